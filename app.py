@@ -1,0 +1,11 @@
+"""qualkit's review app: the router. Run with ``QUALKIT_DATABASE_URL=demo.qualkit.db streamlit run app.py``."""
+
+import streamlit as st
+
+from qualkit.app import navigation, state
+
+st.set_page_config(page_title="qualkit", page_icon=":material/forum:", layout="wide")
+user = state.current_user()
+if user is not None:
+    navigation.sidebar(user)
+st.navigation(navigation.pages_for(user is not None), position="sidebar", expanded=True).run()
