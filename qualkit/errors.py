@@ -1,0 +1,140 @@
+"""Every error qualkit raises on purpose, in one place.
+
+Each error says what is wrong, where (file and line when there is one) and how to fix it, in a single
+line a researcher can act on. The CLI and the app print ``str(error)`` and never a traceback.
+
+Example:
+    >>> err = InvalidTranscript("no text column", path="answers.csv", line=1, fix="pass text_column=")
+    >>> str(err)
+    'answers.csv:1: no text column. Fix: pass text_column='
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from typing import Any
+
+
+class QualkitError(Exception):
+    """Base class of every deliberate qualkit error.
+
+    Example:
+        >>> str(QualkitError("something broke", fix="try again"))
+        'something broke. Fix: try again'
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | PathLike[str] | None = None,
+        line: int | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.message = message.rstrip(".")
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.fix = fix
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        text = f"{where}{self.message}"
+        if self.fix:
+            text += f". Fix: {self.fix}"
+        return text
+
+
+class InvalidTranscript(QualkitError, ValueError):
+    """A transcript cannot be read: empty, binary, too large, malformed, or missing a text column."""
+
+
+class ImportFailed(QualkitError):
+    """Some files of a batch import failed; the others were stored (each file is all-or-nothing).
+
+    ``failures`` lists ``(path, one-line reason)``; ``reports`` holds the import reports of the stored files.
+
+    Example:
+        >>> err = ImportFailed([("b.docx", "b.docx: the file is empty. Fix: re-export it")], reports=[], total=2)
+        >>> str(err)
+        '1 of 2 files failed and were not imported: b.docx: the file is empty. Fix: re-export it'
+    """
+
+    def __init__(self, failures: list[tuple[str, str]], *, reports: list[Any] | None = None,
+                 total: int | None = None) -> None:
+        self.failures = list(failures)
+        self.reports = list(reports or [])
+        total = total if total is not None else len(self.failures) + len(self.reports)
+        reasons = " | ".join(reason for _, reason in self.failures)
+        super().__init__(f"{len(self.failures)} of {total} files failed and were not imported: {reasons}")
+
+
+class InvalidCodebook(QualkitError, ValueError):
+    """A codebook is invalid: duplicate ids, unknown parents, cycles, empty names or bad patterns."""
+
+
+class InvalidInput(QualkitError, ValueError):
+    """Input rows (JSONL/CSV for the CLI, labels for training) are malformed or name unknown codes."""
+
+
+class InvalidProjectFile(QualkitError, ValueError):
+    """An exchange file (.qdpx, .qdc) is unsafe or does not follow its schema."""
+
+
+class StoreError(QualkitError):
+    """The project store cannot do what was asked (missing project, wrong schema, ...)."""
+
+
+class ProjectNotFound(StoreError):
+    """No qualkit project exists at the given path or database URL."""
+
+
+class ConflictError(StoreError):
+    """Someone else changed a record since you read it; nothing was overwritten.
+
+    ``current`` holds the record's current values so the caller can show them.
+
+    Example:
+        >>> err = ConflictError("coding 7 was changed by bob", current={"status": "rejected"})
+        >>> err.current["status"]
+        'rejected'
+    """
+
+    def __init__(self, message: str, *, current: dict[str, Any] | None = None, fix: str | None = None) -> None:
+        self.current = current or {}
+        super().__init__(message, fix=fix or "reload to see the current value, then decide again")
+
+
+class PermissionDenied(QualkitError, PermissionError):
+    """The user's role does not allow this action."""
+
+
+class MissingDependency(QualkitError, ImportError):
+    """An optional extra is needed for this feature and is not installed.
+
+    Example:
+        >>> str(MissingDependency("bertopic", extra="topics"))
+        "the optional package 'bertopic' is not installed. Fix: pip install 'qualkit[topics]'"
+    """
+
+    def __init__(self, package: str, *, extra: str | None = None, pip: str | None = None) -> None:
+        self.package = package
+        command = pip or (f"pip install 'qualkit[{extra}]'" if extra else f"pip install {package}")
+        super().__init__(f"the optional package {package!r} is not installed", fix=command)
+
+
+__all__ = [
+    "ConflictError",
+    "ImportFailed",
+    "InvalidCodebook",
+    "InvalidInput",
+    "InvalidProjectFile",
+    "InvalidTranscript",
+    "MissingDependency",
+    "PermissionDenied",
+    "ProjectNotFound",
+    "QualkitError",
+    "StoreError",
+]

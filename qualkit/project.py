@@ -1,0 +1,538 @@
+"""The notebook facade: one object that ties the project store to ingestion, coding, themes and analysis.
+
+Methods here are thin: each delegates to the module that does the work (``qualkit.ingest``,
+``qualkit.coding``, ``qualkit.topics``, ``qualkit.analysis``, ``qualkit.export``) and to the store.
+Every change is made as ``self.user`` (by default the operating-system user), so the event log
+always says who did it.
+
+Example:
+    >>> import qualkit as qk
+    >>> project = qk.Project.create("sqlite://", name="pilot", codebook=None, user="ana")
+    >>> project.segments().empty
+    True
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from qualkit.model import Codebook, Coding, Memo
+from qualkit.store.repository import Store
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "qualkit-user"
+
+
+class Project:
+    """A qualkit project: transcripts, codebook, codings, memos and their history in one store.
+
+    Example:
+        >>> p = Project.create("sqlite://", codebook=None, user="ana")
+        >>> p.user
+        'ana'
+    """
+
+    def __init__(self, store: Store, *, user: str | None = None) -> None:
+        self.store = store
+        self.user = user or _default_user()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def create(
+        cls,
+        path_or_url: str | os.PathLike[str] | None = None,
+        name: str = "default",
+        *,
+        codebook: str | Codebook | None = "burnout",
+        description: str = "",
+        user: str | None = None,
+        exist_ok: bool = False,
+    ) -> Project:
+        """Create a project in an SQLite file (a path) or a database (a SQLAlchemy URL).
+
+        ``codebook`` is a shipped codebook name, a file, a :class:`Codebook`, or ``None`` for none yet.
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).name
+            'default'
+        """
+        project = cls(Store.create(path_or_url, name, description=description, exist_ok=exist_ok), user=user)
+        if codebook is not None and not project.store.settings.get("codebook"):
+            project.set_codebook(codebook, note="initial codebook")
+        return project
+
+    @classmethod
+    def open(
+        cls, path_or_url: str | os.PathLike[str] | None = None, name: str | None = None, *, user: str | None = None
+    ) -> Project:
+        """Open an existing project (``path_or_url`` defaults to ``$QUALKIT_DATABASE_URL``).
+
+        Example:
+            >>> Project.open("missing.qualkit.db")  # doctest: +IGNORE_EXCEPTION_DETAIL
+            Traceback (most recent call last):
+            qualkit.errors.ProjectNotFound: no qualkit project file at ...
+        """
+        return cls(Store.open(path_or_url, name), user=user)
+
+    @property
+    def name(self) -> str:
+        """The project's name."""
+        return self.store.name
+
+    def __repr__(self) -> str:
+        return f"<qualkit.Project {self.name!r} at {self.store.engine.url.render_as_string()}>"
+
+    # ---- ingestion
+    def import_transcripts(
+        self,
+        paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        *,
+        participants: Any = None,
+        aliases: dict[str, str] | None = None,
+        segment_by: str = "turn",
+        progress: bool = True,
+        **options: Any,
+    ) -> list[Any]:
+        """Read transcripts and store each file in its own transaction; returns their import reports.
+
+        Participants (a CSV/Excel path or a DataFrame) are upserted first so segments link to them. A
+        file that fails leaves nothing behind; when some fail, the others are stored and
+        :class:`~qualkit.errors.ImportFailed` lists each failure (its ``.reports`` hold the stored ones).
+        ``options`` go to :func:`qualkit.read_transcript` (``window``, ``encoding``, ``columns``, ...).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).import_transcripts([], progress=False)
+            []
+        """
+        from qualkit.ingest.batch import import_transcripts
+
+        if isinstance(paths, str | os.PathLike):
+            paths = [paths]
+        return import_transcripts(self.store, list(paths), participants=participants, aliases=aliases,
+                                  segment_by=segment_by, progress=progress, user=self.user, **options)
+
+    def add_participants(self, participants: Any) -> int:
+        """Add or update participants (CSV/Excel path, DataFrame or list); returns segments newly linked.
+
+        Example:
+            >>> import pandas as pd
+            >>> Project.create("sqlite://", codebook=None).add_participants(pd.DataFrame({"id": ["R1"]}))
+            0
+        """
+        from qualkit.ingest.participants import read_participants
+
+        return self.store.upsert_participants(read_participants(participants), user=self.user)
+
+    # ------------------------------------------------------------------ codebook
+    @property
+    def codebook(self) -> Codebook:
+        """The active codebook, latest version."""
+        return self.store.codebook()
+
+    def set_codebook(self, codebook: str | os.PathLike[str] | Codebook, *, note: str = "") -> int:
+        """Store a codebook (name, file or object) as a new version and make it active; returns the version."""
+        if not isinstance(codebook, Codebook):
+            codebook = Codebook.load(str(codebook))
+        return self.store.save_codebook(codebook, user=self.user, note=note)
+
+    # ------------------------------------------------------------------ data as DataFrames
+    def sources(self) -> pd.DataFrame:
+        """One row per imported transcript."""
+        return self.store.sources_df()
+
+    def segments(self, *, source: str | int | None = None, participants_only: bool = False) -> pd.DataFrame:
+        """Segments with speaker, offsets and participant attributes as columns."""
+        return self.store.segments_df(source=source, participants_only=participants_only)
+
+    def participants(self) -> pd.DataFrame:
+        """Participants with their attributes."""
+        return self.store.participants_df()
+
+    def codings(self, **filters: Any) -> pd.DataFrame:
+        """Codings with their segment's source, speaker and text; filters as in :meth:`Store.codings_df`."""
+        return self.store.codings_df(**filters)
+
+    def memos(self) -> pd.DataFrame:
+        """All memos."""
+        return self.store.memos_df()
+
+    def history(self, entity: str | None = None, entity_id: Any = None, limit: int | None = None) -> pd.DataFrame:
+        """The event log (who changed what, when, from what to what), newest first."""
+        return self.store.events_df(entity, entity_id, limit)
+
+    # ------------------------------------------------------------------ human decisions
+    def accept(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
+        """Accept a suggested coding."""
+        return self.store.decide(coding_id, "accept", user=self.user, expected_version=expected_version)
+
+    def reject(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
+        """Reject a suggested coding."""
+        return self.store.decide(coding_id, "reject", user=self.user, expected_version=expected_version)
+
+    def change_code(self, coding_id: int, code_id: str, *, expected_version: int | None = None) -> Coding:
+        """Reject a coding and apply ``code_id`` to the same span instead (both stay on record)."""
+        if code_id not in self.codebook:
+            from qualkit.errors import InvalidInput
+
+            raise InvalidInput(f"unknown code {code_id!r}", fix="use a code id of the project's codebook")
+        return self.store.decide(coding_id, "change", user=self.user, expected_version=expected_version,
+                                 code_id=code_id)
+
+    def code(self, segment_id: int, code_id: str, *, start: int | None = None, end: int | None = None) -> Coding:
+        """Apply a code to a segment (or a span of it) by hand; the coding is accepted at once."""
+        if code_id not in self.codebook:
+            from qualkit.errors import InvalidInput
+
+            raise InvalidInput(f"unknown code {code_id!r}", fix="use a code id of the project's codebook")
+        coding = Coding(segment_id=segment_id, code_id=code_id, origin="human", status="accepted", coder=self.user,
+                        start=start, end=end, codebook_version=self.codebook.version)
+        self.store.add_codings([coding], user=self.user)
+        return coding
+
+    def memo(self, text: str, *, segment_id: int | None = None, source_id: int | None = None,
+             code_id: str | None = None) -> Memo:
+        """Write a memo on a segment, a source or a code."""
+        memo = Memo(text=text, author=self.user, segment_id=segment_id, source_id=source_id, code_id=code_id)
+        self.store.add_memo(memo, user=self.user)
+        return memo
+
+    def ids(self, frame: pd.DataFrame) -> Sequence[int]:
+        """The ``id`` column of a frame as a list of ints (handy for chaining)."""
+        return [int(i) for i in frame["id"]]
+
+    # ---- coding
+    # Thin wrappers over qualkit.coding.workflow; loaded models and the fitted coder stay on this object.
+    def autocode(self, *, segment_ids: Sequence[int] | None = None, progress: bool = True) -> list[Coding]:
+        """Train the AutoCoder on the decisions so far and store fresh suggestions for participant segments.
+
+        Only unreviewed machine suggestions on those segments are replaced (``coder="auto"``, with the
+        codebook version); human decisions are never touched and a (segment, code) pair someone already
+        decided is never suggested again.
+
+        Example:
+            >>> Project.create("sqlite://", user="ana").autocode(progress=False)
+            []
+        """
+        from qualkit.coding.workflow import autocode_project
+
+        return autocode_project(self, segment_ids=segment_ids, progress=progress)
+
+    def train_coder(self) -> Any:
+        """The AutoCoder fitted on this project's segments and decisions (refitted only when they change).
+
+        Example:
+            >>> Project.create("sqlite://", user="ana").train_coder().codes_[:1].tolist()
+            ['emotional_exhaustion']
+        """
+        from qualkit.coding.workflow import train_project_coder
+
+        return train_project_coder(self)[0]
+
+    def review_queue(self, n: int = 20, *, source: str | int | None = None, code_id: str | None = None) -> pd.DataFrame:
+        """Pending suggestions in the order whose review teaches the coder most, with a ``priority`` column.
+
+        Example:
+            >>> Project.create("sqlite://", user="ana").review_queue().empty
+            True
+        """
+        from qualkit.coding.workflow import review_order
+
+        return review_order(self, n, source=source, code_id=code_id)
+
+    def evaluate(self, gold: Any) -> pd.DataFrame:
+        """Per-code precision, recall, F1, support and kappa of the project's codings against gold records.
+
+        ``gold`` is a JSONL/CSV path, a DataFrame or records with ``source``, ``start``/``end`` (or
+        ``turn``) and ``codes``, like ``corpora/burnout_focus_groups/gold_codings.jsonl``.
+
+        Example:
+            >>> project.evaluate("corpora/burnout_focus_groups/gold_codings.jsonl")  # doctest: +SKIP
+        """
+        from qualkit.coding.workflow import evaluate_project
+
+        return evaluate_project(self, gold)
+
+    # ---- team and review
+    # Thin wrappers over qualkit.review / qualkit.users; `self.user` acts (a local administrator unless the
+    # database registers that name with another role).
+    def _actor(self):
+        from qualkit.users import actor
+
+        return actor(self.store, self.user)
+
+    def assign(self, source: str | int, coders: Sequence[str], *, blind: bool = True) -> int:
+        """Assign a transcript to coders (two, for blind double-coding); returns how many were added."""
+        from qualkit.review import assign
+
+        return assign(self.store, source, coders, actor=self._actor(), blind=blind)
+
+    def assignments(self) -> pd.DataFrame:
+        """Who codes which transcript, blind or not, and whether they are done."""
+        from qualkit.store.team import assignments_df
+
+        return assignments_df(self.store)
+
+    def mark_done(self, source: str | int, *, coder: str | None = None, done: bool = True) -> None:
+        """Mark an assignment done (or, as an administrator, reopen one with ``done=False``)."""
+        from qualkit.review import mark_done
+
+        mark_done(self.store, source, actor=self._actor(), coder=coder, done=done)
+
+    def disagreements(self, source: str | int) -> pd.DataFrame:
+        """Where the coders of a finished blind transcript differ, code by code and segment by segment."""
+        from qualkit.review import disagreements
+
+        return disagreements(self.store, source, actor=self._actor())
+
+    def adjudicate(self, segment_id: int, code_id: str, *, apply: bool, note: str = "") -> Coding:
+        """Record the agreed decision on a disagreement; both coders' original decisions stay."""
+        from qualkit.review import adjudicate
+
+        return adjudicate(self.store, segment_id, code_id, apply=apply, note=note, actor=self._actor())
+
+    def add_demo_users(self) -> list[tuple[str, str, str]]:
+        """Create the demo study's log-ins (an admin and two coders), shown on the app's log-in page."""
+        from qualkit.users import create_demo_users
+
+        return create_demo_users(self.store)
+
+    # ---- themes
+    # Thin wrappers over qualkit.topics and qualkit.themes.runs; runs and edits are saved in the store.
+    def discover_themes(self, *, codebook: Codebook | bool | None = True, name: str = "", embedder: Any = None,
+                        **options: Any) -> Any:
+        """Find emergent themes in participant talk, relate them to the codebook, save the run; returns it.
+
+        ``codebook=True`` uses the active codebook (if any); ``options`` go to
+        :func:`qualkit.topics.discover_themes` (``level``, ``min_cluster_size``, ``n_themes``, ``by``, ...).
+
+        Example:
+            >>> project.discover_themes().to_frame().head()  # doctest: +SKIP
+        """
+        from qualkit.themes.runs import discover_and_save
+
+        return discover_and_save(self.store, codebook=codebook, name=name, embedder=embedder, user=self.user,
+                                 **options)
+
+    def themes(self, run_id: int | None = None) -> Any:
+        """A saved theme run (the latest by default) as a ``ThemeResult``, loaded without refitting."""
+        from qualkit.themes.runs import load_run
+
+        return load_run(self.store, run_id)
+
+    def theme_runs(self) -> pd.DataFrame:
+        """Every saved theme run with who made it, when, its version and summary counts."""
+        from qualkit.themes.runs import list_runs
+
+        return list_runs(self.store)
+
+    def promote_theme(self, theme_id: int, *, code_id: str | None = None, name: str | None = None,
+                      parent: str | None = None, run_id: int | None = None) -> Any:
+        """Add a theme to the codebook as a code (new version) and suggest it on the theme's segments."""
+        from qualkit.themes.runs import promote_theme
+
+        return promote_theme(self.store, theme_id, user=self.user, run_id=run_id, code_id=code_id, name=name,
+                             parent=parent)
+
+    def merge_themes(self, theme_ids: Sequence[int], *, label: str | None = None, run_id: int | None = None,
+                     expected_version: int | None = None) -> Any:
+        """Merge themes of a saved run into the first id given (saved; version-checked)."""
+        from qualkit.themes.runs import edit_run
+
+        return edit_run(self.store, "merge", user=self.user, run_id=run_id, expected_version=expected_version,
+                        theme_ids=list(theme_ids), label=label)
+
+    def split_theme(self, theme_id: int, *, n: int | None = None, run_id: int | None = None,
+                    expected_version: int | None = None) -> Any:
+        """Split a theme by re-fitting its documents alone (``n`` parts, or as many as HDBSCAN finds)."""
+        from qualkit.themes.runs import edit_run
+
+        return edit_run(self.store, "split", user=self.user, run_id=run_id, expected_version=expected_version,
+                        theme_id=theme_id, n=n)
+
+    def rename_theme(self, theme_id: int, label: str, *, run_id: int | None = None,
+                     expected_version: int | None = None) -> Any:
+        """Give a theme of a saved run a researcher's label."""
+        from qualkit.themes.runs import edit_run
+
+        return edit_run(self.store, "rename", user=self.user, run_id=run_id, expected_version=expected_version,
+                        theme_id=theme_id, label=label)
+
+    def discard_theme(self, theme_id: int, *, run_id: int | None = None, expected_version: int | None = None) -> Any:
+        """Discard a theme as noise: its documents become unassigned; the theme stays on record."""
+        from qualkit.themes.runs import edit_run
+
+        return edit_run(self.store, "discard", user=self.user, run_id=run_id, expected_version=expected_version,
+                        theme_id=theme_id)
+
+    # ---- analysis and exchange
+    # Thin wrappers over qualkit.analysis (pure functions over the store's frames) and qualkit.export.
+    def _frames(self) -> tuple[pd.DataFrame, pd.DataFrame, Codebook | None]:
+        from qualkit.errors import StoreError
+
+        try:
+            codebook = self.codebook
+        except StoreError:
+            codebook = None
+        return self.store.segments_df(), self.store.codings_df(), codebook
+
+    def prevalence(self, by: str | None = "role", **options: Any) -> Any:
+        """Code prevalence by a participant attribute: segments, speakers and sessions, with tests.
+
+        Options as in :func:`qualkit.analysis.prevalence.prevalence` (``include_suggested``, ``rollup``...).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).prevalence(by=None).table.empty
+            True
+        """
+        from qualkit.analysis.prevalence import prevalence
+
+        segments, codings, codebook = self._frames()
+        return prevalence(segments, codings, by=by, codebook=options.pop("codebook", codebook), **options)
+
+    def cooccurrence(self, *, window: int = 0, **options: Any) -> pd.DataFrame:
+        """Code × code co-occurrence within a segment (``window=0``) or within ``window`` turns.
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).cooccurrence().empty
+            True
+        """
+        from qualkit.analysis.cooccurrence import cooccurrence
+
+        segments, codings, codebook = self._frames()
+        return cooccurrence(segments, codings, window=window, codebook=options.pop("codebook", codebook), **options)
+
+    def distinctive_words(self, by: str = "role", **options: Any) -> pd.DataFrame:
+        """Words each group uses more than the others (weighted log-odds, informative Dirichlet prior).
+
+        ``code="workload"`` reads only the segments carrying that code.
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).distinctive_words(by="speaker").empty
+            True
+        """
+        from qualkit.analysis.distinctive import distinctive_words
+
+        segments, codings, _ = self._frames()
+        if "code" in options:
+            options.setdefault("codings", codings)
+        return distinctive_words(segments, by=by, **options)
+
+    def saturation(self, **options: Any) -> pd.DataFrame:
+        """New and cumulative codes per successive transcript (or ``by="session"``).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).saturation().empty
+            True
+        """
+        from qualkit.analysis.saturation import saturation
+
+        segments, codings, codebook = self._frames()
+        return saturation(segments, codings, codebook=options.pop("codebook", codebook), **options)
+
+    def quotes(self, code: str, *, n: int = 5, **options: Any) -> pd.DataFrame:
+        """Exemplar quotes for a code or theme: strongest accepted segments, diverse, attributed by role.
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).quotes("workload").empty
+            True
+        """
+        from qualkit.analysis.quotes import quotes
+
+        segments, codings, codebook = self._frames()
+        return quotes(segments, codings, code, n=n, codebook=options.pop("codebook", codebook), **options)
+
+    def reliability(self, coders: Sequence[str], **options: Any) -> Any:
+        """Agreement between two or more coders (user names, ``machine:NAME`` or ``origin:ORIGIN``).
+
+        Options as in :func:`qualkit.analysis.reliability.reliability` (``uncoded``, ``n_boot``, ``seed``...).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).reliability(["ana", "ben"])  # doctest: +SKIP
+        """
+        from qualkit.analysis.reliability import reliability
+
+        segments, codings, codebook = self._frames()
+        return reliability(segments, codings, coders, codebook=options.pop("codebook", codebook), **options)
+
+    def export(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:
+        """Export as ``qdpx`` (REFI-QDA project), ``qdc`` (codebook), ``xlsx`` (one workbook) or ``csv`` (a folder).
+
+        ``format`` defaults to the extension (a path without one means ``csv``).
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> p = Project.create("sqlite://", codebook=None)
+            >>> p.export(pathlib.Path(tempfile.mkdtemp()) / "study.xlsx").suffix
+            '.xlsx'
+        """
+        from pathlib import Path
+
+        from qualkit.errors import InvalidInput
+
+        self._actor().require("export")
+        path = Path(path)
+        format = (format or path.suffix.lstrip(".") or "csv").lower()
+        if format == "qdpx":
+            from qualkit.export.refi import export_qdpx
+
+            return export_qdpx(self.store, path, **options)
+        if format == "qdc":
+            from qualkit.export.refi import export_qdc
+
+            return export_qdc(self.codebook, path)
+        if format in ("xlsx", "csv"):
+            from qualkit.export.tables import export_tables
+
+            return export_tables(self.store, path, format=format, **options)
+        raise InvalidInput(f"cannot export as {format!r}", fix="use qdpx, qdc, xlsx or csv (reports: project.report)")
+
+    def report(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:
+        """Write the study report as Markdown, HTML or Word (by extension or ``format``); returns the path.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> Project.create("sqlite://", codebook=None).report(pathlib.Path(tempfile.mkdtemp()) / "r.md").name
+            'r.md'
+        """
+        from qualkit.export.report import build_report
+
+        self._actor().require("export")
+        return build_report(self.store, path, format, **options)
+
+    @classmethod
+    def import_qdpx(cls, path: str | os.PathLike[str], into: Project | str | os.PathLike[str] | None = None, *,
+                    name: str | None = None, user: str | None = None) -> Project:
+        """Import a REFI-QDA ``.qdpx`` project into an open project, or into a new one at ``into``.
+
+        Without ``into`` the new project goes beside the file (``study.qdpx`` -> ``study.qualkit.db``).
+        The returned project's ``import_report`` says what was imported and what was skipped.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> folder = pathlib.Path(tempfile.mkdtemp())
+            >>> out = Project.create("sqlite://", name="a", codebook=None).export(folder / "a.qdpx")
+            >>> Project.import_qdpx(out, folder / "b.qualkit.db").name
+            'a'
+        """
+        from pathlib import Path
+
+        from qualkit.export.refi import import_into_new_project, import_qdpx
+
+        if isinstance(into, Project):
+            into._actor().require("import")
+            into.import_report = import_qdpx(path, into.store, user=user or into.user)
+            return into
+        target = into if into is not None else Path(path).with_suffix(".qualkit.db")
+        store, report = import_into_new_project(path, target, name=name, user=user or _default_user())
+        project = cls(store, user=user)
+        project.import_report = report
+        return project

@@ -1,0 +1,1 @@
+"""The project store: schema, engines, migrations and repository functions."""

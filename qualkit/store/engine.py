@@ -1,0 +1,108 @@
+"""Engines for the project store: a path means an SQLite file, anything with ``://`` is a SQLAlchemy URL.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout, so a small team can share one file on
+one server; PostgreSQL (``postgresql://...``) is the backend for larger teams. The schema is created and
+upgraded only through Alembic migrations, never with ``create_all``.
+
+Example:
+    >>> engine = make_engine("sqlite://")
+    >>> migrate(engine)
+    >>> schema_revision(engine) == HEAD_REVISION
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from qualkit.errors import StoreError
+
+DATABASE_URL_ENV = "QUALKIT_DATABASE_URL"
+HEAD_REVISION = "0001"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def database_url(path_or_url: str | os.PathLike[str] | None = None) -> str:
+    """Resolve a path, a URL, or (when ``None``) ``$QUALKIT_DATABASE_URL`` into a SQLAlchemy URL.
+
+    Example:
+        >>> database_url("study.qualkit.db").startswith("sqlite:///")
+        True
+        >>> database_url("postgresql://me@localhost/qda")
+        'postgresql+psycopg://me@localhost/qda'
+    """
+    if path_or_url is None:
+        path_or_url = os.environ.get(DATABASE_URL_ENV)
+        if not path_or_url:
+            raise StoreError(
+                "no project given",
+                fix=f"pass a path such as study.qualkit.db, or set {DATABASE_URL_ENV}",
+            )
+    text = str(path_or_url)
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    if text.startswith(("postgresql://", "postgres://")):
+        text = "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def make_engine(path_or_url: str | os.PathLike[str] | None = None, *, echo: bool = False) -> Engine:
+    """Create an engine for a path or URL with qualkit's connection settings.
+
+    Example:
+        >>> make_engine("sqlite://").dialect.name
+        'sqlite'
+    """
+    url = make_url(database_url(path_or_url))
+    if url.get_backend_name() == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if memory:
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, echo=echo, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _alembic_config(connection):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema to ``revision`` through Alembic.
+
+    Example:
+        >>> migrate(make_engine("sqlite://"))
+    """
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), revision)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at, or ``None`` for an empty database."""
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
