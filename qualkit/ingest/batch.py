@@ -1,0 +1,89 @@
+"""Importing many transcripts into a project store: each file all-or-nothing, failures reported together.
+
+Design: participants are read and upserted first (so segments link to them when stored); then each
+file is read and stored in **its own transaction** (``Store.add_source``). A file that cannot be read
+or stored leaves nothing behind, and the batch goes on with the next file. At the end, if any file
+failed, :class:`~qualkit.errors.ImportFailed` is raised listing each failed file with its one-line
+reason and carrying ``.reports`` of the files that were stored; otherwise the reports are returned.
+A participants file that cannot be read stops the batch before anything is stored.
+
+Example:
+    >>> from qualkit.store.repository import Store
+    >>> import_transcripts(Store.create("sqlite://"), [], progress=False)
+    []
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from qualkit.errors import ImportFailed, QualkitError
+from qualkit.ingest.participants import ParticipantsLike, read_participants
+from qualkit.model import ImportReport
+
+
+def import_transcripts(
+    store: Any,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    participants: ParticipantsLike | None = None,
+    aliases: Mapping[str, str] | None = None,
+    segment_by: str = "turn",
+    window: int = 3,
+    progress: bool = True,
+    user: str | None = None,
+    **options: Any,
+) -> list[ImportReport]:
+    """Read every file and store each one in its own transaction; raise ImportFailed if some failed.
+
+    ``options`` go to :func:`qualkit.ingest.read_transcript` (``encoding``, ``format``, ``max_bytes``,
+    ``moderators``, ``columns`` ...). A tqdm progress bar goes to stderr when ``progress`` is true.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> import_transcripts(Store.create("sqlite://"), ["missing.txt"], progress=False)  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.ImportFailed: 1 of 1 files failed and were not imported: missing.txt: ...
+    """
+    from qualkit.ingest import read_transcript
+
+    roster = read_participants(participants) if participants is not None else None
+    if roster:
+        store.upsert_participants(roster, user=user)
+    if segment_by != "turn" and "nlp" not in options:
+        from qualkit.ingest.segment import _nlp_for_sentences
+
+        options["nlp"] = _nlp_for_sentences()
+    reports: list[ImportReport] = []
+    failures: list[tuple[str, str]] = []
+    paths = [Path(p) for p in paths]
+    iterator: Any = paths
+    if progress and paths:
+        from tqdm import tqdm
+
+        iterator = tqdm(paths, desc="importing", unit="file", file=sys.stderr, leave=False)
+    for path in iterator:
+        try:
+            source = read_transcript(path, aliases=aliases, participants=roster, segment_by=segment_by,
+                                     window=window, **options)
+            store.add_source(source, user=user)
+        except QualkitError as error:
+            failures.append((str(path), _reason(error, path)))
+            continue
+        except Exception as error:  # a reader bug must not abort the batch; report it like any failure
+            failures.append((str(path), f"{path}: unexpected {type(error).__name__}: {error}. Fix: please report "
+                                        "this file to the qualkit authors"))
+            continue
+        reports.append(source.import_report)
+    if failures:
+        raise ImportFailed(failures, reports=reports, total=len(paths))
+    return reports
+
+
+def _reason(error: QualkitError, path: Path) -> str:
+    text = str(error)
+    return text if str(path) in text or path.name in text else f"{path}: {text}"

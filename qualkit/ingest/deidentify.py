@@ -1,0 +1,455 @@
+"""De-identification: participants' and other people's names, emails, phones and URLs → consistent pseudonyms.
+
+What is replaced, in this order of precedence where matches overlap:
+
+1. emails (``[EMAIL-1]``), URLs (``[URL-1]``) and phone numbers (``[PHONE-1]``);
+2. participants (roster and aliases, and name-shaped speaker labels of the transcript): the full name
+   as written, without credentials, ``Title Surname``, first name and surname → ``[P01]``, ``[P02]``...;
+3. other people: a title followed by capitalised names (``Dr. Raj Patel``, ``Nurse Kim``), names from
+   a names list (a built-in list of common given names that are not also common words, plus ``names=``)
+   with a following capitalised surname, and PERSON entities from spaCy NER when a trained pipeline is
+   installed (``ner="auto"``) → ``[PERSON-1]``...
+
+Role labels (``Moderator``, ``I1``, ``P3``) are not names and stay. Pseudonyms are consistent within a
+:class:`Deidentifier` (use one object, or pass ``key=`` from an earlier run, for several files). The
+result carries a new :class:`~qualkit.model.Source` whose segments, marks and label spans are mapped to
+the new text (so ``text[start:end] == segment.text`` still holds; the original bytes are dropped), the
+list of every replacement for review, and the key (pseudonym → originals), which :meth:`Deidentifier.write_key`
+writes to a separate file. Keep the key away from the de-identified data.
+
+Example:
+    >>> from qualkit.model import Participant, Source
+    >>> result = deidentify(Source("a.txt", "Jill Smith: Ask Dr. Raj Patel or mail jill@x.org", "txt"),
+    ...                     participants=[Participant("R01", pseudonym="Jill Smith")], ner=False)
+    >>> result.source.text
+    '[P01]: Ask [PERSON-1] or mail [EMAIL-1]'
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualkit.errors import MissingDependency
+from qualkit.ingest.participants import ParticipantsLike, read_participants
+from qualkit.ingest.speakers import TITLES, label_shape
+from qualkit.model import ImportReport, Mark, Participant, Segment, Source, Speaker
+
+# Common given names that are not also everyday English words (no Will, Mark, Grace, May, Joy, ...).
+GIVEN_NAMES = frozenset(["aaron", "abdul", "abigail", "adam", "adrian", "ahmed", "aisha", "alan", "albert", "alejandro", "alex", "alexander", "alexandra", "alice", "alicia", "alison", "amanda", "amelia", "amir", "amy", "ana", "andrea", "andrew", "angela", "anita", "ann", "anna", "anne", "anthony", "antonio", "arjun", "ashley", "barbara", "ben", "benjamin", "beth", "brian", "carlos", "carmen", "caroline", "catherine", "charles", "charlotte", "chen", "chloe", "chris", "christina", "christine", "christopher", "claire", "claudia", "daniel", "david", "deborah", "denise", "diana", "diego", "dmitri", "donald", "dorothy", "eduardo", "elena", "elizabeth", "ella", "emily", "emma", "eric", "erik", "esther", "ethan", "eva", "fatima", "felix", "fernando", "fiona", "francesca", "francisco", "gabriel", "george", "gloria", "gregory", "hannah", "harold", "harry", "heather", "helen", "henry", "hiroshi", "hugo", "ian", "ibrahim", "isabel", "isabella", "ivan", "jacob", "james", "jane", "janet", "jason", "javier", "jennifer", "jeremy", "jessica", "jill", "joanna", "joel", "johan", "john", "jonathan", "jorge", "jose", "joseph", "joshua", "juan", "julia", "julie", "justin", "karen", "katherine", "kathleen", "kelly", "kenji", "kevin", "kim", "laura", "lauren", "leah", "lena", "leo", "linda", "lisa", "lucas", "lucy", "luis", "maria", "marie", "marta", "martha", "mary", "matthew", "mei", "melissa", "michael", "michelle", "miguel", "mohammed", "monica", "nancy", "natalie", "nathan", "nicholas", "nicole", "nina", "noah", "olga", "oliver", "olivia", "omar", "pablo", "patricia", "paul", "pedro", "peter", "priya", "rachel", "rahul", "raj", "rebecca", "richard", "robert", "ryan", "samuel", "sandra", "sara", "sarah", "sean", "sofia", "sophia", "sophie", "stephanie", "stephen", "steven", "susan", "thomas", "timothy", "tomas", "victoria", "vincent", "wei", "william", "xavier", "yusuf", "zoe", "zhang"])
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]\"']+", re.IGNORECASE)
+_PHONE = re.compile(r"(?<![\w:.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?![\w:])")
+_NOT_PHONE = re.compile(r"(?:19|20)\d{2}\s*[-–]\s*(?:19|20)?\d{2}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
+_TITLE_NAME = re.compile(
+    r"\b(?:Dr|Doctor|Prof|Professor|Mr|Mrs|Ms|Mx|Miss|Nurse|Sister|Sr)\.?[ \t]+"
+    r"(?P<name>[A-ZÀ-ÖØ-Þ][\w'’-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’-]+)?)")
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+"
+_PRIORITY = {"email": 0, "url": 0, "phone": 1, "participant": 2, "person": 3}
+
+
+@dataclass(slots=True)
+class Replacement:
+    """One replacement made: where in the old and new text, what it was, what it became, and why.
+
+    Example:
+        >>> Replacement("a.txt", 0, 4, "Jill", "[P01]", "participant", 0, 5).replacement
+        '[P01]'
+    """
+
+    source: str
+    start: int
+    end: int
+    original: str
+    replacement: str
+    kind: str
+    new_start: int
+    new_end: int
+
+
+@dataclass(slots=True)
+class Deidentified:
+    """A de-identified source, the replacements made in it (for review) and the key so far.
+
+    Example:
+        >>> Deidentified(Source("a.txt", "", "txt")).replacements
+        []
+    """
+
+    source: Source
+    replacements: list[Replacement] = field(default_factory=list)
+    key: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def report(self) -> Any:
+        """The replacements as a DataFrame (source, offsets old and new, original, replacement, kind, context)."""
+        import pandas as pd
+
+        text = self.source.text
+        rows = [dataclasses.asdict(r) | {"context": text[max(r.new_start - 30, 0): r.new_end + 30]}
+                for r in self.replacements]
+        return pd.DataFrame(rows, columns=["source", "start", "end", "original", "replacement", "kind",
+                                           "new_start", "new_end", "context"])
+
+
+class Deidentifier:
+    """Holds the pseudonym key so several sources get consistent pseudonyms.
+
+    Example:
+        >>> from qualkit.model import Source
+        >>> d = Deidentifier(ner=False)
+        >>> d.deidentify(Source("a.txt", "Call 555-123-4567.", "txt")).source.text
+        'Call [PHONE-1].'
+    """
+
+    def __init__(
+        self,
+        *,
+        participants: ParticipantsLike | None = None,
+        aliases: Mapping[str, str] | None = None,
+        names: Iterable[str] = (),
+        ner: bool | str = "auto",
+        nlp: Any = None,
+        key: Mapping[str, Mapping[str, Any]] | str | os.PathLike[str] | None = None,
+        participant_format: str = "[P{n:02d}]",
+        person_format: str = "[PERSON-{n}]",
+    ) -> None:
+        self.participants: list[Participant] = read_participants(participants) if participants is not None else []
+        self.aliases = dict(aliases or {})
+        self.names = {n.strip().casefold() for n in names if n.strip()}
+        self.ner = ner
+        self.nlp = nlp
+        self.participant_format = participant_format
+        self.person_format = person_format
+        if isinstance(key, str | os.PathLike):
+            key = json.loads(Path(key).read_text(encoding="utf-8")) if Path(key).exists() else {}
+        self.key: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (key or {}).items()}
+        self._by_original: dict[tuple[str, str], str] = {}
+        self._counters: dict[str, int] = {}
+        for pseudonym, entry in self.key.items():
+            kind = entry.get("kind", "person")
+            for original in entry.get("originals", []):
+                self._by_original[(kind if kind != "participant" else "person", _norm(original))] = pseudonym
+            if entry.get("participant"):
+                self._by_original[("participant-id", entry["participant"])] = pseudonym
+            number = re.search(r"(\d+)\]?$", pseudonym)
+            counter = "participant" if kind == "participant" else kind
+            if number:
+                self._counters[counter] = max(self._counters.get(counter, 0), int(number.group(1)))
+        self.ner_used: bool = False
+
+    # ---------------------------------------------------------------- pseudonyms
+    def _pseudonym(self, kind: str, original: str, participant: str | None = None) -> str:
+        lookup_kind = "person" if kind in ("participant", "person") else kind
+        if participant is not None and ("participant-id", participant) in self._by_original:
+            pseudonym = self._by_original[("participant-id", participant)]
+        elif (lookup_kind, _norm(original)) in self._by_original:
+            pseudonym = self._by_original[(lookup_kind, _norm(original))]
+        else:
+            counter = "participant" if kind == "participant" else kind
+            self._counters[counter] = self._counters.get(counter, 0) + 1
+            n = self._counters[counter]
+            if kind == "participant":
+                pseudonym = self.participant_format.format(n=n)
+            elif kind == "person":
+                pseudonym = self.person_format.format(n=n)
+            else:
+                pseudonym = f"[{kind.upper()}-{n}]"
+            self.key[pseudonym] = {"kind": kind, "participant": participant, "originals": []}
+            if participant is not None:
+                self._by_original[("participant-id", participant)] = pseudonym
+        entry = self.key[pseudonym]
+        if original not in entry["originals"]:
+            entry["originals"].append(original)
+        self._by_original[(lookup_kind, _norm(original))] = pseudonym
+        return pseudonym
+
+    def write_key(self, path: str | os.PathLike[str]) -> Path:
+        """Write the key (pseudonym → kind, participant id, originals) as JSON to its own file.
+
+        Example:
+            >>> Deidentifier(ner=False).write_key("key.json")  # doctest: +SKIP
+            PosixPath('key.json')
+        """
+        path = Path(path)
+        path.write_text(json.dumps(self.key, indent=2, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    # ---------------------------------------------------------------- finding
+    def _people(self, source: Source) -> list[tuple[str | None, list[str]]]:
+        """(participant id or None, name variants) for every roster person and name-shaped speaker."""
+        people: list[tuple[str | None, list[str]]] = []
+        seen_labels: set[str] = set()
+        for p in self.participants:
+            names = [n for n in [p.pseudonym, *p.aliases] if n]
+            names += [alias for alias, target in self.aliases.items() if target in names]
+            for speaker in source.speakers:
+                if speaker.participant == p.id:
+                    names += [speaker.label, *speaker.aliases]
+            names = [n for n in dict.fromkeys(names) if label_shape(n) == "name"]
+            seen_labels.update(names)
+            if names:
+                people.append((p.id, names))
+        for speaker in source.speakers:
+            if speaker.participant and any(pid == speaker.participant for pid, _ in people):
+                continue
+            names = [n for n in [speaker.label, *speaker.aliases] if label_shape(n) == "name" and n not in seen_labels]
+            if names:
+                people.append((speaker.participant or f"speaker:{speaker.label}", names))
+        return people
+
+    def _spans(self, text: str, source: Source) -> list[tuple[int, int, str, str, str | None]]:
+        """Candidate (start, end, kind, key name, participant) spans, overlapping; resolved later."""
+        spans: list[tuple[int, int, str, str, str | None]] = []
+        for match in _EMAIL.finditer(text):
+            spans.append((match.start(), match.end(), "email", match.group(), None))
+        for match in _URL.finditer(text):
+            end = match.end()
+            while end > match.start() and text[end - 1] in ".,;:!?":
+                end -= 1
+            spans.append((match.start(), end, "url", text[match.start():end], None))
+        for match in _PHONE.finditer(text):
+            digits = sum(c.isdigit() for c in match.group())
+            if 7 <= digits <= 15 and not _NOT_PHONE.fullmatch(match.group().strip()):
+                spans.append((match.start(), match.end(), "phone", match.group(), None))
+        for participant, names in self._people(source):
+            for variant, canonical in _variants(names):
+                pattern = re.compile(rf"(?<![\w]){re.escape(variant)}(?![\w])")
+                for match in pattern.finditer(text):
+                    spans.append((match.start(), match.end(), "participant", canonical, participant))
+        for match in _TITLE_NAME.finditer(text):
+            name = match.group("name")
+            if label_shape(name) is None:
+                continue
+            spans.append((match.start(), match.end(), "person", name.split()[-1], None))
+        given = GIVEN_NAMES | self.names
+        for match in re.finditer(rf"(?<![\w])(?P<first>{_CAPITALISED})(?:[ \t]+(?P<last>{_CAPITALISED}))?", text):
+            first = match.group("first")
+            if first.casefold() in given:
+                last = match.group("last")
+                if last and last.casefold() in GIVEN_NAMES | {w.casefold() for w in ("I",)}:
+                    spans.append((match.start(), match.start() + len(first), "person", first, None))
+                else:
+                    spans.append((match.start(), match.end(), "person", match.group(), None))
+        for start, end in self._ner_spans(text):
+            spans.append((start, end, "person", text[start:end], None))
+        return spans
+
+    def _ner_spans(self, text: str) -> list[tuple[int, int]]:
+        if self.ner is False:
+            return []
+        nlp = self.nlp
+        if nlp is None:
+            from qualkit.nlp import load_nlp, trained_pipeline_name
+
+            if trained_pipeline_name() is None:
+                if self.ner is True:
+                    raise MissingDependency("en_core_web_sm",
+                                            pip="install a trained spaCy English pipeline, or pass ner=False")
+                return []
+            nlp = self.nlp = load_nlp(trained=True)
+        self.ner_used = True
+        return [(ent.start_char, ent.end_char) for ent in nlp(text).ents if ent.label_ == "PERSON"]
+
+    # ---------------------------------------------------------------- replacing
+    def deidentify(self, source: Source) -> Deidentified:
+        """A de-identified copy of ``source`` with the replacements made; the key grows as needed.
+
+        Example:
+            >>> from qualkit.model import Source
+            >>> Deidentifier(ner=False).deidentify(Source("a.txt", "see www.x.org.", "txt")).source.text
+            'see [URL-1].'
+        """
+        text = source.text
+        candidates = sorted(self._spans(text, source), key=lambda s: (s[0], -(s[1] - s[0]), _PRIORITY[s[2]]))
+        chosen: list[tuple[int, int, str, str, str | None]] = []
+        last_end = -1
+        for span in candidates:
+            if span[0] >= last_end and span[1] > span[0]:
+                chosen.append(span)
+                last_end = span[1]
+        pieces: list[str] = []
+        replacements: list[Replacement] = []
+        position = 0
+        new_position = 0
+        speaker_names: dict[str, str] = {}
+        for start, end, kind, key_name, participant in chosen:
+            pid = participant if participant and not participant.startswith("speaker:") else None
+            pseudonym = self._pseudonym(kind, key_name, pid)
+            if text[start:end] not in self.key[pseudonym]["originals"]:
+                self.key[pseudonym]["originals"].append(text[start:end])
+            if participant and participant.startswith("speaker:"):
+                self._by_original[("person", _norm(participant))] = pseudonym
+            pieces.append(text[position:start])
+            new_position += start - position
+            pieces.append(pseudonym)
+            replacements.append(Replacement(source.name, start, end, text[start:end], pseudonym, kind, new_position,
+                                            new_position + len(pseudonym)))
+            new_position += len(pseudonym)
+            position = end
+            if kind in ("participant", "person"):
+                speaker_names[text[start:end]] = pseudonym
+        pieces.append(text[position:])
+        new_text = "".join(pieces)
+        mapper = _OffsetMap(replacements)
+        for speaker in source.speakers:
+            for label in [speaker.label, *speaker.aliases]:
+                if label in speaker_names or label_shape(label) != "name":
+                    continue
+                pid = speaker.participant
+                pseudonym = self._pseudonym("participant", label, pid) if pid or label_shape(label) == "name" else None
+                if pseudonym:
+                    speaker_names[label] = pseudonym
+
+        def scrub(value: Any) -> Any:
+            if isinstance(value, str):
+                for original in sorted(speaker_names, key=len, reverse=True):
+                    value = re.sub(rf"(?<![\w]){re.escape(original)}(?![\w])", speaker_names[original], value)
+                return value
+            if isinstance(value, dict):
+                return {scrub(k): scrub(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [scrub(v) for v in value]
+            return value
+
+        def name_of(label: str | None) -> str | None:
+            return None if label is None else speaker_names.get(label, label)
+
+        segments = []
+        for seg in source.segments:
+            start, end = mapper.start(seg.start), mapper.end(seg.end)
+            segments.append(Segment(
+                source=seg.source, start=start, end=end, text=new_text[start:end], speaker=name_of(seg.speaker),
+                role=seg.role, kind=seg.kind, turn=seg.turn, time_start=seg.time_start, time_end=seg.time_end,
+                marks=[Mark(mapper.start(m.start), mapper.end(m.end), m.kind) for m in seg.marks],
+                attributes=scrub(seg.attributes), participant=seg.participant,
+            ))
+        speakers = []
+        for sp in source.speakers:
+            label = name_of(sp.label) or sp.label
+            aliases = [a for a in dict.fromkeys(name_of(a) or a for a in sp.aliases) if a != label]
+            speakers.append(Speaker(label, aliases=aliases, role=sp.role, turns=sp.turns, words=sp.words,
+                                    participant=sp.participant, attributes=scrub(sp.attributes)))
+        metadata = scrub({k: v for k, v in source.metadata.items() if k != "label_spans"})
+        if "label_spans" in source.metadata:
+            metadata["label_spans"] = [[mapper.start(a), mapper.end(b)] for a, b in source.metadata["label_spans"]]
+        metadata["deidentified"] = True
+        report = None
+        if source.import_report is not None:
+            old = source.import_report
+            report = ImportReport(
+                source=old.source, format=old.format, encoding=old.encoding, label_style=old.label_style,
+                speakers={name_of(k) or k: v for k, v in old.speakers.items()},
+                proposed_merges={name_of(k) or k: name_of(v) or v for k, v in old.proposed_merges.items()},
+                moderators=[name_of(m) or m for m in old.moderators], unattributed=old.unattributed,
+                unattributed_examples=[_replace_all(e, replacements) for e in old.unattributed_examples],
+                marks=old.marks, segments=old.segments, warnings=[scrub(w) for w in old.warnings],
+            )
+        new_source = Source(name=source.name, text=new_text, format=source.format, raw=None, encoding=None,
+                            segments=segments, speakers=speakers, metadata=metadata, import_report=report)
+        return Deidentified(new_source, replacements, self.key)
+
+
+class _OffsetMap:
+    """Maps offsets of the old text to the new one; offsets inside a replaced span snap to its edges."""
+
+    def __init__(self, replacements: Sequence[Replacement]) -> None:
+        self.starts = [r.start for r in replacements]
+        self.replacements = list(replacements)
+
+    def _map(self, offset: int, *, is_end: bool) -> int:
+        index = bisect.bisect_right(self.starts, offset) - 1
+        if index < 0:
+            return offset
+        r = self.replacements[index]
+        if offset >= r.end:
+            return r.new_end + (offset - r.end)
+        if offset == r.start:
+            return r.new_start
+        return r.new_end if is_end else r.new_start
+
+    def start(self, offset: int) -> int:
+        return self._map(offset, is_end=False)
+
+    def end(self, offset: int) -> int:
+        index = bisect.bisect_left(self.starts, offset) - 1
+        if index >= 0 and offset == self.replacements[index].end:
+            return self.replacements[index].new_end
+        return self._map(offset, is_end=True)
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", " ", name.strip()).casefold()
+
+
+def _replace_all(text: str, replacements: Sequence[Replacement]) -> str:
+    for r in sorted(replacements, key=lambda r: -len(r.original)):
+        text = text.replace(r.original, r.replacement)
+    return text
+
+
+def _variants(names: Sequence[str]) -> list[tuple[str, str]]:
+    """Name variants to look for, longest first, each with the canonical (first) name as key.
+
+    Example:
+        >>> sorted(v for v, _ in _variants(["Jill Smith, MD"]) if " " not in v or "Jill" in v)
+        ['Jill', 'Jill Smith', 'Jill Smith, MD', 'Smith']
+    """
+    canonical = names[0]
+    variants: set[str] = set()
+    for name in names:
+        variants.add(name)
+        bare = name.split(",")[0].strip()
+        variants.add(bare)
+        words = bare.split()
+        if words and words[0].rstrip(".").casefold() in TITLES:
+            words = words[1:]
+        if not words:
+            continue
+        variants.add(" ".join(words))
+        if len(words) >= 2:
+            surname, first = words[-1], words[0]
+            for title in ("Dr", "Dr.", "Doctor", "Prof", "Prof.", "Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Nurse"):
+                variants.add(f"{title} {surname}")
+            if len(surname) >= 3:
+                variants.add(surname)
+            if len(first) >= 3:
+                variants.add(first)
+        elif len(words[0]) >= 3:
+            variants.add(words[0])
+    return sorted(((v, canonical) for v in variants if v), key=lambda vc: -len(vc[0]))
+
+
+def deidentify(
+    source: Source | str | os.PathLike[str],
+    *,
+    participants: ParticipantsLike | None = None,
+    aliases: Mapping[str, str] | None = None,
+    names: Iterable[str] = (),
+    ner: bool | str = "auto",
+    deidentifier: Deidentifier | None = None,
+    **read_options: Any,
+) -> Deidentified:
+    """De-identify one source (or a transcript file, read first); see the module docstring.
+
+    Pass the same ``deidentifier`` for several sources to keep pseudonyms consistent across them.
+
+    Example:
+        >>> from qualkit.model import Source
+        >>> deidentify(Source("a.txt", "I asked Nurse Kim.", "txt"), ner=False).source.text
+        'I asked [PERSON-1].'
+    """
+    if deidentifier is None:
+        deidentifier = Deidentifier(participants=participants, aliases=aliases, names=names, ner=ner)
+    if not isinstance(source, Source):
+        from qualkit.ingest import read_transcript
+
+        source = read_transcript(source, participants=deidentifier.participants or None,
+                                 aliases=aliases or deidentifier.aliases or None, **read_options)
+    return deidentifier.deidentify(source)

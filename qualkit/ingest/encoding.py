@@ -1,0 +1,240 @@
+"""Reading transcript bytes safely and decoding them to text: size limits, binary sniffing, encodings.
+
+Decoding keeps the text exactly as written (CRLF stays CRLF, a lone CR stays CR) and removes only a
+byte-order mark. UTF-8 (with or without BOM) and UTF-16/32 with a BOM are taken as they are; UTF-16
+without a BOM is recognised by its NUL pattern; anything else is detected (charset-normalizer, with
+Windows-1252 preferred among Western single-byte guesses) and the choice is reported as a warning.
+
+Example:
+    >>> decode_bytes("Ann: café\\r\\n".encode("cp1252"), "g1.txt").text
+    'Ann: café\\r\\n'
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qualkit.errors import InvalidTranscript
+
+DEFAULT_MAX_BYTES = 50_000_000
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_WESTERN = {"cp1252", "windows-1252", "latin_1", "iso8859_1", "iso8859_15", "cp1250", "mac_roman", "cp850",
+            "cp437", "iso8859_2", "iso8859_9", "cp1254", "cp1257", "iso8859_10", "iso8859_14"}
+_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF", "a PDF file", "copy the text into a .txt file or export the transcript as .docx"),
+    (b"\xd0\xcf\x11\xe0", "an old Word/Excel file (.doc/.xls)", "open it in Word or Excel and save as .docx or .xlsx"),
+    (b"{\\rtf", "an RTF file", "open it in Word and save as .docx, or save as plain text"),
+    (b"\x89PNG", "an image", "transcribe it first; qualkit reads text, Word, subtitle and spreadsheet files"),
+    (b"\xff\xd8\xff", "an image", "transcribe it first; qualkit reads text, Word, subtitle and spreadsheet files"),
+    (b"ID3", "an audio file", "transcribe the recording first, then import the transcript"),
+    (b"OggS", "an audio file", "transcribe the recording first, then import the transcript"),
+    (b"fLaC", "an audio file", "transcribe the recording first, then import the transcript"),
+)
+
+
+@dataclass(slots=True)
+class Decoded:
+    """Text decoded from bytes, with the encoding used and any warnings for the import report.
+
+    Example:
+        >>> Decoded("hi", "utf-8").warnings
+        []
+    """
+
+    text: str
+    encoding: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a file's bytes after checking that it exists, is a file, and is not over ``max_bytes``.
+
+    Example:
+        >>> read_bytes("missing.txt")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidTranscript: missing.txt: the file does not exist. Fix: ...
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InvalidTranscript("the file does not exist", path=path, fix="check the path and the file name") from None
+    except OSError as exc:
+        raise InvalidTranscript(f"the file cannot be read ({exc.strerror or exc})", path=path,
+                                fix="check that the file exists and that you may read it") from None
+    if not path.is_file():
+        raise InvalidTranscript("is not a file", path=path, fix="pass transcript files, or a folder to the CLI")
+    if size > max_bytes:
+        raise InvalidTranscript(
+            f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit", path=path,
+            fix="split the transcript into smaller files, or pass max_bytes= (--max-mb) to raise the limit")
+    try:
+        with path.open("rb") as handle:
+            return handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise InvalidTranscript(f"the file cannot be read ({exc.strerror or exc})", path=path,
+                                fix="check the file's permissions") from None
+
+
+def sniff_binary(raw: bytes, path: str | os.PathLike[str]) -> None:
+    """Raise :class:`InvalidTranscript` when ``raw`` is empty or clearly not text (PDF, image, NUL bytes).
+
+    Example:
+        >>> sniff_binary(b"Ann: hi", "a.txt") is None
+        True
+    """
+    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise InvalidTranscript("the file is empty", path=path, fix="check that the transcript was saved with its text")
+    for magic, what, fix in _MAGIC:
+        if raw.startswith(magic):
+            raise InvalidTranscript(f"the file is {what}, not a text transcript", path=path, fix=fix)
+    if raw.startswith(b"PK\x03\x04"):
+        raise InvalidTranscript("the file is a zip archive (Word, Excel or another packaged file), not plain text",
+                                path=path, fix="give it its real extension (.docx or .xlsx), or unpack it")
+    if _utf16_without_bom(raw) is None and b"\x00" in raw[:65536]:
+        raise InvalidTranscript("the file looks binary (it contains NUL bytes), not like a text transcript",
+                                path=path, fix="export the transcript as .txt, .docx, .vtt, .srt or .csv")
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when the bytes look like BOM-less UTF-16 text, else None."""
+    sample = raw[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _line_of_byte(raw: bytes, position: int) -> int:
+    return raw.count(b"\n", 0, position) + 1
+
+
+def decode_bytes(raw: bytes, path: str | os.PathLike[str], *, encoding: str | None = None) -> Decoded:
+    """Decode transcript bytes to text, keeping line endings, dropping a BOM, reporting a guessed encoding.
+
+    Raises :class:`InvalidTranscript` (with the line of the first bad byte) when the bytes cannot be
+    decoded with the given or detected encoding.
+
+    Example:
+        >>> decode_bytes(b"\\xef\\xbb\\xbfAnn: hi\\r\\n", "a.txt").text
+        'Ann: hi\\r\\n'
+    """
+    sniff_binary(raw, path)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InvalidTranscript(f"unknown encoding {encoding!r}", path=path,
+                                    fix="use a Python codec name such as utf-8, utf-16, cp1252 or latin-1") from None
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise InvalidTranscript(f"the bytes are not valid {encoding} (byte {exc.start})", path=path,
+                                    line=_line_of_byte(raw, exc.start),
+                                    fix="leave encoding= out to detect it, or name the right encoding") from None
+        return Decoded(text.removeprefix("\ufeff"), encoding)
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return Decoded(raw.decode(name).removeprefix("\ufeff"), "utf-8" if name == "utf-8-sig" else name)
+            except UnicodeDecodeError as exc:
+                raise InvalidTranscript(f"the file starts with a {name} byte-order mark but is not valid {name}",
+                                        path=path, line=_line_of_byte(raw, exc.start),
+                                        fix="re-save the file as UTF-8") from None
+    utf16 = _utf16_without_bom(raw)
+    if utf16:
+        try:
+            return Decoded(raw.decode(utf16), utf16, [f"no byte-order mark; read as {utf16}"])
+        except UnicodeDecodeError:
+            pass
+    try:
+        return Decoded(raw.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    guess = _guess_legacy(raw)
+    if guess is None:
+        raise InvalidTranscript("the text encoding could not be recognised", path=path,
+                                line=_line_of_byte(raw, first_bad),
+                                fix="re-save the file as UTF-8, or pass encoding= (--encoding)")
+    text = raw.decode(guess)
+    return Decoded(text, guess, [f"not UTF-8 (first non-UTF-8 byte on line {_line_of_byte(raw, first_bad)}); "
+                                 f"decoded as {guess} (detected); pass encoding= if characters look wrong"])
+
+
+def _latin_only(text: str) -> bool:
+    """True when every non-ASCII character is a Latin letter, a Latin-1 sign or typographic punctuation."""
+    for char in text:
+        code = ord(char)
+        if code < 0x80 or 0xA0 <= code <= 0x17F or 0x2010 <= code <= 0x203A or char in "€™ƒˆ˜Š‹ŒŽšœžŸ":
+            continue
+        return False
+    return True
+
+
+def _guess_legacy(raw: bytes) -> str | None:
+    """Pick a legacy encoding: charset-normalizer's best guess, but Windows-1252 for Western single-byte text."""
+    try:
+        cp1252 = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        cp1252 = None
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+    except Exception:  # detector failure is not fatal: fall back to cp1252 below
+        best = None
+    name = best.encoding.lower().replace("-", "_") if best is not None else None
+    non_ascii = sum(b >= 0x80 for b in raw)
+    western = name is None or name in _WESTERN or name.startswith("iso8859")
+    # A detector needs some evidence; on a few accented words it guesses wildly, so prefer Windows-1252
+    # whenever its reading is made of Latin letters and typographic punctuation.
+    if cp1252 is not None and (western or (non_ascii < 20 and _latin_only(cp1252))):
+        return "cp1252"
+    if name is not None:
+        try:
+            raw.decode(name)
+            return name
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return "cp1252" if cp1252 is not None else None
+
+
+def split_lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line, end excluding the line ending; only CRLF, CR and LF end lines.
+
+    Unlike ``str.splitlines`` this does not break at form feeds, U+2028 or other Unicode separators,
+    so the line numbers match what an editor shows.
+
+    Example:
+        >>> split_lines("a\\r\\nb\\rc\\n")
+        [(0, 1), (3, 4), (5, 6)]
+    """
+    spans: list[tuple[int, int]] = []
+    position, n = 0, len(text)
+    while position < n:
+        cr = text.find("\r", position)
+        lf = text.find("\n", position)
+        if cr == -1 and lf == -1:
+            spans.append((position, n))
+            break
+        if cr == -1 or (lf != -1 and lf < cr):
+            spans.append((position, lf))
+            position = lf + 1
+        else:
+            spans.append((position, cr))
+            position = cr + 2 if text.startswith("\r\n", cr) else cr + 1
+    return spans

@@ -1,0 +1,445 @@
+"""From lines of text to turns, legend entries and unattributed lines (shared by .txt, .md and .docx).
+
+:func:`detect_layout` decides, line by line, what each line is:
+
+* a **label line** (an accepted speaker label, see :mod:`qualkit.ingest.speakers`) starts a turn; the
+  turn's text starts after the label and runs over the following lines until the next label line,
+  trimmed of surrounding whitespace;
+* a **legend line** at the top (``I1: Interviewer 1``, ``P2 = nurse, 12 years``) becomes speaker
+  metadata and a ``legend`` segment;
+* an **unattributed line**: anything before the first turn (titles, page chrome, show notes), headings
+  and page furniture inside the transcript (``## Part 2``, ``Page 3 of 12``, ``Question 4: ...``,
+  cookie banners, "Subscribe"), and the footer after the last turn once chrome starts there;
+* anything else continues the current turn (after an interruption by an unattributed line, the same
+  speaker's turn continues as a second piece with the same turn number).
+
+Every non-whitespace character of the text ends up in exactly one item (turn, legend, unattributed) or
+in one label prefix (``Layout.label_spans``): this is the accounting the property tests check.
+
+Example:
+    >>> layout = detect_layout("Focus group 1\\n\\nAnn: I am tired.\\nBo: Me too.\\nAnn: Yes.\\n")
+    >>> [(i.kind, i.label, layout.text[i.start:i.end]) for i in layout.items]
+    [('unattributed', None, 'Focus group 1'), ('turn', 'Ann', 'I am tired.'), ('turn', 'Bo', 'Me too.'), ('turn', 'Ann', 'Yes.')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from qualkit.ingest.encoding import split_lines
+from qualkit.ingest.marks import is_mark_only
+from qualkit.ingest.speakers import (
+    _NUMBERED_HEADING,
+    TITLES,
+    Candidate,
+    find_candidate,
+    label_end,
+    label_key,
+    label_shape,
+    looks_like_description,
+    mentions_moderator,
+)
+
+STYLE_EXAMPLES = {
+    "colon": "Name:", "bold": "**Name:**", "bracket": "[Name]", "name_time": "Name (00:01:02):",
+    "time_name": "[00:01:02] Name:", "star_time": "*1:40 = Name:", "header_line": "Name 00:01:02 (own line)",
+    "bold_run": "bold Name: in Word", "table": "speaker/time/text table", "voice": "<v Name>",
+    "cue_label": "Name: in cues", "column": "speaker column",
+}
+
+_HEADING_MD = re.compile(r"[ \t]{0,3}#{1,6}[ \t]+\S")
+_RULE = re.compile(r"[ \t]*([-*_=~•·])(?:[ \t]*\1){2,}[ \t]*")
+_PAGE = re.compile(r"[ \t]*\[?(?:page[ \t]+\d+(?:[ \t]*(?:of|/)[ \t]*\d+)?|\d+[ \t]*(?:of|/)[ \t]*\d+|-[ \t]*\d+[ \t]*-)\]?"
+                   r"[ \t]*", re.IGNORECASE)
+_BOILERPLATE = re.compile(
+    r"[ \t]*(?:©|\(c\)[ \t]*\d{4}|copyright\b|all rights reserved|skip to (?:main )?content|accept(?: all)? cookies|"
+    r"we use cookies|this (?:site|website) uses cookies|cookie (?:settings|preferences|policy|notice)|"
+    r"manage (?:cookies|preferences|consent)|reject all|privacy policy|terms (?:of|&|and) (?:use|service)|"
+    r"subscribe\b|sign (?:in|up)\b|log ?in\b|log ?out\b|create (?:an )?account|back to top|share (?:this|on)\b|"
+    r"follow us|listen (?:on|now|to)\b|apple podcasts|google podcasts|spotify|stitcher|rss feed|newsletter|"
+    r"related (?:episodes|posts|articles|content|stories)|more episodes|read more\b|click here|"
+    r"download (?:the )?(?:transcript|episode|mp3|pdf|audio)|(?:this )?transcript (?:was )?(?:auto-)?"
+    r"(?:generated|produced|created|edited)|end of (?:the )?(?:transcript|recording|interview|session|focus group)|"
+    r"\[?end\]?[ \t]*$|powered by|advertisement|sponsored by|menu[ \t]*$|home[ \t]*$|search[ \t]*$|"
+    r"previous episode|next episode|episode notes|show notes|support (?:the|this|our) (?:show|podcast)|"
+    r"donate\b|contact us|about us|leave a (?:comment|reply)|comments?[ \t]*\(\d+\)|\d+[ \t]+comments?[ \t]*$|"
+    r"filed under|posted (?:on|in|by)\b|published (?:on|by)\b|tweet[ \t]*$|share[ \t]*$|print[ \t]*$|"
+    r"email[ \t]*$|(?:home|podcasts?|episodes?|about|blog|shop|contact)(?:[ \t]*[|›>»·•][ \t]*\w[\w ]{0,20}){1,})",
+    re.IGNORECASE,
+)
+_ALLCAPS_HEADING = re.compile(r"[ \t]*[A-Z0-9][A-Z0-9 &/,'’()-]{2,60}[ \t]*")
+_LEGEND_HEADING = re.compile(r"[ \t]*(?:#+[ \t]*)?(?:\*\*)?(?:key|legend|speakers?|participants|present|codes|"
+                             r"speaker (?:key|codes|legend)|abbreviations|attendees|people)[ \t]*:?(?:\*\*)?[ \t]*",
+                             re.IGNORECASE)
+_LEGEND_ENTRY = re.compile(r"(?P<code>[^\W_][^=:\r\n]{0,30}?)[ \t]*=[ \t]*(?P<desc>[^=\r\n]+?)[ \t]*"
+                           r"(?=$|[;,][ \t]*[^\W_][^=:,;\r\n]{0,30}?[ \t]*=)", re.UNICODE)
+_LEGEND_PREFIX = re.compile(r"[ \t]*(?:(?:key|legend|speakers?|codes)[ \t]*:[ \t]*)?", re.IGNORECASE)
+_TERMINAL = tuple(".?!…\"”’)]:;")
+
+
+@dataclass(slots=True)
+class Item:
+    """One thing a reader found: a turn (or a piece of one), a legend entry, an unattributed line, a row.
+
+    ``start``/``end`` delimit the text (for a turn: after the label), trimmed of whitespace.
+
+    Example:
+        >>> Item("turn", 5, 16, label="Ann").label
+        'Ann'
+    """
+
+    kind: str
+    start: int
+    end: int
+    label: str | None = None
+    time_start: float | None = None
+    time_end: float | None = None
+    line: int | None = None
+    style: str | None = None
+    continued: bool = False
+    participant: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Hint:
+    """What a structured reader already knows about a line (a bold label, a table row, a table header).
+
+    Example:
+        >>> Hint("label", label="Ann", prefix_end=5).kind
+        'label'
+    """
+
+    kind: str  # "label" | "item" | "unattributed"
+    label: str | None = None
+    prefix_end: int | None = None
+    label_stop: int | None = None
+    time: float | None = None
+    style: str | None = None
+    items: list[Item] = field(default_factory=list)
+    label_spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Layout:
+    """The reader's result before speakers are resolved: text, items, label prefixes, legend, notes.
+
+    Example:
+        >>> Layout("x").items
+        []
+    """
+
+    text: str
+    items: list[Item] = field(default_factory=list)
+    label_spans: list[tuple[int, int]] = field(default_factory=list)
+    legend: dict[str, str] = field(default_factory=dict)
+    styles: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label_style(self) -> str | None:
+        """The label styles used, most frequent first (``"Name: (41), **Name:** (3)"``)."""
+        if not self.styles:
+            return None
+        return ", ".join(f"{STYLE_EXAMPLES.get(s, s)} ({n})" for s, n in self.styles.most_common())
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def is_chrome(line: str) -> bool:
+    """True for headings and page furniture that belong to no speaker even inside a transcript.
+
+    Example:
+        >>> is_chrome("## Part 2"), is_chrome("Page 3 of 12"), is_chrome("Subscribe to our newsletter")
+        (True, True, True)
+        >>> is_chrome("I subscribe to that view.")
+        False
+    """
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if _HEADING_MD.match(line) or _RULE.fullmatch(line) or _PAGE.fullmatch(line):
+        return True
+    words = stripped.split()
+    if len(words) <= 15 and len(stripped) <= 160 and _BOILERPLATE.match(line):
+        return True
+    head = re.split(r"[:.\-–—]\s", stripped, maxsplit=1)[0].rstrip(":.")
+    if _NUMBERED_HEADING.fullmatch(head) and len(words) <= 16:
+        return True
+    letters = sum(c.isalpha() for c in stripped)
+    return bool(letters >= 4 and len(words) <= 8 and _ALLCAPS_HEADING.fullmatch(line) and not is_mark_only(line)
+                and not stripped.endswith((".", "!", "?")))
+
+
+def _title_like(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and len(stripped.split()) <= 6 and not stripped.endswith(_TERMINAL)
+
+
+def parse_legend_line(line: str) -> list[tuple[str, str]] | None:
+    """``[(code, description), ...]`` for ``P2 = nurse, 12 years`` or ``Key: I = interviewer; R = respondent``.
+
+    Example:
+        >>> parse_legend_line("Key: I = interviewer, R = respondent")
+        [('I', 'interviewer'), ('R', 'respondent')]
+        >>> parse_legend_line("P2 = nurse, 12 years")
+        [('P2', 'nurse, 12 years')]
+    """
+    prefix = _LEGEND_PREFIX.match(line)
+    position = prefix.end() if prefix else 0
+    entries: list[tuple[str, str]] = []
+    rest = line[position:]
+    for match in _LEGEND_ENTRY.finditer(rest):
+        if rest[:match.start()].strip(" \t;,") and not entries:
+            return None
+        code, desc = match.group("code").strip(), match.group("desc").strip()
+        if label_shape(code) is None or not looks_like_description(desc.replace(",", " ")):
+            return None
+        entries.append((code, desc))
+    if not entries:
+        return None
+    covered = "".join(ch for ch in _LEGEND_ENTRY.sub("", rest) if not ch.isspace() and ch not in ",;")
+    return entries if not covered else None
+
+
+def detect_layout(
+    text: str,
+    *,
+    known: set[str] | None = None,
+    hints: dict[int, Hint] | None = None,
+    first_line_number: int = 1,
+) -> Layout:
+    """Split ``text`` into turns, legend entries and unattributed lines (see the module docstring).
+
+    ``known`` holds :func:`~qualkit.ingest.speakers.label_key` values that are speakers for sure
+    (participants, aliases); ``hints`` maps a line index to what a structured reader already knows.
+
+    Example:
+        >>> layout = detect_layout("I: How are you?\\nR: Tired.\\nI: Why?\\nR: Nights.\\n")
+        >>> [i.label for i in layout.items]
+        ['I', 'R', 'I', 'R']
+    """
+    known = known or set()
+    hints = hints or {}
+    layout = Layout(text)
+    spans = split_lines(text)
+    lines = [text[s:e] for s, e in spans]
+    n = len(lines)
+    blank = [not line.strip() for line in lines]
+
+    # ---- candidates and their recurrence
+    candidates: list[Candidate | None] = [None] * n
+    forced = [False] * n
+    for i, line in enumerate(lines):
+        hint = hints.get(i)
+        if hint is not None and hint.kind == "label" and hint.label:
+            stop = hint.label_stop if hint.label_stop is not None else hint.prefix_end or 0
+            candidates[i] = Candidate(hint.style or "bold_run", hint.label, len(line) - len(line.lstrip()),
+                                      hint.prefix_end or 0, hint.time, label_shape(hint.label) or "name")
+            candidates[i].prefix_end = max(hint.prefix_end or 0, stop)
+            forced[i] = True
+        elif hint is None and not blank[i]:
+            candidates[i] = find_candidate(line)
+    counts = Counter(label_key(c.label) for c in candidates if c is not None)
+    strong = [c is not None and (forced[i] or label_key(c.label) in known or counts[label_key(c.label)] >= 2)
+              for i, c in enumerate(candidates)]
+    if not any(strong):
+        styles = Counter(c.style for c in candidates if c is not None)
+        strong = [c is not None and styles[c.style] >= 2 for c in candidates]
+
+    # ---- legend block at the top
+    legend_lines: dict[int, list[tuple[str, str]]] = {}
+    first_strong = next((i for i in range(n) if strong[i] or (hints.get(i) and hints[i].kind == "item")), n)
+    _find_legend(lines, blank, candidates, strong, counts, first_strong, legend_lines, hints)
+    for entries in legend_lines.values():
+        for code, desc in entries:
+            layout.legend.setdefault(code, desc)
+            known.add(label_key(code))
+
+    # ---- accept singletons after the first real turn
+    accepted = [strong[i] and i not in legend_lines for i in range(n)]
+    first_turn = next((i for i in range(n) if accepted[i] or (hints.get(i) and hints[i].kind == "item")), n)
+    strong_styles = Counter(candidates[i].style for i in range(n) if accepted[i])
+    any_role = any(candidates[i].shape == "role" for i in range(n) if accepted[i])
+    rejected: list[str] = []
+    for i in range(first_turn + 1, n):
+        c = candidates[i]
+        if c is None or accepted[i] or i in legend_lines:
+            continue
+        if _accept_singleton(c, strong_styles, any_role, text):
+            accepted[i] = True
+        else:
+            rejected.append(f"line {i + first_line_number}: {c.label!r}")
+    if rejected:
+        shown = ", ".join(rejected[:5]) + (f" and {len(rejected) - 5} more" if len(rejected) > 5 else "")
+        layout.warnings.append(f"{len(rejected)} label-like line start(s) appear only once and were kept as text "
+                               f"({shown}); pass aliases= or participants= if they are speakers")
+
+    last_label = max((i for i in range(n) if accepted[i] or (hints.get(i) and hints[i].kind == "item")),
+                     default=-1)
+
+    # ---- walk the lines
+    current: dict[str, Any] | None = None  # the open turn piece
+    resume: dict[str, Any] | None = None  # speaker to continue after an interruption
+    trailing = False
+
+    def close() -> None:
+        nonlocal current
+        if current is not None and current["end"] > current["start"]:
+            layout.items.append(Item("turn", current["start"], current["end"], label=current["label"],
+                                     time_start=current["time"], line=current["line"], style=current["style"],
+                                     continued=current["continued"]))
+        current = None
+
+    def unattributed(i: int) -> None:
+        start, end = _trim(text, *spans[i])
+        if end > start:
+            layout.items.append(Item("unattributed", start, end, line=i + first_line_number))
+
+    for i in range(n):
+        s, e = spans[i]
+        line = lines[i]
+        hint = hints.get(i)
+        if hint is not None and hint.kind in ("item", "unattributed"):
+            close()
+            resume = None
+            if hint.kind == "item":
+                layout.items.extend(hint.items)
+                layout.label_spans.extend(hint.label_spans)
+                for item in hint.items:
+                    if item.style:
+                        layout.styles[item.style] += 1
+            else:
+                unattributed(i)
+            continue
+        if blank[i]:
+            continue
+        if i in legend_lines:
+            close()
+            start, end = _trim(text, s, e)
+            entries = legend_lines[i]
+            layout.items.append(Item("legend", start, end, line=i + first_line_number,
+                                     attributes={"legend": {code: desc for code, desc in entries}}))
+            continue
+        if accepted[i] and not trailing:
+            close()
+            resume = None
+            c = candidates[i]
+            stop = label_end(line, c) if not forced[i] else len(line[: c.prefix_end].rstrip(" \t"))
+            layout.label_spans.append((s + c.prefix_start, s + stop))
+            layout.styles[c.style] += 1
+            start, end = _trim(text, s + c.prefix_end, e)
+            current = {"label": c.label, "start": start, "end": end, "time": c.time, "line": i + first_line_number,
+                       "style": c.style, "continued": False}
+            if end == start:
+                current["start"] = current["end"] = -1  # body starts on a later line
+            continue
+        if i > last_label and not trailing and (current or resume):
+            previous_blank = i > 0 and blank[i - 1]
+            if is_chrome(line) or (previous_blank and _title_like(line) and not is_mark_only(line)):
+                trailing = True
+        if trailing or is_chrome(line):
+            if current is not None:
+                resume = dict(current, start=-1, end=-1, continued=True)
+            close()
+            unattributed(i)
+            continue
+        if current is None and resume is not None:
+            current, resume = resume, None
+        if current is None:
+            unattributed(i)
+            continue
+        start, end = _trim(text, s, e)
+        if current["start"] < 0:
+            current["start"] = start
+        current["end"] = end
+    close()
+    layout.items.sort(key=lambda item: item.start)
+    return layout
+
+
+def _accept_singleton(c: Candidate, strong_styles: Counter[str], any_role: bool, text: str) -> bool:
+    """Whether a label seen once is a speaker: it must fit the file's style and look like a name or role."""
+    if c.shape == "role":
+        return any_role or strong_styles[c.style] >= 2
+    if strong_styles[c.style] < 2:
+        return False
+    if c.time is not None:
+        return True
+    words = c.label.split(",")[0].split()
+    if len(words) >= 2 or "," in c.label or words[0].rstrip(".").casefold() in TITLES:
+        return True
+    word = words[0]
+    # A proper name is never written in lower case elsewhere; "Honestly:" is.
+    return re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", text) is None and word.lower() != word
+
+
+def _find_legend(
+    lines: list[str],
+    blank: list[bool],
+    candidates: list[Candidate | None],
+    strong: list[bool],
+    counts: Counter[str],
+    first_strong: int,
+    legend_lines: dict[int, list[tuple[str, str]]],
+    hints: dict[int, Hint],
+) -> None:
+    """Find the legend block before the first turn and fill ``legend_lines`` (line index -> entries)."""
+    heading = False
+    block: list[tuple[int, list[tuple[str, str]], bool]] = []  # (line, entries, colon form)
+    codes: set[str] = set()
+    for i, line in enumerate(lines):
+        if blank[i] or i in hints:
+            if i in hints and hints[i].kind != "label":
+                break
+            continue
+        if _LEGEND_HEADING.fullmatch(line):
+            heading = True
+            continue
+        entries = parse_legend_line(line)
+        if entries and not (strong[i] and candidates[i] is not None and candidates[i].style != "colon"):
+            keys = {label_key(code) for code, _ in entries}
+            if keys & codes:
+                break
+            codes |= keys
+            block.append((i, entries, False))
+            continue
+        c = candidates[i]
+        if c is not None and strong[i] and c.style == "colon":
+            body = line[c.prefix_end:].strip()
+            key = label_key(c.label)
+            if key in codes:
+                break
+            if body and looks_like_description(body):
+                codes.add(key)
+                block.append((i, [(c.label, body)], True))
+                continue
+            break
+        if i >= first_strong:
+            break
+        if block:
+            break
+    if not block:
+        return
+    colon_entries = [(i, e) for i, e, colon in block if colon]
+    for i, entries, colon in block:
+        if not colon:
+            legend_lines[i] = entries
+    for i, entries in colon_entries:
+        code, desc = entries[0]
+        recurs = counts[label_key(code)] >= 2
+        desc_shape = label_shape(desc)
+        strong_desc = mentions_moderator(desc) or (desc_shape is not None and (
+            len(desc.split()) >= 2 or desc_shape == "role"))
+        if (heading or len(block) >= 2 or strong_desc) and (recurs or len(code) <= 3 or strong_desc):
+            legend_lines[i] = entries

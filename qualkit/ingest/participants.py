@@ -1,0 +1,218 @@
+"""Participants: reading ``participants.csv`` (or a DataFrame) and matching speakers to them.
+
+A participants table has one row per person. Recognised columns (case-insensitive): the id
+(``participant_id``, ``id``, ``participant``, ``pid``), the label used in transcripts (``pseudonym``,
+``label``, ``speaker``, ``name``), optional ``aliases`` (separated by ``;`` or ``|``); every other
+column becomes an attribute (numbers become ints/floats, empty cells are left out).
+
+Speakers match a participant by id, pseudonym or alias, first exactly (ignoring case and spacing),
+then ignoring titles, credentials and accents. When several participants share a label, the one
+whose ``session``/``group`` value appears in the file name wins.
+
+Example:
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"participant_id": ["R01"], "pseudonym": ["Ana"], "years_in_role": ["3"]})
+    >>> read_participants(frame)
+    [Participant(id='R01', pseudonym='Ana', aliases=[], attributes={'years_in_role': 3})]
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from qualkit.errors import InvalidInput
+from qualkit.ingest.speakers import label_key, name_key
+from qualkit.model import Participant
+
+ID_COLUMNS = ("participant_id", "participant id", "id", "participant", "pid", "respondent_id", "respondent",
+              "subject_id", "code")
+LABEL_COLUMNS = ("pseudonym", "label", "speaker", "speaker_label", "name", "display_name", "alias")
+ALIAS_COLUMNS = ("aliases", "alias_list", "other_labels", "also_known_as")
+SESSION_COLUMNS = ("session", "group", "focus_group", "transcript", "source", "file")
+MODERATOR_VALUES = frozenset({"moderator", "interviewer", "facilitator", "co-moderator", "comoderator", "host",
+                              "researcher", "note taker", "notetaker", "observer"})
+
+ParticipantsLike = str | os.PathLike[str] | pd.DataFrame | Sequence[Participant]
+
+
+def _convert(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped == "":
+            return None
+        if re.fullmatch(r"[+-]?\d{1,15}", stripped):
+            return int(stripped)
+        if re.fullmatch(r"[+-]?\d+\.\d+", stripped):
+            return float(stripped)
+        return stripped
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _pick(columns: dict[str, str], names: Iterable[str]) -> str | None:
+    for name in names:
+        if name in columns:
+            return columns[name]
+    return None
+
+
+def read_participants(path_or_frame: ParticipantsLike) -> list[Participant]:
+    """Read participants from a CSV/Excel file or a DataFrame (a list of Participants is returned as is).
+
+    Raises :class:`~qualkit.errors.InvalidInput` naming the file and line for a missing id column,
+    duplicate ids or an unreadable file.
+
+    Example:
+        >>> import pandas as pd
+        >>> [p.pseudonym for p in read_participants(pd.DataFrame({"id": ["M1"], "pseudonym": ["Moderator"]}))]
+        ['Moderator']
+    """
+    if isinstance(path_or_frame, list | tuple) and all(isinstance(p, Participant) for p in path_or_frame):
+        return list(path_or_frame)
+    where: str | None = None
+    if isinstance(path_or_frame, pd.DataFrame):
+        frame = path_or_frame.astype(object)
+    else:
+        path = Path(path_or_frame)
+        where = str(path)
+        frame = _read_table(path)
+    columns = {str(c).strip().casefold(): c for c in frame.columns}
+    id_column = _pick(columns, ID_COLUMNS)
+    label_column = _pick(columns, LABEL_COLUMNS)
+    if id_column is None and label_column is None:
+        raise InvalidInput(f"no participant id column among {list(frame.columns)}", path=where, line=1 if where else None,
+                           fix="name the id column participant_id (and the transcript label column pseudonym)")
+    id_column = id_column or label_column
+    alias_column = _pick(columns, ALIAS_COLUMNS)
+    skip = {id_column, label_column, alias_column}
+    participants: list[Participant] = []
+    seen: dict[str, int] = {}
+    for row_number, record in enumerate(frame.to_dict("records"), start=2):
+        pid = _convert(record.get(id_column))
+        if pid is None:
+            if all(_convert(v) is None for v in record.values()):
+                continue
+            raise InvalidInput("a participant has no id", path=where, line=row_number if where else None,
+                               fix=f"fill in the {id_column!r} column")
+        pid = str(pid)
+        if pid in seen:
+            raise InvalidInput(f"participant id {pid!r} appears twice (also on line {seen[pid]})", path=where,
+                               line=row_number if where else None, fix="give every participant a unique id")
+        seen[pid] = row_number
+        label = _convert(record.get(label_column)) if label_column else None
+        aliases_cell = _convert(record.get(alias_column)) if alias_column else None
+        aliases = [a.strip() for a in re.split(r"[;|]", str(aliases_cell)) if a.strip()] if aliases_cell else []
+        attributes = {str(k).strip(): v for k, v in ((k, _convert(v)) for k, v in record.items() if k not in skip)
+                      if v is not None}
+        participants.append(Participant(pid, pseudonym=None if label is None else str(label), aliases=aliases,
+                                        attributes=attributes))
+    return participants
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            return pd.read_excel(path, dtype=str, keep_default_na=False)
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput("the participants file does not exist", path=path, fix="check the path") from None
+    except Exception as exc:
+        raise InvalidInput(f"the participants file cannot be read ({exc})", path=path,
+                           fix="save it as UTF-8 CSV or .xlsx") from None
+    from qualkit.ingest.encoding import decode_bytes
+
+    try:
+        text = decode_bytes(raw, path).text
+    except Exception as exc:
+        raise InvalidInput(f"the participants file cannot be read ({exc})", path=path,
+                           fix="save it as UTF-8 CSV") from None
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, engine="python")
+    except Exception as exc:
+        raise InvalidInput(f"the participants file is not a valid CSV ({exc})", path=path,
+                           fix="check quoting and delimiters; save it from Excel as CSV UTF-8") from None
+
+
+def is_moderator(participant: Participant) -> bool:
+    """True when the participant's ``role`` attribute says moderator/interviewer/facilitator.
+
+    Example:
+        >>> is_moderator(Participant("M1", attributes={"role": "Moderator"}))
+        True
+    """
+    role = participant.attributes.get("role")
+    return isinstance(role, str) and role.strip().casefold() in MODERATOR_VALUES
+
+
+class ParticipantIndex:
+    """Look up participants by label, id, pseudonym or alias, exactly and then loosely.
+
+    Example:
+        >>> index = ParticipantIndex([Participant("R01", pseudonym="Ana Ruiz")])
+        >>> index.match("DR. ANA RUIZ", source_name="fg1.txt").id
+        'R01'
+    """
+
+    def __init__(self, participants: Sequence[Participant]) -> None:
+        self.participants = list(participants)
+        self._exact: dict[str, list[Participant]] = {}
+        self._loose: dict[str, list[Participant]] = {}
+        for p in self.participants:
+            names = [p.id, *([p.pseudonym] if p.pseudonym else []), *p.aliases]
+            for name in names:
+                self._add(self._exact, label_key(name), p)
+                self._add(self._loose, name_key(name), p)
+
+    @staticmethod
+    def _add(table: dict[str, list[Participant]], key: str, p: Participant) -> None:
+        if key and p not in table.setdefault(key, []):
+            table[key].append(p)
+
+    def known_keys(self) -> set[str]:
+        """Label keys of every id, pseudonym and alias (to accept them as speaker labels)."""
+        return set(self._exact)
+
+    def match(self, label: str, *, source_name: str = "", extra: Iterable[str] = ()) -> Participant | None:
+        """The participant a label (or, failing that, one of ``extra`` names such as a legend entry) names."""
+        for name in (label, *extra):
+            for table, key in ((self._exact, label_key(name)), (self._loose, name_key(name))):
+                found = table.get(key, [])
+                if len(found) == 1:
+                    return found[0]
+                if len(found) > 1:
+                    chosen = _by_session(found, source_name)
+                    if chosen is not None:
+                        return chosen
+        return None
+
+    def ambiguous(self, label: str, source_name: str = "") -> list[Participant]:
+        """Participants sharing this label when the file name does not decide between them."""
+        found = self._exact.get(label_key(label)) or self._loose.get(name_key(label)) or []
+        return found if len(found) > 1 and _by_session(found, source_name) is None else []
+
+
+def _by_session(found: list[Participant], source_name: str) -> Participant | None:
+    stem = Path(source_name).stem.casefold()
+    tokens = set(re.split(r"[^\w]+|_", stem))
+    hits = []
+    for p in found:
+        for column in SESSION_COLUMNS:
+            value = p.attributes.get(column)
+            if value is None:
+                continue
+            value_key = str(value).casefold()
+            if value_key and (value_key in tokens or (len(value_key) > 2 and value_key in stem)):
+                hits.append(p)
+                break
+    return hits[0] if len(hits) == 1 else None

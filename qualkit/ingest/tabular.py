@@ -1,0 +1,272 @@
+"""Reader for spreadsheets of utterances or survey answers (``.csv``, ``.tsv``, ``.xlsx``).
+
+Canonical text (CONTRIBUTING.md): one line per row, ``f"{speaker}: {text}"``, or just the text when
+there is no speaker column; a cell's own line breaks become spaces. Rows with an empty text cell
+carry no words and are skipped (counted in a warning). With several text columns (a wide survey:
+one column per question) each non-empty answer is its own line, in row order, with the column
+header as the ``question`` attribute.
+
+Column mapping: ``columns={"text": ..., "speaker": ..., "id": ..., "time": ..., "end": ..., "group": ...}``
+(header names, case-insensitive; ``text`` may be a list). Anything not given is guessed from common
+headers (``text``/``response``/``answer``/``comment``..., ``speaker``/``name``..., ``participant_id``/``id``...,
+``time``/``timestamp``/``start``..., ``group``/``session``...); a text column is otherwise the column with
+the longest free text, and questions as headers (``"What drains you most?"``) make a wide survey. The
+mapping used is stored in ``source.metadata["columns"]`` and shown as a report line. Every other column
+becomes a segment attribute.
+
+Example:
+    >>> layout = table_layout("name,answer\\nAnn,Too many notes\\nBo,Nights\\n", "a.csv", format="csv")
+    >>> layout.text
+    'Ann: Too many notes\\nBo: Nights'
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from qualkit.errors import InvalidTranscript
+from qualkit.ingest.archive import check_archive
+from qualkit.ingest.layout import Item, Layout
+from qualkit.ingest.participants import _convert
+from qualkit.ingest.speakers import parse_time
+
+GUESSES: dict[str, tuple[str, ...]] = {
+    "text": ("text", "utterance", "response", "answer", "comment", "comments", "transcript", "content", "quote",
+             "verbatim", "message", "what was said", "free text", "open response", "feedback", "statement",
+             "speech", "dialogue", "dialog", "body", "narrative", "response text", "answer text", "open text"),
+    "speaker": ("speaker", "speaker name", "speaker label", "name", "who", "person", "respondent name",
+                "participant name", "pseudonym", "label"),
+    "id": ("participant id", "participant", "respondent id", "respondent", "pid", "id", "response id",
+           "record id", "subject id", "subject", "participant code"),
+    "time": ("time", "timestamp", "start", "start time", "begin", "offset", "time start", "tc", "in"),
+    "end": ("end", "end time", "stop", "time end", "out"),
+    "group": ("group", "session", "focus group", "site", "cohort", "wave", "fg"),
+}
+
+
+def _norm(header: Any) -> str:
+    return re.sub(r"[\s_\-]+", " ", str(header or "").strip().casefold())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _rows_from_csv(text: str, path: str | os.PathLike[str], delimiter: str | None) -> list[tuple[int, list[str]]]:
+    if delimiter is None:
+        if str(path).lower().endswith(".tsv"):
+            delimiter = "\t"
+        else:
+            try:
+                delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+            except csv.Error:
+                delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
+    start_line = 1
+    try:
+        for row in reader:
+            rows.append((start_line, row))
+            start_line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidTranscript(f"the CSV is malformed ({exc})", path=path, line=reader.line_num,
+                                fix="check the quoting on that line, or save the sheet again as CSV UTF-8") from None
+    return rows
+
+
+def _rows_from_xlsx(raw: bytes, path: str | os.PathLike[str], sheet: str | int | None,
+                    max_bytes: int) -> list[tuple[int, list[str]]]:
+    check_archive(raw, path, required="xl/workbook.xml", max_bytes=max_bytes, kind="Excel")
+    try:
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:
+        raise InvalidTranscript(f"the Excel file cannot be opened ({type(exc).__name__}: {exc})", path=path,
+                                fix="open it in Excel and save it again as .xlsx") from None
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif isinstance(sheet, int):
+            worksheet = workbook.worksheets[sheet]
+        else:
+            worksheet = workbook[sheet]
+    except (KeyError, IndexError):
+        raise InvalidTranscript(f"no sheet {sheet!r} (sheets: {workbook.sheetnames})", path=path,
+                                fix="pass sheet= with one of those names") from None
+    rows = [(number, [_cell(v) for v in values])
+            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)]
+    workbook.close()
+    return rows
+
+
+def _find(headers: list[str], wanted: str | None) -> int | None:
+    if wanted is None:
+        return None
+    key = _norm(wanted)
+    for index, header in enumerate(headers):
+        if _norm(header) == key:
+            return index
+    return -1
+
+
+def table_layout(
+    data: str | bytes,
+    path: str | os.PathLike[str],
+    *,
+    format: str = "csv",
+    columns: Mapping[str, Any] | None = None,
+    sheet: str | int | None = None,
+    delimiter: str | None = None,
+    max_bytes: int = 50_000_000,
+) -> Layout:
+    """The canonical text and layout of a CSV (decoded text) or Excel (bytes) table.
+
+    Example:
+        >>> table_layout("id,score\\n1,3\\n", "s.csv")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidTranscript: s.csv:1: no text column among ['id', 'score']. Fix: ...
+    """
+    if format == "xlsx":
+        rows = _rows_from_xlsx(data if isinstance(data, bytes) else data.encode(), path, sheet, max_bytes)
+    else:
+        rows = _rows_from_csv(data if isinstance(data, str) else data.decode("utf-8"), path, delimiter)
+    rows = [(n, r) for n, r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise InvalidTranscript("the table is empty", path=path, fix="check that the sheet with the answers is saved")
+    header_line, headers = rows[0]
+    headers = [h.strip() for h in headers]
+    body = rows[1:]
+    if not body:
+        raise InvalidTranscript("the table has a header but no rows", path=path, line=header_line,
+                                fix="add the answers below the header row")
+    columns = dict(columns or {})
+    unknown = set(columns) - set(GUESSES)
+    if unknown:
+        raise InvalidTranscript(f"unknown column role(s) {sorted(unknown)}", path=path,
+                                fix=f"use columns= with keys among {sorted(GUESSES)}")
+    mapping: dict[str, Any] = {}
+    guessed: list[str] = []
+    for role, wanted in columns.items():
+        names = wanted if isinstance(wanted, list | tuple) else [wanted]
+        indices = [_find(headers, name) for name in names]
+        missing = [name for name, index in zip(names, indices, strict=True) if index == -1]
+        if missing:
+            raise InvalidTranscript(f"no column named {missing[0]!r} (columns: {headers})", path=path,
+                                    line=header_line, fix=f"pass columns={{'{role}': <one of those names>}}")
+        mapping[role] = indices if role == "text" else indices[0]
+    normalised = [_norm(h) for h in headers]
+    for role, names in GUESSES.items():
+        if role in mapping:
+            continue
+        used = {i for v in mapping.values() for i in (v if isinstance(v, list) else [v])}
+        for name in names:
+            if name in normalised and normalised.index(name) not in used:
+                mapping[role] = [normalised.index(name)] if role == "text" else normalised.index(name)
+                guessed.append(role)
+                break
+    if "text" not in mapping:
+        used = {v for v in mapping.values() if isinstance(v, int)}
+        questions = [i for i, h in enumerate(headers) if i not in used and h.endswith("?") and len(h) >= 12]
+        if questions:
+            mapping["text"] = questions
+            guessed.append("text")
+        else:
+            best, best_length = None, 0.0
+            for index in range(len(headers)):
+                if index in used:
+                    continue
+                values = [r[index] for _, r in body if index < len(r) and r[index].strip()]
+                if not values:
+                    continue
+                words = sum(len(v.split()) for v in values) / len(values)
+                if words >= 3 and words > best_length:
+                    best, best_length = index, words
+            if best is not None:
+                mapping["text"] = [best]
+                guessed.append("text")
+    if "text" not in mapping:
+        raise InvalidTranscript(f"no text column among {headers}", path=path, line=header_line,
+                                fix="name the column with the answers 'text' (or 'response', 'answer', 'comment'), "
+                                    "or pass columns={'text': 'Your column'} (CLI: --text-column)")
+    layout = Layout("")
+    role_columns = {i for role, v in mapping.items() for i in (v if isinstance(v, list) else [v])}
+    speaker_index, id_index = mapping.get("speaker"), mapping.get("id")
+    time_index, end_index = mapping.get("time"), mapping.get("end")
+    text_indices: list[int] = mapping["text"]
+    lines: list[str] = []
+    position = 0
+    skipped = 0
+    for line_number, row in rows[1:]:
+        def value(index: int | None, row: list[str] = row) -> str:
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        attributes: dict[str, Any] = {"row": line_number}
+        for index, header in enumerate(headers):
+            if index not in role_columns and header and value(index):
+                attributes[header] = _convert(value(index))
+        if "group" in mapping and value(mapping["group"]):
+            attributes[headers[mapping["group"]]] = _convert(value(mapping["group"]))
+        speaker = value(speaker_index) or None
+        participant = value(id_index) or None
+        time_start = _seconds(value(time_index))
+        time_end = _seconds(value(end_index))
+        for text_index in text_indices:
+            text = re.sub(r"\s*(?:\r\n|\r|\n)\s*", " ", value(text_index))
+            if not text:
+                skipped += 1
+                continue
+            item_attributes = dict(attributes)
+            if len(text_indices) > 1:
+                item_attributes["question"] = headers[text_index]
+            if speaker:
+                line = f"{speaker}: {text}"
+                layout.label_spans.append((position, position + len(speaker) + 1))
+                start = position + len(speaker) + 2
+                layout.items.append(Item("turn", start, start + len(text), label=speaker, time_start=time_start,
+                                         time_end=time_end, line=line_number, style="column",
+                                         participant=participant, attributes=item_attributes))
+                layout.styles["column"] += 1
+            else:
+                line = text
+                layout.items.append(Item("row", position, position + len(text), time_start=time_start,
+                                         time_end=time_end, line=line_number, participant=participant,
+                                         attributes=item_attributes))
+            lines.append(line)
+            position += len(line) + 1
+    layout.text = "\n".join(lines)
+    described = {role: ([headers[i] for i in v] if isinstance(v, list) else headers[v]) for role, v in mapping.items()}
+    layout.metadata["columns"] = described
+    if guessed:
+        shown = ", ".join(f"{role}={described[role]!r}" for role in mapping)
+        layout.warnings.append(f"columns guessed: {shown}; pass columns= to change")
+    if skipped:
+        layout.warnings.append(f"{skipped} empty answer cell(s) skipped")
+    if not layout.items:
+        raise InvalidTranscript("every text cell is empty", path=path, line=header_line,
+                                fix="check that the right column holds the answers (columns={'text': ...})")
+    return layout
+
+
+def _seconds(value: str) -> float | None:
+    if not value:
+        return None
+    parsed = parse_time(value)
+    if parsed is not None:
+        return parsed
+    try:
+        return float(value)
+    except ValueError:
+        return None

@@ -1,0 +1,24 @@
+"""Reader for plain-text and Markdown transcripts (``.txt``, ``.text``, ``.md``, ``.markdown``).
+
+The canonical text is the decoded file exactly (line endings kept, BOM removed); speaker labels,
+legends and unattributed lines are found by :func:`qualkit.ingest.layout.detect_layout`.
+
+Example:
+    >>> layout = text_layout("Interviewer: Why?\\r\\nNurse 1: Nights.\\r\\n")
+    >>> [i.label for i in layout.items]
+    ['Interviewer', 'Nurse 1']
+"""
+
+from __future__ import annotations
+
+from qualkit.ingest.layout import Layout, detect_layout
+
+
+def text_layout(text: str, *, known: set[str] | None = None) -> Layout:
+    """The layout of a decoded text transcript.
+
+    Example:
+        >>> text_layout("Ann: Hi.\\nBo: Hey.\\nAnn: Ok.\\n").label_style
+        'Name: (3)'
+    """
+    return detect_layout(text, known=known)

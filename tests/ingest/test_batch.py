@@ -1,0 +1,80 @@
+"""Batch import into the store (SQLite and PostgreSQL): per-file transactions, failures, participants."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import qualkit as qk
+from qualkit.errors import ImportFailed
+from qualkit.ingest.batch import import_transcripts
+
+GOOD = ["interview_ir.txt", "teams.vtt", "utterances.csv"]
+
+
+def test_good_files_are_stored_and_bad_ones_reported(store, data):
+    paths = [data / "interview_ir.txt", data / "empty.txt", data / "teams.vtt", data / "malformed.srt",
+             data / "utterances.csv"]
+    with pytest.raises(ImportFailed) as caught:
+        import_transcripts(store, paths, progress=False, user="ana")
+    error = caught.value
+    assert [f[0] for f in error.failures] == [str(data / "empty.txt"), str(data / "malformed.srt")]
+    assert "empty.txt: the file is empty" in str(error) and "malformed.srt:6: malformed cue timing" in str(error)
+    assert str(error).startswith("2 of 5 files failed and were not imported")
+    assert [r.source for r in error.reports] == GOOD
+    assert store.sources_df()["name"].tolist() == GOOD
+    loaded = store.source("teams.vtt")
+    assert loaded.text.startswith("Nadia Haddad: Hi all") and len(loaded.segments) == 5
+    assert store.events_df(entity="source")["user"].tolist() == ["ana"] * 3
+
+
+def test_a_file_failing_while_stored_leaves_nothing_behind(store, data, monkeypatch):
+    original = store.log
+
+    def failing_log(session, user, action, entity, *args, **kwargs):
+        if entity == "source":
+            raise RuntimeError("disk full")
+        return original(session, user, action, entity, *args, **kwargs)
+
+    monkeypatch.setattr(store, "log", failing_log)
+    with pytest.raises(ImportFailed, match="unexpected RuntimeError: disk full"):
+        import_transcripts(store, [data / "interview_ir.txt"], progress=False)
+    monkeypatch.undo()
+    assert store.sources_df().empty and store.segments_df().empty
+
+
+def test_the_same_file_twice_fails_the_second_time_only(store, data):
+    assert [r.source for r in import_transcripts(store, [data / "zoom.vtt"], progress=False)] == ["zoom.vtt"]
+    with pytest.raises(ImportFailed, match="already in project"):
+        import_transcripts(store, [data / "zoom.vtt"], progress=False)
+    assert len(store.sources_df()) == 1
+
+
+def test_participants_link_every_speaker_and_show_as_columns(sqlite_store, data):
+    roster = pd.DataFrame({"participant_id": ["I", "R7"], "pseudonym": ["I", "R"],
+                           "role": ["moderator", "nurse"], "years_in_role": ["", "12"]})
+    import_transcripts(sqlite_store, [data / "interview_ir.txt"], participants=roster, progress=False)
+    frame = sqlite_store.segments_df()
+    turns = frame[frame["kind"] == "turn"]
+    assert turns["participant"].notna().all()
+    assert set(turns["speaker_role"]) == {"moderator", "participant"}
+    assert turns[turns["speaker"] == "R"]["role"].unique().tolist() == ["nurse"]
+    assert turns[turns["speaker"] == "R"]["years_in_role"].unique().tolist() == [12]
+
+
+def test_project_facade_and_progress_on_stderr(tmp_path, data, capsys):
+    project = qk.Project.create(tmp_path / "p.qualkit.db", codebook=None, user="ben")
+    reports = project.import_transcripts([data / g for g in GOOD], segment_by="sentence")
+    assert [r.source for r in reports] == GOOD
+    assert "importing" in capsys.readouterr().err
+    assert set(project.segments()["kind"]) >= {"sentence", "legend", "unattributed"}
+    assert project.import_transcripts(data / "zoom.vtt", progress=False)[0].source == "zoom.vtt"
+    assert project.add_participants(pd.DataFrame({"id": ["p"], "pseudonym": ["Dana Kim"]})) == 1
+
+
+def test_unreadable_participants_file_stops_before_anything_is_stored(sqlite_store, data, tmp_path):
+    bad = tmp_path / "participants.csv"
+    bad.write_text("site\nN\n", encoding="utf-8")
+    with pytest.raises(qk.InvalidInput, match="no participant id column"):
+        import_transcripts(sqlite_store, [data / "zoom.vtt"], participants=bad, progress=False)
+    assert sqlite_store.sources_df().empty

@@ -1,0 +1,79 @@
+"""`qualkit import` and `qualkit deidentify` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qualkit.cli import main
+
+
+def run(argv, capsys):
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_import_prints_the_report(tmp_path, data, capsys):
+    db = str(tmp_path / "s.qualkit.db")
+    assert run(["init", db, "--codebook", "none"], capsys)[0] == 0
+    aliases = tmp_path / "aliases.json"
+    aliases.write_text(json.dumps({"Dr Smith": "Dr Smith"}), encoding="utf-8")
+    code, out, _ = run(["import", str(data / "aliases.txt"), str(data / "podcast_webpage.txt"), "--db", db,
+                        "--aliases", str(aliases), "--no-progress"], capsys)
+    assert code == 0
+    assert "aliases.txt (txt, utf-8)" in out and "  Dr Smith: 3 turns" in out
+    assert "proposed merge: 'SAM RIVERA' -> 'Sam Rivera'" in out
+    assert "  moderators: Jordan Lee" in out and "unattributed: 'Skip to main content'" in out
+    assert "imported 2 file(s)" in out
+
+
+def test_import_failure_is_one_line_and_exit_2(tmp_path, data, capsys):
+    db = str(tmp_path / "s.qualkit.db")
+    run(["init", db, "--codebook", "none"], capsys)
+    code, out, err = run(["import", str(data / "zoom.vtt"), str(data / "stray_text.vtt"), "--db", db,
+                          "--no-progress"], capsys)
+    assert code == 2
+    assert "zoom.vtt (vtt, utf-8)" in out
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "1 of 2 files failed" in lines[0] and "stray_text.vtt:6:" in lines[0]
+
+
+def test_import_dry_run_folder_and_options(tmp_path, data, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_bytes((data / "survey.csv").read_bytes())
+    (folder / "notes.json").write_text("{}", encoding="utf-8")
+    code, out, _ = run(["import", str(folder), "--dry-run", "--text-column", "What keeps you going?",
+                        "--segment-by", "sentence"], capsys)
+    assert code == 0 and "a.csv (csv, utf-8): 3 segments" in out
+    code, _, err = run(["import", str(data / "aliases.txt"), "--dry-run", "--aliases", "{not json"], capsys)
+    assert code == 2 and "not valid JSON" in err
+
+
+def test_deidentify_command(tmp_path, data, capsys):
+    out_dir, key = tmp_path / "out", tmp_path / "secure" / "key.json"
+    key.parent.mkdir()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("participant_id,pseudonym\nR1,Jill Smith, MD\n".replace("Jill Smith, MD", '"Jill Smith, MD"'),
+                      encoding="utf-8")
+    code, out, _ = run(["deidentify", str(data / "aliases.txt"), "--out", str(out_dir), "--key", str(key),
+                        "--participants", str(roster), "--no-ner"], capsys)
+    assert code == 0, out
+    text = (out_dir / "aliases.deid.txt").read_text(encoding="utf-8")
+    assert "Smith" not in text and "Ben Ode" not in text and "[P01]: Depleted." in text
+    assert json.loads(key.read_text(encoding="utf-8"))["[P01]"]["participant"] == "R1"
+    assert "original" in (out_dir / "deidentify_report.csv").read_text(encoding="utf-8").splitlines()[0]
+    code, _, err = run(["deidentify", str(data / "aliases.txt"), "--out", str(out_dir), "--key",
+                        str(out_dir / "key.json")], capsys)
+    assert code == 2 and "same folder" in err
+
+
+@pytest.mark.parametrize("argv", [["import", "--help"], ["deidentify", "--help"]])
+def test_help(argv, capsys):
+    assert run(argv, capsys)[0] == 0

@@ -1,0 +1,91 @@
+"""De-identification: roster names and aliases, other names, contact details; offsets stay valid."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import qualkit as qk
+from qualkit.ingest.deidentify import Deidentifier
+
+
+@pytest.fixture
+def transcript(tmp_path):
+    path = tmp_path / "fg.txt"
+    path.write_text(
+        "Focus group with Jill Smith and colleagues\n"
+        "Moderator: Welcome. Jill, you start?\n"
+        "Jill Smith, MD: Sure. Dr Smith here (laughs). Call me on +1 617-555-0143 or jill.smith@mgh.org.\n"
+        "Dr Smith: Also see https://example.org/wellness. Dr. Raj Patel runs it; ask Sarah Jones.\n"
+        "Moderator: Thanks. Raj, Sarah and Nurse Kim are not here today.\n"
+        "Ben Ode: In 2019-2020 we had 12 beds. Ben again.\n", encoding="utf-8")
+    return path
+
+
+def test_deidentify_replaces_consistently_and_keeps_offsets(transcript, assert_accounted):
+    roster = [qk.Participant("R01", pseudonym="Jill Smith, MD"), qk.Participant("M1", pseudonym="Moderator")]
+    source = qk.read_transcript(transcript, participants=roster)
+    result = qk.deidentify(source, participants=roster, ner=False)
+    text = result.source.text
+    for secret in ("Jill", "Smith", "617-555", "jill.smith", "example.org", "Raj", "Patel", "Sarah", "Jones",
+                   "Kim", "Ben Ode"):
+        assert secret not in text, secret
+    assert "[P01]: Sure. [P01] here (laughs). Call me on [PHONE-1] or [EMAIL-1]." in text
+    assert "[P01]: Also see [URL-1]. [PERSON-1] runs it; ask [PERSON-2]." in text
+    assert "2019-2020 we had 12 beds" in text and "Moderator: Welcome." in text
+    assert {s.label for s in result.source.speakers} == {"Moderator", "[P01]", "[P02]"}
+    assert result.source.import_report.speakers == {"Moderator": 2, "[P01]": 2, "[P02]": 1}
+    assert result.source.raw is None and result.source.metadata["deidentified"] is True
+    assert_accounted(result.source)
+    for old, new in zip(source.segments, result.source.segments, strict=True):
+        assert (old.kind, old.turn, len(old.marks)) == (new.kind, new.turn, len(new.marks))
+    laugh = next(m for s in result.source.segments for m in s.marks)
+    assert text[laugh.start:laugh.end] == "(laughs)"
+    key = result.key
+    assert key["[P01]"]["participant"] == "R01" and "Dr Smith" in key["[P01]"]["originals"]
+    assert set(key["[PERSON-1]"]["originals"]) >= {"Dr. Raj Patel"}
+    report = result.report()
+    assert len(report) == len(result.replacements) and set(report["kind"]) >= {"participant", "person", "email",
+                                                                              "phone", "url"}
+    row = report[report["original"] == "jill.smith@mgh.org"].iloc[0]
+    assert text[row["new_start"]:row["new_end"]] == "[EMAIL-1]"
+    assert source.text[row["start"]:row["end"]] == "jill.smith@mgh.org"
+
+
+def test_pseudonyms_stay_consistent_across_sources_and_runs(tmp_path):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("Ann Lee: Hi.\nBo: Hey Ann.\nAnn Lee: Ok.\n", encoding="utf-8")
+    second.write_text("Bo: Where is Ann Lee?\nCy: Gone.\nBo: Ok.\n", encoding="utf-8")
+    deidentifier = Deidentifier(ner=False)
+    a = qk.deidentify(first, deidentifier=deidentifier).source.text
+    b = qk.deidentify(second, deidentifier=deidentifier).source.text
+    assert a.startswith("[P01]: Hi.\n[P02]: Hey [P01].") and b.startswith("[P02]: Where is [P01]?")
+    key_path = deidentifier.write_key(tmp_path / "key.json")
+    again = Deidentifier(ner=False, key=key_path)
+    assert qk.deidentify(first, deidentifier=again).source.text == a
+    assert json.loads(key_path.read_text(encoding="utf-8"))["[P01]"]["originals"][0] == "Ann Lee"
+
+
+def test_ner_is_used_when_a_pipeline_is_given():
+    class Ent:
+        def __init__(self, start, end):
+            self.start_char, self.end_char, self.label_ = start, end, "PERSON"
+
+    class Doc:
+        def __init__(self, text):
+            start = text.index("Okonkwo")
+            self.ents = [Ent(start, start + len("Okonkwo"))]
+
+    source = qk.Source("a.txt", "We asked Okonkwo about it.", "txt")
+    result = Deidentifier(ner=True, nlp=Doc).deidentify(source)
+    assert result.source.text == "We asked [PERSON-1] about it."
+
+
+def test_ner_true_without_a_trained_pipeline_says_how_to_get_one(monkeypatch):
+    import qualkit.nlp
+
+    monkeypatch.setattr(qualkit.nlp, "trained_pipeline_name", lambda: None)
+    with pytest.raises(qk.MissingDependency):
+        Deidentifier(ner=True).deidentify(qk.Source("a.txt", "text", "txt"))
+    assert Deidentifier(ner="auto").deidentify(qk.Source("a.txt", "text", "txt")).source.text == "text"

@@ -1,0 +1,77 @@
+"""WebVTT and SRT: voice tags, cue labels, merged turns, cue times, malformed files."""
+
+from __future__ import annotations
+
+import pytest
+
+import qualkit as qk
+from qualkit.errors import InvalidTranscript
+
+
+def test_teams_vtt_voice_tags_merge_and_split(data, assert_accounted):
+    source = qk.read_transcript(data / "teams.vtt")
+    assert source.text == ("Nadia Haddad: Hi all, thanks for joining. Let's start with names.\n"
+                           "Luis Ortega: Luis, unit clerk.\nOlga Petrova: Olga, scheduler.\n"
+                           "Luis Ortega: Sorry, I'm on my phone in the car.\n(laughter)")
+    got = [(s.kind, s.speaker, s.turn, s.time_start, s.time_end) for s in source.segments]
+    assert got == [("turn", "Nadia Haddad", 0, 1.0, 7.5), ("turn", "Luis Ortega", 1, 8.0, 10.0),
+                   ("turn", "Olga Petrova", 2, 8.0, 10.0), ("turn", "Luis Ortega", 3, 10.5, 13.0),
+                   ("unattributed", None, None, 13.2, 14.0)]
+    assert source.metadata["cues"]["0"] == [[1.0, 4.0], [4.0, 7.5]]
+    assert source.import_report.label_style == "<v Name> (4)"
+    assert_accounted(source)
+
+
+def test_zoom_vtt_labels_in_cue_text_entities_and_tags(data, assert_accounted):
+    source = qk.read_transcript(data / "zoom.vtt")
+    assert source.text.split("\n") == [
+        "Facilitator: Can everyone hear me? Great. So today is about workload and what gets in the way.",
+        "Dana Kim: For me it's the inbox & the phone. I answer messages at 11 pm.",
+        "Ravi Shah: Same. [crosstalk]",
+        "Facilitator: Ravi, what would change that?",
+        "Ravi Shah: Protected admin time. Real protected time.",
+    ]
+    assert source.segments[0].time_start == pytest.approx(2.12)
+    assert source.import_report.moderators == ["Facilitator"]
+    assert source.segments[2].marks[0].kind == "crosstalk"
+    assert_accounted(source)
+
+
+def test_srt_labels_tags_and_blank_line_inside_a_cue(data, assert_accounted):
+    source = qk.read_transcript(data / "meeting.srt")
+    assert source.text.split("\n") == [
+        "MODERATOR: Okay, we're recording. What drains you most at work?",
+        "PRIYA: The pager. It never stops. Even on my day off I hear it. Sometimes in my sleep.",
+        "MARCUS: Charting. Hours of it.",
+    ]
+    assert [(s.speaker, s.time_start, s.time_end) for s in source.segments] == [
+        ("MODERATOR", 1.0, 8.0), ("PRIYA", 8.4, 15.5), ("MARCUS", 16.0, 19.0)]
+    assert any("line 17" in w for w in source.import_report.warnings)
+    assert_accounted(source)
+
+
+def test_vtt_without_speakers_is_unattributed_with_a_warning(tmp_path, assert_accounted):
+    path = tmp_path / "auto.vtt"
+    path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhello there\n\n"
+                    "00:00:02.000 --> 00:00:03.000\nsecond line\nwraps here\n", encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert source.text == "hello there\nsecond line wraps here"
+    assert [s.kind for s in source.segments] == ["unattributed", "unattributed"]
+    assert any("no cue names a speaker" in w for w in source.import_report.warnings)
+    assert_accounted(source)
+
+
+@pytest.mark.parametrize(("name", "content", "line", "message"), [
+    ("a.vtt", "not a vtt\n\n00:00:01.000 --> 00:00:02.000\nHi\n", 1, "must start with the line WEBVTT"),
+    ("b.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHi\n00:00:02.000 --> 00:00:03.000\nYo\n", 5,
+     "two timing lines"),
+    ("c.srt", "1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\nno timing here\n", 6, "has no timing line"),
+    ("d.srt", "hello\n\n1\n00:00:01,000 --> 00:00:02,000\nHi\n", 1, "text before the first cue"),
+    ("e.srt", "1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:00:01 --> 00:00:02\nYo\n", 6, "malformed cue timing"),
+])
+def test_malformed_subtitles_name_the_line(tmp_path, name, content, line, message):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InvalidTranscript, match=message) as caught:
+        qk.read_transcript(path)
+    assert caught.value.line == line and f"{name}:{line}:" in str(caught.value)

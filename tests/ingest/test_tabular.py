@@ -1,0 +1,92 @@
+"""CSV and Excel: utterances with a speaker column, wide surveys, column guesses and overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+import qualkit as qk
+from qualkit.errors import InvalidTranscript
+
+
+def test_utterances_csv(data, assert_accounted):
+    source = qk.read_transcript(data / "utterances.csv")
+    assert source.text.split("\n") == [
+        'Moderator: What comes to mind when you hear "burnout"?', "Alex: Exhaustion. The kind sleep doesn't fix.",
+        "Sam: The EHR, honestly. Every evening.", "Moderator: Anything else?", "Sam: Being short-staffed. (sighs)"]
+    alex = source.segments[1]
+    assert (alex.kind, alex.speaker, alex.time_start, alex.attributes) == (
+        "turn", "Alex", 12.0, {"row": 3, "Notes": "laughs", "Group": "FG5"})
+    assert source.metadata["columns"] == {"text": ["Utterance"], "speaker": "Speaker", "time": "Start",
+                                          "group": "Group"}
+    warnings = source.import_report.warnings
+    assert any(w.startswith("columns guessed: text=['Utterance'], speaker='Speaker'") for w in warnings)
+    assert any("1 empty answer cell" in w for w in warnings)
+    assert source.import_report.moderators == ["Moderator"]
+    assert_accounted(source)
+
+
+def test_wide_survey_one_line_per_answer(data, assert_accounted):
+    source = qk.read_transcript(data / "survey.csv")
+    got = [(s.kind, s.participant, s.attributes["question"], s.text) for s in source.segments]
+    assert got == [
+        ("row", "R01", "What drains you most at work?", "The inbox after clinic."),
+        ("row", "R01", "What keeps you going?", "My patients"),
+        ("row", "R02", "What keeps you going?", "Colleagues who cover for each other"),
+        ("row", "R03", "What drains you most at work?", "Night shifts, and being short-staffed (every week)."),
+        ("row", "R03", "What keeps you going?", "Not much, honestly"),
+    ]
+    assert source.segments[3].attributes["years_in_role"] == 7
+    assert [s.turn for s in source.segments] == [0, 1, 2, 3, 4]
+    assert_accounted(source)
+
+
+def test_explicit_columns_and_errors(data, tmp_path):
+    source = qk.read_transcript(data / "survey.csv", columns={"text": "What keeps you going?", "id": "respondent_id"})
+    assert [s.text for s in source.segments] == ["My patients", "Colleagues who cover for each other",
+                                                 "Not much, honestly"]
+    assert not any("guessed" in w and "text=" in w and "drains" in w for w in source.import_report.warnings)
+    with pytest.raises(InvalidTranscript, match="no column named 'Answer'") as caught:
+        qk.read_transcript(data / "survey.csv", columns={"text": "Answer"})
+    assert caught.value.line == 1
+    with pytest.raises(InvalidTranscript, match="unknown column role"):
+        qk.read_transcript(data / "survey.csv", columns={"words": "x"})
+    with pytest.raises(InvalidTranscript, match="unknown option"):
+        qk.read_transcript(data / "aliases.txt", columns={"text": "x"})
+    header_only = tmp_path / "h.csv"
+    header_only.write_text("speaker,text\n", encoding="utf-8")
+    with pytest.raises(InvalidTranscript, match="header but no rows"):
+        qk.read_transcript(header_only)
+
+
+def test_longest_free_text_column_is_guessed(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("pid,remarks\nR1,the inbox takes my evenings away\nR2,nights and weekends too often\n",
+                    encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert [s.participant for s in source.segments] == ["R1", "R2"]
+    assert source.metadata["columns"]["text"] == ["remarks"]
+
+
+def test_excel_sheet(tmp_path, assert_accounted):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Focus group"
+    sheet.append(["Speaker", "Timestamp", "Text", "Site"])
+    sheet.append(["Moderator", "00:00:01", "What wears you down?", "North"])
+    sheet.append(["Ana", 12.5, "Short staffing, every week.", "North"])
+    sheet.append(["Ben", None, "The EHR.", "North"])
+    workbook.create_sheet("Notes").append(["nothing here"])
+    path = tmp_path / "fg.xlsx"
+    workbook.save(path)
+    source = qk.read_transcript(path)
+    assert source.format == "xlsx"
+    assert source.text == "Moderator: What wears you down?\nAna: Short staffing, every week.\nBen: The EHR."
+    assert [s.time_start for s in source.segments] == [1.0, 12.5, None]
+    assert source.segments[1].attributes["Site"] == "North"
+    assert_accounted(source)
+    with pytest.raises(InvalidTranscript, match="no sheet 'Missing'"):
+        qk.read_transcript(path, sheet="Missing")
+    with pytest.raises(InvalidTranscript, match="header but no rows"):
+        qk.read_transcript(path, sheet="Notes")

@@ -1,0 +1,227 @@
+"""Plain-text and Markdown transcripts: label styles, legends, chrome, notes, marks, aliases, roles."""
+
+from __future__ import annotations
+
+import pytest
+
+import qualkit as qk
+
+
+def turns(source):
+    return [(s.speaker, s.text) for s in source.segments if s.kind == "turn"]
+
+
+STYLES = [
+    ("Name:", "Ann: Tired.\nBo: Me too.\nAnn: Yes.\n", "Ann", "Tired."),
+    ("NAME:", "ANN: Tired.\nBO: Me too.\nANN: Yes.\n", "ANN", "Tired."),
+    ("Dr Name:", "Dr Okafor: Tired.\nDr Haddad: Me too.\nDr Okafor: Yes.\n", "Dr Okafor", "Tired."),
+    ("Name, MD:", "Jill Smith, MD: Tired.\nBo Lee, RN: Me too.\nJill Smith, MD: Yes.\n", "Jill Smith, MD", "Tired."),
+    ("[Name]", "[Ann] Tired.\n[Bo] Me too.\n[Ann] Yes.\n", "Ann", "Tired."),
+    ("**Name:**", "**Ann:** Tired.\n**Bo:** Me too.\n**Ann:** Yes.\n", "Ann", "Tired."),
+    ("Name (time):", "Ann (00:01:02): Tired.\nBo (00:01:09): Me too.\nAnn (00:01:15): Yes.\n", "Ann", "Tired."),
+    ("time Name:", "00:01:02 Ann: Tired.\n00:01:09 Bo: Me too.\n00:01:15 Ann: Yes.\n", "Ann", "Tired."),
+    ("[time] Name:", "[00:01:02] Ann: Tired.\n[00:01:09] Bo: Me too.\n[00:01:15] Ann: Yes.\n", "Ann", "Tired."),
+    ("I:/R:", "I: Why?\nR: Nights.\nI: And?\nR: Days.\n", "I", "Why?"),
+    ("I1:/P3:", "I1: Why?\nP3: Nights.\nI1: And?\nP3: Days.\n", "I1", "Why?"),
+    ("*time = I1:", "*1:40 = I1: Why?\n*1:52 = P3: Nights.\n*2:10 = I1: And?\n", "I1", "Why?"),
+]
+
+
+@pytest.mark.parametrize(("style", "text", "first_speaker", "first_text"), STYLES, ids=[s[0] for s in STYLES])
+def test_each_label_style_gives_turns_with_text_after_the_label(tmp_path, assert_accounted, style, text,
+                                                                  first_speaker, first_text):
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert turns(source)[0] == (first_speaker, first_text)
+    assert len(turns(source)) == text.count("\n")
+    assert_accounted(source)
+
+
+def test_timestamps_become_turn_times(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("[00:01:02] Ann: Tired.\n[01:00:09.5] Bo: Me too.\n[01:01:15] Ann: Yes.\n", encoding="utf-8")
+    times = [s.time_start for s in qk.read_transcript(path).segments]
+    assert times == [62.0, 3609.5, 3675.0]
+
+
+def test_podcast_webpage_keeps_boilerplate_unattributed_and_follows_the_style_change(data, assert_accounted):
+    source = qk.read_transcript(data / "podcast_webpage.txt")
+    report = source.import_report
+    assert set(report.speakers) == {"Jordan Lee", "Maya Patel", "Sam Rivera"}
+    assert report.speakers == {"Jordan Lee": 6, "Maya Patel": 4, "Sam Rivera": 4}
+    assert report.proposed_merges == {"SAM RIVERA": "Sam Rivera"}
+    assert report.moderators == ["Jordan Lee"]
+    unattributed = [s.text for s in source.segments if s.kind == "unattributed"]
+    for chrome in ("Skip to main content", "Accept all cookies", "Transcript", "Advertisement",
+                   "Subscribe to The Night Shift wherever you get your podcasts.", "Share this episode",
+                   "© 2024 Night Shift Media. All rights reserved.", "Privacy Policy | Terms of Use"):
+        assert chrome in unattributed
+    assert report.unattributed == len(unattributed) == 20
+    assert report.unattributed_examples[0] == "Skip to main content"
+    # "Note:" inside a turn is not a new speaker; the turn runs on over it
+    maya = [s for s in source.segments if s.speaker == "Maya Patel"][1]
+    assert maya.text.startswith("Honestly?") and "Note: the next part" in maya.text and maya.text.endswith("station.")
+    # the second half uses "Name (00:14:02):" labels with times
+    assert [s.time_start for s in source.segments if s.kind == "turn"][-6:] == [842.0, 850.0, 901.0, 920.0, 930.0,
+                                                                                 962.0]
+    assert "Name (00:01:02):" in report.label_style and "**Name:**" in report.label_style
+    assert_accounted(source)
+
+
+def test_interview_with_legend_block_and_note_line(data, assert_accounted):
+    source = qk.read_transcript(data / "interview_ir.txt")
+    legend = [s for s in source.segments if s.kind == "legend"]
+    assert [s.text for s in legend] == ["I: Interviewer", "R: Respondent, ICU nurse, 12 years"]
+    assert source.metadata["legend"] == {"I": "Interviewer", "R": "Respondent, ICU nurse, 12 years"}
+    speakers = {s.label: s for s in source.speakers}
+    assert speakers["I"].role == "moderator" and speakers["R"].role == "participant"
+    assert speakers["R"].attributes["legend"] == "Respondent, ICU nurse, 12 years"
+    assert source.import_report.speakers == {"I": 5, "R": 5}
+    second = [s for s in source.segments if s.speaker == "R"][1]
+    assert second.text.endswith("Note: the respondent asked that the unit name not be recorded.")
+    assert [s.turn for s in source.segments if s.kind == "turn"] == list(range(10))
+    assert_accounted(source)
+
+
+def test_equals_legend_and_star_timestamps(data, assert_accounted):
+    source = qk.read_transcript(data / "legend_timestamps.txt")
+    assert source.metadata["legend"]["P2"] == "physician, 3 years, female"
+    assert sorted(source.import_report.moderators) == ["I1", "I2"]
+    first = next(s for s in source.segments if s.kind == "turn")
+    assert (first.speaker, first.time_start, first.text[:5]) == ("I1", 12.0, "Okay,")
+    assert {s.label: s.attributes.get("legend") for s in source.speakers}["P3"] == "porter"
+    assert_accounted(source)
+
+
+def test_otter_header_lines_with_words_on_following_lines(data, assert_accounted):
+    source = qk.read_transcript(data / "otter_export.txt")
+    assert turns(source)[1] == ("Speaker 2", "Mixed, honestly. The protected lunch hour worked for about two weeks.\n"
+                                             "Then census went up and it disappeared.")
+    assert [s.time_start for s in source.segments if s.kind == "turn"] == [3.0, 11.0, 42.0, 65.0, 69.0, 90.0]
+    assert_accounted(source)
+
+
+def test_markdown_headings_and_page_furniture_are_unattributed(data, assert_accounted):
+    source = qk.read_transcript(data / "rev_export.md")
+    assert source.format == "md"
+    assert [s.text for s in source.segments if s.kind == "unattributed"] == [
+        "# Interview with a hospitalist", "## Part 1: Background", "## Part 2: Workload", "---", "Page 2 of 2"]
+    assert source.import_report.moderators == ["Interviewer"]
+    assert turns(source)[-1][1] == "The inbox. Messages, prior auths, forms. (sighs)\nIt's a second job after the first job."
+    assert_accounted(source)
+
+
+def test_aliases_case_title_and_bracket_variants_merge(data, assert_accounted):
+    source = qk.read_transcript(data / "aliases.txt")
+    report = source.import_report
+    assert report.proposed_merges == {"MODERATOR": "Moderator", "BEN ODE": "Ben Ode", "Dr Smith": "Jill Smith, MD"}
+    assert report.speakers == {"Moderator": 3, "Jill Smith, MD": 4, "Ben Ode": 3, "Tomás Núñez": 1}
+    jill = next(s for s in source.speakers if s.label == "Jill Smith, MD")
+    assert jill.aliases == ["Dr Smith"]
+    assert_accounted(source)
+
+
+def test_alias_map_overrides_and_can_keep_a_proposed_merge_apart(data):
+    kept = qk.read_transcript(data / "aliases.txt", aliases={"Dr Smith": "Dr Smith"})
+    assert "Dr Smith" in kept.import_report.speakers
+    renamed = qk.read_transcript(data / "aliases.txt", aliases={"Dr Smith": "Jill S.", "Jill Smith, MD": "Jill S."})
+    assert renamed.import_report.speakers["Jill S."] == 4
+
+
+def test_merge_speakers_false_only_proposes(data):
+    source = qk.read_transcript(data / "aliases.txt", merge_speakers=False)
+    assert "Dr Smith" in source.import_report.speakers
+    assert source.import_report.proposed_merges["Dr Smith"] == "Jill Smith, MD"
+
+
+def test_label_like_words_inside_turns_are_not_speakers(tmp_path, assert_accounted):
+    text = ("Moderator: What gets in the way?\n"
+            "Ann: The EHR. Honestly: it never ends.\n"
+            "Note: this is a transcriber note.\n"
+            "So my answer: no.\n"
+            "Moderator: Thanks. Anything else?\n"
+            "Ann: Section 2: nothing.\n")
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert source.import_report.speakers == {"Moderator": 2, "Ann": 2}
+    assert turns(source)[1][1] == ("The EHR. Honestly: it never ends.\nNote: this is a transcriber note.\n"
+                                   "So my answer: no.")
+    assert_accounted(source)
+
+
+def test_label_seen_once_is_kept_as_text_with_a_warning_unless_it_is_a_name(tmp_path):
+    text = ("Moderator: Why?\nAnn: Nights.\nHonestly: yes.\nModerator: And you, Dana?\nAnn: Days.\n"
+            "Dana: Weekends, and I mean it honestly.\n")
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert source.import_report.speakers == {"Moderator": 2, "Ann": 2, "Dana": 1}
+    lone = "Exhausted: yes, always exhausted."
+    path.write_text(text.replace("Honestly: yes.", lone), encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert "Exhausted" not in source.import_report.speakers
+    assert any("'Exhausted'" in w for w in source.import_report.warnings)
+
+
+def test_known_participant_labels_are_speakers_even_when_seen_once(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("Moderator: Why?\nAnn: Nights.\nModerator: And?\nAnn: Days, sunny ones.\nSunny: fine.\n",
+                    encoding="utf-8")
+    assert "Sunny" not in qk.read_transcript(path).import_report.speakers
+    roster = [qk.Participant("X1", pseudonym="Sunny")]
+    assert qk.read_transcript(path, participants=roster).import_report.speakers["Sunny"] == 1
+
+
+def test_non_speech_marks_are_kept_in_text_and_marked(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("Ann: Yes (laughs) and [inaudible 00:12:03] then [crosstalk].\nK: (K griner) ja.\n"
+                    "Ann: Ok.\nK: Ja.\n", encoding="utf-8")
+    source = qk.read_transcript(path)
+    first = source.segments[0]
+    assert [(first.text[m.start - first.start:m.end - first.start], m.kind) for m in first.marks] == [
+        ("(laughs)", "laughter"), ("[inaudible 00:12:03]", "inaudible"), ("[crosstalk]", "crosstalk")]
+    assert first.clean_text == "Yes          and                      then            ."
+    assert source.segments[1].marks[0].kind == "laughter"
+    assert source.import_report.marks == 4
+
+
+def test_moderator_found_by_questions_when_no_label_says_so(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("Priya: How are you?\nAnn: Tired.\nPriya: Why is that?\nBo: Nights.\nPriya: And weekends?\n"
+                    "Ann: Those too.\nPriya: Anything else?\nBo: No.\n", encoding="utf-8")
+    assert qk.read_transcript(path).import_report.moderators == ["Priya"]
+    assert qk.read_transcript(path, moderators=["Ann"]).import_report.moderators == ["Ann"]
+
+
+def test_no_labels_at_all_gives_unattributed_lines_and_a_warning(tmp_path, assert_accounted):
+    path = tmp_path / "t.txt"
+    path.write_text("just some notes\nwithout any speakers\n", encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert [s.kind for s in source.segments] == ["unattributed", "unattributed"]
+    assert any("no speaker turns" in w for w in source.import_report.warnings)
+    assert_accounted(source)
+
+
+def test_label_on_its_own_line_takes_the_following_lines(tmp_path, assert_accounted):
+    path = tmp_path / "t.txt"
+    path.write_text("Moderator:\nWhat drains you?\n\nAnn:\nThe inbox.\nEvery night.\n\nModerator:\nThanks.\n",
+                    encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert turns(source) == [("Moderator", "What drains you?"), ("Ann", "The inbox.\nEvery night."),
+                             ("Moderator", "Thanks.")]
+    assert_accounted(source)
+
+
+def test_heading_inside_a_turn_splits_it_into_two_pieces_of_the_same_turn(tmp_path, assert_accounted):
+    path = tmp_path / "t.md"
+    path.write_text("Moderator: Go on.\nAnn: First part.\n\n## Part 2\n\nSecond part, same speaker.\n"
+                    "Moderator: Thanks.\nAnn: Ok.\n", encoding="utf-8")
+    source = qk.read_transcript(path)
+    got = [(s.kind, s.speaker, s.turn, s.text) for s in source.segments]
+    assert got == [("turn", "Moderator", 0, "Go on."), ("turn", "Ann", 1, "First part."),
+                   ("unattributed", None, None, "## Part 2"), ("turn", "Ann", 1, "Second part, same speaker."),
+                   ("turn", "Moderator", 2, "Thanks."), ("turn", "Ann", 3, "Ok.")]
+    assert source.import_report.speakers == {"Moderator": 2, "Ann": 2}
+    assert_accounted(source)
