@@ -1,0 +1,226 @@
+"""Reading and writing the batch formats of ``qualkit autocode`` and ``qualkit evaluate`` (JSONL or CSV).
+
+Input rows are ``{"id": str, "text": str}`` plus optional ``speaker``, ``group`` and ``role``; labelled
+rows add ``"codes": [code ids]``. Every problem names the file and line and says how to fix it.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "in.jsonl"
+    >>> _ = path.write_text('{"id": "a", "text": "So tired."}\\n')
+    >>> [r.text for r in read_rows(path)]
+    ['So tired.']
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualkit.errors import InvalidInput
+
+
+@dataclass(slots=True)
+class Row:
+    """One input record with the line it came from.
+
+    Example:
+        >>> Row(id="a", text="hi", line=1).codes is None
+        True
+    """
+
+    id: str
+    text: str
+    line: int
+    codes: list[str] | None = None
+    speaker: str | None = None
+    group: str | None = None
+    role: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _records(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line, record) pairs from a JSONL or CSV file; CSV ``codes`` cells are split on ``;`` or ``|``."""
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidInput(f"no file at {path}", path=path, fix="check the path") from None
+    except UnicodeDecodeError as error:
+        raise InvalidInput(f"not UTF-8 text ({error.reason})", path=path, fix="save the file as UTF-8") from None
+    if suffix in (".csv", ".tsv"):
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+        if reader.fieldnames is None:
+            return
+        line = 2
+        try:
+            for record in reader:
+                if None in record:
+                    raise InvalidInput(f"row has {len(reader.fieldnames) + len(record[None])} cells for "
+                                       f"{len(reader.fieldnames)} columns", path=path, line=line,
+                                       fix="quote cells that contain commas")
+                if "codes" in record and record["codes"] is not None:
+                    cell = record["codes"].strip()
+                    record["codes"] = json.loads(cell) if cell.startswith("[") else \
+                        [c.strip() for c in cell.replace("|", ";").split(";") if c.strip()]
+                yield line, record
+                line = reader.line_num + 1
+        except csv.Error as error:
+            raise InvalidInput(f"malformed CSV ({error})", path=path, line=reader.line_num,
+                               fix="check the quoting on that line") from None
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"the codes cell is not a JSON list ({error.msg})", path=path, line=line,
+                               fix='write codes as "a;b" or ["a", "b"]') from None
+        return
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield number, json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"not valid JSON ({error.msg} at column {error.colno})", path=path, line=number,
+                               fix='write one JSON object per line, e.g. {"id": "1", "text": "..."}') from None
+
+
+def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Iterable[str] | None = None,
+              text_required: bool = True) -> list[Row]:
+    """Read JSONL (one object per line) or CSV rows of ``id``, ``text`` (and ``codes`` when ``labeled``).
+
+    ``codes`` (the codebook's codable ids) makes an unknown code id in a labelled row an error.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "in.csv"
+        >>> _ = path.write_text("id,text,codes\\n1,Paperwork,admin;ehr\\n")
+        >>> read_rows(path, labeled=True)[0].codes
+        ['admin', 'ehr']
+    """
+    path = Path(path)
+    known = set(codes) if codes is not None else None
+    rows: list[Row] = []
+    seen: dict[str, int] = {}
+    for line, record in _records(path):
+        if not isinstance(record, dict):
+            raise InvalidInput(f"expected a JSON object, found {type(record).__name__}", path=path, line=line,
+                               fix='write {"id": "...", "text": "..."} on each line')
+        row_id = record.get("id")
+        if row_id is None or (isinstance(row_id, str) and not row_id.strip()):
+            raise InvalidInput("the row has no id", path=path, line=line, fix='give every row an "id"')
+        if not isinstance(row_id, str | int):
+            raise InvalidInput(f"id {row_id!r} is not a string", path=path, line=line, fix="use string ids")
+        row_id = str(row_id)
+        if row_id in seen:
+            raise InvalidInput(f"duplicate id {row_id!r} (first on line {seen[row_id]})", path=path, line=line,
+                               fix="give every row a unique id")
+        seen[row_id] = line
+        text = record.get("text")
+        if text is None and not text_required:
+            text = ""
+        if not isinstance(text, str):
+            raise InvalidInput(f'row {row_id!r} has no "text" string', path=path, line=line,
+                               fix='add "text": "..." to the row')
+        row_codes = None
+        if labeled or "codes" in record:
+            row_codes = record.get("codes")
+            if row_codes is None and labeled:
+                raise InvalidInput(f'row {row_id!r} has no "codes" list', path=path, line=line,
+                                   fix='add "codes": [...] (an empty list means no code)')
+            if row_codes is not None:
+                if isinstance(row_codes, str):
+                    row_codes = [row_codes]
+                if not isinstance(row_codes, list) or not all(isinstance(c, str) for c in row_codes):
+                    raise InvalidInput(f'"codes" of row {row_id!r} is not a list of code ids', path=path, line=line,
+                                       fix='write "codes": ["code_a", "code_b"]')
+                if known is not None:
+                    unknown = [c for c in row_codes if c not in known]
+                    if unknown:
+                        import difflib
+
+                        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+                        hint = f"did you mean {close[0]!r}? " if close else ""
+                        raise InvalidInput(f"row {row_id!r} names the unknown code {unknown[0]!r}", path=path,
+                                           line=line, fix=f"{hint}use a codable code id of the codebook")
+        extra = {k: v for k, v in record.items() if k not in ("id", "text", "codes", "speaker", "group", "role")}
+        rows.append(Row(id=row_id, text=text, line=line, codes=row_codes,
+                        speaker=_optional_str(record.get("speaker")), group=_optional_str(record.get("group")),
+                        role=_optional_str(record.get("role")), extra=extra))
+    return rows
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def gold_key(record: dict[str, Any]) -> str:
+    """The key an evaluation record is matched on: its ``id``, else ``source:start-end``, else ``source#turn``.
+
+    Example:
+        >>> gold_key({"source": "g1.txt", "turn": 4, "codes": []})
+        'g1.txt#4'
+    """
+    if record.get("id") not in (None, ""):
+        return str(record["id"])
+    if record.get("source") is not None and record.get("start") is not None and record.get("end") is not None:
+        return f"{record['source']}:{int(record['start'])}-{int(record['end'])}"
+    if record.get("source") is not None and record.get("turn") is not None:
+        return f"{record['source']}#{int(record['turn'])}"
+    raise KeyError("id")
+
+
+def read_codes(path: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """Read ``{key: codes}`` from gold or predicted JSONL/CSV (keys as in :func:`gold_key`).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "gold.jsonl"
+        >>> _ = path.write_text('{"source": "a.txt", "turn": 1, "codes": ["x"]}\\n')
+        >>> read_codes(path)
+        {'a.txt#1': ['x']}
+    """
+    path = Path(path)
+    result: dict[str, list[str]] = {}
+    for line, record in _records(path):
+        if not isinstance(record, dict):
+            raise InvalidInput("expected a JSON object", path=path, line=line, fix="write one object per line")
+        try:
+            key = gold_key(record)
+        except KeyError:
+            raise InvalidInput("the record has no id (nor source with turn or start/end)", path=path, line=line,
+                               fix='add "id" (or "source" and "turn")') from None
+        codes = record.get("codes")
+        if codes is None:
+            codes = []
+        if isinstance(codes, str):
+            codes = [codes]
+        if not isinstance(codes, list):
+            raise InvalidInput('"codes" is not a list', path=path, line=line, fix='write "codes": ["a", "b"]')
+        if key in result:
+            raise InvalidInput(f"duplicate record {key!r}", path=path, line=line, fix="keep one record per item")
+        result[key] = [str(c) for c in codes]
+    return result
+
+
+def write_predictions(path: str | os.PathLike[str] | None, ids: Sequence[str], codes: Sequence[Sequence[str]],
+                      scores: Sequence[dict[str, float]]) -> None:
+    """Write ``{"id", "codes", "scores"}`` JSONL in input order (``path`` ``-`` or ``None``: standard output).
+
+    Example:
+        >>> write_predictions(None, ["a"], [["x"]], [{"x": 0.9}])
+        {"id": "a", "codes": ["x"], "scores": {"x": 0.9}}
+    """
+    import sys
+
+    lines = (json.dumps({"id": i, "codes": list(c), "scores": s}, ensure_ascii=False)
+             for i, c, s in zip(ids, codes, scores, strict=True))
+    if path is None or str(path) == "-":
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        for line in lines:
+            handle.write(line + "\n")

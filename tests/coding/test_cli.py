@@ -1,0 +1,142 @@
+"""The batch CLI contract: qualkit autocode / evaluate / codebook, and their one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from qualkit.cli import app
+
+runner = CliRunner()
+ROWS = [
+    {"id": "r1", "text": "Honestly the paperwork never ends, I chart every night.", "speaker": "Ann", "group": "fg1"},
+    {"id": "r2", "text": "I never felt isolated here."},
+    {"id": "r3", "text": "So exhausted, nothing left in the tank.", "role": "moderator"},
+    {"id": "r0", "text": "We had a lovely barbecue for the unit."},
+]
+
+
+def _jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _run(*args):
+    return runner.invoke(app, [*args, "--embedder", "lsa", "--no-progress"] if args[0] == "autocode" else list(args))
+
+
+def test_autocode_writes_jsonl_in_input_order(tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = _run("autocode", "--codebook", "burnout", "--input", str(_jsonl(tmp_path / "in.jsonl", ROWS)),
+                  "--output", str(out))
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in records] == ["r1", "r2", "r3", "r0"]
+    assert set(records[0]) == {"id", "codes", "scores"} and len(records[0]["scores"]) == 24
+    assert "administrative_burden" in records[0]["codes"]
+    assert "isolation" not in records[1]["codes"]
+    assert records[2]["codes"] == []  # moderator rows are not coded
+    assert all(0 <= v <= 1 for r in records for v in r["scores"].values())
+
+
+def test_autocode_csv_input_training_and_top_k(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\na,\"Charting, notes and forms all evening\"\nb,We went bowling\n", encoding="utf-8")
+    train = _jsonl(tmp_path / "train.jsonl", [
+        {"id": f"t{i}", "text": t, "codes": c} for i, (t, c) in enumerate([
+            ("Forms and notes until late", ["administrative_burden"]), ("Bowling with the team", [])] * 4)])
+    out = tmp_path / "out.jsonl"
+    result = _run("autocode", "--codebook", "burnout", "--input", str(src), "--output", str(out),
+                  "--train", str(train), "--top-k", "2")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [len(r["codes"]) for r in records] == [2, 2]
+    assert records[0]["codes"][0] == "administrative_burden"
+    high = tmp_path / "high.jsonl"
+    assert _run("autocode", "--codebook", "burnout", "--input", str(src), "--output", str(high),
+                "--threshold", "1.0").exit_code == 0
+    assert all(json.loads(line)["codes"] == [] for line in high.read_text().splitlines())
+
+
+def test_codebook_from_a_file(tmp_path):
+    book = tmp_path / "tags.csv"
+    book.write_text("tag,description,number of highlights\nPaperwork,Forms and charting,3\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    src = _jsonl(tmp_path / "in.jsonl", ROWS[:1])
+    assert _run("autocode", "--codebook", str(book), "--input", str(src), "--output", str(out)).exit_code == 0
+    assert set(json.loads(out.read_text())["scores"]) == {"Paperwork"}
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"id": "a", "text": "fine"}\n{"id": "b", "text": \n', "in.jsonl:2: not valid JSON"),
+    ('{"id": "a", "text": "fine"}\n\n{"text": "no id"}\n', "in.jsonl:3: the row has no id"),
+    ('{"id": "a", "text": 5}\n', 'in.jsonl:1: row \'a\' has no "text" string'),
+    ('{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n', "in.jsonl:2: duplicate id 'a' (first on line 1)"),
+])
+def test_malformed_input_rows_name_their_line(tmp_path, content, message):
+    src = tmp_path / "in.jsonl"
+    src.write_text(content, encoding="utf-8")
+    result = _run("autocode", "--codebook", "burnout", "--input", str(src), "--output", str(tmp_path / "o.jsonl"))
+    assert result.exit_code != 0
+    assert message in str(result.exception) or message in result.output
+
+
+def test_unknown_code_in_training_rows_names_its_line(tmp_path):
+    train = _jsonl(tmp_path / "train.jsonl", [{"id": "1", "text": "x", "codes": ["workload"]},
+                                              {"id": "2", "text": "y", "codes": ["work_load"]}])
+    result = _run("autocode", "--codebook", "burnout", "--input", str(_jsonl(tmp_path / "in.jsonl", ROWS)),
+                  "--output", str(tmp_path / "o.jsonl"), "--train", str(train))
+    assert result.exit_code != 0
+    text = str(result.exception)
+    assert "train.jsonl:2: row '2' names the unknown code 'work_load'" in text and "did you mean 'workload'" in text
+
+
+def test_errors_print_one_line_and_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "ok"}\nnot json\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "qualkit.cli", "autocode", "--codebook", "burnout", "--input",
+                           str(src), "--output", str(tmp_path / "o.jsonl"), "--embedder", "lsa"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: {src}:2: not valid JSON")
+    assert "Traceback" not in done.stderr
+
+
+def test_top_k_and_threshold_exclude_each_other(tmp_path):
+    result = _run("autocode", "--codebook", "burnout", "--input", str(_jsonl(tmp_path / "in.jsonl", ROWS)),
+                  "--output", str(tmp_path / "o.jsonl"), "--top-k", "1", "--threshold", "0.5")
+    assert result.exit_code != 0 and "exclude each other" in str(result.exception)
+
+
+def test_evaluate_prints_a_table_and_writes_csv(tmp_path):
+    gold = _jsonl(tmp_path / "gold.jsonl", [{"id": "1", "codes": ["a"]}, {"id": "2", "codes": ["b"]},
+                                            {"id": "3", "codes": ["a", "b"]}])
+    pred = _jsonl(tmp_path / "pred.jsonl", [{"id": "1", "codes": ["a"], "scores": {}},
+                                            {"id": "2", "codes": ["a"], "scores": {}}])
+    out = tmp_path / "metrics.csv"
+    result = runner.invoke(app, ["evaluate", "--gold", str(gold), "--pred", str(pred), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "micro" in result.output and "macro" in result.output and "kappa" in result.output
+    import pandas as pd
+
+    table = pd.read_csv(out).set_index("code")
+    assert table.loc["a", "precision"] == 0.5 and table.loc["a", "recall"] == 0.5
+    assert table.loc["b", "support"] == 2 and table.loc["b", "recall"] == 0
+    default = runner.invoke(app, ["evaluate", "--gold", str(gold), "--pred", str(pred)])
+    assert default.exit_code == 0 and (tmp_path / "pred.metrics.csv").exists()
+
+
+def test_codebook_commands(tmp_path):
+    assert "burnout" in runner.invoke(app, ["codebook", "list"]).output
+    converted = tmp_path / "b.qdc"
+    assert runner.invoke(app, ["codebook", "convert", "burnout", str(converted)]).exit_code == 0
+    assert "ok (29 codes, 24 codable" in runner.invoke(app, ["codebook", "check", str(converted)]).output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("codes:\n  - id: a\n    name: A\n    parent: b\n", encoding="utf-8")
+    result = runner.invoke(app, ["codebook", "check", str(bad)])
+    assert result.exit_code == 2 and f"{bad}:4:" in result.output

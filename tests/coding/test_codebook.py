@@ -1,0 +1,314 @@
+"""Codebooks: shipped burnout book against the taxonomy, YAML/CSV/Excel/.qdc round trips, validation errors."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qualkit.codebook import (
+    CODEBOOK_NS,
+    PROJECT_NS,
+    codebook_from_csv,
+    codebook_from_element,
+    codebook_from_qdc,
+    codebook_from_yaml,
+    codebook_problems,
+    codebook_to_csv,
+    codebook_to_element,
+    codebook_to_qdc,
+    codebook_to_yaml,
+    default_guid,
+    fold_description,
+    list_codebooks,
+    load_codebook,
+    save_codebook,
+    unfold_description,
+    validate_codebook,
+)
+from qualkit.errors import InvalidCodebook, InvalidProjectFile
+from qualkit.model import Code, Codebook
+
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec"
+
+
+def _taxonomy() -> dict[str, str]:
+    """code id -> parent from the taxonomy table."""
+    text = (SPEC / "burnout_taxonomy.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\w+) \| (\w+) \|", text, flags=re.MULTILINE)
+    return {code: parent for parent, code in rows if parent != "parent"}
+
+
+def _same(a: Codebook, b: Codebook) -> None:
+    assert [asdict(c) for c in a.codes] == [asdict(c) for c in b.codes]
+
+
+# ---------------------------------------------------------------------------- the shipped codebook
+def test_burnout_is_shipped_and_loads_by_name():
+    assert "burnout" in list_codebooks()
+    assert Codebook.load("burnout").name == "burnout"
+
+
+def test_burnout_codable_ids_equal_the_taxonomy(burnout):
+    taxonomy = _taxonomy()
+    assert len(taxonomy) == 24
+    assert {c.id for c in burnout.codable_codes} == set(taxonomy)
+    assert len(burnout.codable_codes) == 24
+    categories = [c for c in burnout.codes if not c.codable]
+    assert {c.id for c in categories} == set(taxonomy.values()) - {"disconnection"}
+    assert len(burnout) == 29
+    for code_id, parent in taxonomy.items():
+        if code_id != parent:
+            assert burnout[code_id].parent == parent, code_id
+    assert burnout["disconnection"].codable
+    assert {c.id for c in burnout.children("disconnection")} == {"isolation", "division", "connection_and_community"}
+
+
+def test_every_burnout_code_is_complete(burnout):
+    for code in burnout.codable_codes:
+        assert len(code.definition.split()) >= 15, code.id
+        assert code.inclusion.strip() and code.exclusion.strip(), code.id
+        assert len(code.examples) >= 2 and len(code.near_misses) >= 1, code.id
+        assert code.cues or code.patterns, code.id
+        assert re.fullmatch(r"#[0-9A-F]{6}", code.color), code.id
+    colours = [c.color for c in burnout.codes]
+    assert len(set(colours)) == len(colours)
+
+
+def test_burnout_validates_and_guids_are_stable(burnout):
+    assert codebook_problems(burnout) == []
+    assert burnout["workload"].guid == default_guid("burnout", "workload")
+    assert load_codebook("burnout")["workload"].guid == burnout["workload"].guid
+
+
+# ---------------------------------------------------------------------------- round trips
+@pytest.mark.parametrize("suffix", [".yaml", ".csv", ".xlsx", ".qdc", ".tsv"])
+def test_round_trip_through_every_format(tmp_path, burnout, suffix):
+    path = save_codebook(burnout, tmp_path / f"burnout{suffix}")
+    again = load_codebook(path, name="burnout")
+    _same(burnout, again)
+
+
+def test_yaml_keeps_version_and_description(tmp_path, mini_codebook):
+    mini_codebook.version = 3
+    mini_codebook.description = "A tiny book."
+    again = codebook_from_yaml(codebook_to_yaml(mini_codebook))
+    assert (again.name, again.version, again.description) == ("mini", 3, "A tiny book.")
+    assert again.ids == mini_codebook.ids
+    assert again["isolation"].patterns == [r"\bon my own\b"]
+
+
+def test_qdc_validates_against_the_refi_schema(tmp_path, burnout):
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(str(SPEC / "refi" / "Codebook.xsd"))
+    data = codebook_to_qdc(burnout)
+    schema.validate(data.decode("utf-8"))
+    root = ET.fromstring(data)
+    # Hierarchy: categories are not codable; isolation nests inside the codable code disconnection.
+    top = {c.get("name"): c for c in root.find(f"{{{CODEBOOK_NS}}}Codes")}
+    assert top["Burnout dimensions"].get("isCodable") == "false"
+    assert top["Disconnection"].get("isCodable") == "true"
+    assert "Isolation" in [c.get("name") for c in top["Disconnection"]]
+
+
+def test_codebook_element_in_the_project_namespace_is_schema_valid(burnout):
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(str(SPEC / "refi" / "Project.xsd"))
+    project = ET.Element(f"{{{PROJECT_NS}}}Project", {"name": "demo"})
+    project.append(codebook_to_element(burnout, PROJECT_NS))
+    schema.validate(ET.tostring(project, encoding="unicode"))
+    again = codebook_from_element(project.find(f"{{{PROJECT_NS}}}CodeBook"), PROJECT_NS, name="burnout")
+    _same(burnout, again)
+
+
+def test_description_folds_every_field_and_parses_back():
+    code = Code("moral_injury", "Moral injury", definition="Line one.\nLine two.", inclusion="When blocked.",
+                exclusion="Not workload.", examples=["First example", "Second"], near_misses=["Not this"],
+                cues=["moral injury", "the right thing"], patterns=[r"\bcan['’]t do\b"])
+    folded = fold_description(code)
+    assert "Inclusion: When blocked." in folded and "Near misses:\n- Not this" in folded
+    parsed = unfold_description(folded)
+    assert parsed == {"definition": "Line one.\nLine two.", "inclusion": "When blocked.",
+                      "exclusion": "Not workload.", "examples": ["First example", "Second"],
+                      "near_misses": ["Not this"], "cues": ["moral injury", "the right thing"],
+                      "patterns": [r"\bcan['’]t do\b"], "id": "moral_injury"}
+    assert unfold_description("Just a plain description from NVivo.") == {
+        "definition": "Just a plain description from NVivo."}
+
+
+def test_foreign_qdc_with_duplicate_names_gets_path_ids():
+    ns = CODEBOOK_NS
+    xml = f"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="{ns}"><Codes>
+  <Code guid="{default_guid('x', 'a')}" name="Barriers" isCodable="true" color="#abc">
+    <Description>Things in the way</Description>
+    <Code guid="{default_guid('x', 'b')}" name="Other" isCodable="true"/>
+  </Code>
+  <Code guid="{default_guid('x', 'c')}" name="Supports" isCodable="false">
+    <Code guid="{default_guid('x', 'd')}" name="Other" isCodable="true"/>
+  </Code>
+</Codes></CodeBook>""".encode()
+    book = codebook_from_qdc(xml, name="x")
+    assert book.ids == ["Barriers", "Barriers/Other", "Supports", "Supports/Other"]
+    assert book["Supports/Other"].parent == "Supports"
+    assert book["Barriers"].color == "#AABBCC" and book["Barriers"].definition == "Things in the way"
+    assert not book["Supports"].codable
+
+
+def test_unsafe_or_broken_qdc_is_refused(tmp_path):
+    bomb = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><CodeBook xmlns="urn:QDA-XML:codebook:1.0">&a;</CodeBook>"""
+    with pytest.raises(InvalidProjectFile, match="unsafe XML"):
+        codebook_from_qdc(bomb)
+    path = tmp_path / "broken.qdc"
+    path.write_bytes(b"<CodeBook>\n<Codes>\n</CodeBook>")
+    with pytest.raises(InvalidProjectFile) as error:
+        load_codebook(path)
+    assert error.value.line == 3 and "broken.qdc" in str(error.value)
+
+
+# ---------------------------------------------------------------------------- CSV and Excel imports
+def test_qda_tool_export_imports_as_is(tmp_path):
+    path = tmp_path / "tags.csv"
+    path.write_text("tag,description,number of highlights\nWork load,Too much to do,12\n"
+                    "Being Heard,\"Listened to, or not\",3\n", encoding="utf-8")
+    book = load_codebook(path)
+    assert book.name == "tags"
+    assert book.ids == ["Work load", "Being Heard"]  # the id is the name, exactly
+    assert book["Being Heard"].definition == "Listened to, or not"
+    assert all(c.codable and c.parent is None for c in book)
+
+
+def test_csv_optional_columns_parents_by_name_and_lists():
+    text = ("Name,Parent,Definition,Inclusion,Exclusion,Examples,Keywords\n"
+            "Feelings,,How people feel,,,,\n"
+            "Tired,Feelings,Worn out,Depletion,Busy days,\"So tired\nNothing left\",tired; drained\n")
+    book = codebook_from_csv(text, name="x")
+    assert book["Tired"].parent == "Feelings"
+    assert book["Tired"].examples == ["So tired", "Nothing left"]
+    assert book["Tired"].cues == ["tired", "drained"]
+    assert book["Tired"].exclusion == "Busy days"
+
+
+def test_excel_import_of_a_foreign_sheet(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Code", "Memo"])
+    sheet.append(["Hierarchy", "Rank and top-down decisions"])
+    sheet.append([None, None])
+    sheet.append(["Peer support", "Colleagues helping"])
+    workbook.save(tmp_path / "codes.xlsx")
+    book = load_codebook(tmp_path / "codes.xlsx")
+    assert book.ids == ["Hierarchy", "Peer support"]
+    assert book["Hierarchy"].definition == "Rank and top-down decisions"
+
+
+def test_csv_without_a_name_column_says_which_line():
+    with pytest.raises(InvalidCodebook, match="no name column") as error:
+        codebook_from_csv("description,count\nx,1\n", path="codes.csv")
+    assert error.value.line == 1 and "codes.csv:1" in str(error.value)
+
+
+# ---------------------------------------------------------------------------- validation errors
+BAD_YAML = """\
+name: bad
+codes:
+  - id: a
+    name: A
+  - id: b
+    name: B
+    parent: zz
+  - id: a
+    name: Again
+"""
+
+
+def test_duplicate_ids_name_the_yaml_line_and_a_fix(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_YAML, encoding="utf-8")
+    with pytest.raises(InvalidCodebook) as error:
+        load_codebook(path)
+    problems = error.value.problems
+    messages = {p.message.split(" (")[0]: p for p in problems}
+    duplicate = messages["duplicate code id 'a'"]
+    assert duplicate.line == 8 and str(duplicate).startswith(f"{path}:8: ") and "Fix:" in str(duplicate)
+    parent = next(p for p in problems if "parent 'zz'" in p.message)
+    assert parent.line == 7 and "add a code with id 'zz'" in parent.fix
+
+
+def test_duplicate_ids_name_the_csv_line():
+    with pytest.raises(InvalidCodebook, match="duplicate code id 'A'") as error:
+        codebook_from_csv("name,definition\nA,one\nB,\"two\nlines\"\nA,three\n", path="c.csv")
+    assert error.value.line == 5
+
+
+def test_cycles_empty_names_bad_patterns_and_colours():
+    book = Codebook("x", [Code("a", "A", parent="c"), Code("b", "B", parent="a"), Code("c", "C", parent="b"),
+                          Code("d", " "), Code("e", "E", patterns=["(unclosed"], color="red")])
+    messages = [p.message for p in codebook_problems(book)]
+    assert any("form a cycle" in m for m in messages)
+    assert any("'d' has an empty name" in m for m in messages)
+    assert any("pattern '(unclosed'" in m and "not a valid regular expression" in m for m in messages)
+    assert any("colour 'red'" in m for m in messages)
+    with pytest.raises(InvalidCodebook, match=r"\(and 3 more problems\)"):
+        validate_codebook(book)
+
+
+def test_bad_pattern_names_its_yaml_line(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text('codes:\n  - id: a\n    name: A\n    patterns:\n      - "ok"\n      - "\\\\bbad(("\n',
+                    encoding="utf-8")
+    with pytest.raises(InvalidCodebook, match="not a valid regular expression") as error:
+        load_codebook(path)
+    assert error.value.line == 6
+
+
+def test_unknown_field_and_broken_yaml(tmp_path):
+    with pytest.raises(InvalidCodebook, match="did you mean 'examples'") as error:
+        codebook_from_yaml("codes:\n  - id: a\n    name: A\n    exampels: [x]\n", path="f.yaml")
+    assert error.value.line == 4
+    with pytest.raises(InvalidCodebook, match="not valid YAML") as error:
+        codebook_from_yaml("codes:\n  - id: a\n   name: [\n", path="f.yaml")
+    assert error.value.line is not None
+
+
+def test_unknown_codebook_name_suggests_the_closest():
+    with pytest.raises(InvalidCodebook, match="did you mean 'burnout'"):
+        load_codebook("burnuot")
+
+
+# ---------------------------------------------------------------------------- property: any codebook survives
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).map(str.strip) \
+    .filter(lambda s: bool(s) and not re.match(r"^(Inclusion|Exclusion|Examples|Near misses|Cues|Patterns|qualkit id):",
+                                               s, re.IGNORECASE) and not s.startswith(("- ", "  ")))
+
+
+@st.composite
+def codebooks(draw):
+    n = draw(st.integers(1, 6))
+    ids = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True), min_size=n, max_size=n, unique=True))
+    codes = []
+    for i, code_id in enumerate(ids):
+        parent = draw(st.sampled_from([None, *ids[:i]]))
+        codes.append(Code(code_id, draw(_text), parent=parent, definition=draw(_text),
+                          examples=draw(st.lists(_text, max_size=3)), cues=draw(st.lists(_text, max_size=3)),
+                          codable=draw(st.booleans()), guid=default_guid("prop", code_id)))
+    return Codebook("prop", codes)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(codebooks())
+def test_any_codebook_round_trips_through_yaml_csv_and_qdc(book):
+    _same(book, codebook_from_yaml(codebook_to_yaml(book)))
+    # REFI nests children inside parents, so codes come back in tree order: compare by id.
+    again = codebook_from_qdc(codebook_to_qdc(book), name="prop")
+    assert sorted(map(str, map(asdict, book.codes))) == sorted(map(str, map(asdict, again.codes)))
+    for code, again in zip(book.codes, codebook_from_csv(codebook_to_csv(book), name="prop").codes, strict=True):
+        assert (again.id, again.name, again.parent, again.definition, again.codable) == \
+               (code.id, code.name, code.parent, code.definition, code.codable)

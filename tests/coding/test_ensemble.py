@@ -1,0 +1,102 @@
+"""AutoCoder (Ensemble): zero-training use, rationale, learning from labels, thresholds, active learning."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import qualkit as qk
+from qualkit.coding.active import rank_for_review, uncertainty
+from qualkit.model import Segment
+
+TURNS = [
+    "Honestly the paperwork never ends, I chart every night until midnight.",
+    "I never felt isolated here, everyone is lovely.",
+    "We laughed at lunch together, it feels like a family.",
+    "I'm so exhausted, there is nothing left in the tank by Thursday.",
+    "Let's take a short break and come back in ten minutes.",
+] * 12
+
+
+@pytest.fixture(scope="module")
+def zero(burnout, nlp):
+    return qk.AutoCoder(burnout, embedder="lsa", nlp=nlp).fit(TURNS)
+
+
+def test_notebook_api_on_plain_texts(zero):
+    predicted = zero.predict(TURNS[:5])
+    assert isinstance(predicted, list) and all(isinstance(p, list) for p in predicted)
+    assert "administrative_burden" in predicted[0]
+    assert "isolation" not in predicted[1]  # negated cue
+    assert "emotional_exhaustion" in predicted[3]
+    scores = zero.predict_scores(TURNS[:5])
+    assert isinstance(scores, pd.DataFrame) and scores.shape == (5, 24)
+    assert list(scores.columns) == [c.id for c in qk.Codebook.load("burnout").codable_codes]
+
+
+def test_codings_carry_score_origin_evidence_and_a_one_line_rationale(zero):
+    text = "Béla: " + TURNS[0]
+    segment = Segment("s.txt", 6, len(text), TURNS[0], speaker="Béla", id=11)
+    coding = next(c for c in zero.predict_codings([segment]) if c.code_id == "administrative_burden")
+    assert coding.segment_id == 11 and coding.status == "suggested" and coding.coder == "auto"
+    assert 0.5 <= coding.score <= 1 and coding.origin in ("rules", "similarity", "learned")
+    assert text[coding.evidence[0][0]:coding.evidence[0][1]] == "paperwork"
+    assert re.match(r'cue "paperwork"(; .*)?$', coding.rationale) and "\n" not in coding.rationale
+    assert coding.codebook_version == qk.Codebook.load("burnout").version
+
+
+def test_moderator_turns_are_not_coded(zero):
+    moderator = Segment("s.txt", 0, len(TURNS[0]), TURNS[0], role="moderator", id=1)
+    assert zero.predict([moderator]) == [[]]
+    assert zero.predict_scores([moderator]).to_numpy().max() == 0
+
+
+def test_top_k_and_global_threshold(zero):
+    assert [len(c) for c in zero.predict(TURNS[:3], top_k=2)] == [2, 2, 2]
+    assert zero.predict(TURNS[:3], threshold=1.01) == [[], [], []]
+    with pytest.raises(qk.InvalidInput):
+        zero.predict(TURNS[:1], top_k=1, threshold=0.5)
+
+
+def test_learned_coder_takes_over_as_labels_accumulate(burnout, nlp):
+    texts = [f"I sit with families when their loved one is dying, variant {i}" for i in range(12)] + \
+            [f"We ordered pizza for the unit, variant {i}" for i in range(12)]
+    labels = [["compassionate_presence"]] * 12 + [[]] * 12
+    few = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp).fit(texts[:2] + texts[12:14], labels[:2] + labels[12:14])
+    many = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp, min_tuning=100).fit(texts, labels)
+    j = list(many.codes_).index("compassionate_presence")
+    assert 0 < few.weights_[j] < many.weights_[j] < 1
+    assert many.n_positive_[j] == 12 and many.n_negative_[j] == 12
+    assert many.predict(["I sit with families when their loved one is dying, again"])[0][:1] == ["compassionate_presence"]
+    coding = many.predict_codings(["I sit with families when their loved one is dying"], top_k=1)[0]
+    assert "learned from 24 decisions" in coding.rationale
+
+
+def test_threshold_overrides(burnout, nlp):
+    coder = qk.AutoCoder(burnout, embedder="lsa", thresholds={"workload": 0.9}, nlp=nlp).fit()
+    assert coder.thresholds_[list(coder.codes_).index("workload")] == 0.9
+    with pytest.raises(qk.InvalidInput, match="unknown codes"):
+        qk.AutoCoder(burnout, embedder="lsa", thresholds={"nope": 0.1}, nlp=nlp).fit()
+
+
+def test_suggest_next_prefers_uncertain_and_diverse_items(zero):
+    scores = np.array([[0.5, 0.0], [0.95, 0.0], [0.02, 0.01]])
+    assert uncertainty(scores, np.array([0.5, 0.5])).argmax() == 0
+    items = TURNS[:5] * 2
+    order, _ = rank_for_review(zero, items, 3)
+    assert len(set(order)) == 3
+    assert len({items[i] for i in order}) == 3  # duplicates of a chosen text are not chosen again
+    picked = zero.suggest_next(items, 2)
+    assert picked == [items[i] for i in order[:2]]
+    assert rank_for_review(zero, items, 3, exclude=order[:1])[0][0] != order[0]
+
+
+def test_components_can_be_switched_off(burnout, nlp):
+    rules_only = qk.AutoCoder(burnout, similarity=False, learned=False, nlp=nlp).fit()
+    assert rules_only.embedder_ is None
+    assert rules_only.predict(["Endless paperwork."]) == [["administrative_burden"]]
+    with pytest.raises(qk.InvalidInput):
+        qk.AutoCoder(burnout, rules=False, similarity=False, learned=False, nlp=nlp).fit()

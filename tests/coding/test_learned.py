@@ -1,0 +1,77 @@
+"""LearnedCoder: learns from a handful of decisions, calibrated probabilities, partial labels, bad labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qualkit.coding._base import label_matrix
+from qualkit.coding.learned import LearnedCoder, best_threshold
+from qualkit.errors import InvalidInput
+
+TRAIN = [
+    ("Two hours of charting every evening", ["paperwork"]),
+    ("The forms and the inbox never end", ["paperwork"]),
+    ("Prior auth faxes all afternoon", ["paperwork"]),
+    ("Notes until midnight again", ["paperwork"]),
+    ("I eat alone in my car", ["isolation"]),
+    ("Nobody to talk to on nights", ["isolation"]),
+    ("I moved here and know no one", ["isolation"]),
+    ("Lonely on the night shift", ["isolation"]),
+    ("We went bowling as a team", []),
+    ("The coffee machine is broken", []),
+    ("I drive to work at seven", []),
+    ("The parking lot is full", []),
+]
+
+
+def test_learns_from_a_handful_of_examples(mini_codebook, nlp):
+    texts, labels = zip(*TRAIN, strict=True)
+    coder = LearnedCoder(mini_codebook, embedder="lsa", nlp=nlp).fit(list(texts), list(labels))
+    assert coder.n_positive_.tolist() == [0, 4, 4]
+    assert coder.models_[0] is None  # exhaustion has no examples: it scores 0
+    predicted = coder.predict(["So many forms and faxes tonight", "I know no one, I eat alone"])
+    assert predicted == [["paperwork"], ["isolation"]]
+    scores = coder.predict_scores(["So many forms and faxes tonight"]).to_numpy()
+    assert ((scores >= 0) & (scores <= 1)).all() and scores[0, 0] == 0
+    coding = coder.predict_codings(["charting and forms all evening"], top_k=1)[0]
+    assert coding.origin == "learned" and coding.rationale.startswith("learned from 12 decisions (")
+
+
+def test_calibration_and_thresholds_come_from_held_out_folds(mini_codebook, nlp):
+    texts, labels = zip(*(TRAIN * 3), strict=True)
+    coder = LearnedCoder(mini_codebook, embedder=None, nlp=nlp).fit(list(texts), list(labels))
+    assert coder.calibrated_.tolist() == [False, True, True]
+    assert np.isfinite(coder.oof_scores_[:, 1]).all() and np.isnan(coder.oof_scores_[:, 0]).all()
+    assert 0 < coder.thresholds_[1] < 1
+
+
+def test_partial_labels_leave_undecided_codes_out(mini_codebook, nlp):
+    texts, labels = zip(*TRAIN, strict=True)
+    partial = [dict.fromkeys(lab, True) if lab else {"paperwork": False} for lab in labels]
+    coder = LearnedCoder(mini_codebook, embedder="lsa", nlp=nlp).fit(list(texts), partial)
+    # Only the four negatives judged for paperwork count; isolation has positives but no negatives.
+    assert coder.n_negative_.tolist() == [0, 0, 4]
+    assert coder.models_[1] is None and coder.models_[2] is not None
+
+
+def test_labels_naming_unknown_codes_are_refused(mini_codebook, nlp):
+    with pytest.raises(InvalidInput, match=r"label 2 names the code 'paperwrok'.*did you mean 'paperwork'"):
+        LearnedCoder(mini_codebook, embedder="lsa", nlp=nlp).fit(["a", "b"], [[], ["paperwrok"]])
+    with pytest.raises(InvalidInput, match="needs labels"):
+        LearnedCoder(mini_codebook, embedder="lsa", nlp=nlp).fit(["a"], None)
+    with pytest.raises(InvalidInput, match="2 label entries for 1 texts"):
+        LearnedCoder(mini_codebook, embedder="lsa", nlp=nlp).fit(["a"], [[], []])
+
+
+def test_label_matrix_forms():
+    codes = ["a", "b"]
+    assert label_matrix([["a"], [], {"b": True}, None], codes).tolist() == [[1, 0], [0, 0], [-1, 1], [-1, -1]]
+    assert label_matrix(np.array([[1, 0]]), codes).tolist() == [[1, 0]]
+
+
+def test_best_threshold_shrinks_towards_the_prior():
+    scores, labels = np.array([0.1, 0.2, 0.3, 0.9]), np.array([0, 0, 1, 1])
+    free = best_threshold(scores, labels, strength=0)
+    assert 0.2 < free < 0.3
+    assert free < best_threshold(scores, labels, strength=5) < 0.5

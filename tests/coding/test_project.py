@@ -1,0 +1,121 @@
+"""Project facade: autocode stores suggestions without touching human decisions; queue; training; evaluate."""
+
+from __future__ import annotations
+
+import pytest
+
+import qualkit as qk
+from qualkit.model import Segment, Source
+
+LINES = [
+    ("Moderator", "What makes the work hard?"),
+    ("Ann", "Honestly the paperwork never ends, I chart every night until midnight."),
+    ("Béla", "I'm so exhausted, there is nothing left in the tank by Thursday."),
+    ("Cy", "We laughed at lunch together, it feels like a family here."),
+    ("Ann", "Prior auths and the inbox, every single day."),
+    ("Béla", "I never felt isolated here, to be fair."),
+]
+
+
+def _source(name: str) -> Source:
+    text, segments = "", []
+    for turn, (speaker, body) in enumerate(LINES):
+        prefix = f"{speaker}: "
+        start = len(text) + len(prefix)
+        text += prefix + body + "\r\n"
+        segments.append(Segment(name, start, start + len(body), body, speaker=speaker, turn=turn,
+                                role="moderator" if speaker == "Moderator" else "participant"))
+    source = Source(name=name, text=text, format="txt")
+    source.segments = segments
+    return source
+
+
+@pytest.fixture
+def project(store, nlp):
+    from qualkit.coding.workflow import attach_resources
+
+    project = qk.Project(store, user="ana")
+    attach_resources(project, nlp=nlp, embedder="lsa")
+    project.set_codebook("burnout")
+    store.add_source(_source("g1.txt"), user="ana")
+    store.add_source(_source("g2.txt"), user="ana")
+    return project
+
+
+def test_autocode_stores_suggestions_for_participants_only(project):
+    codings = project.autocode(progress=False)
+    assert codings and all(c.id is not None for c in codings)
+    frame = project.codings()
+    assert set(frame["coder"]) == {"auto"} and set(frame["status"]) == {"suggested"}
+    assert set(frame["codebook_version"]) == {project.codebook.version}
+    assert "Moderator" not in set(frame["speaker"])
+    burden = frame[frame["code_id"] == "administrative_burden"]
+    assert len(burden) >= 2 and set(burden["origin"]) <= {"rules", "similarity", "learned"}
+    source = project.store.source("g1.txt")
+    for start, end in burden.iloc[0]["evidence"]:
+        assert source.text[start:end].lower() in ("paperwork", "chart", "prior auths", "inbox")
+
+
+def test_rerun_replaces_only_pending_machine_suggestions(project):
+    first = project.autocode(progress=False)
+    burden = next(c for c in first if c.code_id == "administrative_burden")
+    other = next(c for c in first if c.id != burden.id)
+    project.accept(burden.id)
+    project.reject(other.id)
+    manual = project.code(burden.segment_id, "workload")
+    again = project.autocode(progress=False)
+    frame = project.codings()
+    kept = frame.set_index("id")
+    assert kept.loc[burden.id, "status"] == "accepted" and kept.loc[other.id, "status"] == "rejected"
+    assert kept.loc[manual.id, "origin"] == "human"
+    decided = {(burden.segment_id, burden.code_id), (other.segment_id, other.code_id), (manual.segment_id, "workload")}
+    assert not decided & {(c.segment_id, c.code_id) for c in again}
+    pending = frame[frame["status"] == "suggested"]
+    assert set(pending["id"]) == {c.id for c in again}  # old pending suggestions were replaced
+
+
+def test_autocode_a_subset_and_unknown_segments(project):
+    everything = project.autocode(progress=False)
+    target = everything[0].segment_id
+    subset = project.autocode(segment_ids=[target], progress=False)
+    assert {c.segment_id for c in subset} <= {target}
+    assert len(project.codings(status="suggested")) == len(everything)
+    with pytest.raises(qk.InvalidInput, match="not in project"):
+        project.autocode(segment_ids=[10_000], progress=False)
+
+
+def test_training_uses_decisions_and_is_cached(project):
+    codings = project.autocode(progress=False)
+    coder = project.train_coder()
+    assert coder is project.train_coder()  # nothing changed: no refit
+    assert coder.n_positive_.sum() == 0
+    for c in codings:
+        (project.accept if c.code_id == "administrative_burden" else project.reject)(c.id)
+    trained = project.train_coder()
+    assert trained is not coder
+    j = list(trained.codes_).index("administrative_burden")
+    assert trained.n_positive_[j] >= 2 and trained.n_negative_[j] >= 1
+
+
+def test_review_queue_orders_suggestions_with_a_priority(project):
+    project.autocode(progress=False)
+    queue = project.review_queue(5)
+    assert 0 < len(queue) <= 5 and "priority" in queue
+    assert set(queue.columns) >= set(project.codings().columns)
+    assert queue["priority"].is_monotonic_decreasing
+    assert set(queue["status"]) == {"suggested"}
+    only = project.review_queue(50, code_id="administrative_burden", source="g2.txt")
+    assert set(only["code_id"]) == {"administrative_burden"} and set(only["source"]) == {"g2.txt"}
+
+
+def test_evaluate_against_gold_records(project):
+    project.autocode(progress=False)
+    gold = [{"source": "g1.txt", "turn": 1, "codes": ["administrative_burden"]},
+            {"source": "g1.txt", "turn": 5, "codes": []},
+            {"source": "g2.txt", "turn": 2, "codes": ["emotional_exhaustion"]}]
+    table = project.evaluate(gold).set_index("code")
+    assert table.loc["administrative_burden", "support"] == 1
+    assert table.loc["administrative_burden", "recall"] == 1.0
+    assert 0 <= table.loc["micro", "f1"] <= 1
+    with pytest.raises(qk.InvalidInput, match="none of the 1 gold records"):
+        project.evaluate([{"source": "nope.txt", "turn": 1, "codes": []}])

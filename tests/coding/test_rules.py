@@ -1,0 +1,89 @@
+"""RuleCoder: lemma and lower-case cue matching, patterns, negation and hypotheticals, evidence offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualkit.coding.rules import RuleCoder, clause_modifier
+from qualkit.model import Code, Codebook, Mark, Segment
+
+
+@pytest.fixture
+def coder(mini_codebook, nlp):
+    return RuleCoder(mini_codebook, nlp=nlp).fit()
+
+
+@pytest.mark.parametrize("text", [
+    "I never felt isolated, honestly.",
+    "I don't feel isolated at all.",
+    "Nobody here is lonely.",
+    "If I were isolated I would say so.",
+    "Imagine being on my own for a whole year.",
+])
+def test_negated_and_hypothetical_cues_do_not_code(coder, text):
+    assert coder.predict([text]) == [[]]
+    scores = coder.predict_scores([text])
+    assert 0 < scores.loc[0, "isolation"] < 0.2  # lowered, not ignored
+
+
+@pytest.mark.parametrize("text", [
+    "I felt so isolated on nights.",
+    "Honestly? Isolated. Totally isolated.",
+    "I have never been so isolated in my life.",
+    "It's not just that I'm lonely, it's everything.",
+    "I feel as if I'm on my own out there.",
+    "No, I was isolated.",
+])
+def test_plain_intensified_and_as_if_cues_code(coder, text):
+    assert coder.predict([text]) == [["isolation"]]
+
+
+def test_remove_and_ignore_negation_modes(mini_codebook, nlp):
+    text = ["I never felt isolated"]
+    assert RuleCoder(mini_codebook, negation="remove", nlp=nlp).fit().predict_scores(text).loc[0, "isolation"] == 0
+    assert RuleCoder(mini_codebook, negation="ignore", nlp=nlp).fit().predict(text) == [["isolation"]]
+
+
+def test_lemmas_and_case(coder):
+    # "Exhausting" and "EXHAUSTED" reach the cue "exhausted" through the lemma "exhaust".
+    assert coder.predict(["Exhausting week.", "EXHAUSTED", "Draining, all of it"]) == [
+        ["exhaustion"], ["exhaustion"], ["exhaustion"]]
+
+
+def test_clause_boundaries_limit_negation(nlp):
+    doc = nlp.make_doc("I did not sleep, but I was isolated")
+    assert clause_modifier(doc, len(doc) - 1) is None
+    doc = nlp.make_doc("if I am honest , isolated")
+    assert clause_modifier(doc, len(doc) - 1) is None
+
+
+def test_overlapping_cues_count_once(nlp):
+    book = Codebook("m", [Code("x", "X", cues=["exhausted", "exhausting", "so exhausted"])])
+    coder = RuleCoder(book, nlp=nlp).fit()
+    assert coder.predict_scores(["I am so exhausted"]).loc[0, "x"] == pytest.approx(0.75)
+    assert coder.predict_codings(["I am so exhausted"])[0].rationale == 'cue "so exhausted"'
+
+
+def test_evidence_is_the_matched_tokens_as_absolute_offsets(coder, small_source):
+    text = "Béla: Charting at night, then prior auths. Exhausted (laughs)."
+    start = text.index("Charting")
+    segment = Segment("s.txt", start, len(text), text[start:], speaker="Béla", id=7)
+    codings = {c.code_id: c for c in coder.predict_codings([segment])}
+    paperwork = codings["paperwork"]
+    assert paperwork.segment_id == 7 and paperwork.origin == "rules" and paperwork.status == "suggested"
+    assert [text[s:e] for s, e in paperwork.evidence] == ["Charting", "prior auths"]
+    assert paperwork.rationale == 'cue "charting"; pattern "prior auths"'
+    assert [text[s:e] for s, e in codings["exhaustion"].evidence] == ["Exhausted"]
+
+
+def test_moderators_and_marks_are_not_coded(coder, small_source, mini_codebook, nlp):
+    moderator = Segment("t", 0, 14, "Feel isolated?", role="moderator", id=1)
+    marked = Segment("t", 20, 39, "Yes [isolated] well", marks=[Mark(24, 34)], id=2)
+    assert coder.predict([moderator, marked]) == [[], []]
+    everyone = RuleCoder(mini_codebook, code_moderators=True, nlp=nlp).fit()
+    assert everyone.predict([moderator]) == [["isolation"]]
+
+
+def test_hits_report_cues_and_modifiers(coder):
+    hits = coder.hits(["I never felt isolated but so lonely"])[0]["isolation"]
+    assert {(h.label, h.modifier) for h in hits} == {("isolated", "never"), ("lonely", None)}
