@@ -1,0 +1,371 @@
+"""Fitting: defaults scaled to corpus size, BERTopic with our own components, a scikit-learn fallback.
+
+BERTopic is given everything as objects (qualkit's embedder wrapped in its ``BaseEmbedder``, a PCA or
+UMAP reducer, an HDBSCAN or KMeans clusterer, our lemmatising vectorizer), never a model name, and is
+imported lazily inside a ``warnings.catch_warnings`` block so that its import-time warning filters do
+not leak into the caller's session. Without BERTopic the same reducer and clusterer run directly
+(PCA, or UMAP when umap-learn is installed, then ``sklearn.cluster.HDBSCAN`` or KMeans); zero-shot
+topics from code definitions need BERTopic and are skipped there (seed words act on labels in both).
+
+Defaults by corpus size ``n`` (documents after splitting), measured on the demo study and generated
+corpora (see ``bench/topics.py``): UMAP to 5 dimensions (cosine, seeded) when umap-learn is installed and
+``100 <= n <= 20,000``, because on real talk (the demo study) PCA + HDBSCAN finds one blob (KMeans
+takes over) and UMAP-based themes matched more codes (15 vs 8 of 24 with LSA, 12 vs 11 with MiniLM); PCA to 10 dimensions below 100 documents,
+without umap-learn, in tests, and above 20,000 documents, where seeded (hence single-threaded) UMAP takes
+over ten minutes on two cores while PCA themes recovered the planted themes at least as well. HDBSCAN ``min_cluster_size = clip(round(n / 100), 5, 500)``: a
+theme holds at least 1% of the talk (5 documents at 150, 14 at the demo's 1,400, 100 at 10,000, 500 at
+50,000), so the number of themes stays readable (a square-root rule gave 106 themes at 10,000 planted
+sentences); ``min_samples = max(2, min_cluster_size // 4)`` so fewer documents start as outliers; when
+HDBSCAN still returns one blob, KMeans cuts it (:class:`ThemeClusterer`). Afterwards outliers join their
+nearest theme until at most 15% remain.
+
+Example:
+    >>> default_settings(150)["min_cluster_size"], default_settings(5_000, umap_available=True)["reduction"]
+    (5, 'umap')
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from qualkit.errors import InvalidInput, MissingDependency
+
+UMAP_FROM = 100
+UMAP_UP_TO = 20_000
+MAX_THEME_SHARE = 0.5
+MAX_CLUSTERED_OUTLIERS = 0.5
+BERTOPIC_PIP = "pip install 'qualkit[topics]' && pip install --no-deps bertopic==0.17.4"
+
+
+def bertopic_available() -> bool:
+    """True when BERTopic can be imported (``sys.modules["bertopic"] = None`` counts as missing).
+
+    Example:
+        >>> isinstance(bertopic_available(), bool)
+        True
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import bertopic  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def default_settings(n_docs: int, *, umap_available: bool | None = None) -> dict[str, Any]:
+    """Reduction, clustering and outlier settings for a corpus of ``n_docs`` documents.
+
+    Example:
+        >>> s = default_settings(2_000, umap_available=False)
+        >>> s["reduction"], s["min_cluster_size"], s["min_samples"]
+        ('pca', 20, 5)
+    """
+    if umap_available is None:
+        umap_available = importlib.util.find_spec("umap") is not None
+    use_umap = umap_available and UMAP_FROM <= n_docs <= UMAP_UP_TO
+    min_cluster_size = int(np.clip(round(n_docs / 100), 5, 500))
+    return {
+        "reduction": "umap" if use_umap else "pca",
+        "n_components": 5 if use_umap else 10,
+        "min_cluster_size": min_cluster_size,
+        "min_samples": max(2, min_cluster_size // 4),
+        "n_themes": None,
+        "max_outlier_share": 0.15,
+        "top_words": 10,
+    }
+
+
+def make_reducer(settings: dict[str, Any], n_docs: int, dim: int, random_state: int) -> Any:
+    """The dimensionality reducer the settings ask for (PCA or UMAP), sized to the data.
+
+    Example:
+        >>> make_reducer({"reduction": "pca", "n_components": 10}, 6, 384, 0).n_components
+        5
+    """
+    n_components = max(1, min(int(settings["n_components"]), dim, n_docs - 1))
+    if settings["reduction"] == "umap":
+        if importlib.util.find_spec("umap") is None:
+            raise MissingDependency("umap-learn", extra="topics")
+        from umap import UMAP
+
+        # random_state makes UMAP single-threaded, and reproducible
+        return UMAP(n_neighbors=min(15, n_docs - 1), n_components=n_components, min_dist=0.0, metric="cosine",
+                    random_state=random_state, n_jobs=1, low_memory=True)
+    if settings["reduction"] != "pca":
+        raise InvalidInput(f"unknown reduction {settings['reduction']!r}", fix="use 'pca', 'umap' or 'auto'")
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=n_components, random_state=random_state)
+
+
+class ThemeClusterer:
+    """HDBSCAN sized to the corpus and kept from one-blob answers; KMeans when it fails or for ``n_themes``.
+
+    HDBSCAN's excess-of-mass selection is fragile on sentence embeddings of real talk: on the demo study,
+    dropping 63 of 1,402 sentences turned 27 themes into one cluster holding 93% of them. A cluster may
+    therefore hold at most half of the documents (``max_cluster_size``). When HDBSCAN still finds fewer
+    than two themes or leaves more than half the documents unassigned (typical after PCA), KMeans cuts the
+    documents into ``clip(round(sqrt(n) / 2), 2, 40)`` themes instead (``method_`` says which ran).
+    Follows BERTopic's clustering interface (``fit``, ``labels_``).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = np.vstack([rng.normal(0, .1, (20, 2)), rng.normal(3, .1, (20, 2))])
+        >>> c = ThemeClusterer(min_cluster_size=5, min_samples=2).fit(x)
+        >>> c.method_, len(set(c.labels_))
+        ('hdbscan', 2)
+    """
+
+    def __init__(self, *, min_cluster_size: int = 10, min_samples: int = 2, n_themes: int | None = None,
+                 random_state: int = 0, prefer_hdbscan_package: bool = True) -> None:
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.n_themes = n_themes
+        self.random_state = random_state
+        self.prefer_hdbscan_package = prefer_hdbscan_package
+
+    def _kmeans(self, x: np.ndarray, k: int) -> np.ndarray:
+        from sklearn.cluster import KMeans
+
+        return KMeans(n_clusters=max(1, min(k, len(x))), n_init=10, random_state=self.random_state).fit(x).labels_
+
+    def fit(self, x: np.ndarray, y: Any = None) -> ThemeClusterer:
+        """Cluster ``x``; ``labels_`` holds a theme per row (-1 for HDBSCAN outliers)."""
+        x = np.asarray(x)
+        if self.n_themes:
+            self.method_, self.labels_ = "kmeans", self._kmeans(x, int(self.n_themes))
+            return self
+        size = max(2, min(int(self.min_cluster_size), len(x)))
+        samples = max(1, min(int(self.min_samples), size))
+        largest = max(size + 1, int(np.ceil(MAX_THEME_SHARE * len(x))))
+        if self.prefer_hdbscan_package and importlib.util.find_spec("hdbscan") is not None:
+            from hdbscan import HDBSCAN
+
+            labels = HDBSCAN(min_cluster_size=size, min_samples=samples, max_cluster_size=largest).fit(x).labels_
+        else:
+            from sklearn.cluster import HDBSCAN as SkHDBSCAN
+
+            labels = SkHDBSCAN(min_cluster_size=size, min_samples=samples, max_cluster_size=largest,
+                               copy=True).fit(x).labels_
+        labels = np.asarray(labels)
+        themes = len(set(labels.tolist()) - {-1})
+        if themes < 2 or (labels == -1).mean() > MAX_CLUSTERED_OUTLIERS:
+            k = int(np.clip(round(np.sqrt(len(x)) / 2), 2, 40))
+            self.method_, self.labels_ = "kmeans", self._kmeans(x, k)
+        else:
+            self.method_, self.labels_ = "hdbscan", np.asarray(labels)
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """BERTopic calls this only for new documents; qualkit never does."""
+        raise NotImplementedError("ThemeClusterer assigns only the documents it was fitted on")
+
+
+def make_clusterer(settings: dict[str, Any], n_docs: int, random_state: int, *, prefer_hdbscan_package: bool) -> Any:
+    """The :class:`ThemeClusterer` the settings ask for.
+
+    Example:
+        >>> make_clusterer({"n_themes": 3, "min_cluster_size": 5, "min_samples": 2}, 100, 0,
+        ...                prefer_hdbscan_package=False).n_themes
+        3
+    """
+    return ThemeClusterer(min_cluster_size=int(settings["min_cluster_size"]), min_samples=int(settings["min_samples"]),
+                          n_themes=settings.get("n_themes"), random_state=random_state,
+                          prefer_hdbscan_package=prefer_hdbscan_package)
+
+
+class Unsupervised:
+    """Wrap a reducer for BERTopic: fit without labels, and reuse the fitted layout for training rows.
+
+    After its zero-shot step BERTopic calls ``transform`` on the remaining training documents; UMAP's
+    ``transform`` of training points lands elsewhere than their fitted coordinates, so this wrapper
+    returns the fitted coordinates of rows it has seen. It also ignores any labels passed to ``fit``
+    (BERTopic's seed topics would make UMAP semi-supervised).
+
+    Example:
+        >>> from sklearn.decomposition import PCA
+        >>> x = np.eye(3)
+        >>> r = Unsupervised(PCA(2))
+        >>> bool(np.allclose(r.fit_transform(x, y=[0, 1, -1])[1:], r.transform(x[1:])))
+        True
+    """
+
+    def __init__(self, reducer: Any) -> None:
+        self.reducer = reducer
+
+    def fit(self, x: np.ndarray, y: Any = None) -> Unsupervised:
+        """Fit the wrapped reducer on ``x`` alone."""
+        self.fit_transform(x)
+        return self
+
+    def fit_transform(self, x: np.ndarray, y: Any = None) -> np.ndarray:
+        """Fit on ``x`` alone and return (and remember) the reduced data."""
+        x = np.ascontiguousarray(x)
+        self.embedding_ = np.asarray(self.reducer.fit_transform(x))
+        self.rows_ = {row.tobytes(): i for i, row in enumerate(x)}
+        return self.embedding_
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Fitted coordinates for rows seen in ``fit``; the wrapped reducer's transform otherwise."""
+        x = np.ascontiguousarray(x)
+        index = [self.rows_.get(row.tobytes()) for row in x]
+        if all(i is not None for i in index):
+            return self.embedding_[index]
+        return self.reducer.transform(x)
+
+
+def _backend(embedder: Any) -> Any:
+    """Wrap a qualkit embedder in BERTopic's ``BaseEmbedder`` so BERTopic never picks a model by name."""
+    from bertopic.backend import BaseEmbedder
+
+    class QualkitBackend(BaseEmbedder):
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            return np.asarray(embedder.encode(list(documents)), dtype=np.float32)
+
+    return QualkitBackend()
+
+
+def fit_bertopic(
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    settings: dict[str, Any],
+    *,
+    embedder: Any,
+    random_state: int,
+    zeroshot: list[str] | None = None,
+    zeroshot_min_similarity: float = 0.6,
+) -> tuple[np.ndarray, np.ndarray, dict[int, int], str]:
+    """Fit BERTopic; return topic per document, the reduced embeddings, zero-shot topic -> entry index, and
+    which clustering ran (``hdbscan``, ``kmeans``, or ``zero-shot`` when every document matched a code).
+
+    Example:
+        >>> fit_bertopic  # doctest: +ELLIPSIS
+        <function fit_bertopic at ...>
+    """
+    with warnings.catch_warnings():  # BERTopic sets global warning filters on import; keep them local
+        warnings.simplefilter("ignore")
+        from bertopic import BERTopic
+        from bertopic.vectorizers import ClassTfidfTransformer
+
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from qualkit.themes.words import LemmaTokenizer
+
+    reducer = Unsupervised(make_reducer(settings, len(texts), embeddings.shape[1], random_state))
+    model = BERTopic(
+        embedding_model=_backend(embedder),
+        umap_model=reducer,
+        hdbscan_model=make_clusterer(settings, len(texts), random_state, prefer_hdbscan_package=True),
+        # BERTopic counts words per topic, so min_df must stay 1 here.
+        vectorizer_model=CountVectorizer(tokenizer=LemmaTokenizer(), lowercase=False, token_pattern=None,
+                                         ngram_range=(1, 2)),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        zeroshot_topic_list=zeroshot or None,
+        zeroshot_min_similarity=zeroshot_min_similarity,
+        top_n_words=int(settings["top_words"]),
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    clusterer = model.hdbscan_model
+    with warnings.catch_warnings():  # pandas copy warnings inside BERTopic's zero-shot step
+        warnings.simplefilter("ignore")
+        topics, _ = model.fit_transform(list(texts), embeddings=embeddings.copy())
+    guided = {int(t): int(i) for t, i in model._topic_id_to_zeroshot_topic_idx.items()} if zeroshot else {}
+    method = getattr(clusterer, "method_", "zero-shot")
+    return np.asarray(topics, dtype=int), _reduced(reducer, embeddings), guided, method
+
+
+def fit_sklearn(
+    embeddings: np.ndarray, settings: dict[str, Any], *, random_state: int
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """The path without BERTopic: reduce (PCA, or UMAP if installed), cluster (scikit-learn's HDBSCAN, or
+    KMeans); return labels, the reduced data and which clustering ran.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = np.vstack([rng.normal(0, .1, (20, 4)), rng.normal(3, .1, (20, 4))])
+        >>> labels, _, method = fit_sklearn(x, {"reduction": "pca", "n_components": 2, "min_cluster_size": 5,
+        ...                                     "min_samples": 2, "n_themes": None}, random_state=0)
+        >>> len(set(labels.tolist()) - {-1})
+        2
+    """
+    reducer = make_reducer(settings, len(embeddings), embeddings.shape[1], random_state)
+    reduced = np.nan_to_num(reducer.fit_transform(embeddings))
+    clusterer = make_clusterer(settings, len(embeddings), random_state, prefer_hdbscan_package=False).fit(reduced)
+    return np.asarray(clusterer.labels_, dtype=int), np.asarray(reduced), clusterer.method_
+
+
+def _reduced(reducer: Unsupervised, embeddings: np.ndarray) -> np.ndarray:
+    return np.asarray(reducer.embedding_ if hasattr(reducer, "embedding_") else reducer.transform(embeddings))
+
+
+def centroids(embeddings: np.ndarray, labels: np.ndarray, themes: Sequence[int]) -> np.ndarray:
+    """L2-normalised mean embedding of each theme in ``themes``.
+
+    Example:
+        >>> centroids(np.eye(2, dtype=np.float32), np.array([0, 0]), [0]).astype(float).round(3).tolist()
+        [[0.707, 0.707]]
+    """
+    out = np.zeros((len(themes), embeddings.shape[1]), dtype=np.float32)
+    for row, theme in enumerate(themes):
+        members = embeddings[labels == theme]
+        if len(members):
+            out[row] = members.mean(axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return out / norms
+
+
+def reassign_outliers(
+    embeddings: np.ndarray, labels: np.ndarray, *, max_share: float = 0.15, min_similarity: float = 0.0
+) -> np.ndarray:
+    """Give outliers (-1) their nearest theme until at most ``max_share`` of documents stay unassigned.
+
+    Outliers at least ``min_similarity`` (cosine) from a theme centroid always join it; if more than
+    ``max_share`` still remain, the most similar of them join too. BERTopic's ``reduce_outliers`` takes
+    a fixed threshold only, so this picks the threshold from the data instead.
+
+    Example:
+        >>> e = np.array([[1, 0], [1, .1], [0, 1], [.1, 1], [.7, .7]], dtype=np.float32)
+        >>> reassign_outliers(e, np.array([0, -1, 1, 1, -1]), max_share=0.2).tolist()
+        [0, 0, 1, 1, -1]
+    """
+    labels = labels.copy()
+    outliers = np.flatnonzero(labels == -1)
+    themes = sorted(set(labels.tolist()) - {-1})
+    if not len(outliers) or not themes:
+        return labels
+    norms = np.linalg.norm(embeddings[outliers], axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    similarity = (embeddings[outliers] / norms) @ centroids(embeddings, labels, themes).T
+    best, score = similarity.argmax(axis=1), similarity.max(axis=1)
+    allowed = int(np.floor(max_share * len(labels)))
+    order = np.argsort(-score, kind="stable")
+    must_join = max(0, len(outliers) - allowed)
+    join = np.zeros(len(outliers), dtype=bool)
+    join[order[:must_join]] = True
+    join |= score >= min_similarity if min_similarity > 0 else False
+    labels[outliers[join]] = np.asarray(themes)[best[join]]
+    return labels
+
+
+def by_size(labels: np.ndarray, *, keep: dict[int, int] | None = None) -> tuple[np.ndarray, dict[int, int]]:
+    """Renumber themes 0, 1, ... from the largest down (ties: first document first); -1 stays -1.
+
+    Returns the new labels and the old -> new mapping.
+
+    Example:
+        >>> by_size(np.array([5, 2, 2, -1, 5, 2]))[0].tolist()
+        [1, 0, 0, -1, 1, 0]
+    """
+    themes = [t for t in dict.fromkeys(labels.tolist()) if t != -1]
+    sizes = {t: int((labels == t).sum()) for t in themes}
+    order = sorted(themes, key=lambda t: (-sizes[t], themes.index(t)))
+    mapping = {old: new for new, old in enumerate(order)}
+    return np.array([mapping.get(t, -1) for t in labels.tolist()], dtype=int), mapping

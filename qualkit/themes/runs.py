@@ -1,0 +1,272 @@
+"""Theme runs in the project store: save, load, list, edit (row-version checked) and promote to a code.
+
+A run is one ``theme_runs`` row: settings and library versions as JSON, the themes and document
+metadata as JSON, assignments/similarities/2-D coordinates/embeddings as ``.npz`` bytes (never a pickle).
+Edits update the row only if nobody changed it since it was read (``version``), like codings do, and
+every write appends an event with the user and the old and new values.
+
+Example:
+    >>> from qualkit.store.repository import Store
+    >>> list_runs(Store.create("sqlite://")).empty
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select, update
+
+from qualkit.errors import ConflictError, InvalidInput, StoreError
+from qualkit.model import Code, Codebook, Coding
+from qualkit.store.repository import Store
+from qualkit.store.schema import ThemeRunRow
+from qualkit.themes.result import ThemeResult
+from qualkit.themes.result import jsonable as _json
+
+CODER = "themes"
+
+
+def discover_and_save(
+    store: Store,
+    *,
+    codebook: Codebook | bool | None = True,
+    name: str = "",
+    embedder: Any = None,
+    user: str | None = None,
+    **options: Any,
+) -> ThemeResult:
+    """Discover themes in a project's segments and save the run (what ``project.discover_themes`` does).
+
+    ``codebook=True`` means the project's active codebook when it has one. Without an ``embedder``,
+    MiniLM (when installed) is used with its vectors cached in the project store.
+
+    Example:
+        >>> discover_and_save  # doctest: +ELLIPSIS
+        <function discover_and_save at ...>
+    """
+    from qualkit.topics import discover_themes
+
+    if codebook is True:
+        codebook = store.codebook() if store.settings.get("codebook") else None
+    elif codebook is False:
+        codebook = None
+    if embedder is None:
+        from qualkit.embeddings import CachedEmbedder, MiniLMEmbedder, minilm_available
+
+        if minilm_available():
+            embedder = CachedEmbedder(MiniLMEmbedder(), store=store)
+    result = discover_themes(store.segments_df(), codebook, embedder=embedder, **options)
+    save_run(store, result, user=user, name=name)
+    return result
+
+
+def save_run(store: Store, result: ThemeResult, *, user: str | None = None, name: str = "") -> int:
+    """Store a theme result as a new run; writes ``run_id`` and ``version`` back to the result.
+
+    Example:
+        >>> save_run  # doctest: +ELLIPSIS
+        <function save_run at ...>
+    """
+    payload, arrays = result.to_storage()
+    with store.transaction() as session:
+        row = ThemeRunRow(project_id=store.project_id, name=name, settings=_json(result.settings),
+                          versions=dict(result.versions), result=_json(payload), arrays=arrays, created_by=user,
+                          version=1)
+        session.add(row)
+        session.flush()
+        store.log(session, user, "create", "theme_run", row.id, new={"name": name, **payload["summary"]})
+        run_id = row.id
+    result.run_id, result.version = run_id, 1
+    return run_id
+
+
+def load_run(store: Store, run_id: int | None = None) -> ThemeResult:
+    """Load a saved run (the latest when ``run_id`` is None) without refitting anything.
+
+    Example:
+        >>> load_run(Store.create("sqlite://"))  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.StoreError: project 'default' has no theme runs yet
+    """
+    with store.transaction() as session:
+        query = select(ThemeRunRow).where(ThemeRunRow.project_id == store.project_id)
+        if run_id is not None:
+            query = query.where(ThemeRunRow.id == int(run_id))
+        row = session.scalars(query.order_by(ThemeRunRow.id.desc())).first()
+        if row is None:
+            if run_id is None:
+                raise StoreError(f"project {store.name!r} has no theme runs yet",
+                                 fix="run project.discover_themes() first")
+            raise StoreError(f"no theme run {run_id} in project {store.name!r}",
+                             fix="list runs with project.theme_runs()")
+        return ThemeResult.from_storage(row.result or {}, row.arrays or b"", settings=dict(row.settings or {}),
+                                        versions=dict(row.versions or {}), run_id=row.id, version=row.version)
+
+
+def list_runs(store: Store) -> pd.DataFrame:
+    """Every saved run: id, name, who made it and when, version, and its summary counts.
+
+    Example:
+        >>> list(list_runs(Store.create("sqlite://")).columns)[:3]
+        ['id', 'name', 'created_by']
+    """
+    columns = ["id", "name", "created_by", "created_at", "version", "engine", "embedder", "documents", "themes",
+               "outlier_share", "candidates"]
+    with store.transaction() as session:
+        rows = session.execute(select(ThemeRunRow.id, ThemeRunRow.name, ThemeRunRow.created_by,
+                                      ThemeRunRow.created_at, ThemeRunRow.version, ThemeRunRow.settings,
+                                      ThemeRunRow.result)
+                               .where(ThemeRunRow.project_id == store.project_id).order_by(ThemeRunRow.id)).all()
+    records = []
+    for r in rows:
+        summary = (r.result or {}).get("summary", {})
+        records.append({"id": r.id, "name": r.name, "created_by": r.created_by, "created_at": r.created_at,
+                        "version": r.version, "engine": (r.settings or {}).get("engine"),
+                        "embedder": (r.settings or {}).get("embedder"), **{k: summary.get(k) for k in columns[7:]}})
+    return pd.DataFrame(records, columns=columns)
+
+
+def update_run(
+    store: Store, result: ThemeResult, *, user: str | None, action: str, expected_version: int | None = None
+) -> ThemeResult:
+    """Write an edited result over its run if the row is still at ``expected_version`` (default: the
+    version the result was loaded at); otherwise log the conflict and raise :class:`ConflictError`.
+
+    Example:
+        >>> update_run  # doctest: +ELLIPSIS
+        <function update_run at ...>
+    """
+    if result.run_id is None:
+        raise StoreError("this theme result was never saved", fix="save it first with project.discover_themes()")
+    version = expected_version if expected_version is not None else result.version
+    payload, arrays = result.to_storage()
+    edit = result.edits[-1] if result.edits else {"action": action}
+    with store.transaction() as session:
+        row = session.get(ThemeRunRow, result.run_id)
+        if row is None or row.project_id != store.project_id:
+            raise StoreError(f"no theme run {result.run_id} in project {store.name!r}")
+        old_summary = (row.result or {}).get("summary", {})
+        done = session.execute(
+            update(ThemeRunRow).where(ThemeRunRow.id == result.run_id, ThemeRunRow.version == version)
+            .values(result=_json(payload), arrays=arrays, version=version + 1)
+            .execution_options(synchronize_session=False))
+        if done.rowcount == 1:
+            store.log(session, user, action, "theme_run", result.run_id,
+                      old={"version": version, **old_summary}, new={"version": version + 1, "edit": edit,
+                                                                   **payload["summary"]})
+            result.version = version + 1
+            return result
+    with store.transaction() as session:
+        row = session.get(ThemeRunRow, result.run_id)
+        current = {"version": row.version, "edits": (row.result or {}).get("edits", [])[-3:]}
+        store.log(session, user, action, "theme_run", result.run_id, old={"expected_version": version},
+                  new={"edit": edit}, outcome="conflict")
+    raise ConflictError(f"theme run {result.run_id} was changed by someone else (now version {current['version']}, "
+                        f"you loaded version {version}); your {action} was not saved", current=current)
+
+
+def edit_run(
+    store: Store,
+    action: str,
+    *,
+    user: str | None,
+    run_id: int | None = None,
+    expected_version: int | None = None,
+    **arguments: Any,
+) -> ThemeResult:
+    """Load a run, apply ``merge``/``split``/``rename``/``discard`` with ``arguments``, and save it.
+
+    Example:
+        >>> edit_run(Store.create("sqlite://"), "explode", user="ana")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidInput: unknown theme edit 'explode'
+    """
+    from qualkit.themes import edit
+
+    operations = {"merge": edit.merge, "split": edit.split, "rename": edit.rename, "discard": edit.discard}
+    if action not in operations:
+        raise InvalidInput(f"unknown theme edit {action!r}", fix=f"use one of {sorted(operations)}")
+    result = load_run(store, run_id)
+    if expected_version is not None and expected_version != result.version:
+        result.version = expected_version
+    edited = operations[action](result, **arguments)
+    return update_run(store, edited, user=user, action=action)
+
+
+def _segment_ids(store: Store, docs: pd.DataFrame) -> list[int]:
+    """The stored segment containing each document (its own id when known, else found by offsets)."""
+    known = docs["segment_id"] if "segment_id" in docs.columns else pd.Series([None] * len(docs), index=docs.index)
+    out: list[int | None] = [None if pd.isna(v) else int(v) for v in known]
+    if any(v is None for v in out):
+        stored = store.segments_df(attributes=False)[["id", "source", "start", "end"]]
+        spans: dict[str, list[tuple[int, int, int]]] = {}
+        for r in stored.itertuples(index=False):
+            spans.setdefault(r.source, []).append((int(r.start), int(r.end), int(r.id)))
+        for k, (doc, current) in enumerate(zip(docs.itertuples(index=False), out, strict=True)):
+            if current is None:
+                containing = [(end - start, sid) for start, end, sid in spans.get(doc.source, [])
+                              if start <= doc.start and doc.end <= end]
+                out[k] = min(containing)[1] if containing else None
+    missing = sum(v is None for v in out)
+    if missing:
+        raise StoreError(f"{missing} theme documents lie in no stored segment of project {store.name!r}",
+                         fix="discover themes on this project's segments (project.discover_themes())")
+    return [int(v) for v in out]
+
+
+def promote_theme(
+    store: Store,
+    theme_id: int,
+    *,
+    user: str | None,
+    run_id: int | None = None,
+    code_id: str | None = None,
+    name: str | None = None,
+    parent: str | None = None,
+) -> Code:
+    """Make a theme a code: add it to the codebook (a new version) unless ``code_id`` already exists, store
+    the theme's documents as suggested codings (``origin="topic"``, ``coder="themes"``, span = the
+    sentence inside its stored turn), and mark the theme as promoted in its run.
+
+    Example:
+        >>> promote_theme  # doctest: +ELLIPSIS
+        <function promote_theme at ...>
+    """
+    result = load_run(store, run_id)
+    theme = result.theme(theme_id)
+    if theme.status == "discarded":
+        raise InvalidInput(f"theme {theme_id} was discarded", fix="promote an active theme")
+    codebook = store.codebook()
+    draft = theme.candidate or {}
+    code_id = code_id or draft.get("id") or f"theme_{theme.id}"
+    docs = result.theme_documents(theme.id)
+    segment_ids = _segment_ids(store, docs)  # validate before writing anything
+    if code_id in codebook:
+        code, version = codebook[code_id], codebook.version
+    else:
+        if parent is not None and parent not in codebook:
+            raise InvalidInput(f"parent {parent!r} is not in codebook {codebook.name!r}",
+                               fix="use an existing code id as parent, or leave it out")
+        words = ", ".join(theme.words[:5])
+        code = Code(id=code_id, name=name or draft.get("name") or theme.label, parent=parent,
+                    definition=draft.get("definition") or f"Participants talk about {words}.",
+                    examples=[q["text"] for q in theme.quotes])
+        extended = Codebook(name=codebook.name, codes=[*codebook.codes, code], description=codebook.description)
+        version = store.save_codebook(extended, user=user,
+                                      note=f"code {code_id!r} from theme {theme.id} of theme run {result.run_id}")
+    codings = [Coding(segment_id=sid, code_id=code.id, origin="topic", status="suggested", coder=CODER,
+                      score=None if pd.isna(row.similarity) else round(float(row.similarity), 4),
+                      start=int(row.start), end=int(row.end), codebook_version=version,
+                      rationale=f"theme {theme.id} ({theme.label}) of theme run {result.run_id}")
+               for sid, row in zip(segment_ids, docs.itertuples(index=False), strict=True)]
+    store.add_codings(codings, user=user, action="suggest")
+    from qualkit.themes.edit import redescribe
+
+    history = [*theme.history, f"promoted to code {code.id!r} ({len(codings)} suggested codings)"]
+    edited = redescribe(result, result.documents["theme"].to_numpy(),
+                        {"action": "promote", "theme": theme.id, "code_id": code.id, "codings": len(codings)},
+                        {theme.id: {"promoted_to": code.id, "history": history}})
+    update_run(store, edited, user=user, action="promote")
+    return code
