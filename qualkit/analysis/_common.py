@@ -1,0 +1,189 @@
+"""Helpers shared by the analysis functions: which segments and codings count, group labels, clean text.
+
+Every analysis works on the two frames the store hands out: ``store.segments_df()`` (one row per
+segment, ``speaker_role`` moderator/participant, participant attributes as columns) and
+``store.codings_df()`` (one row per coding, with ``status``, ``coder``, ``origin``, ``decided_by``).
+
+Example:
+    >>> import pandas as pd
+    >>> codings = pd.DataFrame({"segment_id": [1, 1, 2], "code_id": ["a", "a", "b"],
+    ...                         "status": ["accepted", "accepted", "suggested"]})
+    >>> counted_codings(codings)[["segment_id", "code_id"]].values.tolist()
+    [[1, 'a']]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from qualkit.errors import InvalidInput
+from qualkit.model import Codebook
+
+NON_TALK_KINDS = ("unattributed", "legend")
+MISSING_GROUP = "(missing)"
+
+
+def talk_segments(segments: pd.DataFrame, *, include_moderator: bool = False) -> pd.DataFrame:
+    """The segments that count as talk: participants' turns, plus the moderator's when asked.
+
+    Unattributed lines and speaker legends never count.
+
+    Example:
+        >>> segs = pd.DataFrame({"id": [1, 2], "speaker_role": ["moderator", "participant"],
+        ...                      "kind": ["turn", "turn"]})
+        >>> talk_segments(segs)["id"].tolist()
+        [2]
+    """
+    keep = pd.Series(True, index=segments.index)
+    if "kind" in segments:
+        keep &= ~segments["kind"].isin(NON_TALK_KINDS)
+    if not include_moderator and "speaker_role" in segments:
+        keep &= segments["speaker_role"].fillna("") != "moderator"
+    return segments.loc[keep]
+
+
+def counted_codings(
+    codings: pd.DataFrame, *, include_suggested: bool = False, codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """One row per (segment, code) that counts: accepted codings, plus suggested ones when asked.
+
+    Rejected codings never count. Several rows for the same segment and code (a suggestion and a
+    coder's own row, say) collapse to one; the highest score is kept.
+
+    Example:
+        >>> c = pd.DataFrame({"segment_id": [1, 1], "code_id": ["a", "a"], "status": ["accepted", "suggested"],
+        ...                   "score": [0.4, 0.9]})
+        >>> counted_codings(c, include_suggested=True)["score"].tolist()
+        [0.9]
+    """
+    statuses = ["accepted", "suggested"] if include_suggested else ["accepted"]
+    rows = codings.loc[codings["status"].isin(statuses)]
+    if codes is not None:
+        rows = rows.loc[rows["code_id"].isin(list(codes))]
+    if "score" in rows:
+        rows = rows.sort_values("score", ascending=False, na_position="last", kind="stable")
+    return rows.drop_duplicates(["segment_id", "code_id"]).sort_index()
+
+
+def with_ancestors(pairs: pd.DataFrame, codebook: Codebook | None) -> pd.DataFrame:
+    """Add, for every (segment, code) row, a row for each ancestor of the code (themes roll up).
+
+    Example:
+        >>> from qualkit.model import Code
+        >>> cb = Codebook("t", [Code("theme", "Theme", codable=False), Code("a", "A", parent="theme")])
+        >>> with_ancestors(pd.DataFrame({"segment_id": [1], "code_id": ["a"]}), cb)["code_id"].tolist()
+        ['a', 'theme']
+    """
+    if codebook is None or pairs.empty:
+        return pairs
+    parents = {code.id: code.parent for code in codebook.codes}
+    extra = []
+    for row in pairs.itertuples(index=False):
+        seen = {row.code_id}
+        parent = parents.get(row.code_id)
+        while parent and parent not in seen:
+            extra.append({**row._asdict(), "code_id": parent})
+            seen.add(parent)
+            parent = parents.get(parent)
+    if not extra:
+        return pairs
+    out = pd.concat([pairs, pd.DataFrame(extra)], ignore_index=True)
+    return out.drop_duplicates(["segment_id", "code_id"]).reset_index(drop=True)
+
+
+def code_order(used: Iterable[str], codebook: Codebook | None, *, all_codes: bool = False) -> list[str]:
+    """Code ids in codebook order (unknown codes last, sorted); with ``all_codes`` every codebook code.
+
+    Example:
+        >>> code_order(["b", "z", "a"], None)
+        ['a', 'b', 'z']
+    """
+    used = list(dict.fromkeys(used))
+    if codebook is None:
+        return sorted(used)
+    known = [c.id for c in codebook.codes if all_codes or c.id in used]
+    return known + sorted(set(used) - set(known))
+
+
+def code_names(codebook: Codebook | None) -> dict[str, str]:
+    """Map code id -> display name (empty without a codebook).
+
+    Example:
+        >>> code_names(None)
+        {}
+    """
+    return {} if codebook is None else {c.id: c.name for c in codebook.codes}
+
+
+def group_labels(segments: pd.DataFrame, by: str | None, *, bins: int | Sequence[float] | None = None) -> pd.Series:
+    """The group of each segment under attribute ``by`` as strings (``(missing)`` where unknown).
+
+    ``bins`` cuts a numeric attribute (years in role, say) into intervals first.
+
+    Example:
+        >>> segs = pd.DataFrame({"role": ["resident", None]})
+        >>> group_labels(segs, "role").tolist()
+        ['resident', '(missing)']
+    """
+    if by is None:
+        return pd.Series("all", index=segments.index, dtype=object)
+    if by not in segments.columns:
+        known = sorted(c for c in segments.columns if c not in ("id", "text", "marks"))
+        raise InvalidInput(f"no attribute {by!r} on the segments",
+                           fix=f"use one of {known} (participant attributes come from participants.csv)")
+    values = segments[by]
+    if bins is not None:
+        values = pd.cut(pd.to_numeric(values, errors="coerce"), bins=bins)
+    labels = values.astype(object).where(values.notna(), MISSING_GROUP)
+    return labels.map(_label)
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def speaker_keys(segments: pd.DataFrame) -> pd.Series:
+    """Who spoke each segment: the participant id, else ``source::speaker`` (labels repeat across groups).
+
+    Example:
+        >>> segs = pd.DataFrame({"participant": ["R01", None], "source": ["g1", "g2"], "speaker": ["Ann", "Bo"]})
+        >>> speaker_keys(segs).tolist()
+        ['R01', 'g2::Bo']
+    """
+    participant = segments["participant"] if "participant" in segments else pd.Series(None, index=segments.index)
+    fallback = segments["source"].astype(str) + "::" + segments["speaker"].fillna("").astype(str)
+    return participant.astype(object).where(participant.notna(), fallback)
+
+
+def clean_text(text: str, start: int, marks: Any) -> str:
+    """A segment's text with its non-speech marks blanked (marks are ``[start, end, kind]`` absolute).
+
+    Example:
+        >>> clean_text("Yes (laughs) ok.", 0, [[4, 12, "laughter"]])
+        'Yes          ok.'
+    """
+    if not isinstance(marks, list | tuple) or not marks:
+        return text
+    chars = list(text)
+    for mark in marks:
+        lo, hi = max(int(mark[0]) - start, 0), min(int(mark[1]) - start, len(chars))
+        for i in range(lo, hi):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    """Raise InvalidInput naming the missing columns of ``frame``.
+
+    Example:
+        >>> require_columns(pd.DataFrame({"a": []}), ["a"], "segments")
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInput(f"the {what} frame lacks columns {missing}",
+                           fix=f"pass the frame from store.{what}_df() or add the columns")

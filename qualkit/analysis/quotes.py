@@ -1,0 +1,241 @@
+"""Exemplar quotes per code: the strongest accepted segments, diverse across speakers and groups.
+
+Candidates are the segments carrying the code (accepted codings; suggestions too when asked), ranked
+by the coding's score (a human's own coding without a score counts as 1.0). Quotes are picked greedily
+so that each new one comes, where possible, from a speaker and a group not quoted yet. Each quote is
+trimmed to the evidence: a reviewer's narrowed span is quoted exactly; otherwise the sentence(s)
+holding the evidence tokens, cut to ``max_chars`` around them with "…". Attribution uses participant
+attributes, never names: "Resident, group 2".
+
+Example:
+    >>> import pandas as pd
+    >>> segs = pd.DataFrame({"id": [1, 2], "source": "g1.txt", "speaker": ["Ann", "Bo"], "start": [0, 30],
+    ...                      "text": ["I am so tired. It never ends.", "The inbox is endless."],
+    ...                      "participant": ["R1", "S1"], "speaker_role": "participant", "kind": "turn",
+    ...                      "role": ["resident", "staff"], "group": [2, 1]})
+    >>> cods = pd.DataFrame({"segment_id": [1, 2], "code_id": "exhaustion", "status": "accepted",
+    ...                      "score": [0.9, 0.5], "start": [0, 30], "end": [29, 51], "evidence": [[[9, 14]], []],
+    ...                      "origin": "rules"})
+    >>> quotes(segs, cods, "exhaustion")[["attribution", "quote"]].values.tolist()
+    [['Resident, group 2', 'I am so tired.'], ['Staff, group 1', 'The inbox is endless.']]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from qualkit.analysis._common import require_columns, speaker_keys, talk_segments
+from qualkit.model import Codebook
+
+SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
+
+
+def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", "group", "session")) -> str:
+    """Attribute a quote by participant attributes, never by name: ``"Resident, group 2"``.
+
+    The place is a short group value (``group 2``), else the session (``Resident, session fg1``
+    rather than ``Resident, residents``), else a longer group name, else the transcript. Without a role attribute the speaker's role (participant/moderator) is used.
+
+    Example:
+        >>> attribution({"role": "attending", "group": 3.0})
+        'Attending, group 3'
+        >>> attribution({"role": "resident", "group": "residents", "session": "fg1"})
+        'Resident, session fg1'
+        >>> attribution({"speaker_role": "participant", "source": "g1.txt"})
+        'Participant, g1.txt'
+    """
+    role_field, group_field, session_field = fields
+    role = _present(row.get(role_field)) or _present(row.get("speaker_role")) or "participant"
+    group = _present(row.get(group_field))
+    session = _present(row.get(session_field))
+    if group and role.lower().rstrip("s") in group.lower():
+        group = None
+    if group and len(group) <= 3:
+        where = f"{group_field} {group}"
+    elif session:
+        where = f"{session_field} {session}"
+    else:
+        where = group or _present(row.get("source")) or ""
+    text = role[:1].upper() + role[1:]
+    return f"{text}, {where}" if where else text
+
+
+def _present(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def trim_quote(
+    text: str,
+    *,
+    offset: int = 0,
+    span: tuple[int, int] | None = None,
+    evidence: Iterable[Iterable[int]] = (),
+    max_chars: int = 300,
+) -> tuple[str, int, int]:
+    """Trim a segment's text to the evidence; returns the quote and its absolute start and end.
+
+    ``offset`` is the segment's start in the source; ``span`` a coding span and ``evidence`` absolute
+    (start, end) pairs. A span narrower than the segment is quoted as is; otherwise the sentences
+    holding the evidence, cut to ``max_chars`` around it at word boundaries.
+
+    Example:
+        >>> trim_quote("Fine. I am exhausted all the time. Anyway.", evidence=[(11, 20)])
+        ('I am exhausted all the time.', 6, 34)
+    """
+    lo, hi = 0, len(text)
+    if span is not None and (span[0] - offset > 0 or span[1] - offset < len(text)):
+        lo, hi = max(span[0] - offset, 0), min(span[1] - offset, len(text))
+        return _finish(text, lo, hi, offset, max_chars, lo, hi, ellipsis=False)
+    pairs = [(int(a) - offset, int(b) - offset) for a, b in (tuple(e) for e in evidence or ())]
+    pairs = [(max(a, 0), min(b, len(text))) for a, b in pairs if b > 0 and a < len(text) and b > a]
+    if pairs:
+        focus_lo, focus_hi = min(a for a, _ in pairs), max(b for _, b in pairs)
+        ends = [m.end() for m in SENTENCE_END.finditer(text)]
+        lo = max([e for e in ends if e <= focus_lo], default=0)
+        hi = min([e for e in ends if e >= focus_hi], default=len(text))
+        return _finish(text, lo, hi, offset, max_chars, focus_lo, focus_hi)
+    # No evidence: the whole segment, or as many whole sentences as fit.
+    if len(text.strip()) > max_chars:
+        ends = [m.end() for m in SENTENCE_END.finditer(text) if max_chars // 3 <= m.end() <= max_chars]
+        if ends:
+            hi = ends[-1]
+    return _finish(text, lo, hi, offset, max_chars, 0, min(len(text), max_chars))
+
+
+def _finish(text: str, lo: int, hi: int, offset: int, max_chars: int, focus_lo: int, focus_hi: int,
+            *, ellipsis: bool = True) -> tuple[str, int, int]:
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    while hi > lo and text[hi - 1].isspace():
+        hi -= 1
+    cut_left = cut_right = False
+    if hi - lo > max_chars:
+        centre = (max(focus_lo, lo) + min(focus_hi, hi)) // 2
+        new_lo = max(lo, min(centre - max_chars // 2, hi - max_chars))
+        new_hi = min(hi, new_lo + max_chars)
+        if new_lo > lo:
+            space = text.find(" ", new_lo, new_hi)
+            new_lo = space + 1 if space != -1 else new_lo
+            cut_left = True
+        if new_hi < hi:
+            space = text.rfind(" ", new_lo, new_hi)
+            new_hi = space if space > new_lo else new_hi
+            cut_right = True
+        lo, hi = new_lo, new_hi
+    quote = text[lo:hi]
+    if ellipsis:
+        quote = ("…" if cut_left else "") + quote + ("…" if cut_right else "")
+    return quote, offset + lo, offset + hi
+
+
+def quotes(
+    segments: pd.DataFrame,
+    codings: pd.DataFrame,
+    code: str | Iterable[str],
+    *,
+    n: int = 5,
+    include_suggested: bool = False,
+    include_moderator: bool = False,
+    diverse_by: tuple[str, ...] = ("speaker", "group"),
+    max_chars: int = 300,
+    min_chars: int = 25,
+    codebook: Codebook | None = None,
+    attribute: Callable[[dict[str, Any]], str] = attribution,
+) -> pd.DataFrame:
+    """Up to ``n`` exemplar quotes for ``code`` (or a theme: with a ``codebook``, its sub-codes count too).
+
+    ``diverse_by`` lists what should vary between quotes, most important first (``speaker`` and any
+    segment column such as ``group`` or ``role``). Quotes shorter than ``min_chars`` come last.
+
+    Example:
+        >>> segs = pd.DataFrame({"id": [1], "source": "g1", "speaker": ["Ann"], "start": [0],
+        ...                      "text": ["Charting at midnight again."], "speaker_role": "participant",
+        ...                      "kind": "turn"})
+        >>> cods = pd.DataFrame({"segment_id": [1], "code_id": ["ehr"], "status": ["accepted"]})
+        >>> quotes(segs, cods, "ehr")["quote"].tolist()
+        ['Charting at midnight again.']
+    """
+    require_columns(segments, ["id", "source", "text"], "segments")
+    wanted = {code} if isinstance(code, str) else set(code)
+    if codebook is not None:
+        wanted |= _descendants(codebook, wanted)
+    statuses = ["accepted", "suggested"] if include_suggested else ["accepted"]
+    rows = codings.loc[codings["status"].isin(statuses) & codings["code_id"].isin(wanted)].copy()
+    columns = ["code_id", "rank", "segment_id", "source", "speaker", "participant", "attribution", "quote",
+               "score", "start", "end"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    score = pd.to_numeric(rows["score"], errors="coerce") if "score" in rows else pd.Series(np.nan, index=rows.index)
+    if "origin" in rows:
+        score = score.where(score.notna() | (rows["origin"] != "human"), 1.0)
+    rows["_score"] = score.fillna(0.0)
+    talk = talk_segments(segments, include_moderator=include_moderator).copy()
+    talk["_speaker"] = speaker_keys(talk) if "speaker" in talk else talk["id"]
+    merged = rows.merge(talk, left_on="segment_id", right_on="id", suffixes=("", "_seg"))
+    if merged.empty:
+        return pd.DataFrame(columns=columns)
+    seg_start_col = "start_seg" if "start_seg" in merged else "start"
+    text_col = "text_seg" if "text_seg" in merged else "text"
+    merged = merged.sort_values("_score", ascending=False, kind="stable")
+    evidence: dict[int, list[Any]] = {}
+    if "evidence" in merged:
+        for segment_id, items in zip(merged["segment_id"], merged["evidence"], strict=True):
+            if isinstance(items, list | tuple):
+                evidence.setdefault(int(segment_id), []).extend(items)
+    candidates = []
+    for record in merged.drop_duplicates("segment_id").to_dict("records"):
+        segment_id = int(record["segment_id"])
+        seg_start = int(record[seg_start_col]) if pd.notna(record.get(seg_start_col)) else 0
+        span = None
+        if "start" in rows and pd.notna(record.get("start")) and pd.notna(record.get("end")):
+            span = (int(record["start"]), int(record["end"]))
+        quote, q_start, q_end = trim_quote(str(record[text_col]), offset=seg_start, span=span,
+                                           evidence=evidence.get(segment_id, []), max_chars=max_chars)
+        candidates.append({
+            "code_id": record["code_id"], "segment_id": segment_id, "source": record["source"],
+            "speaker": record.get("speaker"), "participant": record.get("participant"),
+            "attribution": attribute(record), "quote": quote, "score": float(record["_score"]),
+            "start": q_start, "end": q_end, "_short": len(quote) < min_chars,
+            "_keys": {key: record.get("_speaker" if key == "speaker" else key) for key in diverse_by},
+        })
+    candidates.sort(key=lambda c: (c["_short"], -c["score"], c["segment_id"]))
+    chosen = _diverse(candidates, n, diverse_by)
+    result = pd.DataFrame([{k: v for k, v in c.items() if not k.startswith("_")} for c in chosen])
+    result.insert(1, "rank", range(1, len(result) + 1))
+    return result[columns]
+
+
+def _descendants(codebook: Codebook, roots: set[str]) -> set[str]:
+    found: set[str] = set()
+    frontier = set(roots)
+    while frontier:
+        children = {c.id for c in codebook.codes if c.parent in frontier} - found - roots
+        found |= children
+        frontier = children
+    return found
+
+
+def _diverse(candidates: list[dict[str, Any]], n: int, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Greedy picks: first quotes new on every key, then new on fewer keys (least important dropped first)."""
+    chosen: list[dict[str, Any]] = []
+    used: dict[str, set[Any]] = {k: set() for k in keys}
+    for strict in range(len(keys), -1, -1):
+        for cand in candidates:
+            if len(chosen) >= n:
+                return chosen
+            if any(cand is c for c in chosen):
+                continue
+            if all(cand["_keys"].get(k) not in used[k] for k in keys[:strict]):
+                chosen.append(cand)
+                for k in keys:
+                    used[k].add(cand["_keys"].get(k))
+    return chosen

@@ -1,0 +1,614 @@
+"""Study report in Markdown, HTML or Word: methods, codebook, prevalence, quotes, reliability, figures.
+
+:func:`collect_report` runs the analyses once and lays the report out as a list of neutral blocks
+(headings, paragraphs, tables, figures, quotes); one small renderer per format writes them. Figures
+are Altair charts rendered offline with ``vl-convert``: PNG files beside a Markdown report, inline SVG
+in the single-file HTML report (no scripts, no CDN, nothing fetched), PNG pictures in Word.
+
+Example:
+    >>> from qualkit.store.repository import Store
+    >>> import tempfile, pathlib
+    >>> out = build_report(Store.create("sqlite://", name="pilot"), pathlib.Path(tempfile.mkdtemp()) / "r.md")
+    >>> out.read_text(encoding="utf-8").startswith("# pilot")
+    True
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from qualkit.errors import InvalidInput
+from qualkit.model import Codebook
+
+FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
+
+
+@dataclass
+class Block:
+    """One piece of a report: ``heading``, ``paragraph``, ``table``, ``figure`` or ``quote``.
+
+    Example:
+        >>> Block("heading", "Methods", level=2).level
+        2
+    """
+
+    kind: str
+    text: str = ""
+    level: int = 2
+    table: pd.DataFrame | None = None
+    chart: Any = None
+    name: str = ""
+    attribution: str = ""
+
+
+@dataclass
+class Report:
+    """A laid-out report: its title, blocks and the analysis results behind them.
+
+    Example:
+        >>> Report(title="t").blocks
+        []
+    """
+
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, kind: str, text: str = "", **options: Any) -> None:
+        """Append a block."""
+        self.blocks.append(Block(kind, text, **options))
+
+
+# ------------------------------------------------------------------------------------------ collect
+
+
+def _human_coders(codings: pd.DataFrame) -> list[str]:
+    own = codings.loc[(codings["origin"] == "human") & codings["status"].isin(["accepted", "rejected"])]
+    return sorted(own["coder"].dropna().unique().tolist())
+
+
+def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFrame, segments: pd.DataFrame, *,
+                      by: str | None, include_suggested: bool, reliability: Any = None) -> str:
+    """The methods paragraph: qualkit and codebook versions, what was coded by whom, and how it was counted.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> s = Store.create("sqlite://", name="p")
+        >>> "qualkit" in methods_paragraph(s, None, s.codings_df(), s.segments_df(), by=None, include_suggested=False)
+        True
+    """
+    from qualkit import __version__
+
+    n_sources = segments["source"].nunique() if len(segments) else 0
+    talk = segments.loc[(segments.get("speaker_role", pd.Series(dtype=object)) == "participant")] if len(segments) \
+        else segments
+    kinds = ", ".join(sorted(segments["kind"].dropna().unique())) if len(segments) else "none"
+    accepted = codings.loc[codings["status"] == "accepted"]
+    suggested = int((codings["status"] == "suggested").sum())
+    rejected = int((codings["status"] == "rejected").sum())
+    machine = accepted.loc[accepted["origin"] != "human"]
+    machines = sorted(set(codings.loc[codings["origin"] != "human", "coder"].dropna()))
+    origins = sorted(set(codings.loc[codings["origin"] != "human", "origin"].dropna()))
+    humans = sorted(set(accepted["decided_by"].dropna()) | set(_human_coders(codings)))
+    parts = [
+        f"Transcripts of {n_sources} session{'s' if n_sources != 1 else ''} were analysed with qualkit {__version__} "
+        f"(offline). They were split into {len(segments)} segments ({kinds}), {len(talk)} of them participant talk; "
+        "moderator talk and unattributed lines were excluded from all counts.",
+    ]
+    if codebook is not None:
+        themes = sum(1 for c in codebook.codes if c.parent is None)
+        parts.append(f"Segments were coded with the codebook \u201c{codebook.name}\u201d, version {codebook.version} "
+                     f"({len(codebook.codable_codes)} codes under {themes} top-level themes).")
+    coder_text = f"human coders: {', '.join(humans)}" if humans else "no human coders yet"
+    if machines:
+        coder_text += (f"; machine coder{'s' if len(machines) > 1 else ''}: {', '.join(machines)} "
+                       f"(origins: {', '.join(origins)}), whose suggestions counted only once a person accepted them")
+    parts.append(f"There are {len(accepted)} accepted codings ({len(machine)} of them accepted machine suggestions), "
+                 f"{suggested} suggestions awaiting review and {rejected} rejected codings ({coder_text}). "
+                 + ("Suggestions awaiting review were counted too." if include_suggested else
+                    "Only accepted codings were counted."))
+    if by:
+        parts.append(f"Prevalence is given per {by} as the number and share of segments, distinct speakers and "
+                     "sessions mentioning each code; differences between groups were tested per code with Fisher's "
+                     "exact test (2\u00d72) or Pearson's chi-square, Holm-adjusted across codes, with adjusted "
+                     "standardised residuals. Segments from one speaker are not independent, so the tests are "
+                     "descriptive.")
+        parts.append("Distinctive words per group are weighted log-odds ratios with an informative Dirichlet prior "
+                     "(Monroe, Colaresi & Quinn 2008), reported as z-scores.")
+    if reliability is not None:
+        parts.append("Inter-coder reliability: " + reliability.statement)
+    return " ".join(parts)
+
+
+def coder_table(codings: pd.DataFrame) -> pd.DataFrame:
+    """Who coded and how: one row per coder with kind, origins, decisions, score range and codebook versions.
+
+    A person's row counts their own codings and the suggestions they decided; a machine coder's row
+    counts its suggestions by status.
+
+    Example:
+        >>> c = pd.DataFrame({"coder": ["auto", "auto"], "origin": ["rules", "rules"], "status": ["accepted",
+        ...                   "suggested"], "decided_by": ["ana", None], "score": [0.9, 0.4], "codebook_version": 1})
+        >>> coder_table(c)[["coder", "kind", "accepted", "suggested"]].values.tolist()
+        [['ana', 'human', 1, 0], ['auto', 'machine', 1, 1]]
+    """
+    rows = []
+    machine = codings.loc[codings["origin"] != "human"]
+    humans = sorted(set(codings.loc[codings["origin"] == "human", "coder"].dropna())
+                    | set(codings["decided_by"].dropna()))
+    for name in humans:
+        own = codings.loc[((codings["coder"] == name) & (codings["origin"] == "human"))
+                          | (codings["decided_by"] == name)]
+        rows.append({"coder": name, "kind": "human", "origins": "human" if (own["origin"] == "human").any() else "",
+                     "accepted": int((own["status"] == "accepted").sum()),
+                     "suggested": int((own["status"] == "suggested").sum()),
+                     "rejected": int((own["status"] == "rejected").sum()), "scores": "",
+                     "codebook versions": _versions(own)})
+    for name, part in machine.groupby("coder", sort=True):
+        scores = pd.to_numeric(part["score"], errors="coerce").dropna()
+        rows.append({"coder": name, "kind": "machine", "origins": ", ".join(sorted(part["origin"].unique())),
+                     "accepted": int((part["status"] == "accepted").sum()),
+                     "suggested": int((part["status"] == "suggested").sum()),
+                     "rejected": int((part["status"] == "rejected").sum()),
+                     "scores": f"{scores.min():.2f}–{scores.max():.2f}" if len(scores) else "",
+                     "codebook versions": _versions(part)})
+    return pd.DataFrame(rows, columns=["coder", "kind", "origins", "accepted", "suggested", "rejected", "scores",
+                                       "codebook versions"])
+
+
+def _versions(frame: pd.DataFrame) -> str:
+    if "codebook_version" not in frame:
+        return ""
+    versions = sorted({int(v) for v in pd.to_numeric(frame["codebook_version"], errors="coerce").dropna()})
+    return ", ".join(map(str, versions))
+
+
+def _prevalence_table(prev: Any, codebook: Codebook | None) -> pd.DataFrame:
+    table = prev.table
+    if table.empty:
+        return pd.DataFrame()
+    groups = list(dict.fromkeys(table["group"]))
+    depth = _depths(codebook)
+    names = {c.id: c.name for c in codebook.codes} if codebook else {}
+    rows = []
+    tests = prev.tests.set_index("code_id") if not prev.tests.empty else pd.DataFrame()
+    for code in dict.fromkeys(table["code_id"]):
+        part = table.loc[table["code_id"] == code].set_index("group")
+        row = {"code": "\u2003" * depth.get(code, 0) + names.get(code, code)}
+        for group in groups:
+            r = part.loc[group]
+            row[f"{group}: segments"] = f"{int(r['segments'])} ({r['segments_pct']:.0f}%)"
+            row[f"{group}: speakers"] = f"{int(r['speakers'])}/{int(r['group_speakers'])}"
+        if len(groups) > 1 and code in tests.index:
+            p = tests.loc[code, "p_holm"]
+            row["p (Holm)"] = "" if pd.isna(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _depths(codebook: Codebook | None) -> dict[str, int]:
+    if codebook is None:
+        return {}
+    parents = {c.id: c.parent for c in codebook.codes}
+    depth = {}
+    for code in parents:
+        d, p, seen = 0, parents[code], {code}
+        while p and p not in seen:
+            d, seen, p = d + 1, seen | {p}, parents.get(p)
+        depth[code] = d
+    return depth
+
+
+def _codebook_table(codebook: Codebook) -> pd.DataFrame:
+    depth = _depths(codebook)
+    rows = []
+    for code in codebook.codes:
+        definition = code.definition.strip()
+        rows.append({"code": "\u2003" * depth.get(code.id, 0) + code.name, "id": code.id, "definition": definition})
+    return pd.DataFrame(rows)
+
+
+def _reliability_tables(rel: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def ci(value: float, low: float, high: float) -> str:
+        if value is None or not np.isfinite(value):
+            return "n/a"
+        if np.isfinite(low) and np.isfinite(high):
+            return f"{value:.2f} [{low:.2f}, {high:.2f}]"
+        return f"{value:.2f}"
+
+    overall = pd.DataFrame([{"statistic": r.statistic.replace("_", " "), "value (95% CI)": ci(r.value, r.ci_low,
+                                                                                               r.ci_high)}
+                            for r in rel.overall.itertuples(index=False)])
+    rows = []
+    for r in rel.per_code.to_dict("records"):
+        rows.append({"code": r.get("code_name", r["code_id"]), "units": r["units"],
+                     **{f"n {c.name}": r[f"n_{c.name}"] for c in rel.coders},
+                     "agreement": ci(r["percent_agreement"], r["percent_agreement_low"], r["percent_agreement_high"]),
+                     "Cohen's \u03ba": ci(r["cohen_kappa"], r["cohen_kappa_low"], r["cohen_kappa_high"]),
+                     "Krippendorff's \u03b1": ci(r["krippendorff_alpha"], r["krippendorff_alpha_low"],
+                                                 r["krippendorff_alpha_high"])})
+    return overall, pd.DataFrame(rows)
+
+
+def collect_report(
+    store: Any,
+    *,
+    by: str | None = "role",
+    coders: list[str] | None = None,
+    include_suggested: bool = False,
+    quotes_per_code: int = 3,
+    window: int = 0,
+    n_boot: int = 1000,
+    seed: int = 0,
+    title: str | None = None,
+    figures: bool = True,
+) -> Report:
+    """Run the analyses and lay out the report (nothing is written yet).
+
+    ``coders`` (two or more) adds the reliability section; by default it is added when two or more
+    people coded on their own. ``figures=False`` leaves the charts out (faster).
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> [b.text for b in collect_report(Store.create("sqlite://", name="p")).blocks if b.kind == "heading"][:2]
+        ['Methods', 'Codebook']
+    """
+    from qualkit.analysis.cooccurrence import cooccurrence, cooccurrence_pairs
+    from qualkit.analysis.distinctive import distinctive_words
+    from qualkit.analysis.prevalence import prevalence
+    from qualkit.analysis.quotes import quotes
+    from qualkit.analysis.reliability import reliability
+    from qualkit.analysis.saturation import saturation
+    from qualkit.errors import StoreError
+    from qualkit.figures import analysis as fig
+
+    store = getattr(store, "store", store)
+    segments = store.segments_df()
+    codings = store.codings_df()
+    try:
+        codebook = store.codebook()
+    except StoreError:
+        codebook = None
+    if by is not None and by not in segments.columns:
+        by = None
+    names = {c.id: c.name for c in codebook.codes} if codebook else {}
+    report = Report(title=title or store.name)
+
+    rel = None
+    coder_list = coders if coders is not None else _human_coders(codings)
+    if len(coder_list) >= 2:
+        try:
+            rel = reliability(segments, codings, coder_list, codebook=codebook, n_boot=n_boot, seed=seed)
+        except InvalidInput as error:
+            if coders is not None:
+                raise
+            report.results["reliability_skipped"] = str(error)
+
+    report.add("heading", "Methods")
+    report.add("paragraph", methods_paragraph(store, codebook, codings, segments, by=by,
+                                              include_suggested=include_suggested, reliability=rel))
+    coders_frame = coder_table(codings)
+    if not coders_frame.empty:
+        report.add("paragraph", "Coders: people count their own codings and the suggestions they decided; a "
+                                "machine coder's suggestions count only once accepted (scores are the "
+                                "suggestions' confidence range).")
+        report.add("table", table=coders_frame, name="coders")
+
+    report.add("heading", "Codebook")
+    if codebook is not None and codebook.codes:
+        report.add("paragraph", f"Codebook \u201c{codebook.name}\u201d, version {codebook.version}. "
+                                "Indented codes belong to the theme above them; inclusion and exclusion "
+                                "criteria are in the codebook export.")
+        report.add("table", table=_codebook_table(codebook), name="codebook")
+    else:
+        report.add("paragraph", "The project has no codebook yet.")
+
+    if codings.empty or segments.empty:
+        report.add("paragraph", "There are no codings yet, so there is nothing to count.")
+        return report
+
+    prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested, rollup=True)
+    report.results["prevalence"] = prev
+    report.add("heading", f"Prevalence by {by}" if by else "Prevalence")
+    report.add("paragraph", "Segments coded with each code, as a share of each group's participant segments, and "
+                            "the number of each group's speakers who said something coded with it. Themes count a "
+                            "segment once when any of their codes applies.")
+    report.add("table", table=_prevalence_table(prev, codebook), name="prevalence")
+    if figures and not prev.table.empty:
+        leaf = prev.table.loc[prev.table["code_id"].isin([c.id for c in codebook.codable_codes] if codebook
+                                                          else prev.table["code_id"])]
+        report.add("figure", "Share of each group's segments coded with each code.", name="prevalence",
+                   chart=fig.prevalence_chart(type(prev)(by=prev.by, table=leaf), names=names))
+
+    co = cooccurrence(segments, codings, window=window, codebook=codebook, include_suggested=include_suggested)
+    report.results["cooccurrence"] = co
+    if len(co) > 1:
+        report.add("heading", "Co-occurring codes")
+        pairs = cooccurrence_pairs(co).head(10)
+        pairs["code_a"] = pairs["code_a"].map(lambda c: names.get(c, c))
+        pairs["code_b"] = pairs["code_b"].map(lambda c: names.get(c, c))
+        report.add("paragraph", "The code pairs that most often apply to the same segment"
+                   + (f" or to segments within {window} turns" if window else "") + ".")
+        report.add("table", table=pairs.rename(columns={"code_a": "code", "code_b": "with", "count": "segments"}),
+                   name="cooccurrence")
+        if figures:
+            report.add("figure", "Co-occurrence of codes (segments carrying both).", name="cooccurrence",
+                       chart=fig.cooccurrence_heatmap(co, names=names))
+
+    curve = saturation(segments, codings, include_suggested=include_suggested)
+    report.results["saturation"] = curve
+    report.add("heading", "Saturation")
+    last_new = curve.loc[curve["new_codes"] > 0, "step"].max() if (curve["new_codes"] > 0).any() else 0
+    report.add("paragraph", f"New codes per transcript, in import order: {', '.join(map(str, curve['new_codes']))}. "
+                            f"{int(curve['cumulative_codes'].iloc[-1]) if len(curve) else 0} codes in all; "
+                            f"the last new code appeared in transcript {int(last_new)} of {len(curve)}.")
+    if figures and len(curve):
+        report.add("figure", "New and cumulative codes per transcript.", name="saturation",
+                   chart=fig.saturation_chart(curve))
+
+    if by:
+        words = distinctive_words(segments, by=by, top=8)
+        report.results["distinctive_words"] = words
+        if not words.empty:
+            report.add("heading", f"Distinctive words by {by}")
+            report.add("paragraph", "Words each group used more than the others (weighted log-odds with an "
+                                    "informative Dirichlet prior; z above 1.96 is notable).")
+            table = (words.assign(z=words["z"].round(2))
+                     .groupby("group").apply(lambda g: ", ".join(f"{w} ({z})" for w, z in zip(g["word"], g["z"],
+                                                                                             strict=True)),
+                                             include_groups=False)
+                     .reset_index(name="words (z)"))
+            report.add("table", table=table, name="distinctive")
+            if figures:
+                report.add("figure", "Top words per group by z-score.", name="distinctive",
+                           chart=fig.distinctive_words_chart(words, top=8))
+
+    report.add("heading", "Exemplar quotes")
+    report.add("paragraph", "The strongest accepted segments for each code, chosen to vary across speakers and "
+                            "groups, trimmed to the evidence and attributed by role, never by name.")
+    quoted: dict[str, pd.DataFrame] = {}
+    used = set(codings.loc[codings["status"].isin(["accepted", "suggested"] if include_suggested else
+                                                  ["accepted"]), "code_id"])
+    for theme, members in _themes(codebook, used):
+        if theme is not None:
+            report.add("heading", names.get(theme, theme), level=3)
+        for code in members:
+            found = quotes(segments, codings, code, n=quotes_per_code, include_suggested=include_suggested)
+            if found.empty:
+                continue
+            quoted[code] = found
+            report.add("heading", names.get(code, code), level=4 if theme is not None else 3)
+            for row in found.itertuples(index=False):
+                report.add("quote", row.quote, attribution=row.attribution)
+    report.results["quotes"] = quoted
+
+    if rel is not None:
+        report.results["reliability"] = rel
+        report.add("heading", "Inter-coder reliability")
+        report.add("paragraph", rel.statement)
+        overall, per_code = _reliability_tables(rel)
+        report.add("table", table=overall, name="reliability_overall")
+        report.add("table", table=per_code, name="reliability")
+        if figures and len(rel.per_code):
+            report.add("figure", "Cohen's kappa per code with 95% bootstrap intervals.", name="reliability",
+                       chart=fig.reliability_chart(rel.per_code, names=names))
+        report.add("paragraph", f"{len(rel.disagreements)} segment-code disagreements are listed for adjudication "
+                                "in the project (project.reliability(...).disagreements).")
+    elif "reliability_skipped" in report.results:
+        report.add("heading", "Inter-coder reliability")
+        report.add("paragraph", report.results["reliability_skipped"])
+    return report
+
+
+def _themes(codebook: Codebook | None, used: set[str]) -> list[tuple[str | None, list[str]]]:
+    """Top-level themes with the used codes under them (codes without a codebook form one group)."""
+    if codebook is None:
+        return [(None, sorted(used))]
+    groups: list[tuple[str | None, list[str]]] = []
+    parents = {c.id: c.parent for c in codebook.codes}
+
+    def top(code: str) -> str:
+        seen = {code}
+        while parents.get(code) and parents[code] not in seen:
+            code = parents[code]
+            seen.add(code)
+        return code
+
+    for root in [c.id for c in codebook.codes if c.parent is None]:
+        members = [c.id for c in codebook.codes if c.id in used and top(c.id) == root]
+        if members == [root]:
+            groups.append((None, members))
+        elif members:
+            groups.append((root, members))
+    unknown = sorted(used - set(parents))
+    if unknown:
+        groups.append((None, unknown))
+    return groups
+
+
+# ------------------------------------------------------------------------------------------ render
+
+
+def _md_cell(value: Any) -> str:
+    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    return text.replace("|", "\\|").replace("\r\n", " ").replace("\n", " ").replace("\u2003", "&emsp;")
+
+
+def render_markdown(report: Report, path: str | os.PathLike[str]) -> Path:
+    """Write the report as Markdown, with figures as PNG files in ``<name>_figures/`` beside it.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> r = Report("t"); r.add("paragraph", "Hello")
+        >>> render_markdown(r, pathlib.Path(tempfile.mkdtemp()) / "t.md").read_text(encoding="utf-8")
+        '# t\\n\\nHello\\n'
+    """
+    from qualkit.figures.analysis import to_png
+
+    path = Path(path)
+    lines = [f"# {report.title}", ""]
+    folder = path.with_name(path.stem + "_figures")
+    for block in report.blocks:
+        if block.kind == "heading":
+            lines += ["#" * block.level + " " + block.text, ""]
+        elif block.kind == "paragraph":
+            lines += [block.text, ""]
+        elif block.kind == "table" and block.table is not None and not block.table.empty:
+            table = block.table
+            lines.append("| " + " | ".join(_md_cell(c) for c in table.columns) + " |")
+            lines.append("|" + "|".join("---" for _ in table.columns) + "|")
+            for row in table.itertuples(index=False):
+                lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
+            lines.append("")
+        elif block.kind == "figure":
+            folder.mkdir(exist_ok=True)
+            (folder / f"{block.name}.png").write_bytes(to_png(block.chart))
+            lines += [f"![{block.text}]({folder.name}/{block.name}.png)", "", f"*{block.text}*", ""]
+        elif block.kind == "quote":
+            lines += [f"> \u201c{block.text.strip()}\u201d \u2014 {block.attribution}", ""]
+    path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+    return path
+
+
+_CSS = """body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;
+line-height:1.45}h1,h2,h3,h4{font-family:Helvetica,Arial,sans-serif}table{border-collapse:collapse;margin:1rem 0;
+font-size:.9rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f3f3}blockquote{margin:.5rem 0 .5rem 1rem;padding-left:1rem;border-left:3px solid #4C78A8}
+blockquote footer{font-size:.85rem;color:#555}figure{margin:1rem 0}figcaption{font-size:.85rem;color:#555}
+svg{max-width:100%;height:auto}"""
+
+
+def render_html(report: Report, path: str | os.PathLike[str], *, inline: str = "svg") -> Path:
+    """Write the report as one self-contained HTML file: inline SVG (or PNG) figures, no scripts, no CDN.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> r = Report("t"); r.add("paragraph", "a < b")
+        >>> "a &lt; b" in render_html(r, pathlib.Path(tempfile.mkdtemp()) / "t.html").read_text(encoding="utf-8")
+        True
+    """
+    from qualkit.figures.analysis import to_png, to_svg
+
+    esc = html.escape
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{esc(report.title)}</title><style>{_CSS}</style></head><body>", f"<h1>{esc(report.title)}</h1>"]
+    for block in report.blocks:
+        if block.kind == "heading":
+            level = min(max(block.level, 2), 6)
+            parts.append(f"<h{level}>{esc(block.text)}</h{level}>")
+        elif block.kind == "paragraph":
+            parts.append(f"<p>{esc(block.text)}</p>")
+        elif block.kind == "table" and block.table is not None and not block.table.empty:
+            head = "".join(f"<th>{esc(str(c))}</th>" for c in block.table.columns)
+            body = "".join("<tr>" + "".join(f"<td>{esc(_md_cell(v)).replace('&amp;emsp;', '&emsp;')}</td>"
+                                            for v in row) + "</tr>"
+                           for row in block.table.itertuples(index=False))
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif block.kind == "figure":
+            if inline == "png":
+                data = base64.b64encode(to_png(block.chart)).decode("ascii")
+                image = f'<img alt="{esc(block.text)}" src="data:image/png;base64,{data}">'
+            else:
+                image = _strip_svg_prolog(to_svg(block.chart))
+            parts.append(f"<figure>{image}<figcaption>{esc(block.text)}</figcaption></figure>")
+        elif block.kind == "quote":
+            parts.append(f"<blockquote><p>\u201c{esc(block.text.strip())}\u201d</p>"
+                         f"<footer>\u2014 {esc(block.attribution)}</footer></blockquote>")
+    parts.append("</body></html>")
+    path = Path(path)
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return path
+
+
+def _strip_svg_prolog(svg: str) -> str:
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+def render_docx(report: Report, path: str | os.PathLike[str]) -> Path:
+    """Write the report as a Word document (python-docx): headings, tables, PNG figures, block quotes.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> r = Report("t"); r.add("paragraph", "Hello")
+        >>> render_docx(r, pathlib.Path(tempfile.mkdtemp()) / "t.docx").suffix
+        '.docx'
+    """
+    from docx import Document
+    from docx.shared import Inches, Pt
+
+    from qualkit.figures.analysis import to_png
+
+    document = Document()
+    document.core_properties.title = report.title
+    document.add_heading(report.title, level=0)
+    for block in report.blocks:
+        if block.kind == "heading":
+            document.add_heading(block.text, level=min(block.level, 9))
+        elif block.kind == "paragraph":
+            document.add_paragraph(block.text)
+        elif block.kind == "table" and block.table is not None and not block.table.empty:
+            frame = block.table
+            table = document.add_table(rows=1, cols=len(frame.columns))
+            with contextlib.suppress(KeyError, ValueError):  # a template without the style: plain table
+                table.style = "Table Grid"
+            for cell, column in zip(table.rows[0].cells, frame.columns, strict=True):
+                cell.text = str(column)
+                for run in cell.paragraphs[0].runs:
+                    run.bold = True
+            for row in frame.itertuples(index=False):
+                cells = table.add_row().cells
+                for cell, value in zip(cells, row, strict=True):
+                    cell.text = _md_cell(value).replace("&emsp;", "\u2003")
+            for row in table.rows:
+                for cell in row.cells:
+                    for paragraph in cell.paragraphs:
+                        for run in paragraph.runs:
+                            run.font.size = Pt(8.5)
+            document.add_paragraph()
+        elif block.kind == "figure":
+            document.add_picture(io.BytesIO(to_png(block.chart, scale=2)), width=Inches(6.2))
+            caption = document.add_paragraph(block.text)
+            caption.runs[0].italic = True
+        elif block.kind == "quote":
+            try:
+                paragraph = document.add_paragraph(style="Quote")
+            except KeyError:
+                paragraph = document.add_paragraph()
+            paragraph.add_run(f"\u201c{block.text.strip()}\u201d")
+            paragraph.add_run(f" \u2014 {block.attribution}").italic = True
+    path = Path(path)
+    document.save(str(path))
+    return path
+
+
+def build_report(store: Any, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Path:
+    """Analyse a project and write its report as Markdown (``md``), HTML (``html``) or Word (``docx``).
+
+    ``format`` defaults to the file's extension; ``options`` go to :func:`collect_report`.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> import tempfile, pathlib
+        >>> build_report(Store.create("sqlite://", name="p"), pathlib.Path(tempfile.mkdtemp()) / "r.docx").suffix
+        '.docx'
+    """
+    path = Path(path)
+    format = format or FORMATS.get(path.suffix.lower())
+    if format not in ("md", "html", "docx"):
+        raise InvalidInput(f"cannot write a report as {format or path.suffix or 'a file without extension'}",
+                           fix="use a .md, .html or .docx file name, or format='md'|'html'|'docx'")
+    report = collect_report(store, **options)
+    renderer = {"md": render_markdown, "html": render_html, "docx": render_docx}[format]
+    return renderer(report, path)

@@ -1,0 +1,239 @@
+"""CSV and Excel exports: codings in tidy form, the codebook, prevalence and co-occurrence tables.
+
+Every text cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) gets a leading
+apostrophe, so a spreadsheet shows it as text and never runs it as a formula (CSV/formula injection).
+Lists and dicts become JSON text; time stamps are written in UTC without a zone (Excel has none).
+
+Example:
+    >>> escape_cell("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> escape_cell(-3)
+    -3
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+EXCEL_CELL_LIMIT = 32_767
+
+
+def escape_cell(value: Any) -> Any:
+    """Make one cell safe for spreadsheets: text that starts like a formula gets a leading ``'``.
+
+    Numbers stay numbers (a negative number is not a formula).
+
+    Example:
+        >>> escape_cell("@SUM(A1)"), escape_cell("+1"), escape_cell("fine"), escape_cell(2.5)
+        ("'@SUM(A1)", "'+1", 'fine', 2.5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | tuple | dict | set):
+        return json.dumps(list(value) if isinstance(value, set | tuple) else value, ensure_ascii=False, default=str)
+    if isinstance(value, pd.Timestamp | datetime) and value.tzinfo is not None:
+        return pd.Timestamp(value).tz_convert("UTC").tz_localize(None)
+    return value
+
+
+def escape_frame(frame: pd.DataFrame, *, excel: bool = False) -> pd.DataFrame:
+    """A copy of ``frame`` safe to open in a spreadsheet (see :func:`escape_cell`).
+
+    ``excel`` also removes control characters Excel cannot store and cuts cells at Excel's 32,767
+    characters.
+
+    Example:
+        >>> escape_frame(pd.DataFrame({"a": ["=1+1", "ok"], "b": [[1, 2], None]}))["a"].tolist()
+        ["'=1+1", 'ok']
+    """
+    out = frame.copy()
+    out.columns = [_excel_text(escape_cell(c)) if excel else escape_cell(c) for c in out.columns]
+    for column in out.columns:
+        series = out[column]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            out[column] = series.dt.tz_convert("UTC").dt.tz_localize(None)
+            continue
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            values = [escape_cell(_plain(v)) for v in series.astype(object)]
+            if excel:
+                values = [_excel_text(v) for v in values]
+            out[column] = pd.Series(values, index=series.index, dtype=object)
+    if isinstance(out.index, pd.MultiIndex) or out.index.dtype == object:
+        out.index = out.index.map(lambda v: escape_cell(v) if isinstance(v, str) else v)
+    return out
+
+
+def _excel_text(value: Any) -> Any:
+    if isinstance(value, str):
+        value = _ILLEGAL_XLSX.sub("\ufffd", value)
+        if len(value) > EXCEL_CELL_LIMIT:
+            value = value[: EXCEL_CELL_LIMIT - 1] + "…"
+    return value
+
+
+def write_csvs(folder: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame]) -> list[Path]:
+    """Write each frame as ``<folder>/<name>.csv`` (UTF-8 with BOM, so Excel reads non-ASCII right).
+
+    Example:
+        >>> import tempfile
+        >>> [p.name for p in write_csvs(tempfile.mkdtemp(), {"codings": pd.DataFrame({"a": [1]})})]
+        ['codings.csv']
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in sheets.items():
+        path = folder / f"{name}.csv"
+        keep_index = not isinstance(frame.index, pd.RangeIndex)
+        # CRLF rows (RFC 4180) make the writer quote any field holding a CR or LF.
+        escape_frame(frame).to_csv(path, index=keep_index, encoding="utf-8-sig", lineterminator="\r\n")
+        written.append(path)
+    return written
+
+
+def write_workbook(path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame]) -> Path:
+    """Write the frames as sheets of one Excel workbook (header frozen, columns sized to their text).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = write_workbook(pathlib.Path(tempfile.mkdtemp()) / "t.xlsx", {"codings": pd.DataFrame({"a": ["=1"]})})
+        >>> pd.read_excel(out)["a"].tolist()
+        ["'=1"]
+    """
+    path = Path(path)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            sheet = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
+            keep_index = not isinstance(frame.index, pd.RangeIndex)
+            safe = escape_frame(frame, excel=True)
+            safe.to_excel(writer, sheet_name=sheet, index=keep_index)
+            worksheet = writer.sheets[sheet]
+            worksheet.freeze_panes = "B2" if keep_index else "A2"
+            for i, column in enumerate(worksheet.columns):
+                width = max((len(str(c.value)) for c in list(column)[:200] if c.value is not None), default=8)
+                worksheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 60 if i else 40)
+    return path
+
+
+# ------------------------------------------------------------------------------------------ project tables
+
+
+def tidy_codings(store: Any, *, statuses: tuple[str, ...] = ("accepted", "suggested", "rejected")) -> pd.DataFrame:
+    """One row per coding with code name, transcript, speaker, participant attributes and the coded text.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> tidy_codings(Store.create("sqlite://")).empty
+        True
+    """
+    codings = store.codings_df(status=list(statuses))
+    try:
+        names = {c.id: c.name for c in store.codebook().codes}
+    except Exception:  # no codebook yet
+        names = {}
+    segments = store.segments_df()
+    base = ["id", "source", "speaker", "participant", "speaker_role", "kind", "turn", "start", "end", "text",
+            "source_id", "seq", "time_start", "time_end", "marks"]
+    attributes = [c for c in segments.columns if c not in base]
+    frame = codings.merge(segments[["id", "participant", *attributes]].rename(columns={"id": "segment_id"}),
+                          on="segment_id", how="left")
+    frame["code_name"] = frame["code_id"].map(lambda code: names.get(code, code))
+    frame["coded_text"] = [str(t)[s - ss:e - ss] if isinstance(t, str) else None for t, s, e, ss in
+                           zip(frame["segment_text"], frame["start"], frame["end"], frame["segment_start"],
+                               strict=True)]
+    columns = ["id", "guid", "source", "segment_id", "turn", "speaker", "participant", "speaker_role", *attributes,
+               "code_id", "code_name", "status", "origin", "coder", "decided_by", "score", "start", "end",
+               "coded_text", "evidence", "rationale", "codebook_version", "parent_id", "created_at", "decided_at"]
+    return frame[[c for c in columns if c in frame.columns]].rename(columns={"id": "coding_id"})
+
+
+def codebook_table(codebook: Any) -> pd.DataFrame:
+    """The codebook as a table: id, name, parent, definition, inclusion, exclusion, examples, colour, GUID.
+
+    Example:
+        >>> from qualkit.model import Code, Codebook
+        >>> codebook_table(Codebook("m", [Code("a", "A", examples=["x", "y"])]))["examples"].tolist()
+        ['x\\ny']
+    """
+    rows = [{"code_id": c.id, "name": c.name, "parent": c.parent, "codable": c.codable, "definition": c.definition,
+             "inclusion": c.inclusion, "exclusion": c.exclusion, "examples": "\n".join(c.examples),
+             "near_misses": "\n".join(c.near_misses), "color": c.color, "guid": c.guid} for c in codebook.codes]
+    return pd.DataFrame(rows, columns=["code_id", "name", "parent", "codable", "definition", "inclusion",
+                                       "exclusion", "examples", "near_misses", "color", "guid"])
+
+
+def project_tables(store: Any, *, by: str | None = "role", include_suggested: bool = False,
+                   window: int = 0) -> dict[str, pd.DataFrame]:
+    """The export's sheets: about, codings, codebook, prevalence (by ``by``), prevalence tests, co-occurrence.
+
+    ``by`` falls back to all participants together when the segments have no such attribute.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> sorted(project_tables(Store.create("sqlite://")))
+        ['about', 'codebook', 'codings', 'cooccurrence', 'prevalence', 'prevalence_tests']
+    """
+    from qualkit import __version__
+    from qualkit.analysis.cooccurrence import cooccurrence
+    from qualkit.analysis.prevalence import prevalence
+
+    store = getattr(store, "store", store)
+    segments = store.segments_df()
+    codings = store.codings_df()
+    try:
+        codebook = store.codebook()
+    except Exception:  # no codebook yet: tables still work with code ids
+        codebook = None
+    if by is not None and by not in segments.columns:
+        by = None
+    prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested)
+    co = cooccurrence(segments, codings, window=window, codebook=codebook, include_suggested=include_suggested)
+    about = pd.DataFrame([
+        ("qualkit version", __version__),
+        ("project", store.name),
+        ("codebook", f"{codebook.name} version {codebook.version}" if codebook else "(none)"),
+        ("exported at (UTC)", pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M")),
+        ("codings counted", "accepted" + (" and suggested" if include_suggested else "")),
+        ("prevalence by", by or "(all participants)"),
+        ("unit", "segment; moderator talk excluded"),
+        ("co-occurrence", "within a segment" if window == 0 else f"within {window} turns"),
+    ], columns=["item", "value"])
+    return {
+        "about": about,
+        "codings": tidy_codings(store),
+        "codebook": codebook_table(codebook) if codebook else pd.DataFrame(columns=["code_id", "name"]),
+        "prevalence": prev.table,
+        "prevalence_tests": prev.tests,
+        "cooccurrence": co,
+    }
+
+
+def export_tables(store: Any, path: str | os.PathLike[str], *, format: str = "xlsx", **options: Any) -> Path:
+    """Write the project tables as one Excel workbook (``xlsx``) or a folder of CSV files (``csv``).
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> import tempfile, pathlib
+        >>> export_tables(Store.create("sqlite://"), pathlib.Path(tempfile.mkdtemp()) / "t.xlsx").suffix
+        '.xlsx'
+    """
+    sheets = project_tables(store, **options)
+    if format == "csv":
+        folder = Path(path)
+        write_csvs(folder, sheets)
+        return folder
+    return write_workbook(path, sheets)

@@ -1,0 +1,1 @@
+"""Figures: Altair charts for analyses and themes, rendered offline to PNG/SVG for reports."""

@@ -1,0 +1,85 @@
+"""CSV and Excel exports: one workbook with the project's tables, formula injection escaped."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _build import build_project
+
+from qualkit.export.tables import escape_cell, escape_frame, export_tables, write_csvs, write_workbook
+from qualkit.model import Coding
+from qualkit.store.repository import Store
+
+DANGEROUS = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1"]
+
+
+@pytest.mark.parametrize("value", DANGEROUS)
+def test_formula_like_text_is_escaped(value):
+    assert escape_cell(value) == "'" + value
+
+
+def test_numbers_and_plain_text_are_untouched():
+    assert escape_cell(-3.5) == -3.5 and escape_cell("fine = ok") == "fine = ok" and escape_cell(None) is None
+    frame = escape_frame(pd.DataFrame({"=col": ["=1", "x"], "n": [-1, 2]}))
+    assert list(frame.columns) == ["'=col", "n"] and frame["n"].tolist() == [-1, 2]
+
+
+def test_workbook_cells_are_text_never_formulas(tmp_path):
+    frame = pd.DataFrame({"text": DANGEROUS, "bad\x01chars": ["a\x07b"] * len(DANGEROUS)})
+    out = write_workbook(tmp_path / "t.xlsx", {"codings": frame})
+    sheet = openpyxl.load_workbook(out)["codings"]
+    values = [sheet.cell(row=r, column=1) for r in range(2, len(DANGEROUS) + 2)]
+    assert all(c.data_type == "s" and c.value.startswith("'") for c in values)
+    assert sheet.cell(row=2, column=2).value == "a\ufffdb"
+    csv_path = write_csvs(tmp_path / "csv", {"codings": frame})[0]
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert [row[0] for row in rows[1:]] == ["'" + v for v in DANGEROUS]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_project_workbook_has_the_four_tables_and_escapes_coded_text(tmp_path):
+    store = Store.create("sqlite://", name="p")
+    info = build_project(store)
+    g2 = info["sources"][1]
+    # A participant who says something that looks like a formula.
+    segment = g2.segments[1]
+    store.add_codings([Coding(segment.id, "workload", status="accepted", coder="ana")])
+    out = export_tables(store, tmp_path / "study.xlsx")
+    book = openpyxl.load_workbook(out)
+    assert {"about", "codings", "codebook", "prevalence", "prevalence_tests", "cooccurrence"} <= set(book.sheetnames)
+    codings = pd.read_excel(out, sheet_name="codings")
+    assert {"coding_id", "source", "speaker", "role", "code_id", "code_name", "status", "coder", "coded_text",
+            "start", "end"} <= set(codings.columns)
+    assert set(codings["status"]) == {"accepted", "suggested", "rejected"}
+    assert "Exhaustion" in set(codings["coded_text"])
+    prevalence = pd.read_excel(out, sheet_name="prevalence")
+    assert set(prevalence["group"]) == {"resident", "staff", "attending"}
+    codebook = pd.read_excel(out, sheet_name="codebook")
+    assert codebook["code_id"].tolist() == ["drivers", "workload", "ehr", "exhaustion"]
+    co = pd.read_excel(out, sheet_name="cooccurrence", index_col=0)
+    assert co.loc["workload", "exhaustion"] >= 1
+    folder = export_tables(store, tmp_path / "csv", format="csv")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{n}.csv" for n in ("about", "codings", "codebook", "prevalence", "prevalence_tests", "cooccurrence"))
+
+
+def test_formula_in_a_transcript_is_escaped_in_the_export(tmp_path):
+    from _build import CODEBOOK, source_from_turns
+
+    store = Store.create("sqlite://", name="p")
+    store.save_codebook(CODEBOOK)
+    source = source_from_turns("evil.txt", [("Ann", "=cmd|' /C calc'!A0", "participant")], "\n")
+    store.add_source(source)
+    store.add_codings([Coding(source.segments[0].id, "workload", status="accepted", coder="ana")])
+    out = export_tables(store, tmp_path / "evil.xlsx")
+    sheet = openpyxl.load_workbook(out)["codings"]
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "calc" in c.value]
+    assert cells and all(c.value.startswith("'=") and c.data_type == "s" for c in cells)
