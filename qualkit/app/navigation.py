@@ -1,0 +1,76 @@
+"""Which pages a visitor gets: the log-in page until they log in, then the study pages by section.
+
+Example:
+    >>> sorted(PAGES)[:3]
+    ['analysis', 'codebook', 'double_coding']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).with_name("pages")
+
+# name -> (title, icon); the file is pages/<name>.py and its URL /<name>.
+PAGES: dict[str, tuple[str, str]] = {
+    "login": ("Log in", ":material/login:"),
+    "study": ("Study", ":material/folder_open:"),
+    "transcript": ("Transcript", ":material/description:"),
+    "queue": ("Review queue", ":material/fact_check:"),
+    "codebook": ("Codebook", ":material/menu_book:"),
+    "double_coding": ("Double coding", ":material/group:"),
+    "history": ("History", ":material/history:"),
+    "team": ("Team", ":material/manage_accounts:"),
+    "themes": ("Themes", ":material/explore:"),
+    "analysis": ("Analysis", ":material/bar_chart:"),
+    "reliability": ("Reliability", ":material/balance:"),
+    "export": ("Export", ":material/download:"),
+}
+SECTIONS: dict[str, list[str]] = {
+    "Study": ["study", "transcript", "queue", "codebook"],
+    "Team": ["double_coding", "history", "team"],
+    "Results": ["themes", "analysis", "reliability", "export"],
+}
+
+
+def page(name: str, *, default: bool = False) -> st.Page:
+    """The ``st.Page`` for one of :data:`PAGES` (usable with ``st.page_link`` and ``st.switch_page``).
+
+    Example:
+        >>> page("study").title  # doctest: +SKIP
+        'Study'
+    """
+    title, icon = PAGES[name]
+    return st.Page(PAGES_DIR / f"{name}.py", title=title, icon=icon, url_path=name, default=default)
+
+
+def pages_for(logged_in: bool) -> dict[str, list[st.Page]] | list[st.Page]:
+    """The navigation: only the log-in page for visitors, every section for team members.
+
+    Example:
+        >>> [p.title for p in pages_for(False)]  # doctest: +SKIP
+        ['Log in']
+    """
+    if not logged_in:
+        return [page("login", default=True)]
+    return {section: [page(name, default=name == "study") for name in names] for section, names in SECTIONS.items()}
+
+
+def sidebar(user) -> None:
+    """Who is logged in, and the log-out button.
+
+    Example:
+        >>> sidebar(user)  # doctest: +SKIP
+    """
+    from qualkit.app import state
+
+    with st.sidebar:
+        st.caption(f"Logged in as **{user.label}** ({user.role.value})")
+        store = state.current_store()
+        if store is not None:
+            st.caption(f"Study: **{store.name}**")
+        if st.button("Log out", key="qk_logout"):
+            state.logout()
+            st.rerun()

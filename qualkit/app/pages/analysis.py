@@ -1,0 +1,59 @@
+"""Analysis page: code prevalence by a participant attribute, and co-occurrence, over accepted codings."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qualkit.app import queries, resources, state, ui
+from qualkit.errors import QualkitError
+from qualkit.project import Project
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _prevalence(url: str, project: str, gen: int, by: str | None):
+    return Project(resources.store_for(url, project), user="viewer").prevalence(by=by)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cooccurrence(url: str, project: str, gen: int):
+    return Project(resources.store_for(url, project), user="viewer").cooccurrence()
+
+
+def render() -> None:
+    """The Analysis page."""
+    ctx = state.page_context("Analysis")
+    if not hasattr(Project, "prevalence"):
+        ui.not_available("Prevalence and co-occurrence", "analysis, issue 7")
+        return
+    participants = queries.participants(ctx.url, ctx.name, ctx.gen)
+    groups = [c for c in participants.columns if c not in ("participant", "pseudonym", "aliases", "version")]
+    by = st.selectbox("Compare by", [*groups, "(everyone)"], key="an_by")
+    by = None if by == "(everyone)" else by
+    st.subheader("Prevalence")
+    try:
+        result = _prevalence(ctx.url, ctx.name, ctx.gen, by)
+    except QualkitError as error:
+        st.warning(str(error))
+    else:
+        table = getattr(result, "table", None)
+        if table is not None and len(table):
+            try:
+                from qualkit.figures.analysis import prevalence_chart
+
+                st.altair_chart(prevalence_chart(result), key="an_chart")
+            except (ImportError, QualkitError, ValueError, KeyError):
+                pass
+        st.dataframe(getattr(result, "table", result), hide_index=True, width="stretch", key="an_table")
+        tests = getattr(result, "tests", None)
+        if tests is not None and len(tests):
+            st.markdown("**Tests by code**")
+            st.dataframe(tests, hide_index=True, width="stretch", key="an_tests")
+    if hasattr(Project, "cooccurrence"):
+        st.subheader("Co-occurrence (segments coded with both)")
+        try:
+            st.dataframe(_cooccurrence(ctx.url, ctx.name, ctx.gen), width="stretch", key="an_cooc")
+        except QualkitError as error:
+            st.warning(str(error))
+
+
+render()

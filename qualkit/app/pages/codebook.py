@@ -1,0 +1,189 @@
+"""Codebook page: browse codes with counts and examples; edit, add, merge, split (each a new version); import/export."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from qualkit import review
+from qualkit.app import queries, state, ui
+from qualkit.errors import QualkitError
+from qualkit.model import Code
+
+FORMATS = {"YAML": ".yaml", "CSV": ".csv", "Excel": ".xlsx", "REFI-QDA codebook (.qdc)": ".qdc"}
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in (text or "").replace("\n", ",").split(",") if item.strip()]
+
+
+def code_table(ctx: state.Context, codebook) -> pd.DataFrame:
+    """Codes with their parent and how often each was suggested, accepted and rejected."""
+    counts = queries.code_counts(ctx.url, ctx.name, ctx.gen).set_index("code_id")
+    rows = []
+    for code in codebook.codes:
+        row = counts.loc[code.id] if code.id in counts.index else None
+        rows.append({"id": code.id, "name": code.name, "parent": code.parent or "", "codable": code.codable,
+                     "accepted": int(row["accepted"]) if row is not None else 0,
+                     "suggested": int(row["suggested"]) if row is not None else 0,
+                     "rejected": int(row["rejected"]) if row is not None else 0})
+    return pd.DataFrame(rows)
+
+
+def edit_form(ctx: state.Context, codebook, code: Code) -> None:
+    """Edit one code's fields; saving makes a new codebook version."""
+    with st.form(f"edit_{code.id}"):
+        name = st.text_input("Name", code.name, key="cb_name")
+        parents = ["", *[c.id for c in codebook.codes if c.id != code.id]]
+        parent = st.selectbox("Parent", parents, index=parents.index(code.parent or ""), key="cb_parent")
+        definition = st.text_area("Definition", code.definition, key="cb_definition")
+        inclusion = st.text_area("Include when", code.inclusion, key="cb_inclusion")
+        exclusion = st.text_area("Exclude when", code.exclusion, key="cb_exclusion")
+        examples = st.text_area("Examples (one per line)", "\n".join(code.examples), key="cb_examples")
+        near = st.text_area("Near misses (one per line)", "\n".join(code.near_misses), key="cb_near")
+        cues = st.text_input("Cue words (comma separated)", ", ".join(code.cues), key="cb_cues")
+        color = st.color_picker("Colour", code.color or ui.code_colors(codebook).get(code.id, "#dddddd"),
+                                key="cb_color")
+        codable = st.checkbox("Codable (a category only groups codes when unticked)", code.codable, key="cb_codable")
+        note = st.text_input("Why (kept in the history)", key="cb_note")
+        if st.form_submit_button("Save as a new version", type="primary"):
+            version = state.run_action(
+                review.update_code, ctx.store, code.id, actor=ctx.user, note=note, name=name.strip(),
+                parent=parent or None, definition=definition, inclusion=inclusion, exclusion=exclusion,
+                examples=_lines(examples), near_misses=_lines(near), cues=_items(cues), color=color,
+                codable=codable)
+            if version is not None:
+                state.flash(f"Saved {code.id}: codebook version {version}.")
+            st.rerun()
+
+
+def structure_tabs(ctx: state.Context, codebook) -> None:
+    """Add, merge and split codes."""
+    ids = codebook.ids
+    add, merge, split = st.tabs(["Add a code", "Merge codes", "Split a code"])
+    with add, st.form("cb_add"):
+        new_id = st.text_input("Id (no spaces, e.g. sleep_deprivation)", key="cb_add_id")
+        new_name = st.text_input("Name", key="cb_add_name")
+        parent = st.selectbox("Parent", ["", *ids], key="cb_add_parent")
+        definition = st.text_area("Definition", key="cb_add_definition")
+        if st.form_submit_button("Add code"):
+            code = Code(new_id.strip(), new_name.strip() or new_id.strip(), parent=parent or None,
+                        definition=definition)
+            version = state.run_action(review.add_codebook_code, ctx.store, code, actor=ctx.user)
+            if version is not None:
+                state.flash(f"Added {code.id}: codebook version {version}.")
+            st.rerun()
+    with merge, st.form("cb_merge"):
+        sources = st.multiselect("Merge these codes…", ids, key="cb_merge_from")
+        into = st.selectbox("…into", ids, key="cb_merge_into")
+        note = st.text_input("Why", key="cb_merge_note")
+        if st.form_submit_button("Merge"):
+            result = state.run_action(review.merge_codes, ctx.store, sources, into, actor=ctx.user, note=note)
+            if result is not None:
+                state.flash(f"Merged into {into}: codebook version {result[0]}, {result[1]} codings moved.")
+            st.rerun()
+    with split, st.form("cb_split"):
+        code_id = st.selectbox("Split this code", ids, key="cb_split_code")
+        parts = st.text_area("into new codes, one per line: `id = Name`", key="cb_split_parts")
+        if st.form_submit_button("Split"):
+            pairs = [(p.split("=", 1)[0], p.split("=", 1)[1] if "=" in p else p) for p in _lines(parts)]
+            version = state.run_action(review.split_code, ctx.store, code_id, pairs, actor=ctx.user)
+            if version is not None:
+                state.flash(f"Split {code_id}: codebook version {version}.")
+            st.rerun()
+
+
+def import_export(ctx: state.Context, codebook) -> None:
+    """Download the codebook in any format; upload one as a new version."""
+    try:
+        from qualkit.codebook import load_codebook, save_codebook
+    except ImportError:
+        ui.not_available("Codebook import and export", "codebook I/O, issue 4")
+        return
+    left, right = st.columns(2)
+    with left:
+        fmt = st.selectbox("Export as", list(FORMATS), key="cb_export_format")
+        if codebook is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"{codebook.name}{FORMATS[fmt]}"
+                try:
+                    save_codebook(codebook, path)
+                    data = path.read_bytes()
+                except QualkitError as error:
+                    st.error(str(error))
+                    data = None
+            if data is not None:
+                st.download_button(f"Download {path.name}", data, file_name=path.name, key="cb_download")
+    with right:
+        if not ctx.user.can_edit_codebook():
+            return
+        upload = st.file_uploader("Import a codebook (.yaml .csv .xlsx .qdc) as a new version",
+                                  type=["yaml", "yml", "csv", "tsv", "xlsx", "qdc"], key="cb_upload")
+        if upload is not None and st.button("Import as the next version", key="cb_import"):
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / Path(upload.name).name
+                path.write_bytes(upload.getvalue())
+                try:
+                    loaded = load_codebook(path, name=codebook.name if codebook else None)
+                except QualkitError as error:
+                    st.error(str(error))
+                    return
+            version = state.run_action(review.save_codebook_version, ctx.store, loaded, actor=ctx.user,
+                                       note=f"imported {upload.name}")
+            if version is not None:
+                state.flash(f"Imported {upload.name}: codebook version {version}.")
+            st.rerun()
+
+
+def render() -> None:
+    """The Codebook page."""
+    ctx = state.page_context("Codebook")
+    codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
+    if codebook is None:
+        st.info("This study has no codebook yet.")
+        if ctx.user.can_edit_codebook() and st.button("Use the shipped burnout codebook", key="cb_shipped"):
+            state.run_action(ctx.project.set_codebook, "burnout", note="shipped codebook",
+                             success="Codebook added.")
+            st.rerun()
+        import_export(ctx, None)
+        return
+    st.caption(f"{codebook.name}, version {codebook.version} · {len(codebook.codable_codes)} codable codes"
+               + ("" if ctx.user.can_edit_codebook() else " · read-only for you"))
+    table = code_table(ctx, codebook)
+    st.dataframe(table, hide_index=True, width="stretch")
+    code_id = st.selectbox("Code", codebook.ids, key="cb_code", format_func=lambda c: ui.code_label(codebook, c))
+    code = codebook[code_id]
+    details, examples = st.columns(2)
+    with details:
+        st.markdown(ui.chip_html(code.name, ui.code_colors(codebook)[code.id]), unsafe_allow_html=True)
+        for label, value in (("Definition", code.definition), ("Include when", code.inclusion),
+                             ("Exclude when", code.exclusion)):
+            if value:
+                st.markdown(f"**{label}.** {value}")
+        if code.cues:
+            st.caption("Cues: " + ", ".join(code.cues))
+    with examples:
+        st.markdown("**Examples in the codebook**")
+        for example in code.examples or ["(none)"]:
+            st.caption(f"“{example}”")
+        st.markdown("**Coded in this study**")
+        for quote in queries.code_examples(ctx.url, ctx.name, ctx.gen, code.id) or ["(none yet)"]:
+            st.caption(f"“{ui.short(quote, 200)}”")
+    if ctx.user.can_edit_codebook():
+        with st.expander(f"Edit {code.id}"):
+            edit_form(ctx, codebook, code)
+        structure_tabs(ctx, codebook)
+    st.subheader("Import and export")
+    import_export(ctx, codebook)
+    st.subheader("History")
+    st.dataframe(queries.codebook_versions(ctx.url, ctx.name, ctx.gen), hide_index=True, width="stretch")
+
+
+render()

@@ -1,0 +1,58 @@
+"""Export page: download the codings (always), and the analysis area's exports and reports as they land."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from qualkit.app import state, ui
+from qualkit.errors import QualkitError
+from qualkit.project import Project
+
+# label -> (Project method, format)
+FORMATS = {"Excel workbook": ("export", "xlsx"), "CSV tables (zip)": ("export", "csv"),
+           "REFI-QDA project (.qdpx)": ("export", "qdpx"), "REFI-QDA codebook (.qdc)": ("export", "qdc"),
+           "Report (HTML)": ("report", "html"), "Report (Markdown)": ("report", "md"),
+           "Report (Word)": ("report", "docx")}
+
+
+def render() -> None:
+    """The Export page."""
+    ctx = state.page_context("Export")
+    st.subheader("Codings as CSV")
+    statuses = st.multiselect("Status", ["accepted", "suggested", "rejected"], default=["accepted"], key="ex_status")
+    if st.button("Prepare the CSV", key="ex_csv"):
+        frame = ctx.store.codings_df(status=statuses or None)
+        st.session_state["ex_csv_data"] = frame.drop(columns=["segment_text"]).to_csv(index=False).encode("utf-8")
+    if st.session_state.get("ex_csv_data"):
+        st.download_button("Download codings.csv", st.session_state["ex_csv_data"], file_name="codings.csv",
+                           mime="text/csv", key="ex_csv_download")
+    st.subheader("Project exports and reports")
+    if not hasattr(Project, "export"):
+        ui.not_available("Excel, REFI-QDA and report exports", "export, issue 7")
+        return
+    labels = [label for label, (method, _) in FORMATS.items() if hasattr(Project, method)]
+    label = st.selectbox("Format", labels, key="ex_format")
+    if st.button("Prepare the export", key="ex_run", type="primary"):
+        method, fmt = FORMATS[label]
+        with tempfile.TemporaryDirectory() as tmp, st.spinner("Exporting…"):
+            stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in ctx.name)
+            path = Path(tmp) / (stem if fmt == "csv" else f"{stem}.{fmt}")
+            try:
+                written = Path(getattr(ctx.project, method)(path, format=fmt) or path)
+            except QualkitError as error:
+                st.error(str(error))
+            else:
+                if written.is_dir():
+                    archive = shutil.make_archive(str(Path(tmp) / stem), "zip", written)
+                    written = Path(archive)
+                st.session_state["ex_file"] = (written.name, written.read_bytes())
+    if st.session_state.get("ex_file"):
+        name, data = st.session_state["ex_file"]
+        st.download_button(f"Download {name}", data, file_name=name, key="ex_download")
+
+
+render()

@@ -1,0 +1,54 @@
+"""Log-in page: name and password, checked against the salted hashes in the project database."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qualkit.app import resources, state
+from qualkit.errors import PermissionDenied
+from qualkit.store import team
+from qualkit.store.engine import DATABASE_URL_ENV, schema_revision
+from qualkit.users import authenticate, demo_logins
+
+
+def render() -> None:
+    """Show the log-in form (and the demo accounts when the served database is the demo study)."""
+    st.title("qualkit")
+    st.caption("Qualitative analysis of focus-group and interview transcripts — shared review")
+    state.show_flashes()
+    url = state.db_url()
+    if not url:
+        st.error(f"No study database is configured. Start the app with {DATABASE_URL_ENV} set, e.g. "
+                 f"`{DATABASE_URL_ENV}=demo.qualkit.db streamlit run app.py` (or `make app`).")
+        return
+    engine = resources.engine_for(url)
+    try:
+        ready = schema_revision(engine) is not None
+    except Exception as error:  # unreachable server, bad URL: say so in one line
+        st.error(f"Cannot reach the study database: {str(error).splitlines()[0]}")
+        return
+    if not ready:
+        st.error("The database holds no qualkit project yet. Create one with `qualkit init` or `qualkit demo`.")
+        return
+    if team.count_users(engine) == 0:
+        st.info("This database has no users yet. An administrator adds the first one on the server:\n\n"
+                f"`qualkit users add NAME --role admin --db {engine.url.render_as_string(hide_password=True)}`")
+    with st.form("login"):
+        name = st.text_input("User name", key="login_name")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if submitted:
+        try:
+            user = authenticate(engine, name, password)
+        except PermissionDenied as error:
+            st.error(str(error))
+        else:
+            state.login(user)
+            st.rerun()
+    demo = demo_logins(engine)
+    if demo:
+        st.info("This is the demo study. Log in as one of these demo accounts:\n\n"
+                + "\n".join(f"- **{n}** / `{p}` ({r})" for n, p, r in demo))
+
+
+render()

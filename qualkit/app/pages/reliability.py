@@ -1,0 +1,63 @@
+"""Reliability page: agreement of double-coded transcripts (built in) and the analysis area's reliability."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from qualkit import review
+from qualkit.app import queries, state, ui
+from qualkit.errors import QualkitError
+from qualkit.project import Project
+
+
+def render() -> None:
+    """The Reliability page."""
+    ctx = state.page_context("Reliability")
+    view = queries.team_view(ctx.url, ctx.name, ctx.gen)
+    frame = view.assignments
+    finished = sorted({int(s) for s in frame["source_id"] if view.is_complete(int(s))}) if len(frame) else []
+    st.subheader("Double-coded transcripts")
+    if not finished:
+        st.caption("No finished double-coded transcript yet (assign transcripts on the Double coding page).")
+    rows = []
+    for source_id in finished:
+        coders = view.coders(source_id)
+        try:
+            judged = review.judgements(ctx.store, source_id, actor=ctx.user, view=view)
+        except QualkitError as error:
+            st.warning(str(error))
+            continue
+        names = dict(zip(frame["source_id"], frame["source"], strict=False))
+        rows.append({"transcript": names[source_id], "coders": ", ".join(coders),
+                     **review.agreement_summary(judged, coders)})
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.subheader("Inter-coder reliability by code")
+    if not hasattr(Project, "reliability"):
+        ui.not_available("Kappa and Krippendorff's alpha by code", "analysis, issue 7")
+        return
+    coders = sorted(set(frame["coder"])) if len(frame) else []
+    chosen = st.multiselect("Coders", coders, default=coders[:2], key="rel_coders")
+    if len(chosen) < 2:
+        st.caption("Choose two or more coders.")
+        return
+    try:
+        result = ctx.project.reliability(chosen)
+    except QualkitError as error:
+        st.warning(str(error))
+        return
+    if getattr(result, "statement", ""):
+        st.write(result.statement)
+    for name in ("overall", "per_code"):
+        table = getattr(result, name, None)
+        if table is not None and len(table):
+            st.dataframe(table, hide_index=True, width="stretch", key=f"rel_{name}")
+    try:
+        from qualkit.figures.analysis import reliability_chart
+
+        st.altair_chart(reliability_chart(result.per_code), key="rel_chart")
+    except (ImportError, AttributeError, KeyError, ValueError):
+        pass
+
+render()

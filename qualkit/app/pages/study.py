@@ -1,0 +1,173 @@
+"""Study page: open or create a project, import transcripts, edit participants' attributes and speaker aliases."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from qualkit.app import queries, resources, state, ui
+from qualkit.errors import QualkitError
+from qualkit.model import Participant
+from qualkit.project import Project
+
+
+def choose_project(user) -> None:
+    """Pick the study to work on (and, for administrators, create one)."""
+    names = state.project_names()
+    current = st.session_state.get(state.KEY_PROJECT)
+    if names:
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        index = names.index(current) if current in names else 0
+        choice = left.selectbox("Study", names, index=index, key="study_choice")
+        if right.button("Open", key="study_open", type="primary"):
+            state.open_project(choice)
+            state.flash(f"Opened {choice}.")
+            st.rerun()
+    else:
+        st.info("This database holds no study yet.")
+    if user.can_import():
+        with st.expander("Create a new study", expanded=not names), st.form("create_project"):
+            name = st.text_input("Name", key="new_project_name")
+            description = st.text_area("Description", key="new_project_description")
+            codebook = st.text_input("Codebook (a shipped name such as burnout, or leave empty)",
+                                     value="burnout", key="new_project_codebook")
+            if st.form_submit_button("Create"):
+                try:
+                    Project.create(resources.engine_for(state.db_url()), name.strip() or "default",
+                                   codebook=codebook.strip() or None, description=description, user=user.name)
+                except (QualkitError, ImportError) as error:
+                    st.error(str(error))
+                else:
+                    state.open_project(name.strip() or "default")
+                    state.flash(f"Created {name}.")
+                    st.rerun()
+
+
+def overview(ctx: state.Context) -> pd.DataFrame:
+    """Counts and the transcripts table."""
+    sources = queries.sources(ctx.url, ctx.name, ctx.gen)
+    counts = queries.status_counts(ctx.url, ctx.name, ctx.gen)
+    cols = st.columns(5)
+    cols[0].metric("Transcripts", len(sources))
+    cols[1].metric("Segments", int(sources["segments"].sum()) if len(sources) else 0)
+    cols[2].metric("Suggested", counts.get("suggested", 0))
+    cols[3].metric("Accepted", counts.get("accepted", 0))
+    cols[4].metric("Rejected", counts.get("rejected", 0))
+    codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
+    st.caption(f"Codebook: {codebook.name} v{codebook.version}, {len(codebook.codable_codes)} codes"
+               if codebook else "No codebook yet — add one on the Codebook page.")
+    if len(sources):
+        assignments = queries.assignments(ctx.url, ctx.name, ctx.gen)
+        coders = assignments.groupby("source_id")["coder"].agg(", ".join) if len(assignments) else {}
+        table = sources[["id", "name", "format", "segments", "imported_by", "imported_at"]].copy()
+        table["assigned to"] = [coders.get(i, "") if len(assignments) else "" for i in table["id"]]
+        st.dataframe(table, hide_index=True, width="stretch")
+    return sources
+
+
+def parse_aliases(text: str) -> dict[str, str]:
+    """``Dr Smith = Jill Smith, MD`` lines into an alias map."""
+    aliases = {}
+    for line in text.splitlines():
+        if "=" in line:
+            alias, canonical = (part.strip() for part in line.split("=", 1))
+            if alias and canonical:
+                aliases[alias] = canonical
+    return aliases
+
+
+def import_section(ctx: state.Context) -> None:
+    """Upload transcripts and import them one by one with a progress bar and each file's report."""
+    st.subheader("Import transcripts")
+    if not hasattr(ctx.project, "import_transcripts"):
+        ui.not_available("Importing transcripts", "ingestion, issue 3")
+        return
+    if not ctx.user.can_import():
+        st.caption("Only an administrator imports transcripts.")
+        return
+    with st.form("import", clear_on_submit=True):
+        files = st.file_uploader("Transcripts (.txt .md .docx .vtt .srt .csv .xlsx)", accept_multiple_files=True,
+                                 key="import_files")
+        participants = st.file_uploader("participants.csv (optional)", type=["csv", "xlsx"], key="import_participants")
+        segment_by = st.selectbox("Segment by", ["turn", "sentence", "window"], key="import_segment_by")
+        aliases = st.text_area("Speaker aliases, one per line: `Dr Smith = Jill Smith, MD`", key="import_aliases")
+        submitted = st.form_submit_button("Import", type="primary")
+    if not submitted or not files:
+        return
+    with tempfile.TemporaryDirectory(prefix="qualkit-import-") as tmp:
+        folder = Path(tmp)
+        paths = []
+        for upload in files:
+            path = folder / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            paths.append(path)
+        participants_path = None
+        if participants is not None:
+            participants_path = folder / Path(participants.name).name
+            participants_path.write_bytes(participants.getvalue())
+        progress = st.progress(0.0, text="Importing…")
+        for i, path in enumerate(paths, start=1):
+            try:
+                reports = ctx.project.import_transcripts([path], participants=participants_path,
+                                                         aliases=parse_aliases(aliases) or None, segment_by=segment_by)
+            except QualkitError as error:
+                st.error(f"{path.name}: {error}")
+            else:
+                for report in reports or []:
+                    st.code(report.summary() if hasattr(report, "summary") else str(report), language=None)
+            progress.progress(i / len(paths), text=f"Imported {i} of {len(paths)}")
+    st.success("Import finished.")
+
+
+def participants_section(ctx: state.Context) -> None:
+    """Participants' attributes and speaker aliases, edited in a table and saved (logged) in one transaction."""
+    st.subheader("Participants and speaker aliases")
+    frame = queries.participants(ctx.url, ctx.name, ctx.gen)
+    editable = ctx.user.can_import()
+    table = frame.drop(columns=["version"], errors="ignore").copy()
+    if "aliases" in table:
+        table["aliases"] = [", ".join(a) if isinstance(a, list) else (a or "") for a in table["aliases"]]
+    if table.empty:
+        table = pd.DataFrame({"participant": pd.Series(dtype=str), "pseudonym": pd.Series(dtype=str),
+                              "aliases": pd.Series(dtype=str), "role": pd.Series(dtype=str)})
+    if not editable:
+        st.dataframe(table, hide_index=True, width="stretch")
+        return
+    st.caption("Aliases: other labels the same person has in transcripts, separated by commas "
+               "(e.g. `Dr Smith, Jill`). Add a column for a new attribute by adding it to participants.csv.")
+    edited = st.data_editor(table, num_rows="dynamic", hide_index=True, key="participants_editor", width="stretch")
+    if st.button("Save participants", key="participants_save"):
+        people = []
+        for record in edited.to_dict("records"):
+            label = str(record.pop("participant", "") or "").strip()
+            if not label:
+                continue
+            pseudonym = record.pop("pseudonym", None) or None
+            aliases = [a.strip() for a in str(record.pop("aliases", "") or "").split(",") if a.strip()]
+            attributes = {k: v for k, v in record.items() if v is not None and not (isinstance(v, float) and pd.isna(v))
+                          and v != ""}
+            people.append(Participant(label, pseudonym=pseudonym, aliases=aliases, attributes=attributes))
+        linked = state.run_action(ctx.store.upsert_participants, people, user=ctx.user.name)
+        if linked is not None:
+            state.flash(f"Saved {len(people)} participants; {linked} more segments linked to a participant.")
+        st.rerun()
+
+
+def render() -> None:
+    """The Study page."""
+    ctx = state.page_context("Study", needs_project=False)
+    user = state.current_user()
+    choose_project(user)
+    if ctx is None:
+        return
+    st.divider()
+    st.header(ctx.name)
+    overview(ctx)
+    import_section(ctx)
+    participants_section(ctx)
+
+
+render()

@@ -1,0 +1,61 @@
+"""Themes page: emergent themes from theme discovery, and promoting a candidate theme to a code."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qualkit.app import state, ui
+from qualkit.errors import QualkitError
+from qualkit.project import Project
+
+
+def _promote(theme_id: int) -> None:
+    user = state.current_user()
+    project = state.current_project(user) if user else None
+    if project is None:
+        return
+    try:
+        user.require("edit_codebook")
+        project.promote_theme(int(theme_id))
+    except QualkitError as error:
+        state.report_error(error)
+    else:
+        state.flash(f"Theme {theme_id} is now a code (a new codebook version) with suggestions to review.")
+
+
+def render() -> None:
+    """The Themes page."""
+    ctx = state.page_context("Themes")
+    if not hasattr(Project, "discover_themes"):
+        ui.not_available("Theme discovery", "themes, issue 5")
+        return
+    try:
+        result = ctx.project.themes()
+    except QualkitError:
+        result = None
+    if ctx.user.can_run_analyses() and st.button(
+            "Discover themes" if result is None else "Run theme discovery again", key="th_run",
+            type="primary" if result is None else "secondary"):
+        try:
+            with st.spinner("Discovering themes (this can take a minute)…"):
+                result = ctx.project.discover_themes()
+        except QualkitError as error:
+            st.error(str(error))
+        else:
+            st.success("Themes discovered and saved.")
+    if result is None:
+        st.info("Theme discovery has not been run yet.")
+        return
+    table = result.to_frame() if hasattr(result, "to_frame") else next(iter(ui.as_frames(result).values()), None)
+    if table is None:
+        st.write(result)
+        return
+    st.dataframe(table, hide_index=True, width="stretch", key="th_table")
+    if "candidate" in table and ctx.user.can_edit_codebook() and hasattr(Project, "promote_theme"):
+        ids = table["id"].tolist()
+        theme = st.selectbox("Theme to turn into a code", ids, key="th_pick",
+                             format_func=lambda i: f"{i}: {table.loc[table['id'] == i, 'label'].iloc[0]}")
+        st.button("Promote to a code", key="th_promote", on_click=_promote, args=(theme,))
+
+
+render()

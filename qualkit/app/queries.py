@@ -1,0 +1,131 @@
+"""Cached reads for the pages (``st.cache_data``), keyed on the project's generation.
+
+Every function takes ``(url, project, gen, ...)``: ``gen`` is the id of the project's newest event,
+which every write (by anyone, from any process) advances, so a cached result is reused only while
+nothing changed. Results are small: one transcript, one page of the queue, counts.
+
+Example:
+    >>> frame = sources(url, "pilot", gen)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from qualkit.app import resources
+from qualkit.model import Codebook
+from qualkit.review import TeamView, review_queue
+from qualkit.store import team
+from qualkit.users import actor
+
+_CACHE = {"show_spinner": False, "max_entries": 64}
+
+
+def _store(url: str, project: str):
+    return resources.store_for(url, project)
+
+
+@st.cache_data(**_CACHE)
+def sources(url: str, project: str, gen: int) -> pd.DataFrame:
+    """The project's transcripts (``Store.sources_df``)."""
+    return _store(url, project).sources_df()
+
+
+@st.cache_data(**_CACHE)
+def segments(url: str, project: str, gen: int, source_id: int) -> pd.DataFrame:
+    """One transcript's segments in order (``Store.segments_df`` without attribute columns)."""
+    return _store(url, project).segments_df(source=source_id, attributes=False)
+
+
+@st.cache_data(**_CACHE)
+def source_codings(url: str, project: str, gen: int, source_id: int, user: str) -> pd.DataFrame:
+    """One transcript's codings that ``user`` may see (others' blind decisions are left out)."""
+    store = _store(url, project)
+    frame = store.codings_df(source=source_id)
+    return review_visible(frame, user, team_view(url, project, gen))
+
+
+def review_visible(frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFrame:
+    """:func:`qualkit.review.visible_codings` (re-exported for the pages)."""
+    from qualkit.review import visible_codings
+
+    return visible_codings(frame, user, view)
+
+
+@st.cache_data(**_CACHE)
+def codebook(url: str, project: str, gen: int) -> Codebook | None:
+    """The active codebook, or None when the project has none yet."""
+    from qualkit.errors import StoreError
+
+    try:
+        return _store(url, project).codebook()
+    except StoreError:
+        return None
+
+
+@st.cache_data(**_CACHE)
+def codebook_versions(url: str, project: str, gen: int) -> pd.DataFrame:
+    """Every saved codebook version."""
+    return _store(url, project).codebook_versions()
+
+
+@st.cache_data(**_CACHE)
+def assignments(url: str, project: str, gen: int) -> pd.DataFrame:
+    """Assignments with source names."""
+    return team.assignments_df(_store(url, project))
+
+
+def team_view(url: str, project: str, gen: int) -> TeamView:
+    """A :class:`TeamView` over the cached assignments."""
+    return TeamView(assignments(url, project, gen))
+
+
+@st.cache_data(**_CACHE)
+def queue(url: str, project: str, gen: int, user: str, offset: int, limit: int, source_id: int | None,
+          code_id: str | None, ranking_version: int = 0) -> tuple[pd.DataFrame, int]:
+    """A page of the user's review queue and the total (:func:`qualkit.review.review_queue`).
+
+    The active-learning ranking comes from the background retrainer; ``ranking_version`` keys the cache.
+    """
+    store = _store(url, project)
+    ranking = resources.retrainer_for(url, project).ranking if ranking_version else None
+    return review_queue(store, actor=actor(store, user), limit=limit, offset=offset, source_id=source_id,
+                        code_id=code_id, view=team_view(url, project, gen), ranking=ranking)
+
+
+@st.cache_data(**_CACHE)
+def code_counts(url: str, project: str, gen: int) -> pd.DataFrame:
+    """Codings per code and status."""
+    return team.code_counts(_store(url, project))
+
+
+@st.cache_data(**_CACHE)
+def code_examples(url: str, project: str, gen: int, code_id: str) -> list[str]:
+    """A few accepted excerpts of a code."""
+    return team.code_examples(_store(url, project), code_id)
+
+
+@st.cache_data(**_CACHE)
+def memos(url: str, project: str, gen: int) -> pd.DataFrame:
+    """All memos."""
+    return _store(url, project).memos_df()
+
+
+@st.cache_data(**_CACHE)
+def participants(url: str, project: str, gen: int) -> pd.DataFrame:
+    """Participants with attributes and aliases."""
+    return _store(url, project).participants_df()
+
+
+@st.cache_data(**_CACHE)
+def events(url: str, project: str, gen: int, limit: int) -> pd.DataFrame:
+    """The newest ``limit`` events of the project."""
+    return _store(url, project).events_df(limit=limit)
+
+
+@st.cache_data(**_CACHE)
+def status_counts(url: str, project: str, gen: int) -> dict[str, int]:
+    """Codings by status across the project."""
+    counts = team.code_counts(_store(url, project))
+    return {s: int(counts[s].sum()) for s in ("suggested", "accepted", "rejected")} if not counts.empty else {}

@@ -1,0 +1,251 @@
+"""Per-tab view state: who is logged in, which study is open, messages to show after an action.
+
+Session state is never the store of record: it holds names (the user, the project) and view choices;
+the user's role is re-read from the database on every run, so a role change or removal applies at once.
+
+Example:
+    >>> KEY_USER
+    'qk_user'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from qualkit.app import resources
+from qualkit.errors import ConflictError, QualkitError
+from qualkit.project import Project
+from qualkit.store import team
+from qualkit.store.engine import DATABASE_URL_ENV, database_url
+from qualkit.store.repository import Store
+from qualkit.users import User, get_user
+
+KEY_USER = "qk_user"
+KEY_PROJECT = "qk_project"
+KEY_FLASH = "qk_flash"
+
+
+def db_url() -> str | None:
+    """The database the app serves (``$QUALKIT_DATABASE_URL``), as a SQLAlchemy URL, or None.
+
+    Example:
+        >>> isinstance(db_url(), str | None)
+        True
+    """
+    raw = os.environ.get(DATABASE_URL_ENV)
+    return database_url(raw) if raw else None
+
+
+def current_user() -> User | None:
+    """The logged-in user, freshly read from the database (None if logged out or removed).
+
+    Example:
+        >>> current_user()  # doctest: +SKIP
+    """
+    name = st.session_state.get(KEY_USER)
+    url = db_url()
+    if not name or not url:
+        return None
+    user = get_user(resources.engine_for(url), name)
+    if user is None:
+        logout()
+    return user
+
+
+def login(user: User) -> None:
+    """Remember the logged-in user for this tab.
+
+    Example:
+        >>> login(User("ana"))  # doctest: +SKIP
+    """
+    st.session_state[KEY_USER] = user.name
+
+
+def logout() -> None:
+    """Forget the user and every view choice of this tab.
+
+    Example:
+        >>> logout()  # doctest: +SKIP
+    """
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+
+
+def open_project(name: str) -> None:
+    """Make ``name`` the study this tab works on.
+
+    Example:
+        >>> open_project("Burnout focus groups")  # doctest: +SKIP
+    """
+    st.session_state[KEY_PROJECT] = name
+
+
+def project_names() -> list[str]:
+    """Projects in the served database.
+
+    Example:
+        >>> project_names()  # doctest: +SKIP
+        ['Burnout focus groups']
+    """
+    url = db_url()
+    return Store.list_projects(resources.engine_for(url)) if url else []
+
+
+def current_store() -> Store | None:
+    """The open project's store, opening the only project automatically when there is just one.
+
+    Example:
+        >>> current_store()  # doctest: +SKIP
+    """
+    url = db_url()
+    if not url:
+        return None
+    name = st.session_state.get(KEY_PROJECT)
+    if name is None:
+        names = project_names()
+        if len(names) != 1:
+            return None
+        name = names[0]
+        open_project(name)
+    try:
+        return resources.store_for(url, name)
+    except QualkitError:
+        st.session_state.pop(KEY_PROJECT, None)
+        return None
+
+
+def current_project(user: User) -> Project | None:
+    """A :class:`Project` over the open store acting as ``user`` (cheap: the store is shared).
+
+    Example:
+        >>> current_project(User("ana"))  # doctest: +SKIP
+    """
+    store = current_store()
+    return None if store is None else Project(store, user=user.name)
+
+
+def require_project(user: User) -> Project:
+    """The open project, or a pointer to the Study page and a stop.
+
+    Example:
+        >>> require_project(User("ana"))  # doctest: +SKIP
+    """
+    project = current_project(user)
+    if project is None:
+        st.info("Open a study first.")
+        from qualkit.app.navigation import page
+
+        st.page_link(page("study"), label="Go to the Study page", icon=":material/folder_open:")
+        st.stop()
+    return project
+
+
+def generation(store: Store) -> int:
+    """The project's newest event id: the cache key that changes with every write by anyone.
+
+    Example:
+        >>> generation(store)  # doctest: +SKIP
+        42
+    """
+    return team.generation(store)
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """Queue a message to show at the top of the next run (actions run in callbacks before the page).
+
+    Example:
+        >>> flash("Accepted.")  # doctest: +SKIP
+    """
+    st.session_state.setdefault(KEY_FLASH, []).append((kind, message))
+
+
+def show_flashes() -> None:
+    """Show and clear the queued messages.
+
+    Example:
+        >>> show_flashes()  # doctest: +SKIP
+    """
+    for kind, message in st.session_state.pop(KEY_FLASH, []):
+        getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(message)
+
+
+def report_error(error: Exception) -> None:
+    """Turn a qualkit error into a flash message: conflicts show the current value, never a traceback.
+
+    Example:
+        >>> report_error(QualkitError("no"))  # doctest: +SKIP
+    """
+    if isinstance(error, ConflictError):
+        current = error.current
+        now = ", ".join(f"{k}: {current[k]}" for k in ("code_id", "status", "decided_by", "version")
+                        if current.get(k) is not None)
+        flash(f"Not saved: {error.message}. Current value — {now}. The page now shows it; decide again if needed.",
+              "warning")
+    else:
+        flash(str(error), "error")
+
+
+def run_action(action: Any, *args: Any, success: str | None = None, **kwargs: Any) -> Any:
+    """Call a library action, flash ``success`` or the error; returns the result (None on error).
+
+    Example:
+        >>> run_action(print, "hi", success="printed")  # doctest: +SKIP
+    """
+    try:
+        result = action(*args, **kwargs)
+    except QualkitError as error:
+        report_error(error)
+        return None
+    if success:
+        flash(success)
+    return result
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page needs: the user, the open project, the database URL and the cache generation.
+
+    Example:
+        >>> ctx = page_context("Review queue")  # doctest: +SKIP
+        >>> ctx.user.name  # doctest: +SKIP
+        'ana'
+    """
+
+    user: User
+    project: Project
+    url: str
+    gen: int
+
+    @property
+    def store(self) -> Store:
+        """The open project's store."""
+        return self.project.store
+
+    @property
+    def name(self) -> str:
+        """The open project's name."""
+        return self.project.name
+
+
+def page_context(title: str, *, needs_project: bool = True) -> Context | None:
+    """Start a page: title, queued messages, the logged-in user and (unless told otherwise) the open project.
+
+    Stops the page with a hint when nobody is logged in or no study is open.
+
+    Example:
+        >>> page_context("Codebook")  # doctest: +SKIP
+    """
+    st.title(title)
+    show_flashes()
+    user = current_user()
+    if user is None:
+        st.warning("Please log in.")
+        st.stop()
+    project = require_project(user) if needs_project else current_project(user)
+    if project is None:
+        return None
+    return Context(user=user, project=project, url=db_url() or "", gen=generation(project.store))

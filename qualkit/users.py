@@ -1,0 +1,447 @@
+"""The study team: users, their roles and what each role may do, and salted password hashes.
+
+Roles are an enum with ``can_*`` methods (as in Taguette), so every check in the app and the library
+asks the same question in the same words. Passwords are stored only as bcrypt hashes (salted, with
+the cost in the hash); nothing here imports Streamlit.
+
+Whoever has the database itself (a notebook, the CLI) is its administrator: roles protect the shared
+review app, where people act only through their log-in. :func:`actor` therefore treats a name that
+is not a registered user as a local administrator.
+
+Example:
+    >>> Role.VIEWER.can_code(), Role.CODER.can_code(), Role.CODER.can_edit_codebook()
+    (False, True, False)
+    >>> User("ana", Role.CODER, codebook_editor=True).can_edit_codebook()
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from qualkit.errors import InvalidInput, PermissionDenied
+from qualkit.store import team
+from qualkit.store.repository import Store
+
+MIN_PASSWORD_LENGTH = 8
+BCRYPT_ROUNDS = 12
+# Demo accounts: created only by ``qualkit demo``; the log-in page shows these passwords only for users
+# listed in a project's ``settings["demo_users"]``.
+DEMO_USERS: tuple[tuple[str, str, str], ...] = (
+    ("admin", "demo-admin-pass", "admin"),
+    ("ana", "demo-ana-pass", "coder"),
+    ("ben", "demo-ben-pass", "coder"),
+)
+# A valid hash of a random password, checked when the user is unknown so the answer takes as long.
+_DUMMY_HASH = "$2b$12$jPZEEHxqIbiUqnJXGDsok.iFK9g/Ip57d.iXt/IRjd8fTFn0txW8G"
+
+
+class Role(StrEnum):
+    """What a team member may do: ``admin`` everything, ``coder`` code and review, ``viewer`` only look.
+
+    Example:
+        >>> Role("coder").can_adjudicate()
+        True
+    """
+
+    ADMIN = "admin"
+    CODER = "coder"
+    VIEWER = "viewer"
+
+    def can_view(self) -> bool:
+        """Read the study, its codings, themes and analyses (everyone)."""
+        return True
+
+    def can_code(self) -> bool:
+        """Decide on suggestions, apply codes, adjust spans and write memos."""
+        return self in (Role.ADMIN, Role.CODER)
+
+    def can_edit_codebook(self, *, allowed: bool = False) -> bool:
+        """Change the codebook: administrators, and coders the administrator allowed to."""
+        return self is Role.ADMIN or (self is Role.CODER and allowed)
+
+    def can_adjudicate(self) -> bool:
+        """Settle disagreements after blind double-coding."""
+        return self in (Role.ADMIN, Role.CODER)
+
+    def can_run_analyses(self) -> bool:
+        """Run theme discovery, retraining and other computations that write results."""
+        return self in (Role.ADMIN, Role.CODER)
+
+    def can_import(self) -> bool:
+        """Create projects, import transcripts, edit participants and speaker aliases."""
+        return self is Role.ADMIN
+
+    def can_assign(self) -> bool:
+        """Assign transcripts to coders (blind double-coding) and reopen assignments."""
+        return self is Role.ADMIN
+
+    def can_manage_users(self) -> bool:
+        """Add and remove users and change their roles."""
+        return self is Role.ADMIN
+
+    def can_export(self) -> bool:
+        """Download exports and reports (reading, so everyone)."""
+        return True
+
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A team member as the app and the library see them (never with the password hash).
+
+    Example:
+        >>> u = User("ben", Role.VIEWER)
+        >>> u.can_code()
+        False
+        >>> u.require("code")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.PermissionDenied: ben is a viewer and may not code ...
+    """
+
+    name: str
+    role: Role = Role.CODER
+    display_name: str | None = None
+    codebook_editor: bool = False
+    registered: bool = True
+
+    @property
+    def label(self) -> str:
+        """The name to show: display name if set, else the log-in name."""
+        return self.display_name or self.name
+
+    def can_view(self) -> bool:
+        """See :meth:`Role.can_view`."""
+        return self.role.can_view()
+
+    def can_code(self) -> bool:
+        """See :meth:`Role.can_code`."""
+        return self.role.can_code()
+
+    def can_edit_codebook(self) -> bool:
+        """See :meth:`Role.can_edit_codebook`; a coder needs the administrator's permission."""
+        return self.role.can_edit_codebook(allowed=self.codebook_editor)
+
+    def can_adjudicate(self) -> bool:
+        """See :meth:`Role.can_adjudicate`."""
+        return self.role.can_adjudicate()
+
+    def can_run_analyses(self) -> bool:
+        """See :meth:`Role.can_run_analyses`."""
+        return self.role.can_run_analyses()
+
+    def can_import(self) -> bool:
+        """See :meth:`Role.can_import`."""
+        return self.role.can_import()
+
+    def can_assign(self) -> bool:
+        """See :meth:`Role.can_assign`."""
+        return self.role.can_assign()
+
+    def can_manage_users(self) -> bool:
+        """See :meth:`Role.can_manage_users`."""
+        return self.role.can_manage_users()
+
+    def can_export(self) -> bool:
+        """See :meth:`Role.can_export`."""
+        return self.role.can_export()
+
+    def require(self, permission: str) -> None:
+        """Raise :class:`PermissionDenied` unless ``can_<permission>()`` is true.
+
+        Example:
+            >>> User("root", Role.ADMIN).require("manage_users")
+        """
+        check = getattr(self, f"can_{permission}", None)
+        if check is None:
+            raise ValueError(f"unknown permission {permission!r}")
+        if not check():
+            what = permission.replace("_", " ")
+            fix = ("ask an administrator to allow you to edit the codebook" if permission == "edit_codebook"
+                   else "ask an administrator to change your role")
+            raise PermissionDenied(f"{self.name} is a {self.role.value} and may not {what}", fix=fix)
+
+
+# ---------------------------------------------------------------------------- passwords
+def _password_bytes(password: str) -> bytes:
+    data = password.encode("utf-8")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the password is shorter than {MIN_PASSWORD_LENGTH} characters",
+                           fix="choose a longer password (a few words make a good one)")
+    if len(data) > 72:  # bcrypt reads only 72 bytes; refusing is clearer than silently ignoring the rest
+        raise InvalidInput("the password is longer than 72 bytes", fix="choose a shorter password")
+    return data
+
+
+def hash_password(password: str, *, rounds: int = BCRYPT_ROUNDS) -> str:
+    """Hash a password with bcrypt (a fresh random salt; the cost is stored in the hash).
+
+    Example:
+        >>> h = hash_password("correct horse", rounds=4)
+        >>> h.startswith("$2b$04$"), verify_password("correct horse", h)
+        (True, True)
+    """
+    import bcrypt
+
+    return bcrypt.hashpw(_password_bytes(password), bcrypt.gensalt(rounds=rounds)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """True when ``password`` matches the stored bcrypt hash (False for an empty or invalid hash).
+
+    Example:
+        >>> verify_password("wrong password", hash_password("right password", rounds=4))
+        False
+    """
+    import bcrypt
+
+    if not password_hash:
+        return False
+    data = password.encode("utf-8")
+    if len(data) > 72:
+        return False
+    try:
+        return bcrypt.checkpw(data, password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------------- the team in the database
+def _engine(target: Engine | Store) -> Engine:
+    return target.engine if isinstance(target, Store) else target
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 100 or any(ch.isspace() for ch in name):
+        raise InvalidInput(f"{name!r} is not a usable log-in name",
+                           fix="use a short name without spaces, such as ana or j.smith")
+    if name == team.CONSENSUS:
+        raise InvalidInput(f"{name!r} is reserved for adjudicated decisions", fix="choose another name")
+    return name
+
+
+def _role(role: str | Role) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {role!r}", fix=f"use one of {', '.join(ROLES)}") from None
+
+
+def _user_from_row(row: dict[str, Any]) -> User:
+    return User(row["name"], Role(row["role"]), display_name=row["display_name"],
+                codebook_editor=bool(row["can_edit_codebook"]))
+
+
+def add_user(
+    target: Engine | Store,
+    name: str,
+    password: str,
+    role: str | Role = Role.CODER,
+    *,
+    display_name: str | None = None,
+    can_edit_codebook: bool = False,
+    actor: str | None = None,
+    rounds: int = BCRYPT_ROUNDS,
+) -> User:
+    """Add a team member with a salted password hash (a removed user with that name comes back).
+
+    Example:
+        >>> store = Store.create("sqlite://", name="team")
+        >>> add_user(store, "ana", "a long secret", "coder", rounds=4).role
+        <Role.CODER: 'coder'>
+    """
+    name = _check_name(name)
+    role = _role(role)
+    team.insert_user(_engine(target), name=name, password_hash=hash_password(password, rounds=rounds),
+                     role=role.value, actor=actor, display_name=display_name, can_edit_codebook=can_edit_codebook)
+    return User(name, role, display_name=display_name, codebook_editor=can_edit_codebook)
+
+
+def remove_user(target: Engine | Store, name: str, *, actor: str | None = None) -> None:
+    """Remove a user's access (the row stays, inactive and without a password, so history keeps its name).
+
+    Refuses to remove the last administrator.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="rm")
+        >>> _ = add_user(store, "ben", "a long secret", rounds=4)
+        >>> remove_user(store, "ben")
+        >>> get_user(store, "ben") is None
+        True
+    """
+    row = team.user_row(_engine(target), name)
+    if row is None or not row["active"]:
+        raise InvalidInput(f"no user named {name!r}", fix="list users with `qualkit users list`")
+    if row["role"] == Role.ADMIN and _admins(target) == [name]:
+        raise InvalidInput(f"{name!r} is the last administrator", fix="make someone else an administrator first")
+    team.update_user(_engine(target), name, actor=actor, active=False, password_hash=None)
+
+
+def _admins(target: Engine | Store) -> list[str]:
+    frame = team.users_df(_engine(target))
+    return frame.loc[frame["role"] == Role.ADMIN.value, "name"].tolist()
+
+
+def set_role(target: Engine | Store, name: str, role: str | Role, *, can_edit_codebook: bool | None = None,
+             actor: str | None = None) -> User:
+    """Change a user's role (and, optionally, whether a coder may edit the codebook).
+
+    Example:
+        >>> store = Store.create("sqlite://", name="role")
+        >>> _ = add_user(store, "ana", "a long secret", rounds=4)
+        >>> set_role(store, "ana", "coder", can_edit_codebook=True).can_edit_codebook()
+        True
+    """
+    role = _role(role)
+    row = team.user_row(_engine(target), name)
+    if row is None or not row["active"]:
+        raise InvalidInput(f"no user named {name!r}", fix="list users with `qualkit users list`")
+    if row["role"] == Role.ADMIN and role is not Role.ADMIN and _admins(target) == [name]:
+        raise InvalidInput(f"{name!r} is the last administrator", fix="make someone else an administrator first")
+    changes: dict[str, Any] = {"role": role.value}
+    if can_edit_codebook is not None:
+        changes["can_edit_codebook"] = can_edit_codebook
+    team.update_user(_engine(target), name, actor=actor, **changes)
+    return _user_from_row({**row, **changes})
+
+
+def set_password(target: Engine | Store, name: str, password: str, *, actor: str | None = None,
+                 rounds: int = BCRYPT_ROUNDS) -> None:
+    """Give a user a new password (stored as a fresh salted hash).
+
+    Example:
+        >>> store = Store.create("sqlite://", name="pw")
+        >>> _ = add_user(store, "ana", "a long secret", rounds=4)
+        >>> set_password(store, "ana", "another secret", rounds=4)
+        >>> authenticate(store, "ana", "another secret").name
+        'ana'
+    """
+    row = team.user_row(_engine(target), name)
+    if row is None or not row["active"]:
+        raise InvalidInput(f"no user named {name!r}", fix="list users with `qualkit users list`")
+    team.update_user(_engine(target), name, actor=actor, password_hash=hash_password(password, rounds=rounds))
+
+
+def get_user(target: Engine | Store, name: str) -> User | None:
+    """An active user by log-in name, or ``None``.
+
+    Example:
+        >>> get_user(Store.create("sqlite://", name="g"), "nobody") is None
+        True
+    """
+    row = team.user_row(_engine(target), name)
+    if row is None or not row["active"]:
+        return None
+    return _user_from_row(row)
+
+
+def list_users(target: Engine | Store) -> pd.DataFrame:
+    """The team as a DataFrame: name, display name, role, codebook permission, since when.
+
+    Example:
+        >>> list_users(Store.create("sqlite://", name="l")).empty
+        True
+    """
+    return team.users_df(_engine(target))
+
+
+def authenticate(target: Engine | Store, name: str, password: str) -> User:
+    """Check a log-in; every attempt is logged (never the password). Wrong name or password look the same.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="auth")
+        >>> _ = add_user(store, "ana", "a long secret", rounds=4)
+        >>> authenticate(store, "ana", "a long secret").role.value
+        'coder'
+    """
+    engine = _engine(target)
+    row = team.user_row(engine, (name or "").strip())
+    good = verify_password(password, row["password_hash"]) if row and row["active"] else False
+    if row is None or not row["active"]:
+        verify_password(password, _DUMMY_HASH)  # same work as for a known name
+    with Session(engine) as session, session.begin():
+        team.log_global(session, (name or "")[:200], "login", "user", (name or "")[:100],
+                        outcome="ok" if good else "denied")
+    if not good:
+        raise PermissionDenied("unknown user name or wrong password",
+                               fix="check both, or ask an administrator to reset your password")
+    return _user_from_row(row)
+
+
+def actor(target: Engine | Store, name: str) -> User:
+    """The :class:`User` acting as ``name``: the registered user, else a local administrator (see module doc).
+
+    A registered but removed name gets no rights at all (a viewer).
+
+    Example:
+        >>> actor(Store.create("sqlite://", name="a"), "notebook-user").role
+        <Role.ADMIN: 'admin'>
+    """
+    row = team.user_row(_engine(target), name)
+    if row is None:
+        return User(name, Role.ADMIN, registered=False)
+    if not row["active"]:
+        return User(name, Role.VIEWER)
+    return _user_from_row(row)
+
+
+def create_demo_users(store: Store, *, rounds: int = 10) -> list[tuple[str, str, str]]:
+    """Create the demo accounts (an admin and two coders) and mark them in the project's settings.
+
+    The log-in page shows their passwords only because of that mark; use this for the demo study only.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="demo")
+        >>> [name for name, _, _ in create_demo_users(store, rounds=4)]
+        ['admin', 'ana', 'ben']
+    """
+    for name, password, role in DEMO_USERS:
+        if get_user(store, name) is None:
+            add_user(store, name, password, role, actor="qualkit-demo", rounds=rounds)
+    store.update_settings(user="qualkit-demo", demo_users=[name for name, _, _ in DEMO_USERS])
+    return list(DEMO_USERS)
+
+
+def demo_logins(target: Engine | Store) -> list[tuple[str, str, str]]:
+    """The demo accounts to show on the log-in page (none unless the demo study marked them).
+
+    Example:
+        >>> demo_logins(Store.create("sqlite://", name="x"))
+        []
+    """
+    marked = set(team.demo_user_names(_engine(target)))
+    out = []
+    for name, password, role in DEMO_USERS:
+        row = team.user_row(_engine(target), name) if name in marked else None
+        if row is not None and row["active"]:
+            out.append((name, password, role))
+    return out
+
+
+__all__ = [
+    "DEMO_USERS",
+    "ROLES",
+    "Role",
+    "User",
+    "actor",
+    "add_user",
+    "authenticate",
+    "create_demo_users",
+    "demo_logins",
+    "get_user",
+    "hash_password",
+    "list_users",
+    "remove_user",
+    "set_password",
+    "set_role",
+    "verify_password",
+]

@@ -1,0 +1,339 @@
+"""AppTest for every page: it renders without an exception, and its main action changes the store."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualkit.project import Project
+
+PAGES = ["study", "transcript", "queue", "codebook", "double_coding", "history", "team", "themes", "analysis",
+         "reliability", "export"]
+
+
+def test_login_page(study, apptest, helpers):
+    at = apptest()
+    helpers.assert_ok(at)
+    assert "User name" in [t.label for t in at.text_input]
+    at.text_input(key="login_name").input("ana")
+    at.text_input(key="login_password").input("wrong password")
+    at.button[0].click().run()
+    assert "wrong password" in helpers.texts(at)
+    assert "qk_user" not in at.session_state
+    at.text_input(key="login_password").input(helpers.PASSWORDS["ana"])
+    at.button[0].click().run()
+    helpers.assert_ok(at)
+    assert at.session_state["qk_user"] == "ana"
+    assert "Logged in as **ana** (coder)" in helpers.texts(at)
+    from qualkit.store.team import global_events_df
+
+    assert list(global_events_df(study.store)["outcome"][:2]) == ["ok", "denied"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("user", ["admin", "vic"])
+def test_every_page_renders(study, apptest, helpers, page, user):
+    at = apptest(user, page)
+    helpers.assert_ok(at)
+    assert at.title, page
+
+
+def test_viewer_gets_no_decision_buttons(study, apptest):
+    at = apptest("vic", "queue")
+    assert not [b for b in at.button if (b.key or "").startswith(("acc_", "rej_"))]
+    at = apptest("vic", "transcript")
+    assert "tx_apply" not in [b.key for b in at.button]
+
+
+def test_study_page_opens_project_and_saves_participants(study, apptest, helpers):
+    at = apptest("admin", "study")
+    at.button(key="study_open").click().run()
+    helpers.assert_ok(at)
+    assert "Opened Mini burnout study." in helpers.texts(at)
+    assert at.data_editor  # participants and aliases are editable for an administrator
+    at.session_state["participants_editor"] = {
+        "edited_rows": {}, "deleted_rows": [],
+        "added_rows": [{"participant": "P1", "pseudonym": "Ana", "aliases": "Dr Ana, A.", "role": "resident"}]}
+    at.run()
+    at.button(key="participants_save").click().run()
+    helpers.assert_ok(at)
+    assert "Saved 1 participants" in helpers.texts(at)
+    frame = study.store.participants_df()
+    assert frame["participant"].tolist() == ["P1"] and frame["aliases"].iloc[0] == ["Dr Ana", "A."]
+    assert frame["role"].tolist() == ["resident"]
+    segments = study.store.segments_df(source="group1.txt")
+    assert set(segments.loc[segments["speaker"] == "Ana", "participant"]) == {"P1"}
+    assert "participants_save" not in [b.key for b in apptest("ana", "study").button]
+
+
+def test_study_page_imports_transcripts(study, apptest, helpers):
+    at = apptest("admin", "study")
+    if not hasattr(Project, "import_transcripts"):
+        assert "not available yet" in helpers.texts(at)
+        return
+    text = (b"Moderator: What helps?\nDr Smith: Protected time for teaching.\n"
+            b"Jill Smith, MD: And a team that notices when you are drowning.\n")
+    at.file_uploader(key="import_files").set_value([("group9.txt", text, "text/plain")])
+    at.text_area(key="import_aliases").input("Dr Smith = Jill Smith, MD")
+    at.button(key="FormSubmitter:import-Import").click().run(timeout=120)
+    helpers.assert_ok(at)
+    assert "Import finished." in helpers.texts(at)
+    assert "group9.txt" in set(study.store.sources_df()["name"])
+    speakers = set(study.store.segments_df(source="group9.txt")["speaker"].dropna())
+    assert "Jill Smith, MD" in speakers and "Dr Smith" not in speakers  # the alias was merged
+    assert "group9.txt" in "".join(str(c.value) for c in at.code)  # the import report is shown
+
+
+def test_transcript_page_codes_exact_words_and_writes_memo(study, apptest, helpers):
+    at = apptest("ana", "transcript")
+    helpers.assert_ok(at)
+    assert "<mark" in helpers.texts(at)  # suggestions highlighted in code colours
+    seg = study.segment("group1.txt", 3)
+    at.selectbox(key="tx_segment").select(int(seg["id"])).run()
+    words = f"tx_words_{int(seg['id'])}"
+    at.select_slider(key=words).set_range(3, 4).run()  # "drained, running"
+    at.selectbox(key="tx_code").select("emotional_exhaustion").run()
+    at.button(key="tx_apply").click().run()
+    helpers.assert_ok(at)
+    mine = study.store.codings_df(coder="ana", origin="human")
+    assert len(mine) == 1
+    text = study.store.source("group1.txt").text
+    assert text[int(mine["start"].iloc[0]):int(mine["end"].iloc[0])] == "drained, running"
+    at.text_input(key="tx_passage").input("running on empty").run()
+    at.selectbox(key="tx_code").select("workload").run()
+    at.button(key="tx_apply").click().run()
+    mine = study.store.codings_df(coder="ana", origin="human", code_id="workload")
+    assert text[int(mine["start"].iloc[0]):int(mine["end"].iloc[0])] == "running on empty"
+    at.text_area(key="tx_memo").input("Weekly rhythm of exhaustion").run()
+    at.button(key="tx_memo_save").click().run()
+    helpers.assert_ok(at)
+    assert study.store.memos_df()["text"].tolist() == ["Weekly rhythm of exhaustion"]
+    assert "Weekly rhythm of exhaustion" in [str(m.value) for m in at.markdown]
+    at.multiselect(key="tx_codes").select("workload").run()  # filter by code
+    helpers.assert_ok(at)
+
+
+def test_queue_page_accept_reject_change_span_and_bulk(study, apptest, helpers):
+    at = apptest("ana", "queue")
+    helpers.assert_ok(at)
+    keys = [b.key for b in at.button]
+    first = next(k for k in keys if k.startswith("acc_"))
+    assert at.button(key=first).proto.shortcut  # keyboard shortcut on the first card
+    coding_id = int(first.split("_")[1])
+    at.button(key=first).click().run()
+    helpers.assert_ok(at)
+    assert study.store.coding(coding_id).status == "accepted"
+    assert "Accepted" in helpers.texts(at)
+    reject = next(b.key for b in at.button if b.key.startswith("rej_"))
+    at.button(key=reject).click().run()
+    assert study.store.coding(int(reject.split("_")[1])).status == "rejected"
+    change = next(b.key for b in at.button if b.key.startswith("chgbtn_"))
+    cid = int(change.split("_")[1])
+    at.selectbox(key=f"chg_{cid}").select("individual_coping").run()
+    at.button(key=change).click().run()
+    assert study.store.coding(cid).status == "rejected"
+    changed = study.store.codings_df(origin="human")
+    assert changed.loc[changed["parent_id"] == cid, "code_id"].tolist() == ["individual_coping"]
+    span = next(b.key for b in at.button if b.key.startswith("spanbtn_"))
+    cid = int(span.split("_")[1])
+    at.select_slider(key=f"span_{cid}").set_range(0, 1).run()
+    at.button(key=span).click().run()
+    helpers.assert_ok(at)
+    adjusted = study.store.coding(cid)
+    assert adjusted.status == "accepted" and adjusted.end - adjusted.start < len(
+        study.store.codings_df(segment_ids=[adjusted.segment_id])["segment_text"].iloc[0])
+    add = next(b.key for b in at.button if b.key.startswith("addbtn_"))
+    cid = int(add.split("_")[1])
+    at.selectbox(key=f"add_{cid}").select("peer_support").run()
+    at.button(key=add).click().run()
+    added = study.store.codings_df(origin="human", code_id="peer_support")
+    assert int(study.store.coding(cid).segment_id) in set(added["segment_id"])
+    at.toggle(key="bulk_on").set_value(True).run()
+    at.slider(key="bulk_min").set_value(0.9).run()
+    helpers.assert_ok(at)
+    bulk = at.button(key="bulk_go")
+    assert "Accept these" in bulk.label
+    bulk.click().run()
+    helpers.assert_ok(at)
+    assert "Bulk accept" in helpers.texts(at)
+    high = study.store.codings_df(origin="rules")
+    assert (high.loc[high["score"] >= 0.9, "status"] != "suggested").all()
+    events = study.store.events_df("coding")
+    assert {"accept", "reject", "change", "adjust", "code", "bulk-accept"} <= set(events["action"])
+    assert set(events.loc[events["action"] == "accept", "user"]) == {"ana"}
+
+
+def test_queue_history_panel(study, apptest, helpers):
+    s = study.suggestion("group2.txt", 2, "emotional_exhaustion")
+    study.store.decide(int(s.id), "span", user="ben", start=int(s.start), end=int(s.end) - 1)
+    at = apptest("ana", "queue")
+    at.toggle(key=f"hist_{int(s.id)}").set_value(True).run()
+    helpers.assert_ok(at)
+    history = [d.value for d in at.dataframe if "action" in d.value.columns]
+    assert history and {"suggest", "adjust"} <= set(history[0]["action"])
+
+
+def test_codebook_page_edits_make_new_versions(study, apptest, helpers):
+    at = apptest("admin", "codebook")
+    helpers.assert_ok(at)
+    at.selectbox(key="cb_code").select("workload").run()
+    at.text_area(key="cb_definition").input("Hours, volume and understaffing.")
+    at.text_input(key="cb_note").input("clearer scope")
+    at.button(key="FormSubmitter:edit_workload-Save as a new version").click().run()
+    helpers.assert_ok(at)
+    assert study.store.codebook()["workload"].definition == "Hours, volume and understaffing."
+    versions = study.store.codebook_versions()
+    assert versions["version"].tolist() == [1, 2] and versions["note"].iloc[-1] == "clearer scope"
+    at.text_input(key="cb_add_id").input("sleep")
+    at.text_input(key="cb_add_name").input("Sleep deprivation")
+    at.button(key="FormSubmitter:cb_add-Add code").click().run()
+    assert "sleep" in study.store.codebook()
+    at.multiselect(key="cb_merge_from").select("sleep")
+    at.selectbox(key="cb_merge_into").select("workload")
+    at.button(key="FormSubmitter:cb_merge-Merge").click().run()
+    helpers.assert_ok(at)
+    assert "sleep" not in study.store.codebook() and study.store.codebook().version == 4
+    coder = apptest("ana", "codebook")
+    helpers.assert_ok(coder)
+    assert "read-only for you" in helpers.texts(coder)
+    assert not [b for b in coder.button if "Save as a new version" in (b.key or "")]
+
+
+def test_double_coding_page_assign_done_and_adjudicate(study, apptest, helpers):
+    at = apptest("admin", "double_coding")
+    at.selectbox(key="dc_source").select("group1.txt")
+    at.multiselect(key="dc_coders").select("ana").select("ben")
+    at.button(key="dc_assign").click().run()
+    helpers.assert_ok(at)
+    assert sorted(study.store.events_df("assignment")["entity_id"]) == ["1:ana", "1:ben"]
+    from qualkit import review
+    from qualkit.users import User
+
+    s = study.suggestion("group1.txt", 4, "peer_support")
+    review.decide(study.store, int(s.id), "accept", actor=User("ana"))
+    review.decide(study.store, int(s.id), "reject", actor=User("ben"))
+    # ana's own page: her blind row is there, ben's is not
+    ana = apptest("ana", "transcript")
+    assert "Mark this transcript done" in [b.label for b in ana.button]
+    ana = apptest("ana", "double_coding")
+    done = next(b.key for b in ana.button if b.key.startswith("dc_done_"))
+    ana.button(key=done).click().run()
+    helpers.assert_ok(ana)
+    ben = apptest("ben", "double_coding")
+    ben.button(key=next(b.key for b in ben.button if b.key.startswith("dc_done_"))).click().run()
+    helpers.assert_ok(ben)
+    assert "Cohen's kappa" in [m.label for m in ben.metric]
+    key = f"adj_yes_{int(s.segment_id)}_peer_support"
+    ben.button(key=key).click().run()
+    helpers.assert_ok(ben)
+    assert study.store.coding(int(s.id)).decided_by == "consensus"
+    mine = study.store.codings_df(origin="human", coder=["ana", "ben"])
+    assert set(zip(mine["coder"], mine["status"], strict=True)) == {("ana", "accepted"), ("ben", "rejected")}
+
+
+def test_history_and_team_pages(study, apptest, helpers):
+    study.store.decide(int(study.suggestion("group1.txt", 1, "administrative_burden").id), "accept", user="ana")
+    at = apptest("admin", "history")
+    helpers.assert_ok(at)
+    at.multiselect(key="h_user").select("ana").run()
+    table = at.dataframe[0].value
+    assert set(table["user"]) == {"ana"} and "accept" in set(table["action"])
+    at = apptest("admin", "team")
+    at.text_input(key="tm_name").input("zoe")
+    at.text_input(key="tm_password").input("zoe-password")
+    at.selectbox(key="tm_role").select("viewer")
+    at.button(key="tm_add").click().run()
+    helpers.assert_ok(at)
+    from qualkit.users import get_user
+
+    assert get_user(study.store, "zoe").role.value == "viewer"
+    at.selectbox(key="tm_role_zoe").select("coder")
+    at.button(key="tm_save_zoe").click().run()
+    assert get_user(study.store, "zoe").role.value == "coder"
+    ana = apptest("ana", "team")
+    assert "tm_add" not in [b.key for b in ana.button]
+
+
+def test_export_page_prepares_files(study, apptest, helpers):
+    at = apptest("admin", "export")
+    at.button(key="ex_csv").click().run()
+    helpers.assert_ok(at)
+    assert [b.label for b in at.get("download_button")] == ["Download codings.csv"]
+    if not hasattr(Project, "export"):
+        assert "not available yet" in helpers.texts(at)
+        return
+    at.selectbox(key="ex_format").select("Excel workbook").run()
+    at.button(key="ex_run").click().run(timeout=60)
+    helpers.assert_ok(at)
+    assert "Download Mini_burnout_study.xlsx" in [b.label for b in at.get("download_button")]
+    assert at.session_state["ex_file"][1][:2] == b"PK"  # an xlsx is a zip
+
+
+def test_analysis_and_reliability_pages(study, apptest, helpers):
+    from qualkit import review
+    from qualkit.users import Role, User
+
+    for turn, code in ((1, "administrative_burden"), (2, "workload")):
+        s = study.suggestion("group1.txt", turn, code)
+        review.decide(study.store, int(s.id), "accept", actor=User("ana"))
+    at = apptest("admin", "analysis")
+    helpers.assert_ok(at)
+    if not hasattr(Project, "prevalence"):
+        assert "not available yet" in helpers.texts(at)
+    else:
+        tables = [d.value for d in at.dataframe if "code_id" in d.value.columns]
+        assert tables and "administrative_burden" in set(tables[0]["code_id"])
+    review.assign(study.store, "group1.txt", ["ana", "ben"], actor=User("admin", Role.ADMIN))
+    review.mark_done(study.store, "group1.txt", actor=User("ana"))
+    review.mark_done(study.store, "group1.txt", actor=User("ben"))
+    at = apptest("admin", "reliability")
+    helpers.assert_ok(at)
+    assert "group1.txt" in set(at.dataframe[0].value["transcript"])
+
+
+def test_themes_page_discovers_and_promotes(study, apptest, helpers):
+    at = apptest("admin", "themes")
+    helpers.assert_ok(at)
+    if not hasattr(Project, "discover_themes"):
+        assert "not available yet" in helpers.texts(at)
+        return
+    assert "has not been run yet" in helpers.texts(at)
+    import random
+
+    rng = random.Random(3)
+    topics = [["night", "shifts", "exhausted", "sleep", "tired"], ["paperwork", "chart", "EHR", "documentation"],
+              ["colleagues", "debrief", "support", "team", "friends"]]
+    turns = [("Moderator", "moderator", "Tell us more.")]
+    for i in range(45):  # theme discovery needs a few dozen sentences
+        words = topics[i % 3]
+        turns.append((f"P{i % 5}", "participant", " ".join(rng.choice(words) for _ in range(8)).capitalize() + "."))
+    study.store.add_source(helpers.build_source("group3.txt", turns), user="setup")
+    at.run()
+    at.button(key="th_run").click().run(timeout=300)
+    helpers.assert_ok(at)
+    assert "Themes discovered and saved." in helpers.texts(at)
+    assert len(study.project.theme_runs()) == 1
+    tables = [d.value for d in at.dataframe if "label" in d.value.columns]
+    assert tables and len(tables[0])
+    if hasattr(Project, "promote_theme"):
+        version = study.store.codebook().version
+        at.button(key="th_promote").click().run(timeout=120)
+        helpers.assert_ok(at)
+        assert study.store.codebook().version == version + 1, helpers.texts(at)
+
+
+def test_logout_returns_to_login(study, apptest, helpers):
+    at = apptest("ana", "queue")
+    at.button(key="qk_logout").click().run()
+    helpers.assert_ok(at)
+    assert "qk_user" not in at.session_state
+    assert "User name" in [t.label for t in at.text_input]
+
+
+def test_removed_user_is_logged_out(study, apptest, helpers):
+    from qualkit.users import remove_user
+
+    at = apptest("ben", "queue")
+    remove_user(study.store, "ben", actor="admin")
+    at.run()
+    helpers.assert_ok(at)
+    assert "qk_user" not in at.session_state
