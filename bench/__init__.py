@@ -1,0 +1,1 @@
+"""qualkit benchmarks: speed, memory and accuracy figures (never asserted in unit tests)."""

@@ -1,0 +1,70 @@
+"""Small helpers shared by the benchmarks: timing, peak memory, result files, tables."""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import time
+import tracemalloc
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).with_name("results")
+
+
+@contextmanager
+def measure() -> Any:
+    """Measure wall time and peak Python-heap memory of a block: ``with measure() as m: ...; m['seconds']``."""
+    figures: dict[str, float] = {}
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        yield figures
+    finally:
+        figures["seconds"] = time.perf_counter() - started
+        figures["peak_python_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+
+
+def max_rss_mb() -> float:
+    """Peak resident memory of this process so far (MB, Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """Call ``fn`` and return (result, seconds)."""
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def save(area: str, figures: dict[str, Any]) -> Path:
+    """Write ``bench/results/<area>.json`` with the machine description."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{area}.json"
+    payload = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+               "figures": figures}
+    path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Render rows as a plain-text table."""
+    if not rows:
+        return "(no rows)"
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    cells = [[_fmt(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)

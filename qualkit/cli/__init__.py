@@ -1,0 +1,54 @@
+"""The ``qualkit`` command line: a thin typer layer over the library (the library never imports it).
+
+Each area registers its commands from its own module (``qualkit/cli/<area>.py``, a ``register(app)``
+function). Deliberate errors print one line and exit with status 2, never a traceback.
+
+Example:
+    $ qualkit --help
+    $ qualkit init study.qualkit.db
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from qualkit.cli import analysis, app_admin, coding, ingest, project, themes
+from qualkit.errors import QualkitError
+
+app = typer.Typer(
+    name="qualkit",
+    help="Offline qualitative analysis of focus-group and interview transcripts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module in (project, ingest, coding, themes, analysis, app_admin):
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; qualkit's own errors become a one-line message and exit status 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except QualkitError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.secho("aborted", err=True)
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as error:  # click usage errors and the like
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

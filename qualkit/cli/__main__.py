@@ -1,0 +1,5 @@
+"""``python -m qualkit.cli`` runs the CLI."""
+
+from qualkit.cli import main
+
+main()

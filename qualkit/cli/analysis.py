@@ -1,0 +1,191 @@
+"""Analysis and exchange commands: ``qualkit analyze``, ``reliability``, ``export``, ``report``, ``import-qdpx``.
+
+Example:
+    $ qualkit analyze prevalence --db study.qualkit.db --by role
+    $ qualkit analyze quotes --db study.qualkit.db --code workload --n 3
+    $ qualkit reliability --db study.qualkit.db --coder ana --coder ben --disagreements to_adjudicate.csv
+    $ qualkit export study.qdpx --db study.qualkit.db
+    $ qualkit report study.docx --db study.qualkit.db --by role
+    $ qualkit import-qdpx from_nvivo.qdpx --db imported.qualkit.db
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+
+
+class Analysis(StrEnum):
+    """What ``qualkit analyze`` computes."""
+
+    prevalence = "prevalence"
+    cooccurrence = "cooccurrence"
+    distinctive = "distinctive"
+    saturation = "saturation"
+    quotes = "quotes"
+
+
+def _open(db: str | None, project: str | None, user: str | None):
+    from qualkit.project import Project
+
+    return Project.open(db, project, user=user)
+
+
+def _write(frame, out: Path | None, *, index: bool = False) -> None:
+    """Print a table, or write it (formula-escaped) as CSV or Excel by the extension of ``out``."""
+    import pandas as pd
+
+    from qualkit.export.tables import write_csvs, write_workbook
+
+    if out is None:
+        with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 160,
+                               "display.max_colwidth", 80):
+            typer.echo(frame.to_string(index=index))
+        return
+    if out.suffix.lower() == ".xlsx":
+        write_workbook(out, {out.stem: frame if index else frame.reset_index(drop=True)})
+    else:
+        written = write_csvs(out.parent, {out.stem: frame if index else frame.reset_index(drop=True)})[0]
+        if written != out:
+            written.replace(out)
+    typer.echo(f"wrote {out}")
+
+
+def analyze(
+    what: Annotated[Analysis, typer.Argument(help="prevalence, cooccurrence, distinctive, saturation or quotes.")],
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+    by: Annotated[str, typer.Option(help="Participant attribute to compare groups by ('none' for all together).")] = "role",
+    code: Annotated[str | None, typer.Option(help="The code (quotes; distinctive words within one code).")] = None,
+    n: Annotated[int, typer.Option(min=1, help="How many quotes (or words per group).")] = 5,
+    window: Annotated[int, typer.Option(min=0, help="Co-occurrence within this many turns (0: same segment).")] = 0,
+    include_suggested: Annotated[bool, typer.Option(help="Also count suggestions not yet reviewed.")] = False,
+    include_moderator: Annotated[bool, typer.Option(help="Count the moderator's talk too.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write a .csv or .xlsx file instead of printing.")] = None,
+) -> None:
+    """Compute one analysis over the project and print it (or write it with --out)."""
+    from qualkit.errors import InvalidInput
+
+    project = _open(db, project_name, user)
+    group = None if by.lower() == "none" else by
+    common = {"include_suggested": include_suggested, "include_moderator": include_moderator}
+    if what is Analysis.prevalence:
+        result = project.prevalence(by=group, **common)
+        _write(result.table, out)
+        if out is None and group is not None and not result.tests.empty:
+            typer.echo("\nTests per code (Fisher 2x2 / chi-square; Holm-adjusted):")
+            typer.echo(result.tests.to_string(index=False))
+    elif what is Analysis.cooccurrence:
+        _write(project.cooccurrence(window=window, **common), out, index=True)
+    elif what is Analysis.distinctive:
+        if group is None:
+            raise InvalidInput("distinctive words compare groups", fix="pass --by role (or another attribute)")
+        _write(project.distinctive_words(by=group, top=n, code=code, include_moderator=include_moderator,
+                                         include_suggested=include_suggested), out)
+    elif what is Analysis.saturation:
+        _write(project.saturation(**common), out)
+    elif what is Analysis.quotes:
+        if not code:
+            raise InvalidInput("quotes need a code", fix="pass --code CODE_ID")
+        _write(project.quotes(code, n=n, **common), out)
+
+
+def reliability(
+    coder: Annotated[list[str], typer.Option("--coder", help="A coder: user name, machine:NAME or origin:ORIGIN "
+                                                             "(give two or more).")],
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+    uncoded: Annotated[str, typer.Option(help="Segments no coder coded: exclude (default) or include.")] = "exclude",
+    source: Annotated[list[str] | None, typer.Option("--source", help="Limit to these transcripts (repeatable).")] = None,
+    n_boot: Annotated[int, typer.Option(min=0, help="Bootstrap resamples for the 95% intervals (0: none).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write the per-code table (.csv or .xlsx).")] = None,
+    disagreements: Annotated[Path | None, typer.Option(help="Write the disagreements for adjudication (.csv/.xlsx).")] = None,
+) -> None:
+    """Inter-coder reliability per code and pooled (agreement, Cohen, Fleiss, Krippendorff) with 95% intervals."""
+    project = _open(db, project_name, user)
+    result = project.reliability(coder, uncoded=uncoded, sources=source or None, n_boot=n_boot, seed=seed)
+    typer.echo(result.summary())
+    typer.echo("")
+    columns = [c for c in result.per_code.columns if not c.endswith(("_low", "_high"))]
+    _write(result.per_code[columns] if out is None else result.per_code, out)
+    if disagreements is not None:
+        _write(result.disagreements, disagreements)
+    else:
+        typer.echo(f"\n{len(result.disagreements)} disagreements (write them with --disagreements FILE.csv)")
+
+
+def export(
+    path: Annotated[Path, typer.Argument(help="File to write: .qdpx, .qdc, .xlsx, or a folder for CSV files.")],
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+    format: Annotated[str | None, typer.Option(help="qdpx, qdc, xlsx or csv (default: from the extension).")] = None,
+    include_suggested: Annotated[bool, typer.Option(help="Also export suggestions not yet reviewed.")] = False,
+) -> None:
+    """Export the project: REFI-QDA project (.qdpx) or codebook (.qdc), one Excel workbook, or CSV files."""
+    project = _open(db, project_name, user)
+    fmt = (format or path.suffix.lstrip(".") or "csv").lower()
+    options = {"include_suggested": include_suggested} if fmt in ("qdpx", "xlsx", "csv") else {}
+    written = project.export(path, fmt, **options)
+    typer.echo(f"wrote {written}")
+
+
+def report(
+    path: Annotated[Path, typer.Argument(help="Report file: .md, .html or .docx.")],
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+    format: Annotated[str | None, typer.Option(help="md, html or docx (default: from the extension).")] = None,
+    by: Annotated[str, typer.Option(help="Participant attribute for prevalence and distinctive words.")] = "role",
+    coder: Annotated[list[str] | None, typer.Option("--coder", help="Coders for the reliability section "
+                                                                    "(default: every human coder).")] = None,
+    include_suggested: Annotated[bool, typer.Option(help="Also count suggestions not yet reviewed.")] = False,
+    quotes: Annotated[int, typer.Option(min=0, help="Exemplar quotes per code.")] = 3,
+    figures: Annotated[bool, typer.Option(help="Embed charts.")] = True,
+    n_boot: Annotated[int, typer.Option(min=0, help="Bootstrap resamples for reliability intervals.")] = 1000,
+) -> None:
+    """Write the study report: methods, codebook, prevalence with a chart, quotes, reliability, figures."""
+    project = _open(db, project_name, user)
+    written = project.report(path, format, by=None if by.lower() == "none" else by, coders=coder or None,
+                             include_suggested=include_suggested, quotes_per_code=quotes, figures=figures,
+                             n_boot=n_boot)
+    typer.echo(f"wrote {written}")
+
+
+def import_qdpx(
+    path: Annotated[Path, typer.Argument(help="A REFI-QDA project file (.qdpx) from NVivo, ATLAS.ti, MAXQDA, ...")],
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Import a .qdpx project into the project at --db, or into a new one (default: beside the file)."""
+    from qualkit.errors import ProjectNotFound
+    from qualkit.project import Project
+
+    target = None
+    if db is not None:
+        try:
+            target = Project.open(db, project_name, user=user)
+        except ProjectNotFound:
+            target = db
+    result = Project.import_qdpx(path, target, name=project_name if not isinstance(target, Project) else None,
+                                 user=user)
+    typer.echo(result.import_report.summary())
+    typer.echo(f"project {result.name!r} in {result.store.engine.url.render_as_string()}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the analysis and exchange commands to the CLI."""
+    app.command()(analyze)
+    app.command()(reliability)
+    app.command()(export)
+    app.command()(report)
+    app.command("import-qdpx")(import_qdpx)

@@ -1,0 +1,196 @@
+"""Team commands for the review app: ``qualkit users add/remove/role/passwd/list`` and ``qualkit assign ...``.
+
+Whoever runs these has the database itself, so they act as its administrator; every change is logged
+under ``--user`` (default: the login name). Passwords are prompted for (hidden, twice) or read from
+standard input with ``--password-stdin``; they are stored only as salted bcrypt hashes.
+
+Example:
+    $ qualkit users add ana --role coder --db study.qualkit.db
+    $ qualkit assign add focus_group_1.txt ana ben --db study.qualkit.db
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+
+users_app = typer.Typer(help="Manage the review app's users (roles: admin, coder, viewer).", no_args_is_help=True)
+assign_app = typer.Typer(help="Assign transcripts to coders for (blind) double-coding.", no_args_is_help=True)
+
+
+def _engine(db: str | None):
+    from qualkit.errors import ProjectNotFound
+    from qualkit.store.engine import database_url, make_engine, schema_revision
+
+    url = database_url(db)
+    if url.startswith("sqlite:///"):
+        import os
+
+        if not os.path.exists(url[len("sqlite:///"):]):
+            raise ProjectNotFound(f"no qualkit project file at {url[len('sqlite:///'):]}",
+                                  fix="create it with `qualkit init PATH`")
+    engine = make_engine(url)
+    if schema_revision(engine) is None:
+        raise ProjectNotFound(f"{engine.url.render_as_string()} holds no qualkit project",
+                              fix="create one with `qualkit init`")
+    return engine
+
+
+def _actor(user: str | None) -> str:
+    from qualkit.project import _default_user
+
+    return user or _default_user()
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Log-in name (no spaces).")],
+    role: Annotated[str, typer.Option(help="admin, coder or viewer.")] = "coder",
+    display_name: Annotated[str | None, typer.Option(help="Name shown in the app.")] = None,
+    codebook: Annotated[bool, typer.Option("--codebook/--no-codebook",
+                                           help="Allow a coder to edit the codebook.")] = False,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+    db: DbOption = None,
+    user: UserOption = None,
+) -> None:
+    """Add a user (you are asked for their password)."""
+    from qualkit.users import add_user
+
+    added = add_user(_engine(db), name, _password(password_stdin), role, display_name=display_name,
+                     can_edit_codebook=codebook, actor=_actor(user))
+    typer.echo(f"added {added.name} ({added.role.value})")
+
+
+@users_app.command("remove")
+def users_remove(name: Annotated[str, typer.Argument(help="Log-in name.")], db: DbOption = None,
+                 user: UserOption = None) -> None:
+    """Remove a user's access (their decisions and history stay)."""
+    from qualkit.users import remove_user
+
+    remove_user(_engine(db), name, actor=_actor(user))
+    typer.echo(f"removed {name}")
+
+
+@users_app.command("role")
+def users_role(
+    name: Annotated[str, typer.Argument(help="Log-in name.")],
+    role: Annotated[str, typer.Argument(help="admin, coder or viewer.")],
+    codebook: Annotated[bool | None, typer.Option("--codebook/--no-codebook",
+                                                  help="Allow (or stop) a coder editing the codebook.")] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+) -> None:
+    """Change a user's role."""
+    from qualkit.users import set_role
+
+    changed = set_role(_engine(db), name, role, can_edit_codebook=codebook, actor=_actor(user))
+    extra = " (may edit the codebook)" if changed.codebook_editor and changed.role.value == "coder" else ""
+    typer.echo(f"{changed.name} is now {changed.role.value}{extra}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="Log-in name.")],
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+    db: DbOption = None,
+    user: UserOption = None,
+) -> None:
+    """Set a new password for a user."""
+    from qualkit.users import set_password
+
+    set_password(_engine(db), name, _password(password_stdin), actor=_actor(user))
+    typer.echo(f"new password set for {name}")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """List the users and their roles."""
+    from qualkit.users import list_users
+
+    frame = list_users(_engine(db))
+    if frame.empty:
+        typer.echo("no users yet; add one with `qualkit users add NAME --role admin`")
+        return
+    for row in frame.itertuples():
+        extra = " +codebook" if row.can_edit_codebook and row.role == "coder" else ""
+        shown = f" ({row.display_name})" if row.display_name else ""
+        typer.echo(f"{row.name}{shown}: {row.role}{extra}")
+
+
+def _project(db: str | None, name: str | None, user: str | None):
+    from qualkit.project import Project
+
+    return Project.open(db, name, user=_actor(user))
+
+
+@assign_app.command("add")
+def assign_add(
+    source: Annotated[str, typer.Argument(help="Transcript name as imported (see `qualkit info`).")],
+    coders: Annotated[list[str], typer.Argument(help="Coders to assign (two for blind double-coding).")],
+    blind: Annotated[bool, typer.Option("--blind/--no-blind",
+                                        help="Coders cannot see each other's decisions until both are done.")] = True,
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Assign a transcript to coders."""
+    added = _project(db, project_name, user).assign(source, coders, blind=blind)
+    typer.echo(f"assigned {source} to {', '.join(coders)}{' (blind)' if blind else ''}: {added} new")
+
+
+@assign_app.command("remove")
+def assign_remove(
+    source: Annotated[str, typer.Argument(help="Transcript name.")],
+    coder: Annotated[str, typer.Argument(help="Coder to take off.")],
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Take a coder off a transcript (their decisions stay)."""
+    from qualkit.review import unassign
+
+    project = _project(db, project_name, user)
+    unassign(project.store, source, coder, actor=project._actor())
+    typer.echo(f"{coder} is no longer assigned to {source}")
+
+
+@assign_app.command("done")
+def assign_done(
+    source: Annotated[str, typer.Argument(help="Transcript name.")],
+    coder: Annotated[str, typer.Option(help="Whose assignment (default: --user).")] = "",
+    reopen: Annotated[bool, typer.Option(help="Reopen instead of marking done.")] = False,
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Mark an assignment done (or reopen it)."""
+    project = _project(db, project_name, user)
+    project.mark_done(source, coder=coder or None, done=not reopen)
+    typer.echo(f"{source}: {coder or project.user} {'reopened' if reopen else 'done'}")
+
+
+@assign_app.command("list")
+def assign_list(db: DbOption = None, project_name: ProjectNameOption = None) -> None:
+    """List assignments."""
+    frame = _project(db, project_name, None).assignments()
+    if frame.empty:
+        typer.echo("no assignments yet")
+        return
+    for row in frame.itertuples():
+        typer.echo(f"{row.source}: {row.coder}{' blind' if row.blind else ''} {'done' if row.done else 'open'}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``users`` and ``assign`` command groups."""
+    app.add_typer(users_app, name="users")
+    app.add_typer(assign_app, name="assign")

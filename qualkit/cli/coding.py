@@ -1,0 +1,152 @@
+"""Coding commands: ``qualkit autocode`` (batch suggestions), ``qualkit evaluate`` and ``qualkit codebook``.
+
+The batch contract other tools rely on:
+
+    qualkit autocode --codebook CB --input IN --output OUT [--train LABELED] [--top-k K | --threshold T]
+
+CB is a shipped codebook name or a YAML/CSV/Excel/.qdc file; IN is JSONL (or CSV) of ``{"id", "text"}``
+plus optional ``speaker``, ``group`` and ``role`` (``moderator`` rows are not coded); LABELED rows add
+``"codes": [...]``; OUT is JSONL of ``{"id", "codes", "scores"}`` in input order.
+
+Example:
+    $ qualkit autocode --codebook burnout --input turns.jsonl --output coded.jsonl
+    $ qualkit evaluate --gold gold.jsonl --pred coded.jsonl --output metrics.csv
+    $ qualkit codebook check my_codebook.yaml
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+codebook_app = typer.Typer(help="List, check and convert codebooks.", no_args_is_help=True)
+
+
+def autocode(
+    codebook: Annotated[str, typer.Option("--codebook", help="Shipped codebook name or a .yaml/.csv/.xlsx/.qdc file.")],
+    input: Annotated[Path, typer.Option("--input", help="JSONL or CSV rows with id and text.")],
+    output: Annotated[Path, typer.Option("--output", help="JSONL to write: id, codes, scores ('-' for stdout).")],
+    train: Annotated[Path | None, typer.Option("--train", help="Labelled JSONL/CSV rows (id, text, codes) to learn from.")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Give each row its K best codes.")] = None,
+    threshold: Annotated[float | None, typer.Option("--threshold", min=0.0, max=1.0,
+                                                    help="One score threshold for every code (default: per-code thresholds).")] = None,
+    embedder: Annotated[str, typer.Option("--embedder", help="auto (MiniLM if installed), minilm or lsa.")] = "auto",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+) -> None:
+    """Suggest codes for every row of a JSONL/CSV file and write them as JSONL, in input order."""
+    from tqdm.auto import tqdm
+
+    from qualkit.codebook import load_codebook
+    from qualkit.coding._base import Batch
+    from qualkit.coding.ensemble import AutoCoder
+    from qualkit.coding.io import read_rows, write_predictions
+    from qualkit.errors import InvalidInput
+    from qualkit.model import Segment
+    from qualkit.nlp import load_nlp
+
+    if top_k is not None and threshold is not None:
+        raise InvalidInput("--top-k and --threshold exclude each other", fix="pass only one of them")
+    book = load_codebook(codebook)
+    codable = [c.id for c in book.codable_codes]
+    rows = read_rows(input)
+    labelled = read_rows(train, labeled=True, codes=codable) if train is not None else []
+
+    def segment(row) -> Segment:
+        return Segment(source=str(input.name), start=0, end=len(row.text), text=row.text, speaker=row.speaker,
+                       role="moderator" if (row.role or "").lower() == "moderator" else "participant")
+
+    nlp = load_nlp()
+    items = [segment(r) for r in rows]
+    train_items = [segment(r) for r in labelled]
+    fit_batch = Batch.build(train_items + items, nlp=nlp)
+    labels = [r.codes for r in labelled] + [None] * len(items)
+    coder = AutoCoder(book, embedder=embedder, nlp=nlp)
+    typer.echo(f"fitting on {len(labelled)} labelled rows and {len(rows)} input rows", err=True)
+    coder.fit(fit_batch, labels if labelled else None)
+    codes: list[list[str]] = []
+    scores: list[dict[str, float]] = []
+    chunk = 256
+    with tqdm(total=len(items), desc="auto-coding", unit="row", file=sys.stderr, disable=not progress) as bar:
+        for start in range(0, len(items), chunk):
+            frame = coder.predict_scores(items[start:start + chunk])
+            values = frame.to_numpy()
+            chosen = coder._selected(values, threshold, top_k)
+            for i in range(len(values)):
+                order = sorted(range(len(codable)), key=lambda j, i=i: -values[i, j])
+                codes.append([codable[j] for j in order if chosen[i, j]])
+                scores.append({codable[j]: round(float(values[i, j]), 4) for j in range(len(codable))})
+            bar.update(len(values))
+    write_predictions(output, [r.id for r in rows], codes, scores)
+    coded = sum(1 for c in codes if c)
+    typer.echo(f"wrote {len(rows)} rows ({coded} with codes) to {output}", err=True)
+
+
+def evaluate(
+    gold: Annotated[Path, typer.Option("--gold", help="Gold JSONL/CSV: id (or source + turn/start/end) and codes.")],
+    pred: Annotated[Path, typer.Option("--pred", help="Predicted JSONL/CSV in the same shape (e.g. autocode output).")],
+    output: Annotated[Path | None, typer.Option("--output", help="CSV to write (default: PRED with .metrics.csv).")] = None,
+    codebook: Annotated[str | None, typer.Option("--codebook", help="Score exactly the codable codes of this codebook.")] = None,
+) -> None:
+    """Per-code precision, recall, F1, support and Cohen's kappa; micro and macro F1; table and CSV."""
+    from qualkit.codebook import load_codebook
+    from qualkit.coding.evaluate import evaluate_codes, format_table
+    from qualkit.coding.io import read_codes
+
+    gold_codes = read_codes(gold)
+    pred_codes = read_codes(pred)
+    codes = [c.id for c in load_codebook(codebook).codable_codes] if codebook else None
+    table = evaluate_codes(gold_codes, pred_codes, codes=codes)
+    missing = sum(1 for key in gold_codes if key not in pred_codes)
+    typer.echo(format_table(table))
+    if missing:
+        typer.echo(f"note: {missing} of {len(gold_codes)} gold items have no prediction (counted as no codes)", err=True)
+    target = output or pred.with_name(pred.stem + ".metrics.csv")
+    table.to_csv(target, index=False)
+    typer.echo(f"wrote {target}", err=True)
+
+
+@codebook_app.command("list")
+def codebook_list() -> None:
+    """The codebooks shipped with qualkit."""
+    from qualkit.codebook import list_codebooks, load_codebook
+
+    for name in list_codebooks():
+        book = load_codebook(name)
+        typer.echo(f"{name}\tversion {book.version}\t{len(book.codable_codes)} codable codes of {len(book)}")
+
+
+@codebook_app.command("check")
+def codebook_check(path: Annotated[str, typer.Argument(help="Codebook file or shipped name.")]) -> None:
+    """Validate a codebook; list every problem with its file, line and fix."""
+    from qualkit.codebook import load_codebook
+    from qualkit.errors import InvalidCodebook
+
+    try:
+        book = load_codebook(path)
+    except InvalidCodebook as error:
+        for problem in getattr(error, "problems", [error]):
+            typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None
+    typer.echo(f"{path}: ok ({len(book)} codes, {len(book.codable_codes)} codable, version {book.version})")
+
+
+@codebook_app.command("convert")
+def codebook_convert(
+    source: Annotated[str, typer.Argument(help="Codebook file or shipped name.")],
+    target: Annotated[Path, typer.Argument(help="File to write: .yaml, .csv, .xlsx or .qdc.")],
+) -> None:
+    """Convert a codebook between YAML, CSV, Excel and REFI-QDA .qdc."""
+    from qualkit.codebook import load_codebook, save_codebook
+
+    save_codebook(load_codebook(source), target)
+    typer.echo(f"wrote {target}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the coding commands to the CLI."""
+    app.command("autocode")(autocode)
+    app.command("evaluate")(evaluate)
+    app.add_typer(codebook_app, name="codebook")

@@ -1,0 +1,188 @@
+"""Ingestion commands: ``qualkit import`` (transcripts into a project) and ``qualkit deidentify``.
+
+Example:
+    $ qualkit import corpora/burnout_focus_groups/transcripts --db study.qualkit.db \\
+          --participants corpora/burnout_focus_groups/participants.csv
+    $ qualkit import interview.docx --dry-run
+    $ qualkit deidentify raw/*.txt --participants roster.csv --out deidentified/ --key ~/secure/key.json
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+
+PathsArgument = Annotated[list[Path], typer.Argument(help="Transcript files, or folders of them.")]
+ParticipantsOption = Annotated[
+    Path | None, typer.Option("--participants", help="participants.csv (or .xlsx): id, pseudonym, attributes.")]
+AliasesOption = Annotated[
+    str | None, typer.Option("--aliases", help='JSON file or inline JSON mapping label -> speaker, e.g. '
+                                               '\'{"Dr Smith": "Jill Smith, MD"}\'.')]
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    from qualkit.ingest import FORMATS
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                                and p.suffix.lower() in FORMATS))
+        else:
+            files.append(path)
+    return files
+
+
+def _aliases(value: str | None) -> dict[str, str] | None:
+    from qualkit.errors import InvalidInput
+
+    if value is None:
+        return None
+    text = value if value.lstrip().startswith("{") else None
+    where = None
+    if text is None:
+        where = value
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"the aliases file cannot be read ({exc.strerror})", path=value,
+                               fix="pass a JSON file or inline JSON such as '{\"Dr Smith\": \"Jill Smith\"}'") from None
+    try:
+        mapping = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"the aliases are not valid JSON ({exc.msg})", path=where, line=exc.lineno,
+                           fix='write them as {"label as written": "speaker"}') from None
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise InvalidInput("the aliases must be one JSON object of label -> speaker strings", path=where,
+                           fix='write them as {"label as written": "speaker"}')
+    return mapping
+
+
+def _print_report(report: Any) -> None:
+    typer.echo(report.summary())
+    if report.label_style:
+        typer.echo(f"  label style: {report.label_style}")
+    typer.echo(f"  moderators: {', '.join(report.moderators) if report.moderators else 'none detected'}")
+    if report.marks:
+        typer.echo(f"  non-speech marks: {report.marks}")
+
+
+def import_(
+    paths: PathsArgument,
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+    participants: ParticipantsOption = None,
+    aliases: AliasesOption = None,
+    segment_by: Annotated[str, typer.Option("--segment-by", help="turn, sentence or window.")] = "turn",
+    window: Annotated[int, typer.Option(help="Sentences per window (with --segment-by window).")] = 3,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding, instead of detecting it.")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="Reader to use instead of the extension.")] = None,
+    text_column: Annotated[str | None, typer.Option(help="CSV/Excel: the column holding the text.")] = None,
+    max_mb: Annotated[float, typer.Option(help="Refuse files larger than this (MB).")] = 50.0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only read and report; store nothing.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Import transcripts into a project and print what was understood of each file."""
+    from qualkit.errors import ImportFailed, InvalidInput
+
+    files = _expand(paths)
+    if not files:
+        raise InvalidInput("no transcript files found", fix="pass files or folders holding .txt/.docx/.vtt/.srt/.csv")
+    options: dict[str, Any] = {"max_bytes": int(max_mb * 1_000_000), "window": window}
+    if encoding:
+        options["encoding"] = encoding
+    if format:
+        options["format"] = format
+    if text_column:
+        options["columns"] = {"text": text_column}
+    alias_map = _aliases(aliases)
+    if dry_run:
+        from qualkit.ingest import read_participants, read_transcript
+
+        roster = read_participants(participants) if participants else None
+        failures = []
+        for path in files:
+            try:
+                source = read_transcript(path, participants=roster, aliases=alias_map, segment_by=segment_by,
+                                         **options)
+            except Exception as error:
+                from qualkit.errors import QualkitError
+
+                if not isinstance(error, QualkitError):
+                    raise
+                failures.append((str(path), str(error)))
+                continue
+            _print_report(source.import_report)
+        if failures:
+            raise ImportFailed(failures, total=len(files))
+        return
+    from qualkit.project import Project
+
+    project = Project.open(db, project_name, user=user)
+    try:
+        reports = project.import_transcripts(files, participants=participants, aliases=alias_map,
+                                             segment_by=segment_by, progress=progress, **options)
+    except ImportFailed as error:
+        for report in error.reports:
+            _print_report(report)
+        raise
+    for report in reports:
+        _print_report(report)
+    typer.echo(f"imported {len(reports)} file(s) into project {project.name!r}")
+
+
+def deidentify(
+    paths: PathsArgument,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the de-identified transcripts (.deid.txt).")],
+    key: Annotated[Path, typer.Option("--key", help="Key file (JSON), kept apart from the data; reused if it "
+                                                    "exists so pseudonyms stay the same across runs.")],
+    participants: ParticipantsOption = None,
+    aliases: AliasesOption = None,
+    names: Annotated[Path | None, typer.Option(help="Extra names to replace, one per line.")] = None,
+    report: Annotated[Path | None, typer.Option(help="CSV listing every replacement (default: OUT/"
+                                                      "deidentify_report.csv).")] = None,
+    ner: Annotated[bool, typer.Option(help="Also use spaCy NER when a trained pipeline is installed.")] = True,
+) -> None:
+    """Replace names, emails, phone numbers and URLs with consistent pseudonyms ([P01], [PERSON-2])."""
+    import pandas as pd
+
+    from qualkit.errors import InvalidInput
+    from qualkit.ingest.deidentify import Deidentifier
+
+    files = _expand(paths)
+    if not files:
+        raise InvalidInput("no transcript files found", fix="pass files or folders of transcripts")
+    if key.resolve().parent == out.resolve():
+        raise InvalidInput("the key would sit in the same folder as the de-identified data", path=key,
+                           fix="write the key somewhere else, e.g. --key ~/secure/key.json")
+    extra = [] if names is None else Path(names).read_text(encoding="utf-8").splitlines()
+    deidentifier = Deidentifier(participants=participants, aliases=_aliases(aliases), names=extra,
+                                ner="auto" if ner else False, key=key)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = []
+    from qualkit.ingest import read_transcript
+
+    for path in files:
+        source = read_transcript(path, participants=deidentifier.participants or None,
+                                 aliases=deidentifier.aliases or None)
+        result = deidentifier.deidentify(source)
+        target = out / f"{path.stem}.deid.txt"
+        target.write_text(result.source.text, encoding="utf-8")
+        frames.append(result.report())
+        typer.echo(f"{path} -> {target}: {len(result.replacements)} replacement(s)")
+    report_path = report or out / "deidentify_report.csv"
+    pd.concat(frames, ignore_index=True).to_csv(report_path, index=False)
+    deidentifier.write_key(key)
+    typer.echo(f"review every replacement in {report_path}; the key is in {key} (keep it apart from the data)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ingestion commands (``import``, ``deidentify``)."""
+    app.command("import")(import_)
+    app.command("deidentify")(deidentify)

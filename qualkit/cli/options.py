@@ -1,0 +1,17 @@
+"""Options shared by several commands (the project to open, the acting user)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Project: an SQLite file path or a database URL. Default: $QUALKIT_DATABASE_URL.",
+                 envvar="QUALKIT_DATABASE_URL"),
+]
+ProjectNameOption = Annotated[
+    str | None, typer.Option("--project", help="Project name, when the database holds several.")
+]
+UserOption = Annotated[str | None, typer.Option("--user", help="Act as this user (default: your login name).")]

@@ -1,0 +1,62 @@
+"""Project commands: ``qualkit init``, ``qualkit info`` and ``qualkit demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+
+
+def init(
+    path: Annotated[str | None, typer.Argument(help="SQLite file to create, or a database URL.")] = None,
+    db: DbOption = None,
+    name: Annotated[str, typer.Option(help="Project name.")] = "default",
+    codebook: Annotated[str, typer.Option(help="Shipped codebook name or a codebook file; 'none' for none.")] = "burnout",
+    user: UserOption = None,
+) -> None:
+    """Create a new, empty project (an SQLite file by default)."""
+    from qualkit.project import Project
+
+    project = Project.create(path or db, name, codebook=None if codebook == "none" else codebook, user=user)
+    typer.echo(f"created project {project.name!r} in {project.store.engine.url.render_as_string()}")
+
+
+def info(db: DbOption = None, project_name: ProjectNameOption = None, path: Annotated[
+        str | None, typer.Argument(help="SQLite file or database URL (instead of --db).")] = None) -> None:
+    """Show what a project holds: sources, segments, codebook and codings by status."""
+    from qualkit.project import Project
+
+    project = Project.open(path or db, project_name)
+    sources = project.sources()
+    codings = project.codings()
+    typer.echo(f"project {project.name!r}: {len(sources)} sources, {int(sources['segments'].sum())} segments")
+    try:
+        cb = project.codebook
+        typer.echo(f"codebook {cb.name!r} version {cb.version}: {len(cb.codable_codes)} codes")
+    except Exception as error:  # no codebook yet is a state, not a failure
+        typer.echo(str(error))
+    for status, count in codings["status"].value_counts().sort_index().items():
+        typer.echo(f"  {status}: {count} codings")
+
+
+def demo(
+    path: Annotated[Path, typer.Argument(help="SQLite file for the demo project.")] = Path("demo.qualkit.db"),
+    corpus: Annotated[Path | None, typer.Option(help="Folder of the demo study (default: corpora/burnout_focus_groups).")] = None,
+    autocode: Annotated[bool, typer.Option(help="Suggest codes so the review queue is not empty.")] = True,
+    force: Annotated[bool, typer.Option(help="Rebuild even if the file exists (the old file is kept as .bak).")] = False,
+) -> None:
+    """Build the demo study project from the bundled corpus (once; reuse it afterwards)."""
+    from qualkit.demo import build_demo
+
+    result = build_demo(path, corpus=corpus, autocode=autocode, force=force, echo=typer.echo)
+    typer.echo(result)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the project commands."""
+    app.command()(init)
+    app.command()(info)
+    app.command()(demo)

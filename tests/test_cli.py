@@ -1,0 +1,63 @@
+"""The ``qualkit`` command line: help everywhere, init/info, one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from qualkit.cli import app
+
+runner = CliRunner()
+
+
+def _qualkit(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qualkit.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_every_command_has_help():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    commands = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
+    commands += [g.name for g in app.registered_groups]
+    assert {"init", "info", "demo"} <= set(commands)
+    for command in commands:
+        sub = runner.invoke(app, [command, "--help"])
+        assert sub.exit_code == 0, (command, sub.output)
+        assert "Usage" in sub.output
+
+
+def test_init_then_info(tmp_path):
+    path = tmp_path / "study.qualkit.db"
+    created = runner.invoke(app, ["init", str(path), "--codebook", "none", "--name", "pilot"])
+    assert created.exit_code == 0, created.output
+    assert path.exists()
+    info = runner.invoke(app, ["info", str(path)])
+    assert info.exit_code == 0
+    assert "project 'pilot': 0 sources, 0 segments" in info.output
+
+
+def test_init_refuses_to_overwrite(tmp_path):
+    path = tmp_path / "study.qualkit.db"
+    assert _qualkit("init", str(path), "--codebook", "none").returncode == 0
+    again = _qualkit("init", str(path), "--codebook", "none")
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_missing_project_is_one_line_error(tmp_path):
+    result = _qualkit("info", str(tmp_path / "nope.qualkit.db"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "qualkit init" in result.stderr
+
+
+@pytest.mark.postgres
+def test_init_on_postgres_url(postgres_url):
+    result = runner.invoke(app, ["init", "--db", postgres_url, "--codebook", "none", "--name", "team"])
+    assert result.exit_code == 0, result.output
+    info = runner.invoke(app, ["info", "--db", postgres_url])
+    assert "project 'team'" in info.output
