@@ -1,0 +1,5 @@
+"""``python -m qualkit`` runs the CLI."""
+
+from qualkit.cli import main
+
+main()
