@@ -61,3 +61,18 @@ def test_init_on_postgres_url(postgres_url):
     assert result.exit_code == 0, result.output
     info = runner.invoke(app, ["info", "--db", postgres_url])
     assert "project 'team'" in info.output
+
+
+@pytest.mark.parametrize("args", [["users", "add", "zoe", "--bogus"], ["no-such-command"],
+                                  ["autocode", "--codebook", "burnout"]])
+def test_usage_errors_show_usage_not_a_traceback(args):
+    result = _qualkit(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Usage" in result.stderr or "--help" in result.stderr
+
+
+def test_unreadable_path_is_one_line_error(tmp_path):
+    result = _qualkit("info", str(tmp_path))  # a folder, not a project file
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr

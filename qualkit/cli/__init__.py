@@ -30,24 +30,20 @@ for _module in (project, ingest, coding, themes, analysis, app_admin):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; qualkit's own errors become a one-line message and exit status 2."""
+    """Run the CLI; qualkit's own errors and file-system errors become one line and exit status 2.
+
+    Usage errors (unknown option, bad value) are reported by typer itself with the command's usage, also
+    with exit status 2.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="qualkit")
     except QualkitError as error:
         typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
         sys.exit(2)
-    except typer.Abort:
-        typer.secho("aborted", err=True)
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except Exception as error:  # click usage errors and the like
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+    except OSError as error:  # a path the user gave cannot be read or written
+        where = f" {error.filename}" if error.filename else ""
+        typer.secho(f"error:{where}: {error.strerror or error}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover
