@@ -14,9 +14,11 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, exc, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
@@ -66,8 +68,34 @@ def make_engine(path_or_url: str | os.PathLike[str] | None = None, *, echo: bool
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, echo=echo, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _plain_parameters, retval=True)
+    return engine
+
+
+def _plain(value: object) -> object:
+    # NumPy scalars (an id taken from a DataFrame) would be stored by SQLite as a blob and refused by
+    # psycopg; ``item()`` gives the equal Python int/float/bool.
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
+def _plain_parameters(_conn, _cursor, statement, parameters, _context, executemany):
+    # executemany passes a list of rows, except SQLAlchemy's insertmanyvalues batches (one mapping).
+    if executemany and isinstance(parameters, list):
+        return statement, [_plain_row(row) for row in parameters]
+    return statement, _plain_row(parameters)
+
+
+def _plain_row(row):
+    if isinstance(row, Mapping):
+        return {k: _plain(v) for k, v in row.items()}
+    if isinstance(row, tuple | list):
+        return type(row)(_plain(v) for v in row)
+    return row
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -88,6 +116,26 @@ def _alembic_config(connection):
     return config
 
 
+@contextmanager
+def reporting_connection_errors(engine: Engine) -> Iterator[None]:
+    """Turn a database that cannot be reached or read into one :class:`StoreError` naming it.
+
+    Example:
+        >>> with reporting_connection_errors(make_engine("sqlite://")):
+        ...     pass
+    """
+    try:
+        yield
+    except (exc.OperationalError, exc.InterfaceError, exc.DatabaseError) as error:
+        if not isinstance(error, exc.OperationalError | exc.InterfaceError) and "not a database" not in str(error):
+            raise
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        raise StoreError(
+            f"cannot open the project database {engine.url.render_as_string()}: {reason}",
+            fix="check the path or URL: an SQLite file made by qualkit, or a running PostgreSQL server",
+        ) from error
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the schema to ``revision`` through Alembic.
 
@@ -96,13 +144,14 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """
     from alembic import command
 
-    with engine.begin() as connection:
+    with reporting_connection_errors(engine), engine.begin() as connection:
         command.upgrade(_alembic_config(connection), revision)
 
 
 def schema_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at, or ``None`` for an empty database."""
-    if not inspect(engine).has_table("alembic_version"):
-        return None
-    with engine.connect() as connection:
-        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    with reporting_connection_errors(engine):
+        if not inspect(engine).has_table("alembic_version"):
+            return None
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()

@@ -116,6 +116,21 @@ def test_decisions_record_who_and_keep_history(store, small_source):
     assert history.iloc[0]["new"]["status"] == "accepted"
 
 
+def test_ids_taken_from_a_dataframe_work_like_ints(store, small_source):
+    _suggest(store, small_source)
+    coding_id = store.codings_df()["id"].iloc[0]  # a NumPy integer, as in project.accept(queue.id[0])
+    assert type(coding_id).__module__ == "numpy"
+    assert store.decide(coding_id, "accept", user="ana").status == "accepted"
+    assert store.codings_df(status="accepted")["id"].tolist() == [int(coding_id)]
+
+
+def test_unreadable_database_is_a_store_error(tmp_path):
+    not_a_database = tmp_path / "notes.qualkit.db"
+    not_a_database.write_text("these are my notes", encoding="utf-8")
+    with pytest.raises(StoreError, match="cannot open the project database .*notes.qualkit.db: file is not a database"):
+        Store.open(not_a_database)
+
+
 def test_second_writer_gets_conflict_with_current_value_and_both_attempts_are_logged(store, small_source):
     coding_id = _suggest(store, small_source)
     store.decide(coding_id, "accept", user="ana", expected_version=1)
