@@ -127,7 +127,7 @@ def test_ids_taken_from_a_dataframe_work_like_ints(store, small_source):
 def test_unreadable_database_is_a_store_error(tmp_path):
     not_a_database = tmp_path / "notes.qualkit.db"
     not_a_database.write_text("these are my notes", encoding="utf-8")
-    with pytest.raises(StoreError, match="cannot open the project database .*notes.qualkit.db: file is not a database"):
+    with pytest.raises(StoreError, match=r"cannot open the project database .*notes\.qualkit\.db: file is not a database"):
         Store.open(not_a_database)
 
 
