@@ -49,6 +49,7 @@ _LAZY: dict[str, str] = {
     "MiniLMEmbedder": "qualkit.embeddings",
     "LsaEmbedder": "qualkit.embeddings",
     "build_demo": "qualkit.demo",
+    "show": "qualkit.display",
     "read_transcript": "qualkit.ingest",
     "read_participants": "qualkit.ingest",
     "segment": "qualkit.ingest",

@@ -345,6 +345,13 @@ class Coding:
     id: int | None = None
     version: int = 1
 
+    def _repr_html_(self) -> str:
+        score = "" if self.score is None else f" {self.score:.2f}"
+        span = "" if self.start is None else f" at {self.start}–{self.end}"
+        why = f"<br><small>{html.escape(self.rationale)}</small>" if self.rationale else ""
+        return (f"<div><b>{html.escape(self.code_id)}</b> <small>{self.status} · {self.origin}{score} · "
+                f"segment {self.segment_id}{span}</small>{why}</div>")
+
 
 @dataclass(slots=True)
 class Memo:
