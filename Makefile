@@ -27,7 +27,7 @@ $(BIN)/python:
 # its real runtime needs come from the `topics` extra.
 $(VENV)/.stamp-app: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e ".[app,embeddings,topics]"
+	$(PIP) install --quiet -e ".[app,embeddings,topics,postgres]"
 	$(PIP) install --quiet --no-deps bertopic==0.17.4
 	touch $@
 
