@@ -6,7 +6,7 @@ a failed build never leaves a half-made demo behind; an existing demo is reused,
 
 Example:
     >>> build_demo("demo.qualkit.db")  # doctest: +SKIP
-    'built demo project in demo.qualkit.db: 4 transcripts, 1520 segments, 2310 suggestions'
+    'built demo project in demo.qualkit.db: 4 transcripts, 539 segments, 238 suggestions'
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from qualkit.errors import QualkitError
 DEMO_NAME = "Burnout focus groups"
 DEMO_CORPUS = "burnout_focus_groups"
 DEMO_USER = "qualkit-demo"
+REVIEWER = "ana"
+REVIEWED_SESSIONS = ["fg1_residents.txt", "fg4_staff.vtt"]
 
 
 def find_demo_corpus(corpus: str | os.PathLike[str] | None = None) -> Path:
@@ -46,7 +48,12 @@ def build_demo(
     force: bool = False,
     echo: Callable[[str], object] = print,
 ) -> str:
-    """Import the demo transcripts, participants and the burnout codebook; suggest codes; return a summary."""
+    """Import the demo transcripts, participants and the burnout codebook; suggest codes; return a summary.
+
+    With ``autocode`` the study is left mid-review, as a team would have it: the machine's suggestions
+    for sessions fg1 and fg4 reviewed by coder ``ana`` (our gold coding, recorded as her decisions), and
+    fresh suggestions from the coder that learned from her for fg2 and fg3, waiting in the review queue.
+    """
     from qualkit.project import Project
 
     path = Path(path)
@@ -54,19 +61,19 @@ def build_demo(
         return f"using the existing demo project in {path}"
     folder = find_demo_corpus(corpus)
     partial = path.with_name(path.name + ".partial")
-    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+    leftovers = (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm"))
+    for leftover in leftovers:
         leftover.unlink(missing_ok=True)
     project = Project.create(partial, DEMO_NAME, codebook="burnout", user=DEMO_USER,
                              description="Four focus groups on clinician burnout (fictional, written by the qualkit authors).")
     transcripts = sorted(p for p in (folder / "transcripts").iterdir() if not p.name.startswith("."))
-    echo(f"importing {len(transcripts)} transcripts from {folder}")
-    project.import_transcripts(transcripts, participants=folder / "participants.csv")
-    project.add_demo_users()  # admin + two coders; the app's log-in page shows their demo passwords
-    suggestions = 0
-    if autocode:
-        echo("suggesting codes (first run only)")
-        suggestions = len(project.autocode())
-    segments = len(project.segments())
+    try:
+        suggestions, segments = _fill(project, folder, transcripts, autocode=autocode, echo=echo)
+    except BaseException:
+        project.store.engine.dispose()
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
+        raise
     project.store.engine.dispose()
     if path.exists():
         backup = path.with_name(path.name + ".bak")
@@ -77,3 +84,23 @@ def build_demo(
     partial.replace(path)
     return (f"built demo project in {path}: {len(transcripts)} transcripts, {segments} segments, "
             f"{suggestions} suggestions")
+
+
+def _fill(project, folder: Path, transcripts: list[Path], *, autocode: bool,
+          echo: Callable[[str], object]) -> tuple[int, int]:
+    """Import, create the demo users and (with ``autocode``) suggest and review; returns (suggestions, segments)."""
+    echo(f"importing {len(transcripts)} transcripts from {folder}")
+    project.import_transcripts(transcripts, participants=folder / "participants.csv")
+    project.add_demo_users()  # admin + two coders; the app's log-in page shows their demo passwords
+    suggestions = 0
+    if autocode:
+        echo("suggesting codes (first run only)")
+        project.autocode()
+        # The study is under way: coder ana has reviewed two sessions (our gold coding), so analyses and
+        # reports have material and the learned coder improves the suggestions for the other two.
+        echo(f"recording ana's review of {' and '.join(REVIEWED_SESSIONS)}")
+        project.import_codings(folder / "gold_codings.jsonl", coder=REVIEWER, sources=REVIEWED_SESSIONS)
+        segments = project.segments()
+        to_review = segments.loc[~segments["source"].isin(REVIEWED_SESSIONS), "id"]
+        suggestions = len(project.autocode(segment_ids=[int(i) for i in to_review]))
+    return suggestions, len(project.segments())

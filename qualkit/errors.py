@@ -138,3 +138,16 @@ __all__ = [
     "QualkitError",
     "StoreError",
 ]
+
+
+def did_you_mean(value: Any, choices: Any) -> str:
+    """``"did you mean 'x'? "`` for the closest of ``choices``, or ``""``: the start of an error's fix.
+
+    Example:
+        >>> did_you_mean("workluad", ["workload", "isolation"])
+        "did you mean 'workload'? "
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+    return f"did you mean {close[0]!r}? " if close else ""

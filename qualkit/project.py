@@ -205,6 +205,21 @@ class Project:
         self.store.add_memo(memo, user=self.user)
         return memo
 
+    def import_codings(self, records: Any, *, coder: str | None = None, sources: Sequence[str] | None = None) -> dict:
+        """Bring in a coder's finished coding (JSONL/CSV of ``source``, ``start``/``end`` or ``turn``, ``codes``).
+
+        Recorded as that coder's review: matching suggestions accepted, the others on those segments
+        rejected, missing codes added; all or nothing. ``coder`` defaults to this project's user.
+
+        Example:
+            >>> project.import_codings("corpora/burnout_focus_groups/gold_codings.jsonl", coder="ana")  # doctest: +SKIP
+            {'accepted': 120, 'rejected': 210, 'added': 480, 'segments': 440}
+        """
+        from qualkit.coding.records import import_coding_records
+
+        return import_coding_records(self.store, records, coder=coder or self.user,
+                                     sources=list(sources) if sources is not None else None)
+
     def ids(self, frame: pd.DataFrame) -> Sequence[int]:
         """The ``id`` column of a frame as a list of ints (handy for chaining)."""
         return [int(i) for i in frame["id"]]

@@ -122,3 +122,16 @@ def small_source():
         seg("Béla", "Paperwork, the EHR.", 2),
     ]
     return source
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The demo study as ``qualkit demo`` builds it (auto-coded, two sessions reviewed), built once per run.
+
+    Tests that change it work on a copy (``shutil.copy``).
+    """
+    from qualkit.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.qualkit.db"
+    build_demo(path, echo=lambda *_: None)
+    return path

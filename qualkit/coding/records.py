@@ -1,0 +1,137 @@
+"""Coding records from outside the project: read them (JSONL, CSV, DataFrame) and find their segments.
+
+A record names a segment the way ``corpora/burnout_focus_groups/gold_codings.jsonl`` does: the
+``source`` file name with ``start``/``end`` offsets (or a ``turn`` number, or a ``segment_id``), plus
+``codes``, the list of code ids a coder gave it. The same records serve to evaluate the auto-coder
+against a gold standard and to bring a coder's finished work into a project.
+
+Example:
+    >>> import pandas as pd
+    >>> segments = pd.DataFrame({"id": [7], "source": ["g1.txt"], "start": [5], "end": [16], "turn": [1]})
+    >>> match_records(segments, [{"source": "g1.txt", "turn": 1, "codes": ["workload"]}])
+    ({7: ['workload']}, 0)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from qualkit.errors import InvalidInput, did_you_mean
+
+
+def read_coding_records(records: Any) -> list[dict[str, Any]]:
+    """Coding records from a JSONL or CSV/TSV path, a DataFrame, or an iterable of dicts.
+
+    In CSV the ``codes`` cell is a JSON list or ids separated by ``;`` or ``|``.
+
+    Example:
+        >>> read_coding_records([{"source": "g1.txt", "turn": 1, "codes": []}])[0]["turn"]
+        1
+    """
+    if isinstance(records, pd.DataFrame):
+        return records.to_dict("records")
+    if not isinstance(records, str | os.PathLike):
+        return list(records)
+    path = Path(records)
+    if not path.is_file():
+        raise InvalidInput("no such file of coding records", path=path, fix="give a JSONL or CSV file")
+    if path.suffix.lower() in (".csv", ".tsv"):
+        rows = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",").to_dict("records")
+        for row in rows:
+            cell = row.get("codes")
+            row["codes"] = json.loads(cell) if isinstance(cell, str) and cell.startswith("[") else \
+                [c.strip() for c in str(cell or "").replace("|", ";").split(";") if c.strip() and c != "nan"]
+        return rows
+    rows = []
+    for line, raw in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+        if raw.strip():
+            try:
+                rows.append(json.loads(raw))
+            except json.JSONDecodeError as error:
+                raise InvalidInput(f"not valid JSON ({error.msg})", path=path, line=line,
+                                   fix="write one JSON object per line") from None
+    return rows
+
+
+def match_records(segments: pd.DataFrame, records: list[dict[str, Any]]) -> tuple[dict[int, list[str]], int]:
+    """Map each record to a stored segment id; returns ``({segment_id: codes}, records left unmatched)``.
+
+    A record matches by ``segment_id``, else by ``source`` + exact ``start``/``end``, else by ``source`` +
+    ``turn``.
+    """
+    by_span = {(s, int(a), int(b)): int(i) for i, s, a, b in zip(
+        segments["id"], segments["source"], segments["start"], segments["end"], strict=True)}
+    by_turn = {(s, int(t)): int(i) for i, s, t in zip(segments["id"], segments["source"], segments["turn"], strict=True)
+               if pd.notna(t)}
+    matched: dict[int, list[str]] = {}
+    missing = 0
+    for record in records:
+        source = record.get("source")
+        segment = None
+        if record.get("segment_id") is not None:
+            segment = int(record["segment_id"])
+        elif record.get("start") is not None and (source, int(record["start"]), int(record["end"])) in by_span:
+            segment = by_span[(source, int(record["start"]), int(record["end"]))]
+        elif record.get("turn") is not None:
+            segment = by_turn.get((source, int(record["turn"])))
+        if segment is None:
+            missing += 1
+            continue
+        matched[segment] = list(record.get("codes") or [])
+    return matched, missing
+
+
+def import_coding_records(store: Any, records: Any, *, coder: str, sources: list[str] | None = None) -> dict[str, int]:
+    """Record a coder's finished coding (records as in :func:`read_coding_records`) as their review.
+
+    For every segment in the records the result is what the coder would have done in the review queue:
+    pending suggestions of a code they gave are accepted, the other pending suggestions on that segment
+    rejected, and codes nobody suggested added as their own codings. A (segment, code) the coder already
+    accepted is left as it is, so importing twice changes nothing. Every code id must be a codable code of
+    the codebook and every record must name a segment of the project, or nothing is stored. ``sources``
+    limits the import to those file names. Returns counts of ``accepted``, ``rejected``, ``added``,
+    ``segments``.
+
+    Example:
+        >>> import_coding_records(store, "gold_codings.jsonl", coder="ana")  # doctest: +SKIP
+        {'accepted': 210, 'rejected': 190, 'added': 386, 'segments': 440}
+    """
+    from qualkit.model import Coding
+    from qualkit.store.bulk import record_review
+
+    rows = read_coding_records(records)
+    if sources is not None:
+        rows = [r for r in rows if r.get("source") in set(sources)]
+    matched, missing = match_records(store.segments_df(), rows)
+    if missing:
+        raise InvalidInput(f"{missing} of {len(rows)} coding records name no segment of the project",
+                           fix="import the transcripts first; records need the source name with start/end or turn")
+    codebook = store.codebook()
+    codable = {c.id for c in codebook.codable_codes}
+    for codes in matched.values():
+        for code in codes:
+            if code not in codable:
+                raise InvalidInput(f"the records use the code {code!r}, which is not a codable code of the codebook",
+                                   fix=did_you_mean(code, sorted(codable)) + "fix the code id or add the code first")
+    existing = store.codings_df(segment_ids=sorted(matched))
+    accept, reject, covered = [], [], set()
+    for row in existing.itertuples():
+        key = (int(row.segment_id), row.code_id)
+        if row.status == "suggested" and row.origin != "human":
+            if row.code_id in matched[key[0]]:
+                accept.append(int(row.id))
+                covered.add(key)
+            else:
+                reject.append(int(row.id))
+        elif row.status == "accepted" and coder in (row.coder, row.decided_by):
+            covered.add(key)
+    add = [Coding(segment, code, origin="human", status="accepted", coder=coder, decided_by=coder,
+                  codebook_version=codebook.version)
+           for segment, codes in matched.items() for code in dict.fromkeys(codes) if (segment, code) not in covered]
+    counts = record_review(store, accept=accept, reject=reject, add=add, user=coder)
+    return counts | {"segments": len(matched)}

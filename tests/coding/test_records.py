@@ -1,0 +1,85 @@
+"""A coder's finished coding brought into a project: recorded as their review, all or nothing, on both backends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qualkit.coding.records import import_coding_records, match_records, read_coding_records
+from qualkit.errors import ConflictError, InvalidInput
+from qualkit.model import Code, Codebook, Coding
+from qualkit.store.bulk import record_review
+
+
+@pytest.fixture
+def coded_store(store, small_source):
+    store.save_codebook(Codebook("m", [Code("exhaustion", "Exhaustion"), Code("admin", "Admin"),
+                                       Code("isolation", "Isolation")]), user="ana")
+    store.add_source(small_source, user="ana")
+    ann, bela = small_source.segments[1], small_source.segments[2]
+    store.add_codings([Coding(ann.id, "exhaustion", origin="rules", coder="auto", score=0.9),
+                       Coding(ann.id, "isolation", origin="similarity", coder="auto", score=0.4),
+                       Coding(bela.id, "exhaustion", origin="rules", coder="auto", score=0.3)], user="auto")
+    return store, ann, bela
+
+
+def _records(tmp_path, ann, bela, codes_for_bela=("admin",)):
+    path = tmp_path / "gold.jsonl"
+    rows = [{"source": "tiny.txt", "start": ann.start, "end": ann.end, "codes": ["exhaustion"]},
+            {"source": "tiny.txt", "turn": bela.turn, "codes": list(codes_for_bela)}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_finished_coding_becomes_the_coders_review(coded_store, tmp_path):
+    store, ann, bela = coded_store
+    counts = import_coding_records(store, _records(tmp_path, ann, bela), coder="ana")
+    assert counts == {"accepted": 1, "rejected": 2, "added": 1, "segments": 2}
+    codings = store.codings_df()
+    decided = {(r.segment_id, r.code_id): (r.status, r.decided_by, r.origin) for r in codings.itertuples()}
+    assert decided == {(ann.id, "exhaustion"): ("accepted", "ana", "rules"),
+                       (ann.id, "isolation"): ("rejected", "ana", "similarity"),
+                       (bela.id, "exhaustion"): ("rejected", "ana", "rules"),
+                       (bela.id, "admin"): ("accepted", "ana", "human")}
+    events = store.events_df(entity="coding")
+    assert (events["action"] == "import").sum() == 4 and set(events.loc[events["action"] == "import", "user"]) == {"ana"}
+    # Importing the same file again changes nothing.
+    assert import_coding_records(store, _records(tmp_path, ann, bela), coder="ana")["added"] == 0
+    assert len(store.codings_df()) == 4
+
+
+def test_an_unknown_code_or_segment_stores_nothing(coded_store, tmp_path):
+    store, ann, bela = coded_store
+    with pytest.raises(InvalidInput, match=r"'adimn'.*did you mean 'admin'"):
+        import_coding_records(store, _records(tmp_path, ann, bela, codes_for_bela=["adimn"]), coder="ana")
+    stray = [{"source": "other.txt", "turn": 1, "codes": ["admin"]}]
+    with pytest.raises(InvalidInput, match="1 of 1 coding records name no segment"):
+        import_coding_records(store, stray, coder="ana")
+    assert set(store.codings_df()["status"]) == {"suggested"}
+
+
+def test_a_review_is_one_transaction(coded_store):
+    store, ann, _ = coded_store
+    ids = store.codings_df()["id"].tolist()
+    store.decide(ids[0], "accept", user="ben")
+    with pytest.raises(ConflictError, match="decided already"):
+        record_review(store, reject=ids[1:], accept=[ids[0]], add=[Coding(ann.id, "admin")], user="ana")
+    assert store.codings_df()["status"].tolist().count("suggested") == 2 and len(store.codings_df()) == 3
+
+
+def test_records_match_by_span_turn_or_id_and_read_from_csv(tmp_path):
+    import pandas as pd
+
+    segments = pd.DataFrame({"id": [1, 2], "source": ["a.txt", "a.txt"], "start": [0, 10], "end": [9, 20],
+                             "turn": [0, 1]})
+    path = tmp_path / "codes.csv"
+    path.write_text('source,turn,codes\na.txt,1,admin;isolation\na.txt,5,admin\n', encoding="utf-8")
+    matched, missing = match_records(segments, read_coding_records(path))
+    assert matched == {2: ["admin", "isolation"]} and missing == 1
+    assert match_records(segments, [{"segment_id": 1, "codes": []}, {"source": "a.txt", "start": 0, "end": 9,
+                                                                      "codes": ["x"]}])[0] == {1: ["x"]}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"source": "a.txt"}\n{oops\n', encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"bad.jsonl:2: not valid JSON"):
+        read_coding_records(bad)
