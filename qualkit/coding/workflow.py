@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -216,33 +215,6 @@ def review_order(project: Any, n: int = 20, *, source: str | int | None = None,
     return frame.drop(columns="_score").head(n).reset_index(drop=True)
 
 
-def _gold_records(gold: Any) -> list[dict[str, Any]]:
-    if isinstance(gold, pd.DataFrame):
-        return gold.to_dict("records")
-    if isinstance(gold, str | os.PathLike):
-        import json
-
-        path = Path(gold)
-        if path.suffix.lower() in (".csv", ".tsv"):
-            frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
-            records = frame.to_dict("records")
-            for record in records:
-                cell = record.get("codes")
-                record["codes"] = json.loads(cell) if isinstance(cell, str) and cell.startswith("[") else \
-                    [c.strip() for c in str(cell or "").replace("|", ";").split(";") if c.strip() and c != "nan"]
-            return records
-        records = []
-        for line, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if raw.strip():
-                try:
-                    records.append(json.loads(raw))
-                except json.JSONDecodeError as error:
-                    raise InvalidInput(f"not valid JSON ({error.msg})", path=path, line=line,
-                                       fix="write one JSON object per line") from None
-        return records
-    return list(gold)
-
-
 def evaluate_project(project: Any, gold: Any, *, statuses: Sequence[str] = ("suggested", "accepted")) -> pd.DataFrame:
     """Compare the project's codings with gold records (``source`` + ``start``/``end`` or ``turn``, ``codes``).
 
@@ -250,28 +222,10 @@ def evaluate_project(project: Any, gold: Any, *, statuses: Sequence[str] = ("sug
     pending suggestions and the accepted codings; rejected ones never count).
     """
     from qualkit.coding.evaluate import evaluate_codes
+    from qualkit.coding.records import match_records, read_coding_records
 
-    records = _gold_records(gold)
-    segments = project.store.segments_df()
-    by_span = {(s, int(a), int(b)): int(i) for i, s, a, b in zip(
-        segments["id"], segments["source"], segments["start"], segments["end"], strict=True)}
-    by_turn = {(s, int(t)): int(i) for i, s, t in zip(segments["id"], segments["source"], segments["turn"], strict=True)
-               if pd.notna(t)}
-    gold_map: dict[int, list[str]] = {}
-    missing = 0
-    for record in records:
-        source = record.get("source")
-        seg = None
-        if record.get("segment_id") is not None:
-            seg = int(record["segment_id"])
-        elif record.get("start") is not None and (source, int(record["start"]), int(record["end"])) in by_span:
-            seg = by_span[(source, int(record["start"]), int(record["end"]))]
-        elif record.get("turn") is not None:
-            seg = by_turn.get((source, int(record["turn"])))
-        if seg is None:
-            missing += 1
-            continue
-        gold_map[seg] = list(record.get("codes") or [])
+    records = read_coding_records(gold)
+    gold_map, missing = match_records(project.store.segments_df(), records)
     if not gold_map:
         raise InvalidInput(f"none of the {len(records)} gold records matches a segment of the project",
                            fix="give records the project's source names with start/end offsets or turn numbers")
