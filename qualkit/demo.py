@@ -21,7 +21,7 @@ DEMO_NAME = "Burnout focus groups"
 DEMO_CORPUS = "burnout_focus_groups"
 DEMO_USER = "qualkit-demo"
 REVIEWER = "ana"
-REVIEWED_SESSIONS = ["fg1_residents.txt", "fg4_staff.vtt"]
+REVIEWED_SESSIONS = ["fg1_residents.txt", "fg3_faculty.docx", "fg4_staff.vtt"]
 
 
 def find_demo_corpus(corpus: str | os.PathLike[str] | None = None) -> Path:
@@ -51,8 +51,8 @@ def build_demo(
     """Import the demo transcripts, participants and the burnout codebook; suggest codes; return a summary.
 
     With ``autocode`` the study is left mid-review, as a team would have it: the machine's suggestions
-    for sessions fg1 and fg4 reviewed by coder ``ana`` (our gold coding, recorded as her decisions), and
-    fresh suggestions from the coder that learned from her for fg2 and fg3, waiting in the review queue.
+    for sessions fg1, fg3 and fg4 (one per role) reviewed by coder ``ana`` (our gold coding, recorded as her
+    decisions), and fresh suggestions for fg2 from the coder that learned from her, waiting in the queue.
     """
     from qualkit.project import Project
 
@@ -96,8 +96,8 @@ def _fill(project, folder: Path, transcripts: list[Path], *, autocode: bool,
     if autocode:
         echo("suggesting codes (first run only)")
         project.autocode()
-        # The study is under way: coder ana has reviewed two sessions (our gold coding), so analyses and
-        # reports have material and the learned coder improves the suggestions for the other two.
+        # The study is under way: coder ana has reviewed three sessions (our gold coding), so analyses and
+        # reports have material and the learned coder improves the suggestions for the last one.
         echo(f"recording ana's review of {' and '.join(REVIEWED_SESSIONS)}")
         project.import_codings(folder / "gold_codings.jsonl", coder=REVIEWER, sources=REVIEWED_SESSIONS)
         segments = project.segments()
