@@ -151,6 +151,9 @@ class Speaker:
 class Participant:
     """A study participant with free attributes (role, group, years in role, gender, ...).
 
+    ``guid`` is the participant's REFI-QDA case GUID (the store assigns one when it is ``None``), kept so
+    that a ``.qdpx`` round trip gives the same case identifiers.
+
     Example:
         >>> Participant("R01", pseudonym="Alex", attributes={"role": "resident"}).attributes["role"]
         'resident'
@@ -160,6 +163,7 @@ class Participant:
     pseudonym: str | None = None
     aliases: list[str] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
+    guid: str | None = field(default=None, repr=False)  # out of the repr: it is bookkeeping, not study data
 
 
 @dataclass(slots=True)

@@ -469,7 +469,8 @@ class Store:
                 new = {"pseudonym": p.pseudonym, "aliases": list(p.aliases), "attributes": _jsonable(p.attributes)}
                 if row is None:
                     row = ParticipantRow(project_id=self.project_id, label=p.id, pseudonym=p.pseudonym,
-                                         aliases=list(p.aliases), attributes=new["attributes"], guid=new_guid())
+                                         aliases=list(p.aliases), attributes=new["attributes"],
+                                         guid=p.guid or new_guid())
                     session.add(row)
                     existing[p.id] = row
                     self.log(session, user, "create", "participant", p.id, new=new)
@@ -506,7 +507,7 @@ class Store:
             rows = session.scalars(select(ParticipantRow).where(ParticipantRow.project_id == self.project_id)
                                    .order_by(ParticipantRow.id)).all()
         return [Participant(r.label, pseudonym=r.pseudonym, aliases=list(r.aliases or []),
-                            attributes=dict(r.attributes or {})) for r in rows]
+                            attributes=dict(r.attributes or {}), guid=r.guid) for r in rows]
 
     def participants_df(self) -> pd.DataFrame:
         """Participants with their attributes as columns (plus ``version`` for conflict-checked edits)."""
