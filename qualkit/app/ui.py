@@ -1,6 +1,6 @@
 """Small rendering helpers shared by the pages: code colours, highlighted text, pagination, placeholders.
 
-The HTML builders are pure functions (no Streamlit calls) so they are tested directly.
+The HTML builders are :mod:`qualkit.display`'s pure functions, re-exported here for the pages.
 
 Example:
     >>> highlight_html("I am tired.", 10, [Span(15, 20, "#ffd", "exhaustion")])
@@ -9,114 +9,13 @@ Example:
 
 from __future__ import annotations
 
-import html
-import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import streamlit as st
 
-from qualkit.model import Codebook
+# The HTML builders live in the library (notebooks use them too); pages reach them through this module.
+from qualkit.display import PALETTE, Span, chip_html, code_colors, code_label, highlight_html
 
-# Light, distinguishable backgrounds (text stays readable on all of them).
-PALETTE = (
-    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5",
-    "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#c6dbef", "#e5d8bd", "#fed9a6", "#b3de69", "#fccde5",
-    "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f", "#8dd3c7", "#80b1d3",
-)
-
-
-def code_colors(codebook: Codebook | None) -> dict[str, str]:
-    """A colour per code: the codebook's own, else one from the palette in codebook order.
-
-    Example:
-        >>> from qualkit.model import Code
-        >>> code_colors(Codebook("x", [Code("a", "A", color="#123456"), Code("b", "B")]))
-        {'a': '#123456', 'b': '#ffbb78'}
-    """
-    if codebook is None:
-        return {}
-    return {code.id: code.color or PALETTE[i % len(PALETTE)] for i, code in enumerate(codebook.codes)}
-
-
-def code_label(codebook: Codebook | None, code_id: str) -> str:
-    """``Name (id)`` for a code, or the id alone when unknown.
-
-    Example:
-        >>> code_label(None, "workload")
-        'workload'
-    """
-    if codebook is not None and code_id in codebook:
-        return f"{codebook[code_id].name} ({code_id})"
-    return code_id
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A highlighted stretch of text: absolute offsets, background colour, tooltip, and style.
-
-    Example:
-        >>> Span(0, 4, "#eee", "workload", dashed=True).dashed
-        True
-    """
-
-    start: int
-    end: int
-    color: str
-    title: str
-    dashed: bool = False
-    strong: bool = False
-
-
-def highlight_html(text: str, base: int, spans: Sequence[Span]) -> str:
-    """HTML of ``text`` (which starts at absolute offset ``base``) with ``spans`` highlighted.
-
-    Overlapping spans split the text at every boundary; each piece takes the colour of the shortest
-    span covering it and lists every covering code in its tooltip. Suggestions are drawn dashed,
-    evidence in bold. Offsets outside the text are clipped.
-
-    Example:
-        >>> highlight_html("a<b", 0, [])
-        '<span class="qk-text">a&lt;b</span>'
-    """
-    clipped = []
-    for span in spans:
-        lo, hi = max(span.start - base, 0), min(span.end - base, len(text))
-        if lo < hi:
-            clipped.append((lo, hi, span))
-    cuts = sorted({0, len(text), *(lo for lo, _, _ in clipped), *(hi for _, hi, _ in clipped)})
-    parts = []
-    for lo, hi in itertools.pairwise(cuts):
-        piece = html.escape(text[lo:hi])
-        covering = [s for a, b, s in clipped if a <= lo and hi <= b]
-        if not covering:
-            parts.append(piece)
-            continue
-        top = min(covering, key=lambda s: s.end - s.start)
-        style = f"background:{top.color}"
-        if any(s.dashed for s in covering) and all(s.dashed for s in covering):
-            style += ";border-bottom:2px dashed #555"
-        if any(s.strong for s in covering):
-            style += ";font-weight:bold"
-        if len(covering) > 1:
-            others = [s.color for s in covering if s is not top][:3]
-            style += ";box-shadow:" + ",".join(f"0 {2 * (i + 1)}px 0 {c}" for i, c in enumerate(others))
-        title = html.escape(", ".join(dict.fromkeys(s.title for s in covering)), quote=True)
-        parts.append(f'<mark style="{style}" title="{title}">{piece}</mark>')
-    return f'<span class="qk-text">{"".join(parts)}</span>'
-
-
-def chip_html(label: str, color: str, *, dashed: bool = False, note: str = "") -> str:
-    """A small coloured label for a code (dashed border for a suggestion).
-
-    Example:
-        >>> chip_html("Workload", "#eee").startswith('<span style="background:#eee')
-        True
-    """
-    border = "1px dashed #555" if dashed else "1px solid #999"
-    extra = f" <small>{html.escape(note)}</small>" if note else ""
-    return (f'<span style="background:{color};border:{border};border-radius:0.6em;padding:0 0.45em;'
-            f'margin-right:0.3em;font-size:0.85em;white-space:nowrap">{html.escape(label)}{extra}</span>')
+__all__ = ["PALETTE", "Span", "as_frames", "chip_html", "code_colors", "code_label", "highlight_html", "not_available", "pager",
+           "short", "show_result"]
 
 
 def pager(key: str, total: int, size: int) -> int:
