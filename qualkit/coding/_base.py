@@ -366,8 +366,8 @@ class BaseCoder(BaseEstimator):
             >>> from qualkit.model import Codebook, Code
             >>> from qualkit.coding import RuleCoder
             >>> cb = Codebook("m", [Code("tired", "Tired", cues=["exhausted"])])
-            >>> RuleCoder(cb).fit().predict_scores(["I am exhausted"]).round(2)["tired"].tolist()
-            [0.6]
+            >>> round(float(RuleCoder(cb).fit().predict_scores(["I am exhausted"]).loc[0, "tired"]), 2)
+            0.6
         """
         batch, scored = self._scored(X)
         return pd.DataFrame(scored.scores, index=pd.Index(batch.index, name="id"), columns=list(self.codes_))

@@ -6,7 +6,7 @@ codes that occur in the gold standard.
 
 Example:
     >>> table = evaluate_codes({"1": ["a"], "2": ["b"]}, {"1": ["a"], "2": ["a"]})
-    >>> table.set_index("code").loc["micro", "f1"].round(2)
+    >>> round(float(table.set_index("code").loc["micro", "f1"]), 2)
     0.5
 """
 

@@ -26,12 +26,45 @@ import numpy as np
 from qualkit.coding._base import BaseCoder, Batch, Explanation, Item, Scored, lemma_table, normalise_doc
 
 NEGATORS = frozenset({
-    "not", "n't", "never", "no", "nobody", "none", "nothing", "neither", "nor", "without", "hardly", "barely",
-    "cannot", "nowhere", "nt",
+    "not", "n't", "nt", "never", "no", "nobody", "none", "nothing", "neither", "nor", "without", "hardly", "barely",
+    "nowhere", "noone", "cannot",
 })
-HYPOTHETICALS = frozenset({"if", "unless", "suppose", "supposing", "imagine", "hypothetically"})
-CLAUSE_BREAKS = frozenset({".", "!", "?", ";", ":", ",", "—", "–", "(", ")", '"', "but", "although", "though",
-                           "however", "whereas", "yet", "because", "and", "while", "cause", "'cause"})
+# Phrases that start with a negator but do not deny what follows ("not the only one who is exhausted").
+NOT_DENIALS: tuple[tuple[str, ...], ...] = (
+    ("not", "the", "only"), ("not", "only"), ("not", "just"), ("not", "merely"), ("not", "simply"),
+    ("not", "to", "mention"), ("not", "gon", "na", "lie"), ("not", "going", "to", "lie"), ("not", "kidding"),
+    ("not", "even", "kidding"), ("not", "get", "me", "wrong"), ("not", "a", "day", "goes", "by"),
+    ("without", "a", "doubt"), ("without", "doubt"), ("without", "question"), ("without", "fail"),
+    ("no", "doubt"), ("no", "question"), ("no", "wonder"), ("no", "end"), ("no", "joke"), ("no", "lie"),
+    ("no", "matter"), ("nothing", "but"), ("never", "ending"), ("never", "-", "ending"), ("never", "ends"),
+)
+# Words that may sit between commas inside a clause without ending it ("I never, ever felt isolated").
+INSERTIONS = frozenset({
+    "ever", "really", "honestly", "truly", "actually", "frankly", "genuinely", "personally", "literally", "like",
+    "um", "uh", "uhm", "erm", "er", "hmm", "well", "seriously", "basically", "obviously", "again", "once",
+    "i", "mean", "you", "know", "to", "be", "honest", "think", "guess", "say", "at", "least", "for", "sure",
+    "quite", "exactly", "totally", "just", "still", "even", "maybe", "perhaps", "probably", "sometimes",
+})
+HYPOTHETICALS = frozenset({"if", "unless", "suppose", "supposing", "imagine", "imagining", "hypothetically",
+                           "pretend", "pretending"})
+# "if" in these phrases is a figure of speech, not a condition ("if I'm honest", "as if").
+IF_IDIOMS: tuple[tuple[str, ...], ...] = (
+    ("if", "i", "'m", "honest"), ("if", "i", "am", "honest"), ("if", "i", "'m", "being", "honest"),
+    ("if", "i", "am", "being", "honest"), ("if", "you", "ask", "me"), ("if", "that", "makes", "sense"),
+    ("if", "anything"), ("if", "you", "know", "what", "i", "mean"), ("if", "i", "remember"),
+    ("if", "i", "'m", "being", "real"), ("if", "that"), ("if", "not"), ("if", "you", "will"),
+)
+MODALS = frozenset({"would", "'d", "could", "might"})
+MODAL_VERBS = frozenset({"be", "feel", "get", "become", "go", "end", "have", "start", "turn"})
+INVERSIONS = frozenset({"had", "were", "should"})
+SUBJECTS = frozenset({"i", "we", "you", "he", "she", "they", "it", "someone", "somebody", "one", "people",
+                      "everyone", "everybody", "nobody", "there", "this", "that"})
+PUNCT_BREAKS = frozenset({".", "!", "?", ";", ":", "—", "–", "--", "-", "(", ")", '"', "“", "”", "...", "…"})
+WORD_BREAKS = frozenset({"but", "although", "though", "however", "whereas", "yet", "because", "cause", "'cause",
+                         "while", "except", "until", "then"})
+# "and"/"or" end a clause when a new subject follows ("... isolated and I ..."), not between two adjectives.
+COORDINATORS = frozenset({"and", "or"})
+SCOPE_BREAKS = frozenset({"how", "what", "who", "which", "whether", "why", "when", "where"})
 NEGATION_WINDOW = 6
 
 
@@ -39,7 +72,129 @@ def _intensifies(negator: str, between: list[str]) -> bool:
     """True when the negation strengthens instead of denying: "never been so tired", "couldn't be more"."""
     if negator == "never" and any(w in ("so", "this", "more", "such") for w in between):
         return True
-    return negator in ("n't", "not", "nt") and ("more" in between or between[:1] in (["just"], ["only"]))
+    return negator == "not" and ("more" in between or between[:1] in (["just"], ["only"]))
+
+
+def _words(doc: Any) -> list[str]:
+    """Lower-cased token texts with curly apostrophes straightened and "n't"/"nt" read as "not"."""
+    words = []
+    for token in doc:
+        lower = token.lower_.replace("\u2019", "'")
+        words.append("not" if lower in ("n't", "nt") else lower)
+    return words
+
+
+def _starts_with(words: list[str], i: int, phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(tuple(words[i:i + len(p)]) == p for p in phrases)
+
+
+def _transparent_comma(words: list[str], c: int) -> bool:
+    """A comma that does not end the clause: before an emphatic "ever"/"never", or around a short insertion
+    of filler words (", honestly,", ", you know,")."""
+    n = len(words)
+    if c + 1 < n and words[c + 1] in ("ever", "never"):
+        return True
+    for step in (1, -1):
+        k = c + step
+        run = 0
+        while 0 <= k < n and words[k] in INSERTIONS and run < 3:
+            k += step
+            run += 1
+        if run and 0 <= k < n and words[k] == ",":
+            return True
+    return False
+
+
+def _is_break(words: list[str], i: int) -> bool:
+    word = words[i]
+    if word in PUNCT_BREAKS or word in WORD_BREAKS:
+        return True
+    if word == ",":
+        return not _transparent_comma(words, i)
+    return word in COORDINATORS and i + 1 < len(words) and words[i + 1] in SUBJECTS
+
+
+def clause_bounds(doc: Any, start: int, end: int | None = None, *, words: list[str] | None = None) -> tuple[int, int]:
+    """Token range ``[first, last)`` of the clause holding tokens ``start:end``.
+
+    A clause ends at sentence ends, dashes, brackets, semicolons and colons, at subordinating or contrasting
+    conjunctions ("but", "because", "although"), at "and"/"or" when a new subject follows, and at commas,
+    except commas around a short insertion ("I never, ever felt", "I have not, honestly, felt").
+
+    Example:
+        >>> from qualkit.nlp import load_nlp
+        >>> doc = load_nlp().make_doc("I slept, but I was isolated")
+        >>> clause_bounds(doc, 6)
+        (4, 7)
+    """
+    words = _words(doc) if words is None else words
+    end = start + 1 if end is None else end
+    first = start
+    while first > 0 and not _is_break(words, first - 1) and not doc[first].is_sent_start:
+        first -= 1
+    last = end
+    while last < len(doc) and not _is_break(words, last) and not doc[last].is_sent_start:
+        last += 1
+    return first, last
+
+
+def _answer_particle(words: list[str], i: int, first: int) -> bool:
+    """A negator standing alone as an answer ("No, I was isolated", "Not really, ..."): it negates nothing after it."""
+    if any(w not in INSERTIONS and w not in ("oh", "and", "so", "but") for w in words[first:i]):
+        return False
+    k = i + 1
+    while k < len(words) and words[k] in ("really", "at", "all", "exactly", "quite"):
+        k += 1
+    return k < len(words) and words[k] == "," and not (k + 1 < len(words) and words[k + 1] in ("ever", "never"))
+
+
+def clause_modifier(doc: Any, start: int, end: int | None = None, *, window: int = NEGATION_WINDOW,
+                    words: list[str] | None = None) -> str | None:
+    """The negation or hypothetical word governing tokens ``start:end`` within their clause, or ``None``.
+
+    Negation: a negator up to ``window`` words before the match in its clause ("I never felt isolated",
+    "I never, ever felt isolated"), unless it does not deny the match ("not the only one who is
+    exhausted", "without a doubt", "no wonder", "never been so tired", "didn't realise how isolated",
+    an answer such as "No, I was isolated"). Hypothetical: a condition anywhere in the clause, before or
+    after the match ("if I were burned out", "I would be burned out if ...", "had I been isolated",
+    "imagine being isolated"), but not "as if", "even if" or "if I'm honest".
+
+    Example:
+        >>> from qualkit.nlp import load_nlp
+        >>> nlp = load_nlp()
+        >>> clause_modifier(nlp.make_doc("I never felt isolated"), 3), clause_modifier(nlp.make_doc("never so isolated"), 2)
+        ('never', None)
+    """
+    words = _words(doc) if words is None else words
+    end = start + 1 if end is None else end
+    first, last = clause_bounds(doc, start, end, words=words)
+    # Negation: the closest negator before the match that really denies it.
+    counted = 0
+    for i in range(start - 1, first - 1, -1):
+        word = words[i]
+        if word in SCOPE_BREAKS:
+            break
+        if word not in INSERTIONS and word != ",":
+            counted += 1
+        if counted > window:
+            break
+        if word in NEGATORS and not _starts_with(words, i, NOT_DENIALS) and not _answer_particle(words, i, first) \
+                and not _intensifies(word, words[i + 1:start]):
+            return doc[i].lower_
+    # Hypotheticals, before or after the match.
+    for i in [*range(first, start), *range(end, last)]:
+        word = words[i]
+        if word in HYPOTHETICALS:
+            if word == "if" and (_starts_with(words, i, IF_IDIOMS) or (i > 0 and words[i - 1] in ("as", "even"))):
+                continue
+            return doc[i].lower_
+        if i < start and word in MODALS:
+            verb = words[i + 2] if i + 2 < len(words) and words[i + 1] == "not" else words[i + 1] if i + 1 < len(words) else ""
+            if verb in MODAL_VERBS:  # "would be", "'d feel", "couldn't be"
+                return doc[i].lower_
+    if words[first] in INVERSIONS and first + 1 < len(words) and words[first + 1] in SUBJECTS and first < start:
+        return doc[first].lower_
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,38 +207,6 @@ class Hit:
     kind: str  # "cue" | "pattern"
     tokens: int
     modifier: str | None = None  # the negating or hypothetical word, if any
-
-
-def clause_modifier(doc: Any, start: int, *, window: int = NEGATION_WINDOW) -> str | None:
-    """The negation or hypothetical word governing the token at ``start`` within its clause, or ``None``.
-
-    Looks back from the match to the start of its clause (punctuation, or a conjunction such as "but"):
-    a negator within ``window`` tokens ("I never felt isolated") or a conditional anywhere in the clause
-    ("if I were burned out") modifies the match; "as if", "even if" and intensifying negations ("never
-    been so tired", "couldn't be more drained") do not.
-
-    Example:
-        >>> from qualkit.nlp import load_nlp
-        >>> nlp = load_nlp()
-        >>> clause_modifier(nlp.make_doc("I never felt isolated"), 3), clause_modifier(nlp.make_doc("never so isolated"), 2)
-        ('never', None)
-    """
-    between: list[str] = []
-    i = start - 1
-    while i >= 0:
-        token = doc[i]
-        lower = token.lower_
-        if lower in CLAUSE_BREAKS:
-            break
-        if lower in HYPOTHETICALS and not (lower == "if" and i > 0 and doc[i - 1].lower_ in ("as", "even")):
-            return lower
-        if len(between) < window and lower in NEGATORS and not _intensifies(lower, between[::-1]):
-            return lower
-        if token.is_sent_start:
-            break
-        between.append(lower)
-        i -= 1
-    return None
 
 
 class RuleCoder(BaseCoder):
@@ -173,12 +296,13 @@ class RuleCoder(BaseCoder):
             if not batch.active[row] or not len(doc):
                 results.append({})
                 continue
+            words = _words(doc)
             matches = {(m, s, e) for m, s, e in self.lemma_matcher_(doc)}
             matches |= {(m, s, e) for m, s, e in self.lower_matcher_(doc)}
             for match_id, s, e in sorted(matches, key=lambda m: (m[1], -m[2])):
                 j, cue, _ = self.cue_keys_[match_id]
                 hit = Hit(doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), cue, "cue", e - s,
-                          clause_modifier(doc, s))
+                          clause_modifier(doc, s, e, words=words))
                 _keep(per_code.setdefault(j, {}), hit)
             text = batch.texts[row]
             for j, patterns in enumerate(self.patterns_):
@@ -187,7 +311,8 @@ class RuleCoder(BaseCoder):
                         if match.end() <= match.start():
                             continue
                         span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
-                        modifier = clause_modifier(doc, span.start) if span is not None and len(span) else None
+                        modifier = (clause_modifier(doc, span.start, span.end, words=words)
+                                    if span is not None and len(span) else None)
                         hit = Hit(match.start(), match.end(), source, "pattern", 2, modifier)
                         _keep(per_code.setdefault(j, {}), hit)
             results.append({j: list(hits.values()) for j, hits in per_code.items()})
@@ -226,7 +351,8 @@ class RuleCoder(BaseCoder):
                 label = hit.label if hit.kind == "cue" else batch.texts[i][hit.start:hit.end].lower()
                 text = f'{hit.kind} "{label}"'
                 if hit.modifier is not None:
-                    text += f' ({"hypothetical" if hit.modifier in HYPOTHETICALS else "negated"}: "{hit.modifier}")'
+                    kind = "negated" if hit.modifier.replace("\u2019", "'") in NEGATORS else "hypothetical"
+                    text += f' ({kind}: "{hit.modifier}")'
                 phrases.append(text)
             return Explanation(evidence, phrases)
 

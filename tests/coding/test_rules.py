@@ -19,6 +19,13 @@ def coder(mini_codebook, nlp):
     "Nobody here is lonely.",
     "If I were isolated I would say so.",
     "Imagine being on my own for a whole year.",
+    "I never, ever felt isolated.",
+    "I have not, honestly, felt isolated.",
+    "I would be isolated if I worked nights.",
+    "I'd be so lonely without them.",
+    "Had I been isolated, I would have said so.",
+    "Were I lonely I would tell you.",
+    "Nobody here is lonely, ever.",
 ])
 def test_negated_and_hypothetical_cues_do_not_code(coder, text):
     assert coder.predict([text]) == [[]]
@@ -33,9 +40,36 @@ def test_negated_and_hypothetical_cues_do_not_code(coder, text):
     "It's not just that I'm lonely, it's everything.",
     "I feel as if I'm on my own out there.",
     "No, I was isolated.",
+    "No, honestly, I was isolated.",
+    "Without a doubt I was isolated.",
+    "No doubt I was lonely.",
+    "I'm not the only one who is isolated.",
+    "I didn't realise how isolated I was.",
+    "I was isolated, if I'm honest.",
+    "I slept badly, I never ate, and I was isolated.",
+    "Even if the team is nice, I'm lonely.",
 ])
 def test_plain_intensified_and_as_if_cues_code(coder, text):
     assert coder.predict([text]) == [["isolation"]]
+
+
+@pytest.mark.parametrize(("text", "modifier"), [
+    ("I never felt isolated and lonely", "never"),  # "and" between two adjectives keeps the negation
+    ("I never ate and I was lonely", None),  # "and" before a new subject ends the clause
+    ("I'd be isolated if I moved", "'d"),
+    ("I was isolated if I moved to nights", "if"),  # a condition after the cue, in its clause
+    ("I was not, like, isolated", "not"),
+])
+def test_clause_scope(coder, text, modifier):
+    hits = coder.hits([text])[0]["isolation"]
+    assert hits[-1].modifier == modifier
+
+
+def test_shipped_burned_out_patterns(burnout, nlp):
+    coder = RuleCoder(burnout, nlp=nlp).fit()
+    found = coder.predict(["They're all burned out.", "Everybody on the unit is burnt out.", "My burnout got worse."])
+    assert all("emotional_exhaustion" in codes for codes in found)
+    assert "emotional_exhaustion" not in coder.predict(["I would be burned out if I had more shifts."])[0]
 
 
 def test_remove_and_ignore_negation_modes(mini_codebook, nlp):
