@@ -8,9 +8,17 @@ CodeBook (written by :func:`qualkit.codebook.codebook_to_element`, definitions f
 ``PlainTextSelection`` in Unicode code points, end exclusive, with one ``Coding``), and Notes (memos,
 referenced from the code, source, segment or project they are about).
 
-GUIDs are stable across exports: the stored GUIDs of sources, codes, codings, participants and memos
-are used as they are; users without a stored GUID, variables and the derived elements get
-name-based (UUID 5) GUIDs, so exporting the same project twice gives the same identifiers.
+GUIDs are stable across exports: the stored GUIDs of sources, codes, codings, participants (cases) and
+memos are used as they are; users without a stored GUID, variables and the derived elements get
+name-based (UUID 5) GUIDs, so exporting the same project twice gives the same identifiers. An import
+keeps the file's GUIDs (users' GUIDs and source creators go to the project setting ``refi_exchange``),
+so export, import and export again give the same GUIDs and the same variables.
+
+Line breaks: offsets are code points, so a CRLF counts as two. Some tools count a CRLF as one
+character; on import, ``crlf_as_one="auto"`` (the default) detects such files per source, from
+selection names that quote the text, selections that only fit the text that way, and selection
+boundaries that only fall between words that way, and converts their offsets (with a warning).
+Files qualkit wrote are never converted; ``crlf_as_one=True``/``False`` forces the reading.
 
 Import is defensive: zip members are checked (no absolute paths, no ``..``, bounded count, declared
 and real sizes, compression ratio) before anything is read, XML is parsed with ``defusedxml`` with
@@ -30,6 +38,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import io
 import os
 import posixpath
@@ -43,7 +52,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qualkit.errors import InvalidProjectFile, QualkitError
+from qualkit.errors import InvalidInput, InvalidProjectFile, QualkitError
 from qualkit.model import Code, Codebook, Coding, Memo, Participant, Segment, Source
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -123,7 +132,8 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
         >>> xml.startswith(b"<?xml") and files == {}
         True
     """
-    from lxml import etree
+    import xml.etree.ElementTree as etree
+
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
@@ -136,11 +146,17 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
             ParticipantRow.project_id == store.project_id).order_by(ParticipantRow.id)).all()
         participants = [(r.label, normalise_guid(r.guid) or stable_guid("case", store.name, r.label),
                          r.pseudonym, list(r.aliases or []), dict(r.attributes or {})) for r in participant_rows]
+    exchange = exchange_settings(store)
 
     context = _Context()
     for name, guid in stored_users.items():
         if normalise_guid(guid):
             context.users[name] = normalise_guid(guid)
+    # Identities users had in imported files win over the database's own: a round trip keeps them.
+    for name, guid in exchange["users"].items():
+        if normalise_guid(guid):
+            context.users[name] = normalise_guid(guid)
+    imported_users = set(exchange["users"])
     sources_frame = store.sources_df()
     statuses = ["accepted", "suggested"] if include_suggested else ["accepted"]
     codings = store.codings_df(status=statuses)
@@ -148,7 +164,9 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
     segments = store.segments_df(attributes=False)
     codebook = _codebook_for_export(store, codings)
 
-    root = etree.Element(f"{_NS}Project", nsmap={None: PROJECT_NS})
+    # Elements are built with local names under a default namespace declared on the root (the standard
+    # library cannot serialise a default namespace with unqualified attributes before Python 3.12).
+    root = etree.Element("Project", {"xmlns": PROJECT_NS})
     root.set("name", _xml_text(store.name))
     from qualkit import __version__
 
@@ -157,11 +175,11 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
     if created:
         root.set("creationDateTime", created)
 
-    users_el = etree.SubElement(root, f"{_NS}Users")
+    users_el = etree.SubElement(root, "Users")
     if codebook is not None and codebook.codes:
         root.append(_codebook_element(codebook))
     code_guid = {c.id: c.guid for c in codebook.codes} if codebook is not None else {}
-    code_element = {el.get("guid"): el for el in root.iter(f"{_NS}Code")}
+    code_element = {el.get("guid"): el for el in root.iter("Code")}
 
     # Variables and cases (participants and their attributes; source metadata as source variables).
     variables: dict[str, str] = {}  # name -> type
@@ -173,9 +191,9 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
         for key, value in _scalar_metadata(source.metadata).items():
             _note_variable(variables, key, value)
     if variables:
-        variables_el = etree.SubElement(root, f"{_NS}Variables")
+        variables_el = etree.SubElement(root, "Variables")
         for name, kind in variables.items():
-            etree.SubElement(variables_el, f"{_NS}Variable", guid=stable_guid("variable", name),
+            etree.SubElement(variables_el, "Variable", guid=stable_guid("variable", name),
                              name=_xml_text(name), typeOfVariable=kind)
     source_guid = {s.id: normalise_guid(s.guid) or stable_guid("source", store.name, s.name) for s in source_objects}
     if participants:
@@ -183,16 +201,16 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
         for label, sid in zip(segments["participant"], segments["source_id"], strict=True):
             if isinstance(label, str):
                 speaks_in.setdefault(label, set()).add(int(sid))
-        cases_el = etree.SubElement(root, f"{_NS}Cases")
+        cases_el = etree.SubElement(root, "Cases")
         for label, guid, pseudonym, aliases, attributes in participants:
-            case = etree.SubElement(cases_el, f"{_NS}Case", guid=guid, name=_xml_text(label))
+            case = etree.SubElement(cases_el, "Case", guid=guid, name=_xml_text(label))
             description = _case_description(pseudonym, aliases)
             if description:
-                etree.SubElement(case, f"{_NS}Description").text = _xml_text(description)
+                etree.SubElement(case, "Description").text = _xml_text(description)
             for key, value in attributes.items():
                 _variable_value(case, key, value, variables)
             for sid in sorted(speaks_in.get(label, ())):
-                etree.SubElement(case, f"{_NS}SourceRef", targetGUID=source_guid[sid])
+                etree.SubElement(case, "SourceRef", targetGUID=source_guid[sid])
 
     # Sources with their codings, and the memos' anchors.
     files: dict[str, bytes] = {}
@@ -200,17 +218,18 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
     memo_guid = {int(m.id): normalise_guid(m.guid) or stable_guid("memo", store.name, str(m.id)) for m in memo_rows}
     segment_span = {int(r.id): (int(r.start), int(r.end), int(r.source_id)) for r in segments.itertuples(index=False)}
     if source_objects:
-        sources_el = etree.SubElement(root, f"{_NS}Sources")
+        sources_el = etree.SubElement(root, "Sources")
         imported = {int(r.id): (r.imported_by, r.imported_at) for r in sources_frame.itertuples(index=False)}
         for source in source_objects:
             guid = source_guid[source.id]
             by, at = imported.get(source.id, (None, None))
+            by = exchange["source_creators"].get(guid) or by  # who made it in the program it came from
             attrs = {"guid": guid, "name": _xml_text(source.name), "plainTextPath": f"internal://{guid}.txt"}
             if context.user(by):
                 attrs["creatingUser"] = context.user(by)
             if _datetime(at):
                 attrs["creationDateTime"] = _datetime(at)
-            source_el = etree.SubElement(sources_el, f"{_NS}TextSource", attrs)
+            source_el = etree.SubElement(sources_el, "TextSource", attrs)
             files[f"sources/{guid}.txt"] = source.text.encode("utf-8")
             for row in codings.loc[codings["source_id"] == source.id].itertuples(index=False):
                 if row.code_id not in code_guid:
@@ -219,62 +238,66 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
                 # A person's own coding is theirs; an accepted machine suggestion belongs to who accepted it.
                 decided = _present(row.decided_by) and bool(row.decided_by)
                 creator = row.decided_by if row.origin != "human" and decided else row.coder
-                selection = etree.SubElement(source_el, f"{_NS}PlainTextSelection", {
+                selection = etree.SubElement(source_el, "PlainTextSelection", {
                     "guid": selection_guid, "name": _xml_text(_snippet(source.text[row.start:row.end])),
                     "startPosition": str(int(row.start)), "endPosition": str(int(row.end)),
                     **({"creatingUser": context.user(creator)} if creator else {}),
                     **({"creationDateTime": _datetime(row.created_at)} if _datetime(row.created_at) else {}),
                 })
-                coding_el = etree.SubElement(selection, f"{_NS}Coding", {
+                coding_el = etree.SubElement(selection, "Coding", {
                     "guid": stable_guid("coding-of", selection_guid),
                     **({"creatingUser": context.user(creator)} if creator else {}),
                     **({"creationDateTime": _datetime(row.created_at)} if _datetime(row.created_at) else {}),
                 })
-                etree.SubElement(coding_el, f"{_NS}CodeRef", targetGUID=code_guid[row.code_id])
+                etree.SubElement(coding_el, "CodeRef", targetGUID=code_guid[row.code_id])
             for memo in memo_rows:
                 seg = segment_span.get(int(memo.segment_id)) if _present(memo.segment_id) else None
                 if seg is None or seg[2] != source.id:
                     continue
-                selection = etree.SubElement(source_el, f"{_NS}PlainTextSelection", {
+                selection = etree.SubElement(source_el, "PlainTextSelection", {
                     "guid": stable_guid("memo-anchor", memo_guid[int(memo.id)]), "name": "memo",
                     "startPosition": str(seg[0]), "endPosition": str(seg[1]),
                     **({"creatingUser": context.user(memo.author)} if memo.author else {}),
                 })
-                etree.SubElement(selection, f"{_NS}NoteRef", targetGUID=memo_guid[int(memo.id)])
+                etree.SubElement(selection, "NoteRef", targetGUID=memo_guid[int(memo.id)])
             for memo in memo_rows:
                 if not _present(memo.segment_id) and _present(memo.source_id) and int(memo.source_id) == source.id:
-                    etree.SubElement(source_el, f"{_NS}NoteRef", targetGUID=memo_guid[int(memo.id)])
+                    etree.SubElement(source_el, "NoteRef", targetGUID=memo_guid[int(memo.id)])
             for key, value in _scalar_metadata(source.metadata).items():
                 _variable_value(source_el, key, value, variables)
 
     project_notes = []
     if memo_rows:
-        notes_el = etree.SubElement(root, f"{_NS}Notes")
+        notes_el = etree.SubElement(root, "Notes")
         for memo in memo_rows:
             attrs = {"guid": memo_guid[int(memo.id)], "name": _xml_text(_snippet(memo.text, 60))}
             if memo.author:
                 attrs["creatingUser"] = context.user(memo.author)
             if _datetime(memo.created_at):
                 attrs["creationDateTime"] = _datetime(memo.created_at)
-            note = etree.SubElement(notes_el, f"{_NS}Note", attrs)
-            etree.SubElement(note, f"{_NS}PlainTextContent").text = _xml_text(memo.text)
+            note = etree.SubElement(notes_el, "Note", attrs)
+            etree.SubElement(note, "PlainTextContent").text = _xml_text(memo.text)
             if _present(memo.code_id) and not _present(memo.segment_id) and memo.code_id in code_guid:
                 _add_code_note(code_element[code_guid[memo.code_id]], memo_guid[int(memo.id)])
             elif not any(_present(v) for v in (memo.segment_id, memo.source_id, memo.code_id)):
                 project_notes.append(memo_guid[int(memo.id)])
     description = getattr(project_row, "description", "") if project_row is not None else ""
     if description:
-        etree.SubElement(root, f"{_NS}Description").text = _xml_text(description)
+        etree.SubElement(root, "Description").text = _xml_text(description)
     for guid in project_notes:
-        etree.SubElement(root, f"{_NS}NoteRef", targetGUID=guid)
+        etree.SubElement(root, "NoteRef", targetGUID=guid)
 
-    # Users last in code, first in the file: everyone named above.
+    # Users last in code, first in the file: everyone named above, and the users of imported files.
+    for name in imported_users:
+        context.user(name)
     for name in sorted(context.users, key=str.lower):
-        etree.SubElement(users_el, f"{_NS}User", guid=context.users[name], name=_xml_text(name))
+        etree.SubElement(users_el, "User", guid=context.users[name], name=_xml_text(name))
     if not len(users_el):
         root.remove(users_el)
     etree.indent(root, space="  ")
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    # A raw CR in text would be read back as LF (XML line-end normalisation): write it as a reference.
+    xml = xml.replace(b"\r", b"&#13;")
     return xml, files
 
 
@@ -340,21 +363,21 @@ def _note_variable(variables: dict[str, str], name: str, value: Any) -> None:
 
 
 def _variable_value(parent: Any, name: str, value: Any, variables: dict[str, str]) -> Any:
-    from lxml import etree
+    import xml.etree.ElementTree as etree
 
     if name not in variables or value is None or (isinstance(value, float) and value != value):
         return None
     kind = variables[name]
-    element = etree.SubElement(parent, f"{_NS}VariableValue")
-    etree.SubElement(element, f"{_NS}VariableRef", targetGUID=stable_guid("variable", name))
+    element = etree.SubElement(parent, "VariableValue")
+    etree.SubElement(element, "VariableRef", targetGUID=stable_guid("variable", name))
     if kind == "Boolean":
-        etree.SubElement(element, f"{_NS}BooleanValue").text = "true" if value else "false"
+        etree.SubElement(element, "BooleanValue").text = "true" if value else "false"
     elif kind == "Integer":
-        etree.SubElement(element, f"{_NS}IntegerValue").text = str(int(value))
+        etree.SubElement(element, "IntegerValue").text = str(int(value))
     elif kind == "Float":
-        etree.SubElement(element, f"{_NS}FloatValue").text = repr(float(value))
+        etree.SubElement(element, "FloatValue").text = repr(float(value))
     else:
-        etree.SubElement(element, f"{_NS}TextValue").text = _xml_text(value)
+        etree.SubElement(element, "TextValue").text = _xml_text(value)
     return element
 
 
@@ -381,20 +404,16 @@ def _codebook_for_export(store: Any, codings: Any) -> Codebook | None:
 
 
 def _codebook_element(codebook: Codebook) -> Any:
-    """The issue-4 codebook serializer's ``<CodeBook>`` re-built as an lxml element in the project namespace."""
+    """The codebook serializer's ``<CodeBook>`` re-built with local names (the root declares the namespace)."""
     import xml.etree.ElementTree as ET
-
-    from lxml import etree
 
     from qualkit.codebook import codebook_to_element
 
     source = codebook_to_element(codebook, PROJECT_NS)
 
     def copy(element: ET.Element) -> Any:
-        tag = element.tag
-        if not tag.startswith(_NS):
-            tag = _NS + tag.split("}", 1)[-1]
-        new = etree.Element(tag, {k: _xml_text(v) for k, v in element.attrib.items()})
+        tag = element.tag.split("}", 1)[-1]
+        new = ET.Element(tag, {k: _xml_text(v) for k, v in element.attrib.items()})
         if element.text and element.text.strip():
             new.text = _xml_text(element.text)
         for child in element:
@@ -406,13 +425,13 @@ def _codebook_element(codebook: Codebook) -> Any:
 
 def _add_code_note(code_el: Any, note_guid: str) -> None:
     """NoteRef goes after a code's Description and before its sub-codes (schema order)."""
-    from lxml import etree
+    import xml.etree.ElementTree as etree
 
-    ref = etree.Element(f"{_NS}NoteRef", targetGUID=note_guid)
+    ref = etree.Element("NoteRef", targetGUID=note_guid)
     children = list(code_el)
     position = 0
     for i, child in enumerate(children):
-        if child.tag in (f"{_NS}Description", f"{_NS}NoteRef"):
+        if child.tag in ("Description", "NoteRef"):
             position = i + 1
     code_el.insert(position, ref)
 
@@ -609,8 +628,12 @@ def _parse_xml(data: bytes, path: Path, member: str) -> Any:
                                  fix="export the project again") from None
 
 
-def read_qdpx(path: str | os.PathLike[str]) -> QdpxProject:
+def read_qdpx(path: str | os.PathLike[str], *, crlf_as_one: bool | str = "auto") -> QdpxProject:
     """Read a ``.qdpx`` file safely into plain objects (nothing is stored).
+
+    ``crlf_as_one`` says how selection offsets count a CRLF line break: ``False`` as two code points
+    (the standard), ``True`` as one (some tools do; offsets are converted), ``"auto"`` (default)
+    decides per source from the evidence (see :func:`crlf_as_one_fits`).
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -647,10 +670,70 @@ def read_qdpx(path: str | os.PathLike[str]) -> QdpxProject:
             raise InvalidProjectFile(f"source file {reference!r} is not in the archive", path=path,
                                      fix="export the project again with its sources")
 
-        return _read_project(root, path, read_source_file)
+        return _read_project(root, path, read_source_file, crlf_as_one=crlf_as_one)
 
 
-def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes]) -> QdpxProject:
+def crlf_one_to_code_points(text: str) -> Callable[[int], int]:
+    r"""A function that turns an offset counting each CRLF as one character into a code-point offset.
+
+    Example:
+        >>> convert = crlf_one_to_code_points("a\r\nb\r\nc")
+        >>> [convert(p) for p in (0, 1, 2, 3, 4)]
+        [0, 1, 3, 4, 6]
+    """
+    collapsed_at = [match.start() - k for k, match in enumerate(re.finditer("\r\n", text))]
+    return lambda position: position + bisect.bisect_left(collapsed_at, position)
+
+
+def _splits_word(text: str, position: int) -> bool:
+    return 0 < position < len(text) and text[position - 1].isalnum() and text[position].isalnum()
+
+
+def _reading_evidence(text: str, spans: Sequence[tuple[int, int, str | None]]) -> tuple[int, int, int]:
+    """How well spans fit a text: (spans whose name matches the text, spans inside it, boundaries between words)."""
+    names = valid = clean = 0
+    for start, end, name in spans:
+        if not 0 <= start < end <= len(text) or text[start - 1:start + 1] == "\r\n" or text[end - 1:end + 1] == "\r\n":
+            continue
+        valid += 1
+        clean += (not _splits_word(text, start)) + (not _splits_word(text, end))
+        wanted = " ".join((name or "").split()).rstrip("…")
+        if len(wanted) >= 3 and " ".join(text[start:end].split()).startswith(wanted):
+            names += 1
+    return names, valid, clean
+
+
+def crlf_as_one_fits(text: str, spans: Sequence[tuple[int, int, str | None]]) -> bool:
+    r"""True when selection offsets make sense only if each CRLF counted as one character.
+
+    ``spans`` are (start, end, selection name). The two readings are compared on the evidence, in this
+    order: selection names that quote the text (qualkit, and several tools, name a selection by its
+    text), selections that fit the text at all (ending inside it, not between CR and LF), and selection
+    boundaries that fall between words rather than inside one (a clear margin is required). Ties keep
+    the standard reading (code points), so a correct file is never shifted.
+
+    Example:
+        >>> text = "Mod: Hi.\r\nAnn: So tired.\r\nBo: Inbox.\r\n"
+        >>> crlf_as_one_fits(text, [(28, 33, "Inbox")])  # "Inbox" is at 30-35 in code points
+        True
+        >>> crlf_as_one_fits(text, [(30, 35, "Inbox")])
+        False
+    """
+    if "\r\n" not in text or not spans:
+        return False
+    convert = crlf_one_to_code_points(text)
+    standard = _reading_evidence(text, spans)
+    collapsed = _reading_evidence(text, [(convert(a), convert(b), n) for a, b, n in spans])
+    if collapsed[0] != standard[0]:
+        return collapsed[0] > standard[0]
+    if collapsed[1] != standard[1]:
+        return collapsed[1] > standard[1]
+    mostly_clean = collapsed[2] >= 0.9 * 2 * collapsed[1]  # a tool's selections mostly start and end at words
+    return mostly_clean and collapsed[2] - standard[2] >= max(2, len(spans) // 2)
+
+
+def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes], *,
+                  crlf_as_one: bool | str = "auto") -> QdpxProject:
     from qualkit.codebook import codebook_from_element
 
     if root.tag != f"{_NS}Project":
@@ -659,6 +742,10 @@ def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes
     project = QdpxProject(name=root.get("name") or path.stem)
     description = root.find(f"{_NS}Description")
     project.description = (description.text or "") if description is not None else ""
+    if crlf_as_one not in (True, False, "auto"):
+        raise InvalidInput(f"crlf_as_one must be True, False or 'auto', not {crlf_as_one!r}",
+                           fix="pass crlf_as_one=True, False or 'auto'")
+    written_by_qualkit = (root.get("origin") or "").startswith("qualkit")  # qualkit always writes code points
     for user in root.iterfind(f"{_NS}Users/{_NS}User"):
         guid = normalise_guid(user.get("guid"))
         if guid:
@@ -701,7 +788,7 @@ def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes
         description = case.find(f"{_NS}Description")
         pseudonym, aliases = _parse_case_description(description.text if description is not None else None)
         project.participants.append(Participant(label, pseudonym=pseudonym, aliases=aliases,
-                                                attributes=values_of(case)))
+                                                attributes=values_of(case), guid=normalise_guid(case.get("guid"))))
 
     names: set[str] = set()
     for element in root.iterfind(f"{_NS}Sources/*"):
@@ -727,12 +814,22 @@ def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes
         source = QdpxSource(guid=guid, name=name, text=text, variables=values_of(element),
                             user=project.users.get(normalise_guid(element.get("creatingUser")) or ""))
         skipped = 0
+        raw = []
         for sel in element.findall(f"{_NS}PlainTextSelection"):
             try:
-                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                raw.append((sel, int(sel.get("startPosition")), int(sel.get("endPosition"))))
             except (TypeError, ValueError):
                 skipped += 1
-                continue
+        convert: Callable[[int], int] | None = None
+        if crlf_as_one is True or (crlf_as_one == "auto" and not written_by_qualkit and crlf_as_one_fits(
+                text, [(a, b, sel.get("name")) for sel, a, b in raw])):
+            convert = crlf_one_to_code_points(text)
+            if "\r\n" in text:
+                project.warnings.append(f"{name}: selection offsets count each CRLF line break as one character; "
+                                        "converted to code points")
+        for sel, start, end in raw:
+            if convert is not None:
+                start, end = convert(start), convert(end)
             if not 0 <= start < end <= len(text):
                 skipped += 1
                 continue
@@ -883,13 +980,20 @@ def import_qdpx(
     *,
     user: str | None = None,
     segmenter: Callable[[str, str], list[Segment]] | None = None,
+    crlf_as_one: bool | str = "auto",
 ) -> QdpxImport:
     """Import a ``.qdpx`` project into a store (or a Project): codebook, participants, sources, codings, memos.
 
     Codings become accepted human codings by the user who made them in the other program (or
     ``user``). ``segmenter(name, text)`` splits texts into segments (default :func:`ingest_segments`,
     qualkit's transcript reader, so speakers, moderators and marks are found as on a normal import).
-    Nothing is stored when the file is unsafe, malformed, or names a source the project already has.
+    ``crlf_as_one`` as in :func:`read_qdpx`. Nothing is stored when the file is unsafe, malformed, or
+    names a source the project already has.
+
+    GUIDs survive: sources, codes, codings, cases (participants) and notes keep theirs; the users'
+    GUIDs and who created each source in the other program are kept in the project settings
+    (``refi_exchange``, see :func:`exchange_settings`) with a record of the import, so exporting the
+    project again gives the same identifiers and no extra variables.
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -900,8 +1004,10 @@ def import_qdpx(
     """
     store = getattr(into, "store", into)
     user = user or getattr(into, "user", None)
+    from qualkit.model import ImportReport
+
     path = Path(path)
-    project = read_qdpx(path)
+    project = read_qdpx(path, crlf_as_one=crlf_as_one)
     result = QdpxImport(project=project.name, warnings=list(project.warnings))
     existing = set(store.sources_df()["name"])
     clash = sorted(existing & {s.name for s in project.sources})
@@ -920,8 +1026,17 @@ def import_qdpx(
         new_index = {old: new for new, old in enumerate(order)}
         segments = [segments[i] for i in order]
         placement = {span: [(new_index[i], a, b) for i, a, b in pieces] for span, pieces in placement.items()}
+        speakers: dict[str, int] = {}
+        for segment in segments:
+            if segment.speaker:
+                speakers[segment.speaker] = speakers.get(segment.speaker, 0) + 1
+        report = ImportReport(source=qs.name, format="qdpx", encoding="utf-8", speakers=speakers,
+                              moderators=sorted({s.speaker for s in segments if s.role == "moderator" and s.speaker}),
+                              unattributed=sum(s.kind == "unattributed" for s in segments), segments=len(segments))
+        # Provenance lives in the import report and the project settings, never in the metadata:
+        # metadata are exported as source variables, and a round trip must not add one.
         source = Source(name=qs.name, text=qs.text, format="txt", raw=qs.text.encode("utf-8"), encoding="utf-8",
-                        guid=qs.guid, segments=segments, metadata={**qs.variables, "imported_from": path.name})
+                        guid=qs.guid, segments=segments, metadata=dict(qs.variables), import_report=report)
         sources.append(source)
         placements.append(placement)
 
@@ -985,7 +1100,49 @@ def import_qdpx(
         if memo.text:
             store.add_memo(memo, user=user)
             result.memos += 1
+    _record_exchange(store, project, path, result, user=user)
     return result
+
+
+EXCHANGE_SETTING = "refi_exchange"
+
+
+def exchange_settings(store: Any) -> dict[str, Any]:
+    """What earlier ``.qdpx`` imports recorded: users' GUIDs, who created each source there, the imports.
+
+    ``users`` maps a user name to the GUID it had in the imported file; ``source_creators`` maps a
+    source GUID to the user who created it in the other program; ``imports`` lists each import (file,
+    project name, time, user and counts).
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> exchange_settings(Store.create("sqlite://", name="p"))
+        {'users': {}, 'source_creators': {}, 'imports': []}
+    """
+    saved = dict(getattr(store, "store", store).settings.get(EXCHANGE_SETTING) or {})
+    return {"users": dict(saved.get("users") or {}), "source_creators": dict(saved.get("source_creators") or {}),
+            "imports": list(saved.get("imports") or [])}
+
+
+def _record_exchange(store: Any, project: QdpxProject, path: Path, result: QdpxImport, *, user: str | None) -> None:
+    """Keep the file's user GUIDs and source creators, and a record of the import, in the project settings."""
+    exchange = exchange_settings(store)
+    for guid, name in project.users.items():
+        known = exchange["users"].get(name)
+        if known is None:
+            exchange["users"][name] = guid
+        elif normalise_guid(known) != guid:
+            result.warnings.append(f"user {name!r} has GUID {guid} in {path.name} but {known} in this project; "
+                                   "the project's GUID is kept")
+    for qs in project.sources:
+        if qs.user:
+            exchange["source_creators"][qs.guid] = qs.user
+    exchange["imports"].append({
+        "file": path.name, "project": project.name, "at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "by": user, "sources": result.sources, "codes": result.codes, "codings": result.codings,
+        "memos": result.memos, "participants": result.participants,
+    })
+    store.update_settings(user=user, **{EXCHANGE_SETTING: exchange})
 
 
 def _store_codebook(store: Any, imported: Codebook | None, *, user: str | None, note: str,
@@ -1030,7 +1187,8 @@ def _memo(project: QdpxProject, guid: str, **target: Any) -> Memo:
 
 
 def import_into_new_project(path: str | os.PathLike[str], into: str | os.PathLike[str] | None, *,
-                            name: str | None = None, user: str | None = None) -> tuple[Any, QdpxImport]:
+                            name: str | None = None, user: str | None = None,
+                            crlf_as_one: bool | str = "auto") -> tuple[Any, QdpxImport]:
     """Create a project at ``into`` (SQLite path or URL) and import the ``.qdpx`` into it.
 
     A new SQLite file that fails to import is removed again, so a bad file leaves nothing behind.
@@ -1046,12 +1204,12 @@ def import_into_new_project(path: str | os.PathLike[str], into: str | os.PathLik
     """
     from qualkit.store.repository import Store
 
-    project = read_qdpx(path)  # fail before creating anything
+    project = read_qdpx(path, crlf_as_one=crlf_as_one)  # fail before creating anything
     target = Path(into) if into is not None and "://" not in str(into) else None
     created_file = target is not None and not target.exists()
     store = Store.create(into, name or project.name, description=project.description)
     try:
-        report = import_qdpx(path, store, user=user)
+        report = import_qdpx(path, store, user=user, crlf_as_one=crlf_as_one)
     except Exception:
         store.engine.dispose()
         if created_file and target is not None:
