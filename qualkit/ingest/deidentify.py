@@ -2,7 +2,8 @@
 
 What is replaced, in this order of precedence where matches overlap:
 
-1. emails (``[EMAIL-1]``), URLs (``[URL-1]``) and phone numbers (``[PHONE-1]``);
+1. emails (``[EMAIL-1]``), URLs including bare domains such as ``stmarys.nhs.uk/rota`` (``[URL-1]``) and
+   phone numbers in grouped or unseparated forms (``[PHONE-1]``), but not times, dates, years or amounts;
 2. participants (roster and aliases, and name-shaped speaker labels of the transcript): the full name
    as written, without credentials, ``Title Surname``, first name and surname → ``[P01]``, ``[P02]``...;
 3. other people: a title followed by capitalised names (``Dr. Raj Patel``, ``Nurse Kim``), names from
@@ -44,14 +45,29 @@ from qualkit.model import ImportReport, Mark, Participant, Segment, Source, Spea
 
 # Common given names that are not also everyday English words (no Will, Mark, Grace, May, Joy, ...).
 GIVEN_NAMES = frozenset(["aaron", "abdul", "abigail", "adam", "adrian", "ahmed", "aisha", "alan", "albert", "alejandro", "alex", "alexander", "alexandra", "alice", "alicia", "alison", "amanda", "amelia", "amir", "amy", "ana", "andrea", "andrew", "angela", "anita", "ann", "anna", "anne", "anthony", "antonio", "arjun", "ashley", "barbara", "ben", "benjamin", "beth", "brian", "carlos", "carmen", "caroline", "catherine", "charles", "charlotte", "chen", "chloe", "chris", "christina", "christine", "christopher", "claire", "claudia", "daniel", "david", "deborah", "denise", "diana", "diego", "dmitri", "donald", "dorothy", "eduardo", "elena", "elizabeth", "ella", "emily", "emma", "eric", "erik", "esther", "ethan", "eva", "fatima", "felix", "fernando", "fiona", "francesca", "francisco", "gabriel", "george", "gloria", "gregory", "hannah", "harold", "harry", "heather", "helen", "henry", "hiroshi", "hugo", "ian", "ibrahim", "isabel", "isabella", "ivan", "jacob", "james", "jane", "janet", "jason", "javier", "jennifer", "jeremy", "jessica", "jill", "joanna", "joel", "johan", "john", "jonathan", "jorge", "jose", "joseph", "joshua", "juan", "julia", "julie", "justin", "karen", "katherine", "kathleen", "kelly", "kenji", "kevin", "kim", "laura", "lauren", "leah", "lena", "leo", "linda", "lisa", "lucas", "lucy", "luis", "maria", "marie", "marta", "martha", "mary", "matthew", "mei", "melissa", "michael", "michelle", "miguel", "mohammed", "monica", "nancy", "natalie", "nathan", "nicholas", "nicole", "nina", "noah", "olga", "oliver", "olivia", "omar", "pablo", "patricia", "paul", "pedro", "peter", "priya", "rachel", "rahul", "raj", "rebecca", "richard", "robert", "ryan", "samuel", "sandra", "sara", "sarah", "sean", "sofia", "sophia", "sophie", "stephanie", "stephen", "steven", "susan", "thomas", "timothy", "tomas", "victoria", "vincent", "wei", "william", "xavier", "yusuf", "zoe", "zhang"])
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The local part may hold an apostrophe (ann.o'neil@x.org); a quote opening the address is trimmed off.
+_EMAIL = re.compile(r"(?<![\w.+'’-])[\w.+'’-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]\"']+", re.IGNORECASE)
-_PHONE = re.compile(r"(?<![\w:.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?![\w:])")
-_NOT_PHONE = re.compile(r"(?:19|20)\d{2}\s*[-–]\s*(?:19|20)?\d{2}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
+# Bare domains (stmarys.nhs.uk/rota): lower case, ending in a common top-level domain; TLDs that are
+# everyday words (it, in, me, no, be, at, to, us) are left out, so "done.It was" is not a URL.
+_TLDS = ("com|org|net|edu|gov|mil|int|info|biz|io|co|uk|ca|au|nz|ie|de|fr|nl|ch|es|pt|se|dk|fi|pl|cz|eu|jp|cn|"
+         "br|mx|za|tv|app|dev|health")
+_BARE_URL = re.compile(rf"(?<![\w@.\-/])(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:{_TLDS})(?![\w.-]*\w)"
+                       r"(?:[/?#][^\s<>()\[\]\"']*)?")
+# Digit groups separated by a space, dot or hyphen (07700 900123, 555-123-4567, +44 (0)20 7946 0958),
+# or one run of 10-15 digits (5551234567); checked further in _is_phone.
+_PHONE = re.compile(r"(?<![\w:./-])(?:\+\d{1,3}[ \t\u00a0.-]?)?(?:\(\d{1,5}\)[ \t\u00a0.-]?)?"
+                    r"\d{2,15}(?:[ \t\u00a0.-]\d{2,6}){0,4}(?![\w:]|[.,/-]\d)")
+_NOT_PHONE = re.compile(r"(?:19|20)\d{2}\s*[-–]\s*(?:19|20)?\d{2}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}"
+                        r"|\d{1,3}(?:\.\d{3})+|(?:(?:19|20)\d{2}[ \t\u00a0]+)+(?:19|20)\d{2}")
 _TITLE_NAME = re.compile(
     r"\b(?:Dr|Doctor|Prof|Professor|Mr|Mrs|Ms|Mx|Miss|Nurse|Sister|Sr)\.?[ \t]+"
     r"(?P<name>[A-ZÀ-ÖØ-Þ][\w'’-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’-]+)?)")
-_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+"
+# A capitalised word, with hyphenated or apostrophe parts (Watson-Brown, O'Neil); never a lone "I".
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ](?:[a-zß-öø-ÿ]+|(?=['’][A-ZÀ-ÖØ-Þ]))(?:['’-][A-ZÀ-ÖØ-Þa-zß-öø-ÿ][a-zß-öø-ÿ]*)*"
+# Every capitalised word and the capitalised word after it, if any (overlapping: the run is inside a lookahead).
+_CAPITALISED_RUN = re.compile(
+    rf"(?<![\w'’-])(?=(?P<run>(?P<first>{_CAPITALISED})(?:[ \t]+(?P<last>{_CAPITALISED}))?))")
 _PRIORITY = {"email": 0, "url": 0, "phone": 1, "participant": 2, "person": 3}
 
 
@@ -208,15 +224,18 @@ class Deidentifier:
         """Candidate (start, end, kind, key name, participant) spans, overlapping; resolved later."""
         spans: list[tuple[int, int, str, str, str | None]] = []
         for match in _EMAIL.finditer(text):
-            spans.append((match.start(), match.end(), "email", match.group(), None))
-        for match in _URL.finditer(text):
-            end = match.end()
-            while end > match.start() and text[end - 1] in ".,;:!?":
-                end -= 1
-            spans.append((match.start(), end, "url", text[match.start():end], None))
+            start = match.start()
+            while text[start] in "'’.+-":
+                start += 1
+            spans.append((start, match.end(), "email", text[start:match.end()], None))
+        for pattern in (_URL, _BARE_URL):
+            for match in pattern.finditer(text):
+                end = match.end()
+                while end > match.start() and text[end - 1] in ".,;:!?'’":
+                    end -= 1
+                spans.append((match.start(), end, "url", text[match.start():end], None))
         for match in _PHONE.finditer(text):
-            digits = sum(c.isdigit() for c in match.group())
-            if 7 <= digits <= 15 and not _NOT_PHONE.fullmatch(match.group().strip()):
+            if _is_phone(match.group()):
                 spans.append((match.start(), match.end(), "phone", match.group(), None))
         for participant, names in self._people(source):
             for variant, canonical in _variants(names):
@@ -229,14 +248,22 @@ class Deidentifier:
                 continue
             spans.append((match.start(), match.end(), "person", name.split()[-1], None))
         given = GIVEN_NAMES | self.names
-        for match in re.finditer(rf"(?<![\w])(?P<first>{_CAPITALISED})(?:[ \t]+(?P<last>{_CAPITALISED}))?", text):
-            first = match.group("first")
-            if first.casefold() in given:
-                last = match.group("last")
-                if last and last.casefold() in GIVEN_NAMES | {w.casefold() for w in ("I",)}:
-                    spans.append((match.start(), match.start() + len(first), "person", first, None))
-                else:
-                    spans.append((match.start(), match.end(), "person", match.group(), None))
+        # A zero-width match at every capitalised word (not only every other one): a name right after
+        # another capitalised word ("Ask Maria Lopez", "Yesterday Emma said") must be seen too.
+        for match in _CAPITALISED_RUN.finditer(text):
+            first, last = match.group("first"), match.group("last")
+            start = match.start()
+            possessive = re.fullmatch(r"(.+)['’]s", first)
+            if possessive and possessive.group(1).casefold() in given:  # "Kim's shift"
+                spans.append((start, start + len(possessive.group(1)), "person", possessive.group(1), None))
+                continue
+            if first.casefold() not in given:
+                continue
+            if last and last.casefold() not in given:
+                run = re.sub(r"['’]s$", "", match.group("run"))
+                spans.append((start, start + len(run), "person", run, None))
+            else:
+                spans.append((start, start + len(first), "person", first, None))
         for start, end in self._ner_spans(text):
             spans.append((start, end, "person", text[start:end], None))
         return spans
@@ -382,6 +409,20 @@ class _OffsetMap:
         if index >= 0 and offset == self.replacements[index].end:
             return self.replacements[index].new_end
         return self._map(offset, is_end=True)
+
+
+def _is_phone(candidate: str) -> bool:
+    """Whether a run of digit groups is a phone number, not a year, date, amount or list of numbers.
+
+    Example:
+        >>> [_is_phone(x) for x in ("07700 900123", "5551234567", "2019 2020", "10.000.000", "1234567")]
+        [True, True, False, False, False]
+    """
+    digits = sum(c.isdigit() for c in candidate)
+    if not 7 <= digits <= 15 or _NOT_PHONE.fullmatch(candidate.strip()):
+        return False
+    one_group = re.fullmatch(r"\+?\d+", candidate) is not None
+    return digits >= 10 if one_group else True
 
 
 def _norm(name: str) -> str:

@@ -89,3 +89,43 @@ def test_ner_true_without_a_trained_pipeline_says_how_to_get_one(monkeypatch):
     with pytest.raises(qk.MissingDependency):
         Deidentifier(ner=True).deidentify(qk.Source("a.txt", "text", "txt"))
     assert Deidentifier(ner="auto").deidentify(qk.Source("a.txt", "text", "txt")).source.text == "text"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ask Maria Lopez.", "Ask [PERSON-1]."),
+    ("Yesterday Emma said hi.", "Yesterday [PERSON-1] said hi."),
+    ("Maria said hi, then Thanks Emma.", "[PERSON-1] said hi, then Thanks [PERSON-2]."),
+    ("Honestly Sean O'Neil and Emma Watson-Brown run it.", "Honestly [PERSON-1] and [PERSON-2] run it."),
+    ("Then Kim's shift started.", "Then [PERSON-1]'s shift started."),
+    ("Ask Dr Patel. Thanks Nurse Kim.", "Ask [PERSON-1]. Thanks [PERSON-2]."),
+    ("Yesterday Tendai called.", "Yesterday [PERSON-1] called."),
+])
+def test_names_right_after_another_capitalised_word_are_found(text, expected):
+    result = qk.deidentify(qk.Source("a.txt", text, "txt"), names=["Tendai"], ner=False)
+    assert result.source.text == expected
+
+
+def test_roster_names_after_a_capitalised_word_and_at_sentence_start():
+    roster = [qk.Participant("R01", pseudonym="Jill Smith")]
+    source = qk.Source("a.txt", "Ask Jill Smith. Jill was late. Tell Smith.", "txt")
+    assert qk.deidentify(source, participants=roster, ner=False).source.text == "Ask [P01]. [P01] was late. Tell [P01]."
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ring me on 07700 900123 after six.", "Ring me on [PHONE-1] after six."),
+    ("My cell is 5551234567, anytime.", "My cell is [PHONE-1], anytime."),
+    ("Or (617) 555-0143, or +44 (0)20 7946 0958.", "Or [PHONE-1], or [PHONE-2]."),
+    ("The rota is on stmarys.nhs.uk/rota, updated weekly.", "The rota is on [URL-1], updated weekly."),
+    ("See bbc.co.uk or https://example.org/a?b=1.", "See [URL-1] or [URL-2]."),
+    ("Mail ann.o'neil@x.org or 'bo@y.org'.", "Mail [EMAIL-1] or '[EMAIL-2]'."),
+])
+def test_phone_numbers_urls_and_emails_in_everyday_forms(text, expected):
+    assert qk.deidentify(qk.Source("a.txt", text, "txt"), ner=False).source.text == expected
+
+
+def test_times_dates_years_ages_and_amounts_are_not_contact_details():
+    text = ("I was there 12 years, since 2019, [inaudible 00:12:03] at 14:30 on 12.03.2019; in 2019 2020 and "
+            "2019-2020 we had 1234567 visits, 10.000.000 euros, 3.14159 beds, version 1.2.3, 24/7. "
+            "Done.It was fine, e.g. this, i.e. that.")
+    result = qk.deidentify(qk.Source("a.txt", text, "txt"), ner=False)
+    assert result.source.text == text and result.replacements == []
