@@ -137,6 +137,12 @@ def import_(
     typer.echo(f"imported {len(reports)} file(s) into project {project.name!r}")
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies somewhere under it (both resolved)."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
 def deidentify(
     paths: PathsArgument,
     out: Annotated[Path, typer.Option("--out", help="Folder for the de-identified transcripts (.deid.txt).")],
@@ -145,41 +151,64 @@ def deidentify(
     participants: ParticipantsOption = None,
     aliases: AliasesOption = None,
     names: Annotated[Path | None, typer.Option(help="Extra names to replace, one per line.")] = None,
-    report: Annotated[Path | None, typer.Option(help="CSV listing every replacement (default: OUT/"
-                                                      "deidentify_report.csv).")] = None,
+    report: Annotated[Path | None, typer.Option(help="CSV listing every replacement with its original and context, "
+                                                      "so as secret as the key (default: beside the key, "
+                                                      "KEY.report.csv; never inside OUT).")] = None,
     ner: Annotated[bool, typer.Option(help="Also use spaCy NER when a trained pipeline is installed.")] = True,
 ) -> None:
-    """Replace names, emails, phone numbers and URLs with consistent pseudonyms ([P01], [PERSON-2])."""
+    """Replace names, emails, phone numbers and URLs with consistent pseudonyms ([P01], [PERSON-2]).
+
+    All or nothing: every file is read and de-identified first; only then are the key, the report and
+    the outputs written, so a file that fails leaves no output without its key.
+    """
     import pandas as pd
 
     from qualkit.errors import InvalidInput
+    from qualkit.ingest import read_transcript
     from qualkit.ingest.deidentify import Deidentifier
 
     files = _expand(paths)
     if not files:
         raise InvalidInput("no transcript files found", fix="pass files or folders of transcripts")
-    if key.resolve().parent == out.resolve():
-        raise InvalidInput("the key would sit in the same folder as the de-identified data", path=key,
-                           fix="write the key somewhere else, e.g. --key ~/secure/key.json")
-    extra = [] if names is None else Path(names).read_text(encoding="utf-8").splitlines()
+    report_path = report or key.with_name(f"{key.stem}.report.csv")
+    for what, path in (("key", key), ("replacement report", report_path)):
+        if _inside(path.parent, out):
+            raise InvalidInput(f"the {what} would sit in the same folder as the de-identified data", path=path,
+                               fix=f"write the {what} somewhere else, e.g. --key ~/secure/key.json "
+                                   "(the report goes beside the key)")
+    if report_path.resolve() == key.resolve():
+        raise InvalidInput("the report and the key are the same file", path=key, fix="give --report another name")
+    extra: list[str] = []
+    if names is not None:
+        try:
+            extra = Path(names).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"the names file cannot be read ({exc})", path=names,
+                               fix="pass a UTF-8 text file with one name per line") from None
     deidentifier = Deidentifier(participants=participants, aliases=_aliases(aliases), names=extra,
                                 ner="auto" if ner else False, key=key)
-    out.mkdir(parents=True, exist_ok=True)
-    frames = []
-    from qualkit.ingest import read_transcript
-
+    targets: dict[Path, Path] = {}
+    results = []
     for path in files:
+        target = out / f"{path.stem}.deid.txt"
+        if target in targets:
+            raise InvalidInput(f"{targets[target]} and {path} would both be written to {target}", path=path,
+                               fix="rename one of the two files, or de-identify them into different --out folders")
+        targets[target] = path
         source = read_transcript(path, participants=deidentifier.participants or None,
                                  aliases=deidentifier.aliases or None)
-        result = deidentifier.deidentify(source)
-        target = out / f"{path.stem}.deid.txt"
-        target.write_text(result.source.text, encoding="utf-8")
-        frames.append(result.report())
-        typer.echo(f"{path} -> {target}: {len(result.replacements)} replacement(s)")
-    report_path = report or out / "deidentify_report.csv"
-    pd.concat(frames, ignore_index=True).to_csv(report_path, index=False)
+        results.append((path, target, deidentifier.deidentify(source)))
+    # Everything was read: write the secrets first, then the data.
+    key.parent.mkdir(parents=True, exist_ok=True)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
     deidentifier.write_key(key)
-    typer.echo(f"review every replacement in {report_path}; the key is in {key} (keep it apart from the data)")
+    pd.concat([result.report() for _, _, result in results], ignore_index=True).to_csv(report_path, index=False)
+    out.mkdir(parents=True, exist_ok=True)
+    for path, target, result in results:
+        replaced = " (replaced the earlier output)" if target.exists() else ""
+        target.write_text(result.source.text, encoding="utf-8")
+        typer.echo(f"{path} -> {target}: {len(result.replacements)} replacement(s){replaced}")
+    typer.echo(f"review every replacement in {report_path}; the key is in {key} (keep both apart from the data)")
 
 
 def register(app: typer.Typer) -> None:

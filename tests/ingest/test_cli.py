@@ -68,10 +68,35 @@ def test_deidentify_command(tmp_path, data, capsys):
     text = (out_dir / "aliases.deid.txt").read_text(encoding="utf-8")
     assert "Smith" not in text and "Ben Ode" not in text and "[P01]: Depleted." in text
     assert json.loads(key.read_text(encoding="utf-8"))["[P01]"]["participant"] == "R1"
-    assert "original" in (out_dir / "deidentify_report.csv").read_text(encoding="utf-8").splitlines()[0]
+    # the report holds the originals with their context: it is a key too, so it goes beside the key
+    assert sorted(p.name for p in out_dir.iterdir()) == ["aliases.deid.txt"]
+    report = key.with_name("key.report.csv").read_text(encoding="utf-8")
+    assert "original" in report.splitlines()[0] and "Jill Smith, MD" in report
     code, _, err = run(["deidentify", str(data / "aliases.txt"), "--out", str(out_dir), "--key",
                         str(out_dir / "key.json")], capsys)
     assert code == 2 and "same folder" in err
+    code, _, err = run(["deidentify", str(data / "aliases.txt"), "--out", str(out_dir), "--key", str(key),
+                        "--report", str(out_dir / "sub" / "report.csv")], capsys)
+    assert code == 2 and "replacement report would sit in the same folder" in err
+
+
+def test_deidentify_is_all_or_nothing_when_a_later_file_fails(tmp_path, data, capsys):
+    out_dir, key = tmp_path / "out", tmp_path / "secure" / "key.json"
+    code, _, err = run(["deidentify", str(data / "aliases.txt"), str(data / "empty.txt"), "--out", str(out_dir),
+                        "--key", str(key), "--no-ner"], capsys)
+    assert code == 2 and "empty.txt: the file is empty" in err
+    assert not out_dir.exists() and not key.exists() and not key.with_name("key.report.csv").exists()
+
+
+def test_deidentify_refuses_two_files_that_would_share_an_output(tmp_path, capsys):
+    for folder in ("fg1", "fg2"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "group.txt").write_text("Ann: Hi.\nBo: Hey.\nAnn: Ok.\n", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    code, _, err = run(["deidentify", str(tmp_path / "fg1" / "group.txt"), str(tmp_path / "fg2" / "group.txt"),
+                        "--out", str(out_dir), "--key", str(tmp_path / "key.json"), "--no-ner"], capsys)
+    assert code == 2 and "fg1/group.txt and " in err and "rename one" in err
+    assert not out_dir.exists()
 
 
 @pytest.mark.parametrize("argv", [["import", "--help"], ["deidentify", "--help"]])
