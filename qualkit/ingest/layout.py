@@ -6,7 +6,12 @@
   turn's text starts after the label and runs over the following lines until the next label line,
   trimmed of surrounding whitespace;
 * a **legend line** at the top (``I1: Interviewer 1``, ``P2 = nurse, 12 years``) becomes speaker
-  metadata and a ``legend`` segment;
+  metadata and a ``legend`` segment; ``Code: description`` lines without a ``Key:`` heading only when
+  they read as definitions and stand apart from the talk (see :func:`_find_legend`), otherwise they
+  are the opening turns;
+* a label seen only once is a turn when it is in the style of the recurring labels and looks like a
+  name or role (before the first recurring label its text must also read as talk, not as metadata
+  such as ``Host: Jordan Lee``); label-like lines left as text are listed in the warnings;
 * an **unattributed line**: anything before the first turn (titles, page chrome, show notes), headings
   and page furniture inside the transcript (``## Part 2``, ``Page 3 of 12``, ``Question 4: ...``,
   cookie banners, "Subscribe"), and the footer after the last turn once chrome starts there;
@@ -24,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,6 +39,7 @@ from qualkit.ingest.encoding import split_lines
 from qualkit.ingest.marks import is_mark_only
 from qualkit.ingest.speakers import (
     _NUMBERED_HEADING,
+    CALENDAR_NAMES,
     TITLES,
     Candidate,
     find_candidate,
@@ -249,7 +256,11 @@ def detect_layout(
             candidates[i].prefix_end = max(hint.prefix_end or 0, stop)
             forced[i] = True
         elif hint is None and not blank[i]:
-            candidates[i] = find_candidate(line)
+            candidate = find_candidate(line)
+            if candidate is not None and label_key(candidate.label) in CALENDAR_NAMES and \
+                    label_key(candidate.label) not in known:
+                candidate = None  # "May: the rota changes" lists a month unless a participant is called May
+            candidates[i] = candidate
     counts = Counter(label_key(c.label) for c in candidates if c is not None)
     strong = [c is not None and (forced[i] or label_key(c.label) in known or counts[label_key(c.label)] >= 2)
               for i, c in enumerate(candidates)]
@@ -260,26 +271,33 @@ def detect_layout(
     # ---- legend block at the top
     legend_lines: dict[int, list[tuple[str, str]]] = {}
     first_strong = next((i for i in range(n) if strong[i] or (hints.get(i) and hints[i].kind == "item")), n)
-    _find_legend(lines, blank, candidates, strong, counts, first_strong, legend_lines, hints)
+    legend_note = _find_legend(lines, blank, candidates, strong, counts, first_strong, legend_lines, hints)
+    if legend_note:
+        layout.warnings.append(legend_note)
     for entries in legend_lines.values():
         for code, desc in entries:
             layout.legend.setdefault(code, desc)
             known.add(label_key(code))
 
-    # ---- accept singletons after the first real turn
+    # ---- accept labels seen once that behave like the recurring ones
     accepted = [strong[i] and i not in legend_lines for i in range(n)]
     first_turn = next((i for i in range(n) if accepted[i] or (hints.get(i) and hints[i].kind == "item")), n)
     strong_styles = Counter(candidates[i].style for i in range(n) if accepted[i])
     any_role = any(candidates[i].shape == "role" for i in range(n) if accepted[i])
     rejected: list[str] = []
-    for i in range(first_turn + 1, n):
+    for i in range(n):
         c = candidates[i]
-        if c is None or accepted[i] or i in legend_lines:
+        if c is None or accepted[i] or i in legend_lines or i == first_turn:
             continue
-        if _accept_singleton(c, strong_styles, any_role, text):
-            accepted[i] = True
-        else:
+        if not _accept_singleton(c, strong_styles, any_role, text):
             rejected.append(f"line {i + first_line_number}: {c.label!r}")
+            continue
+        # Before the first recurring label, a one-off speaker ("Dr Okafor: Welcome everyone...") opens
+        # the talk; "Host: Jordan Lee" there is page metadata, so the body must read as talk.
+        if i < first_turn and (is_chrome(lines[i]) or looks_like_description(lines[i][c.prefix_end:])):
+            rejected.append(f"line {i + first_line_number}: {c.label!r}")
+            continue
+        accepted[i] = True
     if rejected:
         shown = ", ".join(rejected[:5]) + (f" and {len(rejected) - 5} more" if len(rejected) > 5 else "")
         layout.warnings.append(f"{len(rejected)} label-like line start(s) appear only once and were kept as text "
@@ -380,6 +398,8 @@ def _accept_singleton(c: Candidate, strong_styles: Counter[str], any_role: bool,
     if len(words) >= 2 or "," in c.label or words[0].rstrip(".").casefold() in TITLES:
         return True
     word = words[0]
+    if word.lower() == word.upper():  # a script without case (李雷): it must be used nowhere else
+        return text.count(word) == 1
     # A proper name is never written in lower case elsewhere; "Honestly:" is.
     return re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", text) is None and word.lower() != word
 
@@ -393,8 +413,11 @@ def _find_legend(
     first_strong: int,
     legend_lines: dict[int, list[tuple[str, str]]],
     hints: dict[int, Hint],
-) -> None:
-    """Find the legend block before the first turn and fill ``legend_lines`` (line index -> entries)."""
+) -> str | None:
+    """Find the legend block before the first turn and fill ``legend_lines`` (line index -> entries).
+
+    Returns a warning for the import report when a block that might be a legend was read as turns.
+    """
     heading = False
     block: list[tuple[int, list[tuple[str, str]], bool]] = []  # (line, entries, colon form)
     codes: set[str] = set()
@@ -430,16 +453,48 @@ def _find_legend(
         if block:
             break
     if not block:
-        return
-    colon_entries = [(i, e) for i, e, colon in block if colon]
+        return None
     for i, entries, colon in block:
         if not colon:
             legend_lines[i] = entries
-    for i, entries in colon_entries:
-        code, desc = entries[0]
-        recurs = counts[label_key(code)] >= 2
-        desc_shape = label_shape(desc)
-        strong_desc = mentions_moderator(desc) or (desc_shape is not None and (
-            len(desc.split()) >= 2 or desc_shape == "role"))
-        if (heading or len(block) >= 2 or strong_desc) and (recurs or len(code) <= 3 or strong_desc):
-            legend_lines[i] = entries
+    colon_entries = [(i, entries[0]) for i, entries, colon in block if colon]
+    if not colon_entries:
+        return None
+    if heading:
+        for i, (code, desc) in colon_entries:
+            if counts[label_key(code)] >= 2 or _is_code(code) or _defines_a_speaker(desc):
+                legend_lines[i] = [(code, desc)]
+        return None
+    # Without a heading, "Code: description" lines are only a legend when they read as definitions
+    # (short codes, or descriptions naming a role or a person) and stand apart from the talk: written
+    # together and followed by a blank line or a heading. Labels that alternate and run straight on
+    # into the conversation are its opening turns ("Interviewer: Your current role / Nurse: Charge
+    # nurse, ICU / Interviewer: And how many years?").
+    indices = [i for i, _, _ in block]
+    together = all(b == a + 1 for a, b in itertools.pairwise(indices))
+    after = indices[-1] + 1
+    apart = after >= len(lines) or blank[after] or is_chrome(lines[after])
+    definitions = [_is_code(code) or _defines_a_speaker(desc) for _, (code, desc) in colon_entries]
+    certain = all(_is_code(code) and _defines_a_speaker(desc) for _, (code, desc) in colon_entries)
+    enough = len(block) >= 2 or any(_defines_a_speaker(desc) for _, (_code, desc) in colon_entries)
+    if enough and all(definitions) and ((together and apart) or certain):
+        for i, (code, desc) in colon_entries:
+            legend_lines[i] = [(code, desc)]
+        return None
+    if len(colon_entries) >= 2 and (all(definitions) or (together and apart)):
+        first, last = colon_entries[0][0] + 1, colon_entries[-1][0] + 1
+        return (f"lines {first}-{last} could be a speaker key but were read as turns; if they are a key, put a "
+                "'Key:' line above them and a blank line after them")
+    return None
+
+
+def _is_code(code: str) -> bool:
+    """A speaker code as legends define them: ``I``, ``R``, ``M``, ``I1``, ``P12``, ``Speaker 2``."""
+    return len(code) <= 3 or (label_shape(code) == "role" and any(ch.isdigit() for ch in code))
+
+
+def _defines_a_speaker(description: str) -> bool:
+    """A legend description that names a role or a person (``Interviewer 1``, ``Man``, ``Dr Jane Okafor``)."""
+    shape = label_shape(description)
+    return mentions_moderator(description) or (shape is not None and (len(description.split()) >= 2
+                                                                       or shape == "role"))

@@ -87,7 +87,18 @@ STOP_WORDS = frozenset({
     "yeah", "yep", "nope", "thanks", "thank", "sorry", "please", "hello", "hi", "hey", "welcome", "bottom",
     "problem", "problems", "solution", "reason", "reasons", "point", "points", "lesson", "lessons",
     "translation", "translated", "original", "interpretation", "caption", "captions", "subtitle",
+    # days, months and other words people list things under ("Monday: nights. / Tuesday: days.")
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mondays", "tuesdays",
+    "wednesdays", "thursdays", "fridays", "saturdays", "sundays", "january", "february", "march", "july",
+    "september", "october", "november", "december", "today", "tomorrow", "yesterday", "tonight", "morning",
+    "mornings", "afternoon", "afternoons", "evening", "evenings", "night", "nights", "days", "weekday",
+    "weekdays", "weekend", "weekends", "week", "weeks", "month", "months", "year", "years", "before", "after",
+    "during", "later", "earlier", "pros", "cons", "pro", "con", "advantages", "disadvantages", "benefits",
+    "drawbacks", "downsides", "upsides", "positives", "negatives", "strengths", "weaknesses", "likes",
+    "dislikes", "good", "bad", "option", "options", "plan", "plans", "goal", "goals", "issue", "issues",
 })
+# Months that are also given names: not labels on their own unless the participants or aliases name them.
+CALENDAR_NAMES = frozenset({"april", "may", "june", "august"})
 # "Section 2", "Question 4", "Part II": headings, even though "Speaker 2" has the same shape.
 _NUMBERED_HEADING = re.compile(
     r"(?:part|section|chapter|question|q|topic|theme|item|step|task|page|episode|figure|table|slide|exercise|"

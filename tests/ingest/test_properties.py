@@ -10,6 +10,7 @@ segment. On top of that, generated turns must come back with exactly their speak
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,11 +21,12 @@ from qualkit.ingest.accounting import accounting_problems
 SYLLABLES = ["ka", "lo", "mi", "tre", "zu", "vé", "ßo", "nø", "жа", "ül", "ri", "ân", "po", "çe", "ya"]
 UPPER_STARTS = ["A", "B", "Ch", "D", "É", "F", "G", "H", "J", "K", "L", "M", "N", "Ø", "P", "R", "S", "T", "V",
                 "Z", "Ж", "Ł", "Ö"]
-CJK = ["李雷", "王芳", "陈静", "山田"]
+CJK = ["李雷", "王芳", "陈静", "山田", "金敏", "张伟"]
 WORD_CHARS = "abcdefghijklmnoprstuvwyzéèüöäßøåçñжиπλ中文"
 PUNCT = [".", ",", "!", "?", ";", "…", "'"]
 MARKS = ["(laughs)", "[crosstalk]", "[inaudible 00:12:03]", "(sighs)", "[pause]"]
 ENDINGS = ["\n", "\r\n", "\r"]
+SHORT_ANSWERS = ["charge nurse, icu", "twelve years", "mostly nights", "agency staff", "the inbox", "ward seven"]
 STYLES = ["colon", "bold", "bracket", "name_time", "time_name", "bracket_time", "star_time", "header_line"]
 
 
@@ -38,11 +40,11 @@ def names(draw, count):
         if kind == "cjk":
             labels.append(CJK[i])
         elif kind == "code":
-            labels.append("IRPF"[i] + str(draw(st.integers(1, 9))))
+            labels.append("IRPFMS"[i] + str(draw(st.integers(1, 9))))
         else:
             syllables = [draw(st.lists(st.sampled_from(SYLLABLES), min_size=1, max_size=3)) for _ in range(2)]
             first = starts[i] + "".join(syllables[0])
-            labels.append(first if kind == "one" else f"{first} {starts[i + 4]}{''.join(syllables[1])}")
+            labels.append(first if kind == "one" else f"{first} {starts[i + 6]}{''.join(syllables[1])}")
     return labels
 
 
@@ -77,38 +79,59 @@ def render_label(style: str, label: str, seconds: int) -> tuple[str, bool]:
 
 @st.composite
 def transcripts(draw):
-    """(text, expected turns [(speaker, text, time or None)]) for a random transcript."""
-    speakers = draw(names(draw(st.integers(2, 4))))
+    """(text, expected turns [(speaker, text, time or None)]) for a random transcript.
+
+    Besides speakers who talk several times there may be one-off speakers (also on the very first
+    line), written in a label style the file uses at least twice, and short answers without final
+    punctuation ("charge nurse, ICU") that make opening turns look like a legend block; there is
+    never a legend, so every one of these lines must come back as a turn.
+    """
+    recurring, once = draw(st.integers(2, 4)), draw(st.integers(0, 2))
+    labels = draw(names(recurring + once))
+    speakers, one_off = labels[:recurring], labels[recurring:]
     order = speakers + speakers + draw(st.lists(st.sampled_from(speakers), max_size=6))
-    order = draw(st.permutations(order))
+    order = list(draw(st.permutations(order)))
     mixed_endings = draw(st.booleans())
     file_ending = draw(st.sampled_from(ENDINGS))
     one_style = draw(st.booleans())
     file_style = draw(st.sampled_from(STYLES))
+    styles = [file_style if one_style else draw(st.sampled_from(STYLES)) for _ in order]
+    shared_styles = sorted(style for style, n in Counter(styles).items() if n >= 2)
+    if one_off and shared_styles:
+        first_line = draw(st.booleans())
+        for index, label in enumerate(one_off):
+            position = 0 if first_line and index == 0 else draw(st.integers(0, len(order)))
+            order.insert(position, label)
+            styles.insert(position, draw(st.sampled_from(shared_styles)))
+    else:
+        first_line = False
 
     def ending() -> str:
         return draw(st.sampled_from(ENDINGS)) if mixed_endings else file_ending
 
     parts: list[str] = []
-    for _ in range(draw(st.integers(0, 2))):
+    for _ in range(0 if first_line else draw(st.integers(0, 2))):
         parts.append(draw(st.sampled_from(["Focus group Ärzte — Station 4", "Burnout study, site B",
                                            "transcribed by the research team", "Interview 7"])) + ending())
         parts.append(ending())
     expected: list[tuple[str, str, int | None]] = []
     seconds = draw(st.integers(0, 3600))
-    for speaker in order:
-        style = file_style if one_style else draw(st.sampled_from(STYLES))
+    for speaker, style in zip(order, styles, strict=True):
         seconds += draw(st.integers(1, 400))
         prefix, own_line = render_label(style, speaker, seconds)
-        lines = [draw(sentence()) for _ in range(draw(st.integers(1, 3)))]
-        separators = [ending() + (ending() if draw(st.integers(0, 4)) == 0 else "") for _ in lines[1:]]
-        body = lines[0] + "".join(sep + line for sep, line in zip(separators, lines[1:], strict=True))
+        short = style == "colon" and speaker in speakers and draw(st.integers(0, 3)) == 0
+        if short:  # one line, and no blank line after it: the talk runs straight on
+            body = draw(st.sampled_from(SHORT_ANSWERS))
+        else:
+            lines = [draw(sentence()) for _ in range(draw(st.integers(1, 3)))]
+            separators = [ending() + (ending() if draw(st.integers(0, 4)) == 0 else "") for _ in lines[1:]]
+            body = lines[0] + "".join(sep + line for sep, line in zip(separators, lines[1:], strict=True))
         if own_line:
             parts.append(prefix + ending())
         else:
             parts.append(prefix)
         parts.append(body + ending())
-        for _ in range(draw(st.integers(0, 2))):
+        for _ in range(0 if short else draw(st.integers(0, 2))):
             parts.append(ending())
         expected.append((speaker, body, None if style in ("colon", "bold", "bracket") else seconds))
     text = "".join(parts)
@@ -128,6 +151,7 @@ def test_no_text_lost_and_turns_exact(tmp_path_factory, generated, encoding):
     got = [(s.speaker, s.text, s.time_start) for s in source.segments if s.kind == "turn"]
     assert got == [(speaker, body.strip(), None if t is None else float(t)) for speaker, body, t in expected]
     assert [s.turn for s in source.segments if s.kind == "turn"] == list(range(len(expected)))
+    assert not [s for s in source.segments if s.kind == "legend"]
     for segment in source.segments:
         for mark in segment.marks:
             assert source.text[mark.start:mark.end] in MARKS

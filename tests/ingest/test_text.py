@@ -225,3 +225,76 @@ def test_heading_inside_a_turn_splits_it_into_two_pieces_of_the_same_turn(tmp_pa
                    ("turn", "Moderator", 2, "Thanks."), ("turn", "Ann", 3, "Ok.")]
     assert source.import_report.speakers == {"Moderator": 2, "Ann": 2}
     assert_accounted(source)
+
+
+def read_text(tmp_path, text, **options):
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    return qk.read_transcript(path, **options)
+
+
+def test_opening_turns_that_run_on_into_the_talk_are_not_a_legend(tmp_path, assert_accounted):
+    text = ("Interview 3, ward 7\n"
+            "Interviewer: Your current role\nNurse: Charge nurse, ICU\n"
+            "Interviewer: And how many years in post?\nNurse: Twelve years.\n")
+    source = read_text(tmp_path, text)
+    assert not [s for s in source.segments if s.kind == "legend"] and "legend" not in source.metadata
+    assert turns(source) == [("Interviewer", "Your current role"), ("Nurse", "Charge nurse, ICU"),
+                             ("Interviewer", "And how many years in post?"), ("Nurse", "Twelve years.")]
+    assert source.import_report.speakers == {"Interviewer": 2, "Nurse": 2}
+    assert_accounted(source)
+
+
+@pytest.mark.parametrize(("text", "legend"), [
+    ("I1: Interviewer 1\nP1: Participant 1\n\nI1: How was the week?\nP1: Long.\nI1: Why?\nP1: Nights.\n",
+     {"I1": "Interviewer 1", "P1": "Participant 1"}),
+    ("M: Man\nW: Woman\n\nM: I do nights.\nW: I do days.\nM: Always.\nW: Never.\n", {"M": "Man", "W": "Woman"}),
+    ("P2 = nurse, 12 years\nI = interviewer\nI: Why?\nP2: Nights.\nI: And?\nP2: Days.\n",
+     {"P2": "nurse, 12 years", "I": "interviewer"}),
+])
+def test_legends_without_a_heading_are_still_legends(tmp_path, assert_accounted, text, legend):
+    source = read_text(tmp_path, text)
+    assert source.metadata["legend"] == legend
+    assert len([s for s in source.segments if s.kind == "legend"]) == len(legend)
+    assert len(turns(source)) == 4
+    assert_accounted(source)
+
+
+def test_a_block_that_might_be_a_legend_is_read_as_turns_with_a_warning(tmp_path):
+    source = read_text(tmp_path, "I: Your current role\nR: Charge nurse, ICU\nI: And how long?\nR: Twelve years.\n")
+    assert [s.speaker for s in source.segments] == ["I", "R", "I", "R"]
+    assert any("lines 1-2 could be a speaker key" in w for w in source.import_report.warnings)
+
+
+@pytest.mark.parametrize("opener", ["Dr Okafor", "Moderator"])
+def test_a_speaker_who_talks_once_before_the_others_is_a_speaker(tmp_path, assert_accounted, opener):
+    text = (f"{opener}: Welcome everyone, thanks for coming. Let's go round the table.\n"
+            "Ann: I'm Ann, ward nurse.\nBob: Bob, porter.\nAnn: Nights, mostly.\nBob: Days for me.\n")
+    source = read_text(tmp_path, text)
+    assert turns(source)[0] == (opener, "Welcome everyone, thanks for coming. Let's go round the table.")
+    assert source.import_report.speakers == {opener: 1, "Ann": 2, "Bob": 2}
+    assert source.import_report.unattributed == 0
+    assert_accounted(source)
+
+
+def test_metadata_lines_above_the_talk_stay_text_and_are_reported(tmp_path, assert_accounted):
+    text = ("Host: Jordan Lee\n\nMaya Patel: Thanks for having me.\nSam Rivera: Glad to be here.\n"
+            "Maya Patel: Shall we start?\nSam Rivera: Sure.\n")
+    source = read_text(tmp_path, text)
+    assert [s.text for s in source.segments if s.kind == "unattributed"] == ["Host: Jordan Lee"]
+    assert any("line 1: 'Host'" in w for w in source.import_report.warnings)
+    assert_accounted(source)
+
+
+def test_weekdays_and_months_inside_a_turn_are_not_speakers(tmp_path, assert_accounted):
+    text = ("Moderator: How is your rota?\n"
+            "Ann: Monday: nights.\nTuesday: days.\nMay: off, if I am lucky.\n"
+            "Moderator: And next month?\n"
+            "Ann: Monday: nights.\nTuesday: days.\nMay: the same again.\n")
+    source = read_text(tmp_path, text)
+    assert source.import_report.speakers == {"Moderator": 2, "Ann": 2}
+    assert turns(source)[1][1] == "Monday: nights.\nTuesday: days.\nMay: off, if I am lucky."
+    assert_accounted(source)
+    roster = [qk.Participant("P1", pseudonym="May")]
+    named = read_text(tmp_path, "Moderator: Hi May.\nMay: Hi.\nModerator: Ready?\nMay: Yes.\n", participants=roster)
+    assert named.import_report.speakers == {"Moderator": 2, "May": 2}
