@@ -1,8 +1,10 @@
 """Reader for Word ``.docx`` transcripts: paragraphs, speaker labels in text or in a bold run, tables.
 
-Canonical text (CONTRIBUTING.md): the body's paragraph texts (``paragraph.text``, content controls
-included) joined with ``"\\n"``; a table row is one line, its cell texts joined with ``"\\t"`` (a cell's
-own line breaks become spaces, merged cells count once). The zip container is checked before
+Canonical text (CONTRIBUTING.md): the body's paragraph texts (``paragraph.text``, plus what it leaves
+out: tracked insertions, inline and block content controls, fields; see :func:`paragraph_text`)
+joined with ``"\\n"``; a table row is one line, its cell texts joined with ``"\\t"`` (a cell's own line
+breaks become spaces, merged cells count once, a table nested in a cell is read into the cell's text).
+Tracked changes and nested tables are mentioned in the import report. The zip container is checked before
 python-docx opens it (:func:`qualkit.ingest.archive.check_archive`).
 
 * A paragraph starting with a bold run that reads like a label (``**Dr. Okafor:**`` in Word, or a bold
@@ -68,14 +70,90 @@ def _body_blocks(document: Any) -> list[Any]:
     return blocks
 
 
-def _row_cells(row: Any) -> list[str]:
+class _Found:
+    """What the text walk met that the import report should mention (tracked changes, nested tables)."""
+
+    def __init__(self) -> None:
+        self.insertions = 0
+        self.deletions = 0
+        self.nested_tables = 0
+
+    def warnings(self) -> list[str]:
+        notes = []
+        if self.insertions or self.deletions:
+            notes.append(f"the Word file has tracked changes ({self.insertions} insertion(s), {self.deletions} "
+                         "deletion(s)); inserted text is read and deleted text left out, as if all changes were "
+                         "accepted; accept or reject them in Word to be sure")
+        if self.nested_tables:
+            notes.append(f"{self.nested_tables} table(s) inside table cells were read into their cell's text")
+        return notes
+
+
+# Runs under these are not body text: deleted or moved-away text, and text boxes drawn inside a run.
+_NOT_BODY = {f"{_W}del", f"{_W}moveFrom", f"{_W}r", f"{_W}p", f"{_W}txbxContent"}
+_INSERTED = {f"{_W}ins", f"{_W}moveTo"}
+
+
+def paragraph_text(p: Any, found: _Found | None = None) -> str:
+    """The text of a ``w:p`` element, like ``paragraph.text`` but with tracked insertions and inline content.
+
+    python-docx's ``paragraph.text`` reads only the runs directly in the paragraph and in hyperlinks:
+    text in tracked insertions (``w:ins``), inline content controls, fields and smart tags would be
+    lost. Deleted text (``w:del``) stays out.
+
+    Example:
+        >>> from docx.oxml import parse_xml
+        >>> xml = ('<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:r><w:t>Ann: </w:t>'
+        ...        '</w:r><w:ins><w:r><w:t>very </w:t></w:r></w:ins><w:r><w:t>tired</w:t></w:r></w:p>')
+        >>> paragraph_text(parse_xml(xml))
+        'Ann: very tired'
+    """
+    parts: list[str] = []
+    for run in p.iter(f"{_W}r"):
+        parent, inserted = run.getparent(), False
+        while parent is not None and parent is not p and parent.tag not in _NOT_BODY:
+            inserted = inserted or parent.tag in _INSERTED
+            parent = parent.getparent()
+        if parent is not p:
+            continue
+        parts.append(run.text)
+        if inserted and found is not None:
+            found.insertions += 1
+    if found is not None:
+        found.deletions += sum(1 for _ in p.iter(f"{_W}del"))
+    return "".join(parts)
+
+
+def _cell_text(tc: Any, found: _Found) -> str:
+    """A cell's paragraphs and nested tables (rows and cells joined by spaces), on one line."""
+    pieces: list[str] = []
+
+    def walk(element: Any) -> None:
+        for child in element.iterchildren():
+            if child.tag == f"{_W}p":
+                pieces.append(paragraph_text(child, found))
+            elif child.tag == f"{_W}tbl":
+                found.nested_tables += 1
+                for tr in child.iterchildren(f"{_W}tr"):
+                    cells = [_cell_text(inner, found) for inner in tr.iterchildren(f"{_W}tc")]
+                    pieces.append(" ".join(c for c in cells if c.strip()))
+            elif child.tag == f"{_W}sdt":
+                content = child.find(f"{_W}sdtContent")
+                if content is not None:
+                    walk(content)
+
+    walk(tc)
+    return re.sub(r"\r\n|\r|\n", " ", "\n".join(pieces))
+
+
+def _row_cells(row: Any, found: _Found) -> list[str]:
     cells: list[str] = []
     seen: set[int] = set()
     for cell in row.cells:
         if id(cell._tc) in seen:
             continue
         seen.add(id(cell._tc))
-        cells.append(re.sub(r"\r\n|\r|\n", " ", cell.text))
+        cells.append(_cell_text(cell._tc, found))
     return cells
 
 
@@ -207,6 +285,7 @@ def docx_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | N
     from docx.table import Table
 
     styles = _Styles(document)
+    found = _Found()
     lines: list[str] = []
     hints: dict[int, Hint] = {}
     line_starts: list[int] = []
@@ -222,7 +301,7 @@ def docx_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | N
 
     for block in blocks:
         if isinstance(block, Table):
-            rows = [_row_cells(row) for row in block.rows]
+            rows = [_row_cells(row, found) for row in block.rows]
             rows = [r for r in rows if r]
             if not rows:
                 continue
@@ -241,7 +320,7 @@ def docx_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | N
                 hint, previous_label = _table_row_hint(cells, roles, line_starts[index], index, previous_label)
                 hints[index] = hint
             continue
-        text = block.text
+        text = paragraph_text(block._p, found)
         style = styles.paragraph_name(block)
         pieces = re.split(r"\r\n|\r|\n", text)
         first = add_line(pieces[0])
@@ -258,6 +337,7 @@ def docx_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | N
         raise InvalidTranscript("the Word file has no text in its body", path=path,
                                 fix="check that the transcript is in the document body, not only in text boxes")
     layout = detect_layout(text, known=known, hints=hints)
+    layout.warnings[:0] = found.warnings()
     return layout
 
 

@@ -129,3 +129,32 @@ def test_zip_without_word_document_and_empty_document(tmp_path, make_docx):
         qk.read_transcript(path)
     with pytest.raises(InvalidTranscript, match="no text"):
         qk.read_transcript(make_docx("empty.docx", []))
+
+
+def test_tracked_insertions_and_nested_tables_are_read_not_dropped(make_docx, assert_accounted):
+    import docx
+    from docx.oxml import parse_xml
+
+    path = make_docx("edited.docx", ["Moderator: What drains you?", "Ana: The pager.", "Moderator: And?",
+                                     "Ana: Nights."], tables=[[["Site", "Notes"], ["Ward 7", "cell"]]])
+    document = docx.Document(str(path))
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    second = document.paragraphs[1]._p  # the transcriber's edit, left as a tracked change
+    second.append(parse_xml(f'<w:ins {w} w:id="1" w:author="T"><w:r><w:t xml:space="preserve"> And the inbox.</w:t>'
+                            '</w:r></w:ins>'))
+    second.append(parse_xml(f'<w:del {w} w:id="2" w:author="T"><w:r><w:delText> Scrap this.</w:delText></w:r>'
+                            '</w:del>'))
+    cell = document.tables[0].rows[1].cells[1]
+    cell.paragraphs[0].text = "Staffing:"
+    nested = cell.add_table(rows=1, cols=2)
+    nested.rows[0].cells[0].text, nested.rows[0].cells[1].text = "two nurses short", "every night"
+    document.save(str(path))
+    source = qk.read_transcript(path)
+    assert "Ana: The pager. And the inbox.\n" in source.text and "Scrap this" not in source.text
+    assert "\nWard 7\tStaffing: two nurses short every night" in source.text
+    ana = [s.text for s in source.segments if s.speaker == "Ana"]
+    assert ana[0] == "The pager. And the inbox."
+    warnings = source.import_report.warnings
+    assert any("tracked changes (1 insertion(s), 1 deletion(s))" in w for w in warnings)
+    assert any("1 table(s) inside table cells" in w for w in warnings)
+    assert_accounted(source)
