@@ -43,7 +43,7 @@ app: demo
 
 test: $(VENV)/.stamp-test
 	scripts/ensure-system-deps.sh
-	QUALKIT_REQUIRE_POSTGRES=1 QUALKIT_REQUIRE_BROWSER=1 QUALKIT_REQUIRE_EMBEDDINGS=1 \
+	QUALKIT_REQUIRE_POSTGRES=1 QUALKIT_REQUIRE_BROWSER=1 QUALKIT_REQUIRE_EMBEDDINGS=1 QUALKIT_REQUIRE_BERTOPIC=1 \
 		$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test

@@ -135,3 +135,27 @@ def demo_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.qualkit.db"
     build_demo(path, echo=lambda *_: None)
     return path
+
+
+# A test marked with one of these needs a real part; where the Makefile says the part is required
+# (``make test`` sets these), skipping it would hide a broken set-up, so the skip becomes a failure.
+REQUIRED_BY_MARKER = {
+    "postgres": "QUALKIT_REQUIRE_POSTGRES",
+    "browser": "QUALKIT_REQUIRE_BROWSER",
+    "embeddings": "QUALKIT_REQUIRE_EMBEDDINGS",
+    "bertopic": "QUALKIT_REQUIRE_BERTOPIC",
+}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped:
+        return
+    for marker, variable in REQUIRED_BY_MARKER.items():
+        if item.get_closest_marker(marker) is not None and os.environ.get(variable) == "1":
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            report.outcome = "failed"
+            report.longrepr = f"{variable}=1 but this {marker} test was skipped: {reason}"
+            return
