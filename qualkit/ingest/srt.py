@@ -19,7 +19,7 @@ import re
 from qualkit.errors import InvalidTranscript
 from qualkit.ingest.layout import Layout
 from qualkit.ingest.subtitles import Cue, cues_layout
-from qualkit.ingest.vtt import _LOOSE_TIMING, _TIMING, blocks, vtt_time
+from qualkit.ingest.vtt import _LOOSE_TIMING, _TIMING, blocks, require_text, vtt_time
 
 
 def parse_srt(text: str, path: str | os.PathLike[str]) -> tuple[list[Cue], list[str]]:
@@ -79,6 +79,6 @@ def srt_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | Non
         'Hi'
     """
     cues, warnings = parse_srt(text, path)
-    layout = cues_layout(cues, known=known)
+    layout = require_text(cues_layout(cues, known=known), path)
     layout.warnings[:0] = warnings
     return layout

@@ -102,18 +102,35 @@ def parse_vtt(text: str, path: str | os.PathLike[str]) -> list[Cue]:
                                     line=bad, fix="put a blank line between cues")
         cues.append(Cue(start, end, None, "\n".join(line for _, line in payload),
                         payload[0][0] if payload else number))
+    if not cues:
+        raise InvalidTranscript("no subtitle cues found", path=path, line=1,
+                                fix="check that this is a WebVTT file with cues (a timing line such as "
+                                    "00:00:01.000 --> 00:00:04.000, then the text)")
     return cues
+
+
+def require_text(layout: Layout, path: str | os.PathLike[str]) -> Layout:
+    """``layout`` unchanged, or :class:`InvalidTranscript` when its cues hold no words at all.
+
+    Example:
+        >>> require_text(Layout("Ann: Hi"), "a.vtt").text
+        'Ann: Hi'
+    """
+    if not layout.text.strip():
+        raise InvalidTranscript("the subtitle cues hold no text", path=path, line=1,
+                                fix="export the subtitles again with their text")
+    return layout
 
 
 def vtt_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | None = None) -> Layout:
     """The canonical text and layout of a WebVTT transcript.
 
     Example:
-        >>> vtt_layout("WEBVTT\\n", "a.vtt").text
-        ''
+        >>> vtt_layout("WEBVTT\\n\\n00:01.000 --> 00:02.000\\nBo: Hi\\n", "a.vtt").text
+        'Bo: Hi'
     """
     cues = parse_vtt(text, path)
-    layout = cues_layout(cues, known=known)
+    layout = require_text(cues_layout(cues, known=known), path)
     for cue in cues:
         if cue.end < cue.start:
             layout.warnings.append(f"line {cue.line}: a cue ends before it starts")

@@ -68,6 +68,10 @@ def test_vtt_without_speakers_is_unattributed_with_a_warning(tmp_path, assert_ac
     ("c.srt", "1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\nno timing here\n", 6, "has no timing line"),
     ("d.srt", "hello\n\n1\n00:00:01,000 --> 00:00:02,000\nHi\n", 1, "text before the first cue"),
     ("e.srt", "1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:00:01 --> 00:00:02\nYo\n", 6, "malformed cue timing"),
+    ("f.vtt", "WEBVTT\n\n", 1, "no subtitle cues found"),
+    ("g.vtt", "WEBVTT - Zoom export\n\nNOTE recording stopped before anyone spoke\n", 1, "no subtitle cues found"),
+    ("h.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Ann></v>\n", 1, "cues hold no text"),
+    ("i.srt", "1\n00:00:01,000 --> 00:00:02,000\n<i></i>\n", 1, "cues hold no text"),
 ])
 def test_malformed_subtitles_name_the_line(tmp_path, name, content, line, message):
     path = tmp_path / name
