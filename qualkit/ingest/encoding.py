@@ -3,7 +3,8 @@
 Decoding keeps the text exactly as written (CRLF stays CRLF, a lone CR stays CR) and removes only a
 byte-order mark. UTF-8 (with or without BOM) and UTF-16/32 with a BOM are taken as they are; UTF-16
 without a BOM is recognised by its NUL pattern; anything else is detected (charset-normalizer, with
-Windows-1252 preferred among Western single-byte guesses) and the choice is reported as a warning.
+Windows-1252 preferred among Western single-byte guesses when it reads the bytes as cleanly) and the
+choice is reported as a warning.
 
 Example:
     >>> decode_bytes("Ann: café\\r\\n".encode("cp1252"), "g1.txt").text
@@ -30,6 +31,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 _WESTERN = {"cp1252", "windows-1252", "latin_1", "iso8859_1", "iso8859_15", "cp1250", "mac_roman", "cp850",
             "cp437", "iso8859_2", "iso8859_9", "cp1254", "cp1257", "iso8859_10", "iso8859_14"}
+_CP1252_FAMILY = {"cp1252", "windows_1252", "latin_1", "iso8859_1", "iso8859_15"}
 _MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF", "a PDF file", "copy the text into a .txt file or export the transcript as .docx"),
     (b"\xd0\xcf\x11\xe0", "an old Word/Excel file (.doc/.xls)", "open it in Word or Excel and save as .docx or .xlsx"),
@@ -186,7 +188,13 @@ def _latin_only(text: str) -> bool:
 
 
 def _guess_legacy(raw: bytes) -> str | None:
-    """Pick a legacy encoding: charset-normalizer's best guess, but Windows-1252 for Western single-byte text."""
+    """Pick a legacy encoding: charset-normalizer's guess, or Windows-1252 when it reads the bytes as well.
+
+    The detector often names a Central-European code page (cp1250) for Western text with a few accents,
+    where the two agree on almost every byte; Windows-1252 wins then. But where the detector's reading
+    is clearly better (Polish "Zażółć gęślą jaźń" in cp1250 reads as "Za¿ó³æ gêœl¹ jaŸñ" in cp1252),
+    the detected encoding is kept.
+    """
     try:
         cp1252 = raw.decode("cp1252")
     except UnicodeDecodeError:
@@ -198,19 +206,29 @@ def _guess_legacy(raw: bytes) -> str | None:
     except Exception:  # detector failure is not fatal: fall back to cp1252 below
         best = None
     name = best.encoding.lower().replace("-", "_") if best is not None else None
-    non_ascii = sum(b >= 0x80 for b in raw)
-    western = name is None or name in _WESTERN or name.startswith("iso8859")
-    # A detector needs some evidence; on a few accented words it guesses wildly, so prefer Windows-1252
-    # whenever its reading is made of Latin letters and typographic punctuation.
-    if cp1252 is not None and (western or (non_ascii < 20 and _latin_only(cp1252))):
-        return "cp1252"
+    detected: str | None = None
     if name is not None:
         try:
-            raw.decode(name)
-            return name
+            detected = raw.decode(name)
         except (UnicodeDecodeError, LookupError):
-            pass
-    return "cp1252" if cp1252 is not None else None
+            name = None
+    if cp1252 is None:
+        return name
+    if name is None or name in _CP1252_FAMILY:
+        return "cp1252"
+    non_ascii = sum(b >= 0x80 for b in raw)
+    western = name in _WESTERN or name.startswith("iso8859")
+    # A detector needs some evidence; on a few accented words it guesses wildly.
+    if (western or (non_ascii < 20 and _latin_only(cp1252))) and _mess(cp1252) <= _mess(detected or ""):
+        return "cp1252"
+    return name
+
+
+def _mess(text: str) -> float:
+    """charset-normalizer's measure of how garbled a decoding looks (0 = clean); symbols inside words count."""
+    from charset_normalizer.md import mess_ratio
+
+    return mess_ratio(text, maximum_threshold=1.0)
 
 
 def split_lines(text: str) -> list[tuple[int, int]]:

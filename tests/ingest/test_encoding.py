@@ -137,3 +137,17 @@ def test_short_cp1252_and_longer_cp1251_are_told_apart(tmp_path):
     source = qk.read_transcript(path)
     assert source.text == cyrillic and source.encoding == "cp1251"
     assert source.import_report.speakers == {"Анна": 4, "Борис": 4}
+
+
+@pytest.mark.parametrize(("text", "encoding"), [
+    ("Moderator: Jak się czujesz po dyżurze?\r\nAnna: Zażółć gęślą jaźń. Ciągle nocki, Łukasz też.\r\n"
+     "Moderator: Dlaczego?\r\nAnna: Brakuje pielęgniarek.\r\n", "cp1250"),
+    ("Zażółć gęślą jaźń", "cp1250"),
+    ("Ann: café crème, naïve hopes… gone.\nBo: Señor, ¿qué?\nAnn: Très fatiguée.\n", "cp1252"),
+])
+def test_central_european_text_keeps_its_code_page_and_western_text_gets_cp1252(tmp_path, text, encoding):
+    path = tmp_path / "t.txt"
+    path.write_bytes(text.encode(encoding))
+    decoded = decode_bytes(path.read_bytes(), path)
+    assert (decoded.encoding, decoded.text) == (encoding, text)
+    assert any(encoding in w for w in decoded.warnings)
