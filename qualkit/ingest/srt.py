@@ -4,7 +4,8 @@ Each block is an optional cue number, a timing line ``00:00:01,000 --> 00:00:04,
 is tolerated) and the text. A block with a number but no valid timing line raises
 :class:`~qualkit.errors.InvalidTranscript` naming the line; a block of plain text right after a cue
 (a blank line inside the cue's text, which some editors write) is kept as part of that cue, with a
-warning, rather than dropped.
+warning, rather than dropped. (pysrt 1.1 silently drops such text, which is why qualkit parses SRT
+itself, sharing the timing grammar with :mod:`qualkit.ingest.vtt`.)
 
 Example:
     >>> srt_layout("1\\n00:00:01,000 --> 00:00:02,000\\nAnn: Hi\\n\\n2\\n00:00:02,000 --> 00:00:03,000\\nAnn: Ok\\n", "a.srt").text
