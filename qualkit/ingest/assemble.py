@@ -112,6 +112,7 @@ def assemble(
     # ---- segments
     segments: list[Segment] = []
     cue_times: dict[str, list[list[float]]] = {}
+    cue_offsets: dict[str, list[list[int]]] = {}
     turn = -1
     for item in items:
         body = text[item.start:item.end]
@@ -129,6 +130,8 @@ def assemble(
             attributes.update(item.attributes)
             if "cues" in attributes:  # cue times live in the source metadata, keyed by turn (not a column)
                 cue_times.setdefault(str(turn), []).extend(attributes.pop("cues"))
+            if "cue_offsets" in attributes:
+                cue_offsets.setdefault(str(turn), []).extend(attributes.pop("cue_offsets"))
             segments.append(Segment(
                 source=name, start=item.start, end=item.end, text=body, speaker=speaker.label if speaker else None,
                 role=speaker.role if speaker else "participant", kind=item.kind,
@@ -143,9 +146,10 @@ def assemble(
                                     time_end=item.time_end, marks=marks, attributes=dict(item.attributes)))
         else:
             kind = "legend" if item.kind == "legend" else "unattributed"
+            attributes = {k: v for k, v in item.attributes.items() if k != "cue_offsets"}
             segments.append(Segment(source=name, start=item.start, end=item.end, text=body, speaker=None,
                                     role=None, kind=kind, time_start=item.time_start, time_end=item.time_end,
-                                    marks=marks, attributes=dict(item.attributes)))
+                                    marks=marks, attributes=attributes))
             if kind == "unattributed":
                 report.unattributed += 1
                 if len(report.unattributed_examples) < MAX_EXAMPLES:
@@ -161,6 +165,8 @@ def assemble(
         metadata["legend"] = dict(layout.legend)
     if cue_times:
         metadata["cues"] = cue_times
+    if cue_offsets:
+        metadata["cue_offsets"] = cue_offsets
     source = Source(name=name, text=text, format=format, raw=raw, encoding=encoding, segments=segments,
                     speakers=list(speakers.values()), metadata=metadata, import_report=report)
     if segment_by != "turn":

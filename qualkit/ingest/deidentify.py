@@ -363,9 +363,13 @@ class Deidentifier:
             aliases = [a for a in dict.fromkeys(name_of(a) or a for a in sp.aliases) if a != label]
             speakers.append(Speaker(label, aliases=aliases, role=sp.role, turns=sp.turns, words=sp.words,
                                     participant=sp.participant, attributes=scrub(sp.attributes)))
-        metadata = scrub({k: v for k, v in source.metadata.items() if k != "label_spans"})
+        offset_keys = ("label_spans", "cue_offsets")
+        metadata = scrub({k: v for k, v in source.metadata.items() if k not in offset_keys})
         if "label_spans" in source.metadata:
             metadata["label_spans"] = [[mapper.start(a), mapper.end(b)] for a, b in source.metadata["label_spans"]]
+        if "cue_offsets" in source.metadata:
+            metadata["cue_offsets"] = {turn: [[mapper.start(a), mapper.end(b)] for a, b in spans]
+                                       for turn, spans in source.metadata["cue_offsets"].items()}
         metadata["deidentified"] = True
         report = None
         if source.import_report is not None:

@@ -5,7 +5,7 @@ separately, and additionally split at blank-line paragraph breaks inside a turn.
 ``window`` consecutive sentences *within one turn* (non-overlapping; the last window of a turn may be
 shorter), so a coded window never mixes speakers. Sentence and window segments keep the turn's
 speaker, role, turn index, times, participant and attributes, and carry the marks that fall inside
-them. Unattributed and legend segments are passed through unchanged.
+them; in a subtitle turn merged from several cues, a sentence gets the times of its own cues. Unattributed and legend segments are passed through unchanged.
 
 Example:
     >>> from qualkit.model import Source, Segment
@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any
 
@@ -83,6 +84,8 @@ def segment(source: Source, by: str = "sentence", window: int = 3, *, nlp: Any =
         return list(source.segments)
     nlp = nlp or _nlp_for_sentences()
     text = source.text
+    cue_times = source.metadata.get("cues") or {}
+    cue_offsets = source.metadata.get("cue_offsets") or {}
     result: list[Segment] = []
     for seg in source.segments:
         if seg.kind not in ("turn", "row"):
@@ -92,13 +95,23 @@ def segment(source: Source, by: str = "sentence", window: int = 3, *, nlp: Any =
         if by == "window":
             spans = [(spans[i][0], spans[min(i + window, len(spans)) - 1][1]) for i in range(0, len(spans), window)]
         kind = "sentence" if by == "sentence" else "window"
+        times = cue_times.get(str(seg.turn))
+        offsets = cue_offsets.get(str(seg.turn))
+        if not times or not offsets or len(times) != len(offsets):
+            times = offsets = None
         for index, (s, e) in enumerate(spans):
+            time_start, time_end = seg.time_start, seg.time_end
+            if times and offsets:  # the times of the cues this sentence was said in
+                starts = [a for a, _ in offsets]
+                first = max(bisect.bisect_right(starts, s) - 1, 0)
+                last = max(bisect.bisect_left(starts, e) - 1, first)
+                time_start, time_end = times[first][0], times[last][1]
             marks = [Mark(max(m.start, s), min(m.end, e), m.kind) for m in seg.marks if m.start < e and m.end > s]
             attributes = dict(seg.attributes)
             attributes[f"{kind}_index"] = index
             result.append(Segment(
                 source=seg.source, start=s, end=e, text=text[s:e], speaker=seg.speaker, role=seg.role, kind=kind,
-                turn=seg.turn, time_start=seg.time_start, time_end=seg.time_end, marks=marks,
+                turn=seg.turn, time_start=time_start, time_end=time_end, marks=marks,
                 attributes=attributes, participant=seg.participant,
             ))
     return result

@@ -6,7 +6,9 @@ tags removed, inner newlines replaced by a space, and are stripped; other markup
 ``{\\an8}``, inline timestamps) is removed too and HTML entities (``&amp;``) are decoded, since they
 are formatting, not words. Consecutive cues of the same speaker merge into one turn whose time runs
 from the first cue's start to the last cue's end; every cue's times are kept in
-``source.metadata["cues"]`` (turn index → ``[[start, end], ...]``). A cue's speaker comes from its ``<v Name>`` voice tag, or from a label at
+``source.metadata["cues"]`` (turn index → ``[[start, end], ...]``), and where each cue's words are in
+``source.metadata["cue_offsets"]`` (turn index → ``[[start offset, end offset], ...]``), so sentence
+segments get the times of their own cues. A cue's speaker comes from its ``<v Name>`` voice tag, or from a label at
 the start of its text (``Name: ...``, ``[Name] ...``, ``>> Name: ...``) that recurs or is known.
 Cues without a speaker become unattributed lines (each its own line, with its times).
 
@@ -152,17 +154,23 @@ def cues_layout(cues: list[Cue], *, known: set[str] | None = None) -> Layout:
         body = " ".join(p[1] for p in turn)
         first, last = turn[0][2], turn[-1][2]
         cue_times = [[p[2].start, p[2].end] for p in turn]
+        start = position if speaker is None else position + len(speaker) + 2
+        cue_offsets = []
+        for p in turn:  # where each cue's words sit in the canonical text, so sentences get their cue's time
+            cue_offsets.append([start, start + len(p[1])])
+            start += len(p[1]) + 1
+        attributes = {"cues": cue_times, "cue_offsets": cue_offsets}
         if speaker is None:
             line = body
             item = Item("unattributed", position, position + len(body), time_start=first.start,
-                        time_end=last.end, line=first.line, attributes={"cues": cue_times})
+                        time_end=last.end, line=first.line, attributes=attributes)
             unattributed += 1
         else:
             line = f"{speaker}: {body}"
             layout.label_spans.append((position, position + len(speaker) + 1))
             start = position + len(speaker) + 2
             item = Item("turn", start, start + len(body), label=speaker, time_start=first.start,
-                        time_end=last.end, line=first.line, style=turn[0][3], attributes={"cues": cue_times})
+                        time_end=last.end, line=first.line, style=turn[0][3], attributes=attributes)
             layout.styles[turn[0][3]] += 1
         layout.items.append(item)
         lines.append(line)

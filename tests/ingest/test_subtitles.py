@@ -79,3 +79,22 @@ def test_malformed_subtitles_name_the_line(tmp_path, name, content, line, messag
     with pytest.raises(InvalidTranscript, match=message) as caught:
         qk.read_transcript(path)
     assert caught.value.line == line and f"{name}:{line}:" in str(caught.value)
+
+
+def test_sentences_of_a_merged_turn_carry_their_own_cue_times(tmp_path, assert_accounted):
+    path = tmp_path / "zoom.vtt"
+    path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Nadia Haddad>Hi all, thanks for joining.</v>\n\n"
+                    "00:00:04.000 --> 00:00:07.500\n<v Nadia Haddad>Let's start with names. I'm on nights,</v>\n\n"
+                    "00:00:07.500 --> 00:00:09.000\n<v Nadia Haddad>mostly.</v>\n\n"
+                    "00:00:09.200 --> 00:00:11.000\n<v Luis Ortega>Luis, unit clerk.</v>\n", encoding="utf-8")
+    source = qk.read_transcript(path, segment_by="sentence")
+    got = [(s.speaker, s.text, s.time_start, s.time_end) for s in source.segments]
+    assert got == [("Nadia Haddad", "Hi all, thanks for joining.", 1.0, 4.0),
+                   ("Nadia Haddad", "Let's start with names.", 4.0, 7.5),
+                   ("Nadia Haddad", "I'm on nights, mostly.", 4.0, 9.0),
+                   ("Luis Ortega", "Luis, unit clerk.", 9.2, 11.0)]
+    assert [s.turn for s in source.segments] == [0, 0, 0, 1]
+    assert_accounted(source)
+    result = qk.deidentify(source, ner=False)
+    offsets = result.source.metadata["cue_offsets"]["1"]
+    assert [result.source.text[a:b] for a, b in offsets] == ["[P02], unit clerk."]
