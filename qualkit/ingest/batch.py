@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from qualkit.errors import ImportFailed, QualkitError
+from qualkit.errors import ImportFailed, InvalidTranscript, QualkitError, StoreError
 from qualkit.ingest.participants import ParticipantsLike, read_participants
 from qualkit.model import ImportReport
 
@@ -66,11 +66,19 @@ def import_transcripts(
         from tqdm import tqdm
 
         iterator = tqdm(paths, desc="importing", unit="file", file=sys.stderr, leave=False)
+    first_of_name: dict[str, Path] = {}
     for path in iterator:
+        earlier = first_of_name.setdefault(path.name, path)
+        if earlier != path and earlier.resolve() != path.resolve():
+            failures.append((str(path), _reason(_name_clash(path, earlier, "in this batch"), path)))
+            continue
         try:
             source = read_transcript(path, aliases=aliases, participants=roster, segment_by=segment_by,
                                      window=window, **options)
             store.add_source(source, user=user)
+        except StoreError as error:
+            failures.append((str(path), _reason(_stored_clash(store, path) or error, path)))
+            continue
         except QualkitError as error:
             failures.append((str(path), _reason(error, path)))
             continue
@@ -82,6 +90,23 @@ def import_transcripts(
     if failures:
         raise ImportFailed(failures, reports=reports, total=len(paths))
     return reports
+
+
+def _name_clash(path: Path, other: str | Path, where: str) -> InvalidTranscript:
+    return InvalidTranscript(
+        f"has the same file name as {other} ({where}), and sources are named by their file name", path=path,
+        fix=f"rename one of the two files, e.g. {path.parent.name or 'group2'}_{path.name}, and import it again")
+
+
+def _stored_clash(store: Any, path: Path) -> InvalidTranscript | None:
+    """A clear error when a source of this name came from another file; None for the same file again."""
+    try:
+        existing = store.source(path.name, with_raw=False).metadata.get("path")
+    except QualkitError:
+        return None
+    if existing is None or Path(existing).resolve() == path.resolve():
+        return None
+    return _name_clash(path, existing, "already in the project")
 
 
 def _reason(error: QualkitError, path: Path) -> str:

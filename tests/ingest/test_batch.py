@@ -78,3 +78,21 @@ def test_unreadable_participants_file_stops_before_anything_is_stored(sqlite_sto
     with pytest.raises(qk.InvalidInput, match="no participant id column"):
         import_transcripts(sqlite_store, [data / "zoom.vtt"], participants=bad, progress=False)
     assert sqlite_store.sources_df().empty
+
+
+def test_two_files_with_one_name_in_different_folders_get_a_clear_error(sqlite_store, tmp_path):
+    paths = []
+    for group in ("fg1", "fg2"):
+        (tmp_path / group).mkdir()
+        path = tmp_path / group / "transcript.txt"
+        path.write_text(f"Moderator: Welcome to {group}.\nAnn: Hi.\nModerator: Ready?\nAnn: Yes.\n", encoding="utf-8")
+        paths.append(path)
+    with pytest.raises(ImportFailed) as caught:
+        import_transcripts(sqlite_store, paths, progress=False)
+    message = str(caught.value)
+    assert f"{paths[1]}: has the same file name as {paths[0]} (in this batch)" in message
+    assert "Fix: rename one of the two files, e.g. fg2_transcript.txt" in message
+    assert sqlite_store.sources_df()["name"].tolist() == ["transcript.txt"]
+    with pytest.raises(ImportFailed) as again:
+        import_transcripts(sqlite_store, [paths[1]], progress=False)
+    assert f"has the same file name as {paths[0]} (already in the project)" in str(again.value)
