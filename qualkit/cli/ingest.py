@@ -111,12 +111,12 @@ def import_(
             try:
                 source = read_transcript(path, participants=roster, aliases=alias_map, segment_by=segment_by,
                                          **options)
-            except Exception as error:
+            except Exception as error:  # as in a real import: every file is tried, failures listed at the end
                 from qualkit.errors import QualkitError
+                from qualkit.ingest.batch import unexpected_reason
 
-                if not isinstance(error, QualkitError):
-                    raise
-                failures.append((str(path), str(error)))
+                reason = str(error) if isinstance(error, QualkitError) else unexpected_reason(error, path)
+                failures.append((str(path), reason))
                 continue
             _print_report(source.import_report)
         if failures:

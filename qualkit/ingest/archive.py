@@ -20,6 +20,7 @@ import os
 import zipfile
 
 from qualkit.errors import InvalidTranscript
+from qualkit.ingest.encoding import human_size
 
 MAX_MEMBERS = 5_000
 MAX_RATIO = 100
@@ -56,13 +57,14 @@ def check_archive(raw: bytes, path: str | os.PathLike[str], *, required: str, ma
     limit = 4 * max_bytes
     if total > limit:
         raise InvalidTranscript(
-            f"the file would expand to {total / 1e6:.0f} MB (limit {limit / 1e6:.0f} MB); it may be a zip bomb",
+            f"the file would expand to {human_size(total, than=limit)} (limit {human_size(limit)}); "
+            "it may be a zip bomb",
             path=path, fix="do not import it; if it is a genuine transcript, split it or raise max_bytes=")
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
             raise InvalidTranscript(
-                f"part {member.filename!r} expands {ratio:.0f}-fold to {member.file_size / 1e6:.0f} MB; "
+                f"part {member.filename!r} expands {ratio:.0f}-fold to {human_size(member.file_size)}; "
                 "it may be a zip bomb", path=path, fix="do not import it; ask for the original file")
     names = {member.filename for member in members}
     if required not in names:

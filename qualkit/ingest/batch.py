@@ -83,8 +83,7 @@ def import_transcripts(
             failures.append((str(path), _reason(error, path)))
             continue
         except Exception as error:  # a reader bug must not abort the batch; report it like any failure
-            failures.append((str(path), f"{path}: unexpected {type(error).__name__}: {error}. Fix: please report "
-                                        "this file to the qualkit authors"))
+            failures.append((str(path), unexpected_reason(error, path)))
             continue
         reports.append(source.import_report)
     if failures:
@@ -107,6 +106,16 @@ def _stored_clash(store: Any, path: Path) -> InvalidTranscript | None:
     if existing is None or Path(existing).resolve() == path.resolve():
         return None
     return _name_clash(path, existing, "already in the project")
+
+
+def unexpected_reason(error: Exception, path: str | os.PathLike[str]) -> str:
+    """The one-line reason for a failure that is not a qualkit error (a bug met on this file).
+
+    Example:
+        >>> unexpected_reason(KeyError("x"), "a.txt")
+        "a.txt: unexpected KeyError: 'x'. Fix: please report this file to the qualkit authors"
+    """
+    return f"{path}: unexpected {type(error).__name__}: {error}. Fix: please report this file to the qualkit authors"
 
 
 def _reason(error: QualkitError, path: Path) -> str:

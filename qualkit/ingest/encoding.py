@@ -78,7 +78,7 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYT
         raise InvalidTranscript("is not a file", path=path, fix="pass transcript files, or a folder to the CLI")
     if size > max_bytes:
         raise InvalidTranscript(
-            f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit", path=path,
+            f"the file is {human_size(size, than=max_bytes)}, over the limit of {human_size(max_bytes)}", path=path,
             fix="split the transcript into smaller files, or pass max_bytes= (--max-mb) to raise the limit")
     try:
         with path.open("rb") as handle:
@@ -86,6 +86,27 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYT
     except OSError as exc:
         raise InvalidTranscript(f"the file cannot be read ({exc.strerror or exc})", path=path,
                                 fix="check the file's permissions") from None
+
+
+def human_size(n: int | float, *, than: int | float | None = None) -> str:
+    """``n`` bytes in readable units (bytes, KB, MB, GB; powers of 1000); exact when ``than`` would look equal.
+
+    Example:
+        >>> human_size(812), human_size(100), human_size(48_213), human_size(50_000_000)
+        ('812 bytes', '100 bytes', '48.2 KB', '50 MB')
+        >>> human_size(50_000_001, than=50_000_000)
+        '50,000,001 bytes'
+    """
+    def units(value: float) -> str:
+        for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+            if value >= size:
+                return f"{value / size:.1f}".removesuffix(".0") + f" {unit}"
+        return f"{value:,.0f} bytes"
+
+    text = units(n)
+    if than is not None and text == units(than):
+        return f"{n:,.0f} bytes"
+    return text
 
 
 def sniff_binary(raw: bytes, path: str | os.PathLike[str]) -> None:

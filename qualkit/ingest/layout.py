@@ -52,7 +52,7 @@ from qualkit.ingest.speakers import (
 
 STYLE_EXAMPLES = {
     "colon": "Name:", "bold": "**Name:**", "bracket": "[Name]", "name_time": "Name (00:01:02):",
-    "time_name": "[00:01:02] Name:", "star_time": "*1:40 = Name:", "header_line": "Name 00:01:02 (own line)",
+    "time_name": "00:01:02 Name:", "time_name_bracket": "[00:01:02] Name:", "time_name_paren": "(00:01:02) Name:", "star_time": "*1:40 = Name:", "header_line": "Name 00:01:02 (own line)",
     "bold_run": "bold Name: in Word", "table": "speaker/time/text table", "voice": "<v Name>",
     "cue_label": "Name: in cues", "column": "speaker column",
 }
@@ -355,7 +355,7 @@ def detect_layout(
             c = candidates[i]
             stop = label_end(line, c) if not forced[i] else len(line[: c.prefix_end].rstrip(" \t"))
             layout.label_spans.append((s + c.prefix_start, s + stop))
-            layout.styles[c.style] += 1
+            layout.styles[c.variant or c.style] += 1
             start, end = _trim(text, s + c.prefix_end, e)
             current = {"label": c.label, "start": start, "end": end, "time": c.time, "line": i + first_line_number,
                        "style": c.style, "continued": False}

@@ -151,6 +151,7 @@ class Candidate:
     prefix_end: int
     time: float | None = None
     shape: str | None = None
+    variant: str | None = None  # how the style is written, for the report (``time_name_bracket``)
 
 
 def parse_time(value: str | None) -> float | None:
@@ -197,7 +198,10 @@ def find_candidate(line: str) -> Candidate | None:
         time = parse_time(groups.get("time") or groups.get("time2") or groups.get("time3"))
         prefix_start = len(line) - len(line.lstrip(" \t"))
         end = match.end()
-        return Candidate(style, label, prefix_start, end, time, shape)
+        variant = None
+        if style == "time_name":
+            variant = "time_name_bracket" if groups.get("time") else "time_name_paren" if groups.get("time2") else None
+        return Candidate(style, label, prefix_start, end, time, shape, variant)
     return None
 
 

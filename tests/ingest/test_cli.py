@@ -56,6 +56,24 @@ def test_import_dry_run_folder_and_options(tmp_path, data, capsys):
     assert code == 2 and "not valid JSON" in err
 
 
+def test_dry_run_reports_an_unexpected_reader_failure_in_one_line(data, capsys, monkeypatch):
+    import qualkit.ingest
+
+    real = qualkit.ingest.read_transcript
+
+    def flaky(path, **options):
+        if path.name == "zoom.vtt":
+            raise KeyError("speaker")
+        return real(path, **options)
+
+    monkeypatch.setattr(qualkit.ingest, "read_transcript", flaky)
+    code, out, err = run(["import", str(data / "zoom.vtt"), str(data / "teams.vtt"), "--dry-run"], capsys)
+    assert code == 2 and "teams.vtt (vtt, utf-8)" in out and "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "1 of 2 files failed" in lines[0]
+    assert "zoom.vtt: unexpected KeyError: 'speaker'. Fix: please report this file" in lines[0]
+
+
 def test_deidentify_command(tmp_path, data, capsys):
     out_dir, key = tmp_path / "out", tmp_path / "secure" / "key.json"
     key.parent.mkdir()

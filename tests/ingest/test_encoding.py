@@ -89,9 +89,13 @@ def test_bad_input_names_the_line(data, name, line):
 def test_over_size_file_is_refused_before_reading(tmp_path):
     path = tmp_path / "big.txt"
     path.write_text("Ann: words\n" * 2000, encoding="utf-8")
-    with pytest.raises(InvalidTranscript, match=r"over the 0\.01 MB limit") as caught:
+    with pytest.raises(InvalidTranscript, match=r"the file is 22 KB, over the limit of 10 KB") as caught:
         qk.read_transcript(path, max_bytes=10_000)
     assert "max_bytes=" in str(caught.value)
+    with pytest.raises(InvalidTranscript, match=r"the file is 22 KB, over the limit of 100 bytes"):
+        qk.read_transcript(path, max_bytes=100)
+    with pytest.raises(InvalidTranscript, match=r"the file is 22,000 bytes, over the limit of 22 KB"):
+        qk.read_transcript(path, max_bytes=21_999)
     assert qk.read_transcript(path, max_bytes=100_000).import_report.speakers == {"Ann": 2000}
 
 

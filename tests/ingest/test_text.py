@@ -38,6 +38,17 @@ def test_each_label_style_gives_turns_with_text_after_the_label(tmp_path, assert
     assert_accounted(source)
 
 
+@pytest.mark.parametrize(("text", "reported"), [
+    ("00:01:02 Ann: Tired.\n00:01:09 Bo: Me too.\n00:01:15 Ann: Yes.\n", "00:01:02 Name: (3)"),
+    ("[00:01:02] Ann: Tired.\n[00:01:09] Bo: Me too.\n[00:01:15] Ann: Yes.\n", "[00:01:02] Name: (3)"),
+    ("(00:01:02) Ann: Tired.\n(00:01:09) Bo: Me too.\n(00:01:15) Ann: Yes.\n", "(00:01:02) Name: (3)"),
+])
+def test_the_report_names_the_timestamp_style_as_written(tmp_path, text, reported):
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    assert qk.read_transcript(path).import_report.label_style == reported
+
+
 def test_timestamps_become_turn_times(tmp_path):
     path = tmp_path / "t.txt"
     path.write_text("[00:01:02] Ann: Tired.\n[01:00:09.5] Bo: Me too.\n[01:01:15] Ann: Yes.\n", encoding="utf-8")
