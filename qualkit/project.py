@@ -439,6 +439,8 @@ class Project:
         segments, codings, _ = self._frames()
         if "code" in options:
             options.setdefault("codings", codings)
+        # Pseudonyms and aliases are not on the segments: pass them so names never become "distinctive".
+        options.setdefault("names", [n for p in self.store.participants() for n in (p.pseudonym, *p.aliases) if n])
         return distinctive_words(segments, by=by, **options)
 
     def saturation(self, **options: Any) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,12 @@ import pandas as pd
 from qualkit.analysis._common import clean_text, group_labels, require_columns, talk_segments
 from qualkit.errors import InvalidInput
 
-WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-FILLERS = frozenset({"um", "uh", "uhm", "er", "erm", "mm", "mhm", "hmm", "yeah", "okay", "ok", "oh", "gonna",
+# Dotted abbreviations (a.m., p.m., e.g.) stay one token; otherwise runs of letters with inner apostrophes.
+WORD = re.compile(r"(?<![^\W\d_])(?:[^\W\d_]\.){2,}|[^\W\d_]+(?:['’][^\W\d_]+)*")
+# "3am", "3 pm", "11 a.m" -> "a.m." / "p.m." after a number, so times do not leave a stray "m" or "am".
+CLOCK = re.compile(r"(?<=\d)\s?([ap])\.?m\b\.?", re.IGNORECASE)
+MIN_TOKEN_LENGTH = 2
+FILLERS = frozenset({"e.g.", "i.e.", "etc", "um", "uh", "uhm", "er", "erm", "mm", "mhm", "hmm", "yeah", "okay", "ok", "oh", "gonna",
                      "wanna", "kinda", "sorta", "like", "just", "really", "know", "think", "mean", "thing",
                      "things", "lot", "don't", "it's", "i'm", "that's", "you're", "we're", "they're", "can't",
                      "didn't", "doesn't", "isn't", "there's", "i've", "i'd", "i'll"})
@@ -53,14 +58,34 @@ def english_stopwords() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS) | FILLERS
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens (letters, with inner apostrophes); digits and punctuation dropped.
+def tokenize(text: str, *, min_length: int = MIN_TOKEN_LENGTH) -> list[str]:
+    """Lower-cased word tokens (letters with inner apostrophes, or dotted abbreviations such as ``a.m.``).
+
+    Digits and punctuation are dropped, a time's "am"/"pm" becomes ``a.m.``/``p.m.``, and tokens shorter
+    than ``min_length`` letters (stray single letters) are left out.
 
     Example:
-        >>> tokenize("I can't; EHR-inbox at 3am!")
-        ['i', "can't", 'ehr', 'inbox', 'at', 'am']
+        >>> tokenize("I can't; EHR-inbox at 3am, again at 2 p.m.!")
+        ["can't", 'ehr', 'inbox', 'at', 'a.m.', 'again', 'at', 'p.m.']
     """
-    return [m.group(0).replace("’", "'") for m in WORD.finditer(text.lower())]
+    text = CLOCK.sub(lambda m: f" {m.group(1).lower()}.m.", text.lower())
+    tokens = (m.group(0).replace("’", "'") for m in WORD.finditer(text))
+    return [t for t in tokens if len(t.replace(".", "")) >= min_length]
+
+
+def name_words(names: Iterable[Any], *, tokenizer: Callable[[str], list[str]] | None = None) -> frozenset[str]:
+    """The word tokens of people's names (speaker labels, pseudonyms, aliases), to leave out of word lists.
+
+    Example:
+        >>> sorted(name_words(["Luis", "Jill Smith, MD", None]))
+        ['jill', 'luis', 'md', 'smith']
+    """
+    split = tokenizer or tokenize
+    words: set[str] = set()
+    for name in names:
+        if isinstance(name, str) and name.strip():
+            words.update(split(name))
+    return frozenset(words)
 
 
 def log_odds_dirichlet(
@@ -105,6 +130,8 @@ def distinctive_words(
     codings: pd.DataFrame | None = None,
     code: str | None = None,
     include_suggested: bool = False,
+    names: Iterable[str] = (),
+    drop_names: bool = True,
 ) -> pd.DataFrame:
     """Words each group of ``by`` uses more than the others, ranked by z-score.
 
@@ -112,8 +139,11 @@ def distinctive_words(
     background counts (another corpus, say) instead of this corpus; α_w = ``prior_scale`` × count.
     Words seen fewer than ``min_count`` times in all the talk are left out. With ``codings`` and
     ``code`` only the segments carrying that code are read ("how do residents talk about workload").
-    Non-speech marks such as ``(laughs)`` are blanked first. Returns one row per group and word,
-    positive z first (``top`` rows per group; ``None`` for all).
+    Non-speech marks such as ``(laughs)`` are blanked first. People's names never appear: with
+    ``drop_names`` (default) the words of every speaker label and participant id in ``segments`` and
+    of ``names`` (pass the participants' pseudonyms and aliases) are left out, because results are
+    attributed by group, never by name. Returns one row per group and word, positive z first (``top``
+    rows per group; ``None`` for all).
 
     Example:
         >>> segs = pd.DataFrame({"id": [1, 2], "text": ["night pager night", "inbox inbox"], "start": 0,
@@ -132,6 +162,14 @@ def distinctive_words(
     talk["_group"] = group_labels(talk, by)
     stop = english_stopwords() if stopwords == "english" else frozenset(stopwords or ())
     split = tokenizer or tokenize
+    dropped_names: frozenset[str] = frozenset()
+    if drop_names:
+        people = [*names]
+        for column in ("speaker", "participant"):
+            if column in segments:
+                people.extend(segments[column].dropna().unique().tolist())
+        dropped_names = name_words(people, tokenizer=split)
+        stop = stop | dropped_names
     starts = talk["start"] if "start" in talk else pd.Series(0, index=talk.index)
     marks = talk["marks"] if "marks" in talk else pd.Series(None, index=talk.index)
     counts: dict[str, Counter[str]] = {}
@@ -172,5 +210,6 @@ def distinctive_words(
         frames.append(scored.head(top) if top else scored)
     result = pd.concat(frames, ignore_index=True)[columns]
     result.attrs.update(by=by, versus=versus or "rest", prior_scale=prior_scale, min_count=min_count,
+                        names_dropped=len(dropped_names),
                         method="weighted log-odds, informative Dirichlet prior (Monroe et al. 2008)")
     return result
