@@ -3,10 +3,20 @@
 Qualitative prevalence is reported three ways per code and group: how many segments carry the code,
 how many distinct speakers said something coded with it, and in how many sessions (transcripts) it
 came up, each with the percentage of the group's total. A per-code test asks whether the share of
-coded segments differs between groups: Fisher's exact test for a 2×2 table, Pearson's chi-square
-otherwise, with adjusted standardised residuals (Haberman 1973; beyond ±1.96 is notable) and Holm-
-adjusted p-values across codes. Segments are not independent (a speaker talks many times), so treat
-the tests as descriptive.
+coded segments differs between groups, with adjusted standardised residuals (Haberman 1973; beyond
+±1.96 is notable) and Holm-adjusted p-values across codes:
+
+- two groups: Fisher's exact test (2×2);
+- more groups: Pearson's chi-square when every expected count is at least 5 (Cochran's rule);
+  otherwise the chi-square approximation is unreliable, and the Fisher–Freeman–Halton exact test is
+  used instead, with a Monte-Carlo p-value: ``n_resamples`` tables with the observed margins are
+  drawn (seeded, multivariate hypergeometric) and p is the share at most as probable as the observed
+  one, (1 + k) / (1 + n_resamples).
+
+``test="fisher"`` asks for the exact test at any size (2×2 exact, larger Monte-Carlo), ``"chi2"`` for
+chi-square at any size (a sparse table gets a ``warning``), ``"none"`` for no test. The ``tests``
+table names the test used and carries a ``warning`` column. Segments are not independent (a speaker
+talks many times), so treat the tests as descriptive.
 
 Example:
     >>> import pandas as pd
@@ -95,13 +105,17 @@ def prevalence(
     session: str = "source",
     bins: int | list[float] | None = None,
     test: str = "auto",
+    n_resamples: int = 10_000,
+    seed: int = 0,
 ) -> Prevalence:
     """Count, per code and group of ``by``, coded segments, distinct speakers and sessions, and test them.
 
     ``include_suggested`` also counts suggestions still awaiting review; ``rollup`` (with a
     ``codebook``) counts a theme wherever one of its sub-codes occurs; ``all_codes`` lists codebook
     codes nobody used as zeros; ``session`` names the column that identifies a session (default: the
-    transcript); ``test`` is ``auto`` (Fisher for 2×2, else chi-square), ``chi2``, ``fisher`` or ``none``.
+    transcript); ``test`` is ``auto`` (Fisher for 2×2; chi-square, or Fisher–Freeman–Halton by
+    ``n_resamples`` seeded Monte-Carlo tables when expected counts fall below 5), ``chi2``, ``fisher``
+    or ``none``.
 
     Example:
         >>> segs = pd.DataFrame({"id": [1, 2], "source": "g1", "speaker": ["A", "B"], "participant": ["A", "B"],
@@ -151,9 +165,10 @@ def prevalence(
 
     crosstab = table.pivot(index="code_id", columns="group", values="segments").reindex(index=codes,
                                                                                           columns=groups_order)
-    tests, residuals = _tests(crosstab, groups["segments"], test)
+    tests, residuals = _tests(crosstab, groups["segments"], test, n_resamples=n_resamples, seed=seed)
     settings = {"by": by, "include_moderator": include_moderator, "include_suggested": include_suggested,
-                "rollup": rollup, "session": session, "test": test, "unit": "segment",
+                "rollup": rollup, "session": session, "test": test, "n_resamples": n_resamples, "seed": seed,
+                "unit": "segment",
                 "segments": len(talk), "codings_counted": len(coded)}
     return Prevalence(by=by, table=table, groups=groups.reset_index(), crosstab=crosstab, tests=tests,
                       residuals=residuals, settings=settings)
@@ -215,7 +230,41 @@ def holm(p_values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _tests(crosstab: pd.DataFrame, group_totals: pd.Series, test: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+MIN_EXPECTED = 5.0
+
+
+def freeman_halton(observed: np.ndarray, *, n_resamples: int = 10_000, seed: int = 0) -> float:
+    """Monte-Carlo p-value of the Fisher–Freeman–Halton exact test for a 2×c table (coded / not coded × groups).
+
+    Tables with the observed margins are drawn from the multivariate hypergeometric distribution
+    (exactly the null of Fisher's test); p = (1 + k) / (1 + n_resamples), k being the number of drawn
+    tables at most as probable as the observed one.
+
+    Example:
+        >>> p = freeman_halton(np.array([[4, 0, 0], [0, 4, 4]]))  # exact: 3 / 495 = 0.006
+        >>> 0.004 < p < 0.008
+        True
+    """
+    from scipy.special import gammaln
+
+    observed = np.asarray(observed, dtype=np.int64)
+    totals = observed.sum(axis=0)
+    coded = int(observed[0].sum())
+
+    def log_probability(first_row: np.ndarray) -> np.ndarray:
+        # log of prod_j C(K_j, x_j); the common factor 1 / C(N, n) cancels in the comparison.
+        x = np.asarray(first_row, dtype=float)
+        return (gammaln(totals + 1) - gammaln(x + 1) - gammaln(totals - x + 1)).sum(axis=-1)
+
+    rng = np.random.default_rng(seed)
+    drawn = rng.multivariate_hypergeometric(totals, coded, size=n_resamples)
+    observed_log = log_probability(observed[0])
+    at_most = int((log_probability(drawn) <= observed_log + 1e-7 * max(1.0, abs(observed_log))).sum())
+    return (1 + at_most) / (1 + n_resamples)
+
+
+def _tests(crosstab: pd.DataFrame, group_totals: pd.Series, test: str, *, n_resamples: int = 10_000,
+           seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     from scipy import stats
 
     if test not in ("auto", "chi2", "fisher", "none"):
@@ -229,21 +278,27 @@ def _tests(crosstab: pd.DataFrame, group_totals: pd.Series, test: str) -> tuple[
         observed = np.vstack([coded.to_numpy(dtype=float), totals - coded.to_numpy(dtype=float)])
         observed = observed[:, totals > 0]
         record: dict[str, Any] = {"code_id": code, "test": None, "statistic": np.nan, "dof": np.nan,
-                                  "p_value": np.nan, "min_expected": np.nan}
+                                  "p_value": np.nan, "min_expected": np.nan, "warning": ""}
         if observed.shape[1] >= 2 and test != "none" and 0 < observed[0].sum() < observed.sum():
             expected = observed.sum(1, keepdims=True) @ observed.sum(0, keepdims=True) / observed.sum()
             record["min_expected"] = round(float(expected.min()), 2)
-            use_fisher = test == "fisher" or (test == "auto" and observed.shape == (2, 2))
-            if use_fisher and observed.shape == (2, 2):
+            sparse = float(expected.min()) < MIN_EXPECTED
+            chi2, p, dof, _ = stats.chi2_contingency(observed, correction=False)
+            record.update(statistic=float(chi2), dof=float(dof))
+            if observed.shape == (2, 2) and test in ("auto", "fisher"):
                 result = stats.fisher_exact(observed.astype(int))
-                record.update(test="fisher", statistic=float(result.statistic), dof=1.0,
-                              p_value=float(result.pvalue))
+                record.update(test="fisher", statistic=float(result.statistic), dof=1.0, p_value=float(result.pvalue))
+            elif test == "fisher" or (test == "auto" and sparse):
+                record.update(test="fisher-freeman-halton (monte carlo)",
+                              p_value=freeman_halton(observed.astype(np.int64), n_resamples=n_resamples, seed=seed))
             else:
-                chi2, p, dof, _ = stats.chi2_contingency(observed, correction=False)
-                record.update(test="chi2", statistic=float(chi2), dof=float(dof), p_value=float(p))
+                record.update(test="chi2", p_value=float(p))
+                if sparse:
+                    record["warning"] = (f"expected count {expected.min():.2f} < {MIN_EXPECTED:g}: the chi-square "
+                                         "p-value is unreliable; use test='fisher' or 'auto'")
             res = adjusted_residuals(observed)[0]
             residuals.loc[code, crosstab.columns[totals > 0]] = np.round(res, 3)
         rows.append(record)
-    tests = pd.DataFrame(rows, columns=["code_id", "test", "statistic", "dof", "p_value", "min_expected"])
+    tests = pd.DataFrame(rows, columns=["code_id", "test", "statistic", "dof", "p_value", "min_expected", "warning"])
     tests["p_holm"] = holm(tests["p_value"].to_numpy(dtype=float))
     return tests, residuals
