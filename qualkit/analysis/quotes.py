@@ -2,7 +2,8 @@
 
 Candidates are the segments carrying the code (accepted codings; suggestions too when asked), ranked
 by the coding's score (a human's own coding without a score counts as 1.0). Quotes are picked greedily
-so that each new one comes, where possible, from a speaker and a group not quoted yet. Each quote is
+so that each new one comes, where possible, from a speaker, a group and a session (the participant's
+``session`` attribute, else the transcript) not quoted yet, in that order of importance. Each quote is
 trimmed to the evidence: a reviewer's narrowed span is quoted exactly; otherwise the sentence(s)
 holding the evidence tokens, cut to ``max_chars`` around them with "…". Attribution uses participant
 attributes, never names: "Resident, group 2".
@@ -145,7 +146,7 @@ def quotes(
     n: int = 5,
     include_suggested: bool = False,
     include_moderator: bool = False,
-    diverse_by: tuple[str, ...] = ("speaker", "group"),
+    diverse_by: tuple[str, ...] = ("speaker", "group", "session"),
     max_chars: int = 300,
     min_chars: int = 25,
     codebook: Codebook | None = None,
@@ -153,8 +154,9 @@ def quotes(
 ) -> pd.DataFrame:
     """Up to ``n`` exemplar quotes for ``code`` (or a theme: with a ``codebook``, its sub-codes count too).
 
-    ``diverse_by`` lists what should vary between quotes, most important first (``speaker`` and any
-    segment column such as ``group`` or ``role``). Quotes shorter than ``min_chars`` come last.
+    ``diverse_by`` lists what should vary between quotes, most important first: ``speaker``,
+    ``session`` (the ``session`` column, else the transcript) and any segment column such as ``group``
+    or ``role``. Quotes shorter than ``min_chars`` come last.
 
     Example:
         >>> segs = pd.DataFrame({"id": [1], "source": "g1", "speaker": ["Ann"], "start": [0],
@@ -205,7 +207,7 @@ def quotes(
             "speaker": record.get("speaker"), "participant": record.get("participant"),
             "attribution": attribute(record), "quote": quote, "score": float(record["_score"]),
             "start": q_start, "end": q_end, "_short": len(quote) < min_chars,
-            "_keys": {key: record.get("_speaker" if key == "speaker" else key) for key in diverse_by},
+            "_keys": {key: _diversity_key(record, key) for key in diverse_by},
         })
     candidates.sort(key=lambda c: (c["_short"], -c["score"], c["segment_id"]))
     chosen = _diverse(candidates, n, diverse_by)
@@ -224,18 +226,30 @@ def _descendants(codebook: Codebook, roots: set[str]) -> set[str]:
     return found
 
 
+def _diversity_key(record: dict[str, Any], key: str) -> Any:
+    if key == "speaker":
+        return record.get("_speaker")
+    if key == "session":
+        session = _present(record.get("session"))
+        return session if session is not None else record.get("source")
+    return record.get(key)
+
+
 def _diverse(candidates: list[dict[str, Any]], n: int, keys: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Greedy picks: first quotes new on every key, then new on fewer keys (least important dropped first)."""
+    """Greedy picks: each next quote is the best ranked of those new on the most important keys.
+
+    Newness is compared key by key in order of importance (a new speaker first, then a new group,
+    then a new session), so once every group has been quoted, a quote from a session not yet quoted
+    still beats another from a quoted one; ties keep the candidates' rank order.
+    """
     chosen: list[dict[str, Any]] = []
     used: dict[str, set[Any]] = {k: set() for k in keys}
-    for strict in range(len(keys), -1, -1):
-        for cand in candidates:
-            if len(chosen) >= n:
-                return chosen
-            if any(cand is c for c in chosen):
-                continue
-            if all(cand["_keys"].get(k) not in used[k] for k in keys[:strict]):
-                chosen.append(cand)
-                for k in keys:
-                    used[k].add(cand["_keys"].get(k))
+    remaining = list(candidates)
+    while remaining and len(chosen) < n:
+        newness = [tuple(cand["_keys"].get(k) not in used[k] for k in keys) for cand in remaining]
+        best = max(range(len(remaining)), key=lambda i: (newness[i], -i))
+        cand = remaining.pop(best)
+        chosen.append(cand)
+        for k in keys:
+            used[k].add(cand["_keys"].get(k))
     return chosen

@@ -16,8 +16,11 @@ code), so every statistic is computed per code and pooled over codes:
 
 95% intervals are percentile intervals of a seeded bootstrap over units (each replicate resamples
 segments with replacement and recomputes every statistic). Only transcripts every coder worked on
-count (or the ``sources`` given), and segments no coder coded at all are excluded by default —
-including them inflates agreement and kappa; the report states which was done.
+count (or the ``sources`` given). A segment a coder *judged* — applied or rejected any code on it
+(a machine coder: suggested any code) — is a coded unit: a rejection is an explicit negative, so a
+segment whose only decisions are rejections is a real "no" and stays in. Segments no coder judged
+at all are excluded by default — including them inflates agreement and kappa; the output states
+which was done and how many units each coder judged.
 
 Example:
     >>> round(cohen_kappa_table([[20, 5], [10, 15]]), 4)
@@ -405,11 +408,13 @@ def reliability(
         raise InvalidInput(f"reliability needs two or more different coders, got {names}",
                            fix="pass coders=['ana', 'ben'] (or 'machine:auto' for the machine coder)")
     segment_source = segments.set_index("id")["source"]
-    positives, negatives, worked = {}, {}, {}
+    positives, negatives, worked, judged = {}, {}, {}, {}
     for coder in resolved:
         pos, neg, touched = judgements(codings, coder)
         positives[coder.name], negatives[coder.name] = pos, neg
         worked[coder.name] = set(segment_source.reindex(touched["segment_id"]).dropna())
+        # A unit the coder decided anything on (accepted or rejected, any code) is a unit they judged.
+        judged[coder.name] = set(pos["segment_id"]) | set(neg["segment_id"])
     if sources is None:
         scope = sorted(set.intersection(*worked.values()))
         scope_rule = "transcripts every coder worked on"
@@ -423,8 +428,8 @@ def reliability(
     used = pd.concat([p for p in positives.values()], ignore_index=True)
     used = used.loc[used["segment_id"].isin(in_units)]
     code_list = list(codes) if codes is not None else code_order(used["code_id"], codebook)
-    used = used.loc[used["code_id"].isin(code_list)]
-    coded_units = set(used["segment_id"])
+    coded_units = set().union(*judged.values()) & in_units
+    judged_counts = {name: len(units & in_units) for name, units in judged.items()}
     excluded = 0
     if uncoded == "exclude":
         keep = np.array([u in coded_units for u in unit_ids], dtype=bool)
@@ -499,7 +504,11 @@ def reliability(
         + (f"95% intervals: percentile bootstrap over segments, {n_boot} resamples, seed {seed}."
            if n_boot else "No bootstrap intervals (n_boot=0).")
     )
+    judged_text = ", ".join(f"{name} {count}" for name, count in judged_counts.items())
+    statement += (f" Units judged (a code applied or rejected) by each coder: {judged_text}; a segment a "
+                  "coder only rejected codes on counts as that coder's explicit \u201cno\u201d.")
     settings = {"coders": [c.__dict__ for c in resolved], "uncoded": uncoded, "excluded_uncoded": excluded,
+                "judged_units": judged_counts,
                 "units": n_units, "sources": scope, "scope": scope_rule, "codes": code_list,
                 "include_moderator": include_moderator, "n_boot": n_boot, "seed": seed,
                 "ci": "percentile bootstrap over units"}

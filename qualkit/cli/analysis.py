@@ -114,12 +114,30 @@ def reliability(
     result = project.reliability(coder, uncoded=uncoded, sources=source or None, n_boot=n_boot, seed=seed)
     typer.echo(result.summary())
     typer.echo("")
-    columns = [c for c in result.per_code.columns if not c.endswith(("_low", "_high"))]
-    _write(result.per_code[columns] if out is None else result.per_code, out)
+    _write(_with_intervals(result.per_code) if out is None else result.per_code, out)
     if disagreements is not None:
         _write(result.disagreements, disagreements)
     else:
         typer.echo(f"\n{len(result.disagreements)} disagreements (write them with --disagreements FILE.csv)")
+
+
+def _with_intervals(per_code):
+    """The per-code table for the terminal: each statistic as ``value [low, high]`` (95% bootstrap interval)."""
+    import math
+
+    def fmt(value: float, low: float, high: float) -> str:
+        if value is None or not math.isfinite(value):
+            return "n/a"
+        if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+            return f"{value:.3f}"
+        return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+
+    frame = per_code[[c for c in per_code.columns if not c.endswith(("_low", "_high"))]].copy()
+    for stat in ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"):
+        if stat in frame:
+            frame[stat] = [fmt(v, lo, hi) for v, lo, hi in zip(per_code[stat], per_code[f"{stat}_low"],
+                                                               per_code[f"{stat}_high"], strict=True)]
+    return frame
 
 
 def export(

@@ -100,3 +100,16 @@ def test_cli_errors_are_one_line_with_exit_status_2(project, tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "not a zip" in capsys.readouterr().err
     assert not (tmp_path / "never.db").exists()
+
+
+def test_cli_reliability_prints_intervals_per_code(project):
+    runner = CliRunner()
+    result = runner.invoke(app, ["reliability", "--coder", "ana", "--coder", "ben", "--n-boot", "200",
+                                 "--db", str(project.store.engine.url.database)])
+    assert result.exit_code == 0, result.output
+    table = result.output.split("\n\n")[-2] if "disagreements" in result.output else result.output
+    header = next(line for line in table.splitlines() if "cohen_kappa" in line)
+    assert "cohen_kappa_low" not in header
+    rows = [line for line in table.splitlines() if line.strip().startswith(("workload", "ehr", "exhaustion"))]
+    assert rows and all("[" in row and "]" in row for row in rows)  # value [low, high] or n/a per statistic
+    assert "Units judged" in result.output
