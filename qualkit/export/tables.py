@@ -1,14 +1,19 @@
-"""CSV and Excel exports: codings in tidy form, the codebook, prevalence and co-occurrence tables.
+r"""CSV and Excel exports: codings in tidy form, the codebook, prevalence and co-occurrence tables.
 
-Every text cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) gets a leading
-apostrophe, so a spreadsheet shows it as text and never runs it as a formula (CSV/formula injection).
+Every text cell that starts like a formula gets a leading apostrophe, so a spreadsheet shows it as
+text and never runs it (CSV/formula injection). "Starts like a formula" is read conservatively: the
+first character that is not white space or an invisible format character (zero-width space, BOM)
+is ``=``, ``+``, ``-``, ``@`` or a look-alike of one (full-width ``＝``, small ``﹦``, the minus sign
+``−``, ...: anything that Unicode NFKC folds to one of them), or the cell starts with a tab or a
+carriage return. Every column that is not numeric, boolean or a date is checked value by value
+(object, string and categorical columns alike), and so are headers and index labels.
 Lists and dicts become JSON text; time stamps are written in UTC without a zone (Excel has none).
 
 Example:
-    >>> escape_cell("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
-    >>> escape_cell(-3)
-    -3
+    >>> escape_cell("=HYPERLINK(\"http://x\")")
+    '\'=HYPERLINK("http://x")'
+    >>> escape_cell(" \uff1d1+1"), escape_cell(-3)
+    ("' ＝1+1", -3)
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +30,29 @@ from typing import Any
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CHARACTERS = frozenset("=+-@")
+# Signs NFKC leaves alone that a spreadsheet (some locales accept U+2212 as minus) or a reader may take
+# for a formula sign. En and em dashes are prose punctuation in transcripts and are left alone.
+FORMULA_LOOKALIKES = frozenset("\u2212\u2010\u2011\u2012\u2795\u2796\u229c")
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 EXCEL_CELL_LIMIT = 32_767
+
+
+def starts_like_formula(text: str) -> bool:
+    """True when a spreadsheet could read ``text`` as a formula (see the module docstring).
+
+    Example:
+        >>> starts_like_formula("  =1"), starts_like_formula("\u200b+1"), starts_like_formula("a = b")
+        (True, True, False)
+    """
+    if text.startswith(FORMULA_START):
+        return True
+    for character in text:
+        if character.isspace() or unicodedata.category(character) == "Cf":
+            continue
+        return (character in FORMULA_LOOKALIKES
+                or unicodedata.normalize("NFKC", character)[:1] in FORMULA_CHARACTERS)
+    return False
 
 
 def escape_cell(value: Any) -> Any:
@@ -37,7 +64,7 @@ def escape_cell(value: Any) -> Any:
         >>> escape_cell("@SUM(A1)"), escape_cell("+1"), escape_cell("fine"), escape_cell(2.5)
         ("'@SUM(A1)", "'+1", 'fine', 2.5)
     """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and starts_like_formula(value):
         return "'" + value
     return value
 
@@ -50,6 +77,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _holds_text(dtype: Any) -> bool:
+    """Whether a column may hold text: anything but numbers, booleans, dates and durations."""
+    api = pd.api.types
+    if isinstance(dtype, pd.CategoricalDtype):
+        return True  # categories may be text even when the codes are numbers
+    return not (api.is_numeric_dtype(dtype) or api.is_bool_dtype(dtype) or api.is_datetime64_any_dtype(dtype)
+                or api.is_timedelta64_dtype(dtype))
+
+
+def _escape_labels(index: pd.Index, cell: Any) -> pd.Index:
+    """Escape the labels (and names) of an index or of the columns, MultiIndex levels included."""
+    names = [cell(n) if isinstance(n, str) else n for n in index.names]
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples([tuple(cell(v) if isinstance(v, str) else v for v in t) for t in index],
+                                         names=names)
+    if not _holds_text(index.dtype):
+        return index.set_names(names)
+    return pd.Index([cell(v) if isinstance(v, str) else v for v in index], dtype=object, name=names[0])
+
+
 def escape_frame(frame: pd.DataFrame, *, excel: bool = False) -> pd.DataFrame:
     """A copy of ``frame`` safe to open in a spreadsheet (see :func:`escape_cell`).
 
@@ -59,21 +106,24 @@ def escape_frame(frame: pd.DataFrame, *, excel: bool = False) -> pd.DataFrame:
     Example:
         >>> escape_frame(pd.DataFrame({"a": ["=1+1", "ok"], "b": [[1, 2], None]}))["a"].tolist()
         ["'=1+1", 'ok']
+        >>> escape_frame(pd.DataFrame({"c": pd.Categorical(["=A1"])}))["c"].tolist()
+        ["'=A1"]
     """
+
+    def cell(value: Any) -> Any:
+        value = escape_cell(_plain(value))
+        return _excel_text(value) if excel else value
+
     out = frame.copy()
-    out.columns = [_excel_text(escape_cell(c)) if excel else escape_cell(c) for c in out.columns]
-    for column in out.columns:
-        series = out[column]
+    out.columns = _escape_labels(out.columns, cell)
+    for position in range(out.shape[1]):
+        series = out.iloc[:, position]
         if isinstance(series.dtype, pd.DatetimeTZDtype):
-            out[column] = series.dt.tz_convert("UTC").dt.tz_localize(None)
-            continue
-        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            values = [escape_cell(_plain(v)) for v in series.astype(object)]
-            if excel:
-                values = [_excel_text(v) for v in values]
-            out[column] = pd.Series(values, index=series.index, dtype=object)
-    if isinstance(out.index, pd.MultiIndex) or out.index.dtype == object:
-        out.index = out.index.map(lambda v: escape_cell(v) if isinstance(v, str) else v)
+            out.isetitem(position, series.dt.tz_convert("UTC").dt.tz_localize(None))
+        elif _holds_text(series.dtype):
+            out.isetitem(position, pd.Series([cell(v) for v in series.astype(object)], index=series.index,
+                                             dtype=object))
+    out.index = _escape_labels(out.index, cell)
     return out
 
 
