@@ -188,8 +188,32 @@ def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None, 
                 if (coding.segment_id, coding.code_id) not in taken:
                     codings.append(coding)
             bar.update(len(part))
-    store.replace_suggestions(codings, segment_ids=[int(s.id) for s in segments], user=project.user)
+    store.replace_suggestions(codings, segment_ids=[int(s.id) for s in segments], user=project.user,
+                              details={"coder_settings": coder_settings(coder)})
     return codings
+
+
+def coder_settings(coder: Any) -> dict[str, Any]:
+    """What a study report needs to describe a fitted AutoCoder: embedder, parameters, versions, thresholds.
+
+    Example:
+        >>> import qualkit as qk
+        >>> coder_settings(qk.AutoCoder("burnout", embedder="lsa").fit())["embedder"]
+        'tfidf-lsa'
+    """
+    from qualkit import __version__
+
+    params = {k: v for k, v in coder.get_params(deep=False).items() if k not in ("codebook", "nlp", "embedder")}
+    fitted = getattr(coder, "embedder_", None)
+    embedder = getattr(fitted, "name", None) or getattr(coder.embedder, "name", None) or str(coder.embedder)
+    thresholds = np.asarray(getattr(coder, "thresholds_", []), dtype=float)
+    return {
+        "coder": MACHINE_CODER, "embedder": embedder, "params": params,
+        "codebook": getattr(coder.codebook, "name", str(coder.codebook)),
+        "codebook_version": getattr(coder, "codebook_version_", None), "qualkit_version": __version__,
+        "thresholds": ({"min": round(float(thresholds.min()), 3), "max": round(float(thresholds.max()), 3),
+                        "codes": int(thresholds.size)} if thresholds.size else None),
+    }
 
 
 def review_order(project: Any, n: int = 20, *, source: str | int | None = None,

@@ -77,6 +77,67 @@ def _human_coders(codings: pd.DataFrame) -> list[str]:
     return sorted(own["coder"].dropna().unique().tolist())
 
 
+def machine_coder_runs(store: Any) -> list[dict[str, Any]]:
+    """The settings each auto-coding run recorded in its ``suggest`` event, oldest first.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> machine_coder_runs(Store.create("sqlite://", name="p"))
+        []
+    """
+    events = getattr(store, "store", store).events_df(entity="coding")
+    runs = []
+    for row in events.loc[events["action"] == "suggest"].iloc[::-1].itertuples(index=False):
+        settings = (row.new or {}).get("coder_settings") if isinstance(row.new, dict) else None
+        if isinstance(settings, dict):
+            runs.append({**settings, "at": row.at, "user": row.user})
+    return runs
+
+
+def _embedder_text(name: str | None) -> str:
+    if not name:
+        return "no embedder (rules only)"
+    if "lsa" in name.lower():
+        return f"the TF-IDF/LSA fallback ({name}; MiniLM was not installed)"
+    return f"{name} sentence embeddings"
+
+
+def machine_coder_text(runs: list[dict[str, Any]], machines: list[str]) -> str:
+    """One or two sentences on the machine coder's settings, read from what auto-coding recorded.
+
+    Example:
+        >>> machine_coder_text([{"embedder": "tfidf-lsa", "params": {"prior_strength": 8.0}, "codebook": "b",
+        ...                      "codebook_version": 1, "qualkit_version": "0.1.0", "thresholds": None}], ["auto"])[:40]
+        'Machine suggestions came from 1 auto-cod'
+    """
+    if not runs:
+        if not machines:
+            return ""
+        return (f"The settings of the machine coder ({', '.join(machines)}) were not recorded (suggestions made "
+                "before qualkit recorded them, or imported), so they cannot be reported.")
+    last = runs[-1]
+    params = last.get("params") or {}
+    shown = ", ".join(f"{k} {v}" for k, v in params.items() if v is not None and not isinstance(v, dict))
+    thresholds = params.get("thresholds")
+    tuned = last.get("thresholds") or {}
+    if isinstance(thresholds, dict):
+        threshold_text = f"per-code decision thresholds set for {len(thresholds)} codes"
+    elif thresholds is not None:
+        threshold_text = f"decision threshold {thresholds} for every code"
+    else:
+        threshold_text = (f"decision thresholds 0.5, tuned per code once a code had {params.get('min_tuning', 8)} "
+                          "accepted examples")
+    if tuned:
+        threshold_text += f" (in use: {tuned['min']:.2f}–{tuned['max']:.2f} over {tuned['codes']} codes)"
+    embedders = list(dict.fromkeys(_embedder_text(r.get("embedder")) for r in runs))
+    text = (f"Machine suggestions came from {len(runs)} auto-coding run{'s' if len(runs) != 1 else ''} of "
+            f"qualkit's AutoCoder (rule cues, similarity to the codebook's definitions and examples, and a "
+            f"learned coder; embedder: {'; '.join(embedders)}). The latest run used qualkit "
+            f"{last.get('qualkit_version', '?')} with codebook “{last.get('codebook', '?')}” version "
+            f"{last.get('codebook_version', '?')}, {threshold_text}")
+    return text + (f"; parameters: {shown}." if shown else ".")
+
+
 def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFrame, segments: pd.DataFrame, *,
                       by: str | None, include_suggested: bool, reliability: Any = None) -> str:
     """The methods paragraph: qualkit and codebook versions, what was coded by whom, and how it was counted.
@@ -117,12 +178,16 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
                  f"{suggested} suggestions awaiting review and {rejected} rejected codings ({coder_text}). "
                  + ("Suggestions awaiting review were counted too." if include_suggested else
                     "Only accepted codings were counted."))
+    machine_text = machine_coder_text(machine_coder_runs(store), machines)
+    if machine_text:
+        parts.append(machine_text)
     if by:
         parts.append(f"Prevalence is given per {by} as the number and share of segments, distinct speakers and "
                      "sessions mentioning each code; differences between groups were tested per code with Fisher's "
-                     "exact test (2\u00d72) or Pearson's chi-square, Holm-adjusted across codes, with adjusted "
-                     "standardised residuals. Segments from one speaker are not independent, so the tests are "
-                     "descriptive.")
+                     "exact test (2\u00d72), Pearson's chi-square, or, for larger tables with expected counts "
+                     "below 5, a seeded Monte-Carlo permutation test of the chi-square statistic, Holm-adjusted "
+                     "across codes, with adjusted standardised residuals. Segments from one speaker are not "
+                     "independent, so the tests are descriptive.")
         parts.append("Distinctive words per group are weighted log-odds ratios with an informative Dirichlet prior "
                      "(Monroe, Colaresi & Quinn 2008), reported as z-scores.")
     if reliability is not None:
@@ -149,7 +214,8 @@ def coder_table(codings: pd.DataFrame) -> pd.DataFrame:
     for name in humans:
         own = codings.loc[((codings["coder"] == name) & (codings["origin"] == "human"))
                           | (codings["decided_by"] == name)]
-        rows.append({"coder": name, "kind": "human", "origins": "human" if (own["origin"] == "human").any() else "",
+        # A reviewer who only decided suggestions has the origins of what they decided.
+        rows.append({"coder": name, "kind": "human", "origins": ", ".join(sorted(own["origin"].dropna().unique())),
                      "accepted": int((own["status"] == "accepted").sum()),
                      "suggested": int((own["status"] == "suggested").sum()),
                      "rejected": int((own["status"] == "rejected").sum()), "scores": "",
@@ -313,56 +379,86 @@ def collect_report(
     else:
         report.add("paragraph", "The project has no codebook yet.")
 
-    if codings.empty or segments.empty:
-        report.add("paragraph", "There are no codings yet, so there is nothing to count.")
-        return report
+    from qualkit.analysis._common import counted_codings, talk_segments
 
-    prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested, rollup=True)
-    report.results["prevalence"] = prev
+    talk_ids = set(talk_segments(segments)["id"]) if len(segments) else set()
+    counted = counted_codings(codings, include_suggested=include_suggested) if len(codings) else codings
+    counted = counted.loc[counted["segment_id"].isin(talk_ids)] if len(counted) else counted
+    nothing = None if len(counted) else nothing_yet(codings, include_suggested=include_suggested)
+    report.results["nothing_yet"] = nothing
+
     report.add("heading", f"Prevalence by {by}" if by else "Prevalence")
-    report.add("paragraph", "Segments coded with each code, as a share of each group's participant segments, and "
-                            "the number of each group's speakers who said something coded with it. Themes count a "
-                            "segment once when any of their codes applies.")
-    report.add("table", table=_prevalence_table(prev, codebook), name="prevalence")
-    if figures and not prev.table.empty:
-        leaf = prev.table.loc[prev.table["code_id"].isin([c.id for c in codebook.codable_codes] if codebook
-                                                          else prev.table["code_id"])]
-        report.add("figure", "Share of each group's segments coded with each code.", name="prevalence",
-                   chart=fig.prevalence_chart(type(prev)(by=prev.by, table=leaf), names=names))
+    if nothing:
+        report.add("paragraph", nothing)
+    else:
+        prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested,
+                          rollup=True)
+        report.results["prevalence"] = prev
+        report.add("paragraph", "Segments coded with each code, as a share of each group's participant segments, "
+                                "and the number of each group's speakers who said something coded with it. Themes "
+                                "count a segment once when any of their codes applies.")
+        report.add("table", table=_prevalence_table(prev, codebook), name="prevalence")
+        flagged = prev.tests.loc[prev.tests["warning"].fillna("") != "", "code_id"] if "warning" in prev.tests \
+            else []
+        if len(flagged):
+            report.add("paragraph", f"{len(flagged)} code{'s have' if len(flagged) != 1 else ' has'} expected "
+                                    "counts below 5 in some group: their p-values come from the exact or "
+                                    "permutation test and are rough (see the prevalence_tests table).")
+        if figures and not prev.table.empty:
+            leaf = prev.table.loc[prev.table["code_id"].isin([c.id for c in codebook.codable_codes] if codebook
+                                                              else prev.table["code_id"])]
+            report.add("figure", "Share of each group's segments coded with each code.", name="prevalence",
+                       chart=fig.prevalence_chart(type(prev)(by=prev.by, table=leaf), names=names))
 
-    co = cooccurrence(segments, codings, window=window, codebook=codebook, include_suggested=include_suggested)
-    report.results["cooccurrence"] = co
-    if len(co) > 1:
-        report.add("heading", "Co-occurring codes")
-        pairs = cooccurrence_pairs(co).head(10)
-        pairs["code_a"] = pairs["code_a"].map(lambda c: names.get(c, c))
-        pairs["code_b"] = pairs["code_b"].map(lambda c: names.get(c, c))
-        report.add("paragraph", "The code pairs that most often apply to the same segment"
-                   + (f" or to segments within {window} turns" if window else "") + ".")
-        report.add("table", table=pairs.rename(columns={"code_a": "code", "code_b": "with", "count": "segments"}),
-                   name="cooccurrence")
-        if figures:
-            report.add("figure", "Co-occurrence of codes (segments carrying both).", name="cooccurrence",
-                       chart=fig.cooccurrence_heatmap(co, names=names))
+    report.add("heading", "Co-occurring codes")
+    if nothing:
+        report.add("paragraph", nothing)
+    else:
+        co = cooccurrence(segments, codings, window=window, codebook=codebook, include_suggested=include_suggested)
+        report.results["cooccurrence"] = co
+        pairs = cooccurrence_pairs(co).head(10) if len(co) > 1 else pd.DataFrame()
+        if pairs.empty:
+            report.add("paragraph", "No two codes apply to the same segment"
+                       + (f" or to segments within {window} turns" if window else "") + " yet.")
+        else:
+            pairs["code_a"] = pairs["code_a"].map(lambda c: names.get(c, c))
+            pairs["code_b"] = pairs["code_b"].map(lambda c: names.get(c, c))
+            report.add("paragraph", "The code pairs that most often apply to the same segment"
+                       + (f" or to segments within {window} turns" if window else "") + ".")
+            report.add("table", table=pairs.rename(columns={"code_a": "code", "code_b": "with",
+                                                            "count": "segments"}), name="cooccurrence")
+            if figures:
+                report.add("figure", "Co-occurrence of codes (segments carrying both).", name="cooccurrence",
+                           chart=fig.cooccurrence_heatmap(co, names=names))
 
-    curve = saturation(segments, codings, include_suggested=include_suggested)
-    report.results["saturation"] = curve
     report.add("heading", "Saturation")
-    last_new = curve.loc[curve["new_codes"] > 0, "step"].max() if (curve["new_codes"] > 0).any() else 0
-    report.add("paragraph", f"New codes per transcript, in import order: {', '.join(map(str, curve['new_codes']))}. "
-                            f"{int(curve['cumulative_codes'].iloc[-1]) if len(curve) else 0} codes in all; "
-                            f"the last new code appeared in transcript {int(last_new)} of {len(curve)}.")
-    if figures and len(curve):
-        report.add("figure", "New and cumulative codes per transcript.", name="saturation",
-                   chart=fig.saturation_chart(curve))
+    if nothing:
+        report.add("paragraph", nothing)
+    else:
+        curve = saturation(segments, codings, include_suggested=include_suggested)
+        report.results["saturation"] = curve
+        last_new = int(curve.loc[curve["new_codes"] > 0, "step"].max())
+        report.add("paragraph", f"New codes per transcript, in import order: "
+                                f"{', '.join(map(str, curve['new_codes']))}. "
+                                f"{int(curve['cumulative_codes'].iloc[-1])} codes in all; the last new code "
+                                f"appeared in transcript {last_new} of {len(curve)}.")
+        if figures:
+            report.add("figure", "New and cumulative codes per transcript.", name="saturation",
+                       chart=fig.saturation_chart(curve))
 
     if by:
-        words = distinctive_words(segments, by=by, top=8)
+        report.add("heading", f"Distinctive words by {by}")
+        participants = store.participants()
+        speaker_names = [n for p in participants for n in (p.id, p.pseudonym, *p.aliases) if n]
+        words = distinctive_words(segments, by=by, top=8, names=speaker_names) if len(segments) else pd.DataFrame()
         report.results["distinctive_words"] = words
-        if not words.empty:
-            report.add("heading", f"Distinctive words by {by}")
+        if words.empty:
+            report.add("paragraph", f"Not enough participant talk in two or more groups of {by} to compare "
+                                    "their words yet.")
+        else:
             report.add("paragraph", "Words each group used more than the others (weighted log-odds with an "
-                                    "informative Dirichlet prior; z above 1.96 is notable).")
+                                    "informative Dirichlet prior; z above 1.96 is notable). Speaker labels, "
+                                    "participants' pseudonyms and aliases are left out.")
             table = (words.assign(z=words["z"].round(2))
                      .groupby("group").apply(lambda g: ", ".join(f"{w} ({z})" for w, z in zip(g["word"], g["z"],
                                                                                              strict=True)),
@@ -374,27 +470,30 @@ def collect_report(
                            chart=fig.distinctive_words_chart(words, top=8))
 
     report.add("heading", "Exemplar quotes")
-    report.add("paragraph", "The strongest accepted segments for each code, chosen to vary across speakers and "
-                            "groups, trimmed to the evidence and attributed by role, never by name.")
     quoted: dict[str, pd.DataFrame] = {}
-    used = set(codings.loc[codings["status"].isin(["accepted", "suggested"] if include_suggested else
-                                                  ["accepted"]), "code_id"])
-    for theme, members in _themes(codebook, used):
-        if theme is not None:
-            report.add("heading", names.get(theme, theme), level=3)
-        for code in members:
-            found = quotes(segments, codings, code, n=quotes_per_code, include_suggested=include_suggested)
-            if found.empty:
-                continue
-            quoted[code] = found
-            report.add("heading", names.get(code, code), level=4 if theme is not None else 3)
-            for row in found.itertuples(index=False):
-                report.add("quote", row.quote, attribution=row.attribution)
+    if nothing:
+        report.add("paragraph", nothing)
+    else:
+        report.add("paragraph", "The strongest " + ("coded" if include_suggested else "accepted") + " segments for "
+                                "each code, chosen to vary across speakers, groups and sessions, trimmed to the "
+                                "evidence and attributed by role, never by name.")
+        used = set(counted["code_id"])
+        for theme, members in _themes(codebook, used):
+            if theme is not None:
+                report.add("heading", names.get(theme, theme), level=3)
+            for code in members:
+                found = quotes(segments, codings, code, n=quotes_per_code, include_suggested=include_suggested)
+                if found.empty:
+                    continue
+                quoted[code] = found
+                report.add("heading", names.get(code, code), level=4 if theme is not None else 3)
+                for row in found.itertuples(index=False):
+                    report.add("quote", row.quote, attribution=row.attribution)
     report.results["quotes"] = quoted
 
+    report.add("heading", "Inter-coder reliability")
     if rel is not None:
         report.results["reliability"] = rel
-        report.add("heading", "Inter-coder reliability")
         report.add("paragraph", rel.statement)
         overall, per_code = _reliability_tables(rel)
         report.add("table", table=overall, name="reliability_overall")
@@ -405,9 +504,33 @@ def collect_report(
         report.add("paragraph", f"{len(rel.disagreements)} segment-code disagreements are listed for adjudication "
                                 "in the project (project.reliability(...).disagreements).")
     elif "reliability_skipped" in report.results:
-        report.add("heading", "Inter-coder reliability")
         report.add("paragraph", report.results["reliability_skipped"])
+    else:
+        who = ", ".join(coder_list) if coder_list else "nobody yet"
+        report.add("paragraph", "Not computed yet: reliability needs two or more people who coded the same "
+                                f"transcripts on their own (so far: {who}). Assign a transcript to two coders "
+                                "for blind double-coding, or pass coders=[...].")
     return report
+
+
+def nothing_yet(codings: pd.DataFrame, *, include_suggested: bool = False) -> str:
+    """The sentence a report section shows when there are no codings to count (and what to do about it).
+
+    Example:
+        >>> import pandas as pd
+        >>> nothing_yet(pd.DataFrame({"status": ["suggested"], "origin": ["rules"]})).split(" — ")[0]
+        'No accepted codings yet'
+    """
+    if codings.empty:
+        return ("There are no codings yet: auto-code the transcripts (project.autocode()) or code them by hand, "
+                "then review the suggestions.")
+    waiting = int((codings["status"] == "suggested").sum())
+    if include_suggested:
+        return "No accepted or suggested codings on participant talk yet, so there is nothing to count."
+    if waiting:
+        return (f"No accepted codings yet — review suggestions first ({waiting} are waiting), or pass "
+                "include_suggested=True to count them.")
+    return "No accepted codings on participant talk yet, so there is nothing to count."
 
 
 def _themes(codebook: Codebook | None, used: set[str]) -> list[tuple[str | None, list[str]]]:

@@ -587,7 +587,8 @@ class Store:
         with self.transaction() as session:
             return self._insert_codings(session, codings, user, action)
 
-    def _insert_codings(self, session: Session, codings: Sequence[Coding], user: str | None, action: str) -> list[int]:
+    def _insert_codings(self, session: Session, codings: Sequence[Coding], user: str | None, action: str,
+                        *, details: dict[str, Any] | None = None) -> list[int]:
         seg_ids = sorted({c.segment_id for c in codings})
         spans: dict[int, tuple[int, int]] = {}
         for chunk in _chunks(seg_ids):
@@ -624,22 +625,25 @@ class Store:
             coding.id = coding_id
             coding.version = 1
         if len(ids) <= 20:
-            for coding_id, p in zip(ids, payload, strict=True):
-                self.log(session, user, action, "coding", coding_id,
-                         new={k: p[k] for k in ("segment_id", "code_id", "status", "origin", "coder", "start", "end")})
+            for n, (coding_id, p) in enumerate(zip(ids, payload, strict=True)):
+                self.log(session, user, action, "coding", coding_id,  # details once per insert, on the first
+                         new={**{k: p[k] for k in ("segment_id", "code_id", "status", "origin", "coder", "start",
+                                                   "end")}, **((details or {}) if n == 0 else {})})
         else:
             self.log(session, user, action, "coding", None,
                      new={"count": len(ids), "first_id": ids[0], "last_id": ids[-1],
-                          "origins": sorted({p["origin"] for p in payload})})
+                          "origins": sorted({p["origin"] for p in payload}), **(details or {})})
         return ids
 
     def replace_suggestions(
-        self, codings: Sequence[Coding], *, segment_ids: Iterable[int], user: str | None = None
+        self, codings: Sequence[Coding], *, segment_ids: Iterable[int], user: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> list[int]:
         """Swap the machine suggestions still awaiting review on ``segment_ids`` for ``codings``.
 
         Only rows with status ``suggested`` and a machine origin are removed; anything a human decided
-        stays. The deletion and the insert are one transaction and one logged event each.
+        stays. The deletion and the insert are one transaction and one logged event each; ``details``
+        (e.g. the machine coder's settings) are added to the ``suggest`` event's ``new`` payload.
         """
         seg_ids = sorted(set(segment_ids))
         with self.transaction() as session:
@@ -652,7 +656,7 @@ class Store:
             if removed:
                 self.log(session, user, "replace", "coding", None,
                          old={"suggestions_removed": removed, "segments": len(seg_ids)})
-            return self._insert_codings(session, codings, user, "suggest") if codings else []
+            return self._insert_codings(session, codings, user, "suggest", details=details) if codings else []
 
     def coding(self, coding_id: int) -> Coding:
         """Load one coding."""
