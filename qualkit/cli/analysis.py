@@ -79,7 +79,7 @@ def analyze(
         result = project.prevalence(by=group, **common)
         _write(result.table, out)
         if out is None and group is not None and not result.tests.empty:
-            typer.echo("\nTests per code (Fisher 2x2 / chi-square; Holm-adjusted):")
+            typer.echo("\nTests per code (Fisher 2x2; chi-square, or Fisher-Freeman-Halton by Monte Carlo when sparse; Holm-adjusted):")
             typer.echo(result.tests.to_string(index=False))
     elif what is Analysis.cooccurrence:
         _write(project.cooccurrence(window=window, **common), out, index=True)

@@ -185,8 +185,8 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
         parts.append(f"Prevalence is given per {by} as the number and share of segments, distinct speakers and "
                      "sessions mentioning each code; differences between groups were tested per code with Fisher's "
                      "exact test (2\u00d72), Pearson's chi-square, or, for larger tables with expected counts "
-                     "below 5, a seeded Monte-Carlo permutation test of the chi-square statistic, Holm-adjusted "
-                     "across codes, with adjusted standardised residuals. Segments from one speaker are not "
+                     "below 5, the Fisher\u2013Freeman\u2013Halton exact test with a seeded Monte-Carlo p-value, "
+                     "Holm-adjusted across codes, with adjusted standardised residuals. Segments from one speaker are not "
                      "independent, so the tests are descriptive.")
         parts.append("Distinctive words per group are weighted log-odds ratios with an informative Dirichlet prior "
                      "(Monroe, Colaresi & Quinn 2008), reported as z-scores.")
@@ -398,12 +398,6 @@ def collect_report(
                                 "and the number of each group's speakers who said something coded with it. Themes "
                                 "count a segment once when any of their codes applies.")
         report.add("table", table=_prevalence_table(prev, codebook), name="prevalence")
-        flagged = prev.tests.loc[prev.tests["warning"].fillna("") != "", "code_id"] if "warning" in prev.tests \
-            else []
-        if len(flagged):
-            report.add("paragraph", f"{len(flagged)} code{'s have' if len(flagged) != 1 else ' has'} expected "
-                                    "counts below 5 in some group: their p-values come from the exact or "
-                                    "permutation test and are rough (see the prevalence_tests table).")
         if figures and not prev.table.empty:
             leaf = prev.table.loc[prev.table["code_id"].isin([c.id for c in codebook.codable_codes] if codebook
                                                               else prev.table["code_id"])]

@@ -111,3 +111,20 @@ def build_demo_project(path, *, second_coder: bool = True):
     project.store.add_codings(codings, user="gold")
     project.store.add_codings(second, user="ana")  # each coder's rows are decided by that coder
     return project
+
+
+QDPX_TAGS = ("TextSource", "Code", "PlainTextSelection", "Coding", "Case", "User", "Variable", "Note")
+
+
+def qdpx_identities(path) -> dict[str, list[tuple[str, str]]]:
+    """(guid, name) of every element of each kind in a .qdpx file, to compare two exports."""
+    import zipfile
+
+    import defusedxml.ElementTree as SafeET
+
+    from qualkit.export.refi import PROJECT_NS
+
+    with zipfile.ZipFile(path) as archive:
+        root = SafeET.fromstring(archive.read("project.qde"))
+    return {tag: sorted((e.get("guid"), e.get("name") or "") for e in root.iter(f"{{{PROJECT_NS}}}{tag}"))
+            for tag in QDPX_TAGS}

@@ -13,7 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _build import CODEBOOK, CORPUS, REFI_SPEC, build_demo_project, build_project, source_from_turns
+from _build import (
+    CODEBOOK,
+    CORPUS,
+    REFI_SPEC,
+    build_demo_project,
+    build_project,
+    qdpx_identities,
+    source_from_turns,
+)
 
 from qualkit.errors import InvalidProjectFile
 from qualkit.export.refi import (
@@ -258,6 +266,8 @@ def test_demo_study_qdpx_validates_and_round_trips(tmp_path):
     copy = type(project).import_qdpx(out, tmp_path / "copy.qualkit.db")
     assert copy.import_report.split_codings == 0
     assert _codings(copy.store) == _codings(project.store)
+    again = copy.export(tmp_path / "again.qdpx")
+    assert qdpx_identities(again) == qdpx_identities(out)  # every GUID of sources, codes, codings, cases, users
     original, imported = project.segments(), copy.segments()
     assert len(imported) == len(original)
     assert (imported[["source", "start", "end", "speaker_role"]].to_numpy().tolist()

@@ -6,11 +6,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-import defusedxml.ElementTree as SafeET
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _build import REFI_SPEC, build_project
+from _build import QDPX_TAGS, REFI_SPEC, build_project, qdpx_identities
 
 from qualkit.errors import InvalidInput
 from qualkit.export.refi import (
@@ -26,16 +25,6 @@ from qualkit.export.refi import (
 from qualkit.store.repository import Store
 from qualkit.store.team import insert_user
 
-TAGS = ("TextSource", "Code", "PlainTextSelection", "Coding", "Case", "User", "Variable", "Note")
-
-
-def _identities(path: Path) -> dict[str, list[tuple[str, str]]]:
-    """(guid, name) of every element of each kind in a .qdpx file."""
-    with zipfile.ZipFile(path) as archive:
-        root = SafeET.fromstring(archive.read("project.qde"))
-    return {tag: sorted((e.get("guid"), e.get("name") or "") for e in root.iter(f"{{{PROJECT_NS}}}{tag}"))
-            for tag in TAGS}
-
 
 def test_export_import_export_gives_identical_guids_and_no_extra_variable(tmp_path):
     original = Store.create(tmp_path / "a.qualkit.db", name="Burnout pilot")
@@ -48,8 +37,8 @@ def test_export_import_export_gives_identical_guids_and_no_extra_variable(tmp_pa
     report = import_qdpx(first, target, user="importer")
     second = export_qdpx(target, tmp_path / "second.qdpx")
 
-    before, after = _identities(first), _identities(second)
-    for tag in TAGS:
+    before, after = qdpx_identities(first), qdpx_identities(second)
+    for tag in QDPX_TAGS:
         assert after[tag] == before[tag], tag
     assert before["Case"] and before["User"] and before["Variable"]  # the comparison is not vacuous
     participants = {p.id: p.guid for p in target.participants()}
