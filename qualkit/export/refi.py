@@ -1044,6 +1044,12 @@ def import_qdpx(
     version, code_by_guid = _store_codebook(store, project.codebook, user=user, note=f"imported from {path.name}",
                                             result=result)
     if project.participants:
+        known = {p.id: p.guid for p in store.participants()}
+        for participant in project.participants:
+            old = normalise_guid(known.get(participant.id))
+            if old and participant.guid and old != participant.guid:
+                result.warnings.append(f"participant {participant.id!r} is already in the project with GUID {old}; "
+                                       f"the file's {participant.guid} is not used")
         store.upsert_participants(project.participants, user=user)
         result.participants = len(project.participants)
     if sources:

@@ -74,6 +74,9 @@ def test_a_second_import_keeps_the_first_user_guid_and_says_so(tmp_path):
     report = import_qdpx(export_qdpx(other, tmp_path / "o.qdpx"), target)
     assert exchange_settings(target)["users"]["ana"] == known
     assert any("'ana' has GUID" in w for w in report.warnings)
+    # The same participants with other GUIDs: the project's stay, and the report says so.
+    assert {p.id: p.guid for p in target.participants()} == {p.id: p.guid for p in source.participants()}
+    assert sum("is already in the project with GUID" in w for w in report.warnings) == 3
 
 
 # ----------------------------------------------------------------------------------------- CRLF as one
