@@ -214,7 +214,7 @@ class Source:
 
     Example:
         >>> Source(name="g1.txt", text="Ann: hi\\n", format="txt").sha256[:6]
-        'b6e2a5'
+        '918825'
     """
 
     name: str

@@ -138,7 +138,7 @@ class ThemeResult:
 
         Example:
             >>> t = Theme(0, "a", prevalence={"role": {"nurse": 0.5}})
-            >>> ThemeResult([t], pd.DataFrame(), np.zeros((0, 2))).prevalence("role").loc[0, "nurse"]
+            >>> float(ThemeResult([t], pd.DataFrame(), np.zeros((0, 2))).prevalence("role").loc[0, "nurse"])
             0.5
         """
         by = by or next(iter(self.settings.get("by", [])), None)
