@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils._param_validation import Interval, InvalidParameterError, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
 from qualkit.errors import InvalidCodebook, InvalidInput
@@ -35,6 +37,15 @@ _WS = re.compile(r"\S")
 # Turns longer than this are embedded sentence by sentence (best sentence, no truncation); shorter ones whole,
 # which costs the same as the model's own encode of the turn.
 LONG_TURN_CHARS = 300
+
+# scikit-learn style parameter constraints, shared by the coders (checked in ``fit``).
+UNIT_INTERVAL = Interval(Real, 0, 1, closed="both")
+NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+POSITIVE = Interval(Real, 0, None, closed="neither")
+REAL = Interval(Real, None, None, closed="neither")
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
+FOLDS = Interval(Integral, 2, None, closed="left")
 
 
 def lemma_table(nlp: Language) -> Mapping[str, str]:
@@ -248,6 +259,8 @@ class Scored:
     explain: Any  # Callable[[int, int], Explanation]
     origin: str = "ensemble"
     origin_of: Any = None  # Callable[[int, int], str] when the origin differs per score
+    details: Any = None  # coder-specific evidence (rule hits, raw similarities) for an ensemble to use
+    near_miss: np.ndarray | None = None  # (texts x codes) rule scores lowered because a cue reads like a near-miss
 
 
 def label_matrix(y: Any, codes: Sequence[str], n: int | None = None) -> np.ndarray:
@@ -325,7 +338,33 @@ class BaseCoder(BaseEstimator):
         fresh = {k: v if k in self._shared_params else clone(v, safe=False) for k, v in params.items()}
         return type(self)(**fresh)
 
+    _parameter_constraints: dict[str, list[Any]] = {}  # noqa: RUF012 - scikit-learn's convention
+
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
+        """A short repr: the codebook by name and version, never its whole content."""
+        params = self.get_params(deep=False)
+        book = params.get("codebook")
+        if isinstance(book, Codebook):
+            book = f"<Codebook {book.name!r} v{book.version}, {len(book.codable_codes)} codable codes>"
+        shown = []
+        defaults = type(self)().get_params(deep=False) if _constructible(type(self)) else {}
+        for key, value in params.items():
+            if key == "codebook":
+                shown.append(f"{book}" if isinstance(book, str) and book.startswith("<") else f"{book!r}")
+            elif key not in defaults or not _same(defaults[key], value):
+                text = repr(value) if not hasattr(value, "encode") or isinstance(value, str) else type(value).__name__
+                shown.append(f"{key}={text}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
     # ------------------------------------------------------------------ helpers for fit
+    def _validate_parameters(self) -> None:
+        """Check the constructor arguments against ``_parameter_constraints``; one clear error when one is wrong."""
+        try:
+            validate_parameter_constraints(self._parameter_constraints, self.get_params(deep=False),
+                                           caller_name=type(self).__name__)
+        except InvalidParameterError as error:
+            raise InvalidInput(str(error), fix=f"see help(qualkit.{type(self).__name__}) for the allowed values") from None
+
     def _check_codebook(self) -> Codebook:
         codebook = getattr(self, "codebook", None)
         if isinstance(codebook, str):
@@ -454,6 +493,21 @@ class BaseCoder(BaseEstimator):
         items = list(X)
         order, _ = rank_for_review(self, items, n, exclude=exclude, diversity=diversity)
         return [items[i] for i in order]
+
+
+def _constructible(cls: type) -> bool:
+    try:
+        cls()
+    except Exception:
+        return False
+    return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a is b or (type(a) is type(b) and a == b))
+    except Exception:
+        return False
 
 
 def top_terms(text: str, terms: Sequence[str], limit: int = 2) -> list[tuple[str, tuple[int, int]]]:

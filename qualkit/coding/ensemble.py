@@ -1,7 +1,9 @@
 """The default coder: rules + similarity + the learned coder, blended per code as decisions accumulate.
 
 Before a code has labelled examples, its score is the *prior*: the rule score and the similarity score
-combined as a noisy OR (``1 - (1 - rules) * (1 - similarity_weight * similarity)``). As accepted and
+combined as a noisy OR (``1 - (1 - rules) * (1 - similarity_weight * similarity)``); a rule cue whose
+sentence reads like one of the code's near-misses counts for less, and a code that reviewers have only
+ever rejected has its prior scaled down by ``prior_strength / (prior_strength + rejections)``. As accepted and
 rejected decisions arrive, the learned coder's calibrated probability takes over with weight
 ``n / (n + prior_strength)`` for a code with ``n`` positive examples; with enough examples the weight
 and the code's threshold are tuned on out-of-fold predictions. Each suggestion carries its score, the
@@ -17,12 +19,19 @@ Example:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
 from qualkit.coding._base import (
+    FOLDS,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    UNIT_INTERVAL,
     BaseCoder,
     Batch,
     Explanation,
@@ -39,6 +48,9 @@ from qualkit.coding.similarity import SimilarityCoder
 from qualkit.errors import InvalidInput
 
 _WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
+# A cue's sentence must also be really close to the near-miss, not merely less far from it than from the code
+# (sparse TF-IDF/LSA vectors of short sentences are "closest" to whatever shares one word).
+NEAR_MISS_MIN_COSINE = 0.5
 
 
 def _f1(scores: np.ndarray, labels: np.ndarray, threshold: float) -> float:
@@ -58,6 +70,9 @@ class Ensemble(BaseCoder):
         thresholds: ``None`` (0.5, tuned per code once it has enough decisions), one float for all codes,
             or ``{code_id: threshold}`` overrides.
         similarity_weight: weight of the similarity score inside the prior.
+        near_miss_factor: what a rule score is multiplied by when the sentence holding the cue is clearly
+            closer (by ``near_miss_margin`` in cosine) to one of the code's near-misses than to any of its
+            prototypes ("divide the dose" for ``division``).
         prior_strength: positives a code needs before the learned coder counts as much as the prior.
         min_tuning: positives a code needs before its weight and threshold are tuned on held-out scores.
         negation: how the rule coder treats negated or hypothetical cues (see :class:`RuleCoder`).
@@ -73,6 +88,16 @@ class Ensemble(BaseCoder):
         (1, 24)
     """
 
+    _parameter_constraints = {  # noqa: RUF012 - scikit-learn's convention for parameter checks
+        "rules": ["boolean"], "similarity": ["boolean"], "learned": ["boolean"],
+        "thresholds": [None, UNIT_INTERVAL, dict],
+        "similarity_weight": [UNIT_INTERVAL], "near_miss_factor": [UNIT_INTERVAL],
+        "near_miss_margin": [NON_NEGATIVE],
+        "prior_strength": [NON_NEGATIVE], "min_tuning": [NON_NEGATIVE_INT],
+        "negation": [StrOptions({"lower", "remove", "ignore"})], "C": [POSITIVE], "cv": [FOLDS],
+        "random_state": ["random_state"], "code_moderators": ["boolean"],
+    }
+
     def __init__(
         self,
         codebook: Any = "burnout",
@@ -82,7 +107,9 @@ class Ensemble(BaseCoder):
         similarity: bool = True,
         learned: bool = True,
         thresholds: float | Mapping[str, float] | None = None,
-        similarity_weight: float = 0.6,
+        similarity_weight: float = 0.8,
+        near_miss_factor: float = 0.2,
+        near_miss_margin: float = 0.15,
         prior_strength: float = 8.0,
         min_tuning: int = 8,
         negation: str = "lower",
@@ -99,6 +126,8 @@ class Ensemble(BaseCoder):
         self.learned = learned
         self.thresholds = thresholds
         self.similarity_weight = similarity_weight
+        self.near_miss_factor = near_miss_factor
+        self.near_miss_margin = near_miss_margin
         self.prior_strength = prior_strength
         self.min_tuning = min_tuning
         self.negation = negation
@@ -115,6 +144,7 @@ class Ensemble(BaseCoder):
         ``X`` may contain unlabelled texts too (``None`` entries in ``y``): they help the TF-IDF/LSA
         fallback learn the vocabulary of the study. ``fit()`` with nothing gives a zero-training coder.
         """
+        self._validate_parameters()
         if not (self.rules or self.similarity or self.learned):
             raise InvalidInput("every component of the ensemble is switched off", fix="enable rules, similarity or learned")
         codebook = self._check_codebook()
@@ -140,8 +170,11 @@ class Ensemble(BaseCoder):
         corpus = prototypes(codebook)[0] + (sentence_texts(batch) if batch is not None else [])
         self.embedder_ = resolve_embedder(self.embedder, corpus) if needs_embedder else None
         self.rules_ = RuleCoder(codebook, negation=self.negation, nlp=self.nlp_).fit() if self.rules else None
-        self.similarity_ = (SimilarityCoder(codebook, embedder=self.embedder_, nlp=self.nlp_).fit(batch)
-                            if self.similarity else None)
+        # The zero-shot similarity must not depend on the corpus: with the LSA fallback it gets its own space,
+        # fitted on the codebook and qualkit's reference talk; the learned coder keeps the study's LSA space.
+        own_space = isinstance(self.embedder, str | None) and getattr(self.embedder_, "name", "") == "tfidf-lsa"
+        self.similarity_ = (SimilarityCoder(codebook, embedder="lsa" if own_space else self.embedder_,
+                                            nlp=self.nlp_).fit() if self.similarity else None)
         has_labels = Y is not None and bool(((Y == 1).any(axis=0) & (Y == 0).any(axis=0)).any())
         self.learned_ = None
         if self.learned and has_labels:
@@ -152,6 +185,9 @@ class Ensemble(BaseCoder):
         informative = np.array([bool(c.cues or c.patterns or c.definition.strip() or c.inclusion.strip() or c.examples)
                                 for c in codes])
         self.has_prior_ = informative & (self.rules or self.similarity)
+        # Rejections count too: a code the reviewers keep rejecting and never accept is suggested less.
+        never_accepted = (self.n_positive_ == 0) & (self.n_negative_ > 0)
+        self.prior_scale_ = np.where(never_accepted, self.prior_strength / (self.prior_strength + self.n_negative_), 1.0)
         self.weights_ = np.zeros(k, dtype=float)
         self.thresholds_ = np.full(k, 0.5, dtype=float)
         if self.learned_ is not None:
@@ -206,8 +242,55 @@ class Ensemble(BaseCoder):
         similarity = self.similarity_._score_batch(batch) if self.similarity_ is not None else None
         r = rules.scores if rules is not None else np.zeros(shape, np.float32)
         s = similarity.scores if similarity is not None else np.zeros(shape, np.float32)
-        prior = 1.0 - (1.0 - r) * (1.0 - self.similarity_weight * s)
+        if rules is not None and similarity is not None:
+            near = self._near_miss_cues(batch, rules.details, similarity.details, self.near_miss_margin)
+            r = np.where(near, r * self.near_miss_factor, r)
+            rules.scores = r.astype(np.float32)
+            rules.near_miss = near
+            # Embeddings do not see negation: where the sentence closest to a code denies it ("I never felt
+            # isolated"), the rule coder's negation lowers the similarity too.
+            denied = self._denied(batch, rules.details, similarity.details)
+            s = np.where(denied, s * self.rules_.negated_weight, s)
+            similarity.scores = s.astype(np.float32)
+        prior = (1.0 - (1.0 - r) * (1.0 - self.similarity_weight * s)) * self.prior_scale_[None, :]
         return prior.astype(np.float32), rules, similarity
+
+    @staticmethod
+    def _denied(batch: Batch, hits: list[dict[int, list[Any]]], raw: Any) -> np.ndarray:
+        """(texts x codes) True where the unit most similar to a code holds only negated or hypothetical cues of it."""
+        denied = np.zeros(raw.best.shape, dtype=bool)
+        if not len(raw.owner):
+            return denied
+        first = np.searchsorted(raw.owner, np.arange(len(batch)))
+        for i, per_code in enumerate(hits):
+            spans = batch.unit_spans[i]
+            for j, code_hits in per_code.items():
+                if not spans or any(h.modifier is None for h in code_hits):
+                    continue
+                base = int(first[i])
+                best = base + int(np.argmax(raw.unit[base:base + len(spans), j]))
+                start, end = spans[best - base]
+                denied[i, j] = any(start <= h.start < end for h in code_hits)
+        return denied
+
+    @staticmethod
+    def _near_miss_cues(batch: Batch, hits: list[dict[int, list[Any]]], raw: Any, margin: float) -> np.ndarray:
+        """(texts x codes) True where every cue of the code sits in a unit closer (by ``margin``) to one of the
+        code's near-misses than to any of its prototypes."""
+        near = np.zeros(raw.best.shape, dtype=bool)
+        if not len(raw.owner):
+            return near
+        first = np.searchsorted(raw.owner, np.arange(len(batch)))
+        for i, per_code in enumerate(hits):
+            spans = batch.unit_spans[i]
+            if not per_code or not spans:
+                continue
+            starts = [s for s, _ in spans]
+            for j, code_hits in per_code.items():
+                units = {int(first[i]) + max(0, bisect_right(starts, h.start) - 1) for h in code_hits}
+                near[i, j] = all(raw.unit_near_gap[u, j] > margin and raw.unit_near[u, j] >= NEAR_MISS_MIN_COSINE
+                                 for u in units)
+        return near
 
     def _score_batch(self, batch: Batch) -> Scored:
         if batch.nlp is None:
@@ -245,6 +328,8 @@ class Ensemble(BaseCoder):
                 part = rules.explain(i, j)
                 evidence += part.evidence
                 phrases += part.phrases
+                if getattr(rules, "near_miss", None) is not None and rules.near_miss[i, j]:
+                    phrases.append("but the cue's sentence reads like a near-miss")
             if similarity is not None and (s[i, j] >= 0.3 or not phrases) and contributions["similarity"] > 0.01:
                 part = similarity.explain(i, j)
                 if not evidence:

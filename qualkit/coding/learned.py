@@ -25,8 +25,14 @@ from typing import Any
 
 import numpy as np
 from scipy.special import expit
+from sklearn.utils._param_validation import StrOptions
 
 from qualkit.coding._base import (
+    FOLDS,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    UNIT_INTERVAL,
     BaseCoder,
     Batch,
     Explanation,
@@ -83,6 +89,13 @@ class LearnedCoder(BaseCoder):
         >>> LearnedCoder(Codebook("m", [Code("a", "A")])).get_params()["cv"]
         5
     """
+
+    _parameter_constraints = {  # noqa: RUF012 - scikit-learn's convention for parameter checks
+        "tfidf": ["boolean"], "char_ngrams": ["boolean"], "C": [POSITIVE], "embedding_weight": [NON_NEGATIVE],
+        "class_weight": [None, StrOptions({"balanced"}), dict], "cv": [FOLDS],
+        "min_calibration": [NON_NEGATIVE_INT], "threshold": [UNIT_INTERVAL], "random_state": ["random_state"],
+        "code_moderators": ["boolean"],
+    }
 
     def __init__(
         self,
@@ -162,6 +175,7 @@ class LearnedCoder(BaseCoder):
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
 
+        self._validate_parameters()
         codebook = self._check_codebook()
         if y is None:
             raise InvalidInput("the learned coder needs labels", fix="pass y: one list of code ids per text")

@@ -22,8 +22,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
-from qualkit.coding._base import BaseCoder, Batch, Explanation, Item, Scored, lemma_table, normalise_doc
+from qualkit.coding._base import (
+    UNIT_INTERVAL,
+    BaseCoder,
+    Batch,
+    Explanation,
+    Item,
+    Scored,
+    lemma_table,
+    normalise_doc,
+)
 
 NEGATORS = frozenset({
     "not", "n't", "nt", "never", "no", "nobody", "none", "nothing", "neither", "nor", "without", "hardly", "barely",
@@ -228,6 +238,12 @@ class RuleCoder(BaseCoder):
         'cue "paperwork"; pattern "prior auths"'
     """
 
+    _parameter_constraints = {  # noqa: RUF012 - scikit-learn's convention for parameter checks
+        "negation": [StrOptions({"lower", "remove", "ignore"})], "negated_weight": [UNIT_INTERVAL],
+        "cue_weight": [UNIT_INTERVAL], "phrase_weight": [UNIT_INTERVAL], "pattern_weight": [UNIT_INTERVAL],
+        "threshold": [UNIT_INTERVAL], "code_moderators": ["boolean"],
+    }
+
     def __init__(
         self,
         codebook: Any = "burnout",
@@ -255,10 +271,7 @@ class RuleCoder(BaseCoder):
         """Compile the cue matchers and patterns of the codebook (``X`` and ``y`` are not needed)."""
         from spacy.matcher import PhraseMatcher
 
-        from qualkit.errors import InvalidInput
-
-        if self.negation not in ("lower", "remove", "ignore"):
-            raise InvalidInput(f"negation={self.negation!r}", fix="use 'lower', 'remove' or 'ignore'")
+        self._validate_parameters()
         codebook = self._check_codebook()
         if self.nlp is None:
             from qualkit.nlp import load_nlp
@@ -356,7 +369,7 @@ class RuleCoder(BaseCoder):
                 phrases.append(text)
             return Explanation(evidence, phrases)
 
-        return Scored(scores, explain, origin="rules")
+        return Scored(scores, explain, origin="rules", details=hits)
 
     def hits(self, X: Iterable[Item]) -> list[dict[str, list[Hit]]]:
         """The raw matches per text as ``{code_id: [Hit, ...]}`` (offsets relative to each text).

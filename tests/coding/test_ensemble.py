@@ -70,7 +70,9 @@ def test_learned_coder_takes_over_as_labels_accumulate(burnout, nlp):
     j = list(many.codes_).index("compassionate_presence")
     assert 0 < few.weights_[j] < many.weights_[j] < 1
     assert many.n_positive_[j] == 12 and many.n_negative_[j] == 12
-    assert many.predict(["I sit with families when their loved one is dying, again"])[0][:1] == ["compassionate_presence"]
+    again = ["I sit with families when their loved one is dying, again"]
+    assert "compassionate_presence" in many.predict(again)[0]
+    assert many.predict_scores(again).iloc[0, j] > few.predict_scores(again).iloc[0, j]
     coding = many.predict_codings(["I sit with families when their loved one is dying"], top_k=1)[0]
     assert "learned from 24 decisions" in coding.rationale
 
@@ -100,3 +102,44 @@ def test_components_can_be_switched_off(burnout, nlp):
     assert rules_only.predict(["Endless paperwork."]) == [["administrative_burden"]]
     with pytest.raises(qk.InvalidInput):
         qk.AutoCoder(burnout, rules=False, similarity=False, learned=False, nlp=nlp).fit()
+
+
+@pytest.mark.parametrize("embedder", ["lsa", pytest.param("minilm", marks=pytest.mark.embeddings)])
+def test_the_codebook_near_misses_are_not_coded(burnout, nlp, embedder, request):
+    if embedder == "minilm":
+        embedder = request.getfixturevalue("minilm")
+    coder = qk.AutoCoder(burnout, embedder=embedder, nlp=nlp).fit()
+    pairs = [(code.id, miss) for code in burnout.codable_codes for miss in code.near_misses]
+    predicted = coder.predict([miss for _, miss in pairs])
+    wrong = [(code, miss) for (code, miss), codes in zip(pairs, predicted, strict=True) if code in codes]
+    assert wrong == []
+    examples = [(code.id, e) for code in burnout.codable_codes for e in code.examples]
+    found = coder.predict([e for _, e in examples])
+    assert all(code in codes for (code, _), codes in zip(examples, found, strict=True))
+
+
+@pytest.mark.embeddings
+def test_cues_in_near_miss_sentences_count_less(burnout, nlp, minilm):
+    coder = qk.AutoCoder(burnout, embedder=minilm, nlp=nlp).fit()
+    # paraphrases of near-misses, not the codebook's own sentences
+    texts = ["Divide the tablets into two doses, one in the morning and one at night.", "The pump kept disconnecting from the network.",
+             "A little boy drowned in the pond and we worked on him for an hour."]
+    codes = coder.predict(texts)
+    assert "division" not in codes[0] and "disconnection" not in codes[1] and "metaphor_imagery" not in codes[2]
+    coding = next(c for c in coder.predict_codings(texts[:1], threshold=0.0) if c.code_id == "division")
+    assert "near-miss" in coding.rationale
+
+
+def test_rejections_lower_the_prior(burnout, nlp):
+    texts = ["The paperwork is endless", "Paperwork again", "So much paperwork"]
+    coder = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp).fit(texts, [{"administrative_burden": False}] * 3)
+    j = list(coder.codes_).index("administrative_burden")
+    assert coder.prior_scale_[j] < 1 and coder.prior_scale_[np.arange(len(coder.codes_)) != j].min() == 1
+    zero = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp).fit()
+    assert coder.predict_scores(texts).iloc[0, j] < zero.predict_scores(texts).iloc[0, j]
+
+
+@pytest.mark.parametrize(("param", "value"), [("similarity_weight", 1.5), ("cv", 1), ("negation", "drop")])
+def test_ensemble_parameters_are_checked(burnout, param, value):
+    with pytest.raises(qk.InvalidInput, match=f"'{param}' parameter of Ensemble"):
+        qk.AutoCoder(burnout, embedder="lsa", **{param: value}).fit()

@@ -79,3 +79,61 @@ def test_minilm_finds_meaning_without_shared_words(burnout, minilm, nlp):
     coding = coder.predict_codings(["Nobody to talk to, I eat by myself every night."], top_k=1)[0]
     assert re.fullmatch(r"close to (definition|inclusion criteria|example \d) of isolation \(0\.\d\d\)", coding.rationale)
     assert np.isfinite(coder.center_).all()
+
+
+FILLERS = [f"Filler line {i}: we talked about the {w} for a while." for i, w in
+           enumerate(["parking", "weather", "cafeteria", "elevators", "bus schedule", "new carpets", "coffee",
+                      "football", "printer", "holiday rota"] * 8)]
+
+
+@pytest.mark.parametrize("embedder", ["lsa", pytest.param("minilm", marks=pytest.mark.embeddings)])
+def test_scores_do_not_depend_on_the_rest_of_the_batch(burnout, nlp, embedder, request):
+    import qualkit as qk
+
+    if embedder == "minilm":
+        embedder = request.getfixturevalue("minilm")
+    text = ["I never felt isolated, my team was always there.", "Honestly the paperwork never ends."]
+    alone = qk.AutoCoder(burnout, embedder=embedder, nlp=nlp).fit(text)
+    crowded = qk.AutoCoder(burnout, embedder=embedder, nlp=nlp).fit(text + FILLERS)
+    np.testing.assert_allclose(alone.predict_scores(text).to_numpy(),
+                               crowded.predict_scores(text + FILLERS).to_numpy()[:2], atol=1e-5)
+    assert "isolation" not in crowded.predict(text + FILLERS)[0]
+    assert sum(map(len, crowded.predict(FILLERS))) == 0  # neutral talk gets no codes
+
+
+def test_calibration_uses_fixed_material_only(mini_codebook, nlp):
+    coder = SimilarityCoder(mini_codebook, embedder="lsa", nlp=nlp).fit()
+    refit = SimilarityCoder(mini_codebook, embedder="lsa", nlp=nlp).fit(CORPUS)
+    np.testing.assert_allclose(coder.center_, refit.center_)
+    negatives = coder.calibration_negatives()
+    assert [len(v) for v in negatives] == [len(v) for v in refit.calibration_negatives()]
+    # near-miss of exhaustion, the other codes' examples, and the shipped neutral talk
+    from qualkit.coding._reference import NEUTRAL_TURNS
+
+    assert len(negatives[0]) == 1 + 4 + len(NEUTRAL_TURNS)
+    assert len(SimilarityCoder(mini_codebook, embedder="lsa", calibration="prototypes", nlp=nlp).fit()
+               .calibration_negatives()[0]) == 1 + 4
+
+
+def test_short_turns_get_their_span_as_evidence(mini_codebook, nlp):
+    coder = SimilarityCoder(mini_codebook, embedder="lsa", nlp=nlp).fit()
+    text = "  Charting and documentation again tonight.  "
+    segment = Segment("s.txt", 40, 40 + len(text), text, id=1)
+    coding = coder.predict_codings([segment], top_k=1)[0]
+    assert coding.code_id == "paperwork"
+    (start, end), = coding.evidence
+    assert text[start - 40:end - 40] == text.strip()
+
+
+@pytest.mark.parametrize(("param", "value"), [("calibration", "corpus"), ("z", "high"), ("contrast", 2.0),
+                                              ("centroid_weight", -0.1), ("scale", 0)])
+def test_bad_parameters_raise_one_clear_error(mini_codebook, nlp, param, value):
+    import qualkit as qk
+
+    with pytest.raises(qk.InvalidInput, match=f"'{param}' parameter of SimilarityCoder"):
+        SimilarityCoder(mini_codebook, embedder="lsa", nlp=nlp, **{param: value}).fit()
+
+
+def test_repr_is_short(burnout):
+    text = repr(SimilarityCoder(burnout, embedder="lsa", z=3.0))
+    assert text == "SimilarityCoder(<Codebook 'burnout' v2, 24 codable codes>, embedder='lsa', z=3.0)"
