@@ -5,8 +5,11 @@ The batch contract other tools rely on:
     qualkit autocode --codebook CB --input IN --output OUT [--train LABELED] [--top-k K | --threshold T]
 
 CB is a shipped codebook name or a YAML/CSV/Excel/.qdc file; IN is JSONL (or CSV) of ``{"id", "text"}``
-plus optional ``speaker``, ``group`` and ``role`` (``moderator`` rows are not coded); LABELED rows add
-``"codes": [...]``; OUT is JSONL of ``{"id", "codes", "scores"}`` in input order.
+plus optional ``speaker``, ``group`` and ``role``; LABELED rows add ``"codes": [...]``; OUT is JSONL of
+``{"id", "codes", "scores"}`` in input order. Moderator rows (``role`` "moderator", or a moderator speaker
+label such as "Moderator", "Interviewer 2" or "I") are not coded unless ``--code-moderators`` is given, and
+non-speech marks such as "(laughs)" or "[crosstalk]" are blanked before coding, so a row of marks only
+gets no codes.
 
 Example:
     $ qualkit autocode --codebook burnout --input turns.jsonl --output coded.jsonl
@@ -35,6 +38,7 @@ def autocode(
                                                     help="One score threshold for every code (default: per-code thresholds).")] = None,
     embedder: Annotated[str, typer.Option("--embedder", help="auto (MiniLM if installed), minilm or lsa.")] = "auto",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+    code_moderators: Annotated[bool, typer.Option("--code-moderators", help="Code moderator rows too.")] = False,
 ) -> None:
     """Suggest codes for every row of a JSONL/CSV file and write them as JSONL, in input order."""
     from tqdm.auto import tqdm
@@ -44,6 +48,8 @@ def autocode(
     from qualkit.coding.ensemble import AutoCoder
     from qualkit.coding.io import read_rows, write_predictions
     from qualkit.errors import InvalidInput
+    from qualkit.ingest.marks import find_marks
+    from qualkit.ingest.speakers import is_moderator_label
     from qualkit.model import Segment
     from qualkit.nlp import load_nlp
 
@@ -55,15 +61,16 @@ def autocode(
     labelled = read_rows(train, labeled=True, codes=codable) if train is not None else []
 
     def segment(row) -> Segment:
+        moderator = (row.role or "").strip().lower() == "moderator" or is_moderator_label(row.speaker or "")
         return Segment(source=str(input.name), start=0, end=len(row.text), text=row.text, speaker=row.speaker,
-                       role="moderator" if (row.role or "").lower() == "moderator" else "participant")
+                       role="moderator" if moderator else "participant", marks=find_marks(row.text))
 
     nlp = load_nlp()
     items = [segment(r) for r in rows]
     train_items = [segment(r) for r in labelled]
-    fit_batch = Batch.build(train_items + items, nlp=nlp)
+    fit_batch = Batch.build(train_items + items, nlp=nlp, code_moderators=code_moderators)
     labels = [r.codes for r in labelled] + [None] * len(items)
-    coder = AutoCoder(book, embedder=embedder, nlp=nlp)
+    coder = AutoCoder(book, embedder=embedder, nlp=nlp, code_moderators=code_moderators)
     typer.echo(f"fitting on {len(labelled)} labelled rows and {len(rows)} input rows", err=True)
     coder.fit(fit_batch, labels if labelled else None)
     codes: list[list[str]] = []

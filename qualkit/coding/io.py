@@ -77,7 +77,9 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
             raise InvalidInput(f"the codes cell is not a JSON list ({error.msg})", path=path, line=line,
                                fix='write codes as "a;b" or ["a", "b"]') from None
         return
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # JSONL lines end at "\n" only: str.splitlines() would also split inside a text at U+2028, U+2029, NEL,
+    # form feeds and the like, which JSON strings may carry unescaped.
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         try:

@@ -41,6 +41,35 @@ def test_autocode_writes_jsonl_in_input_order(tmp_path):
     assert all(0 <= v <= 1 for r in records for v in r["scores"].values())
 
 
+def test_moderator_speakers_and_marks_are_not_coded_by_default(tmp_path):
+    rows = [{"id": "m1", "speaker": "Moderator", "text": "So much paperwork, right? Charting every night?"},
+            {"id": "m2", "speaker": "Interviewer 2", "text": "Are you exhausted? Burned out?"},
+            {"id": "m3", "speaker": "I", "text": "Tell me about the paperwork."},
+            {"id": "p1", "speaker": "P1", "text": "Paperwork every night, charting until midnight."},
+            {"id": "x1", "speaker": "P2", "text": "(laughs) [crosstalk]"}]
+    src, out = _jsonl(tmp_path / "in.jsonl", rows), tmp_path / "out.jsonl"
+    assert _run("autocode", "--codebook", "burnout", "--input", str(src), "--output", str(out)).exit_code == 0
+    codes = {r["id"]: r["codes"] for r in map(json.loads, out.read_text().splitlines())}
+    assert codes["m1"] == codes["m2"] == codes["m3"] == codes["x1"] == []
+    assert "administrative_burden" in codes["p1"]
+    everyone = tmp_path / "everyone.jsonl"
+    assert _run("autocode", "--codebook", "burnout", "--input", str(src), "--output", str(everyone),
+                "--code-moderators").exit_code == 0
+    codes = {r["id"]: r["codes"] for r in map(json.loads, everyone.read_text().splitlines())}
+    assert "administrative_burden" in codes["m1"] and codes["x1"] == []
+
+
+def test_jsonl_texts_may_hold_unicode_line_separators(tmp_path):
+    from qualkit.coding.io import read_rows
+
+    texts = ["one\u2028two", "three\u2029four", "five\x85six", "seven\x0ceight"]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": t}, ensure_ascii=False) + "\n"
+                            for i, t in enumerate(texts)), encoding="utf-8")
+    rows = read_rows(path)
+    assert [r.text for r in rows] == texts and [r.line for r in rows] == [1, 2, 3, 4]
+
+
 def test_autocode_csv_input_training_and_top_k(tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("id,text\na,\"Charting, notes and forms all evening\"\nb,We went bowling\n", encoding="utf-8")
