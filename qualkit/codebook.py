@@ -180,10 +180,14 @@ def codebook_problems(codebook: Codebook, *, path: str | os.PathLike[str] | None
 
     first_seen: dict[str, int] = {}
     for i, code in enumerate(codebook.codes):
-        if not str(code.id or "").strip():
+        has_id, has_name = bool(str(code.id or "").strip()), bool(str(code.name or "").strip())
+        if not has_name:
+            label = f"code {code.id!r}" if has_id else f"code #{i + 1}"
+            problem(i, "name", f"{label} has an empty name", "give every code a name")
+        elif not has_id:
             problem(i, "id", f"code #{i + 1} ({code.name!r}) has an empty id", "give every code a unique id")
-        if not str(code.name or "").strip():
-            problem(i, "name", f"code {code.id!r} has an empty name", "give every code a name")
+        if not has_id:
+            continue
         if code.id in first_seen:
             other = lines.get((first_seen[code.id], None))
             where = f" (first defined on line {other})" if other else ""
@@ -430,9 +434,10 @@ _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "color": ("color", "colour", "hex"),
     "codable": ("codable", "is codable", "iscodable"),
     "guid": ("guid", "uuid"),
+    "codebook_version": ("codebook version", "codebook_version"),
 }
 CSV_COLUMNS = ("id", "name", "parent", "codable", "color", "definition", "inclusion", "exclusion", "examples",
-               "near_misses", "cues", "patterns", "guid")
+               "near_misses", "cues", "patterns", "guid", "codebook_version")
 
 
 def _normal_header(header: Any) -> str:
@@ -451,9 +456,20 @@ def _column_map(headers: list[Any]) -> dict[str, int]:
 
 
 def _split_cell(field: str, cell: str) -> list[str]:
+    """The items of a list cell: a JSON array (what qualkit writes when an item spans lines), else one item
+    per line (a single-line cue cell may also use ``;``, ``,`` or ``|``; other fields `` | ``)."""
     cell = cell.strip()
     if not cell:
         return []
+    if cell.startswith("[") and cell.endswith("]"):
+        import json
+
+        try:
+            items = json.loads(cell)
+        except ValueError:
+            items = None
+        if isinstance(items, list) and all(isinstance(item, str) for item in items):
+            return items
     if "\n" in cell:
         parts = cell.splitlines()
     elif field == "patterns":
@@ -502,6 +518,7 @@ def _codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, nam
                                   fix="add a header row with a `name` (or `tag`/`code`) column")
     codes: list[Code] = []
     lines: Lines = {}
+    version: tuple[int, int] | None = None  # (version, line it was first given on)
     for line, row in rows:
         cells = ["" if c is None else str(c) for c in row]
         if not any(c.strip() for c in cells):
@@ -525,13 +542,23 @@ def _codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, nam
         for field in LIST_FIELDS:
             values[field] = _split_cell(field, cell(field)) if field in columns else []
         codes.append(Code(**values))
+        if cell("codebook_version"):
+            given = cell("codebook_version")
+            if not given.isdigit() or int(given) < 1:
+                raise InvalidCodebook(f"codebook version {given!r} is not a positive whole number", path=path,
+                                      line=line, fix="write e.g. 2 in the codebook_version column")
+            if version is not None and int(given) != version[0]:
+                raise InvalidCodebook(f"codebook version {given} differs from version {version[0]} on line "
+                                      f"{version[1]}", path=path, line=line,
+                                      fix="give every row the same codebook_version (or leave it empty)")
+            version = version or (int(given), line)
     # A parent may be given by id or by name.
     ids = {c.id for c in codes}
     by_name = {c.name: c.id for c in codes}
     for code in codes:
         if code.parent is not None and code.parent not in ids and code.parent in by_name:
             code.parent = by_name[code.parent]
-    codebook = Codebook(name=name, codes=codes)
+    codebook = Codebook(name=name, codes=codes, version=version[0] if version else 1)
     _fill_guids(codebook)
     if validate:
         validate_codebook(codebook, path=path, lines=lines)
@@ -596,18 +623,30 @@ def codebook_from_excel(path: str | os.PathLike[str], *, sheet: str | None = Non
     return _codebook_from_rows(rows, path=path, validate=validate, name=name or Path(path).stem)
 
 
+def _list_cell(field: str, items: list[str]) -> str:
+    """One item per line, or a JSON array when the lines would not read back as the same items (an item
+    spanning lines, a lone cue holding a ";", an item with surrounding spaces, ...)."""
+    import json
+
+    plain = "\n".join(items)
+    return plain if _split_cell(field, plain) == items else json.dumps(items, ensure_ascii=False)
+
+
 def _table_rows(codebook: Codebook) -> list[list[str]]:
     rows = [list(CSV_COLUMNS)]
     for code in codebook.codes:
         row = []
         for column in CSV_COLUMNS:
+            if column == "codebook_version":
+                row.append(str(codebook.version))
+                continue
             value = getattr(code, column)
             if column in LIST_FIELDS:
-                value = "\n".join(value)
+                value = _list_cell(column, list(value))
             elif column == "codable":
                 value = "true" if value else "false"
-            elif column == "guid":
-                value = value if value and value != default_guid(codebook.name, code.id) else ""
+            elif column == "guid":  # always written: GUIDs identify codes across tools and renames
+                value = value or default_guid(codebook.name, code.id)
             row.append("" if value is None else str(value))
         rows.append(row)
     return rows
@@ -653,6 +692,7 @@ def codebook_to_excel(codebook: Codebook, path: str | os.PathLike[str]) -> Path:
 _SECTIONS = (("inclusion", "Inclusion"), ("exclusion", "Exclusion"), ("examples", "Examples"),
              ("near_misses", "Near misses"), ("cues", "Cues"), ("patterns", "Patterns"), ("id", "qualkit id"))
 _SECTION_OF = {label.lower(): field for field, label in _SECTIONS}
+_QDC_VERSION = re.compile(r"^qualkit\b.*\bcodebook version (\d+)\b")
 _SECTION_LINE = re.compile(r"^(Inclusion|Exclusion|Examples|Near misses|Cues|Patterns|qualkit id):[ \t]*(.*)$",
                            re.IGNORECASE)
 
@@ -669,11 +709,11 @@ def fold_description(code: Code) -> str:
         <BLANKLINE>
         qualkit id: tired
     """
-    parts = [code.definition.strip()] if code.definition.strip() else []
+    parts = [_escape_lines(code.definition.strip())] if code.definition.strip() else []
     for field, label in _SECTIONS:
         if field == "id":
             if code.id != code.name:
-                parts.append(f"{label}: {code.id}")
+                parts.append(f"{label}: " + ("\\" + code.id if code.id.startswith("\\") else code.id))
             continue
         value = getattr(code, field)
         if field in LIST_FIELDS:
@@ -681,8 +721,17 @@ def fold_description(code: Code) -> str:
                 items = ["- " + item.replace("\n", "\n  ") for item in value]
                 parts.append(f"{label}:\n" + "\n".join(items))
         elif value.strip():
-            parts.append(f"{label}: {value.strip()}")
+            first, _, rest = value.strip().partition("\n")
+            first = "\\" + first if first.startswith("\\") else first
+            parts.append(f"{label}: {first}" + (f"\n{_escape_lines(rest)}" if rest else ""))
     return "\n\n".join(parts)
+
+
+def _escape_lines(text: str) -> str:
+    """Prefix a backslash to lines of free text that would read as a section label ("Inclusion: ...") or
+    start with one, so :func:`unfold_description` cannot mistake them for another field."""
+    return "\n".join("\\" + line if _SECTION_LINE.match(line) or line.startswith("\\") else line
+                     for line in text.split("\n"))
 
 
 def unfold_description(text: str) -> dict[str, Any]:
@@ -711,7 +760,7 @@ def unfold_description(text: str) -> dict[str, Any]:
                     items.append(line.strip())
             result[field] = items
         else:
-            result[field] = "\n".join(buffer).strip()
+            result[field] = "\n".join(_unescape(line) for line in buffer).strip()
 
     for line in (text or "").replace("\r\n", "\n").split("\n"):
         match = _SECTION_LINE.match(line)
@@ -721,7 +770,7 @@ def unfold_description(text: str) -> dict[str, Any]:
             if match.group(2).strip():
                 buffer.append(match.group(2) if field not in LIST_FIELDS else "- " + match.group(2).strip())
         elif field is None:
-            definition.append(line)
+            definition.append(_unescape(line))
         else:
             buffer.append(line)
     flush()
@@ -729,6 +778,10 @@ def unfold_description(text: str) -> dict[str, Any]:
     if text_definition:
         result = {"definition": text_definition, **result}
     return result
+
+
+def _unescape(line: str) -> str:
+    return line[1:] if line.startswith("\\") else line
 
 
 def codebook_to_element(codebook: Codebook, namespace: str = CODEBOOK_NS) -> ET.Element:
@@ -747,7 +800,8 @@ def codebook_to_element(codebook: Codebook, namespace: str = CODEBOOK_NS) -> ET.
     ns = f"{{{namespace}}}"
     root = ET.Element(f"{ns}CodeBook")
     if namespace == CODEBOOK_NS:
-        root.set("origin", "qualkit")
+        # REFI's CodeBook has no version attribute; qualkit keeps its version in the free-text origin.
+        root.set("origin", f"qualkit; codebook version {codebook.version}")
     codes_el = ET.SubElement(root, f"{ns}Codes")
     elements: dict[str, ET.Element] = {}
     pending = list(codebook.codes)
@@ -834,7 +888,8 @@ def codebook_from_element(element: ET.Element, namespace: str = CODEBOOK_NS, *, 
             code.id = paths[i]
     for code, parent_index in zip(codes, parent_of, strict=True):
         code.parent = codes[parent_index].id if parent_index is not None else None
-    codebook = Codebook(name=name, codes=codes)
+    origin = _QDC_VERSION.search(element.get("origin") or "")
+    codebook = Codebook(name=name, codes=codes, version=int(origin.group(1)) if origin else 1)
     if validate:
         validate_codebook(codebook, path=path)
     return codebook

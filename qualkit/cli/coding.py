@@ -58,7 +58,8 @@ def autocode(
     book = load_codebook(codebook)
     codable = [c.id for c in book.codable_codes]
     rows = read_rows(input)
-    labelled = read_rows(train, labeled=True, codes=codable) if train is not None else []
+    categories = [c.id for c in book.codes if not c.codable]
+    labelled = read_rows(train, labeled=True, codes=codable, categories=categories) if train is not None else []
 
     def segment(row) -> Segment:
         moderator = (row.role or "").strip().lower() == "moderator" or is_moderator_label(row.speaker or "")

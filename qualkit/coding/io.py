@@ -90,10 +90,11 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Iterable[str] | None = None,
-              text_required: bool = True) -> list[Row]:
+              categories: Iterable[str] = (), text_required: bool = True) -> list[Row]:
     """Read JSONL (one object per line) or CSV rows of ``id``, ``text`` (and ``codes`` when ``labeled``).
 
-    ``codes`` (the codebook's codable ids) makes an unknown code id in a labelled row an error.
+    ``codes`` (the codebook's codable ids) makes an unknown code id in a labelled row an error; naming one
+    of the codebook's ``categories`` (codes that only group others) is reported as not codable.
 
     Example:
         >>> import tempfile, pathlib
@@ -104,6 +105,7 @@ def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Ite
     """
     path = Path(path)
     known = set(codes) if codes is not None else None
+    groups = set(categories)
     rows: list[Row] = []
     seen: dict[str, int] = {}
     for line, record in _records(path):
@@ -140,6 +142,10 @@ def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Ite
                                        fix='write "codes": ["code_a", "code_b"]')
                 if known is not None:
                     unknown = [c for c in row_codes if c not in known]
+                    if unknown and unknown[0] in groups:
+                        raise InvalidInput(f"row {row_id!r} names {unknown[0]!r}, a category of the codebook that "
+                                           "is not codable", path=path, line=line,
+                                           fix="use one of the codable codes it groups instead")
                     if unknown:
                         import difflib
 

@@ -122,6 +122,15 @@ def test_unknown_code_in_training_rows_names_its_line(tmp_path):
     assert "train.jsonl:2: row '2' names the unknown code 'work_load'" in text and "did you mean 'workload'" in text
 
 
+def test_a_category_in_training_rows_is_not_codable(tmp_path):
+    train = _jsonl(tmp_path / "train.jsonl", [{"id": "1", "text": "x", "codes": ["systemic_drivers"]}])
+    result = _run("autocode", "--codebook", "burnout", "--input", str(_jsonl(tmp_path / "in.jsonl", ROWS)),
+                  "--output", str(tmp_path / "o.jsonl"), "--train", str(train))
+    assert result.exit_code != 0
+    assert "train.jsonl:1: row '1' names 'systemic_drivers', a category of the codebook that is not codable" \
+        in str(result.exception)
+
+
 def test_errors_print_one_line_and_exit_2(tmp_path):
     import subprocess
     import sys

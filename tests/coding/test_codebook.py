@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from pathlib import Path
@@ -139,6 +140,31 @@ def test_description_folds_every_field_and_parses_back():
                       "patterns": [r"\bcan['’]t do\b"], "id": "moral_injury"}
     assert unfold_description("Just a plain description from NVivo.") == {
         "definition": "Just a plain description from NVivo."}
+
+
+def test_round_trips_keep_guids_versions_multiline_items_and_label_like_lines(tmp_path, mini_codebook):
+    mini_codebook.version = 4
+    code = mini_codebook["exhaustion"]
+    code.definition = "Being drained.\nInclusion: this line belongs to the definition.\n\\ a backslash line"
+    code.examples = ["First line of an example\nand its second line", "Cues: not a section"]
+    code.cues = ["worn out; done", "drained"]
+    for suffix in (".csv", ".tsv", ".xlsx", ".qdc", ".yaml"):
+        again = load_codebook(save_codebook(mini_codebook, tmp_path / f"book{suffix}"), name="renamed")
+        assert again.version == 4, suffix
+        assert [c.guid for c in again.codes] == [default_guid("mini", c.id) for c in mini_codebook.codes], suffix
+        assert again["exhaustion"].definition == code.definition, suffix
+        assert again["exhaustion"].examples == code.examples, suffix
+        assert again["exhaustion"].cues == code.cues, suffix
+    assert default_guid("mini", "isolation") in codebook_to_csv(mini_codebook)
+
+
+def test_csv_empty_name_and_inconsistent_versions_name_their_line():
+    with pytest.raises(InvalidCodebook, match="has an empty name") as error:
+        codebook_from_csv("name,description\nTired,Worn out\n,No name here\n", path="c.csv")
+    assert error.value.line == 3 and "empty id" not in str(error.value)
+    with pytest.raises(InvalidCodebook, match="differs from version 2 on line 2") as error:
+        codebook_from_csv("name,codebook_version\nA,2\nB,3\n", path="c.csv")
+    assert error.value.line == 3
 
 
 def test_foreign_qdc_with_duplicate_names_gets_path_ids():
@@ -284,9 +310,10 @@ def test_unknown_codebook_name_suggests_the_closest():
 
 
 # ---------------------------------------------------------------------------- property: any codebook survives
-_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).map(str.strip) \
-    .filter(lambda s: bool(s) and not re.match(r"^(Inclusion|Exclusion|Examples|Near misses|Cues|Patterns|qualkit id):",
-                                               s, re.IGNORECASE) and not s.startswith(("- ", "  ")))
+# Any text, including lines that look like REFI description labels ("Inclusion: ...") or list bullets.
+_line = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)
+_text = st.lists(st.one_of(_line, st.sampled_from(["Inclusion: sneaky", "Cues:", "- bullet", "\\back", "qualkit id: x"])),
+                 min_size=1, max_size=3).map("\n".join).map(str.strip).filter(bool)
 
 
 @st.composite
@@ -296,10 +323,12 @@ def codebooks(draw):
     codes = []
     for i, code_id in enumerate(ids):
         parent = draw(st.sampled_from([None, *ids[:i]]))
-        codes.append(Code(code_id, draw(_text), parent=parent, definition=draw(_text),
+        codes.append(Code(code_id, draw(_line.map(str.strip).filter(bool)), parent=parent, definition=draw(_text),
+                          inclusion=draw(st.one_of(st.just(""), _text)),
                           examples=draw(st.lists(_text, max_size=3)), cues=draw(st.lists(_text, max_size=3)),
-                          codable=draw(st.booleans()), guid=default_guid("prop", code_id)))
-    return Codebook("prop", codes)
+                          codable=draw(st.booleans()), guid=draw(st.sampled_from([default_guid("prop", code_id),
+                                                                                   str(uuid.uuid4()).upper()]))))
+    return Codebook("prop", codes, version=draw(st.integers(1, 9)))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -309,6 +338,7 @@ def test_any_codebook_round_trips_through_yaml_csv_and_qdc(book):
     # REFI nests children inside parents, so codes come back in tree order: compare by id.
     again = codebook_from_qdc(codebook_to_qdc(book), name="prop")
     assert sorted(map(str, map(asdict, book.codes))) == sorted(map(str, map(asdict, again.codes)))
-    for code, again in zip(book.codes, codebook_from_csv(codebook_to_csv(book), name="prop").codes, strict=True):
-        assert (again.id, again.name, again.parent, again.definition, again.codable) == \
-               (code.id, code.name, code.parent, code.definition, code.codable)
+    assert again.version == book.version
+    from_csv = codebook_from_csv(codebook_to_csv(book), name="other")  # GUIDs survive a rename too
+    _same(book, from_csv)
+    assert from_csv.version == book.version
