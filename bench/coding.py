@@ -217,15 +217,21 @@ def throughput() -> dict[str, Any]:
     n = len(texts)
     nlp = load_nlp()
     figures: dict[str, Any] = {"segments": n, "mean_chars": float(np.mean([len(t) for t in texts]))}
+    # Warm up on the codebook's own examples, never on the timed texts, so no cache holds them.
+    warm_up = [e for code in codebook.codable_codes for e in code.examples]
     rules = RuleCoder(codebook, nlp=nlp).fit()
-    rules.predict_scores(texts[:50])
+    rules.predict_scores(warm_up)
     started = time.perf_counter()
     rules.predict_scores(texts)
     figures["rules_only_segments_per_s"] = n / (time.perf_counter() - started)
-    lsa = AutoCoder(codebook, embedder="lsa", nlp=nlp).fit(texts)
+    # Rules + LSA: fitted on one half of the texts, timed on the other half (fresh texts, empty cache).
+    fit_half, timed_half = texts[::2], texts[1::2]
+    lsa = AutoCoder(codebook, embedder="lsa", nlp=nlp).fit(fit_half)
+    lsa.predict_codings(warm_up)
     started = time.perf_counter()
-    lsa.predict_codings(texts)
-    figures["rules_lsa_segments_per_s"] = n / (time.perf_counter() - started)
+    lsa.predict_codings(timed_half)
+    figures["rules_lsa_segments"] = len(timed_half)
+    figures["rules_lsa_segments_per_s"] = len(timed_half) / (time.perf_counter() - started)
     model = MiniLMEmbedder()
     model.encode(["warm up"])
     sample = texts[::3]  # ~900 segments; each measurement runs twice, the faster run counts (shared machines)

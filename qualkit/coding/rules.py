@@ -309,13 +309,18 @@ class RuleCoder(BaseCoder):
             if not batch.active[row] or not len(doc):
                 results.append({})
                 continue
-            words = _words(doc)
+            words: list[str] = []  # computed for the first match only: most texts match no cue
+
+            def modifier(s: int, e: int, doc: Any = doc, words: list[str] = words) -> str | None:
+                if not words:
+                    words.extend(_words(doc))
+                return clause_modifier(doc, s, e, words=words)
+
             matches = {(m, s, e) for m, s, e in self.lemma_matcher_(doc)}
             matches |= {(m, s, e) for m, s, e in self.lower_matcher_(doc)}
             for match_id, s, e in sorted(matches, key=lambda m: (m[1], -m[2])):
                 j, cue, _ = self.cue_keys_[match_id]
-                hit = Hit(doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), cue, "cue", e - s,
-                          clause_modifier(doc, s, e, words=words))
+                hit = Hit(doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), cue, "cue", e - s, modifier(s, e))
                 _keep(per_code.setdefault(j, {}), hit)
             text = batch.texts[row]
             for j, patterns in enumerate(self.patterns_):
@@ -324,9 +329,8 @@ class RuleCoder(BaseCoder):
                         if match.end() <= match.start():
                             continue
                         span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
-                        modifier = (clause_modifier(doc, span.start, span.end, words=words)
-                                    if span is not None and len(span) else None)
-                        hit = Hit(match.start(), match.end(), source, "pattern", 2, modifier)
+                        hit = Hit(match.start(), match.end(), source, "pattern", 2,
+                                  modifier(span.start, span.end) if span is not None and len(span) else None)
                         _keep(per_code.setdefault(j, {}), hit)
             results.append({j: list(hits.values()) for j, hits in per_code.items()})
         return results
