@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from qualkit.errors import InvalidInput, PermissionDenied, StoreError
+from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
 from qualkit.model import Code, Codebook, Coding, Memo
 from qualkit.store import team
 from qualkit.store.repository import Store
@@ -97,6 +97,20 @@ class TeamView:
         coders = set(self.coders(source_id))
         return coders - {user} if user in coders else set()
 
+    def hidden_map(self, user: str) -> dict[int, set[str]]:
+        """Source id -> the coders whose decisions ``user`` may not see there now.
+
+        This is THE visibility rule of blind double-coding; every surface that shows decisions (the
+        transcript, the review card's history, the History page, memos, exports, reliability, codebook
+        examples) filters through it via the ``visible_*`` functions below.
+
+        Example:
+            >>> TeamView(assignments=pd.DataFrame({"source_id": [1, 1], "coder": ["ana", "ben"],
+            ...          "blind": [True, True], "done": [True, False]})).hidden_map("ben")
+            {1: {'ana'}}
+        """
+        return {s: hidden for s in sorted(self.blind_sources()) if (hidden := self.hidden_coders(user, s))}
+
     def own_row_sources(self, user: str) -> set[int]:
         """Sources where ``user`` codes blind and is not yet done (their decisions become own rows)."""
         return {s for s in self.blind_sources()
@@ -118,16 +132,127 @@ def visible_codings(frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFr
         >>> visible_codings(rows, "ana", view)["coder"].tolist()
         ['ana', 'auto']
     """
-    if frame.empty or view.assignments.empty:
+    hidden = view.hidden_map(user) if not view.assignments.empty else {}
+    if frame.empty or not hidden:
         return frame
     keep = pd.Series(True, index=frame.index)
-    for source_id in {int(s) for s in frame["source_id"].unique()}:
-        hidden = view.hidden_coders(user, source_id)
-        if hidden:
-            on_source = frame["source_id"] == source_id
-            theirs = frame["coder"].isin(hidden) | frame["decided_by"].isin(hidden)
-            keep &= ~(on_source & theirs)
+    for source_id, coders in hidden.items():
+        on_source = frame["source_id"] == source_id
+        theirs = frame["coder"].isin(coders) | frame["decided_by"].isin(coders)
+        keep &= ~(on_source & theirs)
     return frame[keep]
+
+
+def visible_memos(store: Store, frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFrame:
+    """Drop memos written by a coder whose decisions ``user`` may not see on that memo's transcript.
+
+    Example:
+        >>> visible_memos(Store.create("sqlite://", name="vm"), pd.DataFrame(
+        ...     columns=["segment_id", "source_id", "author"]), "ana", TeamView()).empty
+        True
+    """
+    hidden = view.hidden_map(user) if not view.assignments.empty else {}
+    if frame.empty or not hidden:
+        return frame
+    writers = set().union(*hidden.values())
+    theirs = frame[frame["author"].isin(writers)]
+    if theirs.empty:
+        return frame
+    segment_ids = [int(i) for i in theirs["segment_id"].dropna()]
+    source_of = team.segment_source_ids(store, segment_ids)
+    drop = []
+    for index, memo in theirs.iterrows():
+        on_segment = not pd.isna(memo["segment_id"])
+        source = memo["source_id"] if not pd.isna(memo["source_id"]) else (
+            source_of.get(int(memo["segment_id"])) if on_segment else None)
+        if source is None:
+            if on_segment:  # a segment we cannot place: keep it back rather than risk showing it
+                drop.append(index)
+            continue  # a memo on a code or the project is not a decision on a transcript
+        if memo["author"] in hidden.get(int(source), set()):
+            drop.append(index)
+    return frame.drop(index=drop)
+
+
+def visible_events(store: Store, frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFrame:
+    """Drop the events that would show ``user`` a blind co-coder's decisions or memos (History, card history).
+
+    An event is held back when its author is hidden from ``user`` on the transcript the event is about
+    (a coding's or memo's transcript); an event by such a coder about a coding or memo whose transcript
+    cannot be told (a bulk insert) is held back too. Everything else (assignments, codebook, import) shows.
+
+    Example:
+        >>> visible_events(Store.create("sqlite://", name="ve"), pd.DataFrame(
+        ...     columns=["user", "entity", "entity_id"]), "ana", TeamView()).empty
+        True
+    """
+    hidden = view.hidden_map(user) if not view.assignments.empty else {}
+    if frame.empty or not hidden:
+        return frame
+    writers = set().union(*hidden.values())
+    theirs = frame[frame["user"].isin(writers) & frame["entity"].isin(["coding", "memo"])]
+    if theirs.empty:
+        return frame
+    coding_ids = [int(i) for i in theirs.loc[theirs["entity"] == "coding", "entity_id"].dropna()]
+    memo_ids = [int(i) for i in theirs.loc[theirs["entity"] == "memo", "entity_id"].dropna()]
+    coding_sources = team.coding_source_ids(store, coding_ids)
+    memo_sources = team.memo_source_ids(store, memo_ids)
+    drop = []
+    for index, event in theirs.iterrows():
+        known = coding_sources if event["entity"] == "coding" else memo_sources
+        entity_id = event["entity_id"]
+        source = None if entity_id is None or pd.isna(entity_id) else known.get(int(entity_id))
+        if source is None or event["user"] in hidden.get(source, set()):
+            drop.append(index)
+    return frame.drop(index=drop)
+
+
+def sees_everything(user: str, view: TeamView) -> bool:
+    """False while ``user`` codes blind beside someone: project-wide results would show the other's decisions.
+
+    Exports of the whole project, analyses over accepted codings and reliability including a hidden
+    coder wait until the blind double-coding is finished.
+
+    Example:
+        >>> sees_everything("ana", TeamView())
+        True
+    """
+    return not view.hidden_map(user)
+
+
+def hidden_coders_anywhere(user: str, view: TeamView) -> set[str]:
+    """Every coder whose decisions ``user`` may not see on some transcript now.
+
+    Example:
+        >>> sorted(hidden_coders_anywhere("ana", TeamView(assignments=pd.DataFrame({"source_id": [1, 1],
+        ...     "coder": ["ana", "ben"], "blind": [True, True], "done": [False, False]}))))
+        ['ben']
+    """
+    hidden = view.hidden_map(user)
+    return set().union(*hidden.values()) if hidden else set()
+
+
+def code_examples(store: Store, code_id: str, *, viewer: str, view: TeamView | None = None,
+                  limit: int = 3) -> list[str]:
+    """Up to ``limit`` accepted excerpts of a code that ``viewer`` may see (blind co-coders' rows left out).
+
+    Example:
+        >>> code_examples(Store.create("sqlite://", name="ce"), "workload", viewer="ana")
+        []
+    """
+    view = view or TeamView.load(store)
+    return team.code_examples(store, code_id, limit=limit, hidden=view.hidden_map(viewer))
+
+
+def code_counts(store: Store, *, viewer: str, view: TeamView | None = None) -> pd.DataFrame:
+    """Codings per code and status, counting only rows ``viewer`` may see.
+
+    Example:
+        >>> code_counts(Store.create("sqlite://", name="cc"), viewer="ana").empty
+        True
+    """
+    view = view or TeamView.load(store)
+    return team.code_counts(store, hidden=view.hidden_map(viewer))
 
 
 # ---------------------------------------------------------------------------- assignments
@@ -246,7 +371,10 @@ def decide(
     own = _check_can_decide(store, view, actor, source_id)
     if own:
         if expected_version is not None and coding.version != expected_version:
-            raise StoreError(f"suggestion {coding_id} was refreshed since you loaded it", fix="reload the queue")
+            current = {"code_id": coding.code_id, "status": coding.status, "decided_by": coding.decided_by,
+                       "version": coding.version}
+            raise ConflictError(f"suggestion {coding_id} was changed (now {coding.status}) after you loaded it; "
+                                "your decision was not saved", current=current)
         if decision == "accept":
             return team.set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="accepted",
                                          user=actor.name, action="accept")
@@ -256,10 +384,8 @@ def decide(
         if decision == "span":
             return team.set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="accepted",
                                          user=actor.name, start=start, end=end, action="adjust")
-        team.set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="rejected",
-                              user=actor.name, action="change")
-        return team.set_own_decision(store, suggestion=coding, code_id=code_id, status="accepted", user=actor.name,
-                                     start=start, end=end, action="change")
+        return team.set_own_decisions(store, suggestion=coding, user=actor.name, decisions=[
+            (coding.code_id, "rejected", None, None, "change"), (code_id, "accepted", start, end, "change")])[-1]
     if decision == "span":
         changes = {"status": "accepted"}
         changes |= {k: v for k, v in (("start", start), ("end", end)) if v is not None}
@@ -426,19 +552,30 @@ def accept_many(store: Store, items: Sequence[tuple[int, int]], *, actor: User,
     return results
 
 
-def coding_history(store: Store, coding_id: int) -> pd.DataFrame:
+def coding_history(store: Store, coding_id: int, *, viewer: str | None = None,
+                   view: TeamView | None = None) -> pd.DataFrame:
     """Every event about a coding and the rows derived from it (changes, own judgements), newest first.
+
+    With ``viewer``, what they may not see yet (a blind co-coder's own rows and events) is left out.
 
     Example:
         >>> coding_history(Store.create("sqlite://", name="h"), 1).empty
         True
     """
+    children = team.child_coding_ids(store, coding_id)
+    if viewer is not None and children:
+        view = view or TeamView.load(store)
+        seen = visible_codings(team.codings_by_id(store, children), viewer, view)
+        children = [int(i) for i in seen["id"]]
     events = store.events_df("coding", coding_id)
-    frames = [events, *(store.events_df("coding", c) for c in team.child_coding_ids(store, coding_id))]
+    frames = [events, *(store.events_df("coding", c) for c in children)]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return events
-    return pd.concat(frames).sort_values("id", ascending=False).reset_index(drop=True)
+    history = pd.concat(frames).sort_values("id", ascending=False).reset_index(drop=True)
+    if viewer is not None:
+        history = visible_events(store, history, viewer, view or TeamView.load(store)).reset_index(drop=True)
+    return history
 
 
 # ---------------------------------------------------------------------------- disagreements and adjudication
@@ -598,7 +735,8 @@ def _validated(codebook: Codebook) -> Codebook:
     return validate_codebook(codebook)
 
 
-def save_codebook_version(store: Store, codebook: Codebook, *, actor: User, note: str) -> int:
+def save_codebook_version(store: Store, codebook: Codebook, *, actor: User, note: str,
+                          expected_version: int | None = None) -> int:
     """Save an edited codebook as the next version (the old versions stay); returns the version.
 
     Example:
@@ -610,18 +748,23 @@ def save_codebook_version(store: Store, codebook: Codebook, *, actor: User, note
     """
     actor.require("edit_codebook")
     codebook = _validated(codebook)
-    return store.save_codebook(codebook, user=actor.name, note=note or "edited in the app")
+    return store.save_codebook(codebook, user=actor.name, note=note or "edited in the app",
+                               expected_version=expected_version)
 
 
-def update_code(store: Store, code_id: str, *, actor: User, note: str = "", **fields: Any) -> int:
+def update_code(store: Store, code_id: str, *, actor: User, note: str = "", expected_version: int | None = None,
+                **fields: Any) -> int:
     """Change a code's fields (name, definition, inclusion, exclusion, examples, cues, colour, parent...).
 
-    The id stays, so existing codings keep pointing at the code; renaming changes the name.
+    The id stays, so existing codings keep pointing at the code; renaming changes the name. Pass
+    ``expected_version`` (the codebook version the editor showed): if someone saved another version
+    since, :class:`~qualkit.errors.ConflictError` names it with the code's current values, nothing saved.
 
     Example:
         >>> update_code(store, "workload", actor=admin, definition="Hours and volume.")  # doctest: +SKIP
         3
     """
+    actor.require("edit_codebook")
     codebook = store.codebook()
     if code_id not in codebook:
         raise InvalidInput(f"unknown code {code_id!r}")
@@ -629,9 +772,34 @@ def update_code(store: Store, code_id: str, *, actor: User, note: str = "", **fi
     unknown = set(fields) - allowed
     if unknown:
         raise InvalidInput(f"cannot change {sorted(unknown)} of a code", fix=f"change only {sorted(allowed)}")
+    if expected_version is not None and codebook.version != expected_version:
+        _codebook_conflict(store, codebook, code_id, expected_version, fields)
     codes = [dataclasses.replace(c, **fields) if c.id == code_id else c for c in codebook.codes]
     changed = Codebook(codebook.name, codes, description=codebook.description)
-    return save_codebook_version(store, changed, actor=actor, note=note or f"edited {code_id}")
+    try:
+        return save_codebook_version(store, changed, actor=actor, note=note or f"edited {code_id}",
+                                     expected_version=expected_version)
+    except ConflictError:  # saved by someone else between our read and write
+        _codebook_conflict(store, store.codebook(), code_id, expected_version or codebook.version, fields)
+        raise
+
+
+def _codebook_conflict(store: Store, codebook: Codebook, code_id: str, expected: int, fields: dict[str, Any]) -> None:
+    """Raise the conflict of a code edit made on an old codebook version, with the code's current values."""
+    versions = store.codebook_versions()
+    latest = versions[versions["name"] == codebook.name].tail(1)
+    who = latest["created_by"].iloc[0] if len(latest) else None
+    why = latest["note"].iloc[0] if len(latest) else ""
+    code = codebook[code_id] if code_id in codebook else None  # noqa: SIM401 (Codebook has no get)
+    current: dict[str, Any] = {"version": codebook.version, "saved_by": who, "note": why}
+    if code is not None:
+        current |= {k: getattr(code, k) for k in fields}
+    else:
+        current["code"] = f"{code_id} is no longer in the codebook"
+    raise ConflictError(f"the codebook changed to version {codebook.version} (saved by {who or 'someone'}"
+                        f"{': ' + why if why else ''}) after you opened version {expected}; your edit of {code_id} "
+                        "was not saved", current=current,
+                        fix="the page now shows the current values; make your change again if it is still needed")
 
 
 def add_codebook_code(store: Store, code: Code, *, actor: User, note: str = "") -> int:
@@ -648,7 +816,8 @@ def add_codebook_code(store: Store, code: Code, *, actor: User, note: str = "") 
     return save_codebook_version(store, changed, actor=actor, note=note or f"added {code.id}")
 
 
-def merge_codes(store: Store, code_ids: Sequence[str], into: str, *, actor: User, note: str = "") -> tuple[int, int]:
+def merge_codes(store: Store, code_ids: Sequence[str], into: str, *, actor: User, note: str = "",
+                expected_version: int | None = None) -> tuple[int, int]:
     """Merge codes into ``into``: their codings move to it (logged), then a codebook version without them.
 
     Children of a merged code move under ``into``. Returns ``(codebook version, codings moved)``.
@@ -668,10 +837,10 @@ def merge_codes(store: Store, code_ids: Sequence[str], into: str, *, actor: User
     codes = [dataclasses.replace(c, parent=into if c.parent in merged else c.parent)
              for c in codebook.codes if c.id not in merged]
     changed = _validated(Codebook(codebook.name, codes, description=codebook.description))
-    # Move the codings first: they then always point at a code of the active codebook.
-    moved = team.recode(store, merged, into, user=actor.name)
-    version = store.save_codebook(changed, user=actor.name, note=note or f"merged {', '.join(merged)} into {into}")
-    return version, moved
+    # One transaction: the codings move and the codebook without the merged codes is saved, or neither.
+    return team.merge_codes(store, merged, into, changed, user=actor.name,
+                            note=note or f"merged {', '.join(merged)} into {into}",
+                            expected_version=expected_version)
 
 
 def split_code(store: Store, code_id: str, parts: Sequence[tuple[str, str]], *, actor: User,
@@ -752,9 +921,12 @@ __all__ = [
     "agreement_summary",
     "assign",
     "bulk_accept",
+    "code_counts",
+    "code_examples",
     "coding_history",
     "decide",
     "disagreements",
+    "hidden_coders_anywhere",
     "judgements",
     "locate_passage",
     "mark_done",
@@ -762,11 +934,14 @@ __all__ = [
     "rank_suggestions",
     "review_queue",
     "save_codebook_version",
+    "sees_everything",
     "settle_agreements",
     "split_code",
     "unassign",
     "update_code",
     "visible_codings",
+    "visible_events",
+    "visible_memos",
     "word_spans",
     "write_memo",
 ]

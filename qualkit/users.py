@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +32,10 @@ from qualkit.store.repository import Store
 
 MIN_PASSWORD_LENGTH = 8
 BCRYPT_ROUNDS = 12
+MAX_FAILED_LOGINS = 5  # failures in a row within LOCKOUT_MINUTES lock the name for LOCKOUT_MINUTES
+LOCKOUT_MINUTES = 15
+SESSION_HOURS = 12.0  # how long a log-in is remembered by the app (a reload or a link keeps you logged in)
+SESSION_HOURS_MAX = 24.0 * 30
 # Demo accounts: created only by ``qualkit demo``; the log-in page shows these passwords only for users
 # listed in a project's ``settings["demo_users"]``.
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
@@ -357,6 +362,10 @@ def list_users(target: Engine | Store) -> pd.DataFrame:
 def authenticate(target: Engine | Store, name: str, password: str) -> User:
     """Check a log-in; every attempt is logged (never the password). Wrong name or password look the same.
 
+    After :data:`MAX_FAILED_LOGINS` failures in a row within :data:`LOCKOUT_MINUTES`, the name is locked
+    for that long (even the right password is refused, with a message saying when to try again); a
+    password reset by an administrator lifts the lock at once.
+
     Example:
         >>> store = Store.create("sqlite://", name="auth")
         >>> _ = add_user(store, "ana", "a long secret", rounds=4)
@@ -364,17 +373,132 @@ def authenticate(target: Engine | Store, name: str, password: str) -> User:
         'coder'
     """
     engine = _engine(target)
-    row = team.user_row(engine, (name or "").strip())
+    name = (name or "").strip()
+    locked = lockout_remaining(engine, name)
+    if locked:
+        with Session(engine) as session, session.begin():
+            team.log_global(session, name[:200], "login", "user", name[:100], outcome="locked")
+        minutes = max(1, -(-locked // 60))
+        raise PermissionDenied(
+            f"too many failed log-ins for {name!r}; try again in {minutes} minute{'s' if minutes != 1 else ''}",
+            fix="or ask an administrator to reset your password (`qualkit users password NAME`)")
+    row = team.user_row(engine, name)
     good = verify_password(password, row["password_hash"]) if row and row["active"] else False
     if row is None or not row["active"]:
         verify_password(password, _DUMMY_HASH)  # same work as for a known name
     with Session(engine) as session, session.begin():
-        team.log_global(session, (name or "")[:200], "login", "user", (name or "")[:100],
-                        outcome="ok" if good else "denied")
+        team.log_global(session, name[:200], "login", "user", name[:100], outcome="ok" if good else "denied")
     if not good:
-        raise PermissionDenied("unknown user name or wrong password",
+        failures, _ = team.login_failures(engine, name, since=_now() - timedelta(minutes=LOCKOUT_MINUTES))
+        left = MAX_FAILED_LOGINS - failures
+        warning = (f" ({left} more failed attempt{'s' if left != 1 else ''} locks this name for {LOCKOUT_MINUTES} "
+                   "minutes)") if 0 < left <= 2 else ""
+        raise PermissionDenied("unknown user name or wrong password" + warning,
                                fix="check both, or ask an administrator to reset your password")
     return _user_from_row(row)
+
+
+def lockout_remaining(target: Engine | Store, name: str) -> int:
+    """Seconds until ``name`` may try to log in again (0 when it is not locked).
+
+    Example:
+        >>> lockout_remaining(Store.create("sqlite://", name="lock"), "ana")
+        0
+    """
+    now = _now()
+    failures, newest = team.login_failures(_engine(target), (name or "").strip(),
+                                           since=now - timedelta(minutes=LOCKOUT_MINUTES))
+    if failures < MAX_FAILED_LOGINS or newest is None:
+        return 0
+    if newest.tzinfo is None:  # SQLite hands back naive UTC times
+        newest = newest.replace(tzinfo=UTC)
+    return max(0, int((newest + timedelta(minutes=LOCKOUT_MINUTES) - now).total_seconds()))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------------------- remembered log-ins (the app)
+def _serializer(secret: str):
+    try:
+        from itsdangerous import URLSafeTimedSerializer
+    except ImportError as error:  # the app extra brings it (Streamlit depends on it too)
+        from qualkit.errors import MissingDependency
+
+        raise MissingDependency("itsdangerous", extra="app") from error
+    return URLSafeTimedSerializer(secret, salt="qualkit-session")
+
+
+def _hash_fingerprint(password_hash: str | None) -> str:
+    import hashlib
+
+    return hashlib.sha256((password_hash or "").encode("ascii")).hexdigest()[:16]
+
+
+def start_session(target: Engine | Store, user: User, secret: str, *, hours: float = SESSION_HOURS) -> str:
+    """A signed token that logs ``user`` in again (after a reload or from a link) until it expires.
+
+    The token names a ``session-start`` event, so logging out (:func:`end_session`) ends it on the
+    server too; it also carries a fingerprint of the password hash, so a new password or removal
+    ends every session of that user. Signed with ``secret`` by itsdangerous; nothing secret is inside.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="sess")
+        >>> ana = add_user(store, "ana", "a long secret", rounds=4)
+        >>> token = start_session(store, ana, "server secret")
+        >>> resume_session(store, token, "server secret").name
+        'ana'
+    """
+    row = team.user_row(_engine(target), user.name)
+    if row is None or not row["active"]:
+        raise PermissionDenied(f"{user.name!r} is not an active user")
+    expires = _now() + timedelta(hours=hours)
+    session_id = team.start_session_event(_engine(target), user.name, expires_at=expires)
+    return _serializer(secret).dumps({"u": user.name, "s": session_id, "h": _hash_fingerprint(row["password_hash"]),
+                                      "x": hours})
+
+
+def resume_session(target: Engine | Store, token: str, secret: str) -> User | None:
+    """The user a :func:`start_session` token logs in, or None (bad signature, expired, logged out, changed).
+
+    Example:
+        >>> resume_session(Store.create("sqlite://", name="r"), "forged.token", "server secret") is None
+        True
+    """
+    from itsdangerous import BadData
+
+    serializer = _serializer(secret)
+    try:
+        data = serializer.loads(token, max_age=int(SESSION_HOURS_MAX * 3600))
+        serializer.loads(token, max_age=int(float(data.get("x", SESSION_HOURS)) * 3600))
+    except (BadData, TypeError, ValueError, AttributeError):
+        return None
+    name, session_id = str(data.get("u", "")), data.get("s")
+    row = team.user_row(_engine(target), name)
+    if row is None or not row["active"] or not isinstance(session_id, int):
+        return None
+    if data.get("h") != _hash_fingerprint(row["password_hash"]):
+        return None
+    if not team.session_is_open(_engine(target), name, session_id):
+        return None
+    return _user_from_row(row)
+
+
+def end_session(target: Engine | Store, token: str, secret: str) -> None:
+    """End the session of a token (log-out): it no longer logs anyone in, even if a copy of it was kept.
+
+    Example:
+        >>> end_session(Store.create("sqlite://", name="e"), "bad.token", "server secret")
+    """
+    from itsdangerous import BadData
+
+    try:
+        data = _serializer(secret).loads(token)
+    except BadData:
+        return
+    if isinstance(data, dict) and isinstance(data.get("s"), int):
+        team.end_session_event(_engine(target), str(data.get("u", "")), data["s"])
 
 
 def actor(target: Engine | Store, name: str) -> User:
@@ -412,7 +536,9 @@ def create_demo_users(store: Store, *, rounds: int = 10) -> list[tuple[str, str,
 
 
 def demo_logins(target: Engine | Store) -> list[tuple[str, str, str]]:
-    """The demo accounts to show on the log-in page (none unless the demo study marked them).
+    """The demo accounts to show on the log-in page: marked by the demo study and still with the demo password.
+
+    A demo account whose password was changed is not shown (its shown password would not work).
 
     Example:
         >>> demo_logins(Store.create("sqlite://", name="x"))
@@ -422,7 +548,7 @@ def demo_logins(target: Engine | Store) -> list[tuple[str, str, str]]:
     out = []
     for name, password, role in DEMO_USERS:
         row = team.user_row(_engine(target), name) if name in marked else None
-        if row is not None and row["active"]:
+        if row is not None and row["active"] and verify_password(password, row["password_hash"]):
             out.append((name, password, role))
     return out
 
@@ -437,11 +563,15 @@ __all__ = [
     "authenticate",
     "create_demo_users",
     "demo_logins",
+    "end_session",
     "get_user",
     "hash_password",
     "list_users",
+    "lockout_remaining",
     "remove_user",
+    "resume_session",
     "set_password",
     "set_role",
+    "start_session",
     "verify_password",
 ]

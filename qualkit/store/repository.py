@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,6 +71,7 @@ CODING_COLUMNS = [
     "segment_text",
 ]
 _CHUNK = 2000
+_LOGGED_IDS = 500  # removed suggestion ids named in one event (the count is always exact)
 
 
 def _coding_dict(row: CodingRow) -> dict[str, Any]:
@@ -79,6 +80,11 @@ def _coding_dict(row: CodingRow) -> dict[str, Any]:
         "origin": row.origin, "coder": row.coder, "score": row.score, "start": row.start, "end": row.end,
         "decided_by": row.decided_by, "version": row.version,
     }
+
+
+def _bind_names(values: dict[str, Any]) -> dict[str, Any]:
+    """Parameter names for an executemany UPDATE: ``_``-prefixed (column names are reserved for SET)."""
+    return {k if k.startswith("_") else f"_{k}": v for k, v in values.items()}
 
 
 def _chunks(rows: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -456,32 +462,71 @@ class Store:
                 candidates.setdefault(name, set()).add(row.id)
         return {name: next(iter(ids)) for name, ids in candidates.items() if len(ids) == 1}
 
-    def upsert_participants(self, participants: Iterable[Participant], *, user: str | None = None) -> int:
+    def upsert_participants(self, participants: Iterable[Participant], *, user: str | None = None,
+                            expected_versions: dict[str, int | None] | None = None) -> int:
         """Add participants or update their attributes/aliases (logged); link existing segments to them.
 
+        ``expected_versions`` maps a participant label to the row ``version`` the editor loaded (``None``:
+        it did not exist yet). If anyone changed or created one of those meanwhile, nothing is saved: a
+        ``conflict`` event is logged and :class:`ConflictError` carries the current values of each.
         Returns the number of segments newly linked to a participant.
         """
+        participants = list(participants)
+        try:
+            return self._upsert_participants(participants, user, expected_versions)
+        except _StaleVersion:  # someone wrote between our read and write: re-read and check again
+            return self._upsert_participants(participants, user, expected_versions)
+
+    def _upsert_participants(self, participants: list[Participant], user: str | None,
+                             expected_versions: dict[str, int | None] | None) -> int:
+        stale: dict[str, Any] = {}
         with self.transaction() as session:
             existing = {r.label: r for r in session.scalars(
                 select(ParticipantRow).where(ParticipantRow.project_id == self.project_id))}
             for p in participants:
+                if expected_versions is None or p.id not in expected_versions:
+                    continue
                 row = existing.get(p.id)
-                new = {"pseudonym": p.pseudonym, "aliases": list(p.aliases), "attributes": _jsonable(p.attributes)}
-                if row is None:
-                    row = ParticipantRow(project_id=self.project_id, label=p.id, pseudonym=p.pseudonym,
-                                         aliases=list(p.aliases), attributes=new["attributes"],
-                                         guid=p.guid or new_guid())
-                    session.add(row)
-                    existing[p.id] = row
-                    self.log(session, user, "create", "participant", p.id, new=new)
-                else:
-                    old = {"pseudonym": row.pseudonym, "aliases": row.aliases, "attributes": row.attributes}
-                    if old != new:
-                        row.pseudonym, row.aliases, row.attributes = p.pseudonym, list(p.aliases), new["attributes"]
-                        row.version += 1
-                        self.log(session, user, "update", "participant", p.id, old=old, new=new)
-            session.flush()
-            return self._link_segments(session)
+                if (None if row is None else row.version) != expected_versions[p.id]:
+                    stale[p.id] = {"version": None, "removed": True} if row is None else {
+                        "pseudonym": row.pseudonym, "aliases": list(row.aliases or []), **(row.attributes or {}),
+                        "version": row.version}
+            if not stale:
+                for p in participants:
+                    row = existing.get(p.id)
+                    new = {"pseudonym": p.pseudonym, "aliases": list(p.aliases),
+                           "attributes": _jsonable(p.attributes)}
+                    if row is None:
+                        row = ParticipantRow(project_id=self.project_id, label=p.id, pseudonym=p.pseudonym,
+                                             aliases=list(p.aliases), attributes=new["attributes"],
+                                             guid=p.guid or new_guid())
+                        session.add(row)
+                        existing[p.id] = row
+                        self.log(session, user, "create", "participant", p.id, new=new)
+                    else:
+                        old = {"pseudonym": row.pseudonym, "aliases": row.aliases, "attributes": row.attributes}
+                        if old != new:
+                            result = session.execute(
+                                update(ParticipantRow).where(ParticipantRow.id == row.id,
+                                                             ParticipantRow.version == row.version)
+                                .values(pseudonym=p.pseudonym, aliases=list(p.aliases), attributes=new["attributes"],
+                                        version=row.version + 1).execution_options(synchronize_session=False))
+                            if result.rowcount != 1:  # changed between our read and this write: start over
+                                raise _StaleVersion("participant changed", current={}, user=user, action="update",
+                                                    coding_id=0, expected=row.version, changes={})
+                            self.log(session, user, "update", "participant", p.id, old=old, new=new)
+                session.flush()
+                return self._link_segments(session)
+        with self.transaction() as session:
+            for label in stale:
+                self.log(session, user, "update", "participant", label,
+                         old={"expected_version": expected_versions[label]}, new={"current": stale[label]},
+                         outcome="conflict")
+        shown = "; ".join(f"{label}: " + ", ".join(f"{k} {v}" for k, v in values.items() if v not in (None, "", []))
+                          for label, values in stale.items())
+        raise ConflictError(f"someone else changed {', '.join(stale)} while you edited; nothing was saved. "
+                            f"Now: {shown}", current={"participants": stale},
+                            fix="the table now shows the current values; make your change again")
 
     def _link_segments(self, session: Session) -> int:
         linked = 0
@@ -519,31 +564,55 @@ class Store:
         return pd.DataFrame(records, columns=None if records else ["participant", "pseudonym", "aliases", "version"])
 
     # ------------------------------------------------------------------ codebooks
-    def save_codebook(self, codebook: Codebook, *, user: str | None = None, note: str = "") -> int:
+    def save_codebook(self, codebook: Codebook, *, user: str | None = None, note: str = "",
+                      expected_version: int | None = None) -> int:
         """Store ``codebook`` as the next version of its name and make it the project's active codebook.
 
         Returns the new version number (also written to ``codebook.version``); earlier versions are kept.
+        With ``expected_version`` (the version the editor started from) a version saved by someone else
+        meanwhile raises :class:`ConflictError` naming it, and nothing is saved.
         """
-        with self.transaction() as session:
-            latest = session.scalar(select(func.max(CodebookRow.version)).where(
-                CodebookRow.project_id == self.project_id, CodebookRow.name == codebook.name)) or 0
-            version = latest + 1
-            row = CodebookRow(project_id=self.project_id, name=codebook.name, version=version,
-                              description=codebook.description, note=note, created_by=user)
-            session.add(row)
-            session.flush()
-            for position, code in enumerate(codebook.codes):
-                data = {k: v for k, v in dataclasses.asdict(code).items()
-                        if k not in ("id", "name", "parent", "color", "guid", "codable", "definition")}
-                session.add(CodeRow(codebook_id=row.id, code_id=code.id, name=code.name, parent=code.parent,
-                                    position=position, color=code.color, guid=code.guid or new_guid(),
-                                    codable=code.codable, definition=code.definition, data=data))
-            project = session.get(ProjectRow, self.project_id)
-            project.settings = {**(project.settings or {}), "codebook": codebook.name}
-            self.log(session, user, "save", "codebook", f"{codebook.name}@{version}",
-                     old={"version": latest} if latest else None,
-                     new={"name": codebook.name, "version": version, "codes": len(codebook.codes), "note": note})
+        try:
+            with self.transaction() as session:
+                version = self.save_codebook_in(session, codebook, user=user, note=note,
+                                                expected_version=expected_version)
+        except IntegrityError as exc:  # another version was saved at the same moment
+            raise ConflictError(f"someone else saved codebook {codebook.name!r} at the same moment; yours was not "
+                                "saved", current={"version": self.codebook(codebook.name).version}) from exc
         codebook.version = version
+        return version
+
+    def save_codebook_in(self, session: Session, codebook: Codebook, *, user: str | None = None, note: str = "",
+                         expected_version: int | None = None) -> int:
+        """:meth:`save_codebook` inside the caller's transaction (for changes that also move codings)."""
+        latest_row = session.scalars(select(CodebookRow).where(
+            CodebookRow.project_id == self.project_id, CodebookRow.name == codebook.name)
+            .order_by(CodebookRow.version.desc()).limit(1).with_for_update()).first()
+        latest = latest_row.version if latest_row is not None else 0
+        if expected_version is not None and latest != expected_version:
+            current = {"version": latest, "saved_by": latest_row.created_by if latest_row else None,
+                       "note": latest_row.note if latest_row else None}
+            raise ConflictError(
+                f"codebook {codebook.name!r} is now at version {latest} (saved by {current['saved_by'] or 'someone'}"
+                f"{': ' + current['note'] if current['note'] else ''}); you edited version {expected_version}, "
+                "so your change was not saved", current=current,
+                fix="reload the Codebook page to see the current codes, then make your change again")
+        version = latest + 1
+        row = CodebookRow(project_id=self.project_id, name=codebook.name, version=version,
+                          description=codebook.description, note=note, created_by=user)
+        session.add(row)
+        session.flush()
+        for position, code in enumerate(codebook.codes):
+            data = {k: v for k, v in dataclasses.asdict(code).items()
+                    if k not in ("id", "name", "parent", "color", "guid", "codable", "definition")}
+            session.add(CodeRow(codebook_id=row.id, code_id=code.id, name=code.name, parent=code.parent,
+                                position=position, color=code.color, guid=code.guid or new_guid(),
+                                codable=code.codable, definition=code.definition, data=data))
+        project = session.get(ProjectRow, self.project_id)
+        project.settings = {**(project.settings or {}), "codebook": codebook.name}
+        self.log(session, user, "save", "codebook", f"{codebook.name}@{version}",
+                 old={"version": latest} if latest else None,
+                 new={"name": codebook.name, "version": version, "codes": len(codebook.codes), "note": note})
         return version
 
     def codebook(self, name: str | None = None, version: int | None = None) -> Codebook:
@@ -589,12 +658,7 @@ class Store:
 
     def _insert_codings(self, session: Session, codings: Sequence[Coding], user: str | None, action: str,
                         *, details: dict[str, Any] | None = None) -> list[int]:
-        seg_ids = sorted({c.segment_id for c in codings})
-        spans: dict[int, tuple[int, int]] = {}
-        for chunk in _chunks(seg_ids):
-            spans.update({r.id: (r.start, r.end) for r in session.execute(
-                select(SegmentRow.id, SegmentRow.start, SegmentRow.end).where(
-                    SegmentRow.project_id == self.project_id, SegmentRow.id.in_(list(chunk))))})
+        spans = self._segment_spans(session, (c.segment_id for c in codings))
         now = utcnow()
         payload = []
         for c in codings:
@@ -639,24 +703,111 @@ class Store:
         self, codings: Sequence[Coding], *, segment_ids: Iterable[int], user: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> list[int]:
-        """Swap the machine suggestions still awaiting review on ``segment_ids`` for ``codings``.
+        """Refresh the machine suggestions still awaiting review on ``segment_ids`` to be ``codings``.
 
-        Only rows with status ``suggested`` and a machine origin are removed; anything a human decided
-        stays. The deletion and the insert are one transaction and one logged event each; ``details``
-        (e.g. the machine coder's settings) are added to the ``suggest`` event's ``new`` payload.
+        A suggestion whose (segment, code) is proposed again keeps its row (id, version): only its
+        score, evidence, rationale, origin, coder and codebook version are refreshed. Such a machine
+        rescore does not bump ``version``, because a reviewer's decision on that (segment, code) stays
+        valid; the version guards human decisions only (a changed span does bump it, since the
+        reviewer would accept something else than they saw). Suggestions no longer proposed are
+        deleted, new ones inserted. Rows with a human origin or a decision are never touched, even if
+        someone decides one while this runs. One transaction; ``rescore``, ``replace`` (removed ids)
+        and ``suggest`` events; ``details`` (e.g. the machine coder's settings) go into the ``suggest``
+        event, or the ``rescore`` event when nothing is new. Returns the row id of each coding, in order.
+
+        Example:
+            >>> from qualkit.model import Source, Segment
+            >>> store = Store.create("sqlite://", name="r")
+            >>> src = Source(name="g.txt", text="Ann: tired.", format="txt")
+            >>> src.segments = [Segment("g.txt", 5, 11, "tired.", speaker="Ann")]
+            >>> _ = store.add_source(src)
+            >>> seg = src.segments[0].id
+            >>> first = store.replace_suggestions([Coding(seg, "tired", "rules", score=0.5)], segment_ids=[seg])
+            >>> again = store.replace_suggestions([Coding(seg, "tired", "rules", score=0.9)], segment_ids=[seg])
+            >>> again == first, store.coding(first[0]).score, store.coding(first[0]).version
+            (True, 0.9, 1)
         """
         seg_ids = sorted(set(segment_ids))
+        table = CodingRow.__table__
         with self.transaction() as session:
-            removed = 0
+            pending: dict[tuple[int, str], Any] = {}
+            duplicates: list[int] = []
             for chunk in _chunks(seg_ids):
-                result = session.execute(delete(CodingRow).where(
+                rows = session.execute(select(
+                    CodingRow.id, CodingRow.segment_id, CodingRow.code_id, CodingRow.start, CodingRow.end,
+                    CodingRow.version).where(
                     CodingRow.project_id == self.project_id, CodingRow.segment_id.in_(list(chunk)),
+                    CodingRow.status == "suggested", CodingRow.origin != "human").order_by(CodingRow.id)).all()
+                for row in rows:
+                    key = (int(row.segment_id), row.code_id)
+                    if key in pending:
+                        duplicates.append(int(row.id))  # an older duplicate: the first row stays
+                    else:
+                        pending[key] = row
+            wanted = {(int(c.segment_id), c.code_id) for c in codings}
+            gone = [int(r.id) for key, r in pending.items() if key not in wanted] + duplicates
+            new: list[Coding] = []
+            rescored: list[dict[str, Any]] = []
+            moved: list[dict[str, Any]] = []
+            now = utcnow()
+            for coding in codings:
+                row = pending.get((int(coding.segment_id), coding.code_id))
+                if row is None:
+                    new.append(coding)
+                    continue
+                values = {"_id": int(row.id), "score": coding.score, "evidence": [list(e) for e in coding.evidence],
+                          "rationale": coding.rationale, "origin": coding.origin, "coder": coding.coder or user or "qualkit",
+                          "codebook_version": coding.codebook_version, "updated_at": now}
+                start = row.start if coding.start is None else coding.start
+                end = row.end if coding.end is None else coding.end
+                coding.id, coding.version = int(row.id), int(row.version)
+                if (start, end) != (row.start, row.end):
+                    moved.append({**values, "start": start, "end": end, "version": int(row.version) + 1,
+                                  "_version": int(row.version)})
+                    coding.version = int(row.version) + 1
+                else:
+                    rescored.append(values)
+            only_pending = (table.c.status == "suggested") & (table.c.origin != "human")
+            if rescored:
+                statement = (update(table).where(table.c.id == bindparam("_id"), only_pending)
+                             .values({k: bindparam(f"_{k}") for k in rescored[0] if k != "_id"}))
+                session.execute(statement, [_bind_names(v) for v in rescored])
+            if moved:
+                spans = self._segment_spans(session, [c.segment_id for c in codings if c.id in {m["_id"] for m in moved}])
+                for m, coding in ((m, c) for m in moved for c in codings if c.id == m["_id"]):
+                    seg_start, seg_end = spans[coding.segment_id]
+                    if not seg_start <= m["start"] < m["end"] <= seg_end:
+                        raise StoreError(f"span {m['start']}:{m['end']} lies outside segment {coding.segment_id} "
+                                         f"({seg_start}:{seg_end})")
+                statement = (update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"),
+                                                 only_pending)
+                             .values({k: bindparam(f"_{k}") for k in moved[0] if k not in ("_id", "_version")}))
+                session.execute(statement, [_bind_names(v) for v in moved])
+            removed = 0
+            for chunk in _chunks(gone):
+                result = session.execute(delete(CodingRow).where(
+                    CodingRow.project_id == self.project_id, CodingRow.id.in_(list(chunk)),
                     CodingRow.status == "suggested", CodingRow.origin != "human"))
                 removed += result.rowcount or 0
+            if rescored or moved:
+                self.log(session, user, "rescore", "coding", None,
+                         new={"count": len(rescored) + len(moved), "span_changed": len(moved),
+                              **((details or {}) if not new else {})})
             if removed:
                 self.log(session, user, "replace", "coding", None,
-                         old={"suggestions_removed": removed, "segments": len(seg_ids)})
-            return self._insert_codings(session, codings, user, "suggest", details=details) if codings else []
+                         old={"suggestions_removed": removed, "segments": len(seg_ids),
+                              "ids": sorted(gone)[:_LOGGED_IDS], "more_ids": max(0, len(gone) - _LOGGED_IDS)})
+            if new:
+                self._insert_codings(session, new, user, "suggest", details=details)
+            return [int(c.id) for c in codings]
+
+    def _segment_spans(self, session: Session, segment_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        spans: dict[int, tuple[int, int]] = {}
+        for chunk in _chunks(sorted(set(segment_ids))):
+            spans.update({r.id: (r.start, r.end) for r in session.execute(
+                select(SegmentRow.id, SegmentRow.start, SegmentRow.end).where(
+                    SegmentRow.project_id == self.project_id, SegmentRow.id.in_(list(chunk))))})
+        return spans
 
     def coding(self, coding_id: int) -> Coding:
         """Load one coding."""
@@ -724,47 +875,72 @@ class Store:
         change records ``decided_by``/``decided_at``. On a version mismatch nothing is written but a
         ``conflict`` event, and :class:`ConflictError` carries the current values.
         """
+        with self.checked_transaction() as session:
+            return self.update_coding_in(session, coding_id, user=user, expected_version=expected_version,
+                                         action=action, **changes)
+
+    @contextmanager
+    def checked_transaction(self) -> Iterator[Session]:
+        """A transaction for version-checked writes: a stale version rolls back everything, logs, and raises.
+
+        Inside it, :meth:`update_coding_in` raises on a version mismatch; then nothing of the
+        transaction is kept, the failed attempt is logged as a ``conflict`` event in its own
+        transaction, and :class:`ConflictError` (with the current values) reaches the caller.
+
+        Example:
+            >>> store = Store.create("sqlite://")
+            >>> with store.checked_transaction() as session:
+            ...     store.log(session, "ana", "note", "project", store.project_id)
+        """
+        try:
+            with self.transaction() as session:
+                yield session
+        except _StaleVersion as stale:
+            with self.transaction() as session:
+                self.log(session, stale.user, stale.action, "coding", stale.coding_id,
+                         old={"expected_version": stale.expected}, new=stale.changes, outcome="conflict")
+            raise ConflictError(stale.message, current=stale.current) from None
+
+    def update_coding_in(
+        self, session: Session, coding_id: int, *, user: str | None, expected_version: int | None = None,
+        action: str = "update", **changes: Any,
+    ) -> Coding:
+        """:meth:`update_coding` inside the caller's :meth:`checked_transaction` (for multi-step decisions)."""
         allowed = {"status", "code_id", "start", "end", "score", "rationale"}
         unknown = set(changes) - allowed
         if unknown:
             raise StoreError(f"cannot change {sorted(unknown)} of a coding", fix=f"change only {sorted(allowed)}")
         if "status" in changes and changes["status"] not in STATUSES:
             raise StoreError(f"unknown status {changes['status']!r}", fix=f"use one of {STATUSES}")
-        with self.transaction() as session:
-            row = session.get(CodingRow, coding_id)
-            if row is None or row.project_id != self.project_id:
-                raise StoreError(f"no coding {coding_id} in project {self.name!r}")
-            current = _coding_dict(row)
-            version = current["version"] if expected_version is None else expected_version
-            if "start" in changes or "end" in changes:
-                seg = session.get(SegmentRow, row.segment_id)
-                start, end = changes.get("start", row.start), changes.get("end", row.end)
-                if not seg.start <= start < end <= seg.end:
-                    raise StoreError(f"span {start}:{end} lies outside segment {seg.id} ({seg.start}:{seg.end})")
-            values = dict(changes, updated_at=utcnow(), version=version + 1)
-            if "status" in changes:
-                values.update(decided_by=user, decided_at=utcnow())
-            result = session.execute(
-                update(CodingRow).where(CodingRow.id == coding_id, CodingRow.version == version).values(**values)
-                .execution_options(synchronize_session=False))
-            if result.rowcount == 1:
-                self.log(session, user, action, "coding", coding_id,
-                         old={k: current[k] for k in changes} | {"version": version},
-                         new=dict(changes, version=version + 1))
-                session.expire(row)
-                return _coding_from_row(session.get(CodingRow, coding_id))
-        # Nothing was written; record the failed attempt in its own transaction, then tell the caller.
-        with self.transaction() as session:
-            row = session.get(CodingRow, coding_id)
-            current = _coding_dict(row)
-            self.log(session, user, action, "coding", coding_id, old={"expected_version": version},
-                     new=dict(changes), outcome="conflict")
-        who = current.get("decided_by") or "someone else"
-        raise ConflictError(
-            f"coding {coding_id} was changed by {who} (now {current['code_id']}, {current['status']}, "
-            f"version {current['version']}) after you loaded version {version}; your change was not saved",
-            current=current,
-        )
+        row = session.get(CodingRow, coding_id)
+        if row is None or row.project_id != self.project_id:
+            raise StoreError(f"no coding {coding_id} in project {self.name!r}")
+        current = _coding_dict(row)
+        version = current["version"] if expected_version is None else expected_version
+        if "start" in changes or "end" in changes:
+            seg = session.get(SegmentRow, row.segment_id)
+            start, end = changes.get("start", row.start), changes.get("end", row.end)
+            if not seg.start <= start < end <= seg.end:
+                raise StoreError(f"span {start}:{end} lies outside segment {seg.id} ({seg.start}:{seg.end})")
+        values = dict(changes, updated_at=utcnow(), version=version + 1)
+        if "status" in changes:
+            values.update(decided_by=user, decided_at=utcnow())
+        result = session.execute(
+            update(CodingRow).where(CodingRow.id == coding_id, CodingRow.version == version).values(**values)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            session.expire(row)
+            current = _coding_dict(session.get(CodingRow, coding_id))
+            who = current.get("decided_by") or "someone else"
+            raise _StaleVersion(
+                f"coding {coding_id} was changed by {who} (now {current['code_id']}, {current['status']}, "
+                f"version {current['version']}) after you loaded version {version}; your change was not saved",
+                current=current, user=user, action=action, coding_id=coding_id, expected=version,
+                changes=dict(changes))
+        self.log(session, user, action, "coding", coding_id,
+                 old={k: current[k] for k in changes} | {"version": version}, new=dict(changes, version=version + 1))
+        session.expire(row)
+        return _coding_from_row(session.get(CodingRow, coding_id))
 
     def decide(
         self,
@@ -780,7 +956,8 @@ class Store:
         """Record a reviewer's decision on a coding: ``accept``, ``reject``, ``change`` (to ``code_id``) or ``span``.
 
         ``change`` rejects the original and adds an accepted human coding with the new code that points
-        back to it (``parent_id``), so both the suggestion and the correction stay on record.
+        back to it (``parent_id``), so both the suggestion and the correction stay on record. Both
+        happen in one transaction: a bad span or a conflict leaves the suggestion as it was.
         """
         if decision == "accept":
             return self.update_coding(coding_id, user=user, expected_version=expected_version, action="accept",
@@ -795,14 +972,15 @@ class Store:
         if decision == "change":
             if not code_id:
                 raise StoreError("a change needs the new code_id")
-            old = self.update_coding(coding_id, user=user, expected_version=expected_version, action="change",
-                                     status="rejected")
-            new = Coding(segment_id=old.segment_id, code_id=code_id, origin="human", status="accepted",
-                         coder=user, start=start if start is not None else old.start,
-                         end=end if end is not None else old.end, codebook_version=old.codebook_version,
-                         decided_by=user, parent_id=old.id, rationale=f"changed from {old.code_id}")
-            self.add_codings([new], user=user, action="change")
-            return new
+            with self.checked_transaction() as session:
+                old = self.update_coding_in(session, coding_id, user=user, expected_version=expected_version,
+                                            action="change", status="rejected")
+                new = Coding(segment_id=old.segment_id, code_id=code_id, origin="human", status="accepted",
+                             coder=user, start=start if start is not None else old.start,
+                             end=end if end is not None else old.end, codebook_version=old.codebook_version,
+                             decided_by=user, parent_id=old.id, rationale=f"changed from {old.code_id}")
+                self._insert_codings(session, [new], user, "change")
+                return new
         raise StoreError(f"unknown decision {decision!r}", fix="use accept, reject, change or span")
 
     # ------------------------------------------------------------------ memos
@@ -846,6 +1024,16 @@ class Store:
         columns = ["id", "segment_id", "source_id", "code_id", "text", "author", "guid", "created_at", "updated_at",
                    "version"]
         return pd.DataFrame([[getattr(r, c) for c in columns] for r in rows], columns=columns)
+
+
+class _StaleVersion(Exception):
+    """Raised inside :meth:`Store.checked_transaction` when a version check fails (never escapes it)."""
+
+    def __init__(self, message: str, *, current: dict[str, Any], user: str | None, action: str, coding_id: int,
+                 expected: int, changes: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.message, self.current, self.user, self.action = message, current, user, action
+        self.coding_id, self.expected, self.changes = coding_id, expected, changes
 
 
 def _coding_from_row(row: CodingRow) -> Coding:

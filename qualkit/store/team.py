@@ -29,6 +29,7 @@ from qualkit.store.schema import (
     AssignmentRow,
     CodingRow,
     EventRow,
+    MemoRow,
     ProjectRow,
     SegmentRow,
     SourceRow,
@@ -419,14 +420,27 @@ def bulk_candidates(
     return _coding_frame(rows)
 
 
-def code_counts(store: Store) -> pd.DataFrame:
-    """Codings per code and status (one row per code, a column per status).
+def _not_hidden(hidden: Mapping[int, set[str]] | None):
+    """SQL condition leaving out rows of the given coders on the given sources (a visibility map)."""
+    if not hidden:
+        return literal(True)
+    return not_(or_(*(and_(SegmentRow.source_id == source_id,
+                           or_(CodingRow.coder.in_(sorted(coders)), CodingRow.decided_by.in_(sorted(coders))))
+                      for source_id, coders in hidden.items())))
+
+
+def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -> pd.DataFrame:
+    """Codings per code and status (one row per code, a column per status); ``hidden`` rows left out.
+
+    ``hidden`` maps a source id to coders whose rows there are not counted (see ``TeamView.hidden_map``).
 
     Example:
         >>> code_counts(Store.create("sqlite://", name="c")).empty
         True
     """
-    query = (select(CodingRow.code_id, CodingRow.status, func.count()).where(CodingRow.project_id == store.project_id)
+    query = (select(CodingRow.code_id, CodingRow.status, func.count())
+             .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
+             .where(CodingRow.project_id == store.project_id, _not_hidden(hidden))
              .group_by(CodingRow.code_id, CodingRow.status))
     with Session(store.engine) as session:
         rows = session.execute(query).all()
@@ -440,8 +454,9 @@ def code_counts(store: Store) -> pd.DataFrame:
     return wide[["accepted", "rejected", "suggested"]].reset_index()
 
 
-def code_examples(store: Store, code_id: str, *, limit: int = 3) -> list[str]:
-    """Up to ``limit`` accepted excerpts of a code (the coded span of each).
+def code_examples(store: Store, code_id: str, *, limit: int = 3,
+                  hidden: Mapping[int, set[str]] | None = None) -> list[str]:
+    """Up to ``limit`` accepted excerpts of a code (the coded span of each); ``hidden`` rows left out.
 
     Example:
         >>> code_examples(Store.create("sqlite://", name="e"), "workload")
@@ -450,11 +465,46 @@ def code_examples(store: Store, code_id: str, *, limit: int = 3) -> list[str]:
     query = (select(CodingRow.start, CodingRow.end, SegmentRow.start, SegmentRow.text)
              .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
              .where(CodingRow.project_id == store.project_id, CodingRow.code_id == code_id,
-                    CodingRow.status == "accepted")
+                    CodingRow.status == "accepted", _not_hidden(hidden))
              .order_by(CodingRow.id).limit(limit))
     with Session(store.engine) as session:
         rows = session.execute(query).all()
     return [text[start - seg_start:end - seg_start] for start, end, seg_start, text in rows]
+
+
+def coding_source_ids(store: Store, coding_ids: Sequence[int]) -> dict[int, int]:
+    """Map coding ids to their transcript (source) ids; ids no longer stored are left out.
+
+    Example:
+        >>> coding_source_ids(Store.create("sqlite://", name="cs"), [1])
+        {}
+    """
+    out: dict[int, int] = {}
+    ids = sorted(set(coding_ids))
+    with Session(store.engine) as session:
+        for i in range(0, len(ids), 2000):
+            out.update({int(a): int(b) for a, b in session.execute(
+                select(CodingRow.id, SegmentRow.source_id).join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
+                .where(CodingRow.project_id == store.project_id, CodingRow.id.in_(ids[i:i + 2000])))})
+    return out
+
+
+def memo_source_ids(store: Store, memo_ids: Sequence[int]) -> dict[int, int]:
+    """Map memo ids to the transcript they are about (their own, or their segment's); others left out.
+
+    Example:
+        >>> memo_source_ids(Store.create("sqlite://", name="ms"), [1])
+        {}
+    """
+    if not memo_ids:
+        return {}
+    with Session(store.engine) as session:
+        rows = session.execute(
+            select(MemoRow.id, MemoRow.source_id, SegmentRow.source_id)
+            .outerjoin(SegmentRow, SegmentRow.id == MemoRow.segment_id)
+            .where(MemoRow.project_id == store.project_id, MemoRow.id.in_(sorted(set(memo_ids))))).all()
+    return {int(m): int(own if own is not None else seg) for m, own, seg in rows
+            if own is not None or seg is not None}
 
 
 def recode(store: Store, old_code_ids: Sequence[str], new_code_id: str, *, user: str | None,
@@ -468,18 +518,23 @@ def recode(store: Store, old_code_ids: Sequence[str], new_code_id: str, *, user:
         0
     """
     with store.transaction() as session:
-        ids = list(session.scalars(select(CodingRow.id).where(
-            CodingRow.project_id == store.project_id, CodingRow.code_id.in_(list(old_code_ids)))))
-        if not ids:
-            return 0
-        values: dict[str, Any] = {"code_id": new_code_id, "version": CodingRow.version + 1, "updated_at": utcnow()}
-        if codebook_version is not None:
-            values["codebook_version"] = codebook_version
-        session.execute(update(CodingRow).where(CodingRow.id.in_(ids)).values(**values)
-                        .execution_options(synchronize_session=False))
-        store.log(session, user, "recode", "coding", None, old={"code_ids": list(old_code_ids), "count": len(ids)},
-                  new={"code_id": new_code_id, "first_id": min(ids), "last_id": max(ids)})
-        return len(ids)
+        return _recode_in(store, session, old_code_ids, new_code_id, user=user, codebook_version=codebook_version)
+
+
+def _recode_in(store: Store, session: Session, old_code_ids: Sequence[str], new_code_id: str, *, user: str | None,
+               codebook_version: int | None = None) -> int:
+    ids = list(session.scalars(select(CodingRow.id).where(
+        CodingRow.project_id == store.project_id, CodingRow.code_id.in_(list(old_code_ids)))))
+    if not ids:
+        return 0
+    values: dict[str, Any] = {"code_id": new_code_id, "version": CodingRow.version + 1, "updated_at": utcnow()}
+    if codebook_version is not None:
+        values["codebook_version"] = codebook_version
+    session.execute(update(CodingRow).where(CodingRow.id.in_(ids)).values(**values)
+                    .execution_options(synchronize_session=False))
+    store.log(session, user, "recode", "coding", None, old={"code_ids": list(old_code_ids), "count": len(ids)},
+              new={"code_id": new_code_id, "first_id": min(ids), "last_id": max(ids), "ids": ids[:500]})
+    return len(ids)
 
 
 # ---------------------------------------------------------------------------- decisions
@@ -546,21 +601,60 @@ def set_own_decision(
     Example:
         >>> store = Store.create("sqlite://", name="own")  # doctest: +SKIP
     """
-    start = suggestion.start if start is None else start
-    end = suggestion.end if end is None else end
-    existing = own_rows(store, coder=user, segment_id=suggestion.segment_id, code_id=code_id)
-    if existing:
-        row = existing[0]
-        changes = {k: v for k, v in (("status", status), ("start", start), ("end", end))
-                   if getattr(row, k) != v}
-        if not changes:
-            return row
-        return store.update_coding(row.id, user=user, expected_version=row.version, action=action, **changes)
-    coding = Coding(segment_id=suggestion.segment_id, code_id=code_id, origin="human", status=status, coder=user,
-                    start=start, end=end, codebook_version=suggestion.codebook_version, decided_by=user,
-                    parent_id=suggestion.id, rationale=f"own judgement of suggestion {suggestion.id}")
-    store.add_codings([coding], user=user, action=action)
-    return coding
+    return set_own_decisions(store, suggestion=suggestion, user=user,
+                             decisions=[(code_id, status, start, end, action)])[-1]
+
+
+def set_own_decisions(
+    store: Store, *, suggestion: Coding, user: str,
+    decisions: Sequence[tuple[str, str, int | None, int | None, str]],
+) -> list[Coding]:
+    """Several own judgements on one suggestion's segment in ONE transaction: all are saved, or none.
+
+    Each decision is ``(code_id, status, start, end, action)``; a blind "change" is two of them (the
+    suggested code rejected, the new code accepted), so a bad span never leaves only the first.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="own2")  # doctest: +SKIP
+    """
+    out: list[Coding] = []
+    with store.checked_transaction() as session:
+        for code_id, status, start, end, action in decisions:
+            start = suggestion.start if start is None else start
+            end = suggestion.end if end is None else end
+            row = session.scalar(select(CodingRow).where(
+                CodingRow.project_id == store.project_id, CodingRow.segment_id == suggestion.segment_id,
+                CodingRow.coder == user, CodingRow.origin == "human", CodingRow.code_id == code_id)
+                .order_by(CodingRow.id))
+            if row is not None:
+                changes = {k: v for k, v in (("status", status), ("start", start), ("end", end))
+                           if getattr(row, k) != v}
+                out.append(store.update_coding_in(session, row.id, user=user, expected_version=row.version,
+                                                  action=action, **changes) if changes else _coding_from_row(row))
+                continue
+            coding = Coding(segment_id=suggestion.segment_id, code_id=code_id, origin="human", status=status,
+                            coder=user, start=start, end=end, codebook_version=suggestion.codebook_version,
+                            decided_by=user, parent_id=suggestion.id,
+                            rationale=f"own judgement of suggestion {suggestion.id}")
+            store._insert_codings(session, [coding], user, action)
+            out.append(coding)
+    return out
+
+
+def merge_codes(store: Store, old_code_ids: Sequence[str], new_code_id: str, codebook: Any, *, user: str | None,
+                note: str, expected_version: int | None = None) -> tuple[int, int]:
+    """Move the codings of merged codes and save the codebook without them, in ONE transaction.
+
+    Returns ``(codebook version, codings moved)``; a conflicting codebook version saves nothing.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="merge")  # doctest: +SKIP
+    """
+    with store.transaction() as session:
+        moved = _recode_in(store, session, old_code_ids, new_code_id, user=user)
+        version = store.save_codebook_in(session, codebook, user=user, note=note, expected_version=expected_version)
+    codebook.version = version
+    return version, moved
 
 
 def set_consensus(
@@ -676,3 +770,77 @@ def child_coding_ids(store: Store, coding_id: int) -> list[int]:
     with Session(store.engine) as session:
         return [int(i) for i in session.scalars(select(CodingRow.id).where(
             CodingRow.project_id == store.project_id, CodingRow.parent_id == coding_id).order_by(CodingRow.id))]
+
+
+# ---------------------------------------------------------------------------- log-in attempts and sessions
+def login_failures(target: Engine | Store, name: str, *, since: Any) -> tuple[int, Any]:
+    """Failed log-ins of ``name`` since ``since`` that came after its last good log-in or password change.
+
+    Returns ``(count, time of the newest failure or None)``; read from the event log, so it holds across
+    server processes and restarts.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> login_failures(Store.create("sqlite://", name="f").engine, "ana", since=datetime(2000, 1, 1,
+        ...                tzinfo=timezone.utc))
+        (0, None)
+    """
+    query = (select(EventRow.action, EventRow.outcome, EventRow.at)
+             .where(EventRow.project_id.is_(None), EventRow.entity == "user", EventRow.entity_id == name[:100],
+                    EventRow.action.in_(["login", "password", "restore", "create"]), EventRow.at >= since)
+             .order_by(EventRow.id.desc()).limit(200))
+    with Session(_engine(target)) as session:
+        rows = session.execute(query).all()
+    count, newest = 0, None
+    for action, outcome, at in rows:
+        if action != "login" or outcome == "ok":
+            break
+        count += 1
+        newest = newest or at
+    return count, newest
+
+
+def start_session_event(target: Engine | Store, name: str, *, expires_at: Any) -> int:
+    """Record that ``name`` started a remembered log-in session; returns the event id (the session's id).
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> start_session_event(Store.create("sqlite://", name="s").engine, "ana",
+        ...                     expires_at=datetime(2030, 1, 1, tzinfo=timezone.utc)) > 0
+        True
+    """
+    with Session(_engine(target)) as session, session.begin():
+        row = EventRow(project_id=None, user=name, action="session-start", entity="session", entity_id=name[:100],
+                       new={"expires_at": expires_at.isoformat()}, outcome="ok")
+        session.add(row)
+        session.flush()
+        return int(row.id)
+
+
+def end_session_event(target: Engine | Store, name: str, session_id: int) -> None:
+    """Record that a remembered session ended (log-out): its token no longer logs anyone in.
+
+    Example:
+        >>> end_session_event(Store.create("sqlite://", name="e").engine, "ana", 1)
+    """
+    with Session(_engine(target)) as session, session.begin():
+        log_global(session, name, "session-end", "session", name[:100], old={"session": session_id})
+
+
+def session_is_open(target: Engine | Store, name: str, session_id: int) -> bool:
+    """True when ``session_id`` is a started, not ended, session of ``name``.
+
+    Example:
+        >>> session_is_open(Store.create("sqlite://", name="o").engine, "ana", 1)
+        False
+    """
+    with Session(_engine(target)) as session:
+        started = session.scalar(select(EventRow).where(
+            EventRow.id == session_id, EventRow.project_id.is_(None), EventRow.action == "session-start",
+            EventRow.user == name))
+        if started is None:
+            return False
+        ends = session.scalars(select(EventRow.old).where(
+            EventRow.project_id.is_(None), EventRow.entity == "session", EventRow.entity_id == name[:100],
+            EventRow.action == "session-end", EventRow.id > session_id)).all()
+    return not any((old or {}).get("session") == session_id for old in ends)
