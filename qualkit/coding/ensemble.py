@@ -166,16 +166,20 @@ class Ensemble(BaseCoder):
         Y = label_matrix(y, list(self.codes_), len(batch)) if y is not None else None
         if Y is not None:
             Y[~batch.active] = -1
-        needs_embedder = self.similarity or self.learned
-        corpus = prototypes(codebook)[0] + (sentence_texts(batch) if batch is not None else [])
-        self.embedder_ = resolve_embedder(self.embedder, corpus) if needs_embedder else None
+        has_labels = Y is not None and bool(((Y == 1).any(axis=0) & (Y == 0).any(axis=0)).any())
         self.rules_ = RuleCoder(codebook, negation=self.negation, nlp=self.nlp_).fit() if self.rules else None
         # The zero-shot similarity must not depend on the corpus: with the LSA fallback it gets its own space,
-        # fitted on the codebook and qualkit's reference talk; the learned coder keeps the study's LSA space.
-        own_space = isinstance(self.embedder, str | None) and getattr(self.embedder_, "name", "") == "tfidf-lsa"
+        # fitted on the codebook and qualkit's reference talk; the learned coder keeps the study's LSA space
+        # (fitted only when there is something to learn).
+        own_space = self._uses_lsa()
+        self.embedder_ = None
+        if (self.learned and has_labels) or (self.similarity and not own_space):
+            corpus = prototypes(codebook)[0] + (sentence_texts(batch) if batch is not None else [])
+            self.embedder_ = resolve_embedder(self.embedder, corpus)
         self.similarity_ = (SimilarityCoder(codebook, embedder="lsa" if own_space else self.embedder_,
                                             nlp=self.nlp_).fit() if self.similarity else None)
-        has_labels = Y is not None and bool(((Y == 1).any(axis=0) & (Y == 0).any(axis=0)).any())
+        if self.embedder_ is None and self.similarity_ is not None:
+            self.embedder_ = self.similarity_.embedder_  # for review-queue diversity
         self.learned_ = None
         if self.learned and has_labels:
             self.learned_ = LearnedCoder(codebook, embedder=self.embedder_, C=self.C, cv=self.cv,
@@ -200,6 +204,16 @@ class Ensemble(BaseCoder):
             self._tune(batch, Y)
         self._apply_threshold_overrides()
         return self
+
+    def _uses_lsa(self) -> bool:
+        """True when the embedder is the TF-IDF/LSA fallback chosen by name ("lsa", or "auto" without MiniLM)."""
+        if isinstance(self.embedder, str) and self.embedder.lower() == "lsa":
+            return True
+        if self.embedder is None or (isinstance(self.embedder, str) and self.embedder.lower() == "auto"):
+            from qualkit.embeddings import minilm_available
+
+            return not minilm_available()
+        return False
 
     def _tune(self, batch: Batch, Y: np.ndarray) -> None:
         """Choose each code's learned weight and threshold on out-of-fold scores of the labelled texts."""

@@ -298,7 +298,38 @@ class RuleCoder(BaseCoder):
             self.patterns_.append([(re.compile(p, re.IGNORECASE), p) for p in code.patterns])
         self.n_cues_ = np.array([len(c.cues) + len(c.patterns) for c in codes])
         self.thresholds_ = np.full(len(codes), self.threshold, dtype=float)
+        self._learn_accepted_modifiers(codes)
         return self
+
+    def _learn_accepted_modifiers(self, codes: list[Any]) -> None:
+        """Find where the codebook's own examples use a cue under negation or a condition, and accept it there.
+
+        "There's no psychological safety" is an example of toxic culture, and proposals for organisational
+        change are naturally conditional ("if we had protected time ..."): a cue that is negated in an
+        example of its code is not lowered when negated, and a code whose examples put its cues in
+        hypotheticals is not lowered for hypotheticals. Learned state: ``accepted_negations_`` (code
+        column, cue) and ``accepts_hypotheticals_`` (code columns).
+        """
+        self.accepted_negations_: set[tuple[int, str]] = set()
+        self.accepts_hypotheticals_: set[int] = set()
+        examples = [(j, text) for j, code in enumerate(codes) for text in code.examples if text.strip()]
+        if not examples:
+            return
+        batch = Batch.build([text for _, text in examples], nlp=self.nlp_)
+        for (j, _), per_code in zip(examples, self._hits(batch), strict=True):
+            for hit in per_code.get(j, []):
+                if hit.modifier is not None and _is_negator(hit.modifier):
+                    self.accepted_negations_.add((j, hit.label))
+                elif hit.modifier is not None:
+                    self.accepts_hypotheticals_.add(j)
+
+    def _accepted(self, j: int, label: str, modifier: str | None) -> str | None:
+        """The modifier of a hit, or ``None`` where the codebook's examples show it is part of the code."""
+        if modifier is None or not hasattr(self, "accepted_negations_"):
+            return modifier
+        if _is_negator(modifier):
+            return None if (j, label) in self.accepted_negations_ else modifier
+        return None if j in self.accepts_hypotheticals_ else modifier
 
     # ------------------------------------------------------------------ scoring
     def _hits(self, batch: Batch) -> list[dict[int, list[Hit]]]:
@@ -320,7 +351,8 @@ class RuleCoder(BaseCoder):
             matches |= {(m, s, e) for m, s, e in self.lower_matcher_(doc)}
             for match_id, s, e in sorted(matches, key=lambda m: (m[1], -m[2])):
                 j, cue, _ = self.cue_keys_[match_id]
-                hit = Hit(doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), cue, "cue", e - s, modifier(s, e))
+                hit = Hit(doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), cue, "cue", e - s,
+                          self._accepted(j, cue, modifier(s, e)))
                 _keep(per_code.setdefault(j, {}), hit)
             text = batch.texts[row]
             for j, patterns in enumerate(self.patterns_):
@@ -329,8 +361,8 @@ class RuleCoder(BaseCoder):
                         if match.end() <= match.start():
                             continue
                         span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
-                        hit = Hit(match.start(), match.end(), source, "pattern", 2,
-                                  modifier(span.start, span.end) if span is not None and len(span) else None)
+                        found = modifier(span.start, span.end) if span is not None and len(span) else None
+                        hit = Hit(match.start(), match.end(), source, "pattern", 2, self._accepted(j, source, found))
                         _keep(per_code.setdefault(j, {}), hit)
             results.append({j: list(hits.values()) for j, hits in per_code.items()})
         return results
@@ -368,7 +400,7 @@ class RuleCoder(BaseCoder):
                 label = hit.label if hit.kind == "cue" else batch.texts[i][hit.start:hit.end].lower()
                 text = f'{hit.kind} "{label}"'
                 if hit.modifier is not None:
-                    kind = "negated" if hit.modifier.replace("\u2019", "'") in NEGATORS else "hypothetical"
+                    kind = "negated" if _is_negator(hit.modifier) else "hypothetical"
                     text += f' ({kind}: "{hit.modifier}")'
                 phrases.append(text)
             return Explanation(evidence, phrases)
@@ -389,6 +421,10 @@ class RuleCoder(BaseCoder):
         check_is_fitted(self, "codes_")
         batch = self._build_batch(X)
         return [{str(self.codes_[j]): h for j, h in per.items()} for per in self._hits(batch)]
+
+
+def _is_negator(word: str) -> bool:
+    return word.replace("\u2019", "'") in NEGATORS
 
 
 def _keep(hits: dict[str, Hit], hit: Hit) -> None:

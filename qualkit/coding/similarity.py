@@ -86,7 +86,7 @@ class SimilarityCoder(BaseCoder):
         calibration: what each code's cut-off is set against: ``"reference"`` (its near-misses, the other
             codes' examples and qualkit's shipped neutral talk) or ``"prototypes"`` (the codebook only).
         z: the cut-off, in standard deviations above the mean raw score of that calibration material;
-            ``"auto"``: 2.0 for dense sentence embeddings, 7.0 for TF-IDF/LSA, whose raw scores over
+            ``"auto"``: 2.0 for dense sentence embeddings, 6.0 for TF-IDF/LSA, whose raw scores over
             unrelated text are mostly zero (both chosen on sessions fg1+fg2 of the demo study).
         center / scale: a fixed logistic curve for every code instead (``None``: calibrated in ``fit``).
         threshold: the score from which a code is predicted.
@@ -168,7 +168,7 @@ class SimilarityCoder(BaseCoder):
         self.near_vectors_ = (np.asarray(self.embedder_.encode(near_texts), dtype=np.float32) if near_texts
                               else np.zeros((0, width), dtype=np.float32))
         self.near_columns_ = np.asarray(near_columns, dtype=np.int64)
-        self.z_ = float(self.z) if self.z != "auto" else (7.0 if self.embedder_.name == "tfidf-lsa" else 2.0)
+        self.z_ = float(self.z) if self.z != "auto" else (6.0 if self.embedder_.name == "tfidf-lsa" else 2.0)
         reference_vectors = (np.asarray(self.embedder_.encode(reference), dtype=np.float32) if reference
                              else np.zeros((0, width), dtype=np.float32))
         self.center_, self.scale_ = self._calibrate(len(codes), reference_vectors)

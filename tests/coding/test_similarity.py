@@ -136,4 +136,4 @@ def test_bad_parameters_raise_one_clear_error(mini_codebook, nlp, param, value):
 
 def test_repr_is_short(burnout):
     text = repr(SimilarityCoder(burnout, embedder="lsa", z=3.0))
-    assert text == "SimilarityCoder(<Codebook 'burnout' v2, 24 codable codes>, embedder='lsa', z=3.0)"
+    assert text == "SimilarityCoder(<Codebook 'burnout' v3, 24 codable codes>, embedder='lsa', z=3.0)"
