@@ -51,3 +51,14 @@ def mini_codebook() -> Codebook:
              examples=["Two hours of charting every evening", "Prior authorization forms all day"],
              cues=["paperwork", "charting"], patterns=[r"\bprior auths?\b"]),
     ])
+
+
+@pytest.fixture(scope="session")
+def burnout_lsa(burnout, nlp):
+    """The TF-IDF/LSA space a zero-shot coder fits on the burnout codebook's own material, fitted once.
+
+    Passing it as ``embedder=`` skips refitting the same space in tests where the space itself is not under test.
+    """
+    from qualkit.coding.similarity import SimilarityCoder
+
+    return SimilarityCoder(burnout, embedder="lsa", nlp=nlp).fit().embedder_

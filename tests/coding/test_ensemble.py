@@ -77,11 +77,11 @@ def test_learned_coder_takes_over_as_labels_accumulate(burnout, nlp):
     assert "learned from 24 decisions" in coding.rationale
 
 
-def test_threshold_overrides(burnout, nlp):
-    coder = qk.AutoCoder(burnout, embedder="lsa", thresholds={"workload": 0.9}, nlp=nlp).fit()
+def test_threshold_overrides(burnout, nlp, burnout_lsa):
+    coder = qk.AutoCoder(burnout, embedder=burnout_lsa, thresholds={"workload": 0.9}, nlp=nlp).fit()
     assert coder.thresholds_[list(coder.codes_).index("workload")] == 0.9
     with pytest.raises(qk.InvalidInput, match="unknown codes"):
-        qk.AutoCoder(burnout, embedder="lsa", thresholds={"nope": 0.1}, nlp=nlp).fit()
+        qk.AutoCoder(burnout, embedder=burnout_lsa, thresholds={"nope": 0.1}, nlp=nlp).fit()
 
 
 def test_suggest_next_prefers_uncertain_and_diverse_items(zero):
@@ -130,12 +130,12 @@ def test_cues_in_near_miss_sentences_count_less(burnout, nlp, minilm):
     assert "near-miss" in coding.rationale
 
 
-def test_rejections_lower_the_prior(burnout, nlp):
+def test_rejections_lower_the_prior(burnout, nlp, burnout_lsa):
     texts = ["The paperwork is endless", "Paperwork again", "So much paperwork"]
-    coder = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp).fit(texts, [{"administrative_burden": False}] * 3)
+    coder = qk.AutoCoder(burnout, embedder=burnout_lsa, nlp=nlp).fit(texts, [{"administrative_burden": False}] * 3)
     j = list(coder.codes_).index("administrative_burden")
     assert coder.prior_scale_[j] < 1 and coder.prior_scale_[np.arange(len(coder.codes_)) != j].min() == 1
-    zero = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp).fit()
+    zero = qk.AutoCoder(burnout, embedder=burnout_lsa, nlp=nlp).fit()
     assert coder.predict_scores(texts).iloc[0, j] < zero.predict_scores(texts).iloc[0, j]
 
 
