@@ -6,6 +6,7 @@ from qualkit.app import navigation, state
 
 st.set_page_config(page_title="qualkit", page_icon=":material/forum:", layout="wide")
 user = state.current_user()
+state.sync_cookie()
 if user is not None:
     navigation.sidebar(user)
 st.navigation(navigation.pages_for(user is not None), position="sidebar", expanded=True).run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from qualkit import review
 from qualkit.app import resources, state
 from qualkit.project import Project
+from qualkit.store import team
 from qualkit.store.repository import Store
 
 
@@ -25,7 +26,10 @@ def model_work_available() -> bool:
 def schedule_retrain(store: Store, user_name: str) -> bool:
     """After a decision: retrain the learned coder, refresh suggestions and re-rank the queue, in the background.
 
-    Never blocks the click. Returns True when the work was started or queued.
+    Never blocks the click. The refresh covers the transcripts still under review (those with
+    suggestions awaiting a decision): a suggestion proposed again keeps its id and version, so the
+    cards on screen stay valid, and the queue reloads itself when the work is done. Returns True when
+    the work was started or queued.
     """
     url = state.db_url()
     if not url or not model_work_available():
@@ -33,7 +37,9 @@ def schedule_retrain(store: Store, user_name: str) -> bool:
     model = resources.model_project(url, store.name)
 
     def job() -> dict[int, float] | None:
-        model.autocode(progress=False)
+        segment_ids = team.segment_ids_under_review(model.store)
+        if segment_ids:
+            model.autocode(segment_ids=segment_ids, progress=False)
         return review.rank_suggestions(model)
 
     resources.retrainer_for(url, store.name).request(job, kind="retrain")

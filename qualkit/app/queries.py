@@ -95,21 +95,28 @@ def queue(url: str, project: str, gen: int, user: str, offset: int, limit: int, 
 
 
 @st.cache_data(**_CACHE)
-def code_counts(url: str, project: str, gen: int) -> pd.DataFrame:
-    """Codings per code and status."""
-    return team.code_counts(_store(url, project))
+def code_counts(url: str, project: str, gen: int, user: str) -> pd.DataFrame:
+    """Codings per code and status that ``user`` may see (:func:`qualkit.review.code_counts`)."""
+    from qualkit.review import code_counts as counts
+
+    return counts(_store(url, project), viewer=user, view=team_view(url, project, gen))
 
 
 @st.cache_data(**_CACHE)
-def code_examples(url: str, project: str, gen: int, code_id: str) -> list[str]:
-    """A few accepted excerpts of a code."""
-    return team.code_examples(_store(url, project), code_id)
+def code_examples(url: str, project: str, gen: int, code_id: str, user: str) -> list[str]:
+    """A few accepted excerpts of a code that ``user`` may see."""
+    from qualkit.review import code_examples as examples
+
+    return examples(_store(url, project), code_id, viewer=user, view=team_view(url, project, gen))
 
 
 @st.cache_data(**_CACHE)
-def memos(url: str, project: str, gen: int) -> pd.DataFrame:
-    """All memos."""
-    return _store(url, project).memos_df()
+def memos(url: str, project: str, gen: int, user: str) -> pd.DataFrame:
+    """The memos ``user`` may see (a blind co-coder's memos on that transcript wait)."""
+    from qualkit.review import visible_memos
+
+    store = _store(url, project)
+    return visible_memos(store, store.memos_df(), user, team_view(url, project, gen))
 
 
 @st.cache_data(**_CACHE)
@@ -119,13 +126,27 @@ def participants(url: str, project: str, gen: int) -> pd.DataFrame:
 
 
 @st.cache_data(**_CACHE)
-def events(url: str, project: str, gen: int, limit: int) -> pd.DataFrame:
-    """The newest ``limit`` events of the project."""
-    return _store(url, project).events_df(limit=limit)
+def events(url: str, project: str, gen: int, limit: int, user: str) -> pd.DataFrame:
+    """The newest ``limit`` events of the project that ``user`` may see."""
+    from qualkit.review import visible_events
+
+    store = _store(url, project)
+    return visible_events(store, store.events_df(limit=limit), user, team_view(url, project, gen))
 
 
 @st.cache_data(**_CACHE)
-def status_counts(url: str, project: str, gen: int) -> dict[str, int]:
-    """Codings by status across the project."""
-    counts = team.code_counts(_store(url, project))
+def status_counts(url: str, project: str, gen: int, user: str) -> dict[str, int]:
+    """Codings by status across the project (rows ``user`` may see)."""
+    counts = code_counts(url, project, gen, user)
     return {s: int(counts[s].sum()) for s in ("suggested", "accepted", "rejected")} if not counts.empty else {}
+
+
+@st.cache_data(**_CACHE)
+def bulk_preview(url: str, project: str, gen: int, user: str, min_score: float, source_id: int | None,
+                 code_id: str | None) -> pd.DataFrame:
+    """What a bulk accept at ``min_score`` would decide for ``user`` (cached: the preview is shown every rerun)."""
+    from qualkit.review import bulk_accept
+
+    store = _store(url, project)
+    return bulk_accept(store, min_score, actor=actor(store, user), source_id=source_id, code_id=code_id,
+                       preview=True, view=team_view(url, project, gen))

@@ -153,6 +153,22 @@ def model_project(url: str, project: str):
     return Project(store_for(url, project), user="auto")
 
 
+@st.cache_resource(show_spinner=False)
+def session_secret() -> str:
+    """The key that signs log-in session cookies: ``$QUALKIT_SESSION_SECRET``, or a random one per server process.
+
+    With the random key, remembered log-ins last until the server restarts; set the variable (to a
+    long random string) for log-ins that survive restarts, or when several servers share a database.
+
+    Example:
+        >>> len(session_secret()) >= 32  # doctest: +SKIP
+        True
+    """
+    import secrets
+
+    return os.environ.get("QUALKIT_SESSION_SECRET") or secrets.token_urlsafe(32)
+
+
 def retraining_enabled() -> bool:
     """Retrain and rank in the background unless ``QUALKIT_APP_RETRAIN=0`` (tests, benchmarks, slow machines).
 

@@ -3,6 +3,12 @@
 Session state is never the store of record: it holds names (the user, the project) and view choices;
 the user's role is re-read from the database on every run, so a role change or removal applies at once.
 
+A log-in is remembered across reloads and links by a signed cookie (:data:`COOKIE`, an itsdangerous
+token from :func:`qualkit.users.start_session`, ``SameSite=Strict``, expiring with the session). The
+server reads it with ``st.context.cookies`` when a browser tab connects; the page sets or clears it
+with a tiny script (``st.html``), because Streamlit has no cookie setter. The token names a session
+recorded in the event log, so logging out ends it on the server even if a copy of the cookie survives.
+
 Example:
     >>> KEY_USER
     'qk_user'
@@ -10,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -22,11 +30,15 @@ from qualkit.project import Project
 from qualkit.store import team
 from qualkit.store.engine import DATABASE_URL_ENV, database_url
 from qualkit.store.repository import Store
-from qualkit.users import User, get_user
+from qualkit.users import SESSION_HOURS, User, end_session, get_user, resume_session, start_session
 
 KEY_USER = "qk_user"
 KEY_PROJECT = "qk_project"
 KEY_FLASH = "qk_flash"
+KEY_TOKEN = "qk_session_token"
+KEY_RESUMED = "qk_cookie_checked"
+KEY_FORGET = "qk_forget_cookie"
+COOKIE = "qualkit_session"
 
 
 def db_url() -> str | None:
@@ -43,12 +55,16 @@ def db_url() -> str | None:
 def current_user() -> User | None:
     """The logged-in user, freshly read from the database (None if logged out or removed).
 
+    A new tab (a reload, a link) is logged in again from the session cookie while it is valid.
+
     Example:
         >>> current_user()  # doctest: +SKIP
     """
-    name = st.session_state.get(KEY_USER)
     url = db_url()
-    if not name or not url:
+    if not url:
+        return None
+    name = st.session_state.get(KEY_USER) or _resume(url)
+    if not name:
         return None
     user = get_user(resources.engine_for(url), name)
     if user is None:
@@ -56,23 +72,74 @@ def current_user() -> User | None:
     return user
 
 
+def _resume(url: str) -> str | None:
+    """Log this tab in from the session cookie, once per tab (None when there is no valid one)."""
+    if st.session_state.get(KEY_RESUMED):
+        return None
+    st.session_state[KEY_RESUMED] = True
+    token = st.context.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        user = resume_session(resources.engine_for(url), token, resources.session_secret())
+    except QualkitError:
+        return None
+    if user is None:
+        st.session_state[KEY_FORGET] = True  # expired or ended: drop the stale cookie
+        return None
+    st.session_state[KEY_USER] = user.name
+    st.session_state[KEY_TOKEN] = token
+    return user.name
+
+
 def login(user: User) -> None:
-    """Remember the logged-in user for this tab.
+    """Remember the logged-in user for this tab, and (by a signed cookie) for reloads and links.
 
     Example:
         >>> login(User("ana"))  # doctest: +SKIP
     """
     st.session_state[KEY_USER] = user.name
+    st.session_state.pop(KEY_FORGET, None)
+    url = db_url()
+    if url:
+        try:
+            st.session_state[KEY_TOKEN] = start_session(resources.engine_for(url), user, resources.session_secret())
+        except QualkitError:  # no itsdangerous: the log-in lasts for this tab only
+            st.session_state.pop(KEY_TOKEN, None)
 
 
 def logout() -> None:
-    """Forget the user and every view choice of this tab.
+    """Forget the user and every view choice of this tab, end the remembered session and drop its cookie.
 
     Example:
         >>> logout()  # doctest: +SKIP
     """
+    token, url = st.session_state.get(KEY_TOKEN), db_url()
+    if token and url:
+        with contextlib.suppress(QualkitError):  # the log-out must work even if the database is gone
+            end_session(resources.engine_for(url), token, resources.session_secret())
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    st.session_state[KEY_FORGET] = True
+    st.session_state[KEY_RESUMED] = True  # the cookie this tab was opened with must not log it in again
+
+
+def sync_cookie() -> None:
+    """Set (while logged in) or clear (after log-out) the session cookie in the browser.
+
+    Example:
+        >>> sync_cookie()  # doctest: +SKIP
+    """
+    token = st.session_state.get(KEY_TOKEN)
+    if token and st.session_state.get(KEY_USER):
+        age = int(SESSION_HOURS * 3600)
+        value = f"{COOKIE}={token}; Max-Age={age}; Path=/; SameSite=Strict"
+    elif st.session_state.get(KEY_FORGET):
+        value = f"{COOKIE}=; Max-Age=0; Path=/; SameSite=Strict"
+    else:
+        return
+    st.html(f"<script>document.cookie = {json.dumps(value)} + (location.protocol === 'https:' ? '; Secure' : '');"
+            "</script>", unsafe_allow_javascript=True)
 
 
 def open_project(name: str) -> None:
@@ -181,10 +248,13 @@ def report_error(error: Exception) -> None:
     """
     if isinstance(error, ConflictError):
         current = error.current
-        now = ", ".join(f"{k}: {current[k]}" for k in ("code_id", "status", "decided_by", "version")
-                        if current.get(k) is not None)
-        flash(f"Not saved: {error.message}. Current value — {now}. The page now shows it; decide again if needed.",
-              "warning")
+        keys = (("code_id", "status", "decided_by", "version") if "segment_id" in current
+                else [k for k in current if k != "participants"])
+        now = ", ".join(f"{k.replace('_', ' ') if k not in ('code_id', 'decided_by') else k}: "
+                        f"{', '.join(map(str, v)) if isinstance(v, list) else v}"
+                        for k in keys if (v := current.get(k)) not in (None, "", []))
+        flash(f"Not saved: {error.message}." + (f" Current value — {now}." if now else "")
+              + " The page now shows it; make your change again if it is still needed.", "warning")
     else:
         flash(str(error), "error")
 

@@ -15,7 +15,7 @@ import streamlit as st
 from qualkit.display import PALETTE, Span, chip_html, code_colors, code_label, highlight_html
 
 __all__ = ["PALETTE", "Span", "as_frames", "chip_html", "code_colors", "code_label", "highlight_html", "not_available", "pager",
-           "short", "show_result"]
+           "readable", "short", "show_result", "text_or"]
 
 
 def pager(key: str, total: int, size: int) -> int:
@@ -37,6 +37,47 @@ def pager(key: str, total: int, size: int) -> int:
         middle.caption(f"Page {page} of {pages} · {total} in all")
         right.button("Next →", key=f"{key}_next", disabled=page >= pages, on_click=move, args=(1,))
     return (page - 1) * size
+
+
+def text_or(value: object, default: str = "") -> str:
+    """A text cell as a string, or ``default`` when it is empty (None, or pandas' NaN for a missing value).
+
+    Segments without a speaker hold NaN in a DataFrame, which is truthy and not a string.
+
+    Example:
+        >>> text_or(float("nan"), "(unattributed)"), text_or("Ana")
+        ('(unattributed)', 'Ana')
+    """
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return default
+    return str(value)
+
+
+def readable(value: object) -> str:
+    """An event's old/new value as short ``key: value`` text instead of a raw dict.
+
+    Example:
+        >>> readable({"status": "accepted", "version": 2})
+        'status: accepted · version: 2'
+        >>> readable(None)
+        ''
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            if item is None or item == [] or item == {}:
+                continue
+            if isinstance(item, list | tuple):
+                shown = ", ".join(str(v) for v in item[:8]) + (f" … (+{len(item) - 8})" if len(item) > 8 else "")
+            elif isinstance(item, dict):
+                shown = "; ".join(f"{k}={v}" for k, v in item.items())
+            else:
+                shown = str(item)
+            parts.append(f"{key.replace('_', ' ')}: {short(shown, 120)}")
+        return " · ".join(parts)
+    return short(str(value), 200)
 
 
 def not_available(what: str, area: str) -> None:

@@ -844,3 +844,23 @@ def session_is_open(target: Engine | Store, name: str, session_id: int) -> bool:
             EventRow.project_id.is_(None), EventRow.entity == "session", EventRow.entity_id == name[:100],
             EventRow.action == "session-end", EventRow.id > session_id)).all()
     return not any((old or {}).get("session") == session_id for old in ends)
+
+
+def segment_ids_under_review(store: Store) -> list[int]:
+    """Segments of the transcripts that still have machine suggestions awaiting review.
+
+    What the app's background retraining refreshes: the transcripts being reviewed, not ones the team
+    already finished (those get no new suggestions behind the reviewers' backs).
+
+    Example:
+        >>> segment_ids_under_review(Store.create("sqlite://", name="u"))
+        []
+    """
+    pending = (select(SegmentRow.source_id).join(CodingRow, CodingRow.segment_id == SegmentRow.id)
+               .where(CodingRow.project_id == store.project_id, CodingRow.status == "suggested",
+                      CodingRow.origin != "human").distinct())
+    query = (select(SegmentRow.id).where(SegmentRow.project_id == store.project_id,
+                                         SegmentRow.source_id.in_(pending.scalar_subquery()))
+             .order_by(SegmentRow.id))
+    with Session(store.engine) as session:
+        return [int(i) for i in session.scalars(query)]

@@ -1,8 +1,10 @@
-"""Fixtures for the review app: a small demo-like study built by hand, users, and AppTest helpers.
+"""Fixtures for the review app: a small study built by hand, the real demo study, users, AppTest helpers.
 
-The study does not depend on the other areas (ingestion, coders): two transcripts with exact offsets
-(CRLF and non-ASCII included), a five-code codebook, and machine suggestions inserted with
-``store.add_codings`` — what ``qualkit demo`` produces, in miniature.
+The mini study does not depend on the other areas (ingestion, coders): two transcripts with exact
+offsets (CRLF and non-ASCII included), a five-code codebook, and machine suggestions inserted with
+``store.add_codings``. ``demo_study`` is a copy of the real demo (``qualkit.demo.build_demo``, built
+once per session), which has what hand-made data lacks (unattributed lines, .docx and .vtt sources).
+The app runs with background retraining ON, as in real use; ``study.settle(at)`` waits for it.
 """
 
 from __future__ import annotations
@@ -130,8 +132,30 @@ class Study:
         return row
 
     def suggestion(self, source: str, turn: int, code: str):
+        """The machine suggestion of ``code`` on a turn (its origin may change when retraining rescores it)."""
         frame = self.store.codings_df(source=source, code_id=code)
-        return frame[(frame["turn"] == turn) & (frame["origin"] == "rules")].iloc[0]
+        return frame[(frame["turn"] == turn) & (frame["origin"] != "human")].iloc[0]
+
+    def settle(self, at=None):
+        """Wait for the app's background retraining, then rerun ``at`` (what the queue's auto-refresh does)."""
+        settle_app(self.url, self.project.name)
+        if at is not None:
+            at.run()
+        return at
+
+
+def settle_app(url: str, project: str, timeout: float = 180) -> None:
+    """Wait until the app's background model work for the project is idle."""
+    from qualkit.app import resources
+
+    assert resources.retrainer_for(url, project).wait(timeout), "background retraining did not finish"
+
+
+def _serve(monkeypatch, url: str) -> None:
+    """Serve ``url`` to the app with background retraining ON (LSA: fast and offline), as in real use."""
+    monkeypatch.setenv("QUALKIT_DATABASE_URL", url)
+    monkeypatch.setenv("QUALKIT_APP_RETRAIN", "1")
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
 
 
 @pytest.fixture
@@ -139,9 +163,21 @@ def study(tmp_path, monkeypatch) -> Study:
     """The mini study in an SQLite file, served to the app through ``QUALKIT_DATABASE_URL``."""
     url = f"sqlite:///{tmp_path / 'study.qualkit.db'}"
     project = build_study(url)
-    monkeypatch.setenv("QUALKIT_DATABASE_URL", url)
+    _serve(monkeypatch, url)
+    yield Study(url, project)
+    _release_app(url, project.name)
+    project.store.engine.dispose()
+
+
+@pytest.fixture
+def quiet_study(tmp_path, monkeypatch) -> Study:
+    """The mini study with background retraining off: for tests that count exact suggestions."""
+    url = f"sqlite:///{tmp_path / 'study.qualkit.db'}"
+    project = build_study(url)
+    _serve(monkeypatch, url)
     monkeypatch.setenv("QUALKIT_APP_RETRAIN", "0")
     yield Study(url, project)
+    _release_app(url, project.name)
     project.store.engine.dispose()
 
 
@@ -149,17 +185,58 @@ def study(tmp_path, monkeypatch) -> Study:
 def study_on(db_url, monkeypatch) -> Study:
     """The mini study on SQLite and on PostgreSQL (for the concurrency tests)."""
     project = build_study(db_url)
-    monkeypatch.setenv("QUALKIT_DATABASE_URL", db_url)
-    monkeypatch.setenv("QUALKIT_APP_RETRAIN", "0")
+    _serve(monkeypatch, db_url)
     yield Study(db_url, project)
+    _release_app(db_url, project.name)
     project.store.engine.dispose()
-    _release_app_engines()
 
 
-def _release_app_engines() -> None:
-    """Drop the app's cached engines (so PostgreSQL schemas can be dropped after a test)."""
+def build_demo_copy(tmp_path_factory) -> Path:
+    """The demo study as ``qualkit demo`` builds it (with the LSA embedder, for speed), built once per session."""
+    from qualkit.demo import build_demo
+
+    path = tmp_path_factory.mktemp("app-demo") / "demo.qualkit.db"
+    previous = os.environ.get("QUALKIT_EMBEDDER")
+    os.environ["QUALKIT_EMBEDDER"] = "lsa"
+    try:
+        build_demo(path, echo=lambda *_: None)
+    finally:
+        if previous is None:
+            os.environ.pop("QUALKIT_EMBEDDER", None)
+        else:
+            os.environ["QUALKIT_EMBEDDER"] = previous
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_demo_db(tmp_path_factory) -> Path:
+    """The real demo study (``qualkit.demo.build_demo``), built once per test session; tests use copies."""
+    return build_demo_copy(tmp_path_factory)
+
+
+@pytest.fixture
+def demo_study(app_demo_db, tmp_path, monkeypatch) -> Study:
+    """A copy of the real demo study served to the app, retraining on."""
+    import shutil
+
+    from qualkit.demo import DEMO_NAME
+    from qualkit.project import Project
+
+    path = tmp_path / "demo.qualkit.db"
+    shutil.copy(app_demo_db, path)
+    url = f"sqlite:///{path}"
+    _serve(monkeypatch, url)
+    project = Project.open(url, DEMO_NAME, user="setup")
+    yield Study(url, project)
+    _release_app(url, DEMO_NAME)
+    project.store.engine.dispose()
+
+
+def _release_app(url: str, project: str) -> None:
+    """Let the background work finish, then drop the app's caches and engines (so schemas can be dropped)."""
     import streamlit as st
 
+    settle_app(url, project)
     st.cache_resource.clear()
     st.cache_data.clear()
 
@@ -191,9 +268,9 @@ def texts(at) -> str:
 
 
 def login_env(url: str) -> dict[str, str]:
-    """Environment for a subprocess app server on ``url``."""
+    """Environment for a subprocess app server on ``url``: background retraining on, LSA embedder."""
     env = dict(os.environ)
-    env.update(QUALKIT_DATABASE_URL=url, QUALKIT_APP_RETRAIN="0")
+    env.update(QUALKIT_DATABASE_URL=url, QUALKIT_APP_RETRAIN="1", QUALKIT_EMBEDDER="lsa")
     return env
 
 
@@ -209,5 +286,5 @@ def helpers():
     from types import SimpleNamespace
 
     return SimpleNamespace(assert_ok=assert_ok, texts=texts, build_study=build_study, build_source=build_source,
-                           PASSWORDS=PASSWORDS,
-                           PROJECT=PROJECT, ROOT=ROOT, APP=APP, login_env=login_env)
+                           PASSWORDS=PASSWORDS, PROJECT=PROJECT, ROOT=ROOT, APP=APP, login_env=login_env,
+                           settle_app=settle_app)

@@ -26,7 +26,7 @@ def _items(text: str) -> list[str]:
 
 def code_table(ctx: state.Context, codebook) -> pd.DataFrame:
     """Codes with their parent and how often each was suggested, accepted and rejected."""
-    counts = queries.code_counts(ctx.url, ctx.name, ctx.gen).set_index("code_id")
+    counts = queries.code_counts(ctx.url, ctx.name, ctx.gen, ctx.user.name).set_index("code_id")
     rows = []
     for code in codebook.codes:
         row = counts.loc[code.id] if code.id in counts.index else None
@@ -37,31 +37,60 @@ def code_table(ctx: state.Context, codebook) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+FIELDS = ("name", "parent", "definition", "inclusion", "exclusion", "examples", "near_misses", "cues", "color",
+          "codable")
+
+
+def _save_code(code: Code, version: int, tag: str, default_color: str) -> None:
+    """Form callback: save the edited fields of ``code`` as a new version, checked against ``version``.
+
+    A callback runs even when the form is gone from the new run (someone saved another version
+    meanwhile, so the form's key changed): the edit then fails with a conflict message, never silently.
+    """
+    user, store = state.current_user(), state.current_store()
+    if user is None or store is None:
+        return
+    value = {f: st.session_state.get(f"cb_{f}_{tag}") for f in (*FIELDS, "note")}
+    changes = {"name": (value["name"] or "").strip(), "parent": value["parent"] or None,
+               "definition": value["definition"] or "", "inclusion": value["inclusion"] or "",
+               "exclusion": value["exclusion"] or "", "examples": _lines(value["examples"]),
+               "near_misses": _lines(value["near_misses"]), "cues": _items(value["cues"]),
+               "color": value["color"], "codable": bool(value["codable"])}
+    if code.color is None and changes["color"] == default_color:
+        changes.pop("color")  # the palette's colour shown as a default, not a choice
+    changed = {k: v for k, v in changes.items() if v != getattr(code, k)}
+    if not changed:
+        state.flash(f"Nothing changed in {code.id}.", "info")
+        return
+    saved = state.run_action(review.update_code, store, code.id, actor=user, note=value["note"] or "",
+                             expected_version=version, **changed)
+    if saved is not None:
+        state.flash(f"Saved {code.id}: codebook version {saved}.")
+
+
 def edit_form(ctx: state.Context, codebook, code: Code) -> None:
-    """Edit one code's fields; saving makes a new codebook version."""
-    with st.form(f"edit_{code.id}"):
-        name = st.text_input("Name", code.name, key="cb_name")
+    """Edit one code's fields; saving makes a new codebook version.
+
+    Every widget is keyed by the code and the codebook version, so choosing another code (or a
+    version saved by someone else) shows that code's current values, never the previous one's.
+    """
+    tag = f"{code.id}_v{codebook.version}"
+    default_color = ui.code_colors(codebook).get(code.id, "#dddddd")
+    with st.form(f"edit_{tag}"):
+        st.text_input("Name", code.name, key=f"cb_name_{tag}")
         parents = ["", *[c.id for c in codebook.codes if c.id != code.id]]
-        parent = st.selectbox("Parent", parents, index=parents.index(code.parent or ""), key="cb_parent")
-        definition = st.text_area("Definition", code.definition, key="cb_definition")
-        inclusion = st.text_area("Include when", code.inclusion, key="cb_inclusion")
-        exclusion = st.text_area("Exclude when", code.exclusion, key="cb_exclusion")
-        examples = st.text_area("Examples (one per line)", "\n".join(code.examples), key="cb_examples")
-        near = st.text_area("Near misses (one per line)", "\n".join(code.near_misses), key="cb_near")
-        cues = st.text_input("Cue words (comma separated)", ", ".join(code.cues), key="cb_cues")
-        color = st.color_picker("Colour", code.color or ui.code_colors(codebook).get(code.id, "#dddddd"),
-                                key="cb_color")
-        codable = st.checkbox("Codable (a category only groups codes when unticked)", code.codable, key="cb_codable")
-        note = st.text_input("Why (kept in the history)", key="cb_note")
-        if st.form_submit_button("Save as a new version", type="primary"):
-            version = state.run_action(
-                review.update_code, ctx.store, code.id, actor=ctx.user, note=note, name=name.strip(),
-                parent=parent or None, definition=definition, inclusion=inclusion, exclusion=exclusion,
-                examples=_lines(examples), near_misses=_lines(near), cues=_items(cues), color=color,
-                codable=codable)
-            if version is not None:
-                state.flash(f"Saved {code.id}: codebook version {version}.")
-            st.rerun()
+        st.selectbox("Parent", parents, index=parents.index(code.parent or ""), key=f"cb_parent_{tag}")
+        st.text_area("Definition", code.definition, key=f"cb_definition_{tag}")
+        st.text_area("Include when", code.inclusion, key=f"cb_inclusion_{tag}")
+        st.text_area("Exclude when", code.exclusion, key=f"cb_exclusion_{tag}")
+        st.text_area("Examples (one per line)", "\n".join(code.examples), key=f"cb_examples_{tag}")
+        st.text_area("Near misses (one per line)", "\n".join(code.near_misses), key=f"cb_near_misses_{tag}")
+        st.text_input("Cue words (comma separated)", ", ".join(code.cues), key=f"cb_cues_{tag}")
+        st.color_picker("Colour", code.color or default_color, key=f"cb_color_{tag}")
+        st.checkbox("Codable (a category only groups codes when unticked)", code.codable, key=f"cb_codable_{tag}")
+        st.text_input("Why (kept in the history)", key=f"cb_note_{tag}")
+        st.form_submit_button("Save as a new version", type="primary", on_click=_save_code,
+                              args=(code, codebook.version, tag, default_color))
 
 
 def structure_tabs(ctx: state.Context, codebook) -> None:
@@ -85,7 +114,8 @@ def structure_tabs(ctx: state.Context, codebook) -> None:
         into = st.selectbox("…into", ids, key="cb_merge_into")
         note = st.text_input("Why", key="cb_merge_note")
         if st.form_submit_button("Merge"):
-            result = state.run_action(review.merge_codes, ctx.store, sources, into, actor=ctx.user, note=note)
+            result = state.run_action(review.merge_codes, ctx.store, sources, into, actor=ctx.user, note=note,
+                                      expected_version=codebook.version)
             if result is not None:
                 state.flash(f"Merged into {into}: codebook version {result[0]}, {result[1]} codings moved.")
             st.rerun()
@@ -174,7 +204,7 @@ def render() -> None:
         for example in code.examples or ["(none)"]:
             st.caption(f"“{example}”")
         st.markdown("**Coded in this study**")
-        for quote in queries.code_examples(ctx.url, ctx.name, ctx.gen, code.id) or ["(none yet)"]:
+        for quote in queries.code_examples(ctx.url, ctx.name, ctx.gen, code.id, ctx.user.name) or ["(none yet)"]:
             st.caption(f"“{ui.short(quote, 200)}”")
     if ctx.user.can_edit_codebook():
         with st.expander(f"Edit {code.id}"):

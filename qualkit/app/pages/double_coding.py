@@ -139,7 +139,7 @@ def disagreements_section(ctx: state.Context) -> None:
     offset = ui.pager("dc_page", len(disagreeing), PAGE_SIZE)
     for row in disagreeing.iloc[offset:offset + PAGE_SIZE].itertuples():
         with st.container(border=True):
-            st.markdown(f"**{ui.code_label(codebook, row.code_id)}** · {row.speaker or 'unattributed'}: "
+            st.markdown(f"**{ui.code_label(codebook, row.code_id)}** · {ui.text_or(row.speaker, 'unattributed')}: "
                         f"{ui.short(row.text, 300)}")
             st.caption(" · ".join(f"{c}: {disagreeing.at[row.Index, c]}" for c in coders)
                        + (f" · settled: {row.consensus}" if row.consensus else ""))

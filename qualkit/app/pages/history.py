@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from qualkit import review
 from qualkit.app import queries, state, ui
 from qualkit.store import team
 
@@ -14,7 +15,7 @@ LIMIT = 5000
 def render() -> None:
     """The History page."""
     ctx = state.page_context("History")
-    events = queries.events(ctx.url, ctx.name, ctx.gen, LIMIT)
+    events = queries.events(ctx.url, ctx.name, ctx.gen, LIMIT, ctx.user.name)
     a, b, c, d = st.columns(4)
     users = a.multiselect("User", sorted(events["user"].dropna().unique()), key="h_user")
     actions = b.multiselect("Action", sorted(events["action"].unique()), key="h_action")
@@ -35,8 +36,12 @@ def render() -> None:
     offset = ui.pager("h_page", len(shown), PAGE_SIZE)
     table = shown.iloc[offset:offset + PAGE_SIZE].copy()
     for column in ("old", "new"):
-        table[column] = [("" if v is None else str(v)) for v in table[column]]
-    st.dataframe(table, hide_index=True, width="stretch")
+        table[column] = [ui.readable(v) for v in table[column]]
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"old": st.column_config.TextColumn("old", width="large"),
+                                "new": st.column_config.TextColumn("new", width="large")})
+    if not review.sees_everything(ctx.user.name, queries.team_view(ctx.url, ctx.name, ctx.gen)):
+        st.caption("While you code a transcript blind, the other coder's decisions and memos on it are not listed.")
     if len(events) == LIMIT:
         st.caption(f"Showing the newest {LIMIT} events; filter or use `Project.history()` for all.")
     if ctx.user.can_manage_users():

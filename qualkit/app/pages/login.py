@@ -8,7 +8,13 @@ from qualkit.app import resources, state
 from qualkit.errors import PermissionDenied
 from qualkit.store import team
 from qualkit.store.engine import DATABASE_URL_ENV, schema_revision
-from qualkit.users import authenticate, demo_logins
+from qualkit.users import DEMO_USERS, authenticate, demo_logins
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _demo_logins(url: str, password_hashes: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """:func:`qualkit.users.demo_logins`, checked again only when a demo account's password hash changes."""
+    return demo_logins(resources.engine_for(url))
 
 
 def render() -> None:
@@ -45,7 +51,8 @@ def render() -> None:
         else:
             state.login(user)
             st.rerun()
-    demo = demo_logins(engine)
+    demo = _demo_logins(url, tuple((row or {}).get("password_hash") or "" for row in
+                                   (team.user_row(engine, name) for name, _, _ in DEMO_USERS)))
     if demo:
         st.info("This is the demo study. Log in as one of these demo accounts:\n\n"
                 + "\n".join(f"- **{n}** / `{p}` ({r})" for n, p, r in demo))

@@ -1,12 +1,16 @@
 """Review queue: suggested codings one card each, with evidence, rationale and one-click decisions.
 
-Keyboard: on the first card, ``A`` accepts, ``X`` rejects and ``K`` changes to the chosen code
-(Streamlit reserves ``C`` and ``R``). Each decision is sent with the version the card showed, so a
-decision someone else made meanwhile is never overwritten: the card says so and shows the current value.
+Keyboard: on the first card, ``A`` accepts, ``X`` rejects and ``K`` opens the "change to" chooser
+(Streamlit reserves ``C`` and ``R``); nothing changes until a code is chosen and "Change" pressed.
+Each decision is sent with the version the card showed, so a decision someone else made meanwhile is
+never overwritten: the card says so and shows the current value. The background retraining only
+rescores suggestions (same id and version), so it never makes a card stale; when it finishes, or
+anyone else writes, the queue reloads itself.
 """
 
 from __future__ import annotations
 
+import html
 import time
 
 import pandas as pd
@@ -20,6 +24,26 @@ from qualkit.model import Codebook
 
 PAGE_SIZE = 10
 ALL = "(all)"
+REFRESH_SECONDS = 2  # how often the queue checks (one cheap query) whether to reload itself
+CHOOSE = "Choose a code…"
+# K focuses the first card's "change to" chooser (Streamlit's own shortcuts are buttons only).
+CHOOSER_KEY_JS = """<script>
+(() => {
+  if (window.qualkitChooserKey) return;
+  window.qualkitChooserKey = true;
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "k" && event.key !== "K") return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
+    const box = document.querySelector('[class*="st-key-chg_"] input');
+    if (!box) return;
+    event.preventDefault();
+    box.focus();
+    box.click();
+  }, true);
+})();
+</script>"""
 
 
 def _decide(coding_id: int, version: int, decision: str, label: str, text: str, base: int) -> None:
@@ -28,6 +52,9 @@ def _decide(coding_id: int, version: int, decision: str, label: str, text: str, 
     if user is None or store is None:
         return
     code_id = st.session_state.get(f"chg_{coding_id}") if decision == "change" else None
+    if decision == "change" and not code_id:
+        state.flash("Choose the code to change to first (K opens the chooser), then press Change.", "info")
+        return
     start = end = None
     if decision == "span":
         start, end = _chosen_span(coding_id, text, base)
@@ -35,9 +62,9 @@ def _decide(coding_id: int, version: int, decision: str, label: str, text: str, 
         review.decide(store, coding_id, decision, actor=user, expected_version=version, code_id=code_id,
                       start=start, end=end)
     except StoreError as error:
-        if str(error).startswith(f"no coding {coding_id} "):  # replaced by a background refresh meanwhile
-            state.flash("This suggestion was just refreshed by the retrained coder; the queue shows the new "
-                        "suggestions. Nothing was saved.", "warning")
+        if str(error).startswith(f"no coding {coding_id} "):  # withdrawn by the retrained coder meanwhile
+            state.flash(f"The retrained coder no longer suggests {label}, so there was nothing to decide; nothing "
+                        "was saved. If the code applies, add it with “add a missing code” on the card.", "warning")
         else:
             state.report_error(error)
     except QualkitError as error:
@@ -86,14 +113,17 @@ def _bulk(items: list[tuple[int, int]]) -> None:
 def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *, first: bool) -> None:
     """One suggestion with its evidence highlighted and the decision controls."""
     cid, version = int(row.id), int(row.version)
-    label = f"{ui.code_label(codebook, row.code_id)} on {row.source} turn {row.turn}"
+    turn = "" if pd.isna(row.turn) else f" turn {int(row.turn)}"
+    label = f"{ui.code_label(codebook, row.code_id)} on {row.source}{turn}"
     color = colors.get(row.code_id, "#eee")
     seg = (row.segment_text, int(row.segment_start))
     with st.container(border=True, key=f"card_{cid}"):
         score = "" if pd.isna(row.score) else f"score {row.score:.2f} · "
+        where = " · ".join(html.escape(part) for part in (
+            str(row.origin), str(row.source), ui.text_or(row.speaker, "unattributed")))
         st.markdown(ui.chip_html(ui.code_label(codebook, row.code_id), color, dashed=True)
-                    + f" <small>{score}{row.origin} · {row.source} · {row.speaker or 'unattributed'}"
-                    + f" · turn {row.turn}</small>", unsafe_allow_html=True)
+                    + f" <small>{score}{where}{html.escape(turn.replace(' turn', ' · turn'))}</small>",
+                    unsafe_allow_html=True)
         spans = [ui.Span(int(row.start), int(row.end), color, row.code_id, dashed=True)]
         spans += [ui.Span(int(a), int(b), color, "evidence", strong=True) for a, b in (row.evidence or [])]
         st.markdown(ui.highlight_html(row.segment_text, int(row.segment_start), spans), unsafe_allow_html=True)
@@ -107,10 +137,11 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
         x.button("Reject", key=f"rej_{cid}", on_click=_decide, args=(cid, version, "reject", label, *seg),
                  shortcut="X" if first else None, width="stretch")
         others = [c.id for c in codebook.codable_codes if c.id != row.code_id]
-        sel.selectbox("Change to", others, key=f"chg_{cid}", format_func=lambda c: ui.code_label(codebook, c),
+        sel.selectbox("Change to", others, index=None, placeholder=CHOOSE + (" (K)" if first else ""),
+                      key=f"chg_{cid}", format_func=lambda c: ui.code_label(codebook, c),
                       label_visibility="collapsed")
         k.button("Change", key=f"chgbtn_{cid}", on_click=_decide, args=(cid, version, "change", label, *seg),
-                 shortcut="K" if first else None, width="stretch")
+                 width="stretch")
         with st.expander("Adjust the span · add a missing code · history"):
             words = review.word_spans(row.segment_text, int(row.segment_start))
             if words:
@@ -128,26 +159,32 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
             right.button("Add this code to the segment", key=f"addbtn_{cid}", on_click=_add_missing,
                          args=(int(row.segment_id), cid, row.segment_text, int(row.segment_start)))
             if st.toggle("Show history", key=f"hist_{cid}"):
-                history = review.coding_history(ctx.store, cid)
-                st.dataframe(history[["at", "user", "action", "old", "new", "outcome"]], hide_index=True)
+                history = review.coding_history(ctx.store, cid, viewer=ctx.user.name,
+                                                view=queries.team_view(ctx.url, ctx.name, ctx.gen))
+                table = history[["at", "user", "action", "old", "new", "outcome"]].copy()
+                for column in ("old", "new"):
+                    table[column] = [ui.readable(v) for v in table[column]]
+                st.dataframe(table, hide_index=True)
 
 
-@st.fragment(run_every=5)
+@st.fragment(run_every=REFRESH_SECONDS)
 def retrain_status(url: str, project: str, gen: int, ranked: int) -> None:
-    """The background retraining's state; offers a refresh when new suggestions arrived."""
+    """The background retraining's state; reloads the queue once new suggestions or anyone's changes arrived."""
     retrainer = resources.retrainer_for(url, project)
+    if not retrainer.running:
+        fresh = retrainer.ranking_version != ranked or state.generation(resources.store_for(url, project)) != gen
+        if fresh:
+            st.rerun(scope="app")
     if retrainer.running and retrainer.kind == "rank":
         st.caption(":material/sync: Ordering the queue by what teaches the coder most (meanwhile: most uncertain first)…")
     elif retrainer.running:
-        st.caption(":material/sync: Retraining the learned coder on the latest decisions…")
+        st.caption(":material/sync: Retraining the learned coder on the latest decisions — keep reviewing, the "
+                   "queue updates itself…")
     elif retrainer.last_error:
         st.caption(f":material/warning: The last retraining failed: {retrainer.last_error}")
     elif retrainer.last_finished:
         ago = int(time.time() - retrainer.last_finished)
-        st.caption(f"Learned coder retrained {ago} s ago ({retrainer.last_summary}).")
-        fresh = state.generation(resources.store_for(url, project)) != gen or retrainer.ranking_version != ranked
-        if fresh and st.button("Refresh the queue", key="q_refresh"):
-            st.rerun(scope="app")
+        st.caption(f"Learned coder retrained {ago} s ago ({retrainer.last_summary}) · model update {retrainer.runs}")
 
 
 def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None) -> None:
@@ -155,8 +192,7 @@ def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None)
     if not ctx.user.can_code() or not st.toggle("Bulk-accept high-scoring suggestions", key="bulk_on"):
         return
     threshold = st.slider("Accept every suggestion scoring at least", 0.5, 1.0, 0.9, 0.01, key="bulk_min")
-    preview = review.bulk_accept(ctx.store, threshold, actor=ctx.user, source_id=source_id, code_id=code_id,
-                                 preview=True, view=queries.team_view(ctx.url, ctx.name, ctx.gen))
+    preview = queries.bulk_preview(ctx.url, ctx.name, ctx.gen, ctx.user.name, float(threshold), source_id, code_id)
     st.write(f"**{len(preview)}** suggestions score {threshold:.2f} or more.")
     if len(preview):
         shown = preview.head(50)[["code_id", "score", "source", "speaker", "segment_text"]]
@@ -199,7 +235,9 @@ def render() -> None:
         st.success("Nothing left to review here.", icon=":material/task_alt:")
         return
     order = "most informative first" if ranking_version else "most uncertain first"
-    st.caption(f"{total} suggestions to review · {order} · keys: A accept, X reject, K change")
+    st.caption(f"{total} suggestions to review · {order} · keys: A accept, X reject, K choose another code")
+    if ctx.user.can_code():
+        st.html(CHOOSER_KEY_JS, unsafe_allow_javascript=True)
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     mine = view.own_row_sources(ctx.user.name)
     if mine and set(frame["source_id"]) & mine:

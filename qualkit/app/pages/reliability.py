@@ -37,7 +37,10 @@ def render() -> None:
     if not hasattr(Project, "reliability"):
         ui.not_available("Kappa and Krippendorff's alpha by code", "analysis, issue 7")
         return
-    coders = sorted(set(frame["coder"])) if len(frame) else []
+    hidden = review.hidden_coders_anywhere(ctx.user.name, view)
+    coders = sorted(set(frame["coder"]) - hidden) if len(frame) else []
+    if hidden:
+        st.caption("Coders you code blind beside are left out until you have both finished.")
     chosen = st.multiselect("Coders", coders, default=coders[:2], key="rel_coders")
     if len(chosen) < 2:
         st.caption("Choose two or more coders.")

@@ -49,7 +49,7 @@ def choose_project(user) -> None:
 def overview(ctx: state.Context) -> pd.DataFrame:
     """Counts and the transcripts table."""
     sources = queries.sources(ctx.url, ctx.name, ctx.gen)
-    counts = queries.status_counts(ctx.url, ctx.name, ctx.gen)
+    counts = queries.status_counts(ctx.url, ctx.name, ctx.gen, ctx.user.name)
     cols = st.columns(5)
     cols[0].metric("Transcripts", len(sources))
     cols[1].metric("Segments", int(sources["segments"].sum()) if len(sources) else 0)
@@ -122,38 +122,98 @@ def import_section(ctx: state.Context) -> None:
     st.success("Import finished.")
 
 
-def participants_section(ctx: state.Context) -> None:
-    """Participants' attributes and speaker aliases, edited in a table and saved (logged) in one transaction."""
-    st.subheader("Participants and speaker aliases")
-    frame = queries.participants(ctx.url, ctx.name, ctx.gen)
-    editable = ctx.user.can_import()
+EDITOR = "participants_editor"
+LOADED = "participants_loaded"  # the table (and row versions) as they were when the editing began
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and pd.isna(value))
+
+
+def _people_table(frame: pd.DataFrame) -> pd.DataFrame:
     table = frame.drop(columns=["version"], errors="ignore").copy()
     if "aliases" in table:
         table["aliases"] = [", ".join(a) if isinstance(a, list) else (a or "") for a in table["aliases"]]
     if table.empty:
         table = pd.DataFrame({"participant": pd.Series(dtype=str), "pseudonym": pd.Series(dtype=str),
                               "aliases": pd.Series(dtype=str), "role": pd.Series(dtype=str)})
+    return table.reset_index(drop=True)
+
+
+def edited_table(base: pd.DataFrame, delta: dict) -> pd.DataFrame:
+    """The editor's table: ``base`` with the data editor's edited, added and deleted rows applied."""
+    table = base.copy()
+    for index, changes in (delta.get("edited_rows") or {}).items():
+        for column, value in changes.items():
+            if column not in table:
+                table[column] = None
+            table.at[int(index), column] = value
+    table = table.drop(index=[int(i) for i in delta.get("deleted_rows") or [] if int(i) in table.index])
+    added = [row for row in delta.get("added_rows") or [] if any(not _blank(v) for v in row.values())]
+    return pd.concat([table, pd.DataFrame(added)], ignore_index=True) if added else table
+
+
+def _save_participants() -> None:
+    """Button callback: save the changed and added rows, checked against the versions the editing began from."""
+    user, store = state.current_user(), state.current_store()
+    loaded = st.session_state.get(LOADED)
+    if user is None or store is None or loaded is None:
+        return
+    base, versions = loaded["table"], loaded["versions"]
+    edited = edited_table(base, st.session_state.get(EDITOR) or {})
+    before = {str(r["participant"]): r for r in base.to_dict("records")}
+    people, expected = [], {}
+    for record in edited.to_dict("records"):
+        label = str(record.pop("participant", "") or "").strip()
+        if not label:
+            continue
+        old = before.get(label)
+        if old is not None and all((_blank(record.get(k)) and _blank(v)) or record.get(k) == v
+                                   for k, v in old.items() if k != "participant"):
+            continue  # unchanged: not sent, so someone else's change to it is no conflict
+        pseudonym = record.pop("pseudonym", None)
+        pseudonym = None if _blank(pseudonym) else str(pseudonym)
+        aliases = [a.strip() for a in str(record.pop("aliases", "") or "").split(",") if a.strip()]
+        attributes = {k: v for k, v in record.items() if not _blank(v)}
+        people.append(Participant(label, pseudonym=pseudonym, aliases=aliases, attributes=attributes))
+        expected[label] = versions.get(label)
+    removed = sorted(set(before) - {str(r.get("participant") or "").strip() for r in edited.to_dict("records")})
+    st.session_state.pop(EDITOR, None)
+    st.session_state.pop(LOADED, None)
+    if removed:
+        state.flash(f"Participants are not removed here ({', '.join(removed)} stay); remove them from "
+                    "participants.csv and import it again.", "info")
+    if not people:
+        state.flash("Nothing changed in the participants.", "info")
+        return
+    linked = state.run_action(store.upsert_participants, people, user=user.name, expected_versions=expected)
+    if linked is not None:
+        state.flash(f"Saved {len(people)} participants; {linked} more segments linked to a participant.")
+
+
+def participants_section(ctx: state.Context) -> None:
+    """Participants' attributes and speaker aliases, edited in a table and saved (logged) in one transaction.
+
+    Only changed rows are saved, each checked against the version it had when the editing began: if
+    someone else saved that participant meanwhile, nothing is saved and the message shows their values.
+    """
+    st.subheader("Participants and speaker aliases")
+    frame = queries.participants(ctx.url, ctx.name, ctx.gen)
+    editable = ctx.user.can_import()
+    table = _people_table(frame)
     if not editable:
         st.dataframe(table, hide_index=True, width="stretch")
         return
     st.caption("Aliases: other labels the same person has in transcripts, separated by commas "
                "(e.g. `Dr Smith, Jill`). Add a column for a new attribute by adding it to participants.csv.")
-    edited = st.data_editor(table, num_rows="dynamic", hide_index=True, key="participants_editor", width="stretch")
-    if st.button("Save participants", key="participants_save"):
-        people = []
-        for record in edited.to_dict("records"):
-            label = str(record.pop("participant", "") or "").strip()
-            if not label:
-                continue
-            pseudonym = record.pop("pseudonym", None) or None
-            aliases = [a.strip() for a in str(record.pop("aliases", "") or "").split(",") if a.strip()]
-            attributes = {k: v for k, v in record.items() if v is not None and not (isinstance(v, float) and pd.isna(v))
-                          and v != ""}
-            people.append(Participant(label, pseudonym=pseudonym, aliases=aliases, attributes=attributes))
-        linked = state.run_action(ctx.store.upsert_participants, people, user=ctx.user.name)
-        if linked is not None:
-            state.flash(f"Saved {len(people)} participants; {linked} more segments linked to a participant.")
-        st.rerun()
+    delta = st.session_state.get(EDITOR) or {}
+    editing = any(delta.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+    if not editing or LOADED not in st.session_state:
+        versions = dict(zip(frame["participant"], frame["version"], strict=True)) if len(frame) else {}
+        st.session_state[LOADED] = {"table": table, "versions": {str(k): int(v) for k, v in versions.items()}}
+    st.data_editor(st.session_state[LOADED]["table"], num_rows="dynamic", hide_index=True, key=EDITOR,
+                   width="stretch")
+    st.button("Save participants", key="participants_save", on_click=_save_participants)
 
 
 def render() -> None:

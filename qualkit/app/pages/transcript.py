@@ -73,7 +73,7 @@ def segment_html(seg, codings: pd.DataFrame, codebook, colors: dict[str, str], m
         note = {"suggested": "?", "rejected": "✗"}.get(c.status, "")
         chips.append(ui.chip_html(name, color if c.status != "rejected" else "#eee",
                                   dashed=c.status == "suggested", note=note))
-    speaker = html.escape(seg.speaker or "(unattributed)")
+    speaker = html.escape(ui.text_or(seg.speaker, "(unattributed)"))
     role = " <small>(moderator)</small>" if seg.speaker_role == "moderator" else ""
     memo = f" <span title='{memo_count} memo(s)' style='color:#777'>✎ memo</span>" if memo_count else ""
     turn = "" if pd.isna(seg.turn) else f"<small style='color:#888'>#{int(seg.turn)}</small> "
@@ -119,7 +119,7 @@ def render() -> None:
         rows = rows[rows["speaker"].isin(speakers)]
     if codes or only_coded:
         rows = rows[rows["id"].isin(set(shown["segment_id"]))]
-    memos = queries.memos(ctx.url, ctx.name, ctx.gen)
+    memos = queries.memos(ctx.url, ctx.name, ctx.gen, ctx.user.name)
     memo_counts = memos["segment_id"].value_counts().to_dict() if len(memos) else {}
 
     text_col, side = st.columns([3, 2])
@@ -139,7 +139,7 @@ def coding_panel(ctx: state.Context, page: pd.DataFrame, codebook, memos: pd.Dat
     """Code a passage of a segment on this page, and read or write its memos."""
     if page.empty:
         return
-    labels = {int(s.id): f"#{'' if pd.isna(s.turn) else int(s.turn)} {s.speaker or ''}: {ui.short(s.text, 50)}"
+    labels = {int(s.id): f"#{'' if pd.isna(s.turn) else int(s.turn)} {ui.text_or(s.speaker)}: {ui.short(s.text, 50)}"
               for s in page.itertuples()}
     segment_id = st.selectbox("Segment", list(labels), key="tx_segment", format_func=labels.get)
     seg = page[page["id"] == segment_id].iloc[0]
@@ -159,7 +159,7 @@ def coding_panel(ctx: state.Context, page: pd.DataFrame, codebook, memos: pd.Dat
     st.subheader("Memos")
     mine = memos[memos["segment_id"] == segment_id] if len(memos) else memos
     for memo in mine.itertuples():
-        st.caption(f"{memo.author} · {pd.Timestamp(memo.created_at):%Y-%m-%d %H:%M}")
+        st.caption(f"{ui.text_or(memo.author, 'unknown')} · {pd.Timestamp(memo.created_at):%Y-%m-%d %H:%M}")
         st.write(memo.text)
     if ctx.user.can_code():
         st.text_area("New memo on this segment", key="tx_memo")
