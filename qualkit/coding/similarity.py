@@ -183,21 +183,16 @@ class SimilarityCoder(BaseCoder):
         return list(NEUTRAL_TURNS)
 
     # ------------------------------------------------------------------ raw scores
-    def _contrastive(self, vectors: np.ndarray, *, prototypes: np.ndarray | None = None,
-                     columns: np.ndarray | None = None, centroids: np.ndarray | None = None,
-                     near: np.ndarray | None = None, near_columns: np.ndarray | None = None,
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _contrastive(self, vectors: np.ndarray, *, near: np.ndarray | None = None,
+                     near_columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Raw scores (rows x codes) of some vectors, how much closer each is to a near-miss than to the code,
-        and its cosine to the code's nearest near-miss."""
+        and its cosine to the code's nearest near-miss (``near``: other near-misses, for leave-one-out)."""
         k = len(self.codes_)
-        P = self.prototype_vectors_ if prototypes is None else prototypes
-        cols = self.prototype_columns_ if columns is None else columns
-        C = self.centroids_ if centroids is None else centroids
         N = self.near_vectors_ if near is None else near
         ncols = self.near_columns_ if near_columns is None else near_columns
-        best = _group_max(vectors @ P.T, cols, k)
+        best = _group_max(vectors @ self.prototype_vectors_.T, self.prototype_columns_, k)
         a = self.centroid_weight
-        positive = a * (vectors @ C.T) + (1 - a) * np.where(np.isfinite(best), best, 0.0)
+        positive = a * (vectors @ self.centroids_.T) + (1 - a) * np.where(np.isfinite(best), best, 0.0)
         if self.contrast:
             positive = positive - self.contrast * positive.mean(axis=1, keepdims=True)
         gap = np.full(positive.shape, -np.inf, dtype=np.float32)
