@@ -710,10 +710,11 @@ class Store:
         rescore does not bump ``version``, because a reviewer's decision on that (segment, code) stays
         valid; the version guards human decisions only (a changed span does bump it, since the
         reviewer would accept something else than they saw). Suggestions no longer proposed are
-        deleted, new ones inserted. Rows with a human origin or a decision are never touched, even if
-        someone decides one while this runs. One transaction; ``rescore``, ``replace`` (removed ids)
-        and ``suggest`` events; ``details`` (e.g. the machine coder's settings) go into the ``suggest``
-        event, or the ``rescore`` event when nothing is new. Returns the row id of each coding, in order.
+        deleted, new ones inserted; a (segment, code) a human already decided is not suggested again.
+        Rows with a human origin or a decision are never touched, even if someone decides one while
+        this runs. One transaction; ``rescore``, ``replace`` (removed ids) and ``suggest`` events;
+        ``details`` (e.g. the machine coder's settings) go into the ``suggest`` event, or the
+        ``rescore`` event when nothing is new. Returns the row ids of the stored suggestions, in order.
 
         Example:
             >>> from qualkit.model import Source, Segment
@@ -744,6 +745,12 @@ class Store:
                         duplicates.append(int(row.id))  # an older duplicate: the first row stays
                     else:
                         pending[key] = row
+            decided: set[tuple[int, str]] = set()
+            for chunk in _chunks(seg_ids):
+                decided.update((int(a), b) for a, b in session.execute(select(CodingRow.segment_id, CodingRow.code_id)
+                               .where(CodingRow.project_id == self.project_id, CodingRow.segment_id.in_(list(chunk)),
+                                      (CodingRow.status != "suggested") | (CodingRow.origin == "human"))))
+            codings = [c for c in codings if (int(c.segment_id), c.code_id) not in decided]
             wanted = {(int(c.segment_id), c.code_id) for c in codings}
             gone = [int(r.id) for key, r in pending.items() if key not in wanted] + duplicates
             new: list[Coding] = []

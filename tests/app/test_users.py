@@ -129,3 +129,64 @@ def test_cli_users_and_assign(study, capsys, monkeypatch):
     assert run("assign", "add", "group1.txt", "vic", "--db", db, "--user", "admin") == 2  # a viewer cannot code
     assert run("users", "remove", "zoe", "--db", db) == 0
     assert run("users", "remove", "zoe", "--db", db) == 2
+
+
+def test_repeated_failed_logins_lock_the_name(sqlite_store):
+    from qualkit.users import MAX_FAILED_LOGINS, lockout_remaining
+
+    add_user(sqlite_store, "ana", "the right password", rounds=4)
+    for attempt in range(MAX_FAILED_LOGINS):
+        with pytest.raises(PermissionDenied) as caught:
+            authenticate(sqlite_store, "ana", f"wrong guess {attempt}")
+        assert "too many" not in str(caught.value)
+    assert "more failed attempt" in str(caught.value) or MAX_FAILED_LOGINS > 3
+    with pytest.raises(PermissionDenied, match="too many failed log-ins for 'ana'; try again in 15 minutes"):
+        authenticate(sqlite_store, "ana", "the right password")  # locked: even the right password waits
+    assert lockout_remaining(sqlite_store, "ana") > 14 * 60
+    set_password(sqlite_store, "ana", "a fresh password", actor="admin", rounds=4)  # a reset lifts the lock
+    assert authenticate(sqlite_store, "ana", "a fresh password").name == "ana"
+    outcomes = team.global_events_df(sqlite_store, entity="user")
+    outcomes = outcomes[outcomes["action"] == "login"]["outcome"].tolist()
+    assert outcomes[:2] == ["ok", "locked"] and outcomes.count("denied") == MAX_FAILED_LOGINS
+
+
+def test_remembered_sessions_end_with_logout_password_change_and_time(sqlite_store):
+    from qualkit.users import end_session, resume_session, start_session
+
+    ana = add_user(sqlite_store, "ana", "the right password", rounds=4)
+    token = start_session(sqlite_store, ana, "secret one")
+    assert resume_session(sqlite_store, token, "secret one").name == "ana"
+    assert resume_session(sqlite_store, token, "another server's secret") is None  # signature checked
+    assert resume_session(sqlite_store, token[:-2] + "xx", "secret one") is None  # tampered
+    end_session(sqlite_store, token, "secret one")
+    assert resume_session(sqlite_store, token, "secret one") is None  # logged out on the server, copies too
+    second = start_session(sqlite_store, ana, "secret one")
+    set_password(sqlite_store, "ana", "a new password", rounds=4)
+    assert resume_session(sqlite_store, second, "secret one") is None  # a new password ends every session
+    short = start_session(sqlite_store, ana, "secret one", hours=-1)
+    assert resume_session(sqlite_store, short, "secret one") is None  # expired
+    third = start_session(sqlite_store, ana, "secret one")
+    add_user(sqlite_store, "admin", "admin password", "admin", rounds=4)
+    remove_user(sqlite_store, "ana")
+    assert resume_session(sqlite_store, third, "secret one") is None  # removed
+
+
+def test_demo_passwords_are_shown_only_while_they_work(sqlite_store):
+    create_demo_users(sqlite_store, rounds=4)
+    assert [n for n, _, _ in demo_logins(sqlite_store)] == ["admin", "ana", "ben"]
+    set_password(sqlite_store, "ana", "ana's own password", rounds=4)
+    assert [n for n, _, _ in demo_logins(sqlite_store)] == ["admin", "ben"]
+
+
+def test_login_page_locks_out_and_says_when(study, apptest, helpers):
+    from qualkit.users import MAX_FAILED_LOGINS
+
+    at = apptest()
+    for attempt in range(MAX_FAILED_LOGINS):
+        at.text_input(key="login_name").input("ana")
+        at.text_input(key="login_password").input(f"guess number {attempt}")
+        at.button[0].click().run()
+    at.text_input(key="login_password").input(helpers.PASSWORDS["ana"])
+    at.button[0].click().run()
+    helpers.assert_ok(at)
+    assert "too many failed log-ins" in helpers.texts(at) and "qk_user" not in at.session_state

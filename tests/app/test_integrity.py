@@ -1,0 +1,138 @@
+"""No silent lost updates and no half-done decisions: refreshes, changes, merges, codebook and participant edits.
+
+Runs on SQLite and on the real PostgreSQL server where it touches the store (``study_on``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qualkit import review
+from qualkit.errors import ConflictError, StoreError
+from qualkit.model import Coding, Participant
+from qualkit.users import Role, User
+
+ADMIN, ANA, BEN = User("admin", Role.ADMIN), User("ana"), User("ben")
+
+
+def _pending(store):
+    return store.codings_df(status="suggested").set_index("id")
+
+
+def test_refreshing_suggestions_keeps_rows_and_versions(study_on):
+    store = study_on.store
+    before = _pending(store)
+    decided = int(study_on.suggestion("group1.txt", 1, "administrative_burden").id)
+    store.decide(decided, "accept", user="ana")
+    keep = before.drop(index=decided)
+    dropped = int(keep.index[0])  # the retrained coder no longer proposes this one
+    refreshed = [Coding(int(r.segment_id), r.code_id, "ensemble", score=0.5, coder="auto", rationale="retrained",
+                        evidence=[(int(r.segment_start), int(r.segment_start) + 3)], codebook_version=1)
+                 for r in keep.drop(index=dropped).itertuples()]
+    segment = study_on.segment("group2.txt", 3)
+    refreshed.append(Coding(int(segment["id"]), "individual_coping", "learned", score=0.7, coder="auto"))
+    # the accepted one is proposed again too: it must stay accepted, untouched
+    accepted_row = store.coding(decided)
+    refreshed.append(Coding(accepted_row.segment_id, accepted_row.code_id, "ensemble", score=0.1, coder="auto"))
+    ids = store.replace_suggestions(refreshed, segment_ids=store.segments_df()["id"].tolist(), user="auto")
+    after = _pending(store)
+    kept = sorted(set(keep.index) - {dropped})
+    assert sorted(set(after.index) & set(before.index)) == kept  # same rows
+    assert ids[:len(kept)] == [int(i) for i in keep.drop(index=dropped).index]
+    assert (after.loc[kept, "version"] == before.loc[kept, "version"]).all()  # a rescore is no human change
+    assert set(after.loc[kept, "score"]) == {0.5} and set(after.loc[kept, "rationale"]) == {"retrained"}
+    assert set(after.loc[kept, "origin"]) == {"ensemble"}
+    assert dropped not in after.index and len(after) == len(kept) + 1  # one new suggestion
+    assert store.coding(decided).status == "accepted" and store.coding(decided).version == 2
+    events = store.events_df("coding")
+    replaced = events[events["action"] == "replace"].iloc[0]
+    assert replaced["old"]["ids"] == [dropped] and replaced["old"]["suggestions_removed"] == 1
+    assert events[events["action"] == "rescore"].iloc[0]["new"]["count"] == len(kept)
+    # a card drawn before the refresh still decides: same id, same version
+    target = kept[0]
+    decision = review.decide(store, target, "reject", actor=BEN, expected_version=int(before.at[target, "version"]))
+    assert decision.status == "rejected"
+
+
+def test_a_change_is_one_transaction(study_on):
+    store = study_on.store
+    s = study_on.suggestion("group1.txt", 2, "workload")
+    with pytest.raises(StoreError, match="outside segment"):
+        store.decide(int(s.id), "change", user="ana", code_id="peer_support", start=0, end=10_000)
+    assert store.coding(int(s.id)).status == "suggested"  # not left rejected without its replacement
+    assert store.codings_df(origin="human").empty
+    changed = store.decide(int(s.id), "change", user="ana", code_id="peer_support", expected_version=int(s.version))
+    assert store.coding(int(s.id)).status == "rejected" and changed.parent_id == int(s.id)
+    with pytest.raises(ConflictError):  # a second, stale change saves nothing at all
+        store.decide(int(s.id), "change", user="ben", code_id="individual_coping", expected_version=int(s.version))
+    assert store.codings_df(origin="human")["code_id"].tolist() == ["peer_support"]
+
+
+def test_a_blind_change_is_one_transaction(study_on):
+    store = study_on.store
+    review.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    s = study_on.suggestion("group1.txt", 2, "workload")
+    with pytest.raises(StoreError, match="outside segment"):
+        review.decide(store, int(s.id), "change", actor=ANA, code_id="peer_support", start=0, end=10_000)
+    assert store.codings_df(origin="human", coder="ana").empty  # not only "workload: no" left behind
+    review.decide(store, int(s.id), "change", actor=ANA, code_id="peer_support")
+    own = store.codings_df(origin="human", coder="ana")
+    assert sorted(zip(own["code_id"], own["status"], strict=True)) == [("peer_support", "accepted"),
+                                                                        ("workload", "rejected")]
+
+
+def test_a_merge_is_one_transaction(study_on):
+    store = study_on.store
+    before = store.codings_df(code_id="peer_support")["id"].tolist()
+    with pytest.raises(ConflictError):  # the codebook changed since the editor loaded version 1
+        review.update_code(store, "workload", actor=ADMIN, definition="newer")
+        review.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN, expected_version=1)
+    assert store.codings_df(code_id="peer_support")["id"].tolist() == before  # nothing moved
+    version, moved = review.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN,
+                                        expected_version=2)
+    assert (version, moved) == (3, len(before)) and store.codings_df(code_id="peer_support").empty
+
+
+def test_codebook_edits_are_version_checked(study_on):
+    store = study_on.store
+    review.update_code(store, "workload", actor=ADMIN, definition="Ana's words.", expected_version=1)
+    with pytest.raises(ConflictError) as caught:
+        review.update_code(store, "workload", actor=ADMIN, definition="Ben's words.", expected_version=1)
+    assert caught.value.current["definition"] == "Ana's words." and caught.value.current["version"] == 2
+    assert store.codebook()["workload"].definition == "Ana's words."
+
+
+def test_participant_edits_are_version_checked(study_on):
+    store = study_on.store
+    store.upsert_participants([Participant("P1", attributes={"role": "resident"})], user="setup")
+    loaded = dict(zip(store.participants_df()["participant"], store.participants_df()["version"], strict=True))
+    store.upsert_participants([Participant("P1", attributes={"role": "attending"})], user="ana",
+                              expected_versions={"P1": loaded["P1"]})
+    with pytest.raises(ConflictError) as caught:
+        store.upsert_participants([Participant("P1", attributes={"role": "staff"}), Participant("P2")], user="ben",
+                                  expected_versions={"P1": loaded["P1"], "P2": None})
+    assert caught.value.current["participants"]["P1"]["role"] == "attending"
+    assert "attending" in caught.value.message
+    frame = store.participants_df()
+    assert frame["participant"].tolist() == ["P1"] and frame["role"].tolist() == ["attending"]  # nothing saved
+    events = store.events_df("participant")
+    assert "conflict" in set(events["outcome"])
+
+
+def test_participants_editor_tells_the_second_editor(quiet_study, apptest, helpers):
+    store = quiet_study.store
+    store.upsert_participants([Participant("P1", pseudonym="Ana", attributes={"role": "resident"})], user="setup")
+    first, second = apptest("admin", "study"), apptest("admin", "study")
+    for at, role in ((first, "attending"), (second, "staff")):
+        at.session_state["participants_editor"] = {"edited_rows": {0: {"role": role}}, "added_rows": [],
+                                                   "deleted_rows": []}
+    first.run()
+    first.button(key="participants_save").click().run()
+    helpers.assert_ok(first)
+    assert store.participants_df()["role"].tolist() == ["attending"]
+    second.run()
+    second.button(key="participants_save").click().run()
+    helpers.assert_ok(second)
+    assert store.participants_df()["role"].tolist() == ["attending"]  # the first change is not lost
+    warning = " ".join(str(w.value) for w in second.warning)
+    assert "Not saved" in warning and "attending" in warning

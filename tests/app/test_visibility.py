@@ -1,0 +1,121 @@
+"""Blind double-coding: while two coders code a transcript, neither sees the other's decisions anywhere.
+
+Every surface that shows decisions goes through the one rule in qualkit.review (TeamView.hidden_map):
+the review card's history, the History page, memos on the Transcript page, the codings CSV and project
+exports, analyses, the Reliability page, and the Codebook page's examples and counts.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qualkit import review
+from qualkit.users import Role, User
+
+ADMIN, ANA, BEN = User("admin", Role.ADMIN), User("ana"), User("ben")
+
+
+@pytest.fixture
+def blind(quiet_study):
+    """group1.txt assigned blind to ana and ben; ben accepted peer support, wrote a memo; ana rejected it."""
+    store = quiet_study.store
+    review.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    peer = quiet_study.suggestion("group1.txt", 4, "peer_support")
+    review.decide(store, int(peer.id), "accept", actor=BEN)
+    review.decide(store, int(peer.id), "reject", actor=ANA)
+    review.write_memo(store, "BEN-SECRET-MEMO", actor=BEN, segment_id=int(peer.segment_id))
+    quiet_study.peer = peer
+    return quiet_study
+
+
+def test_the_rule_itself(blind):
+    view = review.TeamView.load(blind.store)
+    source = int(blind.peer.source_id)
+    assert view.hidden_map("ana") == {source: {"ben"}} and view.hidden_map("admin") == {}
+    assert not review.sees_everything("ana", view) and review.sees_everything("admin", view)
+    history = review.coding_history(blind.store, int(blind.peer.id), viewer="ana")
+    assert "ben" not in set(history["user"]) and "ana" in set(history["user"])
+    assert "ben" in set(review.coding_history(blind.store, int(blind.peer.id), viewer="admin")["user"])
+    events = review.visible_events(blind.store, blind.store.events_df(), "ana", view)
+    assert not ((events["user"] == "ben") & events["entity"].isin(["coding", "memo"])).any()
+    memos = review.visible_memos(blind.store, blind.store.memos_df(), "ana", view)
+    assert memos.empty and len(review.visible_memos(blind.store, blind.store.memos_df(), "admin", view)) == 1
+
+
+def test_card_history_hides_the_other_coder(blind, apptest, helpers):
+    at = apptest("ana", "queue")
+    at.selectbox(key="q_source").select("group1.txt").run()
+    # ana already judged peer support, so show another card's history, then check the peer card via ben
+    ben = apptest("ben", "queue")
+    ben.selectbox(key="q_source").select("group1.txt").run()
+    cid = next(int(b.key.split("_")[1]) for b in ben.button if b.key.startswith("acc_"))
+    review.decide(blind.store, cid, "accept", actor=ANA)
+    ben.toggle(key=f"hist_{cid}").set_value(True).run()
+    helpers.assert_ok(ben)
+    tables = [d.value for d in ben.dataframe if "action" in d.value.columns]
+    assert tables and "ana" not in set(tables[0]["user"]) and "suggest" in set(tables[0]["action"])
+
+
+def test_history_page_hides_the_other_coder(blind, apptest, helpers):
+    at = apptest("ana", "history")
+    helpers.assert_ok(at)
+    table = at.dataframe[0].value
+    assert "ben" not in set(table.loc[table["entity"].isin(["coding", "memo"]), "user"])
+    assert "BEN-SECRET-MEMO" not in table.to_string()
+    assert "not listed" in helpers.texts(at)
+    admin = apptest("admin", "history")
+    assert "ben" in set(admin.dataframe[0].value["user"])
+
+
+def test_transcript_memos_hide_the_other_coder(blind, apptest, helpers):
+    at = apptest("ana", "transcript")
+    at.selectbox(key="tx_segment").select(int(blind.peer.segment_id)).run()
+    helpers.assert_ok(at)
+    assert "BEN-SECRET-MEMO" not in helpers.texts(at)
+    admin = apptest("admin", "transcript")
+    admin.selectbox(key="tx_segment").select(int(blind.peer.segment_id)).run()
+    assert "BEN-SECRET-MEMO" in helpers.texts(admin)
+
+
+def test_exports_and_analyses_wait(blind, apptest, helpers):
+    at = apptest("ana", "export")
+    at.multiselect(key="ex_status").select("rejected").run()
+    at.button(key="ex_csv").click().run()
+    helpers.assert_ok(at)
+    csv = at.session_state["ex_csv_data"].decode()
+    assert ",ana," in csv and ",ben," not in csv
+    assert "open once the blind double-coding" in helpers.texts(at)
+    assert "ex_run" not in [b.key for b in at.button]
+    analysis = apptest("ana", "analysis")
+    helpers.assert_ok(analysis)
+    assert "open once the blind double-coding" in helpers.texts(analysis)
+    admin = apptest("admin", "export")
+    admin.button(key="ex_csv").click().run()
+    assert ",ben," in admin.session_state["ex_csv_data"].decode()
+
+
+def test_reliability_and_codebook_do_not_name_or_show_the_other_coder(blind, apptest, helpers):
+    at = apptest("ana", "reliability")
+    helpers.assert_ok(at)
+    if [m for m in at.multiselect if m.key == "rel_coders"]:
+        assert "ben" not in at.multiselect(key="rel_coders").options
+    peer_text = blind.store.source("group1.txt").text[int(blind.peer.start):int(blind.peer.end)]
+    codebook = apptest("ana", "codebook")
+    codebook.selectbox(key="cb_code").select("peer_support").run()
+    helpers.assert_ok(codebook)
+    assert peer_text[:40] not in helpers.texts(codebook)
+    table = codebook.dataframe[0].value.set_index("id")
+    assert table.at["peer_support", "accepted"] == 0  # ben's blind acceptance is not counted for ana
+    admin = apptest("admin", "codebook")
+    admin.selectbox(key="cb_code").select("peer_support").run()
+    assert peer_text[:40] in helpers.texts(admin)
+
+
+def test_everything_shows_once_both_are_done(blind, apptest, helpers):
+    review.mark_done(blind.store, "group1.txt", actor=ANA)
+    review.mark_done(blind.store, "group1.txt", actor=BEN)
+    history = apptest("ana", "history").dataframe[0].value
+    assert "ben" in set(history["user"])
+    at = apptest("ana", "transcript")
+    at.selectbox(key="tx_segment").select(int(blind.peer.segment_id)).run()
+    assert "BEN-SECRET-MEMO" in helpers.texts(at)
