@@ -122,13 +122,25 @@ def prevalence(docs: pd.DataFrame, labels: np.ndarray, theme: int, by: Sequence[
     for column in by:
         if column not in docs.columns:
             continue
-        values = docs[column].astype(object).where(docs[column].notna(), None)
+        values = pd.Series([_group_value(v) for v in docs[column].tolist()], index=docs.index, dtype=object)
+        present = {v for v in values if v is not None}
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
         shares = {}
-        for value in sorted({v for v in values if v is not None}, key=str):
+        for value in sorted(present, key=(lambda v: v) if numeric else str):
             mask = (values == value).to_numpy()
             shares[str(value)] = round(float(member[mask].mean()), 4) if mask.any() else 0.0
         out[column] = shares
     return out
+
+
+def _group_value(value: Any) -> Any:
+    """A group's value as a plain Python value: None for missing, 2 for 2.0 (a number column with gaps)."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    value = _plain(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def describe_themes(
@@ -160,7 +172,8 @@ def describe_themes(
     norms[norms == 0] = 1.0
     doc_similarity = np.full(len(labels), np.nan, dtype=np.float32)
     threshold = float(settings.get("match_threshold", 0.5))
-    taken = set(code_ids)
+    # candidate ids must not collide with any code of the codebook, nor with codes made from themes since
+    taken = {*code_ids, *codebook_names, *(t.get("promoted_to") for t in previous.values() if t.get("promoted_to"))}
     themes = []
     for row, theme in enumerate(theme_ids):
         member = np.flatnonzero(labels == theme)
@@ -175,12 +188,12 @@ def describe_themes(
                               "similarity": round(float(scores[k]), 4)})
         before = previous.get(theme, {})
         quotes = _quotes(docs.iloc[member], similarity, settings.get("group_column"), 3)
-        matched = codes[0]["code_id"] if codes and codes[0]["similarity"] >= threshold else None
+        # What a theme is reported against, strongest link first: the code a researcher promoted it to,
+        # the code whose definition it was built from (zero-shot), the nearest code above the threshold.
         guided = settings.get("guided", {}).get(str(theme))
-        if guided is not None and matched is None:
-            matched = guided
-        if before.get("promoted_to"):
-            matched = before["promoted_to"]
+        matched = before.get("promoted_to") or guided
+        if matched is None and codes and codes[0]["similarity"] >= threshold:
+            matched = codes[0]["code_id"]
         status = before.get("status", "active")
         candidate = None
         if matched is None and status == "active":

@@ -25,6 +25,8 @@ from qualkit.themes.describe import describe_themes
 from qualkit.themes.fit import default_settings, fit_sklearn, reassign_outliers
 from qualkit.themes.result import Theme, ThemeResult
 
+MAX_SPLIT_PARTS = 6
+
 
 def redescribe(result: ThemeResult, labels: np.ndarray, edit: dict[str, Any] | None = None,
                overrides: dict[int, dict[str, Any]] | None = None) -> ThemeResult:
@@ -79,7 +81,8 @@ def merge(result: ThemeResult, theme_ids: list[int], *, label: str | None = None
 
 
 def split(result: ThemeResult, theme_id: int, *, n: int | None = None) -> ThemeResult:
-    """Split a theme by re-fitting its documents alone (HDBSCAN sized to the sub-corpus, or ``n`` parts).
+    """Split a theme by re-fitting its documents alone (``n`` parts, or HDBSCAN with parts of at least
+    1/6 of the theme, so 2 to 6 parts; KMeans cuts it in two when density finds no parts).
 
     Every document of the theme goes to one of the new themes, which get fresh ids.
 
@@ -94,10 +97,15 @@ def split(result: ThemeResult, theme_id: int, *, n: int | None = None) -> ThemeR
     if len(members) < 4:
         raise InvalidInput(f"theme {theme_id} has only {len(members)} documents", fix="split larger themes")
     embeddings = np.asarray(result.embeddings[members], dtype=np.float32)
-    settings = {**default_settings(len(members), umap_available=False), "n_themes": n}
+    # Sized to the sub-corpus, not to a corpus of that many documents (which would allow parts of 5 and
+    # cut a 224-document theme into 14): each part holds at least 1/MAX_SPLIT_PARTS of the theme.
+    part = max(5, len(members) // MAX_SPLIT_PARTS)
+    settings = {**default_settings(len(members), reduction="pca"), "n_themes": n, "min_cluster_size": part,
+                "min_samples": max(2, part // 4)}
     random_state = int(result.settings.get("random_state", 0))
-    parts, _, _ = fit_sklearn(embeddings, settings, random_state=random_state)
-    if len(set(parts.tolist()) - {-1}) < 2:  # density found one blob: cut it in two
+    parts, _, method = fit_sklearn(embeddings, settings, random_state=random_state)
+    if n is None and (method != "hdbscan" or len(set(parts.tolist()) - {-1}) < 2):
+        # density found no parts (the clusterer's KMeans fallback is sized for a corpus): cut it in two
         parts, _, _ = fit_sklearn(embeddings, {**settings, "n_themes": 2}, random_state=random_state)
     parts = reassign_outliers(embeddings, parts, max_share=0.0)
     first = max(t.id for t in result.themes) + 1

@@ -1,27 +1,32 @@
 """Fitting: defaults scaled to corpus size, BERTopic with our own components, a scikit-learn fallback.
 
 BERTopic is given everything as objects (qualkit's embedder wrapped in its ``BaseEmbedder``, a PCA or
-UMAP reducer, an HDBSCAN or KMeans clusterer, our lemmatising vectorizer), never a model name, and is
-imported lazily inside a ``warnings.catch_warnings`` block so that its import-time warning filters do
-not leak into the caller's session. Without BERTopic the same reducer and clusterer run directly
-(PCA, or UMAP when umap-learn is installed, then ``sklearn.cluster.HDBSCAN`` or KMeans); zero-shot
-topics from code definitions need BERTopic and are skipped there (seed words act on labels in both).
+UMAP reducer, an HDBSCAN or KMeans clusterer, a lemmatising unigram vectorizer), never a model name,
+and is imported lazily inside a ``warnings.catch_warnings`` block so that its import-time warning
+filters do not leak into the caller's session. Without BERTopic the same reducer and clusterer run
+directly (then ``sklearn.cluster.HDBSCAN`` instead of the ``hdbscan`` package). Themes from the
+codebook's definitions (:func:`assign_to_codes`) are set aside before either engine clusters the rest.
 
-Defaults by corpus size ``n`` (documents after splitting), measured on the demo study and generated
-corpora (see ``bench/topics.py``): UMAP to 5 dimensions (cosine, seeded) when umap-learn is installed and
-``100 <= n <= 20,000``, because on real talk (the demo study) PCA + HDBSCAN finds one blob (KMeans
-takes over) and UMAP-based themes matched more codes (15 vs 8 of 24 with LSA, 12 vs 11 with MiniLM); PCA to 10 dimensions below 100 documents,
-without umap-learn, in tests, and above 20,000 documents, where seeded (hence single-threaded) UMAP takes
-over ten minutes on two cores while PCA themes recovered the planted themes at least as well. HDBSCAN ``min_cluster_size = clip(round(n / 100), 5, 500)``: a
-theme holds at least 1% of the talk (5 documents at 150, 14 at the demo's 1,400, 100 at 10,000, 500 at
-50,000), so the number of themes stays readable (a square-root rule gave 106 themes at 10,000 planted
-sentences); ``min_samples = max(2, min_cluster_size // 4)`` so fewer documents start as outliers; when
-HDBSCAN still returns one blob, KMeans cuts it (:class:`ThemeClusterer`). Afterwards outliers join their
-nearest theme until at most 15% remain.
+Defaults by corpus size ``n`` (documents after splitting), measured with ``python -m bench.topics``:
+
+- Reduction: PCA to 10 dimensions at every size (:data:`DEFAULT_REDUCTION`); UMAP (5 dimensions,
+  cosine, seeded) stays available with ``reduction="umap"``. On the planted corpora PCA themes agreed
+  better with the planted labels at every size and with both embedders (adjusted Rand index with
+  MiniLM 0.78 vs 0.54 at 2,000 sentences, 0.82 vs 0.30 at 10,000, 0.80 vs 0.37 at 50,000; with LSA
+  0.65 vs 0.62, 0.63 vs 0.34, 0.66 vs 0.52), while seeded (hence single-threaded) UMAP was 20-60 times
+  slower. On the demo study UMAP gained little (with guidance, MiniLM: 23 vs 21 of 24 codes matched,
+  13 vs 12 of them supported by the gold coding; LSA: 6 vs 6 supported), so in our measurements UMAP
+  never paid for its cost. PCA + HDBSCAN often finds one blob in real talk; KMeans then cuts it
+  (:class:`ThemeClusterer`), which also leaves no outliers.
+- HDBSCAN ``min_cluster_size = clip(round(n / 100), 5, 500)``: a theme holds at least 1% of the talk
+  (5 documents at 150, 14 at the demo's 1,400, 100 at 10,000, 500 at 50,000), so the number of themes
+  stays readable (a square-root rule gave 106 themes at 10,000 planted sentences);
+  ``min_samples = max(2, min_cluster_size // 4)`` so fewer documents start as outliers. Afterwards
+  outliers join their nearest theme until at most 15% remain.
 
 Example:
-    >>> default_settings(150)["min_cluster_size"], default_settings(5_000, umap_available=True)["reduction"]
-    (5, 'umap')
+    >>> default_settings(150)["min_cluster_size"], default_settings(5_000)["reduction"]
+    (5, 'pca')
 """
 
 from __future__ import annotations
@@ -32,11 +37,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
 
 from qualkit.errors import InvalidInput, MissingDependency
 
-UMAP_FROM = 100
-UMAP_UP_TO = 20_000
+DEFAULT_REDUCTION = "pca"
+REDUCTIONS = {"pca": 10, "umap": 5}  # reduction -> dimensions kept
+UMAP_MAP_UP_TO = 20_000  # a UMAP run draws its theme map with a 2-D UMAP up to this many documents
 MAX_THEME_SHARE = 0.5
 MAX_CLUSTERED_OUTLIERS = 0.5
 BERTOPIC_PIP = "pip install 'qualkit[topics]' && pip install --no-deps bertopic==0.17.4"
@@ -51,28 +58,30 @@ def bertopic_available() -> bool:
     """
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            _ignore_import_noise()
             import bertopic  # noqa: F401
     except ImportError:
         return False
     return True
 
 
-def default_settings(n_docs: int, *, umap_available: bool | None = None) -> dict[str, Any]:
+def default_settings(n_docs: int, *, reduction: str = "auto") -> dict[str, Any]:
     """Reduction, clustering and outlier settings for a corpus of ``n_docs`` documents.
 
+    ``reduction`` is ``"auto"`` (:data:`DEFAULT_REDUCTION`), ``"pca"`` or ``"umap"``.
+
     Example:
-        >>> s = default_settings(2_000, umap_available=False)
-        >>> s["reduction"], s["min_cluster_size"], s["min_samples"]
-        ('pca', 20, 5)
+        >>> s = default_settings(2_000)
+        >>> s["reduction"], s["n_components"], s["min_cluster_size"], s["min_samples"]
+        ('pca', 10, 20, 5)
     """
-    if umap_available is None:
-        umap_available = importlib.util.find_spec("umap") is not None
-    use_umap = umap_available and UMAP_FROM <= n_docs <= UMAP_UP_TO
+    reduction = DEFAULT_REDUCTION if reduction == "auto" else reduction
+    if reduction not in REDUCTIONS:
+        raise InvalidInput(f"unknown reduction {reduction!r}", fix="use 'pca', 'umap' or 'auto'")
     min_cluster_size = int(np.clip(round(n_docs / 100), 5, 500))
     return {
-        "reduction": "umap" if use_umap else "pca",
-        "n_components": 5 if use_umap else 10,
+        "reduction": reduction,
+        "n_components": REDUCTIONS[reduction],
         "min_cluster_size": min_cluster_size,
         "min_samples": max(2, min_cluster_size // 4),
         "n_themes": None,
@@ -97,14 +106,14 @@ def make_reducer(settings: dict[str, Any], n_docs: int, dim: int, random_state: 
         # random_state makes UMAP single-threaded, and reproducible
         return UMAP(n_neighbors=min(15, n_docs - 1), n_components=n_components, min_dist=0.0, metric="cosine",
                     random_state=random_state, n_jobs=1, low_memory=True)
-    if settings["reduction"] != "pca":
+    if settings["reduction"] not in REDUCTIONS:
         raise InvalidInput(f"unknown reduction {settings['reduction']!r}", fix="use 'pca', 'umap' or 'auto'")
     from sklearn.decomposition import PCA
 
     return PCA(n_components=n_components, random_state=random_state)
 
 
-class ThemeClusterer:
+class ThemeClusterer(ClusterMixin, BaseEstimator):
     """HDBSCAN sized to the corpus and kept from one-blob answers; KMeans when it fails or for ``n_themes``.
 
     HDBSCAN's excess-of-mass selection is fragile on sentence embeddings of real talk: on the demo study,
@@ -112,7 +121,8 @@ class ThemeClusterer:
     therefore hold at most half of the documents (``max_cluster_size``). When HDBSCAN still finds fewer
     than two themes or leaves more than half the documents unassigned (typical after PCA), KMeans cuts the
     documents into ``clip(round(sqrt(n) / 2), 2, 40)`` themes instead (``method_`` says which ran).
-    Follows BERTopic's clustering interface (``fit``, ``labels_``).
+    Follows BERTopic's clustering interface (``fit``, ``labels_``) and scikit-learn's estimator rules
+    (``get_params``/``clone`` work; learned state ends in ``_``).
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -180,13 +190,13 @@ def make_clusterer(settings: dict[str, Any], n_docs: int, random_state: int, *, 
                           prefer_hdbscan_package=prefer_hdbscan_package)
 
 
-class Unsupervised:
-    """Wrap a reducer for BERTopic: fit without labels, and reuse the fitted layout for training rows.
+class Unsupervised(TransformerMixin, BaseEstimator):
+    """Wrap a reducer: fit without labels, and reuse the fitted layout for training rows.
 
-    After its zero-shot step BERTopic calls ``transform`` on the remaining training documents; UMAP's
-    ``transform`` of training points lands elsewhere than their fitted coordinates, so this wrapper
-    returns the fitted coordinates of rows it has seen. It also ignores any labels passed to ``fit``
-    (BERTopic's seed topics would make UMAP semi-supervised).
+    UMAP's ``transform`` of training points lands elsewhere than their fitted coordinates, so this
+    wrapper returns the fitted coordinates of rows it has seen (documents set aside for a code's theme
+    are placed with the wrapped reducer's ``transform``). It ignores any labels passed to ``fit`` (so
+    nothing can make UMAP semi-supervised). A scikit-learn estimator: ``clone`` gives an unfitted copy.
 
     Example:
         >>> from sklearn.decomposition import PCA
@@ -196,7 +206,7 @@ class Unsupervised:
         True
     """
 
-    def __init__(self, reducer: Any) -> None:
+    def __init__(self, reducer: Any = None) -> None:
         self.reducer = reducer
 
     def fit(self, x: np.ndarray, y: Any = None) -> Unsupervised:
@@ -206,8 +216,11 @@ class Unsupervised:
 
     def fit_transform(self, x: np.ndarray, y: Any = None) -> np.ndarray:
         """Fit on ``x`` alone and return (and remember) the reduced data."""
+        if self.reducer is None:
+            raise InvalidInput("Unsupervised needs a reducer", fix="pass e.g. Unsupervised(PCA(10))")
         x = np.ascontiguousarray(x)
-        self.embedding_ = np.asarray(self.reducer.fit_transform(x))
+        self.reducer_ = clone(self.reducer)
+        self.embedding_ = np.asarray(self.reducer_.fit_transform(x))
         self.rows_ = {row.tobytes(): i for i, row in enumerate(x)}
         return self.embedding_
 
@@ -217,7 +230,10 @@ class Unsupervised:
         index = [self.rows_.get(row.tobytes()) for row in x]
         if all(i is not None for i in index):
             return self.embedding_[index]
-        return self.reducer.transform(x)
+        out = np.asarray(self.reducer_.transform(x), dtype=self.embedding_.dtype)
+        seen = [k for k, i in enumerate(index) if i is not None]
+        out[seen] = self.embedding_[[index[k] for k in seen]]
+        return out
 
 
 def _backend(embedder: Any) -> Any:
@@ -238,18 +254,21 @@ def fit_bertopic(
     *,
     embedder: Any,
     random_state: int,
-    zeroshot: list[str] | None = None,
-    zeroshot_min_similarity: float = 0.6,
-) -> tuple[np.ndarray, np.ndarray, dict[int, int], str]:
-    """Fit BERTopic; return topic per document, the reduced embeddings, zero-shot topic -> entry index, and
-    which clustering ran (``hdbscan``, ``kmeans``, or ``zero-shot`` when every document matched a code).
+) -> tuple[np.ndarray, Unsupervised, str]:
+    """Fit BERTopic with qualkit's components; return the topic per document (-1: outlier), the fitted
+    reducer (an :class:`Unsupervised`) and which clustering ran (``hdbscan`` or ``kmeans``).
+
+    Theme words are recomputed from the documents by :func:`qualkit.themes.words.theme_words` (they must
+    be recomputable after an edit, without the model), so BERTopic only gets a cheap unigram vectorizer:
+    its own topic words are not used. Only known, harmless warnings are silenced; anything UMAP, HDBSCAN
+    or BERTopic warns about otherwise reaches the caller.
 
     Example:
         >>> fit_bertopic  # doctest: +ELLIPSIS
         <function fit_bertopic at ...>
     """
     with warnings.catch_warnings():  # BERTopic sets global warning filters on import; keep them local
-        warnings.simplefilter("ignore")
+        _ignore_import_noise()
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
 
@@ -258,34 +277,43 @@ def fit_bertopic(
     from qualkit.themes.words import LemmaTokenizer
 
     reducer = Unsupervised(make_reducer(settings, len(texts), embeddings.shape[1], random_state))
+    clusterer = make_clusterer(settings, len(texts), random_state, prefer_hdbscan_package=True)
     model = BERTopic(
         embedding_model=_backend(embedder),
         umap_model=reducer,
-        hdbscan_model=make_clusterer(settings, len(texts), random_state, prefer_hdbscan_package=True),
-        # BERTopic counts words per topic, so min_df must stay 1 here.
-        vectorizer_model=CountVectorizer(tokenizer=LemmaTokenizer(), lowercase=False, token_pattern=None,
-                                         ngram_range=(1, 2)),
+        hdbscan_model=clusterer,
+        # Unigrams only, no bigrams: BERTopic joins a topic's documents into one text before counting, and
+        # its words are replaced by qualkit's anyway (theme_words), so this only has to be cheap.
+        vectorizer_model=CountVectorizer(analyzer=LemmaTokenizer(bigrams=False)),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        zeroshot_topic_list=zeroshot or None,
-        zeroshot_min_similarity=zeroshot_min_similarity,
         top_n_words=int(settings["top_words"]),
         calculate_probabilities=False,
         verbose=False,
     )
-    clusterer = model.hdbscan_model
-    with warnings.catch_warnings():  # pandas copy warnings inside BERTopic's zero-shot step
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings():
+        _ignore_fit_noise()
         topics, _ = model.fit_transform(list(texts), embeddings=embeddings.copy())
-    guided = {int(t): int(i) for t, i in model._topic_id_to_zeroshot_topic_idx.items()} if zeroshot else {}
-    method = getattr(clusterer, "method_", "zero-shot")
-    return np.asarray(topics, dtype=int), _reduced(reducer, embeddings), guided, method
+    return np.asarray(topics, dtype=int), model.umap_model, clusterer.method_
+
+
+def _ignore_import_noise() -> None:
+    """Warnings the optional packages print on import that say nothing about the user's data."""
+    warnings.filterwarnings("ignore", message="Tensorflow not installed", category=ImportWarning)
+    warnings.filterwarnings("ignore", message="SOCKS support in urllib3")
+
+
+def _ignore_fit_noise() -> None:
+    """Known noise during a fit: UMAP's note that a seed makes it single-threaded (qualkit seeds on
+    purpose) and the deprecation notes umap-learn and hdbscan trigger in scikit-learn."""
+    warnings.filterwarnings("ignore", message="n_jobs value .* overridden", category=UserWarning)
+    warnings.filterwarnings("ignore", message=".*force_all_finite", category=FutureWarning)
 
 
 def fit_sklearn(
     embeddings: np.ndarray, settings: dict[str, Any], *, random_state: int
-) -> tuple[np.ndarray, np.ndarray, str]:
+) -> tuple[np.ndarray, Unsupervised, str]:
     """The path without BERTopic: reduce (PCA, or UMAP if installed), cluster (scikit-learn's HDBSCAN, or
-    KMeans); return labels, the reduced data and which clustering ran.
+    KMeans); return labels, the fitted reducer (an :class:`Unsupervised`) and which clustering ran.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -295,14 +323,41 @@ def fit_sklearn(
         >>> len(set(labels.tolist()) - {-1})
         2
     """
-    reducer = make_reducer(settings, len(embeddings), embeddings.shape[1], random_state)
-    reduced = np.nan_to_num(reducer.fit_transform(embeddings))
-    clusterer = make_clusterer(settings, len(embeddings), random_state, prefer_hdbscan_package=False).fit(reduced)
-    return np.asarray(clusterer.labels_, dtype=int), np.asarray(reduced), clusterer.method_
+    reducer = Unsupervised(make_reducer(settings, len(embeddings), embeddings.shape[1], random_state))
+    with warnings.catch_warnings():
+        _ignore_fit_noise()
+        reduced = np.nan_to_num(reducer.fit_transform(embeddings))
+        clusterer = make_clusterer(settings, len(embeddings), random_state,
+                                   prefer_hdbscan_package=False).fit(reduced)
+    return np.asarray(clusterer.labels_, dtype=int), reducer, clusterer.method_
 
 
-def _reduced(reducer: Unsupervised, embeddings: np.ndarray) -> np.ndarray:
-    return np.asarray(reducer.embedding_ if hasattr(reducer, "embedding_") else reducer.transform(embeddings))
+def assign_to_codes(
+    embeddings: np.ndarray, code_matrix: np.ndarray, *, min_similarity: float, min_size: int
+) -> np.ndarray:
+    """Zero-shot themes from the codebook: the code (row of ``code_matrix``) each document is set aside
+    for, or -1.
+
+    A document goes to its nearest code prototype (the normalised mean embedding of the code's name and
+    definition, examples and cues: :func:`qualkit.themes.describe.code_vectors`) when the cosine
+    similarity is at least ``min_similarity``; a code keeps its documents only when it gathered at least
+    ``min_size`` of them (as many as any theme needs), otherwise they go back to clustering.
+
+    Example:
+        >>> e = np.array([[1, 0], [.9, .1], [0, 1], [.6, .8]], dtype=np.float32)
+        >>> assign_to_codes(e, np.array([[1., 0.], [0., 1.]]), min_similarity=0.9, min_size=2).tolist()
+        [0, 0, -1, -1]
+    """
+    if not len(code_matrix) or not len(embeddings):
+        return np.full(len(embeddings), -1, dtype=int)
+    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    similarity = (embeddings / norms) @ np.asarray(code_matrix, dtype=embeddings.dtype).T
+    labels = np.where(similarity.max(axis=1) >= min_similarity, similarity.argmax(axis=1), -1)
+    for code in set(labels.tolist()) - {-1}:
+        if (labels == code).sum() < min_size:
+            labels[labels == code] = -1
+    return labels.astype(int)
 
 
 def centroids(embeddings: np.ndarray, labels: np.ndarray, themes: Sequence[int]) -> np.ndarray:

@@ -104,9 +104,9 @@ def documents_from_segments(
 
     ``level`` is ``"sentence"`` (default), ``"window"`` (``window`` consecutive sentences of one turn) or
     ``"turn"``; segments that already are sentences are kept as they are. Documents with fewer than
-    ``min_words`` words ("Yeah.", "Exactly.") are dropped. Columns: ``segment_index`` (position in the
-    input), ``segment_id``, ``source``, ``start``, ``end``, ``text``, ``speaker``, ``participant``,
-    ``turn``, then one column per attribute.
+    ``min_words`` words ("Yeah.", "Exactly.") are dropped; ``frame.attrs["short_dropped"]`` counts them.
+    Columns: ``segment_index`` (position in the input), ``segment_id``, ``source``, ``start``, ``end``,
+    ``text``, ``speaker``, ``participant``, ``turn``, then one column per attribute.
 
     Example:
         >>> from qualkit.model import Segment
@@ -124,6 +124,7 @@ def documents_from_segments(
     for k, found in zip(splittable, _sentence_spans([cleaned[k] for k in splittable]), strict=True):
         spans[k] = found
     rows: list[dict[str, Any]] = []
+    short = 0
     for k, (index, seg) in enumerate(kept):
         parts = spans[k]
         if level == "window" and seg.kind not in ("sentence", "window"):
@@ -132,10 +133,12 @@ def documents_from_segments(
             lo, hi = _trim(cleaned[k], lo, hi)
             text = " ".join(cleaned[k][lo:hi].split())
             if len(_WORD.findall(text)) < min_words:
+                short += _WORD.search(text) is not None  # a turn that was only a mark is no sentence
                 continue
             rows.append({"segment_index": index, "segment_id": seg.id, "source": seg.source,
                          "start": seg.start + lo, "end": seg.start + hi, "text": text, "speaker": seg.speaker,
                          "participant": seg.participant, "turn": seg.turn, **seg.attributes})
     columns = ["segment_index", "segment_id", "source", "start", "end", "text", "speaker", "participant", "turn"]
-    frame = pd.DataFrame(rows, columns=None if rows else columns)
-    return frame.reset_index(drop=True)
+    frame = pd.DataFrame(rows, columns=None if rows else columns).reset_index(drop=True)
+    frame.attrs["short_dropped"] = short  # how many documents min_words left out (reported with the themes)
+    return frame

@@ -92,6 +92,31 @@ class ThemeResult:
         return float((labels == -1).mean()) if len(labels) else 0.0
 
     @property
+    def short_dropped(self) -> int:
+        """Participant sentences (or windows) left out before fitting for having fewer than ``min_words``
+        words ("Yeah, exactly."): they belong to no theme either."""
+        return int(self.settings.get("short_dropped", 0))
+
+    @property
+    def fitted_share(self) -> float:
+        """Share of the participant sentences that were clustered (the rest were too short)."""
+        total = len(self.documents) + self.short_dropped
+        return len(self.documents) / total if total else 0.0
+
+    @property
+    def unthemed_share(self) -> float:
+        """Share of all participant sentences with no theme: unassigned documents plus the too-short ones.
+
+        Example:
+            >>> r = ThemeResult([], pd.DataFrame({"theme": [0, 0, -1]}), np.zeros((3, 2)), settings={"short_dropped": 1})
+            >>> r.outlier_share, r.unthemed_share
+            (0.3333333333333333, 0.5)
+        """
+        total = len(self.documents) + self.short_dropped
+        outliers = int((self.documents["theme"] == -1).sum()) if len(self.documents) else 0
+        return (outliers + self.short_dropped) / total if total else 0.0
+
+    @property
     def candidates(self) -> list[Theme]:
         """Active themes that match no codebook code: proposals for new codes."""
         return [t for t in self.active if t.candidate is not None]
@@ -247,7 +272,10 @@ class ThemeResult:
                    edits=list(payload.get("edits", [])), run_id=run_id, version=version)
 
     def summary(self) -> dict[str, Any]:
-        """Counts a report or the CLI can print: documents, themes, outlier share, matched codes, candidates.
+        """Counts a report or the CLI can print: documents, themes, matched codes, candidates, and two
+        figures for what has no theme: ``outlier_share`` (of the documents fitted) and ``unthemed_share``
+        (of all participant sentences, counting the ``short_dropped`` ones never fitted; ``fitted_share``
+        is the rest).
 
         Example:
             >>> ThemeResult([], pd.DataFrame({"theme": [0]}), np.zeros((1, 2))).summary()["documents"]
@@ -255,7 +283,8 @@ class ThemeResult:
         """
         active = self.active
         return {"documents": len(self.documents), "themes": len(active),
-                "outlier_share": round(self.outlier_share, 4),
+                "outlier_share": round(self.outlier_share, 4), "short_dropped": self.short_dropped,
+                "fitted_share": round(self.fitted_share, 4), "unthemed_share": round(self.unthemed_share, 4),
                 "matched_codes": sorted({t.matched_code for t in active if t.matched_code}),
                 "candidates": len(self.candidates)}
 
@@ -263,7 +292,8 @@ class ThemeResult:
         s = self.summary()
         run = f" run {self.run_id}" if self.run_id is not None else ""
         return (f"<ThemeResult{run}: {s['themes']} themes over {s['documents']} documents, "
-                f"{s['outlier_share']:.0%} unassigned, {s['candidates']} candidate codes>")
+                f"{s['outlier_share']:.0%} unassigned ({s['unthemed_share']:.0%} of participant sentences "
+                f"with the {s['short_dropped']} too short to fit), {s['candidates']} candidate codes>")
 
     def _repr_html_(self) -> str:
         rows = "".join(

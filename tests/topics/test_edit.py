@@ -51,3 +51,13 @@ def test_hierarchy_and_prevalence_tables(lsa_result):
     assert set(table.columns) == {"resident", "attending", "nurse", "staff"}
     first = lsa_result.active[0]
     assert table.loc[first.id].to_dict() == pytest.approx(first.prevalence["role"])
+
+
+def test_split_without_n_is_sized_to_the_theme(lsa_result):
+    target = lsa_result.active[0]
+    merged = lsa_result.merge([t.id for t in lsa_result.active[:4]])  # one large theme to split
+    big = merged.theme(target.id)
+    split = merged.split(big.id)
+    new = [t for t in split.themes if t.id > max(x.id for x in merged.themes)]
+    assert 2 <= len(new) <= 6 and sum(t.size for t in new) == big.size
+    assert all(t.size >= 5 for t in new)
