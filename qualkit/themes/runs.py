@@ -22,6 +22,7 @@ from qualkit.errors import ConflictError, InvalidInput, StoreError
 from qualkit.model import Code, Codebook, Coding
 from qualkit.store.repository import Store
 from qualkit.store.schema import ThemeRunRow
+from qualkit.themes.describe import slug
 from qualkit.themes.result import ThemeResult
 from qualkit.themes.result import jsonable as _json
 
@@ -113,7 +114,7 @@ def list_runs(store: Store) -> pd.DataFrame:
         ['id', 'name', 'created_by']
     """
     columns = ["id", "name", "created_by", "created_at", "version", "engine", "embedder", "documents", "themes",
-               "outlier_share", "candidates"]
+               "outlier_share", "unthemed_share", "candidates"]
     with store.transaction() as session:
         rows = session.execute(select(ThemeRunRow.id, ThemeRunRow.name, ThemeRunRow.created_by,
                                       ThemeRunRow.created_at, ThemeRunRow.version, ThemeRunRow.settings,
@@ -230,6 +231,10 @@ def promote_theme(
     the theme's documents as suggested codings (``origin="topic"``, ``coder="themes"``, span = the
     sentence inside its stored turn), and mark the theme as promoted in its run.
 
+    Without ``code_id`` the new code takes the candidate's id (made unique against the current codebook).
+    Suggesting a theme into an existing code happens only when that ``code_id`` is given. A theme is
+    promoted once: a second promotion is refused, naming the code it became.
+
     Example:
         >>> promote_theme  # doctest: +ELLIPSIS
         <function promote_theme at ...>
@@ -238,9 +243,17 @@ def promote_theme(
     theme = result.theme(theme_id)
     if theme.status == "discarded":
         raise InvalidInput(f"theme {theme_id} was discarded", fix="promote an active theme")
+    if theme.promoted_to:
+        raise InvalidInput(f"theme {theme.id} of theme run {result.run_id} was already promoted to code "
+                           f"{theme.promoted_to!r}; promoting it again would duplicate the code and its codings",
+                           fix=f"review the suggested codings of {theme.promoted_to!r} in the queue instead")
     codebook = store.codebook()
     draft = theme.candidate or {}
-    code_id = code_id or draft.get("id") or f"theme_{theme.id}"
+    if code_id is None:
+        # The draft id was unique when the run was described; the codebook may have grown since (codes
+        # promoted from this or another run), and a draft must never land on an existing code.
+        code_id = slug([draft["id"]] if draft.get("id") else (theme.words or [f"theme {theme.id}"]),
+                       taken={c.id for c in codebook.codes})
     docs = result.theme_documents(theme.id)
     segment_ids = _segment_ids(store, docs)  # validate before writing anything
     if code_id in codebook:

@@ -8,7 +8,7 @@ import pytest
 
 import qualkit as qk
 from qualkit.embeddings import LsaEmbedder
-from qualkit.errors import ConflictError, StoreError
+from qualkit.errors import ConflictError, InvalidInput, StoreError
 from qualkit.store.schema import ThemeRunRow
 from qualkit.themes.synthetic import planted_corpus
 
@@ -79,3 +79,26 @@ def test_promoting_into_an_existing_code_adds_no_codebook_version(project):
     project.promote_theme(result.active[0].id, code_id="admin")
     assert project.codebook.version == 1
     assert set(project.codings(origin="topic")["code_id"]) == {"admin"}
+
+
+def test_a_theme_is_promoted_once_and_new_code_ids_never_collide(project):
+    first_run = project.discover_themes(name="a", **OPTIONS)
+    second_run = project.discover_themes(name="b", **OPTIONS)  # same data, same settings: same candidates
+    theme = first_run.candidates[0]
+    assert second_run.theme(theme.id).candidate["id"] == theme.candidate["id"]
+    code = project.promote_theme(theme.id, run_id=first_run.run_id)
+    assert code.id == theme.candidate["id"]
+    codings = len(project.codings(origin="topic"))
+    with pytest.raises(InvalidInput, match=f"already promoted to code '{code.id}'"):
+        project.promote_theme(theme.id, run_id=first_run.run_id)
+    assert len(project.codings(origin="topic")) == codings and project.codebook.version == 2
+
+    # the other run's draft of the same theme now names an existing code: it gets an id of its own
+    other = project.promote_theme(theme.id, run_id=second_run.run_id)
+    assert other.id != code.id and other.id.startswith(code.id) and project.codebook.version == 3
+    assert (project.codings(origin="topic")["code_id"] == other.id).sum() == theme.size
+    # and candidates described from now on avoid both ids
+    later = project.discover_themes(name="c", **OPTIONS)
+    assert {code.id, other.id}.isdisjoint(t.candidate["id"] for t in later.candidates)
+    reloaded = project.themes(first_run.run_id)
+    assert code.id not in [t.candidate["id"] for t in reloaded.candidates]
