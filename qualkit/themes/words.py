@@ -43,6 +43,15 @@ SPOKEN_STOP_WORDS: frozenset[str] = frozenset((
     "thanks", "laugh", "laughs", "laughter", "laughing", "inaudible", "crosstalk", "unintelligible",
     "pause", "silence", "overlap", "something", "anything", "everything", "nothing", "someone", "somebody",
     "everybody", "everyone", "anybody", "people", "person",
+    # greetings and sign-offs: introductions and goodbyes are not themes
+    "hi", "hello", "hey", "bye", "goodbye", "welcome", "cheers", "please",
+))
+NUMBER_WORDS: frozenset[str] = frozenset((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty",
+    "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "half",
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "once",
+    "twice", "dozen", "couple",
 ))
 _TOKEN = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
 _BREAK = re.compile(r"[,.;:!?()\[\]\"]")
@@ -50,7 +59,7 @@ _PHRASES = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in SPOKEN_PHRASES) 
 
 
 def stop_words() -> frozenset[str]:
-    """English stop words (scikit-learn's list) plus the spoken fillers above.
+    """English stop words (scikit-learn's list) plus the spoken fillers, greetings and number words above.
 
     Example:
         >>> {"um", "the", "yeah"} <= stop_words()
@@ -58,7 +67,7 @@ def stop_words() -> frozenset[str]:
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS) | SPOKEN_STOP_WORDS
+    return frozenset(ENGLISH_STOP_WORDS) | SPOKEN_STOP_WORDS | NUMBER_WORDS
 
 
 # The lookup table maps a few common words to the wrong lemma ("does" -> "doe", "dying" -> "dye").
@@ -99,7 +108,10 @@ class LemmaTokenizer:
         lemma = self._memo.get(word, "")
         if lemma == "":
             lemma = LEMMA_OVERRIDES.get(word) or (word if "'" in word else self._table.get(word, word))
-            lemma = None if (word in self._stop or lemma in self._stop or "'" in lemma) else lemma
+            # a hyphenated word made of stop words only ("twenty-four", "someone-else") is one too
+            stop = word in self._stop or lemma in self._stop or "'" in lemma or (
+                "-" in word and all(part in self._stop for part in word.split("-") if part))
+            lemma = None if stop else lemma
             self._memo[word] = lemma
         return lemma
 

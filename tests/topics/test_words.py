@@ -59,3 +59,8 @@ def test_top_terms_skip_words_covered_by_a_bigram():
 
 def test_seed_terms_lemmatise_cues():
     assert seed_terms(["short staffed", "um"]) == ["short", "staff", "short staff"]
+
+
+def test_greetings_and_number_words_are_no_theme_words():
+    tokens = spoken_tokens("Hi everyone, hello! Twenty-four hours on call, the first of twelve nights, someone-else")
+    assert tokens == ["hour", "night"]
