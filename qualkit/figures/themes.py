@@ -69,10 +69,33 @@ def theme_map(result: Any, *, max_points: int = 4000, width: int = 520, height: 
     return (points + labels).properties(width=width, height=height, title="Theme map")
 
 
+BASE_PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#EECA3B",
+                "#79706E", "#1F77B4", "#D62728", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#17BECF", "#BCBD22")
+
+
 def _palette(n: int) -> list[str]:
-    base = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#EECA3B",
-            "#79706E", "#1F77B4", "#D62728", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#17BECF", "#BCBD22"]
-    return [base[i % len(base)] for i in range(max(n, 1))]
+    """``n`` distinct colours: the 18 hand-picked ones, then hues spread by the golden angle at three
+    lightness levels, so no two themes on a map share a colour however many there are.
+
+    Example:
+        >>> len(set(_palette(60)))
+        60
+    """
+    import colorsys
+
+    colours = list(BASE_PALETTE[:max(n, 1)])
+    taken = {c.lower() for c in colours}
+    k = 0
+    while len(colours) < n:
+        hue = (k * 0.618033988749895) % 1.0
+        lightness = (0.45, 0.62, 0.32)[(k // 7) % 3]
+        red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.65)
+        colour = f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+        k += 1
+        if colour not in taken and colour != "#cccccc":  # grey is for unassigned documents
+            colours.append(colour)
+            taken.add(colour)
+    return colours
 
 
 def theme_words_chart(result: Any, *, themes: list[int] | None = None, top_n: int = 8, columns: int = 3) -> Any:

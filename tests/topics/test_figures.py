@@ -50,3 +50,17 @@ def test_hierarchy_chart_lists_every_active_theme(lsa_result):
     rows = _values(theme_hierarchy_chart(lsa_result).to_dict())
     leaves = {r["theme"] for r in rows if "theme" in r}
     assert leaves == {f"{t.id}: {t.label}" for t in lsa_result.active}
+
+
+def test_every_theme_on_the_map_has_its_own_colour():
+    import numpy as np
+    import pandas as pd
+
+    from qualkit.themes.result import Theme, ThemeResult
+
+    n = 40
+    docs = pd.DataFrame({"theme": [*range(n), -1], "x": np.arange(n + 1.0), "y": np.zeros(n + 1),
+                         "text": ["t"] * (n + 1), "speaker": ["A"] * (n + 1)})
+    result = ThemeResult([Theme(i, f"theme {i}", size=1) for i in range(n)], docs, np.zeros((n + 1, 2)))
+    scale = theme_map(result).to_dict()["layer"][0]["encoding"]["color"]["scale"]
+    assert len(scale["domain"]) == n + 1 and len(set(scale["range"])) == n + 1  # 40 themes + unassigned grey
