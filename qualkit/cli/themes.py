@@ -5,6 +5,7 @@ saved in the project, with the acting user in the event log.
 
 Example:
     $ qualkit themes discover --db demo.qualkit.db
+    $ qualkit themes discover --db demo.qualkit.db --by session --by role --max-outlier-share 0.1
     $ qualkit themes show --db demo.qualkit.db
     $ qualkit themes promote 4 --db demo.qualkit.db --name "Parking and commute"
     $ qualkit themes figure map theme_map.png --db demo.qualkit.db
@@ -47,12 +48,18 @@ def discover(
     user: UserOption = None,
     name: Annotated[str, typer.Option(help="A name for this run.")] = "",
     level: Annotated[str, typer.Option(help="sentence, window or turn.")] = "sentence",
+    window: Annotated[int, typer.Option(help="Sentences per window with --level window.")] = 3,
+    min_words: Annotated[int, typer.Option(help="Leave out shorter sentences (\"Yeah, exactly.\").")] = 4,
+    by: Annotated[list[str] | None, typer.Option(
+        "--by", help="Attribute to compute prevalence by (repeat it; default: group-like attributes).")] = None,
+    max_outlier_share: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Leave at most this share of sentences unassigned.")] = 0.15,
     min_cluster_size: Annotated[int | None, typer.Option(help="Smallest theme (default: from corpus size).")] = None,
     n_themes: Annotated[int | None, typer.Option(help="Fix the number of themes (KMeans).")] = None,
     codebook: Annotated[bool, typer.Option("--codebook/--no-codebook", help="Relate themes to the codebook.")] = True,
     engine: Annotated[str, typer.Option(help="auto, bertopic or sklearn.")] = "auto",
     embedder: Annotated[str, typer.Option(help="auto (MiniLM if installed), minilm or lsa.")] = "auto",
-    reduction: Annotated[str, typer.Option(help="auto, umap or pca.")] = "auto",
+    reduction: Annotated[str, typer.Option(help="auto (PCA), pca or umap.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random state (same seed, same themes).")] = 0,
 ) -> None:
     """Find emergent themes in participant talk and save the run in the project."""
@@ -63,9 +70,10 @@ def discover(
         raise InvalidInput(f"unknown embedder {embedder!r}", fix="use auto, minilm or lsa")
     chosen = {"auto": None, "minilm": MiniLMEmbedder, "lsa": LsaEmbedder}[embedder]
     project = _project(db, project_name, user)
-    result = project.discover_themes(codebook=codebook, name=name, level=level, min_cluster_size=min_cluster_size,
-                                     n_themes=n_themes, engine=engine, reduction=reduction, random_state=seed,
-                                     embedder=chosen() if chosen else None)
+    result = project.discover_themes(codebook=codebook, name=name, level=level, window=window, min_words=min_words,
+                                     by=by or None, max_outlier_share=max_outlier_share,
+                                     min_cluster_size=min_cluster_size, n_themes=n_themes, engine=engine,
+                                     reduction=reduction, random_state=seed, embedder=chosen() if chosen else None)
     _print(result)
 
 

@@ -42,3 +42,18 @@ def test_errors_are_one_line_with_status_2(study, capsys):
         main(["themes", "figure", "pie", "out.png", "--db", study])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip().startswith("error: unknown figure 'pie'")
+
+
+def test_discover_takes_prevalence_attributes_outlier_cap_and_window(study, capsys):
+    fast = ["--db", study, "--embedder", "lsa", "--reduction", "pca", "--engine", "sklearn"]
+    found = runner.invoke(app, ["themes", "discover", *fast, "--by", "session", "--by", "role",
+                                "--max-outlier-share", "0.05", "--level", "window", "--window", "2"])
+    assert found.exit_code == 0, found.output
+    project = qk.Project.open(study)
+    settings = project.themes().settings
+    project.store.engine.dispose()
+    assert settings["by"] == ["session", "role"] and settings["max_outlier_share"] == 0.05
+    assert (settings["level"], settings["window"]) == ("window", 2)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["themes", "discover", *fast, "--by", "shoe_size"])
+    assert exit_info.value.code == 2 and "no attribute 'shoe_size'" in capsys.readouterr().err
