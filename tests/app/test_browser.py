@@ -1,15 +1,17 @@
-"""The researcher's journey in a real browser: log in, open the demo study, review four suggestions.
+"""The researchers' journey in real browsers, on the real demo study, with background retraining on.
 
-Starts ``streamlit run app.py`` on a free port against a demo-like project built in a temporary folder
-(two studies, the demo accounts), drives Debian's headless Chromium with Playwright, waits explicitly
-for Streamlit to finish each run, checks the database, and saves a screenshot to ``test-artifacts/``.
-Skipped when Chromium is missing, unless ``QUALKIT_REQUIRE_BROWSER=1`` (then it fails).
+Starts ``streamlit run app.py`` on a free port against a copy of the demo study as ``qualkit demo``
+builds it (``qualkit.demo.build_demo``; LSA embedder for speed), drives Debian's headless Chromium
+with Playwright, waits explicitly for Streamlit to finish each run, checks the database, and saves
+full-length screenshots to ``test-artifacts/``. Two people are logged in at once, each in their own
+browser context. Skipped when Chromium is missing, unless ``QUALKIT_REQUIRE_BROWSER=1`` (then it fails).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,8 +24,9 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DEMO = "Burnout focus groups"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("app-demo")]
 
 
 def _require_browser() -> None:
@@ -48,23 +51,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path, helpers):
-    """A Streamlit server on a free port serving a demo-like project; killed afterwards."""
+def server(tmp_path, helpers, app_demo_db):
+    """A Streamlit server on a free port serving a copy of the demo study (retraining on); killed afterwards."""
     _require_browser()
     from qualkit.project import Project
-    from qualkit.users import create_demo_users
 
-    url = f"sqlite:///{tmp_path / 'demo.qualkit.db'}"
-    project = helpers.build_study(url, name=DEMO, users=False)
-    create_demo_users(project.store, rounds=4)
-    Project.create(url, "Pilot interviews", codebook=None, user="setup")  # so the demo study must be chosen
-    project.store.engine.dispose()
+    path = tmp_path / "demo.qualkit.db"
+    shutil.copy(app_demo_db, path)
+    url = f"sqlite:///{path}"
+    project = Project.open(url, DEMO, user="setup")
     port = _free_port()
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(helpers.APP), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
         cwd=helpers.ROOT, env=helpers.login_env(url), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -88,6 +88,9 @@ def server(tmp_path, helpers):
             process.kill()
             process.wait(10)
         log.close()
+        project.store.engine.dispose()
+        text = (tmp_path / "streamlit.log").read_text()
+        assert "External URL" not in text and "Traceback" not in text, text[-3000:]  # no public-IP lookup
 
 
 def settle(page, timeout: float = 30_000) -> None:
@@ -112,94 +115,56 @@ def choose(page, key: str, text: str) -> None:
     settle(page)
 
 
-def test_review_journey(server):
-    from playwright.sync_api import expect, sync_playwright
+def model_update(page) -> int:
+    """The background retraining's run counter shown on the queue (0 before the first run finished)."""
+    captions = " ".join(page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
+    found = re.findall(r"model update (\d+)", captions)
+    return max(map(int, found)) if found else 0
 
-    base, project = server
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.goto(base, wait_until="domcontentloaded")
+
+def wait_for_update(page, after: int, timeout: float = 240) -> int:
+    """Wait until the queue reloaded itself with a model update newer than ``after`` (no click needed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        update = model_update(page)
+        if update > after:
             settle(page)
-            expect(page.get_by_text("demo-ana-pass")).to_be_visible()  # demo accounts are shown
-            page.get_by_label("User name").fill("ana")
-            page.get_by_label("Password", exact=True).fill("demo-ana-pass")
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_text("Logged in as")).to_be_visible(timeout=30_000)
-            settle(page)
-
-            choose(page, "study_choice", DEMO)
-            page.locator(".st-key-study_open button").click()
-            expect(page.get_by_text(f"Opened {DEMO}.")).to_be_visible(timeout=30_000)
-            settle(page)
-
-            page.get_by_role("link", name="Review queue").click()
-            expect(page.locator('[class*="st-key-card_"]').first).to_be_visible(timeout=30_000)
-            settle(page)
-
-            first = card_ids(page)[0]
-            page.locator(f".st-key-acc_{first} button").click()
-            expect(page.get_by_text("Accepted", exact=False).first).to_be_visible(timeout=30_000)
-            settle(page)
-            assert first not in card_ids(page)
-
-            second = card_ids(page)[0]
-            page.get_by_role("heading", name="Review queue").first.click()
-            page.keyboard.press("a")  # the keyboard shortcut accepts the first card
-            expect(page.locator(f".st-key-card_{second}")).to_have_count(0, timeout=30_000)
-            settle(page)
-            assert second not in card_ids(page)
-
-            third = card_ids(page)[0]
-            page.locator(f".st-key-rej_{third} button").click()
-            expect(page.get_by_text("Rejected").first).to_be_visible(timeout=30_000)
-            settle(page)
-
-            fourth = card_ids(page)[0]
-            choose(page, f"chg_{fourth}", "Individual coping")
-            page.locator(f".st-key-chgbtn_{fourth} button").click()
-            expect(page.get_by_text(re.compile("Changed .* to individual_coping")).first).to_be_visible(timeout=30_000)
-            settle(page)
-            page.screenshot(path=str(ARTIFACTS / "review-journey.png"), full_page=True)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "review-journey-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
-
-    store = project.store
-    assert [store.coding(i).status for i in (first, second, third, fourth)] == [
-        "accepted", "accepted", "rejected", "rejected"]
-    assert {store.coding(i).decided_by for i in (first, second, third, fourth)} == {"ana"}
-    changed = store.codings_df(origin="human")
-    changed = changed[changed["parent_id"] == fourth]
-    assert changed[["code_id", "status", "coder"]].values.tolist() == [["individual_coping", "accepted", "ana"]]
-    events = store.events_df("coding")
-    assert {"accept", "reject", "change"} <= set(events.loc[events["user"] == "ana", "action"])
-    assert (ARTIFACTS / "review-journey.png").stat().st_size > 10_000
+            return update
+        page.wait_for_timeout(500)
+    raise AssertionError(f"the queue did not refresh itself after model update {after}")
 
 
-def login(browser, base: str, name: str, password: str):
-    """A fresh browser context (its own Streamlit session) logged in as ``name``."""
+def full_screenshot(page, path: Path) -> None:
+    """Screenshot the whole page: Streamlit scrolls an inner container, so grow the viewport to fit it first."""
+    height = page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]') || document.body;
+        const block = document.querySelector('[data-testid="stMainBlockContainer"]') || main;
+        return Math.max(main.scrollHeight, block.scrollHeight, document.body.scrollHeight);
+    }""")
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": min(int(height) + 120, 16000)})
+    settle(page)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": width, "height": 1000})
+
+
+def new_page(browser):
+    """A fresh browser context (its own cookies, so its own log-in) and a page in it."""
+    return browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+
+
+def login(page, base: str, name: str, password: str) -> None:
+    """Log in on the log-in page (the demo study is the only one, so it opens by itself)."""
     from playwright.sync_api import expect
 
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.goto(base, wait_until="domcontentloaded")
     settle(page)
+    expect(page.get_by_text(password)).to_be_visible()  # the demo accounts are shown while they work
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("Logged in as")).to_be_visible(timeout=30_000)
     settle(page)
-    choose(page, "study_choice", DEMO)
-    page.locator(".st-key-study_open button").click()
-    expect(page.get_by_text(f"Opened {DEMO}.")).to_be_visible(timeout=30_000)
-    settle(page)
-    return page
 
 
 def go(page, title: str) -> None:
@@ -211,22 +176,113 @@ def go(page, title: str) -> None:
     settle(page)
 
 
+def test_review_journey(server):
+    """ana reviews four demo suggestions while the coder retrains; ben reviews at the same time in his browser."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, project = server
+    store = project.store
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = new_page(browser)
+        pages = [page]
+        try:
+            login(page, base, "ana", "demo-ana-pass")
+            page.reload(wait_until="domcontentloaded")  # the log-in survives a reload (session cookie)...
+            settle(page)
+            expect(page.get_by_text("Logged in as")).to_be_visible(timeout=30_000)
+            page.goto(f"{base}/queue", wait_until="domcontentloaded")  # ...and a link straight to a page
+            settle(page)
+            expect(page.get_by_role("heading", name="Review queue").first).to_be_visible(timeout=30_000)
+            expect(page.locator('[class*="st-key-card_"]').first).to_be_visible(timeout=30_000)
+            update = wait_for_update(page, 0)  # the first visit ranks the queue in the background
+
+            first = card_ids(page)[0]
+            page.locator(f".st-key-acc_{first} button").click()
+            expect(page.get_by_text("Accepted", exact=False).first).to_be_visible(timeout=30_000)
+            settle(page)
+            assert first not in card_ids(page)
+
+            # While the coder retrains on that decision, keep reviewing: nothing is refused.
+            second = card_ids(page)[0]
+            page.get_by_role("heading", name="Review queue").first.click()
+            page.keyboard.press("a")  # the keyboard shortcut accepts the first card
+            expect(page.locator(f".st-key-card_{second}")).to_have_count(0, timeout=30_000)
+            settle(page)
+
+            third = card_ids(page)[0]
+            page.locator(f".st-key-rej_{third} button").click()
+            expect(page.get_by_text("Rejected").first).to_be_visible(timeout=30_000)
+            settle(page)
+
+            fourth = card_ids(page)[0]
+            page.get_by_role("heading", name="Review queue").first.click()
+            page.keyboard.press("k")  # K opens the first card's chooser; nothing changes yet
+            chooser = page.locator(f".st-key-chg_{fourth} input[role='combobox']")
+            expect(chooser).to_be_focused(timeout=10_000)
+            assert store.coding(fourth).status == "suggested"
+            chooser.fill("Individual coping")
+            page.get_by_role("option", name=re.compile("Individual coping")).first.click()
+            settle(page)
+            page.locator(f".st-key-chgbtn_{fourth} button").click()
+            expect(page.get_by_text(re.compile("Changed .* to individual_coping")).first).to_be_visible(timeout=30_000)
+            settle(page)
+            assert not page.get_by_text("Not saved").count() and not page.get_by_text("no longer suggests").count()
+
+            update = wait_for_update(page, update)  # the queue reloads itself once the retraining is done
+            full_screenshot(page, ARTIFACTS / "review-journey.png")
+
+            # A second researcher, logged in at the same time in another browser, reviews the same study.
+            ben = new_page(browser)
+            pages.append(ben)
+            login(ben, base, "ben", "demo-ben-pass")
+            go(ben, "Review queue")
+            shown = card_ids(ben)
+            assert not {first, second, third, fourth} & set(shown)  # ana's decisions are not offered again
+            ben.locator(f".st-key-rej_{shown[0]} button").click()
+            expect(ben.get_by_text("Rejected").first).to_be_visible(timeout=30_000)
+            settle(ben)
+            full_screenshot(ben, ARTIFACTS / "review-journey-second-user.png")
+            page.bring_to_front()
+            expect(page.get_by_text("Logged in as")).to_be_visible()  # both researchers stay logged in
+        except Exception:
+            for i, shot in enumerate(pages):
+                shot.screenshot(path=str(ARTIFACTS / f"review-journey-failure-{i}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+    assert [store.coding(i).status for i in (first, second, third, fourth)] == [
+        "accepted", "accepted", "rejected", "rejected"]
+    assert {store.coding(i).decided_by for i in (first, second, third, fourth)} == {"ana"}
+    changed = store.codings_df(origin="human")
+    changed = changed[changed["parent_id"] == fourth]
+    assert changed[["code_id", "status", "coder"]].values.tolist() == [["individual_coping", "accepted", "ana"]]
+    assert (store.coding(shown[0]).status, store.coding(shown[0]).decided_by) == ("rejected", "ben")
+    events = store.events_df("coding")
+    assert {"accept", "reject", "change"} <= set(events.loc[events["user"] == "ana", "action"])
+    assert "conflict" not in set(events.loc[events["user"].isin(["ana", "ben"]), "outcome"])
+    assert "rescore" in set(events["action"])  # the retraining refreshed the suggestions meanwhile
+    assert (ARTIFACTS / "review-journey.png").stat().st_size > 10_000
+
+
 def test_blind_double_coding_in_two_browsers(server):
     """Admin assigns a transcript blind to ana and ben; they code apart, finish, and settle a disagreement."""
     from playwright.sync_api import expect, sync_playwright
 
     base, project = server
     store = project.store
+    source = "fg2_residents.txt"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         pages = []
         try:
-            admin = login(browser, base, "admin", "demo-admin-pass")
+            admin = new_page(browser)
             pages.append(admin)
+            login(admin, base, "admin", "demo-admin-pass")
             go(admin, "Double coding")
-            choose(admin, "dc_source", "group2.txt")
+            choose(admin, "dc_source", source)
             for coder in ("ana", "ben"):
                 box = admin.locator(".st-key-dc_coders input[role='combobox']")
                 box.click()
@@ -235,21 +291,28 @@ def test_blind_double_coding_in_two_browsers(server):
                 settle(admin)
             admin.keyboard.press("Escape")
             admin.locator(".st-key-dc_assign button").click()
-            expect(admin.get_by_text("Assigned group2.txt to ana, ben (blind).")).to_be_visible(timeout=30_000)
+            expect(admin.get_by_text(f"Assigned {source} to ana, ben (blind).")).to_be_visible(timeout=30_000)
 
-            ana = login(browser, base, "ana", "demo-ana-pass")
-            ben = login(browser, base, "ben", "demo-ben-pass")
+            ana, ben = new_page(browser), new_page(browser)
             pages += [ana, ben]
-            target = int(store.codings_df(source="group2.txt", code_id="workload")["id"].iloc[0])
+            login(ana, base, "ana", "demo-ana-pass")
+            login(ben, base, "ben", "demo-ben-pass")
+            pending = store.codings_df(source=source, status="suggested")
+            target = int(pending["id"].iloc[0])
+            code = str(pending["code_id"].iloc[0])
             for page, button in ((ana, "acc"), (ben, "rej")):
                 go(page, "Review queue")
-                choose(page, "q_source", "group2.txt")
-                page.locator(f".st-key-{button}_{target} button").click()
+                choose(page, "q_source", source)
+                card = page.locator(f".st-key-{button}_{target} button")
+                while not card.count():  # the card may be on a later page of the queue
+                    page.locator(".st-key-q_page_next button").click()
+                    settle(page)
+                card.click()
                 expect(page.locator(f".st-key-card_{target}")).to_have_count(0, timeout=30_000)
                 settle(page)
             assert store.coding(target).status == "suggested"  # blind: each decision is the coder's own row
             go(ana, "Transcript")
-            choose(ana, "tx_source", "group2.txt")
+            choose(ana, "tx_source", source)
             expect(ana.get_by_text("You code this transcript blind")).to_be_visible()
 
             for page in (ana, ben):
@@ -257,14 +320,12 @@ def test_blind_double_coding_in_two_browsers(server):
                 page.locator('[class*="st-key-dc_done_"] button').first.click()
                 expect(page.get_by_text("done.", exact=False).first).to_be_visible(timeout=30_000)
                 settle(page)
-            go(ben, "History")  # leave and come back so the comparison reflects both coders
-            go(ben, "Double coding")
-            expect(ben.get_by_text("Cohen's kappa")).to_be_visible(timeout=30_000)
+            expect(ben.get_by_text("Cohen's kappa")).to_be_visible(timeout=30_000)  # the comparison is there at once
             segment = int(store.coding(target).segment_id)
-            ben.locator(f".st-key-adj_yes_{segment}_workload button").click()
-            expect(ben.get_by_text("Settled: workload applies")).to_be_visible(timeout=30_000)
+            ben.locator(f".st-key-adj_yes_{segment}_{code} button").click()
+            expect(ben.get_by_text(f"Settled: {code} applies")).to_be_visible(timeout=30_000)
             settle(ben)
-            ben.screenshot(path=str(ARTIFACTS / "double-coding.png"), full_page=True)
+            full_screenshot(ben, ARTIFACTS / "double-coding.png")
         except Exception:
             for i, page in enumerate(pages):
                 page.screenshot(path=str(ARTIFACTS / f"double-coding-failure-{i}.png"), full_page=True)
@@ -274,6 +335,6 @@ def test_blind_double_coding_in_two_browsers(server):
 
     settled = store.coding(target)
     assert (settled.status, settled.decided_by) == ("accepted", "consensus")
-    own = store.codings_df(origin="human", source="group2.txt", code_id="workload")
+    own = store.codings_df(origin="human", source=source, code_id=code)
     assert sorted(zip(own["coder"], own["status"], strict=True)) == [("ana", "accepted"), ("ben", "rejected")]
     assert set(project.assignments()["done"]) == {True}
