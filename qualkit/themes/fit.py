@@ -12,12 +12,13 @@ Defaults by corpus size ``n`` (documents after splitting), measured with ``pytho
 - Reduction: PCA to 10 dimensions at every size (:data:`DEFAULT_REDUCTION`); UMAP (5 dimensions,
   cosine, seeded) stays available with ``reduction="umap"``. On the planted corpora PCA themes agreed
   better with the planted labels at every size and with both embedders (adjusted Rand index with
-  MiniLM 0.78 vs 0.54 at 2,000 sentences, 0.82 vs 0.30 at 10,000, 0.80 vs 0.37 at 50,000; with LSA
-  0.65 vs 0.62, 0.63 vs 0.34, 0.66 vs 0.52), while seeded (hence single-threaded) UMAP was 20-60 times
-  slower. On the demo study UMAP gained little (with guidance, MiniLM: 23 vs 21 of 24 codes matched,
-  13 vs 12 of them supported by the gold coding; LSA: 6 vs 6 supported), so in our measurements UMAP
-  never paid for its cost. PCA + HDBSCAN often finds one blob in real talk; KMeans then cuts it
-  (:class:`ThemeClusterer`), which also leaves no outliers.
+  MiniLM 0.78 vs 0.54 at 2,000 sentences, 0.82 vs 0.30 at 10,000, 0.80 vs 0.42 at 50,000; with LSA
+  0.65 vs 0.62, 0.63 vs 0.34, 0.66 vs 0.54) and recovered as many planted themes or more, while
+  seeded (hence single-threaded) UMAP took 5-25 times longer to fit. On the demo study UMAP gained
+  little (with guidance, MiniLM: 22 of 24 codes matched either way, 13 vs 12 of them supported by the
+  gold coding; LSA: 19 vs 17 matched, 6 supported either way) and left more sentences unassigned, so in
+  our measurements UMAP never paid for its cost. PCA + HDBSCAN often finds one blob in real talk (the
+  demo study); KMeans then cuts it (:class:`ThemeClusterer`), which also leaves no outliers.
 - HDBSCAN ``min_cluster_size = clip(round(n / 100), 5, 500)``: a theme holds at least 1% of the talk
   (5 documents at 150, 14 at the demo's 1,400, 100 at 10,000, 500 at 50,000), so the number of themes
   stays readable (a square-root rule gave 106 themes at 10,000 planted sentences);
