@@ -12,7 +12,7 @@
    with MiniLM the total coding time against the model's own ``encode`` time for the same texts.
 5. Peak memory (resident set size and Python heap).
 
-    python -m bench.coding                  # everything (about 10-15 minutes on 2 cores)
+    python -m bench.coding                  # everything (about 20 minutes on 2 idle cores, 30 when shared)
     python -m bench.coding --skip-curve     # without the learning curve
 """
 

@@ -190,7 +190,8 @@ class Ensemble(BaseCoder):
                                 for c in codes])
         self.has_prior_ = informative & (self.rules or self.similarity)
         # Rejections count too: a code the reviewers keep rejecting and never accept is suggested less.
-        never_accepted = (self.n_positive_ == 0) & (self.n_negative_ > 0)
+        # (Only for codes with an informative prior: a bare code name has no prior worth keeping or dampening.)
+        never_accepted = (self.n_positive_ == 0) & (self.n_negative_ > 0) & self.has_prior_
         self.prior_scale_ = np.where(never_accepted, self.prior_strength / (self.prior_strength + self.n_negative_), 1.0)
         self.weights_ = np.zeros(k, dtype=float)
         self.thresholds_ = np.full(k, 0.5, dtype=float)
