@@ -30,7 +30,18 @@ def measure() -> Any:
 
 
 def max_rss_mb() -> float:
-    """Peak resident memory of this process so far (MB, Linux)."""
+    """Peak resident memory of this process so far (MB): Linux's ``VmHWM``, its own peak.
+
+    ``ru_maxrss`` is the fallback where ``/proc`` is missing; on Linux it keeps the parent's peak across
+    fork and exec, so a benchmark run in a child process would report its parent's memory.
+    """
+    try:
+        status = Path("/proc/self/status").read_text(encoding="utf-8")
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

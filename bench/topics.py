@@ -41,18 +41,6 @@ SIZES = (2_000, 10_000, 50_000)
 EMBEDDERS = ("lsa", "minilm")
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (MB): ``VmHWM`` (its own, unlike ``ru_maxrss`` after a fork)."""
-    try:
-        status = Path("/proc/self/status").read_text(encoding="utf-8")
-    except OSError:
-        return max_rss_mb()
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return max_rss_mb()
-
-
 def _other(reduction: str) -> str:
     return "umap" if reduction == "pca" else "pca"
 
@@ -118,7 +106,7 @@ def run_planted(size: int, embedder_name: str, engine: str = "auto") -> list[dic
             "reduction": result.settings["reduction"] + (" (default)" if reduction == default else ""),
             "clustering": result.settings["clustering"],
             "documents": len(result.documents), "encode_s": round(encode_s, 1), "fit_s": round(fit_s, 1),
-            "total_s": round(encode_s + fit_s, 1), "peak_rss_mb": round(peak_rss_mb()),
+            "total_s": round(encode_s + fit_s, 1), "peak_rss_mb": round(max_rss_mb()),
             "themes": len(result.active), "outlier_share": round(result.outlier_share, 3),
             "ari": round(adjusted_rand_score(planted, result.documents["theme"]), 3),
             "planted_recovered": round(recovered, 3), "mean_best_f1": round(best_f1, 3)})
@@ -155,7 +143,7 @@ def run_demo(embedder_name: str) -> list[dict[str, Any]]:
                 "engine": result.settings["engine"],
                 "reduction": reduction + (" (default)" if reduction == DEFAULT_REDUCTION else ""),
                 "clustering": result.settings["clustering"], "documents": len(result.documents),
-                "total_s": round(seconds, 1), "peak_rss_mb": round(peak_rss_mb()), "themes": len(result.active),
+                "total_s": round(seconds, 1), "peak_rss_mb": round(max_rss_mb()), "themes": len(result.active),
                 "guided": len(result.settings["guided"]), "outlier_share": summary["outlier_share"],
                 "fitted_share": summary["fitted_share"], "unthemed_share": summary["unthemed_share"],
                 "codes_matched": f"{len(matched)}/{len(codable)}",
