@@ -142,30 +142,49 @@ def update_run(
     if result.run_id is None:
         raise StoreError("this theme result was never saved", fix="save it first with project.discover_themes()")
     version = expected_version if expected_version is not None else result.version
+    with store.transaction() as session:
+        if _write_run(store, session, result, user=user, action=action, version=version):
+            return result
+    raise _run_conflict(store, result, user=user, action=action, version=version)
+
+
+def _write_run(store: Store, session: Any, result: ThemeResult, *, user: str | None, action: str,
+               version: int) -> bool:
+    """Overwrite the run inside the caller's transaction if it is still at ``version``; False if not."""
     payload, arrays = result.to_storage()
     edit = result.edits[-1] if result.edits else {"action": action}
-    with store.transaction() as session:
-        row = session.get(ThemeRunRow, result.run_id)
-        if row is None or row.project_id != store.project_id:
-            raise StoreError(f"no theme run {result.run_id} in project {store.name!r}")
-        old_summary = (row.result or {}).get("summary", {})
-        done = session.execute(
-            update(ThemeRunRow).where(ThemeRunRow.id == result.run_id, ThemeRunRow.version == version)
-            .values(result=_json(payload), arrays=arrays, version=version + 1)
-            .execution_options(synchronize_session=False))
-        if done.rowcount == 1:
-            store.log(session, user, action, "theme_run", result.run_id,
-                      old={"version": version, **old_summary}, new={"version": version + 1, "edit": edit,
-                                                                   **payload["summary"]})
-            result.version = version + 1
-            return result
+    row = session.get(ThemeRunRow, result.run_id)
+    if row is None or row.project_id != store.project_id:
+        raise StoreError(f"no theme run {result.run_id} in project {store.name!r}")
+    old_summary = (row.result or {}).get("summary", {})
+    done = session.execute(
+        update(ThemeRunRow).where(ThemeRunRow.id == result.run_id, ThemeRunRow.version == version)
+        .values(result=_json(payload), arrays=arrays, version=version + 1)
+        .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return False
+    store.log(session, user, action, "theme_run", result.run_id,
+              old={"version": version, **old_summary}, new={"version": version + 1, "edit": edit,
+                                                           **payload["summary"]})
+    result.version = version + 1
+    return True
+
+
+def _run_conflict(store: Store, result: ThemeResult, *, user: str | None, action: str,
+                  version: int) -> ConflictError:
+    """Log a refused change of a run (in its own transaction) and return the error to raise."""
+    edit = result.edits[-1] if result.edits else {"action": action}
     with store.transaction() as session:
         row = session.get(ThemeRunRow, result.run_id)
         current = {"version": row.version, "edits": (row.result or {}).get("edits", [])[-3:]}
         store.log(session, user, action, "theme_run", result.run_id, old={"expected_version": version},
                   new={"edit": edit}, outcome="conflict")
-    raise ConflictError(f"theme run {result.run_id} was changed by someone else (now version {current['version']}, "
-                        f"you loaded version {version}); your {action} was not saved", current=current)
+    return ConflictError(f"theme run {result.run_id} was changed by someone else (now version {current['version']}, "
+                         f"you loaded version {version}); your {action} was not saved", current=current)
+
+
+class _RunChanged(Exception):
+    """Raised inside a transaction to roll it back when the theme run moved on meanwhile."""
 
 
 def edit_run(
@@ -256,8 +275,9 @@ def promote_theme(
                        taken={c.id for c in codebook.codes})
     docs = result.theme_documents(theme.id)
     segment_ids = _segment_ids(store, docs)  # validate before writing anything
+    extended = None
     if code_id in codebook:
-        code, version = codebook[code_id], codebook.version
+        code = codebook[code_id]
     else:
         if parent is not None and parent not in codebook:
             raise InvalidInput(f"parent {parent!r} is not in codebook {codebook.name!r}",
@@ -267,19 +287,29 @@ def promote_theme(
                     definition=draft.get("definition") or f"Participants talk about {words}.",
                     examples=[q["text"] for q in theme.quotes])
         extended = Codebook(name=codebook.name, codes=[*codebook.codes, code], description=codebook.description)
-        version = store.save_codebook(extended, user=user,
-                                      note=f"code {code_id!r} from theme {theme.id} of theme run {result.run_id}")
-    codings = [Coding(segment_id=sid, code_id=code.id, origin="topic", status="suggested", coder=CODER,
-                      score=None if pd.isna(row.similarity) else round(float(row.similarity), 4),
-                      start=int(row.start), end=int(row.end), codebook_version=version,
-                      rationale=f"theme {theme.id} ({theme.label}) of theme run {result.run_id}")
-               for sid, row in zip(segment_ids, docs.itertuples(index=False), strict=True)]
-    store.add_codings(codings, user=user, action="suggest")
     from qualkit.themes.edit import redescribe
 
-    history = [*theme.history, f"promoted to code {code.id!r} ({len(codings)} suggested codings)"]
+    history = [*theme.history, f"promoted to code {code.id!r} ({len(docs)} suggested codings)"]
     edited = redescribe(result, result.documents["theme"].to_numpy(),
-                        {"action": "promote", "theme": theme.id, "code_id": code.id, "codings": len(codings)},
+                        {"action": "promote", "theme": theme.id, "code_id": code.id, "codings": len(docs)},
                         {theme.id: {"promoted_to": code.id, "history": history}})
-    update_run(store, edited, user=user, action="promote")
+    loaded = result.version
+    # The new codebook version, the suggested codings and the run's promoted mark land together or not at all,
+    # so two people promoting the same theme at once cannot both add it.
+    try:
+        with store.transaction() as session:
+            version = codebook.version
+            if extended is not None:
+                version = store.save_codebook_in(session, extended, user=user, expected_version=codebook.version,
+                                                 note=f"code {code_id!r} from theme {theme.id} of theme run {result.run_id}")
+            codings = [Coding(segment_id=sid, code_id=code.id, origin="topic", status="suggested", coder=CODER,
+                              score=None if pd.isna(row.similarity) else round(float(row.similarity), 4),
+                              start=int(row.start), end=int(row.end), codebook_version=version,
+                              rationale=f"theme {theme.id} ({theme.label}) of theme run {result.run_id}")
+                       for sid, row in zip(segment_ids, docs.itertuples(index=False), strict=True)]
+            store._insert_codings(session, codings, user, "suggest")
+            if not _write_run(store, session, edited, user=user, action="promote", version=loaded):
+                raise _RunChanged
+    except _RunChanged:
+        raise _run_conflict(store, edited, user=user, action="promote", version=loaded) from None
     return code

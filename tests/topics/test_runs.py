@@ -102,3 +102,20 @@ def test_a_theme_is_promoted_once_and_new_code_ids_never_collide(project):
     assert {code.id, other.id}.isdisjoint(t.candidate["id"] for t in later.candidates)
     reloaded = project.themes(first_run.run_id)
     assert code.id not in [t.candidate["id"] for t in reloaded.candidates]
+
+
+def test_promotions_racing_on_one_run_add_the_code_once(project, monkeypatch):
+    import qualkit.themes.runs as runs
+
+    run = project.discover_themes(name="race", **OPTIONS)
+    stale = runs.load_run(project.store, run.run_id)  # what a second researcher loaded at the same time
+    theme = run.candidates[0]
+    project.promote_theme(theme.id, run_id=run.run_id)
+    codings, version = len(project.codings(origin="topic")), project.codebook.version
+    monkeypatch.setattr(runs, "load_run", lambda store, run_id=None: stale)
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        project.promote_theme(theme.id, run_id=run.run_id)
+    # nothing of the second promotion stayed: no codebook version, no codings
+    assert project.codebook.version == version and len(project.codings(origin="topic")) == codings
+    conflicts = project.history(entity="theme_run")
+    assert (conflicts["outcome"] == "conflict").sum() == 1
