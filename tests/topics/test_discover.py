@@ -64,6 +64,7 @@ def test_same_input_and_settings_give_the_same_themes(planted):
     assert [t.words for t in runs[0].themes] == [t.words for t in runs[1].themes]
 
 
+@pytest.mark.bertopic
 def test_bertopic_path_is_reproducible_too(planted, planted_codebook):
     pytest.importorskip("bertopic")
     filters = list(warnings.filters)
@@ -89,7 +90,7 @@ def test_the_default_path_is_reproducible(planted, planted_codebook):
         (t.label, t.matched_code, t.guided_by) for t in runs[1].themes]
 
 
-@pytest.mark.parametrize("engine", ["sklearn", "bertopic"])
+@pytest.mark.parametrize("engine", ["sklearn", pytest.param("bertopic", marks=pytest.mark.bertopic)])
 def test_code_definitions_become_themes_of_their_own(planted, planted_codebook, engine):
     if engine == "bertopic":
         pytest.importorskip("bertopic")
@@ -171,6 +172,7 @@ def test_short_sentences_count_as_having_no_theme(planted):
     assert "too short" in repr(result)
 
 
+@pytest.mark.bertopic
 def test_warnings_of_the_fitting_parts_reach_the_caller(planted, monkeypatch):
     pytest.importorskip("bertopic")
     from qualkit.themes import fit
