@@ -18,6 +18,27 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from spacy.language import Language
 
+# Spoken fillers and contractions that carry no content, for word lists and rationales.
+FILLERS: frozenset[str] = frozenset({
+    "e.g.", "i.e.", "etc", "um", "uh", "uhm", "er", "erm", "mm", "mhm", "hmm", "yeah", "okay", "ok", "oh", "gonna",
+    "wanna", "kinda", "sorta", "like", "just", "really", "know", "think", "mean", "thing",
+    "things", "lot", "don't", "it's", "i'm", "that's", "you're", "we're", "they're", "can't",
+    "didn't", "doesn't", "isn't", "there's", "i've", "i'd", "i'll",
+})
+
+
+def english_stopwords() -> frozenset[str]:
+    """scikit-learn's English stop words plus spoken fillers (um, yeah, okay, ...).
+
+    Example:
+        >>> "the" in english_stopwords() and "yeah" in english_stopwords()
+        True
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | FILLERS
+
+
 TRAINED_PIPELINES = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_trf")
 
 

@@ -34,30 +34,13 @@ import pandas as pd
 
 from qualkit.analysis._common import clean_text, group_labels, require_columns, talk_segments
 from qualkit.errors import InvalidInput
+from qualkit.nlp import english_stopwords
 
 # Dotted abbreviations (a.m., p.m., e.g.) stay one token; otherwise runs of letters with inner apostrophes.
 WORD = re.compile(r"(?<![^\W\d_])(?:[^\W\d_]\.){2,}|[^\W\d_]+(?:['’][^\W\d_]+)*")
 # "3am", "3 pm", "11 a.m" -> "a.m." / "p.m." after a number, so times do not leave a stray "m" or "am".
 CLOCK = re.compile(r"(?<=\d)\s?([ap])\.?m\b\.?", re.IGNORECASE)
 MIN_TOKEN_LENGTH = 2
-FILLERS = frozenset({"e.g.", "i.e.", "etc", "um", "uh", "uhm", "er", "erm", "mm", "mhm", "hmm", "yeah", "okay", "ok", "oh", "gonna",
-                     "wanna", "kinda", "sorta", "like", "just", "really", "know", "think", "mean", "thing",
-                     "things", "lot", "don't", "it's", "i'm", "that's", "you're", "we're", "they're", "can't",
-                     "didn't", "doesn't", "isn't", "there's", "i've", "i'd", "i'll"})
-
-
-def english_stopwords() -> frozenset[str]:
-    """scikit-learn's English stop words plus spoken fillers (um, yeah, okay, ...).
-
-    Example:
-        >>> "the" in english_stopwords() and "yeah" in english_stopwords()
-        True
-    """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS) | FILLERS
-
-
 def tokenize(text: str, *, min_length: int = MIN_TOKEN_LENGTH) -> list[str]:
     """Lower-cased word tokens (letters with inner apostrophes, or dotted abbreviations such as ``a.m.``).
 

@@ -44,6 +44,7 @@ from qualkit.coding._base import (
     top_terms,
 )
 from qualkit.errors import InvalidInput
+from qualkit.nlp import english_stopwords
 
 
 def best_threshold(scores: np.ndarray, labels: np.ndarray, *, prior: float = 0.5, strength: float = 5.0) -> float:
@@ -254,6 +255,8 @@ class LearnedCoder(BaseCoder):
         scores = self._probabilities(features)
         vocabulary = self.vectorizer_.get_feature_names_out() if self.vectorizer_ is not None else None
         offset, end = self.blocks_.get("words", (0, 0))
+        # "yeah" or "for my" may carry weight in a small model but explain nothing to a researcher.
+        stop = english_stopwords()
 
         def explain(i: int, j: int) -> Explanation:
             decisions = int(self.n_positive_[j] + self.n_negative_[j])
@@ -265,8 +268,9 @@ class LearnedCoder(BaseCoder):
                 coefs = model.coef_[0]
                 tfidf_cols = row.indices[(row.indices >= offset) & (row.indices < end)]
                 contributions = coefs[tfidf_cols] * row[0, tfidf_cols].toarray()[0] if len(tfidf_cols) else []
-                order = np.argsort(-np.asarray(contributions))[:3] if len(tfidf_cols) else []
-                terms = [str(vocabulary[tfidf_cols[o] - offset]) for o in order if contributions[o] > 0]
+                order = np.argsort(-np.asarray(contributions)) if len(tfidf_cols) else []
+                terms = [term for term in (str(vocabulary[tfidf_cols[o] - offset]) for o in order if contributions[o] > 0)
+                         if not stop.issuperset(term.split())][:3]
                 found = top_terms(batch.texts[i], terms, limit=2)
                 if found:
                     phrase += "; words " + ", ".join(f'"{t}"' for t, _ in found)

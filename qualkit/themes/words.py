@@ -59,15 +59,15 @@ _PHRASES = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in SPOKEN_PHRASES) 
 
 
 def stop_words() -> frozenset[str]:
-    """English stop words (scikit-learn's list) plus the spoken fillers, greetings and number words above.
+    """English stop words and fillers (:func:`qualkit.nlp.english_stopwords`) plus the spoken words above.
 
     Example:
-        >>> {"um", "the", "yeah"} <= stop_words()
+        >>> {"um", "the", "yeah", "don't"} <= stop_words()
         True
     """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from qualkit.nlp import english_stopwords
 
-    return frozenset(ENGLISH_STOP_WORDS) | SPOKEN_STOP_WORDS | NUMBER_WORDS
+    return english_stopwords() | SPOKEN_STOP_WORDS | NUMBER_WORDS
 
 
 # The lookup table maps a few common words to the wrong lemma ("does" -> "doe", "dying" -> "dye").

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -75,3 +77,16 @@ def test_best_threshold_shrinks_towards_the_prior():
     free = best_threshold(scores, labels, strength=0)
     assert 0.2 < free < 0.3
     assert free < best_threshold(scores, labels, strength=5) < 0.5
+
+
+def test_rationale_names_content_words_not_fillers(mini_codebook, nlp):
+    # Every isolation example says "yeah, for me ..." so the fillers carry weight in the model; the
+    # rationale must still point at words a researcher can check.
+    train = [(f"Yeah, for me {text}", codes) if codes == ["isolation"] else (text, codes) for text, codes in TRAIN]
+    texts, labels = zip(*train, strict=True)
+    coder = LearnedCoder(mini_codebook, embedder=None, nlp=nlp).fit(list(texts), list(labels))
+    coding = next(c for c in coder.predict_codings(["Yeah, for me I am lonely and eat alone"], top_k=3)
+                  if c.code_id == "isolation")
+    words = set(re.findall(r'"([^"]+)"', coding.rationale.split("; words ", 1)[1]))
+    assert words & {"lonely", "alone", "eat alone"}
+    assert not any(set(term.split()) <= {"yeah", "for", "me"} for term in words)
