@@ -34,6 +34,13 @@ from qualkit.analysis._common import require_columns, speaker_keys, talk_segment
 from qualkit.model import Codebook
 
 SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
+# A quote for a paper starts at the talk: a leading "[pause]", "(laughs)", "Um," or "Yeah, so," is cut
+# (the offsets move with it, so the quote is still an exact slice of the transcript).
+LEADING_FILLER = re.compile(
+    r"(?:(?:\[[^\]\n]{1,40}\]|\([^)\n]{1,40}\))[\s,.]*|(?:u+m+|u+h+|uhm|erm|hmm+|mm+)\b[\s,.…-]*"
+    r"|(?:yeah|oh|so|well|okay|ok|like|and|but|i mean|you know)\s*[,…]+\s*)+",
+    re.IGNORECASE,
+)
 
 
 def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", "group", "session")) -> str:
@@ -88,9 +95,14 @@ def trim_quote(
     (start, end) pairs. A span narrower than the segment is quoted as is; otherwise the sentences
     holding the evidence, cut to ``max_chars`` around it at word boundaries.
 
+    Leading fillers and non-speech marks ("[pause] Um, ...") are left out unless a reviewer's span
+    holds them.
+
     Example:
         >>> trim_quote("Fine. I am exhausted all the time. Anyway.", evidence=[(11, 20)])
         ('I am exhausted all the time.', 6, 34)
+        >>> trim_quote("[pause] Um, yeah, I'm just done.")
+        ("I'm just done.", 18, 32)
     """
     lo, hi = 0, len(text)
     if span is not None and (span[0] - offset > 0 or span[1] - offset < len(text)):
@@ -118,6 +130,10 @@ def _finish(text: str, lo: int, hi: int, offset: int, max_chars: int, focus_lo: 
         lo += 1
     while hi > lo and text[hi - 1].isspace():
         hi -= 1
+    if ellipsis:
+        lead = LEADING_FILLER.match(text, lo, hi)
+        if lead and lead.end() < hi and (lead.end() <= focus_lo or focus_lo <= lo):
+            lo = lead.end()
     cut_left = cut_right = False
     if hi - lo > max_chars:
         centre = (max(focus_lo, lo) + min(focus_hi, hi)) // 2

@@ -207,6 +207,16 @@ def test_attribution_and_trimming():
     assert "burnout" in cut and cut.startswith("…") and cut.endswith("…") and len(cut) <= 82
 
 
+def test_quotes_start_at_the_talk_not_at_fillers_or_marks():
+    text = "[pause] Um, yeah, I'm just done with the pager."
+    quote, start, end = trim_quote(text, offset=50, evidence=[(50 + text.index("done"), 50 + text.index("done") + 4)])
+    assert quote == "I'm just done with the pager." and text[start - 50:end - 50] == quote
+    assert trim_quote("ER was packed, um, all night.")[0] == "ER was packed, um, all night."  # not a filler
+    assert trim_quote("Um.")[0] == "Um."  # nothing left after the filler: keep it
+    # a reviewer's own span is quoted as chosen, fillers and all
+    assert trim_quote(text + " More.", span=(0, len(text)))[0] == text
+
+
 def test_quotes_are_strong_diverse_and_attributed(segs):
     cods = pd.DataFrame([
         _c(2, "pager", score=0.9, origin="rules", evidence=[(100 + 13, 100 + 18)]),
