@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import os
 import re
@@ -33,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from qualkit.errors import InvalidCodebook, InvalidProjectFile
+from qualkit.errors import InvalidCodebook, InvalidProjectFile, did_you_mean
 from qualkit.model import Code, Codebook
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -90,10 +89,8 @@ def load_codebook(
             return replace_name(codebook, name)
         if path.suffix.lower() in (*YAML_SUFFIXES, *CSV_SUFFIXES, *EXCEL_SUFFIXES, *QDC_SUFFIXES):
             raise InvalidCodebook(f"no codebook file at {path}", fix="check the path")
-        close = difflib.get_close_matches(text, list_codebooks(), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
         raise InvalidCodebook(f"{text!r} is neither a codebook file nor a shipped codebook",
-                              fix=f"{hint}use one of {list_codebooks()} or a .yaml/.csv/.xlsx/.qdc path")
+                              fix=f"{did_you_mean(text, list_codebooks())}use one of {list_codebooks()} or a .yaml/.csv/.xlsx/.qdc path")
     suffix = path.suffix.lower()
     if suffix in YAML_SUFFIXES:
         codebook = codebook_from_yaml(_read_text(path), path=path, validate=validate)
@@ -219,8 +216,8 @@ def codebook_problems(codebook: Codebook, *, path: str | os.PathLike[str] | None
         if code.parent is None:
             continue
         if code.parent not in known:
-            close = difflib.get_close_matches(str(code.parent), sorted(known), n=1)
-            hint = f"did you mean {close[0]!r}? Otherwise " if close else ""
+            hint = did_you_mean(code.parent, sorted(known))
+            hint = f"{hint}Otherwise " if hint else ""
             problem(i, "parent", f"code {code.id!r} names the parent {code.parent!r}, which is not a code of this codebook",
                     f"{hint}add a code with id {code.parent!r}, or correct or remove the parent")
         else:
@@ -350,8 +347,7 @@ def _code_from_mapping(item: Mapping[str, Any], *, index: int, path: Any, lines:
     unknown = [k for k in item if k not in CODE_FIELDS and k not in ("colour", "keywords", "description")]
     if unknown:
         key = unknown[0]
-        close = difflib.get_close_matches(str(key), CODE_FIELDS, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = did_you_mean(key, CODE_FIELDS)
         raise InvalidCodebook(f"code entry #{index + 1} has the unknown field {key!r}", path=path,
                               line=lines.get((index, str(key)), lines.get((index, None))),
                               fix=f"{hint}fields are {', '.join(CODE_FIELDS)}")

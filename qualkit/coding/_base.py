@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import Interval, InvalidParameterError, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
-from qualkit.errors import InvalidCodebook, InvalidInput
+from qualkit.errors import InvalidCodebook, InvalidInput, did_you_mean
 from qualkit.model import Codebook, Coding, Segment
 
 if TYPE_CHECKING:
@@ -315,12 +315,8 @@ def label_matrix(y: Any, codes: Sequence[str], n: int | None = None) -> np.ndarr
 
 
 def _unknown_code(code: Any, row: int, codes: Sequence[str]) -> InvalidInput:
-    import difflib
-
-    close = difflib.get_close_matches(str(code), list(codes), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
     return InvalidInput(f"label {row + 1} names the code {code!r}, which is not a codable code of the codebook",
-                        fix=f"{hint}use one of the codebook's codable code ids")
+                        fix=f"{did_you_mean(code, codes)}use one of the codebook's codable code ids")
 
 
 class BaseCoder(BaseEstimator):

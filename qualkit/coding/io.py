@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qualkit.errors import InvalidInput
+from qualkit.errors import InvalidInput, did_you_mean
 
 
 @dataclass(slots=True)
@@ -147,12 +147,8 @@ def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Ite
                                            "is not codable", path=path, line=line,
                                            fix="use one of the codable codes it groups instead")
                     if unknown:
-                        import difflib
-
-                        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
-                        hint = f"did you mean {close[0]!r}? " if close else ""
                         raise InvalidInput(f"row {row_id!r} names the unknown code {unknown[0]!r}", path=path,
-                                           line=line, fix=f"{hint}use a codable code id of the codebook")
+                                           line=line, fix=f"{did_you_mean(unknown[0], sorted(known))}use a codable code id of the codebook")
         extra = {k: v for k, v in record.items() if k not in ("id", "text", "codes", "speaker", "group", "role")}
         rows.append(Row(id=row_id, text=text, line=line, codes=row_codes,
                         speaker=_optional_str(record.get("speaker")), group=_optional_str(record.get("group")),
