@@ -1,4 +1,5 @@
-"""The spaCy pipeline factory: blank English + sentencizer + lookup lemmatizer, all offline.
+"""English language helpers: the spaCy pipeline factory (blank English + sentencizer + lookup
+lemmatizer, all offline) and the one stop-word and filler list that word lists and rationales share.
 
 A trained pipeline (e.g. ``en_core_web_sm``) is used only when asked for and installed; nothing is
 downloaded. Each call builds a fresh pipeline, so callers (coders, readers) own theirs and there is no
