@@ -1,5 +1,7 @@
-"""English language helpers: the spaCy pipeline factory (blank English + sentencizer + lookup
-lemmatizer, all offline) and the one stop-word and filler list that word lists and rationales share.
+"""English language helpers: the offline spaCy pipeline and the shared stop-word list.
+
+The pipeline is blank English + sentencizer + lookup lemmatizer; the stop-word and filler list serves
+distinctive words, theme words and learned-coder rationales alike.
 
 A trained pipeline (e.g. ``en_core_web_sm``) is used only when asked for and installed; nothing is
 downloaded. Each call builds a fresh pipeline, so callers (coders, readers) own theirs and there is no
