@@ -78,7 +78,7 @@ def _synthetic_reliability(units: int, codes: int, coders: int, n_boot: int) -> 
     with measure() as m:
         result = reliability(segments, codings, [f"coder{k}" for k in range(coders)], n_boot=n_boot)
     return {"step": f"reliability, {coders} coders, {units} units x {codes} codes, {n_boot} resamples",
-            "seconds": round(m["seconds"], 2), "peak_python_mb": round(m["peak_python_mb"], 1),
+            "seconds": round(m["seconds"], 2),
             "result": f"alpha {result.overall.set_index('statistic').loc['krippendorff_alpha', 'value']:.3f}"}
 
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
             with measure() as m:
                 project = _demo(folder)
             rows.append({"step": "demo import + 1,054 codings", "seconds": round(m["seconds"], 2),
-                         "peak_python_mb": round(m["peak_python_mb"], 1), "result": f"{len(project.segments())} segments"})
+                         "result": f"{len(project.segments())} segments"})
             steps = [
                 ("prevalence by role (with tests)", lambda: f"{len(project.prevalence(by='role').table)} rows"),
                 ("co-occurrence within 2 turns", lambda: f"{project.cooccurrence(window=2).shape[0]} codes"),
@@ -113,8 +113,7 @@ def main(argv: list[str] | None = None) -> None:
             for name, step in steps:
                 with measure() as m:
                     result = step()
-                rows.append({"step": name, "seconds": round(m["seconds"], 2),
-                             "peak_python_mb": round(m["peak_python_mb"], 1), "result": result})
+                rows.append({"step": name, "seconds": round(m["seconds"], 2), "result": result})
         rows.append(_synthetic_reliability(args.units, args.codes, 3, args.boot))
     print(table(rows))
     print(f"peak resident memory: {max_rss_mb():.0f} MB")

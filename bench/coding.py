@@ -8,9 +8,10 @@
    themes with >= 10 examples; macro/micro F1 and the training time (CPU and wall), embeddings included.
 3. Learning curve (NHS): macro F1 after 5, 10 and 20 reviewed examples per theme, choosing them at random
    or with ``suggest_next`` (rounds of one example per theme), over several seeds.
-4. Throughput on 2 CPU threads (measured first, best of three runs): segments/s without embeddings (rules only, and rules + TF-IDF/LSA), and
-   with MiniLM the total coding time against the model's own ``encode`` time for the same texts.
-5. Peak memory (resident set size and Python heap).
+4. Throughput on 2 CPU threads (best of three runs): segments/s without embeddings (rules only, and
+   rules + TF-IDF/LSA), and with MiniLM the total coding time against the model's own ``encode`` time
+   for the same texts.
+5. Peak memory (resident set size, VmHWM).
 
     python -m bench.coding                  # everything (about 20 minutes on 2 idle cores, 30 when shared)
     python -m bench.coding --skip-curve     # without the learning curve
@@ -277,9 +278,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     seeds = list(range(args.seeds))
     figures: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
-    with measure() as memory:
-        # Speed first, in a process that has not yet run the heavy training: a full run measured 478
-        # rules-only segments/s at the end against 1,400-2,100 at the start; the cause is not pinned down.
+    with measure() as timing:
         result = throughput()
         figures["throughput"] = result
         rows += [{"figure": "segments/s, rules only", "value": result["rules_only_segments_per_s"], "target": ">= 1000"},
@@ -314,10 +313,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 rows.append({"figure": f"NHS macro-F1 after {k}/theme, suggest_next",
                              "value": result["curve"]["suggest_next"][k]["mean"], "target": "> random"})
     figures["peak_rss_mb"] = max_rss_mb()
-    figures["peak_python_heap_mb"] = memory["peak_python_mb"]
-    figures["total_s"] = memory["seconds"]
-    rows += [{"figure": "peak RSS MB", "value": figures["peak_rss_mb"]},
-             {"figure": "peak Python heap MB", "value": figures["peak_python_heap_mb"]}]
+    figures["total_s"] = timing["seconds"]
+    rows.append({"figure": "peak RSS MB", "value": figures["peak_rss_mb"]})
     print(table(rows))
     print(f"wrote {save('coding', figures)}")
     return figures
