@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         if (CORPUS / "transcripts").is_dir():
             with measure() as m:
                 project = _demo(folder)
-            rows.append({"step": "demo import + 1,054 codings", "seconds": round(m["seconds"], 2),
+            rows.append({"step": f"demo import + {len(project.codings()):,} codings", "seconds": round(m["seconds"], 2),
                          "result": f"{len(project.segments())} segments"})
             steps = [
                 ("prevalence by role (with tests)", lambda: f"{len(project.prevalence(by='role').table)} rows"),
