@@ -13,7 +13,7 @@
    for the same texts.
 5. Peak memory (resident set size, VmHWM).
 
-    python -m bench.coding                  # everything (about 20 minutes on 2 idle cores, 30 when shared)
+    python -m bench.coding                  # everything (about 6 minutes on 2 idle cores)
     python -m bench.coding --skip-curve     # without the learning curve
 """
 
