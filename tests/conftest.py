@@ -17,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "burnout_focus_groups"
-SHARED = ROOT.parent / "shared"
+# The specs and data sets beside the checkout (``../shared``); QUALKIT_SHARED_DIR points elsewhere.
+SHARED = Path(os.environ.get("QUALKIT_SHARED_DIR") or ROOT.parent / "shared")
 POSTGRES_URL = os.environ.get("QUALKIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -159,3 +160,12 @@ def pytest_runtest_makereport(item, call):
             report.outcome = "failed"
             report.longrepr = f"{variable}=1 but this {marker} test was skipped: {reason}"
             return
+
+
+@pytest.fixture(scope="session")
+def shared_spec() -> Path:
+    """``shared/spec`` (taxonomy, REFI-QDA schemas), or a skip that says where it was looked for."""
+    spec = SHARED / "spec"
+    if not spec.is_dir():
+        pytest.skip(f"the shared specs are absent: {spec} does not exist (set QUALKIT_SHARED_DIR to the shared folder)")
+    return spec

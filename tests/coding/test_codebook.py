@@ -35,12 +35,10 @@ from qualkit.codebook import (
 from qualkit.errors import InvalidCodebook, InvalidProjectFile
 from qualkit.model import Code, Codebook
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec"
 
-
-def _taxonomy() -> dict[str, str]:
+def _taxonomy(spec: Path) -> dict[str, str]:
     """code id -> parent from the taxonomy table."""
-    text = (SPEC / "burnout_taxonomy.md").read_text(encoding="utf-8")
+    text = (spec / "burnout_taxonomy.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (\w+) \| (\w+) \|", text, flags=re.MULTILINE)
     return {code: parent for parent, code in rows if parent != "parent"}
 
@@ -55,8 +53,8 @@ def test_burnout_is_shipped_and_loads_by_name():
     assert Codebook.load("burnout").name == "burnout"
 
 
-def test_burnout_codable_ids_equal_the_taxonomy(burnout):
-    taxonomy = _taxonomy()
+def test_burnout_codable_ids_equal_the_taxonomy(burnout, shared_spec):
+    taxonomy = _taxonomy(shared_spec)
     assert len(taxonomy) == 24
     assert {c.id for c in burnout.codable_codes} == set(taxonomy)
     assert len(burnout.codable_codes) == 24
@@ -104,9 +102,9 @@ def test_yaml_keeps_version_and_description(tmp_path, mini_codebook):
     assert again["isolation"].patterns == [r"\bon my own\b"]
 
 
-def test_qdc_validates_against_the_refi_schema(tmp_path, burnout):
+def test_qdc_validates_against_the_refi_schema(tmp_path, burnout, shared_spec):
     xmlschema = pytest.importorskip("xmlschema")
-    schema = xmlschema.XMLSchema(str(SPEC / "refi" / "Codebook.xsd"))
+    schema = xmlschema.XMLSchema(str(shared_spec / "refi" / "Codebook.xsd"))
     data = codebook_to_qdc(burnout)
     schema.validate(data.decode("utf-8"))
     root = ET.fromstring(data)
@@ -117,9 +115,9 @@ def test_qdc_validates_against_the_refi_schema(tmp_path, burnout):
     assert "Isolation" in [c.get("name") for c in top["Disconnection"]]
 
 
-def test_codebook_element_in_the_project_namespace_is_schema_valid(burnout):
+def test_codebook_element_in_the_project_namespace_is_schema_valid(burnout, shared_spec):
     xmlschema = pytest.importorskip("xmlschema")
-    schema = xmlschema.XMLSchema(str(SPEC / "refi" / "Project.xsd"))
+    schema = xmlschema.XMLSchema(str(shared_spec / "refi" / "Project.xsd"))
     project = ET.Element(f"{{{PROJECT_NS}}}Project", {"name": "demo"})
     project.append(codebook_to_element(burnout, PROJECT_NS))
     schema.validate(ET.tostring(project, encoding="unicode"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from qualkit.model import Code, Codebook, Coding, Memo, Participant, Segment, Source
 
-REFI_SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "refi"
+# As tests/conftest.py's SHARED: ``../shared`` beside the checkout unless QUALKIT_SHARED_DIR says otherwise.
+REFI_SPEC = Path(os.environ.get("QUALKIT_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared") / "spec" / "refi"
 
 CODEBOOK = Codebook("mini", [
     Code("drivers", "Systemic drivers", codable=False, definition="What the system does to clinicians."),

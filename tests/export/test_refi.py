@@ -165,8 +165,9 @@ def test_round_trip_gives_the_same_sources_codes_codings_memos_and_participants(
 
 def test_round_trip_on_sqlite_and_postgresql(store, tmp_path):
     build_project(store)
+    # The schema is checked on SQLite by the tests above; this one is about the store, so a missing
+    # shared/spec folder does not skip the PostgreSQL round trip.
     out = export_qdpx(store, tmp_path / "p.qdpx")
-    _schema("Project.xsd").validate(_qde(out).decode("utf-8"))
     copy = Store.create(store.engine, name="copy")  # a second project in the same database
     report = import_qdpx(out, copy, user="importer")
     assert report.codings == 5
