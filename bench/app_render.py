@@ -104,6 +104,19 @@ def _decide(at, page: str):
     return at.button(key="tx_memo_save")
 
 
+def _decision_renders(at: Any, page: str, runs: int) -> list[float]:
+    """Seconds of each of ``runs`` decisions on the page, from the click to the rendered page."""
+    seconds = []
+    for _ in range(runs):
+        button = _decide(at, page)
+        started = time.perf_counter()
+        button.click().run()
+        seconds.append(time.perf_counter() - started)
+        if at.exception:
+            raise RuntimeError(f"{page} failed: {at.exception[0].value}")
+    return seconds
+
+
 def measure_page(page: str, *, runs: int) -> tuple[dict[str, Any], Any]:
     """Cold, warm (median) and after-a-decision render times of one page (retraining off), as ``bench``."""
     import streamlit as st
@@ -120,14 +133,7 @@ def measure_page(page: str, *, runs: int) -> tuple[dict[str, Any], Any]:
     if at.exception:
         raise RuntimeError(f"{page} failed: {at.exception[0].value}")
     warm = _median_run(at, runs)
-    after = []
-    for _ in range(runs):
-        button = _decide(at, page)
-        started = time.perf_counter()
-        button.click().run()
-        after.append(time.perf_counter() - started)
-        if at.exception:
-            raise RuntimeError(f"{page} failed: {at.exception[0].value}")
+    after = _decision_renders(at, page, runs)
     row = {"page": page, "cold_s": cold, "warm_median_s": warm, "after_decision_median_s": statistics.median(after),
            "runs": runs}
     return row, at
@@ -141,14 +147,8 @@ def measure_retraining(at, row: dict[str, Any], *, runs: int, url: str, retrain_
     os.environ["QUALKIT_APP_RETRAIN"] = "1"
     retrainer = resources.retrainer_for(url, "Bench study")
     try:
-        during, started_work = [], time.perf_counter()
-        for _ in range(runs):
-            button = _decide(at, page)
-            started = time.perf_counter()
-            button.click().run()
-            during.append(time.perf_counter() - started)
-            if at.exception:
-                raise RuntimeError(f"{page} failed: {at.exception[0].value}")
+        started_work = time.perf_counter()
+        during = _decision_renders(at, page, runs)
         finished = retrainer.wait(retrain_wait)
         retrain = time.perf_counter() - started_work
         if retrainer.last_error:
