@@ -9,7 +9,9 @@ What is replaced, in this order of precedence where matches overlap:
 3. other people: a title followed by capitalised names (``Dr. Raj Patel``, ``Nurse Kim``), names from
    a names list (a built-in list of common given names that are not also common words, plus ``names=``)
    with a following capitalised surname, and PERSON entities from spaCy NER when a trained pipeline is
-   installed (``ner="auto"``) → ``[PERSON-1]``...
+   installed (``ner="auto"``) → ``[PERSON-1]``... One person written several ways ("Anna Maria
+   Lopez", later "Maria Lopez" and "Dr Lopez") keeps one pseudonym when the surname and a given name
+   tie them to a name seen before; a surname that could be two people gets a pseudonym of its own.
 
 Role labels (``Moderator``, ``I1``, ``P3``) are not names and stay. Pseudonyms are consistent within a
 :class:`Deidentifier` (use one object, or pass ``key=`` from an earlier run, for several files). The
@@ -67,7 +69,8 @@ _TITLE_NAME = re.compile(
 _CAPITALISED = r"[A-ZÀ-ÖØ-Þ](?:[a-zß-öø-ÿ]+|(?=['’][A-ZÀ-ÖØ-Þ]))(?:['’-][A-ZÀ-ÖØ-Þa-zß-öø-ÿ][a-zß-öø-ÿ]*)*"
 # Every capitalised word and the capitalised word after it, if any (overlapping: the run is inside a lookahead).
 _CAPITALISED_RUN = re.compile(
-    rf"(?<![\w'’-])(?=(?P<run>(?P<first>{_CAPITALISED})(?:[ \t]+(?P<last>{_CAPITALISED}))?))")
+    rf"(?<![\w'’-])(?=(?P<run>(?P<first>{_CAPITALISED})(?:[ \t]+(?P<last>{_CAPITALISED}))?)"
+    rf"(?:[ \t]+(?P<third>{_CAPITALISED}))?)")
 _PRIORITY = {"email": 0, "url": 0, "phone": 1, "participant": 2, "person": 3}
 
 
@@ -167,6 +170,8 @@ class Deidentifier:
             pseudonym = self._by_original[("participant-id", participant)]
         elif (lookup_kind, _norm(original)) in self._by_original:
             pseudonym = self._by_original[(lookup_kind, _norm(original))]
+        elif kind == "person" and (same := self._same_person(original)) is not None:
+            pseudonym = same
         else:
             counter = "participant" if kind == "participant" else kind
             self._counters[counter] = self._counters.get(counter, 0) + 1
@@ -185,6 +190,28 @@ class Deidentifier:
             entry["originals"].append(original)
         self._by_original[(lookup_kind, _norm(original))] = pseudonym
         return pseudonym
+
+    def _same_person(self, original: str) -> str | None:
+        """The one other person ``original`` names by surname: "Maria Lopez" or "Dr Lopez" after "Anna Maria Lopez".
+
+        A full name matches a known full name with the same surname and a shared given name; a surname
+        alone (from "Dr Lopez") matches when exactly one known person has that surname. Anything
+        ambiguous gets a pseudonym of its own.
+        """
+        words = [_norm(w) for w in original.split()]
+        if not words:
+            return None
+        matches = set()
+        for pseudonym, entry in self.key.items():
+            if entry.get("kind") != "person":
+                continue
+            for known in entry["originals"]:
+                known_words = [_norm(w) for w in known.split()]
+                if len(known_words) < 2 or known_words[-1] != words[-1]:
+                    continue
+                if len(words) == 1 or set(words[:-1]) & set(known_words[:-1]):
+                    matches.add(pseudonym)
+        return matches.pop() if len(matches) == 1 else None
 
     def write_key(self, path: str | os.PathLike[str]) -> Path:
         """Write the key (pseudonym → kind, participant id, originals) as JSON to its own file.
@@ -259,7 +286,12 @@ class Deidentifier:
                 continue
             if first.casefold() not in given:
                 continue
-            if last and last.casefold() not in given:
+            third = match.group("third")
+            if last and last.casefold() in given and third and third.casefold() not in given:
+                # Two given names and a surname ("Anna Maria Lopez") are one person, not two.
+                run = re.sub(r"['’]s$", "", text[start:match.end("third")])
+                spans.append((start, start + len(run), "person", run, None))
+            elif last and last.casefold() not in given:
                 run = re.sub(r"['’]s$", "", match.group("run"))
                 spans.append((start, start + len(run), "person", run, None))
             else:

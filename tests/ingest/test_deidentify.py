@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -103,6 +104,19 @@ def test_ner_true_without_a_trained_pipeline_says_how_to_get_one(monkeypatch):
 def test_names_right_after_another_capitalised_word_are_found(text, expected):
     result = qk.deidentify(qk.Source("a.txt", text, "txt"), names=["Tendai"], ner=False)
     assert result.source.text == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # one person written three ways keeps one pseudonym
+    ("I told Anna Maria Lopez. Later Maria Lopez called, and Dr Lopez agreed.",
+     "I told [PERSON-1]. Later [PERSON-1] called, and [PERSON-1] agreed."),
+    # two people with one surname stay two, and a surname alone that could be either gets its own
+    ("Maria Lopez and Carlos Lopez came; Dr Lopez left.", "[PERSON-1] and [PERSON-2] came; [PERSON-3] left."),
+])
+def test_one_person_named_several_ways_keeps_one_pseudonym(text, expected):
+    result = qk.deidentify(qk.Source("a.txt", text, "txt"), ner=False)
+    assert result.source.text == expected
+    assert len(result.key) == len(set(re.findall(r"\[PERSON-\d+\]", expected)))  # the key agrees
 
 
 def test_roster_names_after_a_capitalised_word_and_at_sentence_start():
