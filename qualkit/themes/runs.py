@@ -148,11 +148,16 @@ def update_run(
     raise _run_conflict(store, result, user=user, action=action, version=version)
 
 
+def _last_edit(result: ThemeResult, action: str) -> dict[str, Any]:
+    """The edit a change of the run records: the result's newest edit, or just the action."""
+    return result.edits[-1] if result.edits else {"action": action}
+
+
 def _write_run(store: Store, session: Any, result: ThemeResult, *, user: str | None, action: str,
                version: int) -> bool:
     """Overwrite the run inside the caller's transaction if it is still at ``version``; False if not."""
     payload, arrays = result.to_storage()
-    edit = result.edits[-1] if result.edits else {"action": action}
+    edit = _last_edit(result, action)
     row = session.get(ThemeRunRow, result.run_id)
     if row is None or row.project_id != store.project_id:
         raise StoreError(f"no theme run {result.run_id} in project {store.name!r}")
@@ -173,7 +178,7 @@ def _write_run(store: Store, session: Any, result: ThemeResult, *, user: str | N
 def _run_conflict(store: Store, result: ThemeResult, *, user: str | None, action: str,
                   version: int) -> ConflictError:
     """Log a refused change of a run (in its own transaction) and return the error to raise."""
-    edit = result.edits[-1] if result.edits else {"action": action}
+    edit = _last_edit(result, action)
     with store.transaction() as session:
         row = session.get(ThemeRunRow, result.run_id)
         current = {"version": row.version, "edits": (row.result or {}).get("edits", [])[-3:]}
