@@ -286,7 +286,7 @@ class Project:
 
     def assign(self, source: str | int, coders: Sequence[str], *, blind: bool = True) -> int:
         """Assign a transcript to coders (two, for blind double-coding); returns how many were added."""
-        from qualkit.review import assign
+        from qualkit.review.double_coding import assign
 
         return assign(self.store, source, coders, actor=self._actor(), blind=blind)
 
@@ -298,19 +298,19 @@ class Project:
 
     def mark_done(self, source: str | int, *, coder: str | None = None, done: bool = True) -> None:
         """Mark an assignment done (or, as an administrator, reopen one with ``done=False``)."""
-        from qualkit.review import mark_done
+        from qualkit.review.double_coding import mark_done
 
         mark_done(self.store, source, actor=self._actor(), coder=coder, done=done)
 
     def disagreements(self, source: str | int) -> pd.DataFrame:
         """Where the coders of a finished blind transcript differ, code by code and segment by segment."""
-        from qualkit.review import disagreements
+        from qualkit.review.double_coding import disagreements
 
         return disagreements(self.store, source, actor=self._actor())
 
     def adjudicate(self, segment_id: int, code_id: str, *, apply: bool, note: str = "") -> Coding:
         """Record the agreed decision on a disagreement; both coders' original decisions stay."""
-        from qualkit.review import adjudicate
+        from qualkit.review.double_coding import adjudicate
 
         return adjudicate(self.store, segment_id, code_id, apply=apply, note=note, actor=self._actor())
 

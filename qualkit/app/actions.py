@@ -6,9 +6,9 @@ Example:
 
 from __future__ import annotations
 
-from qualkit import review
 from qualkit.app import resources, state
 from qualkit.project import Project
+from qualkit.review import decisions
 from qualkit.store import team
 from qualkit.store.repository import Store
 
@@ -40,7 +40,7 @@ def schedule_retrain(store: Store, user_name: str) -> bool:
         segment_ids = team.segment_ids_under_review(model.store)
         if segment_ids:
             model.autocode(segment_ids=segment_ids, progress=False)
-        return review.rank_suggestions(model)
+        return decisions.rank_suggestions(model.store, model.review_queue)
 
     resources.retrainer_for(url, store.name).request(job, kind="retrain")
     return True
@@ -54,4 +54,4 @@ def ensure_ranking(store: Store) -> None:
     retrainer = resources.retrainer_for(url, store.name)
     if retrainer.ranking is None and not retrainer.running and retrainer.last_error is None:
         model = resources.model_project(url, store.name)
-        retrainer.request(lambda: review.rank_suggestions(model), kind="rank")
+        retrainer.request(lambda: decisions.rank_suggestions(model.store, model.review_queue), kind="rank")

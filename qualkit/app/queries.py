@@ -15,7 +15,8 @@ import streamlit as st
 
 from qualkit.app import resources
 from qualkit.model import Codebook
-from qualkit.review import TeamView, review_queue
+from qualkit.review.decisions import review_queue
+from qualkit.review.visibility import TeamView
 from qualkit.store import team
 from qualkit.users import actor
 
@@ -48,7 +49,7 @@ def source_codings(url: str, project: str, gen: int, source_id: int, user: str) 
 
 def review_visible(frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFrame:
     """:func:`qualkit.review.visible_codings` (re-exported for the pages)."""
-    from qualkit.review import visible_codings
+    from qualkit.review.visibility import visible_codings
 
     return visible_codings(frame, user, view)
 
@@ -97,7 +98,7 @@ def queue(url: str, project: str, gen: int, user: str, offset: int, limit: int, 
 @st.cache_data(**_CACHE)
 def code_counts(url: str, project: str, gen: int, user: str) -> pd.DataFrame:
     """Codings per code and status that ``user`` may see (:func:`qualkit.review.code_counts`)."""
-    from qualkit.review import code_counts as counts
+    from qualkit.review.visibility import code_counts as counts
 
     return counts(_store(url, project), viewer=user, view=team_view(url, project, gen))
 
@@ -105,7 +106,7 @@ def code_counts(url: str, project: str, gen: int, user: str) -> pd.DataFrame:
 @st.cache_data(**_CACHE)
 def code_examples(url: str, project: str, gen: int, code_id: str, user: str) -> list[str]:
     """A few accepted excerpts of a code that ``user`` may see."""
-    from qualkit.review import code_examples as examples
+    from qualkit.review.visibility import code_examples as examples
 
     return examples(_store(url, project), code_id, viewer=user, view=team_view(url, project, gen))
 
@@ -113,7 +114,7 @@ def code_examples(url: str, project: str, gen: int, code_id: str, user: str) -> 
 @st.cache_data(**_CACHE)
 def memos(url: str, project: str, gen: int, user: str) -> pd.DataFrame:
     """The memos ``user`` may see (a blind co-coder's memos on that transcript wait)."""
-    from qualkit.review import visible_memos
+    from qualkit.review.visibility import visible_memos
 
     store = _store(url, project)
     return visible_memos(store, store.memos_df(), user, team_view(url, project, gen))
@@ -128,7 +129,7 @@ def participants(url: str, project: str, gen: int) -> pd.DataFrame:
 @st.cache_data(**_CACHE)
 def events(url: str, project: str, gen: int, limit: int, user: str) -> pd.DataFrame:
     """The newest ``limit`` events of the project that ``user`` may see."""
-    from qualkit.review import visible_events
+    from qualkit.review.visibility import visible_events
 
     store = _store(url, project)
     return visible_events(store, store.events_df(limit=limit), user, team_view(url, project, gen))
@@ -145,7 +146,7 @@ def status_counts(url: str, project: str, gen: int, user: str) -> dict[str, int]
 def bulk_preview(url: str, project: str, gen: int, user: str, min_score: float, source_id: int | None,
                  code_id: str | None) -> pd.DataFrame:
     """What a bulk accept at ``min_score`` would decide for ``user`` (cached: the preview is shown every rerun)."""
-    from qualkit.review import bulk_accept
+    from qualkit.review.decisions import bulk_accept
 
     store = _store(url, project)
     return bulk_accept(store, min_score, actor=actor(store, user), source_id=source_id, code_id=code_id,

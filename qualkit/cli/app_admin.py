@@ -157,7 +157,7 @@ def assign_remove(
     user: UserOption = None,
 ) -> None:
     """Take a coder off a transcript (their decisions stay)."""
-    from qualkit.review import unassign
+    from qualkit.review.double_coding import unassign
 
     project = _project(db, project_name, user)
     unassign(project.store, source, coder, actor=project._actor())

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import threading
 
-from qualkit import review
 from qualkit.errors import ConflictError
+from qualkit.review import decisions
 from qualkit.users import User
 
 
@@ -51,7 +51,7 @@ def test_racing_threads_exactly_one_wins(study_on):
     def decide(user: User) -> None:
         barrier.wait()
         try:
-            review.decide(store, coding_id, "accept" if user.name < "c" else "reject", actor=user,
+            decisions.decide(store, coding_id, "accept" if user.name < "c" else "reject", actor=user,
                           expected_version=version)
             outcomes[user.name] = "won"
         except ConflictError as error:

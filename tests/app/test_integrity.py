@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from qualkit import review
 from qualkit.errors import ConflictError, StoreError
 from qualkit.model import Coding, Participant
+from qualkit.review import codebook_edits, decisions, double_coding
 from qualkit.users import Role, User
 
 ADMIN, ANA, BEN = User("admin", Role.ADMIN), User("ana"), User("ben")
@@ -50,7 +50,7 @@ def test_refreshing_suggestions_keeps_rows_and_versions(study_on):
     assert events[events["action"] == "rescore"].iloc[0]["new"]["count"] == len(kept)
     # a card drawn before the refresh still decides: same id, same version
     target = kept[0]
-    decision = review.decide(store, target, "reject", actor=BEN, expected_version=int(before.at[target, "version"]))
+    decision = decisions.decide(store, target, "reject", actor=BEN, expected_version=int(before.at[target, "version"]))
     assert decision.status == "rejected"
 
 
@@ -70,12 +70,12 @@ def test_a_change_is_one_transaction(study_on):
 
 def test_a_blind_change_is_one_transaction(study_on):
     store = study_on.store
-    review.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
     s = study_on.suggestion("group1.txt", 2, "workload")
     with pytest.raises(StoreError, match="outside segment"):
-        review.decide(store, int(s.id), "change", actor=ANA, code_id="peer_support", start=0, end=10_000)
+        decisions.decide(store, int(s.id), "change", actor=ANA, code_id="peer_support", start=0, end=10_000)
     assert store.codings_df(origin="human", coder="ana").empty  # not only "workload: no" left behind
-    review.decide(store, int(s.id), "change", actor=ANA, code_id="peer_support")
+    decisions.decide(store, int(s.id), "change", actor=ANA, code_id="peer_support")
     own = store.codings_df(origin="human", coder="ana")
     assert sorted(zip(own["code_id"], own["status"], strict=True)) == [("peer_support", "accepted"),
                                                                         ("workload", "rejected")]
@@ -85,19 +85,19 @@ def test_a_merge_is_one_transaction(study_on):
     store = study_on.store
     before = store.codings_df(code_id="peer_support")["id"].tolist()
     with pytest.raises(ConflictError):  # the codebook changed since the editor loaded version 1
-        review.update_code(store, "workload", actor=ADMIN, definition="newer")
-        review.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN, expected_version=1)
+        codebook_edits.update_code(store, "workload", actor=ADMIN, definition="newer")
+        codebook_edits.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN, expected_version=1)
     assert store.codings_df(code_id="peer_support")["id"].tolist() == before  # nothing moved
-    version, moved = review.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN,
+    version, moved = codebook_edits.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN,
                                         expected_version=2)
     assert (version, moved) == (3, len(before)) and store.codings_df(code_id="peer_support").empty
 
 
 def test_codebook_edits_are_version_checked(study_on):
     store = study_on.store
-    review.update_code(store, "workload", actor=ADMIN, definition="Ana's words.", expected_version=1)
+    codebook_edits.update_code(store, "workload", actor=ADMIN, definition="Ana's words.", expected_version=1)
     with pytest.raises(ConflictError) as caught:
-        review.update_code(store, "workload", actor=ADMIN, definition="Ben's words.", expected_version=1)
+        codebook_edits.update_code(store, "workload", actor=ADMIN, definition="Ben's words.", expected_version=1)
     assert caught.value.current["definition"] == "Ana's words." and caught.value.current["version"] == 2
     assert store.codebook()["workload"].definition == "Ana's words."
 

@@ -275,12 +275,12 @@ def test_double_coding_page_assign_done_and_adjudicate(study, apptest, helpers):
     at.button(key="dc_assign").click().run()
     helpers.assert_ok(at)
     assert sorted(study.store.events_df("assignment")["entity_id"]) == ["1:ana", "1:ben"]
-    from qualkit import review
+    from qualkit.review import decisions
     from qualkit.users import User
 
     s = study.suggestion("group1.txt", 4, "peer_support")
-    review.decide(study.store, int(s.id), "accept", actor=User("ana"))
-    review.decide(study.store, int(s.id), "reject", actor=User("ben"))
+    decisions.decide(study.store, int(s.id), "accept", actor=User("ana"))
+    decisions.decide(study.store, int(s.id), "reject", actor=User("ben"))
     # ana's own page: her blind row is there, ben's is not
     ana = apptest("ana", "transcript")
     assert "Mark this transcript done" in [b.label for b in ana.button]
@@ -339,12 +339,12 @@ def test_export_page_prepares_files(study, apptest, helpers):
 
 
 def test_analysis_and_reliability_pages(study, apptest, helpers):
-    from qualkit import review
+    from qualkit.review import decisions, double_coding
     from qualkit.users import Role, User
 
     for turn, code in ((1, "administrative_burden"), (2, "workload")):
         s = study.suggestion("group1.txt", turn, code)
-        review.decide(study.store, int(s.id), "accept", actor=User("ana"))
+        decisions.decide(study.store, int(s.id), "accept", actor=User("ana"))
     at = apptest("admin", "analysis")
     helpers.assert_ok(at)
     if not hasattr(Project, "prevalence"):
@@ -352,9 +352,9 @@ def test_analysis_and_reliability_pages(study, apptest, helpers):
     else:
         tables = [d.value for d in at.dataframe if "code_id" in d.value.columns]
         assert tables and "administrative_burden" in set(tables[0]["code_id"])
-    review.assign(study.store, "group1.txt", ["ana", "ben"], actor=User("admin", Role.ADMIN))
-    review.mark_done(study.store, "group1.txt", actor=User("ana"))
-    review.mark_done(study.store, "group1.txt", actor=User("ben"))
+    double_coding.assign(study.store, "group1.txt", ["ana", "ben"], actor=User("admin", Role.ADMIN))
+    double_coding.mark_done(study.store, "group1.txt", actor=User("ana"))
+    double_coding.mark_done(study.store, "group1.txt", actor=User("ben"))
     at = apptest("admin", "reliability")
     helpers.assert_ok(at)
     assert "group1.txt" in set(at.dataframe[0].value["transcript"])

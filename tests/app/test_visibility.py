@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualkit import review
+from qualkit.review import decisions, double_coding, visibility
 from qualkit.users import Role, User
 
 ADMIN, ANA, BEN = User("admin", Role.ADMIN), User("ana"), User("ben")
@@ -19,27 +19,27 @@ ADMIN, ANA, BEN = User("admin", Role.ADMIN), User("ana"), User("ben")
 def blind(quiet_study):
     """group1.txt assigned blind to ana and ben; ben accepted peer support, wrote a memo; ana rejected it."""
     store = quiet_study.store
-    review.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
     peer = quiet_study.suggestion("group1.txt", 4, "peer_support")
-    review.decide(store, int(peer.id), "accept", actor=BEN)
-    review.decide(store, int(peer.id), "reject", actor=ANA)
-    review.write_memo(store, "BEN-SECRET-MEMO", actor=BEN, segment_id=int(peer.segment_id))
+    decisions.decide(store, int(peer.id), "accept", actor=BEN)
+    decisions.decide(store, int(peer.id), "reject", actor=ANA)
+    decisions.write_memo(store, "BEN-SECRET-MEMO", actor=BEN, segment_id=int(peer.segment_id))
     quiet_study.peer = peer
     return quiet_study
 
 
 def test_the_rule_itself(blind):
-    view = review.TeamView.load(blind.store)
+    view = visibility.TeamView.load(blind.store)
     source = int(blind.peer.source_id)
     assert view.hidden_map("ana") == {source: {"ben"}} and view.hidden_map("admin") == {}
-    assert not review.sees_everything("ana", view) and review.sees_everything("admin", view)
-    history = review.coding_history(blind.store, int(blind.peer.id), viewer="ana")
+    assert not visibility.sees_everything("ana", view) and visibility.sees_everything("admin", view)
+    history = decisions.coding_history(blind.store, int(blind.peer.id), viewer="ana")
     assert "ben" not in set(history["user"]) and "ana" in set(history["user"])
-    assert "ben" in set(review.coding_history(blind.store, int(blind.peer.id), viewer="admin")["user"])
-    events = review.visible_events(blind.store, blind.store.events_df(), "ana", view)
+    assert "ben" in set(decisions.coding_history(blind.store, int(blind.peer.id), viewer="admin")["user"])
+    events = visibility.visible_events(blind.store, blind.store.events_df(), "ana", view)
     assert not ((events["user"] == "ben") & events["entity"].isin(["coding", "memo"])).any()
-    memos = review.visible_memos(blind.store, blind.store.memos_df(), "ana", view)
-    assert memos.empty and len(review.visible_memos(blind.store, blind.store.memos_df(), "admin", view)) == 1
+    memos = visibility.visible_memos(blind.store, blind.store.memos_df(), "ana", view)
+    assert memos.empty and len(visibility.visible_memos(blind.store, blind.store.memos_df(), "admin", view)) == 1
 
 
 def test_card_history_hides_the_other_coder(blind, apptest, helpers):
@@ -49,7 +49,7 @@ def test_card_history_hides_the_other_coder(blind, apptest, helpers):
     ben = apptest("ben", "queue")
     ben.selectbox(key="q_source").select("group1.txt").run()
     cid = next(int(b.key.split("_")[1]) for b in ben.button if b.key.startswith("acc_"))
-    review.decide(blind.store, cid, "accept", actor=ANA)
+    decisions.decide(blind.store, cid, "accept", actor=ANA)
     ben.toggle(key=f"hist_{cid}").set_value(True).run()
     helpers.assert_ok(ben)
     tables = [d.value for d in ben.dataframe if "action" in d.value.columns]
@@ -112,8 +112,8 @@ def test_reliability_and_codebook_do_not_name_or_show_the_other_coder(blind, app
 
 
 def test_everything_shows_once_both_are_done(blind, apptest, helpers):
-    review.mark_done(blind.store, "group1.txt", actor=ANA)
-    review.mark_done(blind.store, "group1.txt", actor=BEN)
+    double_coding.mark_done(blind.store, "group1.txt", actor=ANA)
+    double_coding.mark_done(blind.store, "group1.txt", actor=BEN)
     history = apptest("ana", "history").dataframe[0].value
     assert "ben" in set(history["user"])
     at = apptest("ana", "transcript")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from qualkit import review
 from qualkit.app import queries, resources, state, ui
 from qualkit.errors import QualkitError
 from qualkit.project import Project
+from qualkit.review import visibility
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -26,7 +26,7 @@ def render() -> None:
     if not hasattr(Project, "prevalence"):
         ui.not_available("Prevalence and co-occurrence", "analysis, issue 7")
         return
-    if not review.sees_everything(ctx.user.name, queries.team_view(ctx.url, ctx.name, ctx.gen)):
+    if not visibility.sees_everything(ctx.user.name, queries.team_view(ctx.url, ctx.name, ctx.gen)):
         st.info("Analyses count every coder's accepted codes, so they open once the blind double-coding you take "
                 "part in is finished (every coder marked it done).", icon=":material/visibility_off:")
         return

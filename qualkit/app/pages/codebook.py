@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from qualkit import review
 from qualkit.app import queries, state, ui
 from qualkit.errors import QualkitError
 from qualkit.model import Code
+from qualkit.review import codebook_edits
 
 FORMATS = {"YAML": ".yaml", "CSV": ".csv", "Excel": ".xlsx", "REFI-QDA codebook (.qdc)": ".qdc"}
 
@@ -62,7 +62,7 @@ def _save_code(code: Code, version: int, tag: str, default_color: str) -> None:
     if not changed:
         state.flash(f"Nothing changed in {code.id}.", "info")
         return
-    saved = state.run_action(review.update_code, store, code.id, actor=user, note=value["note"] or "",
+    saved = state.run_action(codebook_edits.update_code, store, code.id, actor=user, note=value["note"] or "",
                              expected_version=version, **changed)
     if saved is not None:
         state.flash(f"Saved {code.id}: codebook version {saved}.")
@@ -105,7 +105,7 @@ def structure_tabs(ctx: state.Context, codebook) -> None:
         if st.form_submit_button("Add code"):
             code = Code(new_id.strip(), new_name.strip() or new_id.strip(), parent=parent or None,
                         definition=definition)
-            version = state.run_action(review.add_codebook_code, ctx.store, code, actor=ctx.user)
+            version = state.run_action(codebook_edits.add_codebook_code, ctx.store, code, actor=ctx.user)
             if version is not None:
                 state.flash(f"Added {code.id}: codebook version {version}.")
             st.rerun()
@@ -114,7 +114,7 @@ def structure_tabs(ctx: state.Context, codebook) -> None:
         into = st.selectbox("…into", ids, key="cb_merge_into")
         note = st.text_input("Why", key="cb_merge_note")
         if st.form_submit_button("Merge"):
-            result = state.run_action(review.merge_codes, ctx.store, sources, into, actor=ctx.user, note=note,
+            result = state.run_action(codebook_edits.merge_codes, ctx.store, sources, into, actor=ctx.user, note=note,
                                       expected_version=codebook.version)
             if result is not None:
                 state.flash(f"Merged into {into}: codebook version {result[0]}, {result[1]} codings moved.")
@@ -124,7 +124,7 @@ def structure_tabs(ctx: state.Context, codebook) -> None:
         parts = st.text_area("into new codes, one per line: `id = Name`", key="cb_split_parts")
         if st.form_submit_button("Split"):
             pairs = [(p.split("=", 1)[0], p.split("=", 1)[1] if "=" in p else p) for p in _lines(parts)]
-            version = state.run_action(review.split_code, ctx.store, code_id, pairs, actor=ctx.user)
+            version = state.run_action(codebook_edits.split_code, ctx.store, code_id, pairs, actor=ctx.user)
             if version is not None:
                 state.flash(f"Split {code_id}: codebook version {version}.")
             st.rerun()
@@ -165,7 +165,7 @@ def import_export(ctx: state.Context, codebook) -> None:
                 except QualkitError as error:
                     st.error(str(error))
                     return
-            version = state.run_action(review.save_codebook_version, ctx.store, loaded, actor=ctx.user,
+            version = state.run_action(codebook_edits.save_codebook_version, ctx.store, loaded, actor=ctx.user,
                                        note=f"imported {upload.name}")
             if version is not None:
                 state.flash(f"Imported {upload.name}: codebook version {version}.")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from qualkit import review
 from qualkit.app import queries, state, ui
+from qualkit.review import double_coding
 from qualkit.users import list_users
 
 PAGE_SIZE = 10
@@ -24,7 +24,7 @@ def _assign() -> None:
     source = st.session_state.get("dc_source")
     coders = st.session_state.get("dc_coders") or []
     blind = bool(st.session_state.get("dc_blind", True))
-    state.run_action(review.assign, store, source, coders, actor=user, blind=blind,
+    state.run_action(double_coding.assign, store, source, coders, actor=user, blind=blind,
                      success=f"Assigned {source} to {', '.join(coders)}{' (blind)' if blind else ''}.")
 
 
@@ -32,14 +32,14 @@ def _done(source_id: int, coder: str, done: bool) -> None:
     user, store = state.current_user(), state.current_store()
     if user is None or store is None:
         return
-    state.run_action(review.mark_done, store, source_id, actor=user, coder=coder, done=done,
+    state.run_action(double_coding.mark_done, store, source_id, actor=user, coder=coder, done=done,
                      success=f"{coder}: {'done' if done else 'reopened'}.")
 
 
 def _unassign(source_id: int, coder: str) -> None:
     user, store = state.current_user(), state.current_store()
     if user is not None and store is not None:
-        state.run_action(review.unassign, store, source_id, coder, actor=user, success=f"Unassigned {coder}.")
+        state.run_action(double_coding.unassign, store, source_id, coder, actor=user, success=f"Unassigned {coder}.")
 
 
 def _adjudicate(segment_id: int, code_id: str, apply: bool, expected: dict | None) -> None:
@@ -47,7 +47,7 @@ def _adjudicate(segment_id: int, code_id: str, apply: bool, expected: dict | Non
     if user is None or store is None:
         return
     note = st.session_state.get(f"adj_note_{segment_id}_{code_id}", "")
-    state.run_action(review.adjudicate, store, segment_id, code_id, apply=apply, actor=user, note=note,
+    state.run_action(double_coding.adjudicate, store, segment_id, code_id, apply=apply, actor=user, note=note,
                      expected=expected,
                      success=f"Settled: {code_id} {'applies' if apply else 'does not apply'} to segment {segment_id}.")
 
@@ -56,7 +56,7 @@ def _settle(source_id: int) -> None:
     user, store = state.current_user(), state.current_store()
     if user is None or store is None:
         return
-    settled = state.run_action(review.settle_agreements, store, source_id, actor=user)
+    settled = state.run_action(double_coding.settle_agreements, store, source_id, actor=user)
     if settled is not None:
         state.flash(f"Recorded {settled} agreements as consensus.")
 
@@ -111,11 +111,11 @@ def disagreements_section(ctx: state.Context) -> None:
     source_id = st.selectbox("Finished transcript", finished, key="dc_compare", format_func=lambda s: names[s])
     coders = view.coders(source_id)
     try:
-        judged = review.judgements(ctx.store, source_id, actor=ctx.user, view=view)
+        judged = double_coding.judgements(ctx.store, source_id, actor=ctx.user, view=view)
     except Exception as error:  # permission or data problems: one line, no traceback
         st.error(str(error))
         return
-    summary = review.agreement_summary(judged, coders)
+    summary = double_coding.agreement_summary(judged, coders)
     cols = st.columns(4)
     cols[0].metric("Judged (segment × code)", summary["judged"])
     cols[1].metric("Agreements", summary["agreements"])
@@ -123,7 +123,7 @@ def disagreements_section(ctx: state.Context) -> None:
                    else f"{summary['percent_agreement']}%")
     cols[3].metric("Cohen's kappa", "–" if summary["kappa"] is None else summary["kappa"])
     may_settle = ctx.user.can_assign() or (ctx.user.can_adjudicate() and ctx.user.name in coders)
-    pending = review.judgements(ctx.store, source_id, actor=ctx.user, view=view, include_untouched=True)
+    pending = double_coding.judgements(ctx.store, source_id, actor=ctx.user, view=view, include_untouched=True)
     open_agreements = int((pending["agree"] & pending["consensus"].isna()).sum())
     if may_settle and open_agreements:
         st.button(f"Record the {open_agreements} agreements as consensus", key="dc_settle", on_click=_settle,

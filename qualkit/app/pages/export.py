@@ -8,10 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from qualkit import review
 from qualkit.app import queries, state, ui
 from qualkit.errors import QualkitError
 from qualkit.project import Project
+from qualkit.review import visibility
 
 # label -> (Project method, format)
 FORMATS = {"Excel workbook": ("export", "xlsx"), "CSV tables (zip)": ("export", "csv"),
@@ -27,15 +27,15 @@ def render() -> None:
     statuses = st.multiselect("Status", ["accepted", "suggested", "rejected"], default=["accepted"], key="ex_status")
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     if st.button("Prepare the CSV", key="ex_csv"):
-        frame = review.visible_codings(ctx.store.codings_df(status=statuses or None), ctx.user.name, view)
+        frame = visibility.visible_codings(ctx.store.codings_df(status=statuses or None), ctx.user.name, view)
         st.session_state["ex_csv_data"] = frame.drop(columns=["segment_text"]).to_csv(index=False).encode("utf-8")
     if st.session_state.get("ex_csv_data"):
         st.download_button("Download codings.csv", st.session_state["ex_csv_data"], file_name="codings.csv",
                            mime="text/csv", key="ex_csv_download")
-    if not review.sees_everything(ctx.user.name, view):
+    if not visibility.sees_everything(ctx.user.name, view):
         st.caption("While you code a transcript blind, this CSV leaves out the other coder's decisions on it.")
     st.subheader("Project exports and reports")
-    if not review.sees_everything(ctx.user.name, view):
+    if not visibility.sees_everything(ctx.user.name, view):
         st.info("Project exports and reports hold every coder's decisions, so they open once the blind "
                 "double-coding you take part in is finished (every coder marked it done).",
                 icon=":material/visibility_off:")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from qualkit import review
 from qualkit.app import queries, state, ui
+from qualkit.review import visibility
 from qualkit.store import team
 
 PAGE_SIZE = 50
@@ -40,7 +40,7 @@ def render() -> None:
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"old": st.column_config.TextColumn("old", width="large"),
                                 "new": st.column_config.TextColumn("new", width="large")})
-    if not review.sees_everything(ctx.user.name, queries.team_view(ctx.url, ctx.name, ctx.gen)):
+    if not visibility.sees_everything(ctx.user.name, queries.team_view(ctx.url, ctx.name, ctx.gen)):
         st.caption("While you code a transcript blind, the other coder's decisions and memos on it are not listed.")
     if len(events) == LIMIT:
         st.caption(f"Showing the newest {LIMIT} events; filter or use `Project.history()` for all.")

@@ -16,11 +16,12 @@ import time
 import pandas as pd
 import streamlit as st
 
-from qualkit import review
 from qualkit.app import queries, resources, state, ui
 from qualkit.app.actions import ensure_ranking, model_work_available, schedule_retrain
 from qualkit.errors import QualkitError, StoreError
 from qualkit.model import Codebook
+from qualkit.review import decisions
+from qualkit.spans import word_spans
 
 PAGE_SIZE = 10
 ALL = "(all)"
@@ -59,7 +60,7 @@ def _decide(coding_id: int, version: int, decision: str, label: str, text: str, 
     if decision == "span":
         start, end = _chosen_span(coding_id, text, base)
     try:
-        review.decide(store, coding_id, decision, actor=user, expected_version=version, code_id=code_id,
+        decisions.decide(store, coding_id, decision, actor=user, expected_version=version, code_id=code_id,
                       start=start, end=end)
     except StoreError as error:
         if str(error).startswith(f"no coding {coding_id} "):  # withdrawn by the retrained coder meanwhile
@@ -78,7 +79,7 @@ def _decide(coding_id: int, version: int, decision: str, label: str, text: str, 
 
 def _chosen_span(coding_id: int, text: str, base: int) -> tuple[int | None, int | None]:
     """The exact offsets of the words chosen on the card's slider, computed from the stored segment text."""
-    words = review.word_spans(text, base)
+    words = word_spans(text, base)
     chosen = st.session_state.get(f"span_{coding_id}")
     if not words or not chosen:
         return None, None
@@ -93,7 +94,7 @@ def _add_missing(segment_id: int, coding_id: int, text: str, base: int) -> None:
         return
     code_id = st.session_state.get(f"add_{coding_id}")
     start, end = _chosen_span(coding_id, text, base)
-    if state.run_action(review.add_code, store, segment_id, code_id, actor=user, start=start, end=end,
+    if state.run_action(decisions.add_code, store, segment_id, code_id, actor=user, start=start, end=end,
                         success=f"Added {code_id} to the segment.") is not None:
         schedule_retrain(store, user.name)
 
@@ -103,7 +104,7 @@ def _bulk(items: list[tuple[int, int]]) -> None:
     user, store = state.current_user(), state.current_store()
     if user is None or store is None:
         return
-    results = state.run_action(review.accept_many, store, items, actor=user)
+    results = state.run_action(decisions.accept_many, store, items, actor=user)
     if results is not None:
         counts = pd.Series(list(results.values())).value_counts().to_dict()
         state.flash("Bulk accept: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
@@ -143,7 +144,7 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
         k.button("Change", key=f"chgbtn_{cid}", on_click=_decide, args=(cid, version, "change", label, *seg),
                  width="stretch")
         with st.expander("Adjust the span · add a missing code · history"):
-            words = review.word_spans(row.segment_text, int(row.segment_start))
+            words = word_spans(row.segment_text, int(row.segment_start))
             if words:
                 first_word = next((i for i, (s, _) in enumerate(words) if s >= row.start), 0)
                 last_word = max([i for i, (_, e) in enumerate(words) if e <= row.end] or [len(words) - 1])
@@ -159,7 +160,7 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
             right.button("Add this code to the segment", key=f"addbtn_{cid}", on_click=_add_missing,
                          args=(int(row.segment_id), cid, row.segment_text, int(row.segment_start)))
             if st.toggle("Show history", key=f"hist_{cid}"):
-                history = review.coding_history(ctx.store, cid, viewer=ctx.user.name,
+                history = decisions.coding_history(ctx.store, cid, viewer=ctx.user.name,
                                                 view=queries.team_view(ctx.url, ctx.name, ctx.gen))
                 table = history[["at", "user", "action", "old", "new", "outcome"]].copy()
                 for column in ("old", "new"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from qualkit import review
 from qualkit.app import queries, state, ui
 from qualkit.errors import QualkitError
 from qualkit.project import Project
+from qualkit.review import double_coding, visibility
 
 
 def render() -> None:
@@ -24,20 +24,20 @@ def render() -> None:
     for source_id in finished:
         coders = view.coders(source_id)
         try:
-            judged = review.judgements(ctx.store, source_id, actor=ctx.user, view=view)
+            judged = double_coding.judgements(ctx.store, source_id, actor=ctx.user, view=view)
         except QualkitError as error:
             st.warning(str(error))
             continue
         names = dict(zip(frame["source_id"], frame["source"], strict=False))
         rows.append({"transcript": names[source_id], "coders": ", ".join(coders),
-                     **review.agreement_summary(judged, coders)})
+                     **double_coding.agreement_summary(judged, coders)})
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.subheader("Inter-coder reliability by code")
     if not hasattr(Project, "reliability"):
         ui.not_available("Kappa and Krippendorff's alpha by code", "analysis, issue 7")
         return
-    hidden = review.hidden_coders_anywhere(ctx.user.name, view)
+    hidden = visibility.hidden_coders_anywhere(ctx.user.name, view)
     coders = sorted(set(frame["coder"]) - hidden) if len(frame) else []
     if hidden:
         st.caption("Coders you code blind beside are left out until you have both finished.")

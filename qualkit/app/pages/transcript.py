@@ -11,9 +11,10 @@ import html
 import pandas as pd
 import streamlit as st
 
-from qualkit import review
 from qualkit.app import queries, state, ui
 from qualkit.app.actions import schedule_retrain
+from qualkit.review import decisions, double_coding
+from qualkit.spans import locate_passage, word_spans
 
 PAGE_SIZE = 25
 STATUSES = ("accepted", "suggested", "rejected")
@@ -28,16 +29,16 @@ def _apply(segment_id: int, text: str, base: int) -> None:
     passage = (st.session_state.get("tx_passage") or "").strip()
     try:
         if passage:
-            start, end = review.locate_passage(text, base, passage,
+            start, end = locate_passage(text, base, passage,
                                                occurrence=int(st.session_state.get("tx_occurrence", 1)))
         else:
-            words = review.word_spans(text, base)
+            words = word_spans(text, base)
             lo, hi = st.session_state.get(f"tx_words_{segment_id}", (0, len(words) - 1))
             start, end = words[lo][0], words[hi][1]
     except Exception as error:  # InvalidInput from locate_passage, or an empty segment
         state.report_error(error)
         return
-    if state.run_action(review.add_code, store, segment_id, code_id, actor=user, start=start, end=end,
+    if state.run_action(decisions.add_code, store, segment_id, code_id, actor=user, start=start, end=end,
                         success=f"Coded “{ui.short(text[start - base:end - base], 60)}” as {code_id}.") is not None:
         st.session_state["tx_passage"] = ""
         schedule_retrain(store, user.name)
@@ -49,7 +50,7 @@ def _memo(segment_id: int) -> None:
     if user is None or store is None:
         return
     text = st.session_state.get("tx_memo", "")
-    if state.run_action(review.write_memo, store, text, actor=user, segment_id=segment_id,
+    if state.run_action(decisions.write_memo, store, text, actor=user, segment_id=segment_id,
                         success="Memo saved.") is not None:
         st.session_state["tx_memo"] = ""
 
@@ -57,7 +58,7 @@ def _memo(segment_id: int) -> None:
 def _done(source_id: int) -> None:
     user, store = state.current_user(), state.current_store()
     if user is not None and store is not None:
-        state.run_action(review.mark_done, store, source_id, actor=user,
+        state.run_action(double_coding.mark_done, store, source_id, actor=user,
                          success="Marked done. Once every coder is done, compare on the Double coding page.")
 
 
@@ -146,7 +147,7 @@ def coding_panel(ctx: state.Context, page: pd.DataFrame, codebook, memos: pd.Dat
     text, base = seg["text"], int(seg["start"])
     if ctx.user.can_code() and codebook is not None:
         st.subheader("Code a passage")
-        words = review.word_spans(text, base)
+        words = word_spans(text, base)
         if len(words) > 1:
             st.select_slider("Words", options=list(range(len(words))), value=(0, len(words) - 1),
                              key=f"tx_words_{segment_id}",

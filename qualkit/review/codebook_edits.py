@@ -1,0 +1,191 @@
+"""Codebook changes by the team: save a new version, edit, add, merge and split codes (old versions stay).
+
+Each change checks the actor may edit the codebook, validates the result, and saves it as the next
+version; a version saved by someone else since the editor opened it raises
+:class:`~qualkit.errors.ConflictError` naming who saved what, and nothing is saved.
+
+Example:
+    >>> from qualkit.model import Code
+    >>> from qualkit.users import Role
+    >>> save_codebook_version(Store.create("sqlite://", name="cb"), Codebook("x", [Code("a", "A")]),
+    ...                       actor=User("root", Role.ADMIN), note="first")
+    1
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from qualkit.errors import ConflictError, InvalidInput
+from qualkit.model import Code, Codebook
+from qualkit.store import team
+from qualkit.store.repository import Store
+from qualkit.users import User
+
+
+def _validated(codebook: Codebook) -> Codebook:
+    ids = [c.id for c in codebook.codes]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise InvalidInput(f"code ids {duplicates} are used twice", fix="give each code a unique id")
+    for code in codebook.codes:
+        if not code.id.strip() or not code.name.strip():
+            raise InvalidInput("every code needs an id and a name")
+        if code.parent is not None and code.parent not in ids:
+            raise InvalidInput(f"{code.id}'s parent {code.parent!r} is not in the codebook",
+                               fix="choose an existing parent or none")
+    try:
+        from qualkit.codebook import validate_codebook
+    except ImportError:  # the codebook area's full checks (cycles, patterns) when installed
+        return codebook
+    return validate_codebook(codebook)
+
+
+def save_codebook_version(store: Store, codebook: Codebook, *, actor: User, note: str,
+                          expected_version: int | None = None) -> int:
+    """Save an edited codebook as the next version (the old versions stay); returns the version.
+
+    Example:
+        >>> from qualkit.model import Code
+        >>> from qualkit.users import Role
+        >>> save_codebook_version(Store.create("sqlite://", name="cb"), Codebook("x", [Code("a", "A")]),
+        ...                       actor=User("root", Role.ADMIN), note="first")
+        1
+    """
+    actor.require("edit_codebook")
+    codebook = _validated(codebook)
+    return store.save_codebook(codebook, user=actor.name, note=note or "edited in the app",
+                               expected_version=expected_version)
+
+
+def update_code(store: Store, code_id: str, *, actor: User, note: str = "", expected_version: int | None = None,
+                **fields: Any) -> int:
+    """Change a code's fields (name, definition, inclusion, exclusion, examples, cues, colour, parent...).
+
+    The id stays, so existing codings keep pointing at the code; renaming changes the name. Pass
+    ``expected_version`` (the codebook version the editor showed): if someone saved another version
+    since, :class:`~qualkit.errors.ConflictError` names it with the code's current values, nothing saved.
+
+    Example:
+        >>> update_code(store, "workload", actor=admin, definition="Hours and volume.")  # doctest: +SKIP
+        3
+    """
+    actor.require("edit_codebook")
+    codebook = store.codebook()
+    if code_id not in codebook:
+        raise InvalidInput(f"unknown code {code_id!r}")
+    allowed = {f.name for f in dataclasses.fields(Code)} - {"id", "guid"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise InvalidInput(f"cannot change {sorted(unknown)} of a code", fix=f"change only {sorted(allowed)}")
+    if expected_version is not None and codebook.version != expected_version:
+        _codebook_conflict(store, codebook, code_id, expected_version, fields)
+    codes = [dataclasses.replace(c, **fields) if c.id == code_id else c for c in codebook.codes]
+    changed = Codebook(codebook.name, codes, description=codebook.description)
+    try:
+        return save_codebook_version(store, changed, actor=actor, note=note or f"edited {code_id}",
+                                     expected_version=expected_version)
+    except ConflictError:  # saved by someone else between our read and write
+        _codebook_conflict(store, store.codebook(), code_id, expected_version or codebook.version, fields)
+        raise
+
+
+def _codebook_conflict(store: Store, codebook: Codebook, code_id: str, expected: int, fields: dict[str, Any]) -> None:
+    """Raise the conflict of a code edit made on an old codebook version, with the code's current values."""
+    versions = store.codebook_versions()
+    latest = versions[versions["name"] == codebook.name].tail(1)
+    who = latest["created_by"].iloc[0] if len(latest) else None
+    why = latest["note"].iloc[0] if len(latest) else ""
+    code = codebook[code_id] if code_id in codebook else None  # noqa: SIM401 (Codebook has no get)
+    current: dict[str, Any] = {"version": codebook.version, "saved_by": who, "note": why}
+    if code is not None:
+        current |= {k: getattr(code, k) for k in fields}
+    else:
+        current["code"] = f"{code_id} is no longer in the codebook"
+    raise ConflictError(f"the codebook changed to version {codebook.version} (saved by {who or 'someone'}"
+                        f"{': ' + why if why else ''}) after you opened version {expected}; your edit of {code_id} "
+                        "was not saved", current=current,
+                        fix="the page now shows the current values; make your change again if it is still needed")
+
+
+def add_codebook_code(store: Store, code: Code, *, actor: User, note: str = "") -> int:
+    """Add a new code to the codebook (a new version).
+
+    Example:
+        >>> add_codebook_code(store, Code("sleep", "Sleep"), actor=admin)  # doctest: +SKIP
+        4
+    """
+    codebook = store.codebook()
+    if code.id in codebook:
+        raise InvalidInput(f"a code with id {code.id!r} already exists", fix="choose another id")
+    changed = Codebook(codebook.name, [*codebook.codes, code], description=codebook.description)
+    return save_codebook_version(store, changed, actor=actor, note=note or f"added {code.id}")
+
+
+def merge_codes(store: Store, code_ids: Sequence[str], into: str, *, actor: User, note: str = "",
+                expected_version: int | None = None) -> tuple[int, int]:
+    """Merge codes into ``into``: their codings move to it (logged), then a codebook version without them.
+
+    Children of a merged code move under ``into``. Returns ``(codebook version, codings moved)``.
+
+    Example:
+        >>> merge_codes(store, ["paperwork"], "administrative_burden", actor=admin)  # doctest: +SKIP
+        (5, 12)
+    """
+    actor.require("edit_codebook")
+    codebook = store.codebook()
+    merged = [c for c in dict.fromkeys(code_ids) if c != into]
+    for code_id in [*merged, into]:
+        if code_id not in codebook:
+            raise InvalidInput(f"unknown code {code_id!r}")
+    if not merged:
+        raise InvalidInput("choose at least one code to merge into another")
+    codes = [dataclasses.replace(c, parent=into if c.parent in merged else c.parent)
+             for c in codebook.codes if c.id not in merged]
+    changed = _validated(Codebook(codebook.name, codes, description=codebook.description))
+    # One transaction: the codings move and the codebook without the merged codes is saved, or neither.
+    return team.merge_codes(store, merged, into, changed, user=actor.name,
+                            note=note or f"merged {', '.join(merged)} into {into}",
+                            expected_version=expected_version)
+
+
+def split_code(store: Store, code_id: str, parts: Sequence[tuple[str, str]], *, actor: User,
+               note: str = "") -> int:
+    """Split a code into new codes ``(id, name)`` under it; the old code becomes a category (not codable).
+
+    Its existing codings stay on the old code for the team to recode; new codings use the parts.
+
+    Example:
+        >>> split_code(store, "workload", [("hours", "Long hours"), ("staffing", "Understaffing")],
+        ...            actor=admin)  # doctest: +SKIP
+        6
+    """
+    codebook = store.codebook()
+    if code_id not in codebook:
+        raise InvalidInput(f"unknown code {code_id!r}")
+    parts = [(i.strip(), n.strip()) for i, n in parts if i and i.strip()]
+    if len(parts) < 2:
+        raise InvalidInput("a split needs at least two new codes", fix="give each an id and a name")
+    original = codebook[code_id]
+    codes: list[Code] = []
+    for code in codebook.codes:
+        if code.id != code_id:
+            codes.append(code)
+            continue
+        codes.append(dataclasses.replace(code, codable=False))
+        codes += [Code(new_id, name or new_id, parent=code_id, definition=f"Part of {original.name}.")
+                  for new_id, name in parts]
+    changed = Codebook(codebook.name, codes, description=codebook.description)
+    return save_codebook_version(store, changed, actor=actor,
+                                 note=note or f"split {code_id} into {', '.join(i for i, _ in parts)}")
+
+
+__all__ = [
+    "add_codebook_code",
+    "merge_codes",
+    "save_codebook_version",
+    "split_code",
+    "update_code",
+]

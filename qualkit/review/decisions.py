@@ -1,0 +1,301 @@
+"""Deciding on codings: accept, reject, change or adjust a suggestion, code by hand, memos, and the review queue.
+
+On a normal transcript a decision updates the suggestion in place (``Store.decide``: version-checked,
+logged with the old and new values). On a transcript the actor codes *blind*, each decision becomes the
+actor's own human row (``coder=<user>``, ``parent_id=<suggestion>``) and the suggestion stays
+``suggested`` until adjudication (see :mod:`qualkit.review.double_coding`).
+
+Example:
+    >>> frame, total = review_queue(Store.create("sqlite://", name="q"), actor=User("ana"))
+    >>> total, len(frame)
+    (0, 0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import pandas as pd
+
+from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
+from qualkit.model import Coding, Memo
+from qualkit.review.visibility import TeamView, visible_codings, visible_events
+from qualkit.store import team
+from qualkit.store.repository import Store
+from qualkit.users import User
+
+DECISIONS = ("accept", "reject", "change", "span")
+
+
+def _check_can_decide(store: Store, view: TeamView, actor: User, source_id: int) -> bool:
+    """Raise unless the actor may decide on this source now; True when decisions are own (blind) rows."""
+    actor.require("code")
+    if source_id not in view.blind_sources():
+        return False
+    coders = view.coders(source_id)
+    if view.is_complete(source_id):
+        raise PermissionDenied("this transcript's blind double-coding is finished",
+                               fix="settle differences on the Double coding page (disagreements)")
+    if actor.name not in coders:
+        raise PermissionDenied(f"this transcript is being coded blind by {', '.join(coders)}",
+                               fix="only they can decide on it until both are done")
+    if view.is_done(actor.name, source_id):
+        raise PermissionDenied("you marked this transcript done", fix="ask an administrator to reopen it")
+    return True
+
+
+def _check_code(store: Store, code_id: str) -> None:
+    codebook = store.codebook()
+    if code_id not in codebook:
+        raise InvalidInput(f"unknown code {code_id!r}", fix="use a code id of the project's codebook")
+
+
+def decide(
+    store: Store,
+    coding_id: int,
+    decision: str,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    code_id: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    view: TeamView | None = None,
+) -> Coding:
+    """Record a reviewer's decision: ``accept``, ``reject``, ``change`` (to ``code_id``) or ``span`` (accept a new span).
+
+    On a normal transcript the suggestion is decided in place and someone else's change since
+    ``expected_version`` raises :class:`~qualkit.errors.ConflictError` (nothing is overwritten). On a
+    transcript the actor codes blind, the decision becomes the actor's own row.
+
+    Example:
+        >>> decide(Store.create("sqlite://", name="x"), 1, "accept", actor=User("ana"))  # doctest: +SKIP
+    """
+    if decision not in DECISIONS:
+        raise InvalidInput(f"unknown decision {decision!r}", fix=f"use one of {', '.join(DECISIONS)}")
+    actor.require("code")
+    coding = store.coding(coding_id)
+    source_id = team.segment_source_ids(store, [coding.segment_id])[coding.segment_id]
+    view = view or TeamView.load(store)
+    if decision == "change":
+        if not code_id:
+            raise InvalidInput("a change needs the new code", fix="choose the code to apply instead")
+        _check_code(store, code_id)
+    own = _check_can_decide(store, view, actor, source_id)
+    if own:
+        if expected_version is not None and coding.version != expected_version:
+            current = {"code_id": coding.code_id, "status": coding.status, "decided_by": coding.decided_by,
+                       "version": coding.version}
+            raise ConflictError(f"suggestion {coding_id} was changed (now {coding.status}) after you loaded it; "
+                                "your decision was not saved", current=current)
+        if decision == "accept":
+            return team.set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="accepted",
+                                         user=actor.name, action="accept")
+        if decision == "reject":
+            return team.set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="rejected",
+                                         user=actor.name, action="reject")
+        if decision == "span":
+            return team.set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="accepted",
+                                         user=actor.name, start=start, end=end, action="adjust")
+        return team.set_own_decisions(store, suggestion=coding, user=actor.name, decisions=[
+            (coding.code_id, "rejected", None, None, "change"), (code_id, "accepted", start, end, "change")])[-1]
+    if decision == "span":
+        changes = {"status": "accepted"}
+        changes |= {k: v for k, v in (("start", start), ("end", end)) if v is not None}
+        return store.update_coding(coding_id, user=actor.name, expected_version=expected_version, action="adjust",
+                                   **changes)
+    return store.decide(coding_id, decision, user=actor.name, expected_version=expected_version, code_id=code_id,
+                        start=start, end=end)
+
+
+def add_code(
+    store: Store, segment_id: int, code_id: str, *, actor: User, start: int | None = None, end: int | None = None,
+    view: TeamView | None = None,
+) -> Coding:
+    """Apply a code to a segment (or an exact span of it) by hand: an accepted human coding by the actor.
+
+    Example:
+        >>> add_code(Store.create("sqlite://", name="c"), 1, "workload", actor=User("ana"))  # doctest: +SKIP
+    """
+    actor.require("code")
+    _check_code(store, code_id)
+    source_id = team.segment_source_ids(store, [segment_id]).get(segment_id)
+    if source_id is None:
+        raise InvalidInput(f"no segment {segment_id} in project {store.name!r}")
+    _check_can_decide(store, view or TeamView.load(store), actor, source_id)
+    coding = Coding(segment_id=segment_id, code_id=code_id, origin="human", status="accepted", coder=actor.name,
+                    start=start, end=end, codebook_version=store.codebook().version, decided_by=actor.name)
+    store.add_codings([coding], user=actor.name, action="code")
+    return coding
+
+
+def write_memo(store: Store, text: str, *, actor: User, segment_id: int | None = None,
+               source_id: int | None = None, code_id: str | None = None) -> Memo:
+    """Write a memo (coders and administrators; viewers only read).
+
+    Example:
+        >>> write_memo(Store.create("sqlite://", name="m"), "note", actor=User("ana")).author
+        'ana'
+    """
+    actor.require("code")
+    if not text.strip():
+        raise InvalidInput("the memo is empty", fix="write something first")
+    memo = Memo(text=text.strip(), author=actor.name, segment_id=segment_id, source_id=source_id, code_id=code_id)
+    store.add_memo(memo, user=actor.name)
+    return memo
+
+
+def review_queue(
+    store: Store,
+    *,
+    actor: User,
+    limit: int = 20,
+    offset: int = 0,
+    source_id: int | None = None,
+    code_id: str | None = None,
+    view: TeamView | None = None,
+    ranking: Mapping[int, float] | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """A page of suggestions this user should review next, and how many there are in all.
+
+    ``ranking`` (from :func:`rank_suggestions`, the coding area's active-learning order) puts the most
+    informative suggestions first; without it the most uncertain scores come first. Blind transcripts
+    appear only for their coders, and only with the suggestions they have not judged yet. The query is
+    plain SQL either way, so it stays fast on large projects; the ranking is computed elsewhere (the app
+    does it in the background after retraining).
+
+    Example:
+        >>> frame, total = review_queue(Store.create("sqlite://", name="q"), actor=User("ana"))
+        >>> total, len(frame)
+        (0, 0)
+    """
+    view = view or TeamView.load(store)
+    return team.suggestion_queue(
+        store, user=actor.name, limit=limit, offset=offset,
+        source_ids=None if source_id is None else [source_id], code_ids=None if code_id is None else [code_id],
+        hidden_source_ids=sorted(view.queue_hidden_sources(actor.name)),
+        own_row_source_ids=sorted(view.own_row_sources(actor.name)), ranking=ranking)
+
+
+def rank_suggestions(store: Store, rank: Callable[[int], pd.DataFrame]) -> dict[int, float]:
+    """Priority of every pending suggestion (coding id -> priority, higher first), ordered by ``rank``.
+
+    ``rank(n)`` returns up to ``n`` pending suggestions in review order with ``id`` and ``priority``
+    columns: the coding area's active-learning order, e.g. ``project.review_queue``. It may train the
+    learned coder, so call this away from a user's click (the app runs it in the background).
+
+    Example:
+        >>> rank = lambda n: pd.DataFrame({"id": [7, 3], "priority": [1.0, 0.5]})
+        >>> rank_suggestions(Store.create("sqlite://", name="r"), rank)
+        {7: 1.0, 3: 0.5}
+    """
+    total = int(store.codings_df(status="suggested").shape[0])
+    frame = rank(max(total, 1))
+    if frame.empty:
+        return {}
+    return {int(i): float(p) for i, p in zip(frame["id"], frame["priority"], strict=True)}
+
+
+def bulk_accept(
+    store: Store, min_score: float, *, actor: User, source_id: int | None = None, code_id: str | None = None,
+    preview: bool = False, view: TeamView | None = None,
+) -> pd.DataFrame:
+    """Accept every suggestion in the actor's queue scoring at least ``min_score`` (or, with ``preview``, list them).
+
+    Returns the affected suggestions with a ``result`` column: ``accepted``, ``conflict`` (someone
+    changed it meanwhile; not overwritten) or ``preview``.
+
+    Example:
+        >>> bulk_accept(Store.create("sqlite://", name="b"), 0.9, actor=User("ana"), preview=True).empty
+        True
+    """
+    actor.require("code")
+    view = view or TeamView.load(store)
+    hidden, own = view.queue_hidden_sources(actor.name), view.own_row_sources(actor.name)
+    frame = team.bulk_candidates(store, user=actor.name, min_score=min_score,
+                                 source_ids=None if source_id is None else [source_id],
+                                 code_ids=None if code_id is None else [code_id],
+                                 hidden_source_ids=sorted(hidden), own_row_source_ids=sorted(own))
+    frame = frame.assign(result="preview")
+    if preview or frame.empty:
+        return frame
+    results = accept_many(store, list(zip(frame["id"], frame["version"], strict=True)), actor=actor, view=view)
+    return frame.assign(result=[results.get(int(i), "conflict") for i in frame["id"]])
+
+
+def accept_many(store: Store, items: Sequence[tuple[int, int]], *, actor: User,
+                view: TeamView | None = None) -> dict[int, str]:
+    """Accept exactly these suggestions (``(id, version)`` as shown to the user); returns id -> result.
+
+    Each is version-checked: one someone changed since it was shown is a ``conflict`` and stays as it is.
+    Suggestions on a transcript the actor codes blind become the actor's own rows; others the actor may
+    not decide are ``refused``.
+
+    Example:
+        >>> accept_many(Store.create("sqlite://", name="m"), [], actor=User("ana"))
+        {}
+    """
+    actor.require("code")
+    if not items:
+        return {}
+    view = view or TeamView.load(store)
+    hidden, own = view.queue_hidden_sources(actor.name), view.own_row_sources(actor.name)
+    frame = team.codings_by_id(store, [int(i) for i, _ in items])
+    source_of = dict(zip(frame["id"], frame["source_id"], strict=True))
+    results: dict[int, str] = {}
+    normal: list[tuple[int, int]] = []
+    for coding_id, version in ((int(i), int(v)) for i, v in items):
+        source_id = source_of.get(coding_id)
+        if source_id is None:
+            results[coding_id] = "gone"
+        elif source_id in own:
+            suggestion = store.coding(coding_id)
+            team.set_own_decision(store, suggestion=suggestion, code_id=suggestion.code_id, status="accepted",
+                                  user=actor.name, action="bulk-accept")
+            results[coding_id] = "accepted"
+        elif source_id in hidden:
+            results[coding_id] = "refused"
+        else:
+            normal.append((coding_id, version))
+    decided, conflicted = team.bulk_set_status(store, normal, "accepted", user=actor.name)
+    results |= dict.fromkeys(decided, "accepted") | dict.fromkeys(conflicted, "conflict")
+    return results
+
+
+def coding_history(store: Store, coding_id: int, *, viewer: str | None = None,
+                   view: TeamView | None = None) -> pd.DataFrame:
+    """Every event about a coding and the rows derived from it (changes, own judgements), newest first.
+
+    With ``viewer``, what they may not see yet (a blind co-coder's own rows and events) is left out.
+
+    Example:
+        >>> coding_history(Store.create("sqlite://", name="h"), 1).empty
+        True
+    """
+    children = team.child_coding_ids(store, coding_id)
+    if viewer is not None and children:
+        view = view or TeamView.load(store)
+        seen = visible_codings(team.codings_by_id(store, children), viewer, view)
+        children = [int(i) for i in seen["id"]]
+    events = store.events_df("coding", coding_id)
+    frames = [events, *(store.events_df("coding", c) for c in children)]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return events
+    history = pd.concat(frames).sort_values("id", ascending=False).reset_index(drop=True)
+    if viewer is not None:
+        history = visible_events(store, history, viewer, view or TeamView.load(store)).reset_index(drop=True)
+    return history
+
+
+__all__ = [
+    "DECISIONS",
+    "accept_many",
+    "add_code",
+    "bulk_accept",
+    "coding_history",
+    "decide",
+    "rank_suggestions",
+    "review_queue",
+    "write_memo",
+]

@@ -1,0 +1,236 @@
+"""Blind double-coding: assign transcripts to coders, mark them done, compare their judgements, adjudicate.
+
+A transcript an administrator assigned *blind* to two (or more) coders is coded by each on their own:
+their decisions are their own human rows, hidden from each other until every assigned coder marked the
+transcript done. Then :func:`disagreements` lists where they differ and :func:`adjudicate` records the
+agreed decision as ``consensus`` (:data:`CONSENSUS`) while both original decisions stay on record.
+
+Example:
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"a": ["yes", "no"], "b": ["yes", "no"], "agree": [True, True]})
+    >>> agreement_summary(f, ["a", "b"])["percent_agreement"]
+    100.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from qualkit.errors import InvalidInput, PermissionDenied
+from qualkit.model import Coding
+from qualkit.review.visibility import TeamView
+from qualkit.store import team
+from qualkit.store.repository import Store
+from qualkit.users import User
+
+CONSENSUS = team.CONSENSUS
+
+
+def _source_id(store: Store, source: str | int) -> int:
+    frame = store.sources_df()
+    column = "id" if isinstance(source, int) else "name"
+    match = frame.loc[frame[column] == source, "id"]
+    if match.empty:
+        raise InvalidInput(f"no transcript {source!r} in project {store.name!r}",
+                           fix="see the names with `qualkit info` or on the Study page")
+    return int(match.iloc[0])
+
+
+def assign(store: Store, source: str | int, coders: Sequence[str], *, actor: User, blind: bool = True) -> int:
+    """Assign a transcript to coders (two for blind double-coding); returns how many assignments were added.
+
+    Example:
+        >>> from qualkit.users import Role
+        >>> assign(Store.create("sqlite://", name="a"), "g1.txt", ["ana", "ben"],
+        ...        actor=User("root", Role.ADMIN))  # doctest: +SKIP
+        2
+    """
+    actor.require("assign")
+    from qualkit.users import get_user
+
+    coders = list(dict.fromkeys(c.strip() for c in coders if c and c.strip()))
+    if not coders:
+        raise InvalidInput("no coders given", fix="name two coders for blind double-coding")
+    for name in coders:
+        user = get_user(store, name)
+        if user is None or not user.can_code():
+            raise InvalidInput(f"{name!r} is not a user who may code",
+                               fix=f"add them with `qualkit users add {name} --role coder`")
+    return team.add_assignments(store, _source_id(store, source), coders, blind=blind, user=actor.name)
+
+
+def unassign(store: Store, source: str | int, coder: str, *, actor: User) -> None:
+    """Take a coder off a transcript (their decisions stay).
+
+    Example:
+        >>> unassign(Store.create("sqlite://", name="u"), 1, "ana", actor=User("r"))  # doctest: +SKIP
+    """
+    actor.require("assign")
+    team.remove_assignment(store, _source_id(store, source), coder, user=actor.name)
+
+
+def mark_done(store: Store, source: str | int, *, actor: User, coder: str | None = None, done: bool = True) -> None:
+    """Mark the actor's assignment done; an administrator may also reopen (``done=False``) anyone's.
+
+    Example:
+        >>> mark_done(Store.create("sqlite://", name="d"), 1, actor=User("ana"))  # doctest: +SKIP
+    """
+    coder = coder or actor.name
+    if coder != actor.name or not done:
+        actor.require("assign")
+    else:
+        actor.require("code")
+    team.set_assignment_done(store, _source_id(store, source), coder, done=done, user=actor.name)
+
+
+def judgements(store: Store, source: str | int, *, actor: User, view: TeamView | None = None,
+               include_untouched: bool = False) -> pd.DataFrame:
+    """Each assigned coder's judgement of each (segment, code) on a finished blind transcript.
+
+    One row per segment and code that any coder applied or any suggestion proposed; a column per
+    coder holding ``yes`` (accepted), ``no`` (rejected) or ``-`` (not judged, so not applied);
+    ``agree``; and the ``consensus`` status with its row id and version once adjudicated. Suggestions
+    no coder judged are left out (they would only inflate agreement) unless ``include_untouched``.
+
+    Example:
+        >>> judgements(Store.create("sqlite://", name="j"), 1, actor=User("ana"))  # doctest: +SKIP
+    """
+    actor.require("view")
+    view = view or TeamView.load(store)
+    source_id = _source_id(store, source)
+    coders = view.coders(source_id)
+    if not coders:
+        raise InvalidInput("this transcript is not assigned to coders", fix="assign it first")
+    if not view.is_complete(source_id) and not actor.can_assign():
+        raise PermissionDenied("the coders are not all done with this transcript",
+                               fix="wait until every assigned coder marked it done")
+    rows = team.human_rows_df(store, source_id=source_id, coders=coders)
+    suggestions = store.codings_df(source=source_id, status="suggested")
+    keys = pd.concat([rows[["segment_id", "code_id"]], suggestions[["segment_id", "code_id"]]]).drop_duplicates()
+    segments = store.segments_df(source=source_id, attributes=False).set_index("id")
+    records = []
+    for seg_id, code in keys.itertuples(index=False):
+        here = rows[(rows["segment_id"] == seg_id) & (rows["code_id"] == code)]
+        record: dict[str, Any] = {"source_id": source_id, "segment_id": int(seg_id), "code_id": code,
+                                  "speaker": segments.at[seg_id, "speaker"], "text": segments.at[seg_id, "text"]}
+        for coder in coders:
+            mine = here[((here["coder"] == coder) | (here["decided_by"] == coder)) & (here["decided_by"] != CONSENSUS)]
+            if (mine["status"] == "accepted").any():
+                record[coder] = "yes"
+            elif (mine["status"] == "rejected").any():
+                record[coder] = "no"
+            else:
+                record[coder] = "-"
+        applied = {record[c] == "yes" for c in coders}
+        record["agree"] = len(applied) == 1
+        record["applied_by"] = ", ".join(c for c in coders if record[c] == "yes")
+        agreed = here[here["decided_by"] == CONSENSUS]
+        record["consensus"] = agreed["status"].iloc[0] if len(agreed) else None
+        record["consensus_id"] = int(agreed["id"].iloc[0]) if len(agreed) else None
+        record["consensus_version"] = int(agreed["version"].iloc[0]) if len(agreed) else None
+        yes_rows = here[here["status"] == "accepted"]
+        record["start"] = int(yes_rows["start"].iloc[0]) if len(yes_rows) else None
+        record["end"] = int(yes_rows["end"].iloc[0]) if len(yes_rows) else None
+        if include_untouched or any(record[c] != "-" for c in coders) or record["consensus"]:
+            records.append(record)
+    columns = ["source_id", "segment_id", "code_id", "speaker", "text", *coders, "agree", "applied_by",
+               "consensus", "consensus_id", "consensus_version", "start", "end"]
+    frame = pd.DataFrame(records, columns=columns)
+    return frame.sort_values(["segment_id", "code_id"]).reset_index(drop=True)
+
+
+def disagreements(store: Store, source: str | int, *, actor: User, view: TeamView | None = None) -> pd.DataFrame:
+    """Where the coders of a finished blind transcript differ (see :func:`judgements` for the columns).
+
+    Example:
+        >>> disagreements(Store.create("sqlite://", name="d"), 1, actor=User("ana"))  # doctest: +SKIP
+    """
+    frame = judgements(store, source, actor=actor, view=view)
+    return frame[~frame["agree"]].reset_index(drop=True)
+
+
+def agreement_summary(frame: pd.DataFrame, coders: Sequence[str]) -> dict[str, Any]:
+    """Counts and percent agreement over a :func:`judgements` frame, plus Cohen's kappa for two coders.
+
+    Example:
+        >>> f = pd.DataFrame({"a": ["yes", "yes", "no"], "b": ["yes", "-", "no"], "agree": [True, False, True]})
+        >>> agreement_summary(f, ["a", "b"])["percent_agreement"]
+        66.7
+    """
+    n = len(frame)
+    agreed = int(frame["agree"].sum()) if n else 0
+    summary: dict[str, Any] = {"judged": n, "agreements": agreed, "disagreements": n - agreed,
+                               "percent_agreement": round(100 * agreed / n, 1) if n else None, "kappa": None}
+    if n and len(coders) == 2:
+        a = (frame[coders[0]] == "yes").to_numpy()
+        b = (frame[coders[1]] == "yes").to_numpy()
+        observed = float((a == b).mean())
+        expected = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean()))
+        summary["kappa"] = round((observed - expected) / (1 - expected), 3) if expected < 1 else 1.0
+    return summary
+
+
+def adjudicate(
+    store: Store, segment_id: int, code_id: str, *, apply: bool, actor: User, note: str = "",
+    expected: dict[str, Any] | None = None, start: int | None = None, end: int | None = None,
+    view: TeamView | None = None,
+) -> Coding:
+    """Settle a disagreement: the code applies (or not) to the segment, as agreed. The coders' rows stay.
+
+    Allowed for administrators and the transcript's own coders once every coder is done. Pass
+    ``expected`` (``{"id", "version"}`` of the consensus shown) to change an earlier settlement.
+
+    Example:
+        >>> adjudicate(Store.create("sqlite://", name="a"), 1, "workload", apply=True,
+        ...            actor=User("ana"))  # doctest: +SKIP
+    """
+    actor.require("adjudicate")
+    view = view or TeamView.load(store)
+    source_id = team.segment_source_ids(store, [segment_id]).get(segment_id)
+    if source_id is None:
+        raise InvalidInput(f"no segment {segment_id} in project {store.name!r}")
+    coders = view.coders(source_id)
+    if not coders or not view.is_complete(source_id):
+        raise PermissionDenied("only a finished double-coded transcript can be adjudicated",
+                               fix="wait until every assigned coder marked it done")
+    if actor.name not in coders and not actor.can_assign():
+        raise PermissionDenied(f"only the transcript's coders ({', '.join(coders)}) or an administrator adjudicate")
+    return team.set_consensus(store, segment_id=segment_id, code_id=code_id, apply=apply, user=actor.name,
+                              note=note, start=start, end=end, expected=expected)
+
+
+def settle_agreements(store: Store, source: str | int, *, actor: User, view: TeamView | None = None) -> int:
+    """Record the consensus wherever the coders agree (applied by all, or by none of a suggestion); returns how many.
+
+    A suggestion neither coder applied (rejected, or left alone before marking the transcript done)
+    is settled as not applying, so no suggestion of a finished transcript is left pending.
+
+    Example:
+        >>> settle_agreements(Store.create("sqlite://", name="s"), 1, actor=User("ana"))  # doctest: +SKIP
+    """
+    view = view or TeamView.load(store)
+    frame = judgements(store, source, actor=actor, view=view, include_untouched=True)
+    settled = 0
+    for row in frame[frame["agree"] & frame["consensus"].isna()].itertuples():
+        apply = bool(row.applied_by)
+        adjudicate(store, int(row.segment_id), str(row.code_id), apply=apply, actor=actor, view=view,
+                   note="coders agreed", start=None if row.start is None or pd.isna(row.start) else int(row.start),
+                   end=None if row.end is None or pd.isna(row.end) else int(row.end))
+        settled += 1
+    return settled
+
+
+__all__ = [
+    "CONSENSUS",
+    "adjudicate",
+    "agreement_summary",
+    "assign",
+    "disagreements",
+    "judgements",
+    "mark_done",
+    "settle_agreements",
+    "unassign",
+]
