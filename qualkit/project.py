@@ -292,7 +292,7 @@ class Project:
 
     def assignments(self) -> pd.DataFrame:
         """Who codes which transcript, blind or not, and whether they are done."""
-        from qualkit.store.team import assignments_df
+        from qualkit.store.assignments import assignments_df
 
         return assignments_df(self.store)
 

@@ -23,12 +23,23 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from qualkit.errors import InvalidInput, PermissionDenied
-from qualkit.store import team
+from qualkit.store.decisions import CONSENSUS
+from qualkit.store.projects import demo_user_names
 from qualkit.store.repository import Store
+from qualkit.store.users import (
+    Database,
+    end_session_event,
+    insert_user,
+    login_failures,
+    record_login,
+    session_is_open,
+    start_session_event,
+    update_user,
+    user_row,
+    users_df,
+)
 
 MIN_PASSWORD_LENGTH = 8
 BCRYPT_ROUNDS = 12
@@ -220,16 +231,12 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 
 
 # ---------------------------------------------------------------------------- the team in the database
-def _engine(target: Engine | Store) -> Engine:
-    return target.engine if isinstance(target, Store) else target
-
-
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > 100 or any(ch.isspace() for ch in name):
         raise InvalidInput(f"{name!r} is not a usable log-in name",
                            fix="use a short name without spaces, such as ana or j.smith")
-    if name == team.CONSENSUS:
+    if name == CONSENSUS:
         raise InvalidInput(f"{name!r} is reserved for adjudicated decisions", fix="choose another name")
     return name
 
@@ -247,7 +254,7 @@ def _user_from_row(row: dict[str, Any]) -> User:
 
 
 def add_user(
-    target: Engine | Store,
+    target: Database,
     name: str,
     password: str,
     role: str | Role = Role.CODER,
@@ -266,12 +273,12 @@ def add_user(
     """
     name = _check_name(name)
     role = _role(role)
-    team.insert_user(_engine(target), name=name, password_hash=hash_password(password, rounds=rounds),
+    insert_user(target, name=name, password_hash=hash_password(password, rounds=rounds),
                      role=role.value, actor=actor, display_name=display_name, can_edit_codebook=can_edit_codebook)
     return User(name, role, display_name=display_name, codebook_editor=can_edit_codebook)
 
 
-def remove_user(target: Engine | Store, name: str, *, actor: str | None = None) -> None:
+def remove_user(target: Database, name: str, *, actor: str | None = None) -> None:
     """Remove a user's access (the row stays, inactive and without a password, so history keeps its name).
 
     Refuses to remove the last administrator.
@@ -283,20 +290,20 @@ def remove_user(target: Engine | Store, name: str, *, actor: str | None = None) 
         >>> get_user(store, "ben") is None
         True
     """
-    row = team.user_row(_engine(target), name)
+    row = user_row(target, name)
     if row is None or not row["active"]:
         raise InvalidInput(f"no user named {name!r}", fix="list users with `qualkit users list`")
     if row["role"] == Role.ADMIN and _admins(target) == [name]:
         raise InvalidInput(f"{name!r} is the last administrator", fix="make someone else an administrator first")
-    team.update_user(_engine(target), name, actor=actor, active=False, password_hash=None)
+    update_user(target, name, actor=actor, active=False, password_hash=None)
 
 
-def _admins(target: Engine | Store) -> list[str]:
-    frame = team.users_df(_engine(target))
+def _admins(target: Database) -> list[str]:
+    frame = users_df(target)
     return frame.loc[frame["role"] == Role.ADMIN.value, "name"].tolist()
 
 
-def set_role(target: Engine | Store, name: str, role: str | Role, *, can_edit_codebook: bool | None = None,
+def set_role(target: Database, name: str, role: str | Role, *, can_edit_codebook: bool | None = None,
              actor: str | None = None) -> User:
     """Change a user's role (and, optionally, whether a coder may edit the codebook).
 
@@ -307,7 +314,7 @@ def set_role(target: Engine | Store, name: str, role: str | Role, *, can_edit_co
         True
     """
     role = _role(role)
-    row = team.user_row(_engine(target), name)
+    row = user_row(target, name)
     if row is None or not row["active"]:
         raise InvalidInput(f"no user named {name!r}", fix="list users with `qualkit users list`")
     if row["role"] == Role.ADMIN and role is not Role.ADMIN and _admins(target) == [name]:
@@ -315,11 +322,11 @@ def set_role(target: Engine | Store, name: str, role: str | Role, *, can_edit_co
     changes: dict[str, Any] = {"role": role.value}
     if can_edit_codebook is not None:
         changes["can_edit_codebook"] = can_edit_codebook
-    team.update_user(_engine(target), name, actor=actor, **changes)
+    update_user(target, name, actor=actor, **changes)
     return _user_from_row({**row, **changes})
 
 
-def set_password(target: Engine | Store, name: str, password: str, *, actor: str | None = None,
+def set_password(target: Database, name: str, password: str, *, actor: str | None = None,
                  rounds: int = BCRYPT_ROUNDS) -> None:
     """Give a user a new password (stored as a fresh salted hash).
 
@@ -330,36 +337,36 @@ def set_password(target: Engine | Store, name: str, password: str, *, actor: str
         >>> authenticate(store, "ana", "another secret").name
         'ana'
     """
-    row = team.user_row(_engine(target), name)
+    row = user_row(target, name)
     if row is None or not row["active"]:
         raise InvalidInput(f"no user named {name!r}", fix="list users with `qualkit users list`")
-    team.update_user(_engine(target), name, actor=actor, password_hash=hash_password(password, rounds=rounds))
+    update_user(target, name, actor=actor, password_hash=hash_password(password, rounds=rounds))
 
 
-def get_user(target: Engine | Store, name: str) -> User | None:
+def get_user(target: Database, name: str) -> User | None:
     """An active user by log-in name, or ``None``.
 
     Example:
         >>> get_user(Store.create("sqlite://", name="g"), "nobody") is None
         True
     """
-    row = team.user_row(_engine(target), name)
+    row = user_row(target, name)
     if row is None or not row["active"]:
         return None
     return _user_from_row(row)
 
 
-def list_users(target: Engine | Store) -> pd.DataFrame:
+def list_users(target: Database) -> pd.DataFrame:
     """The team as a DataFrame: name, display name, role, codebook permission, since when.
 
     Example:
         >>> list_users(Store.create("sqlite://", name="l")).empty
         True
     """
-    return team.users_df(_engine(target))
+    return users_df(target)
 
 
-def authenticate(target: Engine | Store, name: str, password: str) -> User:
+def authenticate(target: Database, name: str, password: str) -> User:
     """Check a log-in; every attempt is logged (never the password). Wrong name or password look the same.
 
     After :data:`MAX_FAILED_LOGINS` failures in a row within :data:`LOCKOUT_MINUTES`, the name is locked
@@ -372,24 +379,22 @@ def authenticate(target: Engine | Store, name: str, password: str) -> User:
         >>> authenticate(store, "ana", "a long secret").role.value
         'coder'
     """
-    engine = _engine(target)
+    engine = target
     name = (name or "").strip()
     locked = lockout_remaining(engine, name)
     if locked:
-        with Session(engine) as session, session.begin():
-            team.log_global(session, name[:200], "login", "user", name[:100], outcome="locked")
+        record_login(engine, name, outcome="locked")
         minutes = max(1, -(-locked // 60))
         raise PermissionDenied(
             f"too many failed log-ins for {name!r}; try again in {minutes} minute{'s' if minutes != 1 else ''}",
             fix="or ask an administrator to reset your password (`qualkit users password NAME`)")
-    row = team.user_row(engine, name)
+    row = user_row(engine, name)
     good = verify_password(password, row["password_hash"]) if row and row["active"] else False
     if row is None or not row["active"]:
         verify_password(password, _DUMMY_HASH)  # same work as for a known name
-    with Session(engine) as session, session.begin():
-        team.log_global(session, name[:200], "login", "user", name[:100], outcome="ok" if good else "denied")
+    record_login(engine, name, outcome="ok" if good else "denied")
     if not good:
-        failures, _ = team.login_failures(engine, name, since=_now() - timedelta(minutes=LOCKOUT_MINUTES))
+        failures, _ = login_failures(engine, name, since=_now() - timedelta(minutes=LOCKOUT_MINUTES))
         left = MAX_FAILED_LOGINS - failures
         warning = (f" ({left} more failed attempt{'s' if left != 1 else ''} locks this name for {LOCKOUT_MINUTES} "
                    "minutes)") if 0 < left <= 2 else ""
@@ -398,7 +403,7 @@ def authenticate(target: Engine | Store, name: str, password: str) -> User:
     return _user_from_row(row)
 
 
-def lockout_remaining(target: Engine | Store, name: str) -> int:
+def lockout_remaining(target: Database, name: str) -> int:
     """Seconds until ``name`` may try to log in again (0 when it is not locked).
 
     Example:
@@ -406,7 +411,7 @@ def lockout_remaining(target: Engine | Store, name: str) -> int:
         0
     """
     now = _now()
-    failures, newest = team.login_failures(_engine(target), (name or "").strip(),
+    failures, newest = login_failures(target, (name or "").strip(),
                                            since=now - timedelta(minutes=LOCKOUT_MINUTES))
     if failures < MAX_FAILED_LOGINS or newest is None:
         return 0
@@ -436,7 +441,7 @@ def _hash_fingerprint(password_hash: str | None) -> str:
     return hashlib.sha256((password_hash or "").encode("ascii")).hexdigest()[:16]
 
 
-def start_session(target: Engine | Store, user: User, secret: str, *, hours: float = SESSION_HOURS) -> str:
+def start_session(target: Database, user: User, secret: str, *, hours: float = SESSION_HOURS) -> str:
     """A signed token that logs ``user`` in again (after a reload or from a link) until it expires.
 
     The token names a ``session-start`` event, so logging out (:func:`end_session`) ends it on the
@@ -450,16 +455,16 @@ def start_session(target: Engine | Store, user: User, secret: str, *, hours: flo
         >>> resume_session(store, token, "server secret").name
         'ana'
     """
-    row = team.user_row(_engine(target), user.name)
+    row = user_row(target, user.name)
     if row is None or not row["active"]:
         raise PermissionDenied(f"{user.name!r} is not an active user")
     expires = _now() + timedelta(hours=hours)
-    session_id = team.start_session_event(_engine(target), user.name, expires_at=expires)
+    session_id = start_session_event(target, user.name, expires_at=expires)
     return _serializer(secret).dumps({"u": user.name, "s": session_id, "h": _hash_fingerprint(row["password_hash"]),
                                       "x": hours})
 
 
-def resume_session(target: Engine | Store, token: str, secret: str) -> User | None:
+def resume_session(target: Database, token: str, secret: str) -> User | None:
     """The user a :func:`start_session` token logs in, or None (bad signature, expired, logged out, changed).
 
     Example:
@@ -475,17 +480,17 @@ def resume_session(target: Engine | Store, token: str, secret: str) -> User | No
     except (BadData, TypeError, ValueError, AttributeError):
         return None
     name, session_id = str(data.get("u", "")), data.get("s")
-    row = team.user_row(_engine(target), name)
+    row = user_row(target, name)
     if row is None or not row["active"] or not isinstance(session_id, int):
         return None
     if data.get("h") != _hash_fingerprint(row["password_hash"]):
         return None
-    if not team.session_is_open(_engine(target), name, session_id):
+    if not session_is_open(target, name, session_id):
         return None
     return _user_from_row(row)
 
 
-def end_session(target: Engine | Store, token: str, secret: str) -> None:
+def end_session(target: Database, token: str, secret: str) -> None:
     """End the session of a token (log-out): it no longer logs anyone in, even if a copy of it was kept.
 
     Example:
@@ -498,10 +503,10 @@ def end_session(target: Engine | Store, token: str, secret: str) -> None:
     except BadData:
         return
     if isinstance(data, dict) and isinstance(data.get("s"), int):
-        team.end_session_event(_engine(target), str(data.get("u", "")), data["s"])
+        end_session_event(target, str(data.get("u", "")), data["s"])
 
 
-def actor(target: Engine | Store, name: str) -> User:
+def actor(target: Database, name: str) -> User:
     """The :class:`User` acting as ``name``: the registered user, else a local administrator (see module doc).
 
     A registered but removed name gets no rights at all (a viewer).
@@ -510,7 +515,7 @@ def actor(target: Engine | Store, name: str) -> User:
         >>> actor(Store.create("sqlite://", name="a"), "notebook-user").role
         <Role.ADMIN: 'admin'>
     """
-    row = team.user_row(_engine(target), name)
+    row = user_row(target, name)
     if row is None:
         return User(name, Role.ADMIN, registered=False)
     if not row["active"]:
@@ -535,7 +540,7 @@ def create_demo_users(store: Store, *, rounds: int = 10) -> list[tuple[str, str,
     return list(DEMO_USERS)
 
 
-def demo_logins(target: Engine | Store) -> list[tuple[str, str, str]]:
+def demo_logins(target: Database) -> list[tuple[str, str, str]]:
     """The demo accounts to show on the log-in page: marked by the demo study and still with the demo password.
 
     A demo account whose password was changed is not shown (its shown password would not work).
@@ -544,10 +549,10 @@ def demo_logins(target: Engine | Store) -> list[tuple[str, str, str]]:
         >>> demo_logins(Store.create("sqlite://", name="x"))
         []
     """
-    marked = set(team.demo_user_names(_engine(target)))
+    marked = set(demo_user_names(target))
     out = []
     for name, password, role in DEMO_USERS:
-        row = team.user_row(_engine(target), name) if name in marked else None
+        row = user_row(target, name) if name in marked else None
         if row is not None and row["active"] and verify_password(password, row["password_hash"]):
             out.append((name, password, role))
     return out

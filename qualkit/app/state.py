@@ -27,7 +27,7 @@ import streamlit as st
 from qualkit.app import resources
 from qualkit.errors import ConflictError, QualkitError
 from qualkit.project import Project
-from qualkit.store import team
+from qualkit.store import events
 from qualkit.store.engine import DATABASE_URL_ENV, database_url
 from qualkit.store.repository import Store
 from qualkit.users import SESSION_HOURS, User, end_session, get_user, resume_session, start_session
@@ -218,7 +218,7 @@ def generation(store: Store) -> int:
         >>> generation(store)  # doctest: +SKIP
         42
     """
-    return team.generation(store)
+    return events.generation(store)
 
 
 def flash(message: str, kind: str = "success") -> None:

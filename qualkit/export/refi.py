@@ -134,18 +134,12 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
     """
     import xml.etree.ElementTree as etree
 
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
+    from qualkit.store.users import user_guids
 
-    from qualkit.store.schema import ParticipantRow, ProjectRow, UserRow
-
-    with Session(store.engine) as session:
-        project_row = session.get(ProjectRow, store.project_id)
-        stored_users = {r.name: r.guid for r in session.scalars(select(UserRow)) if r.guid}
-        participant_rows = session.scalars(select(ParticipantRow).where(
-            ParticipantRow.project_id == store.project_id).order_by(ParticipantRow.id)).all()
-        participants = [(r.label, normalise_guid(r.guid) or stable_guid("case", store.name, r.label),
-                         r.pseudonym, list(r.aliases or []), dict(r.attributes or {})) for r in participant_rows]
+    stored_users = user_guids(store)
+    participants = [(p.id, normalise_guid(p.guid) or stable_guid("case", store.name, p.id), p.pseudonym,
+                     list(p.aliases), dict(p.attributes)) for p in store.participants()]
+    project_created = store.created_at
     exchange = exchange_settings(store)
 
     context = _Context()
@@ -171,7 +165,7 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
     from qualkit import __version__
 
     root.set("origin", f"qualkit {__version__}")
-    created = _datetime(project_row.created_at) if project_row is not None else None
+    created = _datetime(project_created) if project_created is not None else None
     if created:
         root.set("creationDateTime", created)
 
@@ -281,7 +275,7 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
                 _add_code_note(code_element[code_guid[memo.code_id]], memo_guid[int(memo.id)])
             elif not any(_present(v) for v in (memo.segment_id, memo.source_id, memo.code_id)):
                 project_notes.append(memo_guid[int(memo.id)])
-    description = getattr(project_row, "description", "") if project_row is not None else ""
+    description = store.description
     if description:
         etree.SubElement(root, "Description").text = _xml_text(description)
     for guid in project_notes:

@@ -20,7 +20,7 @@ from typing import Any
 
 from qualkit.errors import ConflictError, InvalidInput
 from qualkit.model import Code, Codebook
-from qualkit.store import team
+from qualkit.store import decisions
 from qualkit.store.repository import Store
 from qualkit.users import User
 
@@ -146,7 +146,7 @@ def merge_codes(store: Store, code_ids: Sequence[str], into: str, *, actor: User
              for c in codebook.codes if c.id not in merged]
     changed = _validated(Codebook(codebook.name, codes, description=codebook.description))
     # One transaction: the codings move and the codebook without the merged codes is saved, or neither.
-    return team.merge_codes(store, merged, into, changed, user=actor.name,
+    return decisions.merge_codes(store, merged, into, changed, user=actor.name,
                             note=note or f"merged {', '.join(merged)} into {into}",
                             expected_version=expected_version)
 

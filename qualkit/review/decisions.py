@@ -20,8 +20,10 @@ import pandas as pd
 from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
 from qualkit.model import Coding, Memo
 from qualkit.review.visibility import TeamView, visible_codings, visible_events
-from qualkit.store import team
+from qualkit.store.decisions import bulk_set_status, set_own_decision, set_own_decisions
+from qualkit.store.queries import bulk_candidates, child_coding_ids, codings_by_id, suggestion_queue
 from qualkit.store.repository import Store
+from qualkit.store.sources import segment_source_ids
 from qualkit.users import User
 
 DECISIONS = ("accept", "reject", "change", "span")
@@ -75,7 +77,7 @@ def decide(
         raise InvalidInput(f"unknown decision {decision!r}", fix=f"use one of {', '.join(DECISIONS)}")
     actor.require("code")
     coding = store.coding(coding_id)
-    source_id = team.segment_source_ids(store, [coding.segment_id])[coding.segment_id]
+    source_id = segment_source_ids(store, [coding.segment_id])[coding.segment_id]
     view = view or TeamView.load(store)
     if decision == "change":
         if not code_id:
@@ -89,15 +91,15 @@ def decide(
             raise ConflictError(f"suggestion {coding_id} was changed (now {coding.status}) after you loaded it; "
                                 "your decision was not saved", current=current)
         if decision == "accept":
-            return team.set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="accepted",
+            return set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="accepted",
                                          user=actor.name, action="accept")
         if decision == "reject":
-            return team.set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="rejected",
+            return set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="rejected",
                                          user=actor.name, action="reject")
         if decision == "span":
-            return team.set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="accepted",
+            return set_own_decision(store, suggestion=coding, code_id=coding.code_id, status="accepted",
                                          user=actor.name, start=start, end=end, action="adjust")
-        return team.set_own_decisions(store, suggestion=coding, user=actor.name, decisions=[
+        return set_own_decisions(store, suggestion=coding, user=actor.name, decisions=[
             (coding.code_id, "rejected", None, None, "change"), (code_id, "accepted", start, end, "change")])[-1]
     if decision == "span":
         changes = {"status": "accepted"}
@@ -119,7 +121,7 @@ def add_code(
     """
     actor.require("code")
     _check_code(store, code_id)
-    source_id = team.segment_source_ids(store, [segment_id]).get(segment_id)
+    source_id = segment_source_ids(store, [segment_id]).get(segment_id)
     if source_id is None:
         raise InvalidInput(f"no segment {segment_id} in project {store.name!r}")
     _check_can_decide(store, view or TeamView.load(store), actor, source_id)
@@ -170,7 +172,7 @@ def review_queue(
         (0, 0)
     """
     view = view or TeamView.load(store)
-    return team.suggestion_queue(
+    return suggestion_queue(
         store, user=actor.name, limit=limit, offset=offset,
         source_ids=None if source_id is None else [source_id], code_ids=None if code_id is None else [code_id],
         hidden_source_ids=sorted(view.queue_hidden_sources(actor.name)),
@@ -212,7 +214,7 @@ def bulk_accept(
     actor.require("code")
     view = view or TeamView.load(store)
     hidden, own = view.queue_hidden_sources(actor.name), view.own_row_sources(actor.name)
-    frame = team.bulk_candidates(store, user=actor.name, min_score=min_score,
+    frame = bulk_candidates(store, user=actor.name, min_score=min_score,
                                  source_ids=None if source_id is None else [source_id],
                                  code_ids=None if code_id is None else [code_id],
                                  hidden_source_ids=sorted(hidden), own_row_source_ids=sorted(own))
@@ -240,7 +242,7 @@ def accept_many(store: Store, items: Sequence[tuple[int, int]], *, actor: User,
         return {}
     view = view or TeamView.load(store)
     hidden, own = view.queue_hidden_sources(actor.name), view.own_row_sources(actor.name)
-    frame = team.codings_by_id(store, [int(i) for i, _ in items])
+    frame = codings_by_id(store, [int(i) for i, _ in items])
     source_of = dict(zip(frame["id"], frame["source_id"], strict=True))
     results: dict[int, str] = {}
     normal: list[tuple[int, int]] = []
@@ -250,14 +252,14 @@ def accept_many(store: Store, items: Sequence[tuple[int, int]], *, actor: User,
             results[coding_id] = "gone"
         elif source_id in own:
             suggestion = store.coding(coding_id)
-            team.set_own_decision(store, suggestion=suggestion, code_id=suggestion.code_id, status="accepted",
+            set_own_decision(store, suggestion=suggestion, code_id=suggestion.code_id, status="accepted",
                                   user=actor.name, action="bulk-accept")
             results[coding_id] = "accepted"
         elif source_id in hidden:
             results[coding_id] = "refused"
         else:
             normal.append((coding_id, version))
-    decided, conflicted = team.bulk_set_status(store, normal, "accepted", user=actor.name)
+    decided, conflicted = bulk_set_status(store, normal, "accepted", user=actor.name)
     results |= dict.fromkeys(decided, "accepted") | dict.fromkeys(conflicted, "conflict")
     return results
 
@@ -272,10 +274,10 @@ def coding_history(store: Store, coding_id: int, *, viewer: str | None = None,
         >>> coding_history(Store.create("sqlite://", name="h"), 1).empty
         True
     """
-    children = team.child_coding_ids(store, coding_id)
+    children = child_coding_ids(store, coding_id)
     if viewer is not None and children:
         view = view or TeamView.load(store)
-        seen = visible_codings(team.codings_by_id(store, children), viewer, view)
+        seen = visible_codings(codings_by_id(store, children), viewer, view)
         children = [int(i) for i in seen["id"]]
     events = store.events_df("coding", coding_id)
     frames = [events, *(store.events_df("coding", c) for c in children)]

@@ -22,11 +22,14 @@ import pandas as pd
 from qualkit.errors import InvalidInput, PermissionDenied
 from qualkit.model import Coding
 from qualkit.review.visibility import TeamView
-from qualkit.store import team
+from qualkit.store.assignments import add_assignments, remove_assignment, set_assignment_done
+from qualkit.store.decisions import CONSENSUS, set_consensus
+from qualkit.store.queries import human_rows_df
 from qualkit.store.repository import Store
+from qualkit.store.sources import segment_source_ids
 from qualkit.users import User
 
-CONSENSUS = team.CONSENSUS
+CONSENSUS = CONSENSUS
 
 
 def _source_id(store: Store, source: str | int) -> int:
@@ -59,7 +62,7 @@ def assign(store: Store, source: str | int, coders: Sequence[str], *, actor: Use
         if user is None or not user.can_code():
             raise InvalidInput(f"{name!r} is not a user who may code",
                                fix=f"add them with `qualkit users add {name} --role coder`")
-    return team.add_assignments(store, _source_id(store, source), coders, blind=blind, user=actor.name)
+    return add_assignments(store, _source_id(store, source), coders, blind=blind, user=actor.name)
 
 
 def unassign(store: Store, source: str | int, coder: str, *, actor: User) -> None:
@@ -69,7 +72,7 @@ def unassign(store: Store, source: str | int, coder: str, *, actor: User) -> Non
         >>> unassign(Store.create("sqlite://", name="u"), 1, "ana", actor=User("r"))  # doctest: +SKIP
     """
     actor.require("assign")
-    team.remove_assignment(store, _source_id(store, source), coder, user=actor.name)
+    remove_assignment(store, _source_id(store, source), coder, user=actor.name)
 
 
 def mark_done(store: Store, source: str | int, *, actor: User, coder: str | None = None, done: bool = True) -> None:
@@ -83,7 +86,7 @@ def mark_done(store: Store, source: str | int, *, actor: User, coder: str | None
         actor.require("assign")
     else:
         actor.require("code")
-    team.set_assignment_done(store, _source_id(store, source), coder, done=done, user=actor.name)
+    set_assignment_done(store, _source_id(store, source), coder, done=done, user=actor.name)
 
 
 def judgements(store: Store, source: str | int, *, actor: User, view: TeamView | None = None,
@@ -107,7 +110,7 @@ def judgements(store: Store, source: str | int, *, actor: User, view: TeamView |
     if not view.is_complete(source_id) and not actor.can_assign():
         raise PermissionDenied("the coders are not all done with this transcript",
                                fix="wait until every assigned coder marked it done")
-    rows = team.human_rows_df(store, source_id=source_id, coders=coders)
+    rows = human_rows_df(store, source_id=source_id, coders=coders)
     suggestions = store.codings_df(source=source_id, status="suggested")
     keys = pd.concat([rows[["segment_id", "code_id"]], suggestions[["segment_id", "code_id"]]]).drop_duplicates()
     segments = store.segments_df(source=source_id, attributes=False).set_index("id")
@@ -189,7 +192,7 @@ def adjudicate(
     """
     actor.require("adjudicate")
     view = view or TeamView.load(store)
-    source_id = team.segment_source_ids(store, [segment_id]).get(segment_id)
+    source_id = segment_source_ids(store, [segment_id]).get(segment_id)
     if source_id is None:
         raise InvalidInput(f"no segment {segment_id} in project {store.name!r}")
     coders = view.coders(source_id)
@@ -198,7 +201,7 @@ def adjudicate(
                                fix="wait until every assigned coder marked it done")
     if actor.name not in coders and not actor.can_assign():
         raise PermissionDenied(f"only the transcript's coders ({', '.join(coders)}) or an administrator adjudicate")
-    return team.set_consensus(store, segment_id=segment_id, code_id=code_id, apply=apply, user=actor.name,
+    return set_consensus(store, segment_id=segment_id, code_id=code_id, apply=apply, user=actor.name,
                               note=note, start=start, end=end, expected=expected)
 
 

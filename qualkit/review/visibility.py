@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from qualkit.store import team
+from qualkit.store import queries
+from qualkit.store.assignments import assignments_df
+from qualkit.store.memos import memo_source_ids
+from qualkit.store.queries import coding_source_ids
 from qualkit.store.repository import Store
+from qualkit.store.sources import segment_source_ids
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class TeamView:
             >>> TeamView.load(Store.create("sqlite://", name="v")).blind_sources()
             set()
         """
-        return cls(team.assignments_df(store))
+        return cls(assignments_df(store))
 
     def _rows(self, source_id: int) -> pd.DataFrame:
         frame = self.assignments
@@ -142,7 +146,7 @@ def visible_memos(store: Store, frame: pd.DataFrame, user: str, view: TeamView) 
     if theirs.empty:
         return frame
     segment_ids = [int(i) for i in theirs["segment_id"].dropna()]
-    source_of = team.segment_source_ids(store, segment_ids)
+    source_of = segment_source_ids(store, segment_ids)
     drop = []
     for index, memo in theirs.iterrows():
         on_segment = not pd.isna(memo["segment_id"])
@@ -178,8 +182,8 @@ def visible_events(store: Store, frame: pd.DataFrame, user: str, view: TeamView)
         return frame
     coding_ids = [int(i) for i in theirs.loc[theirs["entity"] == "coding", "entity_id"].dropna()]
     memo_ids = [int(i) for i in theirs.loc[theirs["entity"] == "memo", "entity_id"].dropna()]
-    coding_sources = team.coding_source_ids(store, coding_ids)
-    memo_sources = team.memo_source_ids(store, memo_ids)
+    coding_sources = coding_source_ids(store, coding_ids)
+    memo_sources = memo_source_ids(store, memo_ids)
     drop = []
     for index, event in theirs.iterrows():
         known = coding_sources if event["entity"] == "coding" else memo_sources
@@ -224,7 +228,7 @@ def code_examples(store: Store, code_id: str, *, viewer: str, view: TeamView | N
         []
     """
     view = view or TeamView.load(store)
-    return team.code_examples(store, code_id, limit=limit, hidden=view.hidden_map(viewer))
+    return queries.code_examples(store, code_id, limit=limit, hidden=view.hidden_map(viewer))
 
 
 def code_counts(store: Store, *, viewer: str, view: TeamView | None = None) -> pd.DataFrame:
@@ -235,7 +239,7 @@ def code_counts(store: Store, *, viewer: str, view: TeamView | None = None) -> p
         True
     """
     view = view or TeamView.load(store)
-    return team.code_counts(store, hidden=view.hidden_map(viewer))
+    return queries.code_counts(store, hidden=view.hidden_map(viewer))
 
 
 __all__ = [

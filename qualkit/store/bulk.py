@@ -5,7 +5,6 @@ result is the same as if they had clicked through the review queue, with one eve
 and either all of it is stored or none of it.
 
 Example:
-    >>> from qualkit.store.repository import Store
     >>> record_review(Store.create("sqlite://"), user="ana")
     {'accepted': 0, 'rejected': 0, 'added': 0}
 """
@@ -13,17 +12,17 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 
 from qualkit.errors import ConflictError
 from qualkit.model import Coding
+from qualkit.store.repository import Store
 from qualkit.store.schema import CodingRow, utcnow
 
 
 def record_review(
-    store: Any,
+    store: Store,
     *,
     accept: Sequence[int] = (),
     reject: Sequence[int] = (),
@@ -52,6 +51,6 @@ def record_review(
             row.status, row.decided_by, row.decided_at = status, user, now
             row.updated_at, row.version = now, row.version + 1
         if add:
-            store._insert_codings(session, list(add), user, action)
+            store.insert_codings_in(session, list(add), user=user, action=action)
     return {"accepted": sum(s == "accepted" for s in decisions.values()),
             "rejected": sum(s == "rejected" for s in decisions.values()), "added": len(add)}

@@ -1,9 +1,9 @@
-"""Theme runs in the project store: save, load, list, edit (row-version checked) and promote to a code.
+"""Theme runs of a project: discover and save, load, list, edit (row-version checked) and promote to a code.
 
-A run is one ``theme_runs`` row: settings and library versions as JSON, the themes and document
-metadata as JSON, assignments/similarities/2-D coordinates/embeddings as ``.npz`` bytes (never a pickle).
-Edits update the row only if nobody changed it since it was read (``version``), like codings do, and
-every write appends an event with the user and the old and new values.
+A :class:`~qualkit.themes.result.ThemeResult` is stored as one run by :mod:`qualkit.store.theme_runs`
+(settings and library versions as JSON, the themes and document metadata as JSON, arrays as ``.npz``
+bytes, never a pickle). Edits update the run only if nobody changed it since it was read
+(``version``), like codings do, and every write appends an event with the user and the old and new values.
 
 Example:
     >>> from qualkit.store.repository import Store
@@ -16,12 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select, update
 
 from qualkit.errors import ConflictError, InvalidInput, StoreError
 from qualkit.model import Code, Codebook, Coding
+from qualkit.store import theme_runs
 from qualkit.store.repository import Store
-from qualkit.store.schema import ThemeRunRow
 from qualkit.themes.describe import slug
 from qualkit.themes.result import ThemeResult
 from qualkit.themes.result import jsonable as _json
@@ -71,14 +70,8 @@ def save_run(store: Store, result: ThemeResult, *, user: str | None = None, name
         <function save_run at ...>
     """
     payload, arrays = result.to_storage()
-    with store.transaction() as session:
-        row = ThemeRunRow(project_id=store.project_id, name=name, settings=_json(result.settings),
-                          versions=dict(result.versions), result=_json(payload), arrays=arrays, created_by=user,
-                          version=1)
-        session.add(row)
-        session.flush()
-        store.log(session, user, "create", "theme_run", row.id, new={"name": name, **payload["summary"]})
-        run_id = row.id
+    run_id = theme_runs.insert_run(store, name=name, settings=_json(result.settings), versions=dict(result.versions),
+                                   payload=_json(payload), arrays=arrays, user=user)
     result.run_id, result.version = run_id, 1
     return run_id
 
@@ -91,19 +84,9 @@ def load_run(store: Store, run_id: int | None = None) -> ThemeResult:
         Traceback (most recent call last):
         qualkit.errors.StoreError: project 'default' has no theme runs yet
     """
-    with store.transaction() as session:
-        query = select(ThemeRunRow).where(ThemeRunRow.project_id == store.project_id)
-        if run_id is not None:
-            query = query.where(ThemeRunRow.id == int(run_id))
-        row = session.scalars(query.order_by(ThemeRunRow.id.desc())).first()
-        if row is None:
-            if run_id is None:
-                raise StoreError(f"project {store.name!r} has no theme runs yet",
-                                 fix="run project.discover_themes() first")
-            raise StoreError(f"no theme run {run_id} in project {store.name!r}",
-                             fix="list runs with project.theme_runs()")
-        return ThemeResult.from_storage(row.result or {}, row.arrays or b"", settings=dict(row.settings or {}),
-                                        versions=dict(row.versions or {}), run_id=row.id, version=row.version)
+    run = theme_runs.run_record(store, run_id)
+    return ThemeResult.from_storage(run["payload"], run["arrays"], settings=run["settings"], versions=run["versions"],
+                                    run_id=run["id"], version=run["version"])
 
 
 def list_runs(store: Store) -> pd.DataFrame:
@@ -113,20 +96,7 @@ def list_runs(store: Store) -> pd.DataFrame:
         >>> list(list_runs(Store.create("sqlite://")).columns)[:3]
         ['id', 'name', 'created_by']
     """
-    columns = ["id", "name", "created_by", "created_at", "version", "engine", "embedder", "documents", "themes",
-               "outlier_share", "unthemed_share", "candidates"]
-    with store.transaction() as session:
-        rows = session.execute(select(ThemeRunRow.id, ThemeRunRow.name, ThemeRunRow.created_by,
-                                      ThemeRunRow.created_at, ThemeRunRow.version, ThemeRunRow.settings,
-                                      ThemeRunRow.result)
-                               .where(ThemeRunRow.project_id == store.project_id).order_by(ThemeRunRow.id)).all()
-    records = []
-    for r in rows:
-        summary = (r.result or {}).get("summary", {})
-        records.append({"id": r.id, "name": r.name, "created_by": r.created_by, "created_at": r.created_at,
-                        "version": r.version, "engine": (r.settings or {}).get("engine"),
-                        "embedder": (r.settings or {}).get("embedder"), **{k: summary.get(k) for k in columns[7:]}})
-    return pd.DataFrame(records, columns=columns)
+    return theme_runs.runs_df(store)
 
 
 def update_run(
@@ -157,20 +127,9 @@ def _write_run(store: Store, session: Any, result: ThemeResult, *, user: str | N
                version: int) -> bool:
     """Overwrite the run inside the caller's transaction if it is still at ``version``; False if not."""
     payload, arrays = result.to_storage()
-    edit = _last_edit(result, action)
-    row = session.get(ThemeRunRow, result.run_id)
-    if row is None or row.project_id != store.project_id:
-        raise StoreError(f"no theme run {result.run_id} in project {store.name!r}")
-    old_summary = (row.result or {}).get("summary", {})
-    done = session.execute(
-        update(ThemeRunRow).where(ThemeRunRow.id == result.run_id, ThemeRunRow.version == version)
-        .values(result=_json(payload), arrays=arrays, version=version + 1)
-        .execution_options(synchronize_session=False))
-    if done.rowcount != 1:
+    if not theme_runs.write_run_in(store, session, result.run_id, payload=_json(payload), arrays=arrays,
+                                   version=version, user=user, action=action, edit=_last_edit(result, action)):
         return False
-    store.log(session, user, action, "theme_run", result.run_id,
-              old={"version": version, **old_summary}, new={"version": version + 1, "edit": edit,
-                                                           **payload["summary"]})
     result.version = version + 1
     return True
 
@@ -178,14 +137,8 @@ def _write_run(store: Store, session: Any, result: ThemeResult, *, user: str | N
 def _run_conflict(store: Store, result: ThemeResult, *, user: str | None, action: str,
                   version: int) -> ConflictError:
     """Log a refused change of a run (in its own transaction) and return the error to raise."""
-    edit = _last_edit(result, action)
-    with store.transaction() as session:
-        row = session.get(ThemeRunRow, result.run_id)
-        current = {"version": row.version, "edits": (row.result or {}).get("edits", [])[-3:]}
-        store.log(session, user, action, "theme_run", result.run_id, old={"expected_version": version},
-                  new={"edit": edit}, outcome="conflict")
-    return ConflictError(f"theme run {result.run_id} was changed by someone else (now version {current['version']}, "
-                         f"you loaded version {version}); your {action} was not saved", current=current)
+    return theme_runs.run_conflict(store, result.run_id, user=user, action=action, version=version,
+                                   edit=_last_edit(result, action))
 
 
 class _RunChanged(Exception):
@@ -312,7 +265,7 @@ def promote_theme(
                               start=int(row.start), end=int(row.end), codebook_version=version,
                               rationale=f"theme {theme.id} ({theme.label}) of theme run {result.run_id}")
                        for sid, row in zip(segment_ids, docs.itertuples(index=False), strict=True)]
-            store._insert_codings(session, codings, user, "suggest")
+            store.insert_codings_in(session, codings, user=user, action="suggest")
             if not _write_run(store, session, edited, user=user, action="promote", version=loaded):
                 raise _RunChanged
     except _RunChanged:

@@ -24,7 +24,7 @@ def test_login_page(study, apptest, helpers):
     helpers.assert_ok(at)
     assert at.session_state["qk_user"] == "ana"
     assert "Logged in as **ana** (coder)" in helpers.texts(at)
-    from qualkit.store.team import global_events_df
+    from qualkit.store.events import global_events_df
 
     logins = global_events_df(study.store, entity="user")
     assert list(logins.loc[logins["action"] == "login", "outcome"][:2]) == ["ok", "denied"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qualkit.errors import InvalidInput, PermissionDenied
-from qualkit.store import team
+from qualkit.store.events import global_events_df
 from qualkit.users import (
     Role,
     User,
@@ -76,7 +76,7 @@ def test_team_management_is_logged_without_secrets(sqlite_store):
         authenticate(store, "ana", "new-password")
     assert actor(store, "ana").role is Role.VIEWER  # removed: no rights
     assert actor(store, "notebook").role is Role.ADMIN  # unregistered: whoever has the database
-    events = team.global_events_df(store)
+    events = global_events_df(store)
     assert {"create", "update", "password", "remove", "login"} <= set(events["action"])
     assert set(events.loc[events["action"] == "login", "outcome"]) == {"ok", "denied"}
     assert "new-password" not in events.to_string() and "$2b$" not in events.to_string()
@@ -145,7 +145,7 @@ def test_repeated_failed_logins_lock_the_name(sqlite_store):
     assert lockout_remaining(sqlite_store, "ana") > 14 * 60
     set_password(sqlite_store, "ana", "a fresh password", actor="admin", rounds=4)  # a reset lifts the lock
     assert authenticate(sqlite_store, "ana", "a fresh password").name == "ana"
-    outcomes = team.global_events_df(sqlite_store, entity="user")
+    outcomes = global_events_df(sqlite_store, entity="user")
     outcomes = outcomes[outcomes["action"] == "login"]["outcome"].tolist()
     assert outcomes[:2] == ["ok", "locked"] and outcomes.count("denied") == MAX_FAILED_LOGINS
 

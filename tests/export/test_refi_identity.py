@@ -23,7 +23,7 @@ from qualkit.export.refi import (
     read_qdpx,
 )
 from qualkit.store.repository import Store
-from qualkit.store.team import insert_user
+from qualkit.store.users import insert_user
 
 
 def test_export_import_export_gives_identical_guids_and_no_extra_variable(tmp_path):

@@ -1,0 +1,127 @@
+"""What every part of a :class:`~qualkit.store.repository.Store` shares: the project, transactions and the event log.
+
+The table families (sources, participants, codebooks, codings, memos, projects, events) are mixins over
+:class:`StoreBase`; each write runs inside :meth:`StoreBase.transaction` and appends an event with
+:meth:`StoreBase.log`. Version-checked writes run in :meth:`StoreBase.checked_transaction`, which turns a
+:class:`StaleVersion` raised inside it into a logged ``conflict`` event and a
+:class:`~qualkit.errors.ConflictError` for the caller.
+
+Example:
+    >>> from qualkit.store.repository import Store
+    >>> store = Store.create("sqlite://")
+    >>> with store.transaction() as session:
+    ...     store.log(session, "ana", "note", "project", store.project_id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from qualkit.errors import ConflictError
+from qualkit.store.event_types import event_row
+
+
+class StaleVersion(Exception):
+    """Raised inside :meth:`StoreBase.checked_transaction` when a version check fails (never escapes it).
+
+    Example:
+        >>> StaleVersion("changed", current={}, user="ana", action="accept", coding_id=1, expected=1,
+        ...              changes={}).expected
+        1
+    """
+
+    def __init__(self, message: str, *, current: dict[str, Any], user: str | None, action: str, coding_id: int,
+                 expected: int, changes: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.message, self.current, self.user, self.action = message, current, user, action
+        self.coding_id, self.expected, self.changes = coding_id, expected, changes
+
+
+class StoreBase:
+    """One project inside a qualkit database: its engine, id and name, transactions and the event log.
+
+    Example:
+        >>> from qualkit.store.engine import make_engine
+        >>> StoreBase(make_engine("sqlite://"), 1, "pilot").name
+        'pilot'
+    """
+
+    def __init__(self, engine: Engine, project_id: int, name: str) -> None:
+        self.engine = engine
+        self.project_id = project_id
+        self.name = name
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        """A session for reading (use it in a ``with`` block; writes go through :meth:`transaction`).
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> with Store.create("sqlite://").session() as session:
+            ...     session.is_active
+            True
+        """
+        return self._sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on any error.
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> store = Store.create("sqlite://")
+            >>> with store.transaction() as session:
+            ...     store.log(session, "ana", "note", "project", store.project_id)
+        """
+        with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def checked_transaction(self) -> Iterator[Session]:
+        """A transaction for version-checked writes: a stale version rolls back everything, logs, and raises.
+
+        Inside it, :meth:`~qualkit.store.codings.CodingsMixin.update_coding_in` raises on a version
+        mismatch; then nothing of the transaction is kept, the failed attempt is logged as a
+        ``conflict`` event in its own transaction, and :class:`ConflictError` (with the current values)
+        reaches the caller.
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> store = Store.create("sqlite://")
+            >>> with store.checked_transaction() as session:
+            ...     store.log(session, "ana", "note", "project", store.project_id)
+        """
+        try:
+            with self.transaction() as session:
+                yield session
+        except StaleVersion as stale:
+            with self.transaction() as session:
+                self.log(session, stale.user, stale.action, "coding", stale.coding_id,
+                         old={"expected_version": stale.expected}, new=stale.changes, outcome="conflict")
+            raise ConflictError(stale.message, current=stale.current) from None
+
+    def log(
+        self,
+        session: Session,
+        user: str | None,
+        action: str,
+        entity: str,
+        entity_id: Any = None,
+        *,
+        old: dict[str, Any] | None = None,
+        new: dict[str, Any] | None = None,
+        outcome: str = "ok",
+    ) -> None:
+        """Append one event in the caller's transaction (the event log is never updated or deleted).
+
+        ``action`` and ``entity`` come from the fixed vocabulary of :mod:`qualkit.store.events`.
+        """
+        session.add(event_row(self.project_id, user, action, entity, entity_id, old=old, new=new, outcome=outcome))
+
+
+__all__ = ["StaleVersion", "StoreBase"]

@@ -1,0 +1,359 @@
+"""Codings: insert them, refresh machine suggestions, read them, and change them with a row-version check.
+
+A coding's span is absolute offsets into its source text and must lie inside its segment. Updates check
+the row ``version`` the caller read: a change someone else made meanwhile is never overwritten (the
+caller gets :class:`~qualkit.errors.ConflictError` with the current values, and the attempt is logged).
+
+Example:
+    >>> from qualkit.model import Source, Segment
+    >>> from qualkit.store.repository import Store
+    >>> store = Store.create("sqlite://")
+    >>> src = Source(name="g.txt", text="Ann: tired.", format="txt")
+    >>> src.segments = [Segment("g.txt", 5, 11, "tired.", speaker="Ann")]
+    >>> _ = store.add_source(src)
+    >>> [cid] = store.add_codings([Coding(src.segments[0].id, "tired", "rules", score=0.8)], user="auto")
+    >>> store.decide(cid, "accept", user="ana").status
+    'accepted'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from qualkit.errors import StoreError
+from qualkit.model import ORIGINS, STATUSES, Coding, new_guid
+from qualkit.store.base import StaleVersion, StoreBase
+from qualkit.store.rows import (
+    bind_names,
+    chunks,
+    coding_frame,
+    coding_from_row,
+    coding_values,
+    joined_codings,
+)
+from qualkit.store.schema import CodingRow, SegmentRow, SourceRow, utcnow
+
+LOGGED_IDS = 500
+"""Removed suggestion ids named in one event (the count is always exact)."""
+
+
+class CodingsMixin(StoreBase):
+    """Codings (a part of :class:`~qualkit.store.repository.Store`)."""
+
+    def add_codings(self, codings: Sequence[Coding], *, user: str | None = None, action: str = "add") -> list[int]:
+        """Insert codings in one transaction (spans default to the whole segment); ids are written back."""
+        if not codings:
+            return []
+        with self.transaction() as session:
+            return self.insert_codings_in(session, codings, user=user, action=action)
+
+    def insert_codings_in(self, session: Session, codings: Sequence[Coding], *, user: str | None = None,
+                          action: str = "add", details: dict[str, Any] | None = None) -> list[int]:
+        """:meth:`add_codings` inside the caller's transaction (for writes that also change other tables).
+
+        ``details`` (e.g. the machine coder's settings) go into the event of the insert.
+        """
+        spans = self._segment_spans(session, (c.segment_id for c in codings))
+        now = utcnow()
+        payload = []
+        for c in codings:
+            if c.segment_id not in spans:
+                raise StoreError(f"segment {c.segment_id} is not in project {self.name!r}")
+            if c.origin not in ORIGINS or c.status not in STATUSES:
+                raise StoreError(f"coding of {c.code_id!r} has origin {c.origin!r} / status {c.status!r}",
+                                 fix=f"use an origin of {ORIGINS} and a status of {STATUSES}")
+            seg_start, seg_end = spans[c.segment_id]
+            start = seg_start if c.start is None else c.start
+            end = seg_end if c.end is None else c.end
+            if not seg_start <= start < end <= seg_end:
+                raise StoreError(f"span {start}:{end} lies outside segment {c.segment_id} ({seg_start}:{seg_end})")
+            human = c.status != "suggested"
+            payload.append({
+                "project_id": self.project_id, "segment_id": c.segment_id, "code_id": c.code_id,
+                "codebook_version": c.codebook_version, "coder": c.coder or user or "qualkit", "origin": c.origin,
+                "status": c.status, "score": c.score, "start": start, "end": end,
+                "evidence": [list(e) for e in c.evidence], "rationale": c.rationale,
+                "decided_by": c.decided_by or (user if human else None), "decided_at": now if human else None,
+                "parent_id": c.parent_id, "guid": c.guid or new_guid(), "created_at": now, "updated_at": now,
+                "version": 1,
+            })
+        ids: list[int] = []
+        for chunk in chunks(payload):
+            ids.extend(session.scalars(insert(CodingRow).returning(CodingRow.id), list(chunk)))
+        for coding, coding_id in zip(codings, ids, strict=True):
+            coding.id = coding_id
+            coding.version = 1
+        if len(ids) <= 20:
+            for n, (coding_id, p) in enumerate(zip(ids, payload, strict=True)):
+                self.log(session, user, action, "coding", coding_id,  # details once per insert, on the first
+                         new={**{k: p[k] for k in ("segment_id", "code_id", "status", "origin", "coder", "start",
+                                                   "end")}, **((details or {}) if n == 0 else {})})
+        else:
+            self.log(session, user, action, "coding", None,
+                     new={"count": len(ids), "first_id": ids[0], "last_id": ids[-1],
+                          "origins": sorted({p["origin"] for p in payload}), **(details or {})})
+        return ids
+
+    def replace_suggestions(
+        self, codings: Sequence[Coding], *, segment_ids: Iterable[int], user: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> list[int]:
+        """Refresh the machine suggestions still awaiting review on ``segment_ids`` to be ``codings``.
+
+        A suggestion whose (segment, code) is proposed again keeps its row (id, version): only its
+        score, evidence, rationale, origin, coder and codebook version are refreshed. Such a machine
+        rescore does not bump ``version``, because a reviewer's decision on that (segment, code) stays
+        valid; the version guards human decisions only (a changed span does bump it, since the
+        reviewer would accept something else than they saw). Suggestions no longer proposed are
+        deleted, new ones inserted; a (segment, code) a human already decided is not suggested again.
+        Rows with a human origin or a decision are never touched, even if someone decides one while
+        this runs. One transaction; ``rescore``, ``replace`` (removed ids) and ``suggest`` events;
+        ``details`` (e.g. the machine coder's settings) go into the ``suggest`` event, or the
+        ``rescore`` event when nothing is new. Returns the row ids of the stored suggestions, in order.
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> from qualkit.model import Source, Segment
+            >>> store = Store.create("sqlite://", name="r")
+            >>> src = Source(name="g.txt", text="Ann: tired.", format="txt")
+            >>> src.segments = [Segment("g.txt", 5, 11, "tired.", speaker="Ann")]
+            >>> _ = store.add_source(src)
+            >>> seg = src.segments[0].id
+            >>> first = store.replace_suggestions([Coding(seg, "tired", "rules", score=0.5)], segment_ids=[seg])
+            >>> again = store.replace_suggestions([Coding(seg, "tired", "rules", score=0.9)], segment_ids=[seg])
+            >>> again == first, store.coding(first[0]).score, store.coding(first[0]).version
+            (True, 0.9, 1)
+        """
+        seg_ids = sorted(set(segment_ids))
+        table = CodingRow.__table__
+        with self.transaction() as session:
+            pending: dict[tuple[int, str], Any] = {}
+            duplicates: list[int] = []
+            for chunk in chunks(seg_ids):
+                rows = session.execute(select(
+                    CodingRow.id, CodingRow.segment_id, CodingRow.code_id, CodingRow.start, CodingRow.end,
+                    CodingRow.version).where(
+                    CodingRow.project_id == self.project_id, CodingRow.segment_id.in_(list(chunk)),
+                    CodingRow.status == "suggested", CodingRow.origin != "human").order_by(CodingRow.id)).all()
+                for row in rows:
+                    key = (int(row.segment_id), row.code_id)
+                    if key in pending:
+                        duplicates.append(int(row.id))  # an older duplicate: the first row stays
+                    else:
+                        pending[key] = row
+            decided: set[tuple[int, str]] = set()
+            for chunk in chunks(seg_ids):
+                decided.update((int(a), b) for a, b in session.execute(select(CodingRow.segment_id, CodingRow.code_id)
+                               .where(CodingRow.project_id == self.project_id, CodingRow.segment_id.in_(list(chunk)),
+                                      (CodingRow.status != "suggested") | (CodingRow.origin == "human"))))
+            codings = [c for c in codings if (int(c.segment_id), c.code_id) not in decided]
+            wanted = {(int(c.segment_id), c.code_id) for c in codings}
+            gone = [int(r.id) for key, r in pending.items() if key not in wanted] + duplicates
+            new: list[Coding] = []
+            rescored: list[dict[str, Any]] = []
+            moved: list[dict[str, Any]] = []
+            now = utcnow()
+            for coding in codings:
+                row = pending.get((int(coding.segment_id), coding.code_id))
+                if row is None:
+                    new.append(coding)
+                    continue
+                values = {"_id": int(row.id), "score": coding.score, "evidence": [list(e) for e in coding.evidence],
+                          "rationale": coding.rationale, "origin": coding.origin, "coder": coding.coder or user or "qualkit",
+                          "codebook_version": coding.codebook_version, "updated_at": now}
+                start = row.start if coding.start is None else coding.start
+                end = row.end if coding.end is None else coding.end
+                coding.id, coding.version = int(row.id), int(row.version)
+                if (start, end) != (row.start, row.end):
+                    moved.append({**values, "start": start, "end": end, "version": int(row.version) + 1,
+                                  "_version": int(row.version)})
+                    coding.version = int(row.version) + 1
+                else:
+                    rescored.append(values)
+            only_pending = (table.c.status == "suggested") & (table.c.origin != "human")
+            if rescored:
+                statement = (update(table).where(table.c.id == bindparam("_id"), only_pending)
+                             .values({k: bindparam(f"_{k}") for k in rescored[0] if k != "_id"}))
+                session.execute(statement, [bind_names(v) for v in rescored])
+            if moved:
+                spans = self._segment_spans(session, [c.segment_id for c in codings if c.id in {m["_id"] for m in moved}])
+                for m, coding in ((m, c) for m in moved for c in codings if c.id == m["_id"]):
+                    seg_start, seg_end = spans[coding.segment_id]
+                    if not seg_start <= m["start"] < m["end"] <= seg_end:
+                        raise StoreError(f"span {m['start']}:{m['end']} lies outside segment {coding.segment_id} "
+                                         f"({seg_start}:{seg_end})")
+                statement = (update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"),
+                                                 only_pending)
+                             .values({k: bindparam(f"_{k}") for k in moved[0] if k not in ("_id", "_version")}))
+                session.execute(statement, [bind_names(v) for v in moved])
+            removed = 0
+            for chunk in chunks(gone):
+                result = session.execute(delete(CodingRow).where(
+                    CodingRow.project_id == self.project_id, CodingRow.id.in_(list(chunk)),
+                    CodingRow.status == "suggested", CodingRow.origin != "human"))
+                removed += result.rowcount or 0
+            if rescored or moved:
+                self.log(session, user, "rescore", "coding", None,
+                         new={"count": len(rescored) + len(moved), "span_changed": len(moved),
+                              **((details or {}) if not new else {})})
+            if removed:
+                self.log(session, user, "replace", "coding", None,
+                         old={"suggestions_removed": removed, "segments": len(seg_ids),
+                              "ids": sorted(gone)[:LOGGED_IDS], "more_ids": max(0, len(gone) - LOGGED_IDS)})
+            if new:
+                self.insert_codings_in(session, new, user=user, action="suggest", details=details)
+            return [int(c.id) for c in codings]
+
+    def _segment_spans(self, session: Session, segment_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        spans: dict[int, tuple[int, int]] = {}
+        for chunk in chunks(sorted(set(segment_ids))):
+            spans.update({r.id: (r.start, r.end) for r in session.execute(
+                select(SegmentRow.id, SegmentRow.start, SegmentRow.end).where(
+                    SegmentRow.project_id == self.project_id, SegmentRow.id.in_(list(chunk))))})
+        return spans
+
+    def coding(self, coding_id: int) -> Coding:
+        """Load one coding."""
+        with self.session() as session:
+            row = session.get(CodingRow, coding_id)
+            if row is None or row.project_id != self.project_id:
+                raise StoreError(f"no coding {coding_id} in project {self.name!r}")
+            return coding_from_row(row)
+
+    def codings_df(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        origin: str | Sequence[str] | None = None,
+        coder: str | Sequence[str] | None = None,
+        code_id: str | Sequence[str] | None = None,
+        source: str | int | None = None,
+        segment_ids: Sequence[int] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> pd.DataFrame:
+        """Codings joined with their segment's source, speaker and text, filtered and paginated."""
+        query = joined_codings(self.project_id)
+        for column, value in ((CodingRow.status, status), (CodingRow.origin, origin), (CodingRow.coder, coder),
+                              (CodingRow.code_id, code_id)):
+            if value is not None:
+                query = query.where(column.in_([value] if isinstance(value, str) else list(value)))
+        if source is not None:
+            query = query.where((SourceRow.id if isinstance(source, int) else SourceRow.name) == source)
+        if segment_ids is not None:
+            query = query.where(CodingRow.segment_id.in_(list(segment_ids)))
+        query = query.order_by(CodingRow.id).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.session() as session:
+            rows = session.execute(query).all()
+        return coding_frame(rows)
+
+    def update_coding(
+        self,
+        coding_id: int,
+        *,
+        user: str | None,
+        expected_version: int | None = None,
+        action: str = "update",
+        **changes: Any,
+    ) -> Coding:
+        """Change a coding if nobody else changed it since ``expected_version`` (default: the current one).
+
+        Allowed changes: ``status``, ``code_id``, ``start``, ``end``, ``score``, ``rationale``. A status
+        change records ``decided_by``/``decided_at``. On a version mismatch nothing is written but a
+        ``conflict`` event, and :class:`ConflictError` carries the current values.
+        """
+        with self.checked_transaction() as session:
+            return self.update_coding_in(session, coding_id, user=user, expected_version=expected_version,
+                                         action=action, **changes)
+
+    def update_coding_in(
+        self, session: Session, coding_id: int, *, user: str | None, expected_version: int | None = None,
+        action: str = "update", **changes: Any,
+    ) -> Coding:
+        """:meth:`update_coding` inside the caller's :meth:`checked_transaction` (for multi-step decisions)."""
+        allowed = {"status", "code_id", "start", "end", "score", "rationale"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise StoreError(f"cannot change {sorted(unknown)} of a coding", fix=f"change only {sorted(allowed)}")
+        if "status" in changes and changes["status"] not in STATUSES:
+            raise StoreError(f"unknown status {changes['status']!r}", fix=f"use one of {STATUSES}")
+        row = session.get(CodingRow, coding_id)
+        if row is None or row.project_id != self.project_id:
+            raise StoreError(f"no coding {coding_id} in project {self.name!r}")
+        current = coding_values(row)
+        version = current["version"] if expected_version is None else expected_version
+        if "start" in changes or "end" in changes:
+            seg = session.get(SegmentRow, row.segment_id)
+            start, end = changes.get("start", row.start), changes.get("end", row.end)
+            if not seg.start <= start < end <= seg.end:
+                raise StoreError(f"span {start}:{end} lies outside segment {seg.id} ({seg.start}:{seg.end})")
+        values = dict(changes, updated_at=utcnow(), version=version + 1)
+        if "status" in changes:
+            values.update(decided_by=user, decided_at=utcnow())
+        result = session.execute(
+            update(CodingRow).where(CodingRow.id == coding_id, CodingRow.version == version).values(**values)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            session.expire(row)
+            current = coding_values(session.get(CodingRow, coding_id))
+            who = current.get("decided_by") or "someone else"
+            raise StaleVersion(
+                f"coding {coding_id} was changed by {who} (now {current['code_id']}, {current['status']}, "
+                f"version {current['version']}) after you loaded version {version}; your change was not saved",
+                current=current, user=user, action=action, coding_id=coding_id, expected=version,
+                changes=dict(changes))
+        self.log(session, user, action, "coding", coding_id,
+                 old={k: current[k] for k in changes} | {"version": version}, new=dict(changes, version=version + 1))
+        session.expire(row)
+        return coding_from_row(session.get(CodingRow, coding_id))
+
+    def decide(
+        self,
+        coding_id: int,
+        decision: str,
+        *,
+        user: str,
+        expected_version: int | None = None,
+        code_id: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> Coding:
+        """Record a reviewer's decision on a coding: ``accept``, ``reject``, ``change`` (to ``code_id``) or ``span``.
+
+        ``change`` rejects the original and adds an accepted human coding with the new code that points
+        back to it (``parent_id``), so both the suggestion and the correction stay on record. Both
+        happen in one transaction: a bad span or a conflict leaves the suggestion as it was.
+        """
+        if decision == "accept":
+            return self.update_coding(coding_id, user=user, expected_version=expected_version, action="accept",
+                                      status="accepted")
+        if decision == "reject":
+            return self.update_coding(coding_id, user=user, expected_version=expected_version, action="reject",
+                                      status="rejected")
+        if decision == "span":
+            changes = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
+            return self.update_coding(coding_id, user=user, expected_version=expected_version, action="adjust",
+                                      **changes)
+        if decision == "change":
+            if not code_id:
+                raise StoreError("a change needs the new code_id")
+            with self.checked_transaction() as session:
+                old = self.update_coding_in(session, coding_id, user=user, expected_version=expected_version,
+                                            action="change", status="rejected")
+                new = Coding(segment_id=old.segment_id, code_id=code_id, origin="human", status="accepted",
+                             coder=user, start=start if start is not None else old.start,
+                             end=end if end is not None else old.end, codebook_version=old.codebook_version,
+                             decided_by=user, parent_id=old.id, rationale=f"changed from {old.code_id}")
+                self.insert_codings_in(session, [new], user=user, action="change")
+                return new
+        raise StoreError(f"unknown decision {decision!r}", fix="use accept, reject, change or span")
+
+
+__all__ = ["LOGGED_IDS", "CodingsMixin"]

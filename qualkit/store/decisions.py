@@ -1,0 +1,254 @@
+"""Decisions made as a team: bulk accepts, coders' own (blind) judgements, consensus, and moving codings to a code.
+
+These follow the store's rules: every write is one transaction that appends an event naming the user
+with the old and new values, and updates of codings check the row ``version`` the caller read.
+Permission checks live one layer up, in :mod:`qualkit.review`.
+
+Example:
+    >>> from qualkit.store.repository import Store
+    >>> bulk_set_status(Store.create("sqlite://", name="k"), [], "accepted", user="ana")
+    ([], [])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from qualkit.errors import ConflictError, StoreError
+from qualkit.model import Codebook, Coding, new_guid
+from qualkit.store.event_types import checked_action
+from qualkit.store.repository import Store
+from qualkit.store.rows import coding_from_row, coding_values
+from qualkit.store.schema import CodingRow, EventRow, SegmentRow, utcnow
+
+CONSENSUS = "consensus"
+"""The ``coder``/``decided_by`` name of adjudicated (agreed) decisions; the event log names the real user."""
+
+
+def recode(store: Store, old_code_ids: Sequence[str], new_code_id: str, *, user: str | None,
+           codebook_version: int | None = None) -> int:
+    """Move every coding of ``old_code_ids`` to ``new_code_id`` (a merge), one transaction, one event.
+
+    Each row's ``version`` goes up, so a reviewer holding an old copy gets a conflict, not a silent change.
+
+    Example:
+        >>> recode(Store.create("sqlite://", name="m"), ["a"], "b", user="ana")
+        0
+    """
+    with store.transaction() as session:
+        return recode_in(store, session, old_code_ids, new_code_id, user=user, codebook_version=codebook_version)
+
+
+def recode_in(store: Store, session: Session, old_code_ids: Sequence[str], new_code_id: str, *, user: str | None,
+              codebook_version: int | None = None) -> int:
+    """:func:`recode` inside the caller's transaction (a merge also saves the codebook in it)."""
+    ids = list(session.scalars(select(CodingRow.id).where(
+        CodingRow.project_id == store.project_id, CodingRow.code_id.in_(list(old_code_ids)))))
+    if not ids:
+        return 0
+    values: dict[str, Any] = {"code_id": new_code_id, "version": CodingRow.version + 1, "updated_at": utcnow()}
+    if codebook_version is not None:
+        values["codebook_version"] = codebook_version
+    session.execute(update(CodingRow).where(CodingRow.id.in_(ids)).values(**values)
+                    .execution_options(synchronize_session=False))
+    store.log(session, user, "recode", "coding", None, old={"code_ids": list(old_code_ids), "count": len(ids)},
+              new={"code_id": new_code_id, "first_id": min(ids), "last_id": max(ids), "ids": ids[:500]})
+    return len(ids)
+
+
+def bulk_set_status(store: Store, items: Sequence[tuple[int, int]], status: str, *, user: str,
+                    action: str = "bulk-accept") -> tuple[list[int], list[int]]:
+    """Decide many codings at once; each ``(id, version)`` is version-checked and logged with old and new.
+
+    Returns ``(decided_ids, conflicted_ids)``: a coding someone else changed meanwhile is skipped
+    (and its failed attempt logged), never overwritten.
+
+    Example:
+        >>> bulk_set_status(Store.create("sqlite://", name="k"), [], "accepted", user="ana")
+        ([], [])
+    """
+    decided: list[int] = []
+    conflicted: list[int] = []
+    if not items:
+        return decided, conflicted
+    now = utcnow()
+    events: list[dict[str, Any]] = []
+    with store.transaction() as session:
+        for coding_id, version in items:
+            result = session.execute(
+                update(CodingRow).where(CodingRow.id == coding_id, CodingRow.project_id == store.project_id,
+                                        CodingRow.version == version, CodingRow.status == "suggested")
+                .values(status=status, decided_by=user, decided_at=now, updated_at=now, version=version + 1)
+                .execution_options(synchronize_session=False))
+            ok = result.rowcount == 1
+            (decided if ok else conflicted).append(coding_id)
+            events.append({
+                "project_id": store.project_id, "at": now, "user": user, "action": checked_action(action), "entity": "coding",
+                "entity_id": str(coding_id), "outcome": "ok" if ok else "conflict",
+                "old": {"status": "suggested", "version": version} if ok else {"expected_version": version},
+                "new": {"status": status, "version": version + 1} if ok else {"status": status},
+            })
+        session.execute(insert(EventRow), events)
+    return decided, conflicted
+
+
+def own_rows(store: Store, *, coder: str, segment_id: int, code_id: str | None = None) -> list[Coding]:
+    """A coder's own human rows on one segment (optionally for one code).
+
+    Example:
+        >>> own_rows(Store.create("sqlite://", name="o"), coder="ana", segment_id=1)
+        []
+    """
+    query = select(CodingRow).where(CodingRow.project_id == store.project_id, CodingRow.segment_id == segment_id,
+                                    CodingRow.coder == coder, CodingRow.origin == "human")
+    if code_id is not None:
+        query = query.where(CodingRow.code_id == code_id)
+    with Session(store.engine) as session:
+        return [coding_from_row(r) for r in session.scalars(query.order_by(CodingRow.id))]
+
+
+def set_own_decision(
+    store: Store, *, suggestion: Coding, code_id: str, status: str, user: str, start: int | None = None,
+    end: int | None = None, action: str,
+) -> Coding:
+    """Record a coder's own judgement of ``code_id`` on the suggestion's segment (blind double-coding).
+
+    The suggestion itself is untouched. An existing own row for the same segment and code is updated
+    (version-checked); otherwise a new human row ``coder=user, parent_id=suggestion.id`` is added.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="own")  # doctest: +SKIP
+    """
+    return set_own_decisions(store, suggestion=suggestion, user=user,
+                             decisions=[(code_id, status, start, end, action)])[-1]
+
+
+def set_own_decisions(
+    store: Store, *, suggestion: Coding, user: str,
+    decisions: Sequence[tuple[str, str, int | None, int | None, str]],
+) -> list[Coding]:
+    """Several own judgements on one suggestion's segment in ONE transaction: all are saved, or none.
+
+    Each decision is ``(code_id, status, start, end, action)``; a blind "change" is two of them (the
+    suggested code rejected, the new code accepted), so a bad span never leaves only the first.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="own2")  # doctest: +SKIP
+    """
+    out: list[Coding] = []
+    with store.checked_transaction() as session:
+        for code_id, status, start, end, action in decisions:
+            start = suggestion.start if start is None else start
+            end = suggestion.end if end is None else end
+            row = session.scalar(select(CodingRow).where(
+                CodingRow.project_id == store.project_id, CodingRow.segment_id == suggestion.segment_id,
+                CodingRow.coder == user, CodingRow.origin == "human", CodingRow.code_id == code_id)
+                .order_by(CodingRow.id))
+            if row is not None:
+                changes = {k: v for k, v in (("status", status), ("start", start), ("end", end))
+                           if getattr(row, k) != v}
+                out.append(store.update_coding_in(session, row.id, user=user, expected_version=row.version,
+                                                  action=action, **changes) if changes else coding_from_row(row))
+                continue
+            coding = Coding(segment_id=suggestion.segment_id, code_id=code_id, origin="human", status=status,
+                            coder=user, start=start, end=end, codebook_version=suggestion.codebook_version,
+                            decided_by=user, parent_id=suggestion.id,
+                            rationale=f"own judgement of suggestion {suggestion.id}")
+            store.insert_codings_in(session, [coding], user=user, action=action)
+            out.append(coding)
+    return out
+
+
+def merge_codes(store: Store, old_code_ids: Sequence[str], new_code_id: str, codebook: Codebook, *, user: str | None,
+                note: str, expected_version: int | None = None) -> tuple[int, int]:
+    """Move the codings of merged codes and save the codebook without them, in ONE transaction.
+
+    Returns ``(codebook version, codings moved)``; a conflicting codebook version saves nothing.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="merge")  # doctest: +SKIP
+    """
+    with store.transaction() as session:
+        moved = recode_in(store, session, old_code_ids, new_code_id, user=user)
+        version = store.save_codebook_in(session, codebook, user=user, note=note, expected_version=expected_version)
+    codebook.version = version
+    return version, moved
+
+
+def set_consensus(
+    store: Store, *, segment_id: int, code_id: str, apply: bool, user: str, note: str = "",
+    start: int | None = None, end: int | None = None, expected: dict[str, Any] | None = None,
+) -> Coding:
+    """Record the agreed (adjudicated) judgement of a code on a segment; the coders' own rows stay as they are.
+
+    A machine suggestion still awaiting review for that segment and code is decided in place
+    (``decided_by="consensus"``); otherwise a new human row ``coder="consensus"`` is added. An earlier
+    consensus decision is changed only if it still matches ``expected`` (``{"id", "version"}``), so two
+    adjudicators never overwrite each other silently. Logged as ``adjudicate`` by the real user.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="cons")  # doctest: +SKIP
+    """
+    status = "accepted" if apply else "rejected"
+    now = utcnow()
+    conflict: ConflictError | None = None
+    with store.transaction() as session:
+        seg = session.get(SegmentRow, segment_id)
+        if seg is None or seg.project_id != store.project_id:
+            raise StoreError(f"no segment {segment_id} in project {store.name!r}")
+        start = seg.start if start is None else start
+        end = seg.end if end is None else end
+        if not seg.start <= start < end <= seg.end:
+            raise StoreError(f"span {start}:{end} lies outside segment {segment_id} ({seg.start}:{seg.end})")
+        prior = session.scalar(select(CodingRow).where(
+            CodingRow.project_id == store.project_id, CodingRow.segment_id == segment_id,
+            CodingRow.code_id == code_id, CodingRow.decided_by == CONSENSUS).order_by(CodingRow.id))
+        suggestion = None if prior is not None else session.scalar(select(CodingRow).where(
+            CodingRow.project_id == store.project_id, CodingRow.segment_id == segment_id,
+            CodingRow.code_id == code_id, CodingRow.status == "suggested", CodingRow.origin != "human")
+            .order_by(CodingRow.id))
+        target = prior or suggestion
+        if prior is not None and (expected is None or expected.get("id") != prior.id
+                                  or expected.get("version") != prior.version):
+            target = None
+        if target is not None:
+            old = {"status": target.status, "start": target.start, "end": target.end,
+                   "decided_by": target.decided_by, "version": target.version}
+            result = session.execute(
+                update(CodingRow).where(CodingRow.id == target.id, CodingRow.version == target.version)
+                .values(status=status, start=start, end=end, decided_by=CONSENSUS, decided_at=now,
+                        updated_at=now, version=target.version + 1)
+                .execution_options(synchronize_session=False))
+            if result.rowcount == 1:
+                store.log(session, user, "adjudicate", "coding", target.id, old=old,
+                          new={"status": status, "start": start, "end": end, "decided_by": CONSENSUS,
+                               "version": old["version"] + 1, "note": note})
+                session.expire(target)
+                return coding_from_row(session.get(CodingRow, target.id))
+            prior = target  # changed under us: report it as a conflict below
+        if prior is None:
+            row = CodingRow(project_id=store.project_id, segment_id=segment_id, code_id=code_id, coder=CONSENSUS,
+                            origin="human", status=status, score=None, start=start, end=end, evidence=[],
+                            rationale=note or "adjudicated", decided_by=CONSENSUS, decided_at=now,
+                            guid=new_guid(), created_at=now, updated_at=now, version=1)
+            session.add(row)
+            session.flush()
+            store.log(session, user, "adjudicate", "coding", row.id, old=None,
+                      new={"segment_id": segment_id, "code_id": code_id, "status": status, "start": start,
+                           "end": end, "decided_by": CONSENSUS, "note": note})
+            return coding_from_row(row)
+        session.expire(prior)
+        current = coding_values(session.get(CodingRow, prior.id))
+        store.log(session, user, "adjudicate", "coding", prior.id, old={"expected": expected},
+                  new={"status": status}, outcome="conflict")
+        conflict = ConflictError(
+            f"the disagreement on {code_id} in segment {segment_id} was already settled ({current['status']}) "
+            f"by another adjudication; your decision was not saved", current=current)
+    raise conflict  # the conflict event is committed above; now tell the caller
+
+
+__all__ = ["CONSENSUS", "bulk_set_status", "merge_codes", "own_rows", "recode", "recode_in", "set_consensus", "set_own_decision", "set_own_decisions"]

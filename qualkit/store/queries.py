@@ -1,0 +1,250 @@
+"""Queries behind review: the suggestion queue, bulk-accept candidates, counts, examples, and id lookups.
+
+Read-only and plain SQL, so they stay fast on large projects. Visibility during blind double-coding is
+passed in (``hidden`` maps, hidden and own-row source ids) by :mod:`qualkit.review`, which owns the rule.
+
+Example:
+    >>> from qualkit.store.repository import Store
+    >>> frame, total = suggestion_queue(Store.create("sqlite://", name="s"), user="ana")
+    >>> total
+    0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+from sqlalchemy import and_, exists, func, literal, not_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from qualkit.store.decisions import CONSENSUS
+from qualkit.store.repository import Store
+from qualkit.store.rows import coding_frame, joined_codings
+from qualkit.store.schema import CodingRow, SegmentRow
+
+
+def codings_by_id(store: Store, coding_ids: Sequence[int]) -> pd.DataFrame:
+    """Codings (``codings_df`` columns) for the given ids, in the order given.
+
+    Example:
+        >>> codings_by_id(Store.create("sqlite://", name="q"), []).empty
+        True
+    """
+    if not coding_ids:
+        return coding_frame([])
+    with Session(store.engine) as session:
+        rows = session.execute(joined_codings(store.project_id).where(CodingRow.id.in_(list(coding_ids)))).all()
+    frame = coding_frame(rows).set_index("id", drop=False)
+    return frame.loc[[i for i in coding_ids if i in frame.index]].reset_index(drop=True)
+
+
+def _queue_filters(store: Store, query, *, user: str, source_ids, code_ids, hidden_source_ids, own_row_source_ids):
+    query = query.where(CodingRow.project_id == store.project_id, CodingRow.status == "suggested",
+                        CodingRow.origin != "human")
+    if source_ids is not None:
+        query = query.where(SegmentRow.source_id.in_(list(source_ids)))
+    if code_ids is not None:
+        query = query.where(CodingRow.code_id.in_(list(code_ids)))
+    if hidden_source_ids:
+        query = query.where(SegmentRow.source_id.notin_(list(hidden_source_ids)))
+    if own_row_source_ids:
+        own = aliased(CodingRow)
+        already = exists().where(own.segment_id == CodingRow.segment_id, own.code_id == CodingRow.code_id,
+                                 own.coder == user, own.origin == "human")
+        query = query.where(or_(SegmentRow.source_id.notin_(list(own_row_source_ids)), not_(already)))
+    return query
+
+
+def suggestion_queue(
+    store: Store,
+    *,
+    user: str,
+    limit: int = 20,
+    offset: int = 0,
+    source_ids: Sequence[int] | None = None,
+    code_ids: Sequence[str] | None = None,
+    hidden_source_ids: Sequence[int] = (),
+    own_row_source_ids: Sequence[int] = (),
+    min_score: float | None = None,
+    ranking: Mapping[int, float] | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """A page of suggestions awaiting review, most uncertain first, and how many there are in all.
+
+    The order (score nearest 0.5 first, then id) is the fallback when the coding area's
+    ``Project.review_queue`` is not available. Sources in ``hidden_source_ids`` are left out; in
+    ``own_row_source_ids`` (the user's blind assignments) a suggestion the user already judged
+    (an own human row with the same segment and code) is left out. With ``ranking`` (coding id ->
+    priority, higher first; computed in the background from the coding area's active-learning order)
+    the ranked suggestions come first and the rest follow by uncertainty; a ``priority`` column is added.
+
+    Example:
+        >>> frame, total = suggestion_queue(Store.create("sqlite://", name="s"), user="ana")
+        >>> total
+        0
+    """
+    filters = {"user": user, "source_ids": source_ids, "code_ids": code_ids,
+               "hidden_source_ids": hidden_source_ids, "own_row_source_ids": own_row_source_ids}
+    base = joined_codings(store.project_id)
+    count = select(func.count()).select_from(CodingRow).join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
+    if min_score is not None:
+        base = base.where(CodingRow.score >= min_score)
+        count = count.where(CodingRow.score >= min_score)
+    base = _queue_filters(store, base, **filters)
+    count = _queue_filters(store, count, **filters)
+    uncertainty = func.abs(func.coalesce(CodingRow.score, literal(0.5)) - literal(0.5))
+    if ranking:
+        ids_query = _queue_filters(store, select(CodingRow.id).join(SegmentRow, SegmentRow.id == CodingRow.segment_id),
+                                   **filters)
+        if min_score is not None:
+            ids_query = ids_query.where(CodingRow.score >= min_score)
+        with Session(store.engine) as session:
+            ids = list(session.scalars(ids_query.order_by(uncertainty, CodingRow.id)))
+        ids.sort(key=lambda i: -ranking.get(i, -1.0))  # stable: unranked keep the uncertainty order
+        page = ids[offset:offset + limit]
+        frame = codings_by_id(store, page)
+        return frame.assign(priority=[ranking.get(int(i)) for i in frame["id"]]), len(ids)
+    query = base.order_by(uncertainty, CodingRow.id).offset(offset).limit(limit)
+    with Session(store.engine) as session:
+        total = int(session.scalar(count) or 0)
+        rows = session.execute(query).all()
+    return coding_frame(rows).assign(priority=None), total
+
+
+def bulk_candidates(
+    store: Store, *, user: str, min_score: float, source_ids: Sequence[int] | None = None,
+    code_ids: Sequence[str] | None = None, hidden_source_ids: Sequence[int] = (),
+    own_row_source_ids: Sequence[int] = (),
+) -> pd.DataFrame:
+    """Every suggestion a bulk accept at ``min_score`` would decide (highest score first).
+
+    Example:
+        >>> bulk_candidates(Store.create("sqlite://", name="b"), user="ana", min_score=0.9).empty
+        True
+    """
+    query = _queue_filters(store, joined_codings(store.project_id).where(CodingRow.score >= min_score), user=user,
+                           source_ids=source_ids, code_ids=code_ids, hidden_source_ids=hidden_source_ids,
+                           own_row_source_ids=own_row_source_ids)
+    with Session(store.engine) as session:
+        rows = session.execute(query.order_by(CodingRow.score.desc(), CodingRow.id)).all()
+    return coding_frame(rows)
+
+
+def _not_hidden(hidden: Mapping[int, set[str]] | None):
+    """SQL condition leaving out rows of the given coders on the given sources (a visibility map)."""
+    if not hidden:
+        return literal(True)
+    return not_(or_(*(and_(SegmentRow.source_id == source_id,
+                           or_(CodingRow.coder.in_(sorted(coders)), CodingRow.decided_by.in_(sorted(coders))))
+                      for source_id, coders in hidden.items())))
+
+
+def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -> pd.DataFrame:
+    """Codings per code and status (one row per code, a column per status); ``hidden`` rows left out.
+
+    ``hidden`` maps a source id to coders whose rows there are not counted (see ``TeamView.hidden_map``).
+
+    Example:
+        >>> code_counts(Store.create("sqlite://", name="c")).empty
+        True
+    """
+    query = (select(CodingRow.code_id, CodingRow.status, func.count())
+             .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
+             .where(CodingRow.project_id == store.project_id, _not_hidden(hidden))
+             .group_by(CodingRow.code_id, CodingRow.status))
+    with Session(store.engine) as session:
+        rows = session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["code_id", "status", "n"])
+    if frame.empty:
+        return pd.DataFrame(columns=["code_id", "accepted", "rejected", "suggested"])
+    wide = frame.pivot_table(index="code_id", columns="status", values="n", aggfunc="sum", fill_value=0)
+    for status in ("accepted", "rejected", "suggested"):
+        if status not in wide.columns:
+            wide[status] = 0
+    return wide[["accepted", "rejected", "suggested"]].reset_index()
+
+
+def code_examples(store: Store, code_id: str, *, limit: int = 3,
+                  hidden: Mapping[int, set[str]] | None = None) -> list[str]:
+    """Up to ``limit`` accepted excerpts of a code (the coded span of each); ``hidden`` rows left out.
+
+    Example:
+        >>> code_examples(Store.create("sqlite://", name="e"), "workload")
+        []
+    """
+    query = (select(CodingRow.start, CodingRow.end, SegmentRow.start, SegmentRow.text)
+             .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
+             .where(CodingRow.project_id == store.project_id, CodingRow.code_id == code_id,
+                    CodingRow.status == "accepted", _not_hidden(hidden))
+             .order_by(CodingRow.id).limit(limit))
+    with Session(store.engine) as session:
+        rows = session.execute(query).all()
+    return [text[start - seg_start:end - seg_start] for start, end, seg_start, text in rows]
+
+
+def coding_source_ids(store: Store, coding_ids: Sequence[int]) -> dict[int, int]:
+    """Map coding ids to their transcript (source) ids; ids no longer stored are left out.
+
+    Example:
+        >>> coding_source_ids(Store.create("sqlite://", name="cs"), [1])
+        {}
+    """
+    out: dict[int, int] = {}
+    ids = sorted(set(coding_ids))
+    with Session(store.engine) as session:
+        for i in range(0, len(ids), 2000):
+            out.update({int(a): int(b) for a, b in session.execute(
+                select(CodingRow.id, SegmentRow.source_id).join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
+                .where(CodingRow.project_id == store.project_id, CodingRow.id.in_(ids[i:i + 2000])))})
+    return out
+
+
+def human_rows_df(store: Store, *, source_id: int, coders: Sequence[str]) -> pd.DataFrame:
+    """Decided rows of one source that count as someone's judgement: the coders' own and consensus rows.
+
+    Example:
+        >>> human_rows_df(Store.create("sqlite://", name="h"), source_id=1, coders=["ana"]).empty
+        True
+    """
+    names = [*coders, CONSENSUS]
+    query = joined_codings(store.project_id).where(
+        SegmentRow.source_id == source_id, CodingRow.status != "suggested",
+        or_(CodingRow.coder.in_(names), and_(CodingRow.decided_by.in_(names))))
+    with Session(store.engine) as session:
+        rows = session.execute(query.order_by(CodingRow.id)).all()
+    return coding_frame(rows)
+
+
+def child_coding_ids(store: Store, coding_id: int) -> list[int]:
+    """Ids of codings derived from a coding (a change's new code, coders' own judgements).
+
+    Example:
+        >>> child_coding_ids(Store.create("sqlite://", name="c"), 1)
+        []
+    """
+    with Session(store.engine) as session:
+        return [int(i) for i in session.scalars(select(CodingRow.id).where(
+            CodingRow.project_id == store.project_id, CodingRow.parent_id == coding_id).order_by(CodingRow.id))]
+
+
+def segment_ids_under_review(store: Store) -> list[int]:
+    """Segments of the transcripts that still have machine suggestions awaiting review.
+
+    What the app's background retraining refreshes: the transcripts being reviewed, not ones the team
+    already finished (those get no new suggestions behind the reviewers' backs).
+
+    Example:
+        >>> segment_ids_under_review(Store.create("sqlite://", name="u"))
+        []
+    """
+    pending = (select(SegmentRow.source_id).join(CodingRow, CodingRow.segment_id == SegmentRow.id)
+               .where(CodingRow.project_id == store.project_id, CodingRow.status == "suggested",
+                      CodingRow.origin != "human").distinct())
+    query = (select(SegmentRow.id).where(SegmentRow.project_id == store.project_id,
+                                         SegmentRow.source_id.in_(pending.scalar_subquery()))
+             .order_by(SegmentRow.id))
+    with Session(store.engine) as session:
+        return [int(i) for i in session.scalars(query)]
+
+
+__all__ = ["bulk_candidates", "child_coding_ids", "code_counts", "code_examples", "coding_source_ids", "codings_by_id", "human_rows_df", "segment_ids_under_review", "suggestion_queue"]
