@@ -8,5 +8,5 @@ st.set_page_config(page_title="qualkit", page_icon=":material/forum:", layout="w
 user = state.current_user()
 state.sync_cookie()
 if user is not None:
-    navigation.sidebar(user)
+    state.sidebar(user)
 st.navigation(navigation.pages_for(user is not None), position="sidebar", expanded=True).run()

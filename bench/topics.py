@@ -66,8 +66,8 @@ def _warm_up(engine: str) -> None:
     times the fit itself (the first call in a process adds about 5 s of imports, and UMAP about 10 s of
     compiling, whatever the corpus size)."""
     from qualkit.embeddings import LsaEmbedder
+    from qualkit.themes.discover import discover_themes
     from qualkit.themes.synthetic import planted_corpus
-    from qualkit.topics import discover_themes
 
     small = planted_corpus(300, seed=99).segments
     for reduction in ("pca", "umap"):
@@ -80,10 +80,10 @@ def run_planted(size: int, embedder_name: str, engine: str = "auto") -> list[dic
     from sklearn.metrics import adjusted_rand_score
 
     from qualkit.embeddings import CachedEmbedder, LsaEmbedder, MiniLMEmbedder
+    from qualkit.themes.discover import discover_themes
     from qualkit.themes.fit import default_settings
     from qualkit.themes.prepare import documents_from_segments
     from qualkit.themes.synthetic import planted_corpus
-    from qualkit.topics import discover_themes
 
     corpus = planted_corpus(size, seed=0)
     _warm_up(engine)

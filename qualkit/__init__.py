@@ -78,9 +78,9 @@ _LAZY: dict[str, str] = {
     "export_qdpx": "qualkit.export.refi",
     "read_qdpx": "qualkit.export.refi",
     "build_report": "qualkit.export.report",
-    "discover_themes": "qualkit.topics",
-    "ThemeResult": "qualkit.topics",
-    "Theme": "qualkit.topics",
+    "discover_themes": "qualkit.themes.discover",
+    "ThemeResult": "qualkit.themes.discover",
+    "Theme": "qualkit.themes.discover",
 }
 
 

@@ -1,7 +1,7 @@
 """The notebook facade: one object that ties the project store to ingestion, coding, themes and analysis.
 
 Methods here are thin: each delegates to the module that does the work (``qualkit.ingest``,
-``qualkit.coding``, ``qualkit.topics``, ``qualkit.analysis``, ``qualkit.export``) and to the store.
+``qualkit.coding``, ``qualkit.themes``, ``qualkit.analysis``, ``qualkit.export``) and to the store.
 Every change is made as ``self.user`` (by default the operating-system user), so the event log
 always says who did it.
 
@@ -292,9 +292,9 @@ class Project:
 
     def assignments(self) -> pd.DataFrame:
         """Who codes which transcript, blind or not, and whether they are done."""
-        from qualkit.store.assignments import assignments_df
+        from qualkit.review.double_coding import assignments
 
-        return assignments_df(self.store)
+        return assignments(self.store)
 
     def mark_done(self, source: str | int, *, coder: str | None = None, done: bool = True) -> None:
         """Mark an assignment done (or, as an administrator, reopen one with ``done=False``)."""
@@ -321,13 +321,13 @@ class Project:
         return create_demo_users(self.store)
 
     # ---- themes
-    # Thin wrappers over qualkit.topics and qualkit.themes.runs; runs and edits are saved in the store.
+    # Thin wrappers over qualkit.themes (discover, runs); runs and edits are saved in the store.
     def discover_themes(self, *, codebook: Codebook | bool | None = True, name: str = "", embedder: Any = None,
                         **options: Any) -> Any:
         """Find emergent themes in participant talk, relate them to the codebook, save the run; returns it.
 
         ``codebook=True`` uses the active codebook (if any); ``options`` go to
-        :func:`qualkit.topics.discover_themes` (``level``, ``min_cluster_size``, ``n_themes``, ``by``, ...).
+        :func:`qualkit.themes.discover.discover_themes` (``level``, ``min_cluster_size``, ``n_themes``, ``by``, ...).
 
         Example:
             >>> project.discover_themes().to_frame().head()  # doctest: +SKIP

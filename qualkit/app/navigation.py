@@ -56,21 +56,3 @@ def pages_for(logged_in: bool) -> dict[str, list[st.Page]] | list[st.Page]:
     if not logged_in:
         return [page("login", default=True)]
     return {section: [page(name, default=name == "study") for name in names] for section, names in SECTIONS.items()}
-
-
-def sidebar(user) -> None:
-    """Who is logged in, and the log-out button.
-
-    Example:
-        >>> sidebar(user)  # doctest: +SKIP
-    """
-    from qualkit.app import state
-
-    with st.sidebar:
-        st.caption(f"Logged in as **{user.label}** ({user.role.value})")
-        store = state.current_store()
-        if store is not None:
-            st.caption(f"Study: **{store.name}**")
-        if st.button("Log out", key="qk_logout"):
-            state.logout()
-            st.rerun()

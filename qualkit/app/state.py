@@ -25,9 +25,9 @@ from typing import Any
 import streamlit as st
 
 from qualkit.app import resources
+from qualkit.app.navigation import page
 from qualkit.errors import ConflictError, QualkitError
 from qualkit.project import Project
-from qualkit.store import events
 from qualkit.store.engine import DATABASE_URL_ENV, database_url
 from qualkit.store.repository import Store
 from qualkit.users import SESSION_HOURS, User, end_session, get_user, resume_session, start_session
@@ -204,8 +204,6 @@ def require_project(user: User) -> Project:
     project = current_project(user)
     if project is None:
         st.info("Open a study first.")
-        from qualkit.app.navigation import page
-
         st.page_link(page("study"), label="Go to the Study page", icon=":material/folder_open:")
         st.stop()
     return project
@@ -218,7 +216,7 @@ def generation(store: Store) -> int:
         >>> generation(store)  # doctest: +SKIP
         42
     """
-    return events.generation(store)
+    return store.generation()
 
 
 def flash(message: str, kind: str = "success") -> None:
@@ -319,3 +317,19 @@ def page_context(title: str, *, needs_project: bool = True) -> Context | None:
     if project is None:
         return None
     return Context(user=user, project=project, url=db_url() or "", gen=generation(project.store))
+
+
+def sidebar(user: User) -> None:
+    """Who is logged in, the open study, and the log-out button.
+
+    Example:
+        >>> sidebar(user)  # doctest: +SKIP
+    """
+    with st.sidebar:
+        st.caption(f"Logged in as **{user.label}** ({user.role.value})")
+        store = current_store()
+        if store is not None:
+            st.caption(f"Study: **{store.name}**")
+        if st.button("Log out", key="qk_logout"):
+            logout()
+            st.rerun()

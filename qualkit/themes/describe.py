@@ -18,14 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qualkit.model import Codebook
+from qualkit.embeddings import Embedder
+from qualkit.model import Code, Codebook
 from qualkit.themes.fit import centroids
 from qualkit.themes.words import label_from_words, theme_words
 
 GROUP_COLUMNS = ("group", "focus_group", "session", "site", "source")
 
 
-def prototype_text(code: Any) -> list[str]:
+def prototype_text(code: Code) -> list[str]:
     """Texts whose mean embedding stands for a code: name and definition, each example, name and cues.
 
     Example:
@@ -40,7 +41,7 @@ def prototype_text(code: Any) -> list[str]:
     return texts
 
 
-def code_vectors(codebook: Codebook | None, embedder: Any) -> tuple[list[str], np.ndarray]:
+def code_vectors(codebook: Codebook | None, embedder: Embedder) -> tuple[list[str], np.ndarray]:
     """Codable code ids and their prototype vectors (normalised mean embedding of :func:`prototype_text`).
 
     Example:

@@ -5,7 +5,7 @@ the themes re-described from the stored embeddings and texts (no fitted model or
 the edit appended to ``result.edits``; :mod:`qualkit.themes.runs` saves it with the project.
 
 Example:
-    >>> from qualkit.topics import discover_themes
+    >>> from qualkit.themes.discover import discover_themes
     >>> from qualkit.themes.synthetic import planted_corpus
     >>> r = discover_themes(planted_corpus(200, seed=3).segments, engine="sklearn", n_themes=4)
     >>> merged = merge(r, [0, 1])

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
 
+from qualkit.embeddings import Embedder
 from qualkit.errors import InvalidInput, MissingDependency
 
 DEFAULT_REDUCTION = "pca"
@@ -237,7 +238,7 @@ class Unsupervised(TransformerMixin, BaseEstimator):
         return out
 
 
-def _backend(embedder: Any) -> Any:
+def _backend(embedder: Embedder) -> Any:
     """Wrap a qualkit embedder in BERTopic's ``BaseEmbedder`` so BERTopic never picks a model by name."""
     from bertopic.backend import BaseEmbedder
 
@@ -253,7 +254,7 @@ def fit_bertopic(
     embeddings: np.ndarray,
     settings: dict[str, Any],
     *,
-    embedder: Any,
+    embedder: Embedder,
     random_state: int,
 ) -> tuple[np.ndarray, Unsupervised, str]:
     """Fit BERTopic with qualkit's components; return the topic per document (-1: outlier), the fitted

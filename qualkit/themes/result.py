@@ -7,7 +7,7 @@ settings and library versions of the run. It serialises to JSON plus ``.npz`` by
 is how :mod:`qualkit.themes.runs` keeps it in the project store.
 
 Example:
-    >>> from qualkit.topics import discover_themes
+    >>> from qualkit.themes.discover import discover_themes
     >>> from qualkit.themes.synthetic import planted_corpus
     >>> result = discover_themes(planted_corpus(200).segments, engine="sklearn")  # doctest: +SKIP
     >>> result.to_frame()[["id", "label", "size"]].head(2)  # doctest: +SKIP
@@ -61,6 +61,9 @@ class Theme:
 @dataclass
 class ThemeResult:
     """Themes found in a corpus, with everything needed to show, edit, store and code them.
+
+    Edits (merge, split, rename, discard) are functions of :mod:`qualkit.themes.edit` that return a new
+    result; :mod:`qualkit.themes.runs` saves them with the project.
 
     Example:
         >>> r = ThemeResult(themes=[], documents=pd.DataFrame({"theme": [-1, -1]}), embeddings=np.zeros((2, 2)))
@@ -201,31 +204,6 @@ class ThemeResult:
         frame = pd.DataFrame(rows, columns=columns)
         frame.attrs["leaves"] = ids
         return frame
-
-    # ------------------------------------------------------------------ editing (each returns a new result)
-    def merge(self, theme_ids: list[int], *, label: str | None = None) -> ThemeResult:
-        """Merge themes into the first id given (see :func:`qualkit.themes.edit.merge`)."""
-        from qualkit.themes.edit import merge
-
-        return merge(self, theme_ids, label=label)
-
-    def split(self, theme_id: int, *, n: int | None = None) -> ThemeResult:
-        """Split a theme by re-fitting its documents (see :func:`qualkit.themes.edit.split`)."""
-        from qualkit.themes.edit import split
-
-        return split(self, theme_id, n=n)
-
-    def rename(self, theme_id: int, label: str) -> ThemeResult:
-        """Give a theme a researcher's label."""
-        from qualkit.themes.edit import rename
-
-        return rename(self, theme_id, label)
-
-    def discard(self, theme_id: int) -> ThemeResult:
-        """Mark a theme as noise: its documents become unassigned, the theme stays on record."""
-        from qualkit.themes.edit import discard
-
-        return discard(self, theme_id)
 
     # ------------------------------------------------------------------ storage (JSON + npz, no pickle)
     def to_storage(self) -> tuple[dict[str, Any], bytes]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from qualkit.embeddings import Embedder
 from qualkit.errors import ConflictError, InvalidInput, StoreError
 from qualkit.model import Code, Codebook, Coding
 from qualkit.store import theme_runs
@@ -33,7 +34,7 @@ def discover_and_save(
     *,
     codebook: Codebook | bool | None = True,
     name: str = "",
-    embedder: Any = None,
+    embedder: Embedder | None = None,
     user: str | None = None,
     **options: Any,
 ) -> ThemeResult:
@@ -46,7 +47,7 @@ def discover_and_save(
         >>> discover_and_save  # doctest: +ELLIPSIS
         <function discover_and_save at ...>
     """
-    from qualkit.topics import discover_themes
+    from qualkit.themes.discover import discover_themes
 
     if codebook is True:
         codebook = store.codebook() if store.settings.get("codebook") else None

@@ -19,7 +19,7 @@ def planted():
 def lsa_result(planted):
     """Themes of the planted corpus on the fast path: TF-IDF/LSA embeddings, PCA, scikit-learn clustering."""
     from qualkit.embeddings import LsaEmbedder
-    from qualkit.topics import discover_themes
+    from qualkit.themes.discover import discover_themes
 
     return discover_themes(planted.segments, engine="sklearn", reduction="pca", embedder=LsaEmbedder(n_components=64))
 

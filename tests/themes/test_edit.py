@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from qualkit.errors import InvalidInput
+from qualkit.themes import edit
 
 
 def test_merge_puts_documents_in_the_first_theme(lsa_result):
     a, b = lsa_result.active[1].id, lsa_result.active[2].id
-    merged = lsa_result.merge([a, b], label="Merged")
+    merged = edit.merge(lsa_result, [a, b], label="Merged")
     assert merged.theme(a).size == lsa_result.theme(a).size + lsa_result.theme(b).size
     assert merged.theme(a).label == "Merged" and "merged themes" in merged.theme(a).history[-1]
     assert b not in [t.id for t in merged.themes] and merged.edits[-1]["action"] == "merge"
@@ -18,7 +19,7 @@ def test_merge_puts_documents_in_the_first_theme(lsa_result):
 
 def test_split_refits_a_theme_into_new_ones(lsa_result):
     target = lsa_result.active[0]
-    split = lsa_result.split(target.id, n=3)
+    split = edit.split(lsa_result, target.id, n=3)
     new = [t for t in split.themes if t.id > max(x.id for x in lsa_result.themes)]
     assert len(new) == 3 and sum(t.size for t in new) == target.size
     assert all(t.history == [f"split from theme {target.id}"] for t in new)
@@ -27,20 +28,20 @@ def test_split_refits_a_theme_into_new_ones(lsa_result):
 
 def test_rename_survives_later_edits(lsa_result):
     theme = lsa_result.active[0]
-    renamed = lsa_result.rename(theme.id, "Charting at night")
+    renamed = edit.rename(lsa_result, theme.id, "Charting at night")
     other = [t.id for t in renamed.active if t.id != theme.id][:2]
-    assert renamed.merge(other).theme(theme.id).label == "Charting at night"
+    assert edit.merge(renamed, other).theme(theme.id).label == "Charting at night"
 
 
 def test_discard_unassigns_documents_and_keeps_the_record(lsa_result):
     theme = lsa_result.active[-1]
-    discarded = lsa_result.discard(theme.id)
+    discarded = edit.discard(lsa_result, theme.id)
     assert discarded.theme(theme.id).status == "discarded" and discarded.theme(theme.id).size == 0
     assert theme.id not in [t.id for t in discarded.active]
     labels = discarded.documents["theme"].to_numpy()
     assert (labels == -1).sum() == (lsa_result.documents["theme"] == -1).sum() + theme.size
     with pytest.raises(InvalidInput, match="discarded"):
-        discarded.merge([theme.id, discarded.active[0].id])
+        edit.merge(discarded, [theme.id, discarded.active[0].id])
 
 
 def test_hierarchy_and_prevalence_tables(lsa_result):
@@ -55,9 +56,9 @@ def test_hierarchy_and_prevalence_tables(lsa_result):
 
 def test_split_without_n_is_sized_to_the_theme(lsa_result):
     target = lsa_result.active[0]
-    merged = lsa_result.merge([t.id for t in lsa_result.active[:4]])  # one large theme to split
+    merged = edit.merge(lsa_result, [t.id for t in lsa_result.active[:4]])  # one large theme to split
     big = merged.theme(target.id)
-    split = merged.split(big.id)
+    split = edit.split(merged, big.id)
     new = [t for t in split.themes if t.id > max(x.id for x in merged.themes)]
     assert 2 <= len(new) <= 6 and sum(t.size for t in new) == big.size
     assert all(t.size >= 5 for t in new)

@@ -16,7 +16,7 @@ guidance gave 20 codes a theme of their own: 22 codes matched, 12 of them suppor
 (a third or more of the theme's sentences in turns coded so), against 13 matched and 2 supported
 without guidance (LSA: 17 and 6 against 9 and 0).
 
-The helpers live in :mod:`qualkit.themes` (one module per job); this module is the public entry point.
+The other modules of :mod:`qualkit.themes` each do one step; this one puts them together.
 
 Example:
     >>> from qualkit.themes.synthetic import planted_corpus
@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from qualkit.embeddings import Embedder
 from qualkit.errors import InvalidInput, MissingDependency
 from qualkit.model import Codebook, Segment
 from qualkit.themes.describe import GROUP_COLUMNS, code_vectors, describe_themes
@@ -60,14 +60,14 @@ ZEROSHOT_THRESHOLD = {"minilm": 0.4, "lsa": 0.25}
 OUTLIER_JOIN = {"minilm": 0.35, "lsa": 0.2}
 
 
-def _embedder_kind(embedder: Any) -> str:
+def _embedder_kind(embedder: Embedder) -> str:
     from qualkit.embeddings import CachedEmbedder, LsaEmbedder
 
     inner = embedder.embedder if isinstance(embedder, CachedEmbedder) else embedder
     return "lsa" if isinstance(inner, LsaEmbedder) else "minilm"
 
 
-def _prepare_embedder(embedder: Any, texts: list[str]) -> Any:
+def _prepare_embedder(embedder: Embedder | None, texts: list[str]) -> Embedder:
     from qualkit.embeddings import CachedEmbedder, LsaEmbedder, default_embedder
 
     embedder = embedder if embedder is not None else default_embedder()
@@ -77,7 +77,7 @@ def _prepare_embedder(embedder: Any, texts: list[str]) -> Any:
     return embedder
 
 
-def library_versions(embedder: Any = None) -> dict[str, str]:
+def library_versions(embedder: Embedder | None = None) -> dict[str, str]:
     """Versions of the libraries a theme run depends on (saved with every run).
 
     Example:
@@ -146,7 +146,7 @@ def discover_themes(
     segments: Sequence[Segment] | pd.DataFrame,
     codebook: Codebook | None = None,
     *,
-    embedder: Any = None,
+    embedder: Embedder | None = None,
     level: str = "sentence",
     random_state: int = 0,
     engine: str = "auto",

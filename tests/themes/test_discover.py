@@ -15,6 +15,7 @@ from sklearn.metrics import adjusted_rand_score
 from qualkit.embeddings import LsaEmbedder
 from qualkit.errors import InvalidInput, MissingDependency
 from qualkit.themes.describe import describe_themes
+from qualkit.themes.discover import discover_themes
 from qualkit.themes.fit import (
     ThemeClusterer,
     Unsupervised,
@@ -23,7 +24,6 @@ from qualkit.themes.fit import (
     default_settings,
     reassign_outliers,
 )
-from qualkit.topics import discover_themes
 
 
 def _ari(corpus, result):
