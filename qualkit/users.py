@@ -26,10 +26,12 @@ import pandas as pd
 
 from qualkit.errors import InvalidInput, PermissionDenied
 from qualkit.store.decisions import CONSENSUS
+from qualkit.store.events import global_events_df
 from qualkit.store.projects import demo_user_names
 from qualkit.store.repository import Store
 from qualkit.store.users import (
     Database,
+    count_users,
     end_session_event,
     insert_user,
     login_failures,
@@ -366,6 +368,49 @@ def list_users(target: Database) -> pd.DataFrame:
     return users_df(target)
 
 
+def has_users(target: Database) -> bool:
+    """True when the database has at least one active user.
+
+    Example:
+        >>> has_users(Store.create("sqlite://", name="h"))
+        False
+    """
+    return count_users(target) > 0
+
+
+def check_password(target: Database, name: str, password: str) -> bool:
+    """True when ``password`` is the active user ``name``'s password (nothing is logged: not a log-in).
+
+    Example:
+        >>> store = Store.create("sqlite://", name="cp")
+        >>> _ = add_user(store, "ana", "a long secret", rounds=4)
+        >>> check_password(store, "ana", "a long secret"), check_password(store, "ana", "wrong")
+        (True, False)
+    """
+    row = user_row(target, name)
+    return bool(row and row["active"]) and verify_password(password, row["password_hash"])
+
+
+def team_events(target: Database, *, limit: int = 200) -> pd.DataFrame:
+    """User management and log-in events of the database (no project's), newest first.
+
+    Example:
+        >>> team_events(Store.create("sqlite://", name="te")).empty
+        True
+    """
+    return global_events_df(target, limit=limit)
+
+
+def demo_password_hashes(target: Database) -> tuple[str, ...]:
+    """The stored password hashes of the demo accounts ("" when absent): what :func:`demo_logins` depends on.
+
+    Example:
+        >>> demo_password_hashes(Store.create("sqlite://", name="dp"))
+        ('', '', '')
+    """
+    return tuple((user_row(target, name) or {}).get("password_hash") or "" for name, _, _ in DEMO_USERS)
+
+
 def authenticate(target: Database, name: str, password: str) -> User:
     """Check a log-in; every attempt is logged (never the password). Wrong name or password look the same.
 
@@ -566,10 +611,13 @@ __all__ = [
     "actor",
     "add_user",
     "authenticate",
+    "check_password",
     "create_demo_users",
     "demo_logins",
+    "demo_password_hashes",
     "end_session",
     "get_user",
+    "has_users",
     "hash_password",
     "list_users",
     "lockout_remaining",
@@ -578,5 +626,6 @@ __all__ = [
     "set_password",
     "set_role",
     "start_session",
+    "team_events",
     "verify_password",
 ]

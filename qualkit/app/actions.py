@@ -9,7 +9,6 @@ from __future__ import annotations
 from qualkit.app import resources, state
 from qualkit.project import Project
 from qualkit.review import decisions
-from qualkit.store.queries import segment_ids_under_review
 from qualkit.store.repository import Store
 
 
@@ -37,7 +36,7 @@ def schedule_retrain(store: Store, user_name: str) -> bool:
     model = resources.model_project(url, store.name)
 
     def job() -> dict[int, float] | None:
-        segment_ids = segment_ids_under_review(model.store)
+        segment_ids = decisions.segments_under_review(model.store)
         if segment_ids:
             model.autocode(segment_ids=segment_ids, progress=False)
         return decisions.rank_suggestions(model.store, model.review_queue)

@@ -15,9 +15,9 @@ import streamlit as st
 
 from qualkit.app import resources
 from qualkit.model import Codebook
+from qualkit.review import double_coding
 from qualkit.review.decisions import review_queue
 from qualkit.review.visibility import TeamView
-from qualkit.store.assignments import assignments_df
 from qualkit.users import actor
 
 _CACHE = {"show_spinner": False, "max_entries": 64}
@@ -74,7 +74,7 @@ def codebook_versions(url: str, project: str, gen: int) -> pd.DataFrame:
 @st.cache_data(**_CACHE)
 def assignments(url: str, project: str, gen: int) -> pd.DataFrame:
     """Assignments with source names."""
-    return assignments_df(_store(url, project))
+    return double_coding.assignments(_store(url, project))
 
 
 def team_view(url: str, project: str, gen: int) -> TeamView:

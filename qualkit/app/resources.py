@@ -18,9 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
-from sqlalchemy import Engine
 
-from qualkit.store.engine import make_engine
+from qualkit.store.engine import Engine, make_engine
 from qualkit.store.repository import Store
 
 

@@ -21,7 +21,13 @@ from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
 from qualkit.model import Coding, Memo
 from qualkit.review.visibility import TeamView, visible_codings, visible_events
 from qualkit.store.decisions import bulk_set_status, set_own_decision, set_own_decisions
-from qualkit.store.queries import bulk_candidates, child_coding_ids, codings_by_id, suggestion_queue
+from qualkit.store.queries import (
+    bulk_candidates,
+    child_coding_ids,
+    codings_by_id,
+    segment_ids_under_review,
+    suggestion_queue,
+)
 from qualkit.store.repository import Store
 from qualkit.store.sources import segment_source_ids
 from qualkit.users import User
@@ -179,6 +185,18 @@ def review_queue(
         own_row_source_ids=sorted(view.own_row_sources(actor.name)), ranking=ranking)
 
 
+def segments_under_review(store: Store) -> list[int]:
+    """Segments of the transcripts that still have machine suggestions awaiting review (what retraining refreshes).
+
+    Transcripts the team already finished get no new suggestions behind the reviewers' backs.
+
+    Example:
+        >>> segments_under_review(Store.create("sqlite://", name="u"))
+        []
+    """
+    return segment_ids_under_review(store)
+
+
 def rank_suggestions(store: Store, rank: Callable[[int], pd.DataFrame]) -> dict[int, float]:
     """Priority of every pending suggestion (coding id -> priority, higher first), ordered by ``rank``.
 
@@ -299,5 +317,6 @@ __all__ = [
     "decide",
     "rank_suggestions",
     "review_queue",
+    "segments_under_review",
     "write_memo",
 ]

@@ -22,7 +22,7 @@ import pandas as pd
 from qualkit.errors import InvalidInput, PermissionDenied
 from qualkit.model import Coding
 from qualkit.review.visibility import TeamView
-from qualkit.store.assignments import add_assignments, remove_assignment, set_assignment_done
+from qualkit.store.assignments import add_assignments, assignments_df, remove_assignment, set_assignment_done
 from qualkit.store.decisions import CONSENSUS, set_consensus
 from qualkit.store.queries import human_rows_df
 from qualkit.store.repository import Store
@@ -40,6 +40,16 @@ def _source_id(store: Store, source: str | int) -> int:
         raise InvalidInput(f"no transcript {source!r} in project {store.name!r}",
                            fix="see the names with `qualkit info` or on the Study page")
     return int(match.iloc[0])
+
+
+def assignments(store: Store) -> pd.DataFrame:
+    """Who is assigned to code which transcript, blind or not, and whether they are done (everyone may look).
+
+    Example:
+        >>> assignments(Store.create("sqlite://", name="as")).empty
+        True
+    """
+    return assignments_df(store)
 
 
 def assign(store: Store, source: str | int, coders: Sequence[str], *, actor: User, blind: bool = True) -> int:
@@ -231,6 +241,7 @@ __all__ = [
     "adjudicate",
     "agreement_summary",
     "assign",
+    "assignments",
     "disagreements",
     "judgements",
     "mark_done",

@@ -19,7 +19,6 @@ import pandas as pd
 from qualkit.store import queries
 from qualkit.store.assignments import assignments_df
 from qualkit.store.memos import memo_source_ids
-from qualkit.store.queries import coding_source_ids
 from qualkit.store.repository import Store
 from qualkit.store.sources import segment_source_ids
 
@@ -182,7 +181,7 @@ def visible_events(store: Store, frame: pd.DataFrame, user: str, view: TeamView)
         return frame
     coding_ids = [int(i) for i in theirs.loc[theirs["entity"] == "coding", "entity_id"].dropna()]
     memo_ids = [int(i) for i in theirs.loc[theirs["entity"] == "memo", "entity_id"].dropna()]
-    coding_sources = coding_source_ids(store, coding_ids)
+    coding_sources = queries.coding_source_ids(store, coding_ids)
     memo_sources = memo_source_ids(store, memo_ids)
     drop = []
     for index, event in theirs.iterrows():

@@ -111,7 +111,7 @@ class StoreBase:
         user: str | None,
         action: str,
         entity: str,
-        entity_id: Any = None,
+        entity_id: int | str | None = None,
         *,
         old: dict[str, Any] | None = None,
         new: dict[str, Any] | None = None,

@@ -75,7 +75,7 @@ def bulk_set_status(store: Store, items: Sequence[tuple[int, int]], status: str,
     conflicted: list[int] = []
     if not items:
         return decided, conflicted
-    now = utcnow()
+    now, action = utcnow(), checked_action(action)
     events: list[dict[str, Any]] = []
     with store.transaction() as session:
         for coding_id, version in items:
@@ -87,7 +87,7 @@ def bulk_set_status(store: Store, items: Sequence[tuple[int, int]], status: str,
             ok = result.rowcount == 1
             (decided if ok else conflicted).append(coding_id)
             events.append({
-                "project_id": store.project_id, "at": now, "user": user, "action": checked_action(action), "entity": "coding",
+                "project_id": store.project_id, "at": now, "user": user, "action": action, "entity": "coding",
                 "entity_id": str(coding_id), "outcome": "ok" if ok else "conflict",
                 "old": {"status": "suggested", "version": version} if ok else {"expected_version": version},
                 "new": {"status": status, "version": version + 1} if ok else {"status": status},

@@ -108,7 +108,7 @@ def checked_action(action: str) -> str:
 
 
 def event_row(
-    project_id: int | None, user: str | None, action: str, entity: str, entity_id: Any = None, *,
+    project_id: int | None, user: str | None, action: str, entity: str, entity_id: int | str | None = None, *,
     old: dict[str, Any] | None = None, new: dict[str, Any] | None = None, outcome: str = "ok",
 ) -> EventRow:
     """A new event row (not yet added to a session), its words checked against the vocabulary.

@@ -7,7 +7,7 @@ from :mod:`qualkit.store.event_types`.
 Example:
     >>> from qualkit.store.repository import Store
     >>> store = Store.create("sqlite://", name="g")
-    >>> store.events_df()["action"].tolist(), generation(store) > 0
+    >>> store.events_df()["action"].tolist(), store.generation() > 0
     (['create'], True)
 """
 
@@ -41,7 +41,7 @@ def engine_of(target: Engine | StoreBase) -> Engine:
 class EventsMixin(StoreBase):
     """The project's event log (a part of :class:`~qualkit.store.repository.Store`)."""
 
-    def events_df(self, entity: str | None = None, entity_id: Any = None, limit: int | None = None) -> pd.DataFrame:
+    def events_df(self, entity: str | None = None, entity_id: int | str | None = None, limit: int | None = None) -> pd.DataFrame:
         """The event log, newest first, optionally for one entity.
 
         Example:
@@ -65,25 +65,24 @@ class EventsMixin(StoreBase):
             columns=EVENT_COLUMNS,
         )
 
+    def generation(self) -> int:
+        """The id of the project's newest event: it changes whenever anyone writes anything to the project.
 
-def generation(store: StoreBase) -> int:
-    """The id of the project's newest event: it changes whenever anyone writes anything to the project.
+        The app keys its cached queries on it, so a write by any user in any process invalidates them.
 
-    The app keys its cached queries on it, so a write by any user in any process invalidates them.
-
-    Example:
-        >>> from qualkit.store.repository import Store
-        >>> store = Store.create("sqlite://", name="g")
-        >>> before = generation(store)
-        >>> store.update_settings(user="ana", colour="blue") and generation(store) > before
-        True
-    """
-    with Session(store.engine) as session:
-        return int(session.scalar(select(func.max(EventRow.id)).where(EventRow.project_id == store.project_id))
-                   or 0)
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> store = Store.create("sqlite://", name="g")
+            >>> before = store.generation()
+            >>> store.update_settings(user="ana", colour="blue") and store.generation() > before
+            True
+        """
+        with self.session() as session:
+            return int(session.scalar(select(func.max(EventRow.id)).where(EventRow.project_id == self.project_id))
+                       or 0)
 
 
-def log_global(session: Session, user: str | None, action: str, entity: str, entity_id: Any = None, *,
+def log_global(session: Session, user: str | None, action: str, entity: str, entity_id: int | str | None = None, *,
                old: dict[str, Any] | None = None, new: dict[str, Any] | None = None, outcome: str = "ok") -> None:
     """Append an event that belongs to the database rather than one project (users, log-ins).
 
@@ -113,4 +112,4 @@ def global_events_df(target: Engine | StoreBase, *, entity: str | None = None, l
     return pd.DataFrame([[getattr(r, c) for c in EVENT_COLUMNS] for r in rows], columns=EVENT_COLUMNS)
 
 
-__all__ = ["EVENT_COLUMNS", "EventsMixin", "engine_of", "generation", "global_events_df", "log_global"]
+__all__ = ["EVENT_COLUMNS", "EventsMixin", "engine_of", "global_events_df", "log_global"]

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeAlias
 
 import pandas as pd
@@ -169,7 +170,7 @@ def record_login(target: Database, name: str, *, outcome: str) -> None:
         log_global(session, name[:200], "login", "user", name[:100], outcome=outcome)
 
 
-def login_failures(target: Database, name: str, *, since: Any) -> tuple[int, Any]:
+def login_failures(target: Database, name: str, *, since: datetime) -> tuple[int, datetime | None]:
     """Failed log-ins of ``name`` since ``since`` that came after its last good log-in or password change.
 
     Returns ``(count, time of the newest failure or None)``; read from the event log, so it holds across
@@ -197,7 +198,7 @@ def login_failures(target: Database, name: str, *, since: Any) -> tuple[int, Any
     return count, newest
 
 
-def start_session_event(target: Database, name: str, *, expires_at: Any) -> int:
+def start_session_event(target: Database, name: str, *, expires_at: datetime) -> int:
     """Record that ``name`` started a remembered log-in session; returns the event id (the session's id).
 
     Example:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from qualkit.app import queries, state, ui
 from qualkit.review import visibility
-from qualkit.store.events import global_events_df
+from qualkit.users import team_events
 
 PAGE_SIZE = 50
 LIMIT = 5000
@@ -46,7 +46,7 @@ def render() -> None:
         st.caption(f"Showing the newest {LIMIT} events; filter or use `Project.history()` for all.")
     if ctx.user.can_manage_users():
         st.subheader("Team and log-in events")
-        st.dataframe(global_events_df(ctx.store, limit=200), hide_index=True, width="stretch")
+        st.dataframe(team_events(ctx.store, limit=200), hide_index=True, width="stretch")
 
 
 render()

@@ -7,8 +7,7 @@ import streamlit as st
 from qualkit.app import resources, state
 from qualkit.errors import PermissionDenied
 from qualkit.store.engine import DATABASE_URL_ENV, schema_revision
-from qualkit.store.users import count_users, user_row
-from qualkit.users import DEMO_USERS, authenticate, demo_logins
+from qualkit.users import authenticate, demo_logins, demo_password_hashes, has_users
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -36,7 +35,7 @@ def render() -> None:
     if not ready:
         st.error("The database holds no qualkit project yet. Create one with `qualkit init` or `qualkit demo`.")
         return
-    if count_users(engine) == 0:
+    if not has_users(engine):
         st.info("This database has no users yet. An administrator adds the first one on the server:\n\n"
                 f"`qualkit users add NAME --role admin --db {engine.url.render_as_string(hide_password=True)}`")
     with st.form("login"):
@@ -51,8 +50,7 @@ def render() -> None:
         else:
             state.login(user)
             st.rerun()
-    demo = _demo_logins(url, tuple((row or {}).get("password_hash") or "" for row in
-                                   (user_row(engine, name) for name, _, _ in DEMO_USERS)))
+    demo = _demo_logins(url, demo_password_hashes(engine))
     if demo:
         st.info("This is the demo study. Log in as one of these demo accounts:\n\n"
                 + "\n".join(f"- **{n}** / `{p}` ({r})" for n, p, r in demo))

@@ -57,7 +57,7 @@ def _password() -> None:
     if user is None or store is None:
         return
     old, new = st.session_state.get("tm_old", ""), st.session_state.get("tm_new", "")
-    if not team_users.verify_password(old, (team_users.user_row(store, user.name) or {}).get("password_hash")):
+    if not team_users.check_password(store, user.name, old):
         state.flash("Your current password is not right; nothing changed.", "error")
         return
     state.run_action(team_users.set_password, store, user.name, new, actor=user.name,
