@@ -54,7 +54,7 @@ def bind_names(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def coding_values(row: CodingRow) -> dict[str, Any]:
-    """The fields of a coding row that a conflict message shows (id, code, status, span, who, version).
+    """The fields of a coding row that a conflict or an update's event shows (code, status, span, who, version...).
 
     Example:
         >>> coding_values(CodingRow(id=1, segment_id=2, code_id="w", status="accepted", origin="human",
@@ -64,7 +64,7 @@ def coding_values(row: CodingRow) -> dict[str, Any]:
     return {
         "id": row.id, "segment_id": row.segment_id, "code_id": row.code_id, "status": row.status,
         "origin": row.origin, "coder": row.coder, "score": row.score, "start": row.start, "end": row.end,
-        "decided_by": row.decided_by, "version": row.version,
+        "rationale": row.rationale, "decided_by": row.decided_by, "version": row.version,
     }
 
 
