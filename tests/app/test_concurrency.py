@@ -5,12 +5,6 @@ Runs on SQLite (WAL) and on the real PostgreSQL server (the ``db_url`` fixture).
 
 from __future__ import annotations
 
-import threading
-
-from qualkit.errors import ConflictError
-from qualkit.review import decisions
-from qualkit.users import User
-
 
 def test_two_sessions_decide_the_same_suggestion(study_on, apptest, helpers):
     ana = apptest("ana", "queue")
@@ -38,36 +32,3 @@ def test_two_sessions_decide_the_same_suggestion(study_on, apptest, helpers):
         ("ana", "accept", "ok"), ("ben", "reject", "conflict")]
     # After the message ben's page shows the current state: the card is gone from his queue.
     assert f"acc_{coding_id}" not in [b.key for b in ben.button]
-
-
-def test_racing_threads_exactly_one_wins(study_on):
-    store = study_on.store
-    target = study_on.suggestion("group2.txt", 2, "emotional_exhaustion")
-    coding_id, version = int(target.id), int(target.version)
-    people = [User(name) for name in ("ana", "ben", "admin", "cy", "dee", "eve")]
-    barrier = threading.Barrier(len(people))
-    outcomes: dict[str, str] = {}
-
-    def decide(user: User) -> None:
-        barrier.wait()
-        try:
-            decisions.decide(store, coding_id, "accept" if user.name < "c" else "reject", actor=user,
-                          expected_version=version)
-            outcomes[user.name] = "won"
-        except ConflictError as error:
-            assert error.current["version"] == version + 1
-            outcomes[user.name] = "told"
-
-    threads = [threading.Thread(target=decide, args=(user,)) for user in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sorted(outcomes.values()) == ["told"] * 5 + ["won"]
-    winner = next(name for name, outcome in outcomes.items() if outcome == "won")
-    stored = store.coding(coding_id)
-    assert stored.decided_by == winner and stored.version == version + 1
-    events = store.events_df("coding", coding_id)
-    events = events[events["action"].isin(["accept", "reject"])]
-    assert len(events) == len(people)
-    assert (events["outcome"] == "ok").sum() == 1 and set(events.loc[events["outcome"] == "ok", "user"]) == {winner}

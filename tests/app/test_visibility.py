@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualkit.review import decisions, double_coding, visibility
+from qualkit.review import decisions, double_coding
 from qualkit.users import Role, User
 
 ADMIN, ANA, BEN = User("admin", Role.ADMIN), User("ana"), User("ben")
@@ -26,20 +26,6 @@ def blind(quiet_study):
     decisions.write_memo(store, "BEN-SECRET-MEMO", actor=BEN, segment_id=int(peer.segment_id))
     quiet_study.peer = peer
     return quiet_study
-
-
-def test_the_rule_itself(blind):
-    view = visibility.TeamView.load(blind.store)
-    source = int(blind.peer.source_id)
-    assert view.hidden_map("ana") == {source: {"ben"}} and view.hidden_map("admin") == {}
-    assert not visibility.sees_everything("ana", view) and visibility.sees_everything("admin", view)
-    history = decisions.coding_history(blind.store, int(blind.peer.id), viewer="ana")
-    assert "ben" not in set(history["user"]) and "ana" in set(history["user"])
-    assert "ben" in set(decisions.coding_history(blind.store, int(blind.peer.id), viewer="admin")["user"])
-    events = visibility.visible_events(blind.store, blind.store.events_df(), "ana", view)
-    assert not ((events["user"] == "ben") & events["entity"].isin(["coding", "memo"])).any()
-    memos = visibility.visible_memos(blind.store, blind.store.memos_df(), "ana", view)
-    assert memos.empty and len(visibility.visible_memos(blind.store, blind.store.memos_df(), "admin", view)) == 1
 
 
 def test_card_history_hides_the_other_coder(blind, apptest, helpers):

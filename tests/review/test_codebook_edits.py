@@ -1,0 +1,57 @@
+"""Codebook changes by the team: versions, edits, merges, splits; version-checked and one transaction each.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qualkit.errors import ConflictError, InvalidInput
+from qualkit.model import Code
+from qualkit.review import codebook_edits, decisions
+from qualkit.users import Role, User
+
+ADMIN, ANA, BEN, VIC = User("admin", Role.ADMIN), User("ana"), User("ben"), User("vic", Role.VIEWER)
+
+
+def test_codebook_changes_make_versions_and_move_codings(study):
+    store = study.store
+    s = study.suggestion("group1.txt", 1, "administrative_burden")
+    decisions.decide(store, int(s.id), "accept", actor=ANA)
+    assert codebook_edits.update_code(store, "workload", actor=ADMIN, name="Workload and hours", note="clearer") == 2
+    assert store.codebook()["workload"].name == "Workload and hours"
+    assert codebook_edits.add_codebook_code(store, Code("paperwork", "Paperwork", parent="systemic_drivers"),
+                                    actor=ADMIN) == 3
+    with pytest.raises(InvalidInput, match="already exists"):
+        codebook_edits.add_codebook_code(store, Code("paperwork", "Again"), actor=ADMIN)
+    decisions.add_code(store, int(s.segment_id), "paperwork", actor=ANA)
+    version, moved = codebook_edits.merge_codes(store, ["paperwork"], "administrative_burden", actor=ADMIN)
+    assert (version, moved) == (4, 1) and "paperwork" not in store.codebook()
+    assert "paperwork" not in set(store.codings_df()["code_id"])
+    assert codebook_edits.split_code(store, "workload", [("hours", "Long hours"), ("staffing", "Understaffing")],
+                             actor=ADMIN) == 5
+    codebook = store.codebook()
+    assert not codebook["workload"].codable and codebook["hours"].parent == "workload"
+    assert store.codebook_versions()["version"].tolist() == [1, 2, 3, 4, 5]
+    editor = User("ana", Role.CODER, codebook_editor=True)
+    assert codebook_edits.update_code(store, "hours", actor=editor, definition="Shifts of 24 hours.") == 6
+
+
+def test_a_merge_is_one_transaction(study):
+    store = study.store
+    before = store.codings_df(code_id="peer_support")["id"].tolist()
+    with pytest.raises(ConflictError):  # the codebook changed since the editor loaded version 1
+        codebook_edits.update_code(store, "workload", actor=ADMIN, definition="newer")
+        codebook_edits.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN, expected_version=1)
+    assert store.codings_df(code_id="peer_support")["id"].tolist() == before  # nothing moved
+    version, moved = codebook_edits.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN,
+                                        expected_version=2)
+    assert (version, moved) == (3, len(before)) and store.codings_df(code_id="peer_support").empty
+
+
+def test_codebook_edits_are_version_checked(study):
+    store = study.store
+    codebook_edits.update_code(store, "workload", actor=ADMIN, definition="Ana's words.", expected_version=1)
+    with pytest.raises(ConflictError) as caught:
+        codebook_edits.update_code(store, "workload", actor=ADMIN, definition="Ben's words.", expected_version=1)
+    assert caught.value.current["definition"] == "Ana's words." and caught.value.current["version"] == 2
+    assert store.codebook()["workload"].definition == "Ana's words."

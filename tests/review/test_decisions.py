@@ -1,0 +1,158 @@
+"""Deciding on codings: in place and version-checked, permissions, coding by hand, memos, the queue, bulk accepts.
+
+Runs on SQLite and on the real PostgreSQL server (the mini study on ``db_url``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+
+from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
+from qualkit.review import codebook_edits, decisions
+from qualkit.spans import locate_passage
+from qualkit.users import Role, User
+
+ADMIN, ANA, BEN, VIC = User("admin", Role.ADMIN), User("ana"), User("ben"), User("vic", Role.VIEWER)
+
+
+def test_normal_decisions_are_in_place_logged_and_version_checked(study):
+    store = study.store
+    s = study.suggestion("group1.txt", 1, "administrative_burden")
+    accepted = decisions.decide(store, int(s.id), "accept", actor=ANA, expected_version=int(s.version))
+    assert (accepted.status, accepted.decided_by, accepted.version) == ("accepted", "ana", 2)
+    with pytest.raises(ConflictError) as caught:
+        decisions.decide(store, int(s.id), "reject", actor=BEN, expected_version=int(s.version))
+    assert caught.value.current["status"] == "accepted" and caught.value.current["decided_by"] == "ana"
+    events = store.events_df("coding", int(s.id))
+    events = events[events["action"].isin(["accept", "reject"])]
+    assert list(zip(events["action"], events["outcome"], events["user"], strict=True)) == [
+        ("reject", "conflict", "ben"), ("accept", "ok", "ana")]
+    assert events.iloc[1]["old"]["status"] == "suggested" and events.iloc[1]["new"]["status"] == "accepted"
+
+    w = study.suggestion("group1.txt", 2, "workload")
+    decisions.decide(store, int(w.id), "change", actor=ANA, code_id="emotional_exhaustion")
+    rows = store.codings_df(source="group1.txt")
+    rows = rows[rows["segment_id"] == w.segment_id]
+    assert set(zip(rows["code_id"], rows["status"], strict=True)) == {("workload", "rejected"),
+                                                                       ("emotional_exhaustion", "accepted")}
+    with pytest.raises(InvalidInput, match="unknown code"):
+        decisions.decide(store, int(study.suggestion("group1.txt", 3, "emotional_exhaustion").id), "change",
+                      actor=ANA, code_id="nope")
+
+    e = study.suggestion("group1.txt", 3, "emotional_exhaustion")
+    text, base = e.segment_text, int(e.segment_start)
+    start, end = locate_passage(text, base, "completely drained")
+    adjusted = decisions.decide(store, int(e.id), "span", actor=ANA, start=start, end=end)
+    assert adjusted.status == "accepted"
+    source_text = store.source("group1.txt").text
+    assert source_text[adjusted.start:adjusted.end] == "completely drained"
+
+
+def test_viewers_change_nothing(study):
+    store = study.store
+    s = study.suggestion("group1.txt", 1, "administrative_burden")
+    seg = study.segment("group1.txt", 1)
+    with pytest.raises(PermissionDenied):
+        decisions.decide(store, int(s.id), "accept", actor=VIC)
+    with pytest.raises(PermissionDenied):
+        decisions.add_code(store, int(seg["id"]), "workload", actor=VIC)
+    with pytest.raises(PermissionDenied):
+        decisions.write_memo(store, "note", actor=VIC, segment_id=int(seg["id"]))
+    with pytest.raises(PermissionDenied):
+        codebook_edits.update_code(store, "workload", actor=VIC, definition="x")
+    with pytest.raises(PermissionDenied):
+        codebook_edits.update_code(store, "workload", actor=ANA, definition="x")  # a coder needs permission
+    assert store.coding(int(s.id)).status == "suggested"
+
+
+def test_add_code_and_memo(study):
+    store = study.store
+    seg = study.segment("group2.txt", 1)
+    start, end = locate_passage(seg["text"], int(seg["start"]), "go for a run")
+    coding = decisions.add_code(store, int(seg["id"]), "individual_coping", actor=ANA, start=start, end=end)
+    stored = store.coding(coding.id)
+    assert (stored.origin, stored.status, stored.coder) == ("human", "accepted", "ana")
+    assert store.source("group2.txt").text[stored.start:stored.end] == "go for a run"
+    memo = decisions.write_memo(store, "coping through exercise", actor=ANA, segment_id=int(seg["id"]))
+    assert store.memos_df()["text"].tolist() == ["coping through exercise"] and memo.author == "ana"
+
+
+def test_queue_order_and_bulk_accept_with_conflict(study):
+    store = study.store
+    frame, total = decisions.review_queue(store, actor=ANA, limit=3)
+    assert total == 8 and len(frame) == 3
+    scores = frame["score"].tolist()
+    assert scores == sorted(scores, key=lambda s: abs(s - 0.5))
+    preview = decisions.bulk_accept(store, 0.85, actor=ANA, preview=True)
+    assert sorted(preview["score"].tolist()) == [0.88, 0.92, 0.97]
+    first = preview.iloc[0]
+    decisions.decide(store, int(first.id), "reject", actor=BEN)  # someone else decides one meanwhile
+    results = decisions.accept_many(store, list(zip(preview["id"], preview["version"], strict=True)), actor=ANA)
+    assert sorted(results.values()) == ["accepted", "accepted", "conflict"]
+    assert store.coding(int(first.id)).status == "rejected"  # not overwritten
+    bulk_events = store.events_df("coding")
+    assert set(bulk_events.loc[bulk_events["action"] == "bulk-accept", "outcome"]) == {"ok", "conflict"}
+
+
+def test_racing_threads_exactly_one_wins(study):
+    store = study.store
+    target = study.suggestion("group2.txt", 2, "emotional_exhaustion")
+    coding_id, version = int(target.id), int(target.version)
+    people = [User(name) for name in ("ana", "ben", "admin", "cy", "dee", "eve")]
+    barrier = threading.Barrier(len(people))
+    outcomes: dict[str, str] = {}
+
+    def decide(user: User) -> None:
+        barrier.wait()
+        try:
+            decisions.decide(store, coding_id, "accept" if user.name < "c" else "reject", actor=user,
+                          expected_version=version)
+            outcomes[user.name] = "won"
+        except ConflictError as error:
+            assert error.current["version"] == version + 1
+            outcomes[user.name] = "told"
+
+    threads = [threading.Thread(target=decide, args=(user,)) for user in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes.values()) == ["told"] * 5 + ["won"]
+    winner = next(name for name, outcome in outcomes.items() if outcome == "won")
+    stored = store.coding(coding_id)
+    assert stored.decided_by == winner and stored.version == version + 1
+    events = store.events_df("coding", coding_id)
+    events = events[events["action"].isin(["accept", "reject"])]
+    assert len(events) == len(people)
+    assert (events["outcome"] == "ok").sum() == 1 and set(events.loc[events["outcome"] == "ok", "user"]) == {winner}
+
+
+def test_ranking_comes_from_the_function_given(study):
+    store = study.store
+    pending = store.codings_df(status="suggested")
+    asked = []
+
+    def rank(n):
+        asked.append(n)
+        return pd.DataFrame({"id": pending["id"][::-1].tolist(), "priority": [1.0 - i / 10 for i in range(len(pending))]})
+
+    ranking = decisions.rank_suggestions(store, rank)
+    assert asked == [len(pending)] and next(iter(ranking)) == int(pending["id"].iloc[-1])
+    frame, total = decisions.review_queue(store, actor=ANA, limit=2, ranking=ranking)
+    assert total == len(pending) and frame["id"].tolist() == list(ranking)[:2]
+    assert decisions.rank_suggestions(store, lambda n: pending.head(0).assign(priority=[])) == {}
+
+
+def test_segments_under_review_and_coding_history(study):
+    store = study.store
+    under = decisions.segments_under_review(store)
+    assert set(store.segments_df()["id"]) == set(under)
+    s = study.suggestion("group2.txt", 2, "workload")
+    changed = decisions.decide(store, int(s.id), "change", actor=ANA, code_id="emotional_exhaustion")
+    history = decisions.coding_history(store, int(s.id), viewer="ben")
+    assert {(int(e), a) for e, a in zip(history["entity_id"], history["action"], strict=True)} >= {
+        (int(s.id), "change"), (changed.id, "change")}
+    assert history["id"].is_monotonic_decreasing

@@ -1,0 +1,110 @@
+"""Blind double-coding: assignments, own rows, judgements, disagreements, adjudication, settling agreements.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
+from qualkit.review import decisions, double_coding, visibility
+from qualkit.users import Role, User
+
+ADMIN, ANA, BEN, VIC = User("admin", Role.ADMIN), User("ana"), User("ben"), User("vic", Role.VIEWER)
+
+
+def test_blind_double_coding_end_to_end(study):
+    store = study.store
+    with pytest.raises(PermissionDenied):
+        double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ANA)
+    assert double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN) == 2
+    with pytest.raises(InvalidInput, match="may code"):
+        double_coding.assign(store, "group1.txt", ["vic"], actor=ADMIN)
+    burden = study.suggestion("group1.txt", 1, "administrative_burden")
+    workload = study.suggestion("group1.txt", 2, "workload")
+    peer = study.suggestion("group1.txt", 4, "peer_support")
+
+    # Each coder's decisions are their own rows; the suggestion stays suggested.
+    decisions.decide(store, int(burden.id), "accept", actor=ANA)
+    decisions.decide(store, int(workload.id), "accept", actor=ANA)
+    decisions.decide(store, int(peer.id), "reject", actor=ANA)
+    decisions.decide(store, int(burden.id), "accept", actor=BEN)
+    decisions.decide(store, int(workload.id), "change", actor=BEN, code_id="emotional_exhaustion")
+    decisions.decide(store, int(peer.id), "accept", actor=BEN)
+    assert store.coding(int(burden.id)).status == "suggested"
+    mine = store.codings_df(coder="ana", origin="human")
+    assert set(mine["parent_id"]) == {int(burden.id), int(workload.id), int(peer.id)}
+
+    # A bystander cannot decide, and coders cannot see each other until both are done.
+    with pytest.raises(PermissionDenied, match="coded blind by ana, ben"):
+        decisions.decide(store, int(burden.id), "accept", actor=ADMIN)
+    view = visibility.TeamView.load(store)
+    visible = visibility.visible_codings(store.codings_df(source="group1.txt"), "ana", view)
+    assert "ben" not in set(visible["coder"]) and "ben" not in set(visible["decided_by"].dropna())
+    assert "ben" in set(visibility.visible_codings(store.codings_df(source="group1.txt"), "admin", view)["coder"])
+    queue, _ = decisions.review_queue(store, actor=ANA, limit=50)
+    judged = {int(burden.id), int(workload.id), int(peer.id)}
+    assert not judged & set(queue["id"])  # judged suggestions leave ana's queue
+    assert {int(burden.id), int(peer.id)} - set(decisions.review_queue(store, actor=VIC, limit=50)[0]["id"]) == {
+        int(burden.id), int(peer.id)}  # and nobody else's
+    with pytest.raises(PermissionDenied, match="not all done"):
+        double_coding.judgements(store, "group1.txt", actor=ANA)
+
+    double_coding.mark_done(store, "group1.txt", actor=ANA)
+    with pytest.raises(PermissionDenied, match="marked this transcript done"):
+        decisions.decide(store, int(burden.id), "reject", actor=ANA)
+    with pytest.raises(PermissionDenied):
+        double_coding.adjudicate(store, int(burden.segment_id), "administrative_burden", apply=True, actor=ANA)
+    double_coding.mark_done(store, "group1.txt", actor=BEN)
+
+    frame = double_coding.judgements(store, "group1.txt", actor=ANA)
+    row = lambda code: frame[frame["code_id"] == code].iloc[0]  # noqa: E731
+    assert (row("administrative_burden")["ana"], row("administrative_burden")["ben"]) == ("yes", "yes")
+    assert (row("workload")["ana"], row("workload")["ben"]) == ("yes", "no")
+    assert (row("emotional_exhaustion")["ana"], row("emotional_exhaustion")["ben"]) == ("-", "yes")
+    assert (row("peer_support")["ana"], row("peer_support")["ben"]) == ("no", "yes")
+    disagreements = double_coding.disagreements(store, "group1.txt", actor=ANA)
+    assert set(disagreements["code_id"]) == {"workload", "emotional_exhaustion", "peer_support"}
+    summary = double_coding.agreement_summary(frame, ["ana", "ben"])
+    assert summary["disagreements"] == 3 and summary["judged"] == len(frame)
+
+    # Adjudication records consensus and keeps both originals.
+    before = store.codings_df(origin="human", coder=["ana", "ben"])
+    settled = double_coding.adjudicate(store, int(peer.segment_id), "peer_support", apply=True, actor=ANA, note="debrief")
+    assert (settled.status, settled.decided_by) == ("accepted", "consensus")
+    assert store.coding(int(peer.id)).status == "accepted"  # the suggestion itself is decided
+    after = store.codings_df(origin="human", coder=["ana", "ben"])
+    assert before[["id", "status", "version"]].equals(after[["id", "status", "version"]])
+    with pytest.raises(ConflictError, match="already settled"):
+        double_coding.adjudicate(store, int(peer.segment_id), "peer_support", apply=False, actor=BEN)
+    current = store.coding(settled.id)
+    changed = double_coding.adjudicate(store, int(peer.segment_id), "peer_support", apply=False, actor=BEN,
+                                expected={"id": current.id, "version": current.version})
+    assert changed.status == "rejected"
+    new_code = double_coding.adjudicate(store, int(workload.segment_id), "emotional_exhaustion", apply=True, actor=ADMIN)
+    assert (new_code.coder, new_code.origin) == ("consensus", "human")
+    assert double_coding.settle_agreements(store, "group1.txt", actor=ANA) >= 3
+    pending = store.codings_df(source="group1.txt", status="suggested")
+    assert pending["id"].tolist() == [int(workload.id)]  # only the open disagreement; untouched ones: not applied
+    frame = double_coding.judgements(store, "group1.txt", actor=ANA)
+    assert frame.loc[frame["agree"], "consensus"].notna().all()
+    adjudications = store.events_df("coding")
+    adjudications = adjudications[adjudications["action"] == "adjudicate"]
+    assert {"ana", "ben", "admin"} <= set(adjudications["user"]) and "conflict" in set(adjudications["outcome"])
+    with pytest.raises(PermissionDenied, match="finished"):
+        decisions.decide(store, int(workload.id), "accept", actor=ANA)
+
+
+def test_assignments_are_listed_and_can_be_taken_back(study):
+    store = study.store
+    assert double_coding.assignments(store).empty
+    double_coding.assign(store, "group2.txt", ["ana", "ben"], actor=ADMIN, blind=False)
+    assert double_coding.assignments(store)[["source", "coder", "blind"]].values.tolist() == [
+        ["group2.txt", "ana", False], ["group2.txt", "ben", False]]
+    with pytest.raises(PermissionDenied):
+        double_coding.unassign(store, "group2.txt", "ben", actor=ANA)
+    double_coding.unassign(store, "group2.txt", "ben", actor=ADMIN)
+    assert double_coding.assignments(store)["coder"].tolist() == ["ana"]
+    with pytest.raises(InvalidInput, match="no transcript"):
+        double_coding.assign(store, "group9.txt", ["ana"], actor=ADMIN)
+    with pytest.raises(PermissionDenied):
+        double_coding.mark_done(store, "group2.txt", actor=ANA, coder="ben")  # only an administrator, for others

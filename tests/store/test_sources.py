@@ -1,0 +1,67 @@
+"""Sources, segments, participants and codebooks inside a caller's transaction, and the lookups they use."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualkit.errors import ConflictError
+from qualkit.model import Code, Codebook, Participant
+from qualkit.store.participants import participant_lookup, session_matches
+
+
+def test_add_source_in_rolls_back_with_the_caller(store, small_source):
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        store.add_source_in(session, small_source, user="ana")
+        raise RuntimeError("the rest of the import failed")
+    assert store.sources_df().empty and store.segments_df().empty
+    with store.transaction() as session:
+        source_id = store.add_source_in(session, small_source, user="ana")
+    assert store.source(source_id).text == small_source.text
+    assert store.events_df("source").iloc[0]["new"]["segments"] == 3
+
+
+def test_segments_by_id_in_source_order(store, small_source):
+    store.add_source(small_source, user="ana")
+    wanted = [small_source.segments[2].id, small_source.segments[0].id]
+    segments = store.segments(ids=wanted)
+    assert [s.id for s in segments] == sorted(wanted) and segments[0].text == "What comes to mind?"
+    assert [s.speaker for s in store.segments(source_id=small_source.id)] == ["Moderator", "Ann", "Béla"]
+
+
+def test_participants_as_objects_and_as_a_versioned_table(store):
+    store.upsert_participants([Participant("P1", pseudonym="Ann", aliases=["Annie"], attributes={"role": "resident"})],
+                              user="ana")
+    [p] = store.participants()
+    assert (p.id, p.pseudonym, p.aliases, p.attributes) == ("P1", "Ann", ["Annie"], {"role": "resident"})
+    assert p.guid
+    frame = store.participants_df()
+    assert frame[["participant", "role", "version"]].values.tolist() == [["P1", "resident", 1]]
+    store.upsert_participants([Participant("P1", attributes={"role": "attending"})], user="ben",
+                              expected_versions={"P1": 1})
+    with pytest.raises(ConflictError, match="someone else changed P1"):
+        store.upsert_participants([Participant("P1", attributes={"role": "nurse"})], user="cy",
+                                  expected_versions={"P1": 1})
+    assert store.participants_df()["role"].tolist() == ["attending"]
+
+
+def test_speakers_are_looked_up_by_label_pseudonym_and_alias_within_their_session(store):
+    store.upsert_participants([Participant("P1", pseudonym="Ann", attributes={"session": "fg1"}),
+                               Participant("P2", aliases=["Ann"], attributes={"session": "fg2"}),
+                               Participant("M", aliases=["Moderator"])], user="ana")
+    with store.session() as session:
+        fg1 = participant_lookup(session, store.project_id, "fg1_residents.txt")
+        anywhere = participant_lookup(session, store.project_id, "other.txt")
+    assert set(fg1) == {"P1", "Ann", "M", "Moderator"} and "P2" not in fg1
+    assert "Ann" not in anywhere and {"P1", "P2", "Moderator"} <= set(anywhere)  # two Anns: not guessed
+    assert session_matches("fg1", "fg1_residents.txt", None) and not session_matches("fg1", "fg10.txt", None)
+    assert session_matches("a", "x.txt", {"session": "a"}) and not session_matches("", "fg1.txt", None)
+
+
+def test_save_codebook_in_rolls_back_with_the_caller(store):
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        store.save_codebook_in(session, Codebook("mini", [Code("a", "A")]), user="ana", note="first")
+        raise RuntimeError("the codings could not move")
+    assert store.codebook_versions().empty
+    with store.transaction() as session:
+        assert store.save_codebook_in(session, Codebook("mini", [Code("a", "A")]), user="ana") == 1
+    assert store.settings["codebook"] == "mini" and store.codebook().ids == ["a"]
