@@ -16,13 +16,11 @@ silently: the second gets a :class:`~qualkit.errors.ConflictError` carrying the 
 the failed attempt is logged too.
 
 Example:
-    >>> from qualkit.model import Source, Segment
     >>> store = Store.create("sqlite://", name="demo")
-    >>> src = Source(name="g1.txt", text="Ann: I am tired.\\n", format="txt")
-    >>> src.segments = [Segment("g1.txt", 5, 16, "I am tired.", speaker="Ann")]
-    >>> source_id = store.add_source(src, user="ana")
-    >>> store.segments_df()["text"].tolist()
-    ['I am tired.']
+    >>> store.codebook_versions().empty, store.events_df()["action"].tolist()
+    (True, ['create'])
+    >>> [c.__name__ for c in Store.__mro__][1:4]
+    ['ProjectsMixin', 'EventsMixin', 'SourcesMixin']
 """
 
 from __future__ import annotations
