@@ -97,8 +97,9 @@ def evaluate(
     pred: Annotated[Path, typer.Option("--pred", help="Predicted JSONL/CSV in the same shape (e.g. autocode output).")],
     output: Annotated[Path | None, typer.Option("--output", help="CSV to write (default: PRED with .metrics.csv).")] = None,
     codebook: Annotated[str | None, typer.Option("--codebook", help="Score exactly the codable codes of this codebook.")] = None,
+    n_boot: Annotated[int, typer.Option("--n-boot", min=0, help="Bootstrap resamples for 95% intervals (0: none).")] = 0,
 ) -> None:
-    """Per-code precision, recall, F1, support and Cohen's kappa; micro and macro F1; table and CSV."""
+    """Per-code precision, recall, F1, support, Cohen's kappa, Krippendorff's alpha and Gwet's AC1; table and CSV."""
     from qualkit.codebook import load_codebook
     from qualkit.coding.evaluate import evaluate_codes, format_table
     from qualkit.coding.io import read_codes
@@ -106,7 +107,7 @@ def evaluate(
     gold_codes = read_codes(gold)
     pred_codes = read_codes(pred)
     codes = [c.id for c in load_codebook(codebook).codable_codes] if codebook else None
-    table = evaluate_codes(gold_codes, pred_codes, codes=codes)
+    table = evaluate_codes(gold_codes, pred_codes, codes=codes, n_boot=n_boot)
     missing = sum(1 for key in gold_codes if key not in pred_codes)
     typer.echo(format_table(table))
     if missing:
