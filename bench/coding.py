@@ -384,9 +384,68 @@ BASELINES_TRAINED: dict[str, Method] = {"MiniLM + LR": baseline_minilm_lr}
 DEFAULT = "qualkit default"
 
 
-def candidates() -> dict[str, Method]:
-    """Components measured beside the default (each a variation of it); see the module docstring of main."""
-    return {}
+def candidate_fine_tuned(split: Split, embedder: Any) -> list[list[str]]:
+    """The default coder on MiniLM fine-tuned (SetFit-style pairs, cosine loss, one epoch) on the training
+    labels and the codebook's material; the tuning cost is recorded in ``FINE_TUNING``."""
+    import tempfile
+
+    from qualkit.coding.finetune import TunedEmbedder, fine_tune, material
+
+    texts, codes, negatives = material(split.codebook, split.train_texts, split.train_labels)
+    with tempfile.TemporaryDirectory() as folder:
+        before = max_rss_mb()
+        started = time.perf_counter()
+        tuned = fine_tune(texts, codes, folder, negatives=negatives, seed=0, threads=THREADS)
+        FINE_TUNING.append({"texts": len(texts), "pairs": tuned.info["pairs"], "seconds": time.perf_counter() - started,
+                            "peak_rss_mb": max_rss_mb(), "peak_rss_before_mb": before})
+        tuned_embedder = DiskCachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))
+        return qualkit_default(split, tuned_embedder)
+
+
+FINE_TUNING: list[dict[str, Any]] = []
+
+
+def candidate_no_codebook_rows(split: Split, embedder: Any) -> list[list[str]]:
+    """The default coder without the codebook's definitions and examples among the learned coder's rows."""
+    import qualkit as qk
+
+    if not split.train_texts:
+        return qualkit_default(split, embedder)
+    estimators = [("rules", qk.RuleCoder()), ("similarity", qk.SimilarityCoder()),
+                  ("learned", qk.LearnedCoder(codebook_examples=False))]
+    coder = qk.Ensemble(split.codebook, estimators, embedder=embedder, nlp=_nlp())
+    coder.fit(split.train_texts, split.train_labels)
+    return coder.predict(split.test_texts)
+
+
+def candidate_self_training(split: Split, embedder: Any, confidence: float = 0.8) -> list[list[str]]:
+    """Zero-shot, then trained on its own confident suggestions for the study's unlabelled texts."""
+    import qualkit as qk
+
+    if split.train_texts or not split.unlabelled:
+        return qualkit_default(split, embedder)
+    zero = qk.AutoCoder(split.codebook, embedder=embedder, nlp=_nlp()).fit(split.unlabelled)
+    scores = zero.predict_scores(split.unlabelled).to_numpy()
+    codes = list(zero.codes_)
+    if split.exclusive:
+        best = scores.argmax(axis=1)
+        keep = scores.max(axis=1) >= confidence
+        labels: list[Any] = [[codes[int(b)]] if k else None for b, k in zip(best, keep, strict=True)]
+    else:
+        labels = [[codes[j] for j in np.nonzero(row >= confidence)[0]] if row.max() >= confidence
+                  or row.max() < 1 - confidence else None for row in scores]
+    if sum(lab is not None for lab in labels) < 2 * len(codes):
+        return qualkit_default(split, embedder)
+    coder = qk.AutoCoder(split.codebook, embedder=embedder, nlp=_nlp()).fit(split.unlabelled, labels)
+    return coder.predict(split.test_texts, top_k=1) if split.exclusive else coder.predict(split.test_texts)
+
+
+def candidates(names: Sequence[str] = ()) -> dict[str, Method]:
+    """Components measured beside the default (each a variation of it), by name."""
+    every = {"fine-tuned encoder": candidate_fine_tuned, "no codebook rows": candidate_no_codebook_rows,
+             "self-training": candidate_self_training}
+    return {f"default + {name}" if name != "no codebook rows" else f"default, {name}": every[name]
+            for name in names}
 
 
 # ------------------------------------------------------------------------------------------------ running
@@ -396,7 +455,9 @@ def run_setting(case: str, setting: str, splits: list[Split], embedder: Any,
     trained = bool(splits[0].train_texts)
     methods: dict[str, Method] = {DEFAULT: qualkit_default}
     methods.update(BASELINES_TRAINED if trained else BASELINES_ZERO)
-    methods.update(extra_methods)
+    # A candidate runs where it can change something: training components on trained settings, self-training
+    # on zero-shot ones.
+    methods.update({name: fn for name, fn in extra_methods.items() if ("self-training" in name) != trained})
     results: dict[str, Any] = {"case": case, "setting": setting, "splits": [s.name for s in splits], "methods": {}}
     for name, method in methods.items():
         runs, seconds = [], []
@@ -474,7 +535,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seeds", type=int, default=3, help="seeds (random splits) for nhs and annomi")
     parser.add_argument("--cases", nargs="*", default=["demo", "nhs", "annomi"], help="demo nhs annomi")
     parser.add_argument("--quick", action="store_true", help="one seed, no learning curve, therapist talk only")
-    parser.add_argument("--candidates", action="store_true", help="also run the components tried for the default")
+    parser.add_argument("--candidates", nargs="*", default=[],
+                        help="also run components tried for the default: 'fine-tuned encoder', 'no codebook rows', "
+                             "'self-training'")
+    parser.add_argument("--settings", nargs="*", default=None, help="only settings whose name contains one of these")
+    parser.add_argument("--who", nargs="*", default=["therapist", "client"], help="annomi: therapist and/or client talk")
+    parser.add_argument("--curve", nargs="*", type=int, default=[5, 10, 20], help="nhs learning-curve steps (x themes)")
+    parser.add_argument("--tag", default="", help="write bench/results/coding-TAG.json instead of coding.json")
     parser.add_argument("--cache", type=Path, default=None,
                         help="keep MiniLM vectors in this .npz between runs (development only: costs are then off)")
     args = parser.parse_args(argv)
@@ -483,28 +550,38 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     seeds = [0] if args.quick else list(range(args.seeds))
     embedder = DiskCachedEmbedder(MiniLMEmbedder(), args.cache)
-    extra = candidates() if args.candidates else {}
+    extra = candidates(args.candidates)
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
+
+    def wanted(setting: str) -> bool:
+        return args.settings is None or any(part in setting for part in args.settings)
+
     try:
         if "demo" in args.cases:
             for setting, splits in demo_splits().items():
-                results.append(run_setting("demo", setting, splits, embedder, extra))
+                if wanted(setting):
+                    results.append(run_setting("demo", setting, splits, embedder, extra))
+                    embedder.save()
         if "nhs" in args.cases:
             if NHS.exists():
-                curve = () if args.quick else (5, 10, 20)
+                curve = () if args.quick else tuple(args.curve)
                 for setting, splits in nhs_splits(seeds, curve).items():
-                    results.append(run_setting("nhs", setting, splits, embedder, extra))
+                    if wanted(setting):
+                        results.append(run_setting("nhs", setting, splits, embedder, extra))
+                        embedder.save()
             else:
                 print(f"skipping nhs: {NHS} not found")
         if "annomi" in args.cases:
             if (ANNOMI / "annomi_utterances.csv.gz").exists():
-                for who in ("therapist",) if args.quick else ("therapist", "client"):
+                for who in ("therapist",) if args.quick else args.who:
                     for setting, splits in annomi_splits(seeds, who=who).items():
-                        results.append(run_setting(f"annomi {who}", setting, splits, embedder, extra))
+                        if wanted(setting):
+                            results.append(run_setting(f"annomi {who}", setting, splits, embedder, extra))
+                            embedder.save()
             else:
                 print(f"skipping annomi: {ANNOMI} not found")
-        figures: dict[str, Any] = {"results": results, "seeds": seeds,
+        figures: dict[str, Any] = {"results": results, "seeds": seeds, "fine_tuning": FINE_TUNING,
                                    "encoded_texts": embedder.encoded, "encode_s": embedder.seconds}
         if not args.quick:
             figures["throughput"] = throughput(embedder)
@@ -517,8 +594,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "throughput" in figures:
         print(f"default coder: {figures['throughput']['segments_per_s_cached_embeddings']:,.0f} segments/s "
               f"(embeddings cached); MiniLM encoded {embedder.encoded} texts in {embedder.seconds:.0f} s")
+    for run in FINE_TUNING:
+        print(f"fine-tuning: {run['texts']} texts, {run['pairs']} pairs, {run['seconds']:.0f} s, "
+              f"peak RSS {run['peak_rss_mb']:.0f} MB")
     print(f"peak RSS {figures['peak_rss_mb']:.0f} MB; total {figures['total_s']:.0f} s")
-    print(f"wrote {save('coding', figures)}")
+    print(f"wrote {save('coding' + (f'-{args.tag}' if args.tag else ''), figures)}")
     return figures
 
 

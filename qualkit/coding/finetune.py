@@ -174,7 +174,7 @@ def fine_tune(texts: Sequence[str], labels: Sequence[Sequence[str]], folder: str
             optimiser.step()
             done += 1
             if progress is not None:
-                progress(done, steps, f"fine-tuning the encoder: batch {done} of {steps}, loss {float(loss):.3f}")
+                progress(done, steps, f"fine-tuning the encoder: batch {done} of {steps}, loss {float(loss.detach()):.3f}")
     model.eval()
     partial = target.with_name(target.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
