@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from qualkit.embeddings import MINILM_NAME, MiniLMEmbedder
 from qualkit.errors import InvalidInput, MissingDependency
 
 Progress = Callable[[int, int, str], None]
@@ -135,7 +136,7 @@ def fine_tune(texts: Sequence[str], labels: Sequence[Sequence[str]], folder: str
         >>> fine_tune(["a"], [["x"]], "models")  # doctest: +SKIP
         TunedEncoder(path=PosixPath('models/3f0c...'), ...)
     """
-    from qualkit.embeddings import MINILM_NAME, MiniLMEmbedder, minilm_available
+    from qualkit.embeddings import minilm_available
 
     if not minilm_available():
         raise MissingDependency("sentence-transformers", extra="embeddings")
@@ -190,7 +191,7 @@ def _to(features: dict[str, Any], device: Any) -> dict[str, Any]:
     return {k: v.to(device) if hasattr(v, "to") else v for k, v in features.items()}
 
 
-class TunedEmbedder:
+class TunedEmbedder(MiniLMEmbedder):
     """A fine-tuned encoder folder as an :class:`~qualkit.embeddings.Embedder`, loaded on first ``encode``.
 
     Example:
@@ -201,37 +202,26 @@ class TunedEmbedder:
     kind = "local"
 
     def __init__(self, path: str | os.PathLike[str], *, key: str, batch_size: int = 64) -> None:
+        super().__init__(batch_size=batch_size)
         self.path = Path(path)
         self.key = key
         self.version = key
-        self.batch_size = batch_size
-        self._model: Any = None
 
     @property
-    def name(self) -> str:
+    def name(self) -> str:  # type: ignore[override]
         """The base model and the first characters of the content address."""
-        from qualkit.embeddings import MINILM_NAME
-
         return f"{MINILM_NAME}+tuned-{self.key[:12]}"
 
     @property
-    def dim(self) -> int:
-        """Embedding size (384)."""
-        return 384
-
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        """Embed texts (L2-normalised float32)."""
-        if len(texts) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
+    def model(self) -> Any:
+        """The tuned SentenceTransformer, loaded from its folder on first use (offline)."""
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(self.path), device="cpu")
-        vectors = self._model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=progress,
-                                     convert_to_numpy=True, normalize_embeddings=True)
-        return np.asarray(vectors, dtype=np.float32)
+            self._model = SentenceTransformer(str(self.path), device=self.device)
+        return self._model
 
 
 def load_encoder(path: str | os.PathLike[str] | None) -> TunedEmbedder | None:
