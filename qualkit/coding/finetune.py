@@ -160,14 +160,16 @@ def fine_tune(texts: Sequence[str], labels: Sequence[Sequence[str]], folder: str
     model.train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate)
     steps = epochs * ((len(pairs) + batch_size - 1) // batch_size)
+    # sentence-transformers 5.2+ names it preprocess (tokenize is deprecated there)
+    prepare = getattr(model, "preprocess", None) or model.tokenize
     started, done = time.perf_counter(), 0
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         order = rng.permutation(len(pairs))
         for start in range(0, len(pairs), batch_size):
             batch = [pairs[i] for i in order[start:start + batch_size]]
-            left = model(_to(model.tokenize([a for a, _, _ in batch]), model.device))["sentence_embedding"]
-            right = model(_to(model.tokenize([b for _, b, _ in batch]), model.device))["sentence_embedding"]
+            left = model(_to(prepare([a for a, _, _ in batch]), model.device))["sentence_embedding"]
+            right = model(_to(prepare([b for _, b, _ in batch]), model.device))["sentence_embedding"]
             target_similarity = torch.tensor([label for _, _, label in batch], dtype=left.dtype, device=left.device)
             loss = torch.nn.functional.mse_loss(torch.cosine_similarity(left, right), target_similarity)
             optimiser.zero_grad()
