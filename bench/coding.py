@@ -27,7 +27,9 @@ inside each training part):
    mean kappa of annotator pairs (human-human).
 4. Throughput and cost: segments/s of the default coder, fine-tuning seconds and peak memory.
 
-    python -m bench.coding            # everything (see the docstring of main for the runtime)
+    python -m bench.coding            # everything: long (demo + NHS with --curve 20 alone took 67 minutes on
+                                      # two cores shared with other jobs, load ~20; the default coder's fits
+                                      # on NHS and AnnoMI dominate)
     python -m bench.coding --quick    # one seed, fewer settings: a smoke run
     python -m bench.coding --cases nhs annomi --seeds 3
 """
