@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 import qualkit as qk
-from qualkit.coding.finetune import TunedEmbedder, encoder_key, fine_tune, load_encoder, material, training_pairs
+from qualkit.coding.finetune import (
+    TunedEmbedder,
+    encoder_key,
+    fine_tune,
+    load_encoder,
+    material,
+    training_pairs,
+)
 
 TEXTS = ["I chart until midnight", "Prior auth forms all day", "Nobody to talk to on nights", "I eat lunch alone",
          "The coffee machine broke"]
