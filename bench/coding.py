@@ -1,39 +1,62 @@
-"""Auto-coding quality and speed: demo gold (no training), NHS patient comments, learning curve, throughput.
+"""Auto-coding quality beside plain baselines on identical splits, over several seeds; cost and throughput.
 
-1. Demo study (``corpora/burnout_focus_groups``): import the four transcripts into a project, run
-   ``project.autocode()`` with no human decisions and compare with ``gold_codings.jsonl`` (micro/macro
-   F1), with MiniLM and with the TF-IDF/LSA fallback. The burnout cues were refined while looking at
-   sessions fg1 and fg2, so fg3+fg4 are reported separately as the held-out part.
-2. NHS Friends and Family Test comments: random 80/20 split (seed 0, plus the mean over seeds 0-2),
-   themes with >= 10 examples; macro/micro F1 and the training time (CPU and wall), embeddings included.
-3. Learning curve (NHS): macro F1 after 5, 10 and 20 reviewed examples per theme, choosing them at random
-   or with ``suggest_next`` (rounds of one example per theme), over several seeds.
-4. Throughput on 2 CPU threads (best of three runs): segments/s without embeddings (rules only, and
-   rules + TF-IDF/LSA), and with MiniLM the total coding time against the model's own ``encode`` time
-   for the same texts.
-5. Peak memory (resident set size, VmHWM).
+Every case runs the plain baselines and qualkit's coders on the same splits and prints, per method, the
+mean ± standard deviation over the splits and the difference to the default coder (paired, split by split):
 
-    python -m bench.coding                  # everything (about 6 minutes on 2 idle cores)
-    python -m bench.coding --skip-curve     # without the learning curve
+- ``zero-shot cosine``: MiniLM cosine of each text to each code's name + definition, top-1.
+- ``zero-shot TF-IDF``: TF-IDF cosine to the code's scope notes (definition, inclusion, examples), top-k
+  (k = 1 for exclusive codebooks, 2 otherwise).
+- ``MiniLM + LR``: frozen MiniLM sentence vectors and one logistic regression (multinomial when every
+  unit has exactly one code, one-vs-rest with balanced classes otherwise).
+
+Cases (nothing is tuned on what is reported: qualkit's settings are fixed or chosen by cross-validation
+inside each training part):
+
+1. ``demo``: the bundled focus groups (``corpora/burnout_focus_groups/gold_codings.jsonl``), burnout
+   codebook; zero-shot on every session, and trained on three sessions / tested on the fourth (each session
+   held out once). Mean per-code Cohen's kappa (machine vs human) and micro-F1. The demo has one human
+   coder, so no human-human figure exists for it (a second coder's file would be printed beside it).
+2. ``nhs``: NHS Friends-and-Family comments (``../shared/data/nhs_fft``), random 80/20 splits, seeds 0..n-1;
+   themes with >= 10 examples; macro-F1. Learning curve: 5, 10 and 20 x (number of themes) random labelled
+   comments ("per theme" on average), tested on the same held-out 20 %.
+3. ``annomi``: AnnoMI motivational-interviewing transcripts (``../shared/data/annomi``, public domain,
+   expert-coded), therapist behaviour (4 exclusive codes) and client talk type (3 exclusive codes);
+   transcripts split by seed (the 7 transcripts coded by all ten annotators always in the test part);
+   zero-shot, 10 examples per code, and all training transcripts. Cohen's kappa (top-1); on the
+   ten-annotator transcripts the mean kappa of the machine against each annotator, printed beside the
+   mean kappa of annotator pairs (human-human).
+4. Throughput and cost: segments/s of the default coder, fine-tuning seconds and peak memory.
+
+    python -m bench.coding            # everything: long (demo + NHS with --curve 20 alone took 67 minutes on
+                                      # two cores shared with other jobs, load ~20; the default coder's fits
+                                      # on NHS and AnnoMI dominate)
+    python -m bench.coding --quick    # one seed, fewer settings: a smoke run
+    python -m bench.coding --cases nhs annomi --seeds 3
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
 import json
 import os
-import tempfile
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench._util import max_rss_mb, measure, save, table
+from bench._util import max_rss_mb, save, table
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "burnout_focus_groups"
-NHS = ROOT.parent / "shared" / "data" / "nhs_fft" / "nhft_comments.csv"
+SHARED = Path(os.environ.get("QUALKIT_SHARED_DIR", ROOT.parent / "shared"))
+NHS = SHARED / "data" / "nhs_fft" / "nhft_comments.csv"
+ANNOMI = SHARED / "data" / "annomi"
+CODEBOOKS = Path(__file__).with_name("codebooks")
 THREADS = 2
 
 
@@ -48,36 +71,64 @@ def _limit_threads() -> None:
         pass
 
 
-# ------------------------------------------------------------------------------------------------ demo
-def demo_gold(embedder: str) -> dict[str, Any]:
-    """Zero-training micro/macro F1 of ``project.autocode()`` against the demo gold codings."""
-    import qualkit as qk
-    from qualkit.coding.workflow import attach_resources
+# ------------------------------------------------------------------------------------------------ data
+@dataclass
+class Split:
+    """One train/test split of a case: texts, code lists, the codebook and whether codes exclude each other."""
 
-    gold = [json.loads(line) for line in (CORPUS / "gold_codings.jsonl").read_text(encoding="utf-8").splitlines()]
-    with tempfile.TemporaryDirectory() as folder:
-        project = qk.Project.create(Path(folder) / "demo.qualkit.db", name="demo", codebook="burnout", user="bench")
-        project.import_transcripts(sorted((CORPUS / "transcripts").iterdir()),
-                                   participants=CORPUS / "participants.csv")
-        if embedder == "lsa":
-            attach_resources(project, embedder="lsa")
-        started = time.perf_counter()
-        suggestions = project.autocode(progress=False)
-        seconds = time.perf_counter() - started
-        figures: dict[str, Any] = {"embedder": embedder, "suggestions": len(suggestions), "autocode_s": seconds}
-        for label, records in (("all", gold), ("fg1+fg2 (cues tuned)", [g for g in gold if g["source"][:3] in ("fg1", "fg2")]),
-                               ("fg3+fg4 (held out)", [g for g in gold if g["source"][:3] in ("fg3", "fg4")])):
-            metrics = project.evaluate(records).set_index("code")
-            figures[label] = {"micro_f1": float(metrics.loc["micro", "f1"]), "macro_f1": float(metrics.loc["macro", "f1"]),
-                              "micro_precision": float(metrics.loc["micro", "precision"]),
-                              "micro_recall": float(metrics.loc["micro", "recall"])}
-        per_code = project.evaluate(gold)
-        figures["per_code_f1"] = {c: round(float(f), 3) for c, f in zip(per_code["code"], per_code["f1"], strict=True)}
-        project.store.engine.dispose()
-    return figures
+    name: str
+    codebook: Any
+    train_texts: list[str]
+    train_labels: list[list[str]]
+    test_texts: list[str]
+    test_labels: list[list[str]]
+    exclusive: bool
+    unlabelled: list[str] = field(default_factory=list)  # the study's other texts (no labels)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-# ------------------------------------------------------------------------------------------------ NHS
+class DiskCachedEmbedder:
+    """MiniLM with an in-memory cache, optionally kept in an ``.npz`` between runs (``--cache``)."""
+
+    def __init__(self, inner: Any, path: Path | None = None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.kind = getattr(inner, "kind", "minilm")
+        self.version = getattr(inner, "version", "")
+        self.path = path
+        self.cache: dict[str, np.ndarray] = {}
+        self.encoded = 0
+        self.seconds = 0.0
+        if path is not None and path.exists():
+            data = np.load(path)
+            self.cache = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = [k for k in dict.fromkeys(keys) if k not in self.cache]
+        if missing:
+            first: dict[str, str] = {}
+            for k, t in zip(keys, texts, strict=True):
+                first.setdefault(k, t)
+            started = time.perf_counter()
+            vectors = self.inner.encode([first[k] for k in missing])
+            self.seconds += time.perf_counter() - started
+            self.encoded += len(missing)
+            self.cache.update(zip(missing, vectors, strict=True))
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self.cache[k] for k in keys]).astype(np.float32)
+
+    def save(self) -> None:
+        if self.path is not None and self.cache:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(self.path, keys=np.array(list(self.cache)), vectors=np.vstack(list(self.cache.values())))
+
+
 def load_nhs() -> tuple[list[str], np.ndarray, list[str]]:
     """Usable comments, their theme matrix and the themes with at least 10 examples."""
     import pandas as pd
@@ -98,225 +149,488 @@ def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return order[:cut], order[cut:]
 
 
-def _macro_micro(Y_true: np.ndarray, predicted: list[list[str]], themes: list[str]) -> tuple[float, float]:
-    from qualkit.coding.evaluate import evaluate_codes
-
-    gold = {i: [themes[j] for j in np.nonzero(Y_true[i])[0]] for i in range(len(Y_true))}
-    metrics = evaluate_codes(gold, dict(enumerate(predicted)), codes=themes).set_index("code")
-    return float(metrics.loc["macro", "f1"]), float(metrics.loc["micro", "f1"])
-
-
-def nhs(seeds: list[int]) -> dict[str, Any]:
-    """Learned coder on NHS comments: F1 and training time (fresh embedding cache, so encoding counts)."""
-    from qualkit.coding.ensemble import AutoCoder
-    from qualkit.embeddings import CachedEmbedder, MiniLMEmbedder
+def nhs_splits(seeds: Sequence[int], curve: Sequence[int] = ()) -> dict[str, list[Split]]:
+    """Random 80/20 splits per seed; for each curve step k a split with k x themes random training comments."""
     from qualkit.model import Code, Codebook
-    from qualkit.nlp import load_nlp
 
     texts, Y, themes = load_nhs()
     codebook = Codebook("nhs_fft", [Code(t, t) for t in themes])
-    nlp = load_nlp()
-    model = MiniLMEmbedder()
-    model.encode(["warm up"])  # loading the model is not training
-    runs = []
+    labels = [[themes[j] for j in np.nonzero(Y[i])[0]] for i in range(len(texts))]
+    settings: dict[str, list[Split]] = {"random 80/20": []}
+    for k in curve:
+        settings[f"curve {k}/theme"] = []
     for seed in seeds:
         train, test = _split(len(texts), seed)
-        labels = [[themes[j] for j in np.nonzero(Y[i])[0]] for i in train]
-        coder = AutoCoder(codebook, embedder=CachedEmbedder(model), nlp=nlp)
-        cpu, wall = time.process_time(), time.perf_counter()
-        coder.fit([texts[i] for i in train], labels)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        macro, micro = _macro_micro(Y[test], coder.predict([texts[i] for i in test]), themes)
-        runs.append({"seed": seed, "macro_f1": macro, "micro_f1": micro, "train_cpu_s": cpu, "train_wall_s": wall})
-    return {"themes": len(themes), "comments": len(texts), "runs": runs,
-            "mean_macro_f1": float(np.mean([r["macro_f1"] for r in runs])),
-            "mean_micro_f1": float(np.mean([r["micro_f1"] for r in runs]))}
+        common = {"codebook": codebook, "test_texts": [texts[i] for i in test],
+                  "test_labels": [labels[i] for i in test], "exclusive": False}
+        settings["random 80/20"].append(Split(f"seed {seed}", train_texts=[texts[i] for i in train],
+                                              train_labels=[labels[i] for i in train], **common))
+        order = [int(i) for i in np.random.RandomState(seed).permutation(train)]
+        for k in curve:
+            chosen = order[:k * len(themes)]
+            rest = order[k * len(themes):]
+            settings[f"curve {k}/theme"].append(Split(
+                f"seed {seed}", train_texts=[texts[i] for i in chosen], train_labels=[labels[i] for i in chosen],
+                unlabelled=[texts[i] for i in rest], **common))
+    return settings
 
 
-def _curve_point(chosen: list[int], *, codebook: Any, embedder: Any, nlp: Any, seed: int, pool_batch: Any,
-                 pool_labels: list[list[str]], test_batch: Any, Y_test: np.ndarray, themes: list[str]) -> tuple[float, Any]:
-    """Fit on the chosen pool items only (the rest unlabelled) and return (test macro-F1, coder)."""
-    from qualkit.coding.ensemble import AutoCoder
-
-    picked = set(chosen)
-    labels = [pool_labels[i] if i in picked else None for i in range(len(pool_labels))]
-    coder = AutoCoder(codebook, embedder=embedder, nlp=nlp, random_state=seed).fit(pool_batch, labels)
-    return _macro_micro(Y_test, coder.predict(test_batch), themes)[0], coder
+def _gold() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (CORPUS / "gold_codings.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
-def learning_curve(seeds: list[int], steps: tuple[int, ...] = (5, 10, 20)) -> dict[str, Any]:
-    """Macro F1 after k reviewed examples per theme: random choice versus ``suggest_next``."""
-    from qualkit.coding._base import Batch
-    from qualkit.coding.active import rank_for_review
-    from qualkit.embeddings import CachedEmbedder, MiniLMEmbedder
-    from qualkit.model import Code, Codebook
-    from qualkit.nlp import load_nlp
-
-    texts, Y, themes = load_nhs()
-    codebook = Codebook("nhs_fft", [Code(t, t) for t in themes])
-    nlp = load_nlp()
-    embedder = CachedEmbedder(MiniLMEmbedder())
-    per_round = len(themes)
-    results: dict[str, dict[int, list[float]]] = {"random": {k: [] for k in steps}, "suggest_next": {k: [] for k in steps}}
-    for seed in seeds:
-        pool, test = _split(len(texts), seed)
-        pool_batch = Batch.build([texts[i] for i in pool], nlp=nlp)
-        test_batch = Batch.build([texts[i] for i in test], nlp=nlp)
-        pool_labels = [[themes[j] for j in np.nonzero(Y[i])[0]] for i in pool]
-
-        context = {"codebook": codebook, "embedder": embedder, "nlp": nlp, "seed": seed, "pool_batch": pool_batch,
-                   "pool_labels": pool_labels, "test_batch": test_batch, "Y_test": Y[test], "themes": themes}
-
-        def score(chosen: list[int], context: dict[str, Any] = context) -> tuple[float, Any]:
-            return _curve_point(chosen, **context)
-
-        order = [int(i) for i in np.random.RandomState(seed).permutation(len(pool))]
-        for k in steps:
-            results["random"][k].append(score(order[:k * per_round])[0])
-        chosen = order[:per_round]  # the first round is random: nothing is known yet
-        for k in range(1, max(steps) + 1):  # here `chosen` holds k examples per theme
-            macro, coder = score(chosen)
-            if k in steps:
-                results["suggest_next"][k].append(macro)
-            if k < max(steps):
-                picks, _ = rank_for_review(coder, pool_batch, per_round, exclude=chosen)
-                chosen = chosen + [int(p) for p in picks]
-    summary = {strategy: {str(k): {"mean": float(np.mean(v)), "runs": [round(x, 3) for x in v]}
-                          for k, v in curve.items()} for strategy, curve in results.items()}
-    return {"seeds": seeds, "per_round": per_round, "curve": summary}
-
-
-# ------------------------------------------------------------------------------------------------ speed
-class _TimedEmbedder:
-    """Wrap an embedder and add up the seconds spent inside ``encode``."""
-
-    def __init__(self, embedder: Any) -> None:
-        self.embedder = embedder
-        self.name = embedder.name
-        self.seconds = 0.0
-
-    def encode(self, texts: Any, *, progress: bool = False) -> Any:
-        started = time.perf_counter()
-        try:
-            return self.embedder.encode(texts, progress=progress)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
-def throughput() -> dict[str, Any]:
-    """Segments per second without embeddings, and MiniLM coding time against the model's encode time."""
+def demo_splits() -> dict[str, list[Split]]:
+    """Zero-shot per session, and leave-one-session-out training on the demo's gold coding."""
     from qualkit.codebook import load_codebook
-    from qualkit.coding.ensemble import AutoCoder
-    from qualkit.coding.rules import RuleCoder
-    from qualkit.embeddings import CachedEmbedder, MiniLMEmbedder
-    from qualkit.nlp import load_nlp
+    from qualkit.ingest.marks import find_marks
 
     codebook = load_codebook("burnout")
-    gold = [json.loads(line)["text"] for line in (CORPUS / "gold_codings.jsonl").read_text(encoding="utf-8").splitlines()]
-    nhs_texts, _, _ = load_nhs()
-    texts = nhs_texts + gold  # real comments and focus-group turns
-    n = len(texts)
-    nlp = load_nlp()
-    figures: dict[str, Any] = {"segments": n, "mean_chars": float(np.mean([len(t) for t in texts]))}
-    # Warm up on the codebook's own examples, never on the timed texts, so no cache holds them.
-    warm_up = [e for code in codebook.codable_codes for e in code.examples]
-    # Each timing runs three times and the fastest counts, as timeit does: other work on a shared
-    # machine only ever slows a run down.
-    rules = RuleCoder(codebook, nlp=nlp).fit()
-    rules.predict_scores(warm_up)
-    runs = []
-    for _ in range(3):
-        started = time.perf_counter()
-        rules.predict_scores(texts)
-        runs.append(time.perf_counter() - started)
-    figures["rules_only_segments_per_s"] = n / min(runs)
-    figures["rules_only_runs_s"] = runs
-    # Rules + LSA: fitted on one half of the texts, timed on the other half (fresh texts, empty cache).
-    fit_half, timed_half = texts[::2], texts[1::2]
-    runs = []
-    for _ in range(3):
-        lsa = AutoCoder(codebook, embedder="lsa", nlp=nlp).fit(fit_half)
-        lsa.predict_codings(warm_up)
-        started = time.perf_counter()
-        lsa.predict_codings(timed_half)
-        runs.append(time.perf_counter() - started)
-    figures["rules_lsa_segments"] = len(timed_half)
-    figures["rules_lsa_segments_per_s"] = len(timed_half) / min(runs)
-    figures["rules_lsa_runs_s"] = runs
-    model = MiniLMEmbedder()
-    model.encode(["warm up"])
-    sample = texts[::3]  # ~900 segments; each measurement runs twice, the faster run counts (shared machines)
-    inner = _TimedEmbedder(model)
-    encode_runs, coding_runs, inside_runs = [], [], []
-    for _ in range(2):
-        started = time.perf_counter()
-        model.encode(sample)
-        encode_runs.append(time.perf_counter() - started)
-        coder = AutoCoder(codebook, embedder=CachedEmbedder(inner), nlp=nlp).fit()  # fresh cache
-        inner.seconds = 0.0
-        started = time.perf_counter()
-        coder.predict_codings(sample)
-        coding_runs.append(time.perf_counter() - started)
-        inside_runs.append(inner.seconds)
-    best = int(np.argmin(coding_runs))
-    encode_s, coding_s, inside_s = min(encode_runs), coding_runs[best], inside_runs[best]
-    figures.update({"minilm_segments": len(sample), "minilm_encode_s": encode_s, "minilm_coding_s": coding_s,
-                    "minilm_ratio": coding_s / encode_s, "minilm_time_in_encoder_s": inside_s,
-                    "minilm_overhead_outside_encoder": (coding_s - inside_s) / inside_s,
-                    "minilm_segments_per_s": len(sample) / coding_s})
+    gold = _gold()
+
+    def clean(text: str) -> str:  # what the coders read: non-speech marks blanked, as Segment.clean_text
+        chars = list(text)
+        for mark in find_marks(text):
+            for i in range(mark.start, mark.end):
+                chars[i] = " "
+        return "".join(chars)
+
+    sessions = sorted({g["source"] for g in gold})
+    zero, trained = [], []
+    for held in sessions:
+        test = [g for g in gold if g["source"] == held]
+        train = [g for g in gold if g["source"] != held]
+        common = {"codebook": codebook, "test_texts": [clean(g["text"]) for g in test],
+                  "test_labels": [g["codes"] for g in test], "exclusive": False}
+        zero.append(Split(f"test {held[:3]}", train_texts=[], train_labels=[], unlabelled=[], **common))
+        trained.append(Split(f"test {held[:3]}", train_texts=[clean(g["text"]) for g in train],
+                             train_labels=[g["codes"] for g in train], **common))
+    return {"zero-shot": zero, "3 sessions -> 1": trained}
+
+
+def annomi_splits(seeds: Sequence[int], *, who: str, per_code: int = 10) -> dict[str, list[Split]]:
+    """AnnoMI utterances of the therapist (``who="therapist"``) or the client, split by transcript."""
+    import pandas as pd
+
+    from qualkit.codebook import load_codebook
+
+    column = "main_therapist_behaviour" if who == "therapist" else "client_talk_type"
+    codebook = load_codebook(CODEBOOKS / f"annomi_{who}.yaml")
+    with gzip.open(ANNOMI / "annomi_utterances.csv.gz", "rt", encoding="utf-8") as handle:
+        frame = pd.read_csv(handle)
+    with gzip.open(ANNOMI / "annomi_multi_annotator.csv.gz", "rt", encoding="utf-8") as handle:
+        multi = pd.read_csv(handle)
+    frame = frame[frame["interlocutor"] == who].reset_index(drop=True)
+    multi = multi[multi["interlocutor"] == who]
+    panel = sorted(multi["transcript_id"].unique())
+    others = sorted(set(frame["transcript_id"]) - set(panel))
+    # The human-human panel: annotator x utterance labels on the ten-annotator transcripts.
+    wide = multi.pivot_table(index=["transcript_id", "utterance_id"], columns="annotator_id", values=column,
+                             aggfunc="first")
+    settings: dict[str, list[Split]] = {"zero-shot": [], f"{per_code}/code": [], "all training": []}
+    for seed in seeds:
+        rng = np.random.RandomState(seed)
+        test_ids = set(panel) | set(rng.choice(others, size=len(others) // 4, replace=False).tolist())
+        test = frame[frame["transcript_id"].isin(test_ids)]
+        train = frame[~frame["transcript_id"].isin(test_ids)]
+        keys = list(zip(test["transcript_id"], test["utterance_id"], strict=True))
+        panel_rows = [i for i, key in enumerate(keys) if key in wide.index]
+        panel_labels = wide.loc[[keys[i] for i in panel_rows]].to_numpy()
+        extra = {"panel_rows": panel_rows, "panel_labels": panel_labels}
+        common = {"codebook": codebook, "test_texts": test["utterance_text"].astype(str).tolist(),
+                  "test_labels": [[c] for c in test[column]], "exclusive": True, "extra": extra}
+        train_texts = train["utterance_text"].astype(str).tolist()
+        train_labels = [[c] for c in train[column]]
+        settings["zero-shot"].append(Split(f"seed {seed}", train_texts=[], train_labels=[],
+                                           unlabelled=train_texts, **common))
+        settings["all training"].append(Split(f"seed {seed}", train_texts=train_texts, train_labels=train_labels,
+                                              **common))
+        picked: list[int] = []
+        for code in [c.id for c in codebook.codable_codes]:
+            rows = [i for i, lab in enumerate(train_labels) if lab == [code]]
+            picked += rng.choice(rows, size=min(per_code, len(rows)), replace=False).tolist()
+        settings[f"{per_code}/code"].append(Split(
+            f"seed {seed}", train_texts=[train_texts[i] for i in picked], train_labels=[train_labels[i] for i in picked],
+            unlabelled=[t for i, t in enumerate(train_texts) if i not in set(picked)], **common))
+    return settings
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+def _binary_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    from qualkit.coding.evaluate import cohen_kappa
+
+    return cohen_kappa(a, b)
+
+
+def score(split: Split, predicted: list[list[str]]) -> dict[str, float]:
+    """Macro/micro F1 and mean per-code kappa; for exclusive codebooks also Cohen's kappa of the top-1 code."""
+    from sklearn.metrics import cohen_kappa_score
+
+    from qualkit.coding.evaluate import evaluate_codes
+
+    codes = [c.id for c in split.codebook.codable_codes]
+    gold = dict(enumerate(split.test_labels))
+    table_ = evaluate_codes(gold, dict(enumerate(predicted)), codes=codes).set_index("code")
+    figures = {"macro_f1": float(table_.loc["macro", "f1"]), "micro_f1": float(table_.loc["micro", "f1"]),
+               "kappa_per_code": float(table_.loc["macro", "kappa"])}
+    if split.exclusive:
+        first = [p[0] if p else "(uncoded)" for p in predicted]
+        truth = [g[0] for g in split.test_labels]
+        figures["kappa"] = float(cohen_kappa_score(truth, first))
+        rows = split.extra.get("panel_rows")
+        if rows:
+            panel = split.extra["panel_labels"]
+            machine = [first[i] for i in rows]
+            figures["kappa_vs_each_annotator"] = float(np.nanmean([
+                cohen_kappa_score(panel[:, a], machine) for a in range(panel.shape[1])]))
     return figures
 
 
-# ------------------------------------------------------------------------------------------------ main
+SECOND_CODER = CORPUS / "second_coder_codings.jsonl"
+
+
+def demo_second_coder(splits: list[Split]) -> dict[str, Any] | None:
+    """Mean per-code kappa of the demo's second coder against the first, on the sessions both coded.
+
+    Returns ``None`` when the corpus has no second coder's file.
+    """
+    if not SECOND_CODER.exists():
+        return None
+    second = {(r["source"], r["turn"]): r["codes"] for r in
+              (json.loads(line) for line in SECOND_CODER.read_text(encoding="utf-8").splitlines() if line.strip())}
+    gold = [g for g in _gold() if (g["source"], g["turn"]) in second]
+    sessions = sorted({g["source"][:3] for g in gold})
+    split = next(s for s in splits if s.name == f"test {sessions[0]}") if len(sessions) == 1 else splits[0]
+    predicted = [second[(g["source"], g["turn"])] for g in gold]
+    probe = Split(split.name, split.codebook, [], [], [g["text"] for g in gold], [g["codes"] for g in gold], False)
+    return {"split": split.name, "units": len(gold), **score(probe, predicted)}
+
+
+def human_human(split: Split) -> float:
+    """Mean Cohen's kappa over pairs of annotators on the panel transcripts of a split."""
+    from sklearn.metrics import cohen_kappa_score
+
+    panel = split.extra["panel_labels"]
+    pairs = [(a, b) for a in range(panel.shape[1]) for b in range(a + 1, panel.shape[1])]
+    return float(np.mean([cohen_kappa_score(panel[:, a], panel[:, b]) for a, b in pairs]))
+
+
+# ------------------------------------------------------------------------------------------------ baselines
+def _label_sets(split: Split) -> tuple[list[str], np.ndarray]:
+    codes = [c.id for c in split.codebook.codable_codes]
+    column = {c: j for j, c in enumerate(codes)}
+    Y = np.zeros((len(split.train_texts), len(codes)), dtype=bool)
+    for i, labels in enumerate(split.train_labels):
+        for code in labels:
+            Y[i, column[code]] = True
+    return codes, Y
+
+
+def _scope(code: Any) -> str:
+    parts = [code.name, code.definition, code.inclusion, *code.examples]
+    return " ".join(p for p in parts if p and p.strip())
+
+
+def baseline_cosine(split: Split, embedder: Any) -> list[list[str]]:
+    """Zero-shot: the code whose name + definition is closest (MiniLM cosine), one per text."""
+    codes = split.codebook.codable_codes
+    prototypes = embedder.encode([f"{c.name}: {c.definition}" if c.definition.strip() else c.name for c in codes])
+    sims = embedder.encode(split.test_texts) @ prototypes.T
+    return [[codes[int(j)].id] for j in np.argmax(sims, axis=1)]
+
+
+def baseline_tfidf(split: Split, embedder: Any) -> list[list[str]]:
+    """Zero-shot: TF-IDF cosine to each code's scope notes; top-1 (exclusive) or top-2."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    codes = split.codebook.codable_codes
+    notes = [_scope(c) for c in codes]
+    vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit(notes + split.test_texts)
+    sims = (vectorizer.transform(split.test_texts) @ vectorizer.transform(notes).T).toarray()
+    k = 1 if split.exclusive else 2
+    order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    return [[codes[int(j)].id for j in row if sims[i, j] > 0] for i, row in enumerate(order)]
+
+
+def baseline_minilm_lr(split: Split, embedder: Any) -> list[list[str]]:
+    """Few-shot: frozen MiniLM + one logistic regression (multinomial if exclusive, else one-vs-rest, balanced)."""
+    from sklearn.linear_model import LogisticRegression
+
+    codes, Y = _label_sets(split)
+    X, X_test = embedder.encode(split.train_texts), embedder.encode(split.test_texts)
+    if split.exclusive:
+        y = np.array([labels[0] for labels in split.train_labels])
+        model = LogisticRegression(max_iter=2000).fit(X, y)
+        return [[str(c)] for c in model.predict(X_test)]
+    predicted = np.zeros((len(X_test), len(codes)), dtype=bool)
+    for j in range(len(codes)):
+        if 0 < Y[:, j].sum() < len(Y):
+            model = LogisticRegression(class_weight="balanced", max_iter=2000).fit(X, Y[:, j])
+            predicted[:, j] = model.predict_proba(X_test)[:, 1] >= 0.5
+    return [[codes[j] for j in np.nonzero(row)[0]] for row in predicted]
+
+
+# ------------------------------------------------------------------------------------------------ qualkit
+def _nlp() -> Any:
+    from qualkit.nlp import load_nlp
+
+    global _NLP
+    if _NLP is None:
+        _NLP = load_nlp()
+    return _NLP
+
+
+_NLP = None
+
+
+def qualkit_default(split: Split, embedder: Any, **params: Any) -> list[list[str]]:
+    """qualkit's default coder as ``Project.autocode`` and ``qualkit autocode`` build it.
+
+    Zero-shot on an exclusive codebook takes the best code (``top_k=1``, as ``--top-k 1`` would); trained,
+    the coder's own decision (exclusive codebooks are detected from the labels).
+    """
+    import qualkit as qk
+
+    coder = qk.AutoCoder(split.codebook, embedder=embedder, nlp=_nlp(), **params)
+    if split.train_texts:
+        labels: list[Any] = list(split.train_labels) + [None] * len(split.unlabelled)
+        coder.fit(split.train_texts + split.unlabelled, labels)
+        return coder.predict(split.test_texts)
+    coder.fit(split.unlabelled or None)
+    return coder.predict(split.test_texts, top_k=1) if split.exclusive else coder.predict(split.test_texts)
+
+
+Method = Callable[[Split, Any], list[list[str]]]
+BASELINES_ZERO: dict[str, Method] = {"zero-shot cosine (top-1)": baseline_cosine,
+                                     "zero-shot TF-IDF scope (top-k)": baseline_tfidf}
+BASELINES_TRAINED: dict[str, Method] = {"MiniLM + LR": baseline_minilm_lr}
+DEFAULT = "qualkit default"
+
+
+def candidate_fine_tuned(split: Split, embedder: Any) -> list[list[str]]:
+    """The default coder on MiniLM fine-tuned (SetFit-style pairs, cosine loss, one epoch) on the training
+    labels and the codebook's material; the tuning cost is recorded in ``FINE_TUNING``."""
+    import tempfile
+
+    from qualkit.coding.finetune import TunedEmbedder, fine_tune, material
+
+    texts, codes, negatives = material(split.codebook, split.train_texts, split.train_labels)
+    with tempfile.TemporaryDirectory() as folder:
+        before = max_rss_mb()
+        started = time.perf_counter()
+        tuned = fine_tune(texts, codes, folder, negatives=negatives, seed=0, threads=THREADS)
+        FINE_TUNING.append({"texts": len(texts), "pairs": tuned.info["pairs"], "seconds": time.perf_counter() - started,
+                            "peak_rss_mb": max_rss_mb(), "peak_rss_before_mb": before})
+        tuned_embedder = DiskCachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))
+        return qualkit_default(split, tuned_embedder)
+
+
+FINE_TUNING: list[dict[str, Any]] = []
+
+
+def candidate_no_codebook_rows(split: Split, embedder: Any) -> list[list[str]]:
+    """The default coder without the codebook's definitions and examples among the learned coder's rows."""
+    import qualkit as qk
+
+    if not split.train_texts:
+        return qualkit_default(split, embedder)
+    estimators = [("rules", qk.RuleCoder()), ("similarity", qk.SimilarityCoder()),
+                  ("learned", qk.LearnedCoder(codebook_examples=False))]
+    coder = qk.Ensemble(split.codebook, estimators, embedder=embedder, nlp=_nlp())
+    coder.fit(split.train_texts, split.train_labels)
+    return coder.predict(split.test_texts)
+
+
+def candidate_self_training(split: Split, embedder: Any, confidence: float = 0.8) -> list[list[str]]:
+    """Zero-shot, then trained on its own confident suggestions for the study's unlabelled texts."""
+    import qualkit as qk
+
+    if split.train_texts or not split.unlabelled:
+        return qualkit_default(split, embedder)
+    zero = qk.AutoCoder(split.codebook, embedder=embedder, nlp=_nlp()).fit(split.unlabelled)
+    scores = zero.predict_scores(split.unlabelled).to_numpy()
+    codes = list(zero.codes_)
+    if split.exclusive:
+        best = scores.argmax(axis=1)
+        keep = scores.max(axis=1) >= confidence
+        labels: list[Any] = [[codes[int(b)]] if k else None for b, k in zip(best, keep, strict=True)]
+    else:
+        labels = [[codes[j] for j in np.nonzero(row >= confidence)[0]] if row.max() >= confidence
+                  or row.max() < 1 - confidence else None for row in scores]
+    if sum(lab is not None for lab in labels) < 2 * len(codes):
+        return qualkit_default(split, embedder)
+    coder = qk.AutoCoder(split.codebook, embedder=embedder, nlp=_nlp()).fit(split.unlabelled, labels)
+    return coder.predict(split.test_texts, top_k=1) if split.exclusive else coder.predict(split.test_texts)
+
+
+def candidates(names: Sequence[str] = ()) -> dict[str, Method]:
+    """Components measured beside the default (each a variation of it), by name."""
+    every = {"fine-tuned encoder": candidate_fine_tuned, "no codebook rows": candidate_no_codebook_rows,
+             "self-training": candidate_self_training}
+    return {f"default + {name}" if name != "no codebook rows" else f"default, {name}": every[name]
+            for name in names}
+
+
+# ------------------------------------------------------------------------------------------------ running
+def run_setting(case: str, setting: str, splits: list[Split], embedder: Any,
+                extra_methods: dict[str, Method]) -> dict[str, Any]:
+    """Run every method on every split; per-split figures, means, standard deviations and paired differences."""
+    trained = bool(splits[0].train_texts)
+    methods: dict[str, Method] = {DEFAULT: qualkit_default}
+    methods.update(BASELINES_TRAINED if trained else BASELINES_ZERO)
+    # A candidate runs where it can change something: training components on trained settings, self-training
+    # on zero-shot ones.
+    methods.update({name: fn for name, fn in extra_methods.items() if ("self-training" in name) != trained})
+    results: dict[str, Any] = {"case": case, "setting": setting, "splits": [s.name for s in splits], "methods": {}}
+    for name, method in methods.items():
+        runs, seconds = [], []
+        for split in splits:
+            started = time.perf_counter()
+            predicted = method(split, embedder)
+            seconds.append(time.perf_counter() - started)
+            runs.append(score(split, predicted))
+        results["methods"][name] = {"runs": runs, "seconds": seconds}
+        print(f"  {case} / {setting} / {name}: {_summary(runs, _metric(case))} ({np.mean(seconds):.1f} s/split)",
+              flush=True)
+    if "panel_rows" in splits[0].extra:
+        results["human_human_kappa"] = human_human(splits[0])
+    return results
+
+
+def _metric(case: str) -> str:
+    return {"demo": "kappa_per_code", "nhs": "macro_f1"}.get(case, "kappa")
+
+
+def _summary(runs: list[dict[str, float]], metric: str) -> str:
+    values = np.array([r[metric] for r in runs])
+    return f"{metric} {values.mean():.3f} ± {values.std(ddof=1) if len(values) > 1 else 0.0:.3f}"
+
+
+def rows_for(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table rows: each method's mean ± sd, its difference to the default (mean ± sd of paired differences)."""
+    metric = _metric(result["case"])
+    methods = result["methods"]
+    default = np.array([r[metric] for r in methods[DEFAULT]["runs"]])
+    rows = []
+    for name, data in methods.items():
+        values = np.array([r[metric] for r in data["runs"]])
+        diff = default - values
+        spread = values.std(ddof=1) if len(values) > 1 else 0.0
+        row = {"case": result["case"], "setting": result["setting"], "method": name, "metric": metric,
+               "mean": float(values.mean()), "sd": float(spread), "n": len(values),
+               "default - this": "" if name == DEFAULT else
+               f"{diff.mean():+.3f} ± {diff.std(ddof=1) if len(diff) > 1 else 0.0:.3f}",
+               "s/split": float(np.mean(data["seconds"]))}
+        if "kappa_vs_each_annotator" in data["runs"][0]:
+            row["vs each annotator"] = float(np.mean([r["kappa_vs_each_annotator"] for r in data["runs"]]))
+        if result["case"] == "demo":
+            row["micro_f1"] = float(np.mean([r["micro_f1"] for r in data["runs"]]))
+        rows.append(row)
+    if "human_human_kappa" in result:
+        rows.append({"case": result["case"], "setting": result["setting"], "method": "human vs human (10 annotators)",
+                     "metric": "kappa", "vs each annotator": result["human_human_kappa"]})
+    if result["case"] == "demo":
+        second = result.get("second_coder")
+        if second is None:
+            rows.append({"case": "demo", "setting": result["setting"], "method": "human vs human",
+                         "metric": "kappa_per_code", "mean": "n/a: the demo has one coder"})
+        else:
+            at = result["splits"].index(second["split"])
+            machine = methods[DEFAULT]["runs"][at]["kappa_per_code"]
+            rows.append({"case": "demo", "setting": result["setting"],
+                         "method": f"human vs human ({second['split']}, {second['units']} turns)",
+                         "metric": "kappa_per_code", "mean": second["kappa_per_code"],
+                         "micro_f1": second["micro_f1"], "default - this": f"machine there: {machine:.3f}"})
+    return rows
+
+
+def throughput(embedder: Any) -> dict[str, Any]:
+    """Segments per second of the default coder on NHS comments and demo turns (embeddings cached first)."""
+    import qualkit as qk
+    from qualkit.codebook import load_codebook
+
+    codebook = load_codebook("burnout")
+    texts = load_nhs()[0] + [g["text"] for g in _gold()]
+    embedder.encode(texts)  # timed: the coder's own work, not the encoder's
+    coder = qk.AutoCoder(codebook, embedder=embedder, nlp=_nlp()).fit()
+    runs = []
+    for _ in range(2):
+        started = time.perf_counter()
+        coder.predict_codings(texts)
+        runs.append(time.perf_counter() - started)
+    return {"segments": len(texts), "segments_per_s_cached_embeddings": len(texts) / min(runs), "runs_s": runs}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Run the coding benchmarks, print the figures and write ``bench/results/coding.json``."""
+    """Run the coding benchmark, print the table and write ``bench/results/coding.json``."""
     parser = argparse.ArgumentParser(prog="python -m bench.coding", description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3, help="seeds for the NHS split and the learning curve")
-    parser.add_argument("--skip-curve", action="store_true", help="leave out the learning curve")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds (random splits) for nhs and annomi")
+    parser.add_argument("--cases", nargs="*", default=["demo", "nhs", "annomi"], help="demo nhs annomi")
+    parser.add_argument("--quick", action="store_true", help="one seed, no learning curve, therapist talk only")
+    parser.add_argument("--candidates", nargs="*", default=[],
+                        help="also run components tried for the default: 'fine-tuned encoder', 'no codebook rows', "
+                             "'self-training'")
+    parser.add_argument("--settings", nargs="*", default=None, help="only settings whose name contains one of these")
+    parser.add_argument("--who", nargs="*", default=["therapist", "client"], help="annomi: therapist and/or client talk")
+    parser.add_argument("--curve", nargs="*", type=int, default=[5, 10, 20], help="nhs learning-curve steps (x themes)")
+    parser.add_argument("--tag", default="", help="write bench/results/coding-TAG.json instead of coding.json")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="keep MiniLM vectors in this .npz between runs (development only: costs are then off)")
     args = parser.parse_args(argv)
     _limit_threads()
-    seeds = list(range(args.seeds))
-    figures: dict[str, Any] = {}
-    rows: list[dict[str, Any]] = []
-    with measure() as timing:
-        result = throughput()
-        figures["throughput"] = result
-        rows += [{"figure": "segments/s, rules only", "value": result["rules_only_segments_per_s"], "target": ">= 1000"},
-                 {"figure": "segments/s, rules + TF-IDF/LSA (no embeddings)", "value": result["rules_lsa_segments_per_s"],
-                  "target": ">= 1000"},
-                 {"figure": "MiniLM encode s (model alone)", "value": result["minilm_encode_s"]},
-                 {"figure": "MiniLM coding s (AutoCoder, fresh cache)", "value": result["minilm_coding_s"]},
-                 {"figure": "MiniLM coding / encode", "value": result["minilm_ratio"], "target": "<= 1.2"},
-                 {"figure": "MiniLM coding time outside the encoder (fraction)",
-                  "value": result["minilm_overhead_outside_encoder"], "target": "<= 0.2"}]
-        for embedder in ("minilm", "lsa"):
-            result = demo_gold(embedder)
-            figures[f"demo_{embedder}"] = result
-            for part in ("all", "fg1+fg2 (cues tuned)", "fg3+fg4 (held out)"):
-                rows.append({"figure": f"demo zero-training micro-F1, {embedder}, {part}",
-                             "value": result[part]["micro_f1"], "target": ">= 0.75" if part == "all" else ""})
-            rows.append({"figure": f"demo zero-training macro-F1, {embedder}", "value": result["all"]["macro_f1"]})
-        result = nhs(seeds)
-        figures["nhs"] = result
-        first = result["runs"][0]
-        rows += [{"figure": "NHS macro-F1 (seed 0)", "value": first["macro_f1"], "target": ">= 0.60"},
-                 {"figure": "NHS micro-F1 (seed 0)", "value": first["micro_f1"]},
-                 {"figure": f"NHS macro-F1, mean of {len(seeds)} seeds", "value": result["mean_macro_f1"]},
-                 {"figure": f"NHS micro-F1, mean of {len(seeds)} seeds", "value": result["mean_micro_f1"]},
-                 {"figure": "NHS training CPU s (seed 0, incl. embeddings)", "value": first["train_cpu_s"], "target": "< 120"},
-                 {"figure": "NHS training wall s (seed 0, incl. embeddings)", "value": first["train_wall_s"]}]
-        if not args.skip_curve:
-            result = learning_curve(seeds)
-            figures["learning_curve"] = result
-            for k in ("5", "10", "20"):
-                rows.append({"figure": f"NHS macro-F1 after {k}/theme, random", "value": result["curve"]["random"][k]["mean"]})
-                rows.append({"figure": f"NHS macro-F1 after {k}/theme, suggest_next",
-                             "value": result["curve"]["suggest_next"][k]["mean"], "target": "> random"})
+    from qualkit.embeddings import MiniLMEmbedder
+
+    seeds = [0] if args.quick else list(range(args.seeds))
+    embedder = DiskCachedEmbedder(MiniLMEmbedder(), args.cache)
+    extra = candidates(args.candidates)
+    results: list[dict[str, Any]] = []
+    started = time.perf_counter()
+
+    def wanted(setting: str) -> bool:
+        return args.settings is None or any(part in setting for part in args.settings)
+
+    try:
+        if "demo" in args.cases:
+            for setting, splits in demo_splits().items():
+                if wanted(setting):
+                    results.append(run_setting("demo", setting, splits, embedder, extra))
+                    results[-1]["second_coder"] = demo_second_coder(splits)
+                    embedder.save()
+        if "nhs" in args.cases:
+            if NHS.exists():
+                curve = () if args.quick else tuple(args.curve)
+                for setting, splits in nhs_splits(seeds, curve).items():
+                    if wanted(setting):
+                        results.append(run_setting("nhs", setting, splits, embedder, extra))
+                        embedder.save()
+            else:
+                print(f"skipping nhs: {NHS} not found")
+        if "annomi" in args.cases:
+            if (ANNOMI / "annomi_utterances.csv.gz").exists():
+                for who in ("therapist",) if args.quick else args.who:
+                    for setting, splits in annomi_splits(seeds, who=who).items():
+                        if wanted(setting):
+                            results.append(run_setting(f"annomi {who}", setting, splits, embedder, extra))
+                            embedder.save()
+            else:
+                print(f"skipping annomi: {ANNOMI} not found")
+        figures: dict[str, Any] = {"results": results, "seeds": seeds, "fine_tuning": FINE_TUNING,
+                                   "encoded_texts": embedder.encoded, "encode_s": embedder.seconds}
+        if not args.quick:
+            figures["throughput"] = throughput(embedder)
+    finally:
+        embedder.save()
     figures["peak_rss_mb"] = max_rss_mb()
-    figures["total_s"] = timing["seconds"]
-    rows.append({"figure": "peak RSS MB", "value": figures["peak_rss_mb"]})
+    figures["total_s"] = time.perf_counter() - started
+    rows = [row for result in results for row in rows_for(result)]
     print(table(rows))
-    print(f"wrote {save('coding', figures)}")
+    if "throughput" in figures:
+        print(f"default coder: {figures['throughput']['segments_per_s_cached_embeddings']:,.0f} segments/s "
+              f"(embeddings cached); MiniLM encoded {embedder.encoded} texts in {embedder.seconds:.0f} s")
+    for run in FINE_TUNING:
+        print(f"fine-tuning: {run['texts']} texts, {run['pairs']} pairs, {run['seconds']:.0f} s, "
+              f"peak RSS {run['peak_rss_mb']:.0f} MB")
+    print(f"peak RSS {figures['peak_rss_mb']:.0f} MB; total {figures['total_s']:.0f} s")
+    print(f"wrote {save('coding' + (f'-{args.tag}' if args.tag else ''), figures)}")
     return figures
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -44,6 +44,8 @@ class Project:
     def __init__(self, store: Store, *, user: str | None = None) -> None:
         self.store = store
         self.user = user or _default_user()
+        # Loaded models and the fitted coder (qualkit.coding.workflow.CodingResources), made on first use.
+        self.coding: Any = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -226,12 +228,14 @@ class Project:
 
     # ---- coding
     # Thin wrappers over qualkit.coding.workflow; loaded models and the fitted coder stay on this object.
-    def autocode(self, *, segment_ids: Sequence[int] | None = None, progress: bool = True) -> list[Coding]:
+    def autocode(self, *, segment_ids: Sequence[int] | None = None,
+                 progress: bool | Callable[[int, int, str], None] = True) -> list[Coding]:
         """Train the AutoCoder on the decisions so far and store fresh suggestions for participant segments.
 
         Only unreviewed machine suggestions on those segments are replaced (``coder="auto"``, with the
         codebook version); human decisions are never touched and a (segment, code) pair someone already
-        decided is never suggested again.
+        decided is never suggested again. ``progress`` is a bar (``True``), nothing (``False``) or a
+        callback ``(done, total, message)``; segments are coded in chunks.
 
         Example:
             >>> Project.create("sqlite://", user="ana").autocode(progress=False)
@@ -251,6 +255,21 @@ class Project:
         from qualkit.coding.workflow import train_project_coder
 
         return train_project_coder(self)[0]
+
+    def fine_tune(self, *, seed: int = 0, max_pairs: int = 5000,
+                  progress: bool | Callable[[int, int, str], None] = True) -> dict:
+        """Fine-tune the sentence encoder on this project's decisions and codebook (CPU, offline, seeded).
+
+        The tuned encoder is stored beside the project file (content-addressed) and used by ``autocode``
+        for the current codebook version; it needs the ``embeddings`` extra (torch).
+
+        Example:
+            >>> Project.open("study.qualkit.db").fine_tune(seed=0)  # doctest: +SKIP
+            {'key': '3f0c...', 'pairs': 2210, 'seconds': 61.2, 'codebook_version': 3, ...}
+        """
+        from qualkit.coding.workflow import fine_tune_project
+
+        return fine_tune_project(self, seed=seed, max_pairs=max_pairs, progress=progress)
 
     def review_queue(self, n: int = 20, *, source: str | int | None = None, code_id: str | None = None) -> pd.DataFrame:
         """Pending suggestions in the order whose review teaches the coder most, with a ``priority`` column.

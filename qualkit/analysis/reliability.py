@@ -12,7 +12,10 @@ code), so every statistic is computed per code and pooled over codes:
   De Vries et al. (2008): mean observed and mean chance agreement, then kappa;
 - Fleiss' kappa (1971), pooled over codes by stacking unit × code decisions;
 - Krippendorff's alpha, nominal (the ``krippendorff`` package for the point estimate), pooled by
-  stacking.
+  stacking;
+- Gwet's AC1 (2008), pooled by stacking: chance agreement from the category shares as
+  ``sum_k pi_k (1 - pi_k) / (q - 1)``, so a rare code that both coders almost never apply does not drive
+  agreement towards zero as kappa does (the "kappa paradox" of high agreement and low kappa).
 
 95% intervals are percentile intervals of a seeded bootstrap over units (each replicate resamples
 segments with replacement and recomputes every statistic). Only transcripts every coder worked on
@@ -123,6 +126,29 @@ def krippendorff_alpha(data: Sequence[Sequence[Any]] | np.ndarray, level: str = 
         return float("nan")
 
 
+def gwet_ac1(counts: Sequence[Sequence[float]] | np.ndarray) -> float:
+    """Gwet's (2008) AC1 from a units × categories table of how many raters chose each category.
+
+    Agreement is Fleiss' (pairs of raters agreeing per unit); chance agreement is
+    ``sum_k pi_k (1 - pi_k) / (q - 1)`` over the ``q`` categories, which stays small when one category
+    dominates, so rare codes keep a meaningful coefficient. Every unit needs two or more raters.
+
+    Example:
+        >>> round(gwet_ac1([[0, 2], [0, 2], [0, 2], [1, 1]]), 4)
+        0.68
+    """
+    x = np.asarray(counts, dtype=float)
+    raters = x.sum(axis=1)
+    if (raters < 2).any():
+        raise InvalidInput("Gwet's AC1 needs two or more raters for every unit")
+    q = x.shape[1]
+    p_unit = ((x * (x - 1)).sum(axis=1)) / (raters * (raters - 1))
+    pa = float(p_unit.mean())
+    pi = (x / raters[:, None]).mean(axis=0)
+    pe = float((pi * (1 - pi)).sum() / (q - 1)) if q > 1 else 1.0
+    return float("nan") if np.isclose(pe, 1.0) else float((pa - pe) / (1 - pe))
+
+
 def percent_agreement(data: Sequence[Sequence[Any]] | np.ndarray) -> float:
     """Share of units (columns) on which every coder (row) gave the same value.
 
@@ -165,6 +191,9 @@ def _binary_statistics(sums: np.ndarray, m: int, pairs: list[tuple[int, int]]) -
         p1 = s_n1 / (n * m)
         pe_fleiss = p1**2 + (1 - p1) ** 2
         fleiss = np.where(np.isclose(pe_fleiss, 1.0), np.nan, (p_bar - pe_fleiss) / (1 - pe_fleiss))
+        # Gwet's AC1 (two categories): chance agreement 2 p1 (1 - p1), small when a code is rare.
+        pe_gwet = 2 * p1 * (1 - p1)
+        ac1 = np.where(np.isclose(pe_gwet, 1.0), np.nan, (p_bar - pe_gwet) / (1 - pe_gwet))
         # Krippendorff, nominal, complete data: o_01 = sum n1 n0 / (m - 1).
         total = n * m
         o01 = (m * s_n1 - s_n1sq) / (m - 1)
@@ -177,7 +206,7 @@ def _binary_statistics(sums: np.ndarray, m: int, pairs: list[tuple[int, int]]) -
             po[:, k] = (n - coder[:, a] - coder[:, b] + 2 * joint[:, k]) / n
             pe[:, k] = pa * pb + (1 - pa) * (1 - pb)
         kappas = np.where(np.isclose(pe, 1.0), np.nan, (po - pe) / (1 - pe))
-    return {"percent_agreement": agreement, "fleiss_kappa": fleiss, "krippendorff_alpha": alpha,
+    return {"percent_agreement": agreement, "fleiss_kappa": fleiss, "krippendorff_alpha": alpha, "gwet_ac1": ac1,
             "po": po, "pe": pe, "pair_kappa": kappas}
 
 
@@ -467,7 +496,7 @@ def reliability(
         record["units"] = n_units
         for k, coder in enumerate(resolved):
             record[f"n_{coder.name}"] = int(values[:, k].sum())
-        for stat in ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"):
+        for stat in ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1"):
             value = point[code][stat][0]
             if stat == "krippendorff_alpha":
                 value = krippendorff_alpha(values.T)  # the package's estimate; the fast formula agrees
@@ -484,7 +513,8 @@ def reliability(
     k_codes = len(code_list)
     stacked = np.concatenate(list(matrices.values()), axis=0)
     rows = []
-    for stat in ("percent_agreement", "exact_match", "cohen_kappa_pooled", "fleiss_kappa", "krippendorff_alpha"):
+    for stat in ("percent_agreement", "exact_match", "cohen_kappa_pooled", "fleiss_kappa", "krippendorff_alpha",
+                 "gwet_ac1"):
         value = point[None][stat][0] if stat != "krippendorff_alpha" else krippendorff_alpha(stacked.T)
         low, high = _interval(boot[None][stat]) if boot is not None else (np.nan, np.nan)
         rows.append({"statistic": stat, "value": float(value), "ci_low": low, "ci_high": high})

@@ -133,7 +133,7 @@ def _with_intervals(per_code):
         return f"{value:.3f} [{low:.3f}, {high:.3f}]"
 
     frame = per_code[[c for c in per_code.columns if not c.endswith(("_low", "_high"))]].copy()
-    for stat in ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"):
+    for stat in ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1"):
         if stat in frame:
             frame[stat] = [fmt(v, lo, hi) for v, lo, hi in zip(per_code[stat], per_code[f"{stat}_low"],
                                                                per_code[f"{stat}_high"], strict=True)]

@@ -37,6 +37,8 @@ def autocode(
     threshold: Annotated[float | None, typer.Option("--threshold", min=0.0, max=1.0,
                                                     help="One score threshold for every code (default: per-code thresholds).")] = None,
     embedder: Annotated[str, typer.Option("--embedder", help="auto (MiniLM if installed), minilm or lsa.")] = "auto",
+    fine_tune: Annotated[bool, typer.Option("--fine-tune", help="Fine-tune the encoder on --train and the codebook "
+                                             "first (CPU, a few minutes; kept in $QUALKIT_MODEL_DIR).")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
     code_moderators: Annotated[bool, typer.Option("--code-moderators", help="Code moderator rows too.")] = False,
 ) -> None:
@@ -71,7 +73,10 @@ def autocode(
     train_items = [segment(r) for r in labelled]
     fit_batch = Batch.build(train_items + items, nlp=nlp, code_moderators=code_moderators)
     labels = [r.codes for r in labelled] + [None] * len(items)
-    coder = AutoCoder(book, embedder=embedder, nlp=nlp, code_moderators=code_moderators)
+    chosen_embedder: object = embedder
+    if fine_tune:
+        chosen_embedder = _tuned_embedder(book, labelled, progress)
+    coder = AutoCoder(book, embedder=chosen_embedder, nlp=nlp, code_moderators=code_moderators)
     typer.echo(f"fitting on {len(labelled)} labelled rows and {len(rows)} input rows", err=True)
     coder.fit(fit_batch, labels if labelled else None)
     codes: list[list[str]] = []
@@ -81,7 +86,7 @@ def autocode(
         for start in range(0, len(items), chunk):
             frame = coder.predict_scores(items[start:start + chunk])
             values = frame.to_numpy()
-            chosen = coder._selected(values, threshold, top_k)
+            chosen = coder.decide(values, threshold=threshold, top_k=top_k)
             for i in range(len(values)):
                 order = sorted(range(len(codable)), key=lambda j, i=i: -values[i, j])
                 codes.append([codable[j] for j in order if chosen[i, j]])
@@ -92,13 +97,34 @@ def autocode(
     typer.echo(f"wrote {len(rows)} rows ({coded} with codes) to {output}", err=True)
 
 
+def _tuned_embedder(book, labelled, progress: bool):
+    """MiniLM fine-tuned on the labelled rows and the codebook (reused when the same material was tuned before)."""
+    import os
+    from pathlib import Path
+
+    from qualkit.coding.finetune import TunedEmbedder, fine_tune, material
+    from qualkit.embeddings import CachedEmbedder
+
+    texts, codes, negatives = material(book, [r.text for r in labelled], [r.codes for r in labelled])
+    folder = Path(os.environ.get("QUALKIT_MODEL_DIR", Path.home() / ".cache" / "qualkit" / "models")) / "cli"
+
+    def report(done: int, total: int, message: str) -> None:
+        if progress and (done == total or done % 20 == 0):
+            typer.echo(message, err=True)
+
+    tuned = fine_tune(texts, codes, folder, negatives=negatives, progress=report)
+    typer.echo(f"fine-tuned encoder {tuned.key[:12]} ({tuned.info.get('pairs')} pairs) in {tuned.path}", err=True)
+    return CachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))
+
+
 def evaluate(
     gold: Annotated[Path, typer.Option("--gold", help="Gold JSONL/CSV: id (or source + turn/start/end) and codes.")],
     pred: Annotated[Path, typer.Option("--pred", help="Predicted JSONL/CSV in the same shape (e.g. autocode output).")],
     output: Annotated[Path | None, typer.Option("--output", help="CSV to write (default: PRED with .metrics.csv).")] = None,
     codebook: Annotated[str | None, typer.Option("--codebook", help="Score exactly the codable codes of this codebook.")] = None,
+    n_boot: Annotated[int, typer.Option("--n-boot", min=0, help="Bootstrap resamples for 95% intervals (0: none).")] = 0,
 ) -> None:
-    """Per-code precision, recall, F1, support and Cohen's kappa; micro and macro F1; table and CSV."""
+    """Per-code precision, recall, F1, support, Cohen's kappa, Krippendorff's alpha and Gwet's AC1; table and CSV."""
     from qualkit.codebook import load_codebook
     from qualkit.coding.evaluate import evaluate_codes, format_table
     from qualkit.coding.io import read_codes
@@ -106,7 +132,7 @@ def evaluate(
     gold_codes = read_codes(gold)
     pred_codes = read_codes(pred)
     codes = [c.id for c in load_codebook(codebook).codable_codes] if codebook else None
-    table = evaluate_codes(gold_codes, pred_codes, codes=codes)
+    table = evaluate_codes(gold_codes, pred_codes, codes=codes, n_boot=n_boot)
     missing = sum(1 for key in gold_codes if key not in pred_codes)
     typer.echo(format_table(table))
     if missing:

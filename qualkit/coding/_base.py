@@ -16,15 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils._param_validation import Interval, InvalidParameterError, validate_parameter_constraints
-from sklearn.utils.validation import check_is_fitted
 
+from qualkit.coding.params import check_is_fitted, validate_params
 from qualkit.errors import InvalidCodebook, InvalidInput, did_you_mean
 from qualkit.model import Codebook, Coding, Segment
 
@@ -37,15 +35,6 @@ _WS = re.compile(r"\S")
 # Turns longer than this are embedded sentence by sentence (best sentence, no truncation); shorter ones whole,
 # which costs the same as the model's own encode of the turn.
 LONG_TURN_CHARS = 300
-
-# scikit-learn style parameter constraints, shared by the coders (checked in ``fit``).
-UNIT_INTERVAL = Interval(Real, 0, 1, closed="both")
-NON_NEGATIVE = Interval(Real, 0, None, closed="left")
-POSITIVE = Interval(Real, 0, None, closed="neither")
-REAL = Interval(Real, None, None, closed="neither")
-POSITIVE_INT = Interval(Integral, 1, None, closed="left")
-NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
-FOLDS = Interval(Integral, 2, None, closed="left")
 
 
 def lemma_table(nlp: Language) -> Mapping[str, str]:
@@ -322,9 +311,18 @@ def _unknown_code(code: Any, row: int, codes: Sequence[str]) -> InvalidInput:
 class BaseCoder(BaseEstimator):
     """Shared behaviour of qualkit's coders (scikit-learn estimators over texts or segments).
 
-    Subclasses implement ``fit`` (which must set ``codes_`` and ``thresholds_``) and
-    ``_score_batch(batch) -> Scored``.
+    Subclasses implement ``fit`` (which starts with :meth:`_start_fit` and must set ``thresholds_``) and
+    ``_score_batch(batch) -> Scored``. ``learns_from_labels`` tells an :class:`~qualkit.coding.Ensemble`
+    whether the coder needs decisions (a learned coder) or scores from the codebook alone (a prior).
+
+    Attributes common to every fitted coder:
+        codes_: the codable code ids, in codebook order (the columns of every score matrix).
+        codebook_version_: the version of the codebook the coder was fitted on.
+        nlp_: the spaCy pipeline used (the one passed as ``nlp``, or the default pipeline).
+        thresholds_: per-code score from which a code is predicted.
     """
+
+    learns_from_labels = False
 
     # Parameters passed by reference by clone(): they hold loaded models or open stores.
     _shared_params: tuple[str, ...] = ("embedder", "nlp")
@@ -353,13 +351,29 @@ class BaseCoder(BaseEstimator):
         return f"{type(self).__name__}({', '.join(shown)})"
 
     # ------------------------------------------------------------------ helpers for fit
-    def _validate_parameters(self) -> None:
-        """Check the constructor arguments against ``_parameter_constraints``; one clear error when one is wrong."""
-        try:
-            validate_parameter_constraints(self._parameter_constraints, self.get_params(deep=False),
-                                           caller_name=type(self).__name__)
-        except InvalidParameterError as error:
-            raise InvalidInput(str(error), fix=f"see help(qualkit.{type(self).__name__}) for the allowed values") from None
+    def _start_fit(self) -> Codebook:
+        """The preamble every ``fit`` shares: check the parameters and the codebook, set ``nlp_``, ``codes_``
+        and ``codebook_version_``; returns the codebook."""
+        validate_params(self)
+        codebook = self._check_codebook()
+        if self.nlp is None:
+            from qualkit.nlp import load_nlp
+
+            self.nlp_ = load_nlp()
+        else:
+            self.nlp_ = self.nlp
+        self.codes_ = np.array([c.id for c in codebook.codable_codes], dtype=object)
+        self.codebook_version_ = codebook.version
+        return codebook
+
+    def _fit_batch(self, X: Any) -> Batch | None:
+        """The training texts as a batch sharing ``nlp_`` (``None`` when there are none)."""
+        if X is None:
+            return None
+        batch = self._build_batch(X)
+        if batch.nlp is None:
+            batch.nlp = self.nlp_
+        return batch
 
     def _check_codebook(self) -> Codebook:
         codebook = getattr(self, "codebook", None)
@@ -421,6 +435,23 @@ class BaseCoder(BaseEstimator):
             return scores >= threshold
         return scores >= np.asarray(self.thresholds_)[None, :]
 
+    def decide(self, scores: np.ndarray | pd.DataFrame, *, threshold: float | None = None,
+               top_k: int | None = None) -> np.ndarray:
+        """Which codes a score matrix (from :meth:`predict_scores`) assigns: a boolean matrix of the same shape.
+
+        Per-code thresholds by default (an exclusive coder: the single best code); a global ``threshold``;
+        or the ``top_k`` best codes of each row.
+
+        Example:
+            >>> from qualkit.model import Codebook, Code
+            >>> from qualkit.coding import RuleCoder
+            >>> coder = RuleCoder(Codebook("m", [Code("tired", "Tired", cues=["exhausted"])])).fit()
+            >>> coder.decide(coder.predict_scores(["so exhausted"])).tolist()
+            [[True]]
+        """
+        check_is_fitted(self, "codes_")
+        return self._selected(np.asarray(scores, dtype=float), threshold, top_k)
+
     def predict(self, X: Iterable[Item], *, threshold: float | None = None, top_k: int | None = None) -> list[list[str]]:
         """Code ids for each text: above each code's threshold (or a global ``threshold``, or the ``top_k`` best).
 
@@ -469,26 +500,6 @@ class BaseCoder(BaseEstimator):
                 evidence=[(base + s, base + e) for s, e in explanation.evidence], rationale=explanation.rationale,
                 codebook_version=version))
         return codings
-
-    def suggest_next(self, X: Sequence[Item], n: int = 10, *, exclude: Iterable[int] = (),
-                     diversity: float = 0.2) -> list[Item]:
-        """The ``n`` items whose review should teach the coder most: uncertain, and unlike each other.
-
-        See :func:`qualkit.coding.active.rank_for_review` for the scoring; ``exclude`` holds positions
-        already reviewed.
-
-        Example:
-            >>> from qualkit.model import Codebook, Code
-            >>> from qualkit.coding import RuleCoder
-            >>> cb = Codebook("m", [Code("tired", "Tired", cues=["exhausted"])])
-            >>> RuleCoder(cb).fit().suggest_next(["exhausted", "hello", "exhausted again"], 1)
-            ['exhausted']
-        """
-        from qualkit.coding.active import rank_for_review
-
-        items = list(X)
-        order, _ = rank_for_review(self, items, n, exclude=exclude, diversity=diversity)
-        return [items[i] for i in order]
 
 
 def _constructible(cls: type) -> bool:

@@ -44,8 +44,20 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _records(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line, record) pairs from a JSONL or CSV file; CSV ``codes`` cells are split on ``;`` or ``|``."""
+def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
+    """(line, record) pairs from a JSONL or CSV/TSV file; CSV ``codes`` cells are split on ``;`` or ``|``.
+
+    The one reader of record files (``qualkit autocode``/``evaluate`` rows, gold and outside codings); every
+    problem names the file and line.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
+        >>> _ = path.write_text("id,codes\\n1,a;b\\n")
+        >>> list(iter_records(path))
+        [(2, {'id': '1', 'codes': ['a', 'b']})]
+    """
+    path = Path(path)
     suffix = path.suffix.lower()
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -108,7 +120,7 @@ def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Ite
     groups = set(categories)
     rows: list[Row] = []
     seen: dict[str, int] = {}
-    for line, record in _records(path):
+    for line, record in iter_records(path):
         if not isinstance(record, dict):
             raise InvalidInput(f"expected a JSON object, found {type(record).__name__}", path=path, line=line,
                                fix='write {"id": "...", "text": "..."} on each line')
@@ -188,7 +200,7 @@ def read_codes(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     """
     path = Path(path)
     result: dict[str, list[str]] = {}
-    for line, record in _records(path):
+    for line, record in iter_records(path):
         if not isinstance(record, dict):
             raise InvalidInput("expected a JSON object", path=path, line=line, fix="write one object per line")
         try:

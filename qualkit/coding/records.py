@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -27,12 +26,15 @@ from qualkit.errors import InvalidInput, did_you_mean
 def read_coding_records(records: Any) -> list[dict[str, Any]]:
     """Coding records from a JSONL or CSV/TSV path, a DataFrame, or an iterable of dicts.
 
-    In CSV the ``codes`` cell is a JSON list or ids separated by ``;`` or ``|``.
+    Files are read by :func:`qualkit.coding.io.iter_records` (the one reader of record files): in CSV the
+    ``codes`` cell is a JSON list or ids separated by ``;`` or ``|``, and empty cells are missing values.
 
     Example:
         >>> read_coding_records([{"source": "g1.txt", "turn": 1, "codes": []}])[0]["turn"]
         1
     """
+    from qualkit.coding.io import iter_records
+
     if isinstance(records, pd.DataFrame):
         return records.to_dict("records")
     if not isinstance(records, str | os.PathLike):
@@ -40,21 +42,13 @@ def read_coding_records(records: Any) -> list[dict[str, Any]]:
     path = Path(records)
     if not path.is_file():
         raise InvalidInput("no such file of coding records", path=path, fix="give a JSONL or CSV file")
-    if path.suffix.lower() in (".csv", ".tsv"):
-        rows = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",").to_dict("records")
-        for row in rows:
-            cell = row.get("codes")
-            row["codes"] = json.loads(cell) if isinstance(cell, str) and cell.startswith("[") else \
-                [c.strip() for c in str(cell or "").replace("|", ";").split(";") if c.strip() and c != "nan"]
-        return rows
     rows = []
-    for line, raw in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if raw.strip():
-            try:
-                rows.append(json.loads(raw))
-            except json.JSONDecodeError as error:
-                raise InvalidInput(f"not valid JSON ({error.msg})", path=path, line=line,
-                                   fix="write one JSON object per line") from None
+    for _, record in iter_records(path):
+        if isinstance(record, dict):
+            record = {k: (None if v == "" else v) for k, v in record.items()}
+            record.setdefault("codes", [])
+            record["codes"] = record["codes"] or []
+        rows.append(record)
     return rows
 
 

@@ -22,10 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 
 from qualkit.coding._base import (
-    UNIT_INTERVAL,
     BaseCoder,
     Batch,
     Explanation,
@@ -34,6 +32,7 @@ from qualkit.coding._base import (
     lemma_table,
     normalise_doc,
 )
+from qualkit.coding.params import UNIT_INTERVAL, StrOptions, check_is_fitted
 
 NEGATORS = frozenset({
     "not", "n't", "nt", "never", "no", "nobody", "none", "nothing", "neither", "nor", "without", "hardly", "barely",
@@ -231,6 +230,15 @@ class RuleCoder(BaseCoder):
         threshold: the score from which a code is predicted.
         code_moderators: code moderator turns too (segments only).
 
+    Attributes:
+        lemma_matcher_, lower_matcher_: spaCy ``PhraseMatcher``s of the cues on lemmas and on lower-cased text.
+        cue_keys_: matcher key -> (code column, cue, number of words).
+        patterns_: per code, the compiled regular expressions with their source.
+        n_cues_: cues and patterns per code.
+        accepted_negations_, accepts_hypotheticals_: codes whose own cues are negated or hypothetical
+            phrases (those are not lowered).
+        thresholds_: per-code score from which a code is predicted.
+
     Example:
         >>> from qualkit.model import Codebook, Code
         >>> cb = Codebook("m", [Code("admin", "Admin", cues=["paperwork"], patterns=[r"\\bprior auths?\\b"])])
@@ -271,17 +279,8 @@ class RuleCoder(BaseCoder):
         """Compile the cue matchers and patterns of the codebook (``X`` and ``y`` are not needed)."""
         from spacy.matcher import PhraseMatcher
 
-        self._validate_parameters()
-        codebook = self._check_codebook()
-        if self.nlp is None:
-            from qualkit.nlp import load_nlp
-
-            self.nlp_ = load_nlp()
-        else:
-            self.nlp_ = self.nlp
+        codebook = self._start_fit()
         codes = codebook.codable_codes
-        self.codes_ = np.array([c.id for c in codes], dtype=object)
-        self.codebook_version_ = codebook.version
         table = lemma_table(self.nlp_)
         self.lemma_matcher_ = PhraseMatcher(self.nlp_.vocab, attr="NORM")
         self.lower_matcher_ = PhraseMatcher(self.nlp_.vocab, attr="LOWER")
@@ -416,8 +415,6 @@ class RuleCoder(BaseCoder):
             >>> RuleCoder(cb).fit().hits(["never isolated"])[0]["a"][0].modifier
             'never'
         """
-        from sklearn.utils.validation import check_is_fitted
-
         check_is_fitted(self, "codes_")
         batch = self._build_batch(X)
         return [{str(self.codes_[j]): h for j, h in per.items()} for per in self._hits(batch)]

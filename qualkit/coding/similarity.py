@@ -29,13 +29,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import expit
-from sklearn.utils._param_validation import StrOptions
 
 from qualkit.coding._base import (
-    NON_NEGATIVE,
-    POSITIVE,
-    REAL,
-    UNIT_INTERVAL,
     BaseCoder,
     Batch,
     Explanation,
@@ -44,6 +39,7 @@ from qualkit.coding._base import (
     prototypes,
     resolve_embedder,
 )
+from qualkit.coding.params import NON_NEGATIVE, POSITIVE, REAL, UNIT_INTERVAL, StrOptions
 
 CALIBRATIONS = ("reference", "prototypes")
 
@@ -90,6 +86,16 @@ class SimilarityCoder(BaseCoder):
             unrelated text are mostly zero (both chosen on sessions fg1+fg2 of the demo study).
         center / scale: a fixed logistic curve for every code instead (``None``: calibrated in ``fit``).
         threshold: the score from which a code is predicted.
+
+    Attributes:
+        embedder_: the embedder used (MiniLM, or an LSA space fitted on the fixed material).
+        prototype_vectors_, prototype_columns_, prototype_labels_: each definition, criterion and example
+            embedded, with its code column and a label for rationales ("example 2").
+        centroids_: per code, the normalised mean of its prototypes.
+        near_vectors_, near_columns_: the near-misses embedded, with their code column.
+        z_: the cut-off used, in standard deviations above the calibration material.
+        center_, scale_: per-code logistic curve turning raw similarity into a score.
+        thresholds_: per-code score from which a code is predicted.
 
     Example:
         >>> from qualkit.model import Codebook, Code
@@ -145,17 +151,8 @@ class SimilarityCoder(BaseCoder):
         ``X`` and ``y`` are accepted for scikit-learn compatibility and not used: the scores of a segment
         depend only on the codebook (and the fixed reference set), never on the other segments.
         """
-        self._validate_parameters()
-        codebook = self._check_codebook()
-        if self.nlp is None:
-            from qualkit.nlp import load_nlp
-
-            self.nlp_ = load_nlp()
-        else:
-            self.nlp_ = self.nlp
+        codebook = self._start_fit()
         codes = codebook.codable_codes
-        self.codes_ = np.array([c.id for c in codes], dtype=object)
-        self.codebook_version_ = codebook.version
         texts, columns, labels, near_texts, near_columns = prototypes(codebook)
         reference = self._reference_texts()
         material = [*texts, *near_texts, *(c.exclusion for c in codes if c.exclusion.strip()), *reference]

@@ -1,9 +1,11 @@
 """Auto-coding a project: train on the team's decisions, suggest codes, rank the review queue, evaluate.
 
-These functions do the work behind ``Project.autocode``, ``Project.train_coder``, ``Project.review_queue``
-and ``Project.evaluate``. Loaded models (spaCy, MiniLM) and the fitted coder are kept on the project
-object between calls, and embeddings are cached in the project store, so re-running ``autocode`` after
-each review decision only refits the small per-code classifiers.
+These functions do the work behind ``Project.autocode``, ``Project.train_coder``, ``Project.review_queue``,
+``Project.fine_tune`` and ``Project.evaluate``. Loaded models (spaCy, MiniLM) and the fitted coder are kept
+in the project's :class:`CodingResources` (``project.coding``) between calls, and embeddings are cached in
+the project store, so re-running ``autocode`` after each review decision only refits the small classifiers.
+When the project has a fine-tuned encoder for its current codebook version (``Project.fine_tune``), the
+coders use it instead of the frozen one.
 
 Training labels come from decisions: a segment with any accepted or rejected coding is *judged*; its
 accepted codes are positives, its rejected codes and every other code negatives, except codes that
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,16 +34,31 @@ from qualkit.errors import InvalidInput
 from qualkit.model import Coding, Segment
 
 MACHINE_CODER = "auto"
-_STATE = "_coding_state"
+Progress = Callable[[int, int, str], None]
+CHUNK = 256  # segments coded (and reported) at a time
 
 
-def _state(project: Any) -> dict[str, Any]:
-    """Per-project cache of loaded models and the last fitted coder (never module-level)."""
-    state = project.__dict__.get(_STATE)
-    if state is None:
-        state = {}
-        project.__dict__[_STATE] = state
-    return state
+@dataclass
+class CodingResources:
+    """What a project keeps between coding calls: loaded models and the last fitted coder with its key.
+
+    Example:
+        >>> CodingResources().coder is None
+        True
+    """
+
+    nlp: Any = None
+    embedder: Any = None
+    coder: Any = None
+    coder_key: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _state(project: Any) -> CodingResources:
+    """The project's coding resources (created on first use; never module-level)."""
+    if getattr(project, "coding", None) is None:
+        project.coding = CodingResources()
+    return project.coding
 
 
 def attach_resources(project: Any, *, nlp: Any = None, embedder: Any = None) -> None:
@@ -57,31 +76,39 @@ def attach_resources(project: Any, *, nlp: Any = None, embedder: Any = None) -> 
     """
     state = _state(project)
     if nlp is not None:
-        state["nlp"] = nlp
+        state.nlp = nlp
     if embedder is not None:
-        state["embedder"] = embedder
+        state.embedder = embedder
+        state.extra["attached"] = True
 
 
 def project_resources(project: Any) -> tuple[Any, Any]:
     """The spaCy pipeline and the embedder the project's coders share (loaded once per project object).
 
     With MiniLM installed the embedder caches vectors in the project store; otherwise it is ``"lsa"``
-    (refitted with each coder, since an LSA space belongs to the corpus it was fitted on).
+    (refitted with each coder, since an LSA space belongs to the corpus it was fitted on). A fine-tuned
+    encoder recorded for the current codebook version takes MiniLM's place (loaded lazily).
     """
     state = _state(project)
-    if "nlp" not in state:
+    if state.nlp is None:
         from qualkit.nlp import load_nlp
 
-        state["nlp"] = load_nlp()
-    if "embedder" not in state:
+        state.nlp = load_nlp()
+    tuned = tuned_encoder(project)
+    if tuned is not None and not state.extra.get("attached") and state.extra.get("tuned_key") != tuned.key:
+        from qualkit.embeddings import CachedEmbedder
+
+        state.embedder = CachedEmbedder(tuned, store=project.store)
+        state.extra["tuned_key"] = tuned.key
+    if state.embedder is None:
         from qualkit.embeddings import CachedEmbedder, MiniLMEmbedder, minilm_available
 
         prefer = os.environ.get("QUALKIT_EMBEDDER", "auto").lower()
         if prefer != "lsa" and minilm_available():
-            state["embedder"] = CachedEmbedder(MiniLMEmbedder(), store=project.store)
+            state.embedder = CachedEmbedder(MiniLMEmbedder(), store=project.store)
         else:
-            state["embedder"] = "lsa"
-    return state["nlp"], state["embedder"]
+            state.embedder = "lsa"
+    return state.nlp, state.embedder
 
 
 def judged_labels(store: Any, segment_ids: Sequence[int], codes: Sequence[str]) -> list[dict[str, bool] | None]:
@@ -134,14 +161,14 @@ def train_project_coder(project: Any) -> tuple[Any, list[Segment]]:
     ids = [int(s.id) for s in segments]
     labels = judged_labels(project.store, ids, codes)
     state = _state(project)
-    key = _fingerprint(codebook, labels, ids)
-    if state.get("coder_key") == key:
-        return state["coder"], segments
     nlp, embedder = project_resources(project)
+    key = _fingerprint(codebook, labels, ids) + f":{getattr(embedder, 'name', embedder)}"
+    if state.coder_key == key:
+        return state.coder, segments
     coder = AutoCoder(codebook, embedder=embedder, nlp=nlp)
     batch = Batch.build(segments, nlp=nlp)
     coder.fit(batch if segments else None, labels if segments and any(lab is not None for lab in labels) else None)
-    state.update(coder=coder, coder_key=key)
+    state.coder, state.coder_key = coder, key
     return coder, segments
 
 
@@ -155,10 +182,40 @@ def _protected_segments(store: Any) -> set[int]:
     return set(int(s) for s in parents.loc[parents["status"] == "suggested", "segment_id"])
 
 
-def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None, progress: bool = True) -> list[Coding]:
-    """Suggest codes for the project's participant segments and store them (see ``Project.autocode``)."""
+def _reporter(progress: bool | Progress | None, desc: str) -> tuple[Progress, Callable[[], None]]:
+    """A ``(done, total, message)`` callback: the caller's own, a tqdm bar (``True``), or nothing."""
+    if callable(progress):
+        return progress, lambda: None
+    if not progress:
+        return (lambda done, total, message: None), lambda: None
     from tqdm.auto import tqdm
 
+    bar = tqdm(total=0, desc=desc, unit="seg", leave=False)
+
+    def report(done: int, total: int, message: str) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return report, bar.close
+
+
+def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None,
+                     progress: bool | Progress | None = True) -> list[Coding]:
+    """Suggest codes for the project's participant segments and store them (see ``Project.autocode``).
+
+    ``progress`` is ``True`` (a progress bar), ``False``, or a callback ``(done, total, message)`` called
+    after training and after every chunk of :data:`CHUNK` segments. Only undecided machine suggestions are
+    refreshed; a (segment, code) that someone decided is never suggested again.
+    """
+    report, close = _reporter(progress, "auto-coding")
+    try:
+        return _autocode(project, segment_ids, report)
+    finally:
+        close()
+
+
+def _autocode(project: Any, segment_ids: Iterable[int] | None, report: Progress) -> list[Coding]:
+    report(0, 0, "training the coder on the decisions so far")
     coder, segments = train_project_coder(project)
     if not segments:
         return []
@@ -180,14 +237,14 @@ def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None, 
         if status != "suggested" or origin == "human"}
     version = project.codebook.version
     codings: list[Coding] = []
-    chunk = 256
-    with tqdm(total=len(segments), desc="auto-coding", unit="seg", disable=not progress, leave=False) as bar:
-        for start in range(0, len(segments), chunk):
-            part = segments[start:start + chunk]
-            for coding in coder.predict_codings(part, coder=MACHINE_CODER, codebook_version=version):
-                if (coding.segment_id, coding.code_id) not in taken:
-                    codings.append(coding)
-            bar.update(len(part))
+    total = len(segments)
+    report(0, total, f"coding {total} segments")
+    for start in range(0, total, CHUNK):
+        part = segments[start:start + CHUNK]
+        for coding in coder.predict_codings(part, coder=MACHINE_CODER, codebook_version=version):
+            if (coding.segment_id, coding.code_id) not in taken:
+                codings.append(coding)
+        report(min(start + CHUNK, total), total, f"coded {min(start + CHUNK, total)} of {total} segments")
     store.replace_suggestions(codings, segment_ids=[int(s.id) for s in segments], user=project.user,
                               details={"coder_settings": coder_settings(coder)})
     return codings
@@ -275,3 +332,83 @@ def coder_summary(coder: Any) -> pd.DataFrame:
         "negatives": np.asarray(coder.n_negative_), "learned_weight": np.round(coder.weights_, 3),
         "threshold": np.round(coder.thresholds_, 3),
     })
+
+
+# ------------------------------------------------------------------ fine-tuned encoder
+def model_folder(project: Any) -> Path:
+    """Where a project's fine-tuned encoders live: beside an SQLite file (``<file>.models/``), else under
+    ``$QUALKIT_MODEL_DIR`` (default ``~/.cache/qualkit/models``) in a folder named after the project.
+
+    Example:
+        >>> import qualkit as qk
+        >>> model_folder(qk.Project.create("sqlite://", codebook=None)).name
+        'default'
+    """
+    url = project.store.engine.url
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    if database and database != ":memory:":
+        return Path(database).with_name(Path(database).name + ".models")
+    root = Path(os.environ.get("QUALKIT_MODEL_DIR", Path.home() / ".cache" / "qualkit" / "models"))
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in project.name) or "project"
+    return root / safe
+
+
+def tuned_encoder(project: Any) -> Any:
+    """The project's fine-tuned encoder for its current codebook version, or ``None`` (then MiniLM is used).
+
+    Example:
+        >>> import qualkit as qk
+        >>> tuned_encoder(qk.Project.create("sqlite://", codebook=None)) is None
+        True
+    """
+    from qualkit.coding.finetune import load_encoder
+
+    record = project.store.settings.get("encoder") or {}
+    codebook = project.store.settings.get("codebook")
+    if not record or codebook is None or record.get("codebook_version") != project.codebook.version:
+        return None
+    return load_encoder(record.get("path"))
+
+
+def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per_text: int = 10,
+                      progress: bool | Progress | None = True) -> dict[str, Any]:
+    """Fine-tune the encoder on the project's decisions and codebook; record it for the codebook version.
+
+    Returns what was recorded (key, folder, pairs, seconds, codebook version). The next ``autocode`` uses the
+    tuned encoder; a new codebook version goes back to MiniLM until the encoder is tuned again.
+    """
+    from qualkit.coding.finetune import fine_tune, material
+
+    report, close = _reporter(progress, "fine-tuning")
+    try:
+        codebook = project.codebook
+        segments = [s for s in project.store.segments() if s.is_participant]
+        codes = [c.id for c in codebook.codable_codes]
+        labels = judged_labels(project.store, [int(s.id) for s in segments], codes)
+        positives = [None if lab is None else [c for c, v in lab.items() if v] for lab in labels]
+        texts, codes_of, negatives = material(codebook, [s.clean_text for s in segments], positives)
+        report(0, 0, f"fine-tuning on {len(texts)} texts")
+        tuned = fine_tune(texts, codes_of, model_folder(project), negatives=negatives, seed=seed,
+                          max_pairs=max_pairs, per_text=per_text, progress=report)
+    finally:
+        close()
+    record = {"key": tuned.key, "path": str(tuned.path), "codebook": codebook.name,
+              "codebook_version": codebook.version, "pairs": tuned.info.get("pairs"),
+              "seconds": tuned.info.get("seconds"), "seed": seed}
+    project.store.update_settings(user=project.user, encoder=record)
+    state = _state(project)
+    state.coder = state.coder_key = None
+    return record
+
+
+def finetune_job(project: Any, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """The background job kind ``"finetune"``: ``fn(project, params, progress) -> dict`` for the worker.
+
+    ``params`` may hold ``seed``, ``max_pairs`` and ``per_text``.
+
+    Example:
+        >>> finetune_job(project, {"seed": 0}, print)  # doctest: +SKIP
+        {'key': '3f0c...', 'pairs': 2210, 'seconds': 61.2, ...}
+    """
+    options = {k: params[k] for k in ("seed", "max_pairs", "per_text") if k in params}
+    return fine_tune_project(project, progress=progress, **options)

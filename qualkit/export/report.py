@@ -302,7 +302,9 @@ def _reliability_tables(rel: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
                      "agreement": ci(r["percent_agreement"], r["percent_agreement_low"], r["percent_agreement_high"]),
                      "Cohen's \u03ba": ci(r["cohen_kappa"], r["cohen_kappa_low"], r["cohen_kappa_high"]),
                      "Krippendorff's \u03b1": ci(r["krippendorff_alpha"], r["krippendorff_alpha_low"],
-                                                 r["krippendorff_alpha_high"])})
+                                                 r["krippendorff_alpha_high"]),
+                     "Gwet's AC1": ci(r.get("gwet_ac1", np.nan), r.get("gwet_ac1_low", np.nan),
+                                      r.get("gwet_ac1_high", np.nan))})
     return overall, pd.DataFrame(rows)
 
 

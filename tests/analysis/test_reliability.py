@@ -15,6 +15,7 @@ from qualkit.analysis.reliability import (
     cohen_kappa,
     cohen_kappa_table,
     fleiss_kappa,
+    gwet_ac1,
     krippendorff_alpha,
     percent_agreement,
     reliability,
@@ -124,8 +125,19 @@ def test_fast_binary_statistics_match_the_reference_implementations(coders):
     assert stats["fleiss_kappa"][0] == pytest.approx(fleiss_kappa(counts))
     assert stats["krippendorff_alpha"][0] == pytest.approx(krippendorff_alpha(values.T))
     assert stats["percent_agreement"][0] == pytest.approx(percent_agreement(values.T))
+    assert stats["gwet_ac1"][0] == pytest.approx(gwet_ac1(counts))
     for k, (a, b) in enumerate(pairs):
         assert stats["pair_kappa"][0, k] == pytest.approx(cohen_kappa(values[:, a], values[:, b]))
+
+
+def test_gwet_ac1_worked_example_and_the_rare_code_paradox():
+    # Gwet (2008), two raters, two categories: 40 yes/yes, 5 yes/no, 5 no/yes, 50 no/no.
+    counts = [[0, 2]] * 40 + [[1, 1]] * 10 + [[2, 0]] * 50
+    pa, pi = 0.9, 0.45
+    assert gwet_ac1(counts) == pytest.approx((pa - 2 * pi * (1 - pi)) / (1 - 2 * pi * (1 - pi)))
+    # A rare code: the coders agree on 98 of 100 units but never on a "yes"; kappa is below zero, AC1 near one.
+    rare = [[2, 0]] * 98 + [[1, 1]] * 2
+    assert fleiss_kappa(rare) < 0 < 0.95 < gwet_ac1(rare)
 
 
 # ----------------------------------------------------------------------------- segments and coders

@@ -91,7 +91,7 @@ def test_suggest_next_prefers_uncertain_and_diverse_items(zero):
     order, _ = rank_for_review(zero, items, 3)
     assert len(set(order)) == 3
     assert len({items[i] for i in order}) == 3  # duplicates of a chosen text are not chosen again
-    picked = zero.suggest_next(items, 2)
+    picked = qk.suggest_next(zero, items, 2)
     assert picked == [items[i] for i in order[:2]]
     assert rank_for_review(zero, items, 3, exclude=order[:1])[0][0] != order[0]
 
@@ -141,5 +141,5 @@ def test_rejections_lower_the_prior(burnout, nlp, burnout_lsa):
 
 @pytest.mark.parametrize(("param", "value"), [("similarity_weight", 1.5), ("cv", 1), ("negation", "drop")])
 def test_ensemble_parameters_are_checked(burnout, param, value):
-    with pytest.raises(qk.InvalidInput, match=f"'{param}' parameter of Ensemble"):
+    with pytest.raises(qk.InvalidInput, match=f"'{param}' parameter of AutoCoder"):
         qk.AutoCoder(burnout, embedder="lsa", **{param: value}).fit()

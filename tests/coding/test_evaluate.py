@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score, f1_score
@@ -41,3 +42,32 @@ def test_missing_predictions_count_as_no_codes():
 
 def test_kappa_is_nan_when_nobody_varies():
     assert np.isnan(cohen_kappa(np.zeros(4), np.zeros(4)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=3, max_size=30))
+def test_alpha_and_ac1_match_the_textbook_definitions(pairs):
+    import krippendorff
+
+    from qualkit.analysis.reliability import gwet_ac1
+    from qualkit.coding.evaluate import binary_agreement
+
+    a = np.array([x for x, _ in pairs])
+    b = np.array([y for _, y in pairs])
+    got = {k: float(v[0]) for k, v in binary_agreement(a, b).items()}
+    counts = np.stack([(~a).astype(int) + (~b).astype(int), a.astype(int) + b.astype(int)], axis=1)
+    expected_ac1 = gwet_ac1(counts)
+    assert np.isnan(got["ac1"]) == np.isnan(expected_ac1)
+    if not np.isnan(expected_ac1):
+        assert got["ac1"] == pytest.approx(expected_ac1)
+    if len(set(a.tolist()) | set(b.tolist())) > 1:
+        alpha = krippendorff.alpha(reliability_data=np.stack([a, b]).astype(float), level_of_measurement="nominal")
+        assert got["alpha"] == pytest.approx(alpha)
+
+
+def test_a_rare_code_keeps_a_high_ac1_where_kappa_collapses():
+    gold = {i: (["rare"] if i == 0 else []) for i in range(100)}
+    pred = {i: (["rare"] if i == 1 else []) for i in range(100)}
+    row = evaluate_codes(gold, pred, codes=["rare"], n_boot=200).set_index("code").loc["rare"]
+    assert row["kappa"] < 0 < 0.95 < row["ac1"]
+    assert row["ac1_low"] <= row["ac1"] <= row["ac1_high"]

@@ -74,6 +74,20 @@ def test_rerun_replaces_only_pending_machine_suggestions(project):
     assert set(pending["id"]) == {c.id for c in again}  # old pending suggestions were replaced
 
 
+def test_autocode_reports_progress_in_chunks_and_keeps_state_off_the_instance_dict(project, monkeypatch):
+    from qualkit.coding import workflow
+
+    monkeypatch.setattr(workflow, "CHUNK", 2)
+    calls = []
+    project.autocode(progress=lambda done, total, message: calls.append((done, total, message)))
+    coded = [(d, t) for d, t, _ in calls if t]
+    total = coded[-1][1]
+    assert coded[-1] == (total, total) and len(coded) >= total // 2  # one report per chunk of two
+    assert [d for d, _ in coded] == sorted(d for d, _ in coded)
+    assert calls[0][2].startswith("training")
+    assert isinstance(project.coding, workflow.CodingResources) and "_coding_state" not in vars(project)
+
+
 def test_autocode_a_subset_and_unknown_segments(project):
     everything = project.autocode(progress=False)
     target = everything[0].segment_id

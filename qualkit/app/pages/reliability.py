@@ -52,6 +52,8 @@ def render() -> None:
         return
     if getattr(result, "statement", ""):
         st.write(result.statement)
+        st.caption("Gwet's AC1 sits beside kappa and alpha: for a rare code that both coders almost never apply, "
+                   "kappa falls towards zero although they agree on nearly every segment; AC1 does not.")
     for name in ("overall", "per_code"):
         table = getattr(result, name, None)
         if table is not None and len(table):
