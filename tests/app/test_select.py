@@ -277,3 +277,29 @@ def test_requests_that_do_not_match_the_page_are_refused():
     with pytest.raises(InvalidInput, match="no longer shown"):
         parse_action({"kind": "remove", "highlight": 99}, shown, marks)
     assert parse_action(None, shown, marks) is None and parse_action({}, shown, marks) is None
+
+
+def test_select_text_returns_the_readers_selection_with_absolute_offsets():
+    """The one-passage form (for the review card's span): what the browser reports becomes exact offsets."""
+    from streamlit.testing.v1 import AppTest
+
+    def card():
+        import streamlit as st
+
+        from qualkit.app.components import select_text
+
+        chosen = select_text("Zoë: so tired 😩 tonight.\r\nReally.", 120, key="card_span", label="Zoë")
+        st.write("nothing" if chosen is None else f"{chosen.start}:{chosen.end}={chosen.text}")
+
+    at = AppTest.from_function(card).run()
+    assert "nothing" in [str(m.value) for m in at.markdown]
+    proto = at.get("bidi_component")[0].proto
+    data = json.loads(proto.json)
+    assert data["picker"] is False and data["readonly"] and data["report_selection"]
+    words = data["passages"][0]["words"]  # [Zoë] [:] [so] [tired] [😩] [tonight] [.] [Really] [.]
+    states = at._tree.get_widget_states()
+    state = states.widgets.add()
+    state.id = proto.id
+    state.json_value = json.dumps({"selection": [{"passage": "card_span", "start": words[3][0], "end": words[7][1]}]})
+    at._run(states)
+    assert [str(m.value) for m in at.markdown] == ["128:152=tired 😩 tonight.\r\nReally"]  # 😩 counts one code point, CRLF two

@@ -374,6 +374,7 @@ class Selector {
     }
     if (to !== null && PAGE_KEYS.has(e.key)) {
       e.preventDefault();
+      this.closePicker(false);
       if (e.shiftKey) {
         if (this.anchor === null) {
           this.anchor = this.caret; // the first Shift+arrow takes the word under the caret
@@ -422,7 +423,7 @@ class Selector {
 
   openPicker(focusInput, fromChip = false) {
     const r = this.range();
-    if (!r) return;
+    if (!r || this.data.picker === false) return;
     if (!fromChip) this.target = null;
     const pick = this.picker;
     pick.replaceChildren();
@@ -448,6 +449,7 @@ class Selector {
       input.setAttribute("aria-label", "Code to apply");
       const list = el("ul", "qk-list");
       list.setAttribute("role", "listbox");
+      list.tabIndex = -1; // the options are chosen from the input (aria-activedescendant); Tab goes on to "Coded here"
       list.id = `qk-list-${Math.random().toString(36).slice(2)}`;
       input.setAttribute("aria-controls", list.id);
       pick.append(input, list);
@@ -565,7 +567,12 @@ class Selector {
     const width = this.picker.offsetWidth;
     const left = Math.max(0, Math.min(box.left - rootBox.left - 20, rootBox.width - width));
     this.picker.style.left = `${left}px`;
-    this.picker.style.top = `${box.bottom - rootBox.top + 6}px`;
+    // below the selection, unless the text ends soon after it and there is room above
+    const height = this.picker.offsetHeight;
+    const below = box.bottom - rootBox.top + 6;
+    const above = box.top - rootBox.top - height - 6;
+    const fitsBelow = below + height <= Math.max(rootBox.height, window.innerHeight - rootBox.top);
+    this.picker.style.top = `${fitsBelow || above < 0 ? below : above}px`;
   }
 
   closePicker(refocus) {

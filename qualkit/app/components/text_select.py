@@ -88,6 +88,7 @@ def text_selector(
     recent: Sequence[str] = (),
     readonly: bool = False,
     report_selection: bool = False,
+    picker: bool = True,
     aria_label: str = "Transcript text",
     empty_text: str = "Nothing to show.",
 ) -> Any:
@@ -96,7 +97,8 @@ def text_selector(
     ``codes`` None (or ``readonly``) shows no picker: the reader can still select (and copy) words
     and read what is coded. ``on_action`` runs before the next script run when the reader asks for
     something; read the request there with :func:`read_action`. ``report_selection`` keeps the
-    current selection in the result's ``selection`` (used by :func:`select_text`).
+    current selection in the result's ``selection`` (used by :func:`select_text`); ``picker=False``
+    opens no panel after a selection (the caller acts on the returned selection itself).
 
     Example:
         >>> text_selector([Passage(5, "So tired.", 40, label="Ana")], key="tx",  # doctest: +SKIP
@@ -105,7 +107,7 @@ def text_selector(
     data = layout(passages, highlights)
     data.update(
         codes=None if codes is None else [{"id": c.id, "name": c.name, "color": c.color, "hint": c.hint} for c in codes],
-        recent=list(recent), readonly=bool(readonly), report_selection=bool(report_selection),
+        recent=list(recent), readonly=bool(readonly), report_selection=bool(report_selection), picker=bool(picker),
         aria_label=aria_label, empty_text=empty_text,
     )
     callbacks: dict[str, Callable[[], None]] = {"on_action_change": on_action or _ignore}
@@ -145,7 +147,7 @@ def select_text(text: str, start: int = 0, highlights: Sequence[Highlight] = (),
     """
     passage = Passage(key, text, start, label=label)
     result = text_selector([passage], key=key, highlights=highlights, readonly=True, report_selection=True,
-                           aria_label=f"{label or 'Passage'} text")
+                           picker=False, aria_label=f"{label or 'Passage'} text")
     raw = result.get("selection") if hasattr(result, "get") else None
     if not raw:
         return None

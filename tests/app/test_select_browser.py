@@ -1,0 +1,292 @@
+"""Select-to-code and the offline page in real headless Chromium, on a NEW study (not the demo).
+
+A fresh project is created and a small transcript imported through the library (CRLF line ends, accents,
+a decomposed accent, emoji with skin-tone/ZWJ sequences); ``streamlit run app.py`` serves it. A coder
+codes one passage by dragging the mouse (Playwright's real mouse: down, move, up) and one with the
+keyboard only, adjusts a coded span's edges by selecting its new extent, and removes a coding; the
+store must then hold ``source.text[start:end] == the selected words``. Every request the pages make is
+recorded (``page.on("request")``) and any host other than this machine fails the test. Screenshots go to
+``test-artifacts/``. Skipped without Chromium unless ``QUALKIT_REQUIRE_BROWSER=1`` (then it fails).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+STUDY = "Night shifts 2024"
+PASSWORDS = {"admin": "night-admin-pass", "ana": "night-ana-pass", "vic": "night-vic-pass"}
+# What a researcher's own transcript looks like: Windows line ends, accents (one decomposed), emoji.
+TRANSCRIPT = (
+    "Moderator: Qu’est-ce qui vous épuise le plus, la nuit ? 🤔\r\n"
+    "Zoë: Honestly? L’EHR 😩 — I spend two hours every night on documentation.\r\n"
+    "Béla: Wir sind erschöpft — I feel completely drained 👩\u200d⚕\ufe0f, every single week.\r\n"
+    "Zoë: My colleagues (Rene\u0301e, Tomás 👍🏽) keep me going; we debrief after hard cases.\r\n"
+)
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+pytestmark = pytest.mark.browser
+
+
+def _require_browser() -> None:
+    problem = None
+    if not Path(CHROMIUM).exists():
+        problem = f"{CHROMIUM} is missing (apt-get install chromium, or scripts/ensure-system-deps.sh)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed (pip install -e '.[dev]')"
+    if problem:
+        if os.environ.get("QUALKIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+def new_study(folder: Path):
+    """Create a project, import one transcript file and add three users, as a new research team would."""
+    from qualkit.project import Project
+    from qualkit.users import add_user
+
+    url = f"sqlite:///{folder / 'night.qualkit.db'}"
+    project = Project.create(url, STUDY, codebook="burnout", user="admin")
+    path = folder / "nuit.txt"
+    path.write_bytes(TRANSCRIPT.encode("utf-8"))
+    project.import_transcripts([path], progress=False)
+    for name, role in (("admin", "admin"), ("ana", "coder"), ("vic", "viewer")):
+        add_user(project.store, name, PASSWORDS[name], role, actor="setup", rounds=4)
+    assert project.store.source("nuit.txt").text == TRANSCRIPT  # CRLF and the decomposed accent kept
+    return url, project
+
+
+@contextlib.contextmanager
+def serve(url: str, folder: Path, helpers):
+    """``streamlit run app.py`` on a free port for ``url``; yields the base URL; stopped afterwards."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = folder / "streamlit.log"
+    env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(helpers.APP), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
+            cwd=helpers.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(OSError), urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
+                time.sleep(0.3)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+    assert "Traceback" not in log_path.read_text(), log_path.read_text()[-3000:]
+
+
+def settle(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_timeout(150)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_timeout(150)
+
+
+def login(page, base: str, name: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(base, wait_until="domcontentloaded")
+    settle(page)
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password", exact=True).fill(PASSWORDS[name])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Logged in as")).to_be_visible(timeout=30_000)
+    settle(page)
+
+
+def go(page, title: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=30_000)
+    settle(page)
+
+
+def word(page, turn_text: str, text: str):
+    """The word element ``text`` in the turn containing ``turn_text``."""
+    turn = page.locator(".qk-p").filter(has_text=turn_text)
+    return turn.locator("[data-w]").filter(has_text=re.compile(f"^{re.escape(text)}$")).first
+
+
+def drag(page, first, last) -> None:
+    """Drag the real mouse from inside ``first`` (60% across) to inside ``last`` (40% across): not on word edges."""
+    a, b = first.bounding_box(), last.bounding_box()
+    page.mouse.move(a["x"] + a["width"] * 0.6, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] * 0.4, b["y"] + b["height"] / 2, steps=12)
+    page.mouse.up()
+
+
+def record_requests(page, hosts: list[str]) -> None:
+    page.on("request", lambda request: hosts.append(request.url))
+
+
+def foreign(urls: list[str]) -> list[str]:
+    """Requests to anything but this machine (blob: and data: URLs never leave the browser)."""
+    out = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme in ("blob", "data", "about"):
+            continue
+        if parts.hostname not in {h.strip("[]") for h in LOCAL_HOSTS}:
+            out.append(url)
+    return out
+
+
+def coded(store, code_id: str):
+    frame = store.codings_df(coder="ana", origin="human", code_id=code_id)
+    assert len(frame) == 1, frame
+    return frame.iloc[0]
+
+
+def test_code_by_mouse_and_by_keyboard_on_a_new_study(tmp_path, helpers):
+    """ana codes by dragging the mouse and by the keyboard alone, adjusts a span, removes a coding."""
+    _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    url, project = new_study(tmp_path)
+    store = project.store
+    text = store.source("nuit.txt").text
+    ARTIFACTS.mkdir(exist_ok=True)
+    requests: list[str] = []
+    with serve(url, tmp_path, helpers) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        record_requests(page, requests)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        try:
+            login(page, base, "ana")
+            go(page, "Transcript")
+            expect(page.locator(".qk-region")).to_be_visible()
+
+            # 1. The mouse: drag from the middle of "L’EHR" to the middle of "documentation"; it snaps to words.
+            drag(page, word(page, "Honestly?", "L’EHR"), word(page, "Honestly?", "documentation"))
+            picker = page.locator(".qk-pick")
+            expect(picker).to_be_visible()
+            expect(picker.locator(".qk-input")).to_be_focused()  # type-ahead at once
+            page.keyboard.type("admin")
+            expect(picker.get_by_role("option")).to_have_count(1)
+            page.screenshot(path=str(ARTIFACTS / "select-mouse.png"))
+            page.keyboard.press("Enter")
+            expect(page.get_by_text("as Administrative burden").first).to_be_visible(timeout=30_000)
+            settle(page)
+            mouse = coded(store, "administrative_burden")
+            assert text[int(mouse["start"]):int(mouse["end"])] == "L’EHR 😩 — I spend two hours every night on documentation"
+            expect(page.locator(".qk-chip", has_text="Administrative burden")).to_have_count(1)
+
+            # 2. The keyboard alone: into the text, down two turns, right four words, Shift+right five times.
+            page.locator(".qk-region").focus()
+            for key in ["ArrowDown", "ArrowDown", *["ArrowRight"] * 4, *["Shift+ArrowRight"] * 5]:
+                page.keyboard.press(key)
+            expect(page.locator(".qk-live")).to_contain_text("Selected 5 words: I feel completely drained 👩")
+            page.keyboard.press("Enter")
+            expect(picker.locator(".qk-input")).to_be_focused()
+            page.keyboard.type("exhaus")
+            page.screenshot(path=str(ARTIFACTS / "select-keyboard.png"))
+            page.keyboard.press("Enter")
+            expect(page.get_by_text("as Emotional exhaustion").first).to_be_visible(timeout=30_000)
+            settle(page)
+            keys = coded(store, "emotional_exhaustion")
+            assert text[int(keys["start"]):int(keys["end"])] == "I feel completely drained 👩\u200d⚕\ufe0f"
+            expect(page.locator(".qk-region")).to_be_focused()  # the reader keeps their place after coding
+
+            # 3. Adjust its edges with the keyboard: select the new extent, Enter, Tab to "Set to selection".
+            for key in ["Home", *["ArrowRight"] * 6, "Shift+ArrowRight", "Shift+ArrowRight"]:
+                page.keyboard.press(key)
+            expect(page.locator(".qk-live")).to_contain_text("Selected 2 words: completely drained")
+            page.keyboard.press("Enter")
+            expect(picker.locator(".qk-here")).to_contain_text("Emotional exhaustion")
+            page.keyboard.press("Tab")
+            expect(picker.get_by_role("button", name="Set to selection: Emotional exhaustion")).to_be_focused()
+            page.keyboard.press("Enter")
+            expect(page.get_by_text("now covers “completely drained”").first).to_be_visible(timeout=30_000)
+            settle(page)
+            adjusted = store.coding(int(keys["id"]))
+            assert text[adjusted.start:adjusted.end] == "completely drained"
+            assert store.events_df("coding", adjusted.id)["action"].iloc[0] == "adjust"
+
+            # 4. Remove the mouse coding from its chip (it stays on record, rejected).
+            page.locator(".qk-chip", has_text="Administrative burden").click()
+            picker.get_by_role("button", name="Remove: Administrative burden").click()
+            expect(page.get_by_text("Removed Administrative burden").first).to_be_visible(timeout=30_000)
+            settle(page)
+            assert store.coding(int(mouse["id"])).status == "rejected"
+            page.screenshot(path=str(ARTIFACTS / "select-done.png"), full_page=True)
+            assert not errors, errors
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "select-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    project.store.engine.dispose()
+    assert requests and not foreign(requests), foreign(requests)
+    events = store.events_df("coding")
+    assert set(events.loc[events["user"] == "ana", "action"]) == {"code", "adjust", "reject"}
+
+
+PAGE_TITLES = ["Study", "Transcript", "Review queue", "Codebook", "Double coding", "History", "Team", "Themes",
+               "Analysis", "Reliability", "Export"]
+
+
+def test_no_page_requests_anything_off_this_machine(tmp_path, helpers):
+    """Log in, open every page (and code a passage), recording every request; only 127.0.0.1 may be asked."""
+    _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    url, project = new_study(tmp_path)
+    requests: list[str] = []
+    with serve(url, tmp_path, helpers) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        record_requests(page, requests)
+        try:
+            login(page, base, "admin")
+            for title in PAGE_TITLES:
+                go(page, title)
+            go(page, "Transcript")
+            drag(page, word(page, "Honestly?", "two"), word(page, "Honestly?", "night"))
+            page.keyboard.type("workload")
+            page.keyboard.press("Enter")
+            expect(page.get_by_text("as Workload").first).to_be_visible(timeout=30_000)
+            settle(page)
+            go(page, "Analysis")
+            page.reload(wait_until="networkidle")  # a fresh load fetches the favicon and fonts again
+            settle(page)
+        finally:
+            browser.close()
+    project.store.engine.dispose()
+    assert len(requests) > 50  # the recorder saw the page load its scripts, styles and fonts
+    assert any("/static/" in u for u in requests)
+    assert not foreign(requests), sorted(set(foreign(requests)))
