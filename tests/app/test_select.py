@@ -22,8 +22,8 @@ from qualkit.app.components.passages import (
     Passage,
     layout,
     parse_action,
+    selectable_words,
     selection_parts,
-    word_spans,
 )
 from qualkit.errors import InvalidInput
 from qualkit.users import Role, User
@@ -218,15 +218,15 @@ def test_passages_docstring_examples():
 
 def test_words_snap_to_what_a_reader_sees_as_one_character():
     text = "Zoë: 👍🏽 e\u0301te\u0301, l’hôpital — short‑staffed 🇬🇧!\r\nOK"
-    assert [text[s:e] for s, e in word_spans(text)] == [
+    assert [text[s:e] for s, e in selectable_words(text)] == [
         "Zoë", ":", "👍🏽", "e\u0301te\u0301", ",", "l’hôpital", "—", "short‑staffed", "🇬🇧", "!", "OK"]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab é\u0301’-.,\r\n\t😩👩\u200d⚕\ufe0f🇬🇧 ")), max_size=40),
        st.integers(0, 10_000))
-def test_word_spans_cover_every_visible_character_once(text, base):
-    spans = word_spans(text, base)
+def test_selectable_words_cover_every_visible_character_once(text, base):
+    spans = selectable_words(text, base)
     covered = [False] * len(text)
     previous = base
     for s, e in spans:
@@ -242,7 +242,7 @@ def test_word_spans_cover_every_visible_character_once(text, base):
 @given(st.text(alphabet=st.sampled_from(list("ab é’.\r\n😩")), min_size=1, max_size=30), st.data())
 def test_layout_pieces_rebuild_the_text_and_every_selection_is_exact(text, data):
     base = 500
-    spans = word_spans(text, base)
+    spans = selectable_words(text, base)
     highlights = []
     if spans:
         lo = data.draw(st.integers(base, base + len(text) - 1))

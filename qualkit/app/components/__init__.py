@@ -4,8 +4,8 @@ Example:
     >>> from qualkit.app.components import select_text  # doctest: +SKIP
 """
 
-from qualkit.app.components.passages import Action, Highlight, Part, Passage, Selection, word_spans
+from qualkit.app.components.passages import Action, Highlight, Part, Passage, Selection, selectable_words
 from qualkit.app.components.text_select import CodeOption, read_action, select_text, text_selector
 
 __all__ = ["Action", "CodeOption", "Highlight", "Part", "Passage", "Selection", "read_action", "select_text",
-           "text_selector", "word_spans"]
+           "selectable_words", "text_selector"]

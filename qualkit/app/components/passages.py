@@ -15,7 +15,7 @@ reader sees as one character.
 
 Example:
     >>> text = "Paperwork,\\r\\nthe EHR 😩."
-    >>> [text[s:e] for s, e in word_spans(text)]
+    >>> [text[s:e] for s, e in selectable_words(text)]
     ['Paperwork', ',', 'the', 'EHR', '😩', '.']
 """
 
@@ -52,14 +52,14 @@ def _is_regional(ch: str) -> bool:
     return 0x1F1E6 <= ord(ch) <= 0x1F1FF
 
 
-def word_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
+def selectable_words(text: str, start: int = 0) -> list[tuple[int, int]]:
     """Absolute ``(start, end)`` code-point offsets of the words of ``text`` (which begins at ``start``).
 
     Example:
-        >>> word_spans("Café déjà-vu, isn't it?", 100)
+        >>> selectable_words("Café déjà-vu, isn't it?", 100)
         [(100, 104), (105, 112), (112, 113), (114, 119), (120, 122), (122, 123)]
         >>> text = "e\\u0301te\\u0301 👍🏽 👩\\u200d⚕\\ufe0f 🇬🇧"  # decomposed accents, skin tone, ZWJ, flag
-        >>> [text[s:e] for s, e in word_spans(text)] == ["e\\u0301te\\u0301", "👍🏽", "👩\\u200d⚕\\ufe0f", "🇬🇧"]
+        >>> [text[s:e] for s, e in selectable_words(text)] == ["e\\u0301te\\u0301", "👍🏽", "👩\\u200d⚕\\ufe0f", "🇬🇧"]
         True
     """
     spans: list[list[int]] = []
@@ -234,7 +234,7 @@ def layout(passages: Sequence[Passage], highlights: Sequence[Highlight] = ()) ->
                                "name": h.name, "status": h.status, "detail": h.detail, "version": h.version,
                                "actions": list(h.actions)})
     for passage in passages:
-        words = word_spans(passage.text, passage.start)
+        words = selectable_words(passage.text, passage.start)
         mine = [(i, h) for i, h in enumerate(highlights)
                 if h.status != "rejected" and h.start < passage.end and h.end > passage.start]
         cuts = {passage.start, passage.end}
@@ -306,7 +306,7 @@ def selection_parts(raw: Any, passages: Sequence[Passage]) -> Selection:
             start, end = int(item["start"]), int(item["end"])
         except (KeyError, TypeError, ValueError):
             raise InvalidInput("the selection has no offsets", fix="select the words again") from None
-        words = word_spans(passage.text, passage.start)
+        words = selectable_words(passage.text, passage.start)
         if not (start < end and start in {s for s, _ in words} and end in {e for _, e in words}):
             raise InvalidInput("the selection does not start and end on whole words of the passage",
                                fix="select the words again")
