@@ -210,6 +210,24 @@ def test_blind_coding_shows_only_my_own_decisions_and_stops_when_done(quiet_stud
     assert any("ben" in h["detail"] for h in drawn(admin)["highlights"])  # an administrator sees both
 
 
+def test_add_codes_saves_every_part_or_none(study_on):
+    """The library call behind a selection across turns: one transaction, on SQLite and PostgreSQL."""
+    from qualkit.errors import StoreError
+
+    store, ana = study_on.store, User("ana")
+    first, second = study_on.segment("group1.txt", 2), study_on.segment("group1.txt", 3)
+    good = (int(first["id"]), int(first["start"]), int(first["start"]) + 6)
+    with pytest.raises(StoreError, match="outside segment"):
+        review.add_codes(store, [good, (int(second["id"]), int(second["start"]), int(second["end"]) + 1)],
+                         "workload", actor=ana)
+    assert store.codings_df(origin="human").empty
+    saved = review.add_codes(store, [good, (int(second["id"]), int(second["start"]), int(second["end"]))],
+                             "workload", actor=ana)
+    assert [c.id for c in saved] == sorted(store.codings_df(origin="human")["id"])
+    with pytest.raises(InvalidInput, match="nothing to code"):
+        review.add_codes(store, [], "workload", actor=ana)
+
+
 # ---------------------------------------------------------------------------- the pure parts
 def test_passages_docstring_examples():
     result = doctest.testmod(passages_module, optionflags=doctest.ELLIPSIS)

@@ -243,6 +243,19 @@ def test_code_by_mouse_and_by_keyboard_on_a_new_study(tmp_path, helpers):
             expect(page.get_by_text("Removed Administrative burden").first).to_be_visible(timeout=30_000)
             settle(page)
             assert store.coding(int(mouse["id"])).status == "rejected"
+
+            # 5. A selection across turns: one passage per turn, each attributed to its own speaker.
+            drag(page, word(page, "Wir sind", "every"), word(page, "My colleagues", "colleagues"))
+            expect(picker.locator(".qk-what")).to_contain_text("2 turns, coded as one passage per turn: Béla #2, Zoë #3")
+            page.screenshot(path=str(ARTIFACTS / "select-across-turns.png"))
+            page.keyboard.type("workload")
+            page.keyboard.press("Enter")
+            expect(page.get_by_text("Coded 2 passages (one per turn) as Workload").first).to_be_visible(timeout=30_000)
+            settle(page)
+            parts = store.codings_df(coder="ana", origin="human", code_id="workload").sort_values("start")
+            assert [text[s:e] for s, e in zip(parts["start"], parts["end"], strict=True)] == [
+                "every single week.", "My colleagues"]
+            assert parts["speaker"].tolist() == ["Béla", "Zoë"]
             page.screenshot(path=str(ARTIFACTS / "select-done.png"), full_page=True)
             assert not errors, errors
         except Exception:

@@ -425,6 +425,8 @@ class Selector {
     const r = this.range();
     if (!r || this.data.picker === false) return;
     if (!fromChip) this.target = null;
+    const here = this.target ? [this.target] : this.coveredBy(r[0], r[1]);
+    if (this.readonly && !here.length) return; // a reader who cannot code: nothing to show beyond the selection
     const pick = this.picker;
     pick.replaceChildren();
     const parts = this.parts();
@@ -457,7 +459,6 @@ class Selector {
       input.addEventListener("input", () => this.fillList(input, list));
       input.addEventListener("keydown", (e) => this.listKey(e, input, list));
     }
-    const here = this.target ? [this.target] : this.coveredBy(r[0], r[1]);
     if (here.length) pick.append(this.hereBox(here, parts));
     this.message = el("div", "qk-msg");
     pick.append(this.message);
