@@ -9,7 +9,6 @@ keyboard are driven in ``test_select_browser.py``.
 from __future__ import annotations
 
 import doctest
-import json
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 
 from qualkit import review
 from qualkit.app.components import passages as passages_module
+from qualkit.app.components.apptest import component_data, send_action, send_state
 from qualkit.app.components.passages import (
     Highlight,
     Passage,
@@ -36,28 +36,14 @@ EMOJI_TURNS = [
 
 
 # ---------------------------------------------------------------------------- AppTest helpers
-def selector(at):
-    """The text selector element of the last run."""
-    found = [e for e in at.get("bidi_component") if e.key == SELECTOR]
-    assert len(found) == 1, [e.key for e in at.get("bidi_component")]
-    return found[0]
-
-
 def drawn(at) -> dict:
-    """The data the page handed the component (what the browser draws)."""
-    proto = selector(at).proto
-    return json.loads(proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json)
+    """The data the page handed the text selector (what the browser draws)."""
+    return component_data(at, SELECTOR)
 
 
 def send(at, value: dict) -> None:
-    """Send the component's ``action`` trigger, as the browser does after a selection and a code pick."""
-    from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
-
-    states = at._tree.get_widget_states()
-    state = states.widgets.add()
-    state.id = f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{selector(at).proto.id}__events"
-    state.json_trigger_value = json.dumps([{"event": "action", "value": value}])
-    at._run(states)
+    """Send the selector's ``action`` trigger, as the browser does after a selection and a code pick."""
+    send_action(at, SELECTOR, value)
 
 
 def passage_of(data: dict, text_start: str) -> dict:
@@ -311,13 +297,8 @@ def test_select_text_returns_the_readers_selection_with_absolute_offsets():
 
     at = AppTest.from_function(card).run()
     assert "nothing" in [str(m.value) for m in at.markdown]
-    proto = at.get("bidi_component")[0].proto
-    data = json.loads(proto.json)
+    data = component_data(at, "card_span")
     assert data["picker"] is False and data["readonly"] and data["report_selection"]
     words = data["passages"][0]["words"]  # [Zoë] [:] [so] [tired] [😩] [tonight] [.] [Really] [.]
-    states = at._tree.get_widget_states()
-    state = states.widgets.add()
-    state.id = proto.id
-    state.json_value = json.dumps({"selection": [{"passage": "card_span", "start": words[3][0], "end": words[7][1]}]})
-    at._run(states)
+    send_state(at, "card_span", {"selection": [{"passage": "card_span", "start": words[3][0], "end": words[7][1]}]})
     assert [str(m.value) for m in at.markdown] == ["128:152=tired 😩 tonight.\r\nReally"]  # 😩 counts one code point, CRLF two
