@@ -12,21 +12,19 @@ recorded (``page.on("request")``) and any host other than this machine fails the
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+sys.path.insert(0, str(Path(__file__).parent))
+from _browser import ARGS, CHROMIUM, go, serve_app, settle
+from _browser import login as _login
+from _browser import require_browser as _require_browser
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 STUDY = "Night shifts 2024"
 PASSWORDS = {"admin": "night-admin-pass", "ana": "night-ana-pass", "vic": "night-vic-pass"}
 # What a researcher's own transcript looks like: Windows line ends, accents (one decomposed), emoji.
@@ -39,21 +37,6 @@ TRANSCRIPT = (
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 pytestmark = pytest.mark.browser
-
-
-def _require_browser() -> None:
-    problem = None
-    if not Path(CHROMIUM).exists():
-        problem = f"{CHROMIUM} is missing (apt-get install chromium, or scripts/ensure-system-deps.sh)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed (pip install -e '.[dev]')"
-    if problem:
-        if os.environ.get("QUALKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(problem)
-        pytest.skip(problem)
 
 
 def new_study(folder: Path):
@@ -74,63 +57,13 @@ def new_study(folder: Path):
 
 @contextlib.contextmanager
 def serve(url: str, folder: Path, helpers):
-    """``streamlit run app.py`` on a free port for ``url``; yields the base URL; stopped afterwards."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = folder / "streamlit.log"
-    env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0"}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(helpers.APP), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-            cwd=helpers.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(OSError), urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.3)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-    assert "Traceback" not in log_path.read_text(), log_path.read_text()[-3000:]
-
-
-def settle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script."""
-    page.wait_for_timeout(150)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-    page.wait_for_timeout(150)
+    """The app on a free port for ``url`` (background model work off: these tests code by hand)."""
+    with serve_app(helpers.APP, helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0"}, folder / "streamlit.log") as base:
+        yield base
 
 
 def login(page, base: str, name: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(base, wait_until="domcontentloaded")
-    settle(page)
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password", exact=True).fill(PASSWORDS[name])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Logged in as")).to_be_visible(timeout=30_000)
-    settle(page)
-
-
-def go(page, title: str) -> None:
-    from playwright.sync_api import expect
-
-    page.get_by_role("link", name=title).click()
-    expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=30_000)
-    settle(page)
+    _login(page, base, name, PASSWORDS[name])
 
 
 def word(page, turn_text: str, text: str):
