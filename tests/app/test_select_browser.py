@@ -12,6 +12,7 @@ recorded (``page.on("request")``) and any host other than this machine fails the
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 from pathlib import Path
@@ -236,3 +237,40 @@ def test_no_page_requests_anything_off_this_machine(tmp_path, helpers):
     assert len(requests) > 50  # the recorder saw the page load its scripts, styles and fonts
     assert any("/static/" in u for u in requests)
     assert not foreign(requests), sorted(set(foreign(requests)))
+
+
+CARD_APP = '''
+import streamlit as st
+from qualkit.app.components import select_text
+
+chosen = select_text(TEXT, 4000, key="card_span", label="Zoë")
+st.write("nothing" if chosen is None else f"{chosen.start}:{chosen.end}={chosen.text!r}")
+'''
+
+
+def test_select_text_reports_a_mouse_selection(tmp_path, helpers):
+    """The one-passage form (what the review card will use): a drag comes back as exact offsets, no panel."""
+    _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    text = "Wir sind erschöpft — I feel completely drained 👩\u200d⚕\ufe0f,\r\nevery single week."
+    script = tmp_path / "card.py"
+    script.write_text(f"TEXT = {text!r}\n{CARD_APP}", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(helpers.ROOT))
+    with serve_app(script, env, tmp_path / "streamlit.log") as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page()
+        try:
+            page.goto(base, wait_until="domcontentloaded")
+            settle(page)
+            expect(page.get_by_text("nothing")).to_be_visible()
+            turn = page.locator(".qk-p")
+            drag(page, turn.locator("[data-w]").filter(has_text=re.compile("^completely$")),
+                 turn.locator("[data-w]").filter(has_text=re.compile("^single$")))
+            start = 4000 + text.index("completely")
+            end = 4000 + text.index("single") + len("single")
+            expected = f"{start}:{end}={text[start - 4000:end - 4000]!r}"
+            expect(page.get_by_text(expected)).to_be_visible(timeout=30_000)
+            assert page.locator(".qk-pick").is_hidden()  # no code picker in this form
+        finally:
+            browser.close()
