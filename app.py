@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from qualkit.app import navigation, state
+from qualkit.app import navigation, state, ui
 
-st.set_page_config(page_title="qualkit", page_icon=":material/forum:", layout="wide")
+st.set_page_config(page_title="qualkit", page_icon=ui.APP_ICON, layout="wide")  # inline: no icon CDN
 user = state.current_user()
 state.sync_cookie()
 if user is not None:

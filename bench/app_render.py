@@ -99,9 +99,27 @@ def _decide(at, page: str):
     if page == "queue":
         return next(b for b in at.button if (b.key or "").startswith("acc_"))
     if os.environ.get("QUALKIT_APP_RETRAIN") == "1":
-        return at.button(key="tx_apply")  # coding a passage: schedules retraining like a queue decision
+        return _SelectionCoding(at)  # coding a passage: schedules retraining like a queue decision
     at.text_area(key="tx_memo").input("bench memo")
     return at.button(key="tx_memo_save")
+
+
+class _SelectionCoding:
+    """Code the first three words of the transcript page, as a mouse selection and a code pick send it."""
+
+    def __init__(self, at: Any) -> None:
+        self.at = at
+
+    def click(self) -> _SelectionCoding:
+        return self
+
+    def run(self) -> Any:
+        from qualkit.app.components.apptest import component_data, send_action
+
+        data = component_data(self.at, "tx_text")
+        first = data["passages"][0]
+        part = {"passage": first["id"], "start": first["words"][0][0], "end": first["words"][:3][-1][1]}
+        return send_action(self.at, "tx_text", {"kind": "code", "code": data["codes"][0]["id"], "parts": [part]})
 
 
 def _decision_renders(at: Any, page: str, runs: int) -> list[float]:

@@ -27,6 +27,7 @@ def test_wheel_carries_package_data(wheel):
     assert "qualkit/codebooks/burnout.yaml" in names
     assert "qualkit/store/migrations/env.py" in names
     assert "qualkit/store/migrations/versions/0001_initial_schema.py" in names
+    assert {"qualkit/app/components/text_select.js", "qualkit/app/components/text_select.css"} <= names
     assert not any(n.startswith(("tests/", "corpora/", "bench/")) for n in names)
 
 

@@ -14,7 +14,14 @@ import streamlit as st
 # The HTML builders live in the library (notebooks use them too); pages reach them through this module.
 from qualkit.display import PALETTE, Span, chip_html, code_colors, code_label, highlight_html
 
-__all__ = ["PALETTE", "Span", "as_frames", "chip_html", "code_colors", "code_label", "highlight_html", "not_available", "pager",
+# The browser tab's icon, inline: a ":material/...:" page icon makes the browser fetch an SVG from Google's font
+# CDN on every page load (Streamlit builds that URL in the page), and the app must not reach the network.
+APP_ICON = ("<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'>"
+            "<path fill='#2e7d5b' d='M3 3h13a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2H8l-4 4v-4H3a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z'/>"
+            "<path fill='#8fc7ab' d='M20 8h1a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2v3l-3-3h-7a2 2 0 0 1-2-2v-1h7a3 3 0 0 0 3-3z'/>"
+            "</svg>")
+
+__all__ = ["APP_ICON", "PALETTE", "Span", "as_frames", "chip_html", "code_colors", "code_label", "highlight_html", "not_available", "pager",
            "readable", "short", "show_result", "text_or"]
 
 

@@ -125,16 +125,38 @@ def add_code(
     Example:
         >>> add_code(Store.create("sqlite://", name="c"), 1, "workload", actor=User("ana"))  # doctest: +SKIP
     """
+    return add_codes(store, [(segment_id, start, end)], code_id, actor=actor, view=view)[0]
+
+
+def add_codes(
+    store: Store, spans: Sequence[tuple[int, int | None, int | None]], code_id: str, *, actor: User,
+    view: TeamView | None = None,
+) -> list[Coding]:
+    """Apply one code by hand to several ``(segment_id, start, end)`` spans in ONE transaction: all or none.
+
+    A reader's selection across turns is coded as one passage per turn (each stays attributed to
+    its speaker); a bad span or a refused transcript saves none of them.
+
+    Example:
+        >>> add_codes(Store.create("sqlite://", name="c2"), [(1, None, None)], "workload", actor=User("ana"))  # doctest: +SKIP
+    """
     actor.require("code")
     _check_code(store, code_id)
-    source_id = segment_source_ids(store, [segment_id]).get(segment_id)
-    if source_id is None:
-        raise InvalidInput(f"no segment {segment_id} in project {store.name!r}")
-    _check_can_decide(store, view or TeamView.load(store), actor, source_id)
-    coding = Coding(segment_id=segment_id, code_id=code_id, origin="human", status="accepted", coder=actor.name,
-                    start=start, end=end, codebook_version=store.codebook().version, decided_by=actor.name)
-    store.add_codings([coding], user=actor.name, action="code")
-    return coding
+    if not spans:
+        raise InvalidInput("nothing to code", fix="select some words first")
+    sources = segment_source_ids(store, [segment_id for segment_id, _, _ in spans])
+    view = view or TeamView.load(store)
+    for segment_id, _, _ in spans:
+        if segment_id not in sources:
+            raise InvalidInput(f"no segment {segment_id} in project {store.name!r}")
+    for source_id in dict.fromkeys(sources.values()):
+        _check_can_decide(store, view, actor, source_id)
+    version = store.codebook().version
+    codings = [Coding(segment_id=segment_id, code_id=code_id, origin="human", status="accepted", coder=actor.name,
+                      start=start, end=end, codebook_version=version, decided_by=actor.name)
+               for segment_id, start, end in spans]
+    store.add_codings(codings, user=actor.name, action="code")
+    return codings
 
 
 def write_memo(store: Store, text: str, *, actor: User, segment_id: int | None = None,
@@ -312,6 +334,7 @@ __all__ = [
     "DECISIONS",
     "accept_many",
     "add_code",
+    "add_codes",
     "bulk_accept",
     "coding_history",
     "decide",

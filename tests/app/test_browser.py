@@ -9,45 +9,23 @@ browser context. Skipped when Chromium is missing, unless ``QUALKIT_REQUIRE_BROW
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+sys.path.insert(0, str(Path(__file__).parent))
+from _browser import ARGS, CHROMIUM, go, serve_app, settle
+from _browser import login as _login
+from _browser import require_browser as _require_browser
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DEMO = "Burnout focus groups"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("app-demo")]
-
-
-def _require_browser() -> None:
-    problem = None
-    if not Path(CHROMIUM).exists():
-        problem = f"{CHROMIUM} is missing (apt-get install chromium, or scripts/ensure-system-deps.sh)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed (pip install -e '.[dev]')"
-    if problem:
-        if os.environ.get("QUALKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(problem)
-        pytest.skip(problem)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -60,44 +38,11 @@ def server(tmp_path, helpers, app_demo_db):
     shutil.copy(app_demo_db, path)
     url = f"sqlite:///{path}"
     project = Project.open(url, DEMO, user="setup")
-    port = _free_port()
-    log = (tmp_path / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(helpers.APP), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-        cwd=helpers.ROOT, env=helpers.login_env(url), stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield base, project
+        with serve_app(helpers.APP, helpers.login_env(url), tmp_path / "streamlit.log") as base:
+            yield base, project
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
         project.store.engine.dispose()
-        text = (tmp_path / "streamlit.log").read_text()
-        assert "External URL" not in text and "Traceback" not in text, text[-3000:]  # no public-IP lookup
-
-
-def settle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (after giving a triggered rerun time to start)."""
-    page.wait_for_timeout(150)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-    page.wait_for_timeout(100)
 
 
 def card_ids(page) -> list[int]:
@@ -155,25 +100,7 @@ def new_page(browser):
 
 def login(page, base: str, name: str, password: str) -> None:
     """Log in on the log-in page (the demo study is the only one, so it opens by itself)."""
-    from playwright.sync_api import expect
-
-    page.goto(base, wait_until="domcontentloaded")
-    settle(page)
-    expect(page.get_by_text(password)).to_be_visible()  # the demo accounts are shown while they work
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Logged in as")).to_be_visible(timeout=30_000)
-    settle(page)
-
-
-def go(page, title: str) -> None:
-    """Open a page from the sidebar and wait for it to finish running."""
-    from playwright.sync_api import expect
-
-    page.get_by_role("link", name=title).click()
-    expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=30_000)
-    settle(page)
+    _login(page, base, name, password, shown=True)  # the demo accounts are shown while they work
 
 
 def test_review_journey(server):

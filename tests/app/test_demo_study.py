@@ -23,7 +23,8 @@ def test_every_transcript_of_the_demo_renders(demo_study, apptest, helpers):
     for name in sources:
         at.selectbox(key="tx_source").select(name).run()
         helpers.assert_ok(at)
-        assert "(unattributed)" in helpers.texts(at) or not segments.loc[
+        drawn = at.get("bidi_component")[0].proto.json  # the text selector's passages
+        assert '"label": "(unattributed)"' in drawn or not segments.loc[
             segments["source"] == name, "speaker"].isna().head(25).any()
         labels = at.selectbox(key="tx_segment").options
         assert labels and not any(" nan:" in str(label) for label in labels)

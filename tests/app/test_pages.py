@@ -43,7 +43,7 @@ def test_viewer_gets_no_decision_buttons(study, apptest):
     at = apptest("vic", "queue")
     assert not [b for b in at.button if (b.key or "").startswith(("acc_", "rej_"))]
     at = apptest("vic", "transcript")
-    assert "tx_apply" not in [b.key for b in at.button]
+    assert '"readonly": true' in at.get("bidi_component")[0].proto.json  # the text selector offers no codes
 
 
 def test_study_page_opens_project_and_saves_participants(study, apptest, helpers):
@@ -85,26 +85,13 @@ def test_study_page_imports_transcripts(study, apptest, helpers):
     assert "group9.txt" in "".join(str(c.value) for c in at.code)  # the import report is shown
 
 
-def test_transcript_page_codes_exact_words_and_writes_memo(study, apptest, helpers):
+def test_transcript_page_writes_memo_and_filters(study, apptest, helpers):
+    """Coding by selection is tested in test_select.py (AppTest) and test_select_browser.py (Chromium)."""
     at = apptest("ana", "transcript")
     helpers.assert_ok(at)
-    assert "<mark" in helpers.texts(at)  # suggestions highlighted in code colours
+    assert [e.key for e in at.get("bidi_component")] == ["tx_text"]  # the text, drawn by the selector
     seg = study.segment("group1.txt", 3)
     at.selectbox(key="tx_segment").select(int(seg["id"])).run()
-    words = f"tx_words_{int(seg['id'])}"
-    at.select_slider(key=words).set_range(3, 4).run()  # "drained, running"
-    at.selectbox(key="tx_code").select("emotional_exhaustion").run()
-    at.button(key="tx_apply").click().run()
-    helpers.assert_ok(at)
-    mine = study.store.codings_df(coder="ana", origin="human")
-    assert len(mine) == 1
-    text = study.store.source("group1.txt").text
-    assert text[int(mine["start"].iloc[0]):int(mine["end"].iloc[0])] == "drained, running"
-    at.text_input(key="tx_passage").input("running on empty").run()
-    at.selectbox(key="tx_code").select("workload").run()
-    at.button(key="tx_apply").click().run()
-    mine = study.store.codings_df(coder="ana", origin="human", code_id="workload")
-    assert text[int(mine["start"].iloc[0]):int(mine["end"].iloc[0])] == "running on empty"
     at.text_area(key="tx_memo").input("Weekly rhythm of exhaustion").run()
     at.button(key="tx_memo_save").click().run()
     helpers.assert_ok(at)
@@ -112,6 +99,8 @@ def test_transcript_page_codes_exact_words_and_writes_memo(study, apptest, helpe
     assert "Weekly rhythm of exhaustion" in [str(m.value) for m in at.markdown]
     at.multiselect(key="tx_codes").select("workload").run()  # filter by code
     helpers.assert_ok(at)
+    options = at.selectbox(key="tx_segment").options  # only the turn coded workload is left on the page
+    assert len(options) == 1 and options[0].startswith("#2 Béla: We are short-staffed")
 
 
 def test_queue_page_accept_reject_change_span_and_bulk(study, apptest, helpers):

@@ -1,46 +1,74 @@
-"""Transcript page: read a transcript with coded spans in code colours, filter, code a passage, write memos.
+"""Transcript page: read a transcript with coded spans in code colours, code a passage by selecting it, write memos.
 
-A passage is coded by exact offsets computed from the stored segment text: pick the words on the
-slider, or paste the words (whitespace may differ, as when copying from the browser).
+Select words with the mouse (or with Shift and the arrow keys), pick a code in the list that opens
+(type to filter), done: the coding lands with the exact code-point offsets of the words. A selection
+across turns is coded as one passage per turn, so each part stays attributed to its speaker. A coded
+span is adjusted by selecting its new extent, and removed (rejected, kept on record) from the same list.
+The text and the picker are :mod:`qualkit.app.components.text_select`.
 """
 
 from __future__ import annotations
 
-import html
+import functools
 
 import pandas as pd
 import streamlit as st
 
 from qualkit.app import queries, state, ui
 from qualkit.app.actions import schedule_retrain
+from qualkit.app.components import CodeOption, Highlight, Passage, read_action, text_selector
+from qualkit.errors import QualkitError
 from qualkit.review import decisions, double_coding
-from qualkit.spans import locate_passage, word_spans
+from qualkit.review.visibility import TeamView
 
 PAGE_SIZE = 25
 STATUSES = ("accepted", "suggested", "rejected")
+SELECTOR = "tx_text"
+RECENT = "tx_recent_codes"
+
+# The library's undo of a decision, once the review queue's undo lands (app-queue): the transcript then offers
+# "Revert" on every decided coding. Until then a decision is taken back by deciding again (remove / accept).
+REVERT = getattr(decisions, "revert_decision", None)
 
 
-def _apply(segment_id: int, text: str, base: int) -> None:
-    """Button callback: apply the chosen code to the chosen words (or pasted passage) of a segment."""
+def _act(passages: list[Passage], highlights: list[Highlight], codebook) -> None:
+    """Component callback: do what the reader asked in the text selector (code, adjust, remove, accept, reject)."""
     user, store = state.current_user(), state.current_store()
     if user is None or store is None:
         return
-    code_id = st.session_state.get("tx_code")
-    passage = (st.session_state.get("tx_passage") or "").strip()
     try:
-        if passage:
-            start, end = locate_passage(text, base, passage,
-                                               occurrence=int(st.session_state.get("tx_occurrence", 1)))
-        else:
-            words = word_spans(text, base)
-            lo, hi = st.session_state.get(f"tx_words_{segment_id}", (0, len(words) - 1))
-            start, end = words[lo][0], words[hi][1]
-    except Exception as error:  # InvalidInput from locate_passage, or an empty segment
+        action = read_action(SELECTOR, passages, highlights)
+    except QualkitError as error:
         state.report_error(error)
         return
-    if state.run_action(decisions.add_code, store, segment_id, code_id, actor=user, start=start, end=end,
-                        success=f"Coded “{ui.short(text[start - base:end - base], 60)}” as {code_id}.") is not None:
-        st.session_state["tx_passage"] = ""
+    if action is None:
+        return
+    name = {h.id: h.name for h in highlights}.get(action.highlight, "")
+    if action.kind == "code":
+        parts = action.selection.parts
+        label = ui.code_label(codebook, action.code) if codebook is not None else action.code
+        what = (f"“{ui.short(parts[0].text, 60)}”" if len(parts) == 1
+                else f"{len(parts)} passages (one per turn)")
+        done = state.run_action(decisions.add_codes, store, [(int(p.passage), p.start, p.end) for p in parts],
+                                action.code, actor=user, success=f"Coded {what} as {label}.")
+        if done is not None:
+            recent = [action.code, *[c for c in st.session_state.get(RECENT, []) if c != action.code]]
+            st.session_state[RECENT] = recent[:5]
+    elif action.kind == "revert":
+        if REVERT is None:
+            state.flash("Reverting a decision is not available yet; decide again instead.", "info")
+            return
+        done = state.run_action(REVERT, store, int(action.highlight), actor=user,
+                                expected_version=action.version, success=f"Reverted {name}.")
+    else:
+        decision = {"adjust": "span", "remove": "reject"}.get(action.kind, action.kind)
+        span = {"start": action.selection.start, "end": action.selection.end} if action.kind == "adjust" else {}
+        message = {"adjust": f"{name} now covers “{ui.short(action.selection.text, 60) if action.selection else ''}”.",
+                   "remove": f"Removed {name} (kept on record as rejected).",
+                   "accept": f"Accepted {name}.", "reject": f"Rejected {name}."}[action.kind]
+        done = state.run_action(decisions.decide, store, int(action.highlight), decision, actor=user,
+                                expected_version=action.version, success=message, **span)
+    if done is not None:
         schedule_retrain(store, user.name)
 
 
@@ -62,24 +90,59 @@ def _done(source_id: int) -> None:
                          success="Marked done. Once every coder is done, compare on the Double coding page.")
 
 
-def segment_html(seg, codings: pd.DataFrame, codebook, colors: dict[str, str], memo_count: int) -> str:
-    """One segment: speaker label, text with coded spans highlighted, code chips."""
-    spans, chips = [], []
+def may_code_here(user, view: TeamView, source_id: int) -> bool:
+    """True when ``user`` may code this transcript now (the rule :func:`qualkit.review.decisions.decide` enforces).
+
+    A blind double-coded transcript is coded only by its assigned coders, each until they mark it done.
+    """
+    if not user.can_code():
+        return False
+    if source_id not in view.blind_sources():
+        return True
+    return (not view.is_complete(source_id) and user.name in view.coders(source_id)
+            and not view.is_done(user.name, source_id))
+
+
+def passages_of(page: pd.DataFrame, memo_counts: dict[int, int]) -> list[Passage]:
+    """The page's segments as passages: speaker label, and turn number, role and memo count as a note."""
+    out = []
+    for seg in page.itertuples():
+        note = " ".join(bit for bit in (
+            "" if pd.isna(seg.turn) else f"#{int(seg.turn)}",
+            "(moderator)" if seg.speaker_role == "moderator" else "",
+            f"✎ {memo_counts[seg.id]} memo{'s' if memo_counts[seg.id] > 1 else ''}" if memo_counts.get(seg.id) else "",
+        ) if bit)
+        out.append(Passage(int(seg.id), str(seg.text), int(seg.start), label=ui.text_or(seg.speaker, "(unattributed)"),
+                           note=note))
+    return out
+
+
+def highlights_of(codings: pd.DataFrame, codebook, colors: dict[str, str], *, can_code: bool) -> list[Highlight]:
+    """The codings shown, with what the reader may do to each: adjust / remove an accepted one,
+    accept / reject / adjust a suggestion, accept a rejected one again."""
+    out = []
     for c in codings.itertuples():
-        color = colors.get(c.code_id, "#eee")
         name = codebook[c.code_id].name if codebook is not None and c.code_id in codebook else c.code_id
-        if c.status != "rejected":
-            spans.append(ui.Span(int(c.start), int(c.end), color, f"{name} ({c.status}, {c.coder})",
-                                 dashed=c.status == "suggested"))
-        note = {"suggested": "?", "rejected": "✗"}.get(c.status, "")
-        chips.append(ui.chip_html(name, color if c.status != "rejected" else "#eee",
-                                  dashed=c.status == "suggested", note=note))
-    speaker = html.escape(ui.text_or(seg.speaker, "(unattributed)"))
-    role = " <small>(moderator)</small>" if seg.speaker_role == "moderator" else ""
-    memo = f" <span title='{memo_count} memo(s)' style='color:#777'>✎ memo</span>" if memo_count else ""
-    turn = "" if pd.isna(seg.turn) else f"<small style='color:#888'>#{int(seg.turn)}</small> "
-    return (f"<div style='margin:0.2em 0 0.6em 0'>{turn}<b>{speaker}</b>{role}: "
-            f"{ui.highlight_html(seg.text, int(seg.start), spans)}{memo}<br>{''.join(chips)}</div>")
+        who = c.decided_by if isinstance(c.decided_by, str) and c.decided_by else c.coder
+        detail = f"{c.origin} · {who}" if c.origin != "human" else f"by {c.coder}"
+        actions: tuple[str, ...] = ()
+        if can_code:
+            actions = {"accepted": ("adjust", "remove"), "suggested": ("accept", "reject", "adjust"),
+                       "rejected": ("accept",)}.get(c.status, ())
+            if REVERT is not None and c.status != "suggested":
+                actions += ("revert",)
+        out.append(Highlight(int(c.id), int(c.start), int(c.end), colors.get(c.code_id, "#eee"), name,
+                             status=c.status, detail=detail, version=int(c.version), actions=actions))
+    return out
+
+
+def code_options(codebook, colors: dict[str, str]) -> list[CodeOption]:
+    """The codes a passage may get, each with its parent's name as a hint."""
+    options = []
+    for code in codebook.codable_codes:
+        parent = codebook[code.parent].name if code.parent and code.parent in codebook else ""
+        options.append(CodeOption(code.id, code.name, colors.get(code.id, "#eee"), parent))
+    return options
 
 
 def render() -> None:
@@ -104,6 +167,7 @@ def render() -> None:
         else:
             st.info("You code this transcript blind: the other coder's decisions stay hidden until you are both done.")
             st.button("Mark this transcript done", key="tx_done", on_click=_done, args=(source_id,))
+    can_code = may_code_here(ctx.user, view, source_id) and codebook is not None
 
     f1, f2, f3, f4 = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
     speakers = f1.multiselect("Speakers", sorted(segments["speaker"].dropna().unique()), key="tx_speakers")
@@ -127,37 +191,29 @@ def render() -> None:
     with text_col:
         offset = ui.pager("tx_page", len(rows), PAGE_SIZE)
         page = rows.iloc[offset:offset + PAGE_SIZE]
-        by_segment = {k: g for k, g in shown[shown["segment_id"].isin(set(page["id"]))].groupby("segment_id")}
-        empty = shown.iloc[0:0]
-        body = "".join(segment_html(seg, by_segment.get(seg.id, empty), codebook, colors,
-                                    memo_counts.get(seg.id, 0)) for seg in page.itertuples())
-        st.markdown(body or "_No segment matches the filters._", unsafe_allow_html=True)
+        passages = passages_of(page, memo_counts)
+        highlights = highlights_of(shown[shown["segment_id"].isin(set(page["id"]))], codebook, colors,
+                                   can_code=can_code)
+        if can_code:
+            st.caption("Select words to code them (mouse, or Tab into the text and use Shift+arrows), then pick a code "
+                       "and press Enter. Click a coded word or a code chip to adjust, remove or decide it.")
+        text_selector(passages, key=SELECTOR, highlights=highlights,
+                      codes=code_options(codebook, colors) if can_code else None,
+                      on_action=functools.partial(_act, passages, highlights, codebook),
+                      recent=st.session_state.get(RECENT, []), readonly=not can_code,
+                      aria_label=f"Transcript {name}", empty_text="No segment matches the filters.")
     with side:
-        coding_panel(ctx, page, codebook, memos)
+        memo_panel(ctx, page, memos)
 
 
-def coding_panel(ctx: state.Context, page: pd.DataFrame, codebook, memos: pd.DataFrame) -> None:
-    """Code a passage of a segment on this page, and read or write its memos."""
+def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> None:
+    """Read and write the memos of a segment on this page."""
     if page.empty:
         return
-    labels = {int(s.id): f"#{'' if pd.isna(s.turn) else int(s.turn)} {ui.text_or(s.speaker)}: {ui.short(s.text, 50)}"
-              for s in page.itertuples()}
-    segment_id = st.selectbox("Segment", list(labels), key="tx_segment", format_func=labels.get)
-    seg = page[page["id"] == segment_id].iloc[0]
-    text, base = seg["text"], int(seg["start"])
-    if ctx.user.can_code() and codebook is not None:
-        st.subheader("Code a passage")
-        words = word_spans(text, base)
-        if len(words) > 1:
-            st.select_slider("Words", options=list(range(len(words))), value=(0, len(words) - 1),
-                             key=f"tx_words_{segment_id}",
-                             format_func=lambda i: text[words[i][0] - base:words[i][1] - base])
-        st.text_input("…or paste the exact words", key="tx_passage")
-        st.number_input("Occurrence (if the words appear more than once)", min_value=1, value=1, key="tx_occurrence")
-        st.selectbox("Code", [c.id for c in codebook.codable_codes], key="tx_code",
-                     format_func=lambda c: ui.code_label(codebook, c))
-        st.button("Apply code", key="tx_apply", type="primary", on_click=_apply, args=(segment_id, text, base))
     st.subheader("Memos")
+    labels = {int(s.id): f"{'' if pd.isna(s.turn) else f'#{int(s.turn)} '}{ui.text_or(s.speaker, '(unattributed)')}: "
+                         f"{ui.short(s.text, 50)}" for s in page.itertuples()}
+    segment_id = st.selectbox("Segment", list(labels), key="tx_segment", format_func=labels.get)
     mine = memos[memos["segment_id"] == segment_id] if len(memos) else memos
     for memo in mine.itertuples():
         st.caption(f"{ui.text_or(memo.author, 'unknown')} · {pd.Timestamp(memo.created_at):%Y-%m-%d %H:%M}")
