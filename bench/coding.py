@@ -55,7 +55,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "burnout_focus_groups"
 SHARED = Path(os.environ.get("QUALKIT_SHARED_DIR", ROOT.parent / "shared"))
 NHS = SHARED / "data" / "nhs_fft" / "nhft_comments.csv"
-ANNOMI = SHARED / "data" / "annomi"
+# AnnoMI is not shipped in the repository: put annomi_utterances.csv.gz (AnnoMI-simple.csv) and
+# annomi_multi_annotator.csv.gz (AnnoMI-full.csv) from github.com/uccollab/AnnoMI there, or point to them.
+ANNOMI = Path(os.environ.get("QUALKIT_ANNOMI_DIR", SHARED / "data" / "annomi"))
 CODEBOOKS = Path(__file__).with_name("codebooks")
 THREADS = 2
 
