@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from qualkit.codebook import list_codebooks, load_codebook, save_codebook, validate_codebook
 from qualkit.errors import (
     ConflictError,
     InvalidCodebook,
@@ -55,10 +56,6 @@ _LAZY: dict[str, str] = {
     "segment": "qualkit.ingest",
     "deidentify": "qualkit.ingest.deidentify",
     "Deidentifier": "qualkit.ingest.deidentify",
-    "load_codebook": "qualkit.codebook",
-    "save_codebook": "qualkit.codebook",
-    "validate_codebook": "qualkit.codebook",
-    "list_codebooks": "qualkit.codebook",
     "AutoCoder": "qualkit.coding.ensemble",
     "Ensemble": "qualkit.coding.ensemble",
     "RuleCoder": "qualkit.coding.rules",
@@ -118,5 +115,9 @@ __all__ = [
     "Speaker",
     "StoreError",
     "__version__",
+    "list_codebooks",
+    "load_codebook",
+    "save_codebook",
+    "validate_codebook",
     *_LAZY,
 ]

@@ -143,7 +143,9 @@ class Project:
     def set_codebook(self, codebook: str | os.PathLike[str] | Codebook, *, note: str = "") -> int:
         """Store a codebook (name, file or object) as a new version and make it active; returns the version."""
         if not isinstance(codebook, Codebook):
-            codebook = Codebook.load(str(codebook))
+            from qualkit.codebook import load_codebook
+
+            codebook = load_codebook(str(codebook))
         return self.store.save_codebook(codebook, user=self.user, note=note)
 
     # ------------------------------------------------------------------ data as DataFrames
