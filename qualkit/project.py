@@ -502,9 +502,11 @@ class Project:
         return reliability(segments, codings, coders, codebook=options.pop("codebook", codebook), **options)
 
     def export(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:
-        """Export as ``qdpx`` (REFI-QDA project), ``qdc`` (codebook), ``xlsx`` (one workbook) or ``csv`` (a folder).
+        """Export in any registered format (:mod:`qualkit.export.registry`): tables, REFI-QDA, reports.
 
-        ``format`` defaults to the extension (a path without one means ``csv``).
+        ``format`` is an export name (``xlsx``, ``csv``, ``qdpx``, ``qdc``, ``html``, ``md``, ``docx``);
+        by default it follows the file's extension (a path without one means a folder of CSV files).
+        ``options`` are the ones that export takes (e.g. ``include_suggested``).
 
         Example:
             >>> import tempfile, pathlib
@@ -514,24 +516,12 @@ class Project:
         """
         from pathlib import Path
 
-        from qualkit.errors import InvalidInput
+        from qualkit.export.registry import export_for
 
         self._actor().require("export")
-        path = Path(path)
-        format = (format or path.suffix.lstrip(".") or "csv").lower()
-        if format == "qdpx":
-            from qualkit.export.refi import export_qdpx
-
-            return export_qdpx(self.store, path, **options)
-        if format == "qdc":
-            from qualkit.export.refi import export_qdc
-
-            return export_qdc(self.codebook, path)
-        if format in ("xlsx", "csv"):
-            from qualkit.export.tables import export_tables
-
-            return export_tables(self.store, path, format=format, **options)
-        raise InvalidInput(f"cannot export as {format!r}", fix="use qdpx, qdc, xlsx or csv (reports: project.report)")
+        entry = export_for(path, format)
+        entry.check_options(options)
+        return entry.write(self.store, Path(path), **options)
 
     def report(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:
         """Write the study report as Markdown, HTML or Word (by extension or ``format``); returns the path.

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from qualkit.errors import InvalidInput
+from qualkit.export.format import Export
 from qualkit.model import Codebook
 
 FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
@@ -731,3 +732,20 @@ def build_report(store: Any, path: str | os.PathLike[str], format: str | None = 
     report = collect_report(store, **options)
     renderer = {"md": render_markdown, "html": render_html, "docx": render_docx}[format]
     return renderer(report, path)
+
+
+def _report_writer(format: str) -> Any:
+    def write(store: Any, path: Path, **options: Any) -> Path:
+        return build_report(store, path, format, **options)
+
+    return write
+
+
+_REPORT_OPTIONS = ("by", "coders", "include_suggested", "quotes_per_code", "window", "n_boot", "seed", "title",
+                   "figures")
+EXPORTS = tuple(
+    Export(format, label, tuple(s for s, f in FORMATS.items() if f == format), write=_report_writer(format),
+           options=_REPORT_OPTIONS, kind="report")
+    for format, label in (("html", "Report (HTML)"), ("md", "Report (Markdown)"), ("docx", "Report (Word)"))
+)
+"""The study report, one export per document format."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qualkit.export.format import Export
 from qualkit.export.refi.archive import pack
 from qualkit.export.refi.common import (
     PROJECT_NS,
@@ -384,3 +385,18 @@ def qdpx_bytes(store: Any, *, include_suggested: bool = False) -> bytes:
     """
     xml, files = project_xml(getattr(store, "store", store), include_suggested=include_suggested)
     return pack(xml, files)
+
+
+def _project_qdpx(store: Any, path: Path, **options: Any) -> Path:
+    return export_qdpx(store, path, **options)
+
+
+def _codebook_qdc(store: Any, path: Path) -> Path:
+    return export_qdc(getattr(store, "store", store).codebook(), path)
+
+
+EXPORTS = (
+    Export("qdpx", "REFI-QDA project (.qdpx)", (".qdpx",), write=_project_qdpx, options=("include_suggested",)),
+    Export("qdc", "REFI-QDA codebook (.qdc)", (".qdc",), write=_codebook_qdc),
+)
+"""The REFI-QDA exchange exports."""
