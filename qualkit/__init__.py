@@ -40,8 +40,7 @@ from qualkit.model import (
     Speaker,
 )
 from qualkit.project import Project
-
-__version__ = "0.1.0"
+from qualkit.version import __version__
 
 # Public names that live in heavier modules: name -> module. Loaded on first attribute access.
 _LAZY: dict[str, str] = {

@@ -25,11 +25,20 @@ from qualkit.model import Codebook, Coding, Memo
 from qualkit.store.repository import Store
 
 
-def _default_user() -> str:
+def default_user() -> str:
+    """Who acts when no user is named: the login name (``qualkit-user`` where there is none).
+
+    Example:
+        >>> isinstance(default_user(), str) and default_user() != ""
+        True
+    """
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return "qualkit-user"
+
+
+_default_user = default_user  # the name other branches still call inside this module
 
 
 class Project:
@@ -300,10 +309,18 @@ class Project:
     # ---- team and review
     # Thin wrappers over qualkit.review / qualkit.users; `self.user` acts (a local administrator unless the
     # database registers that name with another role).
-    def _actor(self):
+    def actor(self) -> Any:
+        """Who acts in this project: the user with their role (what they may do and see).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None, user="ana").actor().name
+            'ana'
+        """
         from qualkit.users import actor
 
         return actor(self.store, self.user)
+
+    _actor = actor  # the name other branches still call inside this module
 
     def assign(self, source: str | int, coders: Sequence[str], *, blind: bool = True) -> int:
         """Assign a transcript to coders (two, for blind double-coding); returns how many were added."""

@@ -398,7 +398,34 @@ class BaseCoder(BaseEstimator):
     def _score_batch(self, batch: Batch) -> Scored:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def score_batch(self, batch: Batch) -> Scored:
+        """Scores of a prepared batch (what an :class:`~qualkit.coding.Ensemble` asks each of its coders).
+
+        Subclasses implement the ``_score_batch`` hook; callers in other modules use this.
+
+        Example:
+            >>> from qualkit.model import Codebook, Code
+            >>> from qualkit.coding import RuleCoder
+            >>> coder = RuleCoder(Codebook("m", [Code("tired", "Tired", cues=["exhausted"])])).fit()
+            >>> coder.score_batch(Batch.build(["I am exhausted"])).scores.shape
+            (1, 1)
+        """
+        return self._score_batch(batch)
+
     # ------------------------------------------------------------------ prediction API
+    def scored(self, X: Any) -> tuple[Batch, Scored]:
+        """The batch built from ``X`` and its scores (moderator turns zeroed unless coded); needs a fitted coder.
+
+        Example:
+            >>> from qualkit.model import Codebook, Code
+            >>> from qualkit.coding import RuleCoder
+            >>> coder = RuleCoder(Codebook("m", [Code("tired", "Tired", cues=["exhausted"])])).fit()
+            >>> batch, scored = coder.scored(["I am exhausted", "fine"])
+            >>> len(batch), scored.scores.shape
+            (2, (2, 1))
+        """
+        return self._scored(X)
+
     def _scored(self, X: Any) -> tuple[Batch, Scored]:
         check_is_fitted(self, "codes_")
         batch = self._build_batch(X)

@@ -365,7 +365,7 @@ class Ensemble(BaseCoder):
     def _prior(self, batch: Batch) -> tuple[np.ndarray, Scored | None, Scored | None]:
         """The noisy-OR prior of the prior coders, and the rule and similarity scores (for explanations)."""
         shape = (len(batch), len(self.codes_))
-        scored = {name: coder._score_batch(batch) for name, coder in self.estimators_.items()
+        scored = {name: coder.score_batch(batch) for name, coder in self.estimators_.items()
                   if not coder.learns_from_labels}
         rules_name = next((n for n, c in self.estimators_.items() if isinstance(c, RuleCoder)), None)
         similarity_name = next((n for n, c in self.estimators_.items() if isinstance(c, SimilarityCoder)), None)
@@ -428,7 +428,7 @@ class Ensemble(BaseCoder):
         learners = self._learners()
         if not learners:
             return None
-        parts = [c._score_batch(batch) for c in learners]
+        parts = [c.score_batch(batch) for c in learners]
         if len(parts) > 1:
             parts[0].scores = np.mean([p.scores for p in parts], axis=0).astype(np.float32)
         return parts[0]

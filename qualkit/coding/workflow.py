@@ -258,7 +258,7 @@ def coder_settings(coder: Any) -> dict[str, Any]:
         >>> coder_settings(qk.AutoCoder("burnout", embedder="lsa").fit())["embedder"]
         'tfidf-lsa'
     """
-    from qualkit import __version__
+    from qualkit.version import __version__
 
     params = {k: v for k, v in coder.get_params(deep=False).items() if k not in ("codebook", "nlp", "embedder")}
     fitted = getattr(coder, "embedder_", None)

@@ -149,7 +149,7 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
         >>> "qualkit" in methods_paragraph(s, None, s.codings_df(), s.segments_df(), by=None, include_suggested=False)
         True
     """
-    from qualkit import __version__
+    from qualkit.version import __version__
 
     n_sources = segments["source"].nunique() if len(segments) else 0
     talk = segments.loc[(segments.get("speaker_role", pd.Series(dtype=object)) == "participant")] if len(segments) \

@@ -239,9 +239,9 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         >>> sorted(project_tables(Store.create("sqlite://")))
         ['about', 'codebook', 'codings', 'cooccurrence', 'prevalence', 'prevalence_tests']
     """
-    from qualkit import __version__
     from qualkit.analysis.cooccurrence import cooccurrence
     from qualkit.analysis.prevalence import prevalence
+    from qualkit.version import __version__
 
     store = getattr(store, "store", store)
     segments = store.segments_df()

@@ -93,7 +93,7 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
     # library cannot serialise a default namespace with unqualified attributes before Python 3.12).
     root = etree.Element("Project", {"xmlns": PROJECT_NS})
     root.set("name", xml_text(store.name))
-    from qualkit import __version__
+    from qualkit.version import __version__
 
     root.set("origin", f"qualkit {__version__}")
     created = iso_datetime(project_created) if project_created is not None else None
