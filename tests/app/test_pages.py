@@ -299,6 +299,13 @@ def test_history_and_team_pages(study, apptest, helpers):
     at.multiselect(key="h_user").select("ana").run()
     table = at.dataframe[0].value
     assert set(table["user"]) == {"ana"} and "accept" in set(table["action"])
+    decided = int(study.suggestion("group1.txt", 1, "administrative_burden").id)
+    assert at.selectbox(key="h_revert").value == int(table.loc[table["action"] == "accept", "id"].iloc[0])
+    at.button(key="h_revert_go").click().run()  # revert the accept from History
+    helpers.assert_ok(at)
+    assert study.store.coding(decided).status == "suggested" and "Reverted" in helpers.texts(at)
+    assert study.store.events_df("coding", decided)["action"].iloc[0] == "revert"
+    assert "h_revert" not in [s.key for s in apptest("vic", "history").selectbox]  # viewers revert nothing
     at = apptest("admin", "team")
     at.text_input(key="tm_name").input("zoe")
     at.text_input(key="tm_password").input("zoe-password")

@@ -110,3 +110,19 @@ def test_a_viewer_gets_no_undo_and_no_decisions(queue_study, apptest):
     at = apptest("vic", "queue")
     assert not cards(at) and "q_undo" not in [b.key for b in at.button]
     assert not [b for b in at.button if b.proto.shortcut]
+
+
+def test_transcript_reverts_a_rejected_coding_from_its_chip(queue_study, apptest, helpers):
+    from qualkit.app.components.apptest import component_data, send_action
+
+    store = queue_study.store
+    s = queue_study.suggestion("group1.txt", 1, "administrative_burden")
+    rejected = store.decide(int(s.id), "reject", user="ana")
+    at = apptest("ana", "transcript")
+    at.multiselect(key="tx_status").select("rejected").run()
+    chip = next(h for h in component_data(at, "tx_text")["highlights"] if h["id"] == int(s.id))
+    assert chip["status"] == "rejected" and chip["actions"] == ["accept", "revert"]  # the ✗ chip has actions
+    send_action(at, "tx_text", {"kind": "revert", "highlight": int(s.id), "version": rejected.version})
+    helpers.assert_ok(at)
+    assert store.coding(int(s.id)).status == "suggested" and "Reverted" in helpers.texts(at)
+    assert store.events_df("coding", int(s.id))["action"].tolist()[:2] == ["revert", "reject"]
