@@ -4,14 +4,16 @@ Generates a project with 20,000 segments in 40 transcripts and 60,000 codings (t
 one accepted coding per segment, bulk-inserted), on SQLite and on PostgreSQL (a fresh schema on
 127.0.0.1:5432/test, dropped afterwards), then renders the Review queue and Transcript pages with
 Streamlit's AppTest: cold (caches cleared), warm (median of several reruns), right after a decision
-with background retraining off (the write invalidates the cached queries), and right after a decision
-with background retraining ON as in real use (the click's own run, while the learned coder retrains
-and rescores the suggestions in a thread of the same process; LSA embedder). ``retrain_s`` is how long
-that background work took until the queue reloaded itself.
+with background retraining off (the write invalidates the cached queries), and while the ``qualkit worker``
+process retrains the learned coder and rescores the suggestions, as in real use (a decision queues the
+job and the app starts the worker; the pages are then decided on and re-rendered while it runs: median
+and max; LSA embedder). ``retrain_s`` is the worker's time for that job. The Streamlit process never
+trains a model, so the renders compete with the worker only for the machine's cores.
 
 Example:
     $ python -m bench.app_render                       # both backends, the default sizes
     $ python -m bench.app_render --segments 2000 --codings 6000 --runs 3 --backend sqlite
+    $ nice -n 10 python -m bench.app_render --backend sqlite --runs 3 --sample-seconds 45
 """
 
 from __future__ import annotations
@@ -157,25 +159,69 @@ def measure_page(page: str, *, runs: int) -> tuple[dict[str, Any], Any]:
     return row, at
 
 
-def measure_retraining(at, row: dict[str, Any], *, runs: int, url: str, retrain_wait: float) -> dict[str, Any]:
-    """The page's decision render while the learned coder retrains in the background (as in real use)."""
-    from qualkit.app import resources
+def measure_retraining(measured: list[tuple[dict[str, Any], Any]], *, url: str, sample_seconds: float,
+                       retrain_wait: float) -> list[dict[str, Any]]:
+    """Render the pages while the worker process retrains (as in real use): decisions and reruns, max and median.
 
-    page = row["page"]
+    The first decision on the queue (background work ON) queues a ``retrain`` job and starts the
+    ``qualkit worker`` subprocess; then, for as long as that job runs (at most ``sample_seconds``), the
+    queue is decided on and re-rendered and the transcript re-rendered, each timed. ``retrain_s`` is the
+    worker's time for the job (from its queueing to its end), or how long it had run when sampling stopped.
+    """
+    from qualkit.app import resources
+    from qualkit.store import jobs
+    from qualkit.store.repository import Store
+
+    store = Store.open(url, "Bench study")
     os.environ["QUALKIT_APP_RETRAIN"] = "1"
-    retrainer = resources.retrainer_for(url, "Bench study")
+    pages = {row["page"]: (row, at) for row, at in measured}
+    samples: dict[str, list[float]] = {page: [] for page in pages}
+    launcher = resources.worker_for(url, "Bench study")
     try:
-        started_work = time.perf_counter()
-        during = _decision_renders(at, page, runs)
-        finished = retrainer.wait(retrain_wait)
-        retrain = time.perf_counter() - started_work
-        if retrainer.last_error:
-            raise RuntimeError(f"background retraining failed: {retrainer.last_error}")
+        queue_at = pages["queue"][1]
+        samples["queue"] += _decision_renders(queue_at, "queue", 1)  # queues the retrain, starts the worker
+        queued = time.perf_counter()
+        deadline = queued + 60
+        while jobs.work_status(store)["running"] is None and time.perf_counter() < deadline:
+            time.sleep(0.05)  # the worker process starting up and claiming the job
+        sampling_until = time.perf_counter() + sample_seconds
+        while jobs.work_status(store)["running"] is not None and time.perf_counter() < sampling_until:
+            samples["queue"] += _decision_renders(queue_at, "queue", 1)
+            for page, (_, at) in pages.items():
+                started = time.perf_counter()
+                at.run()
+                samples[page].append(time.perf_counter() - started)
+                if at.exception:
+                    raise RuntimeError(f"{page} failed: {at.exception[0].value}")
+        status = jobs.work_status(store)
+        still = status["running"] is not None or status["queued"]
+        if still and retrain_wait:
+            end = time.perf_counter() + retrain_wait
+            while (jobs.work_status(store)["running"] is not None or jobs.work_status(store)["queued"]) \
+                    and time.perf_counter() < end:
+                time.sleep(0.5)
+        frame = jobs.jobs_df(store, limit=50)
+        retrains = frame[frame["kind"] == "retrain"]
+        failed = retrains[retrains["status"] == "failed"]
+        if len(failed):
+            raise RuntimeError(f"background retraining failed: {failed['error'].iloc[0]}")
+        finished = retrains[retrains["status"] == "done"]
+        if len(finished):
+            first = finished.iloc[-1]
+            retrain: Any = round((first["finished_at"] - first["created_at"]).total_seconds(), 1)
+        else:
+            retrain = f"> {time.perf_counter() - queued:.0f} (still running; stopped)"
     finally:
         os.environ["QUALKIT_APP_RETRAIN"] = "0"
-    return {**row, "decision_retraining_on_median_s": statistics.median(during),
-            "decision_retraining_on_max_s": max(during),
-            "retrain_s": round(retrain, 1) if finished else f"> {retrain:.0f} (still running)"}
+        launcher.stop()  # the worker would otherwise finish its job after the benchmark (a shared machine)
+        store.engine.dispose()
+    out = []
+    for page, (row, _) in pages.items():
+        times = samples[page]
+        out.append({**row, "while_retraining_median_s": statistics.median(times) if times else None,
+                    "while_retraining_max_s": max(times) if times else None, "while_retraining_n": len(times),
+                    "retrain_s": retrain})
+    return out
 
 
 @contextmanager
@@ -214,9 +260,10 @@ def run_backend(url: str, backend: str, args: argparse.Namespace) -> tuple[dict[
     print(f"{backend}: built {built['segments']} segments, {built['codings']} codings in "
           f"{built['build_seconds']:.1f} s", flush=True)
     measured = [measure_page(page, runs=args.runs) for page in ("queue", "transcript")]
-    # Retraining last: a run still going when the process ends must not slow the other figures.
-    rows = [{"backend": backend, **measure_retraining(at, row, runs=args.runs, url=url, retrain_wait=args.retrain_wait),
-             "peak_rss_mb": round(max_rss_mb())} for row, at in measured]
+    # Retraining last: the worker process is stopped at the end, so nothing lingers after the benchmark.
+    rows = [{"backend": backend, **row, "peak_rss_mb": round(max_rss_mb())}
+            for row in measure_retraining(measured, url=url, sample_seconds=args.sample_seconds,
+                                          retrain_wait=args.retrain_wait)]
     return built, rows
 
 
@@ -230,7 +277,7 @@ def run_child(url: str, backend: str, args: argparse.Namespace) -> tuple[dict[st
         out = Path(tmp) / "rows.json"
         command = [sys.executable, "-m", "bench.app_render", "--db", url, "--label", backend, "--out", str(out),
                    "--segments", str(args.segments), "--codings", str(args.codings), "--runs", str(args.runs),
-                   "--retrain-wait", str(args.retrain_wait)]
+                   "--retrain-wait", str(args.retrain_wait), "--sample-seconds", str(args.sample_seconds)]
         subprocess.run(command, cwd=ROOT, check=True)
         data = json.loads(out.read_text())
     return data["built"], data["rows"]
@@ -246,8 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", default=os.environ.get("QUALKIT_TEST_POSTGRES_URL",
                                                              "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
                         help="PostgreSQL server database (a fresh schema is created in it and dropped)")
-    parser.add_argument("--retrain-wait", type=float, default=120,
-                        help="seconds to wait for the background retraining after the decisions (it may go on)")
+    parser.add_argument("--sample-seconds", type=float, default=60,
+                        help="at most this long, render the pages while the worker process retrains")
+    parser.add_argument("--retrain-wait", type=float, default=0,
+                        help="then wait this long for the retraining to finish (0: stop the worker at once)")
     parser.add_argument("--db", help=argparse.SUPPRESS)  # one backend, in this process (used by the parent)
     parser.add_argument("--label", default="sqlite", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -279,15 +328,17 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 os.environ[key] = value
     print(table(rows))
-    renders = ("cold_s", "warm_median_s", "after_decision_median_s", "decision_retraining_on_median_s")
+    renders = ("cold_s", "warm_median_s", "after_decision_median_s", "while_retraining_median_s")
     if not rows:
         print("nothing measured")
         return 1
-    worst = max(max(r[k] for k in renders) for r in rows)
-    spikes = max(r["decision_retraining_on_max_s"] for r in rows)
-    print(f"slowest median render: {worst:.3f} s (target < 1.5 s) · slowest single decision while retraining: "
-          f"{spikes:.3f} s (the retraining thread competes for the interpreter) · retrain_s is background work")
+    worst = max(max(r[k] for k in renders if r.get(k) is not None) for r in rows)
+    queue = [r for r in rows if r["page"] == "queue" and r.get("while_retraining_max_s") is not None]
+    spikes = max((r["while_retraining_max_s"] for r in queue), default=float("nan"))
+    print(f"slowest median render: {worst:.3f} s (target < 1.5 s) · review queue while the worker process retrains: "
+          f"max {spikes:.3f} s (target < 1.5 s) · retrain_s is the worker's time for the job")
     path = save("app_render", {**built, "pages": rows, "slowest_s": worst, "target_s": 1.5,
+                               "queue_while_retraining_max_s": spikes,
                                "backends": sorted({r["backend"] for r in rows})})
     print(f"wrote {path}")
     return 0

@@ -200,6 +200,35 @@ class Project:
         return self.store.decide(coding_id, "change", user=self.user, expected_version=expected_version,
                                  code_id=code_id)
 
+    def revert(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
+        """Undo the newest decision on a coding (a new ``revert`` event; nothing is deleted).
+
+        See :func:`qualkit.review.decisions.revert_decision`; ``expected_version`` guards against a change
+        someone made since you looked.
+
+        Example:
+            >>> project.revert(42).status  # doctest: +SKIP
+            'suggested'
+        """
+        from qualkit.review.decisions import revert_decision
+
+        return revert_decision(self.store, coding_id, expected_version=expected_version, actor=self._actor())
+
+    def undo(self) -> Coding | None:
+        """Undo this user's newest decision that still stands; returns the restored coding (None: nothing to undo).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None, user="ana").undo() is None
+            True
+        """
+        from qualkit.review.decisions import last_decision, revert_decision
+
+        last = last_decision(self.store, actor=self._actor())
+        if last is None:
+            return None
+        coding_id, version = last
+        return revert_decision(self.store, coding_id, expected_version=version, actor=self._actor())
+
     def code(self, segment_id: int, code_id: str, *, start: int | None = None, end: int | None = None) -> Coding:
         """Apply a code to a segment (or a span of it) by hand; the coding is accepted at once."""
         if code_id not in self.codebook:

@@ -87,10 +87,13 @@ def queue(url: str, project: str, gen: int, user: str, offset: int, limit: int, 
           code_id: str | None, ranking_version: int = 0) -> tuple[pd.DataFrame, int]:
     """A page of the user's review queue and the total (:func:`qualkit.review.review_queue`).
 
-    The active-learning ranking comes from the background retrainer; ``ranking_version`` keys the cache.
+    The active-learning ranking of version ``ranking_version`` (stored by the worker process; 0 for none)
+    orders it; the version keys the cache.
     """
+    from qualkit.store.jobs import latest_ranking
+
     store = _store(url, project)
-    ranking = resources.retrainer_for(url, project).ranking if ranking_version else None
+    ranking = latest_ranking(store, ranking_version)[1] if ranking_version else None
     return review_queue(store, actor=actor(store, user), limit=limit, offset=offset, source_id=source_id,
                         code_id=code_id, view=team_view(url, project, gen), ranking=ranking)
 

@@ -1,9 +1,10 @@
 """Shared, long-lived objects for every session of the app (``st.cache_resource``).
 
 Engines and opened stores are thread-safe and never mutated after creation, so one per database
-URL (and project) serves every user. :class:`Retrainer` is the one coordinating object: it holds
-no data, only a lock and the background thread that retrains the learned coder, so two people
-clicking at once start one retraining, not two.
+URL (and project) serves every user. :class:`WorkerLauncher` is the one coordinating object: it holds
+no data, only a lock and the handle of the ``qualkit worker`` process it started; the model work itself
+runs there, queued in the store (:mod:`qualkit.store.jobs`), so two people clicking at once queue one
+retraining, not two, and no page waits on a model.
 
 Example:
     >>> engine = engine_for("sqlite://")  # doctest: +SKIP
@@ -12,10 +13,9 @@ Example:
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
 import streamlit as st
 
@@ -49,107 +49,71 @@ def store_for(url: str, project: str) -> Store:
     return Store.open(engine_for(url), project)
 
 
-class Retrainer:
-    """Runs model work for one project in one background thread: retraining, then ranking the queue.
+class WorkerLauncher:
+    """Starts (at most one at a time) the ``qualkit worker`` process that does a project's model work.
 
-    A request while a run is going replaces the pending one (a retrain request wins over a
-    rank-only one), so the newest decisions are always learned from and clicks never wait. The
-    latest ranking (coding id -> priority) is kept for the review queue.
+    The Streamlit server never trains a model: it queues jobs in the store and makes sure a worker
+    is alive. A worker seen by the store in the last seconds (started by this server, another one,
+    or by hand) counts; otherwise a new one is started as a subprocess that stops when idle for
+    :data:`WORKER_IDLE_EXIT` seconds or when this server process is gone.
 
     Example:
-        >>> r = Retrainer()
-        >>> r.request(lambda: {7: 1.0}, kind="rank") and r.wait(5) and r.ranking
-        {7: 1.0}
+        >>> WorkerLauncher("sqlite:///study.qualkit.db", "pilot").process is None
+        True
     """
 
-    def __init__(self) -> None:
+    def __init__(self, url: str, project: str) -> None:
+        self.url, self.project = url, project
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pending: tuple[Callable[[], Any], str] | None = None
-        self.kind: str | None = None
-        self.runs = 0
-        self.ranking: dict[int, float] | None = None
-        self.ranking_version = 0
-        self.last_finished: float | None = None
-        self.last_error: str | None = None
-        self.last_summary: str | None = None
+        self.process: subprocess.Popen | None = None
+        self.started = 0
 
-    @property
-    def running(self) -> bool:
-        """True while a job runs."""
-        with self._lock:
-            return self._thread is not None
+    def alive(self) -> bool:
+        """True while the subprocess this server started still runs."""
+        return self.process is not None and self.process.poll() is None
 
-    def request(self, job: Callable[[], Any], *, kind: str = "retrain") -> bool:
-        """Run ``job`` in the background (its dict result becomes the ranking); True if it started now."""
+    def ensure(self, store: Store) -> bool:
+        """Start a worker unless one is alive; True when one was started now."""
+        from qualkit.store.jobs import live_workers
+
         with self._lock:
-            if self._thread is not None:
-                if self._pending is None or kind == "retrain" or self._pending[1] != "retrain":
-                    self._pending = (job, kind)
+            if self.alive() or live_workers(store):
                 return False
-            self.kind = kind
-            self._thread = threading.Thread(target=self._loop, args=(job,), name="qualkit-retrain", daemon=True)
-            self._thread.start()
+            command = [sys.executable, "-m", "qualkit", "worker", "--db", self.url, "--project", self.project,
+                       "--idle-exit", str(WORKER_IDLE_EXIT), "--parent-pid", str(os.getpid())]
+            log = open(os.devnull, "wb")  # noqa: SIM115 - the child owns it
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+            self.started += 1
             return True
 
-    def wait(self, timeout: float = 60.0) -> bool:
-        """Wait until no job runs (for tests and benchmarks); True if idle in time."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                return True
-            time.sleep(0.05)
-        return False
-
-    def _loop(self, job: Callable[[], Any]) -> None:
-        while True:
-            try:
-                result = job()
-                if isinstance(result, dict):
-                    self.ranking = result
-                    self.ranking_version += 1
-                    self.last_summary = f"{len(result)} suggestions ranked"
-                self.last_error = None
-            except Exception as error:  # shown in the app; a failed retrain must not break reviewing
-                self.last_error = str(error).splitlines()[0] if str(error) else type(error).__name__
-            self.runs += 1
-            self.last_finished = time.time()
-            with self._lock:
-                if self._pending is not None:
-                    job, self.kind = self._pending
-                    self._pending = None
-                    continue
-                self._thread = None
-                self.kind = None
-                return
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the subprocess this server started (tests; a worker otherwise stops by itself when idle)."""
+        with self._lock:
+            process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
 
 
-@st.cache_resource(show_spinner=False)
-def retrainer_for(url: str, project: str) -> Retrainer:
-    """The project's background retrainer, shared by every session of this server.
+WORKER_IDLE_EXIT = 600
+"""Seconds a worker started by the app waits for a job before it stops (models stay loaded meanwhile)."""
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda launcher: launcher.stop())
+def worker_for(url: str, project: str) -> WorkerLauncher:
+    """The project's worker launcher, shared by every session of this server.
 
     Example:
-        >>> retrainer_for(url, "pilot").running  # doctest: +SKIP
+        >>> worker_for(url, "pilot").alive()  # doctest: +SKIP
         False
     """
-    return Retrainer()
-
-
-@st.cache_resource(show_spinner=False)
-def model_project(url: str, project: str):
-    """The project object that holds the loaded models and the fitted coder (used only by the retrainer).
-
-    The coding area caches models on the :class:`~qualkit.project.Project` instance, so one long-lived
-    instance per project keeps MiniLM and the fitted coder loaded across decisions. Its machine
-    suggestions are made as ``auto``.
-
-    Example:
-        >>> model_project(url, "pilot").user  # doctest: +SKIP
-        'auto'
-    """
-    from qualkit.project import Project
-
-    return Project(store_for(url, project), user="auto")
+    return WorkerLauncher(url, project)
 
 
 @st.cache_resource(show_spinner=False)
@@ -169,7 +133,7 @@ def session_secret() -> str:
 
 
 def retraining_enabled() -> bool:
-    """Retrain and rank in the background unless ``QUALKIT_APP_RETRAIN=0`` (tests, benchmarks, slow machines).
+    """Retrain and rank in a worker process unless ``QUALKIT_APP_RETRAIN=0`` (tests, benchmarks, slow machines).
 
     Example:
         >>> isinstance(retraining_enabled(), bool)

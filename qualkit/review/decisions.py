@@ -20,7 +20,14 @@ import pandas as pd
 from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
 from qualkit.model import Coding, Memo
 from qualkit.review.visibility import TeamView, visible_codings, visible_events
-from qualkit.store.decisions import bulk_set_status, set_own_decision, set_own_decisions
+from qualkit.store.decisions import (
+    bulk_set_status,
+    restore_codings,
+    set_own_decision,
+    set_own_decisions,
+    state_events,
+    user_state_events,
+)
 from qualkit.store.queries import (
     bulk_candidates,
     child_coding_ids,
@@ -157,6 +164,107 @@ def add_codes(
                for segment_id, start, end in spans]
     store.add_codings(codings, user=actor.name, action="code")
     return codings
+
+
+UNDO_WINDOW = 200
+"""How many of a user's newest decisions :func:`last_decision` looks through for one still standing."""
+
+
+def _prior_values(coding: Coding, event: dict, *, own: bool, actor: User) -> dict:
+    """The values a coding had before ``event`` (its newest state event), as :func:`restore_codings` takes them."""
+    old = event["old"]
+    if old is None:  # the decision created this row: withdraw it, keeping it on record
+        if own:  # a blind coder's own judgement: back to "not judged yet" (the card returns to their queue)
+            return {"status": "suggested", "decided_by": None}
+        return {"status": "rejected", "decided_by": actor.name}  # as "remove" on the Transcript page
+    values = {k: old[k] for k in ("status", "code_id", "start", "end", "decided_by") if k in old}
+    if values.get("status") == "suggested" and "decided_by" not in values:
+        values["decided_by"] = None
+    elif "status" in values and "decided_by" not in values:
+        values["decided_by"] = event["user"] if coding.origin != "human" else coding.coder
+    return values
+
+
+def _change_partners(store: Store, coding: Coding, event: dict) -> list[tuple[Coding, dict]]:
+    """The other row a "change" decided in the same step (the rejected suggestion and the new code's row)."""
+    related = set(child_coding_ids(store, int(coding.id)))
+    if coding.parent_id is not None:
+        related |= {int(coding.parent_id), *child_coding_ids(store, int(coding.parent_id))}
+    related.discard(int(coding.id))
+    events = state_events(store, sorted(related))
+    out = []
+    for other_id, other in sorted(events.items()):
+        if other["action"] == "change" and other["user"] == event["user"] and \
+                abs((other["at"] - event["at"]).total_seconds()) < 5:
+            out.append((store.coding(other_id), other))
+    return out
+
+
+def revert_decision(
+    store: Store, coding_id: int, *, expected_version: int | None, actor: User, view: TeamView | None = None,
+) -> Coding:
+    """Undo the newest decision on a coding: put back what it was before, as a NEW ``revert`` event.
+
+    Nothing is deleted. A decided suggestion becomes a suggestion again (back in the queue); a span
+    adjustment gets its old span back; a change takes back both rows it made (the suggestion is
+    pending again, the new code's row is kept on record as rejected); a passage coded by hand is kept
+    on record as rejected. While a transcript is coded blind, a coder undoes only their own
+    judgements (which then count as not judged yet), until they mark it done. Undoing an undo
+    redoes. ``expected_version`` is the version the user saw: someone else's change since raises
+    :class:`~qualkit.errors.ConflictError` and nothing is undone. Viewers are refused.
+
+    Example:
+        >>> revert_decision(Store.create("sqlite://", name="u"), 1, expected_version=2,  # doctest: +SKIP
+        ...                 actor=User("ana")).status
+        'suggested'
+    """
+    actor.require("code")
+    coding = store.coding(coding_id)
+    source_id = segment_source_ids(store, [coding.segment_id])[coding.segment_id]
+    view = view or TeamView.load(store)
+    own = _check_can_decide(store, view, actor, source_id)
+    if own and not (coding.origin == "human" and coding.coder == actor.name):
+        raise PermissionDenied("while you code this transcript blind you can undo only your own judgements",
+                               fix="undo from your review queue, the transcript or History")
+    expected = int(coding.version if expected_version is None else expected_version)
+    if coding.version != expected:
+        current = {"code_id": coding.code_id, "status": coding.status, "decided_by": coding.decided_by,
+                   "version": coding.version, "segment_id": coding.segment_id}
+        raise ConflictError(f"coding {coding_id} was changed (now {coding.status}, version {coding.version}) after "
+                            f"you loaded version {expected}; nothing was undone", current=current)
+    event = state_events(store, [coding_id]).get(int(coding_id))
+    if event is None or (event["action"] == "add" and coding.origin != "human"):
+        raise InvalidInput(f"coding {coding_id} has no decision to undo", fix="decide on it instead")
+    if event["action"] == "adjudicate":
+        raise InvalidInput("an adjudicated decision is not undone here",
+                           fix="settle the disagreement again on the Double coding page")
+    steps = [(int(coding_id), expected, _prior_values(coding, event, own=own, actor=actor), int(event["id"]))]
+    if event["action"] == "change":
+        for other, other_event in _change_partners(store, coding, event):
+            steps.append((int(other.id), int(other.version), _prior_values(other, other_event, own=own, actor=actor),
+                          int(other_event["id"])))
+    return restore_codings(store, steps, user=actor.name)[0]
+
+
+def last_decision(store: Store, *, actor: User) -> tuple[int, int] | None:
+    """The actor's newest decision still standing, as ``(coding_id, version)``; None when there is none.
+
+    "Standing" means nothing changed the coding since (no undo, no later decision by anyone), so
+    undoing it takes back exactly that decision.
+
+    Example:
+        >>> last_decision(Store.create("sqlite://", name="l"), actor=User("ana")) is None
+        True
+    """
+    mine = user_state_events(store, actor.name, limit=UNDO_WINDOW)
+    if not mine:
+        return None
+    newest = state_events(store, [e["coding_id"] for e in mine])
+    for event in mine:
+        if event["action"] == "add" or newest.get(event["coding_id"], {}).get("id") != event["id"]:
+            continue
+        return event["coding_id"], store.coding(event["coding_id"]).version
+    return None
 
 
 def write_memo(store: Store, text: str, *, actor: User, segment_id: int | None = None,
@@ -338,7 +446,9 @@ __all__ = [
     "bulk_accept",
     "coding_history",
     "decide",
+    "last_decision",
     "rank_suggestions",
+    "revert_decision",
     "review_queue",
     "segments_under_review",
     "write_memo",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from qualkit.errors import ConflictError, StoreError
 from qualkit.model import Codebook, Coding, new_guid
+from qualkit.store.base import StaleVersion
 from qualkit.store.event_types import checked_action
 from qualkit.store.repository import Store
 from qualkit.store.rows import coding_from_row, coding_values
@@ -27,6 +28,13 @@ from qualkit.store.schema import CodingRow, EventRow, SegmentRow, utcnow
 
 CONSENSUS = "consensus"
 """The ``coder``/``decided_by`` name of adjudicated (agreed) decisions; the event log names the real user."""
+
+STATE_ACTIONS = ("accept", "reject", "adjust", "change", "bulk-accept", "code", "add", "update", "adjudicate",
+                 "revert")
+"""Event actions that set a coding's state (what an undo can take back); machine rescoring is not one of them."""
+
+RESTORABLE = ("status", "code_id", "start", "end", "decided_by")
+"""The fields of a coding that an undo restores from the event it takes back."""
 
 
 def recode(store: Store, old_code_ids: Sequence[str], new_code_id: str, *, user: str | None,
@@ -251,4 +259,93 @@ def set_consensus(
     raise conflict  # the conflict event is committed above; now tell the caller
 
 
-__all__ = ["CONSENSUS", "bulk_set_status", "merge_codes", "own_rows", "recode", "recode_in", "set_consensus", "set_own_decision", "set_own_decisions"]
+def state_events(store: Store, coding_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The newest successful event that set each coding's state (see :data:`STATE_ACTIONS`), by coding id.
+
+    Each is ``{"id", "at", "user", "action", "old", "new"}``; ``old`` is None when the event created the row.
+    Codings without such an event are left out.
+
+    Example:
+        >>> state_events(Store.create("sqlite://", name="se"), [1])
+        {}
+    """
+    ids = sorted({str(int(i)) for i in coding_ids})
+    out: dict[int, dict[str, Any]] = {}
+    if not ids:
+        return out
+    with Session(store.engine) as session:
+        for start in range(0, len(ids), 500):
+            rows = session.scalars(select(EventRow).where(
+                EventRow.project_id == store.project_id, EventRow.entity == "coding",
+                EventRow.entity_id.in_(ids[start:start + 500]), EventRow.outcome == "ok",
+                EventRow.action.in_(STATE_ACTIONS)).order_by(EventRow.id.desc())).all()
+            for row in rows:
+                out.setdefault(int(row.entity_id), {"id": row.id, "at": row.at, "user": row.user,
+                                                    "action": row.action, "old": row.old, "new": row.new})
+    return out
+
+
+def user_state_events(store: Store, user: str, *, limit: int = 200) -> list[dict[str, Any]]:
+    """A user's newest successful decision events on single codings (newest first), reverts left out.
+
+    Example:
+        >>> user_state_events(Store.create("sqlite://", name="ue"), "ana")
+        []
+    """
+    with Session(store.engine) as session:
+        rows = session.scalars(select(EventRow).where(
+            EventRow.project_id == store.project_id, EventRow.entity == "coding", EventRow.entity_id.is_not(None),
+            EventRow.user == user, EventRow.outcome == "ok",
+            EventRow.action.in_([a for a in STATE_ACTIONS if a != "revert"]))
+            .order_by(EventRow.id.desc()).limit(limit)).all()
+    return [{"id": r.id, "coding_id": int(r.entity_id), "action": r.action, "old": r.old, "new": r.new}
+            for r in rows]
+
+
+def restore_codings(store: Store, steps: Sequence[tuple[int, int, dict[str, Any], int]], *,
+                    user: str) -> list[Coding]:
+    """Put codings back to earlier values, version-checked, in ONE transaction; each is a ``revert`` event.
+
+    Each step is ``(coding_id, expected_version, values, reverted_event_id)`` with ``values`` drawn from
+    :data:`RESTORABLE`. Nothing is deleted: the row gets the values and ``version + 1``, and the event
+    names the old values, the new ones and the event taken back. A row someone changed since
+    ``expected_version`` saves none of the steps and raises :class:`~qualkit.errors.ConflictError`.
+
+    Example:
+        >>> restore_codings(Store.create("sqlite://", name="rc"), [], user="ana")
+        []
+    """
+    out: list[Coding] = []
+    with store.checked_transaction() as session:
+        for coding_id, expected, values, event_id in steps:
+            unknown = set(values) - set(RESTORABLE)
+            if unknown:
+                raise StoreError(f"an undo cannot restore {sorted(unknown)} of a coding")
+            row = session.get(CodingRow, coding_id)
+            if row is None or row.project_id != store.project_id:
+                raise StoreError(f"no coding {coding_id} in project {store.name!r}")
+            current = coding_values(row)
+            now = utcnow()
+            changes = dict(values)
+            if "status" in changes:
+                changes["decided_at"] = None if changes["status"] == "suggested" and not changes.get("decided_by") \
+                    else now
+            result = session.execute(
+                update(CodingRow).where(CodingRow.id == coding_id, CodingRow.version == expected)
+                .values(**changes, updated_at=now, version=expected + 1).execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                who = current.get("decided_by") or "someone else"
+                raise StaleVersion(
+                    f"coding {coding_id} was changed by {who} (now {current['code_id']}, {current['status']}, "
+                    f"version {current['version']}) after you loaded version {expected}; nothing was undone",
+                    current=current, user=user, action="revert", coding_id=coding_id, expected=expected,
+                    changes=dict(values))
+            store.log(session, user, "revert", "coding", coding_id,
+                      old={k: current[k] for k in RESTORABLE} | {"version": expected},
+                      new=dict(values, version=expected + 1, reverts_event=event_id))
+            session.expire(row)
+            out.append(coding_from_row(session.get(CodingRow, coding_id)))
+    return out
+
+
+__all__ = ["CONSENSUS", "RESTORABLE", "STATE_ACTIONS", "bulk_set_status", "merge_codes", "own_rows", "recode", "recode_in", "restore_codings", "set_consensus", "set_own_decision", "set_own_decisions", "state_events", "user_state_events"]

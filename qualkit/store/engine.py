@@ -27,7 +27,7 @@ from qualkit.errors import StoreError
 __all__ = ["DATABASE_URL_ENV", "HEAD_REVISION", "Engine", "database_url", "make_engine", "migrate", "schema_revision"]
 
 DATABASE_URL_ENV = "QUALKIT_DATABASE_URL"
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -44,6 +44,7 @@ class EventAction(StrEnum):
     BULK_ACCEPT = "bulk-accept"
     RECODE = "recode"
     ADJUDICATE = "adjudicate"
+    REVERT = "revert"
     # assignments (blind double-coding)
     ASSIGN = "assign"
     UNASSIGN = "unassign"

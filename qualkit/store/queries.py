@@ -51,7 +51,7 @@ def _queue_filters(store: Store, query, *, user: str, source_ids, code_ids, hidd
     if own_row_source_ids:
         own = aliased(CodingRow)
         already = exists().where(own.segment_id == CodingRow.segment_id, own.code_id == CodingRow.code_id,
-                                 own.coder == user, own.origin == "human")
+                                 own.coder == user, own.origin == "human", own.status != "suggested")
         query = query.where(or_(SegmentRow.source_id.notin_(list(own_row_source_ids)), not_(already)))
     return query
 
@@ -74,7 +74,7 @@ def suggestion_queue(
     The order (score nearest 0.5 first, then id) is the fallback when the coding area's
     ``Project.review_queue`` is not available. Sources in ``hidden_source_ids`` are left out; in
     ``own_row_source_ids`` (the user's blind assignments) a suggestion the user already judged
-    (an own human row with the same segment and code) is left out. With ``ranking`` (coding id ->
+    (an own human row with the same segment and code, not withdrawn by an undo) is left out. With ``ranking`` (coding id ->
     priority, higher first; computed in the background from the coding area's active-learning order)
     the ranked suggestions come first and the rest follow by uncertainty; a ``priority`` column is added.
 

@@ -3,7 +3,8 @@
 The mini study (``tests/_mini_study.py``, shared with the review tests) does not depend on the other
 areas (ingestion, coders). ``demo_study`` is a copy of the real demo (``qualkit.demo.build_demo``, built
 once per session), which has what hand-made data lacks (unattributed lines, .docx and .vtt sources).
-The app runs with background retraining ON, as in real use; ``study.settle(at)`` waits for it.
+The app runs with background retraining ON (in a ``qualkit worker`` subprocess), as in real use;
+``study.settle(at)`` waits for the queued jobs to finish.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Study(MiniStudy):
     """The mini study served to the app."""
 
     def settle(self, at=None):
-        """Wait for the app's background retraining, then rerun ``at`` (what the queue's auto-refresh does)."""
+        """Wait for the worker's jobs, then rerun ``at``."""
         settle_app(self.url, self.project.name)
         if at is not None:
             at.run()
@@ -32,10 +33,23 @@ class Study(MiniStudy):
 
 
 def settle_app(url: str, project: str, timeout: float = 180) -> None:
-    """Wait until the app's background model work for the project is idle."""
-    from qualkit.app import resources
+    """Wait until the project's model jobs (run by the worker process the app started) are all finished."""
+    import time
 
-    assert resources.retrainer_for(url, project).wait(timeout), "background retraining did not finish"
+    from qualkit.store import jobs
+    from qualkit.store.repository import Store
+
+    store = Store.open(url, project)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = jobs.work_status(store)
+            if status["running"] is None and not status["queued"]:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"background model work did not finish: {jobs.jobs_df(store).to_dict('records')}")
+    finally:
+        store.engine.dispose()
 
 
 def _serve(monkeypatch, url: str) -> None:
@@ -120,10 +134,13 @@ def demo_study(app_demo_db, tmp_path, monkeypatch) -> Study:
 
 
 def _release_app(url: str, project: str) -> None:
-    """Let the background work finish, then drop the app's caches and engines (so schemas can be dropped)."""
+    """Let the background work finish, stop the worker the app started, drop the app's caches and engines."""
     import streamlit as st
 
+    from qualkit.app import resources
+
     settle_app(url, project)
+    resources.worker_for(url, project).stop()
     st.cache_resource.clear()
     st.cache_data.clear()
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 def test_two_sessions_decide_the_same_suggestion(study_on, apptest, helpers):
     ana = apptest("ana", "queue")
-    study_on.settle(ana)  # the first visit ranks the queue in the background; both then see that order
+    study_on.settle(ana)  # the first visit ranks the queue in the worker; ana's cards stay as she loaded them
     ben = apptest("ben", "queue")
     helpers.assert_ok(ana)
     helpers.assert_ok(ben)
     first_ana = next(b.key for b in ana.button if b.key.startswith("acc_"))
-    first_ben = next(b.key for b in ben.button if b.key.startswith("acc_"))
-    assert first_ana == first_ben  # both look at the same card
+    assert first_ana in [b.key for b in ben.button]  # ben's page shows the same card
     coding_id = int(first_ana.split("_")[1])
 
     ana.button(key=first_ana).click().run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qualkit.app.components.apptest import component_data, send_state
 from qualkit.project import Project
 
 PAGES = ["study", "transcript", "queue", "codebook", "double_coding", "history", "team", "themes", "analysis",
@@ -131,17 +132,20 @@ def test_queue_page_accept_reject_change_span_and_bulk(study, apptest, helpers):
     changed = study.store.codings_df(origin="human")
     assert changed.loc[changed["parent_id"] == cid, "code_id"].tolist() == ["individual_coping"]
     study.settle(at)
-    span = next(b.key for b in at.button if b.key.startswith("spanbtn_"))
-    cid = int(span.split("_")[1])
-    at.select_slider(key=f"span_{cid}").set_range(0, 1).run()
+    cid = int(next(b.key for b in at.button if b.key.startswith("acc_")).split("_")[1])
+    at.toggle(key=f"more_{cid}").set_value(True).run()  # the card's select-to-code panel
+    assert at.button(key=f"spanbtn_{cid}").disabled  # nothing selected yet
+    words = component_data(at, f"sel_{cid}")["passages"][0]["words"]
+    send_state(at, f"sel_{cid}", {"selection": [{"passage": f"sel_{cid}", "start": words[0][0], "end": words[1][1]}]})
+    span = f"spanbtn_{cid}"
     at.button(key=span).click().run()
     helpers.assert_ok(at)
     adjusted = study.store.coding(cid)
-    assert adjusted.status == "accepted" and adjusted.end - adjusted.start < len(
-        study.store.codings_df(segment_ids=[adjusted.segment_id])["segment_text"].iloc[0])
+    assert (adjusted.status, adjusted.start, adjusted.end) == ("accepted", words[0][0], words[1][1])
     study.settle(at)
-    add = next(b.key for b in at.button if b.key.startswith("addbtn_"))
-    cid = int(add.split("_")[1])
+    cid = int(next(b.key for b in at.button if b.key.startswith("acc_")).split("_")[1])
+    at.toggle(key=f"more_{cid}").set_value(True).run()
+    add = f"addbtn_{cid}"
     at.selectbox(key=f"add_{cid}").select("peer_support").run()
     at.button(key=add).click().run()
     added = study.store.codings_df(origin="human", code_id="peer_support")
@@ -165,8 +169,6 @@ def test_queue_page_accept_reject_change_span_and_bulk(study, apptest, helpers):
 
 def test_a_card_stays_valid_when_retraining_refreshes_the_queue(study, apptest, helpers):
     """Retraining rescored every suggestion after the page was drawn: the card's decision still counts."""
-    from qualkit.app import resources
-
     at = apptest("ana", "queue")
     study.settle(at)
     shown = [int(b.key.split("_")[1]) for b in at.button if b.key.startswith("acc_")]
@@ -174,7 +176,7 @@ def test_a_card_stays_valid_when_retraining_refreshes_the_queue(study, apptest, 
     # Another reviewer's decision retrains the coder; ana's page still shows the old cards.
     other = next(i for i in before.index if i not in shown[:2])
     study.store.decide(int(other), "accept", user="ben")
-    model = resources.model_project(study.url, study.project.name)
+    model = Project(study.store, user="auto")
     model.autocode(progress=False)  # what the background job does: rescore, keep ids
     after = study.store.codings_df(status="suggested").set_index("id")
     kept = sorted(set(before.index) & set(after.index))
@@ -191,6 +193,7 @@ def test_queue_history_panel(study, apptest, helpers):
     s = study.suggestion("group2.txt", 2, "emotional_exhaustion")
     study.store.decide(int(s.id), "span", user="ben", start=int(s.start), end=int(s.end) - 1)
     at = apptest("ana", "queue")
+    at.toggle(key=f"more_{int(s.id)}").set_value(True).run()
     at.toggle(key=f"hist_{int(s.id)}").set_value(True).run()
     helpers.assert_ok(at)
     history = [d.value for d in at.dataframe if "action" in d.value.columns]
@@ -296,6 +299,13 @@ def test_history_and_team_pages(study, apptest, helpers):
     at.multiselect(key="h_user").select("ana").run()
     table = at.dataframe[0].value
     assert set(table["user"]) == {"ana"} and "accept" in set(table["action"])
+    decided = int(study.suggestion("group1.txt", 1, "administrative_burden").id)
+    assert at.selectbox(key="h_revert").value == int(table.loc[table["action"] == "accept", "id"].iloc[0])
+    at.button(key="h_revert_go").click().run()  # revert the accept from History
+    helpers.assert_ok(at)
+    assert study.store.coding(decided).status == "suggested" and "Reverted" in helpers.texts(at)
+    assert study.store.events_df("coding", decided)["action"].iloc[0] == "revert"
+    assert "h_revert" not in [s.key for s in apptest("vic", "history").selectbox]  # viewers revert nothing
     at = apptest("admin", "team")
     at.text_input(key="tm_name").input("zoe")
     at.text_input(key="tm_password").input("zoe-password")

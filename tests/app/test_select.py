@@ -81,7 +81,8 @@ def test_coding_a_selection_lands_with_exact_offsets_and_an_event(study, apptest
     assert event["new"]["start"] == int(row["start"]) and event["new"]["end"] == int(row["end"])
     # the new coding is drawn at once, with the actions its coder may take
     new = next(h for h in drawn(at)["highlights"] if h["id"] == int(row["id"]))
-    assert (new["start"], new["end"], new["actions"]) == (int(row["start"]), int(row["end"]), ["adjust", "remove"])
+    assert (new["start"], new["end"], new["actions"]) == (int(row["start"]), int(row["end"]),
+                                                            ["adjust", "remove", "revert"])
     assert drawn(at)["recent"] == ["emotional_exhaustion"]  # the code just used comes first next time
 
 

@@ -1,11 +1,17 @@
-"""History page: the append-only event log — who changed what, when, from what to what."""
+"""History page: the append-only event log — who changed what, when, from what to what — and undoing a decision.
+
+A decision on a coding that still stands (nothing changed that coding since) can be reverted from here:
+the revert is a new event, applied only to the version that decision left (someone's later change
+makes it a conflict, never an overwrite).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from qualkit.app import queries, state, ui
-from qualkit.review import visibility
+from qualkit.app import actions, queries, state, ui
+from qualkit.review import decisions, visibility
+from qualkit.store.decisions import STATE_ACTIONS, state_events
 from qualkit.users import team_events
 
 PAGE_SIZE = 50
@@ -40,6 +46,8 @@ def render() -> None:
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"old": st.column_config.TextColumn("old", width="large"),
                                 "new": st.column_config.TextColumn("new", width="large")})
+    if ctx.user.can_code():
+        revert_section(ctx, table)
     if not visibility.sees_everything(ctx.user.name, queries.team_view(ctx.url, ctx.name, ctx.gen)):
         st.caption("While you code a transcript blind, the other coder's decisions and memos on it are not listed.")
     if len(events) == LIMIT:
@@ -47,6 +55,41 @@ def render() -> None:
     if ctx.user.can_manage_users():
         st.subheader("Team and log-in events")
         st.dataframe(team_events(ctx.store, limit=200), hide_index=True, width="stretch")
+
+
+def _revert(coding_id: int, version: int, label: str) -> None:
+    """Button callback: revert one decision at the version it left the coding in."""
+    user, store = state.current_user(), state.current_store()
+    if user is None or store is None:
+        return
+    if state.run_action(decisions.revert_decision, store, coding_id, expected_version=version, actor=user,
+                        success=f"Reverted {label} (a new event; the decision stays on record).") is not None:
+        actions.schedule_retrain(store, user.name)
+
+
+def revert_section(ctx: state.Context, table) -> None:
+    """Revert any decision of this page of the log that still stands (its coding's newest decision)."""
+    decided = table[(table["entity"] == "coding") & table["entity_id"].notna() & (table["outcome"] == "ok")
+                    & table["action"].isin([a for a in STATE_ACTIONS if a not in ("adjudicate", "add")])]
+    if decided.empty:
+        return
+    newest = state_events(ctx.store, [int(i) for i in decided["entity_id"]])
+    choices = {}
+    for event in decided.itertuples():
+        coding_id = int(event.entity_id)
+        if newest.get(coding_id, {}).get("id") != int(event.id):
+            continue  # changed since: revert the newer decision first
+        version = (newest[coding_id]["new"] or {}).get("version", 1)
+        choices[int(event.id)] = (coding_id, int(version),
+                                  f"event {event.id}: {event.user} {event.action} coding {coding_id}")
+    if not choices:
+        return
+    st.subheader("Revert a decision")
+    chosen = st.selectbox("Decision", list(choices), key="h_revert", format_func=lambda e: choices[e][2],
+                          help="Decisions on this page of the log that nothing has changed since.")
+    coding_id, version, label = choices[chosen]
+    st.button("Revert this decision", key="h_revert_go", icon=":material/undo:", on_click=_revert,
+              args=(coding_id, version, label))
 
 
 render()

@@ -1,42 +1,61 @@
-"""Review queue: suggested codings one card each, with evidence, rationale and one-click decisions.
+"""Review queue: suggested codings one card each, with evidence, rationale and one-click (or one-key) decisions.
 
-Keyboard: on the first card, ``A`` accepts, ``X`` rejects and ``K`` opens the "change to" chooser
-(Streamlit reserves ``C`` and ``R``); nothing changes until a code is chosen and "Change" pressed.
-Each decision is sent with the version the card showed, so a decision someone else made meanwhile is
-never overwritten: the card says so and shows the current value. The background retraining only
-rescores suggestions (same id and version), so it never makes a card stale; when it finishes, or
-anyone else writes, the queue reloads itself.
+Safe under change. The page holds a *snapshot* of its cards in the tab's session state (each card's
+coding id and row version, as drawn); nothing else reorders them. Every decision, by button or key,
+is sent with the id and version of that card, so it can only ever decide the card it belongs to; a
+card someone else decided meanwhile says so and offers no decision. Retraining runs in a separate
+worker process and stores a new ranking; the page then offers it ("12 suggestions re-ranked —
+refresh") and applies it when the reviewer asks, turns the page, or has decided every card on it;
+never mid-read. The count shown changes only by the decisions made (until the reviewer refreshes).
+
+Keyboard: on the highlighted (first open) card ``A`` accepts, ``X`` rejects and ``K`` opens the
+"change to" chooser (Streamlit reserves ``C`` and ``R``); ``U`` or ``Ctrl+Z`` undoes the last decision
+of this tab (a stack of :data:`UNDO_DEPTH`); each action shows exactly one message.
 """
 
 from __future__ import annotations
 
 import html
-import time
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from qualkit.app import queries, resources, state, ui
-from qualkit.app.actions import ensure_ranking, model_work_available, schedule_retrain
-from qualkit.errors import QualkitError, StoreError
+from qualkit.app import actions, queries, state, ui
+from qualkit.app.components import Highlight, select_text
+from qualkit.errors import ConflictError, QualkitError, StoreError
 from qualkit.model import Codebook
 from qualkit.review import decisions
-from qualkit.spans import word_spans
+from qualkit.store import jobs
+from qualkit.store.queries import codings_by_id
 
 PAGE_SIZE = 10
 ALL = "(all)"
-REFRESH_SECONDS = 2  # how often the queue checks (one cheap query) whether to reload itself
+REFRESH_SECONDS = 2  # how often the page asks the store (one cheap query) whether a new ranking is ready
 CHOOSE = "Choose a code…"
-# K focuses the first card's "change to" chooser (Streamlit's own shortcuts are buttons only).
-CHOOSER_KEY_JS = """<script>
+SNAPSHOT = "q_snapshot"
+REBUILD = "q_rebuild"
+UNDO = "q_undo_stack"
+UNDO_DEPTH = 50
+# K focuses the highlighted card's "change to" chooser; U / Ctrl+Z press "Undo" (Streamlit's own shortcuts are
+# one per button, and Ctrl+Z must not be taken from a text box).
+KEYS_JS = """<script>
 (() => {
-  if (window.qualkitChooserKey) return;
-  window.qualkitChooserKey = true;
+  if (window.qualkitQueueKeys) return;
+  window.qualkitQueueKeys = true;
   document.addEventListener("keydown", (event) => {
-    if (event.key !== "k" && event.key !== "K") return;
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target;
     if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
+    const key = event.key.toLowerCase();
+    if (key === "z" && (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
+      const undo = document.querySelector('[class*="st-key-q_undo"] button');
+      if (!undo || undo.disabled) return;
+      event.preventDefault();
+      undo.click();
+      return;
+    }
+    if (key !== "k" || event.ctrlKey || event.metaKey || event.altKey) return;
     const box = document.querySelector('[class*="st-key-chg_"] input');
     if (!box) return;
     event.preventDefault();
@@ -47,56 +66,115 @@ CHOOSER_KEY_JS = """<script>
 </script>"""
 
 
-def _decide(coding_id: int, version: int, decision: str, label: str, text: str, base: int) -> None:
-    """Button callback: apply one decision with the version the card showed."""
+# ---------------------------------------------------------------------------------------------- snapshot
+def _snapshot() -> dict[str, Any] | None:
+    return st.session_state.get(SNAPSHOT)
+
+
+def _say(message: str, kind: str = "success") -> None:
+    """The one message of this action (an earlier one still queued is dropped)."""
+    st.session_state[state.KEY_FLASH] = [(kind, message)]
+
+
+def _report(error: Exception) -> None:
+    st.session_state[state.KEY_FLASH] = []
+    state.report_error(error)
+
+
+def _drop_card(coding_id: int) -> None:
+    """The reviewer decided this card: it leaves the snapshot and the count goes down by one."""
+    snap = _snapshot()
+    if snap is None:
+        return
+    frame = snap["frame"]
+    if coding_id in set(frame["id"]):
+        snap["frame"] = frame[frame["id"] != coding_id].reset_index(drop=True)
+        snap["decided"] += 1
+
+
+def _push_undo(coding: Any, label: str, what: str, card_id: int, *, left_queue: bool) -> None:
+    stack = st.session_state.setdefault(UNDO, [])
+    stack.append({"id": int(coding.id), "version": int(coding.version), "label": label, "what": what,
+                  "card": card_id, "left_queue": left_queue, "at": datetime.now(UTC).isoformat()})
+    del stack[:-UNDO_DEPTH]
+
+
+def _decide(coding_id: int, version: int, decision: str, label: str, start: int | None = None,
+            end: int | None = None) -> None:
+    """Button (or key) callback: apply one decision to exactly this card, at the version it showed."""
     user, store = state.current_user(), state.current_store()
     if user is None or store is None:
         return
     code_id = st.session_state.get(f"chg_{coding_id}") if decision == "change" else None
     if decision == "change" and not code_id:
-        state.flash("Choose the code to change to first (K opens the chooser), then press Change.", "info")
+        _say("Choose the code to change to first (K opens the chooser), then press Change.", "info")
         return
-    start = end = None
-    if decision == "span":
-        start, end = _chosen_span(coding_id, text, base)
     try:
-        decisions.decide(store, coding_id, decision, actor=user, expected_version=version, code_id=code_id,
-                      start=start, end=end)
+        result = decisions.decide(store, coding_id, decision, actor=user, expected_version=version, code_id=code_id,
+                                  start=start, end=end)
+    except ConflictError as error:
+        _report(error)
+        return
     except StoreError as error:
         if str(error).startswith(f"no coding {coding_id} "):  # withdrawn by the retrained coder meanwhile
-            state.flash(f"The retrained coder no longer suggests {label}, so there was nothing to decide; nothing "
-                        "was saved. If the code applies, add it with “add a missing code” on the card.", "warning")
+            _say(f"The retrained coder no longer suggests {label}, so there was nothing to decide; nothing was "
+                 "saved. If the code applies, add it with “add a missing code” on the card.", "warning")
+            _drop_card(coding_id)
         else:
-            state.report_error(error)
+            _report(error)
+        return
     except QualkitError as error:
-        state.report_error(error)
-    else:
-        message = {"accept": f"Accepted {label}.", "reject": f"Rejected {label}.",
-                   "change": f"Changed {label} to {code_id}.", "span": f"Accepted {label} with the adjusted span."}
-        state.flash(message[decision])
-        schedule_retrain(store, user.name)
+        _report(error)
+        return
+    message = {"accept": f"Accepted {label}.", "reject": f"Rejected {label}.",
+               "change": f"Changed {label} to {code_id}.", "span": f"Accepted {label} with the selected span."}
+    _drop_card(coding_id)
+    _push_undo(result, label, message[decision].rstrip("."), coding_id, left_queue=True)
+    _say(message[decision] + " (U or Ctrl+Z undoes it.)")
+    actions.schedule_retrain(store, user.name)
 
 
-def _chosen_span(coding_id: int, text: str, base: int) -> tuple[int | None, int | None]:
-    """The exact offsets of the words chosen on the card's slider, computed from the stored segment text."""
-    words = word_spans(text, base)
-    chosen = st.session_state.get(f"span_{coding_id}")
-    if not words or not chosen:
-        return None, None
-    lo, hi = chosen
-    return words[lo][0], words[hi][1]
-
-
-def _add_missing(segment_id: int, coding_id: int, text: str, base: int) -> None:
-    """Button callback: apply another code to the card's segment (the whole segment or the chosen words)."""
+def _add_missing(segment_id: int, coding_id: int, start: int | None, end: int | None) -> None:
+    """Button callback: apply another code to the card's segment (the selected words, or the whole turn)."""
     user, store = state.current_user(), state.current_store()
     if user is None or store is None:
         return
     code_id = st.session_state.get(f"add_{coding_id}")
-    start, end = _chosen_span(coding_id, text, base)
-    if state.run_action(decisions.add_code, store, segment_id, code_id, actor=user, start=start, end=end,
-                        success=f"Added {code_id} to the segment.") is not None:
-        schedule_retrain(store, user.name)
+    try:
+        coding = decisions.add_code(store, segment_id, code_id, actor=user, start=start, end=end)
+    except QualkitError as error:
+        _report(error)
+        return
+    where = "the selected words" if start is not None else "the whole turn"
+    _push_undo(coding, code_id, f"Added {code_id} to {where}", coding_id, left_queue=False)
+    _say(f"Added {code_id} to {where}.")
+    actions.schedule_retrain(store, user.name)
+
+
+def _undo() -> None:
+    """Button (U, Ctrl+Z) callback: take back this tab's newest decision; its card comes back on top."""
+    user, store = state.current_user(), state.current_store()
+    stack = st.session_state.get(UNDO) or []
+    if user is None or store is None or not stack:
+        return
+    entry = stack.pop()
+    try:
+        decisions.revert_decision(store, entry["id"], expected_version=entry["version"], actor=user)
+    except QualkitError as error:
+        _report(error)
+        return
+    snap = _snapshot()
+    if entry["left_queue"] and snap is not None:
+        back = codings_by_id(store, [entry["card"]])
+        if len(back) and back["status"].iloc[0] == "suggested" and entry["card"] not in set(snap["frame"]["id"]):
+            snap["frame"] = pd.concat([back.assign(priority=None), snap["frame"]], ignore_index=True)
+            snap["decided"] -= 1
+    _say(f"Undone: {entry['what']}." + (" The card is back on top." if entry["left_queue"] else ""), "info")
+    actions.schedule_retrain(store, user.name)
+
+
+def _refresh() -> None:
+    st.session_state[REBUILD] = True
 
 
 def _bulk(items: list[tuple[int, int]]) -> None:
@@ -104,25 +182,31 @@ def _bulk(items: list[tuple[int, int]]) -> None:
     user, store = state.current_user(), state.current_store()
     if user is None or store is None:
         return
-    results = state.run_action(decisions.accept_many, store, items, actor=user)
-    if results is not None:
-        counts = pd.Series(list(results.values())).value_counts().to_dict()
-        state.flash("Bulk accept: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
-        schedule_retrain(store, user.name)
+    try:
+        results = decisions.accept_many(store, items, actor=user)
+    except QualkitError as error:
+        _report(error)
+        return
+    counts = pd.Series(list(results.values())).value_counts().to_dict()
+    _say("Bulk accept: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    st.session_state[REBUILD] = True
+    actions.schedule_retrain(store, user.name)
 
 
-def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *, first: bool) -> None:
-    """One suggestion with its evidence highlighted and the decision controls."""
+# ---------------------------------------------------------------------------------------------- drawing
+def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *, first: bool,
+         gone: str | None = None) -> None:
+    """One suggestion with its evidence highlighted and the decision controls (``gone``: why it has none now)."""
     cid, version = int(row.id), int(row.version)
     turn = "" if pd.isna(row.turn) else f" turn {int(row.turn)}"
     label = f"{ui.code_label(codebook, row.code_id)} on {row.source}{turn}"
     color = colors.get(row.code_id, "#eee")
-    seg = (row.segment_text, int(row.segment_start))
-    with st.container(border=True, key=f"card_{cid}"):
+    with st.container(border=True, key=f"card_{cid}_v{version}" + ("_current" if first else "")):
         score = "" if pd.isna(row.score) else f"score {row.score:.2f} · "
         where = " · ".join(html.escape(part) for part in (
             str(row.origin), str(row.source), ui.text_or(row.speaker, "unattributed")))
-        st.markdown(ui.chip_html(ui.code_label(codebook, row.code_id), color, dashed=True)
+        mark = "▶ " if first else ""
+        st.markdown(mark + ui.chip_html(ui.code_label(codebook, row.code_id), color, dashed=True)
                     + f" <small>{score}{where}{html.escape(turn.replace(' turn', ' · turn'))}</small>",
                     unsafe_allow_html=True)
         spans = [ui.Span(int(row.start), int(row.end), color, row.code_id, dashed=True)]
@@ -130,62 +214,90 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
         st.markdown(ui.highlight_html(row.segment_text, int(row.segment_start), spans), unsafe_allow_html=True)
         if row.rationale:
             st.caption(f"Why: {row.rationale}")
+        if gone:
+            st.caption(f":material/info: {gone}")
+            return
         if not ctx.user.can_code():
             return
         a, x, sel, k = st.columns([1, 1, 2.2, 1.2], vertical_alignment="bottom")
-        a.button("Accept", key=f"acc_{cid}", type="primary", on_click=_decide, args=(cid, version, "accept", label, *seg),
+        a.button("Accept", key=f"acc_{cid}", type="primary", on_click=_decide, args=(cid, version, "accept", label),
                  shortcut="A" if first else None, width="stretch")
-        x.button("Reject", key=f"rej_{cid}", on_click=_decide, args=(cid, version, "reject", label, *seg),
+        x.button("Reject", key=f"rej_{cid}", on_click=_decide, args=(cid, version, "reject", label),
                  shortcut="X" if first else None, width="stretch")
         others = [c.id for c in codebook.codable_codes if c.id != row.code_id]
         sel.selectbox("Change to", others, index=None, placeholder=CHOOSE + (" (K)" if first else ""),
                       key=f"chg_{cid}", format_func=lambda c: ui.code_label(codebook, c),
                       label_visibility="collapsed")
-        k.button("Change", key=f"chgbtn_{cid}", on_click=_decide, args=(cid, version, "change", label, *seg),
+        k.button("Change", key=f"chgbtn_{cid}", on_click=_decide, args=(cid, version, "change", label),
                  width="stretch")
-        with st.expander("Adjust the span · add a missing code · history"):
-            words = word_spans(row.segment_text, int(row.segment_start))
-            if words:
-                first_word = next((i for i, (s, _) in enumerate(words) if s >= row.start), 0)
-                last_word = max([i for i, (_, e) in enumerate(words) if e <= row.end] or [len(words) - 1])
-                st.select_slider("Words", options=list(range(len(words))), key=f"span_{cid}",
-                                 value=(first_word, max(first_word, last_word)),
-                                 format_func=lambda i, w=words, t=row.segment_text, b=int(row.segment_start):
-                                 t[w[i][0] - b:w[i][1] - b])
-            left, right = st.columns(2)
-            left.button("Accept with this span", key=f"spanbtn_{cid}", on_click=_decide,
-                        args=(cid, version, "span", label, *seg))
-            right.selectbox("Missing code", [c.id for c in codebook.codable_codes], key=f"add_{cid}",
-                            format_func=lambda c: ui.code_label(codebook, c))
-            right.button("Add this code to the segment", key=f"addbtn_{cid}", on_click=_add_missing,
-                         args=(int(row.segment_id), cid, row.segment_text, int(row.segment_start)))
-            if st.toggle("Show history", key=f"hist_{cid}"):
-                history = decisions.coding_history(ctx.store, cid, viewer=ctx.user.name,
-                                                view=queries.team_view(ctx.url, ctx.name, ctx.gen))
-                table = history[["at", "user", "action", "old", "new", "outcome"]].copy()
-                for column in ("old", "new"):
-                    table[column] = [ui.readable(v) for v in table[column]]
-                st.dataframe(table, hide_index=True)
+        if st.toggle("Adjust the span · add a missing code · history", key=f"more_{cid}"):
+            more(ctx, row, codebook, color, label)
+
+
+def more(ctx: state.Context, row, codebook: Codebook, color: str, label: str) -> None:
+    """Select words of the turn to accept a different span or to code them with a missing code."""
+    cid, version = int(row.id), int(row.version)
+    st.caption("Select words below with the mouse (or Tab in and Shift+arrows): the span to accept, or the words "
+               "to give a missing code. Without a selection, a missing code applies to the whole turn.")
+    mark = Highlight(cid, int(row.start), int(row.end), color, ui.code_label(codebook, row.code_id),
+                     status="suggested")
+    chosen = select_text(row.segment_text, int(row.segment_start), [mark], key=f"sel_{cid}",
+                         label=ui.text_or(row.speaker, "unattributed"))
+    start, end = (chosen.start, chosen.end) if chosen is not None else (None, None)
+    if chosen is not None:
+        st.caption(f"Selected: “{ui.short(chosen.text, 120)}”")
+    left, right = st.columns(2)
+    left.button("Accept with the selected span", key=f"spanbtn_{cid}", on_click=_decide,
+                args=(cid, version, "span", label, start, end), disabled=chosen is None)
+    right.selectbox("Missing code", [c.id for c in codebook.codable_codes], key=f"add_{cid}",
+                    format_func=lambda c: ui.code_label(codebook, c))
+    right.button("Add this code to the selection" if chosen is not None else "Add this code to the whole turn",
+                 key=f"addbtn_{cid}", on_click=_add_missing, args=(int(row.segment_id), cid, start, end))
+    if st.toggle("Show history", key=f"hist_{cid}"):
+        history = decisions.coding_history(ctx.store, cid, viewer=ctx.user.name,
+                                           view=queries.team_view(ctx.url, ctx.name, ctx.gen))
+        table = history[["at", "user", "action", "old", "new", "outcome"]].copy()
+        for column in ("old", "new"):
+            table[column] = [ui.readable(v) for v in table[column]]
+        st.dataframe(table, hide_index=True)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def retrain_status(url: str, project: str, gen: int, ranked: int) -> None:
-    """The background retraining's state; reloads the queue once new suggestions or anyone's changes arrived."""
-    retrainer = resources.retrainer_for(url, project)
-    if not retrainer.running:
-        fresh = retrainer.ranking_version != ranked or state.generation(resources.store_for(url, project)) != gen
-        if fresh:
+def work_status(shown_ranking: int) -> None:
+    """What the worker does; when a new ranking is ready, offer it (never apply it by itself)."""
+    store = state.current_store()
+    if store is None:
+        return
+    newest = jobs.ranking_version(store)
+    status = actions.work_status(store)
+    running, last = status["running"], status["last"]
+    if newest and newest != shown_ranking:
+        count = jobs.ranking_size(store, newest)
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.info(f"{count} suggestions re-ranked by the retrained coder — refresh to see the new order "
+                  "(your cards stay until you do).", icon=":material/sync:")
+        if right.button("Refresh the queue", key="q_refresh", on_click=_refresh):
             st.rerun(scope="app")
-    if retrainer.running and retrainer.kind == "rank":
-        st.caption(":material/sync: Ordering the queue by what teaches the coder most (meanwhile: most uncertain first)…")
-    elif retrainer.running:
-        st.caption(":material/sync: Retraining the learned coder on the latest decisions — keep reviewing, the "
-                   "queue updates itself…")
-    elif retrainer.last_error:
-        st.caption(f":material/warning: The last retraining failed: {retrainer.last_error}")
-    elif retrainer.last_finished:
-        ago = int(time.time() - retrainer.last_finished)
-        st.caption(f"Learned coder retrained {ago} s ago ({retrainer.last_summary}) · model update {retrainer.runs}")
+    if running is not None:
+        step = running.progress.get("message", "") if running.progress else ""
+        what = ("Ordering the queue by what teaches the coder most" if running.kind == "rank"
+                else "Retraining the learned coder on the latest decisions")
+        st.caption(f":material/sync: {what} in the background{f' ({step})' if step else ''} — keep reviewing.")
+    elif last is not None and last.status == "failed":
+        st.caption(f":material/warning: The last background job ({last.kind}) failed: {last.error}")
+    elif last is not None and last.finished_at is not None:
+        finished = pd.Timestamp(last.finished_at)
+        st.caption(f"Learned coder updated at {finished:%H:%M:%S} ({ui.readable(last.result)})")
+
+
+def undo_bar(ctx: state.Context) -> None:
+    """The Undo button for this tab's newest decision (U, Ctrl+Z)."""
+    stack = st.session_state.get(UNDO) or []
+    if not ctx.user.can_code() or not stack:
+        return
+    entry = stack[-1]
+    st.button(f"Undo: {entry['what']} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:", on_click=_undo,
+              shortcut="U", help=f"{len(stack)} decision(s) of this tab can be undone, newest first.")
 
 
 def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None) -> None:
@@ -201,6 +313,26 @@ def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None)
         items = [(int(i), int(v)) for i, v in zip(preview["id"], preview["version"], strict=True)]
         st.button(f"Accept these {len(preview)} suggestions", key="bulk_go", type="primary", on_click=_bulk,
                   args=(items,))
+
+
+def snapshot(ctx: state.Context, key: tuple, ranking: int) -> dict[str, Any]:
+    """The cards this tab shows: kept as drawn until the reviewer refreshes, changes filters or pages,
+    or has decided all of them."""
+    snap = _snapshot()
+    rebuild = st.session_state.pop(REBUILD, False)
+    if snap is None or snap["key"] != key or rebuild or snap["frame"].empty:
+        source_id, code_id, page = key
+        frame, total = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, (page - 1) * PAGE_SIZE, PAGE_SIZE,
+                                     source_id, code_id, ranking)
+        if frame.empty and total and page > 1:
+            st.session_state["q_page"] = 1
+            key = (source_id, code_id, 1)
+            frame, total = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, 0, PAGE_SIZE, source_id,
+                                         code_id, ranking)
+        snap = {"key": key, "ranking": ranking, "frame": frame.reset_index(drop=True), "total": int(total),
+                "decided": 0}
+        st.session_state[SNAPSHOT] = snap
+    return snap
 
 
 def render() -> None:
@@ -219,34 +351,45 @@ def render() -> None:
                                   format_func=lambda c: c if c == ALL else ui.code_label(codebook, c))
     source_id = None if chosen_source == ALL else int(sources.loc[sources["name"] == chosen_source, "id"].iloc[0])
     code_id = None if chosen_code == ALL else chosen_code
-    ranking_version = 0
-    if model_work_available():
-        ensure_ranking(ctx.store)
-        ranking_version = resources.retrainer_for(ctx.url, ctx.name).ranking_version
-        retrain_status(ctx.url, ctx.name, ctx.gen, ranking_version)
-    bulk_section(ctx, source_id, code_id)
+    ranking = 0
+    if actions.model_work_available():
+        actions.ensure_ranking(ctx.store)
+        ranking = jobs.ranking_version(ctx.store)
     page = max(int(st.session_state.get("q_page", 1)), 1)
-    frame, total = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, (page - 1) * PAGE_SIZE, PAGE_SIZE,
-                                 source_id, code_id, ranking_version)
-    if frame.empty and total and page > 1:
-        st.session_state["q_page"] = 1
-        frame, total = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, 0, PAGE_SIZE, source_id, code_id,
-                                     ranking_version)
+    snap = snapshot(ctx, (source_id, code_id, page), ranking)
+    if actions.model_work_available():
+        work_status(snap["ranking"])
+    undo_bar(ctx)
+    bulk_section(ctx, source_id, code_id)
+    total = max(snap["total"] - snap["decided"], 0)
     if not total:
         st.success("Nothing left to review here.", icon=":material/task_alt:")
         return
-    order = "most informative first" if ranking_version else "most uncertain first"
-    st.caption(f"{total} suggestions to review · {order} · keys: A accept, X reject, K choose another code")
+    order = "most informative first" if snap["ranking"] else "most uncertain first"
+    st.caption(f"{total} suggestions to review · {order} · keys: A accept, X reject, K choose another code, "
+               "U undo (on the card marked ▶)")
     if ctx.user.can_code():
-        st.html(CHOOSER_KEY_JS, unsafe_allow_javascript=True)
+        st.html(KEYS_JS, unsafe_allow_javascript=True)
+    frame = snap["frame"]
+    current = codings_by_id(ctx.store, [int(i) for i in frame["id"]]).set_index("id")
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     mine = view.own_row_sources(ctx.user.name)
     if mine and set(frame["source_id"]) & mine:
         st.info("Some of these transcripts you code blind: your decisions are your own and stay hidden from "
                 "the other coder until you both mark the transcript done (Double coding page).")
-    for i, row in enumerate(frame.itertuples()):
-        card(ctx, row, codebook, colors, first=i == 0)
-    ui.pager("q_page", total, PAGE_SIZE)
+    highlighted = False
+    for row in frame.itertuples():
+        gone = None
+        if int(row.id) not in current.index:
+            gone = "The retrained coder withdrew this suggestion; refresh the queue to drop it."
+        else:
+            now = current.loc[int(row.id)]
+            if int(now["version"]) != int(row.version) or now["status"] != "suggested":
+                who = ui.text_or(now["decided_by"], "someone else")
+                gone = f"Decided meanwhile by {who} ({now['status']}); refresh the queue to drop it."
+        card(ctx, row, codebook, colors, first=gone is None and not highlighted, gone=gone)
+        highlighted = highlighted or gone is None
+    ui.pager("q_page", snap["total"], PAGE_SIZE)
 
 
 render()

@@ -26,9 +26,8 @@ STATUSES = ("accepted", "suggested", "rejected")
 SELECTOR = "tx_text"
 RECENT = "tx_recent_codes"
 
-# The library's undo of a decision, once the review queue's undo lands (app-queue): the transcript then offers
-# "Revert" on every decided coding. Until then a decision is taken back by deciding again (remove / accept).
-REVERT = getattr(decisions, "revert_decision", None)
+# The library's undo of a decision: the transcript offers "Revert" on every decided coding.
+REVERT = decisions.revert_decision
 
 
 def _act(passages: list[Passage], highlights: list[Highlight], codebook) -> None:
@@ -55,9 +54,6 @@ def _act(passages: list[Passage], highlights: list[Highlight], codebook) -> None
             recent = [action.code, *[c for c in st.session_state.get(RECENT, []) if c != action.code]]
             st.session_state[RECENT] = recent[:5]
     elif action.kind == "revert":
-        if REVERT is None:
-            state.flash("Reverting a decision is not available yet; decide again instead.", "info")
-            return
         done = state.run_action(REVERT, store, int(action.highlight), actor=user,
                                 expected_version=action.version, success=f"Reverted {name}.")
     else:
@@ -129,7 +125,7 @@ def highlights_of(codings: pd.DataFrame, codebook, colors: dict[str, str], *, ca
         if can_code:
             actions = {"accepted": ("adjust", "remove"), "suggested": ("accept", "reject", "adjust"),
                        "rejected": ("accept",)}.get(c.status, ())
-            if REVERT is not None and c.status != "suggested":
+            if c.status != "suggested":
                 actions += ("revert",)
         out.append(Highlight(int(c.id), int(c.start), int(c.end), colors.get(c.code_id, "#eee"), name,
                              status=c.status, detail=detail, version=int(c.version), actions=actions))

@@ -1,0 +1,166 @@
+"""Reviewing with the keyboard while the worker process retrains, in real headless Chromium, on a NEW study.
+
+A fresh project gets one transcript and machine suggestions through the library; ``streamlit run app.py``
+serves it with background model work ON, so every decision queues a retrain that the ``qualkit worker``
+subprocess (started by the app) runs while the reviewer goes on. Before each key press the test reads
+which card is on screen (the highlighted card's id and version, from the page) and afterwards checks in
+the store that the decision landed on exactly that coding, by id — including presses made while a
+retrain was running. Then ``U`` undoes the last decision. Every request the page makes is recorded and a
+non-local host fails the test. Skipped without Chromium unless ``QUALKIT_REQUIRE_BROWSER=1``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _browser import ARGS, CHROMIUM, go, serve_app, settle
+from _browser import login as _login
+from _browser import require_browser as _require_browser
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+STUDY = "Ward rounds 2025"
+PASSWORDS = {"ana": "ward-ana-pass"}
+TRANSCRIPT = (
+    "Moderator: What makes the ward rounds hard?\n"
+    "Nadia: Too many patients and not enough nurses, every single shift.\n"
+    "Omar: I spend my evenings charting in the EHR, the documentation never ends.\n"
+    "Nadia: I feel emotionally drained and exhausted by Thursday.\n"
+    "Omar: My colleagues help; we debrief after bad nights and cover for each other.\n"
+    "Moderator: And what helps you cope?\n"
+    "Nadia: Running, sleep when I can, and seeing friends outside medicine.\n"
+    "Omar: Honestly I started to care less about patients, it scares me.\n"
+    "Nadia: Management does not listen, nobody asks us what we need.\n"
+    "Omar: The pager goes off all night, I never rest on call.\n"
+)
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+CURRENT = re.compile(r"st-key-card_(\d+)_v(\d+)_current")
+
+pytestmark = pytest.mark.browser
+
+
+def new_study(folder: Path):
+    """A new project: the burnout codebook, one transcript, the machine's first suggestions, one coder."""
+    from qualkit.project import Project
+    from qualkit.users import add_user
+
+    url = f"sqlite:///{folder / 'ward.qualkit.db'}"
+    project = Project.create(url, STUDY, codebook="burnout", user="admin")
+    path = folder / "rounds.txt"
+    path.write_text(TRANSCRIPT, encoding="utf-8")
+    project.import_transcripts([path], progress=False)
+    project.autocode(progress=False)
+    add_user(project.store, "ana", PASSWORDS["ana"], "coder", actor="setup", rounds=4)
+    assert len(project.codings(status="suggested")) >= 4
+    return url, project
+
+
+def on_screen(page) -> tuple[int, int]:
+    """The id and version of the highlighted card (the one the keys act on), read from the page."""
+    card = page.locator('[class*="st-key-card_"][class*="_current"]')
+    card.first.wait_for(timeout=30_000)
+    found = CURRENT.search(card.first.get_attribute("class") or "")
+    assert found, card.first.get_attribute("class")
+    return int(found.group(1)), int(found.group(2))
+
+
+def decisions_by(store, user: str):
+    events = store.events_df("coding")
+    return events[(events["user"] == user) & events["action"].isin(["accept", "reject", "revert"])]
+
+
+def wait_for_new_event(store, before: int, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = decisions_by(store, "ana")
+        if len(events) > before:
+            return events
+        time.sleep(0.2)
+    raise AssertionError("the key press decided nothing")
+
+
+def foreign(urls: list[str]) -> list[str]:
+    out = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme in ("blob", "data", "about"):
+            continue
+        if (parts.hostname or "").strip("[]") not in LOCAL_HOSTS:
+            out.append(url)
+    return out
+
+
+def test_keyboard_review_while_the_worker_retrains_decides_the_card_on_screen(tmp_path, helpers, monkeypatch):
+    _require_browser()
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")  # the worker's embedder too: fast and offline
+    from playwright.sync_api import expect, sync_playwright
+
+    from qualkit.store import jobs
+
+    url, project = new_study(tmp_path)
+    store = project.store
+    ARTIFACTS.mkdir(exist_ok=True)
+    requests: list[str] = []
+    landed: list[tuple[int, str, bool]] = []
+    with serve_app(helpers.APP, helpers.login_env(url), tmp_path / "streamlit.log") as base, \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        try:
+            _login(page, base, "ana", PASSWORDS["ana"])
+            go(page, "Review queue")
+            for n, key in enumerate(["a", "x", "a", "x"]):
+                if n:  # from the second press on, press while the worker process is retraining
+                    deadline = time.monotonic() + 90
+                    while jobs.work_status(store)["running"] is None and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                page.get_by_role("heading", name="Review queue").click()  # keys go to the page, not a box
+                card_id, version = on_screen(page)
+                before = len(decisions_by(store, "ana"))
+                retraining = jobs.work_status(store)["running"] is not None
+                page.keyboard.press(key)
+                events = wait_for_new_event(store, before)
+                newest = events.iloc[0]
+                assert len(events) == before + 1 and int(newest["entity_id"]) == card_id, (card_id, newest.to_dict())
+                assert newest["outcome"] == "ok" and newest["old"]["version"] == version
+                assert newest["action"] == {"a": "accept", "x": "reject"}[key]
+                landed.append((card_id, newest["action"], retraining))
+                settle(page)
+                expect(page.get_by_text(f"{'Accepted' if key == 'a' else 'Rejected'} ").first).to_be_visible()
+            assert len({card for card, _, _ in landed}) == 4  # four different cards, each the one on screen
+            assert any(retraining for _, _, retraining in landed[1:]), landed  # some while the worker retrained
+            done = jobs.jobs_df(store, limit=50)
+            assert (done["kind"] == "retrain").any() and not done["worker"].dropna().str.endswith(":0").any()
+            page.screenshot(path=str(ARTIFACTS / "queue-keyboard.png"), full_page=True)
+
+            # U undoes the newest decision: a revert event on that coding, and its card is back on top.
+            last_card = landed[-1][0]
+            before = len(decisions_by(store, "ana"))
+            page.get_by_role("heading", name="Review queue").click()
+            page.keyboard.press("u")
+            events = wait_for_new_event(store, before)
+            assert (events.iloc[0]["action"], int(events.iloc[0]["entity_id"])) == ("revert", last_card)
+            assert store.coding(last_card).status == "suggested"
+            settle(page)
+            assert on_screen(page)[0] == last_card
+            expect(page.get_by_text("Undone: Rejected").first).to_be_visible()
+            for card_id, action, _ in landed[:-1]:
+                assert store.coding(card_id).status == {"accept": "accepted", "reject": "rejected"}[action]
+            page.screenshot(path=str(ARTIFACTS / "queue-undo.png"), full_page=True)
+            assert not errors, errors
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "queue-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert requests and not foreign(requests), foreign(requests)
+    project.store.engine.dispose()

@@ -1,0 +1,128 @@
+"""The review queue is safe under change: new rankings never swap cards, keys decide the card on screen, undo.
+
+The test plays the worker process itself (a heartbeat row says a worker is alive, so the app starts
+none; rankings are stored with ``jobs.save_ranking`` exactly when the test wants), so every ranking
+change between two reruns is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qualkit.store import jobs
+
+
+@pytest.fixture
+def queue_study(study):
+    """The mini study with a stand-in worker: the app queues jobs, the test decides when rankings change."""
+    jobs.touch_worker(study.store, "test-worker:1", 1)
+    yield study
+    while (job := jobs.claim_job(study.store, "test-worker:1")) is not None:  # drain what the app queued
+        jobs.finish_job(study.store, job.id, "test-worker:1", result={})
+
+
+def cards(at) -> list[int]:
+    """Card ids on the page, in order (the decision buttons of cards that can still be decided)."""
+    return [int(b.key.split("_")[1]) for b in at.button if b.key.startswith("acc_")]
+
+
+def keyed(at, key: str) -> str:
+    """The key of the button that has keyboard shortcut ``key`` (what pressing it would click)."""
+    [button] = [b for b in at.button if b.proto.shortcut.lower() == key.lower()]
+    return button.key
+
+
+def messages(at) -> list[str]:
+    return [str(e.value) for kind in ("success", "warning", "error") for e in getattr(at, kind)] + [
+        str(e.value) for e in at.info if "re-ranked" not in str(e.value)]
+
+
+def count(at) -> int:
+    return int(re.search(r"(\d+) suggestions to review", "\n".join(str(c.value) for c in at.caption)).group(1))
+
+
+def test_new_rankings_never_swap_cards_and_keys_decide_the_card_on_screen(queue_study, apptest, helpers):
+    store = queue_study.store
+    pending = sorted(int(i) for i in store.codings_df(status="suggested")["id"])
+    jobs.save_ranking(store, {i: 1.0 - n / 10 for n, i in enumerate(pending)})  # ascending ids first
+    at = apptest("ana", "queue")
+    helpers.assert_ok(at)
+    shown = cards(at)
+    assert shown == pending and keyed(at, "A") == f"acc_{shown[0]}" and count(at) == 8
+
+    # The worker re-ranks (reverse order) between two reruns: the cards stay, the new order is offered.
+    jobs.touch_worker(store, "test-worker:1", 1)
+    jobs.save_ranking(store, {i: 1.0 - n / 10 for n, i in enumerate(reversed(pending))})
+    at.run()
+    assert cards(at) == shown and "8 suggestions re-ranked" in helpers.texts(at)
+
+    # "A" clicks the accept button of the card on screen, with that card's id and version.
+    at.button(key=keyed(at, "A")).click().run()
+    helpers.assert_ok(at)
+    assert store.coding(shown[0]).status == "accepted" and store.coding(shown[0]).version == 2
+    assert len(messages(at)) == 1 and "Accepted" in messages(at)[0]  # one message per action
+    assert cards(at) == shown[1:] and keyed(at, "X") == f"rej_{shown[1]}" and count(at) == 7
+
+    # Ben decides ana's next card meanwhile: her stale click is refused and decides nothing else.
+    store.decide(shown[1], "accept", user="ben")
+    stale = at.button(key=f"rej_{shown[1]}")
+    stale.click().run()
+    helpers.assert_ok(at)
+    assert (store.coding(shown[1]).status, store.coding(shown[1]).decided_by) == ("accepted", "ben")
+    assert len(messages(at)) == 1 and messages(at)[0].startswith("Not saved")
+    decided_by_ana = store.codings_df(status=["accepted", "rejected"])
+    assert set(decided_by_ana.loc[decided_by_ana["decided_by"] == "ana", "id"]) == {shown[0]}
+    assert "Decided meanwhile by ben" in helpers.texts(at)
+    assert shown[1] not in cards(at) and keyed(at, "A") == f"acc_{shown[2]}"  # the key moved past it
+    assert count(at) == 7  # only ana's own decisions moved her count before she refreshes
+
+    # The reviewer asks for the new order.
+    at.button(key="q_refresh").click().run()
+    helpers.assert_ok(at)
+    still = [i for i in reversed(pending) if store.coding(i).status == "suggested"]
+    assert cards(at) == still and count(at) == len(still) == 6
+
+
+def test_undo_takes_back_decisions_newest_first_and_brings_the_card_back(queue_study, apptest, helpers):
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    at.button(key=keyed(at, "A")).click().run()
+    at.button(key=keyed(at, "X")).click().run()
+    assert [store.coding(i).status for i in shown[:2]] == ["accepted", "rejected"]
+    assert at.button(key="q_undo").proto.shortcut.lower() == "u"
+    at.button(key="q_undo").click().run()  # U (or Ctrl+Z): the newest decision first
+    helpers.assert_ok(at)
+    assert [store.coding(i).status for i in shown[:2]] == ["accepted", "suggested"]
+    assert cards(at)[0] == shown[1] and keyed(at, "A") == f"acc_{shown[1]}"  # the card is back, on top
+    assert len(messages(at)) == 1 and messages(at)[0].startswith("Undone: Rejected")
+    at.button(key="q_undo").click().run()
+    assert store.coding(shown[0]).status == "suggested" and cards(at)[:2] == [shown[0], shown[1]]
+    assert count(at) == 8
+    events = store.events_df("coding")
+    assert (events["action"] == "revert").sum() == 2 and set(events.loc[events["action"] == "revert", "user"]) == {"ana"}
+    assert "q_undo" not in [b.key for b in at.button]  # nothing left to undo in this tab
+
+
+def test_a_viewer_gets_no_undo_and_no_decisions(queue_study, apptest):
+    at = apptest("vic", "queue")
+    assert not cards(at) and "q_undo" not in [b.key for b in at.button]
+    assert not [b for b in at.button if b.proto.shortcut]
+
+
+def test_transcript_reverts_a_rejected_coding_from_its_chip(queue_study, apptest, helpers):
+    from qualkit.app.components.apptest import component_data, send_action
+
+    store = queue_study.store
+    s = queue_study.suggestion("group1.txt", 1, "administrative_burden")
+    rejected = store.decide(int(s.id), "reject", user="ana")
+    at = apptest("ana", "transcript")
+    at.multiselect(key="tx_status").select("rejected").run()
+    chip = next(h for h in component_data(at, "tx_text")["highlights"] if h["id"] == int(s.id))
+    assert chip["status"] == "rejected" and chip["actions"] == ["accept", "revert"]  # the ✗ chip has actions
+    send_action(at, "tx_text", {"kind": "revert", "highlight": int(s.id), "version": rejected.version})
+    helpers.assert_ok(at)
+    assert store.coding(int(s.id)).status == "suggested" and "Reverted" in helpers.texts(at)
+    assert store.events_df("coding", int(s.id))["action"].tolist()[:2] == ["revert", "reject"]

@@ -1,0 +1,143 @@
+"""Undo: every decision is taken back as a NEW event, version-checked, nothing deleted, blind rules kept.
+
+Runs on SQLite and on the real PostgreSQL server (the mini study on ``db_url``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
+from qualkit.project import Project
+from qualkit.review import decisions, double_coding
+from qualkit.spans import locate_passage
+from qualkit.users import Role, User
+
+ADMIN, ANA, BEN, VIC = User("admin", Role.ADMIN), User("ana"), User("ben"), User("vic", Role.VIEWER)
+
+
+def _queue_ids(store, actor):
+    frame, _ = decisions.review_queue(store, actor=actor, limit=100)
+    return set(int(i) for i in frame["id"])
+
+
+def test_undo_accept_and_reject_puts_the_card_back_as_a_new_event(study):
+    store = study.store
+    s = study.suggestion("group1.txt", 1, "administrative_burden")
+    rows_before = len(store.codings_df())
+    accepted = decisions.decide(store, int(s.id), "accept", actor=ANA, expected_version=int(s.version))
+    assert int(s.id) not in _queue_ids(store, ANA)
+    back = decisions.revert_decision(store, int(s.id), expected_version=accepted.version, actor=ANA)
+    assert (back.status, back.decided_by, back.version) == ("suggested", None, accepted.version + 1)
+    assert int(s.id) in _queue_ids(store, ANA)  # the card is back in the queue
+    events = store.events_df("coding", int(s.id))
+    assert events["action"].tolist()[:2] == ["revert", "accept"]  # both on record, newest first
+    revert = events.iloc[0]
+    assert revert["user"] == "ana" and revert["old"]["status"] == "accepted" and revert["new"]["status"] == "suggested"
+    assert revert["new"]["reverts_event"] == int(events.iloc[1]["id"])
+    assert len(store.codings_df()) == rows_before  # nothing deleted, nothing added
+
+    rejected = decisions.decide(store, int(s.id), "reject", actor=BEN, expected_version=back.version)
+    assert decisions.revert_decision(store, int(s.id), expected_version=rejected.version, actor=BEN).status == "suggested"
+    # undoing an undo redoes
+    again = decisions.revert_decision(store, int(s.id), expected_version=rejected.version + 1, actor=BEN)
+    assert (again.status, again.decided_by) == ("rejected", "ben")
+
+
+def test_undo_span_change_and_hand_coding(study):
+    store = study.store
+    e = study.suggestion("group1.txt", 3, "emotional_exhaustion")
+    start, end = locate_passage(e.segment_text, int(e.segment_start), "completely drained")
+    adjusted = decisions.decide(store, int(e.id), "span", actor=ANA, start=start, end=end)
+    restored = decisions.revert_decision(store, int(e.id), expected_version=adjusted.version, actor=ANA)
+    assert (restored.status, restored.start, restored.end) == ("suggested", int(e.start), int(e.end))
+
+    w = study.suggestion("group1.txt", 2, "workload")
+    new = decisions.decide(store, int(w.id), "change", actor=ANA, code_id="emotional_exhaustion")
+    assert store.coding(int(w.id)).status == "rejected"
+    decisions.revert_decision(store, new.id, expected_version=new.version, actor=ANA)  # from the new code's row
+    assert store.coding(int(w.id)).status == "suggested"  # the suggestion is pending again
+    assert store.coding(new.id).status == "rejected"  # the new code's row stays on record
+    assert int(w.id) in _queue_ids(store, ANA)
+
+    seg = study.segment("group2.txt", 1)
+    coded = decisions.add_code(store, int(seg["id"]), "individual_coping", actor=ANA)
+    removed = decisions.revert_decision(store, coded.id, expected_version=coded.version, actor=ANA)
+    assert removed.status == "rejected" and store.coding(coded.id).origin == "human"
+
+
+def test_undo_is_version_checked_and_viewers_are_refused(study):
+    store = study.store
+    s = study.suggestion("group2.txt", 2, "emotional_exhaustion")
+    accepted = decisions.decide(store, int(s.id), "accept", actor=ANA)
+    with pytest.raises(PermissionDenied):
+        decisions.revert_decision(store, int(s.id), expected_version=accepted.version, actor=VIC)
+    with pytest.raises(ConflictError, match="nothing was undone"):
+        decisions.revert_decision(store, int(s.id), expected_version=accepted.version - 1, actor=ANA)
+    assert store.coding(int(s.id)).status == "accepted"
+    other = study.suggestion("group2.txt", 2, "workload")
+    with pytest.raises(InvalidInput, match="no decision to undo"):
+        decisions.revert_decision(store, int(other.id), expected_version=int(other.version), actor=ANA)
+    assert store.coding(int(other.id)).status == "suggested"
+
+
+def test_project_undo_takes_back_the_users_newest_standing_decision(study):
+    store = study.store
+    project = Project(store, user="ana")
+    first = study.suggestion("group1.txt", 1, "administrative_burden")
+    second = study.suggestion("group1.txt", 2, "workload")
+    project.accept(int(first.id))
+    project.reject(int(second.id))
+    assert project.undo().id == int(second.id)
+    assert store.coding(int(second.id)).status == "suggested"
+    assert project.undo().id == int(first.id)  # the stack goes on: the next newest decision
+    assert store.coding(int(first.id)).status == "suggested"
+    assert project.undo() is None  # reverts are not themselves undone by undo
+    third = study.suggestion("group2.txt", 2, "workload")
+    project.accept(int(third.id))
+    assert project.revert(int(third.id)).status == "suggested"
+
+
+def test_blind_undo_keeps_the_rules(blind):
+    store = blind.store
+    peer = blind.peer
+    own = store.codings_df(origin="human")
+    ana_row = own[(own["coder"] == "ana") & (own["parent_id"] == peer.id)].iloc[0]
+    ben_row = own[(own["coder"] == "ben") & (own["parent_id"] == peer.id)].iloc[0]
+    assert int(peer.id) not in _queue_ids(store, ANA)
+    # ana cannot undo ben's hidden judgement, nor decide on the shared suggestion itself
+    with pytest.raises(PermissionDenied, match="only your own"):
+        decisions.revert_decision(store, int(ben_row.id), expected_version=int(ben_row.version), actor=ANA)
+    with pytest.raises(PermissionDenied):
+        decisions.revert_decision(store, int(peer.id), expected_version=int(peer.version), actor=ANA)
+    back = decisions.revert_decision(store, int(ana_row.id), expected_version=int(ana_row.version), actor=ANA)
+    assert (back.status, back.decided_by) == ("suggested", None)  # not judged: neither yes nor no
+    assert int(peer.id) in _queue_ids(store, ANA)  # the card is back in ana's queue
+    assert int(peer.id) not in _queue_ids(store, BEN)  # ben's own judgement stands
+    assert store.coding(int(ben_row.id)).status == "accepted" and store.coding(int(peer.id)).status == "suggested"
+    # deciding again updates the same own row
+    decisions.decide(store, int(peer.id), "accept", actor=ANA)
+    assert store.coding(int(ana_row.id)).status == "accepted"
+    # ben does not see ana's undo in the history
+    history = decisions.coding_history(store, int(peer.id), viewer="ben")
+    assert "ana" not in set(history["user"])
+    # once done, the transcript is closed to undo too
+    double_coding.mark_done(store, "group1.txt", actor=ANA)
+    row = store.coding(int(ana_row.id))
+    with pytest.raises(PermissionDenied, match="done"):
+        decisions.revert_decision(store, row.id, expected_version=row.version, actor=ANA)
+
+
+def test_blind_change_undoes_both_own_rows(blind):
+    store = blind.store
+    w = blind.suggestion("group1.txt", 2, "workload")
+    new = decisions.decide(store, int(w.id), "change", actor=ANA, code_id="emotional_exhaustion")
+    mine = store.codings_df(origin="human", coder="ana")
+    mine = mine[mine["parent_id"] == w.id]
+    assert set(zip(mine["code_id"], mine["status"], strict=True)) == {("workload", "rejected"),
+                                                                       ("emotional_exhaustion", "accepted")}
+    decisions.revert_decision(store, new.id, expected_version=new.version, actor=ANA)
+    mine = store.codings_df(origin="human", coder="ana")
+    mine = mine[mine["parent_id"] == w.id]
+    assert set(mine["status"]) == {"suggested"}
+    assert int(w.id) in _queue_ids(store, ANA)
