@@ -48,6 +48,8 @@ def autocode(
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows coded and written at a time.")] = 2048,
     fit_rows: Annotated[int, typer.Option("--fit-rows", min=0, help="Input rows (from the top) the coder also learns "
                                           "its text space from; the rest is streamed.")] = 5000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes coding chunks in parallel (forked "
+                                         "after fitting; one per core).")] = 1,
 ) -> None:
     """Suggest codes for every row of a JSONL/CSV file and write them as JSONL, in input order.
 
@@ -99,7 +101,7 @@ def autocode(
         state_file.write_text(json.dumps(state, indent=1), encoding="utf-8")
         partial.write_text("", encoding="utf-8")
     options = {"done_ids": done_ids, "total": total, "chunk_size": chunk_size, "top_k": top_k, "threshold": threshold,
-               "progress": progress, "path": input}
+               "progress": progress, "path": input, "workers": workers}
     if to_stdout:
         coded = _code_stream(coder, codable, iter_rows(input), segment, sys.stdout, **options)
     else:
@@ -159,15 +161,41 @@ def _fitted_coder(book, input: Path, labelled, embedder: str, fine_tune: bool, p
     return coder, segment
 
 
-def _code_stream(coder, codable: list[str], rows, segment, handle, *, done_ids: list[str], total: int,
-                 chunk_size: int, top_k: int | None, threshold: float | None, progress: bool, path: Path) -> int:
-    """Code ``rows`` chunk by chunk, writing each chunk's lines and flushing; skip the ``done_ids`` prefix."""
-    from itertools import islice
+_WORKER: dict[str, object] = {}  # the fitted coder a forked worker process inherits
 
+
+def _code_chunk(chunk: list) -> tuple[str, int]:
+    """Code one chunk of rows with the coder in ``_WORKER``: its output lines and how many got a code."""
     import numpy as np
-    from tqdm.auto import tqdm
 
     from qualkit.coding.io import prediction_line
+
+    coder, codable, segment = _WORKER["coder"], _WORKER["codable"], _WORKER["segment"]
+    values = coder.predict_scores([segment(r) for r in chunk]).to_numpy()
+    chosen = coder.decide(values, threshold=_WORKER["threshold"], top_k=_WORKER["top_k"])
+    order = np.argsort(-values, axis=1, kind="stable")
+    lines, coded = [], 0
+    for i, row in enumerate(chunk):
+        codes = [codable[j] for j in order[i] if chosen[i, j]]
+        coded += bool(codes)
+        lines.append(prediction_line(row.id, codes, {c: round(float(v), 4) for c, v in zip(codable, values[i],
+                                                                                         strict=True)}))
+    return "".join(lines), coded
+
+
+def _code_stream(coder, codable: list[str], rows, segment, handle, *, done_ids: list[str], total: int,
+                 chunk_size: int, top_k: int | None, threshold: float | None, progress: bool, path: Path,
+                 workers: int = 1) -> int:
+    """Code ``rows`` chunk by chunk, writing each chunk's lines in input order and flushing; skip ``done_ids``.
+
+    With ``workers`` > 1, chunks are coded by that many forked processes sharing the fitted coder, at most
+    two chunks per worker in flight (memory stays bounded); the parent writes them in order.
+    """
+    from collections import deque
+    from itertools import islice
+
+    from tqdm.auto import tqdm
+
     from qualkit.errors import InvalidInput
 
     rows = iter(rows)
@@ -176,25 +204,35 @@ def _code_stream(coder, codable: list[str], rows, segment, handle, *, done_ids: 
         if row is None or row.id != expected:
             raise InvalidInput(f"the partial output does not match the input (row {expected!r})", path=path,
                                fix="delete the .partial files and run again")
+    _WORKER.update(coder=coder, codable=codable, segment=segment, top_k=top_k, threshold=threshold)
+    chunks = iter(lambda: list(islice(rows, chunk_size)), [])
     coded = 0
     with tqdm(total=total, initial=len(done_ids), desc="auto-coding", unit="row", file=sys.stderr,
               disable=not progress, smoothing=0.1) as bar:
-        while True:
-            chunk = list(islice(rows, chunk_size))
-            if not chunk:
-                break
-            values = coder.predict_scores([segment(r) for r in chunk]).to_numpy()
-            chosen = coder.decide(values, threshold=threshold, top_k=top_k)
-            order = np.argsort(-values, axis=1, kind="stable")
-            lines = []
-            for i, row in enumerate(chunk):
-                codes = [codable[j] for j in order[i] if chosen[i, j]]
-                coded += bool(codes)
-                lines.append(prediction_line(row.id, codes, {c: round(float(v), 4) for c, v in zip(codable, values[i],
-                                                                                                   strict=True)}))
-            handle.write("".join(lines))
+
+        def write(text: str, n_coded: int, n_rows: int) -> None:
+            nonlocal coded
+            handle.write(text)
             handle.flush()
-            bar.update(len(chunk))
+            coded += n_coded
+            bar.update(n_rows)
+
+        if workers <= 1:
+            for chunk in chunks:
+                write(*_code_chunk(chunk), len(chunk))
+            return coded
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pending: deque = deque()
+            for chunk in chunks:
+                pending.append((pool.apply_async(_code_chunk, (chunk,)), len(chunk)))
+                if len(pending) >= 2 * workers:
+                    result, n = pending.popleft()
+                    write(*result.get(), n)
+            while pending:
+                result, n = pending.popleft()
+                write(*result.get(), n)
     return coded
 
 

@@ -126,3 +126,11 @@ def test_killed_process_resumes_exactly_once(tmp_path):
     ids = _ids(out)
     assert ids == [r["id"] for r in rows]
     assert "before resuming" in done.stderr
+
+
+def test_two_workers_write_the_same_output_in_order(tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", _rows(50))
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert _autocode(src, one).exit_code == 0
+    assert _autocode(src, two, "--workers", "2").exit_code == 0
+    assert two.read_text(encoding="utf-8") == one.read_text(encoding="utf-8")
