@@ -279,14 +279,12 @@ class Ensemble(BaseCoder):
         return trained
 
     def _uses_lsa(self) -> bool:
-        """True when the embedder is the TF-IDF/LSA fallback chosen by name ("lsa", or "auto" without MiniLM)."""
-        if isinstance(self.embedder, str) and self.embedder.lower() == "lsa":
-            return True
-        if self.embedder is None or (isinstance(self.embedder, str) and self.embedder.lower() == "auto"):
-            from qualkit.embeddings import minilm_available
+        """True when the embedder spec resolves to the TF-IDF/LSA tier ("lsa", or "auto" without MiniLM)."""
+        from qualkit.embeddings import default_tier, embedder_kind
 
-            return not minilm_available()
-        return False
+        if self.embedder is None or (isinstance(self.embedder, str) and self.embedder.lower() == "auto"):
+            return default_tier("coding") == "lsa"
+        return isinstance(self.embedder, str) and embedder_kind(self.embedder) == "lsa"
 
     def _learned_oof(self) -> np.ndarray:
         return np.nanmean(np.stack([c.oof_scores_ for c in self._learners()]), axis=0) \

@@ -95,12 +95,18 @@ def machine_coder_runs(store: Any) -> list[dict[str, Any]]:
     return runs
 
 
-def _embedder_text(name: str | None) -> str:
+def _embedder_text(name: str | None, kind: str | None = None, version: str | None = None) -> str:
+    """How a report names the embedder a run used: its tier, name and version."""
     if not name:
         return "no embedder (rules only)"
-    if "lsa" in name.lower():
-        return f"the TF-IDF/LSA fallback ({name}; MiniLM was not installed)"
-    return f"{name} sentence embeddings"
+    if kind is None:  # runs recorded before the tiers were named
+        kind = "lsa" if "lsa" in name.lower() else "minilm"
+    detail = f"{kind} tier" + (f"; {version}" if version else "")
+    if kind == "lsa":
+        return f"the TF-IDF/LSA fallback ({name}; {detail}; no neural embedder was used)"
+    if kind == "static":
+        return f"{name} static embeddings distilled offline from MiniLM with model2vec ({detail})"
+    return f"{name} sentence embeddings ({detail})"
 
 
 def machine_coder_text(runs: list[dict[str, Any]], machines: list[str]) -> str:
@@ -130,7 +136,8 @@ def machine_coder_text(runs: list[dict[str, Any]], machines: list[str]) -> str:
                           "accepted examples")
     if tuned:
         threshold_text += f" (in use: {tuned['min']:.2f}–{tuned['max']:.2f} over {tuned['codes']} codes)"
-    embedders = list(dict.fromkeys(_embedder_text(r.get("embedder")) for r in runs))
+    embedders = list(dict.fromkeys(_embedder_text(r.get("embedder"), r.get("embedder_kind"), r.get("embedder_version"))
+                                   for r in runs))
     text = (f"Machine suggestions came from {len(runs)} auto-coding run{'s' if len(runs) != 1 else ''} of "
             f"qualkit's AutoCoder (rule cues, similarity to the codebook's definitions and examples, and a "
             f"learned coder; embedder: {'; '.join(embedders)}). The latest run used qualkit "
