@@ -250,14 +250,20 @@ def table_layout(
     described = {role: ([headers[i] for i in v] if isinstance(v, list) else headers[v]) for role, v in mapping.items()}
     layout.metadata["columns"] = described
     if guessed:
-        shown = ", ".join(f"{role}={described[role]!r}" for role in mapping)
-        layout.warnings.append(f"columns guessed: {shown}; pass columns= to change")
+        shown = ", ".join(f"{role} from {_listed(described[role])}" for role in mapping)
+        layout.warnings.append(f"columns guessed: {shown}; if that is wrong, name the columns yourself (Python: "
+                               "columns=, CLI: --text-column)")
     if skipped:
         layout.warnings.append(f"{skipped} empty answer cell(s) skipped")
     if not layout.items:
         raise InvalidTranscript("every text cell is empty", path=path, line=header_line,
                                 fix="check that the right column holds the answers (columns={'text': ...})")
     return layout
+
+
+def _listed(names: str | list[str]) -> str:
+    """Column names for a message: ``'Utterance'`` or ``'Q1', 'Q2'``."""
+    return ", ".join(repr(n) for n in names) if isinstance(names, list) else repr(names)
 
 
 def _seconds(value: str) -> float | None:
