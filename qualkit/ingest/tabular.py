@@ -266,6 +266,29 @@ def _listed(names: str | list[str]) -> str:
     return ", ".join(repr(n) for n in names) if isinstance(names, list) else repr(names)
 
 
+def csv_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | None = None,
+               max_bytes: int = 50_000_000, **options: Any) -> Layout:
+    """The registry's CSV/TSV reader: :func:`table_layout` of decoded text (``columns=``, ``delimiter=``).
+
+    Example:
+        >>> csv_layout("name,answer\\nAnn,Too many notes\\n", "a.csv").text
+        'Ann: Too many notes'
+    """
+    return table_layout(text, path, format="csv", max_bytes=max_bytes, **options)
+
+
+def excel_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | None = None,
+                 max_bytes: int = 50_000_000, **options: Any) -> Layout:
+    """The registry's Excel reader: :func:`table_layout` of the workbook's bytes (``columns=``, ``sheet=``).
+
+    Example:
+        >>> excel_layout(b"not a zip", "a.xlsx")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidTranscript: a.xlsx: the file is not a valid Excel file (not a zip archive). Fix: ...
+    """
+    return table_layout(raw, path, format="xlsx", max_bytes=max_bytes, **options)
+
+
 def _seconds(value: str) -> float | None:
     if not value:
         return None
