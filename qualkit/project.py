@@ -131,6 +131,18 @@ class Project:
         return import_transcripts(self.store, list(paths), participants=participants, aliases=aliases,
                                   segment_by=segment_by, progress=progress, user=self.user, **options)
 
+    @staticmethod
+    def transcript_formats() -> dict[str, tuple[str, ...]]:
+        """The transcript formats :meth:`import_transcripts` reads, with their file suffixes (from the registry).
+
+        Example:
+            >>> Project.transcript_formats()["docx"]
+            ('.docx',)
+        """
+        from qualkit.ingest.readers import READERS
+
+        return {name: reader.suffixes for name, reader in READERS.items()}
+
     def add_participants(self, participants: Any) -> int:
         """Add or update participants (CSV/Excel path, DataFrame or list); returns segments newly linked.
 
