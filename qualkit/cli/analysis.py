@@ -40,7 +40,7 @@ def _write(frame, out: Path | None, *, index: bool = False) -> None:
     """Print a table, or write it (formula-escaped) as CSV or Excel by the extension of ``out``."""
     import pandas as pd
 
-    from qualkit.export.tables import write_csvs, write_workbook
+    from qualkit.export.tables import write_csv, write_workbook
 
     if out is None:
         with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 160,
@@ -50,9 +50,7 @@ def _write(frame, out: Path | None, *, index: bool = False) -> None:
     if out.suffix.lower() == ".xlsx":
         write_workbook(out, {out.stem: frame if index else frame.reset_index(drop=True)})
     else:
-        written = write_csvs(out.parent, {out.stem: frame if index else frame.reset_index(drop=True)})[0]
-        if written != out:
-            written.replace(out)
+        write_csv(frame if index else frame.reset_index(drop=True), out)
     typer.echo(f"wrote {out}")
 
 

@@ -277,7 +277,9 @@ def evaluate(
     if missing:
         typer.echo(f"note: {missing} of {len(gold_codes)} gold items have no prediction (counted as no codes)", err=True)
     target = output or pred.with_name(pred.stem + ".metrics.csv")
-    table.to_csv(target, index=False)
+    from qualkit.export.tables import write_csv
+
+    write_csv(table.reset_index(drop=True), target)
     typer.echo(f"wrote {target}", err=True)
 
 

@@ -175,6 +175,7 @@ def deidentify(
     import pandas as pd
 
     from qualkit.errors import InvalidInput
+    from qualkit.export.tables import write_csv
     from qualkit.ingest import read_transcript
     from qualkit.ingest.deidentify import Deidentifier
 
@@ -213,7 +214,7 @@ def deidentify(
     key.parent.mkdir(parents=True, exist_ok=True)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     deidentifier.write_key(key)
-    pd.concat([result.report() for _, _, result in results], ignore_index=True).to_csv(report_path, index=False)
+    write_csv(pd.concat([result.report() for _, _, result in results], ignore_index=True), report_path)
     out.mkdir(parents=True, exist_ok=True)
     for path, target, result in results:
         replaced = " (replaced the earlier output)" if target.exists() else ""

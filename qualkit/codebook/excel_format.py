@@ -66,6 +66,8 @@ def codebook_to_excel(codebook: Codebook, path: str | os.PathLike[str]) -> Path:
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if cell.data_type == "f":  # openpyxl makes "=..." a formula; a codebook cell is always text
+                cell.data_type = "s"
     workbook.save(path)
     return Path(path)
 

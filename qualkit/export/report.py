@@ -566,9 +566,34 @@ def _themes(codebook: Codebook | None, used: set[str]) -> list[tuple[str | None,
 # ------------------------------------------------------------------------------------------ render
 
 
-def _md_cell(value: Any) -> str:
+def _cell_text(value: Any) -> str:
+    """A table cell as one line of plain text (empty for None/NaN)."""
     text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-    return text.replace("|", "\\|").replace("\r\n", " ").replace("\n", " ").replace("\u2003", "&emsp;")
+    return text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+_MARKDOWN_ACTIVE = str.maketrans({"[": "\\[", "]": "\\]", "`": "\\`", "*": "\\*", "_": "\\_"})
+
+
+def md_text(text: str, *, inline: bool = True) -> str:
+    """User text (transcripts, code names, labels) made inert in Markdown: no HTML, links, images or emphasis.
+
+    ``<``, ``>`` and ``&`` become entities (Markdown passes raw HTML such as ``<script>`` through);
+    brackets, back-ticks, ``*`` and ``_`` are backslash-escaped; with ``inline`` line breaks become spaces
+    so the text cannot start a heading or leave its block.
+
+    Example:
+        >>> md_text('<script>alert(1)</script> [x](javascript:y)')
+        '&lt;script&gt;alert(1)&lt;/script&gt; \\\\[x\\\\](javascript:y)'
+    """
+    text = html.escape(str(text), quote=False).translate(_MARKDOWN_ACTIVE)
+    if inline:
+        text = " ".join(text.splitlines())
+    return text
+
+
+def _md_cell(value: Any) -> str:
+    return md_text(_cell_text(value)).replace("|", "\\|").replace("\u2003", "&emsp;")
 
 
 def render_markdown(report: Report, path: str | os.PathLike[str]) -> Path:
@@ -583,13 +608,13 @@ def render_markdown(report: Report, path: str | os.PathLike[str]) -> Path:
     from qualkit.figures.analysis import to_png
 
     path = Path(path)
-    lines = [f"# {report.title}", ""]
+    lines = [f"# {md_text(report.title)}", ""]
     folder = path.with_name(path.stem + "_figures")
     for block in report.blocks:
         if block.kind == "heading":
-            lines += ["#" * block.level + " " + block.text, ""]
+            lines += ["#" * block.level + " " + md_text(block.text), ""]
         elif block.kind == "paragraph":
-            lines += [block.text, ""]
+            lines += [md_text(block.text, inline=False), ""]
         elif block.kind == "table" and block.table is not None and not block.table.empty:
             table = block.table
             lines.append("| " + " | ".join(_md_cell(c) for c in table.columns) + " |")
@@ -600,9 +625,9 @@ def render_markdown(report: Report, path: str | os.PathLike[str]) -> Path:
         elif block.kind == "figure":
             folder.mkdir(exist_ok=True)
             (folder / f"{block.name}.png").write_bytes(to_png(block.chart))
-            lines += [f"![{block.text}]({folder.name}/{block.name}.png)", "", f"*{block.text}*", ""]
+            lines += [f"![{md_text(block.text)}]({folder.name}/{block.name}.png)", "", f"*{md_text(block.text)}*", ""]
         elif block.kind == "quote":
-            lines += [f"> \u201c{block.text.strip()}\u201d \u2014 {block.attribution}", ""]
+            lines += [f"> \u201c{md_text(block.text.strip())}\u201d \u2014 {md_text(block.attribution)}", ""]
     path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
     return path
 
@@ -638,7 +663,7 @@ def render_html(report: Report, path: str | os.PathLike[str], *, inline: str = "
             parts.append(f"<p>{esc(block.text)}</p>")
         elif block.kind == "table" and block.table is not None and not block.table.empty:
             head = "".join(f"<th>{esc(str(c))}</th>" for c in block.table.columns)
-            body = "".join("<tr>" + "".join(f"<td>{esc(_md_cell(v)).replace('&amp;emsp;', '&emsp;')}</td>"
+            body = "".join("<tr>" + "".join(f"<td>{esc(_cell_text(v)).replace(chr(0x2003), '&emsp;')}</td>"
                                             for v in row) + "</tr>"
                            for row in block.table.itertuples(index=False))
             parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
@@ -697,7 +722,7 @@ def render_docx(report: Report, path: str | os.PathLike[str]) -> Path:
             for row in frame.itertuples(index=False):
                 cells = table.add_row().cells
                 for cell, value in zip(cells, row, strict=True):
-                    cell.text = _md_cell(value).replace("&emsp;", "\u2003")
+                    cell.text = _cell_text(value)
             for row in table.rows:
                 for cell in row.cells:
                     for paragraph in cell.paragraphs:

@@ -137,8 +137,30 @@ def _excel_text(value: Any) -> Any:
     return value
 
 
+def write_csv(frame: pd.DataFrame, target: str | os.PathLike[str] | None = None) -> bytes | Path:
+    """THE CSV writer of qualkit: formula-escaped, UTF-8 with BOM (Excel reads non-ASCII right), CRLF rows.
+
+    Every CSV qualkit writes (the app's downloads, the CLI's ``--out``, ``Project.export``) goes through
+    here. With ``target`` the file is written and its path returned; without, the bytes are returned
+    (for a download button). A frame's index is kept unless it is a plain ``RangeIndex``.
+
+    Example:
+        >>> write_csv(pd.DataFrame({"code": ['=HYPERLINK("http://x","click")']}))
+        b'\xef\xbb\xbfcode\r\n"\'=HYPERLINK(""http://x"",""click"")"\r\n'
+    """
+    keep_index = not isinstance(frame.index, pd.RangeIndex)
+    # CRLF rows (RFC 4180) make the writer quote any field holding a CR or LF.
+    text = escape_frame(frame).to_csv(index=keep_index, lineterminator="\r\n")
+    data = ("\ufeff" + text).encode("utf-8")
+    if target is None:
+        return data
+    path = Path(target)
+    path.write_bytes(data)
+    return path
+
+
 def write_csvs(folder: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame]) -> list[Path]:
-    """Write each frame as ``<folder>/<name>.csv`` (UTF-8 with BOM, so Excel reads non-ASCII right).
+    """Write each frame as ``<folder>/<name>.csv`` with :func:`write_csv`.
 
     Example:
         >>> import tempfile
@@ -147,14 +169,7 @@ def write_csvs(folder: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in sheets.items():
-        path = folder / f"{name}.csv"
-        keep_index = not isinstance(frame.index, pd.RangeIndex)
-        # CRLF rows (RFC 4180) make the writer quote any field holding a CR or LF.
-        escape_frame(frame).to_csv(path, index=keep_index, encoding="utf-8-sig", lineterminator="\r\n")
-        written.append(path)
-    return written
+    return [write_csv(frame, folder / f"{name}.csv") for name, frame in sheets.items()]
 
 
 def write_workbook(path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame]) -> Path:

@@ -11,6 +11,7 @@ import streamlit as st
 from qualkit.app import queries, state, ui
 from qualkit.errors import QualkitError
 from qualkit.export.registry import EXPORTS
+from qualkit.export.tables import write_csv
 from qualkit.project import Project
 from qualkit.review import visibility
 
@@ -18,15 +19,23 @@ FORMATS = {entry.label: entry for entry in EXPORTS}  # every registered export, 
 
 
 def render() -> None:
-    """The Export page."""
+    """The Export page.
+
+    A prepared file is offered only for the choice it was made for (format or statuses, project state);
+    preparing a new one first removes the previous download, so a stale file is never offered while (or
+    after) a new export runs, nor after one failed.
+    """
     ctx = state.page_context("Export")
     st.subheader("Codings as CSV")
     statuses = st.multiselect("Status", ["accepted", "suggested", "rejected"], default=["accepted"], key="ex_status")
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
+    csv_key = (ctx.name, ctx.user.name, tuple(statuses))
     if st.button("Prepare the CSV", key="ex_csv"):
+        st.session_state.pop("ex_csv_data", None)
         frame = visibility.visible_codings(ctx.store.codings_df(status=statuses or None), ctx.user.name, view)
-        st.session_state["ex_csv_data"] = frame.drop(columns=["segment_text"]).to_csv(index=False).encode("utf-8")
-    if st.session_state.get("ex_csv_data"):
+        st.session_state["ex_csv_data"] = write_csv(frame.drop(columns=["segment_text"]).reset_index(drop=True))
+        st.session_state["ex_csv_for"] = csv_key
+    if st.session_state.get("ex_csv_data") and st.session_state.get("ex_csv_for") == csv_key:
         st.download_button("Download codings.csv", st.session_state["ex_csv_data"], file_name="codings.csv",
                            mime="text/csv", key="ex_csv_download")
     if not visibility.sees_everything(ctx.user.name, view):
@@ -41,7 +50,14 @@ def render() -> None:
         ui.not_available("Excel, REFI-QDA and report exports", "export, issue 7")
         return
     label = st.selectbox("Format", list(FORMATS), key="ex_format")
-    if st.button("Prepare the export", key="ex_run", type="primary"):
+    file_key = (ctx.name, ctx.user.name, label)
+    run = st.button("Prepare the export", key="ex_run", type="primary")
+    # The download sits in this slot: emptied before a new export starts, so the previous file is never
+    # on screen (not even greyed out) while the new one is being made.
+    slot = st.empty()
+    if run:
+        st.session_state.pop("ex_file", None)
+        st.session_state.pop("ex_file_for", None)
         entry = FORMATS[label]
         with tempfile.TemporaryDirectory() as tmp, st.spinner("Exporting…"):
             stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in ctx.name)
@@ -55,9 +71,10 @@ def render() -> None:
                     archive = shutil.make_archive(str(Path(tmp) / stem), "zip", written)
                     written = Path(archive)
                 st.session_state["ex_file"] = (written.name, written.read_bytes())
-    if st.session_state.get("ex_file"):
+                st.session_state["ex_file_for"] = file_key
+    if st.session_state.get("ex_file") and st.session_state.get("ex_file_for") == file_key:
         name, data = st.session_state["ex_file"]
-        st.download_button(f"Download {name}", data, file_name=name, key="ex_download")
+        slot.download_button(f"Download {name}", data, file_name=name, key="ex_download")
 
 
 render()
