@@ -18,10 +18,18 @@ from typing import Any
 class QualkitError(Exception):
     """Base class of every deliberate qualkit error.
 
+    ``fix`` speaks Python (``name=``); ``cli_fix``, when the fix differs on the command line, speaks the
+    CLI's options (``--project NAME``). ``str(error)`` is the Python text; :meth:`render` picks the
+    surface's own (the CLI prints ``render("cli")``), so a hint never names another surface's syntax.
+
     Example:
         >>> str(QualkitError("something broke", fix="try again"))
         'something broke. Fix: try again'
+        >>> QualkitError("2 projects", fix="pass name=", cli_fix="pass --project NAME").render("cli")
+        '2 projects. Fix: pass --project NAME'
     """
+
+    cli_fix: str | None = None
 
     def __init__(
         self,
@@ -30,21 +38,33 @@ class QualkitError(Exception):
         path: str | PathLike[str] | None = None,
         line: int | None = None,
         fix: str | None = None,
+        cli_fix: str | None = None,
     ) -> None:
         self.message = message.rstrip(".")
         self.path = str(path) if path is not None else None
         self.line = line
         self.fix = fix
+        self.cli_fix = cli_fix
         super().__init__(str(self))
 
-    def __str__(self) -> str:
+    def render(self, surface: str = "python") -> str:
+        """The one-line message for a surface: ``python`` (and the app) or ``cli``.
+
+        Example:
+            >>> QualkitError("no", fix="pass user=", cli_fix="pass --user NAME").render()
+            'no. Fix: pass user='
+        """
         where = ""
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
         text = f"{where}{self.message}"
-        if self.fix:
-            text += f". Fix: {self.fix}"
+        fix = self.cli_fix if surface == "cli" and self.cli_fix else self.fix
+        if fix:
+            text += f". Fix: {fix}"
         return text
+
+    def __str__(self) -> str:
+        return self.render("python")
 
 
 class InvalidTranscript(QualkitError, ValueError):

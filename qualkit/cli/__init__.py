@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="qualkit")
     except QualkitError as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        typer.secho(f"error: {error.render('cli')}", fg=typer.colors.RED, err=True)
         sys.exit(2)
     except OSError as error:  # a path the user gave cannot be read or written
         where = f" {error.filename}" if error.filename else ""

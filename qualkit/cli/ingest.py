@@ -126,7 +126,7 @@ def import_(
                 from qualkit.errors import QualkitError
                 from qualkit.ingest.batch import unexpected_reason
 
-                reason = str(error) if isinstance(error, QualkitError) else unexpected_reason(error, path)
+                reason = error.render("cli") if isinstance(error, QualkitError) else unexpected_reason(error, path)
                 failures.append((str(path), reason))
                 continue
             _print_report(source.import_report)

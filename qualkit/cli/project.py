@@ -37,7 +37,7 @@ def info(db: DbOption = None, project_name: ProjectNameOption = None, path: Anno
         cb = project.codebook
         typer.echo(f"codebook {cb.name!r} version {cb.version}: {len(cb.codable_codes)} codes")
     except Exception as error:  # no codebook yet is a state, not a failure
-        typer.echo(str(error))
+        typer.echo(error.render("cli") if hasattr(error, "render") else str(error))
     for status, count in codings["status"].value_counts().sort_index().items():
         typer.echo(f"  {status}: {count} codings")
 

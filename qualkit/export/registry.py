@@ -49,14 +49,17 @@ def export_for(path: str | os.PathLike[str], format: str | None = None) -> Expor
         for entry in EXPORTS:
             if entry.name == format.lower().lstrip("."):
                 return entry
-        raise InvalidInput(f"cannot export as {format!r}", fix=f"use one of {names}")
+        raise InvalidInput(f"cannot export as {format!r}", fix=f"use format= one of {names}",
+                           cli_fix=f"use --format with one of {names}")
     suffix = Path(path).suffix.lower()
     for entry in EXPORTS:
         if (suffix and suffix in entry.suffixes) or (entry.folder and suffix in ("", f".{entry.name}")):
             return entry
     raise InvalidInput(f"cannot export as {suffix or 'a path without a suffix'}",
                        fix=f"use a file name ending in {', '.join(s for e in EXPORTS for s in e.suffixes)}, "
-                           f"a folder name for CSV, or format= one of {names}")
+                           f"a folder name for CSV, or format= one of {names}",
+                       cli_fix=f"use a file name ending in {', '.join(s for e in EXPORTS for s in e.suffixes)}, "
+                               f"a folder name for CSV, or --format with one of {names}")
 
 
 __all__ = ["EXPORTS", "Export", "export_for", "export_names"]

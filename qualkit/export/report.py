@@ -760,7 +760,8 @@ def build_report(store: Any, path: str | os.PathLike[str], format: str | None = 
     format = format or FORMATS.get(path.suffix.lower())
     if format not in ("md", "html", "docx"):
         raise InvalidInput(f"cannot write a report as {format or path.suffix or 'a file without extension'}",
-                           fix="use a .md, .html or .docx file name, or format='md'|'html'|'docx'")
+                           fix="use a .md, .html or .docx file name, or format='md'|'html'|'docx'",
+                           cli_fix="use a .md, .html or .docx file name, or --format md|html|docx")
     report = collect_report(store, **options)
     renderer = {"md": render_markdown, "html": render_html, "docx": render_docx}[format]
     return renderer(report, path)

@@ -59,7 +59,7 @@ def check_archive(raw: bytes, path: str | os.PathLike[str], *, required: str, ma
         raise InvalidTranscript(
             f"the file would expand to {human_size(total, than=limit)} (limit {human_size(limit)}); "
             "it may be a zip bomb",
-            path=path, fix="do not import it; if it is a genuine transcript, split it or raise max_bytes=")
+            path=path, fix="do not import it; if it is a genuine transcript, split it or raise max_bytes= (--max-mb)")
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > RATIO_FLOOR and ratio > MAX_RATIO:

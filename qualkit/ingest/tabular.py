@@ -165,7 +165,8 @@ def table_layout(
         missing = [name for name, index in zip(names, indices, strict=True) if index == -1]
         if missing:
             raise InvalidTranscript(f"no column named {missing[0]!r} (columns: {headers})", path=path,
-                                    line=header_line, fix=f"pass columns={{'{role}': <one of those names>}}")
+                                    line=header_line, fix=f"pass columns={{'{role}': <one of those names>}}",
+                                    cli_fix="pass --text-column <one of those names>" if role == "text" else None)
         mapping[role] = indices if role == "text" else indices[0]
     normalised = [_norm(h) for h in headers]
     for role, names in GUESSES.items():

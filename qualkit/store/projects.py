@@ -52,6 +52,7 @@ class ProjectsMixin(StoreBase):
                     raise StoreError(
                         f"a project named {name!r} already exists in {engine.url.render_as_string()}",
                         fix="open it with Project.open(...) or choose another name",
+                        cli_fix="use it with --project NAME, or choose another --name",
                     )
                 return cls(engine, existing.id, existing.name)
             row = ProjectRow(name=name, description=description, settings={})
@@ -91,12 +92,13 @@ class ProjectsMixin(StoreBase):
             if len(rows) != 1:
                 names = ", ".join(r.name for r in rows) or "none"
                 raise ProjectNotFound(f"the database holds {len(rows)} projects ({names})",
-                                      fix="pass name= to choose one")
+                                      fix="pass name= to choose one", cli_fix="pass --project NAME to choose one")
             return cls(engine, rows[0].id, rows[0].name)
         for row in rows:
             if row.name == name:
                 return cls(engine, row.id, row.name)
-        raise ProjectNotFound(f"no project named {name!r}", fix="list projects with Store.list_projects(...)")
+        raise ProjectNotFound(f"no project named {name!r}", fix="list projects with Store.list_projects(...)",
+                              cli_fix="leave --project out to see the projects the database holds")
 
     @staticmethod
     def list_projects(path_or_url: str | os.PathLike[str] | Engine | None = None) -> list[str]:
