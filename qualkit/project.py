@@ -2,8 +2,11 @@
 
 Methods here are thin: each delegates to the module that does the work (``qualkit.ingest``,
 ``qualkit.coding``, ``qualkit.themes``, ``qualkit.analysis``, ``qualkit.export``) and to the store.
-Every change is made as ``self.user`` (by default the operating-system user), so the event log
-always says who did it.
+Everything is done as ``self.user`` (``user=``, else ``$QUALKIT_USER``, else the operating-system user),
+so the event log always says who did it, and that user's role and blind-coding visibility apply to
+every read and write: each method names what it needs (``@requires``), checked by :mod:`qualkit.access`
+(the one rule; :data:`qualkit.access.PROJECT_RULES` lists every method). A local SQLite file opened
+without a registered user acts as its owner; a shared (PostgreSQL) database needs a named user to write.
 
 Example:
     >>> import qualkit as qk
@@ -14,29 +17,15 @@ Example:
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
 
+from qualkit.access import Access, default_user, requires  # default_user: who acts when nobody is named
 from qualkit.model import Codebook, Coding, Memo
 from qualkit.store.repository import Store
-
-
-def default_user() -> str:
-    """Who acts when no user is named: the login name (``qualkit-user`` where there is none).
-
-    Example:
-        >>> isinstance(default_user(), str) and default_user() != ""
-        True
-    """
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "qualkit-user"
-
 
 _default_user = default_user  # the name other branches still call inside this module
 
@@ -52,7 +41,9 @@ class Project:
 
     def __init__(self, store: Store, *, user: str | None = None) -> None:
         self.store = store
-        self.user = user or _default_user()
+        # Who acts, and the one rule of what they may do and see (role re-read on every call).
+        self.access = Access(store, user)
+        self.user = self.access.name
         # Loaded models and the fitted coder (qualkit.coding.workflow.CodingResources), made on first use.
         self.coding: Any = None
 
@@ -76,7 +67,14 @@ class Project:
             >>> Project.create("sqlite://", codebook=None).name
             'default'
         """
-        project = cls(Store.create(path_or_url, name, description=description, exist_ok=exist_ok), user=user)
+        from sqlalchemy import Engine
+
+        from qualkit.store.engine import make_engine, schema_revision
+
+        engine = path_or_url if isinstance(path_or_url, Engine) else make_engine(path_or_url)
+        if schema_revision(engine) is not None:  # an existing database: creating a project is an import
+            Access(engine, user).require("import")
+        project = cls(Store.create(engine, name, description=description, exist_ok=exist_ok), user=user)
         if codebook is not None and not project.store.settings.get("codebook"):
             project.set_codebook(codebook, note="initial codebook")
         return project
@@ -103,6 +101,7 @@ class Project:
         return f"<qualkit.Project {self.name!r} at {self.store.engine.url.render_as_string()}>"
 
     # ---- ingestion
+    @requires('import')
     def import_transcripts(
         self,
         paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
@@ -143,6 +142,7 @@ class Project:
 
         return {name: reader.suffixes for name, reader in READERS.items()}
 
+    @requires('import')
     def add_participants(self, participants: Any) -> int:
         """Add or update participants (CSV/Excel path, DataFrame or list); returns segments newly linked.
 
@@ -161,6 +161,7 @@ class Project:
         """The active codebook, latest version."""
         return self.store.codebook()
 
+    @requires('edit_codebook')
     def set_codebook(self, codebook: str | os.PathLike[str] | Codebook, *, note: str = "") -> int:
         """Store a codebook (name, file or object) as a new version and make it active; returns the version."""
         if not isinstance(codebook, Codebook):
@@ -170,48 +171,66 @@ class Project:
         return self.store.save_codebook(codebook, user=self.user, note=note)
 
     # ------------------------------------------------------------------ data as DataFrames
+    @requires('view')
     def sources(self) -> pd.DataFrame:
         """One row per imported transcript."""
         return self.store.sources_df()
 
+    @requires('view')
     def segments(self, *, source: str | int | None = None, participants_only: bool = False) -> pd.DataFrame:
         """Segments with speaker, offsets and participant attributes as columns."""
         return self.store.segments_df(source=source, participants_only=participants_only)
 
+    @requires('view')
     def participants(self) -> pd.DataFrame:
         """Participants with their attributes."""
         return self.store.participants_df()
 
+    @requires('view')
     def codings(self, **filters: Any) -> pd.DataFrame:
-        """Codings with their segment's source, speaker and text; filters as in :meth:`Store.codings_df`."""
-        return self.store.codings_df(**filters)
+        """Codings with their segment's source, speaker and text; filters as in :meth:`Store.codings_df`.
 
+        A coder coding a transcript blind does not get the other coders' codings on it.
+        """
+        return self.access.visible_codings(self.store.codings_df(**filters))
+
+    @requires('view')
     def memos(self) -> pd.DataFrame:
-        """All memos."""
-        return self.store.memos_df()
+        """All memos (but a blind co-coder's on the transcript one codes blind)."""
+        return self.access.visible_memos(self.store.memos_df())
 
+    @requires('view')
     def history(self, entity: str | None = None, entity_id: Any = None, limit: int | None = None) -> pd.DataFrame:
-        """The event log (who changed what, when, from what to what), newest first."""
-        return self.store.events_df(entity, entity_id, limit)
+        """The event log (who changed what, when, from what to what), newest first.
+
+        A coder coding a transcript blind does not get the other coders' events on it.
+        """
+        return self.access.visible_events(self.store.events_df(entity, entity_id, limit))
 
     # ------------------------------------------------------------------ human decisions
+    @requires('code')
     def accept(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
-        """Accept a suggested coding."""
-        return self.store.decide(coding_id, "accept", user=self.user, expected_version=expected_version)
+        """Accept a suggested coding (on a transcript one codes blind: one's own row, as in the app)."""
+        from qualkit.review.decisions import decide
 
+        return decide(self.store, coding_id, "accept", actor=self._actor(), expected_version=expected_version)
+
+    @requires('code')
     def reject(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
-        """Reject a suggested coding."""
-        return self.store.decide(coding_id, "reject", user=self.user, expected_version=expected_version)
+        """Reject a suggested coding (on a transcript one codes blind: one's own row, as in the app)."""
+        from qualkit.review.decisions import decide
 
+        return decide(self.store, coding_id, "reject", actor=self._actor(), expected_version=expected_version)
+
+    @requires('code')
     def change_code(self, coding_id: int, code_id: str, *, expected_version: int | None = None) -> Coding:
         """Reject a coding and apply ``code_id`` to the same span instead (both stay on record)."""
-        if code_id not in self.codebook:
-            from qualkit.errors import InvalidInput
+        from qualkit.review.decisions import decide
 
-            raise InvalidInput(f"unknown code {code_id!r}", fix="use a code id of the project's codebook")
-        return self.store.decide(coding_id, "change", user=self.user, expected_version=expected_version,
-                                 code_id=code_id)
+        return decide(self.store, coding_id, "change", actor=self._actor(), expected_version=expected_version,
+                      code_id=code_id)
 
+    @requires('code')
     def revert(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
         """Undo the newest decision on a coding (a new ``revert`` event; nothing is deleted).
 
@@ -226,6 +245,7 @@ class Project:
 
         return revert_decision(self.store, coding_id, expected_version=expected_version, actor=self._actor())
 
+    @requires('code')
     def undo(self) -> Coding | None:
         """Undo this user's newest decision that still stands; returns the restored coding (None: nothing to undo).
 
@@ -241,24 +261,23 @@ class Project:
         coding_id, version = last
         return revert_decision(self.store, coding_id, expected_version=version, actor=self._actor())
 
+    @requires('code')
     def code(self, segment_id: int, code_id: str, *, start: int | None = None, end: int | None = None) -> Coding:
         """Apply a code to a segment (or a span of it) by hand; the coding is accepted at once."""
-        if code_id not in self.codebook:
-            from qualkit.errors import InvalidInput
+        from qualkit.review.decisions import add_code
 
-            raise InvalidInput(f"unknown code {code_id!r}", fix="use a code id of the project's codebook")
-        coding = Coding(segment_id=segment_id, code_id=code_id, origin="human", status="accepted", coder=self.user,
-                        start=start, end=end, codebook_version=self.codebook.version)
-        self.store.add_codings([coding], user=self.user)
-        return coding
+        return add_code(self.store, segment_id, code_id, actor=self._actor(), start=start, end=end)
 
+    @requires('code')
     def memo(self, text: str, *, segment_id: int | None = None, source_id: int | None = None,
              code_id: str | None = None) -> Memo:
         """Write a memo on a segment, a source or a code."""
-        memo = Memo(text=text, author=self.user, segment_id=segment_id, source_id=source_id, code_id=code_id)
-        self.store.add_memo(memo, user=self.user)
-        return memo
+        from qualkit.review.decisions import write_memo
 
+        return write_memo(self.store, text, actor=self._actor(), segment_id=segment_id, source_id=source_id,
+                          code_id=code_id)
+
+    @requires('import')
     def import_codings(self, records: Any, *, coder: str | None = None, sources: Sequence[str] | None = None) -> dict:
         """Bring in a coder's finished coding (JSONL/CSV of ``source``, ``start``/``end`` or ``turn``, ``codes``).
 
@@ -280,6 +299,7 @@ class Project:
 
     # ---- coding
     # Thin wrappers over qualkit.coding.workflow; loaded models and the fitted coder stay on this object.
+    @requires('run_analyses')
     def autocode(self, *, segment_ids: Sequence[int] | None = None,
                  progress: bool | Callable[[int, int, str], None] = True) -> list[Coding]:
         """Train the AutoCoder on the decisions so far and store fresh suggestions for participant segments.
@@ -297,6 +317,7 @@ class Project:
 
         return autocode_project(self, segment_ids=segment_ids, progress=progress)
 
+    @requires('run_analyses')
     def train_coder(self) -> Any:
         """The AutoCoder fitted on this project's segments and decisions (refitted only when they change).
 
@@ -308,6 +329,7 @@ class Project:
 
         return train_project_coder(self)[0]
 
+    @requires('run_analyses')
     def fine_tune(self, *, seed: int = 0, max_pairs: int = 5000,
                   progress: bool | Callable[[int, int, str], None] = True) -> dict:
         """Fine-tune the sentence encoder on this project's decisions and codebook (CPU, offline, seeded).
@@ -323,6 +345,7 @@ class Project:
 
         return fine_tune_project(self, seed=seed, max_pairs=max_pairs, progress=progress)
 
+    @requires('view')
     def review_queue(self, n: int = 20, *, source: str | int | None = None, code_id: str | None = None) -> pd.DataFrame:
         """Pending suggestions in the order whose review teaches the coder most, with a ``priority`` column.
 
@@ -334,6 +357,7 @@ class Project:
 
         return review_order(self, n, source=source, code_id=code_id)
 
+    @requires('see_all')
     def evaluate(self, gold: Any) -> pd.DataFrame:
         """Per-code precision, recall, F1, support and kappa of the project's codings against gold records.
 
@@ -348,51 +372,54 @@ class Project:
         return evaluate_project(self, gold)
 
     # ---- team and review
-    # Thin wrappers over qualkit.review / qualkit.users; `self.user` acts (a local administrator unless the
-    # database registers that name with another role).
+    # Thin wrappers over qualkit.review / qualkit.users; `self.user` acts with the role qualkit.access gives it.
     def actor(self) -> Any:
-        """Who acts in this project: the user with their role (what they may do and see).
+        """Who acts in this project: the user with the role the database gives them now (qualkit.access).
 
         Example:
             >>> Project.create("sqlite://", codebook=None, user="ana").actor().name
             'ana'
         """
-        from qualkit.users import actor
-
-        return actor(self.store, self.user)
+        return self.access.user()
 
     _actor = actor  # the name other branches still call inside this module
 
+    @requires('assign')
     def assign(self, source: str | int, coders: Sequence[str], *, blind: bool = True) -> int:
         """Assign a transcript to coders (two, for blind double-coding); returns how many were added."""
         from qualkit.review.double_coding import assign
 
         return assign(self.store, source, coders, actor=self._actor(), blind=blind)
 
+    @requires('view')
     def assignments(self) -> pd.DataFrame:
         """Who codes which transcript, blind or not, and whether they are done."""
         from qualkit.review.double_coding import assignments
 
         return assignments(self.store)
 
+    @requires('code')
     def mark_done(self, source: str | int, *, coder: str | None = None, done: bool = True) -> None:
         """Mark an assignment done (or, as an administrator, reopen one with ``done=False``)."""
         from qualkit.review.double_coding import mark_done
 
         mark_done(self.store, source, actor=self._actor(), coder=coder, done=done)
 
+    @requires('adjudicate')
     def disagreements(self, source: str | int) -> pd.DataFrame:
         """Where the coders of a finished blind transcript differ, code by code and segment by segment."""
         from qualkit.review.double_coding import disagreements
 
         return disagreements(self.store, source, actor=self._actor())
 
+    @requires('adjudicate')
     def adjudicate(self, segment_id: int, code_id: str, *, apply: bool, note: str = "") -> Coding:
         """Record the agreed decision on a disagreement; both coders' original decisions stay."""
         from qualkit.review.double_coding import adjudicate
 
         return adjudicate(self.store, segment_id, code_id, apply=apply, note=note, actor=self._actor())
 
+    @requires('manage_users')
     def add_demo_users(self) -> list[tuple[str, str, str]]:
         """Create the demo study's log-ins (an admin and two coders), shown on the app's log-in page."""
         from qualkit.users import create_demo_users
@@ -401,6 +428,7 @@ class Project:
 
     # ---- themes
     # Thin wrappers over qualkit.themes (discover, runs); runs and edits are saved in the store.
+    @requires('run_analyses')
     def discover_themes(self, *, codebook: Codebook | bool | None = True, name: str = "", embedder: Any = None,
                         **options: Any) -> Any:
         """Find emergent themes in participant talk, relate them to the codebook, save the run; returns it.
@@ -416,18 +444,21 @@ class Project:
         return discover_and_save(self.store, codebook=codebook, name=name, embedder=embedder, user=self.user,
                                  **options)
 
+    @requires('view')
     def themes(self, run_id: int | None = None) -> Any:
         """A saved theme run (the latest by default) as a ``ThemeResult``, loaded without refitting."""
         from qualkit.themes.runs import load_run
 
         return load_run(self.store, run_id)
 
+    @requires('view')
     def theme_runs(self) -> pd.DataFrame:
         """Every saved theme run with who made it, when, its version and summary counts."""
         from qualkit.themes.runs import list_runs
 
         return list_runs(self.store)
 
+    @requires('edit_codebook')
     def promote_theme(self, theme_id: int, *, code_id: str | None = None, name: str | None = None,
                       parent: str | None = None, run_id: int | None = None) -> Any:
         """Add a theme to the codebook as a code (new version) and suggest it on the theme's segments."""
@@ -436,6 +467,7 @@ class Project:
         return promote_theme(self.store, theme_id, user=self.user, run_id=run_id, code_id=code_id, name=name,
                              parent=parent)
 
+    @requires('run_analyses')
     def merge_themes(self, theme_ids: Sequence[int], *, label: str | None = None, run_id: int | None = None,
                      expected_version: int | None = None) -> Any:
         """Merge themes of a saved run into the first id given (saved; version-checked)."""
@@ -444,6 +476,7 @@ class Project:
         return edit_run(self.store, "merge", user=self.user, run_id=run_id, expected_version=expected_version,
                         theme_ids=list(theme_ids), label=label)
 
+    @requires('run_analyses')
     def split_theme(self, theme_id: int, *, n: int | None = None, run_id: int | None = None,
                     expected_version: int | None = None) -> Any:
         """Split a theme by re-fitting its documents alone (``n`` parts, or as many as HDBSCAN finds)."""
@@ -452,6 +485,7 @@ class Project:
         return edit_run(self.store, "split", user=self.user, run_id=run_id, expected_version=expected_version,
                         theme_id=theme_id, n=n)
 
+    @requires('run_analyses')
     def rename_theme(self, theme_id: int, label: str, *, run_id: int | None = None,
                      expected_version: int | None = None) -> Any:
         """Give a theme of a saved run a researcher's label."""
@@ -460,6 +494,7 @@ class Project:
         return edit_run(self.store, "rename", user=self.user, run_id=run_id, expected_version=expected_version,
                         theme_id=theme_id, label=label)
 
+    @requires('run_analyses')
     def discard_theme(self, theme_id: int, *, run_id: int | None = None, expected_version: int | None = None) -> Any:
         """Discard a theme as noise: its documents become unassigned; the theme stays on record."""
         from qualkit.themes.runs import edit_run
@@ -478,6 +513,7 @@ class Project:
             codebook = None
         return self.store.segments_df(), self.store.codings_df(), codebook
 
+    @requires('see_all')
     def prevalence(self, by: str | None = "role", **options: Any) -> Any:
         """Code prevalence by a participant attribute: segments, speakers and sessions, with tests.
 
@@ -492,6 +528,7 @@ class Project:
         segments, codings, codebook = self._frames()
         return prevalence(segments, codings, by=by, codebook=options.pop("codebook", codebook), **options)
 
+    @requires('see_all')
     def cooccurrence(self, *, window: int = 0, **options: Any) -> pd.DataFrame:
         """Code × code co-occurrence within a segment (``window=0``) or within ``window`` turns.
 
@@ -504,6 +541,7 @@ class Project:
         segments, codings, codebook = self._frames()
         return cooccurrence(segments, codings, window=window, codebook=options.pop("codebook", codebook), **options)
 
+    @requires('view')
     def distinctive_words(self, by: str = "role", **options: Any) -> pd.DataFrame:
         """Words each group uses more than the others (weighted log-odds, informative Dirichlet prior).
 
@@ -515,6 +553,8 @@ class Project:
         """
         from qualkit.analysis.distinctive import distinctive_words
 
+        if options.get("code") is not None:
+            self.access.require_sees_all("distinctive words within a code")
         segments, codings, _ = self._frames()
         if "code" in options:
             options.setdefault("codings", codings)
@@ -522,6 +562,7 @@ class Project:
         options.setdefault("names", [n for p in self.store.participants() for n in (p.pseudonym, *p.aliases) if n])
         return distinctive_words(segments, by=by, **options)
 
+    @requires('see_all')
     def saturation(self, **options: Any) -> pd.DataFrame:
         """New and cumulative codes per successive transcript (or ``by="session"``).
 
@@ -534,6 +575,7 @@ class Project:
         segments, codings, codebook = self._frames()
         return saturation(segments, codings, codebook=options.pop("codebook", codebook), **options)
 
+    @requires('see_all')
     def quotes(self, code: str, *, n: int = 5, **options: Any) -> pd.DataFrame:
         """Exemplar quotes for a code or theme: strongest accepted segments, diverse, attributed by role.
 
@@ -546,6 +588,7 @@ class Project:
         segments, codings, codebook = self._frames()
         return quotes(segments, codings, code, n=n, codebook=options.pop("codebook", codebook), **options)
 
+    @requires('view')
     def reliability(self, coders: Sequence[str], **options: Any) -> Any:
         """Agreement between two or more coders (user names, ``machine:NAME`` or ``origin:ORIGIN``).
 
@@ -556,9 +599,11 @@ class Project:
         """
         from qualkit.analysis.reliability import reliability
 
+        self.access.require_coders_visible(coders)
         segments, codings, codebook = self._frames()
         return reliability(segments, codings, coders, codebook=options.pop("codebook", codebook), **options)
 
+    @requires('export')
     def export(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:
         """Export in any registered format (:mod:`qualkit.export.registry`): tables, REFI-QDA, reports.
 
@@ -576,11 +621,13 @@ class Project:
 
         from qualkit.export.registry import export_for
 
-        self._actor().require("export")
         entry = export_for(path, format)
         entry.check_options(options)
+        if entry.name != "qdc":  # a codebook holds no decisions; every other export holds every coder's
+            self.access.require_sees_all("a project export")
         return entry.write(self.store, Path(path), **options)
 
+    @requires('export')
     def report(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:
         """Write the study report as Markdown, HTML or Word (by extension or ``format``); returns the path.
 
@@ -591,7 +638,7 @@ class Project:
         """
         from qualkit.export.report import build_report
 
-        self._actor().require("export")
+        self.access.require_sees_all("the report")
         return build_report(self.store, path, format, **options)
 
     @classmethod
@@ -614,7 +661,7 @@ class Project:
         from qualkit.export.refi import import_into_new_project, import_qdpx
 
         if isinstance(into, Project):
-            into._actor().require("import")
+            into.access.require("import")
             into.import_report = import_qdpx(path, into.store, user=user or into.user)
             return into
         target = into if into is not None else Path(path).with_suffix(".qualkit.db")

@@ -243,6 +243,27 @@ def _check_name(name: str) -> str:
     return name
 
 
+_RANK = {Role.VIEWER: 0, Role.CODER: 1, Role.ADMIN: 2}
+
+
+def _check_team_change(target: Database, actor: str | None, name: str, role: Role | None = None) -> None:
+    """Only administrators change the team, and nobody raises their own role.
+
+    ``actor`` None (a caller holding the database, such as a notebook on its own file) or a name that
+    is not registered is left to the caller's rule (:mod:`qualkit.access`); a registered actor must be
+    an active administrator.
+    """
+    if actor is None:
+        return
+    row = user_row(target, actor)
+    if row is None:
+        return
+    if actor == name and role is not None and _RANK[role] > _RANK[Role(row["role"])]:
+        raise PermissionDenied(f"{actor} may not raise their own role", fix="ask an administrator")
+    if not row["active"] or row["role"] != Role.ADMIN.value:
+        User(actor, Role(row["role"]) if row["active"] else Role.VIEWER).require("manage_users")
+
+
 def _role(role: str | Role) -> Role:
     try:
         return Role(role)
@@ -275,6 +296,7 @@ def add_user(
     """
     name = _check_name(name)
     role = _role(role)
+    _check_team_change(target, actor, name, role)
     insert_user(target, name=name, password_hash=hash_password(password, rounds=rounds),
                      role=role.value, actor=actor, display_name=display_name, can_edit_codebook=can_edit_codebook)
     return User(name, role, display_name=display_name, codebook_editor=can_edit_codebook)
@@ -292,6 +314,7 @@ def remove_user(target: Database, name: str, *, actor: str | None = None) -> Non
         >>> get_user(store, "ben") is None
         True
     """
+    _check_team_change(target, actor, name)
     row = user_row(target, name)
     if row is None or not row["active"]:
         raise InvalidInput(f"no user named {name!r}", fix="list users with `qualkit users list`")
@@ -316,6 +339,7 @@ def set_role(target: Database, name: str, role: str | Role, *, can_edit_codebook
         True
     """
     role = _role(role)
+    _check_team_change(target, actor, name, Role.ADMIN if can_edit_codebook and actor == name else role)
     row = user_row(target, name)
     if row is None or not row["active"]:
         raise InvalidInput(f"no user named {name!r}", fix="list users with `qualkit users list`")
@@ -339,6 +363,8 @@ def set_password(target: Database, name: str, password: str, *, actor: str | Non
         >>> authenticate(store, "ana", "another secret").name
         'ana'
     """
+    if actor != name:
+        _check_team_change(target, actor, name)
     row = user_row(target, name)
     if row is None or not row["active"]:
         raise InvalidInput(f"no user named {name!r}", fix="list users with `qualkit users list`")

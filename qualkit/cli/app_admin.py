@@ -1,8 +1,10 @@
 """Team commands for the review app: ``qualkit users add/remove/role/passwd/list`` and ``qualkit assign ...``.
 
-Whoever runs these has the database itself, so they act as its administrator; every change is logged
-under ``--user`` (default: the login name). Passwords are prompted for (hidden, twice) or read from
-standard input with ``--password-stdin``; they are stored only as salted bcrypt hashes.
+Whoever acts is ``--user`` (or ``$QUALKIT_USER``) with the role the database gives them
+(:mod:`qualkit.access`): only administrators manage users and roles, and nobody raises their own role.
+Without a named user a local SQLite file acts as its owner; a shared database needs ``--user``. Passwords
+are prompted for (hidden, twice) or read from standard input with ``--password-stdin``; they are stored
+only as salted bcrypt hashes.
 
 Example:
     $ qualkit users add ana --role coder --db study.qualkit.db
@@ -40,10 +42,13 @@ def _engine(db: str | None):
     return engine
 
 
-def _actor(user: str | None) -> str:
-    from qualkit.project import default_user
+def _manager(engine, user: str | None, name: str | None = None, role: str | None = None) -> str:
+    """The acting user's name, once the one rule says they may make this change to the team."""
+    from qualkit.access import Access, check_user_change
 
-    return user or default_user()
+    access = Access(engine, user)
+    check_user_change(engine, access.require("manage_users"), name, role)
+    return access.name
 
 
 def _password(password_stdin: bool) -> str:
@@ -66,8 +71,10 @@ def users_add(
     """Add a user (you are asked for their password)."""
     from qualkit.users import add_user
 
-    added = add_user(_engine(db), name, _password(password_stdin), role, display_name=display_name,
-                     can_edit_codebook=codebook, actor=_actor(user))
+    engine = _engine(db)
+    acting = _manager(engine, user, name, role)
+    added = add_user(engine, name, _password(password_stdin), role, display_name=display_name,
+                     can_edit_codebook=codebook, actor=acting)
     typer.echo(f"added {added.name} ({added.role.value})")
 
 
@@ -77,7 +84,8 @@ def users_remove(name: Annotated[str, typer.Argument(help="Log-in name.")], db: 
     """Remove a user's access (their decisions and history stay)."""
     from qualkit.users import remove_user
 
-    remove_user(_engine(db), name, actor=_actor(user))
+    engine = _engine(db)
+    remove_user(engine, name, actor=_manager(engine, user))
     typer.echo(f"removed {name}")
 
 
@@ -93,7 +101,13 @@ def users_role(
     """Change a user's role."""
     from qualkit.users import set_role
 
-    changed = set_role(_engine(db), name, role, can_edit_codebook=codebook, actor=_actor(user))
+    engine = _engine(db)
+    acting = _manager(engine, user, name, role)
+    if codebook and name == acting:  # allowing oneself to edit the codebook is raising one's own rights
+        from qualkit.access import Access, check_user_change
+
+        check_user_change(engine, Access(engine, user).user(), name, "admin")
+    changed = set_role(engine, name, role, can_edit_codebook=codebook, actor=acting)
     extra = " (may edit the codebook)" if changed.codebook_editor and changed.role.value == "coder" else ""
     typer.echo(f"{changed.name} is now {changed.role.value}{extra}")
 
@@ -105,10 +119,15 @@ def users_passwd(
     db: DbOption = None,
     user: UserOption = None,
 ) -> None:
-    """Set a new password for a user."""
+    """Set a new password for a user (administrators; anyone for their own)."""
+    from qualkit.access import Access
     from qualkit.users import set_password
 
-    set_password(_engine(db), name, _password(password_stdin), actor=_actor(user))
+    engine = _engine(db)
+    acting = Access(engine, user)
+    if name != acting.name or not acting.user().registered:  # one's own password is one's own business
+        _manager(engine, user)
+    set_password(engine, name, _password(password_stdin), actor=acting.name)
     typer.echo(f"new password set for {name}")
 
 
@@ -130,7 +149,7 @@ def users_list(db: DbOption = None) -> None:
 def _project(db: str | None, name: str | None, user: str | None):
     from qualkit.project import Project
 
-    return Project.open(db, name, user=_actor(user))
+    return Project.open(db, name, user=user)
 
 
 @assign_app.command("add")

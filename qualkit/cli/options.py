@@ -14,4 +14,7 @@ DbOption = Annotated[
 ProjectNameOption = Annotated[
     str | None, typer.Option("--project", help="Project name, when the database holds several.")
 ]
-UserOption = Annotated[str | None, typer.Option("--user", help="Act as this user (default: your login name).")]
+UserOption = Annotated[str | None, typer.Option(
+    "--user", envvar="QUALKIT_USER",
+    help="Act as this user: their role and blind-coding visibility apply (default: $QUALKIT_USER; without it a "
+         "local SQLite file acts as its owner, and a shared database is read-only).")]
