@@ -67,11 +67,10 @@ class Project:
             >>> Project.create("sqlite://", codebook=None).name
             'default'
         """
-        from sqlalchemy import Engine
-
         from qualkit.store.engine import make_engine, schema_revision
 
-        engine = path_or_url if isinstance(path_or_url, Engine) else make_engine(path_or_url)
+        plain = path_or_url is None or isinstance(path_or_url, str | os.PathLike)
+        engine = make_engine(path_or_url) if plain else path_or_url  # else: an engine already
         if schema_revision(engine) is not None:  # an existing database: creating a project is an import
             Access(engine, user).require("import")
         project = cls(Store.create(engine, name, description=description, exist_ok=exist_ok), user=user)

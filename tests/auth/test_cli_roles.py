@@ -19,7 +19,10 @@ from qualkit.errors import PermissionDenied, QualkitError
 OK, DENIED = "ok", "denied"
 # Commands that open no project: nothing of a project to protect.
 NO_PROJECT = {"init", "demo", "deidentify", "autocode", "evaluate", "codebook list", "codebook check",
-              "codebook convert"}
+              "codebook convert",
+              # the app's background service: it acts as the machine coder ``auto``, which may only store
+              # suggestions (tests/auth/test_who_acts.py), never as the person running it
+              "worker"}
 
 # command -> (arguments after the command, viewer outcome, blind coder outcome); {db} {p} {tmp} filled in.
 TABLE = {
