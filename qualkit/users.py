@@ -4,9 +4,9 @@ Roles are an enum with ``can_*`` methods (as in Taguette), so every check in the
 asks the same question in the same words. Passwords are stored only as bcrypt hashes (salted, with
 the cost in the hash); nothing here imports Streamlit.
 
-Whoever has the database itself (a notebook, the CLI) is its administrator: roles protect the shared
-review app, where people act only through their log-in. :func:`actor` therefore treats a name that
-is not a registered user as a local administrator.
+Who acts on which database, and what an unregistered name may do, is decided in one place:
+:mod:`qualkit.access` (the same rule for ``Project``, the CLI and the app). :func:`actor` here is its
+building block for registered names.
 
 Example:
     >>> Role.VIEWER.can_code(), Role.CODER.can_code(), Role.CODER.can_edit_codebook()

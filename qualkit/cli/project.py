@@ -25,11 +25,12 @@ def init(
 
 
 def info(db: DbOption = None, project_name: ProjectNameOption = None, path: Annotated[
-        str | None, typer.Argument(help="SQLite file or database URL (instead of --db).")] = None) -> None:
-    """Show what a project holds: sources, segments, codebook and codings by status."""
+        str | None, typer.Argument(help="SQLite file or database URL (instead of --db).")] = None,
+        user: UserOption = None) -> None:
+    """Show what a project holds: sources, segments, codebook and codings by status (as --user may see them)."""
     from qualkit.project import Project
 
-    project = Project.open(path or db, project_name)
+    project = Project.open(path or db, project_name, user=user)
     sources = project.sources()
     codings = project.codings()
     typer.echo(f"project {project.name!r}: {len(sources)} sources, {int(sources['segments'].sum())} segments")
