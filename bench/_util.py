@@ -46,6 +46,43 @@ def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now (MB): Linux's ``VmRSS`` (0 where ``/proc`` is missing)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="utf-8")
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0)
+
+
+@contextmanager
+def peak_rss(interval: float = 0.2) -> Any:
+    """The peak resident memory *during* a block, sampled by a thread: ``with peak_rss() as m: ...``.
+
+    ``m`` gets ``before_mb`` (at the start), ``peak_mb`` (highest sample) and ``added_mb`` (their difference),
+    so a step's own memory shows even when the process peaked earlier (``VmHWM`` never goes down).
+    """
+    import threading
+
+    figures = {"before_mb": rss_mb()}
+    highest = [figures["before_mb"]]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(interval):
+            highest[0] = max(highest[0], rss_mb())
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield figures
+    finally:
+        stop.set()
+        thread.join()
+        figures["peak_mb"] = max(highest[0], rss_mb())
+        figures["added_mb"] = figures["peak_mb"] - figures["before_mb"]
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     """Call ``fn`` and return (result, seconds)."""
     started = time.perf_counter()

@@ -49,13 +49,15 @@ from typing import Any
 
 import numpy as np
 
-from bench._util import max_rss_mb, save, table
+from bench._util import max_rss_mb, peak_rss, save, table
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "burnout_focus_groups"
 SHARED = Path(os.environ.get("QUALKIT_SHARED_DIR", ROOT.parent / "shared"))
 NHS = SHARED / "data" / "nhs_fft" / "nhft_comments.csv"
-ANNOMI = SHARED / "data" / "annomi"
+# AnnoMI is not shipped in the repository: put annomi_utterances.csv.gz (AnnoMI-simple.csv) and
+# annomi_multi_annotator.csv.gz (AnnoMI-full.csv) from github.com/uccollab/AnnoMI there, or point to them.
+ANNOMI = Path(os.environ.get("QUALKIT_ANNOMI_DIR", SHARED / "data" / "annomi"))
 CODEBOOKS = Path(__file__).with_name("codebooks")
 THREADS = 2
 
@@ -415,11 +417,12 @@ def candidate_fine_tuned(split: Split, embedder: Any) -> list[list[str]]:
 
     texts, codes, negatives = material(split.codebook, split.train_texts, split.train_labels)
     with tempfile.TemporaryDirectory() as folder:
-        before = max_rss_mb()
         started = time.perf_counter()
-        tuned = fine_tune(texts, codes, folder, negatives=negatives, seed=0, threads=THREADS)
-        FINE_TUNING.append({"texts": len(texts), "pairs": tuned.info["pairs"], "seconds": time.perf_counter() - started,
-                            "peak_rss_mb": max_rss_mb(), "peak_rss_before_mb": before})
+        with peak_rss() as memory:
+            tuned = fine_tune(texts, codes, folder, negatives=negatives, seed=0, threads=THREADS)
+        FINE_TUNING.append({"texts": len(texts), "pairs": tuned.info["pairs"],
+                            "seconds": time.perf_counter() - started, "rss_before_mb": memory["before_mb"],
+                            "peak_rss_mb": memory["peak_mb"], "added_mb": memory["added_mb"]})
         tuned_embedder = DiskCachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))
         return qualkit_default(split, tuned_embedder)
 
@@ -488,6 +491,8 @@ def run_setting(case: str, setting: str, splits: list[Split], embedder: Any,
             predicted = method(split, embedder)
             seconds.append(time.perf_counter() - started)
             runs.append(score(split, predicted))
+            for run in FINE_TUNING:
+                run.setdefault("where", f"{case} / {setting} / {split.name}")
         results["methods"][name] = {"runs": runs, "seconds": seconds}
         print(f"  {case} / {setting} / {name}: {_summary(runs, _metric(case))} ({np.mean(seconds):.1f} s/split)",
               flush=True)
@@ -627,8 +632,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"default coder: {figures['throughput']['segments_per_s_cached_embeddings']:,.0f} segments/s "
               f"(embeddings cached); MiniLM encoded {embedder.encoded} texts in {embedder.seconds:.0f} s")
     for run in FINE_TUNING:
-        print(f"fine-tuning: {run['texts']} texts, {run['pairs']} pairs, {run['seconds']:.0f} s, "
-              f"peak RSS {run['peak_rss_mb']:.0f} MB")
+        print(f"fine-tuning ({run['where']}): {run['texts']} texts, {run['pairs']} pairs, {run['seconds']:.0f} s, "
+              f"RSS {run['rss_before_mb']:.0f} -> peak {run['peak_rss_mb']:.0f} MB (+{run['added_mb']:.0f} MB)")
     print(f"peak RSS {figures['peak_rss_mb']:.0f} MB; total {figures['total_s']:.0f} s")
     print(f"wrote {save('coding' + (f'-{args.tag}' if args.tag else ''), figures)}")
     return figures

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from qualkit.codebook import list_codebooks, load_codebook, save_codebook, validate_codebook
 from qualkit.errors import (
     ConflictError,
     InvalidCodebook,
@@ -39,8 +40,7 @@ from qualkit.model import (
     Speaker,
 )
 from qualkit.project import Project
-
-__version__ = "0.1.0"
+from qualkit.version import __version__
 
 # Public names that live in heavier modules: name -> module. Loaded on first attribute access.
 _LAZY: dict[str, str] = {
@@ -55,10 +55,6 @@ _LAZY: dict[str, str] = {
     "segment": "qualkit.ingest",
     "deidentify": "qualkit.ingest.deidentify",
     "Deidentifier": "qualkit.ingest.deidentify",
-    "load_codebook": "qualkit.codebook",
-    "save_codebook": "qualkit.codebook",
-    "validate_codebook": "qualkit.codebook",
-    "list_codebooks": "qualkit.codebook",
     "AutoCoder": "qualkit.coding.ensemble",
     "Ensemble": "qualkit.coding.ensemble",
     "RuleCoder": "qualkit.coding.rules",
@@ -118,5 +114,9 @@ __all__ = [
     "Speaker",
     "StoreError",
     "__version__",
+    "list_codebooks",
+    "load_codebook",
+    "save_codebook",
+    "validate_codebook",
     *_LAZY,
 ]

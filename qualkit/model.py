@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import html
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -310,13 +311,35 @@ class Codebook:
     def load(cls, name_or_path: str, **options: Any) -> Codebook:
         """Load a shipped codebook by name (``"burnout"``) or a YAML/CSV/Excel/.qdc file.
 
+        The formats live one layer up, in :mod:`qualkit.codebook`, which registers its loader when
+        imported (``import qualkit`` does); the model itself imports nothing of qualkit.
+
         Example:
-            >>> Codebook.load("burnout").name  # doctest: +SKIP
+            >>> import qualkit
+            >>> Codebook.load("burnout").name
             'burnout'
         """
-        from qualkit.codebook import load_codebook  # codebook I/O lives one layer up
+        if not _CODEBOOK_LOADERS:
+            raise RuntimeError("no codebook reader is registered; import qualkit (or qualkit.codebook) first")
+        return _CODEBOOK_LOADERS[-1](name_or_path, **options)
 
-        return load_codebook(name_or_path, **options)
+
+_CODEBOOK_LOADERS: list[Callable[..., Codebook]] = []
+
+
+def register_codebook_loader(loader: Callable[..., Codebook]) -> None:
+    """Make ``loader`` the function behind :meth:`Codebook.load` (``qualkit.codebook`` registers ``load_codebook``).
+
+    Registering the same loader twice changes nothing; the last one registered is used.
+
+    Example:
+        >>> import qualkit.codebook
+        >>> register_codebook_loader(qualkit.codebook.load_codebook)
+        >>> Codebook.load("burnout").name
+        'burnout'
+    """
+    if loader not in _CODEBOOK_LOADERS:
+        _CODEBOOK_LOADERS.append(loader)
 
 
 @dataclass(slots=True)

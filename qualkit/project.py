@@ -25,11 +25,20 @@ from qualkit.model import Codebook, Coding, Memo
 from qualkit.store.repository import Store
 
 
-def _default_user() -> str:
+def default_user() -> str:
+    """Who acts when no user is named: the login name (``qualkit-user`` where there is none).
+
+    Example:
+        >>> isinstance(default_user(), str) and default_user() != ""
+        True
+    """
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return "qualkit-user"
+
+
+_default_user = default_user  # the name other branches still call inside this module
 
 
 class Project:
@@ -122,6 +131,18 @@ class Project:
         return import_transcripts(self.store, list(paths), participants=participants, aliases=aliases,
                                   segment_by=segment_by, progress=progress, user=self.user, **options)
 
+    @staticmethod
+    def transcript_formats() -> dict[str, tuple[str, ...]]:
+        """The transcript formats :meth:`import_transcripts` reads, with their file suffixes (from the registry).
+
+        Example:
+            >>> Project.transcript_formats()["docx"]
+            ('.docx',)
+        """
+        from qualkit.ingest.readers import READERS
+
+        return {name: reader.suffixes for name, reader in READERS.items()}
+
     def add_participants(self, participants: Any) -> int:
         """Add or update participants (CSV/Excel path, DataFrame or list); returns segments newly linked.
 
@@ -143,7 +164,9 @@ class Project:
     def set_codebook(self, codebook: str | os.PathLike[str] | Codebook, *, note: str = "") -> int:
         """Store a codebook (name, file or object) as a new version and make it active; returns the version."""
         if not isinstance(codebook, Codebook):
-            codebook = Codebook.load(str(codebook))
+            from qualkit.codebook import load_codebook
+
+            codebook = load_codebook(str(codebook))
         return self.store.save_codebook(codebook, user=self.user, note=note)
 
     # ------------------------------------------------------------------ data as DataFrames
@@ -327,10 +350,18 @@ class Project:
     # ---- team and review
     # Thin wrappers over qualkit.review / qualkit.users; `self.user` acts (a local administrator unless the
     # database registers that name with another role).
-    def _actor(self):
+    def actor(self) -> Any:
+        """Who acts in this project: the user with their role (what they may do and see).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None, user="ana").actor().name
+            'ana'
+        """
         from qualkit.users import actor
 
         return actor(self.store, self.user)
+
+    _actor = actor  # the name other branches still call inside this module
 
     def assign(self, source: str | int, coders: Sequence[str], *, blind: bool = True) -> int:
         """Assign a transcript to coders (two, for blind double-coding); returns how many were added."""
@@ -529,9 +560,11 @@ class Project:
         return reliability(segments, codings, coders, codebook=options.pop("codebook", codebook), **options)
 
     def export(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:
-        """Export as ``qdpx`` (REFI-QDA project), ``qdc`` (codebook), ``xlsx`` (one workbook) or ``csv`` (a folder).
+        """Export in any registered format (:mod:`qualkit.export.registry`): tables, REFI-QDA, reports.
 
-        ``format`` defaults to the extension (a path without one means ``csv``).
+        ``format`` is an export name (``xlsx``, ``csv``, ``qdpx``, ``qdc``, ``html``, ``md``, ``docx``);
+        by default it follows the file's extension (a path without one means a folder of CSV files).
+        ``options`` are the ones that export takes (e.g. ``include_suggested``).
 
         Example:
             >>> import tempfile, pathlib
@@ -541,24 +574,12 @@ class Project:
         """
         from pathlib import Path
 
-        from qualkit.errors import InvalidInput
+        from qualkit.export.registry import export_for
 
         self._actor().require("export")
-        path = Path(path)
-        format = (format or path.suffix.lstrip(".") or "csv").lower()
-        if format == "qdpx":
-            from qualkit.export.refi import export_qdpx
-
-            return export_qdpx(self.store, path, **options)
-        if format == "qdc":
-            from qualkit.export.refi import export_qdc
-
-            return export_qdc(self.codebook, path)
-        if format in ("xlsx", "csv"):
-            from qualkit.export.tables import export_tables
-
-            return export_tables(self.store, path, format=format, **options)
-        raise InvalidInput(f"cannot export as {format!r}", fix="use qdpx, qdc, xlsx or csv (reports: project.report)")
+        entry = export_for(path, format)
+        entry.check_options(options)
+        return entry.write(self.store, Path(path), **options)
 
     def report(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:
         """Write the study report as Markdown, HTML or Word (by extension or ``format``); returns the path.

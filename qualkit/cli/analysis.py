@@ -140,19 +140,32 @@ def _with_intervals(per_code):
     return frame
 
 
+def _export_choices() -> tuple[str, str]:
+    """Help texts listing every registered export: (file kinds, format names)."""
+    from qualkit.export.registry import EXPORTS
+
+    files = ", ".join(entry.suffixes[0] for entry in EXPORTS if entry.suffixes)
+    return files, ", ".join(entry.name for entry in EXPORTS)
+
+
+EXPORT_FILES, EXPORT_NAMES = _export_choices()
+
+
 def export(
-    path: Annotated[Path, typer.Argument(help="File to write: .qdpx, .qdc, .xlsx, or a folder for CSV files.")],
+    path: Annotated[Path, typer.Argument(help=f"File to write: {EXPORT_FILES}, or a folder for CSV files.")],
     db: DbOption = None,
     project_name: ProjectNameOption = None,
     user: UserOption = None,
-    format: Annotated[str | None, typer.Option(help="qdpx, qdc, xlsx or csv (default: from the extension).")] = None,
+    format: Annotated[str | None, typer.Option(help=f"{EXPORT_NAMES} (default: from the extension).")] = None,
     include_suggested: Annotated[bool, typer.Option(help="Also export suggestions not yet reviewed.")] = False,
 ) -> None:
-    """Export the project: REFI-QDA project (.qdpx) or codebook (.qdc), one Excel workbook, or CSV files."""
+    """Export the project in any registered format: tables (Excel, CSV), REFI-QDA (.qdpx, .qdc), reports."""
+    from qualkit.export.registry import export_for
+
     project = _open(db, project_name, user)
-    fmt = (format or path.suffix.lstrip(".") or "csv").lower()
-    options = {"include_suggested": include_suggested} if fmt in ("qdpx", "xlsx", "csv") else {}
-    written = project.export(path, fmt, **options)
+    entry = export_for(path, format)
+    options = {"include_suggested": include_suggested} if "include_suggested" in entry.options else {}
+    written = project.export(path, entry.name, **options)
     typer.echo(f"wrote {written}")
 
 

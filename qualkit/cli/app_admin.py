@@ -41,9 +41,9 @@ def _engine(db: str | None):
 
 
 def _actor(user: str | None) -> str:
-    from qualkit.project import _default_user
+    from qualkit.project import default_user
 
-    return user or _default_user()
+    return user or default_user()
 
 
 def _password(password_stdin: bool) -> str:
@@ -160,7 +160,7 @@ def assign_remove(
     from qualkit.review.double_coding import unassign
 
     project = _project(db, project_name, user)
-    unassign(project.store, source, coder, actor=project._actor())
+    unassign(project.store, source, coder, actor=project.actor())
     typer.echo(f"{coder} is no longer assigned to {source}")
 
 

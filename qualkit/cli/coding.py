@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -36,65 +38,202 @@ def autocode(
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Give each row its K best codes.")] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", min=0.0, max=1.0,
                                                     help="One score threshold for every code (default: per-code thresholds).")] = None,
-    embedder: Annotated[str, typer.Option("--embedder", help="auto (MiniLM if installed), minilm or lsa.")] = "auto",
+    embedder: Annotated[str, typer.Option("--embedder", help="auto (MiniLM if installed, else LSA), minilm, static "
+                                          "(fast, distilled from MiniLM), lsa, or a sentence-transformers folder.")] = "auto",
     fine_tune: Annotated[bool, typer.Option("--fine-tune", help="Fine-tune the encoder on --train and the codebook "
                                              "first (CPU, a few minutes; kept in $QUALKIT_MODEL_DIR).")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar with ETA on stderr.")] = True,
     code_moderators: Annotated[bool, typer.Option("--code-moderators", help="Code moderator rows too.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from OUTPUT.partial.")] = False,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows coded and written at a time.")] = 2048,
+    fit_rows: Annotated[int, typer.Option("--fit-rows", min=0, help="Input rows (from the top) the coder also learns "
+                                          "its text space from; the rest is streamed.")] = 5000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes coding chunks in parallel (forked "
+                                         "after fitting; one per core).")] = 1,
 ) -> None:
-    """Suggest codes for every row of a JSONL/CSV file and write them as JSONL, in input order."""
-    from tqdm.auto import tqdm
+    """Suggest codes for every row of a JSONL/CSV file and write them as JSONL, in input order.
 
+    The input is streamed in chunks (bounded memory whatever its size) and each chunk's lines are written as
+    soon as they are coded, to OUTPUT.partial, renamed to OUTPUT when every row is done. A run that was
+    interrupted continues with ``--resume``: the rows already written are skipped (a torn last line is
+    rewritten), so every row is coded exactly once. Bad input is found before anything is written.
+    """
     from qualkit.codebook import load_codebook
-    from qualkit.coding._base import Batch
-    from qualkit.coding.ensemble import AutoCoder
-    from qualkit.coding.io import read_rows, write_predictions
+    from qualkit.coding.io import iter_rows, partial_output, read_rows
     from qualkit.errors import InvalidInput
-    from qualkit.ingest.marks import find_marks
-    from qualkit.ingest.speakers import is_moderator_label
-    from qualkit.model import Segment
-    from qualkit.nlp import load_nlp
 
     if top_k is not None and threshold is not None:
         raise InvalidInput("--top-k and --threshold exclude each other", fix="pass only one of them")
     book = load_codebook(codebook)
     codable = [c.id for c in book.codable_codes]
-    rows = read_rows(input)
     categories = [c.id for c in book.codes if not c.codable]
     labelled = read_rows(train, labeled=True, codes=codable, categories=categories) if train is not None else []
+    # One checking pass first: a bad row is a one-line error before anything is written, and the count
+    # gives the progress bar its total (rows are not kept).
+    total = sum(1 for _ in iter_rows(input))
+    to_stdout = str(output) == "-"
+    partial = output.with_name(output.name + ".partial")
+    state_file = output.with_name(output.name + ".partial.json")
+    state = {"codebook": codebook, "codebook_version": book.version, "input": str(input.resolve()), "rows": total,
+             "train": str(train.resolve()) if train else None, "top_k": top_k, "threshold": threshold,
+             "embedder": embedder, "fine_tune": fine_tune, "code_moderators": code_moderators, "fit_rows": fit_rows}
+    done_ids: list[str] = []
+    if to_stdout and resume:
+        raise InvalidInput("--resume needs an --output file", fix="write to a file, not '-'")
+    if not to_stdout:
+        if resume:
+            if not partial.exists() or not state_file.exists():
+                raise InvalidInput(f"no interrupted run to resume at {partial}", path=partial,
+                                   fix="run without --resume")
+            saved = json.loads(state_file.read_text(encoding="utf-8"))
+            changed = [k for k in state if saved.get(k) != state[k]]
+            if changed:
+                raise InvalidInput(f"the interrupted run used other settings ({', '.join(changed)})", path=state_file,
+                                   fix="resume with the same options and input, or delete the .partial files")
+            done_ids = partial_output(partial)
+        elif partial.exists():
+            raise InvalidInput(f"an interrupted run left {partial}", path=partial,
+                               fix="pass --resume to continue it, or delete it to start again")
+
+    coder, segment = _fitted_coder(book, input, labelled, embedder, fine_tune, progress, code_moderators, fit_rows,
+                                   total)
+    if not to_stdout and not resume:
+        state_file.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        partial.write_text("", encoding="utf-8")
+    options = {"done_ids": done_ids, "total": total, "chunk_size": chunk_size, "top_k": top_k, "threshold": threshold,
+               "progress": progress, "path": input, "workers": workers}
+    if to_stdout:
+        coded = _code_stream(coder, codable, iter_rows(input), segment, sys.stdout, **options)
+    else:
+        with open(partial, "a", encoding="utf-8", newline="\n") as handle:
+            coded = _code_stream(coder, codable, iter_rows(input), segment, handle, **options)
+        os.replace(partial, output)
+        state_file.unlink(missing_ok=True)
+    before = f"; {len(done_ids)} were coded before resuming" if done_ids else ""
+    typer.echo(f"wrote {total} rows ({coded} of the {total - len(done_ids)} coded now have codes{before}) to {output}",
+               err=True)
+
+
+def _fitted_coder(book, input: Path, labelled, embedder: str, fine_tune: bool, progress: bool,
+                  code_moderators: bool, fit_rows: int, total: int):
+    """The AutoCoder fitted on the labelled rows and the first ``fit_rows`` input rows, and the row → Segment maker."""
+    from itertools import islice
+
+    from qualkit.coding._base import Batch
+    from qualkit.coding.ensemble import AutoCoder
+    from qualkit.coding.io import iter_rows
+    from qualkit.embeddings import resolve_tier
+    from qualkit.ingest.marks import find_marks
+    from qualkit.ingest.speakers import is_moderator_label
+    from qualkit.model import Segment
+    from qualkit.nlp import load_nlp
+
+    source = str(input.name)
 
     def segment(row) -> Segment:
         moderator = (row.role or "").strip().lower() == "moderator" or is_moderator_label(row.speaker or "")
-        return Segment(source=str(input.name), start=0, end=len(row.text), text=row.text, speaker=row.speaker,
+        return Segment(source=source, start=0, end=len(row.text), text=row.text, speaker=row.speaker,
                        role="moderator" if moderator else "participant", marks=find_marks(row.text))
 
     nlp = load_nlp()
-    items = [segment(r) for r in rows]
+    sample = [segment(r) for r in islice(iter_rows(input), fit_rows)]
     train_items = [segment(r) for r in labelled]
-    fit_batch = Batch.build(train_items + items, nlp=nlp, code_moderators=code_moderators)
-    labels = [r.codes for r in labelled] + [None] * len(items)
-    chosen_embedder: object = embedder
+    fit_batch = Batch.build(train_items + sample, nlp=nlp, code_moderators=code_moderators)
+    labels = [r.codes for r in labelled] + [None] * len(sample)
+    chosen: object = embedder
     if fine_tune:
-        chosen_embedder = _tuned_embedder(book, labelled, progress)
-    coder = AutoCoder(book, embedder=chosen_embedder, nlp=nlp, code_moderators=code_moderators)
-    typer.echo(f"fitting on {len(labelled)} labelled rows and {len(rows)} input rows", err=True)
+        chosen = _tuned_embedder(book, labelled, progress)
+    elif resolve_tier(embedder) not in ("lsa", "auto"):
+        from qualkit.embeddings import resolve_embedder
+
+        # Resolved here so that its in-memory cache is bounded: a million rows must not keep a million vectors.
+        chosen = resolve_embedder(embedder, job="coding", max_items=200_000)
+    coder = AutoCoder(book, embedder=chosen, nlp=nlp, code_moderators=code_moderators)
+    typer.echo(f"fitting on {len(labelled)} labelled rows and {len(sample)} of {total} input rows", err=True)
     coder.fit(fit_batch, labels if labelled else None)
-    codes: list[list[str]] = []
-    scores: list[dict[str, float]] = []
-    chunk = 256
-    with tqdm(total=len(items), desc="auto-coding", unit="row", file=sys.stderr, disable=not progress) as bar:
-        for start in range(0, len(items), chunk):
-            frame = coder.predict_scores(items[start:start + chunk])
-            values = frame.to_numpy()
-            chosen = coder.decide(values, threshold=threshold, top_k=top_k)
-            for i in range(len(values)):
-                order = sorted(range(len(codable)), key=lambda j, i=i: -values[i, j])
-                codes.append([codable[j] for j in order if chosen[i, j]])
-                scores.append({codable[j]: round(float(values[i, j]), 4) for j in range(len(codable))})
-            bar.update(len(values))
-    write_predictions(output, [r.id for r in rows], codes, scores)
-    coded = sum(1 for c in codes if c)
-    typer.echo(f"wrote {len(rows)} rows ({coded} with codes) to {output}", err=True)
+    cache = getattr(coder, "embedder_", None)
+    if hasattr(cache, "max_items") and cache.max_items is None:
+        cache.max_items = 200_000
+    from qualkit.embeddings import describe_embedder
+
+    used = describe_embedder(getattr(coder, "embedder_", None))
+    typer.echo(f"embedder: {used['name']} ({used['kind']} tier)", err=True)
+    return coder, segment
+
+
+_WORKER: dict[str, object] = {}  # the fitted coder a forked worker process inherits
+
+
+def _code_chunk(chunk: list) -> tuple[str, int]:
+    """Code one chunk of rows with the coder in ``_WORKER``: its output lines and how many got a code."""
+    import numpy as np
+
+    from qualkit.coding.io import prediction_line
+
+    coder, codable, segment = _WORKER["coder"], _WORKER["codable"], _WORKER["segment"]
+    values = coder.predict_scores([segment(r) for r in chunk]).to_numpy()
+    chosen = coder.decide(values, threshold=_WORKER["threshold"], top_k=_WORKER["top_k"])
+    order = np.argsort(-values, axis=1, kind="stable")
+    lines, coded = [], 0
+    for i, row in enumerate(chunk):
+        codes = [codable[j] for j in order[i] if chosen[i, j]]
+        coded += bool(codes)
+        lines.append(prediction_line(row.id, codes, {c: round(float(v), 4) for c, v in zip(codable, values[i],
+                                                                                         strict=True)}))
+    return "".join(lines), coded
+
+
+def _code_stream(coder, codable: list[str], rows, segment, handle, *, done_ids: list[str], total: int,
+                 chunk_size: int, top_k: int | None, threshold: float | None, progress: bool, path: Path,
+                 workers: int = 1) -> int:
+    """Code ``rows`` chunk by chunk, writing each chunk's lines in input order and flushing; skip ``done_ids``.
+
+    With ``workers`` > 1, chunks are coded by that many forked processes sharing the fitted coder, at most
+    two chunks per worker in flight (memory stays bounded); the parent writes them in order.
+    """
+    from collections import deque
+    from itertools import islice
+
+    from tqdm.auto import tqdm
+
+    from qualkit.errors import InvalidInput
+
+    rows = iter(rows)
+    for expected in done_ids:
+        row = next(rows, None)
+        if row is None or row.id != expected:
+            raise InvalidInput(f"the partial output does not match the input (row {expected!r})", path=path,
+                               fix="delete the .partial files and run again")
+    _WORKER.update(coder=coder, codable=codable, segment=segment, top_k=top_k, threshold=threshold)
+    chunks = iter(lambda: list(islice(rows, chunk_size)), [])
+    coded = 0
+    with tqdm(total=total, initial=len(done_ids), desc="auto-coding", unit="row", file=sys.stderr,
+              disable=not progress, smoothing=0.1) as bar:
+
+        def write(text: str, n_coded: int, n_rows: int) -> None:
+            nonlocal coded
+            handle.write(text)
+            handle.flush()
+            coded += n_coded
+            bar.update(n_rows)
+
+        if workers <= 1:
+            for chunk in chunks:
+                write(*_code_chunk(chunk), len(chunk))
+            return coded
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pending: deque = deque()
+            for chunk in chunks:
+                pending.append((pool.apply_async(_code_chunk, (chunk,)), len(chunk)))
+                if len(pending) >= 2 * workers:
+                    result, n = pending.popleft()
+                    write(*result.get(), n)
+            while pending:
+                result, n = pending.popleft()
+                write(*result.get(), n)
+    return coded
 
 
 def _tuned_embedder(book, labelled, progress: bool):

@@ -26,16 +26,24 @@ AliasesOption = Annotated[
 
 
 def _expand(paths: list[Path]) -> list[Path]:
-    from qualkit.ingest import FORMATS
+    """Files as given, and in each folder the files a registered reader takes (see qualkit.ingest.readers)."""
+    from qualkit.ingest.readers import suffixes
 
+    known = set(suffixes())
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
-                                and p.suffix.lower() in FORMATS))
+                                and p.suffix.lower() in known))
         else:
             files.append(path)
     return files
+
+
+def _format_names() -> list[str]:
+    from qualkit.ingest.readers import format_names
+
+    return format_names()
 
 
 def _aliases(value: str | None) -> dict[str, str] | None:
@@ -82,7 +90,8 @@ def import_(
     segment_by: Annotated[str, typer.Option("--segment-by", help="turn, sentence or window.")] = "turn",
     window: Annotated[int, typer.Option(help="Sentences per window (with --segment-by window).")] = 3,
     encoding: Annotated[str | None, typer.Option(help="Text encoding, instead of detecting it.")] = None,
-    format: Annotated[str | None, typer.Option("--format", help="Reader to use instead of the extension.")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="Reader to use instead of the extension: "
+                                                                + ", ".join(_format_names()) + ".")] = None,
     text_column: Annotated[str | None, typer.Option(help="CSV/Excel: the column holding the text.")] = None,
     max_mb: Annotated[float, typer.Option(help="Refuse files larger than this (MB).")] = 50.0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only read and report; store nothing.")] = False,
@@ -93,7 +102,9 @@ def import_(
 
     files = _expand(paths)
     if not files:
-        raise InvalidInput("no transcript files found", fix="pass files or folders holding .txt/.docx/.vtt/.srt/.csv")
+        from qualkit.ingest.readers import suffixes
+
+        raise InvalidInput("no transcript files found", fix=f"pass files or folders holding {' '.join(suffixes())} files")
     options: dict[str, Any] = {"max_bytes": int(max_mb * 1_000_000), "window": window}
     if encoding:
         options["encoding"] = encoding

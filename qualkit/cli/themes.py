@@ -58,22 +58,21 @@ def discover(
     n_themes: Annotated[int | None, typer.Option(help="Fix the number of themes (KMeans).")] = None,
     codebook: Annotated[bool, typer.Option("--codebook/--no-codebook", help="Relate themes to the codebook.")] = True,
     engine: Annotated[str, typer.Option(help="auto, bertopic or sklearn.")] = "auto",
-    embedder: Annotated[str, typer.Option(help="auto (MiniLM if installed), minilm or lsa.")] = "auto",
+    embedder: Annotated[str, typer.Option(help="auto (static from 5,000 sentences, else MiniLM; LSA without "
+                                               "extras), minilm, static, lsa or a model folder.")] = "auto",
     reduction: Annotated[str, typer.Option(help="auto (PCA), pca or umap.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random state (same seed, same themes).")] = 0,
 ) -> None:
     """Find emergent themes in participant talk and save the run in the project."""
-    from qualkit.embeddings import LsaEmbedder, MiniLMEmbedder
-    from qualkit.errors import InvalidInput
+    from qualkit.embeddings import resolve_tier
 
-    if embedder not in ("auto", "minilm", "lsa"):
-        raise InvalidInput(f"unknown embedder {embedder!r}", fix="use auto, minilm or lsa")
-    chosen = {"auto": None, "minilm": MiniLMEmbedder, "lsa": LsaEmbedder}[embedder]
+    resolve_tier(embedder)  # an unknown name is a one-line error before the project is opened
     project = _project(db, project_name, user)
     result = project.discover_themes(codebook=codebook, name=name, level=level, window=window, min_words=min_words,
                                      by=by or None, max_outlier_share=max_outlier_share,
                                      min_cluster_size=min_cluster_size, n_themes=n_themes, engine=engine,
-                                     reduction=reduction, random_state=seed, embedder=chosen() if chosen else None)
+                                     reduction=reduction, random_state=seed,
+                                     embedder=None if embedder == "auto" else embedder)
     _print(result)
 
 

@@ -398,7 +398,34 @@ class BaseCoder(BaseEstimator):
     def _score_batch(self, batch: Batch) -> Scored:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def score_batch(self, batch: Batch) -> Scored:
+        """Scores of a prepared batch (what an :class:`~qualkit.coding.Ensemble` asks each of its coders).
+
+        Subclasses implement the ``_score_batch`` hook; callers in other modules use this.
+
+        Example:
+            >>> from qualkit.model import Codebook, Code
+            >>> from qualkit.coding import RuleCoder
+            >>> coder = RuleCoder(Codebook("m", [Code("tired", "Tired", cues=["exhausted"])])).fit()
+            >>> coder.score_batch(Batch.build(["I am exhausted"])).scores.shape
+            (1, 1)
+        """
+        return self._score_batch(batch)
+
     # ------------------------------------------------------------------ prediction API
+    def scored(self, X: Any) -> tuple[Batch, Scored]:
+        """The batch built from ``X`` and its scores (moderator turns zeroed unless coded); needs a fitted coder.
+
+        Example:
+            >>> from qualkit.model import Codebook, Code
+            >>> from qualkit.coding import RuleCoder
+            >>> coder = RuleCoder(Codebook("m", [Code("tired", "Tired", cues=["exhausted"])])).fit()
+            >>> batch, scored = coder.scored(["I am exhausted", "fine"])
+            >>> len(batch), scored.scores.shape
+            (2, (2, 1))
+        """
+        return self._scored(X)
+
     def _scored(self, X: Any) -> tuple[Batch, Scored]:
         check_is_fitted(self, "codes_")
         batch = self._build_batch(X)
@@ -536,27 +563,21 @@ def top_terms(text: str, terms: Sequence[str], limit: int = 2) -> list[tuple[str
 
 
 def resolve_embedder(spec: Any, corpus: Sequence[str] = ()) -> Any:
-    """The embedder a coder uses: ``"auto"`` (MiniLM if installed, else TF-IDF/LSA), ``"minilm"``, ``"lsa"``,
-    or an embedder object (used as given). LSA is fitted on ``corpus``; new embedders get a per-text cache.
+    """The embedder a coder uses, from :func:`qualkit.embeddings.resolve_embedder` (the one resolver, job "coding").
+
+    ``spec`` is ``"auto"`` (MiniLM if installed, else TF-IDF/LSA), ``"minilm"``, ``"static"``, ``"lsa"``, a
+    sentence-transformers folder path, or an embedder object (used as given). LSA is fitted on ``corpus``;
+    new embedders get a per-text cache.
 
     Example:
         >>> resolve_embedder("lsa", ["night shifts", "paperwork at night", "night"]).name
         'tfidf-lsa'
     """
-    from qualkit.embeddings import CachedEmbedder, LsaEmbedder, MiniLMEmbedder, minilm_available
+    from qualkit.embeddings import resolve_embedder as resolve
 
-    if spec is None or isinstance(spec, str):
-        choice = (spec or "auto").lower()
-        if choice not in ("auto", "minilm", "lsa"):
-            raise InvalidInput(f"embedder={spec!r}", fix="use 'auto', 'minilm', 'lsa' or an embedder object")
-        if choice == "minilm" or (choice == "auto" and minilm_available()):
-            return CachedEmbedder(MiniLMEmbedder())
-        texts = [t for t in dict.fromkeys(corpus) if t and t.strip()] or ["empty"]
-        return CachedEmbedder(LsaEmbedder().fit(texts))
-    if isinstance(spec, LsaEmbedder) and not hasattr(spec, "vectorizer_"):
-        texts = [t for t in dict.fromkeys(corpus) if t and t.strip()] or ["empty"]
-        return CachedEmbedder(spec.fit(texts))
-    return spec
+    if spec is not None and not isinstance(spec, str) and hasattr(spec, "encode") and not hasattr(spec, "fit"):
+        return spec  # an embedder object (cached or not) is used as given
+    return resolve(spec, job="coding", corpus=[t for t in corpus if t and t.strip()])
 
 
 def prototypes(codebook: Codebook) -> tuple[list[str], list[int], list[str], list[str], list[int]]:

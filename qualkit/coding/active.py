@@ -71,7 +71,7 @@ def rank_for_review(coder: Any, items: Sequence[Item] | Batch, n: int = 10, *, e
         [1]
     """
     check_is_fitted(coder, "codes_")
-    batch, scored = coder._scored(items)
+    batch, scored = coder.scored(items)
     if not len(batch):
         return [], np.zeros(0)
     scores = scored.scores

@@ -279,14 +279,12 @@ class Ensemble(BaseCoder):
         return trained
 
     def _uses_lsa(self) -> bool:
-        """True when the embedder is the TF-IDF/LSA fallback chosen by name ("lsa", or "auto" without MiniLM)."""
-        if isinstance(self.embedder, str) and self.embedder.lower() == "lsa":
-            return True
-        if self.embedder is None or (isinstance(self.embedder, str) and self.embedder.lower() == "auto"):
-            from qualkit.embeddings import minilm_available
+        """True when the embedder spec resolves to the TF-IDF/LSA tier ("lsa", or "auto" without MiniLM)."""
+        from qualkit.embeddings import default_tier, embedder_kind
 
-            return not minilm_available()
-        return False
+        if self.embedder is None or (isinstance(self.embedder, str) and self.embedder.lower() == "auto"):
+            return default_tier("coding") == "lsa"
+        return isinstance(self.embedder, str) and embedder_kind(self.embedder) == "lsa"
 
     def _learned_oof(self) -> np.ndarray:
         return np.nanmean(np.stack([c.oof_scores_ for c in self._learners()]), axis=0) \
@@ -365,7 +363,7 @@ class Ensemble(BaseCoder):
     def _prior(self, batch: Batch) -> tuple[np.ndarray, Scored | None, Scored | None]:
         """The noisy-OR prior of the prior coders, and the rule and similarity scores (for explanations)."""
         shape = (len(batch), len(self.codes_))
-        scored = {name: coder._score_batch(batch) for name, coder in self.estimators_.items()
+        scored = {name: coder.score_batch(batch) for name, coder in self.estimators_.items()
                   if not coder.learns_from_labels}
         rules_name = next((n for n, c in self.estimators_.items() if isinstance(c, RuleCoder)), None)
         similarity_name = next((n for n, c in self.estimators_.items() if isinstance(c, SimilarityCoder)), None)
@@ -428,7 +426,7 @@ class Ensemble(BaseCoder):
         learners = self._learners()
         if not learners:
             return None
-        parts = [c._score_batch(batch) for c in learners]
+        parts = [c.score_batch(batch) for c in learners]
         if len(parts) > 1:
             parts[0].scores = np.mean([p.scores for p in parts], axis=0).astype(np.float32)
         return parts[0]

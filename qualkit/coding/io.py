@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -60,53 +59,63 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
     path = Path(path)
     suffix = path.suffix.lower()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        handle = open(path, encoding="utf-8-sig", newline="" if suffix in (".csv", ".tsv") else "\n")  # noqa: SIM115
     except FileNotFoundError:
         raise InvalidInput(f"no file at {path}", path=path, fix="check the path") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a folder", path=path, fix="give a JSONL or CSV file") from None
+    # Read as a stream (a million-row file is never held in memory); a decoding error names its line.
+    line = 0
+    try:
+        with handle:
+            if suffix in (".csv", ".tsv"):
+                yield from _csv_records(path, handle, suffix)
+                return
+            # JSONL lines end at "\n" only: str.splitlines() would also split inside a text at U+2028, U+2029,
+            # NEL, form feeds and the like, which JSON strings may carry unescaped.
+            for line, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    yield line, json.loads(raw)
+                except json.JSONDecodeError as error:
+                    raise InvalidInput(f"not valid JSON ({error.msg} at column {error.colno})", path=path, line=line,
+                                       fix='write one JSON object per line, e.g. {"id": "1", "text": "..."}') from None
     except UnicodeDecodeError as error:
-        raise InvalidInput(f"not UTF-8 text ({error.reason})", path=path, fix="save the file as UTF-8") from None
-    if suffix in (".csv", ".tsv"):
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
-        if reader.fieldnames is None:
-            return
-        line = 2
-        try:
-            for record in reader:
-                if None in record:
-                    raise InvalidInput(f"row has {len(reader.fieldnames) + len(record[None])} cells for "
-                                       f"{len(reader.fieldnames)} columns", path=path, line=line,
-                                       fix="quote cells that contain commas")
-                if "codes" in record and record["codes"] is not None:
-                    cell = record["codes"].strip()
-                    record["codes"] = json.loads(cell) if cell.startswith("[") else \
-                        [c.strip() for c in cell.replace("|", ";").split(";") if c.strip()]
-                yield line, record
-                line = reader.line_num + 1
-        except csv.Error as error:
-            raise InvalidInput(f"malformed CSV ({error})", path=path, line=reader.line_num,
-                               fix="check the quoting on that line") from None
-        except json.JSONDecodeError as error:
-            raise InvalidInput(f"the codes cell is not a JSON list ({error.msg})", path=path, line=line,
-                               fix='write codes as "a;b" or ["a", "b"]') from None
+        raise InvalidInput(f"not UTF-8 text ({error.reason})", path=path, line=line + 1 if line else None,
+                           fix="save the file as UTF-8") from None
+
+
+def _csv_records(path: Path, handle: Any, suffix: str) -> Iterator[tuple[int, Any]]:
+    reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+    if reader.fieldnames is None:
         return
-    # JSONL lines end at "\n" only: str.splitlines() would also split inside a text at U+2028, U+2029, NEL,
-    # form feeds and the like, which JSON strings may carry unescaped.
-    for number, raw in enumerate(text.split("\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            yield number, json.loads(raw)
-        except json.JSONDecodeError as error:
-            raise InvalidInput(f"not valid JSON ({error.msg} at column {error.colno})", path=path, line=number,
-                               fix='write one JSON object per line, e.g. {"id": "1", "text": "..."}') from None
+    line = 2
+    try:
+        for record in reader:
+            if None in record:
+                raise InvalidInput(f"row has {len(reader.fieldnames) + len(record[None])} cells for "
+                                   f"{len(reader.fieldnames)} columns", path=path, line=line,
+                                   fix="quote cells that contain commas")
+            if "codes" in record and record["codes"] is not None:
+                cell = record["codes"].strip()
+                record["codes"] = json.loads(cell) if cell.startswith("[") else \
+                    [c.strip() for c in cell.replace("|", ";").split(";") if c.strip()]
+            yield line, record
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise InvalidInput(f"malformed CSV ({error})", path=path, line=reader.line_num,
+                           fix="check the quoting on that line") from None
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"the codes cell is not a JSON list ({error.msg})", path=path, line=line,
+                           fix='write codes as "a;b" or ["a", "b"]') from None
 
 
 def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Iterable[str] | None = None,
               categories: Iterable[str] = (), text_required: bool = True) -> list[Row]:
     """Read JSONL (one object per line) or CSV rows of ``id``, ``text`` (and ``codes`` when ``labeled``).
 
-    ``codes`` (the codebook's codable ids) makes an unknown code id in a labelled row an error; naming one
-    of the codebook's ``categories`` (codes that only group others) is reported as not codable.
+    The whole file as a list; :func:`iter_rows` streams the same rows with the same checks.
 
     Example:
         >>> import tempfile, pathlib
@@ -115,10 +124,26 @@ def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Ite
         >>> read_rows(path, labeled=True)[0].codes
         ['admin', 'ehr']
     """
+    return list(iter_rows(path, labeled=labeled, codes=codes, categories=categories, text_required=text_required))
+
+
+def iter_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Iterable[str] | None = None,
+              categories: Iterable[str] = (), text_required: bool = True) -> Iterator[Row]:
+    """Stream JSONL or CSV rows of ``id``, ``text`` (and ``codes`` when ``labeled``), checking each as it comes.
+
+    ``codes`` (the codebook's codable ids) makes an unknown code id in a labelled row an error; naming one
+    of the codebook's ``categories`` (codes that only group others) is reported as not codable.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "in.csv"
+        >>> _ = path.write_text("id,text,codes\\n1,Paperwork,admin;ehr\\n")
+        >>> next(iter_rows(path, labeled=True)).codes
+        ['admin', 'ehr']
+    """
     path = Path(path)
     known = set(codes) if codes is not None else None
     groups = set(categories)
-    rows: list[Row] = []
     seen: dict[str, int] = {}
     for line, record in iter_records(path):
         if not isinstance(record, dict):
@@ -162,10 +187,8 @@ def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Ite
                         raise InvalidInput(f"row {row_id!r} names the unknown code {unknown[0]!r}", path=path,
                                            line=line, fix=f"{did_you_mean(unknown[0], sorted(known))}use a codable code id of the codebook")
         extra = {k: v for k, v in record.items() if k not in ("id", "text", "codes", "speaker", "group", "role")}
-        rows.append(Row(id=row_id, text=text, line=line, codes=row_codes,
-                        speaker=_optional_str(record.get("speaker")), group=_optional_str(record.get("group")),
-                        role=_optional_str(record.get("role")), extra=extra))
-    return rows
+        yield Row(id=row_id, text=text, line=line, codes=row_codes, speaker=_optional_str(record.get("speaker")),
+                  group=_optional_str(record.get("group")), role=_optional_str(record.get("role")), extra=extra)
 
 
 def _optional_str(value: Any) -> str | None:
@@ -240,3 +263,44 @@ def write_predictions(path: str | os.PathLike[str] | None, ids: Sequence[str], c
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         for line in lines:
             handle.write(line + "\n")
+
+
+def prediction_line(row_id: str, codes: Sequence[str], scores: dict[str, float]) -> str:
+    """One JSONL line of ``qualkit autocode`` output (with its newline).
+
+    Example:
+        >>> prediction_line("a", ["x"], {"x": 0.9})
+        '{"id": "a", "codes": ["x"], "scores": {"x": 0.9}}\\n'
+    """
+    return json.dumps({"id": row_id, "codes": list(codes), "scores": scores}, ensure_ascii=False) + "\n"
+
+
+def partial_output(path: str | os.PathLike[str]) -> list[str]:
+    """The ids of the complete lines of an interrupted run's output; a torn last line is cut off the file.
+
+    A run killed while writing leaves at most one incomplete line at the end: it is removed, so resuming
+    rewrites that row and every row ends up in the output exactly once.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.jsonl.partial"
+        >>> _ = path.write_text('{"id": "a", "codes": [], "scores": {}}\\n{"id": "b", "co')
+        >>> partial_output(path), path.read_text().count("\\n")
+        (['a'], 1)
+    """
+    path = Path(path)
+    ids: list[str] = []
+    good = 0
+    with open(path, "rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                ids.append(str(json.loads(raw)["id"]))
+            except (ValueError, KeyError, TypeError):
+                break
+            good += len(raw)
+    if good != path.stat().st_size:
+        with open(path, "r+b") as handle:
+            handle.truncate(good)
+    return ids

@@ -106,6 +106,8 @@ class LearnedCoder(BaseCoder):
         cv: folds for out-of-fold calibration and thresholds (fewer when a code has fewer examples).
         min_calibration: positives (and negatives) a code needs before it is calibrated and its threshold tuned.
         threshold: a code's threshold until it is tuned (multi-label).
+        threshold_shrinkage: how many positives' worth of pull a tuned threshold gets towards ``threshold``
+            (0: the best out-of-fold F1 threshold as it is).
         exclusive: ``"auto"`` (exclusive when every labelled unit has exactly one code), ``True`` or ``False``.
         min_probability: an exclusive coder leaves a unit uncoded when its best code is less probable.
         codebook_examples: train on the codebook's definitions, inclusion criteria and examples too
@@ -135,7 +137,8 @@ class LearnedCoder(BaseCoder):
     _parameter_constraints = {  # noqa: RUF012 - scikit-learn's convention for parameter checks
         "tfidf": ["boolean"], "char_ngrams": ["boolean"], "C": [POSITIVE], "embedding_weight": [NON_NEGATIVE],
         "class_weight": [None, StrOptions({"balanced"}), dict], "cv": [FOLDS],
-        "min_calibration": [NON_NEGATIVE_INT], "threshold": [UNIT_INTERVAL], "random_state": ["random_state"],
+        "min_calibration": [NON_NEGATIVE_INT], "threshold": [UNIT_INTERVAL],
+        "threshold_shrinkage": [NON_NEGATIVE], "random_state": ["random_state"],
         "code_moderators": ["boolean"], "exclusive": [StrOptions({"auto"}), "boolean"],
         "min_probability": [UNIT_INTERVAL], "codebook_examples": ["boolean"],
     }
@@ -153,6 +156,7 @@ class LearnedCoder(BaseCoder):
         cv: int = 5,
         min_calibration: int = 3,
         threshold: float = 0.5,
+        threshold_shrinkage: float = 5.0,
         exclusive: str | bool = "auto",
         min_probability: float = 0.0,
         codebook_examples: bool = True,
@@ -170,6 +174,7 @@ class LearnedCoder(BaseCoder):
         self.cv = cv
         self.min_calibration = min_calibration
         self.threshold = threshold
+        self.threshold_shrinkage = threshold_shrinkage
         self.exclusive = exclusive
         self.min_probability = min_probability
         self.codebook_examples = codebook_examples
@@ -367,7 +372,8 @@ class LearnedCoder(BaseCoder):
                 self.calibrated_[j] = True
                 probs = expit(a * decision + b)
                 self.oof_scores_[rows[held], j] = probs
-                self.thresholds_[j] = best_threshold(probs, labels[held], prior=self.threshold)
+                self.thresholds_[j] = best_threshold(probs, labels[held], prior=self.threshold,
+                                                    strength=self.threshold_shrinkage)
 
     # ------------------------------------------------------------------ scoring
     def _probabilities(self, features: Any) -> np.ndarray:

@@ -85,7 +85,8 @@ def attach_resources(project: Any, *, nlp: Any = None, embedder: Any = None) -> 
 def project_resources(project: Any) -> tuple[Any, Any]:
     """The spaCy pipeline and the embedder the project's coders share (loaded once per project object).
 
-    With MiniLM installed the embedder caches vectors in the project store; otherwise it is ``"lsa"``
+    The embedder comes from :func:`qualkit.embeddings.resolve_embedder` (``QUALKIT_EMBEDDER`` or the coding
+    default, MiniLM when installed) and caches vectors in the project store; for the LSA tier it is ``"lsa"``
     (refitted with each coder, since an LSA space belongs to the corpus it was fitted on). A fine-tuned
     encoder recorded for the current codebook version takes MiniLM's place (loaded lazily).
     """
@@ -101,13 +102,12 @@ def project_resources(project: Any) -> tuple[Any, Any]:
         state.embedder = CachedEmbedder(tuned, store=project.store)
         state.extra["tuned_key"] = tuned.key
     if state.embedder is None:
-        from qualkit.embeddings import CachedEmbedder, MiniLMEmbedder, minilm_available
+        from qualkit.embeddings import default_tier, resolve_embedder
 
-        prefer = os.environ.get("QUALKIT_EMBEDDER", "auto").lower()
-        if prefer != "lsa" and minilm_available():
-            state.embedder = CachedEmbedder(MiniLMEmbedder(), store=project.store)
-        else:
-            state.embedder = "lsa"
+        # The one resolver decides (QUALKIT_EMBEDDER or the coding default); an LSA space belongs to the corpus
+        # it was fitted on, so "lsa" stays a name and each coder fits its own.
+        tier = default_tier("coding")
+        state.embedder = "lsa" if tier == "lsa" else resolve_embedder(tier, job="coding", store=project.store)
     return state.nlp, state.embedder
 
 
@@ -258,14 +258,18 @@ def coder_settings(coder: Any) -> dict[str, Any]:
         >>> coder_settings(qk.AutoCoder("burnout", embedder="lsa").fit())["embedder"]
         'tfidf-lsa'
     """
-    from qualkit import __version__
+    from qualkit.version import __version__
 
     params = {k: v for k, v in coder.get_params(deep=False).items() if k not in ("codebook", "nlp", "embedder")}
     fitted = getattr(coder, "embedder_", None)
     embedder = getattr(fitted, "name", None) or getattr(coder.embedder, "name", None) or str(coder.embedder)
+    from qualkit.embeddings import describe_embedder
+
+    described = describe_embedder(fitted if fitted is not None else coder.embedder)
     thresholds = np.asarray(getattr(coder, "thresholds_", []), dtype=float)
     return {
-        "coder": MACHINE_CODER, "embedder": embedder, "params": params,
+        "coder": MACHINE_CODER, "embedder": embedder, "embedder_kind": described["kind"],
+        "embedder_version": described["version"], "params": params,
         "codebook": getattr(coder.codebook, "name", str(coder.codebook)),
         "codebook_version": getattr(coder, "codebook_version_", None), "qualkit_version": __version__,
         "thresholds": ({"min": round(float(thresholds.min()), 3), "max": round(float(thresholds.max()), 3),

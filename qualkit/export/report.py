@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from qualkit.errors import InvalidInput
+from qualkit.export.format import Export
 from qualkit.model import Codebook
 
 FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
@@ -94,12 +95,18 @@ def machine_coder_runs(store: Any) -> list[dict[str, Any]]:
     return runs
 
 
-def _embedder_text(name: str | None) -> str:
+def _embedder_text(name: str | None, kind: str | None = None, version: str | None = None) -> str:
+    """How a report names the embedder a run used: its tier, name and version."""
     if not name:
         return "no embedder (rules only)"
-    if "lsa" in name.lower():
-        return f"the TF-IDF/LSA fallback ({name}; MiniLM was not installed)"
-    return f"{name} sentence embeddings"
+    if kind is None:  # runs recorded before the tiers were named
+        kind = "lsa" if "lsa" in name.lower() else "minilm"
+    detail = f"{kind} tier" + (f"; {version}" if version else "")
+    if kind == "lsa":
+        return f"the TF-IDF/LSA fallback ({name}; {detail}; no neural embedder was used)"
+    if kind == "static":
+        return f"{name} static embeddings distilled offline from MiniLM with model2vec ({detail})"
+    return f"{name} sentence embeddings ({detail})"
 
 
 def machine_coder_text(runs: list[dict[str, Any]], machines: list[str]) -> str:
@@ -129,7 +136,8 @@ def machine_coder_text(runs: list[dict[str, Any]], machines: list[str]) -> str:
                           "accepted examples")
     if tuned:
         threshold_text += f" (in use: {tuned['min']:.2f}–{tuned['max']:.2f} over {tuned['codes']} codes)"
-    embedders = list(dict.fromkeys(_embedder_text(r.get("embedder")) for r in runs))
+    embedders = list(dict.fromkeys(_embedder_text(r.get("embedder"), r.get("embedder_kind"), r.get("embedder_version"))
+                                   for r in runs))
     text = (f"Machine suggestions came from {len(runs)} auto-coding run{'s' if len(runs) != 1 else ''} of "
             f"qualkit's AutoCoder (rule cues, similarity to the codebook's definitions and examples, and a "
             f"learned coder; embedder: {'; '.join(embedders)}). The latest run used qualkit "
@@ -148,7 +156,7 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
         >>> "qualkit" in methods_paragraph(s, None, s.codings_df(), s.segments_df(), by=None, include_suggested=False)
         True
     """
-    from qualkit import __version__
+    from qualkit.version import __version__
 
     n_sources = segments["source"].nunique() if len(segments) else 0
     talk = segments.loc[(segments.get("speaker_role", pd.Series(dtype=object)) == "participant")] if len(segments) \
@@ -731,3 +739,20 @@ def build_report(store: Any, path: str | os.PathLike[str], format: str | None = 
     report = collect_report(store, **options)
     renderer = {"md": render_markdown, "html": render_html, "docx": render_docx}[format]
     return renderer(report, path)
+
+
+def _report_writer(format: str) -> Any:
+    def write(store: Any, path: Path, **options: Any) -> Path:
+        return build_report(store, path, format, **options)
+
+    return write
+
+
+_REPORT_OPTIONS = ("by", "coders", "include_suggested", "quotes_per_code", "window", "n_boot", "seed", "title",
+                   "figures")
+EXPORTS = tuple(
+    Export(format, label, tuple(s for s, f in FORMATS.items() if f == format), write=_report_writer(format),
+           options=_REPORT_OPTIONS, kind="report")
+    for format, label in (("html", "Report (HTML)"), ("md", "Report (Markdown)"), ("docx", "Report (Word)"))
+)
+"""The study report, one export per document format."""

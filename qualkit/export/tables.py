@@ -29,6 +29,8 @@ from typing import Any
 
 import pandas as pd
 
+from qualkit.export.format import Export
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_CHARACTERS = frozenset("=+-@")
 # Signs NFKC leaves alone that a spreadsheet (some locales accept U+2212 as minus) or a reader may take
@@ -237,9 +239,9 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         >>> sorted(project_tables(Store.create("sqlite://")))
         ['about', 'codebook', 'codings', 'cooccurrence', 'prevalence', 'prevalence_tests']
     """
-    from qualkit import __version__
     from qualkit.analysis.cooccurrence import cooccurrence
     from qualkit.analysis.prevalence import prevalence
+    from qualkit.version import __version__
 
     store = getattr(store, "store", store)
     segments = store.segments_df()
@@ -287,3 +289,19 @@ def export_tables(store: Any, path: str | os.PathLike[str], *, format: str = "xl
         write_csvs(folder, sheets)
         return folder
     return write_workbook(path, sheets)
+
+
+def _workbook(store: Any, path: Path, **options: Any) -> Path:
+    return export_tables(store, path, format="xlsx", **options)
+
+
+def _csv_folder(store: Any, path: Path, **options: Any) -> Path:
+    return export_tables(store, path, format="csv", **options)
+
+
+_TABLE_OPTIONS = ("include_suggested", "by", "window")
+EXPORTS = (
+    Export("xlsx", "Excel workbook", (".xlsx",), write=_workbook, options=_TABLE_OPTIONS),
+    Export("csv", "CSV tables", (), write=_csv_folder, options=_TABLE_OPTIONS, folder=True),
+)
+"""The table exports (one escaping writer for both)."""

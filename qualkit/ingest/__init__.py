@@ -2,7 +2,8 @@
 
 ``read_transcript`` reads one file into a :class:`~qualkit.model.Source` whose ``segments`` point into
 ``source.text`` by exact code-point offsets, whose ``speakers`` are resolved (aliases merged, roles
-decided, participants attached) and whose ``import_report`` says what was understood. Readers:
+decided, participants attached) and whose ``import_report`` says what was understood. Readers are listed
+in one registry, :data:`qualkit.ingest.readers.READERS` (a new format: one module plus one line there):
 
 =========================  ===============================================================
 ``.txt .text .md``         :mod:`qualkit.ingest.text` (label styles, legends, chrome)
@@ -28,58 +29,26 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from qualkit.errors import InvalidTranscript
 from qualkit.ingest.encoding import DEFAULT_MAX_BYTES, decode_bytes, read_bytes
 from qualkit.ingest.participants import ParticipantsLike, read_participants
+from qualkit.ingest.readers import READERS, detect_format, reader_for
 from qualkit.ingest.segment import segment
 from qualkit.ingest.speakers import label_key
 from qualkit.model import Participant, Source
 
-FORMATS: dict[str, str] = {
-    ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".docx": "docx", ".vtt": "vtt",
-    ".srt": "srt", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-}
-_UNSUPPORTED: dict[str, str] = {
-    ".doc": "open it in Word and save it as .docx",
-    ".xls": "open it in Excel and save it as .xlsx",
-    ".rtf": "open it in Word and save it as .docx, or save it as plain text",
-    ".pdf": "copy the text into a .txt file, or export the transcript from its source as .docx",
-    ".odt": "save it as .docx from LibreOffice",
-    ".pages": "export it as .docx from Pages",
-    ".qdpx": "import REFI-QDA projects with the export/refi tools, not as a transcript",
-}
+# suffix -> format name, derived from the registry (kept for callers that look a suffix up)
+FORMATS: dict[str, str] = {suffix: reader.name for reader in READERS.values() for suffix in reader.suffixes}
 
-
-def detect_format(path: str | os.PathLike[str], raw: bytes | None = None) -> str:
-    """The reader for a file: by extension, else by content (WEBVTT header, SRT cue, zip members).
-
-    Example:
-        >>> detect_format("group1.VTT"), detect_format("notes", b"WEBVTT\\n\\n")
-        ('vtt', 'vtt')
-    """
-    suffix = Path(path).suffix.lower()
-    if suffix in FORMATS:
-        return FORMATS[suffix]
-    if suffix in _UNSUPPORTED:
-        raise InvalidTranscript(f"{suffix} files cannot be read", path=path, fix=_UNSUPPORTED[suffix])
-    if raw is not None:
-        head = raw[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head.startswith(b"WEBVTT"):
-            return "vtt"
-        if raw.startswith(b"PK\x03\x04"):
-            return "xlsx" if b"xl/workbook" in raw[:20000] else "docx"
-        import re
-
-        if re.match(rb"\d+\s*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->", head):
-            return "srt"
-    return "txt"
+TranscriptInput = str | os.PathLike[str] | bytes | IO[bytes] | IO[str]
 
 
 def read_transcript(
-    path: str | os.PathLike[str],
+    source: TranscriptInput | None = None,
     *,
+    text: str | None = None,
     format: str | None = None,
     encoding: str | None = None,
     aliases: Mapping[str, str] | None = None,
@@ -90,32 +59,45 @@ def read_transcript(
     name: str | None = None,
     **options: Any,
 ) -> Source:
-    """Read one transcript file into a Source with segments, speakers and an import report.
+    """Read one transcript into a Source with segments, speakers and an import report.
 
-    ``format`` overrides the extension (``txt``, ``md``, ``docx``, ``vtt``, ``srt``, ``csv``, ``xlsx``);
+    ``source`` is a path, the file's bytes, or an open file (binary or text); or pass the decoded
+    ``text=`` itself (a REFI-QDA source, a pasted transcript). ``name`` names the source (default: the
+    file name; for bytes, text and files without a name ``transcript.<format>``) and is what errors
+    point at when there is no path. The reader comes from :data:`qualkit.ingest.readers.READERS`:
+    ``format`` names it (``txt``, ``md``, ``docx``, ``vtt``, ``srt``, ``csv``, ``xlsx``, or an alias
+    such as ``word``), else the suffix of the path or ``name``, else the content; text defaults to ``txt``.
+
     ``encoding`` overrides detection for text formats; ``aliases`` maps a label as written to the
     speaker it is (``{"Dr Smith": "Jill Smith, MD"}``; map a label to itself to stop a proposed merge);
     ``participants`` (CSV/Excel path, DataFrame or list) attaches attributes and roles;
     ``segment_by`` is ``turn`` (default), ``sentence`` or ``window`` (``window`` sentences within a turn).
 
     Other ``options``: ``moderators=[labels]`` (override role detection), ``merge_speakers=False``
-    (only propose merges), ``nlp=`` (a spaCy pipeline for sentences), ``columns={"text": ..., "speaker":
-    ..., "time": ..., "id": ..., "group": ...}`` and ``sheet=`` for CSV/Excel, ``delimiter=`` for CSV.
+    (only propose merges), ``nlp=`` (a spaCy pipeline for sentences), and the reader's own options
+    (CSV/Excel: ``columns={"text": ..., "speaker": ..., "time": ..., "id": ..., "group": ...}``,
+    ``sheet=``, ``delimiter=``).
 
     Example:
-        >>> src = read_transcript("tests/ingest/data/podcast_webpage.txt")  # doctest: +SKIP
-        >>> src.text[src.segments[3].start:src.segments[3].end] == src.segments[3].text  # doctest: +SKIP
-        True
+        >>> src = read_transcript(text="Ann: Tired.\\nBo: Me too.\\nAnn: Nights.\\n", name="g1.txt")
+        >>> [(s.speaker, s.text) for s in src.segments][:2]
+        [('Ann', 'Tired.'), ('Bo', 'Me too.')]
+        >>> import io
+        >>> read_transcript(io.BytesIO(b"WEBVTT\\n\\n00:01.000 --> 00:02.000\\n<v Ann>Hi</v>\\n")).format
+        'vtt'
     """
     from qualkit.ingest.assemble import assemble
 
-    path = Path(path)
-    raw = read_bytes(path, max_bytes=max_bytes)
-    fmt = (format or detect_format(path, raw)).lower().lstrip(".")
-    fmt = {"markdown": "md", "text": "txt", "xlsm": "xlsx", "tsv": "csv", "excel": "xlsx", "word": "docx"}.get(fmt, fmt)
-    if fmt not in set(FORMATS.values()):
-        raise InvalidTranscript(f"unknown format {format!r}", path=path,
-                                fix=f"use one of {sorted(set(FORMATS.values()))}")
+    raw, decoded_text, path, given = _take_input(source, text, name=name, max_bytes=max_bytes)
+    label = str(path) if path is not None else given or "transcript"  # what messages name
+    if format is not None:
+        reader = reader_for(format, path=label)
+    elif decoded_text is not None:
+        suffix = Path(label).suffix.lower()
+        reader = READERS[FORMATS[suffix]] if suffix in FORMATS else READERS["txt"]
+    else:
+        reader = READERS[detect_format(label, raw)]
+    name = given or (path.name if path is not None else f"transcript{reader.suffixes[0]}")
     roster: list[Participant] | None = read_participants(participants) if participants is not None else None
     known = {label_key(k) for k in (aliases or {})} | {label_key(v) for v in (aliases or {}).values()}
     if roster:
@@ -125,48 +107,80 @@ def read_transcript(
     moderators = options.pop("moderators", None)
     merge_speakers = options.pop("merge_speakers", True)
     nlp = options.pop("nlp", None)
+    unknown = sorted(set(options) - set(reader.options))
+    if unknown:
+        accepted = f"the {reader.description} reader takes {', '.join(o + '=' for o in reader.options)}" \
+            if reader.options else f"the {reader.description} reader takes no options of its own"
+        raise InvalidTranscript(f"unknown option(s) {', '.join(unknown)} for this format", path=label,
+                                fix=f"{accepted}; check the spelling")
     warnings: list[str] = []
     encoding_used: str | None = None
-    if fmt in ("txt", "md", "vtt", "srt") or (fmt == "csv"):
-        decoded = decode_bytes(raw, path, encoding=encoding)
+    if reader.binary:
+        if raw is None:
+            raise InvalidTranscript(f"a {reader.description} file cannot be given as text", path=label,
+                                    fix="pass its path, its bytes or a file opened in binary mode ('rb')")
+        data: str | bytes = raw
+    elif decoded_text is not None:
+        data = decoded_text
+        encoding_used = "utf-8"
+        raw = decoded_text.encode("utf-8", "surrogatepass")
+    else:
+        decoded = decode_bytes(raw, label, encoding=encoding)
         encoding_used = decoded.encoding
         warnings.extend(decoded.warnings)
-        text = decoded.text
-    if fmt in ("txt", "md"):
-        _no_options(options, path)
-        from qualkit.ingest.text import text_layout
-
-        layout = text_layout(text, known=known)
-    elif fmt == "docx":
-        _no_options(options, path)
-        from qualkit.ingest.word import docx_layout
-
-        layout = docx_layout(raw, path, known=known, max_bytes=max_bytes)
-    elif fmt == "vtt":
-        _no_options(options, path)
-        from qualkit.ingest.vtt import vtt_layout
-
-        layout = vtt_layout(text, path, known=known)
-    elif fmt == "srt":
-        _no_options(options, path)
-        from qualkit.ingest.srt import srt_layout
-
-        layout = srt_layout(text, path, known=known)
-    else:
-        from qualkit.ingest.tabular import table_layout
-
-        layout = table_layout(raw if fmt == "xlsx" else text, path, format=fmt, max_bytes=max_bytes, **options)
+        data = decoded.text
+    layout = reader.load()(data, label, known=known, max_bytes=max_bytes, **options)
     return assemble(
-        layout, name=name or path.name, format=fmt, raw=raw, encoding=encoding_used, path=str(path),
+        layout, name=name, format=reader.name, raw=raw, encoding=encoding_used,
+        path=str(path) if path is not None else None,
         aliases=aliases, participants=roster, moderators=moderators, merge_speakers=merge_speakers,
         segment_by=segment_by, window=window, nlp=nlp, warnings=warnings,
     )
 
 
-def _no_options(options: Mapping[str, Any], path: Path) -> None:
-    if options:
-        raise InvalidTranscript(f"unknown option(s) {sorted(options)} for this format", path=path,
-                                fix="columns=, sheet= and delimiter= apply to CSV/Excel only; check the spelling")
+def _take_input(source: Any, text: str | None, *, name: str | None,
+                max_bytes: int) -> tuple[bytes | None, str | None, Path | None, str | None]:
+    """``(raw bytes, decoded text, path, name)`` from whatever the caller passed; sizes checked, reads bounded."""
+    if (source is None) == (text is None):
+        raise InvalidTranscript("pass either a transcript (a path, bytes or an open file) or text=, not both",
+                                path=name, fix="read_transcript('g1.txt') or read_transcript(text=..., name='g1.txt')")
+    if text is not None:
+        if not isinstance(text, str):
+            raise InvalidTranscript(f"text= must be a string, not {type(text).__name__}", path=name,
+                                    fix="pass bytes or a file as the first argument instead")
+        _check_size(len(text), name or "transcript", max_bytes)
+        return None, text, None, name
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        return read_bytes(path, max_bytes=max_bytes), None, path, name
+    if isinstance(source, bytes | bytearray | memoryview):
+        raw = bytes(source)
+    elif hasattr(source, "read"):
+        given = getattr(source, "name", None)  # an open file knows its path
+        if name is None and isinstance(given, str) and given and not given.startswith("<"):
+            name = Path(given).name
+        try:
+            chunk = source.read(max_bytes + 1)  # never more than the limit (plus one byte to notice it)
+        except (OSError, ValueError, UnicodeError) as exc:
+            raise InvalidTranscript(f"the file cannot be read ({type(exc).__name__})", path=name or "transcript",
+                                    fix="pass the path instead, or open the file in binary mode ('rb')") from None
+        if isinstance(chunk, str):
+            _check_size(len(chunk), name or "transcript", max_bytes)
+            return None, chunk, None, name
+        raw = bytes(chunk)
+    else:
+        raise InvalidTranscript(f"cannot read a transcript from a {type(source).__name__}", path=name,
+                                fix="pass a path, bytes, an open file, or text=")
+    _check_size(len(raw), name or "transcript", max_bytes)
+    return raw, None, None, name
+
+
+def _check_size(size: int, label: str, max_bytes: int) -> None:
+    if size > max_bytes:
+        from qualkit.ingest.encoding import human_size
+
+        raise InvalidTranscript(f"the transcript is over the limit of {human_size(max_bytes)}", path=label,
+                                fix="split the transcript into smaller files, or pass max_bytes= (--max-mb)")
 
 
 def import_transcripts(store: Any, paths: Sequence[str | os.PathLike[str]], **kwargs: Any) -> list[Any]:
@@ -195,5 +209,5 @@ def deidentify(*args: Any, **kwargs: Any) -> Any:
     return run(*args, **kwargs)
 
 
-__all__ = ["FORMATS", "deidentify", "detect_format", "import_transcripts", "read_participants", "read_transcript",
-           "segment"]
+__all__ = ["FORMATS", "READERS", "deidentify", "detect_format", "import_transcripts", "read_participants",
+           "read_transcript", "reader_for", "segment"]

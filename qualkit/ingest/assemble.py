@@ -82,8 +82,7 @@ def assemble(
     canonical = resolution.canonical
     report.proposed_merges = dict(resolution.proposed)
     if resolution.proposed and merge_speakers:
-        report.warnings.append(f"merged {len(resolution.proposed)} label variant(s) into one speaker each; to keep "
-                               "one apart pass aliases={label: label} (CLI: --aliases)")
+        report.warnings.append(merge_warning(resolution.proposed))
 
     # ---- speakers
     speakers: dict[str, Speaker] = {}
@@ -107,7 +106,7 @@ def assemble(
         unlinked = [s.label for s in speakers.values() if s.participant is None]
         if unlinked:
             report.warnings.append(f"{len(unlinked)} speaker(s) match no participant ({', '.join(unlinked[:8])}); "
-                                   "add them to the participants file or map them with aliases=")
+                                   "add them to the participants file, or give each label as an alias of its participant")
 
     # ---- segments
     segments: list[Segment] = []
@@ -175,9 +174,28 @@ def assemble(
         source.segments = segment(source, by=segment_by, window=window, nlp=nlp)
     report.segments = len(source.segments)
     if not any(s.kind in ("turn", "row", "sentence", "window") for s in source.segments):
-        report.warnings.append("no speaker turns were recognised; every line is unattributed. Check the label "
-                               "style, or pass participants=/aliases= naming the speakers")
+        report.warnings.append("no speaker turns were recognised; every line is unattributed. Check how speakers "
+                               "are written (e.g. 'Name: words'), or name the speakers in the participants list or "
+                               "the speaker aliases")
     return source
+
+
+def merge_warning(proposed: Mapping[str, str], *, shown: int = 5) -> str:
+    """The import report's plain-language note on labels read as one speaker.
+
+    Example:
+        >>> merge_warning({"Dr Smith": "Jill Smith, MD"})
+        "read 1 differently written label as the same speaker: 'Dr Smith' as 'Jill Smith, MD'. If one is a different person, add an alias mapping that label to itself (Dr Smith = Dr Smith)"
+    """
+    pairs = list(proposed.items())
+    listed = ", ".join(f"{alias!r} as {target!r}" for alias, target in pairs[:shown])
+    if len(pairs) > shown:
+        listed += f" and {len(pairs) - shown} more"
+    # the example is a real name variant rather than a case variant (MODERATOR/Moderator), where there is one
+    example = next((a for a, t in pairs if a.casefold() != t.casefold()), pairs[0][0] if pairs else "Dr Smith")
+    plural = "label" if len(pairs) == 1 else "labels"
+    return (f"read {len(pairs)} differently written {plural} as the same speaker: {listed}. If one is a different "
+            f"person, add an alias mapping that label to itself ({example} = {example})")
 
 
 def _decide_roles(

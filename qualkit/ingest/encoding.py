@@ -195,7 +195,8 @@ def decode_bytes(raw: bytes, path: str | os.PathLike[str], *, encoding: str | No
                                 fix="re-save the file as UTF-8, or pass encoding= (--encoding)")
     text = raw.decode(guess)
     return Decoded(text, guess, [f"not UTF-8 (first non-UTF-8 byte on line {_line_of_byte(raw, first_bad)}); "
-                                 f"decoded as {guess} (detected); pass encoding= if characters look wrong"])
+                                 f"decoded as {guess} (detected); if characters look wrong, give the file's encoding "
+                                 "(Python: encoding=, CLI: --encoding)"])
 
 
 def _latin_only(text: str) -> bool:

@@ -43,6 +43,7 @@ from qualkit.ingest.speakers import (
     TITLES,
     Candidate,
     find_candidate,
+    heading_label,
     label_end,
     label_key,
     label_shape,
@@ -284,12 +285,15 @@ def detect_layout(
     first_turn = next((i for i in range(n) if accepted[i] or (hints.get(i) and hints[i].kind == "item")), n)
     strong_styles = Counter(candidates[i].style for i in range(n) if accepted[i])
     any_role = any(candidates[i].shape == "role" for i in range(n) if accepted[i])
+    last_recurring = max((i for i in range(n) if accepted[i]), default=-1)
+    words = _WordIndex(text)
     rejected: list[str] = []
+    footer: set[int] = set()  # one-off "Heading:" lines after the talk: the footer starts there
     for i in range(n):
         c = candidates[i]
         if c is None or accepted[i] or i in legend_lines or i == first_turn:
             continue
-        if not _accept_singleton(c, strong_styles, any_role, text):
+        if not _accept_singleton(c, strong_styles, any_role, words):
             rejected.append(f"line {i + first_line_number}: {c.label!r}")
             continue
         # Before the first recurring label, a one-off speaker ("Dr Okafor: Welcome everyone...") opens
@@ -297,11 +301,18 @@ def detect_layout(
         if i < first_turn and (is_chrome(lines[i]) or looks_like_description(lines[i][c.prefix_end:])):
             rejected.append(f"line {i + first_line_number}: {c.label!r}")
             continue
+        # After the conversation, set off by a blank line, a one-off "Disclosure Statement:" is a page's
+        # footer; a late speaker is someone the talk named before (introduced, thanked) or a role.
+        if i > last_recurring >= 0 and i > 0 and blank[i - 1] and not _named_elsewhere(c, words, lines[i]):
+            rejected.append(f"line {i + first_line_number}: {c.label!r}")
+            footer.add(i)
+            continue
         accepted[i] = True
     if rejected:
         shown = ", ".join(rejected[:5]) + (f" and {len(rejected) - 5} more" if len(rejected) > 5 else "")
         layout.warnings.append(f"{len(rejected)} label-like line start(s) appear only once and were kept as text "
-                               f"({shown}); pass aliases= or participants= if they are speakers")
+                               f"({shown}); if they are speakers, name them in the participants list or the "
+                               "speaker aliases")
 
     last_label = max((i for i in range(n) if accepted[i] or (hints.get(i) and hints[i].kind == "item")),
                      default=-1)
@@ -364,7 +375,8 @@ def detect_layout(
             continue
         if i > last_label and not trailing and (current or resume):
             previous_blank = i > 0 and blank[i - 1]
-            if is_chrome(line) or (previous_blank and _title_like(line) and not is_mark_only(line)):
+            if is_chrome(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
+                                                        or heading_label(line) or i in footer)):
                 trailing = True
         if trailing or is_chrome(line):
             if current is not None:
@@ -386,7 +398,29 @@ def detect_layout(
     return layout
 
 
-def _accept_singleton(c: Candidate, strong_styles: Counter[str], any_role: bool, text: str) -> bool:
+class _WordIndex:
+    """The words of a text, counted once, so checks on many one-off labels stay linear in the text.
+
+    Example:
+        >>> index = _WordIndex("Ann: honestly, yes. Honestly: no")
+        >>> index.count("honestly"), index.count("Honestly"), index.count("Bo")
+        (1, 1, 0)
+    """
+
+    _WORD = re.compile(r"\w+", re.UNICODE)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.counts: Counter[str] = Counter(self._WORD.findall(text))
+
+    def count(self, word: str) -> int:
+        """Occurrences of ``word`` as a whole word (exactly as written)."""
+        if self._WORD.fullmatch(word):
+            return self.counts[word]
+        return len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", self.text))  # rare: O'Brien, Jean-Luc
+
+
+def _accept_singleton(c: Candidate, strong_styles: Counter[str], any_role: bool, words: _WordIndex) -> bool:
     """Whether a label seen once is a speaker: it must fit the file's style and look like a name or role."""
     if c.shape == "role":
         return any_role or strong_styles[c.style] >= 2
@@ -394,14 +428,35 @@ def _accept_singleton(c: Candidate, strong_styles: Counter[str], any_role: bool,
         return False
     if c.time is not None:
         return True
-    words = c.label.split(",")[0].split()
-    if len(words) >= 2 or "," in c.label or words[0].rstrip(".").casefold() in TITLES:
+    parts = c.label.split(",")[0].split()
+    if len(parts) >= 2 or "," in c.label or parts[0].rstrip(".").casefold() in TITLES:
         return True
-    word = words[0]
+    word = parts[0]
     if word.lower() == word.upper():  # a script without case (李雷): it must be used nowhere else
-        return text.count(word) == 1
+        return _count_caseless(word, words) == 1
     # A proper name is never written in lower case elsewhere; "Honestly:" is.
-    return re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", text) is None and word.lower() != word
+    return words.count(word.lower()) == 0 and word.lower() != word
+
+
+def _count_caseless(word: str, words: _WordIndex) -> int:
+    """Occurrences of a word in a script without spaces between words (李雷): as a substring, at most 2 counted."""
+    text, found, position = words.text, 0, 0
+    while found < 2:
+        position = text.find(word, position)
+        if position < 0:
+            break
+        found, position = found + 1, position + len(word)
+    return found
+
+
+def _named_elsewhere(c: Candidate, words: _WordIndex, line: str) -> bool:
+    """A one-off label after the talk is a speaker when it is a role, timed, or a name the talk used before."""
+    if c.shape == "role" or c.time is not None:
+        return True
+    own = Counter(_WordIndex._WORD.findall(line))
+    names = [w for w in _WordIndex._WORD.findall(c.label.split(",")[0]) if w[:1].isupper() and len(w) > 1
+             and w.casefold() not in TITLES]
+    return any(words.count(w) > own[w] for w in names)
 
 
 def _find_legend(

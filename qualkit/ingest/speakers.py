@@ -97,6 +97,18 @@ STOP_WORDS = frozenset({
     "drawbacks", "downsides", "upsides", "positives", "negatives", "strengths", "weaknesses", "likes",
     "dislikes", "good", "bad", "option", "options", "plan", "plans", "goal", "goals", "issue", "issues",
 })
+# Words that make a capitalised "Two Words:" a heading wherever they stand ("Disclosure Statement:",
+# "Conflicts of Interest:", "Author Bio:", "Show Notes:"): nobody is named so.
+HEADING_WORDS = frozenset({
+    "statement", "statements", "disclosure", "disclosures", "acknowledgement", "acknowledgements",
+    "acknowledgment", "acknowledgments", "funding", "conflict", "conflicts", "interests", "competing",
+    "declaration", "declarations", "disclaimer", "disclaimers", "information", "info", "details", "policy",
+    "credits", "bio", "bios", "biography", "references", "citation", "citations", "licence", "license",
+    "copyright", "affiliation", "affiliations", "correspondence", "contributors", "contribution",
+    "contributions", "notes", "transcript", "transcription", "episode", "summary", "keywords", "abstract",
+    "footnote", "footnotes", "resources", "links", "contact", "availability", "approval",
+    "consent", "ethics", "permissions", "sponsorship", "advertisement", "newsletter", "subscription",
+})
 # Months that are also given names: not labels on their own unless the participants or aliases name them.
 CALENDAR_NAMES = frozenset({"april", "may", "june", "august"})
 # "Section 2", "Question 4", "Part II": headings, even though "Speaker 2" has the same shape.
@@ -117,10 +129,12 @@ _DISCOURSE = frozenset({"i", "i'm", "im", "we", "you", "me", "my", "our", "us", 
 # ---------------------------------------------------------------- label styles
 _NAME = r"(?P<label>[^\W\d_][^:\r\n\[\]()*=<>{}\t|]{0,60}?)"
 _TS = rf"(?P<time>{TIMESTAMP})"
+# A star marker's time is often written short (``*0:0 = I1:``, ``*1:5 = R:``): one-digit seconds allowed.
+_STAR_TS = r"(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?)"
 _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (style, re.compile(r"[ \t]*" + pattern, re.UNICODE))
     for style, pattern in (
-        ("star_time", rf"\*{_TS}\s*=\s*{_NAME}\s*:[ \t]*"),
+        ("star_time", rf"\*{_STAR_TS}\s*=\s*{_NAME}\s*:[ \t]*"),
         ("time_name", rf"(?:\[{_TS}\]|\((?P<time2>{TIMESTAMP})\)|(?P<time3>{TIMESTAMP}))"
                       rf"[ \t]*(?:[-–—][ \t]*)?{_NAME}[ \t]*:[ \t]*"),
         ("bold", rf"\*\*{_NAME}[ \t]*(?::[ \t]*\*\*|\*\*[ \t]*:)[ \t]*"),
@@ -155,15 +169,15 @@ class Candidate:
 
 
 def parse_time(value: str | None) -> float | None:
-    """Seconds from ``1:40``, ``00:01:02``, ``00:01:02.500`` or ``00:01:02,500``; None when not a time.
+    """Seconds from ``1:40``, ``00:01:02``, ``00:01:02.500``, ``00:01:02,500`` or ``0:0``; None when not a time.
 
     Example:
-        >>> parse_time("01:02:03,5")
-        3723.5
+        >>> parse_time("01:02:03,5"), parse_time("0:0")
+        (3723.5, 0.0)
     """
     if not value:
         return None
-    match = re.fullmatch(r"\s*(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?\s*", value)
+    match = re.fullmatch(r"\s*(?:(\d{1,2}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?\s*", value)
     if not match:
         return None
     hours, minutes, seconds, fraction = match.groups()
@@ -203,6 +217,28 @@ def find_candidate(line: str) -> Candidate | None:
             variant = "time_name_bracket" if groups.get("time") else "time_name_paren" if groups.get("time2") else None
         return Candidate(style, label, prefix_start, end, time, shape, variant)
     return None
+
+
+_HEADING_COLON = re.compile(r"[ \t]*(?:\*\*)?(?P<head>[^\W\d_][\w'’-]*(?:[ \t]+[\w'’-]+){0,4})[ \t]*:(?:\*\*)?(?:[ \t]|$)")
+
+
+def heading_label(line: str) -> bool:
+    """True when ``line`` opens with a heading followed by a colon (``Disclosure Statement:``, ``Note:``).
+
+    Such a line after the conversation is a page's footer, not a speaker.
+
+    Example:
+        >>> heading_label("Disclosure Statement: The author has no conflicts."), heading_label("Ann: Hi")
+        (True, False)
+    """
+    match = _HEADING_COLON.match(line)
+    if match is None:
+        return False
+    words = match.group("head").split()
+    if not words[0][:1].isupper():
+        return False
+    folded = [w.casefold().rstrip(".") for w in words]
+    return folded[0] in STOP_WORDS or any(w in HEADING_WORDS for w in folded)
 
 
 def _clean_label(label: str) -> str:
@@ -247,7 +283,7 @@ def label_shape(label: str) -> str | None:
     numbered = _ROLE_NUMBERED.fullmatch(name_part)
     if numbered and numbered.group("word").casefold() in ROLE_WORDS:
         return "role"
-    if len(words) > 5:
+    if len(words) > 5 or any(word.casefold().rstrip(".") in HEADING_WORDS for word in words):
         return None
     capitalised = 0
     for index, word in enumerate(words):

@@ -72,8 +72,9 @@ def parse_srt(text: str, path: str | os.PathLike[str]) -> tuple[list[Cue], list[
     return cues, warnings
 
 
-def srt_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | None = None) -> Layout:
-    """The canonical text and layout of an SRT transcript.
+def srt_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | None = None,
+               max_bytes: int | None = None) -> Layout:
+    """The canonical text and layout of an SRT transcript (``max_bytes`` is the registry's, unused here).
 
     Example:
         >>> srt_layout("1\\n00:00:01,000 --> 00:00:02,000\\n<i>Hi</i>\\n", "a.srt").text

@@ -250,14 +250,43 @@ def table_layout(
     described = {role: ([headers[i] for i in v] if isinstance(v, list) else headers[v]) for role, v in mapping.items()}
     layout.metadata["columns"] = described
     if guessed:
-        shown = ", ".join(f"{role}={described[role]!r}" for role in mapping)
-        layout.warnings.append(f"columns guessed: {shown}; pass columns= to change")
+        shown = ", ".join(f"{role} from {_listed(described[role])}" for role in mapping)
+        layout.warnings.append(f"columns guessed: {shown}; if that is wrong, name the columns yourself (Python: "
+                               "columns=, CLI: --text-column)")
     if skipped:
         layout.warnings.append(f"{skipped} empty answer cell(s) skipped")
     if not layout.items:
         raise InvalidTranscript("every text cell is empty", path=path, line=header_line,
                                 fix="check that the right column holds the answers (columns={'text': ...})")
     return layout
+
+
+def _listed(names: str | list[str]) -> str:
+    """Column names for a message: ``'Utterance'`` or ``'Q1', 'Q2'``."""
+    return ", ".join(repr(n) for n in names) if isinstance(names, list) else repr(names)
+
+
+def csv_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | None = None,
+               max_bytes: int = 50_000_000, **options: Any) -> Layout:
+    """The registry's CSV/TSV reader: :func:`table_layout` of decoded text (``columns=``, ``delimiter=``).
+
+    Example:
+        >>> csv_layout("name,answer\\nAnn,Too many notes\\n", "a.csv").text
+        'Ann: Too many notes'
+    """
+    return table_layout(text, path, format="csv", max_bytes=max_bytes, **options)
+
+
+def excel_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | None = None,
+                 max_bytes: int = 50_000_000, **options: Any) -> Layout:
+    """The registry's Excel reader: :func:`table_layout` of the workbook's bytes (``columns=``, ``sheet=``).
+
+    Example:
+        >>> excel_layout(b"not a zip", "a.xlsx")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidTranscript: a.xlsx: the file is not a valid Excel file (not a zip archive). Fix: ...
+    """
+    return table_layout(raw, path, format="xlsx", max_bytes=max_bytes, **options)
 
 
 def _seconds(value: str) -> float | None:

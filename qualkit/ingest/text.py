@@ -11,11 +11,14 @@ Example:
 
 from __future__ import annotations
 
+import os
+
 from qualkit.ingest.layout import Layout, detect_layout
 
 
-def text_layout(text: str, *, known: set[str] | None = None) -> Layout:
-    """The layout of a decoded text transcript.
+def text_layout(text: str, path: str | os.PathLike[str] | None = None, *, known: set[str] | None = None,
+                max_bytes: int | None = None) -> Layout:
+    """The layout of a decoded text transcript (``path`` and ``max_bytes`` are the registry's, unused here).
 
     Example:
         >>> text_layout("Ann: Hi.\\nBo: Hey.\\nAnn: Ok.\\n").label_style

@@ -122,8 +122,9 @@ def require_text(layout: Layout, path: str | os.PathLike[str]) -> Layout:
     return layout
 
 
-def vtt_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | None = None) -> Layout:
-    """The canonical text and layout of a WebVTT transcript.
+def vtt_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | None = None,
+               max_bytes: int | None = None) -> Layout:
+    """The canonical text and layout of a WebVTT transcript (``max_bytes`` is the registry's, unused here).
 
     Example:
         >>> vtt_layout("WEBVTT\\n\\n00:01.000 --> 00:02.000\\nBo: Hi\\n", "a.vtt").text

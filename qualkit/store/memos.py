@@ -30,15 +30,26 @@ class MemosMixin(StoreBase):
     def add_memo(self, memo: Memo, *, user: str | None = None) -> int:
         """Store a memo on a segment, source or code."""
         with self.transaction() as session:
-            row = MemoRow(project_id=self.project_id, segment_id=memo.segment_id, source_id=memo.source_id,
-                          code_id=memo.code_id, text=memo.text, author=memo.author or user,
-                          guid=memo.guid or new_guid())
-            session.add(row)
-            session.flush()
-            self.log(session, user, "create", "memo", row.id,
-                     new={"text": memo.text, "segment_id": memo.segment_id, "code_id": memo.code_id})
-            memo.id = row.id
-            return row.id
+            return self.add_memo_in(session, memo, user=user)
+
+    def add_memo_in(self, session: Session, memo: Memo, *, user: str | None = None) -> int:
+        """:meth:`add_memo` inside the caller's transaction (an import that also writes other tables).
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> store = Store.create("sqlite://")
+            >>> with store.transaction() as session:
+            ...     store.add_memo_in(session, Memo("A first thought.", author="ana"), user="ana")
+            1
+        """
+        row = MemoRow(project_id=self.project_id, segment_id=memo.segment_id, source_id=memo.source_id,
+                      code_id=memo.code_id, text=memo.text, author=memo.author or user, guid=memo.guid or new_guid())
+        session.add(row)
+        session.flush()
+        self.log(session, user, "create", "memo", row.id,
+                 new={"text": memo.text, "segment_id": memo.segment_id, "code_id": memo.code_id})
+        memo.id = row.id
+        return row.id
 
     def update_memo(self, memo_id: int, text: str, *, user: str | None, expected_version: int) -> None:
         """Change a memo's text if nobody else changed it since ``expected_version``."""

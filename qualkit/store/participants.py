@@ -103,31 +103,7 @@ class ParticipantsMixin(StoreBase):
                         "pseudonym": row.pseudonym, "aliases": list(row.aliases or []), **(row.attributes or {}),
                         "version": row.version}
             if not stale:
-                for p in participants:
-                    row = existing.get(p.id)
-                    new = {"pseudonym": p.pseudonym, "aliases": list(p.aliases),
-                           "attributes": jsonable(p.attributes)}
-                    if row is None:
-                        row = ParticipantRow(project_id=self.project_id, label=p.id, pseudonym=p.pseudonym,
-                                             aliases=list(p.aliases), attributes=new["attributes"],
-                                             guid=p.guid or new_guid())
-                        session.add(row)
-                        existing[p.id] = row
-                        self.log(session, user, "create", "participant", p.id, new=new)
-                    else:
-                        old = {"pseudonym": row.pseudonym, "aliases": row.aliases, "attributes": row.attributes}
-                        if old != new:
-                            result = session.execute(
-                                update(ParticipantRow).where(ParticipantRow.id == row.id,
-                                                             ParticipantRow.version == row.version)
-                                .values(pseudonym=p.pseudonym, aliases=list(p.aliases), attributes=new["attributes"],
-                                        version=row.version + 1).execution_options(synchronize_session=False))
-                            if result.rowcount != 1:  # changed between our read and this write: start over
-                                raise StaleVersion("participant changed", current={}, user=user, action="update",
-                                                    coding_id=0, expected=row.version, changes={})
-                            self.log(session, user, "update", "participant", p.id, old=old, new=new)
-                session.flush()
-                return self._link_segments(session)
+                return self.upsert_participants_in(session, participants, user=user, existing=existing)
         with self.transaction() as session:
             for label in stale:
                 self.log(session, user, "update", "participant", label,
@@ -138,6 +114,46 @@ class ParticipantsMixin(StoreBase):
         raise ConflictError(f"someone else changed {', '.join(stale)} while you edited; nothing was saved. "
                             f"Now: {shown}", current={"participants": stale},
                             fix="the table now shows the current values; make your change again")
+
+    def upsert_participants_in(self, session: Session, participants: Iterable[Participant], *,
+                               user: str | None = None, existing: dict[str, ParticipantRow] | None = None) -> int:
+        """:meth:`upsert_participants` inside the caller's transaction, without version checks (an import).
+
+        Returns the number of segments newly linked to a participant. ``existing`` (label -> row) saves
+        a query when the caller has just read the rows.
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> store = Store.create("sqlite://")
+            >>> with store.transaction() as session:
+            ...     store.upsert_participants_in(session, [Participant("P1")], user="ana")
+            0
+        """
+        if existing is None:
+            existing = {r.label: r for r in session.scalars(
+                select(ParticipantRow).where(ParticipantRow.project_id == self.project_id))}
+        for p in participants:
+            row = existing.get(p.id)
+            new = {"pseudonym": p.pseudonym, "aliases": list(p.aliases), "attributes": jsonable(p.attributes)}
+            if row is None:
+                row = ParticipantRow(project_id=self.project_id, label=p.id, pseudonym=p.pseudonym,
+                                     aliases=list(p.aliases), attributes=new["attributes"], guid=p.guid or new_guid())
+                session.add(row)
+                existing[p.id] = row
+                self.log(session, user, "create", "participant", p.id, new=new)
+            else:
+                old = {"pseudonym": row.pseudonym, "aliases": row.aliases, "attributes": row.attributes}
+                if old != new:
+                    result = session.execute(
+                        update(ParticipantRow).where(ParticipantRow.id == row.id, ParticipantRow.version == row.version)
+                        .values(pseudonym=p.pseudonym, aliases=list(p.aliases), attributes=new["attributes"],
+                                version=row.version + 1).execution_options(synchronize_session=False))
+                    if result.rowcount != 1:  # changed between our read and this write: start over
+                        raise StaleVersion("participant changed", current={}, user=user, action="update",
+                                           coding_id=0, expected=row.version, changes={})
+                    self.log(session, user, "update", "participant", p.id, old=old, new=new)
+        session.flush()
+        return self._link_segments(session)
 
     def _link_segments(self, session: Session) -> int:
         linked = 0

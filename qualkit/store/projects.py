@@ -124,12 +124,24 @@ class ProjectsMixin(StoreBase):
     def update_settings(self, user: str | None = None, **changes: Any) -> dict[str, Any]:
         """Merge ``changes`` into the project settings and log the change."""
         with self.transaction() as session:
-            row = session.get(ProjectRow, self.project_id)
-            old = dict(row.settings or {})
-            row.settings = {**old, **changes}
-            self.log(session, user, "update", "project", self.project_id, old={k: old.get(k) for k in changes},
-                     new=changes)
-            return dict(row.settings)
+            return self.update_settings_in(session, user, **changes)
+
+    def update_settings_in(self, session: Session, user: str | None = None, **changes: Any) -> dict[str, Any]:
+        """:meth:`update_settings` inside the caller's transaction (an import that also writes other tables).
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> store = Store.create("sqlite://")
+            >>> with store.transaction() as session:
+            ...     store.update_settings_in(session, "ana", language="en")["language"]
+            'en'
+        """
+        row = session.get(ProjectRow, self.project_id)
+        old = dict(row.settings or {})
+        row.settings = {**old, **changes}
+        self.log(session, user, "update", "project", self.project_id, old={k: old.get(k) for k in changes},
+                 new=changes)
+        return dict(row.settings)
 
     @property
     def created_at(self) -> datetime | None:

@@ -27,7 +27,8 @@ from qualkit.errors import ConflictError, StoreError
 from qualkit.store.repository import Store
 from qualkit.store.schema import ThemeRunRow
 
-RUN_COLUMNS = ["id", "name", "created_by", "created_at", "version", "engine", "embedder", "documents", "themes",
+RUN_COLUMNS = ["id", "name", "created_by", "created_at", "version", "engine", "embedder", "embedder_tier",
+               "documents", "themes",
                "outlier_share", "unthemed_share", "candidates"]
 
 
@@ -91,7 +92,8 @@ def runs_df(store: Store) -> pd.DataFrame:
         records.append({"id": r.id, "name": r.name, "created_by": r.created_by, "created_at": r.created_at,
                         "version": r.version, "engine": (r.settings or {}).get("engine"),
                         "embedder": (r.settings or {}).get("embedder"),
-                        **{k: summary.get(k) for k in RUN_COLUMNS[7:]}})
+                        "embedder_tier": (r.settings or {}).get("embedder_kind"),
+                        **{k: summary.get(k) for k in RUN_COLUMNS[8:]}})
     return pd.DataFrame(records, columns=RUN_COLUMNS)
 
 

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from qualkit.embeddings import Embedder
+from qualkit.embeddings import Embedder, embedder_kind
 from qualkit.errors import InvalidInput, MissingDependency
 from qualkit.model import Codebook, Segment
 from qualkit.themes.describe import GROUP_COLUMNS, code_vectors, describe_themes
@@ -55,26 +56,22 @@ from qualkit.themes.result import Theme, ThemeResult
 
 MIN_DOCUMENTS = 20
 # Cosine thresholds differ by embedder: MiniLM similarities run higher than TF-IDF/LSA ones.
-MATCH_THRESHOLD = {"minilm": 0.5, "lsa": 0.25}
-ZEROSHOT_THRESHOLD = {"minilm": 0.4, "lsa": 0.25}
-OUTLIER_JOIN = {"minilm": 0.35, "lsa": 0.2}
+MATCH_THRESHOLD = {"minilm": 0.5, "static": 0.5, "lsa": 0.25}
+ZEROSHOT_THRESHOLD = {"minilm": 0.4, "static": 0.4, "lsa": 0.25}
+OUTLIER_JOIN = {"minilm": 0.35, "static": 0.35, "lsa": 0.2}
 
 
 def _embedder_kind(embedder: Embedder) -> str:
-    from qualkit.embeddings import CachedEmbedder, LsaEmbedder
+    """The threshold family of an embedder: its tier, with folders and tuned models counted as MiniLM-like."""
+    kind = embedder_kind(embedder)
+    return kind if kind in MATCH_THRESHOLD else "minilm"
 
-    inner = embedder.embedder if isinstance(embedder, CachedEmbedder) else embedder
-    return "lsa" if isinstance(inner, LsaEmbedder) else "minilm"
 
+def _prepare_embedder(embedder: Embedder | str | None, texts: list[str], store: Any = None) -> Embedder:
+    """The embedder for this corpus from the one resolver (job "themes": the tier depends on the corpus size)."""
+    from qualkit.embeddings import resolve_embedder
 
-def _prepare_embedder(embedder: Embedder | None, texts: list[str]) -> Embedder:
-    from qualkit.embeddings import CachedEmbedder, LsaEmbedder, default_embedder
-
-    embedder = embedder if embedder is not None else default_embedder()
-    inner = embedder.embedder if isinstance(embedder, CachedEmbedder) else embedder
-    if isinstance(inner, LsaEmbedder) and not hasattr(inner, "vectorizer_"):
-        inner.fit(texts)  # LSA learns its space from this corpus
-    return embedder
+    return resolve_embedder(embedder, job="themes", corpus=texts, n_texts=len(texts), store=store)
 
 
 def library_versions(embedder: Embedder | None = None) -> dict[str, str]:
@@ -93,6 +90,14 @@ def library_versions(embedder: Embedder | None = None) -> dict[str, str]:
             continue
     if embedder is not None:
         versions["embedder"] = str(getattr(embedder, "name", type(embedder).__name__))
+        versions["embedder_kind"] = embedder_kind(embedder)
+        if getattr(embedder, "version", None):
+            versions["embedder_version"] = str(embedder.version)
+    for package in ("model2vec",):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
     return versions
 
 
@@ -146,7 +151,7 @@ def discover_themes(
     segments: Sequence[Segment] | pd.DataFrame,
     codebook: Codebook | None = None,
     *,
-    embedder: Embedder | None = None,
+    embedder: Embedder | str | None = None,
     level: str = "sentence",
     random_state: int = 0,
     engine: str = "auto",
@@ -162,12 +167,16 @@ def discover_themes(
     zeroshot_min_similarity: float | None = None,
     include_moderator: bool = False,
     progress: bool = False,
+    cache_store: Any = None,
 ) -> ThemeResult:
     """Find emergent themes in participant talk and relate them to the codebook.
 
     ``segments`` are :class:`~qualkit.model.Segment` objects or a segments DataFrame (``project.segments()``).
-    ``embedder`` is an embedder object (default: MiniLM when installed, else TF-IDF/LSA fitted on this
-    corpus). ``engine`` is ``"auto"`` (BERTopic when installed), ``"bertopic"`` or ``"sklearn"``.
+    ``embedder`` is an embedder object, a tier name (``"minilm"``, ``"static"``, ``"lsa"``) or a model
+    folder; by default :func:`qualkit.embeddings.resolve_embedder` chooses for the job and corpus size (the
+    static tier from ``STATIC_THEMES_FROM`` documents on, else MiniLM, else TF-IDF/LSA fitted on this corpus);
+    the tier used is in ``result.settings["embedder_kind"]`` and the summary. ``cache_store`` keeps the
+    vectors in a project store's embedding cache. ``engine`` is ``"auto"`` (BERTopic when installed), ``"bertopic"`` or ``"sklearn"``.
     ``min_cluster_size``/``reduction`` (``"auto"`` is PCA, see :mod:`qualkit.themes.fit`; ``"umap"`` on
     request) override the size-based defaults; ``n_themes`` fixes the number of themes (KMeans, and no
     zero-shot themes). ``by`` names the attribute columns for prevalence (default: text attributes with
@@ -199,7 +208,7 @@ def discover_themes(
         raise MissingDependency("bertopic", extra="topics", pip=BERTOPIC_PIP)
 
     texts = docs["text"].tolist()
-    embedder = _prepare_embedder(embedder, texts)
+    embedder = _prepare_embedder(embedder, texts, cache_store)
     kind = _embedder_kind(embedder)
     embeddings = np.asarray(embedder.encode(texts, progress=progress), dtype=np.float32)
 
@@ -212,7 +221,8 @@ def discover_themes(
         "engine": "bertopic" if use_bertopic else "sklearn", "level": level, "window": window,
         "min_words": min_words, "random_state": random_state, "n_themes": n_themes,
         "max_outlier_share": max_outlier_share, "include_moderator": include_moderator,
-        "embedder": str(getattr(embedder, "name", type(embedder).__name__)), "embedder_kind": kind,
+        "embedder": str(getattr(embedder, "name", type(embedder).__name__)),
+        "embedder_kind": embedder_kind(embedder), "embedder_version": getattr(embedder, "version", None),
         "match_threshold": MATCH_THRESHOLD[kind] if match_threshold is None else match_threshold,
         "zeroshot_min_similarity": (ZEROSHOT_THRESHOLD[kind] if zeroshot_min_similarity is None
                                     else zeroshot_min_similarity),

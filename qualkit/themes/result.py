@@ -264,14 +264,17 @@ class ThemeResult:
                 "outlier_share": round(self.outlier_share, 4), "short_dropped": self.short_dropped,
                 "fitted_share": round(self.fitted_share, 4), "unthemed_share": round(self.unthemed_share, 4),
                 "matched_codes": sorted({t.matched_code for t in active if t.matched_code}),
-                "candidates": len(self.candidates)}
+                "candidates": len(self.candidates),
+                "embedder": (self.settings or {}).get("embedder"),
+                "embedder_tier": (self.settings or {}).get("embedder_kind")}
 
     def __repr__(self) -> str:
         s = self.summary()
         run = f" run {self.run_id}" if self.run_id is not None else ""
         return (f"<ThemeResult{run}: {s['themes']} themes over {s['documents']} documents, "
                 f"{s['outlier_share']:.0%} unassigned ({s['unthemed_share']:.0%} of participant sentences "
-                f"with the {s['short_dropped']} too short to fit), {s['candidates']} candidate codes>")
+                f"with the {s['short_dropped']} too short to fit), {s['candidates']} candidate codes"
+                + (f", embedder {s['embedder']} ({s['embedder_tier']} tier)" if s["embedder"] else "") + ">")
 
     def _repr_html_(self) -> str:
         rows = "".join(

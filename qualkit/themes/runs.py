@@ -40,8 +40,8 @@ def discover_and_save(
 ) -> ThemeResult:
     """Discover themes in a project's segments and save the run (what ``project.discover_themes`` does).
 
-    ``codebook=True`` means the project's active codebook when it has one. Without an ``embedder``,
-    MiniLM (when installed) is used with its vectors cached in the project store.
+    ``codebook=True`` means the project's active codebook when it has one. Without an ``embedder`` the
+    one resolver chooses the tier for the corpus size; vectors are cached in the project store.
 
     Example:
         >>> discover_and_save  # doctest: +ELLIPSIS
@@ -53,12 +53,7 @@ def discover_and_save(
         codebook = store.codebook() if store.settings.get("codebook") else None
     elif codebook is False:
         codebook = None
-    if embedder is None:
-        from qualkit.embeddings import CachedEmbedder, MiniLMEmbedder, minilm_available
-
-        if minilm_available():
-            embedder = CachedEmbedder(MiniLMEmbedder(), store=store)
-    result = discover_themes(store.segments_df(), codebook, embedder=embedder, **options)
+    result = discover_themes(store.segments_df(), codebook, embedder=embedder, cache_store=store, **options)
     save_run(store, result, user=user, name=name)
     return result
 

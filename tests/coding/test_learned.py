@@ -79,6 +79,18 @@ def test_best_threshold_shrinks_towards_the_prior():
     assert free < best_threshold(scores, labels, strength=5) < 0.5
 
 
+def test_threshold_shrinkage_zero_keeps_the_best_held_out_threshold(mini_codebook, nlp):
+    texts, labels = zip(*(TRAIN * 3), strict=True)
+    free = LearnedCoder(mini_codebook, embedder=None, nlp=nlp, threshold_shrinkage=0).fit(list(texts), list(labels))
+    shrunk = LearnedCoder(mini_codebook, embedder=None, nlp=nlp).fit(list(texts), list(labels))
+    j = list(free.codes_).index("paperwork")  # calibrated, so its threshold was tuned on held-out folds
+    assert free.calibrated_[j]
+    rows = np.isfinite(free.oof_scores_[:, j])
+    positives = np.array([c == ["paperwork"] for c in labels])[rows].astype(int)
+    assert free.thresholds_[j] == pytest.approx(best_threshold(free.oof_scores_[rows, j], positives, strength=0))
+    assert abs(shrunk.thresholds_[j] - 0.5) <= abs(free.thresholds_[j] - 0.5) + 1e-9
+
+
 def test_rationale_names_content_words_not_fillers(mini_codebook, nlp):
     # Every isolation example says "yeah, for me ..." so the fillers carry weight in the model; the
     # rationale must still point at words a researcher can check.

@@ -313,9 +313,9 @@ def test_zip_bombs_and_oversized_members_are_refused(tmp_path, monkeypatch):
     bomb = _zip(tmp_path, {"project.qde": MINIMAL, "sources/a.txt": b"\0" * 20_000_000})
     with pytest.raises(InvalidProjectFile, match="zip bomb"):
         read_qdpx(bomb)
-    import qualkit.export.refi as refi
+    import qualkit.export.refi.archive as archive
 
-    monkeypatch.setattr(refi, "MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 1000)
     big = _zip(tmp_path, {"project.qde": MINIMAL, "sources/b.txt": b"abc" * 1000}, "big.qdpx")
     with pytest.raises(InvalidProjectFile, match="would unpack"):
         read_qdpx(big)

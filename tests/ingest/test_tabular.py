@@ -19,7 +19,7 @@ def test_utterances_csv(data, assert_accounted):
     assert source.metadata["columns"] == {"text": ["Utterance"], "speaker": "Speaker", "time": "Start",
                                           "group": "Group"}
     warnings = source.import_report.warnings
-    assert any(w.startswith("columns guessed: text=['Utterance'], speaker='Speaker'") for w in warnings)
+    assert any(w.startswith("columns guessed: text from 'Utterance', speaker from 'Speaker'") for w in warnings)
     assert any("1 empty answer cell" in w for w in warnings)
     assert source.import_report.moderators == ["Moderator"]
     assert_accounted(source)

@@ -13,8 +13,6 @@ from qualkit.errors import QualkitError
 from qualkit.model import Code
 from qualkit.review import codebook_edits
 
-FORMATS = {"YAML": ".yaml", "CSV": ".csv", "Excel": ".xlsx", "REFI-QDA codebook (.qdc)": ".qdc"}
-
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -133,16 +131,17 @@ def structure_tabs(ctx: state.Context, codebook) -> None:
 def import_export(ctx: state.Context, codebook) -> None:
     """Download the codebook in any format; upload one as a new version."""
     try:
-        from qualkit.codebook import load_codebook, save_codebook
+        from qualkit.codebook import FORMATS, load_codebook, save_codebook, suffixes
     except ImportError:
         ui.not_available("Codebook import and export", "codebook I/O, issue 4")
         return
+    suffix_of = {fmt.label: fmt.suffixes[0] for fmt in FORMATS}
     left, right = st.columns(2)
     with left:
-        fmt = st.selectbox("Export as", list(FORMATS), key="cb_export_format")
+        fmt = st.selectbox("Export as", list(suffix_of), key="cb_export_format")
         if codebook is not None:
             with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / f"{codebook.name}{FORMATS[fmt]}"
+                path = Path(tmp) / f"{codebook.name}{suffix_of[fmt]}"
                 try:
                     save_codebook(codebook, path)
                     data = path.read_bytes()
@@ -154,8 +153,8 @@ def import_export(ctx: state.Context, codebook) -> None:
     with right:
         if not ctx.user.can_edit_codebook():
             return
-        upload = st.file_uploader("Import a codebook (.yaml .csv .xlsx .qdc) as a new version",
-                                  type=["yaml", "yml", "csv", "tsv", "xlsx", "qdc"], key="cb_upload")
+        upload = st.file_uploader(f"Import a codebook ({' '.join(f.suffixes[0] for f in FORMATS)}) as a new version",
+                                  type=[suffix.lstrip(".") for suffix in suffixes()], key="cb_upload")
         if upload is not None and st.button("Import as the next version", key="cb_import"):
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / Path(upload.name).name

@@ -10,14 +10,11 @@ import streamlit as st
 
 from qualkit.app import queries, state, ui
 from qualkit.errors import QualkitError
+from qualkit.export.registry import EXPORTS
 from qualkit.project import Project
 from qualkit.review import visibility
 
-# label -> (Project method, format)
-FORMATS = {"Excel workbook": ("export", "xlsx"), "CSV tables (zip)": ("export", "csv"),
-           "REFI-QDA project (.qdpx)": ("export", "qdpx"), "REFI-QDA codebook (.qdc)": ("export", "qdc"),
-           "Report (HTML)": ("report", "html"), "Report (Markdown)": ("report", "md"),
-           "Report (Word)": ("report", "docx")}
+FORMATS = {entry.label: entry for entry in EXPORTS}  # every registered export, offered by its label
 
 
 def render() -> None:
@@ -43,15 +40,14 @@ def render() -> None:
     if not hasattr(Project, "export"):
         ui.not_available("Excel, REFI-QDA and report exports", "export, issue 7")
         return
-    labels = [label for label, (method, _) in FORMATS.items() if hasattr(Project, method)]
-    label = st.selectbox("Format", labels, key="ex_format")
+    label = st.selectbox("Format", list(FORMATS), key="ex_format")
     if st.button("Prepare the export", key="ex_run", type="primary"):
-        method, fmt = FORMATS[label]
+        entry = FORMATS[label]
         with tempfile.TemporaryDirectory() as tmp, st.spinner("Exporting…"):
             stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in ctx.name)
-            path = Path(tmp) / (stem if fmt == "csv" else f"{stem}.{fmt}")
+            path = Path(tmp) / entry.file_name(stem)
             try:
-                written = Path(getattr(ctx.project, method)(path, format=fmt) or path)
+                written = Path(ctx.project.export(path, format=entry.name) or path)
             except QualkitError as error:
                 st.error(str(error))
             else:

@@ -89,7 +89,9 @@ def import_section(ctx: state.Context) -> None:
         st.caption("Only an administrator imports transcripts.")
         return
     with st.form("import", clear_on_submit=True):
-        files = st.file_uploader("Transcripts (.txt .md .docx .vtt .srt .csv .xlsx)", accept_multiple_files=True,
+        from qualkit.ingest.readers import suffixes
+
+        files = st.file_uploader(f"Transcripts ({' '.join(suffixes())})", accept_multiple_files=True,
                                  key="import_files")
         participants = st.file_uploader("participants.csv (optional)", type=["csv", "xlsx"], key="import_participants")
         segment_by = st.selectbox("Segment by", ["turn", "sentence", "window"], key="import_segment_by")

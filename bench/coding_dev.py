@@ -1,0 +1,76 @@
+"""Development of the learned coder on NHS without looking at the reported test parts.
+
+Each variant is scored on a *development* split carved out of a seed's training part (75 % to fit, 25 % to
+score); the 20 % test part that ``bench.coding`` reports is never read here. What wins here is then run by
+``python -m bench.coding`` on the reported splits, beside the default and the baselines.
+
+    python -m bench.coding_dev --cache bench/results/minilm.npz --seeds 0 --train all 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.coding import THREADS, DiskCachedEmbedder, _limit_threads, _split, load_nhs
+
+
+def macro_f1(Y: np.ndarray, P: np.ndarray) -> float:
+    """Macro-F1 over the columns of two boolean matrices (a column with no gold and no prediction scores 0)."""
+    tp = (Y & P).sum(axis=0)
+    denominator = Y.sum(axis=0) + P.sum(axis=0)
+    return float(np.mean(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.coding_dev")
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0])
+    parser.add_argument("--train", nargs="*", default=["all", "20"], help="'all' (the whole 75 %) or k per theme")
+    parser.add_argument("--variants", nargs="*", default=None)
+    args = parser.parse_args(argv)
+    _limit_threads()
+    import qualkit as qk
+    from bench.coding_variants import COMBINATIONS, blocks, combine
+    from qualkit.embeddings import MiniLMEmbedder
+    from qualkit.model import Code, Codebook
+
+    texts, Y, themes = load_nhs()
+    codebook = Codebook("nhs_fft", [Code(t, t) for t in themes])
+    embedder = DiskCachedEmbedder(MiniLMEmbedder(), args.cache)
+    names = args.variants or [*COMBINATIONS, "current"]
+    for seed in args.seeds:
+        train, _test = _split(len(texts), seed)  # the test part is not used
+        rng = np.random.RandomState(1000 + seed)
+        order = rng.permutation(train)
+        cut = int(0.75 * len(order))
+        fit_rows, dev_rows = order[:cut], order[cut:]
+        for amount in args.train:
+            rows = fit_rows if amount == "all" else fit_rows[:int(amount) * len(themes)]
+            fit_texts = [texts[i] for i in rows]
+            fit_labels = [[themes[j] for j in np.nonzero(Y[i])[0]] for i in rows]
+            dev_texts = [texts[i] for i in dev_rows]
+            dev_Y = Y[dev_rows]
+            parts = None
+            for name in names:
+                started = time.perf_counter()
+                if name.startswith("current"):  # "current C=16 embedding_weight=2": LearnedCoder parameters
+                    params = {k: float(v) for k, v in (part.split("=") for part in name.split()[1:])}
+                    coder = qk.LearnedCoder(codebook, embedder=embedder, **params).fit(fit_texts, fit_labels)
+                    predicted = coder.predict(dev_texts)
+                else:
+                    if parts is None:
+                        parts = blocks(codebook, embedder, fit_texts, fit_labels, dev_texts)
+                    predicted = combine(parts, **COMBINATIONS[name])
+                P = np.array([[t in set(p) for t in themes] for p in predicted])
+                print(f"seed {seed} train {amount} ({len(rows)}) {name}: macro-F1 {macro_f1(dev_Y, P):.3f}"
+                      f" ({time.perf_counter() - started:.0f} s)", flush=True)
+        embedder.save()
+
+
+if __name__ == "__main__":
+    assert THREADS
+    main()

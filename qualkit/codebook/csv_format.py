@@ -1,0 +1,243 @@
+"""The CSV/TSV codebook format: one code per row; only a name column is required.
+
+An export from another QDA tool with ``tag,description,number of highlights`` imports as is; without
+an id column a code's id is its name, exactly. List cells hold one item per line.
+
+Example:
+    >>> codebook_from_csv("name,definition\\nTired,Worn out\\n").ids
+    ['Tired']
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from qualkit.codebook.format import CodebookFormat, read_text
+from qualkit.codebook.validation import (
+    LIST_FIELDS,
+    Lines,
+    as_bool,
+    default_guid,
+    fill_guids,
+    normalise_color,
+    validate_codebook,
+)
+from qualkit.errors import InvalidCodebook
+from qualkit.model import Code, Codebook
+
+# Column names we understand (compared lower-cased, with _ and - read as spaces), in order of preference.
+_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "code id", "key", "code key"),
+    "name": ("name", "code name", "tag", "label", "title", "code"),
+    "parent": ("parent", "parent id", "parent code", "parent name", "category"),
+    "definition": ("definition", "description", "memo", "meaning"),
+    "inclusion": ("inclusion", "inclusion criteria", "include", "when to use"),
+    "exclusion": ("exclusion", "exclusion criteria", "exclude", "when not to use"),
+    "examples": ("examples", "example", "example quotes"),
+    "near_misses": ("near misses", "near miss", "counterexamples", "counter examples", "negative examples"),
+    "cues": ("cues", "keywords", "keyword", "cue words", "key words"),
+    "patterns": ("patterns", "pattern", "regex", "regexes", "regular expressions"),
+    "color": ("color", "colour", "hex"),
+    "codable": ("codable", "is codable", "iscodable"),
+    "guid": ("guid", "uuid"),
+    "codebook_version": ("codebook version", "codebook_version"),
+}
+CSV_COLUMNS = ("id", "name", "parent", "codable", "color", "definition", "inclusion", "exclusion", "examples",
+               "near_misses", "cues", "patterns", "guid", "codebook_version")
+
+
+def _normal_header(header: Any) -> str:
+    return re.sub(r"[\s_\-]+", " ", str(header or "")).strip().lower()
+
+
+def _column_map(headers: list[Any]) -> dict[str, int]:
+    normal = [_normal_header(h) for h in headers]
+    mapping: dict[str, int] = {}
+    for field, aliases in _COLUMN_ALIASES.items():
+        for alias in aliases:
+            if alias in normal and normal.index(alias) not in mapping.values():
+                mapping[field] = normal.index(alias)
+                break
+    return mapping
+
+
+def split_cell(field: str, cell: str) -> list[str]:
+    """The items of a list cell: a JSON array (what qualkit writes when an item spans lines), else one item
+    per line (a single-line cue cell may also use ``;``, ``,`` or ``|``; other fields `` | ``)."""
+    cell = cell.strip()
+    if not cell:
+        return []
+    if cell.startswith("[") and cell.endswith("]"):
+        import json
+
+        try:
+            items = json.loads(cell)
+        except ValueError:
+            items = None
+        if isinstance(items, list) and all(isinstance(item, str) for item in items):
+            return items
+    if "\n" in cell:
+        parts = cell.splitlines()
+    elif field == "patterns":
+        parts = [cell]
+    elif field == "cues":
+        parts = re.split(r"\s*[;,|]\s*", cell)
+    else:
+        parts = re.split(r"\s+\|\s+", cell)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, name: str,
+                        validate: bool) -> Codebook:
+    rows = iter(rows)
+    header_line, headers = next(((n, r) for n, r in rows if any(str(c or "").strip() for c in r)), (1, []))
+    columns = _column_map(headers)
+    if "name" not in columns:
+        if "id" in columns:
+            columns["name"] = columns["id"]
+        else:
+            raise InvalidCodebook(f"no name column among {[str(h) for h in headers]}", path=path, line=header_line,
+                                  fix="add a header row with a `name` (or `tag`/`code`) column")
+    codes: list[Code] = []
+    lines: Lines = {}
+    version: tuple[int, int] | None = None  # (version, line it was first given on)
+    for line, row in rows:
+        cells = ["" if c is None else str(c) for c in row]
+        if not any(c.strip() for c in cells):
+            continue
+
+        def cell(field: str, cells: list[str] = cells) -> str:
+            index = columns.get(field)
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+
+        name_value = cell("name")
+        index = len(codes)
+        lines[(index, None)] = line
+        values: dict[str, Any] = {
+            "id": cell("id") if "id" in columns else name_value, "name": name_value,
+            "parent": cell("parent") or None, "definition": cell("definition"), "inclusion": cell("inclusion"),
+            "exclusion": cell("exclusion"), "codable": as_bool(cell("codable")) if cell("codable") else True,
+            "color": normalise_color(cell("color")) if cell("color") else None, "guid": cell("guid") or None,
+        }
+        if "id" in columns and not values["id"]:
+            values["id"] = name_value
+        for field in LIST_FIELDS:
+            values[field] = split_cell(field, cell(field)) if field in columns else []
+        codes.append(Code(**values))
+        if cell("codebook_version"):
+            given = cell("codebook_version")
+            if not given.isdigit() or int(given) < 1:
+                raise InvalidCodebook(f"codebook version {given!r} is not a positive whole number", path=path,
+                                      line=line, fix="write e.g. 2 in the codebook_version column")
+            if version is not None and int(given) != version[0]:
+                raise InvalidCodebook(f"codebook version {given} differs from version {version[0]} on line "
+                                      f"{version[1]}", path=path, line=line,
+                                      fix="give every row the same codebook_version (or leave it empty)")
+            version = version or (int(given), line)
+    # A parent may be given by id or by name.
+    ids = {c.id for c in codes}
+    by_name = {c.name: c.id for c in codes}
+    for code in codes:
+        if code.parent is not None and code.parent not in ids and code.parent in by_name:
+            code.parent = by_name[code.parent]
+    codebook = Codebook(name=name, codes=codes, version=version[0] if version else 1)
+    fill_guids(codebook)
+    if validate:
+        validate_codebook(codebook, path=path, lines=lines)
+    return codebook
+
+
+def codebook_from_csv(text: str, *, path: str | os.PathLike[str] | None = None, name: str | None = None,
+                      delimiter: str | None = None, validate: bool = True) -> Codebook:
+    """Read a codebook from CSV text; only a name column is needed (ids default to the name, exactly).
+
+    List cells (examples, cues, ...) hold one item per line; single-line cue cells may also use ``;``.
+
+    Example:
+        >>> cb = codebook_from_csv("tag,description,number of highlights\\nBurnout,Feeling drained,12\\n")
+        >>> cb["Burnout"].definition
+        'Feeling drained'
+    """
+    text = text.lstrip("\ufeff")
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+        except csv.Error:
+            delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    def rows() -> Iterable[tuple[int, list[Any]]]:
+        start = 1
+        for row in reader:
+            yield start, row
+            start = reader.line_num + 1
+
+    try:
+        return codebook_from_rows(rows(), path=path, validate=validate,
+                                   name=name or (Path(path).stem if path else "codebook"))
+    except csv.Error as error:
+        raise InvalidCodebook(f"malformed CSV: {error}", path=path, line=reader.line_num,
+                              fix="check the quoting on that line") from None
+
+
+
+def list_cell(field: str, items: list[str]) -> str:
+    """One item per line, or a JSON array when the lines would not read back as the same items (an item
+    spanning lines, a lone cue holding a ";", an item with surrounding spaces, ...)."""
+    import json
+
+    plain = "\n".join(items)
+    return plain if split_cell(field, plain) == items else json.dumps(items, ensure_ascii=False)
+
+
+def table_rows(codebook: Codebook) -> list[list[str]]:
+    rows = [list(CSV_COLUMNS)]
+    for code in codebook.codes:
+        row = []
+        for column in CSV_COLUMNS:
+            if column == "codebook_version":
+                row.append(str(codebook.version))
+                continue
+            value = getattr(code, column)
+            if column in LIST_FIELDS:
+                value = list_cell(column, list(value))
+            elif column == "codable":
+                value = "true" if value else "false"
+            elif column == "guid":  # always written: GUIDs identify codes across tools and renames
+                value = value or default_guid(codebook.name, code.id)
+            row.append("" if value is None else str(value))
+        rows.append(row)
+    return rows
+
+
+def codebook_to_csv(codebook: Codebook, *, delimiter: str = ",") -> str:
+    """Render a codebook as CSV (one code per row; list cells hold one item per line).
+
+    Example:
+        >>> codebook_to_csv(Codebook("m", [Code("a", "A")])).splitlines()[0].split(",")[:3]
+        ['id', 'name', 'parent']
+    """
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(table_rows(codebook))
+    return buffer.getvalue()
+
+
+
+
+def _read(path: Path, *, validate: bool = True, **_: Any) -> Codebook:
+    return codebook_from_csv(read_text(path), path=path, validate=validate,
+                             delimiter="\t" if path.suffix.lower() == ".tsv" else None)
+
+
+def _write(codebook: Codebook, path: Path) -> None:
+    path.write_text(codebook_to_csv(codebook, delimiter="\t" if path.suffix.lower() == ".tsv" else ","),
+                    encoding="utf-8", newline="")
+
+
+FORMAT = CodebookFormat("csv", "CSV", (".csv", ".tsv"), read=_read, write=_write)
