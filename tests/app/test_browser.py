@@ -60,23 +60,27 @@ def choose(page, key: str, text: str) -> None:
     settle(page)
 
 
-def model_update(page) -> int:
-    """The background retraining's run counter shown on the queue (0 before the first run finished)."""
-    captions = " ".join(page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
-    found = re.findall(r"model update (\d+)", captions)
-    return max(map(int, found)) if found else 0
+def model_updates(store) -> int:
+    """How many model jobs (rank, retrain) the worker process has finished for the study."""
+    from qualkit.store import jobs
+
+    frame = jobs.jobs_df(store, limit=500)
+    return int((frame["status"].eq("done") & frame["worker"].notna()).sum())
 
 
-def wait_for_update(page, after: int, timeout: float = 240) -> int:
-    """Wait until the queue reloaded itself with a model update newer than ``after`` (no click needed)."""
+def wait_for_update(page, store, after: int, timeout: float = 240) -> int:
+    """Wait until the worker finished a model job after ``after``; then take the new order the page offers."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        update = model_update(page)
+        update = model_updates(store)
         if update > after:
+            refresh = page.locator(".st-key-q_refresh button")
+            refresh.wait_for(timeout=30_000)  # offered, never applied by itself
+            refresh.click()
             settle(page)
             return update
         page.wait_for_timeout(500)
-    raise AssertionError(f"the queue did not refresh itself after model update {after}")
+    raise AssertionError(f"the worker finished no model job after {after}")
 
 
 def full_screenshot(page, path: Path) -> None:
@@ -123,7 +127,7 @@ def test_review_journey(server):
             settle(page)
             expect(page.get_by_role("heading", name="Review queue").first).to_be_visible(timeout=30_000)
             expect(page.locator('[class*="st-key-card_"]').first).to_be_visible(timeout=30_000)
-            update = wait_for_update(page, 0)  # the first visit ranks the queue in the background
+            update = wait_for_update(page, store, 0)  # the first visit ranks the queue in the worker process
 
             first = card_ids(page)[0]
             page.locator(f".st-key-acc_{first} button").click()
@@ -135,7 +139,7 @@ def test_review_journey(server):
             second = card_ids(page)[0]
             page.get_by_role("heading", name="Review queue").first.click()
             page.keyboard.press("a")  # the keyboard shortcut accepts the first card
-            expect(page.locator(f".st-key-card_{second}")).to_have_count(0, timeout=30_000)
+            expect(page.locator(f'[class*="st-key-card_{second}_v"]')).to_have_count(0, timeout=30_000)
             settle(page)
 
             third = card_ids(page)[0]
@@ -157,7 +161,7 @@ def test_review_journey(server):
             settle(page)
             assert not page.get_by_text("Not saved").count() and not page.get_by_text("no longer suggests").count()
 
-            update = wait_for_update(page, update)  # the queue reloads itself once the retraining is done
+            update = wait_for_update(page, store, update)  # the retrained order is offered; ana takes it
             full_screenshot(page, ARTIFACTS / "review-journey.png")
 
             # A second researcher, logged in at the same time in another browser, reviews the same study.

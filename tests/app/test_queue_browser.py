@@ -5,7 +5,7 @@ serves it with background model work ON, so every decision queues a retrain that
 subprocess (started by the app) runs while the reviewer goes on. Before each key press the test reads
 which card is on screen (the highlighted card's id and version, from the page) and afterwards checks in
 the store that the decision landed on exactly that coding, by id — including presses made while a
-retrain was running. Then ``U`` undoes the last decision. Every request the page makes is recorded and a
+retrain was running. Then ``U`` undoes the last decision and ``Ctrl+Z`` the one before. Every request the page makes is recorded and a
 non-local host fails the test. Skipped without Chromium unless ``QUALKIT_REQUIRE_BROWSER=1``.
 """
 
@@ -153,7 +153,15 @@ def test_keyboard_review_while_the_worker_retrains_decides_the_card_on_screen(tm
             settle(page)
             assert on_screen(page)[0] == last_card
             expect(page.get_by_text("Undone: Rejected").first).to_be_visible()
-            for card_id, action, _ in landed[:-1]:
+            # Ctrl+Z goes one further down the stack: the decision before it.
+            before = len(decisions_by(store, "ana"))
+            page.get_by_role("heading", name="Review queue").click()
+            page.keyboard.press("Control+z")
+            events = wait_for_new_event(store, before)
+            assert (events.iloc[0]["action"], int(events.iloc[0]["entity_id"])) == ("revert", landed[2][0])
+            settle(page)
+            assert on_screen(page)[0] == landed[2][0] and store.coding(landed[2][0]).status == "suggested"
+            for card_id, action, _ in landed[:2]:
                 assert store.coding(card_id).status == {"accept": "accepted", "reject": "rejected"}[action]
             page.screenshot(path=str(ARTIFACTS / "queue-undo.png"), full_page=True)
             assert not errors, errors

@@ -36,6 +36,7 @@ def test_card_history_hides_the_other_coder(blind, apptest, helpers):
     ben.selectbox(key="q_source").select("group1.txt").run()
     cid = next(int(b.key.split("_")[1]) for b in ben.button if b.key.startswith("acc_"))
     decisions.decide(blind.store, cid, "accept", actor=ANA)
+    ben.toggle(key=f"more_{cid}").set_value(True).run()  # the card's panel: span, missing code, history
     ben.toggle(key=f"hist_{cid}").set_value(True).run()
     helpers.assert_ok(ben)
     tables = [d.value for d in ben.dataframe if "action" in d.value.columns]
