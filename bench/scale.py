@@ -16,7 +16,8 @@ One run prints, side by side:
 Usage:
     python -m bench.scale                      # everything, N=1,000,000 (long: see the figures in the note)
     python -m bench.scale --rows 20000 --sizes 2000 --parts speed agreement themes autocode
-    python -m bench.scale --parts autocode --rows 1000000 --autocode-embedder static
+    python -m bench.scale --parts autocode --rows 1000000 --autocode-embedder static --autocode-workers 2
+    python -m bench.scale --minilm-sizes 2000 --rows 50000   # what fits in an hour on a shared, loaded machine
 
 Figures go to ``bench/results/scale.json``. Run it on a quiet machine: every figure is wall-clock.
 """
@@ -168,11 +169,13 @@ def _child(*args: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def themes(tiers: list[str], sizes: list[int], engine: str) -> list[dict[str, Any]]:
+def themes(tiers: list[str], sizes: list[int], engine: str, minilm_sizes: list[int] | None = None) -> list[dict[str, Any]]:
     """Planted-theme runs per tier and size, each in a fresh process (clean memory peak)."""
     rows = []
     for size in sizes:
         for tier in tiers:
+            if tier == "minilm" and minilm_sizes is not None and size not in minilm_sizes:
+                continue
             rows.append(_child("themes", str(size), tier, engine))
             print(table(rows[-1:]), flush=True)
     return rows
@@ -222,7 +225,7 @@ def nhs_material(folder: Path, per_theme: int = 20, seed: int = 0) -> tuple[Path
     return book, train
 
 
-def autocode(rows: int, embedder: str, chunk_size: int = 2048) -> dict[str, Any]:
+def autocode(rows: int, embedder: str, chunk_size: int = 2048, workers: int = 2) -> dict[str, Any]:
     """``qualkit autocode`` on ``rows`` synthetic answers in a child process: time, rows/s, peak memory."""
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -234,7 +237,7 @@ def autocode(rows: int, embedder: str, chunk_size: int = 2048) -> dict[str, Any]
         out = folder / "coded.jsonl"
         command = [sys.executable, "-m", "qualkit.cli", "autocode", "--codebook", str(book), "--input", str(source),
                    "--output", str(out), "--train", str(train), "--embedder", embedder,
-                   "--chunk-size", str(chunk_size)]
+                   "--chunk-size", str(chunk_size), "--workers", str(workers)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
         done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
@@ -250,7 +253,8 @@ def autocode(rows: int, embedder: str, chunk_size: int = 2048) -> dict[str, Any]
                 unique.add(record["id"])
                 coded += bool(record["codes"])
         notes = [line for line in done.stderr.splitlines() if line.startswith(("embedder:", "fitting", "wrote"))]
-        return {"rows": rows, "distinct_texts": distinct, "embedder": embedder, "input_build_s": round(build_s, 1),
+        return {"rows": rows, "distinct_texts": distinct, "embedder": embedder, "workers": workers,
+                "input_build_s": round(build_s, 1),
                 "seconds": round(seconds, 1), "minutes": round(seconds / 60, 1), "rows_per_s": round(rows / seconds),
                 "peak_rss_mb": round(max(peak, before) / 1024) if peak > before else None,
                 "written": written, "each_once": written == rows == len(unique), "with_codes": coded,
@@ -266,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES), help="planted corpus sizes")
     parser.add_argument("--rows", type=int, default=1_000_000, help="synthetic survey answers for autocode")
     parser.add_argument("--autocode-embedder", default="static", help="tier for the autocode run")
+    parser.add_argument("--autocode-workers", type=int, default=2, help="--workers of the autocode run")
     parser.add_argument("--minilm-texts", type=int, default=1500, help="texts MiniLM's speed is measured on")
+    parser.add_argument("--minilm-sizes", type=int, nargs="*", help="planted sizes MiniLM runs (default: all)")
     parser.add_argument("--engine", default="auto", choices=("auto", "bertopic", "sklearn"))
     parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -283,10 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         figures["agreement"] = agreement(args.tiers)
         print("\n== agreement per tier\n" + table(figures["agreement"]), flush=True)
     if "themes" in args.parts:
-        figures["themes"] = themes(args.tiers, args.sizes, args.engine)
+        figures["themes"] = themes(args.tiers, args.sizes, args.engine, args.minilm_sizes)
         print("\n== planted themes per tier\n" + table(figures["themes"]), flush=True)
     if "autocode" in args.parts:
-        figures["autocode"] = [autocode(args.rows, args.autocode_embedder)]
+        figures["autocode"] = [autocode(args.rows, args.autocode_embedder, workers=args.autocode_workers)]
         print("\n== qualkit autocode\n" + table(figures["autocode"]), flush=True)
     figures["load_average_at_end"] = os.getloadavg()
     path = save("scale", figures)

@@ -100,6 +100,12 @@ def autocode(
     if not to_stdout and not resume:
         state_file.write_text(json.dumps(state, indent=1), encoding="utf-8")
         partial.write_text("", encoding="utf-8")
+    from qualkit.embeddings import embedder_kind
+
+    if workers > 1 and embedder_kind(getattr(coder, "embedder_", None)) in ("minilm", "local"):
+        # torch already encodes on every core, and its thread pool is not safe to use in a forked child
+        typer.echo("--workers is for the static and lsa tiers; with a torch encoder one process codes", err=True)
+        workers = 1
     options = {"done_ids": done_ids, "total": total, "chunk_size": chunk_size, "top_k": top_k, "threshold": threshold,
                "progress": progress, "path": input, "workers": workers}
     if to_stdout:
