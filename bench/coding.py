@@ -283,7 +283,7 @@ def score(split: Split, predicted: list[list[str]]) -> dict[str, float]:
             panel = split.extra["panel_labels"]
             machine = [first[i] for i in rows]
             figures["kappa_vs_each_annotator"] = float(np.nanmean([
-                cohen_kappa_score(panel[:, a], machine) for a in range(panel.shape[1])]))
+                _kappa_where_coded(panel[:, a], np.array(machine, dtype=object)) for a in range(panel.shape[1])]))
     return figures
 
 
@@ -309,11 +309,18 @@ def demo_second_coder(splits: list[Split]) -> dict[str, Any] | None:
 
 def human_human(split: Split) -> float:
     """Mean Cohen's kappa over pairs of annotators on the panel transcripts of a split."""
-    from sklearn.metrics import cohen_kappa_score
 
     panel = split.extra["panel_labels"]
     pairs = [(a, b) for a in range(panel.shape[1]) for b in range(a + 1, panel.shape[1])]
-    return float(np.mean([cohen_kappa_score(panel[:, a], panel[:, b]) for a, b in pairs]))
+    return float(np.nanmean([_kappa_where_coded(panel[:, a], panel[:, b]) for a, b in pairs]))
+
+
+def _kappa_where_coded(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa on the rows both sides coded (an annotator who skipped an utterance has NaN there)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    both = np.array([isinstance(x, str) and isinstance(y, str) for x, y in zip(a, b, strict=True)])
+    return float(cohen_kappa_score(a[both].astype(str), b[both].astype(str))) if both.sum() >= 2 else float("nan")
 
 
 # ------------------------------------------------------------------------------------------------ baselines
