@@ -22,7 +22,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qualkit"
 LAYERS = (
     ("qualkit.model", "qualkit.errors", "qualkit.version"),
     ("qualkit.nlp", "qualkit.embeddings", "qualkit.ingest", "qualkit.codebook", "qualkit.store", "qualkit.spans"),
-    ("qualkit.coding", "qualkit.themes", "qualkit.analysis", "qualkit.users", "qualkit.review", "qualkit.display"),
+    ("qualkit.coding", "qualkit.themes", "qualkit.analysis", "qualkit.users", "qualkit.access", "qualkit.review",
+     "qualkit.display"),
     ("qualkit.export", "qualkit.figures"),
     ("qualkit.project", "qualkit.worker", "qualkit.demo"),
     ("qualkit.cli", "qualkit.app", "qualkit.__main__"),
