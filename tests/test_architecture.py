@@ -1,6 +1,6 @@
 """The layer contract of CONTRIBUTING, read from the source (AST, every import including those inside functions).
 
-model, errors <- nlp, embeddings, ingest, codebook, store <- coding, themes, analysis, users, access, review <- export,
+model, errors <- nlp, embeddings, ingest, codebook, store <- coding, themes, analysis, users, review <- export,
 figures <- project, worker <- cli, app. Nothing imports upward; only ``qualkit/app`` imports Streamlit; only
 ``qualkit/store`` imports SQLAlchemy or Alembic; no import cycle among qualkit's modules; no ``_private`` name
 of one module is used by another (imported, or called as an attribute).
@@ -22,7 +22,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qualkit"
 LAYERS = (
     ("qualkit.model", "qualkit.errors", "qualkit.version"),
     ("qualkit.nlp", "qualkit.embeddings", "qualkit.ingest", "qualkit.codebook", "qualkit.store", "qualkit.spans"),
-    ("qualkit.coding", "qualkit.themes", "qualkit.analysis", "qualkit.users", "qualkit.access", "qualkit.review", "qualkit.display"),
+    ("qualkit.coding", "qualkit.themes", "qualkit.analysis", "qualkit.users", "qualkit.access", "qualkit.review",
+     "qualkit.display"),
     ("qualkit.export", "qualkit.figures"),
     ("qualkit.project", "qualkit.worker", "qualkit.demo"),
     ("qualkit.cli", "qualkit.app", "qualkit.__main__"),
