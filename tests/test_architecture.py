@@ -1,6 +1,6 @@
 """The layer contract of CONTRIBUTING, read from the source (AST, every import including those inside functions).
 
-model, errors <- nlp, embeddings, ingest, codebook, store <- coding, themes, analysis, users, review <- export,
+model, errors <- nlp, embeddings, ingest, codebook, store <- coding, themes, analysis, users, access, review <- export,
 figures <- project, worker <- cli, app. Nothing imports upward; only ``qualkit/app`` imports Streamlit; only
 ``qualkit/store`` imports SQLAlchemy or Alembic; no import cycle among qualkit's modules; no ``_private`` name
 of one module is used by another (imported, or called as an attribute).
