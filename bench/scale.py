@@ -238,11 +238,13 @@ def autocode(rows: int, embedder: str, chunk_size: int = 2048, workers: int = 2)
         command = [sys.executable, "-m", "qualkit.cli", "autocode", "--codebook", str(book), "--input", str(source),
                    "--output", str(out), "--train", str(train), "--embedder", embedder,
                    "--chunk-size", str(chunk_size), "--workers", str(workers)]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
         started = time.perf_counter()
         done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
         seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak, cpu_s = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
         if done.returncode != 0:
             return {"rows": rows, "embedder": embedder, "error": done.stderr.strip().splitlines()[-1]}
         written, unique, coded = 0, set(), 0
@@ -256,6 +258,8 @@ def autocode(rows: int, embedder: str, chunk_size: int = 2048, workers: int = 2)
         return {"rows": rows, "distinct_texts": distinct, "embedder": embedder, "workers": workers,
                 "input_build_s": round(build_s, 1),
                 "seconds": round(seconds, 1), "minutes": round(seconds / 60, 1), "rows_per_s": round(rows / seconds),
+                # CPU seconds of the run (all its processes): on a shared machine the fair measure of its cost
+                "cpu_s": round(cpu_s, 1), "rows_per_cpu_s": round(rows / cpu_s) if cpu_s else None,
                 "peak_rss_mb": round(max(peak, before) / 1024) if peak > before else None,
                 "written": written, "each_once": written == rows == len(unique), "with_codes": coded,
                 "log": " | ".join(notes)}

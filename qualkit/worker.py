@@ -12,6 +12,7 @@ A job kind is a function ``fn(project, params, progress) -> dict`` in :data:`KIN
 Example:
     >>> sorted(KINDS)
     ['finetune', 'rank', 'retrain']
+
     $ qualkit worker --db study.qualkit.db --project "Burnout focus groups" --idle-exit 600
 """
 
