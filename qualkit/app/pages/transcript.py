@@ -17,6 +17,7 @@ import streamlit as st
 from qualkit.app import queries, state, ui
 from qualkit.app.actions import schedule_retrain
 from qualkit.app.components import CodeOption, Highlight, Passage, read_action, text_selector
+from qualkit.app.suggest import suggest_button
 from qualkit.errors import QualkitError
 from qualkit.review import decisions, double_coding
 from qualkit.review.visibility import TeamView
@@ -168,6 +169,8 @@ def render() -> None:
             st.info("You code this transcript blind: the other coder's decisions stay hidden until you are both done.")
             st.button("Mark this transcript done", key="tx_done", on_click=_done, args=(source_id,))
     can_code = may_code_here(ctx.user, view, source_id) and codebook is not None
+    if can_code:
+        suggest_button(ctx, key="tx_suggest", source_id=source_id, source_name=name)
 
     f1, f2, f3, f4 = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
     speakers = f1.multiselect("Speakers", sorted(segments["speaker"].dropna().unique()), key="tx_speakers")
