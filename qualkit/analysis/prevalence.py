@@ -178,7 +178,7 @@ def _unknown_session(session: str, talk: pd.DataFrame) -> None:
     from qualkit.errors import InvalidInput
 
     raise InvalidInput(f"no column {session!r} to identify sessions",
-                       fix=f"pass session='source' or one of {sorted(map(str, talk.columns))}")
+                       fix=f"identify sessions by 'source' (the transcript) or one of: {', '.join(sorted(map(str, talk.columns)))}")
 
 
 def _group_order(groups: pd.Series) -> list[str]:

@@ -498,14 +498,14 @@ def collect_report(
             report.add("figure", "Cohen's kappa per code with 95% bootstrap intervals.", name="reliability",
                        chart=fig.reliability_chart(rel.per_code, names=names))
         report.add("paragraph", f"{len(rel.disagreements)} segment-code disagreements are listed for adjudication "
-                                "in the project (project.reliability(...).disagreements).")
+                                "on the Double coding page.")
     elif "reliability_skipped" in report.results:
         report.add("paragraph", report.results["reliability_skipped"])
     else:
         who = ", ".join(coder_list) if coder_list else "nobody yet"
         report.add("paragraph", "Not computed yet: reliability needs two or more people who coded the same "
                                 f"transcripts on their own (so far: {who}). Assign a transcript to two coders "
-                                "for blind double-coding, or pass coders=[...].")
+                                "for blind double-coding (Team page); reliability is computed once both mark it done.")
     return report
 
 
@@ -518,14 +518,14 @@ def nothing_yet(codings: pd.DataFrame, *, include_suggested: bool = False) -> st
         'No accepted codings yet'
     """
     if codings.empty:
-        return ("There are no codings yet: auto-code the transcripts (project.autocode()) or code them by hand, "
-                "then review the suggestions.")
+        return ("There are no codings yet: suggest codes (Suggest codes in the app, or qualkit suggest) or code "
+                "passages by hand, then review the suggestions.")
     waiting = int((codings["status"] == "suggested").sum())
     if include_suggested:
         return "No accepted or suggested codings on participant talk yet, so there is nothing to count."
     if waiting:
-        return (f"No accepted codings yet — review suggestions first ({waiting} are waiting), or pass "
-                "include_suggested=True to count them.")
+        return (f"No accepted codings yet — review suggestions first ({waiting} are waiting), or count "
+                "suggestions too.")
     return "No accepted codings on participant talk yet, so there is nothing to count."
 
 

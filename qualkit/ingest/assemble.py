@@ -83,7 +83,8 @@ def assemble(
     report.proposed_merges = dict(resolution.proposed)
     if resolution.proposed and merge_speakers:
         report.warnings.append(f"merged {len(resolution.proposed)} label variant(s) into one speaker each; to keep "
-                               "one apart pass aliases={label: label} (CLI: --aliases)")
+                               "a label apart, map it to itself as a speaker alias (e.g. Dr Smith = Dr Smith on the Study page, "
+                               "or --aliases on the command line)")
 
     # ---- speakers
     speakers: dict[str, Speaker] = {}
@@ -175,8 +176,9 @@ def assemble(
         source.segments = segment(source, by=segment_by, window=window, nlp=nlp)
     report.segments = len(source.segments)
     if not any(s.kind in ("turn", "row", "sentence", "window") for s in source.segments):
-        report.warnings.append("no speaker turns were recognised; every line is unattributed. Check the label "
-                               "style, or pass participants=/aliases= naming the speakers")
+        report.warnings.append("no speaker turns were recognised; every line is unattributed. Check how the speakers "
+                               "are written (e.g. Name: what they said), or list the speakers as speaker aliases or "
+                               "in a participants file")
     return source
 
 

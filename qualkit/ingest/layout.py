@@ -301,7 +301,7 @@ def detect_layout(
     if rejected:
         shown = ", ".join(rejected[:5]) + (f" and {len(rejected) - 5} more" if len(rejected) > 5 else "")
         layout.warnings.append(f"{len(rejected)} label-like line start(s) appear only once and were kept as text "
-                               f"({shown}); pass aliases= or participants= if they are speakers")
+                               f"({shown}); if they are speakers, list them as speaker aliases or in a participants file")
 
     last_label = max((i for i in range(n) if accepted[i] or (hints.get(i) and hints[i].kind == "item")),
                      default=-1)

@@ -180,5 +180,5 @@ def cues_layout(cues: list[Cue], *, known: set[str] | None = None) -> Layout:
         layout.warnings.append(f"{unattributed} cue line(s) have no speaker and are unattributed")
     elif unattributed:
         layout.warnings.append("no cue names a speaker (no <v Name> tags or 'Name:' labels); all cues are "
-                               "unattributed; pass aliases= or label the cues")
+                               "unattributed; write the speaker's name at the start of each cue")
     return layout

@@ -105,7 +105,7 @@ def _rows_from_xlsx(raw: bytes, path: str | os.PathLike[str], sheet: str | int |
             worksheet = workbook[sheet]
     except (KeyError, IndexError):
         raise InvalidTranscript(f"no sheet {sheet!r} (sheets: {workbook.sheetnames})", path=path,
-                                fix="pass sheet= with one of those names") from None
+                                fix="choose one of those sheets") from None
     rows = [(number, [_cell(v) for v in values])
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)]
     workbook.close()
@@ -165,7 +165,7 @@ def table_layout(
         missing = [name for name, index in zip(names, indices, strict=True) if index == -1]
         if missing:
             raise InvalidTranscript(f"no column named {missing[0]!r} (columns: {headers})", path=path,
-                                    line=header_line, fix=f"pass columns={{'{role}': <one of those names>}}")
+                                    line=header_line, fix=f"rename that column in the file, or choose one of those columns as the {role} column")
         mapping[role] = indices if role == "text" else indices[0]
     normalised = [_norm(h) for h in headers]
     for role, names in GUESSES.items():
@@ -200,7 +200,7 @@ def table_layout(
     if "text" not in mapping:
         raise InvalidTranscript(f"no text column among {headers}", path=path, line=header_line,
                                 fix="name the column with the answers 'text' (or 'response', 'answer', 'comment'), "
-                                    "or pass columns={'text': 'Your column'} (CLI: --text-column)")
+                                    "or name the text column (--text-column on the command line)")
     layout = Layout("")
     role_columns = {i for role, v in mapping.items() for i in (v if isinstance(v, list) else [v])}
     speaker_index, id_index = mapping.get("speaker"), mapping.get("id")
@@ -250,13 +250,13 @@ def table_layout(
     described = {role: ([headers[i] for i in v] if isinstance(v, list) else headers[v]) for role, v in mapping.items()}
     layout.metadata["columns"] = described
     if guessed:
-        shown = ", ".join(f"{role}={described[role]!r}" for role in mapping)
-        layout.warnings.append(f"columns guessed: {shown}; pass columns= to change")
+        shown = "; ".join(f"{role}: {', '.join(v) if isinstance(v := described[role], list) else v}" for role in mapping)
+        layout.warnings.append(f"columns guessed ({shown}); name the columns yourself if these are wrong")
     if skipped:
         layout.warnings.append(f"{skipped} empty answer cell(s) skipped")
     if not layout.items:
         raise InvalidTranscript("every text cell is empty", path=path, line=header_line,
-                                fix="check that the right column holds the answers (columns={'text': ...})")
+                                fix="check that the right column holds the answers, or name the text column")
     return layout
 
 

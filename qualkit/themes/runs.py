@@ -111,7 +111,7 @@ def update_run(
         <function update_run at ...>
     """
     if result.run_id is None:
-        raise StoreError("this theme result was never saved", fix="save it first with project.discover_themes()")
+        raise StoreError("this theme result was never saved", fix="discover themes again (the new run is saved)")
     version = expected_version if expected_version is not None else result.version
     with store.transaction() as session:
         if _write_run(store, session, result, user=user, action=action, version=version):
@@ -191,7 +191,7 @@ def _segment_ids(store: Store, docs: pd.DataFrame) -> list[int]:
     missing = sum(v is None for v in out)
     if missing:
         raise StoreError(f"{missing} theme documents lie in no stored segment of project {store.name!r}",
-                         fix="discover themes on this project's segments (project.discover_themes())")
+                         fix="discover themes again on this project")
     return [int(v) for v in out]
 
 

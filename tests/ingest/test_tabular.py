@@ -19,7 +19,7 @@ def test_utterances_csv(data, assert_accounted):
     assert source.metadata["columns"] == {"text": ["Utterance"], "speaker": "Speaker", "time": "Start",
                                           "group": "Group"}
     warnings = source.import_report.warnings
-    assert any(w.startswith("columns guessed: text=['Utterance'], speaker='Speaker'") for w in warnings)
+    assert any(w.startswith("columns guessed (text: Utterance; speaker: Speaker;") for w in warnings)
     assert any("1 empty answer cell" in w for w in warnings)
     assert source.import_report.moderators == ["Moderator"]
     assert_accounted(source)
@@ -44,7 +44,7 @@ def test_explicit_columns_and_errors(data, tmp_path):
     source = qk.read_transcript(data / "survey.csv", columns={"text": "What keeps you going?", "id": "respondent_id"})
     assert [s.text for s in source.segments] == ["My patients", "Colleagues who cover for each other",
                                                  "Not much, honestly"]
-    assert not any("guessed" in w and "text=" in w and "drains" in w for w in source.import_report.warnings)
+    assert not any("guessed" in w and "text:" in w and "drains" in w for w in source.import_report.warnings)
     with pytest.raises(InvalidTranscript, match="no column named 'Answer'") as caught:
         qk.read_transcript(data / "survey.csv", columns={"text": "Answer"})
     assert caught.value.line == 1
