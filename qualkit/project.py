@@ -470,6 +470,8 @@ class Project:
         """Code prevalence by a participant attribute: segments, speakers and sessions, with tests.
 
         Options as in :func:`qualkit.analysis.prevalence.prevalence` (``include_suggested``, ``rollup``...).
+        Codes with sub-codes also get a roll-up row ("Disconnection + sub-codes", ``rollup=False`` for
+        none): the app's Analysis page, ``qualkit analyze prevalence`` and the study report show this same table.
 
         Example:
             >>> Project.create("sqlite://", codebook=None).prevalence(by=None).table.empty
@@ -478,7 +480,27 @@ class Project:
         from qualkit.analysis.prevalence import prevalence
 
         segments, codings, codebook = self._frames()
+        options.setdefault("rollup", True)
         return prevalence(segments, codings, by=by, codebook=options.pop("codebook", codebook), **options)
+
+    def passages(self, code: str, *, other: str | None = None, by: str | None = None, group: str | None = None,
+                 **options: Any) -> pd.DataFrame:
+        """The passages behind a count: segments coded ``code`` (and ``other``) in ``group`` of ``by``.
+
+        Exactly what :meth:`prevalence` (a code and group) or :meth:`cooccurrence` (two codes) counted: as
+        many rows as the number in the cell, attributed by role, with the ids that open the transcript
+        there. ``code`` may be a roll-up (``"disconnection+"``). Options as in
+        :func:`qualkit.analysis.passages.passages_behind` (``include_suggested``...).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).passages("workload").empty
+            True
+        """
+        from qualkit.analysis.passages import passages_behind
+
+        segments, codings, codebook = self._frames()
+        return passages_behind(segments, codings, code, other=other, by=by, group=group,
+                               codebook=options.pop("codebook", codebook), **options)
 
     def cooccurrence(self, *, window: int = 0, **options: Any) -> pd.DataFrame:
         """Code × code co-occurrence within a segment (``window=0``) or within ``window`` turns.

@@ -272,3 +272,33 @@ def promote_theme(
     except _RunChanged:
         raise _run_conflict(store, edited, user=user, action="promote", version=loaded) from None
     return code
+
+
+def theme_passages(store: Store, result: ThemeResult, theme_id: int) -> pd.DataFrame:
+    """The passages of a theme (most typical first), attributed by role, with the ids that open the transcript.
+
+    Columns as :func:`qualkit.analysis.passages.passages_behind` (``segment_id``, ``source``, ``source_id``,
+    ``turn``, ``start``, ``end``, ``attribution``, ``group``, ``text``, ``codes``): read a theme before
+    promoting it to a code.
+
+    Example:
+        >>> theme_passages(store, project.themes(), 0).shape[0] == project.themes().theme(0).size  # doctest: +SKIP
+        True
+    """
+    from qualkit.analysis.passages import COLUMNS
+    from qualkit.analysis.quotes import attribution
+
+    docs = result.theme_documents(theme_id).reset_index(drop=True)
+    if docs.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    segment_ids = _segment_ids(store, docs)
+    segments = store.segments_df().set_index("id")
+    rows = []
+    for doc, segment_id in zip(docs.to_dict("records"), segment_ids, strict=True):
+        seg = segments.loc[segment_id].to_dict() if segment_id in segments.index else {}
+        context = {**seg, **{k: v for k, v in doc.items() if not (isinstance(v, float) and pd.isna(v))}}
+        rows.append({"segment_id": int(segment_id), "source": doc.get("source", seg.get("source")),
+                     "source_id": seg.get("source_id"), "turn": seg.get("turn"), "start": doc.get("start"),
+                     "end": doc.get("end"), "attribution": attribution(context), "group": "",
+                     "text": doc.get("text"), "codes": []})
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -371,6 +371,15 @@ def test_themes_page_discovers_and_promotes(study, apptest, helpers):
     assert len(study.project.theme_runs()) == 1
     tables = [d.value for d in at.dataframe if "label" in d.value.columns]
     assert tables and len(tables[0])
+    # A theme's passages can be read (attributed by role, not by name) before it is promoted.
+    from qualkit.app.components.apptest import component_data
+
+    theme = tables[0].iloc[0]
+    at.selectbox(key="th_read").select(theme["id"]).run()
+    helpers.assert_ok(at)
+    shown = component_data(at, "th_passages_text")["passages"]
+    assert len(shown) == min(10, int(theme["size"])) and f"{int(theme['size'])} passages" in helpers.texts(at)
+    assert not {p["label"] for p in shown} & {f"P{i}" for i in range(5)}  # attributed by role, never by name
     if hasattr(Project, "promote_theme"):
         version = study.store.codebook().version
         at.button(key="th_promote").click().run(timeout=120)

@@ -146,6 +146,36 @@ def code_options(codebook, colors: dict[str, str]) -> list[CodeOption]:
     return options
 
 
+LINK = "tx_link"  # the ?source=&segment= link already applied in this tab
+
+
+def open_linked_place(ctx: state.Context, sources: pd.DataFrame) -> int | None:
+    """Follow a ``?source=ID&segment=ID`` link (from Analysis or Themes): that transcript, at that segment.
+
+    Applied once per link, so the reader can move on; returns the linked segment's id while the link's
+    transcript is shown, else None.
+    """
+    source, segment = st.query_params.get("source"), st.query_params.get("segment")
+    if not source or not str(source).isdigit():
+        return None
+    match = sources.loc[sources["id"] == int(source), "name"]
+    if match.empty:
+        return None
+    segment_id = int(segment) if segment and str(segment).isdigit() else None
+    if st.session_state.get(LINK) != (source, segment):
+        st.session_state[LINK] = (source, segment)
+        st.session_state["tx_source"] = match.iloc[0]
+        for key, empty in (("tx_speakers", []), ("tx_codes", []), ("tx_only_coded", False)):
+            st.session_state[key] = empty
+        if segment_id is not None:
+            rows = queries.segments(ctx.url, ctx.name, ctx.gen, int(source))
+            position = rows.index[rows["id"] == segment_id]
+            if len(position):
+                st.session_state["tx_page"] = int(rows.index.get_loc(position[0])) // PAGE_SIZE + 1
+                st.session_state["tx_segment"] = segment_id
+    return segment_id if st.session_state.get("tx_source") == match.iloc[0] else None
+
+
 def render() -> None:
     """The Transcript page."""
     ctx = state.page_context("Transcript")
@@ -153,6 +183,7 @@ def render() -> None:
     if sources.empty:
         st.info("No transcripts yet — import some on the Study page.")
         return
+    linked = open_linked_place(ctx, sources)
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     colors = ui.code_colors(codebook)
     names = sources["name"].tolist()
@@ -160,6 +191,11 @@ def render() -> None:
     source_id = int(sources.loc[sources["name"] == name, "id"].iloc[0])
     segments = queries.segments(ctx.url, ctx.name, ctx.gen, source_id)
     codings = queries.source_codings(ctx.url, ctx.name, ctx.gen, source_id, ctx.user.name)
+    if linked is not None and (here := segments[segments["id"] == linked]).shape[0]:
+        seg = here.iloc[0]
+        turn = "" if pd.isna(seg["turn"]) else f"turn #{int(seg['turn'])}, "
+        st.info(f"Opened at {turn}{ui.text_or(seg['speaker'], 'unattributed')}: “{ui.short(seg['text'], 90)}” "
+                "(on this page; its memos are on the right).", icon=":material/my_location:")
 
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     if ctx.user.name in view.coders(source_id) and view.in_blind_period(source_id):
