@@ -9,4 +9,5 @@ user = state.current_user()
 state.sync_cookie()
 if user is not None:
     state.sidebar(user)
+    state.sync_study_param()
 st.navigation(navigation.pages_for(user is not None), position="sidebar", expanded=True).run()

@@ -22,6 +22,8 @@ DEMO_CORPUS = "burnout_focus_groups"
 DEMO_USER = "qualkit-demo"
 REVIEWER = "ana"
 REVIEWED_SESSIONS = ["fg1_residents.txt", "fg3_faculty.docx", "fg4_staff.vtt"]
+DOUBLE_CODED = "fg1_residents.txt"  # coded by both coders, blind, and marked done by both
+SECOND_CODER = "ben"
 
 
 def find_demo_corpus(corpus: str | os.PathLike[str] | None = None) -> Path:
@@ -53,6 +55,9 @@ def build_demo(
     With ``autocode`` the study is left mid-review, as a team would have it: the machine's suggestions
     for sessions fg1, fg3 and fg4 (one per role) reviewed by coder ``ana`` (our gold coding, recorded as her
     decisions), and fresh suggestions for fg2 from the coder that learned from her, waiting in the queue.
+    fg1 was double-coded blind: coder ``ben`` coded it too (:func:`second_coder_records`: the gold coding
+    with seeded, plausible differences) and both marked it done, so the Reliability and Double coding pages
+    show agreement, intervals and disagreements from the first visit.
     """
     from qualkit.project import Project
 
@@ -99,8 +104,55 @@ def _fill(project, folder: Path, transcripts: list[Path], *, autocode: bool,
         # The study is under way: coder ana has reviewed three sessions (our gold coding), so analyses and
         # reports have material and the learned coder improves the suggestions for the last one.
         echo(f"recording ana's review of {' and '.join(REVIEWED_SESSIONS)}")
-        project.import_codings(folder / "gold_codings.jsonl", coder=REVIEWER, sources=REVIEWED_SESSIONS)
+        project.assign(DOUBLE_CODED, [REVIEWER, SECOND_CODER], blind=True)
+        gold = folder / "gold_codings.jsonl"
+        project.import_codings(gold, coder=REVIEWER, sources=REVIEWED_SESSIONS)
+        echo(f"recording {SECOND_CODER}'s blind coding of {DOUBLE_CODED}; both mark it done")
+        from qualkit.coding.records import read_coding_records
+
+        second = second_coder_records(read_coding_records(gold), project.codebook, source=DOUBLE_CODED)
+        project.import_codings(second, coder=SECOND_CODER, sources=[DOUBLE_CODED])
+        for coder in (REVIEWER, SECOND_CODER):
+            project.mark_done(DOUBLE_CODED, coder=coder)
         segments = project.segments()
         to_review = segments.loc[~segments["source"].isin(REVIEWED_SESSIONS), "id"]
         suggestions = len(project.autocode(segment_ids=[int(i) for i in to_review]))
     return suggestions, len(project.segments())
+
+
+def second_coder_records(records: list[dict], codebook, *, source: str, seed: int = 7) -> list[dict]:
+    """A second coder's coding of ``source``: the gold records with seeded differences a real coder makes.
+
+    About one code in seven is left out, one in ten is swapped for a sibling under the same theme, and
+    a few uncoded turns get a code used elsewhere in the session, so agreement is good but not perfect.
+
+    Example:
+        >>> from qualkit.codebook import load_codebook
+        >>> rows = [{"source": "a.txt", "turn": i, "codes": ["workload"]} for i in range(40)]
+        >>> out = second_coder_records(rows, load_codebook("burnout"), source="a.txt")
+        >>> len(out), 0 < sum(r["codes"] != ["workload"] for r in out) < 20
+        (40, True)
+    """
+    import random
+
+    rng = random.Random(seed)
+    codable = {c.id for c in codebook.codable_codes}
+    siblings: dict[str | None, list[str]] = {}
+    for code in codebook.codable_codes:
+        siblings.setdefault(code.parent, []).append(code.id)
+    mine = [dict(r) for r in records if r.get("source") == source]
+    used = sorted({c for r in mine for c in r.get("codes", []) if c in codable})
+    for record in mine:
+        codes = []
+        for code in record.get("codes", []):
+            roll = rng.random()
+            if roll < 0.14:
+                continue
+            if roll < 0.24:
+                others = [c for c in siblings.get(codebook[code].parent if code in codebook else None, []) if c != code]
+                code = rng.choice(others) if others else code
+            codes.append(code)
+        if not record.get("codes") and used and rng.random() < 0.05:
+            codes.append(rng.choice(used))
+        record["codes"] = list(dict.fromkeys(codes))
+    return mine

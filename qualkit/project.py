@@ -154,6 +154,23 @@ class Project:
 
         return self.store.upsert_participants(read_participants(participants), user=self.user)
 
+    def add_speaker_participants(self) -> list[str]:
+        """Give every speaker no participant covers yet a participant row (to fill in role, group...).
+
+        Returns the new participants' labels; their segments are linked to them at once. See
+        :func:`qualkit.ingest.participants.speaker_participants` for how a name used in two sessions is kept apart.
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).add_speaker_participants()
+            []
+        """
+        from qualkit.ingest.participants import speaker_participants
+
+        people = speaker_participants(self.store.segments_df(attributes=False), self.store.participants_df())
+        if people:
+            self.store.upsert_participants(people, user=self.user)
+        return [p.id for p in people]
+
     # ------------------------------------------------------------------ codebook
     @property
     def codebook(self) -> Codebook:
@@ -315,6 +332,37 @@ class Project:
         from qualkit.coding.workflow import autocode_project
 
         return autocode_project(self, segment_ids=segment_ids, progress=progress)
+
+    @requires('code')
+    def suggest(self, source: str | int | None = None, *,
+                progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+        """Suggest codes for the study (or one transcript): the machine coder proposes, people decide.
+
+        Trains on the decisions so far and refreshes only *undecided* machine suggestions: a suggestion
+        proposed again keeps its id and version, one no longer proposed (e.g. after a codebook edit) is
+        withdrawn, and a (segment, code) someone accepted, rejected or coded by hand is never touched nor
+        suggested again. ``progress(done, total)`` is called as segments are coded. Returns counts:
+        ``segments`` coded and ``suggestions`` now awaiting review on them.
+
+        Example:
+            >>> Project.create("sqlite://", name="pilot", user="ana").suggest()
+            {'segments': 0, 'suggestions': 0}
+        """
+        from qualkit.coding.workflow import autocode_project
+
+        source_id = None if source is None else self.store.source(source, with_raw=False).id
+        segments = [int(s.id) for s in self.store.segments(source_id=source_id) if s.is_participant]
+        if not segments:
+            return {"segments": 0, "suggestions": 0}
+
+        def report(done: int, total: int, message: str) -> None:
+            if progress is not None and total:
+                progress(done, total)
+
+        autocode_project(self, segment_ids=segments if source is not None else None, progress=report)
+        pending = self.store.codings_df(status="suggested", source=source_id)
+        pending = pending[(pending["origin"] != "human") & pending["segment_id"].isin(segments)]
+        return {"segments": len(segments), "suggestions": len(pending)}
 
     @requires('run_analyses')
     def train_coder(self) -> Any:
@@ -517,6 +565,8 @@ class Project:
         """Code prevalence by a participant attribute: segments, speakers and sessions, with tests.
 
         Options as in :func:`qualkit.analysis.prevalence.prevalence` (``include_suggested``, ``rollup``...).
+        Codes with sub-codes also get a roll-up row ("Disconnection + sub-codes", ``rollup=False`` for
+        none): the app's Analysis page, ``qualkit analyze prevalence`` and the study report show this same table.
 
         Example:
             >>> Project.create("sqlite://", codebook=None).prevalence(by=None).table.empty
@@ -525,7 +575,28 @@ class Project:
         from qualkit.analysis.prevalence import prevalence
 
         segments, codings, codebook = self._frames()
+        options.setdefault("rollup", True)
         return prevalence(segments, codings, by=by, codebook=options.pop("codebook", codebook), **options)
+
+    @requires('see_all')
+    def passages(self, code: str, *, other: str | None = None, by: str | None = None, group: str | None = None,
+                 **options: Any) -> pd.DataFrame:
+        """The passages behind a count: segments coded ``code`` (and ``other``) in ``group`` of ``by``.
+
+        Exactly what :meth:`prevalence` (a code and group) or :meth:`cooccurrence` (two codes) counted: as
+        many rows as the number in the cell, attributed by role, with the ids that open the transcript
+        there. ``code`` may be a roll-up (``"disconnection+"``). Options as in
+        :func:`qualkit.analysis.passages.passages_behind` (``include_suggested``...).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).passages("workload").empty
+            True
+        """
+        from qualkit.analysis.passages import passages_behind
+
+        segments, codings, codebook = self._frames()
+        return passages_behind(segments, codings, code, other=other, by=by, group=group,
+                               codebook=options.pop("codebook", codebook), **options)
 
     @requires('see_all')
     def cooccurrence(self, *, window: int = 0, **options: Any) -> pd.DataFrame:

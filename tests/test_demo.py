@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import qualkit as qk
-from qualkit.demo import REVIEWED_SESSIONS, REVIEWER, build_demo
+from qualkit.demo import DOUBLE_CODED, REVIEWED_SESSIONS, REVIEWER, SECOND_CODER, build_demo
 from qualkit.errors import QualkitError
 
 
@@ -18,12 +18,23 @@ def test_demo_has_a_reviewed_half_and_a_queue_for_the_rest(demo_db):
     codings = project.codings()
     reviewed = codings["source"].isin(REVIEWED_SESSIONS)
     assert set(codings.loc[reviewed, "status"]) == {"accepted", "rejected"}
-    assert set(codings.loc[reviewed, "decided_by"]) == {REVIEWER}
+    assert set(codings.loc[reviewed & (codings["source"] != DOUBLE_CODED), "decided_by"]) == {REVIEWER}
+    assert set(codings.loc[codings["source"] == DOUBLE_CODED, "decided_by"]) == {REVIEWER, SECOND_CODER}
     assert set(codings.loc[~reviewed, "status"]) == {"suggested"}
     assert codings.loc[~reviewed, "source"].nunique() == 1
     queue = project.review_queue(10)
     assert len(queue) == 10 and not queue["source"].isin(REVIEWED_SESSIONS).any()
     assert set(qk.Project.open(demo_db).store.settings["demo_users"]) == {"admin", "ana", "ben"}
+    # fg1 is finished and double-coded: both coders marked it done, and they agree well but not perfectly.
+    assignments = project.assignments()
+    assert set(assignments.loc[assignments["source"] == DOUBLE_CODED, "coder"]) == {REVIEWER, SECOND_CODER}
+    assert assignments.loc[assignments["source"] == DOUBLE_CODED, "done_at"].notna().all()
+    agreement = project.reliability([REVIEWER, SECOND_CODER], n_boot=200)
+    overall = agreement.overall.set_index("statistic")
+    for statistic in ("cohen_kappa_pooled", "krippendorff_alpha", "gwet_ac1"):
+        value, low, high = overall.loc[statistic, ["value", "ci_low", "ci_high"]]
+        assert 0.5 < low < value < high <= 1.0, (statistic, value, low, high)
+    assert len(agreement.disagreements) >= 5 and set(agreement.disagreements["source"]) == {DOUBLE_CODED}
     prevalence = project.prevalence(by="role").table
     assert set(prevalence.loc[prevalence["segments"] > 0, "group"]) == {"resident", "attending", "staff"}
 

@@ -94,8 +94,78 @@ def with_ancestors(pairs: pd.DataFrame, codebook: Codebook | None) -> pd.DataFra
     return out.drop_duplicates(["segment_id", "code_id"]).reset_index(drop=True)
 
 
-def code_order(used: Iterable[str], codebook: Codebook | None, *, all_codes: bool = False) -> list[str]:
+ROLLUP_SUFFIX = "+"  # a roll-up row's code id is the code's id with this suffix: "disconnection+"
+
+
+def rollup_id(code_id: str) -> str:
+    """The id of a code's roll-up row (the code and all its sub-codes counted together).
+
+    Example:
+        >>> rollup_id("disconnection"), is_rollup("disconnection+")
+        ('disconnection+', True)
+    """
+    return f"{code_id}{ROLLUP_SUFFIX}"
+
+
+def is_rollup(code_id: str) -> bool:
+    """True for the id of a roll-up row (see :func:`rollup_id`).
+
+    Example:
+        >>> is_rollup("workload")
+        False
+    """
+    return str(code_id).endswith(ROLLUP_SUFFIX)
+
+
+def rollup_label(name: str) -> str:
+    """How a roll-up row is labelled wherever it is shown: ``"Disconnection + sub-codes"``.
+
+    Example:
+        >>> rollup_label("Disconnection")
+        'Disconnection + sub-codes'
+    """
+    return f"{name} + sub-codes"
+
+
+def rollup_pairs(pairs: pd.DataFrame, codebook: Codebook | None) -> pd.DataFrame:
+    """Roll-up rows for (segment, code) rows: one per code that has sub-codes, under :func:`rollup_id`.
+
+    A segment coded with a sub-code counts for each ancestor's roll-up; one coded with a code that has
+    sub-codes counts for that code's roll-up too. Each roll-up counts a segment once. The code's own
+    rows stay as they are, so "Disconnection" (coded as such) and "Disconnection + sub-codes" are never
+    mixed under one label.
+
+    Example:
+        >>> from qualkit.model import Code
+        >>> cb = Codebook("t", [Code("theme", "Theme", codable=False), Code("a", "A", parent="theme")])
+        >>> rollup_pairs(pd.DataFrame({"segment_id": [1, 2], "code_id": ["a", "a"]}), cb)["code_id"].tolist()
+        ['theme+', 'theme+']
+    """
+    if codebook is None or pairs.empty:
+        return pairs.iloc[0:0]
+    parents = {code.id: code.parent for code in codebook.codes}
+    has_children = {p for p in parents.values() if p}
+    rows = []
+    for row in pairs.itertuples(index=False):
+        seen = {row.code_id}
+        targets = [row.code_id] if row.code_id in has_children else []
+        parent = parents.get(row.code_id)
+        while parent and parent not in seen:
+            targets.append(parent)
+            seen.add(parent)
+            parent = parents.get(parent)
+        rows += [{**row._asdict(), "code_id": rollup_id(t)} for t in targets]
+    if not rows:
+        return pairs.iloc[0:0]
+    return pd.DataFrame(rows).drop_duplicates(["segment_id", "code_id"]).reset_index(drop=True)
+
+
+def code_order(used: Iterable[str], codebook: Codebook | None, *, all_codes: bool = False,
+               rollups: bool = False) -> list[str]:
     """Code ids in codebook order (unknown codes last, sorted); with ``all_codes`` every codebook code.
+
+    A roll-up id (``"theme+"``) comes just before its code; ``rollups`` with ``all_codes`` lists every
+    code's roll-up that has sub-codes, and leaves out the own rows of codes that cannot be coded.
 
     Example:
         >>> code_order(["b", "z", "a"], None)
@@ -104,18 +174,29 @@ def code_order(used: Iterable[str], codebook: Codebook | None, *, all_codes: boo
     used = list(dict.fromkeys(used))
     if codebook is None:
         return sorted(used)
-    known = [c.id for c in codebook.codes if all_codes or c.id in used]
+    parents = {c.parent for c in codebook.codes if c.parent}
+    known = []
+    for c in codebook.codes:
+        if rollup_id(c.id) in used or (all_codes and rollups and c.id in parents):
+            known.append(rollup_id(c.id))
+        if c.id in used or (all_codes and (c.codable or not rollups)):
+            known.append(c.id)
     return known + sorted(set(used) - set(known))
 
 
 def code_names(codebook: Codebook | None) -> dict[str, str]:
-    """Map code id -> display name (empty without a codebook).
+    """Map code id -> display name (empty without a codebook); roll-up ids get "<name> + sub-codes".
 
     Example:
         >>> code_names(None)
         {}
     """
-    return {} if codebook is None else {c.id: c.name for c in codebook.codes}
+    if codebook is None:
+        return {}
+    names = {c.id: c.name for c in codebook.codes}
+    names.update({rollup_id(c.parent): rollup_label(names.get(c.parent, c.parent)) for c in codebook.codes
+                  if c.parent})
+    return names
 
 
 def group_labels(segments: pd.DataFrame, by: str | None, *, bins: int | Sequence[float] | None = None) -> pd.Series:

@@ -27,8 +27,8 @@ from qualkit.analysis._common import (
     code_order,
     counted_codings,
     require_columns,
+    rollup_pairs,
     talk_segments,
-    with_ancestors,
 )
 from qualkit.errors import InvalidInput
 from qualkit.model import Codebook
@@ -48,7 +48,9 @@ def cooccurrence(
     """The code × code co-occurrence matrix (codes in codebook order when a codebook is given).
 
     ``normalize="jaccard"`` (only for ``window=0``) divides by the number of segments carrying either
-    code. The settings are kept in ``result.attrs``.
+    code. ``rollup`` (with a ``codebook``) adds a row and column per code with sub-codes, ``"x+"``
+    (named "X + sub-codes" by :func:`qualkit.analysis._common.code_names`), beside the code's own.
+    The settings are kept in ``result.attrs``.
 
     Example:
         >>> segs = pd.DataFrame({"id": [1], "source": "g1", "speaker": "A", "speaker_role": "participant",
@@ -69,7 +71,7 @@ def cooccurrence(
     counted_ids = set(talk_segments(segments, include_moderator=include_moderator)["id"])
     pairs = counted_codings(codings, include_suggested=include_suggested)[["segment_id", "code_id"]]
     if rollup:
-        pairs = with_ancestors(pairs, codebook)
+        pairs = pd.concat([pairs, rollup_pairs(pairs, codebook)], ignore_index=True)  # 'x+': x + sub-codes
     pairs = pairs.loc[pairs["segment_id"].isin(counted_ids)]
     codes = code_order(pairs["code_id"], codebook)
     matrix = np.zeros((len(codes), len(codes)), dtype=np.int64)

@@ -42,10 +42,11 @@ from qualkit.analysis._common import (
     code_order,
     counted_codings,
     group_labels,
+    is_rollup,
     require_columns,
+    rollup_pairs,
     speaker_keys,
     talk_segments,
-    with_ancestors,
 )
 from qualkit.model import Codebook
 
@@ -111,7 +112,9 @@ def prevalence(
     """Count, per code and group of ``by``, coded segments, distinct speakers and sessions, and test them.
 
     ``include_suggested`` also counts suggestions still awaiting review; ``rollup`` (with a
-    ``codebook``) counts a theme wherever one of its sub-codes occurs; ``all_codes`` lists codebook
+    ``codebook``) adds, for every code with sub-codes, a roll-up row counting a segment wherever the code
+    or one of its sub-codes occurs: its ``code_id`` ends in ``+`` (``disconnection+``), its ``code_name``
+    reads "Disconnection + sub-codes" and ``rollup`` is True, so it is never mistaken for the code itself; ``all_codes`` lists codebook
     codes nobody used as zeros; ``session`` names the column that identifies a session (default: the
     transcript); ``test`` is ``auto`` (Fisher for 2×2; chi-square, or Fisher–Freeman–Halton by
     ``n_resamples`` seeded Monte-Carlo tables when expected counts fall below 5), ``chi2``, ``fisher``
@@ -135,10 +138,10 @@ def prevalence(
 
     pairs = counted_codings(codings, include_suggested=include_suggested)[["segment_id", "code_id"]]
     if rollup:
-        pairs = with_ancestors(pairs, codebook)
+        pairs = pd.concat([pairs, rollup_pairs(pairs, codebook)], ignore_index=True)
     coded = pairs.merge(talk[["id", "_group", "_speaker", "_session"]], left_on="segment_id", right_on="id")
     groups_order = _group_order(talk["_group"])
-    codes = code_order(coded["code_id"], codebook, all_codes=all_codes)
+    codes = code_order(coded["code_id"], codebook, all_codes=all_codes, rollups=rollup)
     names = code_names(codebook)
 
     groups = (talk.groupby("_group", sort=False)
@@ -159,7 +162,8 @@ def prevalence(
         counts[f"group_{measure}"] = totals[:, j].astype(int)
     if names:
         counts.insert(1, "code_name", counts["code_id"].map(lambda code: names.get(code, code)))
-    columns = ["code_id", *(["code_name"] if names else []), "group", "segments", "segments_pct", "speakers",
+    counts.insert(1, "rollup", [is_rollup(code) for code in counts["code_id"]])
+    columns = ["code_id", *(["code_name"] if names else []), "rollup", "group", "segments", "segments_pct", "speakers",
                "speakers_pct", "sessions", "sessions_pct", "group_segments", "group_speakers", "group_sessions"]
     table = counts[columns]
 
@@ -178,7 +182,7 @@ def _unknown_session(session: str, talk: pd.DataFrame) -> None:
     from qualkit.errors import InvalidInput
 
     raise InvalidInput(f"no column {session!r} to identify sessions",
-                       fix=f"pass session='source' or one of {sorted(map(str, talk.columns))}")
+                       fix=f"identify sessions by 'source' (the transcript) or one of: {', '.join(sorted(map(str, talk.columns)))}")
 
 
 def _group_order(groups: pd.Series) -> list[str]:

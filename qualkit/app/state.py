@@ -142,13 +142,32 @@ def sync_cookie() -> None:
             "</script>", unsafe_allow_javascript=True)
 
 
+STUDY_PARAM = "study"  # ?study=NAME in the address: the open study survives a reload, a link and the log-in
+
+
 def open_project(name: str) -> None:
-    """Make ``name`` the study this tab works on.
+    """Make ``name`` the study this tab works on (and put it in the address as ``?study=NAME``).
 
     Example:
         >>> open_project("Burnout focus groups")  # doctest: +SKIP
     """
     st.session_state[KEY_PROJECT] = name
+    if st.query_params.get(STUDY_PARAM) != name:
+        st.query_params[STUDY_PARAM] = name
+
+
+def sync_study_param() -> None:
+    """Keep ``?study=NAME`` in the address on every page (switching pages drops query parameters).
+
+    Run by the router while someone is logged in; a study named in the address of a new tab (a reload,
+    a link, the log-in page) is opened by :func:`current_store`.
+
+    Example:
+        >>> sync_study_param()  # doctest: +SKIP
+    """
+    name = st.session_state.get(KEY_PROJECT)
+    if name and st.query_params.get(STUDY_PARAM) != name:
+        st.query_params[STUDY_PARAM] = name
 
 
 def project_names() -> list[str]:
@@ -172,6 +191,11 @@ def current_store() -> Store | None:
     if not url:
         return None
     name = st.session_state.get(KEY_PROJECT)
+    if name is None and st.query_params.get(STUDY_PARAM):
+        wanted = st.query_params.get(STUDY_PARAM)
+        if wanted in project_names():
+            name = wanted
+            open_project(name)
     if name is None:
         names = project_names()
         if len(names) != 1:
@@ -182,6 +206,7 @@ def current_store() -> Store | None:
         return resources.store_for(url, name)
     except QualkitError:
         st.session_state.pop(KEY_PROJECT, None)
+        st.query_params.pop(STUDY_PARAM, None)
         return None
 
 

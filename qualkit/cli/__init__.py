@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from qualkit.cli import analysis, app_admin, coding, ingest, project, themes, worker
+from qualkit.cli import analysis, app_admin, coding, ingest, project, suggest, themes, worker
 from qualkit.errors import QualkitError
 
 app = typer.Typer(
@@ -25,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (project, ingest, coding, themes, analysis, app_admin, worker):
+for _module in (project, ingest, suggest, coding, themes, analysis, app_admin, worker):
     _module.register(app)
 
 

@@ -96,6 +96,8 @@ def import_(
     max_mb: Annotated[float, typer.Option(help="Refuse files larger than this (MB).")] = 50.0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only read and report; store nothing.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    suggest: Annotated[bool, typer.Option("--suggest", help="Then suggest codes for the study (see qualkit "
+                                                             "suggest).")] = False,
 ) -> None:
     """Import transcripts into a project and print what was understood of each file."""
     from qualkit.errors import ImportFailed, InvalidInput
@@ -146,6 +148,10 @@ def import_(
     for report in reports:
         _print_report(report)
     typer.echo(f"imported {len(reports)} file(s) into project {project.name!r}")
+    if suggest:
+        from qualkit.cli.suggest import run_suggest
+
+        run_suggest(project, progress=progress)
 
 
 def _inside(path: Path, folder: Path) -> bool:

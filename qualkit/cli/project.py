@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -13,15 +14,46 @@ from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
 def init(
     path: Annotated[str | None, typer.Argument(help="SQLite file to create, or a database URL.")] = None,
     db: DbOption = None,
-    name: Annotated[str, typer.Option(help="Project name.")] = "default",
+    name: Annotated[str | None, typer.Option(help="The study's name, as the app shows it (default: the file's "
+                                                  "name, e.g. pilot for pilot.qualkit.db).")] = None,
     codebook: Annotated[str, typer.Option(help="Shipped codebook name or a codebook file; 'none' for none.")] = "burnout",
     user: UserOption = None,
 ) -> None:
     """Create a new, empty project (an SQLite file by default)."""
     from qualkit.project import Project
 
-    project = Project.create(path or db, name, codebook=None if codebook == "none" else codebook, user=user)
+    project = Project.create(path or db, study_name(path or db, name), codebook=None if codebook == "none" else codebook, user=user)
     typer.echo(f"created project {project.name!r} in {project.store.engine.url.render_as_string()}")
+
+
+def study_name(target: str | None, name: str | None) -> str:
+    """The name of a study made on the command line: ``--name``, else the file's name without its suffixes.
+
+    A database URL has no file name to go by, so it needs ``--name``.
+
+    Example:
+        >>> study_name("studies/burnout-pilot.qualkit.db", None)
+        'burnout-pilot'
+        >>> study_name("x.db", "  Nurses 2026 ")
+        'Nurses 2026'
+    """
+    from qualkit.errors import InvalidInput
+    from qualkit.store.engine import DATABASE_URL_ENV
+
+    if name is not None and name.strip():
+        return name.strip()
+    if name is not None:
+        raise InvalidInput("the study name is empty", fix='give one, e.g. --name "Burnout pilot"')
+    target = str(target or os.environ.get(DATABASE_URL_ENV) or "")
+    if target.startswith("sqlite:///"):
+        target = target[len("sqlite:///"):]
+    if not target or "://" in str(target):
+        raise InvalidInput("a study in a database server needs a name",
+                           fix='add --name "Burnout pilot" (the app lists studies by name)')
+    stem = Path(target).name.split(".")[0].strip()
+    if not stem:
+        raise InvalidInput("cannot name the study after the file", path=target, fix='add --name "Burnout pilot"')
+    return stem
 
 
 def info(db: DbOption = None, project_name: ProjectNameOption = None, path: Annotated[

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qualkit.analysis._common import ROLLUP_SUFFIX, is_rollup
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
 from qualkit.model import Codebook
@@ -258,7 +259,9 @@ def _prevalence_table(prev: Any, codebook: Codebook | None) -> pd.DataFrame:
     tests = prev.tests.set_index("code_id") if not prev.tests.empty else pd.DataFrame()
     for code in dict.fromkeys(table["code_id"]):
         part = table.loc[table["code_id"] == code].set_index("group")
-        row = {"code": "\u2003" * depth.get(code, 0) + names.get(code, code)}
+        own = code[:-len(ROLLUP_SUFFIX)] if is_rollup(code) else code
+        shown = part["code_name"].iloc[0] if "code_name" in part else names.get(code, code)
+        row = {"code": "\u2003" * depth.get(own, 0) + str(shown)}
         for group in groups:
             r = part.loc[group]
             row[f"{group}: segments"] = f"{int(r['segments'])} ({r['segments_pct']:.0f}%)"
@@ -405,12 +408,14 @@ def collect_report(
                           rollup=True)
         report.results["prevalence"] = prev
         report.add("paragraph", "Segments coded with each code, as a share of each group's participant segments, "
-                                "and the number of each group's speakers who said something coded with it. Themes "
-                                "count a segment once when any of their codes applies.")
+                                "and the number of each group's speakers who said something coded with it. A row "
+                                "\u201c\u2026 + sub-codes\u201d counts a segment once when the code or any of its "
+                                "sub-codes applies; the row without it counts the code itself. The same figures "
+                                "come from the app's Analysis page, project.prevalence() and qualkit analyze "
+                                "prevalence.")
         report.add("table", table=_prevalence_table(prev, codebook), name="prevalence")
         if figures and not prev.table.empty:
-            leaf = prev.table.loc[prev.table["code_id"].isin([c.id for c in codebook.codable_codes] if codebook
-                                                              else prev.table["code_id"])]
+            leaf = prev.table.loc[~prev.table["rollup"]] if "rollup" in prev.table else prev.table
             report.add("figure", "Share of each group's segments coded with each code.", name="prevalence",
                        chart=fig.prevalence_chart(type(prev)(by=prev.by, table=leaf), names=names))
 
@@ -506,14 +511,14 @@ def collect_report(
             report.add("figure", "Cohen's kappa per code with 95% bootstrap intervals.", name="reliability",
                        chart=fig.reliability_chart(rel.per_code, names=names))
         report.add("paragraph", f"{len(rel.disagreements)} segment-code disagreements are listed for adjudication "
-                                "in the project (project.reliability(...).disagreements).")
+                                "on the Double coding page.")
     elif "reliability_skipped" in report.results:
         report.add("paragraph", report.results["reliability_skipped"])
     else:
         who = ", ".join(coder_list) if coder_list else "nobody yet"
         report.add("paragraph", "Not computed yet: reliability needs two or more people who coded the same "
                                 f"transcripts on their own (so far: {who}). Assign a transcript to two coders "
-                                "for blind double-coding, or pass coders=[...].")
+                                "for blind double-coding (Team page); reliability is computed once both mark it done.")
     return report
 
 
@@ -526,14 +531,14 @@ def nothing_yet(codings: pd.DataFrame, *, include_suggested: bool = False) -> st
         'No accepted codings yet'
     """
     if codings.empty:
-        return ("There are no codings yet: auto-code the transcripts (project.autocode()) or code them by hand, "
-                "then review the suggestions.")
+        return ("There are no codings yet: suggest codes (Suggest codes in the app, or qualkit suggest) or code "
+                "passages by hand, then review the suggestions.")
     waiting = int((codings["status"] == "suggested").sum())
     if include_suggested:
         return "No accepted or suggested codings on participant talk yet, so there is nothing to count."
     if waiting:
-        return (f"No accepted codings yet — review suggestions first ({waiting} are waiting), or pass "
-                "include_suggested=True to count them.")
+        return (f"No accepted codings yet — review suggestions first ({waiting} are waiting), or count "
+                "suggestions too.")
     return "No accepted codings on participant talk yet, so there is nothing to count."
 
 

@@ -310,7 +310,7 @@ class Deidentifier:
             if trained_pipeline_name() is None:
                 if self.ner is True:
                     raise MissingDependency("en_core_web_sm",
-                                            pip="install a trained spaCy English pipeline, or pass ner=False")
+                                            pip="install a trained spaCy English pipeline, or de-identify without it (--no-ner)")
                 return []
             nlp = self.nlp = load_nlp(trained=True)
         self.ner_used = True

@@ -216,3 +216,49 @@ def _by_session(found: list[Participant], source_name: str) -> Participant | Non
                 hits.append(p)
                 break
     return hits[0] if len(hits) == 1 else None
+
+
+def speaker_participants(segments: pd.DataFrame, participants: pd.DataFrame) -> list[Participant]:
+    """Participant rows to create for the speakers no participant covers yet (one row each, to fill in).
+
+    ``segments`` is ``Store.segments_df()`` (``source``, ``speaker``, ``speaker_role``, ``participant``);
+    ``participants`` is ``Store.participants_df()``. Only participants' turns without a linked participant
+    count (moderators are not participants). A speaker is named after their label; when that label is
+    already taken by someone else (the same first name in another session), the new row is called
+    ``"Ana (fg2)"``, keeps ``Ana`` as an alias and gets ``session`` = the transcript's name, so each
+    session's Ana links to her own row.
+
+    Example:
+        >>> import pandas as pd
+        >>> segs = pd.DataFrame({"source": ["fg1.txt", "fg2.txt", "fg2.txt"], "speaker": ["Ana", "Ana", "Mod"],
+        ...                      "speaker_role": ["participant", "participant", "moderator"],
+        ...                      "participant": [None, None, None]})
+        >>> [(p.id, p.aliases, p.attributes) for p in speaker_participants(segs, pd.DataFrame())]
+        [('Ana', [], {}), ('Ana (fg2)', ['Ana'], {'session': 'fg2'})]
+    """
+    if segments.empty:
+        return []
+    taken = set()
+    if len(participants):
+        for row in participants.to_dict("records"):
+            taken.add(str(row.get("participant")))
+            taken.update(str(a) for a in (row.get("aliases") or []))
+            if isinstance(row.get("pseudonym"), str):
+                taken.add(row["pseudonym"])
+    linked = segments["participant"].notna() if "participant" in segments else False
+    open_turns = segments[(segments["speaker_role"] == "participant") & segments["speaker"].notna() & ~linked]
+    made: list[Participant] = []
+    for (source, speaker), _ in open_turns.groupby(["source", "speaker"], sort=False):
+        speaker = str(speaker).strip()
+        if not speaker:
+            continue
+        if speaker not in taken:
+            made.append(Participant(speaker))
+            taken.add(speaker)
+            continue
+        session = Path(str(source)).stem
+        label = f"{speaker} ({session})"
+        if label not in taken:
+            made.append(Participant(label, aliases=[speaker], attributes={"session": session}))
+            taken.add(label)
+    return made

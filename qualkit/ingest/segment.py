@@ -79,7 +79,7 @@ def segment(source: Source, by: str = "sentence", window: int = 3, *, nlp: Any =
     if by not in MODES:
         raise QualkitError(f"unknown segmentation {by!r}", fix="use segment_by='turn', 'sentence' or 'window'")
     if by == "window" and (not isinstance(window, int) or window < 1):
-        raise QualkitError(f"window must be a positive number of sentences, not {window!r}", fix="pass window=3")
+        raise QualkitError(f"window must be a positive number of sentences, not {window!r}", fix="use a window of 1 or more sentences, e.g. 3")
     if by == "turn":
         return list(source.segments)
     nlp = nlp or _nlp_for_sentences()

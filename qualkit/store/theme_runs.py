@@ -67,9 +67,9 @@ def run_record(store: Store, run_id: int | None = None) -> dict[str, Any]:
         if row is None:
             if run_id is None:
                 raise StoreError(f"project {store.name!r} has no theme runs yet",
-                                 fix="run project.discover_themes() first")
+                                 fix="discover themes first (Themes page)")
             raise StoreError(f"no theme run {run_id} in project {store.name!r}",
-                             fix="list runs with project.theme_runs()")
+                             fix="choose one of the saved theme runs")
         return {"id": row.id, "version": row.version, "settings": dict(row.settings or {}),
                 "versions": dict(row.versions or {}), "payload": row.result or {}, "arrays": row.arrays or b""}
 

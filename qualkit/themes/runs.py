@@ -106,7 +106,7 @@ def update_run(
         <function update_run at ...>
     """
     if result.run_id is None:
-        raise StoreError("this theme result was never saved", fix="save it first with project.discover_themes()")
+        raise StoreError("this theme result was never saved", fix="discover themes again (the new run is saved)")
     version = expected_version if expected_version is not None else result.version
     with store.transaction() as session:
         if _write_run(store, session, result, user=user, action=action, version=version):
@@ -186,7 +186,7 @@ def _segment_ids(store: Store, docs: pd.DataFrame) -> list[int]:
     missing = sum(v is None for v in out)
     if missing:
         raise StoreError(f"{missing} theme documents lie in no stored segment of project {store.name!r}",
-                         fix="discover themes on this project's segments (project.discover_themes())")
+                         fix="discover themes again on this project")
     return [int(v) for v in out]
 
 
@@ -267,3 +267,33 @@ def promote_theme(
     except _RunChanged:
         raise _run_conflict(store, edited, user=user, action="promote", version=loaded) from None
     return code
+
+
+def theme_passages(store: Store, result: ThemeResult, theme_id: int) -> pd.DataFrame:
+    """The passages of a theme (most typical first), attributed by role, with the ids that open the transcript.
+
+    Columns as :func:`qualkit.analysis.passages.passages_behind` (``segment_id``, ``source``, ``source_id``,
+    ``turn``, ``start``, ``end``, ``attribution``, ``group``, ``text``, ``codes``): read a theme before
+    promoting it to a code.
+
+    Example:
+        >>> theme_passages(store, project.themes(), 0).shape[0] == project.themes().theme(0).size  # doctest: +SKIP
+        True
+    """
+    from qualkit.analysis.passages import COLUMNS
+    from qualkit.analysis.quotes import attribution
+
+    docs = result.theme_documents(theme_id).reset_index(drop=True)
+    if docs.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    segment_ids = _segment_ids(store, docs)
+    segments = store.segments_df().set_index("id")
+    rows = []
+    for doc, segment_id in zip(docs.to_dict("records"), segment_ids, strict=True):
+        seg = segments.loc[segment_id].to_dict() if segment_id in segments.index else {}
+        context = {**seg, **{k: v for k, v in doc.items() if not (isinstance(v, float) and pd.isna(v))}}
+        rows.append({"segment_id": int(segment_id), "source": doc.get("source", seg.get("source")),
+                     "source_id": seg.get("source_id"), "turn": seg.get("turn"), "start": doc.get("start"),
+                     "end": doc.get("end"), "attribution": attribution(context), "group": "",
+                     "text": doc.get("text"), "codes": []})
+    return pd.DataFrame(rows, columns=COLUMNS)

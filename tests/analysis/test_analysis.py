@@ -116,10 +116,12 @@ def test_prevalence_rolls_up_themes_and_lists_unused_codes(segs, cods):
                               Code("ehr", "EHR", "drivers"), Code("unused", "Unused"), Code("sleep", "Sleep")])
     result = prevalence(segs, cods, by="role", codebook=codebook, rollup=True, all_codes=True)
     table = result.table.set_index(["code_id", "group"])
-    assert table.loc[("drivers", "resident"), "segments"] == 3  # segments 2, 3, 7
-    assert table.loc[("drivers", "staff"), "segments"] == 1  # segment 4
+    assert table.loc[("drivers+", "resident"), "segments"] == 3  # segments 2, 3, 7
+    assert table.loc[("drivers+", "staff"), "segments"] == 1  # segment 4
+    assert table.loc[("drivers+", "staff"), "code_name"] == "Drivers + sub-codes"  # a roll-up says so
+    assert table.loc[("drivers+", "staff"), "rollup"] and not table.loc[("workload", "staff"), "rollup"]
     assert table.loc[("unused", "staff"), "segments"] == 0
-    assert list(result.table["code_id"].unique()[:4]) == ["drivers", "workload", "ehr", "unused"]
+    assert list(result.table["code_id"].unique()[:4]) == ["drivers+", "workload", "ehr", "unused"]
     assert table.loc[("ehr", "staff"), "code_name"] == "EHR"
     with pytest.raises(InvalidInput, match="no attribute 'gender'"):
         prevalence(segs, cods, by="gender")

@@ -55,3 +55,27 @@ def test_reviewing_the_demo_with_retraining_on(demo_study, apptest, helpers):
     suggested = demo_study.store.codings_df(status="suggested")
     assert set(suggested["source"]) == {"fg2_residents.txt"}  # finished transcripts get no new suggestions
     assert "rescore" in set(demo_study.store.events_df("coding")["action"])
+
+
+@pytest.mark.parametrize("user", ["admin", "ana", "ben", "vic"])
+def test_reliability_shows_agreement_on_first_open(demo_study, apptest, helpers, user):
+    """The demo's fg1 is double-coded and finished: kappa, alpha and AC1 with intervals, and the disagreements."""
+    from qualkit.demo import DOUBLE_CODED
+
+    if user == "vic":
+        from qualkit.users import add_user
+
+        add_user(demo_study.store, "vic", "vic-password", "viewer", actor="setup", rounds=4)
+    at = apptest(user, "reliability")
+    helpers.assert_ok(at)
+    assert "No finished double-coded transcript yet" not in helpers.texts(at)
+    finished = at.dataframe[0].value
+    assert finished["transcript"].tolist() == [DOUBLE_CODED] and finished["disagreements"].iloc[0] > 0
+    frames = [d.value for d in at.dataframe]
+    overall = next(f for f in frames if "statistic" in f.columns).set_index("statistic")
+    for statistic in ("cohen_kappa_pooled", "krippendorff_alpha", "gwet_ac1"):
+        low, value, high = overall.loc[statistic, ["ci_low", "value", "ci_high"]]
+        assert low < value < high, statistic  # an interval, not just a number
+    disagreements = next(f for f in frames if "not_applied_by" in f.columns)
+    assert len(disagreements) > 0 and set(disagreements["source"]) == {DOUBLE_CODED}
+    assert "Disagreements" in helpers.texts(at)

@@ -49,9 +49,7 @@ def test_viewer_gets_no_decision_buttons(study, apptest):
 
 def test_study_page_opens_project_and_saves_participants(study, apptest, helpers):
     at = apptest("admin", "study")
-    at.button(key="study_open").click().run()
-    helpers.assert_ok(at)
-    assert "Opened Mini burnout study." in helpers.texts(at)
+    assert at.selectbox(key="study_choice").value == "Mini burnout study" == at.header[0].value
     assert at.data_editor  # participants and aliases are editable for an administrator
     at.session_state["participants_editor"] = {
         "edited_rows": {}, "deleted_rows": [],
@@ -79,7 +77,7 @@ def test_study_page_imports_transcripts(study, apptest, helpers):
     at.text_area(key="import_aliases").input("Dr Smith = Jill Smith, MD")
     at.button(key="FormSubmitter:import-Import").click().run(timeout=120)
     helpers.assert_ok(at)
-    assert "Import finished." in helpers.texts(at)
+    assert "Import finished: 1 of 1 transcripts." in helpers.texts(at)
     assert "group9.txt" in set(study.store.sources_df()["name"])
     speakers = set(study.store.segments_df(source="group9.txt")["speaker"].dropna())
     assert "Jill Smith, MD" in speakers and "Dr Smith" not in speakers  # the alias was merged
@@ -383,6 +381,15 @@ def test_themes_page_discovers_and_promotes(study, apptest, helpers):
     assert len(study.project.theme_runs()) == 1
     tables = [d.value for d in at.dataframe if "label" in d.value.columns]
     assert tables and len(tables[0])
+    # A theme's passages can be read (attributed by role, not by name) before it is promoted.
+    from qualkit.app.components.apptest import component_data
+
+    theme = tables[0].iloc[0]
+    at.selectbox(key="th_read").select(theme["id"]).run()
+    helpers.assert_ok(at)
+    shown = component_data(at, "th_passages_text")["passages"]
+    assert len(shown) == min(10, int(theme["size"])) and f"{int(theme['size'])} passages" in helpers.texts(at)
+    assert not {p["label"] for p in shown} & {f"P{i}" for i in range(5)}  # attributed by role, never by name
     if hasattr(Project, "promote_theme"):
         version = study.store.codebook().version
         at.button(key="th_promote").click().run(timeout=120)

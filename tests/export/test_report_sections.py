@@ -106,7 +106,7 @@ def test_every_section_says_so_when_nothing_is_accepted_yet(tmp_path):
     for section in SECTIONS:
         assert section in paragraphs, section
         assert any(p.startswith("No accepted codings yet \u2014 review suggestions first (4 are waiting)")
-                   and "include_suggested=True" in p for p in paragraphs[section]), section
+                   and "count suggestions too" in p for p in paragraphs[section]), section
     assert "Inter-coder reliability" in paragraphs and "Not computed yet" in paragraphs["Inter-coder reliability"][0]
     text = render_markdown(report, tmp_path / "r.md").read_text(encoding="utf-8")
     assert "transcript 0 of" not in text

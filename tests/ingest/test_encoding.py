@@ -91,7 +91,7 @@ def test_over_size_file_is_refused_before_reading(tmp_path):
     path.write_text("Ann: words\n" * 2000, encoding="utf-8")
     with pytest.raises(InvalidTranscript, match=r"the file is 22 KB, over the limit of 10 KB") as caught:
         qk.read_transcript(path, max_bytes=10_000)
-    assert "max_bytes=" in str(caught.value)
+    assert "raise the size limit (--max-mb" in str(caught.value)
     with pytest.raises(InvalidTranscript, match=r"the file is 22 KB, over the limit of 100 bytes"):
         qk.read_transcript(path, max_bytes=100)
     with pytest.raises(InvalidTranscript, match=r"the file is 22,000 bytes, over the limit of 22 KB"):

@@ -64,5 +64,16 @@ def render() -> None:
         st.altair_chart(reliability_chart(result.per_code), key="rel_chart")
     except (ImportError, AttributeError, KeyError, ValueError):
         pass
+    disagreements = getattr(result, "disagreements", None)
+    if disagreements is not None:
+        st.subheader(f"Disagreements ({len(disagreements)})")
+        if not len(disagreements):
+            st.caption("The coders agree on every segment and code.")
+        else:
+            st.caption("Segments where one coder applied a code and another did not; settle them on the Double "
+                       "coding page (both coders' decisions stay on record).")
+            shown = [c for c in ("source", "turn", "speaker", "code_name", "applied_by", "not_applied_by", "text")
+                     if c in disagreements]
+            st.dataframe(disagreements[shown], hide_index=True, width="stretch", key="rel_disagreements")
 
 render()

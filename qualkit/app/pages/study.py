@@ -9,23 +9,30 @@ import pandas as pd
 import streamlit as st
 
 from qualkit.app import queries, resources, state, ui
-from qualkit.errors import QualkitError
+from qualkit.app.suggest import suggest_button
+from qualkit.errors import InvalidInput, QualkitError
 from qualkit.model import Participant
 from qualkit.project import Project
+
+
+def _open_chosen() -> None:
+    """Selectbox callback: the study picked is the study opened (the dropdown and the heading never disagree)."""
+    choice = st.session_state.get("study_choice")
+    if choice:
+        state.open_project(choice)
+        state.flash(f"Opened {choice}.")
 
 
 def choose_project(user) -> None:
     """Pick the study to work on (and, for administrators, create one)."""
     names = state.project_names()
-    current = st.session_state.get(state.KEY_PROJECT)
+    store = state.current_store()
+    current = store.name if store is not None else None
     if names:
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
-        index = names.index(current) if current in names else 0
-        choice = left.selectbox("Study", names, index=index, key="study_choice")
-        if right.button("Open", key="study_open", type="primary"):
-            state.open_project(choice)
-            state.flash(f"Opened {choice}.")
-            st.rerun()
+        # What the heading shows is what the dropdown shows (index=None: the value comes from session state).
+        st.session_state["study_choice"] = current if current in names else None
+        st.selectbox("Study", names, key="study_choice", on_change=_open_chosen, index=None,
+                     placeholder="Choose a study to open")
     else:
         st.info("This database holds no study yet.")
     if user.can_import():
@@ -36,13 +43,15 @@ def choose_project(user) -> None:
                                      value="burnout", key="new_project_codebook")
             if st.form_submit_button("Create"):
                 try:
-                    Project.create(resources.engine_for(state.db_url()), name.strip() or "default",
+                    if not name.strip():
+                        raise InvalidInput("the study needs a name", fix="type one, e.g. Burnout pilot")
+                    Project.create(resources.engine_for(state.db_url()), name.strip(),
                                    codebook=codebook.strip() or None, description=description, user=user.name)
                 except (QualkitError, ImportError) as error:
                     st.error(str(error))
                 else:
-                    state.open_project(name.strip() or "default")
-                    state.flash(f"Created {name}.")
+                    state.open_project(name.strip())
+                    state.flash(f"Created {name.strip()}.")
                     st.rerun()
 
 
@@ -65,6 +74,7 @@ def overview(ctx: state.Context) -> pd.DataFrame:
         table = sources[["id", "name", "format", "segments", "imported_by", "imported_at"]].copy()
         table["assigned to"] = [coders.get(i, "") if len(assignments) else "" for i in table["id"]]
         st.dataframe(table, hide_index=True, width="stretch")
+        suggest_button(ctx, key="study_suggest")
     return sources
 
 
@@ -82,6 +92,7 @@ def parse_aliases(text: str) -> dict[str, str]:
 def import_section(ctx: state.Context) -> None:
     """Upload transcripts and import them one by one with a progress bar and each file's report."""
     st.subheader("Import transcripts")
+    last_import_reports()
     if not hasattr(ctx.project, "import_transcripts"):
         ui.not_available("Importing transcripts", "ingestion, issue 3")
         return
@@ -111,25 +122,52 @@ def import_section(ctx: state.Context) -> None:
             participants_path = folder / Path(participants.name).name
             participants_path.write_bytes(participants.getvalue())
         progress = st.progress(0.0, text="Importing…")
+        shown: list[str] = []
+        imported = 0
         for i, path in enumerate(paths, start=1):
             try:
                 reports = ctx.project.import_transcripts([path], participants=participants_path,
-                                                         aliases=parse_aliases(aliases) or None, segment_by=segment_by)
+                                                         aliases=parse_aliases(aliases) or None, segment_by=segment_by,
+                                                         progress=False)
             except QualkitError as error:
-                st.error(f"{path.name}: {error}")
+                state.flash(f"{path.name} was not imported: {error}", "error")
             else:
-                for report in reports or []:
-                    st.code(report.summary() if hasattr(report, "summary") else str(report), language=None)
+                imported += len(reports or [])
+                shown += [report.summary() if hasattr(report, "summary") else str(report) for report in reports or []]
             progress.progress(i / len(paths), text=f"Imported {i} of {len(paths)}")
-    st.success("Import finished.")
+    new_people = ctx.project.add_speaker_participants() if imported else []
+    st.session_state[REPORTS] = shown
+    message = f"Import finished: {imported} of {len(paths)} transcripts."
+    if new_people:
+        message += (f" New speakers have participant rows: {', '.join(new_people)} — fill in their role and group "
+                    "in the table below.")
+    state.flash(message, "success" if imported == len(paths) else "warning")
+    st.rerun()  # the counts, the transcripts table and the participants show the new files at once
 
 
+def last_import_reports() -> None:
+    """What was understood of each file of the last import (shown once, after the page reloaded)."""
+    for summary in st.session_state.pop(REPORTS, []):
+        st.code(summary, language=None)
+
+
+REPORTS = "study_import_reports"
 EDITOR = "participants_editor"
 LOADED = "participants_loaded"  # the table (and row versions) as they were when the editing began
 
 
 def _blank(value) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and pd.isna(value))
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or another non-scalar is a value
+        return False
+
+
+FILL_IN = ("role", "group")  # always offered, so new speakers' rows can be filled in
 
 
 def _people_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -138,7 +176,10 @@ def _people_table(frame: pd.DataFrame) -> pd.DataFrame:
         table["aliases"] = [", ".join(a) if isinstance(a, list) else (a or "") for a in table["aliases"]]
     if table.empty:
         table = pd.DataFrame({"participant": pd.Series(dtype=str), "pseudonym": pd.Series(dtype=str),
-                              "aliases": pd.Series(dtype=str), "role": pd.Series(dtype=str)})
+                              "aliases": pd.Series(dtype=str)})
+    for column in FILL_IN:
+        if column not in table:
+            table[column] = pd.Series([None] * len(table), index=table.index, dtype="string")
     return table.reset_index(drop=True)
 
 
@@ -155,6 +196,12 @@ def edited_table(base: pd.DataFrame, delta: dict) -> pd.DataFrame:
     return pd.concat([table, pd.DataFrame(added)], ignore_index=True) if added else table
 
 
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing cells as None (pandas' NA cannot be compared or stored as an attribute)."""
+    frame = frame.astype(object)
+    return frame.where(frame.notna(), None)
+
+
 def _save_participants() -> None:
     """Button callback: save the changed and added rows, checked against the versions the editing began from."""
     user, store = state.current_user(), state.current_store()
@@ -162,7 +209,8 @@ def _save_participants() -> None:
     if user is None or store is None or loaded is None:
         return
     base, versions = loaded["table"], loaded["versions"]
-    edited = edited_table(base, st.session_state.get(EDITOR) or {})
+    edited = _plain(edited_table(base, st.session_state.get(EDITOR) or {}))
+    base = _plain(base)
     before = {str(r["participant"]): r for r in base.to_dict("records")}
     people, expected = [], {}
     for record in edited.to_dict("records"):

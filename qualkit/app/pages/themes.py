@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from qualkit.app import state, ui
+from qualkit.app.drilldown import show_passages
 from qualkit.errors import QualkitError
 from qualkit.project import Project
 
@@ -21,6 +23,28 @@ def _promote(theme_id: int) -> None:
         state.report_error(error)
     else:
         state.flash(f"Theme {theme_id} is now a code (a new codebook version) with suggestions to review.")
+
+
+def theme_reader(ctx: state.Context, result, table) -> None:
+    """Read the passages of a theme (attributed by role, each with a link to its transcript) before promoting it."""
+    if "id" not in table or not len(table):
+        return
+    labels = dict(zip(table["id"], table["label"] if "label" in table else table["id"], strict=True))
+    sizes = dict(zip(table["id"], table["size"] if "size" in table else [None] * len(table), strict=True))
+    theme = st.selectbox("Read the passages of a theme", list(labels), key="th_read", index=None,
+                         placeholder="Choose a theme", format_func=lambda i: f"{i}: {labels[i]}")
+    if theme is None:
+        return
+    from qualkit.themes.runs import theme_passages
+
+    try:
+        frame = theme_passages(ctx.store, result, int(theme))
+    except QualkitError as error:
+        st.warning(str(error))
+        return
+    size = sizes.get(theme)
+    show_passages(frame, key="th_passages", title=f"Theme {theme}: {labels[theme]}",
+                  count=None if size is None or pd.isna(size) else int(size))
 
 
 def render() -> None:
@@ -51,6 +75,7 @@ def render() -> None:
         st.write(result)
         return
     st.dataframe(table, hide_index=True, width="stretch", key="th_table")
+    theme_reader(ctx, result, table)
     if "candidate" in table and ctx.user.can_edit_codebook() and hasattr(Project, "promote_theme"):
         ids = table["id"].tolist()
         theme = st.selectbox("Theme to turn into a code", ids, key="th_pick",

@@ -17,6 +17,7 @@ import streamlit as st
 from qualkit.app import queries, state, ui
 from qualkit.app.actions import schedule_retrain
 from qualkit.app.components import CodeOption, Highlight, Passage, read_action, text_selector
+from qualkit.app.suggest import suggest_button
 from qualkit.errors import QualkitError
 from qualkit.review import decisions, double_coding
 from qualkit.review.visibility import TeamView
@@ -141,6 +142,36 @@ def code_options(codebook, colors: dict[str, str]) -> list[CodeOption]:
     return options
 
 
+LINK = "tx_link"  # the ?source=&segment= link already applied in this tab
+
+
+def open_linked_place(ctx: state.Context, sources: pd.DataFrame) -> int | None:
+    """Follow a ``?source=ID&segment=ID`` link (from Analysis or Themes): that transcript, at that segment.
+
+    Applied once per link, so the reader can move on; returns the linked segment's id while the link's
+    transcript is shown, else None.
+    """
+    source, segment = st.query_params.get("source"), st.query_params.get("segment")
+    if not source or not str(source).isdigit():
+        return None
+    match = sources.loc[sources["id"] == int(source), "name"]
+    if match.empty:
+        return None
+    segment_id = int(segment) if segment and str(segment).isdigit() else None
+    if st.session_state.get(LINK) != (source, segment):
+        st.session_state[LINK] = (source, segment)
+        st.session_state["tx_source"] = match.iloc[0]
+        for key, empty in (("tx_speakers", []), ("tx_codes", []), ("tx_only_coded", False)):
+            st.session_state[key] = empty
+        if segment_id is not None:
+            rows = queries.segments(ctx.url, ctx.name, ctx.gen, int(source))
+            position = rows.index[rows["id"] == segment_id]
+            if len(position):
+                st.session_state["tx_page"] = int(rows.index.get_loc(position[0])) // PAGE_SIZE + 1
+                st.session_state["tx_segment"] = segment_id
+    return segment_id if st.session_state.get("tx_source") == match.iloc[0] else None
+
+
 def render() -> None:
     """The Transcript page."""
     ctx = state.page_context("Transcript")
@@ -148,6 +179,7 @@ def render() -> None:
     if sources.empty:
         st.info("No transcripts yet — import some on the Study page.")
         return
+    linked = open_linked_place(ctx, sources)
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     colors = ui.code_colors(codebook)
     names = sources["name"].tolist()
@@ -155,6 +187,11 @@ def render() -> None:
     source_id = int(sources.loc[sources["name"] == name, "id"].iloc[0])
     segments = queries.segments(ctx.url, ctx.name, ctx.gen, source_id)
     codings = queries.source_codings(ctx.url, ctx.name, ctx.gen, source_id, ctx.user.name)
+    if linked is not None and (here := segments[segments["id"] == linked]).shape[0]:
+        seg = here.iloc[0]
+        turn = "" if pd.isna(seg["turn"]) else f"turn #{int(seg['turn'])}, "
+        st.info(f"Opened at {turn}{ui.text_or(seg['speaker'], 'unattributed')}: “{ui.short(seg['text'], 90)}” "
+                "(on this page; its memos are on the right).", icon=":material/my_location:")
 
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     if ctx.user.name in view.coders(source_id) and view.in_blind_period(source_id):
@@ -164,6 +201,8 @@ def render() -> None:
             st.info("You code this transcript blind: the other coder's decisions stay hidden until you are both done.")
             st.button("Mark this transcript done", key="tx_done", on_click=_done, args=(source_id,))
     can_code = may_code_here(ctx.user, view, source_id) and codebook is not None
+    if can_code:
+        suggest_button(ctx, key="tx_suggest", source_id=source_id, source_name=name)
 
     f1, f2, f3, f4 = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
     speakers = f1.multiselect("Speakers", sorted(segments["speaker"].dropna().unique()), key="tx_speakers")
