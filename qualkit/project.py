@@ -154,6 +154,7 @@ class Project:
 
         return self.store.upsert_participants(read_participants(participants), user=self.user)
 
+    @requires('import')
     def add_speaker_participants(self) -> list[str]:
         """Give every speaker no participant covers yet a participant row (to fill in role, group...).
 

@@ -36,6 +36,7 @@ TABLE = {
     "import_qdpx": (lambda p, s, t: Project.import_qdpx(t / "missing.qdpx", p), DENIED, DENIED),
     "import_transcripts": (lambda p, s, t: p.import_transcripts([t / "new.txt"], progress=False), DENIED, DENIED),
     "add_participants": (lambda p, s, t: p.add_participants(pd.DataFrame({"id": ["R9"]})), DENIED, DENIED),
+    "add_speaker_participants": (lambda p, s, t: p.add_speaker_participants(), DENIED, DENIED),
     "set_codebook": (lambda p, s, t: p.set_codebook(p.codebook), DENIED, DENIED),
     "sources": (lambda p, s, t: p.sources(), OK, OK),
     "segments": (lambda p, s, t: p.segments(), OK, OK),
