@@ -86,10 +86,14 @@ def assemble(
 
     # ---- speakers
     speakers: dict[str, Speaker] = {}
+    alias_seen: set[tuple[str, str]] = set()  # (speaker, alias): a set, so many variants stay linear
     for label in labels:
         target = canonical[label]
-        speaker = speakers.setdefault(target, Speaker(target))
-        if label != target and label not in speaker.aliases:
+        speaker = speakers.get(target)
+        if speaker is None:
+            speaker = speakers[target] = Speaker(target)
+        if label != target and (target, label) not in alias_seen:
+            alias_seen.add((target, label))
             speaker.aliases.append(label)
         pid = participant_of.get(label)
         if pid is None and index is not None and target not in participant_of:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualkit.errors import InvalidTranscript
 
 DEFAULT_MAX_BYTES = 50_000_000
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -263,18 +265,13 @@ def split_lines(text: str) -> list[tuple[int, int]]:
         >>> split_lines("a\\r\\nb\\rc\\n")
         [(0, 1), (3, 4), (5, 6)]
     """
+    # One pass over the text (searching for CR and LF separately from each line would rescan the rest
+    # of the file for an ending that never comes: quadratic in a file without CRs).
     spans: list[tuple[int, int]] = []
-    position, n = 0, len(text)
-    while position < n:
-        cr = text.find("\r", position)
-        lf = text.find("\n", position)
-        if cr == -1 and lf == -1:
-            spans.append((position, n))
-            break
-        if cr == -1 or (lf != -1 and lf < cr):
-            spans.append((position, lf))
-            position = lf + 1
-        else:
-            spans.append((position, cr))
-            position = cr + 2 if text.startswith("\r\n", cr) else cr + 1
+    position = 0
+    for match in _LINE_END.finditer(text):
+        spans.append((position, match.start()))
+        position = match.end()
+    if position < len(text):
+        spans.append((position, len(text)))
     return spans
