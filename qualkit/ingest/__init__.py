@@ -189,7 +189,7 @@ def _take_input(source: Any, text: str | None, *, name: str | None,
         if name is None and isinstance(given, str) and given and not given.startswith("<"):
             name = Path(given).name
         try:
-            chunk = source.read(max_bytes + 1)  # never more than the limit (plus one byte to notice it)
+            chunk = _read_bounded(source, max_bytes + 1)  # never more than the limit (plus one to notice it)
         except (OSError, ValueError, UnicodeError) as exc:
             raise InvalidTranscript(f"the file cannot be read ({type(exc).__name__})", path=name or "transcript",
                                     fix="pass the path instead, or open the file in binary mode ('rb')") from None
@@ -204,12 +204,27 @@ def _take_input(source: Any, text: str | None, *, name: str | None,
     return raw, None, None, name
 
 
+def _read_bounded(handle: Any, limit: int, step: int = 1 << 20) -> bytes | str:
+    """Up to ``limit`` bytes (or characters) of an open file, in steps (``read(limit)`` would reserve the limit)."""
+    parts: list[Any] = []
+    size = 0
+    while size < limit:
+        part = handle.read(min(step, limit - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if not parts:
+        return b""
+    return ("" if isinstance(parts[0], str) else b"").join(parts)
+
+
 def _check_size(size: int, label: str, max_bytes: int) -> None:
     if size > max_bytes:
         from qualkit.ingest.encoding import human_size
 
         raise InvalidTranscript(f"the transcript is over the limit of {human_size(max_bytes)}", path=label,
-                                fix="split the transcript into smaller files, or pass max_bytes= (--max-mb)")
+                                fix="split the transcript into smaller files, or raise the size limit (max_bytes)")
 
 
 def import_transcripts(store: Any, paths: Sequence[str | os.PathLike[str]], **kwargs: Any) -> list[Any]:

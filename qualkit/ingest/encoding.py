@@ -81,10 +81,10 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYT
     if size > max_bytes:
         raise InvalidTranscript(
             f"the file is {human_size(size, than=max_bytes)}, over the limit of {human_size(max_bytes)}", path=path,
-            fix="split the transcript into smaller files, or pass max_bytes= (--max-mb) to raise the limit")
+            fix="split the transcript into smaller files, or raise the size limit (--max-mb on the command line)")
     try:
         with path.open("rb") as handle:
-            return handle.read(max_bytes + 1)
+            return handle.read(min(size, max_bytes) + 1)  # read(n) reserves n bytes: not the limit, the file
     except OSError as exc:
         raise InvalidTranscript(f"the file cannot be read ({exc.strerror or exc})", path=path,
                                 fix="check the file's permissions") from None
@@ -194,7 +194,7 @@ def decode_bytes(raw: bytes, path: str | os.PathLike[str], *, encoding: str | No
     if guess is None:
         raise InvalidTranscript("the text encoding could not be recognised", path=path,
                                 line=_line_of_byte(raw, first_bad),
-                                fix="re-save the file as UTF-8, or pass encoding= (--encoding)")
+                                fix="re-save the file as UTF-8, or name its encoding (--encoding on the command line)")
     text = raw.decode(guess)
     return Decoded(text, guess, [f"not UTF-8 (first non-UTF-8 byte on line {_line_of_byte(raw, first_bad)}); "
                                  f"decoded as {guess} (detected); if characters look wrong, give the file's encoding "

@@ -122,7 +122,7 @@ def _rows_from_xlsx(raw: bytes, path: str | os.PathLike[str], sheet: str | int |
             worksheet = workbook[sheet]
     except (KeyError, IndexError):
         raise InvalidTranscript(f"no sheet {str(sheet)[:60]!r} (sheets: {_names(workbook.sheetnames)})", path=path,
-                                fix="pass sheet= with one of those names") from None
+                                fix="choose one of those sheets") from None
     rows: list[tuple[int, list[str]]] = []
     try:
         if hasattr(worksheet, "reset_dimensions"):
@@ -204,7 +204,8 @@ def table_layout(
         if missing:
             raise InvalidTranscript(f"no column named {str(missing[0])[:60]!r} (columns: {_names(headers)})",
                                     path=path, line=header_line,
-                                    fix=f"pass columns={{'{role}': <one of those names>}}",
+                                    fix=f"rename that column in the file, or choose one of those columns as the {role} "
+                                        "column",
                                     cli_fix="pass --text-column <one of those names>" if role == "text" else None)
         mapping[role] = indices if role == "text" else indices[0]
     normalised = [_norm(h) for h in headers]
@@ -240,7 +241,7 @@ def table_layout(
     if "text" not in mapping:
         raise InvalidTranscript(f"no text column among {_names(headers)}", path=path, line=header_line,
                                 fix="name the column with the answers 'text' (or 'response', 'answer', 'comment'), "
-                                    "or pass columns={'text': 'Your column'} (CLI: --text-column)")
+                                    "or name the text column (--text-column on the command line)")
     layout = Layout("")
     role_columns = {i for role, v in mapping.items() for i in (v if isinstance(v, list) else [v])}
     others = sum(1 for i, h in enumerate(headers) if i not in role_columns and h)
@@ -302,7 +303,7 @@ def table_layout(
         layout.warnings.append(f"{skipped} empty answer cell(s) skipped")
     if not layout.items:
         raise InvalidTranscript("every text cell is empty", path=path, line=header_line,
-                                fix="check that the right column holds the answers (columns={'text': ...})")
+                                fix="check that the right column holds the answers, or name the text column yourself")
     return layout
 
 

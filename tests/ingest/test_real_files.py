@@ -57,7 +57,7 @@ def test_first_turn_with_short_star_timestamp_is_attributed(tmp_path, assert_acc
 def test_warnings_are_plain_language(data, tmp_path):
     """No Python syntax (``aliases={label: label}``, ``columns=[...]``) in what a researcher reads."""
     merged = qk.read_transcript(data / "aliases.txt")
-    note = next(w for w in merged.import_report.warnings if "same speaker" in w)
+    note = next(w for w in merged.import_report.warnings if w.startswith("merged 3 label variant"))
     assert "'Dr Smith' as 'Jill Smith, MD'" in note
     assert "Dr Smith = Dr Smith" in note
     csv_path = tmp_path / "t.csv"
