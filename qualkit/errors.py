@@ -30,6 +30,7 @@ class QualkitError(Exception):
     """
 
     cli_fix: str | None = None
+    max_message: int | None = None  # errors about a user's file keep to one short line (see InvalidTranscript)
 
     def __init__(
         self,
@@ -40,6 +41,11 @@ class QualkitError(Exception):
         fix: str | None = None,
         cli_fix: str | None = None,
     ) -> None:
+        if self.max_message is not None:
+            message = _one_line(message, self.max_message)
+            fix = _one_line(fix, self.max_message) if fix is not None else None
+            cli_fix = _one_line(cli_fix, self.max_message) if cli_fix is not None else None
+            path = _one_line(str(path), self.max_message) if path is not None else None
         self.message = message.rstrip(".")
         self.path = str(path) if path is not None else None
         self.line = line
@@ -68,7 +74,17 @@ class QualkitError(Exception):
 
 
 class InvalidTranscript(QualkitError, ValueError):
-    """A transcript cannot be read: empty, binary, too large, malformed, or missing a text column."""
+    """A transcript cannot be read: empty, binary, too large, malformed, or missing a text column.
+
+    Its message, fix and path are one line each, at most 400 characters: whatever a reader puts in
+    (a header of a million columns, a zip header's bytes), the error stays readable.
+
+    Example:
+        >>> len(str(InvalidTranscript("no text column among " + "x," * 10**6, path="wide.csv"))) < 500
+        True
+    """
+
+    max_message = 400
 
 
 class ImportFailed(QualkitError):
@@ -97,6 +113,8 @@ class InvalidCodebook(QualkitError, ValueError):
 
 class InvalidInput(QualkitError, ValueError):
     """Input rows (JSONL/CSV for the CLI, labels for training) are malformed or name unknown codes."""
+
+    max_message = 400
 
 
 class InvalidProjectFile(QualkitError, ValueError):
@@ -158,6 +176,12 @@ __all__ = [
     "QualkitError",
     "StoreError",
 ]
+
+
+def _one_line(text: str, limit: int) -> str:
+    """``text`` on one line (runs of whitespace as one space), cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def did_you_mean(value: Any, choices: Any) -> str:

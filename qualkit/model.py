@@ -189,6 +189,7 @@ class ImportReport:
     marks: int = 0
     segments: int = 0
     warnings: list[str] = field(default_factory=list)
+    skipped: str | None = None  # why the file was not imported (e.g. "already imported, skipped")
 
     def summary(self) -> str:
         """A few human-readable lines for the CLI and the app.
@@ -197,6 +198,8 @@ class ImportReport:
             >>> "g1.txt" in ImportReport(source="g1.txt", format="txt").summary()
             True
         """
+        if self.skipped:
+            return f"{self.source}: {self.skipped}"
         lines = [f"{self.source} ({self.format}{', ' + self.encoding if self.encoding else ''}): "
                  f"{self.segments} segments, {len(self.speakers)} speakers, {self.unattributed} unattributed"]
         for label, turns in sorted(self.speakers.items(), key=lambda kv: -kv[1]):

@@ -73,6 +73,8 @@ def _aliases(value: str | None) -> dict[str, str] | None:
 
 def _print_report(report: Any) -> None:
     typer.echo(report.summary())
+    if getattr(report, "skipped", None):
+        return
     if report.label_style:
         typer.echo(f"  label style: {report.label_style}")
     typer.echo(f"  moderators: {', '.join(report.moderators) if report.moderators else 'none detected'}")
@@ -147,7 +149,9 @@ def import_(
         raise
     for report in reports:
         _print_report(report)
-    typer.echo(f"imported {len(reports)} file(s) into project {project.name!r}")
+    skipped = sum(1 for report in reports if getattr(report, "skipped", None))
+    note = f"; {skipped} already imported, skipped" if skipped else ""
+    typer.echo(f"imported {len(reports) - skipped} file(s) into project {project.name!r}{note}")
     if suggest:
         from qualkit.cli.suggest import run_suggest
 

@@ -31,8 +31,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from qualkit.errors import InvalidTranscript
-from qualkit.ingest.encoding import DEFAULT_MAX_BYTES, decode_bytes, read_bytes
+from qualkit.errors import InvalidTranscript, QualkitError
+from qualkit.ingest.encoding import decode_bytes, read_bytes
+from qualkit.ingest.limits import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_layout,
+    check_line_length,
+    check_source,
+    check_text,
+    describe_exception,
+)
 from qualkit.ingest.participants import ParticipantsLike, read_participants
 from qualkit.ingest.readers import READERS, detect_format, reader_for
 from qualkit.ingest.segment import segment
@@ -55,7 +64,8 @@ def read_transcript(
     participants: ParticipantsLike | None = None,
     segment_by: str = "turn",
     window: int = 3,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
+    limits: Limits | None = None,
     name: str | None = None,
     **options: Any,
 ) -> Source:
@@ -72,6 +82,10 @@ def read_transcript(
     speaker it is (``{"Dr Smith": "Jill Smith, MD"}``; map a label to itself to stop a proposed merge);
     ``participants`` (CSV/Excel path, DataFrame or list) attaches attributes and roles;
     ``segment_by`` is ``turn`` (default), ``sentence`` or ``window`` (``window`` sentences within a turn).
+    ``limits`` (:class:`~qualkit.ingest.limits.Limits`) caps file size, line length, columns, attributes,
+    speakers and segments; ``max_bytes`` sets just the size. A file over a limit, or one no reader can
+    make sense of, raises :class:`~qualkit.errors.InvalidTranscript` naming the file (and line where
+    there is one); so do NUL characters and lone surrogates, refused before anything is stored.
 
     Other ``options``: ``moderators=[labels]`` (override role detection), ``merge_speakers=False``
     (only propose merges), ``nlp=`` (a spaCy pipeline for sentences), and the reader's own options
@@ -88,7 +102,10 @@ def read_transcript(
     """
     from qualkit.ingest.assemble import assemble
 
-    raw, decoded_text, path, given = _take_input(source, text, name=name, max_bytes=max_bytes)
+    limits = limits or DEFAULT_LIMITS
+    if max_bytes is not None:
+        limits = limits.replace(file_bytes=max_bytes)
+    raw, decoded_text, path, given = _take_input(source, text, name=name, max_bytes=limits.file_bytes)
     label = str(path) if path is not None else given or "transcript"  # what messages name
     if format is not None:
         reader = reader_for(format, path=label)
@@ -120,22 +137,34 @@ def read_transcript(
             raise InvalidTranscript(f"a {reader.description} file cannot be given as text", path=label,
                                     fix="pass its path, its bytes or a file opened in binary mode ('rb')")
         data: str | bytes = raw
-    elif decoded_text is not None:
-        data = decoded_text
-        encoding_used = "utf-8"
-        raw = decoded_text.encode("utf-8", "surrogatepass")
     else:
-        decoded = decode_bytes(raw, label, encoding=encoding)
-        encoding_used = decoded.encoding
-        warnings.extend(decoded.warnings)
-        data = decoded.text
-    layout = reader.load()(data, label, known=known, max_bytes=max_bytes, **options)
-    return assemble(
-        layout, name=name, format=reader.name, raw=raw, encoding=encoding_used,
-        path=str(path) if path is not None else None,
-        aliases=aliases, participants=roster, moderators=moderators, merge_speakers=merge_speakers,
-        segment_by=segment_by, window=window, nlp=nlp, warnings=warnings,
-    )
+        if decoded_text is not None:
+            data, encoding_used = decoded_text, "utf-8"
+        else:
+            decoded = decode_bytes(raw, label, encoding=encoding)
+            data, encoding_used = decoded.text, decoded.encoding
+            warnings.extend(decoded.warnings)
+        check_text(data, label)  # before any reader: NUL and lone surrogates are refused with their line
+        check_line_length(data, label, limits.line_chars)
+        if decoded_text is not None:
+            raw = decoded_text.encode("utf-8")
+    try:
+        layout = reader.load()(data, label, known=known, limits=limits, **options)
+        check_layout(layout, label, limits)
+        result = assemble(
+            layout, name=name, format=reader.name, raw=raw, encoding=encoding_used,
+            path=str(path) if path is not None else None,
+            aliases=aliases, participants=roster, moderators=moderators, merge_speakers=merge_speakers,
+            segment_by=segment_by, window=window, nlp=nlp, warnings=warnings,
+        )
+        check_source(result, limits, path=label)
+    except QualkitError:
+        raise
+    except (Exception, RecursionError) as exc:  # a reader's or library's own error on a hostile file
+        raise InvalidTranscript(f"the file could not be read ({describe_exception(exc)})", path=label,
+                                fix="open it in the program that made it and save it again; if it then still "
+                                    "fails, please report the file to the qualkit authors") from None
+    return result
 
 
 def _take_input(source: Any, text: str | None, *, name: str | None,
@@ -160,7 +189,7 @@ def _take_input(source: Any, text: str | None, *, name: str | None,
         if name is None and isinstance(given, str) and given and not given.startswith("<"):
             name = Path(given).name
         try:
-            chunk = source.read(max_bytes + 1)  # never more than the limit (plus one byte to notice it)
+            chunk = _read_bounded(source, max_bytes + 1)  # never more than the limit (plus one to notice it)
         except (OSError, ValueError, UnicodeError) as exc:
             raise InvalidTranscript(f"the file cannot be read ({type(exc).__name__})", path=name or "transcript",
                                     fix="pass the path instead, or open the file in binary mode ('rb')") from None
@@ -175,12 +204,27 @@ def _take_input(source: Any, text: str | None, *, name: str | None,
     return raw, None, None, name
 
 
+def _read_bounded(handle: Any, limit: int, step: int = 1 << 20) -> bytes | str:
+    """Up to ``limit`` bytes (or characters) of an open file, in steps (``read(limit)`` would reserve the limit)."""
+    parts: list[Any] = []
+    size = 0
+    while size < limit:
+        part = handle.read(min(step, limit - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if not parts:
+        return b""
+    return ("" if isinstance(parts[0], str) else b"").join(parts)
+
+
 def _check_size(size: int, label: str, max_bytes: int) -> None:
     if size > max_bytes:
         from qualkit.ingest.encoding import human_size
 
         raise InvalidTranscript(f"the transcript is over the limit of {human_size(max_bytes)}", path=label,
-                                fix="split the transcript into smaller files, or pass max_bytes= (--max-mb)")
+                                fix="split the transcript into smaller files, or raise the size limit (max_bytes)")
 
 
 def import_transcripts(store: Any, paths: Sequence[str | os.PathLike[str]], **kwargs: Any) -> list[Any]:
@@ -209,5 +253,5 @@ def deidentify(*args: Any, **kwargs: Any) -> Any:
     return run(*args, **kwargs)
 
 
-__all__ = ["FORMATS", "READERS", "deidentify", "detect_format", "import_transcripts", "read_participants",
+__all__ = ["FORMATS", "READERS", "Limits", "deidentify", "detect_format", "import_transcripts", "read_participants",
            "read_transcript", "reader_for", "segment"]

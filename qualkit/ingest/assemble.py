@@ -86,10 +86,14 @@ def assemble(
 
     # ---- speakers
     speakers: dict[str, Speaker] = {}
+    alias_seen: set[tuple[str, str]] = set()  # (speaker, alias): a set, so many variants stay linear
     for label in labels:
         target = canonical[label]
-        speaker = speakers.setdefault(target, Speaker(target))
-        if label != target and label not in speaker.aliases:
+        speaker = speakers.get(target)
+        if speaker is None:
+            speaker = speakers[target] = Speaker(target)
+        if label != target and (target, label) not in alias_seen:
+            alias_seen.add((target, label))
             speaker.aliases.append(label)
         pid = participant_of.get(label)
         if pid is None and index is not None and target not in participant_of:
@@ -184,8 +188,8 @@ def merge_warning(proposed: Mapping[str, str], *, shown: int = 5) -> str:
     """The import report's plain-language note on labels read as one speaker.
 
     Example:
-        >>> merge_warning({"Dr Smith": "Jill Smith, MD"})
-        "read 1 differently written label as the same speaker: 'Dr Smith' as 'Jill Smith, MD'. If one is a different person, add an alias mapping that label to itself (Dr Smith = Dr Smith)"
+        >>> merge_warning({"Dr Smith": "Jill Smith, MD"})[:73]
+        "merged 1 label variant(s) into one speaker each: 'Dr Smith' as 'Jill Smith"
     """
     pairs = list(proposed.items())
     listed = ", ".join(f"{alias!r} as {target!r}" for alias, target in pairs[:shown])
@@ -193,9 +197,9 @@ def merge_warning(proposed: Mapping[str, str], *, shown: int = 5) -> str:
         listed += f" and {len(pairs) - shown} more"
     # the example is a real name variant rather than a case variant (MODERATOR/Moderator), where there is one
     example = next((a for a, t in pairs if a.casefold() != t.casefold()), pairs[0][0] if pairs else "Dr Smith")
-    plural = "label" if len(pairs) == 1 else "labels"
-    return (f"read {len(pairs)} differently written {plural} as the same speaker: {listed}. If one is a different "
-            f"person, add an alias mapping that label to itself ({example} = {example})")
+    return (f"merged {len(pairs)} label variant(s) into one speaker each: {listed}. If one is a different person, "
+            f"keep it apart with a speaker alias mapping the label to itself ({example} = {example} on the Study "
+            "page, --aliases on the command line)")
 
 
 def _decide_roles(

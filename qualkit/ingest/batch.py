@@ -1,7 +1,9 @@
 """Importing many transcripts into a project store: each file all-or-nothing, failures reported together.
 
 Design: participants are read and upserted first (so segments link to them when stored); then each
-file is read and stored in **its own transaction** (``Store.add_source``). A file that cannot be read
+file is read and stored in **its own transaction** (``Store.add_source``). A file whose bytes are
+already in the project (same SHA-256 checksum, e.g. when a batch is run again after a crash) is not
+read again: its report says "already imported, skipped" (``report.skipped``) and it is no failure. A file that cannot be read
 or stored leaves nothing behind, and the batch goes on with the next file. At the end, if any file
 failed, :class:`~qualkit.errors.ImportFailed` is raised listing each failed file with its one-line
 reason and carrying ``.reports`` of the files that were stored; otherwise the reports are returned.
@@ -15,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -67,10 +70,15 @@ def import_transcripts(
 
         iterator = tqdm(paths, desc="importing", unit="file", file=sys.stderr, leave=False)
     first_of_name: dict[str, Path] = {}
+    stored = _stored_checksums(store)
     for path in iterator:
         earlier = first_of_name.setdefault(path.name, path)
         if earlier != path and earlier.resolve() != path.resolve():
             failures.append((str(path), _reason(_name_clash(path, earlier, "in this batch"), path)))
+            continue
+        skipped = _already_imported(path, stored, options.get("max_bytes"))
+        if skipped is not None:
+            reports.append(skipped)
             continue
         try:
             source = read_transcript(path, aliases=aliases, participants=roster, segment_by=segment_by,
@@ -89,6 +97,45 @@ def import_transcripts(
     if failures:
         raise ImportFailed(failures, reports=reports, total=len(paths))
     return reports
+
+
+def _stored_checksums(store: Any) -> dict[str, str]:
+    """SHA-256 checksum -> source name of every source in the project (one query per batch)."""
+    try:
+        frame = store.sources_df()
+    except QualkitError:
+        return {}
+    if frame.empty or "sha256" not in frame:
+        return {}
+    return {str(sha): str(name) for sha, name in zip(frame["sha256"], frame["name"], strict=True)}
+
+
+def _already_imported(path: Path, stored: dict[str, str], max_bytes: int | None) -> ImportReport | None:
+    """A "skipped" report when the file's bytes are already a source of the project, else None."""
+    if not stored:
+        return None
+    try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            return None  # reading it would fail anyway: let read_transcript say why
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None  # read_transcript reports the problem
+    name = stored.get(digest.hexdigest())
+    if name is None:
+        return None
+    same = "" if name == path.name else f" (as {name})"
+    from qualkit.ingest.readers import READERS, detect_format
+
+    try:
+        fmt = detect_format(path)
+    except QualkitError:
+        fmt = "txt"
+    fmt = fmt if fmt in READERS else "txt"
+    return ImportReport(source=path.name, format=fmt, skipped=f"already imported{same}, skipped")
 
 
 def _name_clash(path: Path, other: str | Path, where: str) -> InvalidTranscript:

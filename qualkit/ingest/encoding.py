@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualkit.errors import InvalidTranscript
 
 DEFAULT_MAX_BYTES = 50_000_000
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -79,10 +81,10 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYT
     if size > max_bytes:
         raise InvalidTranscript(
             f"the file is {human_size(size, than=max_bytes)}, over the limit of {human_size(max_bytes)}", path=path,
-            fix="split the transcript into smaller files, or pass max_bytes= (--max-mb) to raise the limit")
+            fix="split the transcript into smaller files, or raise the size limit (--max-mb on the command line)")
     try:
         with path.open("rb") as handle:
-            return handle.read(max_bytes + 1)
+            return handle.read(min(size, max_bytes) + 1)  # read(n) reserves n bytes: not the limit, the file
     except OSError as exc:
         raise InvalidTranscript(f"the file cannot be read ({exc.strerror or exc})", path=path,
                                 fix="check the file's permissions") from None
@@ -192,7 +194,7 @@ def decode_bytes(raw: bytes, path: str | os.PathLike[str], *, encoding: str | No
     if guess is None:
         raise InvalidTranscript("the text encoding could not be recognised", path=path,
                                 line=_line_of_byte(raw, first_bad),
-                                fix="re-save the file as UTF-8, or pass encoding= (--encoding)")
+                                fix="re-save the file as UTF-8, or name its encoding (--encoding on the command line)")
     text = raw.decode(guess)
     return Decoded(text, guess, [f"not UTF-8 (first non-UTF-8 byte on line {_line_of_byte(raw, first_bad)}); "
                                  f"decoded as {guess} (detected); if characters look wrong, give the file's encoding "
@@ -263,18 +265,13 @@ def split_lines(text: str) -> list[tuple[int, int]]:
         >>> split_lines("a\\r\\nb\\rc\\n")
         [(0, 1), (3, 4), (5, 6)]
     """
+    # One pass over the text (searching for CR and LF separately from each line would rescan the rest
+    # of the file for an ending that never comes: quadratic in a file without CRs).
     spans: list[tuple[int, int]] = []
-    position, n = 0, len(text)
-    while position < n:
-        cr = text.find("\r", position)
-        lf = text.find("\n", position)
-        if cr == -1 and lf == -1:
-            spans.append((position, n))
-            break
-        if cr == -1 or (lf != -1 and lf < cr):
-            spans.append((position, lf))
-            position = lf + 1
-        else:
-            spans.append((position, cr))
-            position = cr + 2 if text.startswith("\r\n", cr) else cr + 1
+    position = 0
+    for match in _LINE_END.finditer(text):
+        spans.append((position, match.start()))
+        position = match.end()
+    if position < len(text):
+        spans.append((position, len(text)))
     return spans

@@ -285,10 +285,8 @@ def detect_layout(
     first_turn = next((i for i in range(n) if accepted[i] or (hints.get(i) and hints[i].kind == "item")), n)
     strong_styles = Counter(candidates[i].style for i in range(n) if accepted[i])
     any_role = any(candidates[i].shape == "role" for i in range(n) if accepted[i])
-    last_recurring = max((i for i in range(n) if accepted[i]), default=-1)
     words = _WordIndex(text)
     rejected: list[str] = []
-    footer: set[int] = set()  # one-off "Heading:" lines after the talk: the footer starts there
     for i in range(n):
         c = candidates[i]
         if c is None or accepted[i] or i in legend_lines or i == first_turn:
@@ -300,12 +298,6 @@ def detect_layout(
         # the talk; "Host: Jordan Lee" there is page metadata, so the body must read as talk.
         if i < first_turn and (is_chrome(lines[i]) or looks_like_description(lines[i][c.prefix_end:])):
             rejected.append(f"line {i + first_line_number}: {c.label!r}")
-            continue
-        # After the conversation, set off by a blank line, a one-off "Disclosure Statement:" is a page's
-        # footer; a late speaker is someone the talk named before (introduced, thanked) or a role.
-        if i > last_recurring >= 0 and i > 0 and blank[i - 1] and not _named_elsewhere(c, words, lines[i]):
-            rejected.append(f"line {i + first_line_number}: {c.label!r}")
-            footer.add(i)
             continue
         accepted[i] = True
     if rejected:
@@ -376,7 +368,7 @@ def detect_layout(
         if i > last_label and not trailing and (current or resume):
             previous_blank = i > 0 and blank[i - 1]
             if is_chrome(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
-                                                        or heading_label(line) or i in footer)):
+                                                        or heading_label(line))):
                 trailing = True
         if trailing or is_chrome(line):
             if current is not None:
@@ -447,16 +439,6 @@ def _count_caseless(word: str, words: _WordIndex) -> int:
             break
         found, position = found + 1, position + len(word)
     return found
-
-
-def _named_elsewhere(c: Candidate, words: _WordIndex, line: str) -> bool:
-    """A one-off label after the talk is a speaker when it is a role, timed, or a name the talk used before."""
-    if c.shape == "role" or c.time is not None:
-        return True
-    own = Counter(_WordIndex._WORD.findall(line))
-    names = [w for w in _WordIndex._WORD.findall(c.label.split(",")[0]) if w[:1].isupper() and len(w) > 1
-             and w.casefold() not in TITLES]
-    return any(words.count(w) > own[w] for w in names)
 
 
 def _find_legend(

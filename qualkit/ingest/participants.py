@@ -27,7 +27,15 @@ from typing import Any
 
 import pandas as pd
 
-from qualkit.errors import InvalidInput
+from qualkit.errors import InvalidInput, QualkitError
+from qualkit.ingest.limits import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_participants,
+    check_text,
+    describe_exception,
+    over_limit,
+)
 from qualkit.ingest.speakers import label_key, name_key
 from qualkit.model import Participant
 
@@ -42,7 +50,13 @@ MODERATOR_VALUES = frozenset({"moderator", "interviewer", "facilitator", "co-mod
 ParticipantsLike = str | os.PathLike[str] | pd.DataFrame | Sequence[Participant]
 
 
-def _convert(value: Any) -> Any:
+def convert_cell(value: Any) -> Any:
+    """A cell as an attribute value: whole numbers as int, decimals as float, text stripped, empty as None.
+
+    Example:
+        >>> convert_cell(" 12 "), convert_cell("3.5"), convert_cell(""), convert_cell("nurse")
+        (12, 3.5, None, 'nurse')
+    """
     if value is None or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, str):
@@ -66,26 +80,33 @@ def _pick(columns: dict[str, str], names: Iterable[str]) -> str | None:
     return None
 
 
-def read_participants(path_or_frame: ParticipantsLike) -> list[Participant]:
-    """Read participants from a CSV/Excel file or a DataFrame (a list of Participants is returned as is).
+def read_participants(path_or_frame: ParticipantsLike, *, limits: Limits | None = None) -> list[Participant]:
+    """Read participants from a CSV/Excel file or a DataFrame (a list of Participants is checked and returned).
 
     Raises :class:`~qualkit.errors.InvalidInput` naming the file and line for a missing id column,
-    duplicate ids or an unreadable file.
+    duplicate ids, an unreadable file, more columns or attributes than ``limits`` allow, or values the
+    store could not hold (NUL characters, ids and labels over 200 characters), before anything is stored.
 
     Example:
         >>> import pandas as pd
         >>> [p.pseudonym for p in read_participants(pd.DataFrame({"id": ["M1"], "pseudonym": ["Moderator"]}))]
         ['Moderator']
     """
+    limits = limits or DEFAULT_LIMITS
     if isinstance(path_or_frame, list | tuple) and all(isinstance(p, Participant) for p in path_or_frame):
+        check_participants(path_or_frame, limits)
         return list(path_or_frame)
     where: str | None = None
     if isinstance(path_or_frame, pd.DataFrame):
-        frame = path_or_frame.astype(object)
+        frame = path_or_frame
     else:
         path = Path(path_or_frame)
         where = str(path)
-        frame = _read_table(path)
+        frame = _read_table(path, limits)
+    if frame.shape[1] > limits.columns:
+        raise over_limit("columns", frame.shape[1], limits.columns, where, line=1 if where else None,
+                         error=InvalidInput)
+    frame = frame.astype(object)
     columns = {str(c).strip().casefold(): c for c in frame.columns}
     id_column = _pick(columns, ID_COLUMNS)
     label_column = _pick(columns, LABEL_COLUMNS)
@@ -98,9 +119,9 @@ def read_participants(path_or_frame: ParticipantsLike) -> list[Participant]:
     participants: list[Participant] = []
     seen: dict[str, int] = {}
     for row_number, record in enumerate(frame.to_dict("records"), start=2):
-        pid = _convert(record.get(id_column))
+        pid = convert_cell(record.get(id_column))
         if pid is None:
-            if all(_convert(v) is None for v in record.values()):
+            if all(convert_cell(v) is None for v in record.values()):
                 continue
             raise InvalidInput("a participant has no id", path=where, line=row_number if where else None,
                                fix=f"fill in the {id_column!r} column")
@@ -109,38 +130,54 @@ def read_participants(path_or_frame: ParticipantsLike) -> list[Participant]:
             raise InvalidInput(f"participant id {pid!r} appears twice (also on line {seen[pid]})", path=where,
                                line=row_number if where else None, fix="give every participant a unique id")
         seen[pid] = row_number
-        label = _convert(record.get(label_column)) if label_column else None
-        aliases_cell = _convert(record.get(alias_column)) if alias_column else None
+        label = convert_cell(record.get(label_column)) if label_column else None
+        aliases_cell = convert_cell(record.get(alias_column)) if alias_column else None
         aliases = [a.strip() for a in re.split(r"[;|]", str(aliases_cell)) if a.strip()] if aliases_cell else []
-        attributes = {str(k).strip(): v for k, v in ((k, _convert(v)) for k, v in record.items() if k not in skip)
+        attributes = {str(k).strip(): v for k, v in ((k, convert_cell(v)) for k, v in record.items() if k not in skip)
                       if v is not None}
         participants.append(Participant(pid, pseudonym=None if label is None else str(label), aliases=aliases,
                                         attributes=attributes))
+        try:
+            check_participants(participants[-1:], limits)
+        except InvalidInput as error:
+            raise InvalidInput(error.message.replace("participant 1", f"participant {pid[:40]!r}"), path=where,
+                               line=row_number if where else None, fix=error.fix) from None
     return participants
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, dtype=str, keep_default_na=False)
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput("the participants file does not exist", path=path, fix="check the path") from None
-    except Exception as exc:
-        raise InvalidInput(f"the participants file cannot be read ({exc})", path=path,
-                           fix="save it as UTF-8 CSV or .xlsx") from None
-    from qualkit.ingest.encoding import decode_bytes
+def _read_table(path: Path, limits: Limits) -> pd.DataFrame:
+    from qualkit.ingest.encoding import decode_bytes, read_bytes
 
     try:
+        raw = read_bytes(path, max_bytes=limits.file_bytes)
+    except QualkitError as error:
+        raise InvalidInput(f"the participants file {error.message.removeprefix('the file ')}", path=path,
+                           fix=error.fix) from None
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from qualkit.ingest.archive import check_archive
+
+        try:
+            raw = check_archive(raw, path, required="xl/workbook.xml", max_bytes=limits.file_bytes, kind="Excel")
+            return pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False)
+        except QualkitError as error:
+            raise InvalidInput(error.message, path=path, fix=error.fix) from None
+        except Exception as exc:
+            raise InvalidInput(f"the participants file cannot be read ({describe_exception(exc)})", path=path,
+                               fix="save it again from Excel as .xlsx, or as UTF-8 CSV") from None
+    try:
         text = decode_bytes(raw, path).text
-    except Exception as exc:
-        raise InvalidInput(f"the participants file cannot be read ({exc})", path=path,
-                           fix="save it as UTF-8 CSV") from None
+        check_text(text, path, error=InvalidInput)
+    except QualkitError as error:
+        raise InvalidInput(error.message, path=path, line=error.line, fix=error.fix) from None
+    first = text.split("\n", 1)[0]
+    width = 1 + max(first.count(sep) for sep in (",", ";", "\t", "|"))
+    if width > limits.columns:  # refused before pandas builds a frame a million columns wide
+        raise over_limit("columns", width, limits.columns, path, line=1, error=InvalidInput)
     sep = "\t" if path.suffix.lower() == ".tsv" else None
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, engine="python")
     except Exception as exc:
-        raise InvalidInput(f"the participants file is not a valid CSV ({exc})", path=path,
+        raise InvalidInput(f"the participants file is not a valid CSV ({describe_exception(exc)})", path=path,
                            fix="check quoting and delimiters; save it from Excel as CSV UTF-8") from None
 
 

@@ -4,10 +4,11 @@
 ``--format``), the app's upload box and :meth:`qualkit.Project.transcript_formats` all read this
 table, so a new format is one new module with a reader function plus one line in :data:`READERS`.
 
-A reader function has the signature ``reader(data, path, *, known, max_bytes, **options) -> Layout``:
+A reader function has the signature ``reader(data, path, *, known, limits, **options) -> Layout``:
 ``data`` is the decoded text (``binary=False``: the registry decodes the bytes first, detecting the
 encoding) or the raw bytes (``binary=True``, for zip formats such as .docx); ``path`` is what error
 messages name; ``known`` holds label keys that are speakers for sure (participants, aliases);
+``limits`` is a :class:`~qualkit.ingest.limits.Limits` (file size, columns... a reader refuses what exceeds them);
 ``options`` are the reader's own keyword options, declared in ``options``. It returns a
 :class:`~qualkit.ingest.layout.Layout` (canonical text, turns, label spans); speakers, roles, marks
 and segments are built from it by :func:`qualkit.ingest.assemble.assemble`, the same for every format.

@@ -108,6 +108,7 @@ HEADING_WORDS = frozenset({
     "contributions", "notes", "transcript", "transcription", "episode", "summary", "keywords", "abstract",
     "footnote", "footnotes", "resources", "links", "contact", "availability", "approval",
     "consent", "ethics", "permissions", "sponsorship", "advertisement", "newsletter", "subscription",
+    "standards", "editorial", "correction", "corrections", "methodology", "methods", "sources", "glossary",
 })
 # Months that are also given names: not labels on their own unless the participants or aliases name them.
 CALENDAR_NAMES = frozenset({"april", "may", "june", "august"})
@@ -377,9 +378,12 @@ def propose_merges(labels: Iterable[str], *, keep_apart: Iterable[str] = ()) -> 
     """
     keep = set(keep_apart)
     labels = list(dict.fromkeys(labels))
+    # Everything below is linear in the number of labels: keys computed once, matches found in indexes.
+    position = {label: index for index, label in enumerate(labels)}
+    keys = {label: name_key(label) for label in labels}
 
     def fullness(label: str) -> tuple[int, int, int, int]:
-        return (len(name_key(label).split()), label.count(","), int(not label.isupper()), -labels.index(label))
+        return (len(keys[label].split()), label.count(","), int(not label.isupper()), -position[label])
 
     merges: dict[str, str] = {}
     by_case: dict[str, list[str]] = {}
@@ -395,26 +399,34 @@ def propose_merges(labels: Iterable[str], *, keep_apart: Iterable[str] = ()) -> 
              and (label_shape(label) == "name" or re.fullmatch(r"[A-Z]{2,3}", label))]
     by_key: dict[str, list[str]] = {}
     for label in named:
-        by_key.setdefault(name_key(label), []).append(label)
+        by_key.setdefault(keys[label], []).append(label)
     canonical_of_key = {key: max(group, key=fullness) for key, group in by_key.items()}
     for group in by_key.values():
-        best = max(group, key=fullness)
+        best = canonical_of_key[keys[group[0]]]
         for label in group:
             if label != best:
                 merges[label] = best
     full_keys = [key for key in canonical_of_key if len(key.split()) >= 2 and len(key.split()[0]) > 1]
+    by_word: dict[str, list[str]] = {}  # first or last word -> full keys
+    by_initials: dict[str, list[str]] = {}  # "js" -> full keys
+    by_initials_last: dict[tuple[str, str], list[str]] = {}  # ("j", "smith") -> full keys
+    for key in full_keys:
+        words = key.split()
+        for word in dict.fromkeys((words[-1], words[0])):
+            by_word.setdefault(word, []).append(key)
+        by_initials.setdefault(_initials(key), []).append(key)
+        by_initials_last.setdefault((_initials(key)[:-1], words[-1]), []).append(key)
     for key in canonical_of_key:
         words = key.split()
         if len(words) == 1:
             word = words[0]
-            matches = [k for k in full_keys if word in (k.split()[-1], k.split()[0])]
+            matches = by_word.get(word, [])
             if len(matches) != 1 and len(word) in (2, 3):
-                matches = [k for k in full_keys if _initials(k) == word]
+                matches = by_initials.get(word, [])
         elif len(words) >= 2 and all(len(w) == 1 for w in words[:-1]):  # "J. Smith", "J S"
-            matches = [k for k in full_keys if k != key and _initials(k)[:-1] == "".join(words[:-1])
-                       and k.split()[-1] == words[-1]]
+            matches = [k for k in by_initials_last.get(("".join(words[:-1]), words[-1]), []) if k != key]
             if not matches and all(len(w) == 1 for w in words):
-                matches = [k for k in full_keys if k != key and _initials(k) == "".join(words)]
+                matches = [k for k in by_initials.get("".join(words), []) if k != key]
         else:
             continue
         if len(matches) == 1:
@@ -465,10 +477,10 @@ def resolve_speakers(
     preferred = dict(preferred or {})
     canonical = {label: label for label in labels}
     explicit = set()
+    lowered = {label_key(k): v for k, v in aliases.items()}
     for label in labels:
         target = aliases.get(label)
         if target is None:
-            lowered = {label_key(k): v for k, v in aliases.items()}
             target = lowered.get(label_key(label))
         if target is not None:
             canonical[label] = target
@@ -484,18 +496,23 @@ def resolve_speakers(
             canonical[label] = target
     free = [label for label in labels if label not in explicit]
     proposed: dict[str, str] = {}
+    members: dict[str, list[str]] = {}  # speaker -> the free labels now read as that speaker
+    for label in free:
+        members.setdefault(canonical[label], []).append(label)
     for alias, target in propose_merges(free, keep_apart=[k for k, v in aliases.items() if k == v]).items():
         alias_p, target_p = participant_of.get(alias), participant_of.get(target)
         if alias_p is not None and target_p is not None:
             continue  # both matched participants: those matches decide
         final_target = canonical[target]
-        if final_target == canonical[alias]:
+        current = canonical[alias]
+        if final_target == current:
             continue
         proposed[alias] = final_target
         if merge:
-            for label, current in list(canonical.items()):
-                if current == canonical[alias] and label not in explicit:
-                    canonical[label] = final_target
+            moved = members.pop(current, [])
+            for label in moved:
+                canonical[label] = final_target
+            members.setdefault(final_target, []).extend(moved)
     return Resolution(canonical, proposed)
 
 

@@ -19,30 +19,41 @@ import re
 
 from qualkit.errors import InvalidTranscript
 from qualkit.ingest.layout import Layout
+from qualkit.ingest.limits import Limits
 from qualkit.ingest.subtitles import Cue, cues_layout
-from qualkit.ingest.vtt import _LOOSE_TIMING, _TIMING, blocks, require_text, vtt_time
+from qualkit.ingest.vtt import (
+    TIMING,
+    blocks,
+    count_cue,
+    count_timings,
+    looks_like_timing,
+    require_text,
+    vtt_time,
+)
 
 
-def parse_srt(text: str, path: str | os.PathLike[str]) -> tuple[list[Cue], list[str]]:
+def parse_srt(text: str, path: str | os.PathLike[str], *,
+              limits: Limits | None = None) -> tuple[list[Cue], list[str]]:
     """The cues of an SRT document and warnings, or :class:`InvalidTranscript` at the first malformed line.
 
     Example:
         >>> parse_srt("1\\n00:00:01,000 --> 00:00:02,000\\nHi\\n", "a.srt")[0][0].end
         2.0
     """
+    count_timings(text, path, limits)
     cues: list[Cue] = []
     warnings: list[str] = []
     for block in blocks(text):
         lines = list(block)
         timing_at = None
         if re.fullmatch(r"\s*\d+\s*", lines[0][1]):
-            if len(lines) < 2 or not _LOOSE_TIMING.search(lines[1][1]):
+            if len(lines) < 2 or not looks_like_timing(lines[1][1]):
                 number = lines[1][0] if len(lines) > 1 else lines[0][0]
                 raise InvalidTranscript(f"cue {lines[0][1].strip()} has no timing line", path=path, line=number,
                                         fix="write the timing as 00:00:01,000 --> 00:00:04,000 on the line after "
                                             "the cue number")
             timing_at = 1
-        elif _LOOSE_TIMING.search(lines[0][1]):
+        elif looks_like_timing(lines[0][1]):
             timing_at = 0
         if timing_at is None:
             if not cues:
@@ -55,7 +66,7 @@ def parse_srt(text: str, path: str | os.PathLike[str]) -> tuple[list[Cue], list[
             warnings.append(f"line {lines[0][0]}: text after a blank line inside a cue was kept with that cue")
             continue
         number, timing = lines[timing_at]
-        match = _TIMING.fullmatch(timing)
+        match = TIMING.fullmatch(timing)
         if not match:
             raise InvalidTranscript(f"malformed cue timing {timing.strip()!r}", path=path, line=number,
                                     fix="write it as 00:00:01,000 --> 00:00:04,000")
@@ -64,6 +75,7 @@ def parse_srt(text: str, path: str | os.PathLike[str]) -> tuple[list[Cue], list[
             bad = next(n for n, line in payload if "-->" in line)
             raise InvalidTranscript("a cue has two timing lines (a blank line is missing between cues)", path=path,
                                     line=bad, fix="put a blank line between cues")
+        count_cue(cues, path, limits, number)
         cues.append(Cue(vtt_time(match.group("start")), vtt_time(match.group("end")), None,
                         "\n".join(line for _, line in payload), payload[0][0] if payload else number))
     if not cues:
@@ -73,14 +85,14 @@ def parse_srt(text: str, path: str | os.PathLike[str]) -> tuple[list[Cue], list[
 
 
 def srt_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | None = None,
-               max_bytes: int | None = None) -> Layout:
-    """The canonical text and layout of an SRT transcript (``max_bytes`` is the registry's, unused here).
+               limits: Limits | None = None) -> Layout:
+    """The canonical text and layout of an SRT transcript (``limits`` is the registry's; cues are capped).
 
     Example:
         >>> srt_layout("1\\n00:00:01,000 --> 00:00:02,000\\n<i>Hi</i>\\n", "a.srt").text
         'Hi'
     """
-    cues, warnings = parse_srt(text, path)
+    cues, warnings = parse_srt(text, path, limits=limits)
     layout = require_text(cues_layout(cues, known=known), path)
     layout.warnings[:0] = warnings
     return layout

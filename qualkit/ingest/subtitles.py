@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from qualkit.ingest.layout import Item, Layout
 from qualkit.ingest.speakers import find_candidate, label_key, label_shape
 
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+(?P<name>[^>]*))?>", re.IGNORECASE)
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>|</?\d[^>]*>|\{\\[^}]*\}")
+_VOICE = re.compile(r"<v(?:\.[^\s<>]{0,100})?(?:[ \t]+(?P<name>[^<>]{0,200}))?>", re.IGNORECASE)
+# Bounded repeats: "<a<a<a..." without a ">" must not cost time quadratic in the cue's length.
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>|</?\d[^<>]{0,200}>|\{\\[^{}]{0,200}\}")
 _CUE_LABEL_PREFIX = re.compile(r"[ \t]*(?:>>|-|–|—)[ \t]*")
 
 

@@ -33,7 +33,8 @@ from typing import Any
 from qualkit.errors import InvalidTranscript
 from qualkit.ingest.archive import check_archive
 from qualkit.ingest.layout import Item, Layout
-from qualkit.ingest.participants import _convert
+from qualkit.ingest.limits import DEFAULT_LIMITS, Limits, describe_exception, over_limit
+from qualkit.ingest.participants import convert_cell
 from qualkit.ingest.speakers import parse_time
 
 GUESSES: dict[str, tuple[str, ...]] = {
@@ -64,7 +65,8 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _rows_from_csv(text: str, path: str | os.PathLike[str], delimiter: str | None) -> list[tuple[int, list[str]]]:
+def _rows_from_csv(text: str, path: str | os.PathLike[str], delimiter: str | None,
+                   limits: Limits = DEFAULT_LIMITS) -> list[tuple[int, list[str]]]:
     if delimiter is None:
         if str(path).lower().endswith(".tsv"):
             delimiter = "\t"
@@ -78,23 +80,38 @@ def _rows_from_csv(text: str, path: str | os.PathLike[str], delimiter: str | Non
     start_line = 1
     try:
         for row in reader:
+            _check_row(row, start_line, len(rows), path, limits)
             rows.append((start_line, row))
             start_line = reader.line_num + 1
     except csv.Error as exc:
-        raise InvalidTranscript(f"the CSV is malformed ({exc})", path=path, line=reader.line_num,
+        raise InvalidTranscript(f"the CSV is malformed ({str(exc)[:100]})", path=path, line=reader.line_num,
                                 fix="check the quoting on that line, or save the sheet again as CSV UTF-8") from None
     return rows
 
 
+def _check_row(row: list[Any], line: int, count: int, path: str | os.PathLike[str], limits: Limits) -> None:
+    """Refuse a table past the column or row limits as soon as the offending row is read."""
+    if len(row) > limits.columns:
+        width = len(row)
+        while width > limits.columns and row[width - 1] in ("", None):  # trailing empty cells do not count
+            width -= 1
+        if width > limits.columns:
+            raise over_limit("columns", width, limits.columns, path, line=line,
+                             fix="keep only the columns you need, or raise the limit (limits=Limits(columns=...))")
+    if count > limits.segments:
+        raise over_limit("rows", count, limits.segments, path, line=line,
+                         fix="split the table into several files, or raise the limit (limits=Limits(segments=...))")
+
+
 def _rows_from_xlsx(raw: bytes, path: str | os.PathLike[str], sheet: str | int | None,
-                    max_bytes: int) -> list[tuple[int, list[str]]]:
-    check_archive(raw, path, required="xl/workbook.xml", max_bytes=max_bytes, kind="Excel")
+                    max_bytes: int, limits: Limits = DEFAULT_LIMITS) -> list[tuple[int, list[str]]]:
+    raw = check_archive(raw, path, required="xl/workbook.xml", max_bytes=max_bytes, kind="Excel")
     try:
         import openpyxl
 
         workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:
-        raise InvalidTranscript(f"the Excel file cannot be opened ({type(exc).__name__}: {exc})", path=path,
+        raise InvalidTranscript(f"the Excel file cannot be opened ({describe_exception(exc)})", path=path,
                                 fix="open it in Excel and save it again as .xlsx") from None
     try:
         if sheet is None:
@@ -104,12 +121,29 @@ def _rows_from_xlsx(raw: bytes, path: str | os.PathLike[str], sheet: str | int |
         else:
             worksheet = workbook[sheet]
     except (KeyError, IndexError):
-        raise InvalidTranscript(f"no sheet {sheet!r} (sheets: {workbook.sheetnames})", path=path,
-                                fix="pass sheet= with one of those names") from None
-    rows = [(number, [_cell(v) for v in values])
-            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)]
-    workbook.close()
+        raise InvalidTranscript(f"no sheet {str(sheet)[:60]!r} (sheets: {_names(workbook.sheetnames)})", path=path,
+                                fix="choose one of those sheets") from None
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        if hasattr(worksheet, "reset_dimensions"):
+            worksheet.reset_dimensions()  # the sheet's declared size may lie; read only the cells it holds
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            _check_row(list(values), number, len(rows), path, limits)
+            rows.append((number, [_cell(v) for v in values]))
+    except InvalidTranscript:
+        raise
+    except Exception as exc:  # a damaged sheet part (bad XML, bad cell values)
+        raise InvalidTranscript(f"the Excel file cannot be read ({describe_exception(exc)})", path=path,
+                                fix="open it in Excel and save it again as .xlsx") from None
+    finally:
+        workbook.close()
     return rows
+
+
+def _names(names: list[str], shown: int = 8) -> str:
+    """Column or sheet names for a one-line message: at most ``shown``, each at most 40 characters."""
+    listed = ", ".join(repr(n[:40]) for n in names[:shown])
+    return listed + (f" and {len(names) - shown:,} more" if len(names) > shown else "")
 
 
 def _find(headers: list[str], wanted: str | None) -> int | None:
@@ -131,6 +165,7 @@ def table_layout(
     sheet: str | int | None = None,
     delimiter: str | None = None,
     max_bytes: int = 50_000_000,
+    limits: Limits | None = None,
 ) -> Layout:
     """The canonical text and layout of a CSV (decoded text) or Excel (bytes) table.
 
@@ -139,10 +174,13 @@ def table_layout(
         Traceback (most recent call last):
         qualkit.errors.InvalidTranscript: s.csv:1: no text column among ['id', 'score']. Fix: ...
     """
+    limits = limits or DEFAULT_LIMITS.replace(file_bytes=max_bytes)
     if format == "xlsx":
-        rows = _rows_from_xlsx(data if isinstance(data, bytes) else data.encode(), path, sheet, max_bytes)
+        rows = _rows_from_xlsx(data if isinstance(data, bytes) else data.encode(), path, sheet, limits.file_bytes,
+                               limits)
     else:
-        rows = _rows_from_csv(data if isinstance(data, str) else data.decode("utf-8"), path, delimiter)
+        rows = _rows_from_csv(data if isinstance(data, str) else data.decode("utf-8", "replace"), path, delimiter,
+                              limits)
     rows = [(n, r) for n, r in rows if any(c.strip() for c in r)]
     if not rows:
         raise InvalidTranscript("the table is empty", path=path, fix="check that the sheet with the answers is saved")
@@ -164,8 +202,10 @@ def table_layout(
         indices = [_find(headers, name) for name in names]
         missing = [name for name, index in zip(names, indices, strict=True) if index == -1]
         if missing:
-            raise InvalidTranscript(f"no column named {missing[0]!r} (columns: {headers})", path=path,
-                                    line=header_line, fix=f"pass columns={{'{role}': <one of those names>}}",
+            raise InvalidTranscript(f"no column named {str(missing[0])[:60]!r} (columns: {_names(headers)})",
+                                    path=path, line=header_line,
+                                    fix=f"rename that column in the file, or choose one of those columns as the {role} "
+                                        "column",
                                     cli_fix="pass --text-column <one of those names>" if role == "text" else None)
         mapping[role] = indices if role == "text" else indices[0]
     normalised = [_norm(h) for h in headers]
@@ -199,11 +239,16 @@ def table_layout(
                 mapping["text"] = [best]
                 guessed.append("text")
     if "text" not in mapping:
-        raise InvalidTranscript(f"no text column among {headers}", path=path, line=header_line,
+        raise InvalidTranscript(f"no text column among {_names(headers)}", path=path, line=header_line,
                                 fix="name the column with the answers 'text' (or 'response', 'answer', 'comment'), "
-                                    "or pass columns={'text': 'Your column'} (CLI: --text-column)")
+                                    "or name the text column (--text-column on the command line)")
     layout = Layout("")
     role_columns = {i for role, v in mapping.items() for i in (v if isinstance(v, list) else [v])}
+    others = sum(1 for i, h in enumerate(headers) if i not in role_columns and h)
+    if others > limits.attributes:  # each other column would become an attribute of every segment
+        raise over_limit("columns besides the text, speaker, id and time", others, limits.attributes, path,
+                         line=header_line, fix="keep only the columns you need, or raise the limit "
+                                               "(limits=Limits(attributes=...))")
     speaker_index, id_index = mapping.get("speaker"), mapping.get("id")
     time_index, end_index = mapping.get("time"), mapping.get("end")
     text_indices: list[int] = mapping["text"]
@@ -217,9 +262,9 @@ def table_layout(
         attributes: dict[str, Any] = {"row": line_number}
         for index, header in enumerate(headers):
             if index not in role_columns and header and value(index):
-                attributes[header] = _convert(value(index))
+                attributes[header] = convert_cell(value(index))
         if "group" in mapping and value(mapping["group"]):
-            attributes[headers[mapping["group"]]] = _convert(value(mapping["group"]))
+            attributes[headers[mapping["group"]]] = convert_cell(value(mapping["group"]))
         speaker = value(speaker_index) or None
         participant = value(id_index) or None
         time_start = _seconds(value(time_index))
@@ -258,7 +303,7 @@ def table_layout(
         layout.warnings.append(f"{skipped} empty answer cell(s) skipped")
     if not layout.items:
         raise InvalidTranscript("every text cell is empty", path=path, line=header_line,
-                                fix="check that the right column holds the answers (columns={'text': ...})")
+                                fix="check that the right column holds the answers, or name the text column yourself")
     return layout
 
 
@@ -268,18 +313,18 @@ def _listed(names: str | list[str]) -> str:
 
 
 def csv_layout(text: str, path: str | os.PathLike[str], *, known: set[str] | None = None,
-               max_bytes: int = 50_000_000, **options: Any) -> Layout:
+               limits: Limits | None = None, **options: Any) -> Layout:
     """The registry's CSV/TSV reader: :func:`table_layout` of decoded text (``columns=``, ``delimiter=``).
 
     Example:
         >>> csv_layout("name,answer\\nAnn,Too many notes\\n", "a.csv").text
         'Ann: Too many notes'
     """
-    return table_layout(text, path, format="csv", max_bytes=max_bytes, **options)
+    return table_layout(text, path, format="csv", limits=limits, **options)
 
 
 def excel_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | None = None,
-                 max_bytes: int = 50_000_000, **options: Any) -> Layout:
+                 limits: Limits | None = None, **options: Any) -> Layout:
     """The registry's Excel reader: :func:`table_layout` of the workbook's bytes (``columns=``, ``sheet=``).
 
     Example:
@@ -287,7 +332,7 @@ def excel_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | 
         Traceback (most recent call last):
         qualkit.errors.InvalidTranscript: a.xlsx: the file is not a valid Excel file (not a zip archive). Fix: ...
     """
-    return table_layout(raw, path, format="xlsx", max_bytes=max_bytes, **options)
+    return table_layout(raw, path, format="xlsx", limits=limits, **options)
 
 
 def _seconds(value: str) -> float | None:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 
 from qualkit.ingest.layout import Layout, detect_layout
+from qualkit.ingest.limits import Limits
 
 
 def text_layout(text: str, path: str | os.PathLike[str] | None = None, *, known: set[str] | None = None,
-                max_bytes: int | None = None) -> Layout:
-    """The layout of a decoded text transcript (``path`` and ``max_bytes`` are the registry's, unused here).
+                limits: Limits | None = None) -> Layout:
+    """The layout of a decoded text transcript (``path`` and ``limits`` are the registry's, unused here).
 
     Example:
         >>> text_layout("Ann: Hi.\\nBo: Hey.\\nAnn: Ok.\\n").label_style

@@ -37,6 +37,7 @@ from typing import Any
 from qualkit.errors import InvalidTranscript
 from qualkit.ingest.archive import check_archive
 from qualkit.ingest.layout import Hint, Item, Layout, detect_layout
+from qualkit.ingest.limits import Limits
 from qualkit.ingest.speakers import find_candidate, label_end, label_shape, parse_time
 
 SPEAKER_HEADERS = {"speaker", "speaker name", "name", "who", "person", "participant", "voice", "speaker id",
@@ -263,7 +264,7 @@ def _classify_columns(rows: list[list[str]]) -> tuple[dict[str, int], bool] | No
 
 
 def docx_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | None = None,
-                max_bytes: int = 50_000_000) -> Layout:
+                max_bytes: int = 50_000_000, limits: Limits | None = None) -> Layout:
     """The canonical text and layout of a Word file (see the module docstring).
 
     Example:
@@ -271,7 +272,9 @@ def docx_layout(raw: bytes, path: str | os.PathLike[str], *, known: set[str] | N
         Traceback (most recent call last):
         qualkit.errors.InvalidTranscript: x.docx: the file is not a valid Word file (not a zip archive). Fix: ...
     """
-    check_archive(raw, path, required="word/document.xml", max_bytes=max_bytes, kind="Word")
+    if limits is not None:
+        max_bytes = limits.file_bytes
+    raw = check_archive(raw, path, required="word/document.xml", max_bytes=max_bytes, kind="Word")
     try:
         import docx
 

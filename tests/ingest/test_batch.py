@@ -43,10 +43,21 @@ def test_a_file_failing_while_stored_leaves_nothing_behind(store, data, monkeypa
     assert store.sources_df().empty and store.segments_df().empty
 
 
-def test_the_same_file_twice_fails_the_second_time_only(store, data):
+def test_the_same_file_twice_is_skipped_the_second_time(store, data):
     assert [r.source for r in import_transcripts(store, [data / "zoom.vtt"], progress=False)] == ["zoom.vtt"]
+    again = import_transcripts(store, [data / "zoom.vtt", data / "teams.vtt"], progress=False)
+    assert [(r.source, r.skipped) for r in again] == [("zoom.vtt", "already imported, skipped"), ("teams.vtt", None)]
+    assert sorted(store.sources_df()["name"]) == ["teams.vtt", "zoom.vtt"]
+    assert len(store.events_df(entity="source")) == 2  # nothing written for the skipped file
+
+
+def test_a_changed_file_of_the_same_name_still_fails(store, data, tmp_path):
+    path = tmp_path / "zoom.vtt"
+    path.write_bytes((data / "zoom.vtt").read_bytes())
+    import_transcripts(store, [path], progress=False)
+    path.write_bytes((data / "zoom.vtt").read_bytes() + b"\n")
     with pytest.raises(ImportFailed, match="already in project"):
-        import_transcripts(store, [data / "zoom.vtt"], progress=False)
+        import_transcripts(store, [path], progress=False)
     assert len(store.sources_df()) == 1
 
 

@@ -44,6 +44,23 @@ def test_import_failure_is_one_line_and_exit_2(tmp_path, data, capsys):
     assert len(lines) == 1 and "1 of 2 files failed" in lines[0] and "stray_text.vtt:6:" in lines[0]
 
 
+def test_rerunning_a_batch_skips_what_is_already_imported_and_exits_0(tmp_path, data, capsys):
+    """Issue 16 finding 7: resuming a batch after a crash says "already imported, skipped" and exits 0."""
+    db = str(tmp_path / "s.qualkit.db")
+    run(["init", db, "--codebook", "none"], capsys)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in ("zoom.vtt", "teams.vtt", "interview_ir.txt"):
+        (folder / name).write_bytes((data / name).read_bytes())
+    assert run(["import", str(folder / "zoom.vtt"), "--db", db, "--no-progress"], capsys)[0] == 0  # then a crash
+    code, out, err = run(["import", str(folder), "--db", db, "--no-progress"], capsys)
+    assert code == 0, err
+    assert "zoom.vtt: already imported, skipped" in out
+    assert "imported 2 file(s) into project" in out and "1 already imported, skipped" in out
+    code, out, _ = run(["import", str(folder), "--db", db, "--no-progress"], capsys)
+    assert code == 0 and out.count("already imported, skipped") == 4  # three lines and the total
+
+
 def test_import_dry_run_folder_and_options(tmp_path, data, capsys):
     folder = tmp_path / "in"
     folder.mkdir()

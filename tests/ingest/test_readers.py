@@ -122,9 +122,9 @@ def test_content_sniffing_without_a_suffix():
 
 
 def test_unknown_format_and_options_are_one_line_errors(tmp_path):
-    with pytest.raises(InvalidTranscript, match="unknown format 'pdfx'.*use one of txt, md, docx"):
+    with pytest.raises(InvalidTranscript, match=r"unknown format 'pdfx'.*use one of txt, md, docx"):
         qk.read_transcript(b"Ann: hi", format="pdfx")
-    with pytest.raises(InvalidTranscript, match="unknown option.*sheet.*takes no options"):
+    with pytest.raises(InvalidTranscript, match=r"unknown option.*sheet.*takes no options"):
         qk.read_transcript(text="Ann: hi\nBo: yo\n", sheet=2)
     with pytest.raises(InvalidTranscript, match="either a transcript"):
         qk.read_transcript()

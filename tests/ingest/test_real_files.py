@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import qualkit as qk
 
 TALK = ("Jordan Lee: Welcome back. Tell me about nights.\n\n"
@@ -27,16 +29,17 @@ def test_disclosure_statement_footer_is_not_a_speaker(tmp_path, assert_accounted
     assert_accounted(source)
 
 
-def test_unknown_one_off_heading_after_the_talk_is_footer_but_a_named_late_speaker_is_not(tmp_path):
+@pytest.mark.parametrize("heading", ["Editorial Standards", "Conflicts of Interest", "Author Bio", "Funding",
+                                     "Show Notes"])
+def test_footer_headings_after_the_talk_are_not_speakers_but_a_late_speaker_is(tmp_path, heading):
     path = tmp_path / "a.txt"
-    path.write_text(TALK + "Editorial Standards: We check every quote.\n", encoding="utf-8")
+    path.write_text(TALK + f"{heading}: The author has nothing to declare.\n", encoding="utf-8")
     source = qk.read_transcript(path)
-    assert "Editorial Standards" not in source.import_report.speakers
-    assert any("'Editorial Standards'" in w for w in source.import_report.warnings)
-    path.write_text("Jordan Lee: And Dr Okafor joins us later.\n\n" + TALK + "Okafor: Sorry I am late.\n",
-                    encoding="utf-8")
+    assert set(source.import_report.speakers) == {"Jordan Lee", "Maya Patel"}
+    assert _turns(source)[-1] == ("Maya Patel", "No staff.")
+    path.write_text(TALK + "Dr Okafor: Sorry I am late.\n", encoding="utf-8")
     source = qk.read_transcript(path)
-    assert _turns(source)[-1] == ("Okafor", "Sorry I am late.")
+    assert _turns(source)[-1] == ("Dr Okafor", "Sorry I am late.")
 
 
 def test_first_turn_with_short_star_timestamp_is_attributed(tmp_path, assert_accounted):
@@ -54,7 +57,7 @@ def test_first_turn_with_short_star_timestamp_is_attributed(tmp_path, assert_acc
 def test_warnings_are_plain_language(data, tmp_path):
     """No Python syntax (``aliases={label: label}``, ``columns=[...]``) in what a researcher reads."""
     merged = qk.read_transcript(data / "aliases.txt")
-    note = next(w for w in merged.import_report.warnings if "same speaker" in w)
+    note = next(w for w in merged.import_report.warnings if w.startswith("merged 3 label variant"))
     assert "'Dr Smith' as 'Jill Smith, MD'" in note
     assert "Dr Smith = Dr Smith" in note
     csv_path = tmp_path / "t.csv"
