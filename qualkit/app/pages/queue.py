@@ -92,8 +92,13 @@ def _drop_card(coding_id: int) -> None:
         snap["decided"] += 1
 
 
-def _push_undo(coding: Any, label: str, what: str, card_id: int, *, left_queue: bool) -> None:
-    stack = st.session_state.setdefault(UNDO, [])
+def _undo_stack(project: str) -> list[dict[str, Any]]:
+    """This tab's undo stack for one study (switching studies never undoes in the other one)."""
+    return st.session_state.setdefault(f"{UNDO}::{project}", [])
+
+
+def _push_undo(project: str, coding: Any, label: str, what: str, card_id: int, *, left_queue: bool) -> None:
+    stack = _undo_stack(project)
     stack.append({"id": int(coding.id), "version": int(coding.version), "label": label, "what": what,
                   "card": card_id, "left_queue": left_queue, "at": datetime.now(UTC).isoformat()})
     del stack[:-UNDO_DEPTH]
@@ -129,7 +134,7 @@ def _decide(coding_id: int, version: int, decision: str, label: str, start: int 
     message = {"accept": f"Accepted {label}.", "reject": f"Rejected {label}.",
                "change": f"Changed {label} to {code_id}.", "span": f"Accepted {label} with the selected span."}
     _drop_card(coding_id)
-    _push_undo(result, label, message[decision].rstrip("."), coding_id, left_queue=True)
+    _push_undo(store.name, result, label, message[decision].rstrip("."), coding_id, left_queue=True)
     _say(message[decision] + " (U or Ctrl+Z undoes it.)")
     actions.schedule_retrain(store, user.name)
 
@@ -146,7 +151,7 @@ def _add_missing(segment_id: int, coding_id: int, start: int | None, end: int | 
         _report(error)
         return
     where = "the selected words" if start is not None else "the whole turn"
-    _push_undo(coding, code_id, f"Added {code_id} to {where}", coding_id, left_queue=False)
+    _push_undo(store.name, coding, code_id, f"Added {code_id} to {where}", coding_id, left_queue=False)
     _say(f"Added {code_id} to {where}.")
     actions.schedule_retrain(store, user.name)
 
@@ -154,8 +159,10 @@ def _add_missing(segment_id: int, coding_id: int, start: int | None, end: int | 
 def _undo() -> None:
     """Button (U, Ctrl+Z) callback: take back this tab's newest decision; its card comes back on top."""
     user, store = state.current_user(), state.current_store()
-    stack = st.session_state.get(UNDO) or []
-    if user is None or store is None or not stack:
+    if user is None or store is None:
+        return
+    stack = _undo_stack(store.name)
+    if not stack:
         return
     entry = stack.pop()
     try:
@@ -292,7 +299,7 @@ def work_status(shown_ranking: int) -> None:
 
 def undo_bar(ctx: state.Context) -> None:
     """The Undo button for this tab's newest decision (U, Ctrl+Z)."""
-    stack = st.session_state.get(UNDO) or []
+    stack = _undo_stack(ctx.name)
     if not ctx.user.can_code() or not stack:
         return
     entry = stack[-1]
@@ -321,12 +328,12 @@ def snapshot(ctx: state.Context, key: tuple, ranking: int) -> dict[str, Any]:
     snap = _snapshot()
     rebuild = st.session_state.pop(REBUILD, False)
     if snap is None or snap["key"] != key or rebuild or snap["frame"].empty:
-        source_id, code_id, page = key
+        project, source_id, code_id, page = key
         frame, total = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, (page - 1) * PAGE_SIZE, PAGE_SIZE,
                                      source_id, code_id, ranking)
         if frame.empty and total and page > 1:
             st.session_state["q_page"] = 1
-            key = (source_id, code_id, 1)
+            key = (project, source_id, code_id, 1)
             frame, total = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, 0, PAGE_SIZE, source_id,
                                          code_id, ranking)
         snap = {"key": key, "ranking": ranking, "frame": frame.reset_index(drop=True), "total": int(total),
@@ -356,7 +363,7 @@ def render() -> None:
         actions.ensure_ranking(ctx.store)
         ranking = jobs.ranking_version(ctx.store)
     page = max(int(st.session_state.get("q_page", 1)), 1)
-    snap = snapshot(ctx, (source_id, code_id, page), ranking)
+    snap = snapshot(ctx, (ctx.name, source_id, code_id, page), ranking)
     if actions.model_work_available():
         work_status(snap["ranking"])
     undo_bar(ctx)
