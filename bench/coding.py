@@ -223,7 +223,10 @@ def annomi_splits(seeds: Sequence[int], *, who: str, per_code: int = 10) -> dict
         multi = pd.read_csv(handle)
     frame = frame[frame["interlocutor"] == who].reset_index(drop=True)
     multi = multi[multi["interlocutor"] == who]
-    panel = sorted(multi["transcript_id"].unique())
+    # AnnoMI-full holds every transcript (one annotator each) and the panel: those coded by several annotators.
+    annotators = multi.groupby("transcript_id")["annotator_id"].nunique()
+    panel = sorted(annotators[annotators >= 2].index)
+    multi = multi[multi["transcript_id"].isin(panel)]
     others = sorted(set(frame["transcript_id"]) - set(panel))
     # The human-human panel: annotator x utterance labels on the ten-annotator transcripts.
     wide = multi.pivot_table(index=["transcript_id", "utterance_id"], columns="annotator_id", values=column,
