@@ -7,6 +7,7 @@ the slowest step and peak memory); here a few hundred cases run in CI.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from qualkit.ingest.readers import READERS
 
 _SPEC = importlib.util.spec_from_file_location("qualkit_bench_fuzz", Path(__file__).parents[2] / "bench" / "fuzz.py")
 fuzz = importlib.util.module_from_spec(_SPEC)
+sys.modules[_SPEC.name] = fuzz  # dataclasses look their module up there
 _SPEC.loader.exec_module(fuzz)
 
 
