@@ -188,7 +188,7 @@ def merge_warning(proposed: Mapping[str, str], *, shown: int = 5) -> str:
     """The import report's plain-language note on labels read as one speaker.
 
     Example:
-        >>> merge_warning({"Dr Smith": "Jill Smith, MD"})[:73]
+        >>> merge_warning({"Dr Smith": "Jill Smith, MD"})[:74]
         "merged 1 label variant(s) into one speaker each: 'Dr Smith' as 'Jill Smith"
     """
     pairs = list(proposed.items())
