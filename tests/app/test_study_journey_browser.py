@@ -73,7 +73,9 @@ def foreign(urls: list[str]) -> list[str]:
 
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
-    page.get_by_label(label).click()
+    box = page.get_by_label(label)
+    box.click()
+    page.keyboard.type(option, delay=10)  # type to filter the list, then take the matching option
     page.get_by_role("option", name=option, exact=True).click()
     settle(page)
 
