@@ -3,7 +3,7 @@
 The machine coder trains on the team's decisions so far and proposes codes; suggestions nobody decided
 are refreshed, decisions stay exactly as they are (:meth:`qualkit.project.Project.suggest`). Only people
 who may code see the button. The run happens in the page with ``st.progress``; the loaded models are the
-ones the background retrainer keeps (:func:`qualkit.app.resources.model_project`), shared, never copied.
+ones the server keeps loaded (:func:`qualkit.app.resources.model_project`), shared, never copied.
 
 Example:
     >>> suggest_button(ctx, key="study_suggest")  # doctest: +SKIP
