@@ -49,22 +49,6 @@ def store_for(url: str, project: str) -> Store:
     return Store.open(engine_for(url), project)
 
 
-@st.cache_resource(show_spinner=False)
-def model_project(url: str, project: str):
-    """The project object that keeps the loaded models for the "Suggest codes" buttons (one per project).
-
-    The coding area caches spaCy and the embedder on the :class:`~qualkit.project.Project` instance, so one
-    long-lived instance per project keeps them loaded between clicks. Retraining after decisions runs in
-    the worker process, not here.
-
-    Example:
-        >>> model_project(url, "pilot").user  # doctest: +SKIP
-        'auto'
-    """
-    from qualkit.project import Project
-
-    return Project(store_for(url, project), user="auto")
-
 
 class WorkerLauncher:
     """Starts (at most one at a time) the ``qualkit worker`` process that does a project's model work.

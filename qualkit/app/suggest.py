@@ -2,8 +2,9 @@
 
 The machine coder trains on the team's decisions so far and proposes codes; suggestions nobody decided
 are refreshed, decisions stay exactly as they are (:meth:`qualkit.project.Project.suggest`). Only people
-who may code see the button. The run happens in the page with ``st.progress``; the loaded models are the
-ones the server keeps loaded (:func:`qualkit.app.resources.model_project`), shared, never copied.
+who may code see the button. The run happens in the page with ``st.progress``; the loaded models (spaCy,
+the embedder) are kept once per study for this server (:func:`models_holder`, ``st.cache_resource``) and
+shared by every click, never copied.
 
 Example:
     >>> suggest_button(ctx, key="study_suggest")  # doctest: +SKIP
@@ -18,6 +19,17 @@ from qualkit.errors import QualkitError
 from qualkit.project import Project
 
 
+@st.cache_resource(show_spinner=False)
+def models_holder(url: str, project: str) -> Project:
+    """A project object that holds the loaded models for "Suggest codes" (one per study and server).
+
+    Example:
+        >>> models_holder(url, "pilot").user  # doctest: +SKIP
+        'auto'
+    """
+    return Project(resources.store_for(url, project), user="auto")
+
+
 def suggesting_project(ctx: state.Context) -> Project:
     """The open project acting as the logged-in user, with the app's shared models attached.
 
@@ -27,7 +39,7 @@ def suggesting_project(ctx: state.Context) -> Project:
     """
     from qualkit.coding.workflow import attach_resources, project_resources
 
-    nlp, embedder = project_resources(resources.model_project(ctx.url, ctx.name))
+    nlp, embedder = project_resources(models_holder(ctx.url, ctx.name))
     project = Project(ctx.store, user=ctx.user.name)
     attach_resources(project, nlp=nlp, embedder=embedder)
     return project
