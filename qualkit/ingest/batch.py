@@ -58,9 +58,9 @@ def import_transcripts(
     if roster:
         store.upsert_participants(roster, user=user)
     if segment_by != "turn" and "nlp" not in options:
-        from qualkit.ingest.segment import _nlp_for_sentences
+        from qualkit.ingest.segment import nlp_for_sentences
 
-        options["nlp"] = _nlp_for_sentences()
+        options["nlp"] = nlp_for_sentences()
     reports: list[ImportReport] = []
     failures: list[tuple[str, str]] = []
     paths = [Path(p) for p in paths]

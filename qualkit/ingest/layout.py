@@ -38,8 +38,8 @@ from typing import Any
 from qualkit.ingest.encoding import split_lines
 from qualkit.ingest.marks import is_mark_only
 from qualkit.ingest.speakers import (
-    _NUMBERED_HEADING,
     CALENDAR_NAMES,
+    NUMBERED_HEADING,
     TITLES,
     Candidate,
     find_candidate,
@@ -182,7 +182,7 @@ def is_chrome(line: str) -> bool:
     if len(words) <= 15 and len(stripped) <= 160 and _BOILERPLATE.match(line):
         return True
     head = re.split(r"[:.\-–—]\s", stripped, maxsplit=1)[0].rstrip(":.")
-    if _NUMBERED_HEADING.fullmatch(head) and len(words) <= 16:
+    if NUMBERED_HEADING.fullmatch(head) and len(words) <= 16:
         return True
     letters = sum(c.isalpha() for c in stripped)
     return bool(letters >= 4 and len(words) <= 8 and _ALLCAPS_HEADING.fullmatch(line) and not is_mark_only(line)

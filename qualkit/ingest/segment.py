@@ -28,7 +28,7 @@ MODES = ("turn", "sentence", "window")
 _PARAGRAPH = re.compile(r"(?:\r\n|\r|\n)[ \t]*(?:\r\n|\r|\n)\s*")
 
 
-def _nlp_for_sentences() -> Any:
+def nlp_for_sentences() -> Any:
     from qualkit.nlp import load_nlp
 
     return load_nlp(lemmatizer=False)
@@ -82,7 +82,7 @@ def segment(source: Source, by: str = "sentence", window: int = 3, *, nlp: Any =
         raise QualkitError(f"window must be a positive number of sentences, not {window!r}", fix="use a window of 1 or more sentences, e.g. 3")
     if by == "turn":
         return list(source.segments)
-    nlp = nlp or _nlp_for_sentences()
+    nlp = nlp or nlp_for_sentences()
     text = source.text
     cue_times = source.metadata.get("cues") or {}
     cue_offsets = source.metadata.get("cue_offsets") or {}

@@ -113,7 +113,7 @@ HEADING_WORDS = frozenset({
 # Months that are also given names: not labels on their own unless the participants or aliases name them.
 CALENDAR_NAMES = frozenset({"april", "may", "june", "august"})
 # "Section 2", "Question 4", "Part II": headings, even though "Speaker 2" has the same shape.
-_NUMBERED_HEADING = re.compile(
+NUMBERED_HEADING = re.compile(
     r"(?:part|section|chapter|question|q|topic|theme|item|step|task|page|episode|figure|table|slide|exercise|"
     r"scenario|vignette|prompt|probe|case|day|week|session|round|block|module|unit|phase|stage|appendix|"
     r"focus group|group|fg)\s*(?:\d+|[ivxlc]+)[a-z]?(?:\.\d+)*",
@@ -268,7 +268,7 @@ def label_shape(label: str) -> str | None:
     if not label or len(label) > 48 or "  " in label:
         return None
     lowered = label.casefold()
-    if is_mark_word(label) or _NUMBERED_HEADING.fullmatch(label):
+    if is_mark_word(label) or NUMBERED_HEADING.fullmatch(label):
         return None
     name_part, *credentials = [part.strip() for part in label.split(",")]
     if not name_part or any(not CREDENTIAL.fullmatch(c) for c in credentials) or len(credentials) > 3:
