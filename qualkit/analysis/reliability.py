@@ -435,7 +435,7 @@ def reliability(
     names = [c.name for c in resolved]
     if len(resolved) < 2 or len(set(names)) != len(names):
         raise InvalidInput(f"reliability needs two or more different coders, got {names}",
-                           fix="pass coders=['ana', 'ben'] (or 'machine:auto' for the machine coder)",
+                           fix="choose two or more coders by user name (machine:auto is the machine coder)",
                            cli_fix="pass --coder ana --coder ben (or --coder machine:auto for the machine coder)")
     segment_source = segments.set_index("id")["source"]
     positives, negatives, worked, judged = {}, {}, {}, {}
@@ -468,7 +468,7 @@ def reliability(
         unit_ids = unit_ids[keep]
     if len(unit_ids) == 0 or not code_list:
         raise InvalidInput(f"no segments that {', '.join(names)} all coded",
-                           fix="check the coder names, or pass sources=[...] and uncoded='include'",
+                           fix="check the coder names, or choose transcripts they all coded",
                            cli_fix="check the coder names, or pass --source NAME and --uncoded include")
     row_of = {u: i for i, u in enumerate(unit_ids)}
     m = len(resolved)

@@ -411,8 +411,8 @@ def collect_report(
                                 "and the number of each group's speakers who said something coded with it. A row "
                                 "\u201c\u2026 + sub-codes\u201d counts a segment once when the code or any of its "
                                 "sub-codes applies; the row without it counts the code itself. The same figures "
-                                "come from the app's Analysis page, project.prevalence() and qualkit analyze "
-                                "prevalence.")
+                                "come from the app's Analysis page, the notebook's prevalence and qualkit "
+                                "analyze prevalence.")
         report.add("table", table=_prevalence_table(prev, codebook), name="prevalence")
         if figures and not prev.table.empty:
             leaf = prev.table.loc[~prev.table["rollup"]] if "rollup" in prev.table else prev.table
