@@ -283,6 +283,31 @@ def run_child(url: str, backend: str, args: argparse.Namespace) -> tuple[dict[st
     return data["built"], data["rows"]
 
 
+def measure_suggest(*, repeats: int = 1) -> dict[str, Any]:
+    """Suggest-codes throughput for a new study: the demo's four transcripts imported fresh, default coder.
+
+    What the Study page's "Suggest codes for the whole study" button runs (``Project.suggest``), cold (models
+    loaded inside the timing, as on a first click) and warm (a second click, models loaded).
+    """
+    from qualkit.project import Project
+
+    corpus = Path(__file__).resolve().parents[1] / "corpora" / "burnout_focus_groups"
+    with tempfile.TemporaryDirectory(prefix="qualkit-bench-suggest-") as tmp:
+        project = Project.create(f"sqlite:///{Path(tmp) / 'new.qualkit.db'}", name="new study", codebook="burnout",
+                                 user="ana")
+        project.import_transcripts(sorted((corpus / "transcripts").iterdir()),
+                                   participants=corpus / "participants.csv", progress=False)
+        timings = []
+        for _ in range(1 + repeats):
+            started = time.perf_counter()
+            result = project.suggest()
+            timings.append(time.perf_counter() - started)
+    segments = result["segments"]
+    return {"segments": segments, "suggestions": result["suggestions"], "cold_s": round(timings[0], 2),
+            "warm_s": round(min(timings[1:]), 2), "cold_segments_per_s": round(segments / timings[0], 1),
+            "warm_segments_per_s": round(segments / min(timings[1:]), 1), "peak_rss_mb": max_rss_mb()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the study, measure both pages on each backend, print a table and write ``bench/results/app_render.json``."""
     parser = argparse.ArgumentParser(prog="python -m bench.app_render", description=__doc__.splitlines()[0])
@@ -297,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="at most this long, render the pages while the worker process retrains")
     parser.add_argument("--retrain-wait", type=float, default=0,
                         help="then wait this long for the retraining to finish (0: stop the worker at once)")
+    parser.add_argument("--suggest", action=argparse.BooleanOptionalAction, default=True,
+                        help="also measure suggest-codes throughput on a new study (segments/s, default coder)")
     parser.add_argument("--db", help=argparse.SUPPRESS)  # one backend, in this process (used by the parent)
     parser.add_argument("--label", default="sqlite", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -328,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 os.environ[key] = value
     print(table(rows))
+    suggest = measure_suggest() if args.suggest else None
+    if suggest is not None:
+        print(f"suggest codes for a new study ({suggest['segments']} participant segments, default coder): "
+              f"cold {suggest['cold_s']} s = {suggest['cold_segments_per_s']} segments/s, warm {suggest['warm_s']} s "
+              f"= {suggest['warm_segments_per_s']} segments/s, {suggest['suggestions']} suggestions")
     renders = ("cold_s", "warm_median_s", "after_decision_median_s", "while_retraining_median_s")
     if not rows:
         print("nothing measured")
@@ -339,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
           f"max {spikes:.3f} s (target < 1.5 s) · retrain_s is the worker's time for the job")
     path = save("app_render", {**built, "pages": rows, "slowest_s": worst, "target_s": 1.5,
                                "queue_while_retraining_max_s": spikes,
-                               "backends": sorted({r["backend"] for r in rows})})
+                               "backends": sorted({r["backend"] for r in rows}), "suggest": suggest})
     print(f"wrote {path}")
     return 0
 
