@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualkit.model import Code, Codebook
+from qualkit.model import Code, Codebook, Segment, Source
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +62,35 @@ def burnout_lsa(burnout, nlp):
     from qualkit.coding.similarity import SimilarityCoder
 
     return SimilarityCoder(burnout, embedder="lsa", nlp=nlp).fit().embedder_
+
+
+def turn_source(name: str, lines: list[tuple[str, str]], newline: str = "\n") -> Source:
+    """A transcript of ``Speaker: words`` turns with exact segment offsets (Moderator turns are moderator's)."""
+    text, segments = "", []
+    for turn, (speaker, body) in enumerate(lines):
+        prefix = f"{speaker}: "
+        start = len(text) + len(prefix)
+        text += prefix + body + newline
+        segments.append(Segment(name, start, start + len(body), body, speaker=speaker, turn=turn,
+                                role="moderator" if speaker == "Moderator" else "participant"))
+    source = Source(name=name, text=text, format="txt")
+    source.segments = segments
+    return source
+
+
+@pytest.fixture
+def two_session_project(store, nlp):
+    """A factory: a burnout-codebook project (LSA, user ana) holding g1.txt and g2.txt made of ``lines``."""
+
+    def make(lines: list[tuple[str, str]], newline: str = "\n"):
+        import qualkit as qk
+        from qualkit.coding.workflow import attach_resources
+
+        project = qk.Project(store, user="ana")
+        attach_resources(project, nlp=nlp, embedder="lsa")
+        project.set_codebook("burnout")
+        store.add_source(turn_source("g1.txt", lines, newline), user="ana")
+        store.add_source(turn_source("g2.txt", lines, newline), user="ana")
+        return project
+
+    return make

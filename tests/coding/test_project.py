@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import qualkit as qk
-from qualkit.model import Segment, Source
 
 LINES = [
     ("Moderator", "What makes the work hard?"),
@@ -17,29 +16,9 @@ LINES = [
 ]
 
 
-def _source(name: str) -> Source:
-    text, segments = "", []
-    for turn, (speaker, body) in enumerate(LINES):
-        prefix = f"{speaker}: "
-        start = len(text) + len(prefix)
-        text += prefix + body + "\r\n"
-        segments.append(Segment(name, start, start + len(body), body, speaker=speaker, turn=turn,
-                                role="moderator" if speaker == "Moderator" else "participant"))
-    source = Source(name=name, text=text, format="txt")
-    source.segments = segments
-    return source
-
-
 @pytest.fixture
-def project(store, nlp):
-    from qualkit.coding.workflow import attach_resources
-
-    project = qk.Project(store, user="ana")
-    attach_resources(project, nlp=nlp, embedder="lsa")
-    project.set_codebook("burnout")
-    store.add_source(_source("g1.txt"), user="ana")
-    store.add_source(_source("g2.txt"), user="ana")
-    return project
+def project(two_session_project):
+    return two_session_project(LINES, "\r\n")
 
 
 def test_autocode_stores_suggestions_for_participants_only(project):
