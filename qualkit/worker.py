@@ -19,6 +19,8 @@ Example:
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -139,6 +141,10 @@ def serve(url: str, project_name: str | None, *, idle_exit: float | None = None,
     done = 0
     idle_since = time.monotonic()
     say(f"worker {name} serving {project_name!r}")
+    if threading.current_thread() is threading.main_thread():
+        # Stopped by the app or an administrator: leave through `finally`, so the heartbeat row goes at once
+        # (a job cut short stays claimed and is re-queued once its heartbeat is stale, as after a crash).
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     try:
         while True:
             jobs.touch_worker(store, name, os.getpid())

@@ -127,12 +127,12 @@ def test_the_worker_process_recovers_a_crashed_job_and_ranks(study, db_url, tmp_
     assert version and set(ranking) == set(int(i) for i in store.codings_df(status="suggested")["id"])
     # a crashed job is re-queued by the next worker once its heartbeat is stale (on a slow machine the
     # first worker may already have passed STALE_SECONDS and recovered it itself: the same rule, earlier)
-    if jobs.job(store, crashed).status == "claimed":
+    if jobs.job(store, crashed).status != "done":  # not yet taken back and finished
         assert jobs.requeue_stale(store, stale_seconds=0) == 1
-        project_worker = subprocess.run(
-            [sys.executable, "-m", "qualkit", "worker", "--db", db_url, "--project", study.name, "--idle-exit", "1"],
-            env=env, capture_output=True, text=True, timeout=180)
-        assert project_worker.returncode == 0, project_worker.stderr
+    project_worker = subprocess.run(
+        [sys.executable, "-m", "qualkit", "worker", "--db", db_url, "--project", study.name, "--idle-exit", "1"],
+        env=env, capture_output=True, text=True, timeout=180)
+    assert project_worker.returncode == 0, project_worker.stderr
     recovered = jobs.job(store, crashed)
-    assert (recovered.status, recovered.attempts) == ("done", 2)
+    assert recovered.status == "done" and recovered.attempts >= 2  # claimed again after the crash
     assert jobs.live_workers(store) == []  # a clean exit forgets its heartbeat row

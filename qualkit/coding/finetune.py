@@ -207,7 +207,11 @@ class TunedEmbedder(MiniLMEmbedder):
         super().__init__(batch_size=batch_size)
         self.path = Path(path)
         self.key = key
-        self.version = key
+
+    @property
+    def version(self) -> str:  # type: ignore[override]
+        """The content address of the tuned weights (what they were trained from and how)."""
+        return self.key
 
     @property
     def name(self) -> str:  # type: ignore[override]

@@ -33,6 +33,7 @@ TABLE = {
                     OK, DENIED),
     "export": (["{tmp}/out.xlsx", "--db", "{db}", "--project", "{p}"], OK, DENIED),
     "report": (["{tmp}/out.md", "--db", "{db}", "--project", "{p}", "--no-figures", "--n-boot", "0"], OK, DENIED),
+    "suggest": (["--db", "{db}", "--project", "{p}", "--source", "group2.txt"], DENIED, OK),
     "import-qdpx": (["{tmp}/missing.qdpx", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
     "themes discover": (["--db", "{db}", "--project", "{p}"], DENIED, OK),
     "themes show": (["--db", "{db}", "--project", "{p}"], OK, OK),
