@@ -52,7 +52,7 @@ def import_transcripts(
         Traceback (most recent call last):
         qualkit.errors.ImportFailed: 1 of 1 files failed and were not imported: missing.txt: ...
     """
-    from qualkit.ingest import read_transcript
+    from qualkit.ingest.transcript import read_transcript
 
     roster = read_participants(participants) if participants is not None else None
     if roster:

@@ -525,7 +525,7 @@ def deidentify(
     if deidentifier is None:
         deidentifier = Deidentifier(participants=participants, aliases=aliases, names=names, ner=ner)
     if not isinstance(source, Source):
-        from qualkit.ingest import read_transcript
+        from qualkit.ingest.transcript import read_transcript
 
         source = read_transcript(source, participants=deidentifier.participants or None,
                                  aliases=aliases or deidentifier.aliases or None, **read_options)

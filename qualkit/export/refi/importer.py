@@ -105,19 +105,12 @@ def ingest_segments(name: str, text: str) -> list[Segment]:
         >>> [s.speaker for s in ingest_segments("g1.txt", "Moderator: Hi.\nAnn: Tired.\n")]
         ['Moderator', 'Ann']
     """
-    import tempfile
+    from qualkit.ingest.transcript import read_transcript
 
     try:
-        from qualkit.ingest import read_transcript
-    except ImportError:
+        source = read_transcript(text=text, format="txt", name=name)
+    except QualkitError:
         return turn_segments(name, text)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "source.txt"
-        path.write_bytes(text.encode("utf-8"))
-        try:
-            source = read_transcript(path, format="txt", name=name)
-        except QualkitError:
-            return turn_segments(name, text)
     if source.text != text:
         return turn_segments(name, text)
     return list(source.segments)
