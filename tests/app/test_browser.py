@@ -68,6 +68,20 @@ def model_updates(store) -> int:
     return int((frame["status"].eq("done") & frame["worker"].notna()).sum())
 
 
+def click_button(page, key: str, attempts: int = 3) -> None:
+    """Click the button with widget key ``key``, again if a rerun replaced it mid-click (a loaded machine)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        try:
+            page.locator(f".st-key-{key} button").click(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            settle(page)
+
+
 def wait_for_update(page, store, after: int, timeout: float = 240) -> int:
     """Wait until the worker finished a model job after ``after``; then take the new order the page offers."""
     deadline = time.monotonic() + timeout
@@ -130,7 +144,7 @@ def test_review_journey(server):
             update = wait_for_update(page, store, 0)  # the first visit ranks the queue in the worker process
 
             first = card_ids(page)[0]
-            page.locator(f".st-key-acc_{first} button").click()
+            click_button(page, f"acc_{first}")
             expect(page.get_by_text("Accepted", exact=False).first).to_be_visible(timeout=30_000)
             settle(page)
             assert first not in card_ids(page)
@@ -143,7 +157,7 @@ def test_review_journey(server):
             settle(page)
 
             third = card_ids(page)[0]
-            page.locator(f".st-key-rej_{third} button").click()
+            click_button(page, f"rej_{third}")
             expect(page.get_by_text("Rejected").first).to_be_visible(timeout=30_000)
             settle(page)
 
