@@ -130,3 +130,16 @@ def qdpx_identities(path) -> dict[str, list[tuple[str, str]]]:
         root = SafeET.fromstring(archive.read("project.qde"))
     return {tag: sorted((e.get("guid"), e.get("name") or "") for e in root.iter(f"{{{PROJECT_NS}}}{tag}"))
             for tag in QDPX_TAGS}
+
+
+def runnable_formula(cell) -> bool:
+    """A text cell a spreadsheet could run (a CSV's negative numbers, such as "-1", are numbers)."""
+    from qualkit.export.tables import starts_like_formula
+
+    if not isinstance(cell, str) or not starts_like_formula(cell):
+        return False
+    try:
+        float(cell)
+    except ValueError:
+        return True
+    return False

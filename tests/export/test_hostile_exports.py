@@ -17,26 +17,17 @@ import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _build import source_from_turns
+from _build import runnable_formula, source_from_turns
 
 import qualkit as qk
 from qualkit.cli import app
-from qualkit.export.tables import starts_like_formula, write_csv
+from qualkit.export.tables import write_csv
 from qualkit.model import Code, Codebook
 
 HYPERLINK = '=HYPERLINK("http://x","click")'
 CMD = "=cmd|' /C calc'!A0"
 SCRIPT = "<script>alert('x')</script>"
 
-
-def _bad(cell) -> bool:
-    if not isinstance(cell, str) or not starts_like_formula(cell):
-        return False
-    try:
-        float(cell)
-    except ValueError:
-        return True
-    return False
 
 
 @pytest.fixture
@@ -71,17 +62,17 @@ def test_the_one_csv_writer_escapes_the_payloads():
     data = write_csv(pd.DataFrame({"code_id": [HYPERLINK, CMD], "n": [-1, 2]}))
     cells = _csv_cells(data)
     assert f"'{HYPERLINK}" in cells and f"'{CMD}" in cells and "-1" in cells
-    assert not any(_bad(c) for c in cells)
+    assert not any(runnable_formula(c) for c in cells)
 
 
 def test_library_csv_and_excel_exports_escape(hostile, tmp_path):
     folder = hostile.export(tmp_path / "tables", "csv")
     cells = [c for f in folder.glob("*.csv") for c in _csv_cells(f.read_bytes())]
     assert f"'{HYPERLINK}" in cells and f"'{CMD}" in cells
-    assert not [c for c in cells if _bad(c)]
+    assert not [c for c in cells if runnable_formula(c)]
     workbook = openpyxl.load_workbook(hostile.export(tmp_path / "t.xlsx"))
     values = [c.value for sheet in workbook for row in sheet.iter_rows() for c in row]
-    assert f"'{HYPERLINK}" in values and not [v for v in values if _bad(v)]
+    assert f"'{HYPERLINK}" in values and not [v for v in values if runnable_formula(v)]
     assert not [c for sheet in workbook for row in sheet.iter_rows() for c in row if c.data_type == "f"]
 
 
@@ -91,12 +82,12 @@ def test_cli_export_and_analysis_out_escape(hostile, tmp_path):
     result = runner.invoke(app, ["export", str(tmp_path / "cli"), "--db", db, "--format", "csv"])
     assert result.exit_code == 0, result.output
     cells = _csv_cells((tmp_path / "cli" / "codings.csv").read_bytes())
-    assert f"'{HYPERLINK}" in cells and not [c for c in cells if _bad(c)]
+    assert f"'{HYPERLINK}" in cells and not [c for c in cells if runnable_formula(c)]
     out = tmp_path / "prev.csv"
     result = runner.invoke(app, ["analyze", "prevalence", "--db", db, "--by", "none", "--out", str(out)])
     assert result.exit_code == 0, result.output
     cells = _csv_cells(out.read_bytes())
-    assert f"'{HYPERLINK}" in cells and not [c for c in cells if _bad(c)]
+    assert f"'{HYPERLINK}" in cells and not [c for c in cells if runnable_formula(c)]
 
 
 @pytest.mark.parametrize("suffix", ["md", "html"])

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _build import CODEBOOK, source_from_turns
+from _build import CODEBOOK, runnable_formula, source_from_turns
 
 from qualkit.export.tables import (
     escape_cell,
@@ -49,16 +49,6 @@ def _tricky_frame() -> pd.DataFrame:
     return frame
 
 
-def _bad(cell) -> bool:
-    """A text cell a spreadsheet could run (a CSV's negative numbers, such as "-1", are numbers)."""
-    if not isinstance(cell, str) or not starts_like_formula(cell):
-        return False
-    try:
-        float(cell)
-    except ValueError:
-        return True
-    return False
-
 
 def test_escape_frame_covers_categorical_string_object_columns_and_the_index():
     safe = escape_frame(_tricky_frame())
@@ -87,11 +77,11 @@ def test_csv_and_workbook_writers_never_hold_a_live_formula(tmp_path):
     frame = _tricky_frame()
     csv_path = write_csvs(tmp_path / "csv", {"t": frame})[0]
     cells = _csv_cells(csv_path)
-    assert "'=A1" in cells and "'=idx" in cells and not any(_bad(c) for c in cells)
+    assert "'=A1" in cells and "'=idx" in cells and not any(runnable_formula(c) for c in cells)
     workbook = write_workbook(tmp_path / "t.xlsx", {"t": frame})
     cells = _xlsx_cells(workbook)
     assert not any(c.data_type == "f" for c in cells)
-    assert "'=A1" in [c.value for c in cells] and not any(_bad(c.value) for c in cells)
+    assert "'=A1" in [c.value for c in cells] and not any(runnable_formula(c.value) for c in cells)
 
 
 def test_project_exports_escape_categorical_participant_attributes_and_coded_text(tmp_path):
@@ -104,11 +94,11 @@ def test_project_exports_escape_categorical_participant_attributes_and_coded_tex
     store.add_codings([Coding(source.segments[0].id, "workload", status="accepted", coder="ana")])
     workbook = export_tables(store, tmp_path / "study.xlsx", by="role")
     cells = _xlsx_cells(workbook)
-    assert not any(c.data_type == "f" for c in cells) and not any(_bad(c.value) for c in cells)
+    assert not any(c.data_type == "f" for c in cells) and not any(runnable_formula(c.value) for c in cells)
     assert "'=HYPERLINK(\"http://evil\")" in {c.value for c in cells}
     folder = export_tables(store, tmp_path / "csv", format="csv", by="role")
     for path in folder.iterdir():
-        assert not any(_bad(c) for c in _csv_cells(path)), path.name
+        assert not any(runnable_formula(c) for c in _csv_cells(path)), path.name
 
 
 def test_cli_out_files_are_escaped(tmp_path):
@@ -129,6 +119,6 @@ def test_cli_out_files_are_escaped(tmp_path):
                                      "--out", str(tmp_path / out)])
         assert result.exit_code == 0, result.output
         cells = _csv_cells(tmp_path / out) if out.endswith(".csv") else [c.value for c in _xlsx_cells(tmp_path / out)]
-        assert not any(_bad(c) for c in cells), out
+        assert not any(runnable_formula(c) for c in cells), out
         assert any(isinstance(c, str) and c.startswith("'") for c in cells), out
     store.engine.dispose()
