@@ -217,7 +217,7 @@ def discover_themes(
     kind = _embedder_kind(embedder)
     embeddings = np.asarray(embedder.encode(texts, progress=progress), dtype=np.float32)
 
-    settings = default_settings(len(docs), reduction=reduction)
+    settings = default_settings(len(docs), reduction=reduction, kind=kind)
     if min_cluster_size is not None:
         settings["min_cluster_size"] = int(min_cluster_size)
         settings["min_samples"] = max(2, int(min_cluster_size) // 4)

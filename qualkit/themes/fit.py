@@ -18,7 +18,10 @@ Defaults by corpus size ``n`` (documents after splitting), measured with ``pytho
   little (with guidance, MiniLM: 22 of 24 codes matched either way, 13 vs 12 of them supported by the
   gold coding; LSA: 19 vs 17 matched, 6 supported either way) and left more sentences unassigned, so in
   our measurements UMAP never paid for its cost. PCA + HDBSCAN often finds one blob in real talk (the
-  demo study); KMeans then cuts it (:class:`ThemeClusterer`), which also leaves no outliers.
+  demo study); KMeans then cuts it (:class:`ThemeClusterer`), which also leaves no outliers. The static
+  tier keeps 40 PCA dimensions instead of 10 (:data:`PCA_DIMS_BY_KIND`).
+- Above :data:`MAX_FIT_SIZE` documents HDBSCAN clusters a seeded sample of that size (cluster sizes scaled
+  to it) and every other document takes the label of its nearest sampled document.
 - HDBSCAN ``min_cluster_size = clip(round(n / 100), 5, 500)``: a theme holds at least 1% of the talk
   (5 documents at 150, 14 at the demo's 1,400, 100 at 10,000, 500 at 50,000), so the number of themes
   stays readable (a square-root rule gave 106 themes at 10,000 planted sentences);
@@ -45,6 +48,14 @@ from qualkit.errors import InvalidInput, MissingDependency
 
 DEFAULT_REDUCTION = "pca"
 REDUCTIONS = {"pca": 10, "umap": 5}  # reduction -> dimensions kept
+# The static tier's vectors spread their variance over more directions than MiniLM's. On planted corpora of a
+# development seed (seed 1; the benchmark reports seed 0) at 2k/10k/50k its ARI was 0.67/0.65/0.64 with 10 PCA
+# dimensions, 0.75/0.75/0.79 with 30 and 0.75/0.80/0.83 with 40, against MiniLM's 0.78/0.79 at 2k/10k with 10.
+# MiniLM keeps 10 (30 gave it 0.77/0.81: no consistent gain).
+PCA_DIMS_BY_KIND = {"static": 40}
+# HDBSCAN's cost grows fast with corpus size and dimensions (in 30 dimensions at 50,000 documents it took most
+# of a minute); above this many documents it clusters a seeded sample and the rest follow their nearest sample.
+MAX_FIT_SIZE = 20_000
 UMAP_MAP_UP_TO = 20_000  # a UMAP run draws its theme map with a 2-D UMAP up to this many documents
 MAX_THEME_SHARE = 0.5
 MAX_CLUSTERED_OUTLIERS = 0.5
@@ -67,15 +78,18 @@ def bertopic_available() -> bool:
     return True
 
 
-def default_settings(n_docs: int, *, reduction: str = "auto") -> dict[str, Any]:
+def default_settings(n_docs: int, *, reduction: str = "auto", kind: str | None = None) -> dict[str, Any]:
     """Reduction, clustering and outlier settings for a corpus of ``n_docs`` documents.
 
-    ``reduction`` is ``"auto"`` (:data:`DEFAULT_REDUCTION`), ``"pca"`` or ``"umap"``.
+    ``reduction`` is ``"auto"`` (:data:`DEFAULT_REDUCTION`), ``"pca"`` or ``"umap"``; ``kind`` is the
+    embedder's kind (PCA keeps :data:`PCA_DIMS_BY_KIND` dimensions for the static tier).
 
     Example:
         >>> s = default_settings(2_000)
         >>> s["reduction"], s["n_components"], s["min_cluster_size"], s["min_samples"]
         ('pca', 10, 20, 5)
+        >>> default_settings(50_000, kind="static")["n_components"]
+        40
     """
     reduction = DEFAULT_REDUCTION if reduction == "auto" else reduction
     if reduction not in REDUCTIONS:
@@ -83,12 +97,13 @@ def default_settings(n_docs: int, *, reduction: str = "auto") -> dict[str, Any]:
     min_cluster_size = int(np.clip(round(n_docs / 100), 5, 500))
     return {
         "reduction": reduction,
-        "n_components": REDUCTIONS[reduction],
+        "n_components": PCA_DIMS_BY_KIND.get(kind or "", 10) if reduction == "pca" else REDUCTIONS[reduction],
         "min_cluster_size": min_cluster_size,
         "min_samples": max(2, min_cluster_size // 4),
         "n_themes": None,
         "max_outlier_share": 0.15,
         "top_words": 10,
+        "max_fit_size": MAX_FIT_SIZE if n_docs > MAX_FIT_SIZE else None,
     }
 
 
@@ -135,12 +150,14 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):
     """
 
     def __init__(self, *, min_cluster_size: int = 10, min_samples: int = 2, n_themes: int | None = None,
-                 random_state: int = 0, prefer_hdbscan_package: bool = True) -> None:
+                 random_state: int = 0, prefer_hdbscan_package: bool = True,
+                 max_fit_size: int | None = None) -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
         self.n_themes = n_themes
         self.random_state = random_state
         self.prefer_hdbscan_package = prefer_hdbscan_package
+        self.max_fit_size = max_fit_size
 
     def _kmeans(self, x: np.ndarray, k: int) -> np.ndarray:
         from sklearn.cluster import KMeans
@@ -153,6 +170,8 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):
         if self.n_themes:
             self.method_, self.labels_ = "kmeans", self._kmeans(x, int(self.n_themes))
             return self
+        if self.max_fit_size and len(x) > self.max_fit_size:
+            return self._fit_sample(x)
         size = max(2, min(int(self.min_cluster_size), len(x)))
         samples = max(1, min(int(self.min_samples), size))
         largest = max(size + 1, int(np.ceil(MAX_THEME_SHARE * len(x))))
@@ -174,6 +193,24 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):
             self.method_, self.labels_ = "hdbscan", np.asarray(labels)
         return self
 
+    def _fit_sample(self, x: np.ndarray) -> ThemeClusterer:
+        """Cluster a seeded random sample of ``max_fit_size`` rows (sizes scaled to it); every other row takes
+        the label of its nearest sampled row, an outlier's included, so shares and outliers carry over."""
+        from sklearn.neighbors import KNeighborsClassifier
+
+        rng = np.random.default_rng(self.random_state)
+        sample = np.sort(rng.choice(len(x), size=int(self.max_fit_size), replace=False))
+        scale = len(sample) / len(x)
+        inner = clone(self).set_params(max_fit_size=None,
+                                       min_cluster_size=max(2, round(self.min_cluster_size * scale)),
+                                       min_samples=max(1, round(self.min_samples * scale))).fit(x[sample])
+        rest = np.setdiff1d(np.arange(len(x)), sample)
+        labels = np.empty(len(x), dtype=int)
+        labels[sample] = inner.labels_
+        labels[rest] = KNeighborsClassifier(n_neighbors=1).fit(x[sample], inner.labels_).predict(x[rest])
+        self.method_, self.labels_ = inner.method_, labels
+        return self
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """BERTopic calls this only for new documents; qualkit never does."""
         raise NotImplementedError("ThemeClusterer assigns only the documents it was fitted on")
@@ -189,7 +226,7 @@ def make_clusterer(settings: dict[str, Any], n_docs: int, random_state: int, *, 
     """
     return ThemeClusterer(min_cluster_size=int(settings["min_cluster_size"]), min_samples=int(settings["min_samples"]),
                           n_themes=settings.get("n_themes"), random_state=random_state,
-                          prefer_hdbscan_package=prefer_hdbscan_package)
+                          prefer_hdbscan_package=prefer_hdbscan_package, max_fit_size=settings.get("max_fit_size"))
 
 
 class Unsupervised(TransformerMixin, BaseEstimator):

@@ -271,6 +271,29 @@ def test_clusterer_falls_back_to_kmeans_on_one_blob():
     assert clusterer.method_ == "kmeans" and len(set(clusterer.labels_)) == 8  # round(sqrt(225) / 2)
 
 
+@pytest.mark.parametrize("package", [True, False])
+def test_clusterer_on_a_sample_labels_every_row_like_the_full_fit(package):
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 10, (4, 3))
+    x = np.vstack([c + rng.normal(0, 0.5, (300, 3)) for c in centres])
+    truth = np.repeat(np.arange(4), 300)
+    full = ThemeClusterer(min_cluster_size=60, min_samples=15, prefer_hdbscan_package=package).fit(x)
+    sampled = ThemeClusterer(min_cluster_size=60, min_samples=15, prefer_hdbscan_package=package,
+                             max_fit_size=300).fit(x)
+    again = ThemeClusterer(min_cluster_size=60, min_samples=15, prefer_hdbscan_package=package,
+                           max_fit_size=300).fit(x)
+    assert len(sampled.labels_) == len(x) and sampled.method_ == full.method_ == "hdbscan"
+    assert adjusted_rand_score(truth, sampled.labels_) > 0.95 and adjusted_rand_score(truth, full.labels_) > 0.95
+    assert sampled.labels_.tolist() == again.labels_.tolist()  # the sample is seeded
+
+
+def test_large_corpora_cluster_a_sample_and_static_keeps_more_dimensions():
+    assert default_settings(20_000)["max_fit_size"] is None
+    assert default_settings(20_001)["max_fit_size"] == 20_000
+    assert default_settings(5_000, kind="static")["n_components"] > default_settings(5_000)["n_components"]
+    assert default_settings(5_000, kind="static", reduction="umap")["n_components"] == 5
+
+
 def test_by_size_renumbers_largest_first():
     labels, mapping = by_size(np.array([3, 3, 1, -1, 1, 1]))
     assert labels.tolist() == [1, 1, 0, -1, 0, 0] and mapping == {1: 0, 3: 1}
