@@ -293,7 +293,16 @@ class MiniLMEmbedder(LocalEmbedder):
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._session is None:
-            self._session = OnnxMiniLM(minilm_onnx_dir())
+            if not minilm_onnx_available():
+                raise MissingDependency("onnxruntime", extra="onnx")
+            try:
+                self._session = OnnxMiniLM(minilm_onnx_dir())
+            except Exception as error:  # e.g. a torch whose exporter no longer traces this model
+                if self.requested_backend != "auto" or os.environ.get("QUALKIT_MINILM_BACKEND") == "onnx":
+                    raise
+                warnings.warn(f"MiniLM on onnxruntime is not usable ({error}); using torch", stacklevel=2)
+                self.requested_backend = "torch"
+                return super().encode(texts, progress=progress)
         return self._session.encode(texts, batch_size=self.batch_size, progress=progress)
 
 

@@ -172,6 +172,23 @@ def test_minilm_backend_choice(monkeypatch):
     assert TunedEmbedder("models/abc", key="abc").backend == "torch"  # tuned weights are torch's
 
 
+def test_minilm_falls_back_to_torch_when_the_onnx_export_fails(monkeypatch):
+    monkeypatch.delenv("QUALKIT_MINILM_BACKEND", raising=False)
+    monkeypatch.setattr(emb, "minilm_onnx_available", lambda: True)
+
+    def broken(**kwargs):
+        raise RuntimeError("the exporter is gone")
+
+    monkeypatch.setattr(emb, "minilm_onnx_dir", broken)
+    monkeypatch.setattr(emb.LocalEmbedder, "encode", lambda self, texts, progress=False: np.ones((len(texts), 384)))
+    e = emb.MiniLMEmbedder()
+    with pytest.warns(UserWarning, match="using torch"):
+        assert e.encode(["night shift"]).shape == (1, 384)
+    assert e.backend == "torch" and "sentence-transformers" in e.version
+    with pytest.raises(RuntimeError, match="exporter is gone"):
+        emb.MiniLMEmbedder(backend="onnx").encode(["night shift"])  # asked for by name: no silent fallback
+
+
 def test_missing_extra_falls_back_with_a_warning(monkeypatch):
     monkeypatch.setattr(emb, "static_available", lambda: False)
     monkeypatch.setattr(emb, "minilm_available", lambda: False)
