@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -104,6 +108,85 @@ def test_static_tier_distilled_offline_from_packaged_minilm(tmp_path, monkeypatc
     (folder / "model.safetensors").write_bytes(b"damaged")
     emb.static_model_dir()
     assert len(built) == 2
+
+
+ONNX_PROBE = r"""
+import json, sys
+seen = []
+def hook(event, args):
+    if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr",
+                 "socket.sendto", "socket.sendmsg", "urllib.Request", "http.client.connect"):
+        seen.append([event, repr(args)[:200]])
+sys.addaudithook(hook)
+import numpy as np
+from qualkit import embeddings as emb
+texts = ["so tired after the night shift", "", "Staff were kind.", "the paperwork " * 300,
+         "Lovely nurses; the waiting time was long but they explained everything."]
+onnx = emb.MiniLMEmbedder(backend="onnx", batch_size=2)  # small batches: padding inside every batch
+got = onnx.encode(texts)
+again = emb.MiniLMEmbedder(backend="onnx").encode(texts)  # built once, reused
+ref = emb.MiniLMEmbedder(backend="torch").encode(texts)
+folder = emb.minilm_onnx_dir(build=False)
+info = json.loads((folder / "info.json").read_text())
+print(json.dumps({"events": seen, "cosines": np.sum(got * ref, axis=1).tolist(),
+                  "again": float(np.abs(got - again).max()), "version": onnx.version, "folder": str(folder),
+                  "sha_ok": info["sha256"] == emb._file_sha256(folder / "model.onnx"), "shape": list(got.shape)}))
+"""
+
+
+@pytest.mark.slow
+def test_minilm_on_onnxruntime_matches_torch_and_opens_no_socket(tmp_path):
+    _needs_minilm()
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "QUALKIT_"))}
+    env["QUALKIT_CACHE_DIR"] = str(tmp_path)
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", ONNX_PROBE], cwd=root, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["events"] == []
+    assert report["shape"] == [5, 384]
+    assert min(report["cosines"]) >= 0.999, report["cosines"]
+    assert report["again"] < 1e-5
+    assert "onnxruntime" in report["version"]
+    assert Path(report["folder"]).parent == tmp_path / "onnx" and report["sha_ok"]
+
+
+def test_minilm_backend_choice(monkeypatch):
+    monkeypatch.delenv("QUALKIT_MINILM_BACKEND", raising=False)
+    monkeypatch.setattr(emb, "minilm_onnx_available", lambda: False)
+    e = emb.MiniLMEmbedder()
+    assert e.backend == "torch" and "sentence-transformers" in e.version
+    monkeypatch.setattr(emb, "minilm_onnx_available", lambda: True)
+    assert e.backend == "onnx" and "onnxruntime" in e.version
+    assert e.cache_key == emb.MiniLMEmbedder(backend="torch").cache_key == emb.MINILM_NAME  # same vectors
+    monkeypatch.setenv("QUALKIT_MINILM_BACKEND", "torch")
+    assert e.backend == "torch" and emb.MiniLMEmbedder(backend="onnx").backend == "onnx"
+    with pytest.raises(InvalidInput):
+        emb.MiniLMEmbedder(backend="tensorflow")
+    from qualkit.coding.finetune import TunedEmbedder
+
+    monkeypatch.delenv("QUALKIT_MINILM_BACKEND")
+    assert TunedEmbedder("models/abc", key="abc").backend == "torch"  # tuned weights are torch's
+
+
+def test_minilm_falls_back_to_torch_when_the_onnx_export_fails(monkeypatch):
+    monkeypatch.delenv("QUALKIT_MINILM_BACKEND", raising=False)
+    monkeypatch.setattr(emb, "minilm_onnx_available", lambda: True)
+
+    def broken(**kwargs):
+        raise RuntimeError("the exporter is gone")
+
+    monkeypatch.setattr(emb, "minilm_onnx_dir", broken)
+    monkeypatch.setattr(emb.LocalEmbedder, "encode", lambda self, texts, progress=False: np.ones((len(texts), 384)))
+    e = emb.MiniLMEmbedder()
+    with pytest.warns(UserWarning, match="using torch"):
+        assert e.encode(["night shift"]).shape == (1, 384)
+    assert e.backend == "torch" and "sentence-transformers" in e.version
+    with pytest.raises(RuntimeError, match="exporter is gone"):
+        emb.MiniLMEmbedder(backend="onnx").encode(["night shift"])  # asked for by name: no silent fallback
 
 
 def test_missing_extra_falls_back_with_a_warning(monkeypatch):

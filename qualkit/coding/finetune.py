@@ -204,7 +204,7 @@ class TunedEmbedder(MiniLMEmbedder):
     kind = "local"
 
     def __init__(self, path: str | os.PathLike[str], *, key: str, batch_size: int = 64) -> None:
-        super().__init__(batch_size=batch_size)
+        super().__init__(batch_size=batch_size, backend="torch")  # tuned weights exist only for torch
         self.path = Path(path)
         self.key = key
 
