@@ -27,12 +27,12 @@ $(BIN)/python:
 # its real runtime needs come from the `topics` extra.
 $(VENV)/.stamp-app: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e ".[app,embeddings,static,topics,postgres]"
+	$(PIP) install --quiet -e ".[app,embeddings,onnx,static,topics,postgres]"
 	$(PIP) install --quiet --no-deps bertopic==0.17.4
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-app
-	$(PIP) install --quiet -e ".[app,embeddings,static,topics,postgres,dev]"
+	$(PIP) install --quiet -e ".[app,embeddings,onnx,static,topics,postgres,dev]"
 	touch $@
 
 demo: $(VENV)/.stamp-app

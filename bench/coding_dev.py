@@ -25,6 +25,23 @@ def macro_f1(Y: np.ndarray, P: np.ndarray) -> float:
     return float(np.mean(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)))
 
 
+def tuned_embedder(codebook: object, texts: list[str], labels: list[list[str]], seed: int) -> object:
+    """MiniLM fine-tuned on the fit part (as ``Project.fine_tune`` does on decisions); prints its cost."""
+    import tempfile
+
+    from bench._util import peak_rss
+    from qualkit.coding.finetune import TunedEmbedder, fine_tune, material
+
+    folder = tempfile.mkdtemp(prefix="qualkit-dev-tuned-")
+    material_texts, codes, negatives = material(codebook, texts, labels)
+    started = time.perf_counter()
+    with peak_rss() as memory:
+        tuned = fine_tune(material_texts, codes, folder, negatives=negatives, seed=seed, threads=THREADS)
+    print(f"  fine-tuned on {len(material_texts)} texts, {tuned.info['pairs']} pairs: "
+          f"{time.perf_counter() - started:.0f} s, +{memory['added_mb']:.0f} MB", flush=True)
+    return TunedEmbedder(tuned.path, key=tuned.key)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.coding_dev")
     parser.add_argument("--cache", type=Path, default=None)
@@ -57,7 +74,13 @@ def main(argv: list[str] | None = None) -> None:
             parts = None
             for name in names:
                 started = time.perf_counter()
-                if name.startswith("current"):  # "current C=16 embedding_weight=2": LearnedCoder parameters
+                if name.startswith("auto"):  # "auto" / "auto tuned": the default coder, frozen or tuned encoder
+                    chosen = embedder
+                    if name == "auto tuned":
+                        chosen = tuned_embedder(codebook, fit_texts, fit_labels, seed)
+                    coder = qk.AutoCoder(codebook, embedder=chosen).fit(fit_texts, fit_labels)
+                    predicted = coder.predict(dev_texts)
+                elif name.startswith("current"):  # "current C=16 embedding_weight=2": LearnedCoder parameters
                     params = {k: float(v) for k, v in (part.split("=") for part in name.split()[1:])}
                     coder = qk.LearnedCoder(codebook, embedder=embedder, **params).fit(fit_texts, fit_labels)
                     predicted = coder.predict(dev_texts)
