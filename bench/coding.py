@@ -430,7 +430,7 @@ def candidate_fine_tuned(split: Split, embedder: Any) -> list[list[str]]:
         started = time.perf_counter()
         with peak_rss() as memory:
             tuned = fine_tune(texts, codes, folder, negatives=negatives, seed=0, threads=THREADS)
-        FINE_TUNING.append({"texts": len(texts), "pairs": tuned.info["pairs"],
+        FINE_TUNING.append({"texts": len(texts), "objective": tuned.info.get("objective", "pairs"),
                             "seconds": time.perf_counter() - started, "rss_before_mb": memory["before_mb"],
                             "peak_rss_mb": memory["peak_mb"], "added_mb": memory["added_mb"]})
         tuned_embedder = DiskCachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))

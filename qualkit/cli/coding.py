@@ -258,7 +258,8 @@ def _tuned_embedder(book, labelled, progress: bool):
             typer.echo(message, err=True)
 
     tuned = fine_tune(texts, codes, folder, negatives=negatives, progress=report)
-    typer.echo(f"fine-tuned encoder {tuned.key[:12]} ({tuned.info.get('pairs')} pairs) in {tuned.path}", err=True)
+    typer.echo(f"fine-tuned encoder {tuned.key[:12]} ({tuned.info.get('objective', 'pairs')}, "
+               f"{tuned.info.get('examples') or tuned.info.get('pairs')} examples) in {tuned.path}", err=True)
     return CachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))
 
 

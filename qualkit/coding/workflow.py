@@ -375,7 +375,7 @@ def tuned_encoder(project: Any) -> Any:
 
 
 def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per_text: int = 10,
-                      progress: bool | Progress | None = True) -> dict[str, Any]:
+                      max_examples: int = 8000, progress: bool | Progress | None = True) -> dict[str, Any]:
     """Fine-tune the encoder on the project's decisions and codebook; record it for the codebook version.
 
     Returns what was recorded (key, folder, pairs, seconds, codebook version). The next ``autocode`` uses the
@@ -393,11 +393,12 @@ def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per
         texts, codes_of, negatives = material(codebook, [s.clean_text for s in segments], positives)
         report(0, 0, f"fine-tuning on {len(texts)} texts")
         tuned = fine_tune(texts, codes_of, model_folder(project), negatives=negatives, seed=seed,
-                          max_pairs=max_pairs, per_text=per_text, progress=report)
+                          max_pairs=max_pairs, per_text=per_text, max_examples=max_examples, progress=report)
     finally:
         close()
     record = {"key": tuned.key, "path": str(tuned.path), "codebook": codebook.name,
               "codebook_version": codebook.version, "pairs": tuned.info.get("pairs"),
+              "objective": tuned.info.get("objective", "pairs"), "examples": tuned.info.get("examples"),
               "seconds": tuned.info.get("seconds"), "seed": seed}
     project.store.update_settings(user=project.user, encoder=record)
     state = _state(project)
@@ -408,11 +409,11 @@ def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per
 def finetune_job(project: Any, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """The background job kind ``"finetune"``: ``fn(project, params, progress) -> dict`` for the worker.
 
-    ``params`` may hold ``seed``, ``max_pairs`` and ``per_text``.
+    ``params`` may hold ``seed``, ``max_examples`` (classify objective), ``max_pairs`` and ``per_text``.
 
     Example:
         >>> finetune_job(project, {"seed": 0}, print)  # doctest: +SKIP
         {'key': '3f0c...', 'pairs': 2210, 'seconds': 61.2, ...}
     """
-    options = {k: params[k] for k in ("seed", "max_pairs", "per_text") if k in params}
+    options = {k: params[k] for k in ("seed", "max_pairs", "per_text", "max_examples") if k in params}
     return fine_tune_project(project, progress=progress, **options)

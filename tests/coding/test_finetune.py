@@ -10,6 +10,7 @@ import pytest
 import qualkit as qk
 from qualkit.coding.finetune import (
     TunedEmbedder,
+    classification_rows,
     encoder_key,
     fine_tune,
     load_encoder,
@@ -50,21 +51,35 @@ def test_a_missing_encoder_falls_back_to_none(tmp_path):
     assert load_encoder(None) is None
 
 
+def test_classification_rows_mark_near_misses_negative_for_their_example_codes_only():
+    rows, targets, codes = classification_rows(TEXTS, LABELS, [("Paper cuts hurt", "I chart until midnight"),
+                                                               ("unknown miss", "not a training text")])
+    assert codes == ["isolation", "paperwork"] and rows[-1] == "Paper cuts hurt" and len(rows) == len(TEXTS) + 1
+    assert targets[0].tolist() == [0, 1] and targets[4].tolist() == [0, 0] and targets[-1].tolist() == [-1, 0]
+
+
+def test_an_unknown_objective_and_nothing_to_learn_are_clear_errors(tmp_path):
+    with pytest.raises(qk.InvalidInput, match="objective"):
+        fine_tune(TEXTS, LABELS, tmp_path, objective="magic")
+
+
 @pytest.mark.embeddings
-def test_fine_tuning_is_reproducible_stored_and_reused(tmp_path, minilm):
+@pytest.mark.parametrize("objective", ["classify", "pairs"])
+def test_fine_tuning_is_reproducible_stored_and_reused(tmp_path, minilm, objective):
     calls = []
-    first = fine_tune(TEXTS, LABELS, tmp_path / "a", seed=3, per_text=2, max_pairs=8, batch_size=4,
+    options = {"objective": objective, "per_text": 2, "max_pairs": 8, "batch_size": 4, "epochs": 1}
+    first = fine_tune(TEXTS, LABELS, tmp_path / "a", seed=3, **options,
                       progress=lambda done, total, message: calls.append((done, total)))
     assert calls[-1] == (2, 2) and (first.path / "info.json").exists() and first.path.name == first.key
-    again = fine_tune(TEXTS, LABELS, tmp_path / "b", seed=3, per_text=2, max_pairs=8, batch_size=4)
+    assert first.info["objective"] == objective
+    again = fine_tune(TEXTS, LABELS, tmp_path / "b", seed=3, **options)
     assert again.key == first.key
     a, b = TunedEmbedder(first.path, key=first.key), TunedEmbedder(again.path, key=again.key)
     vectors = a.encode(TEXTS)
     assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     assert np.allclose(vectors, b.encode(TEXTS), atol=1e-5)  # same data, same seed: same weights
     assert not np.allclose(vectors, minilm.encode(TEXTS), atol=1e-3)  # and they did move
-    reused = fine_tune(TEXTS, LABELS, tmp_path / "a", seed=3, per_text=2, max_pairs=8, batch_size=4,
-                       progress=lambda *args: calls.append("again"))
+    reused = fine_tune(TEXTS, LABELS, tmp_path / "a", seed=3, **options, progress=lambda *args: calls.append("again"))
     assert reused.path == first.path and "again" not in calls  # nothing trained twice
 
 
@@ -77,7 +92,7 @@ def test_a_project_fine_tunes_for_its_codebook_version_and_autocode_uses_it(tmp_
     source.write_text("Ana: I chart every night until midnight.\n\nBen: Nobody talks to me on nights.\n", encoding="utf-8")
     project.import_transcripts([source], progress=False)
     messages = []
-    record = finetune_job(project, {"seed": 0, "max_pairs": 8}, lambda d, t, m: messages.append(m))
+    record = finetune_job(project, {"seed": 0, "max_examples": 8}, lambda d, t, m: messages.append(m))
     assert messages and record["codebook_version"] == project.codebook.version
     assert model_folder(project) == tmp_path / "study.qualkit.db.models"
     assert json.loads((model_folder(project) / record["key"] / "info.json").read_text())["seed"] == 0
