@@ -281,7 +281,8 @@ def _train_classify(model: Any, material_rows: tuple[list[str], np.ndarray, list
     positives = ((targets == 1) & known).sum(axis=0)
     negatives = ((targets == 0) & known).sum(axis=0)
     weight = torch.tensor(np.clip(negatives / np.maximum(positives, 1), 1.0, 20.0), dtype=torch.float32)
-    head = torch.nn.Linear(model.get_sentence_embedding_dimension(), len(codes))
+    dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    head = torch.nn.Linear(dimension(), len(codes))
     optimiser = torch.optim.AdamW([{"params": model.parameters(), "lr": learning_rate},
                                    {"params": head.parameters(), "lr": HEAD_LEARNING_RATE}])
     prepare = getattr(model, "preprocess", None) or model.tokenize

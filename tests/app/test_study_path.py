@@ -120,3 +120,37 @@ def test_study_in_the_address_survives_the_login(quiet_study, helpers):
     at.button[0].click().run()
     helpers.assert_ok(at)
     assert "Study: **Second study**" in helpers.texts(at) and at.header[0].value == "Second study"
+
+
+def test_fine_tuning_is_queued_for_the_worker_and_its_encoder_shown(quiet_study, apptest, helpers, monkeypatch):
+    from qualkit.app import actions, resources
+    from qualkit.store import jobs
+
+    started = []
+
+    class Worker:
+        def ensure(self, store):
+            started.append(store.name)
+
+        def stop(self):
+            pass
+
+    monkeypatch.setattr(actions, "model_work_available", lambda: True)
+    monkeypatch.setattr(resources, "worker_for", lambda url, name: Worker())
+    store = quiet_study.store
+    at = apptest("admin", "study")
+    helpers.assert_ok(at)
+    assert "not yet tuned to this study" in helpers.texts(at)
+    at.button(key="tuning_start").click().run(timeout=60)
+    helpers.assert_ok(at)
+    assert "Fine-tuning queued" in helpers.texts(at) and started == [store.name]
+    job = jobs.claim_job(store, "test-worker", ["finetune"])
+    assert job is not None and job.kind == "finetune" and job.requested_by == "admin" and job.params == {"seed": 0}
+    jobs.finish_job(store, job.id, "test-worker", result={})
+    version = quiet_study.project.codebook.version
+    store.update_settings(user="admin", encoder={"key": "abc", "path": "/nowhere", "objective": "classify",
+                                                 "examples": 640, "seconds": 61.2, "codebook_version": version})
+    again = apptest("admin", "study")
+    assert f"Tuned on 640 examples (classify) in 61 s, for codebook v{version}: suggestions use it." in helpers.texts(again)
+    viewer = apptest("vic", "study")
+    assert not [b for b in viewer.button if b.key == "tuning_start"]

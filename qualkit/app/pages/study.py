@@ -10,6 +10,7 @@ import streamlit as st
 
 from qualkit.app import queries, resources, state, ui
 from qualkit.app.suggest import suggest_button
+from qualkit.app.tuning import tuning_section
 from qualkit.errors import InvalidInput, QualkitError
 from qualkit.model import Participant
 from qualkit.project import Project
@@ -278,6 +279,7 @@ def render() -> None:
     overview(ctx)
     import_section(ctx)
     participants_section(ctx)
+    tuning_section(ctx)
 
 
 render()

@@ -1,0 +1,65 @@
+"""The Study page's "Teach the encoder" section: queue fine-tuning for the worker and show what it did.
+
+Fine-tuning never runs in the Streamlit server: the button queues a ``finetune`` job
+(:func:`qualkit.coding.workflow.finetune_job`) that the model worker runs, with its progress in the job's
+heartbeat; when it is done, autocode and the review queue use the tuned encoder for this codebook version.
+
+Example:
+    >>> encoder_caption({"objective": "classify", "examples": 640, "seconds": 61.2, "codebook_version": 3}, 3)
+    'Tuned on 640 examples (classify) in 61 s, for codebook v3: suggestions use it.'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from qualkit.app import actions, state
+from qualkit.store import jobs
+
+
+def encoder_caption(record: dict[str, Any] | None, codebook_version: int | None) -> str:
+    """One line saying which encoder the suggestions use.
+
+    Example:
+        >>> encoder_caption(None, 1)
+        'Suggestions use the packaged encoder (MiniLM), not yet tuned to this study.'
+    """
+    if not record:
+        return "Suggestions use the packaged encoder (MiniLM), not yet tuned to this study."
+    size = record.get("examples") or record.get("pairs")
+    what = (f"Tuned on {size} examples ({record.get('objective', 'pairs')}) in {float(record.get('seconds') or 0):.0f} s, "
+            f"for codebook v{record.get('codebook_version')}")
+    if record.get("codebook_version") != codebook_version:
+        return what + ": the codebook has changed since, so suggestions use the packaged encoder until it is tuned again."
+    return what + ": suggestions use it."
+
+
+def _queue(ctx: state.Context) -> None:
+    job_id = actions.queue_job(ctx.store, "finetune", ctx.user.name, {"seed": 0})
+    st.session_state["tuning_message"] = (
+        "Fine-tuning queued: the model worker runs it in the background; this page shows its progress."
+        if job_id is not None else "Background model work is switched off here (QUALKIT_APP_RETRAIN=0).")
+
+
+def tuning_section(ctx: state.Context) -> None:
+    """Show the study's encoder and, for those who may run analyses, a button that queues fine-tuning."""
+    st.subheader("Teach the encoder this study's language")
+    record = ctx.store.settings.get("encoder") or None
+    codebook = ctx.store.settings.get("codebook")
+    version = ctx.project.codebook.version if codebook is not None else None
+    st.caption(encoder_caption(record, version))
+    status = jobs.work_status(ctx.store)
+    running = status["running"]
+    if running is not None and running.kind == "finetune":
+        progress = running.progress or {}
+        done, total = int(progress.get("done") or 0), int(progress.get("total") or 0)
+        st.progress(done / total if total else 0.0, text=progress.get("message") or "Fine-tuning…")
+    if ctx.user.can_run_analyses() and codebook is not None:
+        st.button("Fine-tune on our decisions and codebook", key="tuning_start", on_click=_queue, args=(ctx,),
+                  disabled=running is not None and running.kind == "finetune",
+                  help="A few minutes on 2 cores (about 20 examples a second); runs in the background worker.")
+    message = st.session_state.pop("tuning_message", None)
+    if message:
+        st.info(message)
