@@ -70,24 +70,13 @@ def export_dynamo(target: Path) -> float:
     import torch
     from transformers import AutoModel
 
-    from qualkit.embeddings import minilm_path
+    from qualkit.embeddings import minilm_path, pooled_minilm
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     started = time.perf_counter()
 
-    class Pooled(torch.nn.Module):
-        def __init__(self, bert: Any) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            tokens = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-    model = Pooled(AutoModel.from_pretrained(str(minilm_path())).eval()).eval()
+    model = pooled_minilm(AutoModel.from_pretrained(str(minilm_path())).eval()).eval()
     ids = torch.ones(2, 16, dtype=torch.long)
     mask = torch.ones(2, 16, dtype=torch.long)
     ids[1, 9:], mask[1, 9:] = 0, 0

@@ -36,7 +36,7 @@ import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -318,6 +318,30 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qualkit"
 
 
+def build_once(folder: Path, build: Callable[[Path], Any]) -> Path:
+    """Run ``build`` into a scratch folder beside ``folder`` and rename it into place, so an interrupted build
+    leaves nothing half-made and of two processes building at once, one result stays.
+
+    Example:
+        >>> import tempfile
+        >>> target = Path(tempfile.mkdtemp()) / "model"
+        >>> build_once(target, lambda scratch: (scratch / "info.json").write_text("{}")).joinpath("info.json").exists()
+        True
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=folder.parent))
+    try:
+        build(scratch)
+        try:
+            scratch.rename(folder)
+        except OSError:  # another process finished first
+            shutil.rmtree(scratch, ignore_errors=True)
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+    return folder
+
+
 def distill_static(target: str | os.PathLike[str], *, pca_dims: int = 256, vocabulary: Sequence[str] | None = None,
                    only_tokens: Sequence[str] | None = None) -> dict[str, Any]:
     """Distil a model2vec static model from the packaged MiniLM into ``target``, offline; return its info.
@@ -386,18 +410,7 @@ def static_model_dir(*, build: bool = True, quiet: bool = False) -> Path:
     if not quiet:
         print(f"qualkit: building the static embedding model from the packaged MiniLM into {folder} "
               "(once; about two minutes on 2 cores)", file=sys.stderr)
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
-    try:
-        distill_static(scratch)
-        try:
-            scratch.rename(folder)
-        except OSError:  # another process finished first
-            shutil.rmtree(scratch, ignore_errors=True)
-    finally:
-        if scratch.exists():
-            shutil.rmtree(scratch, ignore_errors=True)
-    return folder
+    return build_once(folder, distill_static)
 
 
 class StaticEmbedder:
@@ -487,6 +500,30 @@ def minilm_onnx_available() -> bool:
                                       for m in ("onnxruntime", "onnx", "tokenizers"))
 
 
+def pooled_minilm(bert: Any) -> Any:
+    """A torch module: MiniLM's transformer, mean pooling over the attention mask, L2 normalisation (what
+    sentence-transformers computes), in one graph that can be exported.
+
+    Example:
+        >>> pooled_minilm  # doctest: +ELLIPSIS
+        <function pooled_minilm at ...>
+    """
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, bert: Any) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            tokens = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    return Pooled(bert)
+
+
 def export_minilm_onnx(target: str | os.PathLike[str]) -> dict[str, Any]:
     """Export the packaged MiniLM to ``target/model.onnx`` offline (torch's tracer); check it; return its info.
 
@@ -512,17 +549,6 @@ def export_minilm_onnx(target: str | os.PathLike[str]) -> dict[str, Any]:
     _offline()
     started = time.perf_counter()
 
-    class Pooled(torch.nn.Module):
-        def __init__(self, bert: Any) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            tokens = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
     shown = transformers_logging.is_progress_bar_enabled()
     transformers_logging.disable_progress_bar()
     try:  # eager attention: the traced graph keeps the padding mask whatever the batch
@@ -530,7 +556,7 @@ def export_minilm_onnx(target: str | os.PathLike[str]) -> dict[str, Any]:
     finally:
         if shown:
             transformers_logging.enable_progress_bar()
-    model = Pooled(bert).eval()  # eval on the wrapper: the exporter restores its mode on every submodule
+    model = pooled_minilm(bert).eval()  # eval on the wrapper: the exporter restores its mode on every submodule
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     ids = torch.ones(2, 16, dtype=torch.long)
@@ -587,18 +613,7 @@ def minilm_onnx_dir(*, build: bool = True, quiet: bool = False) -> Path:
     if not quiet:
         print(f"qualkit: exporting the packaged MiniLM to ONNX into {folder} (once; about ten seconds)",
               file=sys.stderr)
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
-    try:
-        export_minilm_onnx(scratch)
-        try:
-            scratch.rename(folder)
-        except OSError:  # another process finished first
-            shutil.rmtree(scratch, ignore_errors=True)
-    finally:
-        if scratch.exists():
-            shutil.rmtree(scratch, ignore_errors=True)
-    return folder
+    return build_once(folder, export_minilm_onnx)
 
 
 def _onnx_threads() -> int:

@@ -246,6 +246,17 @@ def _as_pairs(material_rows: tuple[list[str], np.ndarray, list[str]]) -> list[tu
             for text, row in zip(texts, targets, strict=True)]
 
 
+def _step(optimiser: Any, loss: Any, done: int, steps: int, progress: Progress | None) -> int:
+    """One optimiser step on ``loss``; reports it and returns the number of steps done."""
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    done += 1
+    if progress is not None:
+        progress(done, steps, f"fine-tuning the encoder: batch {done} of {steps}, loss {float(loss.detach()):.3f}")
+    return done
+
+
 def _train_pairs(model: Any, pairs: list[tuple[str, str, float]], epochs: int, batch_size: int,
                  learning_rate: float, seed: int, progress: Progress | None) -> None:
     import torch
@@ -264,12 +275,7 @@ def _train_pairs(model: Any, pairs: list[tuple[str, str, float]], epochs: int, b
             right = model(_to(prepare([b for _, b, _ in batch]), model.device))["sentence_embedding"]
             target_similarity = torch.tensor([label for _, _, label in batch], dtype=left.dtype, device=left.device)
             loss = torch.nn.functional.mse_loss(torch.cosine_similarity(left, right), target_similarity)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            done += 1
-            if progress is not None:
-                progress(done, steps, f"fine-tuning the encoder: batch {done} of {steps}, loss {float(loss.detach()):.3f}")
+            done = _step(optimiser, loss, done, steps, progress)
 
 
 def _train_classify(model: Any, material_rows: tuple[list[str], np.ndarray, list[str]], epochs: int,
@@ -299,12 +305,7 @@ def _train_classify(model: Any, material_rows: tuple[list[str], np.ndarray, list
             mask = torch.from_numpy(known[index].astype(np.float32))
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 logits, target, pos_weight=weight, weight=mask, reduction="sum") / mask.sum().clamp(min=1.0)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            done += 1
-            if progress is not None:
-                progress(done, steps, f"fine-tuning the encoder: batch {done} of {steps}, loss {float(loss.detach()):.3f}")
+            done = _step(optimiser, loss, done, steps, progress)
 
 
 def _to(features: dict[str, Any], device: Any) -> dict[str, Any]:
