@@ -642,7 +642,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"default coder: {figures['throughput']['segments_per_s_cached_embeddings']:,.0f} segments/s "
               f"(embeddings cached); MiniLM encoded {embedder.encoded} texts in {embedder.seconds:.0f} s")
     for run in FINE_TUNING:
-        print(f"fine-tuning ({run['where']}): {run['texts']} texts, {run['pairs']} pairs, {run['seconds']:.0f} s, "
+        print(f"fine-tuning ({run['where']}): {run['texts']} texts ({run['objective']}), {run['seconds']:.0f} s, "
               f"RSS {run['rss_before_mb']:.0f} -> peak {run['peak_rss_mb']:.0f} MB (+{run['added_mb']:.0f} MB)")
     print(f"peak RSS {figures['peak_rss_mb']:.0f} MB; total {figures['total_s']:.0f} s")
     print(f"wrote {save('coding' + (f'-{args.tag}' if args.tag else ''), figures)}")
