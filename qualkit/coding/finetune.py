@@ -166,7 +166,7 @@ def fine_tune(texts: Sequence[str], labels: Sequence[Sequence[str]], folder: str
             material_rows = ([material_rows[0][i] for i in keep], material_rows[1][keep], material_rows[2])
         epochs = max(1, min(epochs, max_examples // max(len(material_rows[0]), 1)))
         settings = {"seed": seed, "objective": objective, "max_examples": max_examples}
-    if not len(material_rows) or (objective == "classify" and not material_rows[2]):
+    if not (material_rows[2] if objective == "classify" else material_rows):  # no code anywhere
         raise InvalidInput("nothing to fine-tune on: no text has a code",
                            fix="review some suggestions first, or give the codebook examples")
     settings.update({"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,

@@ -98,3 +98,10 @@ def test_a_project_fine_tunes_for_its_codebook_version_and_autocode_uses_it(tmp_
     assert json.loads((model_folder(project) / record["key"] / "info.json").read_text())["seed"] == 0
     reopened = qk.Project.open(tmp_path / "study.qualkit.db", user="ana")  # survives a restart
     assert reopened.train_coder().embedder_.name.endswith(record["key"][:12])
+
+
+@pytest.mark.embeddings
+@pytest.mark.parametrize("objective", ["classify", "pairs"])
+def test_texts_without_any_code_are_a_clear_error(tmp_path, objective):
+    with pytest.raises(qk.InvalidInput, match="nothing to fine-tune on"):
+        fine_tune(["a", "b"], [[], []], tmp_path, objective=objective)
