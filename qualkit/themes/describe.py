@@ -110,25 +110,18 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def prevalence(docs: pd.DataFrame, labels: np.ndarray, theme: int, by: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Share of each group's documents that belong to ``theme``, for every attribute in ``by``.
-
-    Example:
-        >>> d = pd.DataFrame({"role": ["nurse", "nurse", "resident", "resident"]})
-        >>> prevalence(d, np.array([0, 1, 0, 0]), 0, ["role"])
-        {'role': {'nurse': 0.5, 'resident': 1.0}}
-    """
-    return prevalence_by_theme(docs, labels, [theme], by)[theme]
-
-
 def prevalence_by_theme(
     docs: pd.DataFrame, labels: np.ndarray, themes: Sequence[int], by: Sequence[str]
 ) -> dict[int, dict[str, dict[str, float]]]:
-    """:func:`prevalence` of every theme in ``themes`` at once: each column's groups are read only once.
+    """Share of each group's documents that belong to each theme in ``themes``, for every attribute in ``by``.
 
-    At 50,000 documents and 22 themes, reading the groups per theme took 9 s of a 29 s theme fit.
+    Each column's groups are read once for all themes (read per theme, they took 9 s of a 29 s theme fit at
+    50,000 documents and 22 themes).
 
     Example:
+        >>> prevalence_by_theme(pd.DataFrame({"role": ["nurse", "nurse", "resident", "resident"]}),
+        ...                     np.array([0, 1, 0, 0]), [0], ["role"])
+        {0: {'role': {'nurse': 0.5, 'resident': 1.0}}}
         >>> d = pd.DataFrame({"role": ["nurse", "nurse", "resident", None]})
         >>> prevalence_by_theme(d, np.array([0, 1, 0, 0]), [0, 1], ["role"])[1]
         {'role': {'nurse': 0.5, 'resident': 0.0}}

@@ -97,7 +97,7 @@ def default_settings(n_docs: int, *, reduction: str = "auto", kind: str | None =
     min_cluster_size = int(np.clip(round(n_docs / 100), 5, 500))
     return {
         "reduction": reduction,
-        "n_components": PCA_DIMS_BY_KIND.get(kind or "", 10) if reduction == "pca" else REDUCTIONS[reduction],
+        "n_components": PCA_DIMS_BY_KIND.get(kind or "", REDUCTIONS["pca"]) if reduction == "pca" else REDUCTIONS[reduction],
         "min_cluster_size": min_cluster_size,
         "min_samples": max(2, min_cluster_size // 4),
         "n_themes": None,
