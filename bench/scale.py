@@ -25,6 +25,7 @@ Figures go to ``bench/results/scale.json``. Run it on a quiet machine: every fig
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -102,6 +103,9 @@ def agreement(tiers: list[str]) -> list[dict[str, Any]]:
         score,
     )
 
+    def _frozen(fn):  # tiers are compared on their own vectors: no fine-tuning of MiniLM here
+        return functools.partial(fn, fine_tune=False) if fn is qualkit_default else fn
+
     demo = demo_splits()
     cases = {"demo": (demo["zero-shot"], demo["3 sessions -> 1"]),
              "nhs": (None, nhs_splits([0])["random 80/20"])}
@@ -116,7 +120,7 @@ def agreement(tiers: list[str]) -> list[dict[str, Any]]:
                        "qualkit default (trained)": (qualkit_default, trained)}
             for method, (fn, chosen) in methods.items():
                 started = time.perf_counter()
-                figures = [score(s, fn(s, embedder if tier != "lsa" or fn is not qualkit_default else "lsa"))
+                figures = [score(s, _frozen(fn)(s, embedder if tier != "lsa" or fn is not qualkit_default else "lsa"))
                            for s in chosen]
                 rows.append({"tier": tier, "case": case, "method": method,
                              "macro_f1": round(float(np.mean([f["macro_f1"] for f in figures])), 3),

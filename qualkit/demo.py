@@ -100,7 +100,7 @@ def _fill(project, folder: Path, transcripts: list[Path], *, autocode: bool,
     suggestions = 0
     if autocode:
         echo("suggesting codes (first run only)")
-        project.autocode()
+        project.autocode(fine_tune=False)
         # The study is under way: coder ana has reviewed three sessions (our gold coding), so analyses and
         # reports have material and the learned coder improves the suggestions for the last one.
         echo(f"recording ana's review of {' and '.join(REVIEWED_SESSIONS)}")
@@ -116,7 +116,8 @@ def _fill(project, folder: Path, transcripts: list[Path], *, autocode: bool,
             project.mark_done(DOUBLE_CODED, coder=coder)
         segments = project.segments()
         to_review = segments.loc[~segments["source"].isin(REVIEWED_SESSIONS), "id"]
-        suggestions = len(project.autocode(segment_ids=[int(i) for i in to_review]))
+        # Tuning the encoder takes minutes: the app's model worker does it in the background instead.
+        suggestions = len(project.autocode(segment_ids=[int(i) for i in to_review], fine_tune=False))
     return suggestions, len(project.segments())
 
 

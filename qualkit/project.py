@@ -318,13 +318,17 @@ class Project:
     # Thin wrappers over qualkit.coding.workflow; loaded models and the fitted coder stay on this object.
     @requires('run_analyses')
     def autocode(self, *, segment_ids: Sequence[int] | None = None,
-                 progress: bool | Callable[[int, int, str], None] = True) -> list[Coding]:
+                 progress: bool | Callable[[int, int, str], None] = True,
+                 fine_tune: bool | str = "auto") -> list[Coding]:
         """Train the AutoCoder on the decisions so far and store fresh suggestions for participant segments.
 
         Only unreviewed machine suggestions on those segments are replaced (``coder="auto"``, with the
         codebook version); human decisions are never touched and a (segment, code) pair someone already
         decided is never suggested again. ``progress`` is a bar (``True``), nothing (``False``) or a
-        callback ``(done, total, message)``; segments are coded in chunks.
+        callback ``(done, total, message)``; segments are coded in chunks. With ``fine_tune="auto"`` the
+        sentence encoder is first fine-tuned on the study (minutes of CPU) once 100 segments are judged, and
+        again when they have grown by half (``$QUALKIT_AUTO_FINE_TUNE=0`` switches that off); ``False``
+        never tunes, ``True`` always does.
 
         Example:
             >>> Project.create("sqlite://", user="ana").autocode(progress=False)
@@ -332,7 +336,7 @@ class Project:
         """
         from qualkit.coding.workflow import autocode_project
 
-        return autocode_project(self, segment_ids=segment_ids, progress=progress)
+        return autocode_project(self, segment_ids=segment_ids, progress=progress, fine_tune=fine_tune)
 
     @requires('code')
     def suggest(self, source: str | int | None = None, *,

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from qualkit.coding.workflow import finetune_job
+from qualkit.coding.workflow import finetune_job, tuning_due
 from qualkit.project import Project
 from qualkit.review import decisions
 from qualkit.store import jobs
@@ -63,14 +63,30 @@ def retrain_job(project: Project, params: dict[str, Any], progress: Progress) ->
         0
     """
     segment_ids = decisions.segments_under_review(project.store)
-    suggested = len(project.autocode(segment_ids=segment_ids, progress=progress)) if segment_ids else 0
-    return {"suggested": suggested, **rank_job(project, params, progress)}
+    suggested = len(project.autocode(segment_ids=segment_ids, progress=progress, fine_tune=False)) if segment_ids else 0
+    result = {"suggested": suggested, **rank_job(project, params, progress)}
+    if tuning_due(project):  # its own job, so fresh suggestions never wait minutes for the tuning
+        result["finetune_job"] = jobs.enqueue_job(project.store, "finetune", {"seed": 0, "auto": True}, user=None)
+    return result
+
+
+def finetune_then_retrain_job(project: Project, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Job kind ``"finetune"``: tune the encoder on the study, then refresh the suggestions with it.
+
+    Example:
+        >>> finetune_then_retrain_job(Project.create("sqlite://", user="auto"), {"auto": True}, lambda *a: None)
+        {'skipped': 'the encoder is already tuned on these decisions'}
+    """
+    tuned = finetune_job(project, params, progress)
+    if "skipped" in tuned:
+        return tuned
+    return {**tuned, **retrain_job(project, {k: v for k, v in params.items() if k == "_job_id"}, progress)}
 
 
 KINDS: dict[str, Callable[[Project, dict[str, Any], Progress], dict[str, Any]]] = {
     "retrain": retrain_job,
     "rank": rank_job,
-    "finetune": finetune_job,
+    "finetune": finetune_then_retrain_job,
 }
 """Job kind -> ``fn(project, params, progress) -> dict``."""
 

@@ -20,6 +20,9 @@ CORPUS = ROOT / "corpora" / "burnout_focus_groups"
 # The specs and data sets beside the checkout (``../shared``); QUALKIT_SHARED_DIR points elsewhere.
 SHARED = Path(os.environ.get("QUALKIT_SHARED_DIR") or ROOT.parent / "shared")
 POSTGRES_URL = os.environ.get("QUALKIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Automatic fine-tuning costs minutes of CPU per study: the tests that need it ask for it by name, and the
+# app servers the browser tests start inherit this too.
+os.environ["QUALKIT_AUTO_FINE_TUNE"] = "0"
 
 
 def _postgres_admin_engine():

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from qualkit import worker
-from qualkit.coding.workflow import finetune_job
 from qualkit.store import jobs
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -31,7 +30,7 @@ def study(db_url):
 
 
 def test_the_registry_names_the_coding_areas_jobs():
-    assert worker.KINDS["finetune"] is finetune_job
+    assert worker.KINDS["finetune"] is worker.finetune_then_retrain_job
     assert worker.KINDS["retrain"] is worker.retrain_job and worker.KINDS["rank"] is worker.rank_job
 
 

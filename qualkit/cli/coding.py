@@ -40,8 +40,10 @@ def autocode(
                                                     help="One score threshold for every code (default: per-code thresholds).")] = None,
     embedder: Annotated[str, typer.Option("--embedder", help="auto (MiniLM if installed, else LSA), minilm, static "
                                           "(fast, distilled from MiniLM), lsa, or a sentence-transformers folder.")] = "auto",
-    fine_tune: Annotated[bool, typer.Option("--fine-tune", help="Fine-tune the encoder on --train and the codebook "
-                                             "first (CPU, a few minutes; kept in $QUALKIT_MODEL_DIR).")] = False,
+    fine_tune: Annotated[bool | None, typer.Option("--fine-tune/--no-fine-tune", help="Fine-tune the encoder on --train "
+                                                    "and the codebook first (CPU, a few minutes; kept in $QUALKIT_MODEL_DIR). "
+                                                    "Default: when MiniLM codes and --train has 100 rows or more.",
+                                                    show_default=False)] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar with ETA on stderr.")] = True,
     code_moderators: Annotated[bool, typer.Option("--code-moderators", help="Code moderator rows too.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from OUTPUT.partial.")] = False,
@@ -120,7 +122,7 @@ def autocode(
                err=True)
 
 
-def _fitted_coder(book, input: Path, labelled, embedder: str, fine_tune: bool, progress: bool,
+def _fitted_coder(book, input: Path, labelled, embedder: str, fine_tune: bool | None, progress: bool,
                   code_moderators: bool, fit_rows: int, total: int):
     """The AutoCoder fitted on the labelled rows and the first ``fit_rows`` input rows, and the row → Segment maker."""
     from itertools import islice
@@ -147,6 +149,12 @@ def _fitted_coder(book, input: Path, labelled, embedder: str, fine_tune: bool, p
     fit_batch = Batch.build(train_items + sample, nlp=nlp, code_moderators=code_moderators)
     labels = [r.codes for r in labelled] + [None] * len(sample)
     chosen: object = embedder
+    if fine_tune is None:
+        from qualkit.coding.finetune import auto_tune_due
+        from qualkit.embeddings import default_tier
+
+        tier = resolve_tier(embedder)
+        fine_tune = (default_tier("coding") if tier == "auto" else tier) == "minilm" and auto_tune_due(len(labelled))
     if fine_tune:
         chosen = _tuned_embedder(book, labelled, progress)
     elif resolve_tier(embedder) not in ("lsa", "auto"):

@@ -201,6 +201,36 @@ def fine_tune(texts: Sequence[str], labels: Sequence[Sequence[str]], folder: str
     return TunedEncoder(target, key, info)
 
 
+# The encoder tunes itself (autocode, the worker, ``qualkit autocode``) once this many segments are judged,
+# and again whenever their number has grown by half since the last tuning of the codebook version.
+AUTO_TUNE_FROM = 100
+AUTO_TUNE_GROWTH = 1.5
+AUTO_TUNE_OFF = ("0", "off", "false", "no")
+
+
+def auto_tune_due(judged: int, record: dict[str, Any] | None = None, codebook_version: int | None = None) -> bool:
+    """Whether the encoder should be fine-tuned now without anyone asking (the default coder's policy).
+
+    Due when ``judged`` segments reach :data:`AUTO_TUNE_FROM` and either nothing was tuned for this codebook
+    version (``record`` is the project's last tuning) or the judged segments have grown by
+    :data:`AUTO_TUNE_GROWTH` since. Never when ``$QUALKIT_AUTO_FINE_TUNE`` is ``0``/``off`` or torch and the
+    packaged MiniLM are missing (the frozen encoder is used then).
+
+    Example:
+        >>> auto_tune_due(40), auto_tune_due(100, {"judged": 80, "codebook_version": 1}, 1)
+        (False, False)
+    """
+    from qualkit.embeddings import minilm_available
+
+    if os.environ.get("QUALKIT_AUTO_FINE_TUNE", "").strip().lower() in AUTO_TUNE_OFF:
+        return False
+    if judged < AUTO_TUNE_FROM or not minilm_available():
+        return False
+    if not record or record.get("codebook_version") != codebook_version:
+        return True
+    return judged >= AUTO_TUNE_GROWTH * int(record.get("judged") or 0)
+
+
 OBJECTIVES: dict[str, dict[str, Any]] = {
     "classify": {"epochs": 4, "batch_size": 32, "learning_rate": 5e-5},
     "pairs": {"epochs": 1, "batch_size": 16, "learning_rate": 2e-5},

@@ -200,18 +200,59 @@ def _reporter(progress: bool | Progress | None, desc: str) -> tuple[Progress, Ca
 
 
 def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None,
-                     progress: bool | Progress | None = True) -> list[Coding]:
+                     progress: bool | Progress | None = True, fine_tune: bool | str = "auto") -> list[Coding]:
     """Suggest codes for the project's participant segments and store them (see ``Project.autocode``).
 
     ``progress`` is ``True`` (a progress bar), ``False``, or a callback ``(done, total, message)`` called
     after training and after every chunk of :data:`CHUNK` segments. Only undecided machine suggestions are
-    refreshed; a (segment, code) that someone decided is never suggested again.
+    refreshed; a (segment, code) that someone decided is never suggested again. ``fine_tune="auto"`` first
+    tunes the encoder when :func:`tuning_due` (``True``: always, ``False``: never).
     """
+    if fine_tune not in (True, False, "auto"):
+        raise InvalidInput(f"fine_tune={fine_tune!r}", fix="use True, False or 'auto'")
+    if fine_tune is True or (fine_tune == "auto" and tuning_due(project)):
+        fine_tune_project(project, progress=progress)
     report, close = _reporter(progress, "auto-coding")
     try:
         return _autocode(project, segment_ids, report)
     finally:
         close()
+
+
+def judged_count(project: Any) -> int:
+    """How many participant segments carry at least one human decision under the current codebook.
+
+    Example:
+        >>> import qualkit as qk
+        >>> judged_count(qk.Project.create("sqlite://", codebook=None))
+        0
+    """
+    if project.store.settings.get("codebook") is None:
+        return 0
+    ids = [int(s.id) for s in project.store.segments() if s.is_participant]
+    codes = [c.id for c in project.codebook.codable_codes]
+    return sum(label is not None for label in judged_labels(project.store, ids, codes))
+
+
+def tuning_due(project: Any) -> bool:
+    """Whether autocode should fine-tune the encoder first (:func:`~qualkit.coding.finetune.auto_tune_due`).
+
+    Only when coding uses MiniLM (not a tier or encoder someone chose instead) and enough segments are judged.
+
+    Example:
+        >>> import qualkit as qk
+        >>> tuning_due(qk.Project.create("sqlite://", codebook=None))
+        False
+    """
+    from qualkit.coding.finetune import auto_tune_due
+    from qualkit.embeddings import default_tier
+
+    if _state(project).extra.get("attached") or default_tier("coding") != "minilm":
+        return False
+    judged = judged_count(project)
+    if judged == 0:
+        return False
+    return auto_tune_due(judged, project.store.settings.get("encoder"), project.codebook.version)
 
 
 def _autocode(project: Any, segment_ids: Iterable[int] | None, report: Progress) -> list[Coding]:
@@ -396,7 +437,8 @@ def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per
                           max_pairs=max_pairs, per_text=per_text, max_examples=max_examples, progress=report)
     finally:
         close()
-    record = {"key": tuned.key, "path": str(tuned.path), "codebook": codebook.name,
+    judged = sum(label is not None for label in labels)
+    record = {"key": tuned.key, "path": str(tuned.path), "codebook": codebook.name, "judged": judged,
               "codebook_version": codebook.version, "pairs": tuned.info.get("pairs"),
               "objective": tuned.info.get("objective", "pairs"), "examples": tuned.info.get("examples"),
               "seconds": tuned.info.get("seconds"), "seed": seed}
@@ -409,11 +451,14 @@ def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per
 def finetune_job(project: Any, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """The background job kind ``"finetune"``: ``fn(project, params, progress) -> dict`` for the worker.
 
-    ``params`` may hold ``seed``, ``max_examples`` (classify objective), ``max_pairs`` and ``per_text``.
+    ``params`` may hold ``seed``, ``max_examples`` (classify objective), ``max_pairs`` and ``per_text``;
+    ``auto`` (queued by the worker itself) skips the job when tuning is no longer due.
 
     Example:
         >>> finetune_job(project, {"seed": 0}, print)  # doctest: +SKIP
         {'key': '3f0c...', 'pairs': 2210, 'seconds': 61.2, ...}
     """
+    if params.get("auto") and not tuning_due(project):  # queued automatically, done meanwhile
+        return {"skipped": "the encoder is already tuned on these decisions"}
     options = {k: params[k] for k in ("seed", "max_pairs", "per_text", "max_examples") if k in params}
     return fine_tune_project(project, progress=progress, **options)

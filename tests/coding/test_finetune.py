@@ -105,3 +105,62 @@ def test_a_project_fine_tunes_for_its_codebook_version_and_autocode_uses_it(tmp_
 def test_texts_without_any_code_are_a_clear_error(tmp_path, objective):
     with pytest.raises(qk.InvalidInput, match="nothing to fine-tune on"):
         fine_tune(["a", "b"], [[], []], tmp_path, objective=objective)
+
+
+def test_the_encoder_tunes_itself_from_100_judged_segments_and_again_when_they_grow_by_half(monkeypatch):
+    import qualkit.embeddings
+    from qualkit.coding.finetune import auto_tune_due
+
+    monkeypatch.setattr(qualkit.embeddings, "minilm_available", lambda: True)
+    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "1")
+    assert not auto_tune_due(99) and auto_tune_due(100)
+    tuned_on_100 = {"judged": 100, "codebook_version": 2}
+    assert not auto_tune_due(149, tuned_on_100, 2) and auto_tune_due(150, tuned_on_100, 2)
+    assert auto_tune_due(100, tuned_on_100, 3)  # a new codebook version starts from the packaged encoder
+    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "off")
+    assert not auto_tune_due(10_000)
+    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "1")
+    monkeypatch.setattr(qualkit.embeddings, "minilm_available", lambda: False)  # no torch: the frozen encoder
+    assert not auto_tune_due(10_000)
+
+
+@pytest.mark.embeddings
+def test_autocode_tunes_the_encoder_once_enough_is_judged_and_the_worker_queues_it(tmp_path, minilm, monkeypatch):
+    import qualkit.coding.finetune as finetune
+    from qualkit import worker
+    from qualkit.coding import workflow
+    from qualkit.store import jobs
+
+    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "1")
+    monkeypatch.setattr(finetune, "AUTO_TUNE_FROM", 2)
+    tunings = []
+    real = workflow.fine_tune_project
+    monkeypatch.setattr(workflow, "fine_tune_project",
+                        lambda project, **kw: tunings.append(kw) or real(project, max_examples=8, **kw))
+    project = qk.Project.create(tmp_path / "study.qualkit.db", codebook="burnout", user="ana")
+    source = tmp_path / "g1.txt"
+    source.write_text("Ana: I chart every night until midnight.\n\nBen: Nobody talks to me on nights.\n\n"
+                      "Cy: The forms never end.\n", encoding="utf-8")
+    project.import_transcripts([source], progress=False)
+    ids = list(project.ids(project.segments(participants_only=True)))
+    project.code(ids[0], "administrative_burden")
+    assert not workflow.tuning_due(project)  # one judged segment: below the (lowered) bar
+    project.autocode(progress=False)
+    assert tunings == []
+    project.code(ids[1], "isolation")
+    assert workflow.tuning_due(project)
+    retrained = worker.retrain_job(project, {}, lambda *a: None)  # the worker queues it as its own job
+    assert tunings == [] and jobs.job(project.store, retrained["finetune_job"]).kind == "finetune"
+    project.autocode(progress=False)  # a notebook's autocode tunes first
+    record = project.store.settings["encoder"]
+    assert len(tunings) == 1 and record["judged"] == 2 and record["codebook_version"] == project.codebook.version
+    assert project.train_coder().embedder_.name.endswith(record["key"][:12])
+    project.autocode(progress=False)  # nothing new judged: no second tuning
+    skipped = worker.finetune_then_retrain_job(project, {"auto": True}, lambda *a: None)
+    assert len(tunings) == 1 and "skipped" in skipped
+    project.autocode(progress=False, fine_tune=False)
+    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "0")
+    project.code(ids[2], "workload")
+    assert not workflow.tuning_due(project) and len(tunings) == 1
+    with pytest.raises(qk.InvalidInput, match="fine_tune"):
+        project.autocode(progress=False, fine_tune="sometimes")
