@@ -3,6 +3,8 @@
 Fine-tuning never runs in the Streamlit server: the button queues a ``finetune`` job
 (:func:`qualkit.coding.workflow.finetune_job`) that the model worker runs, with its progress in the job's
 heartbeat; when it is done, autocode and the review queue use the tuned encoder for this codebook version.
+The worker also queues it by itself (:func:`qualkit.coding.workflow.tuning_due`): the button is for
+tuning sooner, e.g. right after a codebook edit.
 
 Example:
     >>> encoder_caption({"objective": "classify", "examples": 640, "seconds": 61.2, "codebook_version": 3}, 3)
@@ -11,11 +13,13 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
 
 from qualkit.app import actions, state
+from qualkit.coding.finetune import AUTO_TUNE_FROM, AUTO_TUNE_GROWTH
 from qualkit.store import jobs
 
 
@@ -23,16 +27,21 @@ def encoder_caption(record: dict[str, Any] | None, codebook_version: int | None)
     """One line saying which encoder the suggestions use.
 
     Example:
-        >>> encoder_caption(None, 1)
-        'Suggestions use the packaged encoder (MiniLM), not yet tuned to this study.'
+        >>> encoder_caption(None, 1)[:60]
+        'Suggestions use the packaged encoder (MiniLM), not yet tuned'
+        >>> encoder_caption({"objective": "classify", "examples": 300, "judged": 120, "codebook_version": 1}, 1)[-62:]
+        '(120 judged segments; tuned again at 180): suggestions use it.'
     """
     if not record:
-        return "Suggestions use the packaged encoder (MiniLM), not yet tuned to this study."
+        return (f"Suggestions use the packaged encoder (MiniLM), not yet tuned to this study: the model worker tunes "
+                f"it by itself once {AUTO_TUNE_FROM} segments are judged.")
     size = record.get("examples") or record.get("pairs")
     what = (f"Tuned on {size} examples ({record.get('objective', 'pairs')}) in {float(record.get('seconds') or 0):.0f} s, "
             f"for codebook v{record.get('codebook_version')}")
     if record.get("codebook_version") != codebook_version:
         return what + ": the codebook has changed since, so suggestions use the packaged encoder until it is tuned again."
+    if record.get("judged"):
+        what += f" ({record['judged']} judged segments; tuned again at {math.ceil(AUTO_TUNE_GROWTH * record['judged'])})"
     return what + ": suggestions use it."
 
 
