@@ -615,20 +615,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     def wanted(setting: str) -> bool:
         return args.settings is None or any(part in setting for part in args.settings)
 
+    name = "coding" + (f"-{args.tag}" if args.tag else "")
+
+    def run(case: str, setting: str, splits: list[Split]) -> None:  # each setting is saved as soon as it is done
+        results.append(run_setting(case, setting, splits, embedder, extra))
+        embedder.save()
+        save(name, {"results": results, "seeds": seeds, "fine_tuning": FINE_TUNING, "partial": True})
+
     try:
         if "demo" in args.cases:
             for setting, splits in demo_splits().items():
                 if wanted(setting):
-                    results.append(run_setting("demo", setting, splits, embedder, extra))
+                    run("demo", setting, splits)
                     results[-1]["second_coder"] = demo_second_coder(splits)
-                    embedder.save()
         if "nhs" in args.cases:
             if NHS.exists():
                 curve = () if args.quick else tuple(args.curve)
                 for setting, splits in nhs_splits(seeds, curve).items():
                     if wanted(setting):
-                        results.append(run_setting("nhs", setting, splits, embedder, extra))
-                        embedder.save()
+                        run("nhs", setting, splits)
             else:
                 print(f"skipping nhs: {NHS} not found")
         if "annomi" in args.cases:
@@ -636,8 +641,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 for who in ("therapist",) if args.quick else args.who:
                     for setting, splits in annomi_splits(seeds, who=who).items():
                         if wanted(setting):
-                            results.append(run_setting(f"annomi {who}", setting, splits, embedder, extra))
-                            embedder.save()
+                            run(f"annomi {who}", setting, splits)
             else:
                 print(f"skipping annomi: {ANNOMI} not found")
         figures: dict[str, Any] = {"results": results, "seeds": seeds, "fine_tuning": FINE_TUNING,
@@ -657,7 +661,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"fine-tuning ({run['where']}): {run['texts']} texts ({run['objective']}), {run['seconds']:.0f} s, "
               f"RSS {run['rss_before_mb']:.0f} -> peak {run['peak_rss_mb']:.0f} MB (+{run['added_mb']:.0f} MB)")
     print(f"peak RSS {figures['peak_rss_mb']:.0f} MB; total {figures['total_s']:.0f} s")
-    print(f"wrote {save('coding' + (f'-{args.tag}' if args.tag else ''), figures)}")
+    print(f"wrote {save(name, figures)}")
     return figures
 
 

@@ -31,21 +31,38 @@ def macro_f1(Y: np.ndarray, P: np.ndarray) -> float:
     return float(np.mean(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)))
 
 
-def tuned_embedder(codebook: object, texts: list[str], labels: list[list[str]], seed: int) -> object:
-    """MiniLM fine-tuned on the fit part (as ``Project.fine_tune`` does on decisions); prints its cost."""
+def tuned_embedder(codebook: object, texts: list[str], labels: list[list[str]], seed: int,
+                   folder: Path | None = None, **options: object) -> object:
+    """MiniLM fine-tuned on the fit part (as ``Project.fine_tune`` does on decisions); prints its cost.
+
+    ``folder`` keeps tuned encoders between variants and runs (content-addressed: the same material and
+    options are tuned once); ``options`` go to ``fine_tune`` (e.g. ``epochs``).
+    """
     import tempfile
 
     from bench._util import peak_rss
     from qualkit.coding.finetune import TunedEmbedder, fine_tune, material
 
-    folder = tempfile.mkdtemp(prefix="qualkit-dev-tuned-")
+    folder = folder or Path(tempfile.mkdtemp(prefix="qualkit-dev-tuned-"))
     material_texts, codes, negatives = material(codebook, texts, labels)
     started = time.perf_counter()
     with peak_rss() as memory:
-        tuned = fine_tune(material_texts, codes, folder, negatives=negatives, seed=seed, threads=THREADS)
-    print(f"  fine-tuned on {len(material_texts)} texts, {tuned.info['pairs']} pairs: "
+        tuned = fine_tune(material_texts, codes, folder, negatives=negatives, seed=seed, threads=THREADS,
+                          **options)
+    print(f"  fine-tuned on {len(material_texts)} texts ({tuned.info['objective']}, {options or 'defaults'}): "
           f"{time.perf_counter() - started:.0f} s, +{memory['added_mb']:.0f} MB", flush=True)
-    return TunedEmbedder(tuned.path, key=tuned.key)
+    return DiskCachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))
+
+
+def _options(words: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """``C=1 ft.epochs=6`` -> AutoCoder parameters and fine-tuning options (``ft.`` prefix)."""
+    coder, tuning = {}, {}
+    for word in words:
+        key, value = word.split("=")
+        number = float(value)
+        target = tuning if key.startswith("ft.") else coder
+        target[key.removeprefix("ft.")] = int(number) if number.is_integer() and key != "C" else number
+    return coder, tuning
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,7 +70,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--seeds", type=int, nargs="*", default=[0])
     parser.add_argument("--train", nargs="*", default=["all", "20"], help="'all' (the whole 75 %) or k per theme")
-    parser.add_argument("--variants", nargs="*", default=None)
+    parser.add_argument("--variants", nargs="*", default=None,
+                        help="e.g. auto, 'auto C=1', 'auto tuned', 'auto tuned ft.epochs=6 similarity_weight=0.5'")
+    parser.add_argument("--tuned-dir", type=Path, default=None, help="keep tuned encoders here between variants")
     args = parser.parse_args(argv)
     _limit_threads()
     import qualkit as qk
@@ -82,9 +101,11 @@ def main(argv: list[str] | None = None) -> None:
                 started = time.perf_counter()
                 if name.startswith("auto"):  # "auto" / "auto tuned": the default coder, frozen or tuned encoder
                     chosen = embedder
-                    if name == "auto tuned":
-                        chosen = tuned_embedder(codebook, fit_texts, fit_labels, seed)
-                    coder = qk.AutoCoder(codebook, embedder=chosen).fit(fit_texts, fit_labels)
+                    words = name.split()
+                    params, tuning = _options(words[2:] if words[:2] == ["auto", "tuned"] else words[1:])
+                    if words[:2] == ["auto", "tuned"]:
+                        chosen = tuned_embedder(codebook, fit_texts, fit_labels, seed, args.tuned_dir, **tuning)
+                    coder = qk.AutoCoder(codebook, embedder=chosen, **params).fit(fit_texts, fit_labels)
                     predicted = coder.predict(dev_texts)
                 elif name.startswith("current"):  # "current C=16 embedding_weight=2": LearnedCoder parameters
                     params = {k: float(v) for k, v in (part.split("=") for part in name.split()[1:])}
