@@ -75,7 +75,7 @@ def finetune_then_retrain_job(project: Project, params: dict[str, Any], progress
 
     Example:
         >>> finetune_then_retrain_job(Project.create("sqlite://", user="auto"), {"auto": True}, lambda *a: None)
-        {'skipped': 'the encoder is already tuned on these decisions'}
+        {'skipped': 'tuning is no longer due (tuned on these decisions already, or switched off)'}
     """
     tuned = finetune_job(project, params, progress)
     if "skipped" in tuned:

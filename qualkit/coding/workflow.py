@@ -459,6 +459,6 @@ def finetune_job(project: Any, params: dict[str, Any], progress: Progress) -> di
         {'key': '3f0c...', 'pairs': 2210, 'seconds': 61.2, ...}
     """
     if params.get("auto") and not tuning_due(project):  # queued automatically, done meanwhile
-        return {"skipped": "the encoder is already tuned on these decisions"}
+        return {"skipped": "tuning is no longer due (tuned on these decisions already, or switched off)"}
     options = {k: params[k] for k in ("seed", "max_pairs", "per_text", "max_examples") if k in params}
     return fine_tune_project(project, progress=progress, **options)
