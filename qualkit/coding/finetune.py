@@ -1,17 +1,22 @@
-"""Teach the sentence encoder a study's language: contrastive fine-tuning of MiniLM on labelled examples.
+"""Teach the sentence encoder a study's language: fine-tuning MiniLM on the study's labelled examples.
 
-SetFit's recipe (Tunstall et al., 2022) in a short torch loop: pairs of texts that share a code should be
-close, pairs that share none far apart (cosine-similarity loss, one epoch), then the usual classifiers run
-on the tuned vectors. The training material is the team's decisions (accepted codes; rejected codes and
-the other codes of a judged segment as negatives) plus the codebook's own definitions, examples and
-near-misses, so a study with few decisions still has something to learn from.
+By default (``objective="classify"``) MiniLM is trained under a multi-label logistic head over the codes
+(binary cross-entropy, a few epochs); the head is thrown away and the encoder kept, so every coder runs on
+vectors that separate this study's codes. SetFit's pair recipe (Tunstall et al., 2022: texts that share a
+code close, texts that share none far apart, cosine loss) stays available as ``objective="pairs"``; on NHS
+development data it gained less (``bench/coding_dev.py``). The training material is the team's decisions
+(accepted codes; rejected codes and the other codes of a judged segment as negatives) plus the codebook's
+own definitions, examples and near-misses, so a study with few decisions still has something to learn from.
 
-Everything runs on the CPU and offline, bounded by ``max_pairs`` (about 2 minutes for 5,000 pairs on two
-idle cores) and reproducible with ``seed`` (same data, same seed: same weights). A tuned encoder is stored
-content-addressed (its folder is named by a hash of the base model, the training material and the
-settings), so tuning twice on the same material costs nothing, and it loads lazily. Without torch and
-sentence-transformers, :func:`fine_tune` raises :class:`~qualkit.errors.MissingDependency` and
-:func:`load_encoder` returns ``None``: the coders keep the frozen encoder.
+The default coder tunes itself (:func:`auto_tune_due`): once :data:`AUTO_TUNE_FROM` segments are judged,
+and again when they have grown by half, ``Project.autocode``, the app's model worker and ``qualkit
+autocode`` fine-tune before coding. Everything runs on the CPU and offline, bounded by ``max_examples``
+(about 20 texts a second per epoch on two idle cores) and reproducible with ``seed`` (same data, same seed:
+same weights). A tuned encoder is stored content-addressed (its folder is named by a hash of the base
+model, the training material and the settings), so tuning twice on the same material costs nothing, and it
+loads lazily. Without torch and sentence-transformers, :func:`fine_tune` raises
+:class:`~qualkit.errors.MissingDependency`, :func:`load_encoder` returns ``None`` and nothing is tuned
+automatically: the coders keep the frozen encoder.
 
 Example:
     >>> pairs = training_pairs(["a", "b", "c", "d"], [["x"], ["x"], ["y"], ["y"]], seed=0, per_text=2)
