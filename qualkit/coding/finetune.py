@@ -213,6 +213,18 @@ AUTO_TUNE_GROWTH = 1.5
 AUTO_TUNE_OFF = ("0", "off", "false", "no")
 
 
+def auto_tuning_on() -> bool:
+    """Whether the encoder may tune itself here: torch and the packaged MiniLM installed, not switched off.
+
+    Example:
+        >>> isinstance(auto_tuning_on(), bool)
+        True
+    """
+    from qualkit.embeddings import minilm_available
+
+    return os.environ.get("QUALKIT_AUTO_FINE_TUNE", "").strip().lower() not in AUTO_TUNE_OFF and minilm_available()
+
+
 def auto_tune_due(judged: int, record: dict[str, Any] | None = None, codebook_version: int | None = None) -> bool:
     """Whether the encoder should be fine-tuned now without anyone asking (the default coder's policy).
 
@@ -225,11 +237,7 @@ def auto_tune_due(judged: int, record: dict[str, Any] | None = None, codebook_ve
         >>> auto_tune_due(40), auto_tune_due(100, {"judged": 80, "codebook_version": 1}, 1)
         (False, False)
     """
-    from qualkit.embeddings import minilm_available
-
-    if os.environ.get("QUALKIT_AUTO_FINE_TUNE", "").strip().lower() in AUTO_TUNE_OFF:
-        return False
-    if judged < AUTO_TUNE_FROM or not minilm_available():
+    if judged < AUTO_TUNE_FROM or not auto_tuning_on():
         return False
     if not record or record.get("codebook_version") != codebook_version:
         return True

@@ -244,10 +244,11 @@ def tuning_due(project: Any) -> bool:
         >>> tuning_due(qk.Project.create("sqlite://", codebook=None))
         False
     """
-    from qualkit.coding.finetune import auto_tune_due
+    from qualkit.coding.finetune import auto_tune_due, auto_tuning_on
     from qualkit.embeddings import default_tier
 
-    if _state(project).extra.get("attached") or default_tier("coding") != "minilm":
+    # Counting the judged segments reads the decisions: only when tuning could happen at all.
+    if _state(project).extra.get("attached") or not auto_tuning_on() or default_tier("coding") != "minilm":
         return False
     judged = judged_count(project)
     if judged == 0:
