@@ -170,8 +170,9 @@ class CodingsMixin(StoreBase):
                 end = row.end if coding.end is None else coding.end
                 coding.id, coding.version = int(row.id), int(row.version)
                 if (start, end) != (row.start, row.end):
+                    # "_seen" (not "_version", which names the new version's SET parameter) guards the update.
                     moved.append({**values, "start": start, "end": end, "version": int(row.version) + 1,
-                                  "_version": int(row.version)})
+                                  "_seen": int(row.version)})
                     coding.version = int(row.version) + 1
                 else:
                     rescored.append(values)
@@ -187,9 +188,9 @@ class CodingsMixin(StoreBase):
                     if not seg_start <= m["start"] < m["end"] <= seg_end:
                         raise StoreError(f"span {m['start']}:{m['end']} lies outside segment {coding.segment_id} "
                                          f"({seg_start}:{seg_end})")
-                statement = (update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"),
+                statement = (update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_seen"),
                                                  only_pending)
-                             .values({k: bindparam(f"_{k}") for k in moved[0] if k not in ("_id", "_version")}))
+                             .values({k: bindparam(f"_{k}") for k in moved[0] if not k.startswith("_")}))
                 session.execute(statement, [bind_names(v) for v in moved])
             removed = 0
             for chunk in chunks(gone):

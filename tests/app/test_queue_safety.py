@@ -85,6 +85,33 @@ def test_new_rankings_never_swap_cards_and_keys_decide_the_card_on_screen(queue_
     assert cards(at) == still and count(at) == len(still) == 6
 
 
+def test_a_span_moved_by_a_retrain_keeps_the_card_decidable_as_it_is_now(queue_study, apptest, helpers):
+    """A retrain that moves a suggestion's span (version + 1) between reruns: the card shows the new span
+    and its buttons carry the new version; it is not reported as decided by someone."""
+    from qualkit.model import Coding
+
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    first = store.coding(shown[0])
+    segment = store.segments_df().set_index("id").loc[first.segment_id]
+    new_end = int(segment["start"]) + max(1, (int(first.end) - int(segment["start"])) // 2)
+    moved = Coding(first.segment_id, first.code_id, first.origin, score=0.9, start=int(first.start), end=new_end,
+                   coder=first.coder)
+    store.replace_suggestions([moved], segment_ids=[first.segment_id])
+    assert store.coding(shown[0]).version == first.version + 1
+    at.run()
+    helpers.assert_ok(at)
+    assert cards(at) == shown and keyed(at, "A") == f"acc_{shown[0]}"
+    assert "moved this suggestion's span meanwhile" in helpers.texts(at)
+    assert "Decided meanwhile" not in helpers.texts(at)
+    at.button(key=keyed(at, "A")).click().run()
+    helpers.assert_ok(at)
+    now = store.coding(shown[0])
+    assert (now.status, now.decided_by, now.end) == ("accepted", "ana", new_end)
+    assert len(messages(at)) == 1 and "Accepted" in messages(at)[0]
+
+
 def test_undo_takes_back_decisions_newest_first_and_brings_the_card_back(queue_study, apptest, helpers):
     store = queue_study.store
     at = apptest("ana", "queue")

@@ -200,6 +200,23 @@ def test_replace_suggestions_never_touches_human_decisions(store, small_source):
                                                                           ("workload", "accepted")]
 
 
+def test_a_moved_span_bumps_the_version_so_a_decision_on_the_old_span_is_refused(store, small_source):
+    coding_id = _suggest(store, small_source)
+    segment = small_source.segments[1]
+    seen = store.coding(coding_id).version
+    store.replace_suggestions([Coding(segment.id, "workload", origin="rules", coder="auto", score=0.3)],
+                              segment_ids=[segment.id], user="auto")
+    assert store.coding(coding_id).version == seen  # a new score alone keeps the version
+    store.replace_suggestions([Coding(segment.id, "workload", origin="rules", coder="auto", start=segment.start + 4,
+                                      end=segment.end)], segment_ids=[segment.id], user="auto")
+    moved = store.coding(coding_id)
+    assert (moved.start, moved.version) == (segment.start + 4, seen + 1)
+    with pytest.raises(StoreError):
+        store.decide(coding_id, "accept", user="ana", expected_version=seen)
+    assert store.coding(coding_id).status == "suggested"
+    assert store.decide(coding_id, "accept", user="ana", expected_version=seen + 1).status == "accepted"
+
+
 def test_codings_filters_and_pagination(store, small_source):
     store.add_source(small_source, user="ana")
     segment = small_source.segments[1]

@@ -202,8 +202,9 @@ def _bulk(items: list[tuple[int, int]]) -> None:
 
 # ---------------------------------------------------------------------------------------------- drawing
 def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *, first: bool,
-         gone: str | None = None) -> None:
-    """One suggestion with its evidence highlighted and the decision controls (``gone``: why it has none now)."""
+         gone: str | None = None, note: str | None = None) -> None:
+    """One suggestion with its evidence highlighted and the decision controls (``gone``: why it has none now;
+    ``note``: what changed on it since the queue was drawn)."""
     cid, version = int(row.id), int(row.version)
     turn = "" if pd.isna(row.turn) else f" turn {int(row.turn)}"
     label = f"{ui.code_label(codebook, row.code_id)} on {row.source}{turn}"
@@ -221,6 +222,8 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
         st.markdown(ui.highlight_html(row.segment_text, int(row.segment_start), spans), unsafe_allow_html=True)
         if row.rationale:
             st.caption(f"Why: {row.rationale}")
+        if note:
+            st.caption(f":material/update: {note}")
         if gone:
             st.caption(f":material/info: {gone}")
             return
@@ -386,15 +389,22 @@ def render() -> None:
                 "the other coder until you both mark the transcript done (Double coding page).")
     highlighted = False
     for row in frame.itertuples():
-        gone = None
+        gone = note = None
         if int(row.id) not in current.index:
             gone = "The retrained coder withdrew this suggestion; refresh the queue to drop it."
         else:
             now = current.loc[int(row.id)]
-            if int(now["version"]) != int(row.version) or now["status"] != "suggested":
+            if now["status"] != "suggested":
                 who = ui.text_or(now["decided_by"], "someone else")
                 gone = f"Decided meanwhile by {who} ({now['status']}); refresh the queue to drop it."
-        card(ctx, row, codebook, colors, first=gone is None and not highlighted, gone=gone)
+            else:
+                # Still undecided: draw it as it is now (a retrain may have moved its span or changed its
+                # score), so the buttons carry the version the reviewer is looking at.
+                moved = int(now["version"]) != int(row.version)
+                row = row._replace(**{k: now[k] for k in row._fields if k in now.index})
+                if moved:
+                    note = "The retrained coder moved this suggestion's span meanwhile; it is shown as it is now."
+        card(ctx, row, codebook, colors, first=gone is None and not highlighted, gone=gone, note=note)
         highlighted = highlighted or gone is None
     ui.pager("q_page", snap["total"], PAGE_SIZE)
 
