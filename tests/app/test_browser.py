@@ -9,6 +9,7 @@ browser context. Skipped when Chromium is missing, unless ``QUALKIT_REQUIRE_BROW
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import sys
@@ -84,6 +85,8 @@ def click_button(page, key: str, attempts: int = 3) -> None:
 
 def wait_for_update(page, store, after: int, timeout: float = 240) -> int:
     """Wait until the worker finished a model job after ``after``; then take the new order the page offers."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         update = model_updates(store)
@@ -91,6 +94,11 @@ def wait_for_update(page, store, after: int, timeout: float = 240) -> int:
             refresh = page.locator(".st-key-q_refresh button")
             refresh.wait_for(timeout=30_000)  # offered, never applied by itself
             refresh.click()
+            # The offer goes once the new order is drawn: reading the cards earlier (a loaded machine starts
+            # the rerun late) would take them from the old order.
+            # (An even newer order may be offered already: the cards are drawn all the same.)
+            with contextlib.suppress(PlaywrightTimeout):
+                refresh.wait_for(state="detached", timeout=30_000)
             settle(page)
             return update
         page.wait_for_timeout(500)
