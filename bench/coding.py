@@ -404,9 +404,9 @@ def qualkit_default(split: Split, embedder: Any, *, fine_tune: bool | str = "aut
     the coder's own decision (exclusive codebooks are detected from the labels).
     """
     import qualkit as qk
-    from qualkit.coding.finetune import auto_tune_due
+    from qualkit.coding.finetune import auto_tune_due, tuning_applies
 
-    if split.train_texts and (fine_tune is True or (fine_tune == "auto" and getattr(embedder, "kind", "") == "minilm"
+    if split.train_texts and (fine_tune is True or (fine_tune == "auto" and tuning_applies(embedder)
                                                     and auto_tune_due(len(split.train_texts)))):
         with _tuned_embedder(split) as tuned:
             return qualkit_default(split, tuned, fine_tune=False, **params)
@@ -425,17 +425,16 @@ def _tuned_embedder(split: Split) -> Iterator[DiskCachedEmbedder]:
     (so every split pays its tuning, recorded in ``FINE_TUNING`` with its peak memory)."""
     import tempfile
 
-    from qualkit.coding.finetune import TunedEmbedder, fine_tune, material
+    from qualkit.coding.finetune import tune_on
 
-    texts, codes, negatives = material(split.codebook, split.train_texts, split.train_labels)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         with peak_rss() as memory:
-            tuned = fine_tune(texts, codes, folder, negatives=negatives, seed=0, threads=THREADS)
-        FINE_TUNING.append({"texts": len(texts), "objective": tuned.info.get("objective", "pairs"),
+            tuned = tune_on(split.codebook, split.train_texts, split.train_labels, folder, seed=0, threads=THREADS)
+        FINE_TUNING.append({"texts": tuned.info.get("texts"), "objective": tuned.info.get("objective", "pairs"),
                             "seconds": time.perf_counter() - started, "rss_before_mb": memory["before_mb"],
                             "peak_rss_mb": memory["peak_mb"], "added_mb": memory["added_mb"]})
-        yield DiskCachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))
+        yield DiskCachedEmbedder(tuned.embedder())
 
 
 Method = Callable[[Split, Any], list[list[str]]]

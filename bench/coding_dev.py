@@ -41,17 +41,15 @@ def tuned_embedder(codebook: object, texts: list[str], labels: list[list[str]], 
     import tempfile
 
     from bench._util import peak_rss
-    from qualkit.coding.finetune import TunedEmbedder, fine_tune, material
+    from qualkit.coding.finetune import tune_on
 
     folder = folder or Path(tempfile.mkdtemp(prefix="qualkit-dev-tuned-"))
-    material_texts, codes, negatives = material(codebook, texts, labels)
     started = time.perf_counter()
     with peak_rss() as memory:
-        tuned = fine_tune(material_texts, codes, folder, negatives=negatives, seed=seed, threads=THREADS,
-                          **options)
-    print(f"  fine-tuned on {len(material_texts)} texts ({tuned.info['objective']}, {options or 'defaults'}): "
+        tuned = tune_on(codebook, texts, labels, folder, seed=seed, threads=THREADS, **options)
+    print(f"  fine-tuned on {tuned.info.get('texts')} texts ({tuned.info['objective']}, {options or 'defaults'}): "
           f"{time.perf_counter() - started:.0f} s, +{memory['added_mb']:.0f} MB", flush=True)
-    return DiskCachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))
+    return DiskCachedEmbedder(tuned.embedder())
 
 
 def _options(words: list[str]) -> tuple[dict[str, float], dict[str, float]]:

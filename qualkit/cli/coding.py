@@ -150,11 +150,9 @@ def _fitted_coder(book, input: Path, labelled, embedder: str, fine_tune: bool | 
     labels = [r.codes for r in labelled] + [None] * len(sample)
     chosen: object = embedder
     if fine_tune is None:
-        from qualkit.coding.finetune import auto_tune_due
-        from qualkit.embeddings import default_tier
+        from qualkit.coding.finetune import auto_tune_due, tuning_applies
 
-        tier = resolve_tier(embedder)
-        fine_tune = (default_tier("coding") if tier == "auto" else tier) == "minilm" and auto_tune_due(len(labelled))
+        fine_tune = tuning_applies(embedder) and auto_tune_due(len(labelled))
     if fine_tune:
         chosen = _tuned_embedder(book, labelled, progress)
     elif resolve_tier(embedder) not in ("lsa", "auto"):
@@ -255,20 +253,19 @@ def _tuned_embedder(book, labelled, progress: bool):
     import os
     from pathlib import Path
 
-    from qualkit.coding.finetune import TunedEmbedder, fine_tune, material
+    from qualkit.coding.finetune import tune_on
     from qualkit.embeddings import CachedEmbedder
 
-    texts, codes, negatives = material(book, [r.text for r in labelled], [r.codes for r in labelled])
     folder = Path(os.environ.get("QUALKIT_MODEL_DIR", Path.home() / ".cache" / "qualkit" / "models")) / "cli"
 
     def report(done: int, total: int, message: str) -> None:
         if progress and (done == total or done % 20 == 0):
             typer.echo(message, err=True)
 
-    tuned = fine_tune(texts, codes, folder, negatives=negatives, progress=report)
+    tuned = tune_on(book, [r.text for r in labelled], [r.codes for r in labelled], folder, progress=report)
     typer.echo(f"fine-tuned encoder {tuned.key[:12]} ({tuned.info.get('objective', 'pairs')}, "
                f"{tuned.info.get('examples') or tuned.info.get('pairs')} examples) in {tuned.path}", err=True)
-    return CachedEmbedder(TunedEmbedder(tuned.path, key=tuned.key))
+    return CachedEmbedder(tuned.embedder())
 
 
 def evaluate(

@@ -114,6 +114,15 @@ class TunedEncoder:
     key: str
     info: dict[str, Any]
 
+    def embedder(self, **options: Any) -> TunedEmbedder:
+        """The tuned encoder as an embedder (loaded on first ``encode``).
+
+        Example:
+            >>> TunedEncoder(Path("models/abc"), "abc", {}).embedder().name
+            'all-MiniLM-L6-v2+tuned-abc'
+        """
+        return TunedEmbedder(self.path, key=self.key, **options)
+
 
 def encoder_key(base: str, pairs: Sequence[tuple[str, str, Any]], settings: dict[str, Any]) -> str:
     """The content address of a tuning run: SHA-256 of the base model, the pairs and the settings.
@@ -204,6 +213,39 @@ def fine_tune(texts: Sequence[str], labels: Sequence[Sequence[str]], folder: str
     (partial / "info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     partial.replace(target)  # a half-written folder is never taken for a finished one
     return TunedEncoder(target, key, info)
+
+
+def tune_on(codebook: Any, texts: Sequence[str], labels: Sequence[Sequence[str] | None],
+            folder: str | os.PathLike[str], **options: Any) -> TunedEncoder:
+    """Fine-tune MiniLM on labelled texts and the codebook's own material (:func:`material`).
+
+    The one way the project, the CLI and the benchmarks tune: ``labels`` holds each text's codes (``None``:
+    not judged, left out); ``options`` go to :func:`fine_tune` (``seed``, ``threads``, ``progress``, ...).
+
+    Example:
+        >>> tune_on(codebook, ["So tired"], [["exhaustion"]], "models", seed=0)  # doctest: +SKIP
+        TunedEncoder(path=PosixPath('models/3f0c...'), ...)
+    """
+    material_texts, codes, negatives = material(codebook, texts, labels)
+    return fine_tune(material_texts, codes, folder, negatives=negatives, **options)
+
+
+def tuning_applies(embedder: Any = "auto") -> bool:
+    """Whether automatic fine-tuning applies to coding with ``embedder`` (a tier name, folder or embedder).
+
+    Only MiniLM is tuned, whether named, chosen by default or given as an object; another tier or a
+    researcher's own model folder is used as chosen. Never when :func:`auto_tuning_on` says no.
+
+    Example:
+        >>> tuning_applies("lsa")
+        False
+    """
+    from qualkit.embeddings import default_tier, embedder_kind
+
+    kind = embedder_kind(embedder)
+    if kind == "auto":
+        kind = default_tier("coding")
+    return kind == "minilm" and auto_tuning_on()
 
 
 # The encoder tunes itself (autocode, the worker, ``qualkit autocode``) once this many segments are judged,

@@ -244,11 +244,10 @@ def tuning_due(project: Any) -> bool:
         >>> tuning_due(qk.Project.create("sqlite://", codebook=None))
         False
     """
-    from qualkit.coding.finetune import auto_tune_due, auto_tuning_on
-    from qualkit.embeddings import default_tier
+    from qualkit.coding.finetune import auto_tune_due, tuning_applies
 
     # Counting the judged segments reads the decisions: only when tuning could happen at all.
-    if _state(project).extra.get("attached") or not auto_tuning_on() or default_tier("coding") != "minilm":
+    if _state(project).extra.get("attached") or not tuning_applies():
         return False
     judged = judged_count(project)
     if judged == 0:
@@ -423,7 +422,7 @@ def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per
     Returns what was recorded (key, folder, pairs, seconds, codebook version). The next ``autocode`` uses the
     tuned encoder; a new codebook version goes back to MiniLM until the encoder is tuned again.
     """
-    from qualkit.coding.finetune import fine_tune, material
+    from qualkit.coding.finetune import tune_on
 
     report, close = _reporter(progress, "fine-tuning")
     try:
@@ -432,10 +431,9 @@ def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per
         codes = [c.id for c in codebook.codable_codes]
         labels = judged_labels(project.store, [int(s.id) for s in segments], codes)
         positives = [None if lab is None else [c for c, v in lab.items() if v] for lab in labels]
-        texts, codes_of, negatives = material(codebook, [s.clean_text for s in segments], positives)
-        report(0, 0, f"fine-tuning on {len(texts)} texts")
-        tuned = fine_tune(texts, codes_of, model_folder(project), negatives=negatives, seed=seed,
-                          max_pairs=max_pairs, per_text=per_text, max_examples=max_examples, progress=report)
+        report(0, 0, f"fine-tuning on {sum(p is not None for p in positives)} judged segments and the codebook")
+        tuned = tune_on(codebook, [s.clean_text for s in segments], positives, model_folder(project), seed=seed,
+                        max_pairs=max_pairs, per_text=per_text, max_examples=max_examples, progress=report)
     finally:
         close()
     judged = sum(label is not None for label in labels)

@@ -124,6 +124,50 @@ def test_the_encoder_tunes_itself_from_100_judged_segments_and_again_when_they_g
     assert not auto_tune_due(10_000)
 
 
+def test_only_minilm_is_tuned_whether_named_chosen_by_default_or_given(monkeypatch):
+    import qualkit.embeddings
+    from qualkit.coding.finetune import tuning_applies
+    from qualkit.embeddings import LsaEmbedder, MiniLMEmbedder
+
+    monkeypatch.setattr(qualkit.embeddings, "minilm_available", lambda: True)
+    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "1")
+    monkeypatch.delenv("QUALKIT_EMBEDDER", raising=False)
+    assert tuning_applies("minilm") and tuning_applies("auto") and tuning_applies(MiniLMEmbedder())
+    assert not tuning_applies("lsa") and not tuning_applies(LsaEmbedder()) and not tuning_applies(None)
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")  # the default tier is LSA here: nothing to tune
+    assert not tuning_applies("auto") and tuning_applies("minilm")
+    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "off")
+    assert not tuning_applies("minilm")
+
+
+@pytest.mark.embeddings
+def test_cli_autocode_fine_tunes_on_the_training_rows_when_asked(tmp_path, minilm, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    import qualkit.coding.finetune as finetune
+    from qualkit.cli import app
+
+    monkeypatch.setenv("QUALKIT_MODEL_DIR", str(tmp_path / "models"))
+    real = finetune.fine_tune
+    monkeypatch.setattr(finetune, "fine_tune", lambda *a, **kw: real(*a, **{**kw, "max_examples": 8}))  # seconds
+    rows = [("Forms and notes until late", ["administrative_burden"]), ("Nobody talks to me on nights", ["isolation"]),
+            ("We went bowling", [])] * 3
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps({"id": f"t{i}", "text": t, "codes": c}) + "\n" for i, (t, c) in enumerate(rows)),
+                     encoding="utf-8")
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": "Charting all evening"}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["autocode", "--codebook", "burnout", "--input", str(source), "--output",
+                                      str(out), "--train", str(train), "--fine-tune"])
+    assert result.exit_code == 0, result.output
+    [folder] = [p for p in (tmp_path / "models" / "cli").iterdir() if (p / "info.json").exists()]
+    assert "fine-tuned encoder " + folder.name[:12] in result.output
+    assert json.loads(out.read_text())["id"] == "a"
+
+
 @pytest.mark.embeddings
 def test_autocode_tunes_the_encoder_once_enough_is_judged_and_the_worker_queues_it(tmp_path, minilm, monkeypatch):
     import qualkit.coding.finetune as finetune
