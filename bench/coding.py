@@ -19,8 +19,9 @@ inside each training part):
 2. ``nhs``: NHS Friends-and-Family comments (``../shared/data/nhs_fft``), random 80/20 splits, seeds 0..n-1;
    themes with >= 10 examples; macro-F1. Learning curve: 5, 10 and 20 x (number of themes) random labelled
    comments ("per theme" on average), tested on the same held-out 20 %.
-3. ``annomi``: AnnoMI motivational-interviewing transcripts (``../shared/data/annomi``, public domain,
-   expert-coded), therapist behaviour (4 exclusive codes) and client talk type (3 exclusive codes);
+3. ``annomi``: AnnoMI motivational-interviewing transcripts (github.com/uccollab/AnnoMI, Wu et al., ICASSP
+   2022; the repository carries no licence file, so qualkit does not redistribute it: put the two CSVs in
+   ``../shared/data/annomi`` or ``$QUALKIT_ANNOMI_DIR``; expert-coded), therapist behaviour (4 exclusive codes) and client talk type (3 exclusive codes);
    transcripts split by seed (the 7 transcripts coded by all ten annotators always in the test part);
    zero-shot, 10 examples per code, and all training transcripts. Cohen's kappa (top-1); on the
    ten-annotator transcripts the mean kappa of the machine against each annotator, printed beside the
@@ -453,7 +454,11 @@ FINE_TUNING: list[dict[str, Any]] = []
 
 
 def candidate_no_codebook_rows(split: Split, embedder: Any) -> list[list[str]]:
-    """The default coder without the codebook's definitions and examples among the learned coder's rows."""
+    """The default coder without the codebook's definitions and examples among the learned coder's rows.
+
+    On the frozen encoder (tuning again for this variant would double the benchmark's cost): compare it with
+    ``default, frozen encoder``, not with the default.
+    """
     import qualkit as qk
 
     if not split.train_texts:

@@ -11,6 +11,24 @@ score); the 20 % test part that ``bench.coding`` reports is never read here. Wha
 the fit part (``fine_tune``'s default objective). Measured 2026-12-04, seed 0, dev macro-F1: auto 0.488, auto
 tuned 0.506 with the SetFit pairs objective (1,923 s on a loaded machine) and 0.547 with the classify objective
 (260 s idle); with 20 per theme 0.397 -> 0.475 (classify, 137 s).
+
+``--case demo|annomi-client|annomi-therapist`` runs the ``auto`` variants on development splits carved from
+those cases' training parts (:func:`dev_splits`). Variants: ``auto`` (frozen), ``auto tuned``, ``auto concat``
+(frozen and tuned vectors side by side) and ``auto gated`` (:func:`tune_and_check`). Measured 2026-12-05,
+seed 0 (kappa for AnnoMI client, per-code kappa for the demo, macro-F1 for NHS all / 20 per theme):
+
+    variant       annomi-client  demo   nhs all  nhs 20
+    auto          0.380          0.481  0.488    0.397
+    auto tuned    0.357          0.483  0.530    0.451
+    auto concat   0.357          0.500  0.520    0.432
+    auto gated    0.326          0.485  0.497    0.397
+
+Neither concat nor the gate is in the default: concat sits between frozen and tuned on NHS and does not
+help AnnoMI client; the gate chose wrong where it mattered (kept the tuned encoder for AnnoMI client on a
+0.005 held-out margin, the frozen one for NHS 20 per theme, where tuning gains 0.054), and its tuning on
+80 % of the data lost to tuning on all of it (NHS 0.497 vs 0.530).
+
+    python -m bench.coding_dev --case annomi-client --seeds 0 --variants auto "auto tuned" "auto concat" "auto gated"
 """
 
 from __future__ import annotations
@@ -52,6 +70,24 @@ def tuned_embedder(codebook: object, texts: list[str], labels: list[list[str]], 
     return DiskCachedEmbedder(tuned.embedder())
 
 
+class ConcatEmbedder:
+    """Two embedders side by side (each unit vector scaled by 1/sqrt(2), so the cosine is their mean)."""
+
+    kind = "local"
+
+    def __init__(self, first: object, second: object) -> None:
+        self.first, self.second = first, second
+        self.name = f"{first.name}+{second.name}"
+        self.version = ""
+
+    @property
+    def dim(self) -> int:
+        return int(self.first.dim) + int(self.second.dim)
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        return np.hstack([self.first.encode(texts), self.second.encode(texts)]) / np.sqrt(2.0)
+
+
 def _options(words: list[str]) -> tuple[dict[str, float], dict[str, float]]:
     """``C=1 ft.epochs=6`` -> AutoCoder parameters and fine-tuning options (``ft.`` prefix)."""
     coder, tuning = {}, {}
@@ -63,6 +99,105 @@ def _options(words: list[str]) -> tuple[dict[str, float], dict[str, float]]:
     return coder, tuning
 
 
+def tune_and_check(codebook: object, texts: list[str], labels: list[list[str]], folder: object, *, frozen: object,
+                   make_coder: object, seed: int = 0, hold_out: float = 0.2, **options: object) -> tuple[str, dict]:
+    """Tried and dropped (2026-12-05): tune on 80 % of the fit part, keep the tuned encoder only if the coder
+    beats ``frozen`` on the other 20 % (macro-F1). Returns ``("tuned"|"frozen", scores)`` and the embedder.
+
+    On the AnnoMI client development split it kept the tuned encoder on a 0.005 margin and lost 0.054 kappa
+    to the frozen one; the 80 % tuning itself cost accuracy against tuning on everything.
+    """
+    from qualkit.coding.evaluate import evaluate_codes
+    from qualkit.coding.finetune import tune_on
+
+    order = np.random.default_rng(seed).permutation(len(texts))
+    held = sorted(int(i) for i in order[:max(1, round(hold_out * len(texts)))])
+    kept_back = set(held)
+    fit = [i for i in range(len(texts)) if i not in kept_back]
+    tuned = tune_on(codebook, [texts[i] for i in fit], [labels[i] for i in fit], folder, seed=seed, **options)
+    tuned_embedder = DiskCachedEmbedder(tuned.embedder())
+    codes = [c.id for c in codebook.codable_codes]
+    gold = {i: labels[i] for i in held}
+    scores = {}
+    for name, embedder in (("frozen", frozen), ("tuned", tuned_embedder)):
+        coder = make_coder(embedder).fit([texts[i] for i in fit], [labels[i] for i in fit])
+        predicted = dict(zip(held, coder.predict([texts[i] for i in held]), strict=True))
+        scores[name] = round(float(evaluate_codes(gold, predicted, codes=codes).set_index("code").loc["macro", "f1"]), 4)
+    kept = "tuned" if scores["tuned"] > scores["frozen"] else "frozen"
+    return kept, {**scores, "held_out": len(held), "embedder": tuned_embedder if kept == "tuned" else frozen}
+
+
+def variant_embedder(mode: str, codebook: object, texts: list[str], labels: list[list[str]], seed: int,
+                     frozen: object, tuned_dir: Path | None, tuning: dict, params: dict, nlp: object = None) -> object:
+    """The encoder of an ``auto`` variant: frozen (``""``), ``tuned``, ``concat`` (both) or ``gated``
+    (``tune_and_check``: tuned on 80 % of the fit part, kept only if the coder beats frozen on the rest)."""
+    import tempfile
+
+    import qualkit as qk
+
+    if mode in ("tuned", "concat"):
+        tuned = tuned_embedder(codebook, texts, labels, seed, tuned_dir, **tuning)
+        return ConcatEmbedder(frozen, tuned) if mode == "concat" else tuned
+    if mode == "gated":
+        started = time.perf_counter()
+        kept, check = tune_and_check(codebook, texts, labels, tuned_dir or tempfile.mkdtemp(), frozen=frozen,
+                                     make_coder=lambda e: qk.AutoCoder(codebook, embedder=e, nlp=nlp, **params),
+                                     seed=seed, threads=THREADS, **tuning)
+        chosen = check.pop("embedder")
+        print(f"  checked tuning: kept {kept} {check} ({time.perf_counter() - started:.0f} s)", flush=True)
+        return chosen
+    return frozen
+
+
+def dev_splits(case: str, seeds: list[int]) -> list[object]:
+    """Development splits of another case: each reported split's *training* part, 75 % fit / 25 % dev.
+
+    ``case`` is ``demo`` (the "3 sessions -> 1" splits), ``annomi-client`` or ``annomi-therapist`` (the
+    "all training" splits of those seeds); the reported test parts are not read.
+    """
+    from dataclasses import replace
+
+    from bench.coding import annomi_splits, demo_splits
+
+    if case == "demo":
+        reported = demo_splits()["3 sessions -> 1"]
+        reported = [reported[i % len(reported)] for i in seeds]
+    else:
+        reported = annomi_splits(seeds, who=case.removeprefix("annomi-"))["all training"]
+    out = []
+    for seed, split in zip(seeds, reported, strict=True):
+        order = np.random.RandomState(1000 + seed).permutation(len(split.train_texts))
+        cut = int(0.75 * len(order))
+        fit, dev = order[:cut], order[cut:]
+        out.append(replace(split, name=f"{case} dev {seed}", train_texts=[split.train_texts[i] for i in fit],
+                           train_labels=[split.train_labels[i] for i in fit],
+                           test_texts=[split.train_texts[i] for i in dev],
+                           test_labels=[split.train_labels[i] for i in dev], unlabelled=[], extra={}))
+    return out
+
+
+def run_other_case(case: str, seeds: list[int], names: list[str], embedder: object, tuned_dir: Path | None) -> None:
+    """The ``auto`` variants on :func:`dev_splits` of ``case``: kappa (exclusive codebooks) or per-code kappa."""
+    import qualkit as qk
+    from bench.coding import _nlp, score
+
+    for seed, split in zip(seeds, dev_splits(case, seeds), strict=True):
+        for name in names:
+            started = time.perf_counter()
+            words = name.split()
+            mode = words[1] if len(words) > 1 and "=" not in words[1] else ""
+            params, tuning = _options(words[2:] if mode else words[1:])
+            chosen = variant_embedder(mode, split.codebook, split.train_texts, split.train_labels, seed, embedder,
+                                      tuned_dir, tuning, params, _nlp())
+            coder = qk.AutoCoder(split.codebook, embedder=chosen, nlp=_nlp(), **params)
+            coder.fit(split.train_texts, split.train_labels)
+            figures = score(split, coder.predict(split.test_texts))
+            metric = "kappa" if split.exclusive else "kappa_per_code"
+            print(f"{split.name} ({len(split.train_texts)} fit, {len(split.test_texts)} dev) {name}: {metric} "
+                  f"{figures[metric]:.3f} macro-F1 {figures['macro_f1']:.3f} ({time.perf_counter() - started:.0f} s)",
+                  flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.coding_dev")
     parser.add_argument("--cache", type=Path, default=None)
@@ -71,8 +206,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variants", nargs="*", default=None,
                         help="e.g. auto, 'auto C=1', 'auto tuned', 'auto tuned ft.epochs=6 similarity_weight=0.5'")
     parser.add_argument("--tuned-dir", type=Path, default=None, help="keep tuned encoders here between variants")
+    parser.add_argument("--case", default="nhs", choices=["nhs", "demo", "annomi-client", "annomi-therapist"],
+                        help="nhs (macro-F1), or development splits of another case's training parts")
     args = parser.parse_args(argv)
     _limit_threads()
+    if args.case != "nhs":
+        from qualkit.embeddings import MiniLMEmbedder
+
+        embedder = DiskCachedEmbedder(MiniLMEmbedder(), args.cache)
+        run_other_case(args.case, args.seeds, args.variants or ["auto", "auto tuned"], embedder, args.tuned_dir)
+        embedder.save()
+        return
     import qualkit as qk
     from bench.coding_variants import COMBINATIONS, blocks, combine
     from qualkit.embeddings import MiniLMEmbedder
@@ -98,11 +242,11 @@ def main(argv: list[str] | None = None) -> None:
             for name in names:
                 started = time.perf_counter()
                 if name.startswith("auto"):  # "auto" / "auto tuned": the default coder, frozen or tuned encoder
-                    chosen = embedder
                     words = name.split()
-                    params, tuning = _options(words[2:] if words[:2] == ["auto", "tuned"] else words[1:])
-                    if words[:2] == ["auto", "tuned"]:
-                        chosen = tuned_embedder(codebook, fit_texts, fit_labels, seed, args.tuned_dir, **tuning)
+                    mode = words[1] if len(words) > 1 and "=" not in words[1] else ""
+                    params, tuning = _options(words[2:] if mode else words[1:])
+                    chosen = variant_embedder(mode, codebook, fit_texts, fit_labels, seed, embedder, args.tuned_dir,
+                                              tuning, params)
                     coder = qk.AutoCoder(codebook, embedder=chosen, **params).fit(fit_texts, fit_labels)
                     predicted = coder.predict(dev_texts)
                 elif name.startswith("current"):  # "current C=16 embedding_weight=2": LearnedCoder parameters

@@ -96,6 +96,10 @@ def project_resources(project: Any) -> tuple[Any, Any]:
 
         state.nlp = load_nlp()
     tuned = tuned_encoder(project)
+    if tuned is None and state.extra.get("tuned_key") and not state.extra.get("attached"):
+        # The tuned encoder no longer applies (the codebook has a new version): back to the packaged one.
+        state.embedder = None
+        state.extra.pop("tuned_key")
     if tuned is not None and not state.extra.get("attached") and state.extra.get("tuned_key") != tuned.key:
         from qualkit.embeddings import CachedEmbedder
 

@@ -98,6 +98,8 @@ def test_a_project_fine_tunes_for_its_codebook_version_and_autocode_uses_it(tmp_
     assert json.loads((model_folder(project) / record["key"] / "info.json").read_text())["seed"] == 0
     reopened = qk.Project.open(tmp_path / "study.qualkit.db", user="ana")  # survives a restart
     assert reopened.train_coder().embedder_.name.endswith(record["key"][:12])
+    reopened.store.update_settings(user="ana", encoder={**record, "codebook_version": record["codebook_version"] - 1})
+    assert reopened.train_coder().embedder_.name == "all-MiniLM-L6-v2"  # tuned for an older codebook: not used
 
 
 @pytest.mark.embeddings
