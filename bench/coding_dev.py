@@ -23,6 +23,9 @@ seed 0 (kappa for AnnoMI client, per-code kappa for the demo, macro-F1 for NHS a
     auto concat   0.357          0.500  0.520    0.432
     auto gated    0.326          0.485  0.497    0.397
 
+A softmax objective for one-code-per-unit codebooks (the codes plus "uncoded", instead of per-code
+binary cross-entropy; tried in a working copy, not kept) gave AnnoMI client 0.324: worse than both.
+
 Neither concat nor the gate is in the default: concat sits between frozen and tuned on NHS and does not
 help AnnoMI client; the gate chose wrong where it mattered (kept the tuned encoder for AnnoMI client on a
 0.005 held-out margin, the frozen one for NHS 20 per theme, where tuning gains 0.054), and its tuning on
@@ -88,13 +91,18 @@ class ConcatEmbedder:
         return np.hstack([self.first.encode(texts), self.second.encode(texts)]) / np.sqrt(2.0)
 
 
-def _options(words: list[str]) -> tuple[dict[str, float], dict[str, float]]:
-    """``C=1 ft.epochs=6`` -> AutoCoder parameters and fine-tuning options (``ft.`` prefix)."""
-    coder, tuning = {}, {}
+def _options(words: list[str]) -> tuple[dict[str, object], dict[str, object]]:
+    """``C=1 ft.epochs=6 ft.objective=exclusive`` -> AutoCoder parameters and fine-tuning options (``ft.``)."""
+    coder: dict[str, object] = {}
+    tuning: dict[str, object] = {}
     for word in words:
         key, value = word.split("=")
-        number = float(value)
         target = tuning if key.startswith("ft.") else coder
+        try:
+            number = float(value)
+        except ValueError:  # a name, e.g. the objective
+            target[key.removeprefix("ft.")] = value
+            continue
         target[key.removeprefix("ft.")] = int(number) if number.is_integer() and key != "C" else number
     return coder, tuning
 
