@@ -400,10 +400,13 @@ def render() -> None:
             else:
                 # Still undecided: draw it as it is now (a retrain may have moved its span or changed its
                 # score), so the buttons carry the version the reviewer is looking at.
-                moved = int(now["version"]) != int(row.version)
+                changed = int(now["version"]) != int(row.version)
+                moved = (int(now["start"]), int(now["end"])) != (int(row.start), int(row.end))
                 row = row._replace(**{k: now[k] for k in row._fields if k in now.index})
                 if moved:
                     note = "The retrained coder moved this suggestion's span meanwhile; it is shown as it is now."
+                elif changed:
+                    note = "A decision on this suggestion was taken back meanwhile; it is shown as it is now."
         card(ctx, row, codebook, colors, first=gone is None and not highlighted, gone=gone, note=note)
         highlighted = highlighted or gone is None
     ui.pager("q_page", snap["total"], PAGE_SIZE)
