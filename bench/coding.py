@@ -21,7 +21,8 @@ inside each training part):
    comments ("per theme" on average), tested on the same held-out 20 %.
 3. ``annomi``: AnnoMI motivational-interviewing transcripts (github.com/uccollab/AnnoMI, Wu et al., ICASSP
    2022; the repository carries no licence file, so qualkit does not redistribute it: put the two CSVs in
-   ``../shared/data/annomi`` or ``$QUALKIT_ANNOMI_DIR``; expert-coded), therapist behaviour (4 exclusive codes) and client talk type (3 exclusive codes);
+   ``../shared/data/annomi`` or ``$QUALKIT_ANNOMI_DIR``; expert-coded), therapist behaviour (4 exclusive codes)
+   and client talk type (3 exclusive codes);
    transcripts split by seed (the 7 transcripts coded by all ten annotators always in the test part);
    zero-shot, 10 examples per code, and all training transcripts. Cohen's kappa (top-1); on the
    ten-annotator transcripts the mean kappa of the machine against each annotator, printed beside the

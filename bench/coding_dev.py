@@ -107,6 +107,20 @@ def _options(words: list[str]) -> tuple[dict[str, object], dict[str, object]]:
     return coder, tuning
 
 
+def _variant(name: str) -> tuple[str, dict[str, object], dict[str, object]]:
+    """``auto tuned C=1 ft.epochs=6`` -> the mode (``""`` for frozen), AutoCoder parameters, tuning options."""
+    words = name.split()
+    mode = words[1] if len(words) > 1 and "=" not in words[1] else ""
+    return (mode, *_options(words[2:] if mode else words[1:]))
+
+
+def _carve(rows: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seed's development carve of a training part: 75 % to fit, 25 % to score."""
+    order = np.random.RandomState(1000 + seed).permutation(rows)
+    cut = int(0.75 * len(order))
+    return order[:cut], order[cut:]
+
+
 def tune_and_check(codebook: object, texts: list[str], labels: list[list[str]], folder: object, *, frozen: object,
                    make_coder: object, seed: int = 0, hold_out: float = 0.2, **options: object) -> tuple[str, dict]:
     """Tried and dropped (2026-12-05): tune on 80 % of the fit part, keep the tuned encoder only if the coder
@@ -174,9 +188,7 @@ def dev_splits(case: str, seeds: list[int]) -> list[object]:
         reported = annomi_splits(seeds, who=case.removeprefix("annomi-"))["all training"]
     out = []
     for seed, split in zip(seeds, reported, strict=True):
-        order = np.random.RandomState(1000 + seed).permutation(len(split.train_texts))
-        cut = int(0.75 * len(order))
-        fit, dev = order[:cut], order[cut:]
+        fit, dev = _carve(np.arange(len(split.train_texts)), seed)
         out.append(replace(split, name=f"{case} dev {seed}", train_texts=[split.train_texts[i] for i in fit],
                            train_labels=[split.train_labels[i] for i in fit],
                            test_texts=[split.train_texts[i] for i in dev],
@@ -192,9 +204,7 @@ def run_other_case(case: str, seeds: list[int], names: list[str], embedder: obje
     for seed, split in zip(seeds, dev_splits(case, seeds), strict=True):
         for name in names:
             started = time.perf_counter()
-            words = name.split()
-            mode = words[1] if len(words) > 1 and "=" not in words[1] else ""
-            params, tuning = _options(words[2:] if mode else words[1:])
+            mode, params, tuning = _variant(name)
             chosen = variant_embedder(mode, split.codebook, split.train_texts, split.train_labels, seed, embedder,
                                       tuned_dir, tuning, params, _nlp())
             coder = qk.AutoCoder(split.codebook, embedder=chosen, nlp=_nlp(), **params)
@@ -236,10 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     names = args.variants or [*COMBINATIONS, "current"]
     for seed in args.seeds:
         train, _test = _split(len(texts), seed)  # the test part is not used
-        rng = np.random.RandomState(1000 + seed)
-        order = rng.permutation(train)
-        cut = int(0.75 * len(order))
-        fit_rows, dev_rows = order[:cut], order[cut:]
+        fit_rows, dev_rows = _carve(train, seed)
         for amount in args.train:
             rows = fit_rows if amount == "all" else fit_rows[:int(amount) * len(themes)]
             fit_texts = [texts[i] for i in rows]
@@ -250,9 +257,7 @@ def main(argv: list[str] | None = None) -> None:
             for name in names:
                 started = time.perf_counter()
                 if name.startswith("auto"):  # "auto" / "auto tuned": the default coder, frozen or tuned encoder
-                    words = name.split()
-                    mode = words[1] if len(words) > 1 and "=" not in words[1] else ""
-                    params, tuning = _options(words[2:] if mode else words[1:])
+                    mode, params, tuning = _variant(name)
                     chosen = variant_embedder(mode, codebook, fit_texts, fit_labels, seed, embedder, args.tuned_dir,
                                               tuning, params)
                     coder = qk.AutoCoder(codebook, embedder=chosen, **params).fit(fit_texts, fit_labels)
