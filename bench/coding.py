@@ -397,20 +397,22 @@ def _nlp() -> Any:
 _NLP = None
 
 
-def qualkit_default(split: Split, embedder: Any, *, fine_tune: bool | str = "auto", **params: Any) -> list[list[str]]:
+def qualkit_default(split: Split, embedder: Any, *, fine_tune: bool | str = "auto", tuning: dict[str, Any] | None = None,
+                    **params: Any) -> list[list[str]]:
     """qualkit's default coder as ``Project.autocode`` and ``qualkit autocode`` build it.
 
     Trained on MiniLM with enough labelled texts (:func:`~qualkit.coding.finetune.auto_tune_due`), the encoder
     is first fine-tuned on them and the codebook, as those do (``fine_tune=False``: the frozen encoder).
     Zero-shot on an exclusive codebook takes the best code (``top_k=1``, as ``--top-k 1`` would); trained,
-    the coder's own decision (exclusive codebooks are detected from the labels).
+    the coder's own decision (exclusive codebooks are detected from the labels). ``tuning`` options go to
+    ``fine_tune`` (e.g. ``{"runs": 1}``).
     """
     import qualkit as qk
     from qualkit.coding.finetune import auto_tune_due, tuning_applies
 
     if split.train_texts and (fine_tune is True or (fine_tune == "auto" and tuning_applies(embedder)
                                                     and auto_tune_due(len(split.train_texts)))):
-        with _tuned_embedder(split) as tuned:
+        with _tuned_embedder(split, **(tuning or {})) as tuned:
             return qualkit_default(split, tuned, fine_tune=False, **params)
     coder = qk.AutoCoder(split.codebook, embedder=embedder, nlp=_nlp(), **params)
     if split.train_texts:
@@ -422,21 +424,39 @@ def qualkit_default(split: Split, embedder: Any, *, fine_tune: bool | str = "aut
 
 
 @contextlib.contextmanager
-def _tuned_embedder(split: Split) -> Iterator[DiskCachedEmbedder]:
-    """MiniLM fine-tuned on the split's training labels and the codebook's material, in a temporary folder
-    (so every split pays its tuning, recorded in ``FINE_TUNING`` with its peak memory)."""
-    import tempfile
+def _tuned_embedder(split: Split, **options: Any) -> Iterator[DiskCachedEmbedder]:
+    """MiniLM fine-tuned on the split's training labels and the codebook's material, as the default tunes
+    (``options`` go to ``fine_tune``; each tuning's cost is recorded in ``FINE_TUNING`` with its peak memory).
 
+    Tuned encoders are kept in one temporary folder for the whole run (content-addressed), so a candidate
+    that tunes like the default with more runs reuses the default's run instead of paying for it again.
+    """
     from qualkit.coding.finetune import tune_on
 
-    with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        with peak_rss() as memory:
-            tuned = tune_on(split.codebook, split.train_texts, split.train_labels, folder, seed=0, threads=THREADS)
-        FINE_TUNING.append({"texts": tuned.info.get("texts"), "objective": tuned.info.get("objective", "pairs"),
-                            "seconds": time.perf_counter() - started, "rss_before_mb": memory["before_mb"],
-                            "peak_rss_mb": memory["peak_mb"], "added_mb": memory["added_mb"]})
-        yield DiskCachedEmbedder(tuned.embedder())
+    started = time.perf_counter()
+    with peak_rss() as memory:
+        tuned = tune_on(split.codebook, split.train_texts, split.train_labels, _tuned_folder(), seed=0,
+                        threads=THREADS, **options)
+    FINE_TUNING.append({"texts": tuned.info.get("texts"), "objective": tuned.info.get("objective", "pairs"),
+                        "runs": options.get("runs", 1), "seconds": time.perf_counter() - started,
+                        "rss_before_mb": memory["before_mb"], "peak_rss_mb": memory["peak_mb"],
+                        "added_mb": memory["added_mb"]})
+    yield DiskCachedEmbedder(tuned.embedder())
+
+
+_TUNED: list[str] = []
+
+
+def _tuned_folder() -> str:
+    """One temporary folder for this run's tuned encoders, removed when the process exits."""
+    if not _TUNED:
+        import atexit
+        import shutil
+        import tempfile
+
+        _TUNED.append(tempfile.mkdtemp(prefix="qualkit-bench-tuned-"))
+        atexit.register(shutil.rmtree, _TUNED[0], ignore_errors=True)
+    return _TUNED[0]
 
 
 Method = Callable[[Split, Any], list[list[str]]]
@@ -449,6 +469,11 @@ DEFAULT = "qualkit default"
 def candidate_frozen(split: Split, embedder: Any) -> list[list[str]]:
     """The default coder on the packaged (frozen) MiniLM: what it does before the encoder is tuned."""
     return qualkit_default(split, embedder, fine_tune=False)
+
+
+def candidate_two_runs(split: Split, embedder: Any) -> list[list[str]]:
+    """The default with two tuning runs averaged weight by weight (reuses the default's run as the first)."""
+    return qualkit_default(split, embedder, tuning={"runs": 2})
 
 
 FINE_TUNING: list[dict[str, Any]] = []
@@ -495,7 +520,7 @@ def candidate_self_training(split: Split, embedder: Any, confidence: float = 0.8
 
 def candidates(names: Sequence[str] = ()) -> dict[str, Method]:
     """Components measured beside the default (each a variation of it), by name."""
-    every = {"frozen encoder": candidate_frozen, "no codebook rows": candidate_no_codebook_rows,
+    every = {"frozen encoder": candidate_frozen, "two tuning runs": candidate_two_runs, "no codebook rows": candidate_no_codebook_rows,
              "self-training": candidate_self_training}
     return {f"default + {name}" if name == "self-training" else f"default, {name}": every[name] for name in names}
 
@@ -599,7 +624,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--cases", nargs="*", default=["demo", "nhs", "annomi"], help="demo nhs annomi")
     parser.add_argument("--quick", action="store_true", help="one seed, no learning curve, therapist talk only")
     parser.add_argument("--candidates", nargs="*", default=[],
-                        help="also run components tried for the default: 'frozen encoder', 'no codebook rows', "
+                        help="also run components tried for the default: 'frozen encoder', 'two tuning runs', 'no codebook rows', "
                              "'self-training'")
     parser.add_argument("--settings", nargs="*", default=None, help="only settings whose name contains one of these")
     parser.add_argument("--who", nargs="*", default=["therapist", "client"], help="annomi: therapist and/or client talk")
@@ -663,7 +688,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"default coder: {figures['throughput']['segments_per_s_cached_embeddings']:,.0f} segments/s "
               f"(embeddings cached); MiniLM encoded {embedder.encoded} texts in {embedder.seconds:.0f} s")
     for run in FINE_TUNING:
-        print(f"fine-tuning ({run['where']}): {run['texts']} texts ({run['objective']}), {run['seconds']:.0f} s, "
+        print(f"fine-tuning ({run['where']}): {run['texts']} texts ({run['objective']}, runs: {run['runs']}), "
+              f"{run['seconds']:.0f} s (a run already tuned is reused), "
               f"RSS {run['rss_before_mb']:.0f} -> peak {run['peak_rss_mb']:.0f} MB (+{run['added_mb']:.0f} MB)")
     print(f"peak RSS {figures['peak_rss_mb']:.0f} MB; total {figures['total_s']:.0f} s")
     print(f"wrote {save(name, figures)}")

@@ -382,12 +382,13 @@ class Project:
         return train_project_coder(self)[0]
 
     @requires('run_analyses')
-    def fine_tune(self, *, seed: int = 0, max_pairs: int = 5000,
+    def fine_tune(self, *, seed: int = 0, max_pairs: int = 5000, runs: int = 1,
                   progress: bool | Callable[[int, int, str], None] = True) -> dict:
         """Fine-tune the sentence encoder on this project's decisions and codebook (CPU, offline, seeded).
 
         The tuned encoder is stored beside the project file (content-addressed) and used by ``autocode``
-        for the current codebook version; it needs the ``embeddings`` extra (torch).
+        for the current codebook version; it needs the ``embeddings`` extra (torch). ``runs=2`` averages
+        two tuning runs (steadier, twice the time; see :func:`qualkit.coding.finetune.fine_tune`).
 
         Example:
             >>> Project.open("study.qualkit.db").fine_tune(seed=0)  # doctest: +SKIP
@@ -395,7 +396,7 @@ class Project:
         """
         from qualkit.coding.workflow import fine_tune_project
 
-        return fine_tune_project(self, seed=seed, max_pairs=max_pairs, progress=progress)
+        return fine_tune_project(self, seed=seed, max_pairs=max_pairs, runs=runs, progress=progress)
 
     @requires('view')
     def review_queue(self, n: int = 20, *, source: str | int | None = None, code_id: str | None = None) -> pd.DataFrame:

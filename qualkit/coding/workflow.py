@@ -420,7 +420,8 @@ def tuned_encoder(project: Any) -> Any:
 
 
 def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per_text: int = 10,
-                      max_examples: int = 8000, progress: bool | Progress | None = True) -> dict[str, Any]:
+                      max_examples: int = 8000, runs: int = 1,
+                      progress: bool | Progress | None = True) -> dict[str, Any]:
     """Fine-tune the encoder on the project's decisions and codebook; record it for the codebook version.
 
     Returns what was recorded (key, folder, pairs, seconds, codebook version). The next ``autocode`` uses the
@@ -437,14 +438,15 @@ def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per
         positives = [None if lab is None else [c for c, v in lab.items() if v] for lab in labels]
         report(0, 0, f"fine-tuning on {sum(p is not None for p in positives)} judged segments and the codebook")
         tuned = tune_on(codebook, [s.clean_text for s in segments], positives, model_folder(project), seed=seed,
-                        max_pairs=max_pairs, per_text=per_text, max_examples=max_examples, progress=report)
+                        max_pairs=max_pairs, per_text=per_text, max_examples=max_examples, runs=runs,
+                        progress=report)
     finally:
         close()
     judged = sum(label is not None for label in labels)
     record = {"key": tuned.key, "path": str(tuned.path), "codebook": codebook.name, "judged": judged,
               "codebook_version": codebook.version, "pairs": tuned.info.get("pairs"),
               "objective": tuned.info.get("objective", "pairs"), "examples": tuned.info.get("examples"),
-              "seconds": tuned.info.get("seconds"), "seed": seed}
+              "seconds": tuned.info.get("seconds"), "seed": seed, "runs": runs}
     project.store.update_settings(user=project.user, encoder=record)
     state = _state(project)
     state.coder = state.coder_key = None
@@ -454,7 +456,7 @@ def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per
 def finetune_job(project: Any, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """The background job kind ``"finetune"``: ``fn(project, params, progress) -> dict`` for the worker.
 
-    ``params`` may hold ``seed``, ``max_examples`` (classify objective), ``max_pairs`` and ``per_text``;
+    ``params`` may hold ``seed``, ``runs``, ``max_examples`` (classify objective), ``max_pairs`` and ``per_text``;
     ``auto`` (queued by the worker itself) skips the job when tuning is no longer due.
 
     Example:
@@ -463,5 +465,5 @@ def finetune_job(project: Any, params: dict[str, Any], progress: Progress) -> di
     """
     if params.get("auto") and not tuning_due(project):  # queued automatically, done meanwhile
         return {"skipped": "tuning is no longer due (tuned on these decisions already, or switched off)"}
-    options = {k: params[k] for k in ("seed", "max_pairs", "per_text", "max_examples") if k in params}
+    options = {k: params[k] for k in ("seed", "runs", "max_pairs", "per_text", "max_examples") if k in params}
     return fine_tune_project(project, progress=progress, **options)

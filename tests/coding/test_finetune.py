@@ -84,6 +84,26 @@ def test_fine_tuning_is_reproducible_stored_and_reused(tmp_path, minilm, objecti
 
 
 @pytest.mark.embeddings
+def test_two_tuning_runs_are_averaged_weight_by_weight_and_each_run_is_reused(tmp_path, minilm):
+    options = {"batch_size": 4, "epochs": 1}
+    single = fine_tune(TEXTS, LABELS, tmp_path, seed=3, runs=1, **options)
+    second = fine_tune(TEXTS, LABELS, tmp_path, seed=4, runs=1, **options)
+    calls = []
+    soup = fine_tune(TEXTS, LABELS, tmp_path, seed=3, runs=2, **options, progress=lambda done, total, message: calls.append(
+        (done, total, message)))
+    assert not calls  # both runs were already tuned: nothing trained again
+    assert soup.info["averaged"] == [single.key, second.key] and soup.key not in (single.key, second.key)
+    a, b, mean = (TunedEmbedder(t.path, key=t.key).model.state_dict() for t in (single, second, soup))
+    name = next(n for n, w in mean.items() if w.is_floating_point() and not np.allclose(a[n], b[n]))
+    assert np.allclose(mean[name], (a[name] + b[name]) / 2, atol=1e-6)
+    three = fine_tune(TEXTS, LABELS, tmp_path / "fresh", seed=3, runs=3, **options,
+                      progress=lambda done, total, message: calls.append((done, total, message)))
+    assert len(three.info["averaged"]) == 3 and calls[-1][:2] == (6, 6) and "tuning run 3 of 3" in calls[-1][2]
+    with pytest.raises(qk.InvalidInput, match="runs"):
+        fine_tune(TEXTS, LABELS, tmp_path, runs=0)
+
+
+@pytest.mark.embeddings
 def test_a_project_fine_tunes_for_its_codebook_version_and_autocode_uses_it(tmp_path, minilm, monkeypatch):
     from qualkit.coding.workflow import finetune_job, model_folder
 
@@ -92,10 +112,11 @@ def test_a_project_fine_tunes_for_its_codebook_version_and_autocode_uses_it(tmp_
     source.write_text("Ana: I chart every night until midnight.\n\nBen: Nobody talks to me on nights.\n", encoding="utf-8")
     project.import_transcripts([source], progress=False)
     messages = []
-    record = finetune_job(project, {"seed": 0, "max_examples": 8}, lambda d, t, m: messages.append(m))
-    assert messages and record["codebook_version"] == project.codebook.version
+    record = finetune_job(project, {"seed": 0, "max_examples": 8, "runs": 2}, lambda d, t, m: messages.append(m))
+    assert messages and record["codebook_version"] == project.codebook.version and record["runs"] == 2
     assert model_folder(project) == tmp_path / "study.qualkit.db.models"
-    assert json.loads((model_folder(project) / record["key"] / "info.json").read_text())["seed"] == 0
+    info = json.loads((model_folder(project) / record["key"] / "info.json").read_text())
+    assert info["seed"] == 0 and len(info["averaged"]) == 2 and "tuning run 2 of 2" in messages[-1]
     reopened = qk.Project.open(tmp_path / "study.qualkit.db", user="ana")  # survives a restart
     assert reopened.train_coder().embedder_.name.endswith(record["key"][:12])
     reopened.store.update_settings(user="ana", encoder={**record, "codebook_version": record["codebook_version"] - 1})
