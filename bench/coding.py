@@ -397,15 +397,15 @@ def _nlp() -> Any:
 _NLP = None
 
 
-def qualkit_default(split: Split, embedder: Any, *, fine_tune: bool | str = "auto", tuning: dict[str, Any] | None = None,
-                    **params: Any) -> list[list[str]]:
+def qualkit_default(split: Split, embedder: Any, *, fine_tune: bool | str = "auto",
+                    tuning: dict[str, Any] | None = None, **params: Any) -> list[list[str]]:
     """qualkit's default coder as ``Project.autocode`` and ``qualkit autocode`` build it.
 
     Trained on MiniLM with enough labelled texts (:func:`~qualkit.coding.finetune.auto_tune_due`), the encoder
     is first fine-tuned on them and the codebook, as those do (``fine_tune=False``: the frozen encoder).
     Zero-shot on an exclusive codebook takes the best code (``top_k=1``, as ``--top-k 1`` would); trained,
     the coder's own decision (exclusive codebooks are detected from the labels). ``tuning`` options go to
-    ``fine_tune`` (e.g. ``{"runs": 1}``).
+    ``fine_tune`` (e.g. ``{"runs": 2}``).
     """
     import qualkit as qk
     from qualkit.coding.finetune import auto_tune_due, tuning_applies
@@ -520,8 +520,8 @@ def candidate_self_training(split: Split, embedder: Any, confidence: float = 0.8
 
 def candidates(names: Sequence[str] = ()) -> dict[str, Method]:
     """Components measured beside the default (each a variation of it), by name."""
-    every = {"frozen encoder": candidate_frozen, "two tuning runs": candidate_two_runs, "no codebook rows": candidate_no_codebook_rows,
-             "self-training": candidate_self_training}
+    every = {"frozen encoder": candidate_frozen, "two tuning runs": candidate_two_runs,
+             "no codebook rows": candidate_no_codebook_rows, "self-training": candidate_self_training}
     return {f"default + {name}" if name == "self-training" else f"default, {name}": every[name] for name in names}
 
 
@@ -624,8 +624,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--cases", nargs="*", default=["demo", "nhs", "annomi"], help="demo nhs annomi")
     parser.add_argument("--quick", action="store_true", help="one seed, no learning curve, therapist talk only")
     parser.add_argument("--candidates", nargs="*", default=[],
-                        help="also run components tried for the default: 'frozen encoder', 'two tuning runs', 'no codebook rows', "
-                             "'self-training'")
+                        help="also run components tried for the default: 'frozen encoder', 'two tuning runs', "
+                             "'no codebook rows', 'self-training'")
     parser.add_argument("--settings", nargs="*", default=None, help="only settings whose name contains one of these")
     parser.add_argument("--who", nargs="*", default=["therapist", "client"], help="annomi: therapist and/or client talk")
     parser.add_argument("--curve", nargs="*", type=int, default=[5, 10, 20], help="nhs learning-curve steps (x themes)")

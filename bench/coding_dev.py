@@ -204,7 +204,6 @@ def variant_embedder(mode: str, codebook: object, texts: list[str], labels: list
     (``tune_and_check``: tuned on 80 % of the fit part, kept only if the coder beats frozen on the rest)."""
     import tempfile
 
-
     if mode in ("tuned", "concat"):
         tuned = tuned_embedder(codebook, texts, labels, int(tuning.pop("seed", seed)), tuned_dir, **tuning)
         return ConcatEmbedder(frozen, tuned) if mode == "concat" else tuned
