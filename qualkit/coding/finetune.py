@@ -157,7 +157,9 @@ def fine_tune(texts: Sequence[str], labels: Sequence[Sequence[str]], folder: str
     coding_dev.py``, seed 0) two runs scored NHS macro-F1 0.555 against 0.530 and 0.540 for each run alone,
     0.462 against 0.451 / 0.449 with 20 comments per theme, demo per-code kappa 0.488 against 0.483 / 0.474,
     but AnnoMI client kappa 0.328 against 0.357 / 0.320; two runs of half the epochs (the same cost as one)
-    lost to one run (NHS 0.523, 20 per theme 0.435).
+    lost to one run (NHS 0.523, 20 per theme 0.435). On the reported splits (``python -m bench.coding
+    --candidates "two tuning runs"``) two runs scored NHS 0.577 against 0.565 (3 seeds), 0.471 against 0.463
+    with 20 per theme, demo 0.462 against 0.439 (4 held-out sessions); AnnoMI not yet measured with it.
     A folder that already holds the same key is reused without training. ``progress(done, total, message)``
     is called after every batch.
 
