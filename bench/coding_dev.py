@@ -123,16 +123,16 @@ def _options(words: list[str]) -> tuple[dict[str, object], dict[str, object]]:
     tuning: dict[str, object] = {}
     for word in words:
         key, value = word.split("=")
-        target = tuning if key.startswith("ft.") else coder
+        target, name = (tuning, key.removeprefix("ft.")) if key.startswith("ft.") else (coder, key)
         if value in ("True", "False", "None"):  # a switch, e.g. learned.tfidf=False
-            target[key.removeprefix("ft.")] = {"True": True, "False": False, "None": None}[value]
+            target[name] = {"True": True, "False": False, "None": None}[value]
             continue
         try:
             number = float(value)
         except ValueError:  # a name, e.g. the objective
-            target[key.removeprefix("ft.")] = value
+            target[name] = value
             continue
-        target[key.removeprefix("ft.")] = int(number) if number.is_integer() and not key.endswith("C") else number
+        target[name] = int(number) if number.is_integer() and not key.endswith("C") else number
     return coder, tuning
 
 
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
                     coder = dev_coder(codebook, chosen, params).fit(fit_texts, fit_labels)
                     predicted = coder.predict(dev_texts)
                 elif name.startswith("current"):  # "current C=16 embedding_weight=2": LearnedCoder parameters
-                    params = {k: float(v) for k, v in (part.split("=") for part in name.split()[1:])}
+                    params = _options(name.split()[1:])[0]
                     coder = qk.LearnedCoder(codebook, embedder=embedder, **params).fit(fit_texts, fit_labels)
                     predicted = coder.predict(dev_texts)
                 else:

@@ -204,7 +204,7 @@ def fine_tune(texts: Sequence[str], labels: Sequence[Sequence[str]], folder: str
         if not (target / "info.json").exists():
             _train_into(target, key, material_rows, run_settings, objective, threads,
                         _run_progress(progress, run, runs), texts=len(texts))
-        encoders.append(TunedEncoder(target, key, json.loads((target / "info.json").read_text(encoding="utf-8"))))
+        encoders.append(_stored(target))
     return encoders[0] if runs == 1 else averaged(encoders)
 
 
@@ -266,15 +266,20 @@ def averaged(encoders: Sequence[TunedEncoder]) -> TunedEncoder:
     key = hashlib.sha256(f"{FORMAT}\x1faveraged\x1f{json.dumps(keys)}".encode()).hexdigest()
     target = encoders[0].path.with_name(key)
     if not (target / "info.json").exists():
-        model = encoders[0].embedder().model
-        states = [encoder.embedder().model.state_dict() for encoder in encoders]
+        model = encoders[0].embedder().model  # loaded once: it holds the first run's weights, then the mean
+        states = [model.state_dict(), *(encoder.embedder().model.state_dict() for encoder in encoders[1:])]
         with torch.no_grad():
             for name, weights in model.state_dict().items():
                 if weights.is_floating_point():
                     weights.copy_(sum(state[name].to(weights.device) for state in states) / len(states))
         seconds = sum(float(encoder.info.get("seconds", 0)) for encoder in encoders)
         _save(model, target, {**encoders[0].info, "key": key, "averaged": keys, "seconds": round(seconds, 1)})
-    return TunedEncoder(target, key, json.loads((target / "info.json").read_text(encoding="utf-8")))
+    return _stored(target)
+
+
+def _stored(target: Path) -> TunedEncoder:
+    """The tuned encoder saved at ``target`` (its key is the folder's name)."""
+    return TunedEncoder(target, target.name, json.loads((target / "info.json").read_text(encoding="utf-8")))
 
 
 def tune_on(codebook: Any, texts: Sequence[str], labels: Sequence[Sequence[str] | None],
