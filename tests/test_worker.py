@@ -57,6 +57,32 @@ def test_each_job_is_claimed_exactly_once_by_racing_workers(study):
         assert all(frame.at[i, "worker"] == name and frame.at[i, "status"] == "running" for i in got)
 
 
+def test_work_status_never_misses_a_job_claimed_while_it_reads(study):
+    """A worker claiming the job between work_status's two reads must not make the work look finished."""
+    from sqlalchemy import event
+
+    from qualkit.store.repository import Store
+
+    store = study.store
+    job_id = jobs.enqueue_job(store, "rank", user="ana")
+    other = Store.open(str(store.engine.url.render_as_string(hide_password=False)), store.name)
+    statements = []
+
+    def claim_before_the_second_read(*_args) -> None:
+        statements.append(1)
+        if len(statements) == 2:
+            assert jobs.claim_job(other, "racer").id == job_id
+
+    event.listen(store.engine, "before_cursor_execute", claim_before_the_second_read)
+    try:
+        status = jobs.work_status(store)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", claim_before_the_second_read)
+        other.engine.dispose()
+    assert len(statements) >= 2 and jobs.job(store, job_id).status == "running"
+    assert status["queued"] or status["running"] is not None, status
+
+
 def test_coalescing_and_a_retrain_supersedes_a_waiting_rank(study):
     store = study.store
     rank = jobs.enqueue_job(store, "rank", user=None)

@@ -248,10 +248,13 @@ def work_status(store: Store) -> dict[str, Any]:
         0
     """
     with store.session() as session:
-        running = session.scalar(select(JobRow).where(JobRow.project_id == store.project_id,
-                                                      JobRow.status == "running").order_by(JobRow.id))
+        # Queued before running: a job moves queued -> running -> done, and each query sees the newest
+        # commit, so read in that order a job claimed between the two reads is still seen (as queued or as
+        # running); read the other way round it could be missed by both, and the work look finished.
         queued = session.scalar(select(func.count()).select_from(JobRow).where(
             JobRow.project_id == store.project_id, JobRow.status == "queued")) or 0
+        running = session.scalar(select(JobRow).where(JobRow.project_id == store.project_id,
+                                                      JobRow.status == "running").order_by(JobRow.id))
         last = session.scalar(select(JobRow).where(JobRow.project_id == store.project_id,
                                                    JobRow.status.in_(["done", "failed"]))
                               .order_by(JobRow.finished_at.desc(), JobRow.id.desc()).limit(1))

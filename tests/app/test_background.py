@@ -20,7 +20,8 @@ def test_decision_queues_a_retrain_that_the_worker_process_runs(study, apptest, 
     launcher = resources.worker_for(study.url, study.project.name)
     assert launcher.alive() and launcher.process.pid != os.getpid()  # a separate process does the work
     study.settle(at)
-    assert jobs.ranking_version(study.store) > 0  # the first visit's ranking, stored by the worker
+    # the first visit's ranking, stored by the worker
+    assert jobs.ranking_version(study.store) > 0, jobs.jobs_df(study.store).to_dict("records")
     first = next(b.key for b in at.button if b.key.startswith("acc_"))
     at.button(key=first).click().run()  # returns at once; the retraining is only queued
     helpers.assert_ok(at)

@@ -81,21 +81,34 @@ def choose(page, label: str, option: str) -> None:
 
 
 def edit_cells(page, editor, edits: dict[tuple[int, int], str]) -> None:
-    """Type into cells (row, column) of a ``st.data_editor`` grid with the keyboard, as a researcher would."""
+    """Type into cells (row, column) of a ``st.data_editor`` grid with the keyboard, as a researcher would.
+
+    Each step waits for what the researcher would see (the cell selected, the cell's editor open and
+    closed, the value in the cell) rather than for a fixed time, which a busy machine outran.
+    """
+    from playwright.sync_api import expect
+
     box = editor.bounding_box()
+    entry = page.locator("textarea.gdg-input")  # the grid's in-cell editor
+
+    def cell(row: int, column: int):
+        return editor.get_by_test_id(f"glide-cell-{column + 1}-{row}")  # the grid's column 0 holds row markers
+
     for (row, column), value in edits.items():
         # The first data cell (right of the row markers, under the header); move from it with the arrow keys.
         page.mouse.click(box["x"] + 60, box["y"] + 35 + 15)
-        page.wait_for_timeout(200)
+        expect(cell(0, 0)).to_have_attribute("aria-selected", "true")
         for _ in range(row):
             page.keyboard.press("ArrowDown")
         for _ in range(column):
             page.keyboard.press("ArrowRight")
+        expect(cell(row, column)).to_have_attribute("aria-selected", "true")
         page.keyboard.press("Enter")  # open the cell's editor, then type into it
-        page.wait_for_timeout(400)
+        expect(entry).to_be_visible()
         page.keyboard.type(value, delay=20)
         page.keyboard.press("Enter")
-        page.wait_for_timeout(400)
+        expect(entry).to_be_hidden()
+        expect(cell(row, column)).to_have_text(value)
 
 
 @pytest.mark.browser
