@@ -9,6 +9,9 @@ tuning sooner, e.g. right after a codebook edit.
 Example:
     >>> encoder_caption({"objective": "classify", "examples": 640, "seconds": 61.2, "codebook_version": 3}, 3)
     'Tuned on 640 examples (classify) in 61 s, for codebook v3: suggestions use it.'
+    >>> encoder_caption({"objective": "classify", "examples": 640, "seconds": 122.4, "runs": 2,
+    ...                  "codebook_version": 3}, 3)
+    'Tuned on 640 examples (classify, two runs averaged) in 122 s, for codebook v3: suggestions use it.'
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import streamlit as st
 from qualkit.app import actions, state
 from qualkit.coding.finetune import AUTO_TUNE_FROM, AUTO_TUNE_GROWTH
 from qualkit.store import jobs
+
+RUNS_IN_WORDS = {2: "two", 3: "three", 4: "four"}
 
 
 def encoder_caption(record: dict[str, Any] | None, codebook_version: int | None) -> str:
@@ -36,7 +41,9 @@ def encoder_caption(record: dict[str, Any] | None, codebook_version: int | None)
         return (f"Suggestions use the packaged encoder (MiniLM), not yet tuned to this study: the model worker tunes "
                 f"it by itself once {AUTO_TUNE_FROM} segments are judged.")
     size = record.get("examples") or record.get("pairs")
-    what = (f"Tuned on {size} examples ({record.get('objective', 'pairs')}) in {float(record.get('seconds') or 0):.0f} s, "
+    runs = int(record.get("runs") or 1)
+    how = record.get("objective", "pairs") + (f", {RUNS_IN_WORDS.get(runs, runs)} runs averaged" if runs > 1 else "")
+    what = (f"Tuned on {size} examples ({how}) in {float(record.get('seconds') or 0):.0f} s, "
             f"for codebook v{record.get('codebook_version')}")
     if record.get("codebook_version") != codebook_version:
         return what + ": the codebook has changed since, so suggestions use the packaged encoder until it is tuned again."
@@ -46,7 +53,8 @@ def encoder_caption(record: dict[str, Any] | None, codebook_version: int | None)
 
 
 def _queue(ctx: state.Context) -> None:
-    job_id = actions.queue_job(ctx.store, "finetune", ctx.user.name, {"seed": 0})
+    params = {"seed": 0} | ({"runs": 2} if st.session_state.get("tuning_two_runs") else {})
+    job_id = actions.queue_job(ctx.store, "finetune", ctx.user.name, params)
     st.session_state["tuning_message"] = (
         "Fine-tuning queued: the model worker runs it in the background; this page shows its progress."
         if job_id is not None else "Background model work is switched off here (QUALKIT_APP_RETRAIN=0).")
@@ -66,6 +74,10 @@ def tuning_section(ctx: state.Context) -> None:
         done, total = int(progress.get("done") or 0), int(progress.get("total") or 0)
         st.progress(done / total if total else 0.0, text=progress.get("message") or "Fine-tuning…")
     if ctx.user.can_run_analyses() and codebook is not None:
+        st.checkbox("Average two tuning runs", key="tuning_two_runs",
+                    help="Steadier suggestions for twice the time: two seeded runs averaged weight by weight. "
+                         "Measured against one run: macro-F1 +0.012 on NHS comments, kappa +0.023 on the demo, "
+                         "no change on AnnoMI therapist talk (python -m bench.coding --candidates 'two tuning runs').")
         st.button("Fine-tune on our decisions and codebook", key="tuning_start", on_click=_queue, args=(ctx,),
                   disabled=running is not None and running.kind == "finetune",
                   help="A few minutes on 2 cores (about 20 examples a second); runs in the background worker.")

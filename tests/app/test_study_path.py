@@ -152,5 +152,11 @@ def test_fine_tuning_is_queued_for_the_worker_and_its_encoder_shown(quiet_study,
                                                  "examples": 640, "seconds": 61.2, "codebook_version": version})
     again = apptest("admin", "study")
     assert f"Tuned on 640 examples (classify) in 61 s, for codebook v{version}: suggestions use it." in helpers.texts(again)
+    again.checkbox(key="tuning_two_runs").check().run()
+    again.button(key="tuning_start").click().run(timeout=60)
+    job = jobs.claim_job(store, "test-worker", ["finetune"])
+    assert job is not None and job.params == {"seed": 0, "runs": 2}  # the researcher asked for two runs averaged
+    jobs.finish_job(store, job.id, "test-worker", result={})
     viewer = apptest("vic", "study")
     assert not [b for b in viewer.button if b.key == "tuning_start"]
+    assert not [c for c in viewer.checkbox if c.key == "tuning_two_runs"]
