@@ -44,6 +44,8 @@ def autocode(
                                                     "and the codebook first (CPU, a few minutes; kept in $QUALKIT_MODEL_DIR). "
                                                     "Default: when MiniLM codes and --train has 100 rows or more.",
                                                     show_default=False)] = None,
+    tuning_runs: Annotated[int, typer.Option("--tuning-runs", min=1, help="Fine-tuning runs (seeded) averaged weight "
+                                             "by weight: 2 is steadier, for twice the time.")] = 1,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar with ETA on stderr.")] = True,
     code_moderators: Annotated[bool, typer.Option("--code-moderators", help="Code moderator rows too.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from OUTPUT.partial.")] = False,
@@ -79,6 +81,8 @@ def autocode(
     state = {"codebook": codebook, "codebook_version": book.version, "input": str(input.resolve()), "rows": total,
              "train": str(train.resolve()) if train else None, "top_k": top_k, "threshold": threshold,
              "embedder": embedder, "fine_tune": fine_tune, "code_moderators": code_moderators, "fit_rows": fit_rows}
+    if tuning_runs > 1:  # only then: a run interrupted before this option existed still resumes
+        state["tuning_runs"] = tuning_runs
     done_ids: list[str] = []
     if to_stdout and resume:
         raise InvalidInput("--resume needs an --output file", fix="write to a file, not '-'")
@@ -88,7 +92,7 @@ def autocode(
                 raise InvalidInput(f"no interrupted run to resume at {partial}", path=partial,
                                    fix="run without --resume")
             saved = json.loads(state_file.read_text(encoding="utf-8"))
-            changed = [k for k in state if saved.get(k) != state[k]]
+            changed = [k for k in dict.fromkeys([*state, *saved]) if saved.get(k) != state.get(k)]
             if changed:
                 raise InvalidInput(f"the interrupted run used other settings ({', '.join(changed)})", path=state_file,
                                    fix="resume with the same options and input, or delete the .partial files")
@@ -98,7 +102,7 @@ def autocode(
                                fix="pass --resume to continue it, or delete it to start again")
 
     coder, segment = _fitted_coder(book, input, labelled, embedder, fine_tune, progress, code_moderators, fit_rows,
-                                   total)
+                                   total, tuning_runs=tuning_runs)
     if not to_stdout and not resume:
         state_file.write_text(json.dumps(state, indent=1), encoding="utf-8")
         partial.write_text("", encoding="utf-8")
@@ -123,7 +127,7 @@ def autocode(
 
 
 def _fitted_coder(book, input: Path, labelled, embedder: str, fine_tune: bool | None, progress: bool,
-                  code_moderators: bool, fit_rows: int, total: int):
+                  code_moderators: bool, fit_rows: int, total: int, *, tuning_runs: int = 1):
     """The AutoCoder fitted on the labelled rows and the first ``fit_rows`` input rows, and the row → Segment maker."""
     from itertools import islice
 
@@ -154,7 +158,7 @@ def _fitted_coder(book, input: Path, labelled, embedder: str, fine_tune: bool | 
 
         fine_tune = tuning_applies(embedder) and auto_tune_due(len(labelled))
     if fine_tune:
-        chosen = _tuned_embedder(book, labelled, progress)
+        chosen = _tuned_embedder(book, labelled, progress, runs=tuning_runs)
     elif resolve_tier(embedder) not in ("lsa", "auto"):
         from qualkit.embeddings import resolve_embedder
 
@@ -248,7 +252,7 @@ def _code_stream(coder, codable: list[str], rows, segment, handle, *, done_ids: 
     return coded
 
 
-def _tuned_embedder(book, labelled, progress: bool):
+def _tuned_embedder(book, labelled, progress: bool, *, runs: int = 1):
     """MiniLM fine-tuned on the labelled rows and the codebook (reused when the same material was tuned before)."""
     import os
     from pathlib import Path
@@ -262,8 +266,9 @@ def _tuned_embedder(book, labelled, progress: bool):
         if progress and (done == total or done % 20 == 0):
             typer.echo(message, err=True)
 
-    tuned = tune_on(book, [r.text for r in labelled], [r.codes for r in labelled], folder, progress=report)
-    typer.echo(f"fine-tuned encoder {tuned.key[:12]} ({tuned.info.get('objective', 'pairs')}, "
+    tuned = tune_on(book, [r.text for r in labelled], [r.codes for r in labelled], folder, progress=report, runs=runs)
+    averaged = f", {runs} runs averaged" if runs > 1 else ""
+    typer.echo(f"fine-tuned encoder {tuned.key[:12]} ({tuned.info.get('objective', 'pairs')}{averaged}, "
                f"{tuned.info.get('examples') or tuned.info.get('pairs')} examples) in {tuned.path}", err=True)
     return CachedEmbedder(tuned.embedder())
 

@@ -82,6 +82,17 @@ def test_resume_refuses_other_settings_and_a_missing_run(tmp_path, monkeypatch):
     (tmp_path / "out.jsonl.partial.json").write_text(json.dumps({"codebook": "burnout", "top_k": 3}), encoding="utf-8")
     other = _autocode(src, out, "--resume")
     assert other.exit_code != 0 and "other settings" in str(other.exception)
+    # A run interrupted with two tuning runs does not resume as one (a setting the current call leaves out).
+    from qualkit.codebook import load_codebook
+
+    saved = {"codebook": "burnout", "codebook_version": load_codebook("burnout").version, "input": str(src.resolve()),
+             "rows": 30, "train": None, "top_k": None, "threshold": None, "embedder": "lsa", "fine_tune": None,
+             "code_moderators": False, "fit_rows": 20}
+    (tmp_path / "out.jsonl.partial.json").write_text(json.dumps(saved | {"tuning_runs": 2}), encoding="utf-8")
+    two = _autocode(src, out, "--resume")
+    assert two.exit_code != 0 and "(tuning_runs)" in str(two.exception)
+    (tmp_path / "out.jsonl.partial.json").write_text(json.dumps(saved), encoding="utf-8")
+    assert _autocode(src, out, "--resume").exit_code == 0  # the same settings resume (one run needs no key)
 
 
 def test_a_bad_row_anywhere_writes_nothing(tmp_path):

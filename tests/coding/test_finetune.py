@@ -189,6 +189,15 @@ def test_cli_autocode_fine_tunes_on_the_training_rows_when_asked(tmp_path, minil
     [folder] = [p for p in (tmp_path / "models" / "cli").iterdir() if (p / "info.json").exists()]
     assert "fine-tuned encoder " + folder.name[:12] in result.output
     assert json.loads(out.read_text())["id"] == "a"
+    again = CliRunner().invoke(app, ["autocode", "--codebook", "burnout", "--input", str(source), "--output",
+                                     str(tmp_path / "two.jsonl"), "--train", str(train), "--fine-tune",
+                                     "--tuning-runs", "2"])
+    assert again.exit_code == 0, again.output
+    infos = {p.name: json.loads((p / "info.json").read_text()) for p in (tmp_path / "models" / "cli").iterdir()
+             if (p / "info.json").exists()}
+    [soup] = [key for key, info in infos.items() if "averaged" in info]
+    assert folder.name in infos[soup]["averaged"] and len(infos[soup]["averaged"]) == 2  # the first run is reused
+    assert f"fine-tuned encoder {soup[:12]} (classify, 2 runs averaged" in again.output
 
 
 @pytest.mark.embeddings
