@@ -77,7 +77,7 @@ def tuning_section(ctx: state.Context) -> None:
         st.checkbox("Average two tuning runs", key="tuning_two_runs",
                     help="Steadier suggestions for twice the time: two seeded runs averaged weight by weight. "
                          "Measured against one run: macro-F1 +0.012 on NHS comments, kappa +0.023 on the demo, "
-                         "no change on AnnoMI therapist talk (python -m bench.coding --candidates 'two tuning runs').")
+                         "no change on AnnoMI counselling talk (python -m bench.coding --candidates 'two tuning runs').")
         st.button("Fine-tune on our decisions and codebook", key="tuning_start", on_click=_queue, args=(ctx,),
                   disabled=running is not None and running.kind == "finetune",
                   help="A few minutes on 2 cores (about 20 examples a second); runs in the background worker.")
