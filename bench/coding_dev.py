@@ -43,6 +43,7 @@ theme 0.451, demo 0.483, AnnoMI client 0.357; the frozen ``auto``: 0.488 / 0.397
     ft.runs=2 ft.epochs=2 (same cost as one) 0.523    0.435
     ft.schedule=linear (10 % warm-up, decay) 0.524    0.425
     ft.epochs=8                                       0.452
+    ft.learning_rate=0.0001 / 2.5e-05 (5e-05) 0.537 / 0.527   0.439 / 0.435
     WiSE-FT: 0.5 x tuned + 0.5 x frozen      0.503    0.453          0.332
              0.7 x tuned + 0.3 x frozen      0.524    0.448          0.344
     C=16 / C=1                               0.539 / 0.526   0.458 / 0.452
