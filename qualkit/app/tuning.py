@@ -11,7 +11,7 @@ Example:
     'Tuned on 640 examples (classify) in 61 s, for codebook v3: suggestions use it.'
     >>> encoder_caption({"objective": "classify", "examples": 640, "seconds": 122.4, "runs": 2,
     ...                  "codebook_version": 3}, 3)
-    'Tuned on 640 examples (classify, two runs averaged) in 122 s, for codebook v3: suggestions use it.'
+    'Tuned on 640 examples (classify, 2 runs averaged) in 122 s, for codebook v3: suggestions use it.'
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from typing import Any
 import streamlit as st
 
 from qualkit.app import actions, state
-from qualkit.coding.finetune import AUTO_TUNE_FROM, AUTO_TUNE_GROWTH
+from qualkit.coding.finetune import AUTO_TUNE_FROM, AUTO_TUNE_GROWTH, tuning_method
 from qualkit.store import jobs
-
-RUNS_IN_WORDS = {2: "two", 3: "three", 4: "four"}
 
 
 def encoder_caption(record: dict[str, Any] | None, codebook_version: int | None) -> str:
@@ -41,9 +39,7 @@ def encoder_caption(record: dict[str, Any] | None, codebook_version: int | None)
         return (f"Suggestions use the packaged encoder (MiniLM), not yet tuned to this study: the model worker tunes "
                 f"it by itself once {AUTO_TUNE_FROM} segments are judged.")
     size = record.get("examples") or record.get("pairs")
-    runs = int(record.get("runs") or 1)
-    how = record.get("objective", "pairs") + (f", {RUNS_IN_WORDS.get(runs, runs)} runs averaged" if runs > 1 else "")
-    what = (f"Tuned on {size} examples ({how}) in {float(record.get('seconds') or 0):.0f} s, "
+    what = (f"Tuned on {size} examples ({tuning_method(record)}) in {float(record.get('seconds') or 0):.0f} s, "
             f"for codebook v{record.get('codebook_version')}")
     if record.get("codebook_version") != codebook_version:
         return what + ": the codebook has changed since, so suggestions use the packaged encoder until it is tuned again."

@@ -257,7 +257,7 @@ def _tuned_embedder(book, labelled, progress: bool, *, runs: int = 1):
     import os
     from pathlib import Path
 
-    from qualkit.coding.finetune import tune_on
+    from qualkit.coding.finetune import tune_on, tuning_method
     from qualkit.embeddings import CachedEmbedder
 
     folder = Path(os.environ.get("QUALKIT_MODEL_DIR", Path.home() / ".cache" / "qualkit" / "models")) / "cli"
@@ -267,8 +267,7 @@ def _tuned_embedder(book, labelled, progress: bool, *, runs: int = 1):
             typer.echo(message, err=True)
 
     tuned = tune_on(book, [r.text for r in labelled], [r.codes for r in labelled], folder, progress=report, runs=runs)
-    averaged = f", {runs} runs averaged" if runs > 1 else ""
-    typer.echo(f"fine-tuned encoder {tuned.key[:12]} ({tuned.info.get('objective', 'pairs')}{averaged}, "
+    typer.echo(f"fine-tuned encoder {tuned.key[:12]} ({tuning_method(tuned.info)}, "
                f"{tuned.info.get('examples') or tuned.info.get('pairs')} examples) in {tuned.path}", err=True)
     return CachedEmbedder(tuned.embedder())
 

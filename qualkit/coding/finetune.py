@@ -124,6 +124,21 @@ class TunedEncoder:
         return TunedEmbedder(self.path, key=self.key, **options)
 
 
+def tuning_method(info: dict[str, Any]) -> str:
+    """How a tuned encoder was trained, in the words the app and the CLI print: objective and runs averaged.
+
+    Example:
+        >>> tuning_method({"objective": "classify", "runs": 2})
+        'classify, 2 runs averaged'
+        >>> tuning_method({"objective": "classify", "averaged": ["3f0c...", "9a1b..."]})
+        'classify, 2 runs averaged'
+        >>> tuning_method({})
+        'pairs'
+    """
+    runs = int(info.get("runs") or len(info.get("averaged") or ()) or 1)
+    return str(info.get("objective", "pairs")) + (f", {runs} runs averaged" if runs > 1 else "")
+
+
 def encoder_key(base: str, pairs: Sequence[tuple[str, str, Any]], settings: dict[str, Any]) -> str:
     """The content address of a tuning run: SHA-256 of the base model, the pairs and the settings.
 
