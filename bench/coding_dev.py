@@ -66,8 +66,9 @@ labelled texts and the encoder is tuned again on the ~1,300 texts, then the code
 Dev macro-F1, seeds 0 / 1 / 2: tuned 0.451 / 0.465 / 0.428, pseudo 0.451 / 0.460 / 0.451 (+0.006 on the mean,
 one seed of three gains) for a second, larger tuning run (189-214 s on top of ~80 s). Not kept; the suggestions
 were the exact gold set for only 36-38 % of the texts. The study's question as context (an "FFT question"
-column: "What was good?" / "What could we do better?") did not help the frozen coder either (0.488 -> 0.489
-all, 0.397 -> 0.388 at 20 per theme, seed 0, text prefixed with it).
+column: "What was good?" / "What could we do better?") did not help either, seed 0: the frozen coder with "Good: " / "Could be
+better: " before each text 0.488 -> 0.489 (all), 0.397 -> 0.388 (20 per theme); MiniLM + logistic regression
+with the question as one more feature 0.400 -> 0.408, 0.388 -> 0.377 (a throwaway script, not kept).
 
     python -m bench.coding_dev --cache bench/results/minilm.npz --seeds 0 1 2 --train 20 \
         --variants auto "auto tuned" "auto pseudo"
