@@ -36,10 +36,14 @@ from qualkit.store.rows import (
     coding_values,
     joined_codings,
 )
-from qualkit.store.schema import CodingRow, SegmentRow, SourceRow, utcnow
+from qualkit.store.schema import CodingRow, EventRow, SegmentRow, SourceRow, utcnow
 
 LOGGED_IDS = 500
 """Removed suggestion ids named in one event (the count is always exact)."""
+
+
+INSERTS = ("add", "suggest")
+"""The event actions that store a new coding row (per-row events of every other action are a person's)."""
 
 
 class CodingsMixin(StoreBase):
@@ -110,7 +114,8 @@ class CodingsMixin(StoreBase):
         rescore does not bump ``version``, because a reviewer's decision on that (segment, code) stays
         valid; the version guards human decisions only (a changed span does bump it, since the
         reviewer would accept something else than they saw). Suggestions no longer proposed are
-        deleted, new ones inserted; a (segment, code) a human already decided is not suggested again.
+        deleted (unless someone decided on one before and undid it: that put it back in the queue on purpose),
+        new ones inserted; a (segment, code) a human already decided is not suggested again.
         Rows with a human origin or a decision are never touched, even if someone decides one while
         this runs. One transaction; ``rescore``, ``replace`` (removed ids) and ``suggest`` events;
         ``details`` (e.g. the machine coder's settings) go into the ``suggest`` event, or the
@@ -154,6 +159,7 @@ class CodingsMixin(StoreBase):
             codings = [c for c in codings if (int(c.segment_id), c.code_id) not in decided]
             wanted = {(int(c.segment_id), c.code_id) for c in codings}
             gone = [int(r.id) for key, r in pending.items() if key not in wanted] + duplicates
+            gone = [i for i in gone if i not in self._decided_before(session, gone)]
             new: list[Coding] = []
             rescored: list[dict[str, Any]] = []
             moved: list[dict[str, Any]] = []
@@ -209,6 +215,20 @@ class CodingsMixin(StoreBase):
             if new:
                 self.insert_codings_in(session, new, user=user, action="suggest", details=details)
             return [int(c.id) for c in codings]
+
+    def _decided_before(self, session: Session, coding_ids: Sequence[int]) -> set[int]:
+        """The codings among ``coding_ids`` that someone has acted on since they were stored.
+
+        Such a suggestion is pending only because a person left it so: its span adjusted, or a decision
+        undone, which puts it back in the queue on purpose. A refresh must not delete it, nor the history it
+        carries (its events name it, and History offers to revert the revert).
+        """
+        touched: set[int] = set()
+        for chunk in chunks(sorted(coding_ids)):
+            touched.update(int(i) for i in session.scalars(select(EventRow.entity_id).where(
+                EventRow.project_id == self.project_id, EventRow.entity == "coding",
+                EventRow.entity_id.in_([str(i) for i in chunk]), EventRow.action.not_in(INSERTS))))
+        return touched
 
     def _segment_spans(self, session: Session, segment_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
         spans: dict[int, tuple[int, int]] = {}

@@ -96,3 +96,25 @@ def test_participant_edits_are_version_checked(study):
     assert frame["participant"].tolist() == ["P1"] and frame["role"].tolist() == ["attending"]  # nothing saved
     events = store.events_df("participant")
     assert "conflict" in set(events["outcome"])
+
+
+def test_a_refresh_keeps_a_suggestion_whose_decision_was_undone(study):
+    """Seen by a new researcher: reject, revert in History, and the worker's refresh deleted the card it restored."""
+    store = study.store
+    before = _pending(store)
+    target, untouched, adjusted = (int(i) for i in before.index[:3])
+    row = store.coding(adjusted)
+    moved = store.decide(adjusted, "span", user="ana", start=row.start + 1, end=row.end)  # still pending, by hand
+    rejected = decisions.decide(store, target, "reject", actor=ANA, expected_version=int(before.at[target, "version"]))
+    restored = decisions.revert_decision(store, target, expected_version=rejected.version, actor=ANA)
+    assert restored.status == "suggested"
+    # the retrained coder proposes none of the three any more: the untouched one goes, the two people acted on stay
+    others = [Coding(int(r.segment_id), r.code_id, "ensemble", score=0.5, coder="auto")
+              for r in before.drop(index=[target, untouched, adjusted]).itertuples()]
+    store.replace_suggestions(others, segment_ids=store.segments_df()["id"].tolist(), user="auto")
+    after = _pending(store)
+    assert target in after.index and untouched not in after.index
+    assert adjusted in after.index and after.at[adjusted, "start"] == moved.start
+    assert after.at[target, "version"] == restored.version
+    again = decisions.revert_decision(store, target, expected_version=restored.version, actor=ANA)  # redo stays possible
+    assert again.status == "rejected"
