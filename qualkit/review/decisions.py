@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
@@ -65,6 +66,26 @@ def _check_code(store: Store, code_id: str) -> None:
         raise InvalidInput(f"unknown code {code_id!r}", fix="use a code id of the project's codebook")
 
 
+def _check_not_coded(store: Store, code_id: str, spans: Sequence[tuple[int, int | None, int | None]], *,
+                     coder: str | None = None) -> None:
+    """Refuse a code on words that already carry it, accepted: a second row would count and export twice.
+
+    ``coder``: while a transcript is coded blind only the actor's own rows count (the other coder's are theirs).
+    """
+    segment_ids = sorted({int(segment_id) for segment_id, _, _ in spans})
+    accepted = store.codings_df(status="accepted", code_id=code_id, segment_ids=segment_ids)
+    if coder is not None:
+        accepted = accepted[(accepted["coder"] == coder) | (accepted["decided_by"] == coder)]
+    for row in accepted.itertuples():
+        for segment_id, start, end in spans:
+            wanted = (row.segment_start if start is None else start, row.segment_end if end is None else end)
+            if int(segment_id) == int(row.segment_id) and wanted == (row.start, row.end):
+                words = str(row.segment_text)[row.start - row.segment_start:row.end - row.segment_start]
+                words = textwrap.shorten(words, 60, placeholder="…")
+                raise InvalidInput(f"“{words}” is already coded {code_id} (coding {row.id}); nothing was added",
+                                   fix="choose another code, or select other words")
+
+
 def decide(
     store: Store,
     coding_id: int,
@@ -97,6 +118,9 @@ def decide(
             raise InvalidInput("a change needs the new code", fix="choose the code to apply instead")
         _check_code(store, code_id)
     own = _check_can_decide(store, view, actor, source_id)
+    if decision == "change":
+        _check_not_coded(store, code_id, [(coding.segment_id, coding.start if start is None else start,
+                                           coding.end if end is None else end)], coder=actor.name if own else None)
     if own:
         if expected_version is not None and coding.version != expected_version:
             current = {"code_id": coding.code_id, "status": coding.status, "decided_by": coding.decided_by,
@@ -156,8 +180,8 @@ def add_codes(
     for segment_id, _, _ in spans:
         if segment_id not in sources:
             raise InvalidInput(f"no segment {segment_id} in project {store.name!r}")
-    for source_id in dict.fromkeys(sources.values()):
-        _check_can_decide(store, view, actor, source_id)
+    blind = [_check_can_decide(store, view, actor, source_id) for source_id in dict.fromkeys(sources.values())]
+    _check_not_coded(store, code_id, spans, coder=actor.name if any(blind) else None)
     version = store.codebook().version
     codings = [Coding(segment_id=segment_id, code_id=code_id, origin="human", status="accepted", coder=actor.name,
                       start=start, end=end, codebook_version=version, decided_by=actor.name)

@@ -80,6 +80,30 @@ def test_add_code_and_memo(study):
     assert store.memos_df()["text"].tolist() == ["coping through exercise"] and memo.author == "ana"
 
 
+def test_the_same_code_on_the_same_words_is_refused_not_stored_twice(study):
+    """Seen by a new researcher: Enter on a code chip, or Change to a code the words already carry, made a copy."""
+    store = study.store
+    seg = study.segment("group2.txt", 1)
+    start, end = locate_passage(seg["text"], int(seg["start"]), "go for a run")
+    first = decisions.add_code(store, int(seg["id"]), "individual_coping", actor=ANA, start=start, end=end)
+    before = len(store.codings_df())
+    with pytest.raises(InvalidInput, match=r"“go for a run” is already coded individual_coping \(coding \d+\)"):
+        decisions.add_code(store, int(seg["id"]), "individual_coping", actor=BEN, start=start, end=end)
+    with pytest.raises(InvalidInput, match="already coded"):  # one turn of a selection across turns refuses all
+        decisions.add_codes(store, [(int(study.segment("group2.txt", 3)["id"]), None, None),
+                                    (int(seg["id"]), start, end)], "individual_coping", actor=ANA)
+    assert len(store.codings_df()) == before
+    assert decisions.add_code(store, int(seg["id"]), "individual_coping", actor=ANA, start=start,
+                              end=end - 4).id != first.id  # other words: a coding of its own
+    suggestion = study.suggestion("group1.txt", 1, "administrative_burden")
+    whole = decisions.add_code(store, int(suggestion.segment_id), "workload", actor=ANA,
+                               start=suggestion.start, end=suggestion.end)
+    with pytest.raises(InvalidInput, match="already coded workload"):
+        decisions.decide(store, int(suggestion.id), "change", actor=ANA, code_id="workload",
+                         expected_version=suggestion.version)
+    assert store.coding(suggestion.id).status == "suggested" and store.coding(whole.id).status == "accepted"
+
+
 def test_queue_order_and_bulk_accept_with_conflict(study):
     store = study.store
     frame, total = decisions.review_queue(store, actor=ANA, limit=3)
