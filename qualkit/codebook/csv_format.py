@@ -170,19 +170,23 @@ def codebook_from_csv(text: str, *, path: str | os.PathLike[str] | None = None, 
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
         except csv.Error:
             delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an unclosed quote is an error, not a cell that silently swallows every row after it
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    row_start = [1]
 
     def rows() -> Iterable[tuple[int, list[Any]]]:
-        start = 1
         for row in reader:
-            yield start, row
-            start = reader.line_num + 1
+            yield row_start[0], row
+            row_start[0] = reader.line_num + 1
 
     try:
         return codebook_from_rows(rows(), path=path, validate=validate,
                                    name=name or (Path(path).stem if path else "codebook"))
     except csv.Error as error:
-        raise InvalidCodebook(f"malformed CSV: {error}", path=path, line=reader.line_num,
+        if "unexpected end of data" in str(error):
+            raise InvalidCodebook("a quote opened in this row is never closed", path=path, line=row_start[0],
+                                  fix='close the quote (a " inside a quoted cell is written "")') from None
+        raise InvalidCodebook(f"malformed CSV: {error}", path=path, line=row_start[0],
                               fix="check the quoting on that line") from None
 
 

@@ -165,6 +165,17 @@ def test_csv_empty_name_and_inconsistent_versions_name_their_line():
     assert error.value.line == 3
 
 
+def test_csv_with_an_unclosed_quote_names_the_line_where_it_opens():
+    """Seen by a new researcher: the open quote swallowed the two rows after it into one code's name."""
+    text = 'code,description\nWorkload,Too much work\nExhaustion\n"Moral injury,unclosed\nPeer support,help\n'
+    with pytest.raises(InvalidCodebook, match="a quote opened in this row is never closed") as error:
+        codebook_from_csv(text, path="my_codebook.csv")
+    assert error.value.line == 4 and str(error.value).startswith("my_codebook.csv:4:")
+    with pytest.raises(InvalidCodebook, match="malformed CSV") as error:
+        codebook_from_csv('code,description\nA,x\n"B" b,y\n', path="c.csv")
+    assert error.value.line == 3
+
+
 def test_foreign_qdc_with_duplicate_names_gets_path_ids():
     ns = CODEBOOK_NS
     xml = f"""<?xml version="1.0" encoding="utf-8"?>
