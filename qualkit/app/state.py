@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -261,6 +262,16 @@ def show_flashes() -> None:
     """
     for kind, message in st.session_state.pop(KEY_FLASH, []):
         getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(message)
+
+
+def without_folder(text: str, folder: Path) -> str:
+    """``text`` with the server's copy of an upload named as the researcher knows it (the file's own name).
+
+    Example:
+        >>> without_folder("/tmp/x1/codes.csv:1: no name column", Path("/tmp/x1"))
+        'codes.csv:1: no name column'
+    """
+    return text.replace(f"{folder}{os.sep}", "")
 
 
 def report_error(error: Exception) -> None:

@@ -162,7 +162,7 @@ def import_export(ctx: state.Context, codebook) -> None:
                 try:
                     loaded = load_codebook(path, name=codebook.name if codebook else None)
                 except QualkitError as error:
-                    st.error(str(error))
+                    st.error(state.without_folder(str(error), Path(tmp)))
                     return
             version = state.run_action(codebook_edits.save_codebook_version, ctx.store, loaded, actor=ctx.user,
                                        note=f"imported {upload.name}")

@@ -11,7 +11,7 @@ import streamlit as st
 from qualkit.app import queries, resources, state, ui
 from qualkit.app.suggest import suggest_button
 from qualkit.app.tuning import tuning_section
-from qualkit.errors import InvalidInput, QualkitError
+from qualkit.errors import ImportFailed, InvalidInput, QualkitError
 from qualkit.model import Participant
 from qualkit.project import Project
 
@@ -131,7 +131,12 @@ def import_section(ctx: state.Context) -> None:
                                                          aliases=parse_aliases(aliases) or None, segment_by=segment_by,
                                                          progress=False)
             except QualkitError as error:
-                state.flash(f"{path.name} was not imported: {error}", "error")
+                # the reasons name the server's copy of the upload: say the file's own name, once
+                reasons = [reason for _, reason in error.failures] if isinstance(error, ImportFailed) else [str(error)]
+                for reason in reasons:
+                    text = state.without_folder(reason, folder)
+                    state.flash(f"Not imported: {text if text.startswith(f'{path.name}:') else f'{path.name}: {text}'}",
+                                "error")
             else:
                 imported += len(reports or [])
                 shown += [report.summary() if hasattr(report, "summary") else str(report) for report in reports or []]
