@@ -123,7 +123,7 @@ def test_new_researcher_journey(db_url, tmp_path, helpers):
     backend = "postgres" if db_url.startswith("postgresql") else "sqlite"
     (tmp_path / "night-interviews.txt").write_text(TXT, encoding="utf-8")
     (tmp_path / "team-huddle.vtt").write_text(VTT, encoding="utf-8")
-    (tmp_path / "scan.txt").write_bytes(b"PK\x03\x04\x00\x00" * 50)  # not a transcript: refused, by its own name
+    (tmp_path / "scan.txt").write_bytes(b"PK\x03\x04\x00\x00" * 50)  # a renamed Word file: refused, by its own name
     requests: list[str] = []
     errors: list[str] = []
     env = helpers.login_env(db_url) | {"QUALKIT_APP_RETRAIN": "0"}
@@ -153,7 +153,7 @@ def test_new_researcher_journey(db_url, tmp_path, helpers):
             expect(page.get_by_text("team-huddle.vtt").first).to_be_visible()
             page.get_by_role("button", name="Import", exact=True).click()
             expect(page.get_by_text("Import finished: 2 of 3 transcripts.")).to_be_visible(timeout=60_000)
-            expect(page.get_by_text("Not imported: scan.txt: the file looks binary")).to_be_visible()
+            expect(page.get_by_text("Not imported: scan.txt: the file is a zip archive")).to_be_visible()
             settle(page)
             assert "qualkit-import-" not in page.inner_text("body")
             transcripts = page.locator('[data-testid="stMetric"]').filter(has_text="Transcripts")
