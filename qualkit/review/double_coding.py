@@ -165,6 +165,13 @@ def disagreements(store: Store, source: str | int, *, actor: User, view: TeamVie
     return frame[~frame["agree"]].reset_index(drop=True)
 
 
+JUDGED_UNITS = ("Counted over the segment × code pairs that at least one coder judged (accepted, rejected or coded "
+                "by hand); a pair one coder left untouched counts as that coder's “no”. The statistics by code count "
+                "every segment × code of the transcripts as a yes/no unit, pairs nobody judged included, so their "
+                "agreement runs higher.")
+"""What :func:`agreement_summary` counts, in the words the app shows beside its figures."""
+
+
 def agreement_summary(frame: pd.DataFrame, coders: Sequence[str]) -> dict[str, Any]:
     """Counts and percent agreement over a :func:`judgements` frame, plus Cohen's kappa for two coders.
 

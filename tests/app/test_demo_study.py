@@ -70,7 +70,9 @@ def test_reliability_shows_agreement_on_first_open(demo_study, apptest, helpers,
     helpers.assert_ok(at)
     assert "No finished double-coded transcript yet" not in helpers.texts(at)
     finished = at.dataframe[0].value
-    assert finished["transcript"].tolist() == [DOUBLE_CODED] and finished["disagreements"].iloc[0] > 0
+    assert finished["transcript"].tolist() == [DOUBLE_CODED] and finished["different judgement"].iloc[0] > 0
+    # two tables, two units: the page says which pairs the first counts, so its lower agreement is not a contradiction
+    assert "that at least one coder judged" in " ".join(c.value for c in at.caption)
     frames = [d.value for d in at.dataframe]
     overall = next(f for f in frames if "statistic" in f.columns).set_index("statistic")
     for statistic in ("cohen_kappa_pooled", "krippendorff_alpha", "gwet_ac1"):

@@ -122,6 +122,7 @@ def disagreements_section(ctx: state.Context) -> None:
     cols[2].metric("Percent agreement", "–" if summary["percent_agreement"] is None
                    else f"{summary['percent_agreement']}%")
     cols[3].metric("Cohen's kappa", "–" if summary["kappa"] is None else summary["kappa"])
+    st.caption(double_coding.JUDGED_UNITS)
     may_settle = ctx.user.can_assign() or (ctx.user.can_adjudicate() and ctx.user.name in coders)
     pending = double_coding.judgements(ctx.store, source_id, actor=ctx.user, view=view, include_untouched=True)
     open_agreements = int((pending["agree"] & pending["consensus"].isna()).sum())

@@ -10,6 +10,10 @@ from qualkit.errors import QualkitError
 from qualkit.project import Project
 from qualkit.review import double_coding, visibility
 
+SUMMARY_COLUMNS = {"judged": "judged (segment × code)", "agreements": "same judgement",
+                   "disagreements": "different judgement", "percent_agreement": "agreement %",
+                   "kappa": "Cohen's kappa (judged pairs)"}
+
 
 def render() -> None:
     """The Reliability page."""
@@ -32,7 +36,9 @@ def render() -> None:
         rows.append({"transcript": names[source_id], "coders": ", ".join(coders),
                      **double_coding.agreement_summary(judged, coders)})
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        table = pd.DataFrame(rows).rename(columns=SUMMARY_COLUMNS)
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption(double_coding.JUDGED_UNITS)
     st.subheader("Inter-coder reliability by code")
     if not hasattr(Project, "reliability"):
         ui.not_available("Kappa and Krippendorff's alpha by code", "analysis, issue 7")
