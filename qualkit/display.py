@@ -45,13 +45,16 @@ def code_colors(codebook: Codebook | None) -> dict[str, str]:
 
 
 def code_label(codebook: Codebook | None, code_id: str) -> str:
-    """``Name (id)`` for a code, or the id alone when unknown.
+    """``Name (id)`` for a code; the id alone when unknown or when it is the name (an imported codebook's).
 
     Example:
         >>> code_label(None, "workload")
         'workload'
+        >>> from qualkit.model import Code
+        >>> code_label(Codebook("c", [Code("Exhaustion", "Exhaustion")]), "Exhaustion")
+        'Exhaustion'
     """
-    if codebook is not None and code_id in codebook:
+    if codebook is not None and code_id in codebook and codebook[code_id].name != code_id:
         return f"{codebook[code_id].name} ({code_id})"
     return code_id
 

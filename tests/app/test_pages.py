@@ -299,6 +299,10 @@ def test_history_and_team_pages(study, apptest, helpers):
     assert set(table["user"]) == {"ana"} and "accept" in set(table["action"])
     decided = int(study.suggestion("group1.txt", 1, "administrative_burden").id)
     assert at.selectbox(key="h_revert").value == int(table.loc[table["action"] == "accept", "id"].iloc[0])
+    coding = study.store.coding(decided)
+    words = study.store.source("group1.txt").text[coding.start:coding.end]
+    label = at.selectbox(key="h_revert").options[0]  # says what was decided on, not only ids
+    assert label.startswith("ana accept ") and "(administrative_burden)" in label and words[:20] in label, label
     at.button(key="h_revert_go").click().run()  # revert the accept from History
     helpers.assert_ok(at)
     assert study.store.coding(decided).status == "suggested" and "Reverted" in helpers.texts(at)

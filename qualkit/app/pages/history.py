@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from qualkit.app import actions, queries, state, ui
+from qualkit.display import code_label
 from qualkit.review import decisions, visibility
 from qualkit.store.decisions import STATE_ACTIONS, state_events
 from qualkit.users import team_events
@@ -67,6 +68,22 @@ def _revert(coding_id: int, version: int, label: str) -> None:
         actions.schedule_retrain(store, user.name)
 
 
+def _what_was_decided(ctx: state.Context, coding_ids: list[int]) -> dict[int, str]:
+    """Per coding, its code and words (“Workload · ‘so many notes’ ”): what a reverter needs to recognise it."""
+    codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
+    codings = {coding_id: ctx.store.coding(coding_id) for coding_id in coding_ids}
+    texts = ctx.store.codings_df(segment_ids=sorted({c.segment_id for c in codings.values()})).set_index("id")
+    out = {}
+    for coding_id, coding in codings.items():
+        words = ""
+        if coding_id in texts.index:
+            row = texts.loc[coding_id]
+            words = str(row["segment_text"])[coding.start - int(row["segment_start"]):
+                                             coding.end - int(row["segment_start"])]
+        out[coding_id] = f"{code_label(codebook, coding.code_id)} · “{ui.short(words, 50)}” "
+    return out
+
+
 def revert_section(ctx: state.Context, table) -> None:
     """Revert any decision of this page of the log that still stands (its coding's newest decision)."""
     decided = table[(table["entity"] == "coding") & table["entity_id"].notna() & (table["outcome"] == "ok")
@@ -74,16 +91,17 @@ def revert_section(ctx: state.Context, table) -> None:
     if decided.empty:
         return
     newest = state_events(ctx.store, [int(i) for i in decided["entity_id"]])
-    choices = {}
-    for event in decided.itertuples():
-        coding_id = int(event.entity_id)
-        if newest.get(coding_id, {}).get("id") != int(event.id):
-            continue  # changed since: revert the newer decision first
-        version = (newest[coding_id]["new"] or {}).get("version", 1)
-        choices[int(event.id)] = (coding_id, int(version),
-                                  f"event {event.id}: {event.user} {event.action} coding {coding_id}")
-    if not choices:
+    standing = [event for event in decided.itertuples()  # changed since: revert the newer decision first
+                if newest.get(int(event.entity_id), {}).get("id") == int(event.id)]
+    if not standing:
         return
+    what = _what_was_decided(ctx, sorted({int(event.entity_id) for event in standing}))
+    choices = {}
+    for event in standing:
+        coding_id = int(event.entity_id)
+        version = (newest[coding_id]["new"] or {}).get("version", 1)
+        choices[int(event.id)] = (coding_id, int(version), f"{event.user} {event.action} {what.get(coding_id, '')}"
+                                  f"(coding {coding_id}, event {event.id})")
     st.subheader("Revert a decision")
     chosen = st.selectbox("Decision", list(choices), key="h_revert", format_func=lambda e: choices[e][2],
                           help="Decisions on this page of the log that nothing has changed since.")
