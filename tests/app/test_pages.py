@@ -308,6 +308,9 @@ def test_history_and_team_pages(study, apptest, helpers):
     assert study.store.coding(decided).status == "suggested" and "Reverted" in helpers.texts(at)
     assert study.store.events_df("coding", decided)["action"].iloc[0] == "revert"
     assert "h_revert" not in [s.key for s in apptest("vic", "history").selectbox]  # viewers revert nothing
+    from qualkit.users import add_user
+
+    add_user(study.store, "yan", "yan-password", display_name="Yan Li", actor="admin", rounds=4)  # beside one without
     at = apptest("admin", "team")
     at.text_input(key="tm_name").input("zoe")
     at.text_input(key="tm_password").input("zoe-password")
@@ -317,6 +320,8 @@ def test_history_and_team_pages(study, apptest, helpers):
     from qualkit.users import get_user
 
     assert get_user(study.store, "zoe").role.value == "viewer"
+    shown = [m.value for m in at.markdown]
+    assert "**zoe**" in shown and "**yan** (Yan Li)" in shown and "(nan)" not in " ".join(shown)  # zoe gave none
     at.selectbox(key="tm_role_zoe").select("coder")
     at.button(key="tm_save_zoe").click().run()
     assert get_user(study.store, "zoe").role.value == "coder"

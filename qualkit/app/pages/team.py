@@ -79,7 +79,8 @@ def render() -> None:
     else:
         for row in people.itertuples():
             cols = st.columns([2, 2, 2, 1.3, 1.3], vertical_alignment="bottom")
-            cols[0].write(f"**{row.name}**" + (f" ({row.display_name})" if row.display_name else ""))
+            shown = row.display_name if isinstance(row.display_name, str) and row.display_name.strip() else ""
+            cols[0].write(f"**{row.name}**" + (f" ({shown})" if shown else ""))
             cols[1].selectbox("Role", ROLES, index=ROLES.index(row.role), key=f"tm_role_{row.name}",
                               label_visibility="collapsed")
             cols[2].checkbox("may edit the codebook", value=bool(row.can_edit_codebook), key=f"tm_cb_{row.name}")
