@@ -96,6 +96,16 @@ def not_available(what: str, area: str) -> None:
     st.info(f"{what} is not available yet in this installation ({area}).", icon=":material/hourglass_empty:")
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun, singular for one.
+
+    Example:
+        >>> counted(1, "suggestion"), counted(3, "suggestion"), counted(2, "memo", "memos")
+        ('1 suggestion', '3 suggestions', '2 memos')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def short(text: str, limit: int = 80) -> str:
     """The first ``limit`` characters of a text on one line.
 

@@ -281,10 +281,10 @@ def work_status(shown_ranking: int) -> None:
     newest = jobs.ranking_version(store)
     status = actions.work_status(store)
     running, last = status["running"], status["last"]
-    if newest and newest != shown_ranking:
-        count = jobs.ranking_size(store, newest)
+    count = jobs.ranking_size(store, newest) if newest and newest != shown_ranking else 0
+    if count:  # an empty ranking has nothing to show in a new order
         left, right = st.columns([3, 1], vertical_alignment="center")
-        left.info(f"{count} suggestions re-ranked by the retrained coder — refresh to see the new order "
+        left.info(f"{ui.counted(count, 'suggestion')} re-ranked by the retrained coder — refresh to see the new order "
                   "(your cards stay until you do).", icon=":material/sync:")
         if right.button("Refresh the queue", key="q_refresh", on_click=_refresh):
             st.rerun(scope="app")

@@ -124,7 +124,7 @@ def import_section(ctx: state.Context) -> None:
             participants_path.write_bytes(participants.getvalue())
         progress = st.progress(0.0, text="Importing…")
         shown: list[str] = []
-        imported = 0
+        imported = skipped = 0
         for i, path in enumerate(paths, start=1):
             try:
                 reports = ctx.project.import_transcripts([path], participants=participants_path,
@@ -138,16 +138,20 @@ def import_section(ctx: state.Context) -> None:
                     state.flash(f"Not imported: {text if text.startswith(f'{path.name}:') else f'{path.name}: {text}'}",
                                 "error")
             else:
-                imported += len(reports or [])
+                skipped += sum(1 for report in reports or [] if report.skipped)
+                imported += sum(1 for report in reports or [] if not report.skipped)
                 shown += [report.summary() if hasattr(report, "summary") else str(report) for report in reports or []]
             progress.progress(i / len(paths), text=f"Imported {i} of {len(paths)}")
     new_people = ctx.project.add_speaker_participants() if imported else []
     st.session_state[REPORTS] = shown
     message = f"Import finished: {imported} of {len(paths)} transcripts."
+    if skipped:
+        message += f" {skipped} {'was' if skipped == 1 else 'were'} already in the study (skipped, unchanged)."
     if new_people:
         message += (f" New speakers have participant rows: {', '.join(new_people)} — fill in their role and group "
                     "in the table below.")
-    state.flash(message, "success" if imported == len(paths) else "warning")
+    state.flash(message, "success" if imported == len(paths) else "info" if imported + skipped == len(paths)
+                else "warning")
     st.rerun()  # the counts, the transcripts table and the participants show the new files at once
 
 
