@@ -19,8 +19,9 @@ class QualkitError(Exception):
     """Base class of every deliberate qualkit error.
 
     ``fix`` speaks Python (``name=``); ``cli_fix``, when the fix differs on the command line, speaks the
-    CLI's options (``--project NAME``). ``str(error)`` is the Python text; :meth:`render` picks the
-    surface's own (the CLI prints ``render("cli")``), so a hint never names another surface's syntax.
+    CLI's options (``--project NAME``); ``app_fix`` the review app's controls. ``str(error)`` is the Python
+    text; :meth:`render` picks the surface's own (the CLI prints ``render("cli")``, the app
+    ``render("app")``), so a hint never names another surface's syntax.
 
     Example:
         >>> str(QualkitError("something broke", fix="try again"))
@@ -30,6 +31,7 @@ class QualkitError(Exception):
     """
 
     cli_fix: str | None = None
+    app_fix: str | None = None
     max_message: int | None = None  # errors about a user's file keep to one short line (see InvalidTranscript)
 
     def __init__(
@@ -40,31 +42,36 @@ class QualkitError(Exception):
         line: int | None = None,
         fix: str | None = None,
         cli_fix: str | None = None,
+        app_fix: str | None = None,
     ) -> None:
         if self.max_message is not None:
             message = _one_line(message, self.max_message)
             fix = _one_line(fix, self.max_message) if fix is not None else None
             cli_fix = _one_line(cli_fix, self.max_message) if cli_fix is not None else None
+            app_fix = _one_line(app_fix, self.max_message) if app_fix is not None else None
             path = _one_line(str(path), self.max_message) if path is not None else None
         self.message = message.rstrip(".")
         self.path = str(path) if path is not None else None
         self.line = line
         self.fix = fix
         self.cli_fix = cli_fix
+        self.app_fix = app_fix
         super().__init__(str(self))
 
     def render(self, surface: str = "python") -> str:
-        """The one-line message for a surface: ``python`` (and the app) or ``cli``.
+        """The one-line message for a surface: ``python``, ``cli`` or ``app`` (each falls back to ``fix``).
 
         Example:
             >>> QualkitError("no", fix="pass user=", cli_fix="pass --user NAME").render()
             'no. Fix: pass user='
+            >>> QualkitError("no", fix="pass user=", app_fix="log in first").render("app")
+            'no. Fix: log in first'
         """
         where = ""
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
         text = f"{where}{self.message}"
-        fix = self.cli_fix if surface == "cli" and self.cli_fix else self.fix
+        fix = {"cli": self.cli_fix, "app": self.app_fix}.get(surface) or self.fix
         if fix:
             text += f". Fix: {fix}"
         return text

@@ -290,7 +290,7 @@ def report_error(error: Exception) -> None:
         flash(f"Not saved: {error.message}." + (f" Current value — {now}." if now else "")
               + " The page now shows it; make your change again if it is still needed.", "warning")
     else:
-        flash(str(error), "error")
+        flash(error.render("app") if isinstance(error, QualkitError) else str(error), "error")
 
 
 def run_action(action: Any, *args: Any, success: str | None = None, **kwargs: Any) -> Any:

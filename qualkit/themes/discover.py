@@ -204,8 +204,12 @@ def discover_themes(
     if len(docs) < MIN_DOCUMENTS:
         raise InvalidInput(f"only {len(docs)} participant {level}s with {min_words}+ words to cluster; "
                            f"theme discovery needs at least {MIN_DOCUMENTS}",
-                           fix="import more transcripts, or lower min_words / use level='sentence'",
-                           cli_fix="import more transcripts, or lower --min-words / use --level sentence")
+                           fix="import more transcripts, or lower min_words"
+                               + (" / use level='sentence'" if level != "sentence" else ""),
+                           cli_fix="import more transcripts, or lower --min-words"
+                               + (" / use --level sentence" if level != "sentence" else ""),
+                           app_fix="import more transcripts, or lower “Minimum words per passage” under Settings"
+                               + (" / choose sentences as passages" if level != "sentence" else ""))
     if engine not in ("auto", "bertopic", "sklearn"):
         raise InvalidInput(f"unknown engine {engine!r}", fix="use 'auto', 'bertopic' or 'sklearn'")
     use_bertopic = engine == "bertopic" or (engine == "auto" and bertopic_available())

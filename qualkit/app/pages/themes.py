@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pandas as pd
 import streamlit as st
 
@@ -9,6 +11,11 @@ from qualkit.app import state, ui
 from qualkit.app.drilldown import show_passages
 from qualkit.errors import QualkitError
 from qualkit.project import Project
+from qualkit.themes.discover import discover_themes
+from qualkit.themes.prepare import LEVELS
+
+LEVEL_WORDS = {"sentence": "sentences", "window": "a few sentences together", "turn": "whole turns"}
+MIN_WORDS = inspect.signature(discover_themes).parameters["min_words"].default
 
 
 def _promote(theme_id: int) -> None:
@@ -57,14 +64,21 @@ def render() -> None:
         result = ctx.project.themes()
     except QualkitError:
         result = None
+    if ctx.user.can_run_analyses():
+        with st.expander("Settings"):
+            left, right = st.columns(2)
+            level = left.selectbox("Passages", list(LEVELS), key="th_level", format_func=LEVEL_WORDS.get)
+            min_words = right.number_input("Minimum words per passage", min_value=1, max_value=50, step=1,
+                                           value=MIN_WORDS, key="th_min_words",
+                                           help="Shorter passages are left out of the clustering.")
     if ctx.user.can_run_analyses() and st.button(
             "Discover themes" if result is None else "Run theme discovery again", key="th_run",
             type="primary" if result is None else "secondary"):
         try:
             with st.spinner("Discovering themes (this can take a minute)…"):
-                result = ctx.project.discover_themes()
+                result = ctx.project.discover_themes(level=level, min_words=int(min_words))
         except QualkitError as error:
-            st.error(str(error))
+            st.error(error.render("app"))
         else:
             st.success("Themes discovered and saved.")
     if result is None:
