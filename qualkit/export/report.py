@@ -177,8 +177,11 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     ]
     if codebook is not None:
         themes = sum(1 for c in codebook.codes if c.parent is None)
+        codes = len(codebook.codable_codes)
+        shape = (f"a flat list of {codes} codes" if not any(c.parent for c in codebook.codes)
+                 else f"{codes} codes under {themes} top-level themes")
         parts.append(f"Segments were coded with the codebook \u201c{codebook.name}\u201d, version {codebook.version} "
-                     f"({len(codebook.codable_codes)} codes under {themes} top-level themes).")
+                     f"({shape}).")
     coder_text = f"human coders: {', '.join(humans)}" if humans else "no human coders yet"
     if machines:
         coder_text += (f"; machine coder{'s' if len(machines) > 1 else ''}: {', '.join(machines)} "

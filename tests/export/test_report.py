@@ -120,3 +120,19 @@ def test_demo_study_produces_word_and_html_reports_with_charts_and_quotes(tmp_pa
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Exemplar quotes" in text and "Inter-coder reliability" in text
     project.store.engine.dispose()
+
+
+def test_methods_say_how_the_codebook_is_shaped():
+    """Seen by a new researcher: '5 codes under 5 top-level themes' for a codebook with no hierarchy."""
+    from qualkit.export.report import methods_paragraph
+    from qualkit.model import Code, Codebook
+
+    store = Store.create("sqlite://", name="shape")
+    frames = store.codings_df(), store.segments_df()
+    flat = Codebook("mine", [Code("Exhaustion", "Exhaustion"), Code("Workload", "Workload")])
+    text = methods_paragraph(store, flat, *frames, by=None, include_suggested=False)
+    assert "(a flat list of 2 codes)" in text and "top-level" not in text
+    tree = Codebook("tree", [Code("feelings", "Feelings", codable=False), Code("tired", "Tired", parent="feelings"),
+                             Code("work", "Work")])
+    assert "(2 codes under 2 top-level themes)" in methods_paragraph(store, tree, *frames, by=None,
+                                                                     include_suggested=False)
