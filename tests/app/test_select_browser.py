@@ -272,5 +272,10 @@ def test_select_text_reports_a_mouse_selection(tmp_path, helpers):
             expected = f"{start}:{end}={text[start - 4000:end - 4000]!r}"
             expect(page.get_by_text(expected)).to_be_visible(timeout=30_000)
             assert page.locator(".qk-pick").is_hidden()  # no code picker in this form
+            page.keyboard.press("Escape")  # clear it, then select the same words again (seen by a new researcher:
+            expect(page.get_by_text("nothing")).to_be_visible(timeout=30_000)  # the second drag was ignored)
+            drag(page, turn.locator("[data-w]").filter(has_text=re.compile("^completely$")),
+                 turn.locator("[data-w]").filter(has_text=re.compile("^single$")))
+            expect(page.get_by_text(expected)).to_be_visible(timeout=30_000)
         finally:
             browser.close()

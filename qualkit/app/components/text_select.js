@@ -258,6 +258,10 @@ class Selector {
 
   clearSelection() {
     this.anchor = this.focusWord = null;
+    // A native selection left on the words would make the next drag over them move that text (drag and
+    // drop) instead of selecting: the same words could not be selected again.
+    const sel = window.getSelection();
+    if (sel && sel.rangeCount && this.region.contains(sel.anchorNode)) sel.removeAllRanges();
     this.paint();
     this.report();
   }
