@@ -476,6 +476,11 @@ def candidate_two_runs(split: Split, embedder: Any) -> list[list[str]]:
     return qualkit_default(split, embedder, tuning={"runs": 2})
 
 
+def candidate_c8(split: Split, embedder: Any) -> list[list[str]]:
+    """The default with the learned coder's C at 8 instead of 4 (reuses the default's tuned encoder)."""
+    return qualkit_default(split, embedder, C=8.0)
+
+
 FINE_TUNING: list[dict[str, Any]] = []
 
 
@@ -521,7 +526,8 @@ def candidate_self_training(split: Split, embedder: Any, confidence: float = 0.8
 def candidates(names: Sequence[str] = ()) -> dict[str, Method]:
     """Components measured beside the default (each a variation of it), by name."""
     every = {"frozen encoder": candidate_frozen, "two tuning runs": candidate_two_runs,
-             "no codebook rows": candidate_no_codebook_rows, "self-training": candidate_self_training}
+             "no codebook rows": candidate_no_codebook_rows, "self-training": candidate_self_training,
+             "C 8": candidate_c8}
     return {f"default + {name}" if name == "self-training" else f"default, {name}": every[name] for name in names}
 
 
@@ -625,7 +631,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="one seed, no learning curve, therapist talk only")
     parser.add_argument("--candidates", nargs="*", default=[],
                         help="also run components tried for the default: 'frozen encoder', 'two tuning runs', "
-                             "'no codebook rows', 'self-training'")
+                             "'no codebook rows', 'self-training', 'C 8'")
     parser.add_argument("--settings", nargs="*", default=None, help="only settings whose name contains one of these")
     parser.add_argument("--who", nargs="*", default=["therapist", "client"], help="annomi: therapist and/or client talk")
     parser.add_argument("--curve", nargs="*", type=int, default=[5, 10, 20], help="nhs learning-curve steps (x themes)")
