@@ -29,6 +29,7 @@ from qualkit.codebook.validation import (
     validate_codebook,
 )
 from qualkit.errors import InvalidCodebook
+from qualkit.ingest.csvrows import UNCLOSED_FIX, MalformedCSV, csv_rows
 from qualkit.model import Code, Codebook
 
 # Column names we understand (compared lower-cased, with _ and - read as spaces), in order of preference.
@@ -170,24 +171,12 @@ def codebook_from_csv(text: str, *, path: str | os.PathLike[str] | None = None, 
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
         except csv.Error:
             delimiter = ","
-    # strict: an unclosed quote is an error, not a cell that silently swallows every row after it
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    row_start = [1]
-
-    def rows() -> Iterable[tuple[int, list[Any]]]:
-        for row in reader:
-            yield row_start[0], row
-            row_start[0] = reader.line_num + 1
-
     try:
-        return codebook_from_rows(rows(), path=path, validate=validate,
+        return codebook_from_rows(csv_rows(text, delimiter), path=path, validate=validate,
                                    name=name or (Path(path).stem if path else "codebook"))
-    except csv.Error as error:
-        if "unexpected end of data" in str(error):
-            raise InvalidCodebook("a quote opened in this row is never closed", path=path, line=row_start[0],
-                                  fix='close the quote (a " inside a quoted cell is written "")') from None
-        raise InvalidCodebook(f"malformed CSV: {error}", path=path, line=row_start[0],
-                              fix="check the quoting on that line") from None
+    except MalformedCSV as error:
+        raise InvalidCodebook(error.reason, path=path, line=error.line, fix=UNCLOSED_FIX if "never closed"
+                              in error.reason else "check the quoting on that line") from None
 
 
 

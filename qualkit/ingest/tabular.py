@@ -32,6 +32,7 @@ from typing import Any
 
 from qualkit.errors import InvalidTranscript
 from qualkit.ingest.archive import check_archive
+from qualkit.ingest.csvrows import UNCLOSED_FIX, MalformedCSV, csv_rows
 from qualkit.ingest.layout import Item, Layout
 from qualkit.ingest.limits import DEFAULT_LIMITS, Limits, describe_exception, over_limit
 from qualkit.ingest.participants import convert_cell
@@ -75,17 +76,15 @@ def _rows_from_csv(text: str, path: str | os.PathLike[str], delimiter: str | Non
                 delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
             except csv.Error:
                 delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, list[str]]] = []
-    start_line = 1
     try:
-        for row in reader:
+        for start_line, row in csv_rows(text, delimiter):
             _check_row(row, start_line, len(rows), path, limits)
             rows.append((start_line, row))
-            start_line = reader.line_num + 1
-    except csv.Error as exc:
-        raise InvalidTranscript(f"the CSV is malformed ({str(exc)[:100]})", path=path, line=reader.line_num,
-                                fix="check the quoting on that line, or save the sheet again as CSV UTF-8") from None
+    except MalformedCSV as error:
+        raise InvalidTranscript(f"the CSV is malformed: {error.reason}", path=path, line=error.line,
+                                fix=UNCLOSED_FIX if "never closed" in error.reason
+                                else "check the quoting on that line, or save the sheet again as CSV UTF-8") from None
     return rows
 
 

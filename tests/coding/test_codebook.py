@@ -171,7 +171,7 @@ def test_csv_with_an_unclosed_quote_names_the_line_where_it_opens():
     with pytest.raises(InvalidCodebook, match="a quote opened in this row is never closed") as error:
         codebook_from_csv(text, path="my_codebook.csv")
     assert error.value.line == 4 and str(error.value).startswith("my_codebook.csv:4:")
-    with pytest.raises(InvalidCodebook, match="malformed CSV") as error:
+    with pytest.raises(InvalidCodebook, match="the quoting is malformed") as error:
         codebook_from_csv('code,description\nA,x\n"B" b,y\n', path="c.csv")
     assert error.value.line == 3
 

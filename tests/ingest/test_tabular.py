@@ -58,6 +58,15 @@ def test_explicit_columns_and_errors(data, tmp_path):
         qk.read_transcript(header_only)
 
 
+def test_an_unclosed_quote_is_an_error_not_lost_answers(tmp_path):
+    """Read leniently, the open quote swallowed the next answer into this one: two answers became one."""
+    survey = tmp_path / "survey.csv"
+    survey.write_bytes(b'id,answer\r\n1,"Too many night shifts\r\n2,fine\r\n')
+    with pytest.raises(InvalidTranscript, match="a quote opened in this row is never closed") as caught:
+        qk.read_transcript(survey)
+    assert caught.value.line == 2 and str(caught.value).startswith(f"{survey}:2: the CSV is malformed")
+
+
 def test_longest_free_text_column_is_guessed(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("pid,remarks\nR1,the inbox takes my evenings away\nR2,nights and weekends too often\n",
