@@ -197,14 +197,18 @@ class ImportReport:
         Example:
             >>> "g1.txt" in ImportReport(source="g1.txt", format="txt").summary()
             True
+            >>> print(ImportReport(source="g.vtt", format="vtt", segments=1, speakers={"Omar": 1}).summary())
+            g.vtt (vtt): 1 segment, 1 speaker, 0 unattributed
+              Omar: 1 turn
         """
         if self.skipped:
             return f"{self.source}: {self.skipped}"
         lines = [f"{self.source} ({self.format}{', ' + self.encoding if self.encoding else ''}): "
-                 f"{self.segments} segments, {len(self.speakers)} speakers, {self.unattributed} unattributed"]
+                 f"{self.segments} segment{'s' if self.segments != 1 else ''}, {len(self.speakers)} "
+                 f"speaker{'s' if len(self.speakers) != 1 else ''}, {self.unattributed} unattributed"]
         for label, turns in sorted(self.speakers.items(), key=lambda kv: -kv[1]):
             role = " [moderator]" if label in self.moderators else ""
-            lines.append(f"  {label}: {turns} turns{role}")
+            lines.append(f"  {label}: {turns} turn{'s' if turns != 1 else ''}{role}")
         for alias, canonical in self.proposed_merges.items():
             lines.append(f"  proposed merge: {alias!r} -> {canonical!r}")
         lines += [f"  unattributed: {ex!r}" for ex in self.unattributed_examples]
