@@ -116,7 +116,8 @@ class Project:
         Participants (a CSV/Excel path or a DataFrame) are upserted first so segments link to them. A
         file that fails leaves nothing behind; when some fail, the others are stored and
         :class:`~qualkit.errors.ImportFailed` lists each failure (its ``.reports`` hold the stored ones).
-        ``options`` go to :func:`qualkit.read_transcript` (``window``, ``encoding``, ``columns``, ...).
+        ``options`` go to :func:`qualkit.read_transcript` (``window``, ``encoding``, ``columns``, ...), and
+        ``uploaded=True`` to :func:`qualkit.ingest.batch.import_transcripts` (the app's copies of uploads).
 
         Example:
             >>> Project.create("sqlite://", codebook=None).import_transcripts([], progress=False)

@@ -39,12 +39,15 @@ def import_transcripts(
     window: int = 3,
     progress: bool = True,
     user: str | None = None,
+    uploaded: bool = False,
     **options: Any,
 ) -> list[ImportReport]:
     """Read every file and store each one in its own transaction; raise ImportFailed if some failed.
 
     ``options`` go to :func:`qualkit.ingest.read_transcript` (``encoding``, ``format``, ``max_bytes``,
     ``moderators``, ``columns`` ...). A tqdm progress bar goes to stderr when ``progress`` is true.
+    ``uploaded``: the files are a server's temporary copies of uploads, so their path (the source's
+    ``metadata["path"]``, exported as a variable) is not recorded; the researcher's own path is unknown.
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -83,6 +86,8 @@ def import_transcripts(
         try:
             source = read_transcript(path, aliases=aliases, participants=roster, segment_by=segment_by,
                                      window=window, **options)
+            if uploaded:
+                source.metadata.pop("path", None)
             store.add_source(source, user=user)
         except StoreError as error:
             failures.append((str(path), _reason(_stored_clash(store, path) or error, path)))

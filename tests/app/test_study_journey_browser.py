@@ -162,6 +162,7 @@ def test_new_researcher_journey(db_url, tmp_path, helpers):
 
             # 3. New speakers have participant rows: give two of them their role in the table editor.
             project = Project.open(db_url, STUDY, user="rosa")
+            assert "path" not in project.store.source("night-interviews.txt", with_raw=False).metadata  # a /tmp copy
             people = project.participants()
             assert {"Maya", "Tomás", "Lena", "Omar"} <= set(people["participant"])
             rows = {name: i for i, name in enumerate(people["participant"])}

@@ -61,6 +61,20 @@ def test_a_changed_file_of_the_same_name_still_fails(store, data, tmp_path):
     assert len(store.sources_df()) == 1
 
 
+def test_an_upload_records_no_server_path(store, data, tmp_path):
+    """The app imports its temporary copy of an upload: that path would reach the REFI-QDA export as a variable."""
+    copy = tmp_path / "qualkit-import-x1" / "zoom.vtt"
+    copy.parent.mkdir()
+    copy.write_bytes((data / "zoom.vtt").read_bytes())
+    import_transcripts(store, [copy], progress=False, uploaded=True)
+    import_transcripts(store, [data / "teams.vtt"], progress=False)
+    assert "path" not in store.source("zoom.vtt").metadata
+    assert store.source("teams.vtt").metadata["path"] == str(data / "teams.vtt")  # a researcher's own file: kept
+    copy.write_bytes((data / "zoom.vtt").read_bytes() + b"\n")  # another upload of that name: still refused
+    with pytest.raises(ImportFailed, match="already in project"):
+        import_transcripts(store, [copy], progress=False, uploaded=True)
+
+
 def test_participants_link_every_speaker_and_show_as_columns(sqlite_store, data):
     roster = pd.DataFrame({"participant_id": ["I", "R7"], "pseudonym": ["I", "R"],
                            "role": ["moderator", "nurse"], "years_in_role": ["", "12"]})

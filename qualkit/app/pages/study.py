@@ -129,7 +129,7 @@ def import_section(ctx: state.Context) -> None:
             try:
                 reports = ctx.project.import_transcripts([path], participants=participants_path,
                                                          aliases=parse_aliases(aliases) or None, segment_by=segment_by,
-                                                         progress=False)
+                                                         progress=False, uploaded=True)
             except QualkitError as error:
                 # the reasons name the server's copy of the upload: say the file's own name, once
                 reasons = [reason for _, reason in error.failures] if isinstance(error, ImportFailed) else [str(error)]
