@@ -29,6 +29,8 @@ Status = Literal["suggested", "accepted", "rejected"]
 
 ORIGINS: tuple[str, ...] = ("human", "rules", "similarity", "learned", "ensemble", "topic")
 STATUSES: tuple[str, ...] = ("suggested", "accepted", "rejected")
+CONSENSUS = "consensus"
+"""The ``coder``/``decided_by`` name of adjudicated (agreed) decisions; the event log names the real user."""
 SEGMENT_KINDS: tuple[str, ...] = ("turn", "sentence", "window", "unattributed", "legend", "row")
 
 

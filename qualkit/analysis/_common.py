@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from qualkit.errors import InvalidInput
-from qualkit.model import Codebook
+from qualkit.model import CONSENSUS, Codebook
 
 NON_TALK_KINDS = ("unattributed", "legend")
 MISSING_GROUP = "(missing)"
@@ -51,16 +51,27 @@ def counted_codings(
     """One row per (segment, code) that counts: accepted codings, plus suggested ones when asked.
 
     Rejected codings never count. Several rows for the same segment and code (a suggestion and a
-    coder's own row, say) collapse to one; the highest score is kept.
+    coder's own row, say) collapse to one; the highest score is kept. Where two coders' disagreement
+    was settled (a row ``decided_by`` consensus), the settlement alone decides: a settled "no" is not
+    counted because one coder had applied the code.
 
     Example:
         >>> c = pd.DataFrame({"segment_id": [1, 1], "code_id": ["a", "a"], "status": ["accepted", "suggested"],
         ...                   "score": [0.4, 0.9]})
         >>> counted_codings(c, include_suggested=True)["score"].tolist()
         [0.9]
+        >>> settled_no = pd.DataFrame({"segment_id": [1, 1], "code_id": ["a", "a"], "status": ["accepted", "rejected"],
+        ...                            "decided_by": ["ben", "consensus"], "score": [None, None]})
+        >>> len(counted_codings(settled_no))
+        0
     """
     statuses = ["accepted", "suggested"] if include_suggested else ["accepted"]
-    rows = codings.loc[codings["status"].isin(statuses)]
+    rows = codings
+    if "decided_by" in codings and (codings["decided_by"] == CONSENSUS).any():
+        settled = codings["decided_by"] == CONSENSUS
+        keys = pd.MultiIndex.from_frame(codings[["segment_id", "code_id"]])
+        rows = codings.loc[settled | ~keys.isin(keys[settled.to_numpy()])]
+    rows = rows.loc[rows["status"].isin(statuses)]
     if codes is not None:
         rows = rows.loc[rows["code_id"].isin(list(codes))]
     if "score" in rows:

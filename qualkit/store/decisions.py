@@ -19,15 +19,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from qualkit.errors import ConflictError, StoreError
-from qualkit.model import Codebook, Coding, new_guid
+from qualkit.model import CONSENSUS, Codebook, Coding, new_guid
 from qualkit.store.base import StaleVersion
 from qualkit.store.event_types import checked_action
 from qualkit.store.repository import Store
 from qualkit.store.rows import coding_from_row, coding_values
 from qualkit.store.schema import CodingRow, EventRow, SegmentRow, utcnow
-
-CONSENSUS = "consensus"
-"""The ``coder``/``decided_by`` name of adjudicated (agreed) decisions; the event log names the real user."""
 
 STATE_ACTIONS = ("accept", "reject", "adjust", "change", "bulk-accept", "code", "add", "update", "adjudicate",
                  "revert")

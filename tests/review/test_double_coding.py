@@ -80,6 +80,16 @@ def test_blind_double_coding_end_to_end(study):
     changed = double_coding.adjudicate(store, int(peer.segment_id), "peer_support", apply=False, actor=BEN,
                                 expected={"id": current.id, "version": current.version})
     assert changed.status == "rejected"
+    # settled "no": ben's own accepted row stays on record but no longer counts in the analyses and the report
+    assert store.codings_df(origin="human", coder="ben", code_id="peer_support")["status"].tolist() == ["accepted"]
+    counted = study.project.prevalence(by=None, rollup=False).table.set_index("code_id")
+    before_peer = counted.loc["peer_support", "segments"] if "peer_support" in counted.index else 0
+    double_coding.adjudicate(store, int(peer.segment_id), "peer_support", apply=True, actor=ANA,
+                             expected={"id": changed.id, "version": changed.version})
+    counted = study.project.prevalence(by=None, rollup=False).table.set_index("code_id")
+    assert counted.loc["peer_support", "segments"] == before_peer + 1  # and a settled "yes" counts once
+    changed = double_coding.adjudicate(store, int(peer.segment_id), "peer_support", apply=False, actor=BEN,
+                                       expected={"id": changed.id, "version": changed.version + 1})
     new_code = double_coding.adjudicate(store, int(workload.segment_id), "emotional_exhaustion", apply=True, actor=ADMIN)
     assert (new_code.coder, new_code.origin) == ("consensus", "human")
     assert double_coding.settle_agreements(store, "group1.txt", actor=ANA) >= 3
