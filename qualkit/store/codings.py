@@ -114,8 +114,8 @@ class CodingsMixin(StoreBase):
         rescore does not bump ``version``, because a reviewer's decision on that (segment, code) stays
         valid; the version guards human decisions only (a changed span does bump it, since the
         reviewer would accept something else than they saw). Suggestions no longer proposed are
-        deleted (unless someone decided on one before and undid it: that put it back in the queue on purpose),
-        new ones inserted; a (segment, code) a human already decided is not suggested again.
+        deleted (unless a person acted on one: an undone decision put it back in the queue on purpose, an
+        adjusted span keeps it there), new ones inserted; a (segment, code) a human already decided is not suggested again.
         Rows with a human origin or a decision are never touched, even if someone decides one while
         this runs. One transaction; ``rescore``, ``replace`` (removed ids) and ``suggest`` events;
         ``details`` (e.g. the machine coder's settings) go into the ``suggest`` event, or the
@@ -159,7 +159,8 @@ class CodingsMixin(StoreBase):
             codings = [c for c in codings if (int(c.segment_id), c.code_id) not in decided]
             wanted = {(int(c.segment_id), c.code_id) for c in codings}
             gone = [int(r.id) for key, r in pending.items() if key not in wanted] + duplicates
-            gone = [i for i in gone if i not in self._decided_before(session, gone)]
+            kept = self._acted_on(session, gone)  # one lookup for all, not one per row
+            gone = [i for i in gone if i not in kept]
             new: list[Coding] = []
             rescored: list[dict[str, Any]] = []
             moved: list[dict[str, Any]] = []
@@ -216,7 +217,7 @@ class CodingsMixin(StoreBase):
                 self.insert_codings_in(session, new, user=user, action="suggest", details=details)
             return [int(c.id) for c in codings]
 
-    def _decided_before(self, session: Session, coding_ids: Sequence[int]) -> set[int]:
+    def _acted_on(self, session: Session, coding_ids: Sequence[int]) -> set[int]:
         """The codings among ``coding_ids`` that someone has acted on since they were stored.
 
         Such a suggestion is pending only because a person left it so: its span adjusted, or a decision
