@@ -29,7 +29,7 @@ from qualkit.codebook.validation import (
     validate_codebook,
 )
 from qualkit.errors import InvalidCodebook
-from qualkit.ingest.csvrows import UNCLOSED_FIX, MalformedCSV, csv_rows
+from qualkit.ingest.csvrows import MalformedCSV, csv_rows
 from qualkit.model import Code, Codebook
 
 # Column names we understand (compared lower-cased, with _ and - read as spaces), in order of preference.
@@ -175,8 +175,8 @@ def codebook_from_csv(text: str, *, path: str | os.PathLike[str] | None = None, 
         return codebook_from_rows(csv_rows(text, delimiter), path=path, validate=validate,
                                    name=name or (Path(path).stem if path else "codebook"))
     except MalformedCSV as error:
-        raise InvalidCodebook(error.reason, path=path, line=error.line, fix=UNCLOSED_FIX if "never closed"
-                              in error.reason else "check the quoting on that line") from None
+        raise InvalidCodebook(error.reason, path=path, line=error.line,
+                              fix=error.fix or "check the quoting on that line") from None
 
 
 

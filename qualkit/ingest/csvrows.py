@@ -21,15 +21,12 @@ from collections.abc import Iterator
 
 
 class MalformedCSV(ValueError):
-    """CSV text that cannot be read: ``reason`` in a researcher's words and the ``line`` its row starts on."""
+    """CSV text that cannot be read: ``reason`` in a researcher's words, the ``line`` its row starts on, and
+    the ``fix`` when the mistake is a known one (else None: the reader says its own)."""
 
-    def __init__(self, reason: str, line: int) -> None:
-        self.reason, self.line = reason, line
+    def __init__(self, reason: str, line: int, fix: str | None = None) -> None:
+        self.reason, self.line, self.fix = reason, line, fix
         super().__init__(f"{reason} (line {line})")
-
-
-UNCLOSED_FIX = 'close the quote (a " inside a quoted cell is written "")'
-"""How to mend the commonest mistake, for the readers' own errors."""
 
 
 def csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -46,6 +43,7 @@ def csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             yield start, row
             start = reader.line_num + 1
     except csv.Error as error:
-        reason = ("a quote opened in this row is never closed" if "unexpected end of data" in str(error)
-                  else f"the quoting is malformed ({str(error)[:100]})")
-        raise MalformedCSV(reason, start) from None
+        if "unexpected end of data" in str(error):
+            raise MalformedCSV("a quote opened in this row is never closed", start,
+                               fix='close the quote (a " inside a quoted cell is written "")') from None
+        raise MalformedCSV(f"the quoting is malformed ({str(error)[:100]})", start) from None

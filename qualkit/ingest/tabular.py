@@ -32,7 +32,7 @@ from typing import Any
 
 from qualkit.errors import InvalidTranscript
 from qualkit.ingest.archive import check_archive
-from qualkit.ingest.csvrows import UNCLOSED_FIX, MalformedCSV, csv_rows
+from qualkit.ingest.csvrows import MalformedCSV, csv_rows
 from qualkit.ingest.layout import Item, Layout
 from qualkit.ingest.limits import DEFAULT_LIMITS, Limits, describe_exception, over_limit
 from qualkit.ingest.participants import convert_cell
@@ -83,8 +83,8 @@ def _rows_from_csv(text: str, path: str | os.PathLike[str], delimiter: str | Non
             rows.append((start_line, row))
     except MalformedCSV as error:
         raise InvalidTranscript(f"the CSV is malformed: {error.reason}", path=path, line=error.line,
-                                fix=UNCLOSED_FIX if "never closed" in error.reason
-                                else "check the quoting on that line, or save the sheet again as CSV UTF-8") from None
+                                fix=error.fix or "check the quoting on that line, or save the sheet again as CSV "
+                                "UTF-8") from None
     return rows
 
 
