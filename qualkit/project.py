@@ -573,7 +573,9 @@ class Project:
 
         Options as in :func:`qualkit.analysis.prevalence.prevalence` (``include_suggested``, ``rollup``...).
         Codes with sub-codes also get a roll-up row ("Disconnection + sub-codes", ``rollup=False`` for
-        none): the app's Analysis page, ``qualkit analyze prevalence`` and the study report show this same table.
+        none), and codebook codes nobody applied are rows of zeros (``all_codes=False`` leaves them out): an
+        absent code is a finding too. The app's Analysis page, ``qualkit analyze prevalence`` and the study
+        report show this same table.
 
         Example:
             >>> Project.create("sqlite://", codebook=None).prevalence(by=None).table.empty
@@ -583,6 +585,7 @@ class Project:
 
         segments, codings, codebook = self._frames()
         options.setdefault("rollup", True)
+        options.setdefault("all_codes", True)
         return prevalence(segments, codings, by=by, codebook=options.pop("codebook", codebook), **options)
 
     @requires('see_all')

@@ -408,7 +408,7 @@ def collect_report(
         report.add("paragraph", nothing)
     else:
         prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested,
-                          rollup=True)
+                          rollup=True, all_codes=True)
         report.results["prevalence"] = prev
         report.add("paragraph", "Segments coded with each code, as a share of each group's participant segments, "
                                 "and the number of each group's speakers who said something coded with it. A row "

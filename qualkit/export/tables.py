@@ -268,7 +268,8 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         codebook = None
     if by is not None and by not in segments.columns:
         by = None
-    prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested)
+    prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested,
+                      all_codes=True)
     co = cooccurrence(segments, codings, window=window, codebook=codebook, include_suggested=include_suggested)
     about = pd.DataFrame([
         ("qualkit version", __version__),

@@ -14,11 +14,13 @@ ROLES = {"Ana": "resident", "Béla": "resident", "Chris": "attending", "Dee": "a
 
 @pytest.fixture
 def coded(quiet_study):
-    """The mini study with roles, a codable parent with a sub-code, and accepted codings (own and sub-code)."""
+    """The mini study with roles, a codable parent with a sub-code, accepted codings (own and sub-code) and a code
+    nobody applied."""
     store, project = quiet_study.store, quiet_study.project
     store.upsert_participants([Participant(n, attributes={"role": r}) for n, r in ROLES.items()], user="setup")
     book = store.codebook()
     book.codes.append(Code("debriefing", "Debriefing", parent="peer_support", definition="Talking cases through."))
+    book.codes.append(Code("isolation", "Isolation", definition="Feeling alone at work."))
     project.set_codebook(book, note="add a sub-code")
     for row in store.codings_df().itertuples():
         store.decide(int(row.id), "accept", user="ana")
@@ -47,6 +49,8 @@ def test_app_project_cli_and_report_agree_and_label_rollups(coded, apptest, help
     assert table.loc[("peer_support", "attending"), "segments"] == 2
     assert table.loc[("peer_support+", "attending"), "segments"] == 3
     assert table.loc[("peer_support+", "attending"), "code_name"] == "Peer support + sub-codes"
+    # A code nobody applied is a row of zeros (an absent code is a finding), on every surface below.
+    assert table.loc["isolation", "segments"].tolist() == [0, 0]
     assert table.loc[("systemic_drivers+", "resident"), "code_name"] == "Systemic drivers + sub-codes"
 
     out = tmp_path / "prevalence.csv"
@@ -66,6 +70,7 @@ def test_app_project_cli_and_report_agree_and_label_rollups(coded, apptest, help
     for row in notebook.table.itertuples():
         assert shown.loc[row.code_name, row.group] == f"{row.segments} ({row.segments_pct:.1f}%)"
     assert "Peer support + sub-codes" in shown.index and "Peer support" in shown.index
+    assert shown.loc["Isolation"].tolist() == ["0 (0.0%)", "0 (0.0%)"]
 
 
 def test_every_count_opens_its_passages_with_a_link_to_the_transcript(coded, apptest, helpers):

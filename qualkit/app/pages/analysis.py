@@ -70,7 +70,7 @@ def prevalence_section(ctx: state.Context, by: str | None) -> None:
         st.warning(str(error))
         return
     table = result.table
-    if not len(table):
+    if not len(table) or not result.settings.get("codings_counted"):
         st.info("No accepted code to count for this comparison yet.", icon=":material/hourglass_empty:")
         return
     try:
