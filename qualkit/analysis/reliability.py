@@ -43,7 +43,7 @@ import pandas as pd
 
 from qualkit.analysis._common import code_names, code_order, require_columns, talk_segments
 from qualkit.errors import InvalidInput
-from qualkit.model import ORIGINS, Codebook
+from qualkit.model import CONSENSUS, ORIGINS, Codebook
 
 # ---------------------------------------------------------------------------------------------------------
 # Textbook statistics on plain arrays
@@ -547,6 +547,26 @@ def reliability(
     units = talk[["id", "source"]].rename(columns={"id": "segment_id"}).reset_index(drop=True)
     return Reliability(coders=resolved, per_code=per_code, overall=overall, pairs=pairs_frame,
                        disagreements=disagreements, units=units, settings=settings, statement=statement)
+
+
+def unsettled(disagreements: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFrame:
+    """The disagreements nobody has settled yet: those whose (segment, code) has no consensus row.
+
+    Until a disagreement is settled, every count over accepted codings counts its segment for the code
+    (one coder applied it); a settlement alone decides afterwards (see ``counted_codings``).
+
+    Example:
+        >>> d = pd.DataFrame({"segment_id": [1, 2], "code_id": ["a", "a"]})
+        >>> c = pd.DataFrame({"segment_id": [2], "code_id": ["a"], "decided_by": [CONSENSUS]})
+        >>> unsettled(d, c)["segment_id"].tolist()
+        [1]
+    """
+    if disagreements.empty or "decided_by" not in codings:
+        return disagreements
+    settled = codings.loc[codings["decided_by"] == CONSENSUS, ["segment_id", "code_id"]]
+    keys = pd.MultiIndex.from_frame(disagreements[["segment_id", "code_id"]].astype({"segment_id": int}))
+    done = pd.MultiIndex.from_frame(settled.astype({"segment_id": int}))
+    return disagreements.loc[~keys.isin(done)].reset_index(drop=True)
 
 
 def _disagreements(

@@ -157,6 +157,7 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
         >>> "qualkit" in methods_paragraph(s, None, s.codings_df(), s.segments_df(), by=None, include_suggested=False)
         True
     """
+    from qualkit.analysis.reliability import unsettled
     from qualkit.version import __version__
 
     n_sources = segments["source"].nunique() if len(segments) else 0
@@ -204,6 +205,11 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
                      "(Monroe, Colaresi & Quinn 2008), reported as z-scores.")
     if reliability is not None:
         parts.append("Inter-coder reliability: " + reliability.statement)
+        open_ = len(unsettled(reliability.disagreements, codings))
+        if open_:
+            parts.append(f"{open_} disagreement{'s' if open_ != 1 else ''} between coders "
+                         f"{'are' if open_ != 1 else 'is'} not settled yet; until settled, a segment counts for a "
+                         "code in these figures when either coder applied it, and a settled one counts as settled.")
     return " ".join(parts)
 
 
@@ -349,7 +355,7 @@ def collect_report(
     from qualkit.analysis.distinctive import distinctive_words
     from qualkit.analysis.prevalence import prevalence
     from qualkit.analysis.quotes import quotes
-    from qualkit.analysis.reliability import reliability
+    from qualkit.analysis.reliability import reliability, unsettled
     from qualkit.analysis.saturation import saturation
     from qualkit.errors import StoreError
     from qualkit.figures import analysis as fig
@@ -513,8 +519,9 @@ def collect_report(
         if figures and len(rel.per_code):
             report.add("figure", "Cohen's kappa per code with 95% bootstrap intervals.", name="reliability",
                        chart=fig.reliability_chart(rel.per_code, names=names))
-        report.add("paragraph", f"{len(rel.disagreements)} segment-code disagreements are listed for adjudication "
-                                "on the Double coding page.")
+        open_ = len(unsettled(rel.disagreements, codings))
+        report.add("paragraph", f"{len(rel.disagreements)} segment-code disagreements, {open_} of them not settled "
+                                "yet, are listed for adjudication on the Double coding page.")
     elif "reliability_skipped" in report.results:
         report.add("paragraph", report.results["reliability_skipped"])
     else:

@@ -93,6 +93,12 @@ def test_blind_double_coding_end_to_end(study):
     new_code = double_coding.adjudicate(store, int(workload.segment_id), "emotional_exhaustion", apply=True, actor=ADMIN)
     assert (new_code.coder, new_code.origin) == ("consensus", "human")
     assert double_coding.settle_agreements(store, "group1.txt", actor=ANA) >= 3
+    # The report says how the one disagreement still open (workload) is counted, and how many remain.
+    from qualkit.export.report import collect_report
+
+    texts = " ".join(b.text for b in collect_report(store, by=None, n_boot=0, figures=False).blocks if b.text)
+    assert "1 disagreement between coders is not settled yet" in texts
+    assert "3 segment-code disagreements, 1 of them not settled yet" in texts
     pending = store.codings_df(source="group1.txt", status="suggested")
     assert pending["id"].tolist() == [int(workload.id)]  # only the open disagreement; untouched ones: not applied
     frame = double_coding.judgements(store, "group1.txt", actor=ANA)
