@@ -25,21 +25,9 @@ assign_app = typer.Typer(help="Assign transcripts to coders for (blind) double-c
 
 
 def _engine(db: str | None):
-    from qualkit.errors import ProjectNotFound
-    from qualkit.store.engine import database_url, make_engine, schema_revision
+    from qualkit.store.engine import project_engine
 
-    url = database_url(db)
-    if url.startswith("sqlite:///"):
-        import os
-
-        if not os.path.exists(url[len("sqlite:///"):]):
-            raise ProjectNotFound(f"no qualkit project file at {url[len('sqlite:///'):]}",
-                                  fix="create it with `qualkit init PATH`")
-    engine = make_engine(url)
-    if schema_revision(engine) is None:
-        raise ProjectNotFound(f"{engine.url.render_as_string()} holds no qualkit project",
-                              fix="create one with `qualkit init`")
-    return engine
+    return project_engine(db)
 
 
 def _manager(engine, user: str | None, name: str | None = None, role: str | None = None) -> str:

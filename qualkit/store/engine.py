@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,9 +22,10 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
-from qualkit.errors import StoreError
+from qualkit.errors import ProjectNotFound, StoreError
 
-__all__ = ["DATABASE_URL_ENV", "HEAD_REVISION", "Engine", "database_url", "make_engine", "migrate", "schema_revision"]
+__all__ = ["DATABASE_URL_ENV", "HEAD_REVISION", "Engine", "database_url", "make_engine", "migrate", "project_engine",
+           "schema_revision"]
 
 DATABASE_URL_ENV = "QUALKIT_DATABASE_URL"
 HEAD_REVISION = "0002"
@@ -148,6 +149,33 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     with reporting_connection_errors(engine), engine.begin() as connection:
         command.upgrade(_alembic_config(connection), revision)
+
+
+def project_engine(path_or_url: str | os.PathLike[str] | None = None, *,
+                   connect: Callable[[str], Engine] = make_engine) -> Engine:
+    """An engine on a database that already holds qualkit's tables; never creates a file on a wrong path.
+
+    Connecting to a mistyped SQLite path would leave an empty database file behind, so a missing file is
+    refused before connecting. ``connect`` makes the engine from the URL (the app passes its shared one).
+
+    Example:
+        >>> project_engine("no/such/study.qualkit.db")
+        Traceback (most recent call last):
+        qualkit.errors.ProjectNotFound: no qualkit project file at .../no/such/study.qualkit.db. Fix: ...
+    """
+    url = database_url(path_or_url)
+    if url.startswith("sqlite:///") and not os.path.exists(url[len("sqlite:///"):]):
+        raise ProjectNotFound(f"no qualkit project file at {url[len('sqlite:///'):]}",
+                              fix="check the path, or create it with `qualkit init PATH` or Project.create(PATH)",
+                              cli_fix="check the path, or create it with `qualkit init PATH`",
+                              app_fix=f"check the path in {DATABASE_URL_ENV}, or create the study with "
+                                      "`qualkit init PATH` (or `qualkit demo`)")
+    engine = connect(url)
+    if schema_revision(engine) is None:
+        raise ProjectNotFound(f"{engine.url.render_as_string()} holds no qualkit project",
+                              fix="create one with `qualkit init` or Project.create(...)", cli_fix="create one with `qualkit init`",
+                              app_fix="create one with `qualkit init` or `qualkit demo`")
+    return engine
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from qualkit.errors import ProjectNotFound, StoreError
 from qualkit.store.base import StoreBase
-from qualkit.store.engine import HEAD_REVISION, database_url, make_engine, migrate, schema_revision
+from qualkit.store.engine import HEAD_REVISION, make_engine, migrate, project_engine, schema_revision
 from qualkit.store.event_types import event_row
 from qualkit.store.events import engine_of
 from qualkit.store.schema import ProjectRow
@@ -72,18 +72,12 @@ class ProjectsMixin(StoreBase):
             >>> Store.open(engine).name
             'a'
         """
-        if isinstance(path_or_url, Engine):
-            engine = path_or_url
-        else:
-            url = database_url(path_or_url)
-            if url.startswith("sqlite:///") and not os.path.exists(url[len("sqlite:///"):]):
-                raise ProjectNotFound(f"no qualkit project file at {url[len('sqlite:///'):]}",
-                                      fix="create it with `qualkit init PATH` or Project.create(PATH)")
-            engine = make_engine(url)
+        engine = path_or_url if isinstance(path_or_url, Engine) else project_engine(path_or_url)
         revision = schema_revision(engine)
         if revision is None:
             raise ProjectNotFound(f"{engine.url.render_as_string()} holds no qualkit project",
-                                  fix="create one with `qualkit init` or Project.create(...)")
+                                  fix="create one with `qualkit init` or Project.create(...)",
+                                  cli_fix="create one with `qualkit init`")
         if revision != HEAD_REVISION:
             migrate(engine)
         with Session(engine) as session:

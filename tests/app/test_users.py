@@ -190,3 +190,14 @@ def test_login_page_locks_out_and_says_when(study, apptest, helpers):
     at.button[0].click().run()
     helpers.assert_ok(at)
     assert "too many failed log-ins" in helpers.texts(at) and "qk_user" not in at.session_state
+
+
+def test_a_mistyped_study_path_is_named_and_no_empty_file_is_left(tmp_path, monkeypatch, apptest, helpers):
+    missing = tmp_path / "studdy.qualkit.db"  # a typo for the study the researcher meant
+    monkeypatch.setenv("QUALKIT_DATABASE_URL", str(missing))
+    at = apptest()
+    helpers.assert_ok(at)
+    [error] = [e.value for e in at.error]
+    assert f"no qualkit project file at {missing}" in error and "check the path in QUALKIT_DATABASE_URL" in error
+    assert not missing.exists()  # connecting would have created an empty database file
+    assert not at.text_input  # no log-in form on a study that is not there

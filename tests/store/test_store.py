@@ -280,6 +280,7 @@ def test_segment_rows_have_foreign_keys_enforced(store, small_source):
 def test_opening_missing_file_names_the_fix(tmp_path):
     with pytest.raises(ProjectNotFound, match="qualkit init"):
         Store.open(tmp_path / "nothing.qualkit.db")
+    assert not (tmp_path / "nothing.qualkit.db").exists()  # refused before connecting: no empty file left
 
 
 def test_same_label_in_two_sessions_links_to_the_right_person(store):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from qualkit.app import resources, state
-from qualkit.errors import PermissionDenied
-from qualkit.store.engine import DATABASE_URL_ENV, schema_revision
+from qualkit.errors import PermissionDenied, ProjectNotFound
+from qualkit.store.engine import DATABASE_URL_ENV, project_engine
 from qualkit.users import authenticate, demo_logins, demo_password_hashes, has_users
 
 
@@ -26,14 +26,13 @@ def render() -> None:
         st.error(f"No study database is configured. Start the app with {DATABASE_URL_ENV} set, e.g. "
                  f"`{DATABASE_URL_ENV}=demo.qualkit.db streamlit run app.py` (or `make app`).")
         return
-    engine = resources.engine_for(url)
     try:
-        ready = schema_revision(engine) is not None
+        engine = project_engine(url, connect=resources.engine_for)
+    except ProjectNotFound as error:  # checked before connecting: a mistyped path leaves no empty file behind
+        st.error(error.render("app"))
+        return
     except Exception as error:  # unreachable server, bad URL: say so in one line
         st.error(f"Cannot reach the study database: {str(error).splitlines()[0]}")
-        return
-    if not ready:
-        st.error("The database holds no qualkit project yet. Create one with `qualkit init` or `qualkit demo`.")
         return
     if not has_users(engine):
         st.info("This database has no users yet. An administrator adds the first one on the server:\n\n"
