@@ -18,7 +18,7 @@ code (an exclusive codebook, or ``exclusive=True``), the learned coder is one mu
 prior and the learned probabilities are mixed with one weight chosen by cross-validation, and each unit
 gets its single best code. Each suggestion carries its score, the component that contributed most
 (``origin``), evidence offsets and a one-line rationale such as
-``cue "paperwork"; close to example 2 of administrative_burden (0.71)``.
+``cue "paperwork"; close to example 2 of administrative_burden (similarity 0.71)``.
 
 Example:
     >>> import qualkit as qk

@@ -421,7 +421,7 @@ class LearnedCoder(BaseCoder):
 
         def explain(i: int, j: int) -> Explanation:
             decisions = int(self.n_positive_[j] + self.n_negative_[j])
-            phrase = f"learned from {decisions} decisions ({scores[i, j]:.2f})"
+            phrase = f"learned from {decisions} decisions (probability {scores[i, j]:.2f})"
             evidence: list[tuple[int, int]] = []
             coefs = self._coefficients(j)
             if vocabulary is not None and coefs is not None:

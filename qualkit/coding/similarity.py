@@ -284,7 +284,7 @@ class SimilarityCoder(BaseCoder):
             members = np.nonzero(self.prototype_columns_ == j)[0]
             sims = self.prototype_vectors_[members] @ vector
             top = members[int(np.argmax(sims))]
-            phrase = f"close to {self.prototype_labels_[top]} of {self.codes_[j]} ({float(np.max(sims)):.2f})"
+            phrase = f"close to {self.prototype_labels_[top]} of {self.codes_[j]} (similarity {float(np.max(sims)):.2f})"
             return Explanation(evidence, [phrase])
 
         return Scored(scores, explain, origin="similarity", details=raw)

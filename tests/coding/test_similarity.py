@@ -40,7 +40,7 @@ def test_best_sentence_of_a_long_turn_is_the_evidence(mini_codebook, nlp):
     assert coding.code_id == "paperwork"
     (start, end), = coding.evidence
     assert text[start - 100:end - 100] == "But the charting and documentation take all evening."
-    assert re.fullmatch(r"close to (definition|inclusion criteria|example \d) of paperwork \(\d\.\d\d\)", coding.rationale)
+    assert re.fullmatch(r"close to (definition|inclusion criteria|example \d) of paperwork \(similarity \d\.\d\d\)", coding.rationale)
 
 
 def test_embeddings_are_cached_per_text(mini_codebook, nlp):
@@ -77,7 +77,7 @@ def test_minilm_finds_meaning_without_shared_words(burnout, minilm, nlp):
     assert "administrative_burden" in scores.loc[0].nlargest(3).index
     assert "isolation" in scores.loc[1].nlargest(3).index
     coding = coder.predict_codings(["Nobody to talk to, I eat by myself every night."], top_k=1)[0]
-    assert re.fullmatch(r"close to (definition|inclusion criteria|example \d) of isolation \(0\.\d\d\)", coding.rationale)
+    assert re.fullmatch(r"close to (definition|inclusion criteria|example \d) of isolation \(similarity 0\.\d\d\)", coding.rationale)
     assert np.isfinite(coder.center_).all()
 
 

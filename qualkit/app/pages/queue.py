@@ -377,7 +377,8 @@ def render() -> None:
         return
     order = "most informative first" if snap["ranking"] else "most uncertain first"
     st.caption(f"{total} suggestions to review · {order} · keys: A accept, X reject, K choose another code, "
-               "U undo (on the card marked ▶)")
+               "U undo (on the card marked ▶) · a card's score is the coders' combined confidence (0 to 1); "
+               "under “Why”, each coder gives its own figure")
     if ctx.user.can_code():
         st.html(KEYS_JS, unsafe_allow_javascript=True)
     frame = snap["frame"]
