@@ -264,7 +264,9 @@ def label_shape(label: str) -> str | None:
         >>> [label_shape(x) for x in ("P3", "Dr. Ana de la Cruz", "Section 2", "honestly", "Crosstalk")]
         ['role', 'name', None, None, None]
     """
-    label = label.strip()
+    # Judged in composed form: a name typed on a Mac or copied from a PDF ("Jose" + combining accent) is the
+    # same name, and the combining mark is no word character to the patterns below. Offsets are untouched.
+    label = unicodedata.normalize("NFC", label.strip())
     if not label or len(label) > 48 or "  " in label:
         return None
     lowered = label.casefold()

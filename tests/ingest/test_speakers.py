@@ -116,3 +116,17 @@ def test_participants_attach_attributes_roles_and_link_by_loose_name(tmp_path):
     assert segment.attributes["years_in_role"] == 2
     assert source.import_report.moderators == ["Facilitator"]
     assert any("Stranger" in w and "match no participant" in w for w in source.import_report.warnings)
+
+
+def test_a_name_in_decomposed_unicode_is_a_speaker_not_talk_of_the_previous_one(tmp_path):
+    import unicodedata
+
+    text = "".join(f"Facilitator: Question {i}?\nJosé: Answer {i}.\nP2: Other {i}.\n" for i in range(5))
+    path = tmp_path / "mac.txt"
+    path.write_text(unicodedata.normalize("NFD", text), encoding="utf-8")  # "Jose" + combining acute accent
+    source = qk.read_transcript(path)
+    decomposed = unicodedata.normalize("NFD", "José")
+    assert {s.speaker for s in source.segments} == {"Facilitator", decomposed, "P2"}
+    answers = [s for s in source.segments if s.speaker == decomposed]
+    assert [s.text for s in answers] == [f"Answer {i}." for i in range(5)]
+    assert all(source.text[s.start:s.end] == s.text for s in source.segments)  # offsets into the file as it is
