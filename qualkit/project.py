@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -67,15 +68,28 @@ class Project:
             >>> Project.create("sqlite://", codebook=None).name
             'default'
         """
-        from qualkit.store.engine import make_engine, schema_revision
+        from qualkit.store.engine import database_url, make_engine, schema_revision
 
+        if codebook is not None and not isinstance(codebook, Codebook):
+            from qualkit.codebook import load_codebook
+
+            codebook = load_codebook(str(codebook))  # a bad codebook stops here, before any file or table exists
         plain = path_or_url is None or isinstance(path_or_url, str | os.PathLike)
-        engine = make_engine(path_or_url) if plain else path_or_url  # else: an engine already
-        if schema_revision(engine) is not None:  # an existing database: creating a project is an import
-            Access(engine, user).require("import")
-        project = cls(Store.create(engine, name, description=description, exist_ok=exist_ok), user=user)
-        if codebook is not None and not project.store.settings.get("codebook"):
-            project.set_codebook(codebook, note="initial codebook")
+        url = database_url(path_or_url) if plain else ""
+        new_file = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+        new_file = new_file if new_file is not None and not new_file.exists() else None
+        engine = make_engine(url) if plain else path_or_url  # else: an engine already
+        try:
+            if schema_revision(engine) is not None:  # an existing database: creating a project is an import
+                Access(engine, user).require("import")
+            project = cls(Store.create(engine, name, description=description, exist_ok=exist_ok), user=user)
+            if codebook is not None and not project.store.settings.get("codebook"):
+                project.set_codebook(codebook, note="initial codebook")
+        except BaseException:
+            if new_file is not None:  # nothing half-made is left behind: the next attempt starts clean
+                engine.dispose()
+                new_file.unlink(missing_ok=True)
+            raise
         return project
 
     @classmethod

@@ -48,6 +48,30 @@ def test_init_refuses_to_overwrite(tmp_path):
     assert "Traceback" not in again.stderr
 
 
+def test_a_failed_init_leaves_nothing_behind(tmp_path, monkeypatch):
+    import qualkit as qk
+    from qualkit.store.repository import Store
+
+    path = tmp_path / "study.qualkit.db"
+    bad = tmp_path / "codes.yaml"
+    bad.write_text("name: mine\ncodes:\n  - id: a\n    name: A\n  - id: a\n    name: A again\n", encoding="utf-8")
+    result = _qualkit("init", str(path), "--codebook", str(bad))
+    assert result.returncode == 2 and "duplicate code id 'a'" in result.stderr
+    assert not path.exists()  # no project without its codebook: the corrected command works at once
+    assert runner.invoke(app, ["init", str(path), "--codebook", "burnout"]).exit_code == 0
+
+    # A failure after the file was made (here: storing the codebook) removes the new file too.
+    again = tmp_path / "again.qualkit.db"
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Store, "save_codebook", broken)
+    with pytest.raises(OSError, match="disk full"):
+        qk.Project.create(again, codebook="burnout")
+    assert not again.exists()
+
+
 def test_missing_project_is_one_line_error(tmp_path):
     result = _qualkit("info", str(tmp_path / "nope.qualkit.db"))
     assert result.returncode == 2
