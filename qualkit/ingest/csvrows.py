@@ -29,17 +29,41 @@ class MalformedCSV(ValueError):
         super().__init__(f"{reason} (line {line})")
 
 
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
 def csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Each row of ``text`` with the line it starts on (a quoted cell may span lines); raises MalformedCSV.
+
+    The first row with any text is the header: a later row with more (non-empty) cells than it names is
+    an error too, since an unquoted comma in a cell ("tired, really tired") would otherwise split it and
+    drop what follows the comma without a word.
 
     Example:
         >>> [line for line, _ in csv_rows('a\\n"two\\nlines"\\nb\\n', ",")]
         [1, 2, 4]
+        >>> list(csv_rows("id,answer\\nR1,tired, really tired\\n", ","))
+        Traceback (most recent call last):
+        ...
+        qualkit.ingest.csvrows.MalformedCSV: this row has 3 cells but the header names 2 columns: ' really tired' would be lost (line 2)
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1
+    width = None
     try:
         for row in reader:
+            filled = len(row)
+            while filled and not row[filled - 1].strip():  # trailing empty cells hold nothing to lose
+                filled -= 1
+            if width is None:
+                width = filled or None
+            elif filled > width:
+                extra = ", ".join(repr(cell) for cell in row[width:filled] if cell.strip())
+                name = DELIMITER_NAMES.get(delimiter, repr(delimiter))
+                raise MalformedCSV(f"this row has {filled} cells but the header names {width} columns: {extra[:120]} "
+                                   "would be lost", start,
+                                   fix=f"put a cell that contains a {name} in double quotes (\"like this{delimiter} "
+                                       "with the {name} inside\"), or name the extra column in the header")
             yield start, row
             start = reader.line_num + 1
     except csv.Error as error:

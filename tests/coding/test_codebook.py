@@ -176,6 +176,18 @@ def test_csv_with_an_unclosed_quote_names_the_line_where_it_opens():
     assert error.value.line == 3
 
 
+def test_csv_cells_past_the_header_are_an_error_not_dropped_cues():
+    """Seen by a new researcher: an unquoted cue list kept 'exhausted' and dropped the rest, and check said ok."""
+    text = "id,name,definition,cues\nexhaustion,Emotional exhaustion,Feeling drained,exhausted, drained, burnt out\n"
+    with pytest.raises(InvalidCodebook, match="6 cells but the header names 4 columns: ' drained', ' burnt out'"
+                       ) as error:
+        codebook_from_csv(text, path="codes.csv")
+    assert error.value.line == 2 and "in double quotes" in str(error.value)
+    quoted = text.replace("exhausted, drained, burnt out", '"exhausted, drained, burnt out"')
+    assert codebook_from_csv(quoted, path="codes.csv").codes[0].cues == ["exhausted", "drained", "burnt out"]
+    assert codebook_from_csv("id,name,,\nA,A,,\n", path="codes.csv").codes[0].id == "A"  # empty cells: nothing lost
+
+
 def test_foreign_qdc_with_duplicate_names_gets_path_ids():
     ns = CODEBOOK_NS
     xml = f"""<?xml version="1.0" encoding="utf-8"?>

@@ -67,6 +67,17 @@ def test_an_unclosed_quote_is_an_error_not_lost_answers(tmp_path):
     assert caught.value.line == 2 and str(caught.value).startswith(f"{survey}:2: the CSV is malformed")
 
 
+def test_an_unquoted_comma_in_an_answer_is_an_error_not_half_an_answer(tmp_path):
+    """Read as is, 'I was tired, really tired' kept 'I was tired' and ' really tired' became the site."""
+    survey = tmp_path / "survey.csv"
+    survey.write_text("id,answer,site\nR1,I was tired, really tired,north\nR2,Fine,south\n", encoding="utf-8")
+    with pytest.raises(InvalidTranscript, match="this row has 4 cells but the header names 3 columns") as caught:
+        qk.read_transcript(survey)
+    assert caught.value.line == 2 and "a comma in double quotes" in str(caught.value)
+    survey.write_text('id,answer,site\nR1,"I was tired, really tired",north\n', encoding="utf-8")
+    assert [s.text for s in qk.read_transcript(survey).segments] == ["I was tired, really tired"]
+
+
 def test_longest_free_text_column_is_guessed(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("pid,remarks\nR1,the inbox takes my evenings away\nR2,nights and weekends too often\n",
