@@ -125,6 +125,11 @@ def judged_labels(store: Any, segment_ids: Sequence[int], codes: Sequence[str]) 
     """
     codable = set(codes)
     decided = store.codings_df(status=["accepted", "rejected"])
+    # A passage its own author took back (undo, or remove) says nothing about the segment: kept as a
+    # judgement, it made the segment a training example on which no code applies.
+    withdrawn = ((decided["origin"] == "human") & (decided["status"] == "rejected")
+                 & (decided["decided_by"] == decided["coder"]))
+    decided = decided.loc[~withdrawn]
     pending = store.codings_df(status="suggested")
     accepted: dict[int, set[str]] = {}
     rejected: dict[int, set[str]] = {}

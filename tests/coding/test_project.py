@@ -112,3 +112,24 @@ def test_evaluate_against_gold_records(project):
     assert 0 <= table.loc["micro", "f1"] <= 1
     with pytest.raises(qk.InvalidInput, match="none of the 1 gold records"):
         project.evaluate([{"source": "nope.txt", "turn": 1, "codes": []}])
+
+
+def test_a_passage_coded_and_taken_back_teaches_nothing(project):
+    from qualkit.coding.workflow import judged_labels
+
+    segments = project.segments(participants_only=True)
+    first = int(segments["id"].iloc[0])
+    codes = [c.id for c in project.codebook.codable_codes]
+    project.code(first, "isolation")
+    assert judged_labels(project.store, [first], codes)[0]["isolation"] is True
+    project.undo()  # a slip of the hand: the row stays on record as rejected, but it is no judgement
+    rows = project.store.codings_df()
+    assert rows.loc[rows["segment_id"] == first, "status"].tolist() == ["rejected"]
+    assert judged_labels(project.store, [first], codes) == [None]  # not "no code applies to this segment"
+
+    # A reviewer rejecting someone else's passage is a judgement: the code does not apply there.
+    project.code(first, "isolation")
+    ben = qk.Project(project.store, user="ben")
+    rows = project.store.codings_df(status="accepted")
+    ben.reject(int(rows.loc[rows["segment_id"] == first, "id"].iloc[0]))
+    assert judged_labels(project.store, [first], codes)[0]["isolation"] is False
