@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qualkit.analysis._common import require_columns, speaker_keys, talk_segments
+from qualkit.analysis._common import counted_codings, require_columns, speaker_keys, talk_segments
 from qualkit.model import Codebook
 
 SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
@@ -185,9 +185,15 @@ def quotes(
     require_columns(segments, ["id", "source", "text"], "segments")
     wanted = {code} if isinstance(code, str) else set(code)
     if codebook is not None:
+        unknown = sorted(wanted - {c.id for c in codebook.codes} - set(codings.get("code_id", ())))
+        if unknown:
+            from qualkit.errors import InvalidInput
+
+            ids = ", ".join(c.id for c in codebook.codes)
+            raise InvalidInput(f"no code {unknown[0]!r} in the codebook", fix=f"use one of its code ids: {ids[:300]}")
         wanted |= _descendants(codebook, wanted)
-    statuses = ["accepted", "suggested"] if include_suggested else ["accepted"]
-    rows = codings.loc[codings["status"].isin(statuses) & codings["code_id"].isin(wanted)].copy()
+    # What counts, as everywhere: a settled "does not apply" is no exemplar of the code.
+    rows = counted_codings(codings, include_suggested=include_suggested, codes=wanted).copy()
     columns = ["code_id", "rank", "segment_id", "source", "speaker", "participant", "attribution", "quote",
                "score", "start", "end"]
     if rows.empty:

@@ -30,7 +30,7 @@ import pandas as pd
 from qualkit.analysis._common import ROLLUP_SUFFIX, is_rollup
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
-from qualkit.model import Codebook
+from qualkit.model import CONSENSUS, Codebook
 
 FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
 
@@ -76,7 +76,27 @@ class Report:
 
 def _human_coders(codings: pd.DataFrame) -> list[str]:
     own = codings.loc[(codings["origin"] == "human") & codings["status"].isin(["accepted", "rejected"])]
-    return sorted(own["coder"].dropna().unique().tolist())
+    return sorted(set(own["coder"].dropna()) - {CONSENSUS})  # a settlement is no third coder
+
+
+def reliability_coders(store: Any, codings: pd.DataFrame) -> list[str]:
+    """Whom the report compares by default: the people assigned to double-code, else every human coder.
+
+    An administrator who only reviewed suggestions, or the consensus rows of settled disagreements,
+    would otherwise be counted as further coders (and the report's kappa would differ from the
+    Reliability page's).
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> reliability_coders(Store.create("sqlite://", name="p"), pd.DataFrame(columns=["origin", "status", "coder"]))
+        []
+    """
+    from qualkit.store.assignments import assignments_df
+
+    assigned = assignments_df(getattr(store, "store", store))
+    if len(assigned):
+        return sorted(set(assigned["coder"]))
+    return _human_coders(codings)
 
 
 def machine_coder_runs(store: Any) -> list[dict[str, Any]]:
@@ -170,7 +190,7 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     machine = accepted.loc[accepted["origin"] != "human"]
     machines = sorted(set(codings.loc[codings["origin"] != "human", "coder"].dropna()))
     origins = sorted(set(codings.loc[codings["origin"] != "human", "origin"].dropna()))
-    humans = sorted(set(accepted["decided_by"].dropna()) | set(_human_coders(codings)))
+    humans = sorted((set(accepted["decided_by"].dropna()) | set(_human_coders(codings))) - {CONSENSUS})
     parts = [
         f"Transcripts of {n_sources} session{'s' if n_sources != 1 else ''} were analysed with qualkit {__version__} "
         f"(offline). They were split into {len(segments)} segments ({kinds}), {len(talk)} of them participant talk; "
@@ -373,7 +393,7 @@ def collect_report(
     report = Report(title=title or store.name)
 
     rel = None
-    coder_list = coders if coders is not None else _human_coders(codings)
+    coder_list = coders if coders is not None else reliability_coders(store, codings)
     if len(coder_list) >= 2:
         try:
             rel = reliability(segments, codings, coder_list, codebook=codebook, n_boot=n_boot, seed=seed)

@@ -90,6 +90,10 @@ def test_blind_double_coding_end_to_end(study):
     assert counted.loc["peer_support", "segments"] == before_peer + 1  # and a settled "yes" counts once
     changed = double_coding.adjudicate(store, int(peer.segment_id), "peer_support", apply=False, actor=BEN,
                                        expected={"id": changed.id, "version": changed.version + 1})
+    # ... nor is it an exemplar quote of the code (seen in a team's Word report)
+    assert int(peer.segment_id) not in set(study.project.quotes("peer_support", n=50)["segment_id"])
+    with pytest.raises(InvalidInput, match="no code 'peer_suport' in the codebook"):
+        study.project.quotes("peer_suport")
     new_code = double_coding.adjudicate(store, int(workload.segment_id), "emotional_exhaustion", apply=True, actor=ADMIN)
     assert (new_code.coder, new_code.origin) == ("consensus", "human")
     assert double_coding.settle_agreements(store, "group1.txt", actor=ANA) >= 3
@@ -99,6 +103,8 @@ def test_blind_double_coding_end_to_end(study):
     texts = " ".join(b.text for b in collect_report(store, by=None, n_boot=0, figures=False).blocks if b.text)
     assert "1 disagreement between coders is not settled yet" in texts
     assert "3 segment-code disagreements, 1 of them not settled yet" in texts
+    # ... and compares the two coders assigned, as the Reliability page does: consensus is no third coder
+    assert "coded by ana (human), ben (human);" in texts and "consensus (human)" not in texts
     pending = store.codings_df(source="group1.txt", status="suggested")
     assert pending["id"].tolist() == [int(workload.id)]  # only the open disagreement; untouched ones: not applied
     frame = double_coding.judgements(store, "group1.txt", actor=ANA)
