@@ -129,7 +129,7 @@ def judged_labels(store: Any, segment_ids: Sequence[int], codes: Sequence[str]) 
     # judgement, it made the segment a training example on which no code applies.
     withdrawn = ((decided["origin"] == "human") & (decided["status"] == "rejected")
                  & (decided["decided_by"] == decided["coder"]))
-    decided = decided.loc[~withdrawn]
+    decided = decided.loc[~withdrawn & ~decided["source_id"].isin(blind_in_progress(store))]
     pending = store.codings_df(status="suggested")
     accepted: dict[int, set[str]] = {}
     rejected: dict[int, set[str]] = {}
@@ -181,14 +181,40 @@ def train_project_coder(project: Any) -> tuple[Any, list[Segment]]:
     return coder, segments
 
 
+def blind_in_progress(store: Any) -> set[int]:
+    """Transcripts being coded blind by coders not all done yet (their ids).
+
+    Until every coder is done, the suggestions there stay as they are (each coder judges the same ones)
+    and the coders' decisions there teach the learned coder nothing (the model would otherwise carry
+    one coder's judgements into the other's suggestions).
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> blind_in_progress(Store.create("sqlite://", name="b"))
+        set()
+    """
+    from qualkit.store.assignments import assignments_df
+
+    assigned = assignments_df(store)
+    blind = assigned.loc[assigned["blind"]]
+    return {int(source) for source, rows in blind.groupby("source_id") if not rows["done"].all()}
+
+
 def _protected_segments(store: Any) -> set[int]:
-    """Segments whose suggestions are referenced by blind double-coders' own rows: left untouched."""
+    """Segments left untouched: on transcripts coded blind right now, or whose suggestions blind
+    double-coders' own rows refer to."""
     everything = store.codings_df()
+    blind = blind_in_progress(store)
+    if blind:
+        segments = store.segments_df()
+        protected = set(segments.loc[segments["source_id"].isin(blind), "id"].astype(int))
+    else:
+        protected = set()
     if everything.empty:
-        return set()
+        return protected
     children = everything[everything["parent_id"].notna()]
     parents = everything[everything["id"].isin(children["parent_id"].astype(int))]
-    return set(int(s) for s in parents.loc[parents["status"] == "suggested", "segment_id"])
+    return protected | set(int(s) for s in parents.loc[parents["status"] == "suggested", "segment_id"])
 
 
 def _reporter(progress: bool | Progress | None, desc: str) -> tuple[Progress, Callable[[], None]]:

@@ -130,3 +130,32 @@ def test_assignments_are_listed_and_can_be_taken_back(study):
         double_coding.assign(store, "group9.txt", ["ana"], actor=ADMIN)
     with pytest.raises(PermissionDenied):
         double_coding.mark_done(store, "group2.txt", actor=ANA, coder="ben")  # only an administrator, for others
+
+
+def test_blind_coding_stays_independent_of_the_learned_coder(blind):
+    """Seen by a team: the worker retrained on ana's blind decisions and removed a suggestion from ben's queue."""
+    import qualkit as qk
+    from qualkit.coding.workflow import attach_resources, blind_in_progress, judged_labels
+
+    store = blind.store
+    project = qk.Project(store, user="admin")
+    attach_resources(project, embedder="lsa")
+    group1 = int(store.source("group1.txt").id)
+    assert blind_in_progress(store) == {group1}
+    codes = [c.id for c in project.codebook.codable_codes]
+    segment = int(blind.peer.segment_id)
+    assert judged_labels(store, [segment], codes) == [None]  # neither coder's blind judgement teaches the model
+
+    def suggestions_on_group1():
+        rows = store.codings_df(status="suggested")
+        rows = rows.loc[rows["source_id"] == group1]
+        return sorted(zip(rows["id"], rows["version"], rows["code_id"], strict=True))
+
+    before = suggestions_on_group1()
+    project.autocode(progress=False, fine_tune=False)  # what the worker does after decisions elsewhere
+    assert suggestions_on_group1() == before  # both coders judge the same suggestions
+
+    double_coding.mark_done(store, "group1.txt", actor=ANA)
+    double_coding.mark_done(store, "group1.txt", actor=BEN)
+    assert blind_in_progress(store) == set()
+    assert judged_labels(store, [segment], codes)[0] is not None  # once both are done, the decisions count
