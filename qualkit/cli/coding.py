@@ -103,6 +103,9 @@ def autocode(
 
     coder, segment = _fitted_coder(book, input, labelled, embedder, fine_tune, progress, code_moderators, fit_rows,
                                    total, tuning_runs=tuning_runs)
+    if getattr(coder, "exclusive_", False):  # say so: it changes what every row gets
+        typer.echo(f"one code per row: each of the {len(labelled)} training rows has exactly one code, so each row "
+                   "gets its single most likely code (or none when no code is likely enough)", err=True)
     if not to_stdout and not resume:
         state_file.write_text(json.dumps(state, indent=1), encoding="utf-8")
         partial.write_text("", encoding="utf-8")

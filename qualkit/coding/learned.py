@@ -54,16 +54,26 @@ from qualkit.nlp import english_stopwords
 EXCLUSIVE_C = (0.5, 2.0, 8.0)
 
 
-def is_exclusive(Y: np.ndarray) -> bool:
-    """True when every labelled row of a label matrix has exactly one code (and two or more codes occur).
+EXCLUSIVE_EVIDENCE = 30
+"""Labelled rows needed before "every one has exactly one code" is read as a one-code-per-unit codebook.
+
+A handful of single-coded rows says little: where one unit in ten carries two codes, ten rows are all
+single-coded two times in three, thirty rows once in twenty-five. Read too early, every unit is forced
+into some code ("N/A" coded as a theme).
+"""
+
+
+def is_exclusive(Y: np.ndarray, *, min_rows: int = EXCLUSIVE_EVIDENCE) -> bool:
+    """True when ``min_rows`` or more labelled rows each have exactly one code (and two or more codes occur).
 
     Example:
-        >>> is_exclusive(np.array([[1, 0], [0, 1], [-1, -1]])), is_exclusive(np.array([[1, 1], [0, 1]]))
-        (True, False)
+        >>> one_each = np.array([[1, 0], [0, 1], [-1, -1]])
+        >>> is_exclusive(one_each, min_rows=2), is_exclusive(one_each), is_exclusive(np.array([[1, 1], [0, 1]]))
+        (True, False, False)
     """
     judged = Y[(Y >= 0).all(axis=1)]
-    if len(judged) < 2 or (Y == -1).any(axis=1).sum() != (Y == -1).all(axis=1).sum():
-        return False  # nothing judged, or partial labels: those are per-code decisions
+    if len(judged) < max(min_rows, 2) or (Y == -1).any(axis=1).sum() != (Y == -1).all(axis=1).sum():
+        return False  # too little evidence, or partial labels: those are per-code decisions
     return bool((judged.sum(axis=1) == 1).all() and (judged.sum(axis=0) > 0).sum() >= 2)
 
 

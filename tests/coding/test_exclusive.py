@@ -28,16 +28,19 @@ def talk_codebook() -> Codebook:
 def _data() -> tuple[list[str], list[list[str]]]:
     texts, labels = [], []
     for code, lines in TALK.items():
-        texts += lines
-        labels += [[code]] * len(lines)
+        texts += lines + [f"{line} (again)" for line in lines]  # 36 rows: enough to read as one code per unit
+        labels += [[code]] * (2 * len(lines))
     return texts, labels
 
 
 def test_exclusive_is_detected_from_the_labels():
-    assert is_exclusive(np.array([[1, 0], [0, 1], [-1, -1]]))
-    assert not is_exclusive(np.array([[1, 1], [0, 1]]))  # a unit with two codes: multi-label
-    assert not is_exclusive(np.array([[1, 0], [0, 0]]))  # a unit with none: per-code decisions
-    assert not is_exclusive(np.array([[1, -1], [0, 1]]))  # partial labels are per-code decisions
+    assert is_exclusive(np.array([[1, 0], [0, 1], [-1, -1]]), min_rows=2)
+    assert not is_exclusive(np.array([[1, 1], [0, 1]]), min_rows=2)  # a unit with two codes: multi-label
+    assert not is_exclusive(np.array([[1, 0], [0, 0]]), min_rows=2)  # a unit with none: per-code decisions
+    assert not is_exclusive(np.array([[1, -1], [0, 1]]), min_rows=2)  # partial labels are per-code decisions
+    # Seen by a new researcher: ten single-coded survey answers made every answer get a code, "N/A" too.
+    assert not is_exclusive(np.eye(3, dtype=int)[np.arange(10) % 3])
+    assert is_exclusive(np.eye(3, dtype=int)[np.arange(30) % 3])
 
 
 def test_one_multinomial_model_gives_each_unit_its_single_best_code(talk_codebook, nlp):
