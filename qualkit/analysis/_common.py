@@ -223,14 +223,27 @@ def group_labels(segments: pd.DataFrame, by: str | None, *, bins: int | Sequence
     if by is None:
         return pd.Series("all", index=segments.index, dtype=object)
     if by not in segments.columns:
-        known = sorted(c for c in segments.columns if c not in ("id", "text", "marks"))
         raise InvalidInput(f"no attribute {by!r} on the segments",
-                           fix=f"use one of {known} (participant attributes come from participants.csv)")
+                           fix=f"use one of {group_attributes(segments)} (participant attributes come from "
+                               "participants.csv)")
     values = segments[by]
     if bins is not None:
         values = pd.cut(pd.to_numeric(values, errors="coerce"), bins=bins)
     labels = values.astype(object).where(values.notna(), MISSING_GROUP)
     return labels.map(_label)
+
+
+STRUCTURAL = frozenset({"id", "text", "marks", "start", "end", "seq", "source_id", "time_start", "time_end", "kind"})
+
+
+def group_attributes(segments: pd.DataFrame) -> list[str]:
+    """The columns that can sensibly group segments: participant attributes, speaker, source, turn...
+
+    Example:
+        >>> group_attributes(pd.DataFrame(columns=["id", "source", "start", "end", "text", "role"]))
+        ['role', 'source']
+    """
+    return sorted(c for c in segments.columns if c not in STRUCTURAL)
 
 
 def _label(value: Any) -> str:

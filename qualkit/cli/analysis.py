@@ -173,9 +173,11 @@ def report(
     project_name: ProjectNameOption = None,
     user: UserOption = None,
     format: Annotated[str | None, typer.Option(help="md, html or docx (default: from the extension).")] = None,
-    by: Annotated[str, typer.Option(help="Participant attribute for prevalence and distinctive words.")] = "role",
+    by: Annotated[str, typer.Option(help="Participant attribute for prevalence and distinctive words ('auto': "
+                                         "role where the study records it; 'none': everyone together).")] = "auto",
     coder: Annotated[list[str] | None, typer.Option("--coder", help="Coders for the reliability section "
-                                                                    "(default: every human coder).")] = None,
+                                                                    "(default: those assigned to double-code, "
+                                                                    "else every human coder).")] = None,
     include_suggested: Annotated[bool, typer.Option(help="Also count suggestions not yet reviewed.")] = False,
     quotes: Annotated[int, typer.Option(min=0, help="Exemplar quotes per code.")] = 3,
     figures: Annotated[bool, typer.Option(help="Embed charts.")] = True,

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qualkit.analysis._common import ROLLUP_SUFFIX, is_rollup
+from qualkit.analysis._common import ROLLUP_SUFFIX, group_attributes, is_rollup
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
 from qualkit.model import CONSENSUS, Codebook
@@ -351,7 +351,7 @@ def _reliability_tables(rel: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
 def collect_report(
     store: Any,
     *,
-    by: str | None = "role",
+    by: str | None = "auto",
     coders: list[str] | None = None,
     include_suggested: bool = False,
     quotes_per_code: int = 3,
@@ -363,6 +363,8 @@ def collect_report(
 ) -> Report:
     """Run the analyses and lay out the report (nothing is written yet).
 
+    ``by`` names the participant attribute groups are compared by (``"auto"``: role where the study
+    records it; an attribute the study lacks is an error, never a silent "everyone together").
     ``coders`` (two or more) adds the reliability section; by default it is added when two or more
     people coded on their own. ``figures=False`` leaves the charts out (faster).
 
@@ -387,8 +389,11 @@ def collect_report(
         codebook = store.codebook()
     except StoreError:
         codebook = None
-    if by is not None and by not in segments.columns:
-        by = None
+    if by == "auto":  # the default: by role where the study records roles, else everyone together
+        by = "role" if "role" in segments.columns else None
+    elif by is not None and by not in segments.columns:  # asked for by name: a typo is no silent "all"
+        raise InvalidInput(f"no participant attribute {by!r} to compare groups by",
+                           fix=f"use one of {group_attributes(segments)}, or none to report everyone together")
     names = {c.id: c.name for c in codebook.codes} if codebook else {}
     report = Report(title=title or store.name)
 

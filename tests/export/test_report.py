@@ -91,6 +91,15 @@ def test_word_report_embeds_pictures_and_tables(small, tmp_path):
     assert "Resident, group 1" in text
 
 
+def test_a_misspelled_attribute_is_an_error_not_everyone_together(small):
+    """Seen by a new researcher: --by ward (the study records 'site') silently reported all participants as one."""
+    with pytest.raises(InvalidInput, match="no participant attribute 'ward' to compare groups by") as error:
+        collect_report(small, by="ward", n_boot=0, figures=False)
+    assert "'role'" in str(error.value) and "'start'" not in str(error.value)
+    headings = [b.text for b in collect_report(small, by=None, n_boot=0, figures=False).blocks if b.kind == "heading"]
+    assert "Prevalence" in headings  # none: everyone together, as asked
+
+
 def test_report_of_an_empty_project_and_bad_format(tmp_path):
     empty = Store.create("sqlite://", name="empty")
     text = build_report(empty, tmp_path / "e.md").read_text(encoding="utf-8")
