@@ -43,7 +43,7 @@ GUESSES: dict[str, tuple[str, ...]] = {
              "verbatim", "message", "what was said", "free text", "open response", "feedback", "statement",
              "speech", "dialogue", "dialog", "body", "narrative", "response text", "answer text", "open text"),
     "speaker": ("speaker", "speaker name", "speaker label", "name", "who", "person", "respondent name",
-                "participant name", "pseudonym", "label"),
+                "participant name", "pseudonym"),  # not "label": in a survey sheet it is the code
     "id": ("participant id", "participant", "respondent id", "respondent", "pid", "id", "response id",
            "record id", "subject id", "subject", "participant code"),
     "time": ("time", "timestamp", "start", "start time", "begin", "offset", "time start", "tc", "in"),

@@ -78,6 +78,16 @@ def test_an_unquoted_comma_in_an_answer_is_an_error_not_half_an_answer(tmp_path)
     assert [s.text for s in qk.read_transcript(survey).segments] == ["I was tired, really tired"]
 
 
+def test_a_label_column_is_not_taken_for_the_speaker(tmp_path):
+    """Seen by a new researcher: the survey's code-label column became 7 'speakers' called staffing, ..."""
+    path = tmp_path / "survey.csv"
+    path.write_text("respondent,free_text,label\nR1,We are two nurses short every night,staffing\n"
+                    "R2,The charting never ends,documentation\n", encoding="utf-8")
+    source = qk.read_transcript(path, columns={"text": "free_text", "id": "respondent"})
+    assert {s.speaker for s in source.segments} <= {None, "R1", "R2"}
+    assert [s.participant for s in source.segments] == ["R1", "R2"]
+
+
 def test_longest_free_text_column_is_guessed(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("pid,remarks\nR1,the inbox takes my evenings away\nR2,nights and weekends too often\n",
