@@ -458,7 +458,8 @@ def authenticate(target: Database, name: str, password: str) -> User:
         minutes = max(1, -(-locked // 60))
         raise PermissionDenied(
             f"too many failed log-ins for {name!r}; try again in {minutes} minute{'s' if minutes != 1 else ''}",
-            fix="or ask an administrator to reset your password (`qualkit users password NAME`)")
+            fix=f"wait, or ask an administrator to reset your password (`qualkit users passwd {name}`), which "
+                "lifts the lock")
     row = user_row(engine, name)
     good = verify_password(password, row["password_hash"]) if row and row["active"] else False
     if row is None or not row["active"]:
@@ -469,6 +470,8 @@ def authenticate(target: Database, name: str, password: str) -> User:
         left = MAX_FAILED_LOGINS - failures
         warning = (f" ({left} more failed attempt{'s' if left != 1 else ''} locks this name for {LOCKOUT_MINUTES} "
                    "minutes)") if 0 < left <= 2 else ""
+        if left <= 0:  # this attempt locked it: say so now, not at the next attempt
+            warning = f"; that was the {MAX_FAILED_LOGINS}th failed attempt: this name is locked for {LOCKOUT_MINUTES} minutes"
         raise PermissionDenied("unknown user name or wrong password" + warning,
                                fix="check both, or ask an administrator to reset your password")
     return _user_from_row(row)
