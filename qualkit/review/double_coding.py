@@ -128,7 +128,8 @@ def judgements(store: Store, source: str | int, *, actor: User, view: TeamView |
     for seg_id, code in keys.itertuples(index=False):
         here = rows[(rows["segment_id"] == seg_id) & (rows["code_id"] == code)]
         record: dict[str, Any] = {"source_id": source_id, "segment_id": int(seg_id), "code_id": code,
-                                  "speaker": segments.at[seg_id, "speaker"], "text": segments.at[seg_id, "text"]}
+                                  "turn": segments.at[seg_id, "turn"], "speaker": segments.at[seg_id, "speaker"],
+                                  "text": segments.at[seg_id, "text"]}
         for coder in coders:
             mine = here[((here["coder"] == coder) | (here["decided_by"] == coder)) & (here["decided_by"] != CONSENSUS)]
             if (mine["status"] == "accepted").any():
@@ -149,7 +150,7 @@ def judgements(store: Store, source: str | int, *, actor: User, view: TeamView |
         record["end"] = int(yes_rows["end"].iloc[0]) if len(yes_rows) else None
         if include_untouched or any(record[c] != "-" for c in coders) or record["consensus"]:
             records.append(record)
-    columns = ["source_id", "segment_id", "code_id", "speaker", "text", *coders, "agree", "applied_by",
+    columns = ["source_id", "segment_id", "code_id", "turn", "speaker", "text", *coders, "agree", "applied_by",
                "consensus", "consensus_id", "consensus_version", "start", "end"]
     frame = pd.DataFrame(records, columns=columns)
     return frame.sort_values(["segment_id", "code_id"]).reset_index(drop=True)

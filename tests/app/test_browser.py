@@ -274,7 +274,7 @@ def test_blind_double_coding_in_two_browsers(server):
             choose(ben, "dc_compare", source)  # the demo's fg1 is a finished double-coded transcript too
             segment = int(store.coding(target).segment_id)
             ben.locator(f".st-key-adj_yes_{segment}_{code} button").click()
-            expect(ben.get_by_text(f"Settled: {code} applies")).to_be_visible(timeout=30_000)
+            expect(ben.get_by_text(re.compile(r"Settled: .+ applies to turn \d+"))).to_be_visible(timeout=30_000)
             settle(ben)
             full_screenshot(ben, ARTIFACTS / "double-coding.png")
         except Exception:

@@ -285,6 +285,8 @@ def test_double_coding_page_assign_done_and_adjudicate(study, apptest, helpers):
     key = f"adj_yes_{int(s.segment_id)}_peer_support"
     ben.button(key=key).click().run()
     helpers.assert_ok(ben)
+    turn = int(study.store.segments_df().set_index("id").at[int(s.segment_id), "turn"])
+    assert f"Settled: Peer support (peer_support) applies to turn {turn} (" in helpers.texts(ben)  # not "segment 5"
     assert study.store.coding(int(s.id)).decided_by == "consensus"
     mine = study.store.codings_df(origin="human", coder=["ana", "ben"])
     assert set(zip(mine["coder"], mine["status"], strict=True)) == {("ana", "accepted"), ("ben", "rejected")}

@@ -42,14 +42,14 @@ def _unassign(source_id: int, coder: str) -> None:
         state.run_action(double_coding.unassign, store, source_id, coder, actor=user, success=f"Unassigned {coder}.")
 
 
-def _adjudicate(segment_id: int, code_id: str, apply: bool, expected: dict | None) -> None:
+def _adjudicate(segment_id: int, code_id: str, apply: bool, expected: dict | None, what: str, where: str) -> None:
     user, store = state.current_user(), state.current_store()
     if user is None or store is None:
         return
     note = st.session_state.get(f"adj_note_{segment_id}_{code_id}", "")
     state.run_action(double_coding.adjudicate, store, segment_id, code_id, apply=apply, actor=user, note=note,
                      expected=expected,
-                     success=f"Settled: {code_id} {'applies' if apply else 'does not apply'} to segment {segment_id}.")
+                     success=f"Settled: {what} {'applies' if apply else 'does not apply'} to {where}.")
 
 
 def _settle(source_id: int) -> None:
@@ -139,8 +139,11 @@ def disagreements_section(ctx: state.Context) -> None:
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     offset = ui.pager("dc_page", len(disagreeing), PAGE_SIZE)
     for row in disagreeing.iloc[offset:offset + PAGE_SIZE].itertuples():
+        what = ui.code_label(codebook, row.code_id)
+        speaker = ui.text_or(row.speaker, "unattributed")
+        where = f"turn {int(row.turn)} ({speaker})" if pd.notna(row.turn) else f"{speaker}'s passage"
         with st.container(border=True):
-            st.markdown(f"**{ui.code_label(codebook, row.code_id)}** · {ui.text_or(row.speaker, 'unattributed')}: "
+            st.markdown(f"**{what}** · {'' if pd.isna(row.turn) else f'turn {int(row.turn)} · '}{speaker}: "
                         f"{ui.short(row.text, 300)}")
             st.caption(" · ".join(f"{c}: {disagreeing.at[row.Index, c]}" for c in coders)
                        + (f" · settled: {row.consensus}" if row.consensus else ""))
@@ -152,9 +155,9 @@ def disagreements_section(ctx: state.Context) -> None:
             note_col.text_input("Note", key=f"adj_note_{row.segment_id}_{row.code_id}",
                                 label_visibility="collapsed", placeholder="Why (optional)")
             yes.button("Code applies", key=f"adj_yes_{row.segment_id}_{row.code_id}", on_click=_adjudicate,
-                       args=(int(row.segment_id), row.code_id, True, expected))
+                       args=(int(row.segment_id), row.code_id, True, expected, what, where))
             no.button("Does not apply", key=f"adj_no_{row.segment_id}_{row.code_id}", on_click=_adjudicate,
-                      args=(int(row.segment_id), row.code_id, False, expected))
+                      args=(int(row.segment_id), row.code_id, False, expected, what, where))
 
 
 def render() -> None:
