@@ -85,6 +85,19 @@ def test_new_rankings_never_swap_cards_and_keys_decide_the_card_on_screen(queue_
     assert cards(at) == still and count(at) == len(still) == 6
 
 
+def test_pressing_accept_twice_is_not_a_conflict_with_yourself(queue_study, apptest, helpers):
+    """Seen by a team: A pressed twice quickly saved the accept, then said 'Not saved: ... changed by ana'."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    first = cards(at)[0]
+    store.decide(first, "accept", user="ana")  # the first press, landed before the page redrew
+    at.button(key=f"acc_{first}").click().run()  # the second press, on the card as it was drawn
+    helpers.assert_ok(at)
+    assert [m for m in messages(at) if "Not saved" in m] == []
+    assert any(m.startswith("Already accepted") for m in messages(at)) and first not in cards(at)
+    assert (store.coding(first).status, store.coding(first).version) == ("accepted", 2)  # decided once
+
+
 def test_a_span_moved_by_a_retrain_keeps_the_card_decidable_as_it_is_now(queue_study, apptest, helpers):
     """A retrain that moves a suggestion's span (version + 1) between reruns: the card shows the new span
     and its buttons carry the new version; it is not reported as decided by someone."""

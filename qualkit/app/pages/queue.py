@@ -118,6 +118,12 @@ def _decide(coding_id: int, version: int, decision: str, label: str, start: int 
         result = decisions.decide(store, coding_id, decision, actor=user, expected_version=version, code_id=code_id,
                                   start=start, end=end)
     except ConflictError as error:
+        done = {"accept": "accepted", "reject": "rejected"}.get(decision)
+        if done and error.current.get("status") == done and error.current.get("decided_by") == user.name:
+            # A second press of the same key before the page redrew: the first one did it.
+            _say(f"Already {done} {label} (your decision a moment ago; U or Ctrl+Z undoes it).", "info")
+            _drop_card(coding_id)
+            return
         _report(error)
         return
     except StoreError as error:
