@@ -66,3 +66,12 @@ def test_importing_qualkit_loads_no_heavy_modules():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_app_config_keeps_the_server_quiet_and_steady():
+    """No usage statistics, no public-IP lookup, and no module reloads under people's feet after an upgrade."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["browser"]["gatherUsageStats"] is False and config["browser"]["serverAddress"]
+    assert config["server"]["fileWatcherType"] == "none" and config["server"]["runOnSave"] is False
