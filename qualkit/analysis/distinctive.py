@@ -126,7 +126,7 @@ def distinctive_words(
     ``drop_names`` (default) the words of every speaker label and participant id in ``segments`` and
     of ``names`` (pass the participants' pseudonyms and aliases) are left out, because results are
     attributed by group, never by name. Returns one row per group and word, positive z first (``top``
-    rows per group; ``None`` for all).
+    rows per group; ``None`` for all); ``rate_per_1000`` is per thousand words the group said (all words).
 
     Example:
         >>> segs = pd.DataFrame({"id": [1, 2], "text": ["night pager night", "inbox inbox"], "start": 0,
@@ -156,9 +156,11 @@ def distinctive_words(
     starts = talk["start"] if "start" in talk else pd.Series(0, index=talk.index)
     marks = talk["marks"] if "marks" in talk else pd.Series(None, index=talk.index)
     counts: dict[str, Counter[str]] = {}
+    spoken: Counter[str] = Counter()  # every word each group said, stop words included: the rate's base
     for group, text, start, mark in zip(talk["_group"], talk["text"], starts, marks, strict=True):
-        tokens = [t for t in split(clean_text(str(text), int(start), mark)) if t not in stop]
-        counts.setdefault(group, Counter()).update(tokens)
+        words = split(clean_text(str(text), int(start), mark))
+        spoken[group] += len(words)
+        counts.setdefault(group, Counter()).update(t for t in words if t not in stop)
     total: Counter[str] = Counter()
     for c in counts.values():
         total.update(c)
@@ -186,8 +188,7 @@ def distinctive_words(
             other = counts[versus]
         other_counts = {w: n for w, n in other.items() if w in vocabulary}
         scored = log_odds_dirichlet(own, other_counts, alpha).reset_index()
-        n_group = max(sum(own.values()), 1)
-        scored["rate_per_1000"] = 1000.0 * scored["count"] / n_group
+        scored["rate_per_1000"] = 1000.0 * scored["count"] / max(spoken[group], 1)
         scored.insert(0, "group", group)
         scored = scored.loc[scored["count"] > 0].sort_values(["z", "word"], ascending=[False, True])
         frames.append(scored.head(top) if top else scored)

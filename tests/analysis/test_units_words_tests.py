@@ -72,6 +72,17 @@ ROWS = [
 ]
 
 
+def test_a_rate_per_1000_words_counts_every_word_the_group_said():
+    """Seen by a new researcher: one kept word in a 15-word turn read 1000 per 1000 words."""
+    home = "We could not find a single nurse to cover the weekend shifts at home again"  # 14 words of 2+ letters
+    ward = "the ward the ward the ward is busy busy busy and the ward never stops"
+    segs = pd.DataFrame({"id": [1, 2], "text": [home, ward], "start": 0, "source": "g1", "speaker": ["A", "B"],
+                         "speaker_role": "participant", "kind": "turn", "site": ["home", "ward"]})
+    words = distinctive_words(segs, by="site", min_count=1, top=None)
+    nurse = words.loc[(words["group"] == "home") & (words["word"] == "nurse")].iloc[0]
+    assert len(tokenize(home)) == 14 and nurse["rate_per_1000"] == pytest.approx(1000 / 14)
+
+
 def test_distinctive_words_never_list_speakers_pseudonyms_or_junk_tokens():
     talk = _talk(ROWS)
     plain = distinctive_words(talk, by="role", min_count=1, top=None, drop_names=False)
