@@ -94,6 +94,16 @@ def evaluate_codes(
     keys = list(gold)
     gold_sets = {k: set(gold[k] or ()) for k in keys}
     pred_sets = {k: set(pred.get(k) or ()) for k in keys}
+    if codes is not None:  # a gold code outside the list would silently score as "no code" (a typo, say)
+        known = set(codes)
+        for key in keys:
+            unknown = sorted(gold_sets[key] - known)
+            if unknown:
+                from qualkit.errors import InvalidInput
+
+                raise InvalidInput(f"gold item {key!r} has code {unknown[0]!r}, which is not among the codes scored",
+                                   fix=f"correct the gold code, or score its codebook (codes: "
+                                       f"{', '.join(sorted(known))[:200]})")
     if codes is None:
         codes = sorted(set().union(*gold_sets.values(), *pred_sets.values())) if keys else []
     rows = []

@@ -40,6 +40,14 @@ def test_missing_predictions_count_as_no_codes():
     assert table.loc["a", "recall"] == 0 and table.loc["a", "predicted"] == 0
 
 
+def test_a_gold_code_outside_the_codes_scored_is_an_error():
+    """Seen by a new researcher: a typo in the gold file ('exhausted') silently scored as 'no code'."""
+    from qualkit.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="gold item 'R21' has code 'exhausted', which is not among the codes"):
+        evaluate_codes({"R20": ["exhaustion"], "R21": ["exhausted"]}, {}, codes=["exhaustion", "staffing"])
+
+
 def test_kappa_is_nan_when_nobody_varies():
     assert np.isnan(cohen_kappa(np.zeros(4), np.zeros(4)))
 
