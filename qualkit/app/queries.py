@@ -41,10 +41,15 @@ def segments(url: str, project: str, gen: int, source_id: int) -> pd.DataFrame:
 
 @st.cache_data(**_CACHE)
 def source_codings(url: str, project: str, gen: int, source_id: int, user: str) -> pd.DataFrame:
-    """One transcript's codings that ``user`` may see (others' blind decisions are left out)."""
+    """One transcript's codings that ``user`` may see (others' blind decisions are left out).
+
+    A suggestion the user already judged blind (their own row refers to it) is not shown as pending:
+    their own row shows the decision.
+    """
     store = _store(url, project)
-    frame = store.codings_df(source=source_id)
-    return review_visible(frame, user, team_view(url, project, gen))
+    frame = review_visible(store.codings_df(source=source_id), user, team_view(url, project, gen))
+    mine = frame.loc[(frame["coder"] == user) & frame["parent_id"].notna(), "parent_id"].astype(int)
+    return frame.loc[~((frame["status"] == "suggested") & frame["id"].isin(set(mine)))]
 
 
 def review_visible(frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFrame:

@@ -43,6 +43,19 @@ def test_card_history_hides_the_other_coder(blind, apptest, helpers):
     assert tables and "ana" not in set(tables[0]["user"]) and "suggest" in set(tables[0]["action"])
 
 
+def test_a_blind_coders_own_decision_is_what_their_transcript_shows(blind, apptest, helpers):
+    """Seen by a team: after ben rejected a card blind, his Transcript page still showed it pending ('?')."""
+    from qualkit.app.components.apptest import component_data
+
+    at = apptest("ben", "transcript")
+    at.multiselect(key="tx_status").select("rejected").run()
+    helpers.assert_ok(at)
+    chips = component_data(at, "tx_text")["highlights"]
+    assert int(blind.peer.id) not in {h["id"] for h in chips}  # the suggestion he judged is not pending for him
+    [own] = [h for h in chips if h["name"] == "Peer support"]
+    assert (own["status"], own["detail"]) == ("accepted", "by ben")  # his own row: accepted (ana's rejection stays hidden from him)
+
+
 def test_history_page_hides_the_other_coder(blind, apptest, helpers):
     at = apptest("ana", "history")
     helpers.assert_ok(at)
