@@ -139,21 +139,35 @@ def _not_hidden(hidden: Mapping[int, set[str]] | None):
                       for source_id, coders in hidden.items())))
 
 
-def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -> pd.DataFrame:
-    """Codings per code and status (one row per code, a column per status); ``hidden`` rows left out.
+def _not_settled_no():
+    """SQL condition: no consensus row settled this coding's (segment, code) as "does not apply"."""
+    settled = aliased(CodingRow)
+    return ~exists().where(settled.segment_id == CodingRow.segment_id, settled.code_id == CodingRow.code_id,
+                           settled.decided_by == CONSENSUS, settled.status == "rejected")
 
-    ``hidden`` maps a source id to coders whose rows there are not counted (see ``TeamView.hidden_map``).
+
+def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -> pd.DataFrame:
+    """Per code: coded segments (``accepted``, as the analyses count them), and suggestions and rejections.
+
+    A segment counts once however many coders applied the code (two double-coders and their consensus
+    are one passage), and not at all where the disagreement was settled "does not apply". ``hidden``
+    maps a source id to coders whose rows there are not counted (see ``TeamView.hidden_map``).
 
     Example:
         >>> code_counts(Store.create("sqlite://", name="c")).empty
         True
     """
-    query = (select(CodingRow.code_id, CodingRow.status, func.count())
-             .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
-             .where(CodingRow.project_id == store.project_id, _not_hidden(hidden))
-             .group_by(CodingRow.code_id, CodingRow.status))
+    accepted = (select(CodingRow.code_id, literal("accepted"), func.count(func.distinct(CodingRow.segment_id)))
+                .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
+                .where(CodingRow.project_id == store.project_id, CodingRow.status == "accepted",
+                       _not_hidden(hidden), _not_settled_no())
+                .group_by(CodingRow.code_id))
+    others = (select(CodingRow.code_id, CodingRow.status, func.count())
+              .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
+              .where(CodingRow.project_id == store.project_id, CodingRow.status != "accepted", _not_hidden(hidden))
+              .group_by(CodingRow.code_id, CodingRow.status))
     with Session(store.engine) as session:
-        rows = session.execute(query).all()
+        rows = session.execute(accepted).all() + session.execute(others).all()
     frame = pd.DataFrame(rows, columns=["code_id", "status", "n"])
     if frame.empty:
         return pd.DataFrame(columns=["code_id", "accepted", "rejected", "suggested"])
@@ -172,14 +186,20 @@ def code_examples(store: Store, code_id: str, *, limit: int = 3,
         >>> code_examples(Store.create("sqlite://", name="e"), "workload")
         []
     """
-    query = (select(CodingRow.start, CodingRow.end, SegmentRow.start, SegmentRow.text)
+    query = (select(CodingRow.segment_id, CodingRow.start, CodingRow.end, SegmentRow.start, SegmentRow.text)
              .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
              .where(CodingRow.project_id == store.project_id, CodingRow.code_id == code_id,
-                    CodingRow.status == "accepted", _not_hidden(hidden))
-             .order_by(CodingRow.id).limit(limit))
+                    CodingRow.status == "accepted", _not_hidden(hidden), _not_settled_no())
+             .order_by(CodingRow.id).limit(4 * limit))
     with Session(store.engine) as session:
         rows = session.execute(query).all()
-    return [text[start - seg_start:end - seg_start] for start, end, seg_start, text in rows]
+    seen: set[int] = set()
+    excerpts = []
+    for segment_id, start, end, seg_start, text in rows:
+        if segment_id not in seen and len(excerpts) < limit:  # one passage once, however many coders chose it
+            seen.add(segment_id)
+            excerpts.append(text[start - seg_start:end - seg_start])
+    return excerpts
 
 
 def coding_source_ids(store: Store, coding_ids: Sequence[int]) -> dict[int, int]:

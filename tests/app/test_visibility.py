@@ -105,7 +105,7 @@ def test_reliability_and_codebook_do_not_name_or_show_the_other_coder(blind, app
     helpers.assert_ok(codebook)
     assert peer_text[:40] not in helpers.texts(codebook)
     table = codebook.dataframe[0].value.set_index("id")
-    assert table.at["peer_support", "accepted"] == 0  # ben's blind acceptance is not counted for ana
+    assert table.at["peer_support", "coded segments"] == 0  # ben's blind acceptance is not counted for ana
     admin = apptest("admin", "codebook")
     admin.selectbox(key="cb_code").select("peer_support").run()
     assert peer_text[:40] in helpers.texts(admin)

@@ -77,12 +77,19 @@ def test_counts_and_examples_leave_out_hidden_coders(coded):
                               end=segment.start + 9),
                        Coding(segment.id, "workload", status="accepted", coder="ben")], user="ana")
     counts = code_counts(store).set_index("code_id")
-    assert counts.loc["workload"].tolist() == [2, 0, 1]  # accepted, rejected, suggested
+    # accepted = coded segments: one passage though two coders applied it (a team saw "accepted 3" and the
+    # same quote three times for one passage double-coded and settled); then rejected and suggested rows
+    assert counts.loc["workload"].tolist() == [1, 0, 1]
     hidden = {coded.source.id: {"ben"}}
     assert code_counts(store, hidden=hidden).set_index("code_id").at["workload", "accepted"] == 1
-    assert code_examples(store, "workload") == ["Paperwork", segment.text]
+    assert code_examples(store, "workload") == ["Paperwork"]  # the passage once
     assert code_examples(store, "workload", hidden=hidden, limit=5) == ["Paperwork"]
     assert code_examples(store, "support") == []
+    # settled "does not apply": the coders' rows stay on record but the passage no longer counts
+    store.add_codings([Coding(segment.id, "workload", status="rejected", coder="consensus", decided_by="consensus",
+                              origin="human")], user="ana")
+    assert code_counts(store).set_index("code_id").at["workload", "accepted"] == 0
+    assert code_examples(store, "workload") == []
 
 
 def test_id_lookups_name_the_transcript(coded):

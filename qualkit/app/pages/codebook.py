@@ -23,13 +23,14 @@ def _items(text: str) -> list[str]:
 
 
 def code_table(ctx: state.Context, codebook) -> pd.DataFrame:
-    """Codes with their parent and how often each was suggested, accepted and rejected."""
+    """Codes with their parent, the segments coded with each (as the analyses count them), and how many
+    suggestions wait and how many were rejected."""
     counts = queries.code_counts(ctx.url, ctx.name, ctx.gen, ctx.user.name).set_index("code_id")
     rows = []
     for code in codebook.codes:
         row = counts.loc[code.id] if code.id in counts.index else None
         rows.append({"id": code.id, "name": code.name, "parent": code.parent or "", "codable": code.codable,
-                     "accepted": int(row["accepted"]) if row is not None else 0,
+                     "coded segments": int(row["accepted"]) if row is not None else 0,
                      "suggested": int(row["suggested"]) if row is not None else 0,
                      "rejected": int(row["rejected"]) if row is not None else 0})
     return pd.DataFrame(rows)

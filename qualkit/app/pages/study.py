@@ -64,7 +64,9 @@ def overview(ctx: state.Context) -> pd.DataFrame:
     cols[0].metric("Transcripts", len(sources))
     cols[1].metric("Segments", int(sources["segments"].sum()) if len(sources) else 0)
     cols[2].metric("Suggested", counts.get("suggested", 0))
-    cols[3].metric("Accepted", counts.get("accepted", 0))
+    cols[3].metric("Accepted", counts.get("accepted", 0),
+                   help="Segments coded with a code, each segment and code once however many coders applied it "
+                        "(as the analyses count them)")
     cols[4].metric("Rejected", counts.get("rejected", 0))
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     st.caption(f"Codebook: {codebook.name} v{codebook.version}, {len(codebook.codable_codes)} codes"
