@@ -131,11 +131,14 @@ def cues_layout(cues: list[Cue], *, known: set[str] | None = None) -> Layout:
     recurring = {key for key, n in counts.items() if n >= 2 or key in known}
     all_text = "\n".join(p[1] for p in parts)
     resolved: list[tuple[str | None, str, Cue, str]] = []
+    once: list[str] = []  # labels left as words: named in the warning when no cue gets a speaker
     for (speaker, text, cue, how), found in zip(parts, label_of, strict=True):
         if found is not None:
             key = label_key(found[0])
             if key in recurring or (len(recurring) >= 2 and _speaker_like(found[0], all_text)):
                 speaker, text, how = found[0], text[found[1]:].strip(), "cue_label"
+            elif found[0] not in once:
+                once.append(found[0])
         resolved.append((speaker, text, cue, how))
 
     layout = Layout("")
@@ -179,6 +182,11 @@ def cues_layout(cues: list[Cue], *, known: set[str] | None = None) -> Layout:
     layout.text = "\n".join(lines)
     if unattributed and unattributed < len(turns):
         layout.warnings.append(f"{unattributed} cue line(s) have no speaker and are unattributed")
+    elif unattributed and once:  # labels were there, but a label seen once may be words, not a speaker
+        names = ", ".join(repr(n) for n in once[:4]) + (", ..." if len(once) > 4 else "")
+        layout.warnings.append(f"{len(once)} cue(s) begin with a 'Name:' label seen only once ({names}), which "
+                               "is not taken as a speaker by itself; all cues are unattributed. Import with a "
+                               "participants file naming these speakers, or label the cues with <v Name>")
     elif unattributed:
         layout.warnings.append("no cue names a speaker (no <v Name> tags or 'Name:' labels); all cues are "
                                "unattributed; label the cues with <v Name> or 'Name:'")

@@ -98,3 +98,14 @@ def test_sentences_of_a_merged_turn_carry_their_own_cue_times(tmp_path, assert_a
     result = qk.deidentify(source, ner=False)
     offsets = result.source.metadata["cue_offsets"]["1"]
     assert [result.source.text[a:b] for a, b in offsets] == ["[P02], unit clerk."]
+
+
+def test_labels_seen_once_are_named_in_the_warning(tmp_path):
+    """Seen by a new researcher: 'Facilitator:', 'P1:', 'Sarah:' once each, and the warning said no labels exist."""
+    path = tmp_path / "once.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:03,000\nFacilitator: Welcome everyone, thanks for coming.\n\n"
+                    "2\n00:00:04,000 --> 00:00:06,000\nP1: I have been on nights for a month.\n\n"
+                    "3\n00:00:07,000 --> 00:00:09,000\nSarah: We never get a break on the ward.\n", encoding="utf-8")
+    [warning] = [w for w in qk.read_transcript(path).import_report.warnings if "seen only once" in w]
+    assert "3 cue(s) begin with a 'Name:' label seen only once ('Facilitator', 'P1', 'Sarah')" in warning
+    assert "participants file" in warning and "no cue names a speaker" not in warning
