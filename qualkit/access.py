@@ -98,12 +98,29 @@ def acting_user(target: Any, name: str, *, named: bool = True) -> User:
     if _known(target, name):
         return registered_actor(target, name)  # registered: its role (a removed user: no rights)
     if is_local(target):
+        if named and name != MACHINE_USER and has_users(target):
+            _warn_unregistered(target, name)
         return User(name, Role.ADMIN, registered=False)
     if name == MACHINE_USER:
         return User(name, Role.CODER, registered=False)
     if named and not has_users(target):
         return User(name, Role.ADMIN, registered=False)  # a new shared database: its first user sets it up
     return User(name, Role.VIEWER, registered=False)
+
+
+_WARNED: set[tuple[str, str]] = set()
+
+
+def _warn_unregistered(target: Any, name: str) -> None:
+    """Say once that a name the study does not know acts as the file's owner (a typo would pass blind rules)."""
+    import warnings
+
+    key = (str(_engine(target).url), name)
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(f"{name!r} is not a registered user of this study, so it acts as the file's owner (an "
+                      "administrator, who sees everything, blind coding included); check the name, or register "
+                      f"it (qualkit users add {name})", UserWarning, stacklevel=4)
 
 
 def _known(target: Any, name: str) -> bool:
