@@ -70,6 +70,7 @@ def test_coding_a_selection_lands_with_exact_offsets_and_an_event(study, apptest
               "parts": [{"passage": int(seg["id"]), "start": start, "end": end}]})
     helpers.assert_ok(at)
     assert "Coded “completely drained, running on empty” as Emotional exhaustion" in helpers.texts(at)
+    assert at.selectbox(key="tx_segment").value == int(seg["id"])  # a memo now goes with the passage just coded
     mine = study.store.codings_df(coder="ana", origin="human")
     assert len(mine) == 1
     row = mine.iloc[0]

@@ -54,6 +54,7 @@ def _act(passages: list[Passage], highlights: list[Highlight], codebook) -> None
         if done is not None:
             recent = [action.code, *[c for c in st.session_state.get(RECENT, []) if c != action.code]]
             st.session_state[RECENT] = recent[:5]
+            st.session_state["tx_segment"] = int(parts[0].passage)  # a memo then goes with what was just coded
     elif action.kind == "revert":
         done = state.run_action(REVERT, store, int(action.highlight), actor=user,
                                 expected_version=action.version, success=f"Reverted {name}.")
@@ -248,6 +249,9 @@ def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> N
     st.subheader("Memos")
     labels = {int(s.id): f"{'' if pd.isna(s.turn) else f'#{int(s.turn)} '}{ui.text_or(s.speaker, '(unattributed)')}: "
                          f"{ui.short(s.text, 50)}" for s in page.itertuples()}
+    if st.session_state.get("tx_segment") not in labels:  # a first look: the first turn someone said, not a title
+        talk = page.loc[page["speaker"].notna(), "id"] if "speaker" in page else page["id"]
+        st.session_state["tx_segment"] = int((talk if len(talk) else page["id"]).iloc[0])
     segment_id = st.selectbox("Segment", list(labels), key="tx_segment", format_func=labels.get)
     mine = memos[memos["segment_id"] == segment_id] if len(memos) else memos
     for memo in mine.itertuples():
