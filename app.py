@@ -10,4 +10,5 @@ state.sync_cookie()
 if user is not None:
     state.sidebar(user)
     state.sync_study_param()
-st.navigation(navigation.pages_for(user is not None), position="sidebar", expanded=True).run()
+st.navigation(navigation.pages_for(user is not None), position="sidebar" if user is not None else "hidden",
+              expanded=True).run()

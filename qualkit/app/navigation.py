@@ -49,10 +49,15 @@ def page(name: str, *, default: bool = False) -> st.Page:
 def pages_for(logged_in: bool) -> dict[str, list[st.Page]] | list[st.Page]:
     """The navigation: only the log-in page for visitors, every section for team members.
 
+    A visitor who opens a link to a page (or reloads one after the log-in expired) gets the log-in page at
+    that address, not "page not found"; once logged in, the same address is the page they asked for.
+
     Example:
-        >>> [p.title for p in pages_for(False)]  # doctest: +SKIP
-        ['Log in']
+        >>> [p.title for p in pages_for(False)][:2]  # doctest: +SKIP
+        ['Log in', 'Log in']
     """
     if not logged_in:
-        return [page("login", default=True)]
+        title, icon = PAGES["login"]
+        return [page("login", default=True), *(st.Page(PAGES_DIR / "login.py", title=title, icon=icon, url_path=name)
+                                               for name in PAGES if name != "login")]
     return {section: [page(name, default=name == "study") for name in names] for section, names in SECTIONS.items()}

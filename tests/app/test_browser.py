@@ -141,6 +141,20 @@ def test_review_journey(server):
         page = new_page(browser)
         pages = [page]
         try:
+            # A link to a page opened logged out: the log-in form at that address (a team saw "page not found"),
+            # and after logging in, the page the link named.
+            visitor = new_page(browser)
+            pages.append(visitor)
+            visitor.goto(f"{base}/history", wait_until="domcontentloaded")
+            settle(visitor)
+            expect(visitor.get_by_label("User name")).to_be_visible(timeout=30_000)
+            assert not visitor.get_by_text("does not seem to exist").count()
+            visitor.get_by_label("User name").fill("ben")
+            visitor.get_by_label("Password", exact=True).fill("demo-ben-pass")
+            visitor.get_by_role("button", name="Log in").click()
+            expect(visitor.get_by_role("heading", name="History").first).to_be_visible(timeout=30_000)
+            visitor.context.close()
+            pages.remove(visitor)
             login(page, base, "ana", "demo-ana-pass")
             page.reload(wait_until="domcontentloaded")  # the log-in survives a reload (session cookie)...
             settle(page)
