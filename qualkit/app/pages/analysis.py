@@ -21,19 +21,19 @@ EVERYONE = "(everyone)"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _prevalence(url: str, project: str, gen: int, by: str | None):
-    return Project(resources.store_for(url, project), user="viewer").prevalence(by=by)
+def _prevalence(url: str, project: str, gen: int, user: str, by: str | None):
+    return Project(resources.store_for(url, project), user=user).prevalence(by=by)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _cooccurrence(url: str, project: str, gen: int):
-    return Project(resources.store_for(url, project), user="viewer").cooccurrence()
+def _cooccurrence(url: str, project: str, gen: int, user: str):
+    return Project(resources.store_for(url, project), user=user).cooccurrence()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _passages(url: str, project: str, gen: int, code: str, other: str | None, by: str | None,
+def _passages(url: str, project: str, gen: int, user: str, code: str, other: str | None, by: str | None,
               group: str | None) -> pd.DataFrame:
-    return Project(resources.store_for(url, project), user="viewer").passages(code, other=other, by=by, group=group)
+    return Project(resources.store_for(url, project), user=user).passages(code, other=other, by=by, group=group)
 
 
 def counts_table(result) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -65,7 +65,7 @@ def prevalence_section(ctx: state.Context, by: str | None) -> None:
     """The prevalence chart, the counts (each opens its passages) and the tests."""
     st.subheader("Prevalence")
     try:
-        result = _prevalence(ctx.url, ctx.name, ctx.gen, by)
+        result = _prevalence(ctx.url, ctx.name, ctx.gen, ctx.user.name, by)
     except QualkitError as error:
         st.warning(str(error))
         return
@@ -105,7 +105,7 @@ def prevalence_section(ctx: state.Context, by: str | None) -> None:
     if code is None or group is None:
         return
     count = int(table.loc[(table["code_id"] == code) & (table["group"] == group), "segments"].iloc[0])
-    frame = _passages(ctx.url, ctx.name, ctx.gen, code, None, by, None if by is None else group)
+    frame = _passages(ctx.url, ctx.name, ctx.gen, ctx.user.name, code, None, by, None if by is None else group)
     show_passages(frame, key="an_passages", title=f"{names[code]} · {group}", count=count)
 
 
@@ -113,7 +113,7 @@ def cooccurrence_section(ctx: state.Context) -> None:
     """The co-occurrence matrix (labelled); a cell opens the segments coded with both codes."""
     st.subheader("Co-occurrence (segments coded with both)")
     try:
-        matrix = _cooccurrence(ctx.url, ctx.name, ctx.gen)
+        matrix = _cooccurrence(ctx.url, ctx.name, ctx.gen, ctx.user.name)
     except QualkitError as error:
         st.warning(str(error))
         return
@@ -144,7 +144,7 @@ def cooccurrence_section(ctx: state.Context) -> None:
     b = right.selectbox("and with", codes, key="an_co_b", format_func=label, index=None, placeholder="Choose a code")
     if a is None or b is None:
         return
-    frame = _passages(ctx.url, ctx.name, ctx.gen, a, None if a == b else b, None, None)
+    frame = _passages(ctx.url, ctx.name, ctx.gen, ctx.user.name, a, None if a == b else b, None, None)
     show_passages(frame, key="an_co_passages", title=f"{label(a)} + {label(b)}" if a != b else label(a),
                   count=int(matrix.loc[a, b]))
 
