@@ -146,12 +146,18 @@ def judgements(store: Store, source: str | int, *, actor: User, view: TeamView |
         record["consensus_id"] = int(agreed["id"].iloc[0]) if len(agreed) else None
         record["consensus_version"] = int(agreed["version"].iloc[0]) if len(agreed) else None
         yes_rows = here[here["status"] == "accepted"]
-        record["start"] = int(yes_rows["start"].iloc[0]) if len(yes_rows) else None
-        record["end"] = int(yes_rows["end"].iloc[0]) if len(yes_rows) else None
+        settled_yes = yes_rows[yes_rows["decided_by"] == CONSENSUS]
+        own_yes = yes_rows[yes_rows["decided_by"] != CONSENSUS]
+        # The settled span where there is one; else one span covering every coder's words, so that settling
+        # an agreement on the code keeps both coders' passages, not the first coder's alone.
+        spans = settled_yes if len(settled_yes) else yes_rows
+        record["start"] = int(spans["start"].min()) if len(spans) else None
+        record["end"] = int(spans["end"].max()) if len(spans) else None
+        record["spans"] = len(set(zip(own_yes["start"], own_yes["end"], strict=True)))
         if include_untouched or any(record[c] != "-" for c in coders) or record["consensus"]:
             records.append(record)
     columns = ["source_id", "segment_id", "code_id", "turn", "speaker", "text", *coders, "agree", "applied_by",
-               "consensus", "consensus_id", "consensus_version", "start", "end"]
+               "consensus", "consensus_id", "consensus_version", "start", "end", "spans"]
     frame = pd.DataFrame(records, columns=columns)
     return frame.sort_values(["segment_id", "code_id"]).reset_index(drop=True)
 
@@ -227,7 +233,8 @@ def settle_agreements(store: Store, source: str | int, *, actor: User, view: Tea
     """Record the consensus wherever the coders agree (applied by all, or by none of a suggestion); returns how many.
 
     A suggestion neither coder applied (rejected, or left alone before marking the transcript done)
-    is settled as not applying, so no suggestion of a finished transcript is left pending.
+    is settled as not applying, so no suggestion of a finished transcript is left pending. Where the
+    coders applied the code to different words of the segment, the consensus covers all of them.
 
     Example:
         >>> settle_agreements(Store.create("sqlite://", name="s"), 1, actor=User("ana"))  # doctest: +SKIP
@@ -237,8 +244,9 @@ def settle_agreements(store: Store, source: str | int, *, actor: User, view: Tea
     settled = 0
     for row in frame[frame["agree"] & frame["consensus"].isna()].itertuples():
         apply = bool(row.applied_by)
+        note = "coders agreed" + ("; the consensus covers every coder's words" if apply and row.spans > 1 else "")
         adjudicate(store, int(row.segment_id), str(row.code_id), apply=apply, actor=actor, view=view,
-                   note="coders agreed", start=None if row.start is None or pd.isna(row.start) else int(row.start),
+                   note=note, start=None if row.start is None or pd.isna(row.start) else int(row.start),
                    end=None if row.end is None or pd.isna(row.end) else int(row.end))
         settled += 1
     return settled

@@ -159,3 +159,24 @@ def test_blind_coding_stays_independent_of_the_learned_coder(blind):
     double_coding.mark_done(store, "group1.txt", actor=BEN)
     assert blind_in_progress(store) == set()
     assert judged_labels(store, [segment], codes)[0] is not None  # once both are done, the decisions count
+
+
+def test_settling_an_agreement_keeps_both_coders_words(study):
+    """Seen by a team: ana and ben coded different words of one turn alike; the consensus kept only ben's."""
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    segment = study.segment("group1.txt", 3)
+    text, start = segment["text"], int(segment["start"])
+    first, second = text.index("completely"), text.index("running")
+    decisions.add_code(store, int(segment["id"]), "emotional_exhaustion", actor=ANA, start=start + first,
+                       end=start + first + len("completely drained"))
+    decisions.add_code(store, int(segment["id"]), "emotional_exhaustion", actor=BEN, start=start + second,
+                       end=start + second + len("running on empty"))
+    for coder in (ANA, BEN):
+        double_coding.mark_done(store, "group1.txt", actor=coder)
+    double_coding.settle_agreements(store, "group1.txt", actor=ADMIN)
+    settled = store.codings_df(code_id="emotional_exhaustion", status="accepted")
+    settled = settled[(settled["decided_by"] == "consensus") & (settled["segment_id"] == int(segment["id"]))]
+    source = store.source("group1.txt").text
+    assert source[int(settled["start"].iloc[0]):int(settled["end"].iloc[0])] == \
+        "completely drained, running on empty"
