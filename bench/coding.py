@@ -279,7 +279,8 @@ def score(split: Split, predicted: list[list[str]]) -> dict[str, float]:
     gold = dict(enumerate(split.test_labels))
     table_ = evaluate_codes(gold, dict(enumerate(predicted)), codes=codes).set_index("code")
     figures = {"macro_f1": float(table_.loc["macro", "f1"]), "micro_f1": float(table_.loc["micro", "f1"]),
-               "kappa_per_code": float(table_.loc["macro", "kappa"])}
+               "kappa_per_code": float(table_.loc["macro", "kappa"]),
+               "f1_by_code": {code: float(table_.loc[code, "f1"]) for code in codes if code in table_.index}}
     if split.exclusive:
         first = [p[0] if p else "(uncoded)" for p in predicted]
         truth = [g[0] for g in split.test_labels]
@@ -559,6 +560,36 @@ def run_setting(case: str, setting: str, splits: list[Split], embedder: Any,
     return results
 
 
+BANDS = ((0, 20), (20, 50), (50, 100), (100, 10**9))
+
+
+def by_frequency(result: dict[str, Any], splits: list[Split]) -> list[dict[str, Any]]:
+    """Each method's macro-F1 over the codes in each band of training examples (mean over splits).
+
+    Shows where a macro average is won or lost: on NHS a third of the themes have fewer than 20
+    training comments, and each weighs as much as the commonest.
+    """
+    rows = []
+    for low, high in BANDS:
+        row: dict[str, Any] = {"case": result["case"], "setting": result["setting"],
+                               "training examples": f"{low}-{high - 1}" if high < 10**9 else f"{low}+"}
+        per_split = []
+        for split in splits:
+            counts: dict[str, int] = {}
+            for labels in split.train_labels:
+                for code in labels:
+                    counts[code] = counts.get(code, 0) + 1
+            per_split.append([c.id for c in split.codebook.codable_codes if low <= counts.get(c.id, 0) < high])
+        row["codes"] = float(np.mean([len(codes) for codes in per_split]))
+        if not row["codes"]:
+            continue
+        for name, data in result["methods"].items():
+            row[name] = float(np.mean([np.mean([run["f1_by_code"][c] for c in codes])
+                                       for run, codes in zip(data["runs"], per_split, strict=True) if codes]))
+        rows.append(row)
+    return rows
+
+
 def _metric(case: str) -> str:
     return {"demo": "kappa_per_code", "nhs": "macro_f1"}.get(case, "kappa")
 
@@ -655,6 +686,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     def run(case: str, setting: str, splits: list[Split]) -> None:  # each setting is saved as soon as it is done
         results.append(run_setting(case, setting, splits, embedder, extra))
+        if case == "nhs":
+            results[-1]["by_frequency"] = by_frequency(results[-1], splits)
         embedder.save()
         save(name, {"results": results, "seeds": seeds, "fine_tuning": FINE_TUNING, "partial": True})
 
@@ -690,6 +723,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     figures["total_s"] = time.perf_counter() - started
     rows = [row for result in results for row in rows_for(result)]
     print(table(rows))
+    bands = [row for result in results for row in result.get("by_frequency", [])]
+    if bands:
+        print("\nmacro-F1 over the codes with this many training examples (mean over seeds):")
+        print(table(bands))
     if "throughput" in figures:
         print(f"default coder: {figures['throughput']['segments_per_s_cached_embeddings']:,.0f} segments/s "
               f"(embeddings cached); MiniLM encoded {embedder.encoded} texts in {embedder.seconds:.0f} s")
