@@ -200,18 +200,27 @@ def blind_in_progress(store: Any) -> set[int]:
     return {int(source) for source, rows in blind.groupby("source_id") if not rows["done"].all()}
 
 
-def _protected_segments(store: Any) -> set[int]:
-    """Segments left untouched: on transcripts coded blind right now, or whose suggestions blind
-    double-coders' own rows refer to."""
+def untouched_segments(store: Any) -> set[int]:
+    """Segments whose suggestions auto-coding leaves as they are.
+
+    Those on transcripts coded blind where a coder has begun (both coders judge the same suggestions;
+    before anyone begins, suggesting there is fine), and those whose suggestions blind double-coders'
+    own rows refer to.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> untouched_segments(Store.create("sqlite://", name="u"))
+        set()
+    """
     everything = store.codings_df()
-    blind = blind_in_progress(store)
-    if blind:
-        segments = store.segments_df()
-        protected = set(segments.loc[segments["source_id"].isin(blind), "id"].astype(int))
-    else:
-        protected = set()
     if everything.empty:
-        return protected
+        return set()
+    blind = blind_in_progress(store)
+    begun = set(everything.loc[(everything["origin"] == "human") & everything["source_id"].isin(blind), "source_id"])
+    protected: set[int] = set()
+    if begun:
+        segments = store.segments_df()
+        protected = set(segments.loc[segments["source_id"].isin(begun), "id"].astype(int))
     children = everything[everything["parent_id"].notna()]
     parents = everything[everything["id"].isin(children["parent_id"].astype(int))]
     return protected | set(int(s) for s in parents.loc[parents["status"] == "suggested", "segment_id"])
@@ -302,7 +311,7 @@ def _autocode(project: Any, segment_ids: Iterable[int] | None, report: Progress)
             raise InvalidInput(f"segments {sorted(unknown)[:5]} are not in project {project.name!r}",
                                fix="pass ids from project.segments()")
         segments = [s for s in segments if int(s.id) in wanted]
-    protected = _protected_segments(project.store)
+    protected = untouched_segments(project.store)
     segments = [s for s in segments if int(s.id) not in protected]
     if not segments:
         return []

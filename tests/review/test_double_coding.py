@@ -160,6 +160,13 @@ def test_blind_coding_stays_independent_of_the_learned_coder(blind):
     assert blind_in_progress(store) == set()
     assert judged_labels(store, [segment], codes)[0] is not None  # once both are done, the decisions count
 
+    # A transcript assigned blind that nobody has begun still gets suggestions to review.
+    from qualkit.coding.workflow import untouched_segments
+
+    double_coding.assign(store, "group2.txt", ["ana", "ben"], actor=ADMIN)
+    group2 = set(store.segments_df(source="group2.txt")["id"].astype(int))
+    assert not group2 & untouched_segments(store)
+
 
 def test_settling_an_agreement_keeps_both_coders_words(study):
     """Seen by a team: ana and ben coded different words of one turn alike; the consensus kept only ben's."""
