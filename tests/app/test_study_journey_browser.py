@@ -96,8 +96,16 @@ def edit_cells(page, editor, edits: dict[tuple[int, int], str]) -> None:
 
     for (row, column), value in edits.items():
         # The first data cell (right of the row markers, under the header); move from it with the arrow keys.
-        page.mouse.click(box["x"] + 60, box["y"] + 35 + 15)
-        expect(cell(0, 0)).to_have_attribute("aria-selected", "true")
+        # A click that lands while the grid is still being redrawn selects nothing: click again, as a person would.
+        for attempt in range(3):
+            page.mouse.click(box["x"] + 60, box["y"] + 35 + 15)
+            try:
+                expect(cell(0, 0)).to_have_attribute("aria-selected", "true")
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
+                settle(page)
         for _ in range(row):
             page.keyboard.press("ArrowDown")
         for _ in range(column):
