@@ -151,18 +151,21 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(connection), revision)
 
 
-def project_engine(path_or_url: str | os.PathLike[str] | None = None, *,
+def project_engine(path_or_url: str | os.PathLike[str] | Engine | None = None, *,
                    connect: Callable[[str], Engine] = make_engine) -> Engine:
     """An engine on a database that already holds qualkit's tables; never creates a file on a wrong path.
 
     Connecting to a mistyped SQLite path would leave an empty database file behind, so a missing file is
-    refused before connecting. ``connect`` makes the engine from the URL (the app passes its shared one).
+    refused before connecting. ``connect`` makes the engine from the URL (the app passes its shared one);
+    an engine given is only checked.
 
     Example:
         >>> project_engine("no/such/study.qualkit.db")
         Traceback (most recent call last):
         qualkit.errors.ProjectNotFound: no qualkit project file at .../no/such/study.qualkit.db. Fix: ...
     """
+    if isinstance(path_or_url, Engine):
+        return _holding_a_project(path_or_url)
     url = database_url(path_or_url)
     if url.startswith("sqlite:///") and not os.path.exists(url[len("sqlite:///"):]):
         raise ProjectNotFound(f"no qualkit project file at {url[len('sqlite:///'):]}",
@@ -170,7 +173,10 @@ def project_engine(path_or_url: str | os.PathLike[str] | None = None, *,
                               cli_fix="check the path, or create it with `qualkit init PATH`",
                               app_fix=f"check the path in {DATABASE_URL_ENV}, or create the study with "
                                       "`qualkit init PATH` (or `qualkit demo`)")
-    engine = connect(url)
+    return _holding_a_project(connect(url))
+
+
+def _holding_a_project(engine: Engine) -> Engine:
     if schema_revision(engine) is None:
         raise ProjectNotFound(f"{engine.url.render_as_string()} holds no qualkit project",
                               fix="create one with `qualkit init` or Project.create(...)", cli_fix="create one with `qualkit init`",

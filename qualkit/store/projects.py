@@ -72,13 +72,8 @@ class ProjectsMixin(StoreBase):
             >>> Store.open(engine).name
             'a'
         """
-        engine = path_or_url if isinstance(path_or_url, Engine) else project_engine(path_or_url)
-        revision = schema_revision(engine)
-        if revision is None:
-            raise ProjectNotFound(f"{engine.url.render_as_string()} holds no qualkit project",
-                                  fix="create one with `qualkit init` or Project.create(...)",
-                                  cli_fix="create one with `qualkit init`")
-        if revision != HEAD_REVISION:
+        engine = project_engine(path_or_url)
+        if schema_revision(engine) != HEAD_REVISION:
             migrate(engine)
         with Session(engine) as session:
             rows = session.scalars(select(ProjectRow).order_by(ProjectRow.id)).all()
