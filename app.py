@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from qualkit.app import navigation, state, ui
+from qualkit.app import clicks, navigation, state, ui
 
 st.set_page_config(page_title="qualkit", page_icon=ui.APP_ICON, layout="wide")  # inline: no icon CDN
+clicks.run_missed()
 user = state.current_user()
 state.sync_cookie()
 if user is not None:

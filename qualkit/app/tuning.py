@@ -21,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from qualkit.app import actions, state
+from qualkit.app import actions, clicks, state
 from qualkit.coding.finetune import AUTO_TUNE_FROM, AUTO_TUNE_GROWTH, tuning_method
 from qualkit.store import jobs
 
@@ -74,9 +74,9 @@ def tuning_section(ctx: state.Context) -> None:
                     help="Steadier suggestions for twice the time: two seeded runs averaged weight by weight. "
                          "Measured against one run: macro-F1 +0.012 on NHS comments, kappa +0.023 on the demo, "
                          "no change on AnnoMI counselling talk (python -m bench.coding --candidates 'two tuning runs').")
-        st.button("Fine-tune on our decisions and codebook", key="tuning_start", on_click=_queue, args=(ctx,),
-                  disabled=running is not None and running.kind == "finetune",
-                  help="A few minutes on 2 cores (about 20 examples a second); runs in the background worker.")
+        clicks.button("Fine-tune on our decisions and codebook", key="tuning_start", on_click=_queue, args=(ctx,),
+                      disabled=running is not None and running.kind == "finetune",
+                      help="A few minutes on 2 cores (about 20 examples a second); runs in the background worker.")
     message = st.session_state.pop("tuning_message", None)
     if message:
         st.info(message)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from qualkit.app import clicks
+
 # The HTML builders live in the library (notebooks use them too); pages reach them through this module.
 from qualkit.display import PALETTE, Span, chip_html, code_colors, code_label, highlight_html
 
@@ -40,9 +42,9 @@ def pager(key: str, total: int, size: int) -> int:
         def move(step: int) -> None:
             st.session_state[key] = min(max(page + step, 1), pages)
 
-        left.button("← Previous", key=f"{key}_prev", disabled=page <= 1, on_click=move, args=(-1,))
+        clicks.button("← Previous", key=f"{key}_prev", disabled=page <= 1, on_click=move, args=(-1,), where=left)
         middle.caption(f"Page {page} of {pages} · {total} in all")
-        right.button("Next →", key=f"{key}_next", disabled=page >= pages, on_click=move, args=(1,))
+        clicks.button("Next →", key=f"{key}_next", disabled=page >= pages, on_click=move, args=(1,), where=right)
     return (page - 1) * size
 
 

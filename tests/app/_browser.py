@@ -45,13 +45,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(app: Path, env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """``streamlit run app`` on a free port of 127.0.0.1; yields its base URL; stops it afterwards.
+def serve_app(app: Path, env: dict[str, str], log_path: Path, port: int | None = None) -> Iterator[str]:
+    """``streamlit run app`` on ``port`` (a free one by default) of 127.0.0.1; yields its base URL; stops it afterwards.
 
     The server's output goes to ``log_path``; a traceback in it fails the test, and so does an "External
     URL" line (Streamlit asking a public service for this machine's address).
     """
-    port = free_port()
+    port = port or free_port()
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",

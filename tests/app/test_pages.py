@@ -204,7 +204,7 @@ def test_codebook_page_edits_make_new_versions(study, apptest, helpers):
     at.selectbox(key="cb_code").select("workload").run()
     at.text_area(key="cb_definition_workload_v1").input("Hours, volume and understaffing.")
     at.text_input(key="cb_note_workload_v1").input("clearer scope")
-    at.button(key="FormSubmitter:edit_workload_v1-Save as a new version").click().run()
+    at.button(key="cb_save_workload_v1").click().run()
     helpers.assert_ok(at)
     assert study.store.codebook()["workload"].definition == "Hours, volume and understaffing."
     versions = study.store.codebook_versions()
@@ -231,7 +231,7 @@ def test_editing_a_code_after_viewing_another_keeps_its_own_values(study, apptes
     at.selectbox(key="cb_code").select("peer_support").run()  # then edit B
     assert at.text_area(key="cb_definition_peer_support_v1").value == "Colleagues supporting each other."
     at.text_area(key="cb_inclusion_peer_support_v1").input("Debriefs, covering shifts.")
-    at.button(key="FormSubmitter:edit_peer_support_v1-Save as a new version").click().run()
+    at.button(key="cb_save_peer_support_v1").click().run()
     helpers.assert_ok(at)
     before, after = study.store.codebook(version=1), study.store.codebook()
     assert after["peer_support"].inclusion == "Debriefs, covering shifts."
@@ -248,9 +248,9 @@ def test_two_editors_of_one_code_never_lose_a_change(study, apptest, helpers):
     for at in (ana_editor, other):
         at.selectbox(key="cb_code").select("workload").run()
     ana_editor.text_area(key="cb_definition_workload_v1").input("First editor's definition.")
-    ana_editor.button(key="FormSubmitter:edit_workload_v1-Save as a new version").click().run()
+    ana_editor.button(key="cb_save_workload_v1").click().run()
     other.text_area(key="cb_definition_workload_v1").input("Second editor's definition.")
-    other.button(key="FormSubmitter:edit_workload_v1-Save as a new version").click().run()
+    other.button(key="cb_save_workload_v1").click().run()
     helpers.assert_ok(other)
     assert study.store.codebook()["workload"].definition == "First editor's definition."
     warning = " ".join(str(w.value) for w in other.warning)

@@ -33,6 +33,7 @@ from typing import Any
 
 import streamlit as st
 
+from qualkit.app import clicks
 from qualkit.app.components.passages import (
     Action,
     Highlight,
@@ -110,10 +111,22 @@ def text_selector(
         recent=list(recent), readonly=bool(readonly), report_selection=bool(report_selection), picker=bool(picker),
         aria_label=aria_label, empty_text=empty_text,
     )
-    callbacks: dict[str, Callable[[], None]] = {"on_action_change": on_action or _ignore}
+    callbacks: dict[str, Callable[[], None]] = {"on_action_change": clicks.tracked(key, on_action or _ignore)}
     if report_selection:
         callbacks["on_selection_change"] = _ignore
-    return _component()(key=key, data=data, **callbacks)
+    result = _component()(key=key, data=data, **callbacks)
+    if clicks.missed(key) and on_action is not None and _asked(key):
+        # A tab reconnected to a restarted server: Streamlit dropped this request's callback (see clicks).
+        # The request is only readable in this run, so it is made here and the page drawn again.
+        on_action()
+        st.rerun()
+    return result
+
+
+def _asked(key: str) -> bool:
+    """True when the reader's request arrived in this script run."""
+    value = st.session_state.get(key)
+    return bool(value.get("action")) if hasattr(value, "get") else False
 
 
 def _ignore() -> None:

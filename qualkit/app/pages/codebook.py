@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from qualkit.app import queries, state, ui
+from qualkit.app import clicks, queries, state, ui
 from qualkit.errors import QualkitError
 from qualkit.model import Code
 from qualkit.review import codebook_edits
@@ -88,8 +88,8 @@ def edit_form(ctx: state.Context, codebook, code: Code) -> None:
         st.color_picker("Colour", code.color or default_color, key=f"cb_color_{tag}")
         st.checkbox("Codable (a category only groups codes when unticked)", code.codable, key=f"cb_codable_{tag}")
         st.text_input("Why (kept in the history)", key=f"cb_note_{tag}")
-        st.form_submit_button("Save as a new version", type="primary", on_click=_save_code,
-                              args=(code, codebook.version, tag, default_color))
+        clicks.button("Save as a new version", key=f"cb_save_{tag}", type="primary", on_click=_save_code,
+                      args=(code, codebook.version, tag, default_color), submit=True)
 
 
 def structure_tabs(ctx: state.Context, codebook) -> None:

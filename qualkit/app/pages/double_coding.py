@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from qualkit.app import queries, state, ui
+from qualkit.app import clicks, queries, state, ui
 from qualkit.review import double_coding
 from qualkit.users import list_users
 
@@ -73,7 +73,7 @@ def assignments_section(ctx: state.Context) -> None:
         a.selectbox("Transcript", sources["name"].tolist(), key="dc_source")
         b.multiselect("Coders (two for double-coding)", coders, key="dc_coders", max_selections=4)
         c.checkbox("Blind", value=True, key="dc_blind")
-        d.button("Assign", key="dc_assign", type="primary", on_click=_assign)
+        clicks.button("Assign", key="dc_assign", type="primary", on_click=_assign, where=d)
     if frame.empty:
         st.caption("No transcript is assigned yet.")
         return
@@ -88,14 +88,14 @@ def assignments_section(ctx: state.Context) -> None:
         cols[2].write((":material/check_circle: done" if row.done else ":material/pending: coding")
                       + (" · blind" if row.blind else ""))
         if mine and not row.done:
-            cols[3].button("Mark done", key=f"dc_done_{row.id}", on_click=_done,
-                           args=(int(row.source_id), row.coder, True))
+            clicks.button("Mark done", key=f"dc_done_{row.id}", on_click=_done,
+                          args=(int(row.source_id), row.coder, True), where=cols[3])
         if ctx.user.can_assign():
             if row.done:
-                cols[3].button("Reopen", key=f"dc_reopen_{row.id}", on_click=_done,
-                               args=(int(row.source_id), row.coder, False))
-            cols[4].button("Unassign", key=f"dc_rm_{row.id}", on_click=_unassign,
-                           args=(int(row.source_id), row.coder))
+                clicks.button("Reopen", key=f"dc_reopen_{row.id}", on_click=_done,
+                              args=(int(row.source_id), row.coder, False), where=cols[3])
+            clicks.button("Unassign", key=f"dc_rm_{row.id}", on_click=_unassign,
+                          args=(int(row.source_id), row.coder), where=cols[4])
 
 
 def disagreements_section(ctx: state.Context) -> None:
@@ -127,8 +127,8 @@ def disagreements_section(ctx: state.Context) -> None:
     pending = double_coding.judgements(ctx.store, source_id, actor=ctx.user, view=view, include_untouched=True)
     open_agreements = int((pending["agree"] & pending["consensus"].isna()).sum())
     if may_settle and open_agreements:
-        st.button(f"Record the {open_agreements} agreements as consensus", key="dc_settle", on_click=_settle,
-                  args=(source_id,))
+        clicks.button(f"Record the {open_agreements} agreements as consensus", key="dc_settle", on_click=_settle,
+                      args=(source_id,))
     disagreeing = judged[~judged["agree"]]
     show_settled = st.checkbox("Show settled disagreements too", key="dc_show_settled")
     if not show_settled:
@@ -154,10 +154,10 @@ def disagreements_section(ctx: state.Context) -> None:
             note_col, yes, no = st.columns([3, 1, 1], vertical_alignment="bottom")
             note_col.text_input("Note", key=f"adj_note_{row.segment_id}_{row.code_id}",
                                 label_visibility="collapsed", placeholder="Why (optional)")
-            yes.button("Code applies", key=f"adj_yes_{row.segment_id}_{row.code_id}", on_click=_adjudicate,
-                       args=(int(row.segment_id), row.code_id, True, expected, what, where))
-            no.button("Does not apply", key=f"adj_no_{row.segment_id}_{row.code_id}", on_click=_adjudicate,
-                      args=(int(row.segment_id), row.code_id, False, expected, what, where))
+            clicks.button("Code applies", key=f"adj_yes_{row.segment_id}_{row.code_id}", on_click=_adjudicate,
+                          args=(int(row.segment_id), row.code_id, True, expected, what, where), where=yes)
+            clicks.button("Does not apply", key=f"adj_no_{row.segment_id}_{row.code_id}", on_click=_adjudicate,
+                          args=(int(row.segment_id), row.code_id, False, expected, what, where), where=no)
 
 
 def render() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from qualkit.app import actions, queries, state, ui
+from qualkit.app import actions, clicks, queries, state, ui
 from qualkit.display import code_label
 from qualkit.review import decisions, visibility
 from qualkit.store.decisions import STATE_ACTIONS, state_events
@@ -106,8 +106,8 @@ def revert_section(ctx: state.Context, table) -> None:
     chosen = st.selectbox("Decision", list(choices), key="h_revert", format_func=lambda e: choices[e][2],
                           help="Decisions on this page of the log that nothing has changed since.")
     coding_id, version, label = choices[chosen]
-    st.button("Revert this decision", key="h_revert_go", icon=":material/undo:", on_click=_revert,
-              args=(coding_id, version, label))
+    clicks.button("Revert this decision", key="h_revert_go", icon=":material/undo:", on_click=_revert,
+                  args=(coding_id, version, label))
 
 
 render()

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from qualkit.app import actions, queries, state, ui
+from qualkit.app import actions, clicks, queries, state, ui
 from qualkit.app.components import Highlight, select_text
 from qualkit.errors import ConflictError, QualkitError, StoreError
 from qualkit.model import Codebook
@@ -236,16 +236,16 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
         if not ctx.user.can_code():
             return
         a, x, sel, k = st.columns([1, 1, 2.2, 1.2], vertical_alignment="bottom")
-        a.button("Accept", key=f"acc_{cid}", type="primary", on_click=_decide, args=(cid, version, "accept", label),
-                 shortcut="A" if first else None, width="stretch")
-        x.button("Reject", key=f"rej_{cid}", on_click=_decide, args=(cid, version, "reject", label),
-                 shortcut="X" if first else None, width="stretch")
+        clicks.button("Accept", key=f"acc_{cid}", type="primary", on_click=_decide, args=(cid, version, "accept", label),
+                      shortcut="A" if first else None, width="stretch", where=a)
+        clicks.button("Reject", key=f"rej_{cid}", on_click=_decide, args=(cid, version, "reject", label),
+                      shortcut="X" if first else None, width="stretch", where=x)
         others = [c.id for c in codebook.codable_codes if c.id != row.code_id]
         sel.selectbox("Change to", others, index=None, placeholder=CHOOSE + (" (K)" if first else ""),
                       key=f"chg_{cid}", format_func=lambda c: ui.code_label(codebook, c),
                       label_visibility="collapsed")
-        k.button("Change", key=f"chgbtn_{cid}", on_click=_decide, args=(cid, version, "change", label),
-                 width="stretch")
+        clicks.button("Change", key=f"chgbtn_{cid}", on_click=_decide, args=(cid, version, "change", label),
+                      width="stretch", where=k)
         if st.toggle("Adjust the span · add a missing code · history", key=f"more_{cid}"):
             more(ctx, row, codebook, color, label)
 
@@ -263,12 +263,12 @@ def more(ctx: state.Context, row, codebook: Codebook, color: str, label: str) ->
     if chosen is not None:
         st.caption(f"Selected: “{ui.short(chosen.text, 120)}”")
     left, right = st.columns(2)
-    left.button("Accept with the selected span", key=f"spanbtn_{cid}", on_click=_decide,
-                args=(cid, version, "span", label, start, end), disabled=chosen is None)
+    clicks.button("Accept with the selected span", key=f"spanbtn_{cid}", on_click=_decide,
+                  args=(cid, version, "span", label, start, end), disabled=chosen is None, where=left)
     right.selectbox("Missing code", [c.id for c in codebook.codable_codes], key=f"add_{cid}",
                     format_func=lambda c: ui.code_label(codebook, c))
-    right.button("Add this code to the selection" if chosen is not None else "Add this code to the whole turn",
-                 key=f"addbtn_{cid}", on_click=_add_missing, args=(int(row.segment_id), cid, start, end))
+    clicks.button("Add this code to the selection" if chosen is not None else "Add this code to the whole turn",
+                  key=f"addbtn_{cid}", on_click=_add_missing, args=(int(row.segment_id), cid, start, end), where=right)
     if st.toggle("Show history", key=f"hist_{cid}"):
         history = decisions.coding_history(ctx.store, cid, viewer=ctx.user.name,
                                            view=queries.team_view(ctx.url, ctx.name, ctx.gen))
@@ -292,7 +292,7 @@ def work_status(shown_ranking: int) -> None:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.info(f"{ui.counted(count, 'suggestion')} re-ranked by the retrained coder — refresh to see the new order "
                   "(your cards stay until you do).", icon=":material/sync:")
-        if right.button("Refresh the queue", key="q_refresh", on_click=_refresh):
+        if clicks.button("Refresh the queue", key="q_refresh", on_click=_refresh, where=right):
             st.rerun(scope="app")
     if running is not None:
         step = running.progress.get("message", "") if running.progress else ""
@@ -312,8 +312,8 @@ def undo_bar(ctx: state.Context) -> None:
     if not ctx.user.can_code() or not stack:
         return
     entry = stack[-1]
-    st.button(f"Undo: {entry['what']} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:", on_click=_undo,
-              shortcut="U", help=f"{len(stack)} decision(s) of this tab can be undone, newest first.")
+    clicks.button(f"Undo: {entry['what']} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:", on_click=_undo,
+                  shortcut="U", help=f"{len(stack)} decision(s) of this tab can be undone, newest first.")
 
 
 def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None) -> None:
@@ -327,8 +327,8 @@ def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None)
         shown = preview.head(50)[["code_id", "score", "source", "speaker", "segment_text"]]
         st.dataframe(shown, hide_index=True, width="stretch")
         items = [(int(i), int(v)) for i, v in zip(preview["id"], preview["version"], strict=True)]
-        st.button(f"Accept these {len(preview)} suggestions", key="bulk_go", type="primary", on_click=_bulk,
-                  args=(items,))
+        clicks.button(f"Accept these {len(preview)} suggestions", key="bulk_go", type="primary", on_click=_bulk,
+                      args=(items,))
 
 
 def snapshot(ctx: state.Context, key: tuple, ranking: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from qualkit.app import queries, resources, state, ui
+from qualkit.app import clicks, queries, resources, state, ui
 from qualkit.app.suggest import suggest_button
 from qualkit.app.tuning import tuning_section
 from qualkit.errors import ImportFailed, InvalidInput, QualkitError
@@ -275,7 +275,7 @@ def participants_section(ctx: state.Context) -> None:
         st.session_state[LOADED] = {"table": table, "versions": {str(k): int(v) for k, v in versions.items()}}
     st.data_editor(st.session_state[LOADED]["table"], num_rows="dynamic", hide_index=True, key=EDITOR,
                    width="stretch")
-    st.button("Save participants", key="participants_save", on_click=_save_participants)
+    clicks.button("Save participants", key="participants_save", on_click=_save_participants)
 
 
 def render() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from qualkit import users as team_users
-from qualkit.app import state
+from qualkit.app import clicks, state
 from qualkit.users import ROLES
 
 
@@ -84,21 +84,21 @@ def render() -> None:
             cols[1].selectbox("Role", ROLES, index=ROLES.index(row.role), key=f"tm_role_{row.name}",
                               label_visibility="collapsed")
             cols[2].checkbox("may edit the codebook", value=bool(row.can_edit_codebook), key=f"tm_cb_{row.name}")
-            cols[3].button("Save", key=f"tm_save_{row.name}", on_click=_role, args=(row.name,))
-            cols[4].button("Remove", key=f"tm_rm_{row.name}", on_click=_remove, args=(row.name,),
-                           disabled=row.name == user.name)
+            clicks.button("Save", key=f"tm_save_{row.name}", on_click=_role, args=(row.name,), where=cols[3])
+            clicks.button("Remove", key=f"tm_rm_{row.name}", on_click=_remove, args=(row.name,),
+                          disabled=row.name == user.name, where=cols[4])
         st.subheader("Add a user")
         a, b, c, d = st.columns([2, 2, 1.5, 1.5], vertical_alignment="bottom")
         a.text_input("Log-in name", key="tm_name")
         b.text_input("Password (8 or more characters)", type="password", key="tm_password")
         c.selectbox("Role", ROLES, index=1, key="tm_role")
         d.checkbox("may edit the codebook", key="tm_codebook")
-        st.button("Add user", key="tm_add", on_click=_add, type="primary")
+        clicks.button("Add user", key="tm_add", on_click=_add, type="primary")
         st.caption("Also from the server: `qualkit users add NAME --role coder`.")
     with st.expander("Change my password"):
         st.text_input("Current password", type="password", key="tm_old")
         st.text_input("New password", type="password", key="tm_new")
-        st.button("Change password", key="tm_pw", on_click=_password)
+        clicks.button("Change password", key="tm_pw", on_click=_password)
 
 
 render()

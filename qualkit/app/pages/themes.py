@@ -7,7 +7,7 @@ import inspect
 import pandas as pd
 import streamlit as st
 
-from qualkit.app import state, ui
+from qualkit.app import clicks, state, ui
 from qualkit.app.drilldown import show_passages
 from qualkit.errors import QualkitError
 from qualkit.project import Project
@@ -94,7 +94,7 @@ def render() -> None:
         ids = table["id"].tolist()
         theme = st.selectbox("Theme to turn into a code", ids, key="th_pick",
                              format_func=lambda i: f"{i}: {table.loc[table['id'] == i, 'label'].iloc[0]}")
-        st.button("Promote to a code", key="th_promote", on_click=_promote, args=(theme,))
+        clicks.button("Promote to a code", key="th_promote", on_click=_promote, args=(theme,))
 
 
 render()

@@ -14,7 +14,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from qualkit.app import queries, state, ui
+from qualkit.app import clicks, queries, state, ui
 from qualkit.app.actions import schedule_retrain
 from qualkit.app.components import CodeOption, Highlight, Passage, read_action, text_selector
 from qualkit.app.suggest import suggest_button
@@ -200,7 +200,7 @@ def render() -> None:
             st.info("You marked this transcript done; the other coder is still at work.")
         else:
             st.info("You code this transcript blind: the other coder's decisions stay hidden until you are both done.")
-            st.button("Mark this transcript done", key="tx_done", on_click=_done, args=(source_id,))
+            clicks.button("Mark this transcript done", key="tx_done", on_click=_done, args=(source_id,))
     can_code = may_code_here(ctx.user, view, source_id) and codebook is not None
     if can_code:
         suggest_button(ctx, key="tx_suggest", source_id=source_id, source_name=name)
@@ -259,7 +259,7 @@ def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> N
         st.write(memo.text)
     if ctx.user.can_code():
         st.text_area("New memo on this segment", key="tx_memo")
-        st.button("Save memo", key="tx_memo_save", on_click=_memo, args=(segment_id,))
+        clicks.button("Save memo", key="tx_memo_save", on_click=_memo, args=(segment_id,))
 
 
 render()
