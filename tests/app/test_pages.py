@@ -430,3 +430,23 @@ def test_removed_user_is_logged_out(study, apptest, helpers):
     at.run()
     helpers.assert_ok(at)
     assert "qk_user" not in at.session_state
+
+
+def test_a_viewer_sees_no_empty_headings_or_key_hints(study, apptest, helpers):
+    """A read-only viewer: no "Assignments" heading over nothing, no keys to press; the admin's codebook right shown."""
+    from qualkit.review.double_coding import assign
+    from qualkit.users import Role, User
+
+    assign(study.store, "group1.txt", ["ana", "ben"], actor=User("admin", Role.ADMIN))
+    at = apptest("vic", "double_coding")
+    helpers.assert_ok(at)
+    assert "Assignments" not in [h.value for h in at.subheader]
+    assert "No transcript is assigned to you." in [c.value for c in at.caption]
+    queue = apptest("vic", "queue")
+    helpers.assert_ok(queue)
+    caption = next(c.value for c in queue.caption if "suggestions to review" in c.value)
+    assert "keys:" not in caption and "combined confidence" in caption
+    assert "keys: A accept" in next(c.value for c in apptest("ana", "queue").caption if "to review" in c.value)
+    team = apptest("admin", "team")
+    assert "tm_cb_admin" not in [c.key for c in team.checkbox] and "tm_cb_ana" in [c.key for c in team.checkbox]
+    assert "edits the codebook (administrator)" in [c.value for c in team.caption]

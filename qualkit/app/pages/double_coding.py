@@ -74,14 +74,14 @@ def assignments_section(ctx: state.Context) -> None:
         b.multiselect("Coders (two for double-coding)", coders, key="dc_coders", max_selections=4)
         c.checkbox("Blind", value=True, key="dc_blind")
         clicks.button("Assign", key="dc_assign", type="primary", on_click=_assign, where=d)
+    if not ctx.user.can_assign():
+        frame = frame[frame["coder"] == ctx.user.name]
     if frame.empty:
-        st.caption("No transcript is assigned yet.")
+        st.caption("No transcript is assigned yet." if ctx.user.can_assign() else "No transcript is assigned to you.")
         return
     st.subheader("Assignments")
     for row in frame.itertuples():
         mine = row.coder == ctx.user.name
-        if not (ctx.user.can_assign() or mine):
-            continue
         cols = st.columns([3, 2, 2, 1.3, 1.3], vertical_alignment="center")
         cols[0].write(f"**{row.source}**")
         cols[1].write(f"{row.coder}{' (you)' if mine else ''}")

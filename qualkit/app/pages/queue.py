@@ -382,9 +382,10 @@ def render() -> None:
         st.success("Nothing left to review here.", icon=":material/task_alt:")
         return
     order = "most informative first" if snap["ranking"] else "most uncertain first"
-    st.caption(f"{total} suggestions to review · {order} · keys: A accept, X reject, K choose another code, "
-               "U undo (on the card marked ▶) · a card's score is the coders' combined confidence (0 to 1); "
-               "under “Why”, each coder gives its own figure")
+    keys = ("keys: A accept, X reject, K choose another code, U undo (on the card marked ▶) · "
+            if ctx.user.can_code() else "")
+    st.caption(f"{total} suggestions to review · {order} · {keys}a card's score is the coders' combined "
+               "confidence (0 to 1); under “Why”, each coder gives its own figure")
     if ctx.user.can_code():
         st.html(KEYS_JS, unsafe_allow_javascript=True)
     frame = snap["frame"]

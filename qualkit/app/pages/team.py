@@ -83,7 +83,10 @@ def render() -> None:
             cols[0].write(f"**{row.name}**" + (f" ({shown})" if shown else ""))
             cols[1].selectbox("Role", ROLES, index=ROLES.index(row.role), key=f"tm_role_{row.name}",
                               label_visibility="collapsed")
-            cols[2].checkbox("may edit the codebook", value=bool(row.can_edit_codebook), key=f"tm_cb_{row.name}")
+            if row.role == "admin":  # an administrator edits the codebook whatever the box would say
+                cols[2].caption("edits the codebook (administrator)")
+            else:
+                cols[2].checkbox("may edit the codebook", value=bool(row.can_edit_codebook), key=f"tm_cb_{row.name}")
             clicks.button("Save", key=f"tm_save_{row.name}", on_click=_role, args=(row.name,), where=cols[3])
             clicks.button("Remove", key=f"tm_rm_{row.name}", on_click=_remove, args=(row.name,),
                           disabled=row.name == user.name, where=cols[4])
