@@ -82,9 +82,10 @@ def assignments(url: str, project: str, gen: int) -> pd.DataFrame:
     return double_coding.assignments(_store(url, project))
 
 
+@st.cache_data(**_CACHE)
 def team_view(url: str, project: str, gen: int) -> TeamView:
-    """A :class:`TeamView` over the cached assignments."""
-    return TeamView(assignments(url, project, gen))
+    """Who may see what now (:class:`TeamView`), read once per generation."""
+    return TeamView.load(_store(url, project))
 
 
 @st.cache_data(**_CACHE)

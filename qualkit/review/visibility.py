@@ -1,7 +1,8 @@
 """Who may see what while a transcript is coded blind: the team's assignments and the filters every surface uses.
 
 A source is in its *blind period* while it has blind assignments and not every assigned coder is done;
-during it, a coder does not see the other coders' decisions, memos or events. :class:`TeamView` answers
+during it, a coder does not see the other coders' decisions, memos or events, nor those anyone else took
+there before the assignment (an administrator's earlier accepts would anchor both coders). :class:`TeamView` answers
 those questions from one snapshot of the assignments, and the ``visible_*`` functions apply the rule to
 frames of codings, memos and events.
 
@@ -12,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -38,6 +40,8 @@ class TeamView:
 
     assignments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["source_id", "coder", "blind", "done"]))
+    deciders: Mapping[int, set[str]] = field(default_factory=dict)
+    """Per blind source, everyone whose decisions are on it (see :func:`load`)."""
 
     @classmethod
     def load(cls, store: Store) -> TeamView:
@@ -47,7 +51,9 @@ class TeamView:
             >>> TeamView.load(Store.create("sqlite://", name="v")).blind_sources()
             set()
         """
-        return cls(assignments_df(store))
+        assignments = assignments_df(store)
+        blind = assignments.loc[assignments["blind"].astype(bool), "source_id"]
+        return cls(assignments, queries.decider_names(store, [int(s) for s in blind]))
 
     def _rows(self, source_id: int) -> pd.DataFrame:
         frame = self.assignments
@@ -77,11 +83,18 @@ class TeamView:
         return bool(rows.loc[rows["coder"] == user, "done"].astype(bool).any())
 
     def hidden_coders(self, user: str, source_id: int) -> set[str]:
-        """Whose decisions ``user`` may not see on this source (the other blind coders, during the blind period)."""
+        """Whose decisions ``user`` may not see on this source: during the blind period, if ``user`` codes it,
+        everyone else's (the other blind coders', and those anyone took there before).
+
+        Example:
+            >>> TeamView(pd.DataFrame({"source_id": [1, 1], "coder": ["ana", "ben"], "blind": [True] * 2,
+            ...     "done": [False] * 2}), {1: {"maria", "ana"}}).hidden_coders("ana", 1) == {"ben", "maria"}
+            True
+        """
         if not self.in_blind_period(source_id):
             return set()
         coders = set(self.coders(source_id))
-        return coders - {user} if user in coders else set()
+        return (coders | set(self.deciders.get(source_id, ()))) - {user} if user in coders else set()
 
     def hidden_map(self, user: str) -> dict[int, set[str]]:
         """Source id -> the coders whose decisions ``user`` may not see there now.

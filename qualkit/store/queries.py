@@ -219,6 +219,28 @@ def coding_source_ids(store: Store, coding_ids: Sequence[int]) -> dict[int, int]
     return out
 
 
+def decider_names(store: Store, source_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Per source: everyone whose decisions are on it (a person's own codings, and whoever decided a row).
+
+    Example:
+        >>> decider_names(Store.create("sqlite://", name="dn"), [1])
+        {}
+    """
+    ids = sorted({int(i) for i in source_ids})
+    if not ids:
+        return {}
+    query = (select(SegmentRow.source_id, CodingRow.origin, CodingRow.coder, CodingRow.decided_by).distinct()
+             .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
+             .where(CodingRow.project_id == store.project_id, SegmentRow.source_id.in_(ids),
+                    or_(CodingRow.origin == "human", CodingRow.decided_by.is_not(None))))
+    out: dict[int, set[str]] = {}
+    with Session(store.engine) as session:
+        for source_id, origin, coder, decided_by in session.execute(query):
+            names = out.setdefault(int(source_id), set())
+            names.update(n for n in (coder if origin == "human" else None, decided_by) if n)
+    return out
+
+
 def human_rows_df(store: Store, *, source_id: int, coders: Sequence[str]) -> pd.DataFrame:
     """Decided rows of one source that count as someone's judgement: the coders' own and consensus rows.
 

@@ -187,3 +187,26 @@ def test_settling_an_agreement_keeps_both_coders_words(study):
     source = store.source("group1.txt").text
     assert source[int(settled["start"].iloc[0]):int(settled["end"].iloc[0])] == \
         "completely drained, running on empty"
+
+
+def test_decisions_taken_before_a_blind_assignment_are_hidden_from_its_coders(study):
+    """An administrator's earlier accept and memo on a transcript would anchor both blind coders: hidden until done."""
+    store = study.store
+    accepted = study.suggestion("group1.txt", 1, "administrative_burden")
+    decisions.decide(store, int(accepted.id), "accept", actor=ADMIN)
+    from qualkit.model import Memo
+
+    store.add_memo(Memo("Admin thinks this is about the EHR.", author="admin", segment_id=int(accepted.segment_id)))
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    view = visibility.TeamView.load(store)
+    assert view.hidden_map("ana") == {int(accepted.source_id): {"admin", "ben"}}
+    rows = store.codings_df(source="group1.txt")
+    assert int(accepted.id) not in set(visibility.visible_codings(rows, "ana", view)["id"])
+    assert int(accepted.id) in set(visibility.visible_codings(rows, "admin", view)["id"])  # the admin sees all
+    memos = store.memos_df()
+    assert visibility.visible_memos(store, memos, "ana", view).empty and len(visibility.visible_memos(
+        store, memos, "admin", view)) == 1
+    double_coding.mark_done(store, "group1.txt", actor=ANA)
+    double_coding.mark_done(store, "group1.txt", actor=BEN)
+    view = visibility.TeamView.load(store)
+    assert not view.hidden_map("ana")  # once both are done, everything shows again
