@@ -44,6 +44,9 @@ def import_transcripts(
 ) -> list[ImportReport]:
     """Read every file and store each one in its own transaction; raise ImportFailed if some failed.
 
+    ``participants`` are saved with the first file stored (or, when every file was imported before, at the
+    end): a batch in which every file fails changes nothing.
+
     ``options`` go to :func:`qualkit.ingest.read_transcript` (``encoding``, ``format``, ``max_bytes``,
     ``moderators``, ``columns`` ...). A tqdm progress bar goes to stderr when ``progress`` is true.
     ``uploaded``: the files are a server's temporary copies of uploads, so their path (the source's
@@ -58,8 +61,7 @@ def import_transcripts(
     from qualkit.ingest.transcript import read_transcript
 
     roster = read_participants(participants) if participants is not None else None
-    if roster:
-        store.upsert_participants(roster, user=user)
+    unsaved_roster = bool(roster)  # saved with the first file stored: a batch that stores nothing changes nothing
     if segment_by != "turn" and "nlp" not in options:
         from qualkit.ingest.segment import nlp_for_sentences
 
@@ -88,7 +90,8 @@ def import_transcripts(
                                      window=window, **options)
             if uploaded:
                 source.metadata.pop("path", None)
-            store.add_source(source, user=user)
+            store.add_source(source, user=user, participants=roster if unsaved_roster else ())
+            unsaved_roster = False
         except StoreError as error:
             failures.append((str(path), _reason(_stored_clash(store, path) or error, path)))
             continue
@@ -101,6 +104,8 @@ def import_transcripts(
         reports.append(source.import_report)
     if failures:
         raise ImportFailed(failures, reports=reports, total=len(paths))
+    if unsaved_roster:  # every file was imported before: the participants file alone has news
+        store.upsert_participants(roster, user=user)
     return reports
 
 

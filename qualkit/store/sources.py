@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, insert, select
@@ -36,14 +37,17 @@ from qualkit.store.schema import CodingRow, ParticipantRow, SegmentRow, SourceRo
 class SourcesMixin(StoreBase):
     """Sources and segments (a part of :class:`~qualkit.store.repository.Store`)."""
 
-    def add_source(self, source: Source, *, user: str | None = None) -> int:
+    def add_source(self, source: Source, *, user: str | None = None, participants: Iterable[Any] = ()) -> int:
         """Store a source with all its segments in one transaction; a name already used is an error.
 
         Segments get their database ids written back (``segment.id``). Speakers are linked to
-        participants by label or alias.
+        participants by label or alias. ``participants`` (a roster read with the file) are added or
+        updated in the same transaction, so a source that cannot be stored changes none of them.
         """
         try:
             with self.transaction() as session:
+                if participants:
+                    self.upsert_participants_in(session, participants, user=user)
                 return self.add_source_in(session, source, user=user)
         except IntegrityError as exc:
             raise StoreError(f"a source named {source.name!r} is already in project {self.name!r}",

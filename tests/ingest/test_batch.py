@@ -121,3 +121,21 @@ def test_two_files_with_one_name_in_different_folders_get_a_clear_error(sqlite_s
     with pytest.raises(ImportFailed) as again:
         import_transcripts(sqlite_store, [paths[1]], progress=False)
     assert f"has the same file name as {paths[0]} (already in the project)" in str(again.value)
+
+
+def test_a_batch_that_stores_no_file_changes_no_participant(sqlite_store, tmp_path):
+    """A corrected transcript refused for its name must not change the study's roles on the way out."""
+    first = tmp_path / "fg1" / "night.txt"
+    second = tmp_path / "fg2" / "night.txt"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(f"Moderator: Welcome to {path.parent.name}.\nZoë: Hi.\n", encoding="utf-8")
+    roster = tmp_path / "participants.csv"
+    roster.write_text("participant_id,pseudonym,role\nP1,Zoë,staff_nurse\n", encoding="utf-8")
+    import_transcripts(sqlite_store, [first], participants=roster, progress=False)
+    roster.write_text("participant_id,pseudonym,role\nP1,Zoë,senior_nurse\n", encoding="utf-8")
+    with pytest.raises(ImportFailed, match="same file name"):
+        import_transcripts(sqlite_store, [second], participants=roster, progress=False)
+    assert sqlite_store.participants_df()["role"].tolist() == ["staff_nurse"]
+    import_transcripts(sqlite_store, [first], participants=roster, progress=False)  # already imported: news only
+    assert sqlite_store.participants_df()["role"].tolist() == ["senior_nurse"]
