@@ -50,12 +50,17 @@ MODERATOR_VALUES = frozenset({"moderator", "interviewer", "facilitator", "co-mod
 ParticipantsLike = str | os.PathLike[str] | pd.DataFrame | Sequence[Participant]
 
 
-def convert_cell(value: Any) -> Any:
+def convert_cell(value: Any, *, text: bool = False) -> Any:
     """A cell as an attribute value: whole numbers as int, decimals as float, text stripped, empty as None.
 
+    A number written with a leading zero (a ward code ``07``, an id ``007``) stays text, as it was
+    written; so does every cell with ``text`` (a column :func:`keeps_text` found such a code in).
+
     Example:
-        >>> convert_cell(" 12 "), convert_cell("3.5"), convert_cell(""), convert_cell("nurse")
-        (12, 3.5, None, 'nurse')
+        >>> convert_cell(" 12 "), convert_cell("3.5"), convert_cell(""), convert_cell("nurse"), convert_cell("07")
+        (12, 3.5, None, 'nurse', '07')
+        >>> convert_cell("12", text=True)
+        '12'
     """
     if value is None or (isinstance(value, float) and value != value):
         return None
@@ -63,6 +68,8 @@ def convert_cell(value: Any) -> Any:
         stripped = value.strip()
         if stripped == "":
             return None
+        if text or LEADING_ZERO.fullmatch(stripped):
+            return stripped
         if re.fullmatch(r"[+-]?\d{1,15}", stripped):
             return int(stripped)
         if re.fullmatch(r"[+-]?\d+\.\d+", stripped):
@@ -71,6 +78,19 @@ def convert_cell(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+LEADING_ZERO = re.compile(r"[+-]?0\d+")
+
+
+def keeps_text(values: Iterable[Any]) -> bool:
+    """True when a column holds a number written with a leading zero: a code, so all its cells stay text.
+
+    Example:
+        >>> keeps_text(["07", "12"]), keeps_text(["7", "12", "0.5"])
+        (True, False)
+    """
+    return any(isinstance(v, str) and LEADING_ZERO.fullmatch(v.strip()) for v in values)
 
 
 def _pick(columns: dict[str, str], names: Iterable[str]) -> str | None:
@@ -116,6 +136,7 @@ def read_participants(path_or_frame: ParticipantsLike, *, limits: Limits | None 
     id_column = id_column or label_column
     alias_column = _pick(columns, ALIAS_COLUMNS)
     skip = {id_column, label_column, alias_column}
+    as_text = {column for column in frame.columns if keeps_text(frame[column])}
     participants: list[Participant] = []
     seen: dict[str, int] = {}
     for row_number, record in enumerate(frame.to_dict("records"), start=2):
@@ -133,7 +154,8 @@ def read_participants(path_or_frame: ParticipantsLike, *, limits: Limits | None 
         label = convert_cell(record.get(label_column)) if label_column else None
         aliases_cell = convert_cell(record.get(alias_column)) if alias_column else None
         aliases = [a.strip() for a in re.split(r"[;|]", str(aliases_cell)) if a.strip()] if aliases_cell else []
-        attributes = {str(k).strip(): v for k, v in ((k, convert_cell(v)) for k, v in record.items() if k not in skip)
+        attributes = {str(k).strip(): v for k, v in ((k, convert_cell(v, text=k in as_text))
+                                                     for k, v in record.items() if k not in skip)
                       if v is not None}
         participants.append(Participant(pid, pseudonym=None if label is None else str(label), aliases=aliases,
                                         attributes=attributes))

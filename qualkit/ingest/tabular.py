@@ -35,7 +35,7 @@ from qualkit.ingest.archive import check_archive
 from qualkit.ingest.csvrows import MalformedCSV, csv_rows
 from qualkit.ingest.layout import Item, Layout
 from qualkit.ingest.limits import DEFAULT_LIMITS, Limits, describe_exception, over_limit
-from qualkit.ingest.participants import convert_cell
+from qualkit.ingest.participants import convert_cell, keeps_text
 from qualkit.ingest.speakers import parse_time
 
 GUESSES: dict[str, tuple[str, ...]] = {
@@ -254,6 +254,8 @@ def table_layout(
     lines: list[str] = []
     position = 0
     skipped = 0
+    as_text = {index for index in range(len(headers))
+               if keeps_text(row[index] for _, row in rows[1:] if index < len(row))}
     for line_number, row in rows[1:]:
         def value(index: int | None, row: list[str] = row) -> str:
             return row[index].strip() if index is not None and index < len(row) else ""
@@ -261,9 +263,10 @@ def table_layout(
         attributes: dict[str, Any] = {"row": line_number}
         for index, header in enumerate(headers):
             if index not in role_columns and header and value(index):
-                attributes[header] = convert_cell(value(index))
+                attributes[header] = convert_cell(value(index), text=index in as_text)
         if "group" in mapping and value(mapping["group"]):
-            attributes[headers[mapping["group"]]] = convert_cell(value(mapping["group"]))
+            attributes[headers[mapping["group"]]] = convert_cell(value(mapping["group"]),
+                                                                 text=mapping["group"] in as_text)
         speaker = value(speaker_index) or None
         participant = value(id_index) or None
         time_start = _seconds(value(time_index))

@@ -139,3 +139,21 @@ def test_a_batch_that_stores_no_file_changes_no_participant(sqlite_store, tmp_pa
     assert sqlite_store.participants_df()["role"].tolist() == ["staff_nurse"]
     import_transcripts(sqlite_store, [first], participants=roster, progress=False)  # already imported: news only
     assert sqlite_store.participants_df()["role"].tolist() == ["senior_nurse"]
+
+
+def test_codes_written_with_a_leading_zero_stay_as_written(sqlite_store, tmp_path):
+    """Ward code 07 is not the number 7: the column stays text everywhere, and id 007 is not participant 7."""
+    transcript = tmp_path / "night.txt"
+    transcript.write_text("Moderator: Welcome.\nZoë: Hi.\nAli: Evening.\n", encoding="utf-8")
+    roster = tmp_path / "participants.csv"
+    roster.write_text("participant_id,pseudonym,unit_code,years\n007,Zoë,07,3\n7,Ali,12,10\n", encoding="utf-8")
+    import_transcripts(sqlite_store, [transcript], participants=roster, progress=False)
+    people = sqlite_store.participants_df().set_index("pseudonym")
+    assert people.loc["Zoë", "unit_code"] == "07" and people.loc["Ali", "unit_code"] == "12"  # one type per column
+    assert people.loc["Ali", "years"] == 10  # a plain number column stays a number
+    assert sorted(people["participant"]) == ["007", "7"]
+    survey = tmp_path / "survey.csv"
+    survey.write_text("id,answer,site\n1,Too few nurses,07\n2,Long nights,12\n", encoding="utf-8")
+    import_transcripts(sqlite_store, [survey], progress=False)
+    rows = sqlite_store.segments_df(source="survey.csv")
+    assert rows["site"].tolist() == ["07", "12"]
