@@ -164,7 +164,7 @@ def export(
     entry = export_for(path, format)
     options = {"include_suggested": include_suggested} if "include_suggested" in entry.options else {}
     written = project.export(path, entry.name, **options)
-    typer.echo(f"wrote {written}")
+    typer.echo(f"wrote {written}" + (f": {entry.contents(project.store, **options)}" if entry.contents else ""))
 
 
 def report(

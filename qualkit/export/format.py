@@ -22,7 +22,8 @@ class Export:
 
     ``suffixes`` are lower-case with the dot (the first is the one a new file gets); an export with
     ``folder=True`` writes a folder (a path without a suffix). ``options`` names the keyword options
-    the writer takes; ``kind`` is ``"data"`` (tables, exchange files) or ``"report"``.
+    the writer takes; ``kind`` is ``"data"`` (tables, exchange files) or ``"report"``. ``contents(store,
+    **options)``, where given, says in one line what the file holds and what its format cannot.
 
     Example:
         >>> toy = Export("txt", "Plain text", (".txt",), write=lambda store, path: path)
@@ -37,6 +38,7 @@ class Export:
     options: tuple[str, ...] = ()
     folder: bool = False
     kind: str = "data"
+    contents: Callable[..., str] | None = None
 
     def file_name(self, stem: str) -> str:
         """The name a new export of a project called ``stem`` gets (a folder has no suffix).

@@ -79,7 +79,8 @@ def test_cli_commands(project, tmp_path):
     output = run("reliability", "--coder", "ana", "--coder", "ben", "--n-boot", "20",
                  "--disagreements", str(tmp_path / "dis.csv"))
     assert "no coder coded were excluded" in output and (tmp_path / "dis.csv").exists()
-    assert "wrote" in run("export", str(tmp_path / "cli.qdpx"))
+    written = run("export", str(tmp_path / "cli.qdpx"))
+    assert "wrote" in written and ": holds " in written and "memos" in written  # what the file holds
     assert "wrote" in run("report", str(tmp_path / "cli.html"), "--n-boot", "20", "--no-figures")
     result = runner.invoke(app, ["import-qdpx", str(tmp_path / "cli.qdpx"), "--db", str(tmp_path / "new.db")])
     assert result.exit_code == 0 and "imported Pilot: 2 sources" in result.output

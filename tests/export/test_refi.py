@@ -430,3 +430,54 @@ def test_round_trip_property_offsets_exact(tmp_path, generated):
     for row in frame.itertuples():
         assert copy.source(row.source).text[row.start:row.end] == row.segment_text[
             row.start - row.segment_start:row.end - row.segment_start]
+
+
+def test_unreviewed_suggestions_come_back_as_suggestions_and_the_export_says_what_it_leaves_out(built, tmp_path):
+    """REFI-QDA has no status: suggestions travel as a named user and return for review, not as codings."""
+    from qualkit.export.refi.common import SUGGESTIONS_USER
+    from qualkit.export.registry import export_for
+
+    store, _ = built
+    statuses = store.codings_df()["status"].value_counts()
+    assert statuses.get("suggested", 0) and statuses.get("rejected", 0), statuses  # the fixture has both
+    out = export_qdpx(store, tmp_path / "s.qdpx", include_suggested=True)
+    with zipfile.ZipFile(out) as archive:  # readable by the team once unpacked, not only by whoever unpacks
+        assert {(info.external_attr >> 16) & 0o777 for info in archive.infolist()} == {0o644}
+    assert SUGGESTIONS_USER.encode() in _qde(out)
+    target = Store.create(tmp_path / "s.qualkit.db", name="copy")
+    report = import_qdpx(out, target, user="importer")
+    copied = target.codings_df()
+    assert (copied["status"] == "suggested").sum() == statuses["suggested"] == report.suggestions
+    assert (copied["status"] == "accepted").sum() == statuses["accepted"] == report.codings
+    assert SUGGESTIONS_USER not in set(copied["coder"]) and "importer" not in set(copied["coder"])
+    assert "came in as suggestions to review" in report.summary()
+    contents = export_for(out).contents
+    plain = contents(store)
+    assert f"{statuses['accepted']} codings" in plain and f"{statuses['rejected']} rejected decisions" in plain
+    assert f"{statuses['suggested']} suggestions not reviewed" in plain
+    assert "suggestions not reviewed" not in contents(store, include_suggested=True)
+    target.engine.dispose()
+
+
+def test_a_coding_by_a_user_the_file_does_not_define_is_not_credited_to_the_importer(built, tmp_path):
+    store, _ = built
+    out = export_qdpx(store, tmp_path / "p.qdpx")
+    xml = _qde(out).decode()
+    import re as regex
+
+    users = regex.findall(r'<User guid="([^"]+)" name="([^"]+)"', xml)
+    ben = next(guid for guid, name in users if name == "ben")
+    stranger = "0c1d2e3f-aaaa-4bbb-8ccc-dddddddddddd"
+    with zipfile.ZipFile(out) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["project.qde"] = xml.replace(f'creatingUser="{ben}"', f'creatingUser="{stranger}"').encode()
+    forged = tmp_path / "forged.qdpx"
+    with zipfile.ZipFile(forged, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    target = Store.create(tmp_path / "f.qualkit.db", name="copy")
+    report = import_qdpx(forged, target, user="importer")
+    coders = set(target.codings_df()["coder"])
+    assert "unknown-0C1D2E3F" in coders and "importer" not in coders and "ben" not in coders
+    assert "not among the file's <Users>" in report.summary()
+    target.engine.dispose()

@@ -70,11 +70,15 @@ def render() -> None:
                 if written.is_dir():
                     archive = shutil.make_archive(str(Path(tmp) / stem), "zip", written)
                     written = Path(archive)
-                st.session_state["ex_file"] = (written.name, written.read_bytes())
+                contents = entry.contents(ctx.project.store) if entry.contents else ""
+                st.session_state["ex_file"] = (written.name, written.read_bytes(), contents)
                 st.session_state["ex_file_for"] = file_key
     if st.session_state.get("ex_file") and st.session_state.get("ex_file_for") == file_key:
-        name, data = st.session_state["ex_file"]
-        slot.download_button(f"Download {name}", data, file_name=name, key="ex_download")
+        name, data, contents = st.session_state["ex_file"]
+        with slot.container():
+            st.download_button(f"Download {name}", data, file_name=name, key="ex_download")
+            if contents:
+                st.caption(f"The file {contents}.")
 
 
 render()

@@ -19,6 +19,7 @@ import io
 import os
 import posixpath
 import re
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -169,8 +170,11 @@ def pack(project_qde: bytes, files: dict[str, bytes]) -> bytes:
         ['project.qde', 'sources/a.txt', 'sources/b.txt']
     """
     buffer = io.BytesIO()
+    now = time.localtime()[:6]
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("project.qde", project_qde)
-        for name, data in sorted(files.items()):
-            archive.writestr(name, data)
+        for name, data in [("project.qde", project_qde), *sorted(files.items())]:
+            info = zipfile.ZipInfo(name, date_time=now)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16  # readable by the team once unpacked (writestr's default is 0600)
+            archive.writestr(info, data)
     return buffer.getvalue()

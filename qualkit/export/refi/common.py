@@ -20,6 +20,9 @@ _GUID = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 EXCHANGE_SETTING = "refi_exchange"
 """The project setting that keeps what ``.qdpx`` imports recorded (users' GUIDs, source creators, imports)."""
+SUGGESTIONS_USER = "qualkit suggestion (not reviewed)"
+"""The user a ``.qdpx`` credits unreviewed suggestions to (REFI-QDA has no status): other programs show
+them under this name, and qualkit imports them back as suggestions, not as anyone's coding."""
 
 
 def stable_guid(*parts: str) -> str:

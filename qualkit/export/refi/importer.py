@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import InvalidInput, InvalidProjectFile, QualkitError, StoreError
-from qualkit.export.refi.common import EXCHANGE_SETTING, exchange_settings, normalise_guid, stable_guid
+from qualkit.export.refi.common import (
+    EXCHANGE_SETTING,
+    SUGGESTIONS_USER,
+    exchange_settings,
+    normalise_guid,
+    stable_guid,
+)
 from qualkit.export.refi.read import QdpxProject, read_qdpx
 from qualkit.ingest.speakers import is_moderator_label
 from qualkit.model import Codebook, Coding, ImportReport, Memo, Segment, Source
@@ -55,13 +61,20 @@ class QdpxImport:
     memos: int = 0
     participants: int = 0
     split_codings: int = 0
+    suggestions: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line plus a line per warning."""
-        text = (f"imported {self.project}: {self.sources} sources, {self.codes} codes, {self.codings} codings, "
-                f"{self.memos} memos, {self.participants} participants")
+        suggestions = f", {self.suggestions} suggestions to review" if self.suggestions else ""
+        text = (f"imported {self.project}: {self.sources} sources, {self.codes} codes, {self.codings} codings"
+                f"{suggestions}, {self.memos} memos, {self.participants} participants")
         return "\n".join([text, *[f"  warning: {w}" for w in self.warnings]])
+
+
+SUGGESTED = {"origin": "ensemble", "status": "suggested", "coder": "auto", "decided_by": None,
+             "rationale": "a suggestion nobody had reviewed when the .qdpx was written"}
+"""How a coding by :data:`SUGGESTIONS_USER` is stored: a machine suggestion awaiting review."""
 
 
 def turn_segments(name: str, text: str) -> list[Segment]:
@@ -196,7 +209,7 @@ def plan_import(project: QdpxProject, path: str | os.PathLike[str], store: Any =
         result.participants = len(project.participants)
     result.sources = len(sources)
 
-    unknown_codes = 0
+    unknown_codes = nobody = 0
     for qs, source, placement in zip(project.sources, sources, placements, strict=True):
         for sel in qs.selections:
             pieces = placement[(sel.start, sel.end)]
@@ -207,15 +220,25 @@ def plan_import(project: QdpxProject, path: str | os.PathLike[str], store: Any =
                 if code_id is None:
                     unknown_codes += 1
                     continue
+                nobody += not coder
                 who = coder or user
+                suggested = coder == SUGGESTIONS_USER
                 for n, (index, start, end) in enumerate(pieces):
                     guid = sel.guid if len(sel.codes) == 1 else (coding_guid or sel.guid)
                     if n:
                         guid = stable_guid("split", guid, str(start))
                     batch.codings.append((source.segments[index], Coding(
-                        segment_id=0, code_id=code_id, origin="human", status="accepted", coder=who, decided_by=who,
-                        start=start, end=end, codebook_version=version, guid=guid)))
-    result.codings = len(batch.codings)
+                        segment_id=0, code_id=code_id, start=start, end=end, codebook_version=version, guid=guid,
+                        **(SUGGESTED if suggested else {"origin": "human", "status": "accepted", "coder": who,
+                                                        "decided_by": who}))))
+    result.suggestions = sum(c.status == "suggested" for _, c in batch.codings)
+    result.codings = len(batch.codings) - result.suggestions
+    if result.suggestions:
+        result.warnings.append(f"{result.suggestions} codings by {SUGGESTIONS_USER!r} came in as suggestions to "
+                               "review, not as anyone's coding")
+    if nobody:
+        result.warnings.append(f"{nobody} codings name no user (creatingUser); they are credited to {user!r}, "
+                               "who imported them")
     if unknown_codes:
         result.warnings.append(f"skipped {unknown_codes} codings whose code is not in the codebook")
     if result.split_codings:

@@ -87,6 +87,26 @@ class QdpxProject:
     code_notes: dict[str, list[str]] = field(default_factory=dict)  # code guid -> note guids
     project_notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unknown_users: set[str] = field(default_factory=set)  # creatingUser GUIDs missing from <Users>
+
+    def user_of(self, element: Any) -> str | None:
+        """The name of the user who made ``element`` (its ``creatingUser``); None when it names nobody.
+
+        A GUID that is not among the file's users becomes ``unknown-`` and its first 8 digits (never
+        the person importing: that would credit them with someone else's work).
+
+        Example:
+            >>> import xml.etree.ElementTree as ET
+            >>> QdpxProject(name="p").user_of(ET.Element("Coding", creatingUser="0c1d2e3f-aaaa-bbbb-cccc-dddddddddddd"))
+            'unknown-0C1D2E3F'
+        """
+        guid = normalise_guid(element.get("creatingUser"))
+        if not guid:
+            return None
+        if guid not in self.users:
+            self.unknown_users.add(guid)
+            return f"unknown-{guid[:8]}"
+        return self.users[guid]
 
 
 
@@ -259,7 +279,7 @@ def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes
             guid = stable_guid("duplicate-source", guid, name)
         texts_by_guid[guid] = text
         source = QdpxSource(guid=guid, name=name, text=text, variables=values_of(element),
-                            user=project.users.get(normalise_guid(element.get("creatingUser")) or ""))
+                            user=project.user_of(element))
         skipped = 0
         raw = []
         for sel in element.findall(f"{NS}PlainTextSelection"):
@@ -282,12 +302,12 @@ def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes
                 continue
             selection = Selection(guid=normalise_guid(sel.get("guid")) or stable_guid("sel", guid, str(start)),
                                   start=start, end=end,
-                                  user=project.users.get(normalise_guid(sel.get("creatingUser")) or ""))
+                                  user=project.user_of(sel))
             for coding in sel.findall(f"{NS}Coding"):
                 ref = coding.find(f"{NS}CodeRef")
                 code_guid = normalise_guid(ref.get("targetGUID")) if ref is not None else None
                 if code_guid:
-                    user = project.users.get(normalise_guid(coding.get("creatingUser")) or "") or selection.user
+                    user = project.user_of(coding) or selection.user
                     selection.codes.append((code_guid, user, normalise_guid(coding.get("guid"))))
             selection.notes = [g for g in (normalise_guid(r.get("targetGUID"))
                                            for r in sel.findall(f"{NS}NoteRef")) if g]
@@ -306,9 +326,13 @@ def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes
         if text is None and note.get("plainTextPath"):
             text = _decode(read_source_file(note.get("plainTextPath")), path, note.get("plainTextPath"))
         if guid and text:
-            project.notes[guid] = (text, project.users.get(normalise_guid(note.get("creatingUser")) or ""))
+            project.notes[guid] = (text, project.user_of(note))
     project.project_notes = [g for g in (normalise_guid(r.get("targetGUID"))
                                          for r in root.findall(f"{NS}NoteRef")) if g]
+    if project.unknown_users:
+        shown = ", ".join(sorted(project.unknown_users)[:3]) + (" ..." if len(project.unknown_users) > 3 else "")
+        project.warnings.append(f"{len(project.unknown_users)} creatingUser GUIDs are not among the file's <Users> "
+                                f"({shown}); what they made is credited to unknown-<first 8 digits of the GUID>")
     return project
 
 

@@ -31,6 +31,7 @@ from qualkit.export.format import Export
 from qualkit.export.refi.archive import pack
 from qualkit.export.refi.common import (
     PROJECT_NS,
+    SUGGESTIONS_USER,
     case_description,
     exchange_settings,
     iso_datetime,
@@ -54,8 +55,8 @@ class _Context:
 def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, dict[str, bytes]]:
     """Build ``project.qde`` and the source files of a project: (XML bytes, {zip member: bytes}).
 
-    ``include_suggested`` also exports suggestions still awaiting review (as codings: REFI has no
-    status); by default only accepted codings are exported.
+    ``include_suggested`` also exports suggestions still awaiting review, as codings by the user
+    :data:`SUGGESTIONS_USER` (REFI has no status); by default only accepted codings are exported.
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -163,6 +164,8 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
                 # A person's own coding is theirs; an accepted machine suggestion belongs to who accepted it.
                 decided = _present(row.decided_by) and bool(row.decided_by)
                 creator = row.decided_by if row.origin != "human" and decided else row.coder
+                if row.status == "suggested":
+                    creator = SUGGESTIONS_USER
                 selection = etree.SubElement(source_el, "PlainTextSelection", {
                     "guid": selection_guid, "name": xml_text(_snippet(source.text[row.start:row.end])),
                     "startPosition": str(int(row.start)), "endPosition": str(int(row.end)),
@@ -395,8 +398,34 @@ def _codebook_qdc(store: Any, path: Path) -> Path:
     return export_qdc(getattr(store, "store", store).codebook(), path)
 
 
+def qdpx_contents(store: Any, *, include_suggested: bool = False) -> str:
+    """What a ``.qdpx`` of the project holds, and what REFI-QDA has no place for (so the file leaves out).
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> qdpx_contents(Store.create("sqlite://", name="q"))
+        'holds 0 sources, 0 codings, 0 memos'
+    """
+    from qualkit.store.assignments import assignments_df
+
+    store = getattr(store, "store", store)
+    statuses = store.codings_df()["status"].value_counts()
+    accepted, suggested, rejected = (int(statuses.get(s, 0)) for s in ("accepted", "suggested", "rejected"))
+    held = [f"{len(store.sources_df())} sources", f"{accepted} codings"]
+    if include_suggested and suggested:
+        held.append(f"{suggested} suggestions (as codings by {SUGGESTIONS_USER!r})")
+    held.append(f"{len(store.memos_df())} memos")
+    left = [f"{rejected} rejected decisions" if rejected else "",
+            f"{suggested} suggestions not reviewed (include_suggested adds them)" if suggested and not
+            include_suggested else "",
+            f"{len(assignments)} double-coding assignments" if len(assignments := assignments_df(store)) else ""]
+    left = [part for part in left if part]
+    return f"holds {', '.join(held)}" + (f"; REFI-QDA has no place for {', '.join(left)}" if left else "")
+
+
 EXPORTS = (
-    Export("qdpx", "REFI-QDA project (.qdpx)", (".qdpx",), write=_project_qdpx, options=("include_suggested",)),
+    Export("qdpx", "REFI-QDA project (.qdpx)", (".qdpx",), write=_project_qdpx, options=("include_suggested",),
+           contents=qdpx_contents),
     Export("qdc", "REFI-QDA codebook (.qdc)", (".qdc",), write=_codebook_qdc),
 )
 """The REFI-QDA exchange exports."""
