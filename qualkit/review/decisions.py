@@ -302,6 +302,10 @@ def write_memo(store: Store, text: str, *, actor: User, segment_id: int | None =
     actor.require("code")
     if not text.strip():
         raise InvalidInput("the memo is empty", fix="write something first")
+    if code_id is not None:
+        _check_code(store, code_id)
+    if segment_id is not None and segment_id not in segment_source_ids(store, [segment_id]):
+        raise InvalidInput(f"no segment {segment_id} in project {store.name!r}", fix="use a segment id of this project")
     memo = Memo(text=text.strip(), author=actor.name, segment_id=segment_id, source_id=source_id, code_id=code_id)
     store.add_memo(memo, user=actor.name)
     return memo

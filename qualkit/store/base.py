@@ -22,8 +22,30 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from qualkit.errors import ConflictError
+from qualkit.errors import ConflictError, StoreError
 from qualkit.store.event_types import event_row
+
+NO_CODING_FIX = "use an id from project.codings() (the id column), the review queue or the History page"
+"""The fix every "no coding N" error gives."""
+
+
+def check_span(start: int, end: int, segment_id: int | None, seg_start: int, seg_end: int) -> None:
+    """Refuse a coding's span unless it is words of its segment: it ends after it starts, inside the segment.
+
+    Example:
+        >>> check_span(1143, 1133, 56, 1123, 1205)
+        Traceback (most recent call last):
+        ...
+        qualkit.errors.StoreError: span 1143:1133 ends before it starts. Fix: give an end after the start, within segment 56 (1123:1205)
+    """
+    where = f"segment {segment_id} ({seg_start}:{seg_end})"
+    if end < start:
+        raise StoreError(f"span {start}:{end} ends before it starts", fix=f"give an end after the start, within {where}")
+    if end == start:
+        raise StoreError(f"span {start}:{end} is empty", fix=f"give an end after the start, within {where}")
+    if not seg_start <= start < end <= seg_end:
+        raise StoreError(f"span {start}:{end} lies outside {where}",
+                         fix="give character offsets into the transcript that lie within the segment")
 
 
 class StaleVersion(Exception):

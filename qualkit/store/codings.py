@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from qualkit.errors import StoreError
 from qualkit.model import ORIGINS, STATUSES, Coding, new_guid
-from qualkit.store.base import StaleVersion, StoreBase
+from qualkit.store.base import NO_CODING_FIX, StaleVersion, StoreBase, check_span
 from qualkit.store.rows import (
     bind_names,
     chunks,
@@ -50,7 +50,7 @@ class CodingsMixin(StoreBase):
     """Codings (a part of :class:`~qualkit.store.repository.Store`)."""
 
     def add_codings(self, codings: Sequence[Coding], *, user: str | None = None, action: str = "add") -> list[int]:
-        """Insert codings in one transaction (spans default to the whole segment); ids are written back."""
+        """Insert codings in one transaction (spans default to the whole segment); ids and spans are written back."""
         if not codings:
             return []
         with self.transaction() as session:
@@ -74,8 +74,7 @@ class CodingsMixin(StoreBase):
             seg_start, seg_end = spans[c.segment_id]
             start = seg_start if c.start is None else c.start
             end = seg_end if c.end is None else c.end
-            if not seg_start <= start < end <= seg_end:
-                raise StoreError(f"span {start}:{end} lies outside segment {c.segment_id} ({seg_start}:{seg_end})")
+            check_span(start, end, c.segment_id, seg_start, seg_end)
             human = c.status != "suggested"
             payload.append({
                 "project_id": self.project_id, "segment_id": c.segment_id, "code_id": c.code_id,
@@ -89,9 +88,9 @@ class CodingsMixin(StoreBase):
         ids: list[int] = []
         for chunk in chunks(payload):
             ids.extend(session.scalars(insert(CodingRow).returning(CodingRow.id), list(chunk)))
-        for coding, coding_id in zip(codings, ids, strict=True):
-            coding.id = coding_id
-            coding.version = 1
+        for coding, coding_id, values in zip(codings, ids, payload, strict=True):
+            coding.id, coding.version = coding_id, 1
+            coding.start, coding.end = values["start"], values["end"]  # a whole-segment span, as stored
         if len(ids) <= 20:
             for n, (coding_id, p) in enumerate(zip(ids, payload, strict=True)):
                 self.log(session, user, action, "coding", coding_id,  # details once per insert, on the first
@@ -192,9 +191,7 @@ class CodingsMixin(StoreBase):
                 spans = self._segment_spans(session, [c.segment_id for c in codings if c.id in {m["_id"] for m in moved}])
                 for m, coding in ((m, c) for m in moved for c in codings if c.id == m["_id"]):
                     seg_start, seg_end = spans[coding.segment_id]
-                    if not seg_start <= m["start"] < m["end"] <= seg_end:
-                        raise StoreError(f"span {m['start']}:{m['end']} lies outside segment {coding.segment_id} "
-                                         f"({seg_start}:{seg_end})")
+                    check_span(m["start"], m["end"], coding.segment_id, seg_start, seg_end)
                 statement = (update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_seen"),
                                                  only_pending)
                              .values({k: bindparam(f"_{k}") for k in moved[0] if not k.startswith("_")}))
@@ -244,7 +241,7 @@ class CodingsMixin(StoreBase):
         with self.session() as session:
             row = session.get(CodingRow, coding_id)
             if row is None or row.project_id != self.project_id:
-                raise StoreError(f"no coding {coding_id} in project {self.name!r}")
+                raise StoreError(f"no coding {coding_id} in project {self.name!r}", fix=NO_CODING_FIX)
             return coding_from_row(row)
 
     def codings_df(
@@ -308,14 +305,13 @@ class CodingsMixin(StoreBase):
             raise StoreError(f"unknown status {changes['status']!r}", fix=f"use one of {STATUSES}")
         row = session.get(CodingRow, coding_id)
         if row is None or row.project_id != self.project_id:
-            raise StoreError(f"no coding {coding_id} in project {self.name!r}")
+            raise StoreError(f"no coding {coding_id} in project {self.name!r}", fix=NO_CODING_FIX)
         current = coding_values(row)
         version = current["version"] if expected_version is None else expected_version
         if "start" in changes or "end" in changes:
             seg = session.get(SegmentRow, row.segment_id)
             start, end = changes.get("start", row.start), changes.get("end", row.end)
-            if not seg.start <= start < end <= seg.end:
-                raise StoreError(f"span {start}:{end} lies outside segment {seg.id} ({seg.start}:{seg.end})")
+            check_span(start, end, seg.id, seg.start, seg.end)
         values = dict(changes, updated_at=utcnow(), version=version + 1)
         if "status" in changes:
             values.update(decided_by=user, decided_at=utcnow())

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from qualkit.errors import ConflictError, StoreError
 from qualkit.model import CONSENSUS, Codebook, Coding, new_guid
-from qualkit.store.base import StaleVersion
+from qualkit.store.base import NO_CODING_FIX, StaleVersion, check_span
 from qualkit.store.event_types import checked_action
 from qualkit.store.repository import Store
 from qualkit.store.rows import coding_from_row, coding_values
@@ -207,8 +207,7 @@ def set_consensus(
             raise StoreError(f"no segment {segment_id} in project {store.name!r}")
         start = seg.start if start is None else start
         end = seg.end if end is None else end
-        if not seg.start <= start < end <= seg.end:
-            raise StoreError(f"span {start}:{end} lies outside segment {segment_id} ({seg.start}:{seg.end})")
+        check_span(start, end, segment_id, seg.start, seg.end)
         prior = session.scalar(select(CodingRow).where(
             CodingRow.project_id == store.project_id, CodingRow.segment_id == segment_id,
             CodingRow.code_id == code_id, CodingRow.decided_by == CONSENSUS).order_by(CodingRow.id))
@@ -320,7 +319,7 @@ def restore_codings(store: Store, steps: Sequence[tuple[int, int, dict[str, Any]
                 raise StoreError(f"an undo cannot restore {sorted(unknown)} of a coding")
             row = session.get(CodingRow, coding_id)
             if row is None or row.project_id != store.project_id:
-                raise StoreError(f"no coding {coding_id} in project {store.name!r}")
+                raise StoreError(f"no coding {coding_id} in project {store.name!r}", fix=NO_CODING_FIX)
             current = coding_values(row)
             now = utcnow()
             changes = dict(values)

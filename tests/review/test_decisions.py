@@ -80,6 +80,29 @@ def test_add_code_and_memo(study):
     assert store.memos_df()["text"].tolist() == ["coping through exercise"] and memo.author == "ana"
 
 
+def test_what_a_coding_call_returns_is_what_was_stored_and_bad_calls_say_why(study):
+    """Found by a stranger: a start without an end returned end=None; a memo on a code that does not exist was kept."""
+    from qualkit.errors import StoreError
+
+    store = study.store
+    seg = study.segment("group2.txt", 1)
+    start, end = int(seg["start"]), int(seg["end"])
+    coding = decisions.add_code(store, int(seg["id"]), "individual_coping", actor=ANA, start=start + 3)
+    stored = store.coding(coding.id)
+    assert (coding.start, coding.end) == (stored.start, stored.end) == (start + 3, end)
+    with pytest.raises(StoreError, match="ends before it starts. Fix: give an end after the start"):
+        decisions.add_code(store, int(seg["id"]), "workload", actor=ANA, start=start + 9, end=start + 4)
+    with pytest.raises(StoreError, match=f"span {start + 4}:{start + 4} is empty"):
+        decisions.add_code(store, int(seg["id"]), "workload", actor=ANA, start=start + 4, end=start + 4)
+    with pytest.raises(InvalidInput, match="unknown code 'nosuch'"):
+        decisions.write_memo(store, "x", actor=ANA, code_id="nosuch")
+    with pytest.raises(InvalidInput, match="no segment 99999"):
+        decisions.write_memo(store, "x", actor=ANA, segment_id=99999)
+    assert store.memos_df().empty
+    with pytest.raises(StoreError, match="no coding 99999 .*Fix: use an id from project.codings"):
+        decisions.decide(store, 99999, "accept", actor=ANA)
+
+
 def test_the_same_code_on_the_same_words_is_refused_not_stored_twice(study):
     """Seen by a new researcher: Enter on a code chip, or Change to a code the words already carry, made a copy."""
     store = study.store
