@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from qualkit.errors import PermissionDenied
+from qualkit.errors import InvalidInput, PermissionDenied
 from qualkit.users import Role, User, get_user, has_users
 from qualkit.users import actor as registered_actor
 
@@ -97,6 +97,8 @@ def acting_user(target: Any, name: str, *, named: bool = True) -> User:
     """
     if _known(target, name):
         return registered_actor(target, name)  # registered: its role (a removed user: no rights)
+    if named and has_users(target):
+        _refuse_near_miss(target, name)
     if is_local(target):
         if named and name != MACHINE_USER and has_users(target):
             _warn_unregistered(target, name)
@@ -109,6 +111,17 @@ def acting_user(target: Any, name: str, *, named: bool = True) -> User:
 
 
 _WARNED: set[tuple[str, str]] = set()
+
+
+def _refuse_near_miss(target: Any, name: str) -> None:
+    """Refuse a name that is a registered user's but for case or spaces (``"Ana "``): it would code as someone else."""
+    from qualkit.store.users import users_df
+
+    wanted = name.strip().casefold()
+    for registered in users_df(target)["name"]:
+        if str(registered).strip().casefold() == wanted:
+            raise InvalidInput(f"{name!r} is not a user of this study; {registered!r} is",
+                               fix=f"use the name exactly as registered: {registered}")
 
 
 def _warn_unregistered(target: Any, name: str) -> None:

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
@@ -29,12 +30,18 @@ for _module in (project, ingest, suggest, coding, themes, analysis, app_admin, w
     _module.register(app)
 
 
+def _plain_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> str:
+    """A warning as the command line prints it: one line, no source path or code."""
+    return f"warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; qualkit's own errors and file-system errors become one line and exit status 2.
 
     Usage errors (unknown option, bad value) are reported by typer itself with the command's usage, also
     with exit status 2.
     """
+    warnings.formatwarning = _plain_warning
     try:
         app(args=argv, prog_name="qualkit")
     except QualkitError as error:

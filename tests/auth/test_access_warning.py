@@ -21,3 +21,30 @@ def test_an_unregistered_name_on_a_study_with_users_is_warned_about_once(tmp_pat
         Access(store, "tmo").user()  # once is enough
         Access(store, "tom").user()  # a registered name: no warning
         Access(Store.create("sqlite://", name="solo"), "anyone").user()  # a study with no users: no warning
+
+
+def test_a_registered_name_but_for_case_or_spaces_is_refused_not_a_new_owner(tmp_path):
+    """'Ana ' coded as a separate coder with the owner's rights; it is refused, naming the registered user."""
+    from qualkit.errors import InvalidInput
+
+    store = Store.create(tmp_path / "team.qualkit.db", name="team")
+    add_user(store, "ana", "a long secret here", rounds=4)
+    for typo in ("Ana ", "ANA", " ana"):
+        with pytest.raises(InvalidInput, match=f"{typo!r} is not a user of this study; 'ana' is"):
+            Access(store, typo).user()
+    assert Access(store, "ana").user().name == "ana"
+
+
+def test_the_command_line_prints_a_warning_as_one_plain_line(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "team.qualkit.db"
+    store = Store.create(db, name="team")
+    add_user(store, "ana", "a long secret here", rounds=4)
+    store.engine.dispose()
+    done = subprocess.run([sys.executable, "-m", "qualkit", "export", str(tmp_path / "out.xlsx"), "--db", str(db),
+                           "--user", "zed"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "warning: 'zed' is not a registered user" in done.stderr
+    assert "access.py" not in done.stderr and "UserWarning" not in done.stderr

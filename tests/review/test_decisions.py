@@ -90,7 +90,7 @@ def test_what_a_coding_call_returns_is_what_was_stored_and_bad_calls_say_why(stu
     coding = decisions.add_code(store, int(seg["id"]), "individual_coping", actor=ANA, start=start + 3)
     stored = store.coding(coding.id)
     assert (coding.start, coding.end) == (stored.start, stored.end) == (start + 3, end)
-    with pytest.raises(StoreError, match="ends before it starts. Fix: give an end after the start"):
+    with pytest.raises(StoreError, match=r"ends before it starts\. Fix: give an end after the start"):
         decisions.add_code(store, int(seg["id"]), "workload", actor=ANA, start=start + 9, end=start + 4)
     with pytest.raises(StoreError, match=f"span {start + 4}:{start + 4} is empty"):
         decisions.add_code(store, int(seg["id"]), "workload", actor=ANA, start=start + 4, end=start + 4)
@@ -99,7 +99,7 @@ def test_what_a_coding_call_returns_is_what_was_stored_and_bad_calls_say_why(stu
     with pytest.raises(InvalidInput, match="no segment 99999"):
         decisions.write_memo(store, "x", actor=ANA, segment_id=99999)
     assert store.memos_df().empty
-    with pytest.raises(StoreError, match="no coding 99999 .*Fix: use an id from project.codings"):
+    with pytest.raises(StoreError, match=r"no coding 99999 .*Fix: use an id from project\.codings"):
         decisions.decide(store, 99999, "accept", actor=ANA)
 
 
