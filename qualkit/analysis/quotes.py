@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from qualkit.analysis._common import counted_codings, require_columns, speaker_keys, talk_segments
-from qualkit.model import Codebook
+from qualkit.model import CONSENSUS, Codebook
 
 SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
 # A quote for a paper starts at the talk: a leading "[pause]", "(laughs)", "Um," or "Yeah, so," is cut
@@ -159,6 +159,31 @@ def _finish(text: str, lo: int, hi: int, offset: int, max_chars: int, focus_lo: 
     return quote, offset + lo, offset + hi
 
 
+def contested_segments(codings: pd.DataFrame, codes: Iterable[str]) -> set[int]:
+    """Segments where one person applied one of ``codes`` and another rejected it, with no settlement yet.
+
+    Such a passage still counts until it is settled (see ``counted_codings``) but makes a poor exemplar.
+
+    Example:
+        >>> rows = pd.DataFrame({"segment_id": [1, 1, 2], "code_id": ["a", "a", "a"],
+        ...                      "status": ["accepted", "rejected", "accepted"], "decided_by": ["ben", "ana", "ana"]})
+        >>> contested_segments(rows, ["a"])
+        {1}
+    """
+    if "decided_by" not in codings or codings.empty:
+        return set()
+    judged = codings.loc[codings["code_id"].isin(list(codes)) & codings["decided_by"].notna()]
+    out: set[int] = set()
+    for (segment_id, _), rows in judged.groupby(["segment_id", "code_id"]):
+        if (rows["decided_by"] == CONSENSUS).any():
+            continue
+        said_yes = set(rows.loc[rows["status"] == "accepted", "decided_by"])
+        said_no = set(rows.loc[rows["status"] == "rejected", "decided_by"])
+        if said_yes - said_no and said_no - said_yes:
+            out.add(int(segment_id))
+    return out
+
+
 def quotes(
     segments: pd.DataFrame,
     codings: pd.DataFrame,
@@ -177,7 +202,8 @@ def quotes(
 
     ``diverse_by`` lists what should vary between quotes, most important first: ``speaker``,
     ``session`` (the ``session`` column, else the transcript) and any segment column such as ``group``
-    or ``role``. Quotes shorter than ``min_chars`` come last.
+    or ``role``. Quotes shorter than ``min_chars`` come last, and after them passages the coders
+    disagree on and nobody has settled (``contested``: see :func:`contested_segments`).
 
     Example:
         >>> segs = pd.DataFrame({"id": [1], "source": "g1", "speaker": ["Ann"], "start": [0],
@@ -200,7 +226,7 @@ def quotes(
     # What counts, as everywhere: a settled "does not apply" is no exemplar of the code.
     rows = counted_codings(codings, include_suggested=include_suggested, codes=wanted).copy()
     columns = ["code_id", "rank", "segment_id", "source", "speaker", "participant", "attribution", "quote",
-               "score", "start", "end"]
+               "score", "start", "end", "contested"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     score = pd.to_numeric(rows["score"], errors="coerce") if "score" in rows else pd.Series(np.nan, index=rows.index)
@@ -220,6 +246,7 @@ def quotes(
         for segment_id, items in zip(merged["segment_id"], merged["evidence"], strict=True):
             if isinstance(items, list | tuple):
                 evidence.setdefault(int(segment_id), []).extend(items)
+    contested = contested_segments(codings, wanted)
     candidates = []
     for record in merged.drop_duplicates("segment_id").to_dict("records"):
         segment_id = int(record["segment_id"])
@@ -233,10 +260,10 @@ def quotes(
             "code_id": record["code_id"], "segment_id": segment_id, "source": record["source"],
             "speaker": record.get("speaker"), "participant": record.get("participant"),
             "attribution": attribute(record), "quote": quote, "score": float(record["_score"]),
-            "start": q_start, "end": q_end, "_short": len(quote) < min_chars,
+            "start": q_start, "end": q_end, "contested": segment_id in contested, "_short": len(quote) < min_chars,
             "_keys": {key: _diversity_key(record, key) for key in diverse_by},
         })
-    candidates.sort(key=lambda c: (c["_short"], -c["score"], c["segment_id"]))
+    candidates.sort(key=lambda c: (c["contested"], c["_short"], -c["score"], c["segment_id"]))
     chosen = _diverse(candidates, n, diverse_by)
     result = pd.DataFrame([{k: v for k, v in c.items() if not k.startswith("_")} for c in chosen])
     result.insert(1, "rank", range(1, len(result) + 1))

@@ -531,7 +531,8 @@ def collect_report(
                 quoted[code] = found
                 report.add("heading", names.get(code, code), level=4 if theme is not None else 3)
                 for row in found.itertuples(index=False):
-                    report.add("quote", row.quote, attribution=row.attribution)
+                    report.add("quote", row.quote, attribution=row.attribution + (
+                        " (the coders disagree on this passage; not settled yet)" if row.contested else ""))
     report.results["quotes"] = quoted
 
     report.add("heading", "Inter-coder reliability")

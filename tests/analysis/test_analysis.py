@@ -238,3 +238,23 @@ def test_quotes_are_strong_diverse_and_attributed(segs):
     assert "R1" not in " ".join(result["attribution"])
     assert quotes(segs, cods, "pager", include_suggested=True, n=1)["segment_id"].tolist() == [5]
     assert quotes(segs, cods, "nothing").empty
+
+
+def test_a_passage_the_coders_disagree_on_is_the_last_exemplar_and_says_so():
+    """ben applied peer support to a passage about family life, ana rejected it, nobody settled it."""
+    from qualkit.analysis.quotes import quotes
+
+    segments = pd.DataFrame({"id": [1, 2], "source": "night.txt", "speaker": ["Zoë", "Ali"], "start": [0, 100],
+                             "text": ["My partner works days, so we leave each other notes on the fridge.",
+                                      "The night team covers for each other when someone is drowning."],
+                             "speaker_role": "participant", "kind": "turn"})
+    codings = pd.DataFrame({"segment_id": [1, 1, 2], "code_id": "peer_support",
+                            "status": ["accepted", "rejected", "accepted"], "decided_by": ["ben", "ana", "ana"],
+                            "origin": "human", "score": [None, None, None]})
+    found = quotes(segments, codings, "peer_support")
+    assert found["segment_id"].tolist() == [2, 1]  # the agreed passage first, though both score 1.0
+    assert found["contested"].tolist() == [False, True]
+    settled = pd.concat([codings, pd.DataFrame({"segment_id": [1], "code_id": ["peer_support"],
+                                                "status": ["accepted"], "decided_by": ["consensus"],
+                                                "origin": ["human"], "score": [None]})])
+    assert not quotes(segments, settled, "peer_support")["contested"].any()
