@@ -239,21 +239,64 @@ def codebook_table(codebook: Any) -> pd.DataFrame:
     """
     rows = [{"code_id": c.id, "name": c.name, "parent": c.parent, "codable": c.codable, "definition": c.definition,
              "inclusion": c.inclusion, "exclusion": c.exclusion, "examples": "\n".join(c.examples),
-             "near_misses": "\n".join(c.near_misses), "color": c.color, "guid": c.guid} for c in codebook.codes]
+             "near_misses": "\n".join(c.near_misses), "cues": "\n".join(c.cues), "patterns": "\n".join(c.patterns),
+             "color": c.color, "guid": c.guid} for c in codebook.codes]
     return pd.DataFrame(rows, columns=["code_id", "name", "parent", "codable", "definition", "inclusion",
-                                       "exclusion", "examples", "near_misses", "color", "guid"])
+                                       "exclusion", "examples", "near_misses", "cues", "patterns", "color", "guid"])
+
+
+def memo_table(store: Any) -> pd.DataFrame:
+    """Every memo with what it is written on: the transcript and turn, a code, or the project.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> memo_table(Store.create("sqlite://", name="m")).columns.tolist()
+        ['memo_id', 'author', 'written_at', 'on', 'source', 'turn', 'segment_id', 'code_id', 'text']
+    """
+    columns = ["memo_id", "author", "written_at", "on", "source", "turn", "segment_id", "code_id", "text"]
+    memos = store.memos_df()
+    if memos.empty:
+        return pd.DataFrame(columns=columns)
+    segments = store.segments_df(attributes=False).set_index("id")
+    names = dict(zip(store.sources_df()["id"], store.sources_df()["name"], strict=True))
+    rows = []
+    for memo in memos.itertuples(index=False):
+        segment = int(memo.segment_id) if pd.notna(memo.segment_id) else None
+        source_id = (segments.at[segment, "source_id"] if segment in segments.index
+                     else memo.source_id if pd.notna(memo.source_id) else None)
+        on = ("a turn" if segment is not None else "a transcript" if source_id is not None
+              else "a code" if isinstance(memo.code_id, str) else "the project")
+        turn = segments.at[segment, "turn"] if segment in segments.index else None
+        rows.append({"memo_id": int(memo.id), "author": memo.author, "written_at": memo.created_at, "on": on,
+                     "source": names.get(source_id), "turn": None if pd.isna(turn) else int(turn),
+                     "segment_id": segment, "code_id": memo.code_id, "text": memo.text})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def participant_table(store: Any) -> pd.DataFrame:
+    """The participants with their attributes (aliases joined by ``;``, as a participants file writes them).
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> participant_table(Store.create("sqlite://", name="p")).columns.tolist()
+        ['participant', 'pseudonym', 'aliases']
+    """
+    people = store.participants_df().drop(columns=["version"], errors="ignore")
+    if "aliases" in people:
+        people["aliases"] = [";".join(a) if isinstance(a, list | tuple) else a for a in people["aliases"]]
+    return people
 
 
 def project_tables(store: Any, *, by: str | None = "role", include_suggested: bool = False,
                    window: int = 0) -> dict[str, pd.DataFrame]:
-    """The export's sheets: about, codings, codebook, prevalence (by ``by``), prevalence tests, co-occurrence.
+    """The export's sheets: about, codings, codebook, prevalence (by ``by``), its tests, co-occurrence, memos, participants.
 
     ``by`` falls back to all participants together when the segments have no such attribute.
 
     Example:
         >>> from qualkit.store.repository import Store
         >>> sorted(project_tables(Store.create("sqlite://")))
-        ['about', 'codebook', 'codings', 'cooccurrence', 'prevalence', 'prevalence_tests']
+        ['about', 'codebook', 'codings', 'cooccurrence', 'memos', 'participants', 'prevalence', 'prevalence_tests']
     """
     from qualkit.analysis.cooccurrence import cooccurrence
     from qualkit.analysis.prevalence import prevalence
@@ -276,7 +319,8 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         ("project", store.name),
         ("codebook", f"{codebook.name} version {codebook.version}" if codebook else "(none)"),
         ("exported at (UTC)", pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M")),
-        ("codings counted", "accepted" + (" and suggested" if include_suggested else "")),
+        ("codings counted in the analyses", "accepted" + (" and suggested" if include_suggested else "")),
+        ("codings sheet", "every coding and decision: accepted, suggested and rejected (see its status column)"),
         ("prevalence by", by or "(all participants)"),
         ("unit", "segment; moderator talk excluded"),
         ("co-occurrence", "within a segment" if window == 0 else f"within {window} turns"),
@@ -288,6 +332,8 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         "prevalence": prev.table,
         "prevalence_tests": prev.tests,
         "cooccurrence": co,
+        "memos": memo_table(store),
+        "participants": participant_table(store),
     }
 
 

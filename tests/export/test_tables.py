@@ -66,9 +66,17 @@ def test_project_workbook_has_the_four_tables_and_escapes_coded_text(tmp_path):
     assert codebook["code_id"].tolist() == ["drivers", "workload", "ehr", "exhaustion"]
     co = pd.read_excel(out, sheet_name="cooccurrence", index_col=0)
     assert co.loc["workload", "exhaustion"] >= 1
+    # Memos and participants travel in the workbook too, not only in the .qdpx.
+    memos = pd.read_excel(out, sheet_name="memos")
+    assert sorted(memos["text"]) == sorted(store.memos_df()["text"])
+    assert set(memos["on"]) <= {"a turn", "a transcript", "a code", "the project"} and "a turn" in set(memos["on"])
+    people = pd.read_excel(out, sheet_name="participants", dtype=str)
+    assert set(people["participant"]) == {p.id for p in store.participants()}
+    assert "cues" in codebook.columns
     folder = export_tables(store, tmp_path / "csv", format="csv")
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        f"{n}.csv" for n in ("about", "codings", "codebook", "prevalence", "prevalence_tests", "cooccurrence"))
+        f"{n}.csv" for n in ("about", "codings", "codebook", "prevalence", "prevalence_tests", "cooccurrence",
+                             "memos", "participants"))
 
 
 def test_formula_in_a_transcript_is_escaped_in_the_export(tmp_path):
