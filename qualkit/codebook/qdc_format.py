@@ -182,7 +182,7 @@ def codebook_from_element(element: ET.Element, namespace: str = CODEBOOK_NS, *, 
     """Read codes from a REFI ``<CodeBook>`` element (codebook or project namespace), unfolding descriptions.
 
     A code's id is the ``qualkit id`` in its description, else its name (its parent's path and its name
-    when two codes share a name).
+    when two codes share a name; ``Name (2)`` for a second code of the same name under the same parent).
 
     Example:
         >>> el = codebook_to_element(Codebook("m", [Code("a", "A", definition="Tired.")]))
@@ -228,6 +228,12 @@ def codebook_from_element(element: ET.Element, namespace: str = CODEBOOK_NS, *, 
     for i, code in enumerate(codes):
         if not explicit[i] and counts[code.id] > 1:
             code.id = paths[i]
+    # Two codes of one name under one parent (other programs allow it; their GUIDs differ): number the later ones.
+    seen: dict[str, int] = {}
+    for i, code in enumerate(codes):
+        seen[code.id] = seen.get(code.id, 0) + 1
+        if not explicit[i] and seen[code.id] > 1:
+            code.id = f"{code.id} ({seen[code.id]})"
     for code, parent_index in zip(codes, parent_of, strict=True):
         code.parent = codes[parent_index].id if parent_index is not None else None
     origin = _QDC_VERSION.search(element.get("origin") or "")

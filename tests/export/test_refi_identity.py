@@ -173,3 +173,27 @@ def test_the_exported_xml_keeps_carriage_returns_and_validates(tmp_path):
         import xmlschema
 
         xmlschema.XMLSchema(str(REFI_SPEC / "Project.xsd")).validate(xml.decode("utf-8"))
+
+
+def test_two_codes_of_one_name_under_one_parent_both_import(tmp_path):
+    """Another program allowed two top-level 'Staffing' codes (different GUIDs); the whole file was refused."""
+    second = "C0DE0000-0000-4000-8000-000000000002"
+    path = _foreign_qdpx(tmp_path, [(32, 44, None)])
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    qde = members["project.qde"].decode().replace(
+        '<Code guid="C0DE0000-0000-4000-8000-000000000001" name="Night work" isCodable="true"/>',
+        f'<Code guid="{CODE_GUID}" name="Staffing" isCodable="true"/>'
+        f'<Code guid="{second}" name="Staffing" isCodable="true"/>')
+    qde = qde.replace("</TextSource>", f'<PlainTextSelection guid="5E1E0000-0000-4000-8000-000000000099" '
+                      f'startPosition="66" endPosition="90"><Coding guid="C0D10000-0000-4000-8000-000000000099">'
+                      f'<CodeRef targetGUID="{second}"/></Coding></PlainTextSelection></TextSource>')
+    members["project.qde"] = qde.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    store = Store.create("sqlite://", name="t")
+    report = import_qdpx(path, store)
+    assert [c.id for c in store.codebook().codes] == ["Staffing", "Staffing (2)"]
+    assert sorted(store.codings_df()["code_id"]) == ["Staffing", "Staffing (2)"]
+    assert "share a name with another code under the same parent" in report.summary()

@@ -212,6 +212,11 @@ def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes
         project.codebook = codebook_from_element(codebook_el, PROJECT_NS, name=project.name, path=path)
         for code in project.codebook.codes:
             code.guid = normalise_guid(code.guid) or code.guid
+        numbered = [code.id for code in project.codebook.codes if code.id.endswith(")") and " (" in code.id
+                    and code.id.rsplit(" (", 1)[0] in project.codebook]
+        if numbered:
+            project.warnings.append(f"{len(numbered)} codes share a name with another code under the same parent; "
+                                    f"they are imported as {', '.join(repr(i) for i in numbered[:5])}")
         for code_el in codebook_el.iter(f"{NS}Code"):
             refs = [normalise_guid(r.get("targetGUID")) for r in code_el.findall(f"{NS}NoteRef")]
             if refs:
