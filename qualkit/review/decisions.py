@@ -248,6 +248,11 @@ def revert_decision(
     view = view or TeamView.load(store)
     own = _check_can_decide(store, view, actor, source_id)
     if own and not (coding.origin == "human" and coding.coder == actor.name):
+        mine = store.codings_df(coder=actor.name, origin="human", segment_ids=[coding.segment_id])
+        mine = mine.loc[mine["parent_id"] == coding_id] if "parent_id" in mine else mine.iloc[0:0]
+        if len(mine):  # the suggestion itself: a blind decision on it is the coder's own row
+            raise PermissionDenied(f"coding {coding_id} is the machine's suggestion; your decision on it is coding "
+                                   f"{int(mine['id'].iloc[-1])}", fix=f"revert coding {int(mine['id'].iloc[-1])}")
         raise PermissionDenied("while you code this transcript blind you can undo only your own judgements",
                                fix="undo from your review queue, the transcript or History")
     expected = int(coding.version if expected_version is None else expected_version)

@@ -210,3 +210,15 @@ def test_decisions_taken_before_a_blind_assignment_are_hidden_from_its_coders(st
     double_coding.mark_done(store, "group1.txt", actor=BEN)
     view = visibility.TeamView.load(store)
     assert not view.hidden_map("ana")  # once both are done, everything shows again
+
+
+def test_undoing_a_blind_decision_by_the_suggestion_id_names_the_coders_own_row(study):
+    """accept(21) returns ben's own row 42; revert(21) said 'you can undo only your own judgements'."""
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    suggestion = study.suggestion("group1.txt", 1, "administrative_burden")
+    own = decisions.decide(store, int(suggestion.id), "accept", actor=BEN)
+    assert own.id != int(suggestion.id)
+    with pytest.raises(PermissionDenied, match=f"your decision on it is coding {own.id}"):
+        decisions.revert_decision(store, int(suggestion.id), actor=BEN, expected_version=int(suggestion.version))
+    assert decisions.revert_decision(store, int(own.id), actor=BEN, expected_version=own.version).status == "suggested"
