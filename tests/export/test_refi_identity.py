@@ -197,3 +197,23 @@ def test_two_codes_of_one_name_under_one_parent_both_import(tmp_path):
     assert [c.id for c in store.codebook().codes] == ["Staffing", "Staffing (2)"]
     assert sorted(store.codings_df()["code_id"]) == ["Staffing", "Staffing (2)"]
     assert "share a name with another code under the same parent" in report.summary()
+
+
+def test_a_damaged_selection_and_an_unknown_code_are_named_in_the_warnings(tmp_path):
+    path = _foreign_qdpx(tmp_path, [(32, 44, None)])
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    stray = "C0DE0000-0000-4000-8000-0000000000FF"
+    qde = members["project.qde"].decode().replace("</TextSource>", (
+        '<PlainTextSelection guid="5E1E0000-0000-4000-8000-000000000098" startPosition="x584" endPosition="600"/>'
+        '<PlainTextSelection guid="5E1E0000-0000-4000-8000-000000000099" startPosition="66" endPosition="90">'
+        f'<Coding guid="C0D10000-0000-4000-8000-000000000099"><CodeRef targetGUID="{stray}"/></Coding>'
+        "</PlainTextSelection></TextSource>"))
+    members["project.qde"] = qde.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    summary = import_qdpx(path, Store.create("sqlite://", name="t")).summary()
+    assert "skipped selection 5E1E0000-0000-4000-8000-000000000098: its positions 'x584':'600' are not numbers" in summary
+    assert f"code {stray} (e.g. selection 5E1E0000-0000-4000-8000-000000000099)" in summary
+    assert "outside the text" not in summary

@@ -210,6 +210,7 @@ def plan_import(project: QdpxProject, path: str | os.PathLike[str], store: Any =
     result.sources = len(sources)
 
     unknown_codes = nobody = 0
+    missing: dict[str, str] = {}  # code GUID not in the codebook -> the first selection that uses it
     for qs, source, placement in zip(project.sources, sources, placements, strict=True):
         for sel in qs.selections:
             pieces = placement[(sel.start, sel.end)]
@@ -219,6 +220,7 @@ def plan_import(project: QdpxProject, path: str | os.PathLike[str], store: Any =
                 code_id = code_by_guid.get(code_guid)
                 if code_id is None:
                     unknown_codes += 1
+                    missing.setdefault(code_guid, sel.guid)
                     continue
                 nobody += not coder
                 who = coder or user
@@ -240,7 +242,9 @@ def plan_import(project: QdpxProject, path: str | os.PathLike[str], store: Any =
         result.warnings.append(f"{nobody} codings name no user (creatingUser); they are credited to {user!r}, "
                                "who imported them")
     if unknown_codes:
-        result.warnings.append(f"skipped {unknown_codes} codings whose code is not in the codebook")
+        shown = "; ".join(f"code {code} (e.g. selection {sel})" for code, sel in list(missing.items())[:3])
+        result.warnings.append(f"skipped {unknown_codes} codings whose code GUID is not in the file's codebook: "
+                               f"{shown}{' ...' if len(missing) > 3 else ''}")
     if result.split_codings:
         result.warnings.append(f"{result.split_codings} codings crossed speaker turns and were split at the turns")
 

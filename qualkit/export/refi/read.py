@@ -291,7 +291,8 @@ def _read_project(root: Any, path: Path, read_source_file: Callable[[str], bytes
             try:
                 raw.append((sel, int(sel.get("startPosition")), int(sel.get("endPosition"))))
             except (TypeError, ValueError):
-                skipped += 1
+                project.warnings.append(f"{name}: skipped selection {sel.get('guid')}: its positions "
+                                        f"{sel.get('startPosition')!r}:{sel.get('endPosition')!r} are not numbers")
         convert: Callable[[int], int] | None = None
         if crlf_as_one is True or (crlf_as_one == "auto" and not written_by_qualkit and crlf_as_one_fits(
                 text, [(a, b, sel.get("name")) for sel, a, b in raw])):
