@@ -109,6 +109,9 @@ def load_codebook(
                               fix=f"use {', '.join(suffixes())}")
     options = {"sheet": sheet} if sheet is not None else {}
     codebook = codebook_format(suffix).read(path, validate=validate, **options)
+    if validate and not codebook.codes:
+        raise InvalidCodebook("the codebook file holds no codes", path=path,
+                              fix="add codes (each with at least an id and a name), or check that this is the right file")
     return replace_name(codebook, name)
 
 

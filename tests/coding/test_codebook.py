@@ -363,3 +363,13 @@ def test_any_codebook_round_trips_through_yaml_csv_and_qdc(book):
     from_csv = codebook_from_csv(codebook_to_csv(book), name="other")  # GUIDs survive a rename too
     _same(book, from_csv)
     assert from_csv.version == book.version
+
+
+def test_a_codebook_file_with_no_codes_is_an_error_not_ok(tmp_path):
+    from qualkit.codebook import load_codebook
+    from qualkit.errors import InvalidCodebook
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("name: nights\ncodes: []\n", encoding="utf-8")
+    with pytest.raises(InvalidCodebook, match=r"empty\.yaml: the codebook file holds no codes"):
+        load_codebook(empty)
