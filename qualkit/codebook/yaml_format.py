@@ -60,6 +60,7 @@ def codebook_from_yaml(text: str, *, path: str | os.PathLike[str] | None = None,
         loader.dispose()
     if data is None:
         raise InvalidCodebook("the codebook file is empty", path=path, line=1, fix="add a `codes:` list")
+    _refuse_repeated_keys(node, path)
     if isinstance(data, list):
         data, code_nodes = {"codes": data}, node
     elif isinstance(data, dict):
@@ -111,6 +112,34 @@ def codebook_from_yaml(text: str, *, path: str | os.PathLike[str] | None = None,
     if validate:
         validate_codebook(codebook, path=path, lines=lines)
     return codebook
+
+
+def _refuse_repeated_keys(node: Any, path: Any) -> None:
+    """Refuse a key written twice in one mapping: YAML would keep the last silently and lose the first.
+
+    A quote left open is the usual cause: it runs on over the next entries until another quote, and
+    the fields after it repeat; a whole code can vanish that way without any YAML error.
+    """
+    import yaml
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key, value in current.value:
+                line = key.start_mark.line + 1
+                if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                    raise InvalidCodebook(
+                        f"the field {key.value!r} appears twice in one entry (lines {seen[key.value]} and {line}); "
+                        "YAML would keep only the second", path=path, line=line,
+                        fix="check the lines above it for a quote that is opened and never closed, or remove one "
+                            "of the two")
+                if isinstance(key, yaml.ScalarNode):
+                    seen[key.value] = line
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
 
 
 def _code_from_mapping(item: Mapping[str, Any], *, index: int, path: Any, lines: Lines) -> Code:

@@ -373,3 +373,23 @@ def test_a_codebook_file_with_no_codes_is_an_error_not_ok(tmp_path):
     empty.write_text("name: nights\ncodes: []\n", encoding="utf-8")
     with pytest.raises(InvalidCodebook, match=r"empty\.yaml: the codebook file holds no codes"):
         load_codebook(empty)
+
+
+def test_a_quote_left_open_in_a_yaml_codebook_is_an_error_not_a_lost_code(tmp_path):
+    """The open quote runs on over the next code; YAML kept the repeated fields silently and a code vanished."""
+    from qualkit.codebook import load_codebook
+    from qualkit.errors import InvalidCodebook
+
+    text = (  # as a stranger's file had it: the open quote ends at the next code's colour, the rest is a comment
+        "name: ed\ncodes:\n"
+        "  - id: staffing\n    name: Staffing\n    definition: Too few staff.\n    examples:\n"
+        "      - \"We were three nurses down on nights.\n"
+        "    cues: [short staffed]\n"
+        "  - id: violence\n    name: Violence\n    color: \"#FB9A99\"\n    definition: Aggression toward staff.\n"
+        "    cues: [swung at]\n"
+    )
+    path = tmp_path / "ed.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidCodebook, match=r"ed\.yaml:\d+: the field '\w+' appears twice in one entry") as caught:
+        load_codebook(path)
+    assert "a quote that is opened and never closed" in str(caught.value)
