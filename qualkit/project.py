@@ -53,7 +53,7 @@ class Project:
     def create(
         cls,
         path_or_url: str | os.PathLike[str] | None = None,
-        name: str = "default",
+        name: str | None = None,
         *,
         codebook: str | Codebook | None = "burnout",
         description: str = "",
@@ -63,10 +63,14 @@ class Project:
         """Create a project in an SQLite file (a path) or a database (a SQLAlchemy URL).
 
         ``codebook`` is a shipped codebook name, a file, a :class:`Codebook`, or ``None`` for none yet.
+        ``name`` defaults to the file's name without its suffixes (as ``qualkit init`` names it), else "default".
 
         Example:
             >>> Project.create("sqlite://", codebook=None).name
             'default'
+            >>> import tempfile, pathlib
+            >>> Project.create(pathlib.Path(tempfile.mkdtemp()) / "nurses.qualkit.db", codebook=None).name
+            'nurses'
         """
         from qualkit.store.engine import database_url, make_engine, schema_revision
 
@@ -77,6 +81,9 @@ class Project:
         plain = path_or_url is None or isinstance(path_or_url, str | os.PathLike)
         url = database_url(path_or_url) if plain else ""
         new_file = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+        if name is None:
+            stem = Path(url[len("sqlite:///"):]).name.split(".")[0].strip() if url.startswith("sqlite:///") else ""
+            name = stem or "default"
         new_file = new_file if new_file is not None and not new_file.exists() else None
         engine = make_engine(url) if plain else path_or_url  # else: an engine already
         try:
