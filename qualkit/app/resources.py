@@ -119,10 +119,13 @@ def worker_for(url: str, project: str) -> WorkerLauncher:
 
 @st.cache_resource(show_spinner=False)
 def session_secret() -> str:
-    """The key that signs log-in session cookies: ``$QUALKIT_SESSION_SECRET``, or a random one per server process.
+    """The key that signs log-in session cookies: ``$QUALKIT_SESSION_SECRET``, else one kept for this machine.
 
-    With the random key, remembered log-ins last until the server restarts; set the variable (to a
-    long random string) for log-ins that survive restarts, or when several servers share a database.
+    The machine's key is made once, at random, in the user's cache folder (``session-secret``, readable
+    by its owner only), so a restarted server still knows the tabs that were open: before, a restart
+    logged every tab out on its next click and dropped what the click was saving (a typed memo). Set the
+    variable when several servers share a database. Where the folder cannot be written, the key lasts
+    until the server stops.
 
     Example:
         >>> len(session_secret()) >= 32  # doctest: +SKIP
@@ -130,7 +133,27 @@ def session_secret() -> str:
     """
     import secrets
 
-    return os.environ.get("QUALKIT_SESSION_SECRET") or secrets.token_urlsafe(32)
+    configured = os.environ.get("QUALKIT_SESSION_SECRET")
+    if configured:
+        return configured
+    from qualkit.embeddings import cache_dir
+
+    path = cache_dir() / "session-secret"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # made before (or by another server on this machine just now)
+            kept = path.read_text(encoding="ascii").strip()
+            if len(kept) >= 32:
+                return kept
+            raise OSError(f"{path} is damaged") from None
+        secret = secrets.token_urlsafe(32)
+        with os.fdopen(handle, "w", encoding="ascii") as out:
+            out.write(secret)
+        return secret
+    except OSError:
+        return secrets.token_urlsafe(32)
 
 
 def retraining_enabled() -> bool:

@@ -3,6 +3,7 @@
 An open tab reconnects to a restarted server as a new Streamlit session, which has not yet run the page's
 script, so it does not know the callbacks of the buttons on screen: Streamlit then drops the click's
 callback silently. A team saw a typed memo vanish this way after an upgrade restarted their server.
+Without any set-up (no ``QUALKIT_SESSION_SECRET``), the tab must stay logged in across the restart.
 Here a coder types a memo and presses "Save memo" as the first thing after a restart, accepts a card in
 the queue as the first thing after a second restart, and codes words selected in the transcript as the
 first thing after a third; each must land in the store.
@@ -51,7 +52,8 @@ def test_the_first_click_after_a_server_restart_is_not_lost(tmp_path, helpers, m
 
     url, project = new_study(tmp_path)
     store = project.store
-    env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0", "QUALKIT_SESSION_SECRET": "restart-test-secret"}
+    env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0", "QUALKIT_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("QUALKIT_SESSION_SECRET", None)  # the default set-up: the machine's own key must survive the restart
     port = free_port()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
