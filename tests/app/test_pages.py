@@ -450,3 +450,24 @@ def test_a_viewer_sees_no_empty_headings_or_key_hints(study, apptest, helpers):
     team = apptest("admin", "team")
     assert "tm_cb_admin" not in [c.key for c in team.checkbox] and "tm_cb_ana" in [c.key for c in team.checkbox]
     assert "edits the codebook (administrator)" in [c.value for c in team.caption]
+
+
+def test_bulk_accept_lists_every_suggestion_it_will_accept(study, apptest, helpers):
+    """The preview showed the first 50 rows while the button accepted all of them."""
+    from qualkit.model import Coding
+
+    segments = study.store.segments_df()
+    talk = segments.loc[segments["kind"] == "turn"]
+    codes = [c.id for c in study.store.codebook().codable_codes]
+    halves = [(int(t.id), a, b) for t in talk.itertuples() for a, b in (
+        (int(t.start), (int(t.start) + int(t.end)) // 2), ((int(t.start) + int(t.end)) // 2, int(t.end)))]
+    made = [Coding(segment_id=s, code_id=c, origin="ensemble", status="suggested", score=0.97, coder="auto",
+                   start=a, end=b) for s, a, b in halves for c in codes][:60]
+    assert len(made) == 60
+    study.store.add_codings(made)
+    at = apptest("ana", "queue")
+    at.toggle(key="bulk_on").set_value(True).run()
+    at.slider(key="bulk_min").set_value(0.96).run()
+    helpers.assert_ok(at)
+    count = int(at.button(key="bulk_go").label.split()[2])
+    assert count >= 60 and len(at.dataframe[-1].value) == count

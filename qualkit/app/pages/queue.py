@@ -322,10 +322,10 @@ def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None)
         return
     threshold = st.slider("Accept every suggestion scoring at least", 0.5, 1.0, 0.9, 0.01, key="bulk_min")
     preview = queries.bulk_preview(ctx.url, ctx.name, ctx.gen, ctx.user.name, float(threshold), source_id, code_id)
-    st.write(f"**{len(preview)}** suggestions score {threshold:.2f} or more.")
+    st.write(f"**{len(preview)}** suggestions score {threshold:.2f} or more; every one of them is listed below.")
     if len(preview):
-        shown = preview.head(50)[["code_id", "score", "source", "speaker", "segment_text"]]
-        st.dataframe(shown, hide_index=True, width="stretch")
+        shown = preview[["code_id", "score", "source", "speaker", "segment_text"]]  # all: none accepted unseen
+        st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 420))
         items = [(int(i), int(v)) for i, v in zip(preview["id"], preview["version"], strict=True)]
         clicks.button(f"Accept these {len(preview)} suggestions", key="bulk_go", type="primary", on_click=_bulk,
                       args=(items,))
