@@ -172,3 +172,47 @@ def test_keyboard_review_while_the_worker_retrains_decides_the_card_on_screen(tm
             browser.close()
     assert requests and not foreign(requests), foreign(requests)
     project.store.engine.dispose()
+
+
+def test_a_second_press_meant_for_the_card_just_decided_does_not_decide_the_next(tmp_path, helpers, monkeypatch):
+    """A pressed twice: the second press came 0.3 s after the next card was highlighted and accepted it, unseen."""
+    _require_browser()
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    from playwright.sync_api import sync_playwright
+
+    settle_ms = 600  # SETTLE_MS of qualkit/app/pages/queue.py (importing a page module runs the page)
+    assert f"SETTLE_MS = {settle_ms}" in (helpers.ROOT / "qualkit/app/pages/queue.py").read_text()
+    url, project = new_study(tmp_path)
+    store = project.store
+    env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0"}
+    with serve_app(helpers.APP, env, tmp_path / "streamlit.log") as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        try:
+            _login(page, base, "ana", PASSWORDS["ana"])
+            go(page, "Review queue")
+            page.get_by_role("heading", name="Review queue").click()
+            first, _ = on_screen(page)
+            before = len(decisions_by(store, "ana"))
+            page.keyboard.press("a")
+            deadline = time.monotonic() + 30
+            while on_screen(page)[0] == first and time.monotonic() < deadline:
+                page.wait_for_timeout(20)
+            second, _ = on_screen(page)
+            assert second != first
+            page.keyboard.press("a")  # at once: meant for the card just decided, not the one now highlighted
+            page.wait_for_timeout(2000)
+            settle(page)
+            events = decisions_by(store, "ana")
+            assert len(events) == before + 1 and int(events.iloc[0]["entity_id"]) == first
+            assert store.coding(second).status == "suggested"
+            page.wait_for_timeout(settle_ms + 100)  # once the card has been seen, A decides it
+            page.keyboard.press("a")
+            events = wait_for_new_event(store, before + 1)
+            assert int(events.iloc[0]["entity_id"]) == second
+        except Exception:
+            page.screenshot(path=str(tmp_path / "double-press-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    project.store.engine.dispose()

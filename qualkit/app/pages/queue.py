@@ -10,7 +10,8 @@ never mid-read. The count shown changes only by the decisions made (until the re
 
 Keyboard: on the highlighted (first open) card ``A`` accepts, ``X`` rejects and ``K`` opens the
 "change to" chooser (Streamlit reserves ``C`` and ``R``); ``U`` or ``Ctrl+Z`` undoes the last decision
-of this tab (a stack of :data:`UNDO_DEPTH`); each action shows exactly one message.
+of this tab (a stack of :data:`UNDO_DEPTH`); each action shows exactly one message. A and X decide a card
+only once it has been the highlighted one for :data:`SETTLE_MS` (a quick second press is swallowed).
 """
 
 from __future__ import annotations
@@ -38,12 +39,39 @@ SNAPSHOT = "q_snapshot"
 REBUILD = "q_rebuild"
 UNDO = "q_undo_stack"
 UNDO_DEPTH = 50
+SETTLE_MS = 600
+"""A card must have been the highlighted one this long before A or X decides it: a second press meant for
+the card just decided would otherwise land on the next card, seen for a fraction of a second."""
 # K focuses the highlighted card's "change to" chooser; U / Ctrl+Z press "Undo" (Streamlit's own shortcuts are
-# one per button, and Ctrl+Z must not be taken from a text box).
+# one per button, and Ctrl+Z must not be taken from a text box). A and X are Streamlit's button shortcuts
+# (listened to on the document); the guard below listens on the window, before them, and swallows a press
+# that comes within SETTLE_MS of a new card becoming the highlighted one.
 KEYS_JS = """<script>
 (() => {
   if (window.qualkitQueueKeys) return;
   window.qualkitQueueKeys = true;
+  const current = () => {
+    const card = document.querySelector('[class*="st-key-card_"][class*="_current"]');
+    const found = card && /st-key-card_(\\d+)_v(\\d+)_current/.exec(card.className);
+    return found ? found[0] : null;
+  };
+  let shown = { card: current(), since: performance.now() };
+  const note = () => {
+    const card = current();
+    if (card !== shown.card) shown = { card, since: performance.now() };
+  };
+  new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true,
+                                                      attributeFilter: ["class"] });
+  window.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
+    if (!["a", "x"].includes(event.key.toLowerCase()) || event.ctrlKey || event.metaKey || event.altKey) return;
+    note();
+    if (performance.now() - shown.since < SETTLE_MS) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
   document.addEventListener("keydown", (event) => {
     const target = event.target;
     if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
@@ -63,7 +91,7 @@ KEYS_JS = """<script>
     box.click();
   }, true);
 })();
-</script>"""
+</script>""".replace("SETTLE_MS", str(SETTLE_MS))
 
 
 # ---------------------------------------------------------------------------------------------- snapshot
@@ -72,8 +100,8 @@ def _snapshot() -> dict[str, Any] | None:
 
 
 def _say(message: str, kind: str = "success") -> None:
-    """The one message of this action (an earlier one still queued is dropped)."""
-    st.session_state[state.KEY_FLASH] = [(kind, message)]
+    """The one message of this action, after those of earlier actions not shown yet (two quick presses: two lines)."""
+    st.session_state[state.KEY_FLASH] = [*st.session_state.get(state.KEY_FLASH, []), (kind, message)][-3:]
 
 
 def _report(error: Exception) -> None:
