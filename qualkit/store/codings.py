@@ -214,6 +214,38 @@ class CodingsMixin(StoreBase):
                 self.insert_codings_in(session, new, user=user, action="suggest", details=details)
             return [int(c.id) for c in codings]
 
+    def drop_redundant_suggestions_in(self, session: Session, code_id: str, *, user: str | None,
+                                      why: str) -> list[int]:
+        """Withdraw pending machine suggestions of ``code_id`` that a merge made redundant; returns their ids.
+
+        Where a person already decided ``code_id`` on a segment, its suggestions there are withdrawn (a
+        merge must not ask again about a pair someone rejected); of several on one segment, the highest
+        score stays. A suggestion someone acted on stays, as in :meth:`replace_suggestions`.
+        """
+        rows = session.execute(select(CodingRow.id, CodingRow.segment_id, CodingRow.status, CodingRow.origin,
+                                      CodingRow.score).where(CodingRow.project_id == self.project_id,
+                                                             CodingRow.code_id == code_id)).all()
+        decided = {r.segment_id for r in rows if r.status != "suggested" or r.origin == "human"}
+        best: dict[int, Any] = {}
+        gone: list[int] = []
+        for row in sorted((r for r in rows if r.status == "suggested" and r.origin != "human"),
+                          key=lambda r: (-(r.score or 0.0), r.id)):
+            if row.segment_id in decided or row.segment_id in best:
+                gone.append(int(row.id))
+            else:
+                best[row.segment_id] = row
+        kept = self._acted_on(session, gone)
+        gone = sorted(i for i in gone if i not in kept)
+        for chunk in chunks(gone):
+            session.execute(delete(CodingRow).where(CodingRow.project_id == self.project_id,
+                                                    CodingRow.id.in_(list(chunk)), CodingRow.status == "suggested",
+                                                    CodingRow.origin != "human"))
+        if gone:
+            self.log(session, user, "replace", "coding", None,
+                     old={"suggestions_removed": len(gone), "why": why, "ids": gone[:LOGGED_IDS],
+                          "more_ids": max(0, len(gone) - LOGGED_IDS)})
+        return gone
+
     def _acted_on(self, session: Session, coding_ids: Sequence[int]) -> set[int]:
         """The codings among ``coding_ids`` that someone has acted on since they were stored.
 

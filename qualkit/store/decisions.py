@@ -62,6 +62,9 @@ def recode_in(store: Store, session: Session, old_code_ids: Sequence[str], new_c
                     .execution_options(synchronize_session=False))
     store.log(session, user, "recode", "coding", None, old={"code_ids": list(old_code_ids), "count": len(ids)},
               new={"code_id": new_code_id, "first_id": min(ids), "last_id": max(ids), "ids": ids[:500]})
+    # Two codes that became one leave a segment with two suggestions of it, or one beside a decision on it.
+    store.drop_redundant_suggestions_in(session, new_code_id, user=user,
+                                        why=f"{', '.join(old_code_ids)} recoded as {new_code_id}")
     return len(ids)
 
 

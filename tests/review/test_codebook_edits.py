@@ -55,3 +55,28 @@ def test_codebook_edits_are_version_checked(study):
         codebook_edits.update_code(store, "workload", actor=ADMIN, definition="Ben's words.", expected_version=1)
     assert caught.value.current["definition"] == "Ana's words." and caught.value.current["version"] == 2
     assert store.codebook()["workload"].definition == "Ana's words."
+
+
+def test_a_merge_leaves_one_suggestion_per_segment_and_none_beside_a_decision(study):
+    """After merging, a stranger's queue listed one turn twice and asked again about a pair she had rejected."""
+    from qualkit.model import Coding
+
+    store = study.store
+    turns = store.segments_df()
+    turns = turns.loc[turns["kind"] == "turn", "id"].tolist()
+    both, judged = int(turns[0]), int(turns[1])
+    store.add_codings([Coding(segment_id=s, code_id=c, origin="ensemble", status="suggested", score=score,
+                              coder="auto") for s, c, score in (
+        (both, "peer_support", 0.41), (both, "individual_coping", 0.83), (judged, "individual_coping", 0.77))])
+    rejected = Coding(segment_id=judged, code_id="peer_support", origin="human", status="rejected", coder="ana",
+                      decided_by="ana")
+    store.add_codings([rejected])
+    codebook_edits.merge_codes(store, ["individual_coping"], "peer_support", actor=ADMIN)
+    pending = store.codings_df(status="suggested", code_id="peer_support")
+    pending = pending.loc[pending["origin"] != "human"]
+    assert not pending["segment_id"].duplicated().any()
+    assert judged not in set(pending["segment_id"])  # the rejected pair is not asked again
+    assert pending.loc[pending["segment_id"] == both, "score"].tolist() == [0.83]  # the stronger one stays
+    assert store.coding(int(rejected.id)).status == "rejected"  # decisions stay as they were
+    withdrawn = store.events_df("coding")
+    assert (withdrawn["action"] == "replace").any()
