@@ -201,12 +201,21 @@ class Project:
         return self.store.codebook()
 
     @requires('edit_codebook')
-    def set_codebook(self, codebook: str | os.PathLike[str] | Codebook, *, note: str = "") -> int:
-        """Store a codebook (name, file or object) as a new version and make it active; returns the version."""
+    def set_codebook(self, codebook: str | os.PathLike[str] | Codebook, *, note: str = "",
+                     leave_out_coded: bool = False) -> int:
+        """Store a codebook (name, file or object) as a new version and make it active; returns the version.
+
+        A codebook that leaves out codes the team has coded with is refused unless ``leave_out_coded``
+        (see :func:`qualkit.review.codebook_edits.save_codebook_version`).
+        """
         if not isinstance(codebook, Codebook):
             from qualkit.codebook import load_codebook
 
             codebook = load_codebook(str(codebook))
+        if not leave_out_coded:
+            from qualkit.review.codebook_edits import refuse_leaving_out_coded
+
+            refuse_leaving_out_coded(self.store, codebook)
         return self.store.save_codebook(codebook, user=self.user, note=note)
 
     # ------------------------------------------------------------------ data as DataFrames

@@ -43,9 +43,40 @@ def _validated(codebook: Codebook) -> Codebook:
     return validate_codebook(codebook)
 
 
+def coded_codes_left_out(store: Store, codebook: Codebook) -> dict[str, int]:
+    """Codes people have decided on (accepted or rejected) that ``codebook`` leaves out, with how many rows.
+
+    Example:
+        >>> from qualkit.model import Code
+        >>> coded_codes_left_out(Store.create("sqlite://", name="lo"), Codebook("x", [Code("a", "A")]))
+        {}
+    """
+    decided = store.codings_df(status=["accepted", "rejected"])
+    gone = decided.loc[~decided["code_id"].isin([c.id for c in codebook.codes]), "code_id"]
+    return {str(code): int(n) for code, n in gone.value_counts().sort_index().items()}
+
+
+def refuse_leaving_out_coded(store: Store, codebook: Codebook) -> None:
+    """Raise :class:`InvalidInput` if ``codebook`` leaves out codes the team has coded with (see below).
+
+    Example:
+        >>> from qualkit.model import Code
+        >>> refuse_leaving_out_coded(Store.create("sqlite://", name="r"), Codebook("x", [Code("a", "A")]))
+    """
+    left_out = coded_codes_left_out(store, codebook)
+    if left_out:
+        listed = ", ".join(f"{code} ({n} coded)" for code, n in list(left_out.items())[:5])
+        raise InvalidInput(f"this version leaves out codes the team has coded with: {listed}; nothing was saved",
+                           fix="add them back, merge them into another code first, or confirm that they should "
+                               "leave the codebook (leave_out_coded=True; their codings stay on record)")
+
+
 def save_codebook_version(store: Store, codebook: Codebook, *, actor: User, note: str,
-                          expected_version: int | None = None) -> int:
+                          expected_version: int | None = None, leave_out_coded: bool = False) -> int:
     """Save an edited codebook as the next version (the old versions stay); returns the version.
+
+    A version that leaves out codes people have coded with is refused unless ``leave_out_coded``: a code
+    lost by mistake (an imported file with a typo) would take its codings out of every analysis.
 
     Example:
         >>> from qualkit.model import Code
@@ -56,6 +87,8 @@ def save_codebook_version(store: Store, codebook: Codebook, *, actor: User, note
     """
     actor.require("edit_codebook")
     codebook = _validated(codebook)
+    if not leave_out_coded:
+        refuse_leaving_out_coded(store, codebook)
     return store.save_codebook(codebook, user=actor.name, note=note or "edited in the app",
                                expected_version=expected_version)
 

@@ -80,3 +80,18 @@ def test_a_merge_leaves_one_suggestion_per_segment_and_none_beside_a_decision(st
     assert store.coding(int(rejected.id)).status == "rejected"  # decisions stay as they were
     withdrawn = store.events_df("coding")
     assert (withdrawn["action"] == "replace").any()
+
+
+def test_a_new_version_that_drops_a_coded_code_is_refused_unless_confirmed(study):
+    """A stranger's file lost a code to a typo; importing it took four codings out of every analysis, silently."""
+    store = study.store
+    decisions.decide(store, int(study.suggestion("group1.txt", 1, "administrative_burden").id), "accept", actor=ANA)
+    codebook = store.codebook()
+    without = type(codebook)(codebook.name, [c for c in codebook.codes if c.id != "administrative_burden"])
+    with pytest.raises(InvalidInput, match=r"leaves out codes the team has coded with: administrative_burden \(1 "):
+        codebook_edits.save_codebook_version(store, without, actor=ADMIN, note="imported")
+    assert "administrative_burden" in store.codebook()
+    with pytest.raises(InvalidInput, match="leaves out codes"):
+        codebook_edits.refuse_leaving_out_coded(store, without)  # what Project.set_codebook checks too
+    codebook_edits.save_codebook_version(store, without, actor=ADMIN, note="imported", leave_out_coded=True)
+    assert "administrative_burden" not in store.codebook()

@@ -156,6 +156,9 @@ def import_export(ctx: state.Context, codebook) -> None:
             return
         upload = st.file_uploader(f"Import a codebook ({' '.join(f.suffixes[0] for f in FORMATS)}) as a new version",
                                   type=[suffix.lstrip(".") for suffix in suffixes()], key="cb_upload")
+        leave_out = upload is not None and st.checkbox(
+            "It may leave out codes the team has coded with", key="cb_leave_out",
+            help="Their codings stay on record but leave every analysis. Without this, such a file is refused.")
         if upload is not None and st.button("Import as the next version", key="cb_import"):
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / Path(upload.name).name
@@ -166,7 +169,7 @@ def import_export(ctx: state.Context, codebook) -> None:
                     st.error(state.without_folder(str(error), Path(tmp)))
                     return
             version = state.run_action(codebook_edits.save_codebook_version, ctx.store, loaded, actor=ctx.user,
-                                       note=f"imported {upload.name}")
+                                       note=f"imported {upload.name}", leave_out_coded=bool(leave_out))
             if version is not None:
                 state.flash(f"Imported {upload.name}: codebook version {version}.")
             st.rerun()
