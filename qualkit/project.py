@@ -164,6 +164,18 @@ class Project:
         return {name: reader.suffixes for name, reader in READERS.items()}
 
     @requires('import')
+    def remove_transcript(self, source: str | int) -> None:
+        """Remove a transcript imported by mistake, with its segments and machine suggestions (logged).
+
+        Refused once anyone has decided on it (accepted, rejected or coded by hand): those decisions
+        would go with it. Importing the file again brings it back.
+
+        Example:
+            >>> project.remove_transcript("backwards.vtt")  # doctest: +SKIP
+        """
+        self.store.remove_source(source, user=self.user)
+
+    @requires('import')
     def add_participants(self, participants: Any) -> int:
         """Add or update participants (CSV/Excel path, DataFrame or list); returns segments newly linked.
 

@@ -233,7 +233,22 @@ def deidentify(
     typer.echo(f"review every replacement in {report_path}; the key is in {key} (keep both apart from the data)")
 
 
+def remove_transcript(
+    name: Annotated[str, typer.Argument(help="The transcript's name in the study (its file name).")],
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Remove a transcript imported by mistake (refused once anyone has decided on it)."""
+    from qualkit.project import Project
+
+    project = Project.open(db, project_name, user=user)
+    project.remove_transcript(name)
+    typer.echo(f"removed {name} from project {project.name!r} (importing the file again brings it back)")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ingestion commands (``import``, ``deidentify``)."""
+    """Add the ingestion commands (``import``, ``remove-transcript``, ``deidentify``)."""
     app.command("import")(import_)
+    app.command("remove-transcript")(remove_transcript)
     app.command("deidentify")(deidentify)

@@ -110,8 +110,9 @@ class SourcesMixin(StoreBase):
                 select(func.count()).select_from(CodingRow).join(SegmentRow, CodingRow.segment_id == SegmentRow.id)
                 .where(SegmentRow.source_id == row.id, CodingRow.status != "suggested"))
             if decided:
-                raise StoreError(f"{row.name} has {decided} human decisions; refusing to delete them",
-                                 fix="export the project first, then remove codings explicitly")
+                raise StoreError(f"{row.name} has {decided} decisions by people (accepted, rejected or coded by "
+                                 "hand); it is not removed, so that they are not lost with it",
+                                 fix="revert those decisions first (History), or keep the transcript")
             self.log(session, user, "delete", "source", row.id, old={"name": row.name, "sha256": row.sha256})
             session.delete(row)
 

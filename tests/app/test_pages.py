@@ -471,3 +471,30 @@ def test_bulk_accept_lists_every_suggestion_it_will_accept(study, apptest, helpe
     helpers.assert_ok(at)
     count = int(at.button(key="bulk_go").label.split()[2])
     assert count >= 60 and len(at.dataframe[-1].value) == count
+
+
+def test_a_transcript_imported_by_mistake_can_be_removed_until_someone_decides_on_it(study, apptest, helpers):
+    """A stranger imported a broken file; its turns joined two nurses' figures and nothing could take it out."""
+    from qualkit.cli import main
+
+    store = study.store
+    names = dict(zip(store.sources_df()["name"], store.sources_df()["id"], strict=True))
+    decided = study.suggestion("group1.txt", 1, "administrative_burden")
+    store.decide(int(decided.id), "accept", user="ana")
+    untouched = next(n for n in names if n != "group1.txt")
+    at = apptest("admin", "study")
+    at.selectbox(key="study_remove_source").set_value(names["group1.txt"]).run()
+    at.checkbox(key="study_remove_sure").check().run()
+    at.button(key="study_remove_go").click().run()
+    assert "group1.txt" in set(store.sources_df()["name"])  # ana decided on it: not removed
+    assert "decisions by people" in helpers.texts(at)
+    at.selectbox(key="study_remove_source").set_value(names[untouched]).run()
+    at.checkbox(key="study_remove_sure").check().run()
+    at.button(key="study_remove_go").click().run()
+    helpers.assert_ok(at)
+    assert untouched not in set(store.sources_df()["name"]) and f"Removed {untouched}" in helpers.texts(at)
+    assert (store.events_df("source")["action"] == "delete").any()
+    assert "study_remove_go" not in [b.key for b in apptest("ana", "study").button]  # coders remove nothing
+    with pytest.raises(SystemExit) as done:
+        main(["remove-transcript", "group1.txt", "--db", study.url, "--user", "admin"])
+    assert done.value.code == 2

@@ -35,6 +35,7 @@ TABLE = {
     "report": (["{tmp}/out.md", "--db", "{db}", "--project", "{p}", "--no-figures", "--n-boot", "0"], OK, DENIED),
     "suggest": (["--db", "{db}", "--project", "{p}", "--source", "group2.txt"], DENIED, OK),
     "import-qdpx": (["{tmp}/missing.qdpx", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
+    "remove-transcript": (["group2.txt", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
     "themes discover": (["--db", "{db}", "--project", "{p}"], DENIED, OK),
     "themes show": (["--db", "{db}", "--project", "{p}"], OK, OK),
     "themes runs": (["--db", "{db}", "--project", "{p}"], OK, OK),

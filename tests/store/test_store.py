@@ -248,7 +248,7 @@ def test_memo_edit_conflict(store, small_source):
 def test_remove_source_refuses_when_humans_decided(store, small_source):
     coding_id = _suggest(store, small_source)
     store.decide(coding_id, "accept", user="ana")
-    with pytest.raises(StoreError, match="human decisions"):
+    with pytest.raises(StoreError, match="decisions by people"):
         store.remove_source("tiny.txt", user="ana")
     assert len(store.sources_df()) == 1
 

@@ -78,7 +78,35 @@ def overview(ctx: state.Context) -> pd.DataFrame:
         table["assigned to"] = [coders.get(i, "") if len(assignments) else "" for i in table["id"]]
         st.dataframe(table, hide_index=True, width="stretch")
         suggest_button(ctx, key="study_suggest")
+        if ctx.user.can_import():
+            remove_section(ctx, sources)
     return sources
+
+
+def _remove(source_id: int, name: str) -> None:
+    user, store = state.current_user(), state.current_store()
+    if user is None or store is None:
+        return
+    try:
+        user.require("import")
+    except QualkitError as error:
+        state.report_error(error)
+        return
+    state.run_action(store.remove_source, source_id, user=user.name,
+                     success=f"Removed {name} (importing the file again brings it back).")
+    st.session_state["study_remove_sure"] = False
+
+
+def remove_section(ctx: state.Context, sources: pd.DataFrame) -> None:
+    """Remove a transcript imported by mistake: chosen, confirmed, refused once anyone decided on it."""
+    with st.expander("Remove a transcript imported by mistake"):
+        names = dict(zip(sources["id"], sources["name"], strict=True))
+        chosen = st.selectbox("Transcript", list(names), format_func=names.get, key="study_remove_source")
+        st.caption("Its segments and machine suggestions go with it; a transcript anyone has decided on "
+                   "(accepted, rejected or coded by hand) is not removed.")
+        sure = st.checkbox(f"Remove {names.get(chosen, '')}", key="study_remove_sure")
+        clicks.button("Remove the transcript", key="study_remove_go", on_click=_remove,
+                      args=(int(chosen), names.get(chosen, "")), disabled=not sure)
 
 
 def parse_aliases(text: str) -> dict[str, str]:
