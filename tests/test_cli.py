@@ -100,3 +100,17 @@ def test_unreadable_path_is_one_line_error(tmp_path):
     result = _qualkit("info", str(tmp_path))  # a folder, not a project file
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_users_list_shows_no_nan_for_a_user_without_a_display_name(tmp_path):
+    from qualkit.store.repository import Store
+    from qualkit.users import add_user
+
+    db = tmp_path / "u.qualkit.db"
+    store = Store.create(db, name="u")
+    add_user(store, "cole", "a long secret here", "coder", rounds=4)
+    add_user(store, "cora", "a long secret here", "coder", display_name="Cora Diaz", rounds=4)
+    store.engine.dispose()
+    result = runner.invoke(app, ["users", "list", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "cole: coder" in result.output and "cora (Cora Diaz): coder" in result.output and "nan" not in result.output

@@ -60,6 +60,8 @@ def suggest_button(ctx: state.Context, *, key: str, source_id: int | None = None
                      help="The machine coder proposes codes, learning from the decisions so far. Suggestions "
                           "nobody has decided are refreshed; accepted, rejected and hand-made codes stay as they are."):
         return
+    st.caption(":material/hourglass_top: Stay on this page until it is done: leaving it or closing the tab stops "
+               "the suggesting; press the button again to go on.")
     bar = st.progress(0.0, text="Getting the coder ready (it learns from the decisions so far)…")
 
     def report(done: int, total: int) -> None:

@@ -130,7 +130,7 @@ def users_list(db: DbOption = None) -> None:
         return
     for row in frame.itertuples():
         extra = " +codebook" if row.can_edit_codebook and row.role == "coder" else ""
-        shown = f" ({row.display_name})" if row.display_name else ""
+        shown = f" ({row.display_name})" if isinstance(row.display_name, str) and row.display_name.strip() else ""
         typer.echo(f"{row.name}{shown}: {row.role}{extra}")
 
 
