@@ -223,7 +223,8 @@ def tidy_codings(store: Any, *, statuses: tuple[str, ...] = ("accepted", "sugges
     frame["coded_text"] = [str(t)[s - ss:e - ss] if isinstance(t, str) else None for t, s, e, ss in
                            zip(frame["segment_text"], frame["start"], frame["end"], frame["segment_start"],
                                strict=True)]
-    columns = ["id", "guid", "source", "segment_id", "turn", "speaker", "participant", "speaker_role", *attributes,
+    columns = ["id", "guid", "source", "source_id", "segment_id", "turn", "speaker", "participant", "speaker_role",
+               *attributes,
                "code_id", "code_name", "status", "origin", "coder", "decided_by", "score", "start", "end",
                "coded_text", "evidence", "rationale", "codebook_version", "parent_id", "created_at", "decided_at"]
     return frame[[c for c in columns if c in frame.columns]].rename(columns={"id": "coding_id"})

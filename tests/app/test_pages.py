@@ -332,10 +332,18 @@ def test_history_and_team_pages(study, apptest, helpers):
 
 
 def test_export_page_prepares_files(study, apptest, helpers):
+    study.store.decide(int(study.suggestion("group1.txt", 1, "administrative_burden").id), "accept", user="ana")
     at = apptest("admin", "export")
     at.button(key="ex_csv").click().run()
     helpers.assert_ok(at)
     assert [b.label for b in at.get("download_button")] == ["Download codings.csv"]
+    import io
+
+    import pandas as pd
+
+    csv = pd.read_csv(io.BytesIO(at.session_state["ex_csv_data"]))
+    assert {"coded_text", "code_name", "speaker"} <= set(csv.columns), csv.columns  # the words coded, who said them
+    assert csv["coded_text"].notna().all() and set(csv["status"]) == {"accepted"}
     if not hasattr(Project, "export"):
         assert "not available yet" in helpers.texts(at)
         return

@@ -11,7 +11,7 @@ import streamlit as st
 from qualkit.app import queries, state, ui
 from qualkit.errors import QualkitError
 from qualkit.export.registry import EXPORTS
-from qualkit.export.tables import write_csv
+from qualkit.export.tables import tidy_codings, write_csv
 from qualkit.project import Project
 from qualkit.review import visibility
 
@@ -32,8 +32,10 @@ def render() -> None:
     csv_key = (ctx.name, ctx.user.name, tuple(statuses))
     if st.button("Prepare the CSV", key="ex_csv"):
         st.session_state.pop("ex_csv_data", None)
-        frame = visibility.visible_codings(ctx.store.codings_df(status=statuses or None), ctx.user.name, view)
-        st.session_state["ex_csv_data"] = write_csv(frame.drop(columns=["segment_text"]).reset_index(drop=True))
+        everything = ("accepted", "suggested", "rejected")
+        frame = visibility.visible_codings(tidy_codings(ctx.store, statuses=tuple(statuses) or everything),
+                                           ctx.user.name, view)  # with the coded words and the speakers' attributes
+        st.session_state["ex_csv_data"] = write_csv(frame.reset_index(drop=True))
         st.session_state["ex_csv_for"] = csv_key
     if st.session_state.get("ex_csv_data") and st.session_state.get("ex_csv_for") == csv_key:
         st.download_button("Download codings.csv", st.session_state["ex_csv_data"], file_name="codings.csv",
