@@ -67,7 +67,10 @@ def overview(ctx: state.Context) -> pd.DataFrame:
     cols[3].metric("Accepted", counts.get("accepted", 0),
                    help="Segments coded with a code, each segment and code once however many coders applied it "
                         "(as the analyses count them)")
-    cols[4].metric("Rejected", counts.get("rejected", 0))
+    cols[4].metric("Rejected", counts.get("rejected", 0),
+                   help="Decisions that a code does not apply, one per person and passage: a passage two coders "
+                        "rejected counts twice, and a passage can be both accepted by one person and rejected by "
+                        "another")
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     st.caption(f"Codebook: {codebook.name} v{codebook.version}, {len(codebook.codable_codes)} codes"
                if codebook else "No codebook yet — add one on the Codebook page.")
