@@ -108,3 +108,8 @@ def go(page, title: str) -> None:
     page.get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=30_000)
     settle(page)
+
+
+def wait_until_settled(page) -> None:
+    """Wait until the queue's A and X act on the highlighted card (it must have been on screen a moment first)."""
+    page.wait_for_timeout(page.evaluate("window.qualkitSettlesIn ? window.qualkitSettlesIn() : 0") + 50)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _browser import ARGS, CHROMIUM, go, serve_app, settle
+from _browser import ARGS, CHROMIUM, go, serve_app, settle, wait_until_settled
 from _browser import login as _login
 from _browser import require_browser as _require_browser
 
@@ -174,6 +174,7 @@ def test_review_journey(server):
             # While the coder retrains on that decision, keep reviewing: nothing is refused.
             second = card_ids(page)[0]
             page.get_by_role("heading", name="Review queue").first.click()
+            wait_until_settled(page)  # as a person would have: the card was on screen a moment
             page.keyboard.press("a")  # the keyboard shortcut accepts the first card
             expect(page.locator(f'[class*="st-key-card_{second}_v"]')).to_have_count(0, timeout=30_000)
             settle(page)

@@ -506,3 +506,18 @@ def test_a_transcript_imported_by_mistake_can_be_removed_until_someone_decides_o
     with pytest.raises(SystemExit) as done:
         main(["remove-transcript", "group1.txt", "--db", study.url, "--user", "admin"])
     assert done.value.code == 2
+
+
+def test_no_page_has_a_bare_string_that_streamlit_would_draw():
+    """Streamlit's magic draws a bare string in a page script: a constant's docstring appeared atop the queue."""
+    import ast
+    from pathlib import Path
+
+    pages = Path(__file__).resolve().parents[2] / "qualkit" / "app" / "pages"
+    drawn = []
+    for path in sorted(pages.glob("*.py")):
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        for node in body[1:]:  # the module docstring is not drawn
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                drawn.append(f"{path.name}:{node.lineno}")
+    assert not drawn, drawn

@@ -39,9 +39,10 @@ SNAPSHOT = "q_snapshot"
 REBUILD = "q_rebuild"
 UNDO = "q_undo_stack"
 UNDO_DEPTH = 50
+# A card must have been the highlighted one this long before A or X decides it: a second press meant for the
+# card just decided would otherwise land on the next card, seen for a fraction of a second. (A comment, not a
+# docstring: Streamlit's magic would draw a bare string in a page on the page.)
 SETTLE_MS = 600
-"""A card must have been the highlighted one this long before A or X decides it: a second press meant for
-the card just decided would otherwise land on the next card, seen for a fraction of a second."""
 # K focuses the highlighted card's "change to" chooser; U / Ctrl+Z press "Undo" (Streamlit's own shortcuts are
 # one per button, and Ctrl+Z must not be taken from a text box). A and X are Streamlit's button shortcuts
 # (listened to on the document); the guard below listens on the window, before them, and swallows a press
@@ -62,6 +63,8 @@ KEYS_JS = """<script>
   };
   new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true,
                                                       attributeFilter: ["class"] });
+  // How long until A and X act on the highlighted card (the browser tests wait for it, as a person would).
+  window.qualkitSettlesIn = () => { note(); return Math.max(0, SETTLE_MS - (performance.now() - shown.since)); };
   window.addEventListener("keydown", (event) => {
     const target = event.target;
     if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
