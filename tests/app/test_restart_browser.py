@@ -12,6 +12,7 @@ Skipped without Chromium unless ``QUALKIT_REQUIRE_BROWSER=1``.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -63,11 +64,20 @@ def test_the_first_click_after_a_server_restart_is_not_lost(tmp_path, helpers, m
                 _login(page, base, "ana", PASSWORDS["ana"])
                 go(page, "Transcript")
                 expect(page.get_by_label("New memo on this segment")).to_be_visible()
+                chooser = page.locator(".st-key-tx_segment input")  # the memo goes on turn 3, not the default
+                chooser.click()
+                chooser.fill("#3 Nadia")
+                page.get_by_role("option", name=re.compile("^#3 Nadia")).first.click()
+                settle(page)
+                expect(chooser).to_have_value(re.compile("^#3 Nadia"))
+            turn3 = int(store.segments_df().set_index("turn").loc[3, "id"])
             with serve_app(helpers.APP, env, tmp_path / "second.log", port):
                 reconnected(page)
                 page.get_by_label("New memo on this segment").fill(MEMO)
                 page.get_by_role("button", name="Save memo").click()
                 assert wait_until(lambda: MEMO in set(store.memos_df()["text"])), "the memo was not saved"
+                memos = store.memos_df()  # on the turn the page showed, not the page's first turn
+                assert int(memos.loc[memos["text"] == MEMO, "segment_id"].iloc[0]) == turn3
                 settle(page)
                 expect(page.get_by_text(MEMO).first).to_be_visible()
                 go(page, "Review queue")

@@ -249,10 +249,16 @@ def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> N
     st.subheader("Memos")
     labels = {int(s.id): f"{'' if pd.isna(s.turn) else f'#{int(s.turn)} '}{ui.text_or(s.speaker, '(unattributed)')}: "
                          f"{ui.short(s.text, 50)}" for s in page.itertuples()}
-    if st.session_state.get("tx_segment") not in labels:  # a first look: the first turn someone said, not a title
+    options = list(labels)
+    if "tx_segment" in st.session_state and st.session_state["tx_segment"] not in labels:
+        del st.session_state["tx_segment"]  # a turn of another page or filter: choose again below
+    if "tx_segment" in st.session_state:
+        index = 0  # the chosen turn (Streamlit takes it from the session state)
+    else:  # a first look: the first turn someone said, not a title. Passed as the default, not set in the
+        # session state: a tab reconnected after a restart sends the turn it shows, and that must win.
         talk = page.loc[page["speaker"].notna(), "id"] if "speaker" in page else page["id"]
-        st.session_state["tx_segment"] = int((talk if len(talk) else page["id"]).iloc[0])
-    segment_id = st.selectbox("Segment", list(labels), key="tx_segment", format_func=labels.get)
+        index = options.index(int((talk if len(talk) else page["id"]).iloc[0]))
+    segment_id = st.selectbox("Segment", options, index=index, key="tx_segment", format_func=labels.get)
     mine = memos[memos["segment_id"] == segment_id] if len(memos) else memos
     for memo in mine.itertuples():
         st.caption(f"{ui.text_or(memo.author, 'unknown')} · {pd.Timestamp(memo.created_at):%Y-%m-%d %H:%M}")
