@@ -31,7 +31,7 @@ from qualkit.model import ImportReport, Mark, Segment, Source, new_guid
 from qualkit.store.base import StoreBase
 from qualkit.store.participants import participant_lookup
 from qualkit.store.rows import SEGMENT_COLUMNS, chunks, jsonable
-from qualkit.store.schema import CodingRow, ParticipantRow, SegmentRow, SourceRow
+from qualkit.store.schema import CodingRow, MemoRow, ParticipantRow, SegmentRow, SourceRow
 
 
 class SourcesMixin(StoreBase):
@@ -103,16 +103,23 @@ class SourcesMixin(StoreBase):
                              fix="remove or rename the duplicate") from exc
 
     def remove_source(self, source: str | int, *, user: str | None = None) -> None:
-        """Delete a source with its segments and codings; refused when humans already decided on it."""
+        """Delete a source with its segments and codings; refused when people decided on it or wrote memos on it."""
         with self.transaction() as session:
             row = self._source_row(session, source)
             decided = session.scalar(
                 select(func.count()).select_from(CodingRow).join(SegmentRow, CodingRow.segment_id == SegmentRow.id)
                 .where(SegmentRow.source_id == row.id, CodingRow.status != "suggested"))
-            if decided:
-                raise StoreError(f"{row.name} has {decided} decisions by people (accepted, rejected or coded by "
-                                 "hand); it is not removed, so that they are not lost with it",
-                                 fix="revert those decisions first (History), or keep the transcript")
+            memos = session.scalar(
+                select(func.count()).select_from(MemoRow).outerjoin(SegmentRow, MemoRow.segment_id == SegmentRow.id)
+                .where(MemoRow.project_id == self.project_id,
+                       (MemoRow.source_id == row.id) | (SegmentRow.source_id == row.id)))
+            if decided or memos:
+                held = " and ".join(part for part in (
+                    f"{decided} decisions by people (accepted, rejected or coded by hand)" if decided else "",
+                    f"{memos} memos" if memos else "") if part)
+                raise StoreError(f"{row.name} has {held}; it is not removed, so that they are not lost with it",
+                                 fix="revert those decisions first (History) and move the memos' words elsewhere, "
+                                     "or keep the transcript")
             self.log(session, user, "delete", "source", row.id, old={"name": row.name, "sha256": row.sha256})
             session.delete(row)
 

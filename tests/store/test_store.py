@@ -253,6 +253,17 @@ def test_remove_source_refuses_when_humans_decided(store, small_source):
     assert len(store.sources_df()) == 1
 
 
+def test_remove_source_refuses_when_someone_wrote_a_memo_on_it(store, small_source):
+    """A memo is a person's work too: removing its transcript deleted it without a word."""
+    from qualkit.model import Memo
+
+    store.add_source(small_source, user="ana")
+    store.add_memo(Memo("Ask about the rota.", author="ana", segment_id=small_source.segments[1].id))
+    with pytest.raises(StoreError, match="has 1 memos; it is not removed"):
+        store.remove_source("tiny.txt", user="ana")
+    assert len(store.sources_df()) == 1 and len(store.memos_df()) == 1
+
+
 def test_two_projects_in_one_database_are_separate(db_url, small_source):
     first = Store.create(db_url, name="one")
     second = Store.create(db_url, name="two")

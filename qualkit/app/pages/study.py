@@ -106,7 +106,7 @@ def remove_section(ctx: state.Context, sources: pd.DataFrame) -> None:
         names = dict(zip(sources["id"], sources["name"], strict=True))
         chosen = st.selectbox("Transcript", list(names), format_func=names.get, key="study_remove_source")
         st.caption("Its segments and machine suggestions go with it; a transcript anyone has decided on "
-                   "(accepted, rejected or coded by hand) is not removed.")
+                   "(accepted, rejected or coded by hand) or written a memo on is not removed.")
         sure = st.checkbox(f"Remove {names.get(chosen, '')}", key="study_remove_sure")
         clicks.button("Remove the transcript", key="study_remove_go", on_click=_remove,
                       args=(int(chosen), names.get(chosen, "")), disabled=not sure)
