@@ -197,13 +197,16 @@ def quotes(
     min_chars: int = 25,
     codebook: Codebook | None = None,
     attribute: Callable[[dict[str, Any]], str] = attribution,
+    disputed: Iterable[tuple[int, str]] = (),
 ) -> pd.DataFrame:
     """Up to ``n`` exemplar quotes for ``code`` (or a theme: with a ``codebook``, its sub-codes count too).
 
     ``diverse_by`` lists what should vary between quotes, most important first: ``speaker``,
     ``session`` (the ``session`` column, else the transcript) and any segment column such as ``group``
     or ``role``. Quotes shorter than ``min_chars`` come last, and after them passages the coders
-    disagree on and nobody has settled (``contested``: see :func:`contested_segments`).
+    disagree on and nobody has settled (``contested``: see :func:`contested_segments`, plus the
+    ``(segment id, code)`` pairs in ``disputed``, e.g. a reliability run's unsettled disagreements,
+    where one double-coder applied a code the other left out).
 
     Example:
         >>> segs = pd.DataFrame({"id": [1], "source": "g1", "speaker": ["Ann"], "start": [0],
@@ -246,7 +249,7 @@ def quotes(
         for segment_id, items in zip(merged["segment_id"], merged["evidence"], strict=True):
             if isinstance(items, list | tuple):
                 evidence.setdefault(int(segment_id), []).extend(items)
-    contested = contested_segments(codings, wanted)
+    contested = contested_segments(codings, wanted) | {int(seg) for seg, code in disputed if code in wanted}
     candidates = []
     for record in merged.drop_duplicates("segment_id").to_dict("records"):
         segment_id = int(record["segment_id"])

@@ -99,6 +99,27 @@ def reliability_coders(store: Any, codings: pd.DataFrame) -> list[str]:
     return _human_coders(codings)
 
 
+def _disputed_on_double_coded(store: Any, segments: pd.DataFrame, codings: pd.DataFrame, rel: Any) -> set:
+    """(segment id, code) pairs the assigned double-coders disagree on, not settled yet, on their transcripts.
+
+    Only transcripts assigned to two or more coders count: without assignments the report compares every
+    human coder, and one who never opened a transcript would "disagree" with everything coded there.
+    """
+    from qualkit.analysis.reliability import unsettled
+    from qualkit.store.assignments import assignments_df
+
+    if rel is None:
+        return set()
+    assigned = assignments_df(getattr(store, "store", store))
+    shared = {int(s) for s, rows in assigned.groupby("source_id") if len(rows) >= 2} if len(assigned) else set()
+    open_ = unsettled(rel.disagreements, codings)
+    if not shared or open_.empty:
+        return set()
+    on_shared = set(segments.loc[segments["source_id"].isin(shared), "id"].astype(int))
+    return {(int(seg), code) for seg, code in zip(open_["segment_id"], open_["code_id"], strict=True)
+            if int(seg) in on_shared}
+
+
 def machine_coder_runs(store: Any) -> list[dict[str, Any]]:
     """The settings each auto-coding run recorded in its ``suggest`` event, oldest first.
 
@@ -521,11 +542,13 @@ def collect_report(
                                 "each code, chosen to vary across speakers, groups and sessions, trimmed to the "
                                 "evidence and attributed by role, never by name.")
         used = set(counted["code_id"])
+        disputed = _disputed_on_double_coded(store, segments, codings, rel)
         for theme, members in _themes(codebook, used):
             if theme is not None:
                 report.add("heading", names.get(theme, theme), level=3)
             for code in members:
-                found = quotes(segments, codings, code, n=quotes_per_code, include_suggested=include_suggested)
+                found = quotes(segments, codings, code, n=quotes_per_code, include_suggested=include_suggested,
+                               disputed=disputed)
                 if found.empty:
                     continue
                 quoted[code] = found

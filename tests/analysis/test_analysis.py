@@ -258,3 +258,18 @@ def test_a_passage_the_coders_disagree_on_is_the_last_exemplar_and_says_so():
                                                 "status": ["accepted"], "decided_by": ["consensus"],
                                                 "origin": ["human"], "score": [None]})])
     assert not quotes(segments, settled, "peer_support")["contested"].any()
+
+
+def test_a_disagreement_by_omission_marks_the_quote_when_the_report_passes_it():
+    """cora coded leadership, cody left it out: no one rejected it, yet the coders disagree (the report passes it)."""
+    from qualkit.analysis.quotes import quotes
+
+    segments = pd.DataFrame({"id": [1, 2], "source": "fg2.txt", "speaker": ["Ann", "Bo"], "start": [0, 100],
+                             "text": ["There was a wellness lunch while we were four nurses short.",
+                                      "Management never asks the night team anything."],
+                             "speaker_role": "participant", "kind": "turn"})
+    codings = pd.DataFrame({"segment_id": [1, 2], "code_id": "leadership", "status": "accepted",
+                            "decided_by": ["cora", "cora"], "origin": "human", "score": [None, None]})
+    assert not quotes(segments, codings, "leadership")["contested"].any()  # nothing explicit to go by
+    found = quotes(segments, codings, "leadership", disputed={(1, "leadership"), (2, "staffing")})
+    assert found["segment_id"].tolist() == [2, 1] and found["contested"].tolist() == [False, True]
