@@ -68,7 +68,10 @@ def refuse_leaving_out_coded(store: Store, codebook: Codebook) -> None:
         listed = ", ".join(f"{code} ({n} coded)" for code, n in list(left_out.items())[:5])
         raise InvalidInput(f"this version leaves out codes the team has coded with: {listed}; nothing was saved",
                            fix="add them back, merge them into another code first, or confirm that they should "
-                               "leave the codebook (leave_out_coded=True; their codings stay on record)")
+                               "leave the codebook (leave_out_coded=True; their codings stay on record)",
+                           app_fix="add them back to the file, merge them into another code first, or tick "
+                                   "\u201cIt may leave out codes the team has coded with\u201d and import again "
+                                   "(their codings stay on record)")
 
 
 def save_codebook_version(store: Store, codebook: Codebook, *, actor: User, note: str,

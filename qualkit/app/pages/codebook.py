@@ -168,10 +168,14 @@ def import_export(ctx: state.Context, codebook) -> None:
                 except QualkitError as error:
                     st.error(state.without_folder(str(error), Path(tmp)))
                     return
-            version = state.run_action(codebook_edits.save_codebook_version, ctx.store, loaded, actor=ctx.user,
-                                       note=f"imported {upload.name}", leave_out_coded=bool(leave_out))
-            if version is not None:
-                state.flash(f"Imported {upload.name}: codebook version {version}.")
+            try:
+                version = codebook_edits.save_codebook_version(ctx.store, loaded, actor=ctx.user,
+                                                               note=f"imported {upload.name}",
+                                                               leave_out_coded=bool(leave_out))
+            except QualkitError as error:  # beside the upload, where the reader is looking
+                st.error(f"{upload.name}: {error.render('app')}")
+                return
+            state.flash(f"Imported {upload.name}: codebook version {version}.")
             st.rerun()
 
 
