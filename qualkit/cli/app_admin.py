@@ -151,8 +151,12 @@ def assign_add(
     user: UserOption = None,
 ) -> None:
     """Assign a transcript to coders."""
-    added = _project(db, project_name, user).assign(source, coders, blind=blind)
-    typer.echo(f"assigned {source} to {', '.join(coders)}{' (blind)' if blind else ''}: {added} new")
+    from qualkit.review.double_coding import blind_note
+
+    project = _project(db, project_name, user)
+    added = project.assign(source, coders, blind=blind)
+    note = blind_note(project.store, source, coders) if blind else ""
+    typer.echo(f"assigned {source} to {', '.join(coders)}{' (blind)' if blind else ''}: {added} new.{note}")
 
 
 @assign_app.command("remove")

@@ -75,6 +75,37 @@ def assign(store: Store, source: str | int, coders: Sequence[str], *, actor: Use
     return add_assignments(store, _source_id(store, source), coders, blind=blind, user=actor.name)
 
 
+def earlier_deciders(store: Store, source: str | int, coders: Sequence[str]) -> list[str]:
+    """Who besides ``coders`` has decided on a transcript: coding it blind, the coders will not see that.
+
+    Their decisions stay hidden from the blind coders until all are done, and the suggestions they
+    decided are not offered to the coders; say so when assigning.
+
+    Example:
+        >>> earlier_deciders(Store.create("sqlite://", name="ed"), 1, ["ana"])  # doctest: +SKIP
+        []
+    """
+    from qualkit.store.queries import decider_names
+
+    source_id = _source_id(store, source)
+    return sorted(decider_names(store, [source_id]).get(source_id, set()) - set(coders))
+
+
+def blind_note(store: Store, source: str | int, coders: Sequence[str]) -> str:
+    """The sentence to show when assigning blind after others decided on the transcript ("" when nobody did).
+
+    Example:
+        >>> blind_note(Store.create("sqlite://", name="bn"), 1, ["ana"])  # doctest: +SKIP
+        ''
+    """
+    earlier = earlier_deciders(store, source, coders)
+    if not earlier:
+        return ""
+    return (f" Decisions {', '.join(earlier)} took on it before stay hidden from the coders until all are done, "
+            "and the suggestions decided then are not offered to them: code those passages again if they "
+            "should count in the reliability figures.")
+
+
 def unassign(store: Store, source: str | int, coder: str, *, actor: User) -> None:
     """Take a coder off a transcript (their decisions stay).
 

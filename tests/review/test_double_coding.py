@@ -197,6 +197,7 @@ def test_decisions_taken_before_a_blind_assignment_are_hidden_from_its_coders(st
     from qualkit.model import Memo
 
     store.add_memo(Memo("Admin thinks this is about the EHR.", author="admin", segment_id=int(accepted.segment_id)))
+    assert double_coding.blind_note(store, "group1.txt", ["ana", "ben"]).startswith(" Decisions admin took on it")
     double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
     view = visibility.TeamView.load(store)
     assert view.hidden_map("ana") == {int(accepted.source_id): {"admin", "ben"}}

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from qualkit.app import clicks, queries, state, ui
+from qualkit.errors import QualkitError
 from qualkit.review import double_coding
 from qualkit.users import list_users
 
@@ -24,8 +25,12 @@ def _assign() -> None:
     source = st.session_state.get("dc_source")
     coders = st.session_state.get("dc_coders") or []
     blind = bool(st.session_state.get("dc_blind", True))
+    try:
+        note = double_coding.blind_note(store, source, coders) if blind and source and coders else ""
+    except QualkitError:  # the transcript is gone: assign() below says so
+        note = ""
     state.run_action(double_coding.assign, store, source, coders, actor=user, blind=blind,
-                     success=f"Assigned {source} to {', '.join(coders)}{' (blind)' if blind else ''}.")
+                     success=f"Assigned {source} to {', '.join(coders)}{' (blind)' if blind else ''}.{note}")
 
 
 def _done(source_id: int, coder: str, done: bool) -> None:
