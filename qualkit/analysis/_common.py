@@ -255,13 +255,21 @@ def _label(value: Any) -> str:
 def speaker_keys(segments: pd.DataFrame) -> pd.Series:
     """Who spoke each segment: the participant id, else ``source::speaker`` (labels repeat across groups).
 
+    Talk with no speaker at all (a survey's answers) is one respondent per row, ``source::#id``: counted
+    as one "speaker", a single answer made a code 100 % of a group's speakers.
+
     Example:
-        >>> segs = pd.DataFrame({"participant": ["R01", None], "source": ["g1", "g2"], "speaker": ["Ann", "Bo"]})
+        >>> segs = pd.DataFrame({"id": [1, 2, 3, 4], "participant": ["R01", None, None, None],
+        ...                      "source": ["g1", "g2", "s.csv", "s.csv"], "speaker": ["Ann", "Bo", None, None]})
         >>> speaker_keys(segs).tolist()
-        ['R01', 'g2::Bo']
+        ['R01', 'g2::Bo', 's.csv::#3', 's.csv::#4']
     """
     participant = segments["participant"] if "participant" in segments else pd.Series(None, index=segments.index)
-    fallback = segments["source"].astype(str) + "::" + segments["speaker"].fillna("").astype(str)
+    speaker = segments["speaker"] if "speaker" in segments else pd.Series(None, index=segments.index)
+    fallback = segments["source"].astype(str) + "::" + speaker.fillna("").astype(str)
+    if "id" in segments:
+        nobody = speaker.isna() | (speaker.astype(str).str.strip() == "")
+        fallback = fallback.where(~nobody, segments["source"].astype(str) + "::#" + segments["id"].astype(str))
     return participant.astype(object).where(participant.notna(), fallback)
 
 
