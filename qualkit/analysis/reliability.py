@@ -528,7 +528,7 @@ def reliability(
     n_sources = len(scope)
     statement = (
         f"Units: {n_units} segments of {'participant' if not include_moderator else 'all'} talk in {n_sources} "
-        f"{scope_rule}, coded by {', '.join(f'{c.name} ({c.kind})' for c in resolved)}; {k_codes} codes, each "
+        f"{scope_rule if n_sources != 1 else scope_rule.replace('transcripts', 'transcript')}, coded by {', '.join(f'{c.name} ({c.kind})' for c in resolved)}; {k_codes} codes, each "
         f"a yes/no decision per segment. "
         + (f"{excluded} segments that no coder coded were excluded (including them inflates agreement and "
            f"kappa). " if uncoded == "exclude" else

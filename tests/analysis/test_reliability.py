@@ -173,6 +173,7 @@ def test_uncoded_segments_are_excluded_by_default_and_the_statement_says_so():
     assert row["percent_agreement"] == pytest.approx(2 / 6)
     assert row["cohen_kappa"] == pytest.approx((12 / 36 - 20 / 36) / (16 / 36))
     assert "4 segments that no coder coded were excluded" in result.statement
+    assert " talk in 1 transcript every coder worked on" in result.statement  # not "1 transcripts"
     assert result.settings["uncoded"] == "exclude"
 
     included = reliability(segs, _two_coder_codings(), ["ana", "ben"], uncoded="include", n_boot=0)
