@@ -182,7 +182,7 @@ class User:
         if check is None:
             raise ValueError(f"unknown permission {permission!r}")
         if not check():
-            what = permission.replace("_", " ")
+            what = {"import": "import or remove transcripts"}.get(permission, permission.replace("_", " "))
             fix = ("ask an administrator to allow you to edit the codebook" if permission == "edit_codebook"
                    else "ask an administrator to change your role")
             raise PermissionDenied(f"{self.name} is a {self.role.value} and may not {what}", fix=fix)

@@ -452,7 +452,7 @@ def test_a_viewer_sees_no_empty_headings_or_key_hints(study, apptest, helpers):
     assert "No transcript is assigned to you." in [c.value for c in at.caption]
     queue = apptest("vic", "queue")
     helpers.assert_ok(queue)
-    caption = next(c.value for c in queue.caption if "suggestions to review" in c.value)
+    caption = next(c.value for c in queue.caption if " to review · " in c.value)
     assert "keys:" not in caption and "combined confidence" in caption
     assert "keys: A accept" in next(c.value for c in apptest("ana", "queue").caption if "to review" in c.value)
     team = apptest("admin", "team")

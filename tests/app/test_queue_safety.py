@@ -40,7 +40,7 @@ def messages(at) -> list[str]:
 
 
 def count(at) -> int:
-    return int(re.search(r"(\d+) suggestions to review", "\n".join(str(c.value) for c in at.caption)).group(1))
+    return int(re.search(r"(\d+) suggestions? to review", "\n".join(str(c.value) for c in at.caption)).group(1))
 
 
 def test_new_rankings_never_swap_cards_and_keys_decide_the_card_on_screen(queue_study, apptest, helpers):

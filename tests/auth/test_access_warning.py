@@ -48,3 +48,12 @@ def test_the_command_line_prints_a_warning_as_one_plain_line(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "warning: 'zed' is not a registered user" in done.stderr
     assert "access.py" not in done.stderr and "UserWarning" not in done.stderr
+
+
+def test_a_coder_removing_a_transcript_is_told_what_they_may_not_do(tmp_path):
+    """'may not import' puzzled a coder who had asked to remove a transcript."""
+    from qualkit.errors import PermissionDenied
+    from qualkit.users import User
+
+    with pytest.raises(PermissionDenied, match="ana is a coder and may not import or remove transcripts"):
+        User("ana", Role.CODER).require("import")

@@ -415,7 +415,7 @@ def render() -> None:
     order = "most informative first" if snap["ranking"] else "most uncertain first"
     keys = ("keys: A accept, X reject, K choose another code, U undo (on the card marked ▶) · "
             if ctx.user.can_code() else "")
-    st.caption(f"{total} suggestions to review · {order} · {keys}a card's score is the coders' combined "
+    st.caption(f"{ui.counted(total, 'suggestion')} to review · {order} · {keys}a card's score is the coders' combined "
                "confidence (0 to 1); under “Why”, each coder gives its own figure")
     if ctx.user.can_code():
         st.html(KEYS_JS, unsafe_allow_javascript=True)
