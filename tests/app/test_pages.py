@@ -479,6 +479,14 @@ def test_bulk_accept_lists_every_suggestion_it_will_accept(study, apptest, helpe
     helpers.assert_ok(at)
     count = int(at.button(key="bulk_go").label.split()[2])
     assert count >= 60 and len(at.dataframe[-1].value) == count
+    ids = [int(c.id) for c in made]
+    at.button(key="bulk_go").click().run()
+    helpers.assert_ok(at)
+    assert set(study.store.codings_df(segment_ids=None).set_index("id").loc[ids, "status"]) == {"accepted"}
+    at.button(key="q_undo").click().run()  # U: the whole bulk accept is taken back as one step
+    helpers.assert_ok(at)
+    assert set(study.store.codings_df().set_index("id").loc[ids, "status"]) == {"suggested"}
+    assert "Undone: bulk accept of" in helpers.texts(at)
 
 
 def test_a_transcript_imported_by_mistake_can_be_removed_until_someone_decides_on_it(study, apptest, helpers):

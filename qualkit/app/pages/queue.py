@@ -202,6 +202,18 @@ def _undo() -> None:
     if not stack:
         return
     entry = stack.pop()
+    if "bulk" in entry:  # one bulk accept: taken back as one step, each coding at the version it was left in
+        failed = 0
+        for coding_id, version in entry["bulk"]:
+            try:
+                decisions.revert_decision(store, coding_id, expected_version=version, actor=user)
+            except QualkitError:
+                failed += 1  # changed by someone since: left as it is now (History shows it)
+        kept = f" {failed} of them changed since and were left as they are now." if failed else ""
+        _say(f"Undone: {entry['what']}.{kept} The cards are back in the queue.", "info")
+        st.session_state[REBUILD] = True
+        actions.schedule_retrain(store, user.name)
+        return
     try:
         decisions.revert_decision(store, entry["id"], expected_version=entry["version"], actor=user)
     except QualkitError as error:
@@ -232,7 +244,19 @@ def _bulk(items: list[tuple[int, int]]) -> None:
         _report(error)
         return
     counts = pd.Series(list(results.values())).value_counts().to_dict()
-    _say("Bulk accept: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    _say("Bulk accept: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + " (U or Ctrl+Z undoes it).")
+    accepted = [i for i, what in results.items() if what == "accepted"]
+    if accepted:  # what to revert: the suggestions themselves, or the coder's own rows on a blind transcript
+        rows = codings_by_id(store, accepted)
+        mine = rows.loc[(rows["status"] == "accepted") & (rows["decided_by"] == user.name)]
+        own = store.codings_df(coder=user.name, origin="human", status="accepted")
+        own = own.loc[own["parent_id"].isin(accepted)]
+        undo = [(int(i), int(v)) for i, v in zip([*mine["id"], *own["id"]], [*mine["version"], *own["version"]],
+                                                 strict=True)]
+        stack = _undo_stack(store.name)
+        stack.append({"bulk": undo, "what": f"bulk accept of {ui.counted(len(undo), 'suggestion')}",
+                      "left_queue": False, "at": datetime.now(UTC).isoformat()})
+        del stack[:-UNDO_DEPTH]
     st.session_state[REBUILD] = True
     actions.schedule_retrain(store, user.name)
 
