@@ -85,7 +85,7 @@ def assignments(url: str, project: str, gen: int) -> pd.DataFrame:
 @st.cache_data(**_CACHE)
 def team_view(url: str, project: str, gen: int) -> TeamView:
     """Who may see what now (:class:`TeamView`), read once per generation."""
-    return TeamView.load(_store(url, project))
+    return TeamView.load(_store(url, project), assignments(url, project, gen))
 
 
 @st.cache_data(**_CACHE)

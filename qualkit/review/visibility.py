@@ -44,14 +44,14 @@ class TeamView:
     """Per blind source, everyone whose decisions are on it (see :func:`load`)."""
 
     @classmethod
-    def load(cls, store: Store) -> TeamView:
-        """Read the current assignments.
+    def load(cls, store: Store, assignments: pd.DataFrame | None = None) -> TeamView:
+        """Read the current assignments (or take ``assignments`` just read) and who decided on blind transcripts.
 
         Example:
             >>> TeamView.load(Store.create("sqlite://", name="v")).blind_sources()
             set()
         """
-        assignments = assignments_df(store)
+        assignments = assignments_df(store) if assignments is None else assignments
         blind = assignments.loc[assignments["blind"].astype(bool), "source_id"]
         return cls(assignments, queries.decider_names(store, [int(s) for s in blind]))
 

@@ -125,8 +125,13 @@ def text_selector(
 
 def _asked(key: str) -> bool:
     """True when the reader's request arrived in this script run."""
+    return bool(_raw_action(key))
+
+
+def _raw_action(key: str) -> Any:
+    """The request the selector under ``key`` sent in this script run, as sent (None when there is none)."""
     value = st.session_state.get(key)
-    return bool(value.get("action")) if hasattr(value, "get") else False
+    return value.get("action") if hasattr(value, "get") else None
 
 
 def _ignore() -> None:
@@ -144,9 +149,7 @@ def read_action(key: str, passages: Sequence[Passage], highlights: Sequence[High
         >>> action.kind, action.selection.parts  # doctest: +SKIP
         ('code', (Part(passage=5, start=43, end=48, text='tired'),))
     """
-    value = st.session_state.get(key)
-    raw = value.get("action") if hasattr(value, "get") else None
-    return parse_action(raw, passages, highlights)
+    return parse_action(_raw_action(key), passages, highlights)
 
 
 def select_text(text: str, start: int = 0, highlights: Sequence[Highlight] = (), *, key: str,

@@ -128,10 +128,10 @@ def _undo_stack(project: str) -> list[dict[str, Any]]:
     return st.session_state.setdefault(f"{UNDO}::{project}", [])
 
 
-def _push_undo(project: str, coding: Any, label: str, what: str, card_id: int, *, left_queue: bool) -> None:
+def _push_undo(project: str, entry: dict[str, Any]) -> None:
+    """Put one undoable step on this tab's stack (the oldest beyond :data:`UNDO_DEPTH` fall off)."""
     stack = _undo_stack(project)
-    stack.append({"id": int(coding.id), "version": int(coding.version), "label": label, "what": what,
-                  "card": card_id, "left_queue": left_queue, "at": datetime.now(UTC).isoformat()})
+    stack.append({**entry, "at": datetime.now(UTC).isoformat()})
     del stack[:-UNDO_DEPTH]
 
 
@@ -171,7 +171,8 @@ def _decide(coding_id: int, version: int, decision: str, label: str, start: int 
     message = {"accept": f"Accepted {label}.", "reject": f"Rejected {label}.",
                "change": f"Changed {label} to {code_id}.", "span": f"Accepted {label} with the selected span."}
     _drop_card(coding_id)
-    _push_undo(store.name, result, label, message[decision].rstrip("."), coding_id, left_queue=True)
+    _push_undo(store.name, {"id": int(result.id), "version": int(result.version), "label": label,
+                            "what": message[decision].rstrip("."), "card": coding_id, "left_queue": True})
     _say(message[decision] + " (U or Ctrl+Z undoes it.)")
     actions.schedule_retrain(store, user.name)
 
@@ -188,7 +189,8 @@ def _add_missing(segment_id: int, coding_id: int, start: int | None, end: int | 
         _report(error)
         return
     where = "the selected words" if start is not None else "the whole turn"
-    _push_undo(store.name, coding, code_id, f"Added {code_id} to {where}", coding_id, left_queue=False)
+    _push_undo(store.name, {"id": int(coding.id), "version": int(coding.version), "label": code_id,
+                            "what": f"Added {code_id} to {where}", "card": coding_id, "left_queue": False})
     _say(f"Added {code_id} to {where}.")
     actions.schedule_retrain(store, user.name)
 
@@ -253,10 +255,8 @@ def _bulk(items: list[tuple[int, int]]) -> None:
         own = own.loc[own["parent_id"].isin(accepted)]
         undo = [(int(i), int(v)) for i, v in zip([*mine["id"], *own["id"]], [*mine["version"], *own["version"]],
                                                  strict=True)]
-        stack = _undo_stack(store.name)
-        stack.append({"bulk": undo, "what": f"bulk accept of {ui.counted(len(undo), 'suggestion')}",
-                      "left_queue": False, "at": datetime.now(UTC).isoformat()})
-        del stack[:-UNDO_DEPTH]
+        _push_undo(store.name, {"bulk": undo, "what": f"bulk accept of {ui.counted(len(undo), 'suggestion')}",
+                                "left_queue": False})
     st.session_state[REBUILD] = True
     actions.schedule_retrain(store, user.name)
 

@@ -87,15 +87,11 @@ def overview(ctx: state.Context) -> pd.DataFrame:
 
 
 def _remove(source_id: int, name: str) -> None:
-    user, store = state.current_user(), state.current_store()
-    if user is None or store is None:
+    user = state.current_user()
+    project = state.current_project(user) if user is not None else None
+    if project is None:
         return
-    try:
-        user.require("import")
-    except QualkitError as error:
-        state.report_error(error)
-        return
-    state.run_action(store.remove_source, source_id, user=user.name,
+    state.run_action(project.remove_transcript, source_id,
                      success=f"Removed {name} (importing the file again brings it back).")
     st.session_state["study_remove_sure"] = False
 
