@@ -337,6 +337,43 @@ class Project:
         return write_memo(self.store, text, actor=self._actor(), segment_id=segment_id, source_id=source_id,
                           code_id=code_id)
 
+    @requires('code')
+    def edit_memo(self, memo_id: int, text: str, *, expected_version: int | None = None) -> dict:
+        """Change the words of one of your memos; the old words stay in :meth:`history`.
+
+        Example:
+            >>> memo = project.memo("Workload in evry group.")  # doctest: +SKIP
+            >>> project.edit_memo(memo.id, "Workload in every group.")["version"]  # doctest: +SKIP
+            2
+        """
+        from qualkit.review.decisions import edit_memo
+
+        return edit_memo(self.store, memo_id, text, actor=self._actor(), expected_version=expected_version)
+
+    @requires('code')
+    def delete_memo(self, memo_id: int, *, expected_version: int | None = None) -> dict:
+        """Delete one of your memos (administrators: anyone's); :meth:`restore_memo` brings it back.
+
+        Example:
+            >>> project.delete_memo(7)["withdrawn_at"] is not None  # doctest: +SKIP
+            True
+        """
+        from qualkit.review.decisions import delete_memo
+
+        return delete_memo(self.store, memo_id, actor=self._actor(), expected_version=expected_version)
+
+    @requires('code')
+    def restore_memo(self, memo_id: int, *, expected_version: int | None = None) -> dict:
+        """Bring back a memo deleted with :meth:`delete_memo`.
+
+        Example:
+            >>> project.restore_memo(7)["withdrawn_at"] is None  # doctest: +SKIP
+            True
+        """
+        from qualkit.review.decisions import restore_memo
+
+        return restore_memo(self.store, memo_id, actor=self._actor(), expected_version=expected_version)
+
     @requires('import')
     def import_codings(self, records: Any, *, coder: str | None = None, sources: Sequence[str] | None = None) -> dict:
         """Bring in a coder's finished coding (JSONL/CSV of ``source``, ``start``/``end`` or ``turn``, ``codes``).

@@ -1,4 +1,5 @@
-"""Deciding on codings: accept, reject, change or adjust a suggestion, code by hand, memos, and the review queue.
+"""Deciding on codings: accept, reject, change or adjust a suggestion, code by hand, memos (write, edit, delete,
+restore), and the review queue.
 
 On a normal transcript a decision updates the suggestion in place (``Store.decide``: version-checked,
 logged with the old and new values). On a transcript the actor codes *blind*, each decision becomes the
@@ -314,6 +315,67 @@ def write_memo(store: Store, text: str, *, actor: User, segment_id: int | None =
     memo = Memo(text=text.strip(), author=actor.name, segment_id=segment_id, source_id=source_id, code_id=code_id)
     store.add_memo(memo, user=actor.name)
     return memo
+
+
+def _own_memo(store: Store, memo_id: int, actor: User, *, what: str, admin_may: bool) -> dict:
+    """The memo, once the actor may change it: its author (and, for deleting, an administrator)."""
+    actor.require("code")
+    memo = store.memo_row(memo_id)
+    if memo["author"] != actor.name and not (admin_may and actor.can_manage_users()):
+        who = "its author or an administrator" if admin_may else "its author"
+        raise PermissionDenied(f"memo {memo_id} is not yours; only {who} may {what} it",
+                               fix="write a memo of your own beside it")
+    return memo
+
+
+def edit_memo(store: Store, memo_id: int, text: str, *, actor: User, expected_version: int | None = None) -> dict:
+    """Change the words of one's own memo (logged with the old words, so the edit can be taken back).
+
+    ``expected_version`` is the version the person saw; a change since then is refused, not overwritten.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="m")
+        >>> memo = write_memo(store, "frist thought", actor=User("ana"))
+        >>> edit_memo(store, memo.id, "first thought", actor=User("ana"), expected_version=1)["text"]
+        'first thought'
+    """
+    memo = _own_memo(store, memo_id, actor, what="edit", admin_may=False)
+    if memo["withdrawn_at"] is not None:
+        raise InvalidInput(f"memo {memo_id} was deleted", fix="bring it back first")
+    if not text.strip():
+        raise InvalidInput("the memo would be empty", fix="delete the memo instead, or write something")
+    store.update_memo(memo_id, text.strip(), user=actor.name,
+                      expected_version=memo["version"] if expected_version is None else expected_version)
+    return store.memo_row(memo_id)
+
+
+def delete_memo(store: Store, memo_id: int, *, actor: User, expected_version: int | None = None) -> dict:
+    """Delete one's own memo (an administrator may delete anyone's); :func:`restore_memo` brings it back.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="m")
+        >>> memo = write_memo(store, "wrong turn", actor=User("ana"))
+        >>> delete_memo(store, memo.id, actor=User("ana"))["withdrawn_at"] is not None
+        True
+        >>> restore_memo(store, memo.id, actor=User("ana"))["withdrawn_at"] is None
+        True
+    """
+    memo = _own_memo(store, memo_id, actor, what="delete", admin_may=True)
+    if memo["withdrawn_at"] is not None:
+        raise InvalidInput(f"memo {memo_id} is already deleted", fix="nothing to do")
+    store.withdraw_memo(memo_id, user=actor.name,
+                        expected_version=memo["version"] if expected_version is None else expected_version)
+    return store.memo_row(memo_id)
+
+
+def restore_memo(store: Store, memo_id: int, *, actor: User, expected_version: int | None = None) -> dict:
+    """Bring back a deleted memo (its author, or an administrator)."""
+    memo = _own_memo(store, memo_id, actor, what="bring back", admin_may=True)
+    if memo["withdrawn_at"] is None:
+        raise InvalidInput(f"memo {memo_id} is not deleted", fix="nothing to do")
+    store.restore_memo(memo_id, user=actor.name,
+                       expected_version=memo["version"] if expected_version is None else expected_version)
+    return store.memo_row(memo_id)
 
 
 def review_queue(

@@ -1,4 +1,4 @@
-"""Memos on a segment, a source or a code: write, edit (row-version checked) and list them.
+"""Memos on a segment, a source or a code: write, edit, withdraw and restore (row-version checked), list them.
 
 Example:
     >>> from qualkit.model import Memo
@@ -22,6 +22,9 @@ from qualkit.errors import ConflictError, StoreError
 from qualkit.model import Memo, new_guid
 from qualkit.store.base import StoreBase
 from qualkit.store.schema import MemoRow, SegmentRow, utcnow
+
+MEMO_COLUMNS = ["id", "segment_id", "source_id", "code_id", "text", "author", "guid", "created_at", "updated_at",
+                "version", "withdrawn_at"]
 
 
 class MemosMixin(StoreBase):
@@ -53,31 +56,66 @@ class MemosMixin(StoreBase):
 
     def update_memo(self, memo_id: int, text: str, *, user: str | None, expected_version: int) -> None:
         """Change a memo's text if nobody else changed it since ``expected_version``."""
+        self._change_memo(memo_id, "update", {"text": text}, user=user, expected_version=expected_version,
+                          refused="your text was not saved")
+
+    def withdraw_memo(self, memo_id: int, *, user: str | None, expected_version: int) -> None:
+        """Withdraw (delete) a memo; the row stays, so :meth:`restore_memo` can bring it back.
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> store = Store.create("sqlite://")
+            >>> memo_id = store.add_memo(Memo("A slip.", author="ana"), user="ana")
+            >>> store.withdraw_memo(memo_id, user="ana", expected_version=1)
+            >>> len(store.memos_df()), len(store.memos_df(withdrawn=True))
+            (0, 1)
+        """
+        self._change_memo(memo_id, "delete", {"withdrawn_at": utcnow()}, user=user,
+                          expected_version=expected_version, refused="it was not deleted")
+
+    def restore_memo(self, memo_id: int, *, user: str | None, expected_version: int) -> None:
+        """Bring back a withdrawn memo."""
+        self._change_memo(memo_id, "restore", {"withdrawn_at": None}, user=user, expected_version=expected_version,
+                          refused="it was not brought back")
+
+    def memo_row(self, memo_id: int) -> dict:
+        """One memo as a dict (withdrawn ones too); :class:`StoreError` when the project has no such memo."""
+        with self.session() as session:
+            row = session.get(MemoRow, memo_id)
+            if row is None or row.project_id != self.project_id:
+                raise StoreError(f"no memo {memo_id} in project {self.name!r}", fix="use a memo id of this project")
+            return {column: getattr(row, column) for column in MEMO_COLUMNS}
+
+    def _change_memo(self, memo_id: int, action: str, values: dict, *, user: str | None, expected_version: int,
+                     refused: str) -> None:
         with self.transaction() as session:
             row = session.get(MemoRow, memo_id)
             if row is None or row.project_id != self.project_id:
-                raise StoreError(f"no memo {memo_id}")
-            old_text = row.text
+                raise StoreError(f"no memo {memo_id} in project {self.name!r}", fix="use a memo id of this project")
+            old = {"text": row.text} if "text" in values else {"withdrawn": row.withdrawn_at is not None}
+            new = {"text": values["text"]} if "text" in values else {"withdrawn": values["withdrawn_at"] is not None}
             result = session.execute(update(MemoRow).where(MemoRow.id == memo_id, MemoRow.version == expected_version)
-                                     .values(text=text, version=expected_version + 1, updated_at=utcnow())
+                                     .values(**values, version=expected_version + 1, updated_at=utcnow())
                                      .execution_options(synchronize_session=False))
             if result.rowcount == 1:
-                self.log(session, user, "update", "memo", memo_id, old={"text": old_text}, new={"text": text})
+                self.log(session, user, action, "memo", memo_id, old=old, new=new)
                 return
         with self.transaction() as session:
             row = session.get(MemoRow, memo_id)
-            self.log(session, user, "update", "memo", memo_id, new={"text": text}, outcome="conflict")
-            current = {"text": row.text, "version": row.version, "author": row.author}
-        raise ConflictError(f"memo {memo_id} was changed by someone else; your text was not saved", current=current)
+            self.log(session, user, action, "memo", memo_id, new=new, outcome="conflict")
+            current = {"text": row.text, "version": row.version, "author": row.author,
+                       "withdrawn": row.withdrawn_at is not None}
+        raise ConflictError(f"memo {memo_id} was changed by someone else since you saw it; {refused}",
+                            current=current)
 
-    def memos_df(self) -> pd.DataFrame:
-        """All memos of the project."""
+    def memos_df(self, *, withdrawn: bool = False) -> pd.DataFrame:
+        """The project's memos; ``withdrawn=True`` includes the deleted ones (column ``withdrawn_at``)."""
+        query = select(MemoRow).where(MemoRow.project_id == self.project_id).order_by(MemoRow.id)
+        if not withdrawn:
+            query = query.where(MemoRow.withdrawn_at.is_(None))
         with self.session() as session:
-            rows = session.scalars(select(MemoRow).where(MemoRow.project_id == self.project_id)
-                                   .order_by(MemoRow.id)).all()
-        columns = ["id", "segment_id", "source_id", "code_id", "text", "author", "guid", "created_at", "updated_at",
-                   "version"]
-        return pd.DataFrame([[getattr(r, c) for c in columns] for r in rows], columns=columns)
+            rows = session.scalars(query).all()
+        return pd.DataFrame([[getattr(r, c) for c in MEMO_COLUMNS] for r in rows], columns=MEMO_COLUMNS)
 
 
 def memo_source_ids(store: StoreBase, memo_ids: Sequence[int]) -> dict[int, int]:

@@ -111,7 +111,7 @@ class SourcesMixin(StoreBase):
                 .where(SegmentRow.source_id == row.id, CodingRow.status != "suggested"))
             memos = session.scalar(
                 select(func.count()).select_from(MemoRow).outerjoin(SegmentRow, MemoRow.segment_id == SegmentRow.id)
-                .where(MemoRow.project_id == self.project_id,
+                .where(MemoRow.project_id == self.project_id, MemoRow.withdrawn_at.is_(None),
                        (MemoRow.source_id == row.id) | (SegmentRow.source_id == row.id)))
             if decided or memos:
                 held = " and ".join(part for part in (

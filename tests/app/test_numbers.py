@@ -118,3 +118,9 @@ def test_transcript_link_opens_that_place(coded, helpers):
     assert at.selectbox(key="tx_source").value == "group2.txt"
     assert at.selectbox(key="tx_segment").value == int(seg["id"])
     assert "Opened at turn #2, Eli" in helpers.texts(at)
+    # Taken out of the address once followed: a tab reconnecting after a restart must not follow it again and
+    # move the memo panel back to the linked turn.
+    assert "segment" not in at.query_params and "source" not in at.query_params
+    other = coded.segment("group2.txt", 1)
+    at.selectbox(key="tx_segment").select(int(other["id"])).run()
+    assert at.selectbox(key="tx_segment").value == int(other["id"])

@@ -102,6 +102,49 @@ def test_transcript_page_writes_memo_and_filters(study, apptest, helpers):
     assert len(options) == 1 and options[0].startswith("#2 Béla: We are short-staffed")
 
 
+def test_transcript_page_edits_deletes_and_undoes_memos(study, apptest, helpers):
+    """A memo with a typo is corrected, a memo on the wrong turn deleted, and each step can be undone."""
+    at = apptest("ana", "transcript")
+    seg = study.segment("group1.txt", 3)
+    at.selectbox(key="tx_segment").select(int(seg["id"])).run()
+    at.text_area(key="tx_memo").input("Wekly rhythm").run()
+    at.button(key="tx_memo_save").click().run()
+    memo_id = int(study.store.memos_df()["id"].iloc[0])
+    at.text_area(key=f"tx_memo_edit_{memo_id}_1").input("Weekly rhythm").run()
+    at.button(key=f"tx_memo_edit_save_{memo_id}_1").click().run()
+    helpers.assert_ok(at)
+    assert study.store.memos_df()["text"].tolist() == ["Weekly rhythm"]
+    assert "Memo changed." in helpers.texts(at)
+    at.button(key="tx_memo_undo").click().run()  # Undo the edit: the earlier words again
+    assert study.store.memos_df()["text"].tolist() == ["Wekly rhythm"]
+    version = int(study.store.memos_df()["version"].iloc[0])
+    at.button(key=f"tx_memo_delete_{memo_id}_{version}").click().run()
+    helpers.assert_ok(at)
+    assert study.store.memos_df().empty and "Wekly rhythm" not in [str(m.value) for m in at.markdown]
+    at.button(key="tx_memo_undo").click().run()  # Undo the deletion
+    assert study.store.memos_df()["text"].tolist() == ["Wekly rhythm"]
+    assert [e for e in study.store.events_df("memo", memo_id)["action"]] == [
+        "restore", "delete", "update", "update", "create"]
+
+
+def test_memos_of_others_have_no_edit_and_only_an_administrator_may_delete_them(study, apptest):
+    seg = study.segment("group1.txt", 3)
+    memo = decisions_write(study, "ben's thought", "ben", int(seg["id"]))
+    for who, delete in (("ana", False), ("admin", True)):
+        at = apptest(who, "transcript")
+        at.selectbox(key="tx_segment").select(int(seg["id"])).run()
+        keys = {b.key for b in at.button}
+        assert f"tx_memo_edit_save_{memo.id}_1" not in keys
+        assert (f"tx_memo_delete_{memo.id}_1" in keys) is delete, who
+
+
+def decisions_write(study, text: str, author: str, segment_id: int):
+    from qualkit.review import decisions
+    from qualkit.users import User
+
+    return decisions.write_memo(study.store, text, actor=User(author), segment_id=segment_id)
+
+
 def test_queue_page_accept_reject_change_span_and_bulk(study, apptest, helpers):
     at = apptest("ana", "queue")
     helpers.assert_ok(at)

@@ -10,7 +10,7 @@ import threading
 import pandas as pd
 import pytest
 
-from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
+from qualkit.errors import ConflictError, InvalidInput, PermissionDenied, StoreError
 from qualkit.review import codebook_edits, decisions
 from qualkit.spans import locate_passage
 from qualkit.users import Role, User
@@ -82,7 +82,6 @@ def test_add_code_and_memo(study):
 
 def test_what_a_coding_call_returns_is_what_was_stored_and_bad_calls_say_why(study):
     """Found by a stranger: a start without an end returned end=None; a memo on a code that does not exist was kept."""
-    from qualkit.errors import StoreError
 
     store = study.store
     seg = study.segment("group2.txt", 1)
@@ -101,6 +100,54 @@ def test_what_a_coding_call_returns_is_what_was_stored_and_bad_calls_say_why(stu
     assert store.memos_df().empty
     with pytest.raises(StoreError, match=r"no coding 99999 .*Fix: use an id from project\.codings"):
         decisions.decide(store, 99999, "accept", actor=ANA)
+
+
+def test_a_memo_can_be_edited_deleted_and_brought_back_by_its_author(study):
+    """Every human action can be undone: a memo's typo corrected, a memo on the wrong turn deleted and restored."""
+    store = study.store
+    seg = study.segment("group1.txt", 2)
+    memo = decisions.write_memo(store, "evry group mentions rotas", actor=ANA, segment_id=int(seg["id"]))
+    edited = decisions.edit_memo(store, memo.id, "every group mentions rotas", actor=ANA, expected_version=1)
+    assert (edited["text"], edited["version"]) == ("every group mentions rotas", 2)
+    with pytest.raises(ConflictError) as stale:  # a second tab still showing version 1
+        decisions.edit_memo(store, memo.id, "overwritten", actor=ANA, expected_version=1)
+    assert stale.value.current["text"] == "every group mentions rotas"
+    with pytest.raises(PermissionDenied, match="only its author may edit"):
+        decisions.edit_memo(store, memo.id, "ben's words", actor=BEN)
+    with pytest.raises(PermissionDenied):
+        decisions.delete_memo(store, memo.id, actor=BEN)
+    with pytest.raises(InvalidInput, match="empty"):
+        decisions.edit_memo(store, memo.id, "  ", actor=ANA)
+
+    decisions.delete_memo(store, memo.id, actor=ANA, expected_version=2)
+    assert store.memos_df().empty and len(store.memos_df(withdrawn=True)) == 1
+    with pytest.raises(InvalidInput, match="deleted"):
+        decisions.edit_memo(store, memo.id, "x", actor=ANA)
+    restored = decisions.restore_memo(store, memo.id, actor=ADMIN)  # an administrator may bring it back
+    assert restored["withdrawn_at"] is None and store.memos_df()["text"].tolist() == ["every group mentions rotas"]
+    events = store.events_df("memo", memo.id)
+    assert list(zip(events["action"], events["user"], events["outcome"], strict=True)) == [
+        ("restore", "admin", "ok"), ("delete", "ana", "ok"), ("update", "ana", "conflict"), ("update", "ana", "ok"),
+        ("create", "ana", "ok")]
+    assert events.iloc[3]["old"] == {"text": "evry group mentions rotas"}
+
+
+def test_a_deleted_memo_does_not_keep_its_transcript_from_being_removed(study):
+    store = study.store
+    seg = study.segment("group2.txt", 1)
+    memo = decisions.write_memo(store, "wrong transcript", actor=ANA, segment_id=int(seg["id"]))
+    with pytest.raises(StoreError, match="1 memos"):
+        store.remove_source("group2.txt", user="admin")
+    decisions.delete_memo(store, memo.id, actor=ANA)
+    assert "1 memos" not in _removal_refusal(store, "group2.txt")
+
+
+def _removal_refusal(store, name: str) -> str:
+    try:
+        store.remove_source(name, user="admin")
+    except StoreError as error:  # refused for the decisions on it, if any
+        return str(error)
+    return ""
 
 
 def test_the_same_code_on_the_same_words_is_refused_not_stored_twice(study):

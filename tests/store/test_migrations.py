@@ -32,3 +32,24 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_study_made_before_memos_could_be_deleted_opens_with_its_memos(tmp_path):
+    """A file at revision 0002 is upgraded on open; its memos stay, none of them withdrawn."""
+    from qualkit.model import Memo
+    from qualkit.store.repository import Store
+
+    engine = make_engine(tmp_path / "old.db")
+    migrate(engine, "0002")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO projects (id, name, description, created_at, settings) VALUES (1, 'old', '', '2026-12-01', '{}')")
+        connection.exec_driver_sql(
+            "INSERT INTO memos (project_id, text, author, created_at, updated_at, version) "
+            "VALUES (1, 'an old memo', 'ana', '2026-12-01', '2026-12-01', 1)")
+    engine.dispose()
+    store = Store.open(tmp_path / "old.db")
+    assert schema_revision(store.engine) == HEAD_REVISION
+    assert store.memos_df()["text"].tolist() == ["an old memo"]
+    store.add_memo(Memo("a new one", author="ana"), user="ana")
+    assert len(store.memos_df()) == 2

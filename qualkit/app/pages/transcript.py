@@ -29,6 +29,8 @@ RECENT = "tx_recent_codes"
 
 # The library's undo of a decision: the transcript offers "Revert" on every decided coding.
 REVERT = decisions.revert_decision
+# This tab's last memo action, so that Undo can take it back: (what was done, memo id, the words before).
+MEMO_UNDO = "tx_memo_undo_entry"
 
 
 def _act(passages: list[Passage], highlights: list[Highlight], codebook) -> None:
@@ -76,9 +78,47 @@ def _memo(segment_id: int) -> None:
     if user is None or store is None:
         return
     text = st.session_state.get("tx_memo", "")
-    if state.run_action(decisions.write_memo, store, text, actor=user, segment_id=segment_id,
-                        success="Memo saved.") is not None:
+    memo = state.run_action(decisions.write_memo, store, text, actor=user, segment_id=segment_id,
+                            success="Memo saved.")
+    if memo is not None:
         st.session_state["tx_memo"] = ""
+        st.session_state[MEMO_UNDO] = ("write", memo.id, "")
+
+
+def _edit_memo(memo_id: int, version: int, old_text: str) -> None:
+    """Button callback: save the new words of one's memo (refused if it changed since it was drawn)."""
+    user, store = state.current_user(), state.current_store()
+    if user is None or store is None:
+        return
+    text = st.session_state.get(f"tx_memo_edit_{memo_id}_{version}", "")
+    if state.run_action(decisions.edit_memo, store, memo_id, text, actor=user, expected_version=version,
+                        success="Memo changed.") is not None:
+        st.session_state[MEMO_UNDO] = ("edit", memo_id, old_text)
+
+
+def _delete_memo(memo_id: int, version: int) -> None:
+    """Button callback: delete one's memo (it can be brought back with Undo)."""
+    user, store = state.current_user(), state.current_store()
+    if user is None or store is None:
+        return
+    if state.run_action(decisions.delete_memo, store, memo_id, actor=user, expected_version=version,
+                        success="Memo deleted.") is not None:
+        st.session_state[MEMO_UNDO] = ("delete", memo_id, "")
+
+
+def _undo_memo() -> None:
+    """Button callback: take back this tab's last memo action (a new memo, an edit or a deletion)."""
+    user, store = state.current_user(), state.current_store()
+    if user is None or store is None or MEMO_UNDO not in st.session_state:
+        return
+    kind, memo_id, old_text = st.session_state[MEMO_UNDO]
+    undo = {"write": (decisions.delete_memo, (), "The new memo is taken back."),
+            "edit": (decisions.edit_memo, (old_text,), "The memo has its earlier words again."),
+            "delete": (decisions.restore_memo, (), "The memo is back.")}
+    action, extra, message = undo[kind]
+    # No expected version: the undo acts on the memo as it is now, and says so if that is no longer possible.
+    if state.run_action(action, store, memo_id, *extra, actor=user, success=message) is not None:
+        del st.session_state[MEMO_UNDO]
 
 
 def _done(source_id: int) -> None:
@@ -143,34 +183,39 @@ def code_options(codebook, colors: dict[str, str]) -> list[CodeOption]:
     return options
 
 
-LINK = "tx_link"  # the ?source=&segment= link already applied in this tab
+LINK = "tx_link"  # (transcript name, segment id) of the ?source=&segment= link this tab followed
 
 
 def open_linked_place(ctx: state.Context, sources: pd.DataFrame) -> int | None:
     """Follow a ``?source=ID&segment=ID`` link (from Analysis or Themes): that transcript, at that segment.
 
-    Applied once per link, so the reader can move on; returns the linked segment's id while the link's
-    transcript is shown, else None.
+    The link is taken out of the address once followed: a tab that reconnects after a server restart is a
+    new session, and following the link again there would move the memo panel back to the linked turn over
+    the one the reader chose since. Returns the linked segment's id while its transcript is shown, else None.
     """
     source, segment = st.query_params.get("source"), st.query_params.get("segment")
-    if not source or not str(source).isdigit():
-        return None
-    match = sources.loc[sources["id"] == int(source), "name"]
-    if match.empty:
-        return None
-    segment_id = int(segment) if segment and str(segment).isdigit() else None
-    if st.session_state.get(LINK) != (source, segment):
-        st.session_state[LINK] = (source, segment)
-        st.session_state["tx_source"] = match.iloc[0]
-        for key, empty in (("tx_speakers", []), ("tx_codes", []), ("tx_only_coded", False)):
-            st.session_state[key] = empty
-        if segment_id is not None:
-            rows = queries.segments(ctx.url, ctx.name, ctx.gen, int(source))
-            position = rows.index[rows["id"] == segment_id]
-            if len(position):
-                st.session_state["tx_page"] = int(rows.index.get_loc(position[0])) // PAGE_SIZE + 1
-                st.session_state["tx_segment"] = segment_id
-    return segment_id if st.session_state.get("tx_source") == match.iloc[0] else None
+    if source is not None or segment is not None:
+        st.query_params.pop("source", None)
+        st.query_params.pop("segment", None)
+        match = sources.loc[sources["id"] == int(source), "name"] if str(source).isdigit() else sources.iloc[:0]
+        if not match.empty:
+            follow_link(ctx, int(source), match.iloc[0], int(segment) if str(segment).isdigit() else None)
+    linked = st.session_state.get(LINK)
+    return linked[1] if linked and st.session_state.get("tx_source") == linked[0] else None
+
+
+def follow_link(ctx: state.Context, source_id: int, name: str, segment_id: int | None) -> None:
+    """Show transcript ``name`` unfiltered, at the page and turn of ``segment_id``."""
+    st.session_state[LINK] = (name, segment_id)
+    st.session_state["tx_source"] = name
+    for key, empty in (("tx_speakers", []), ("tx_codes", []), ("tx_only_coded", False)):
+        st.session_state[key] = empty
+    if segment_id is not None:
+        rows = queries.segments(ctx.url, ctx.name, ctx.gen, source_id)
+        position = rows.index[rows["id"] == segment_id]
+        if len(position):
+            st.session_state["tx_page"] = int(rows.index.get_loc(position[0])) // PAGE_SIZE + 1
+            st.session_state["tx_segment"] = segment_id
 
 
 def render() -> None:
@@ -259,13 +304,34 @@ def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> N
         talk = page.loc[page["speaker"].notna(), "id"] if "speaker" in page else page["id"]
         index = options.index(int((talk if len(talk) else page["id"]).iloc[0]))
     segment_id = st.selectbox("Segment", options, index=index, key="tx_segment", format_func=labels.get)
-    mine = memos[memos["segment_id"] == segment_id] if len(memos) else memos
-    for memo in mine.itertuples():
-        st.caption(f"{ui.text_or(memo.author, 'unknown')} · {pd.Timestamp(memo.created_at):%Y-%m-%d %H:%M}")
+    on_turn = memos[memos["segment_id"] == segment_id] if len(memos) else memos
+    for memo in on_turn.itertuples():
+        edited = " · edited" if int(memo.version) > 1 else ""
+        st.caption(f"{ui.text_or(memo.author, 'unknown')} · {pd.Timestamp(memo.created_at):%Y-%m-%d %H:%M}{edited}")
         st.write(memo.text)
+        own = ctx.user.can_code() and memo.author == ctx.user.name
+        if own or ctx.user.can_manage_users():
+            memo_controls(int(memo.id), int(memo.version), memo.text, own=own)
+    if MEMO_UNDO in st.session_state:
+        kind = st.session_state[MEMO_UNDO][0]
+        clicks.button({"write": "Undo: take back the memo just saved", "edit": "Undo: restore the memo's earlier words",
+                       "delete": "Undo: bring back the deleted memo"}[kind], key="tx_memo_undo", on_click=_undo_memo,
+                      icon=":material/undo:")
     if ctx.user.can_code():
         st.text_area("New memo on this segment", key="tx_memo")
         clicks.button("Save memo", key="tx_memo_save", on_click=_memo, args=(segment_id,))
+
+
+def memo_controls(memo_id: int, version: int, text: str, *, own: bool) -> None:
+    """Edit (the author) and Delete (the author, or an administrator) for one memo; both say the version seen."""
+    edit, delete = st.columns(2)
+    if own:
+        with edit.popover("Edit", icon=":material/edit:"):
+            st.text_area("Memo", value=text, key=f"tx_memo_edit_{memo_id}_{version}")
+            clicks.button("Save changes", key=f"tx_memo_edit_save_{memo_id}_{version}", on_click=_edit_memo,
+                          args=(memo_id, version, text))
+    clicks.button("Delete", key=f"tx_memo_delete_{memo_id}_{version}", on_click=_delete_memo,
+                  args=(memo_id, version), icon=":material/delete:", where=delete)
 
 
 render()
