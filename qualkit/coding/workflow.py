@@ -362,12 +362,24 @@ def coder_settings(coder: Any) -> dict[str, Any]:
     }
 
 
+# A user's whole queue, ranked here rather than page by page.
+QUEUE_ALL = 10**9
+
+
 def review_order(project: Any, n: int = 20, *, source: str | int | None = None,
                  code_id: str | None = None) -> pd.DataFrame:
-    """Pending machine suggestions in active-learning order, with a ``priority`` column (1 = review first)."""
-    from qualkit.coding.active import rank_for_review
+    """The acting user's pending suggestions in active-learning order, with a ``priority`` column (1 = review first).
 
-    frame = project.store.codings_df(status="suggested", source=source, code_id=code_id)
+    The candidates are the user's own queue (:func:`qualkit.review.decisions.review_queue`, as in the app):
+    on a transcript they code blind, only the suggestions they have not judged yet.
+    """
+    from qualkit.coding.active import rank_for_review
+    from qualkit.review.decisions import review_queue
+
+    source_id = None if source is None else int(project.store.source(source, with_raw=False).id)
+    frame, _ = review_queue(project.store, actor=project.actor(), limit=QUEUE_ALL, source_id=source_id,
+                            code_id=code_id)
+    frame = frame.drop(columns="priority")
     frame = frame[frame["origin"] != "human"]
     if frame.empty:
         return frame.assign(priority=pd.Series(dtype=float)).reset_index(drop=True)

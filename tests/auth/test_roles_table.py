@@ -192,3 +192,14 @@ def test_blind_coder_decides_in_own_rows_through_project(blind_study):
     assert blind_study.store.coding(int(suggestion["id"])).status == "suggested"
     ben = Project.open(blind_study.url, blind_study.project.name, user="ben")
     assert int(own.id) not in set(ben.codings()["id"])
+
+
+def test_a_blind_coders_queue_through_project_empties_as_they_judge(blind_study):
+    """Found by a stranger: Project.review_queue listed the suggestions ana had judged on her blind transcript
+    again and again (a loop over it never ended; the repeated accepts did nothing)."""
+    ana = Project.open(blind_study.url, blind_study.project.name, user="ana")
+    first = ana.review_queue(50, source="group1.txt")
+    assert len(first)
+    for row in first.itertuples():
+        ana.accept(int(row.id))
+    assert ana.review_queue(50, source="group1.txt").empty
