@@ -243,9 +243,16 @@ def _guess_legacy(raw: bytes) -> str | None:
     non_ascii = sum(b >= 0x80 for b in raw)
     western = name in _WESTERN or name.startswith("iso8859")
     # A detector needs some evidence; on a few accented words it guesses wildly.
-    if (western or (non_ascii < 20 and _latin_only(cp1252))) and _mess(cp1252) <= _mess(detected or ""):
+    # Windows' curly quotes, dashes and euro sign are cp1252's own bytes (0x80-0x9F); the measure of mess
+    # counts them against cp1252, so a short Western text full of them was read as Baltic cp775 ("ōawfulö").
+    plain = cp1252.translate(_TYPOGRAPHIC)
+    if (western or (non_ascii < 20 and _latin_only(cp1252))) and _mess(plain) <= _mess(detected or ""):
         return "cp1252"
     return name
+
+
+_TYPOGRAPHIC = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "–": "-", "—": "-",
+                              "…": "...", "€": "E", "•": "*", "™": "TM"})
 
 
 def _mess(text: str) -> float:

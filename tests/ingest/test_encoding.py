@@ -148,6 +148,9 @@ def test_short_cp1252_and_longer_cp1251_are_told_apart(tmp_path):
      "Moderator: Dlaczego?\r\nAnna: Brakuje pielęgniarek.\r\n", "cp1250"),
     ("Zażółć gęślą jaźń", "cp1250"),
     ("Ann: café crème, naïve hopes… gone.\nBo: Señor, ¿qué?\nAnn: Très fatiguée.\n", "cp1252"),
+    # A stranger's Windows "Save as text": curly quotes, a dash and a euro sign read as Baltic cp775 before.
+    ("Interviewer: How was the go-live?\r\nSiobhán: It was “awful” – nine clicks per order. I’m exhausted.\r\n"
+     "Interviewer: And the café?\r\nSiobhán: Closed. €4 for a coffee.\r\n", "cp1252"),
 ])
 def test_central_european_text_keeps_its_code_page_and_western_text_gets_cp1252(tmp_path, text, encoding):
     path = tmp_path / "t.txt"
