@@ -93,6 +93,22 @@ def keeps_text(values: Iterable[Any]) -> bool:
     return any(isinstance(v, str) and LEADING_ZERO.fullmatch(v.strip()) for v in values)
 
 
+def _refuse_misspelt_id(columns: dict[str, str], where: str | None) -> None:
+    """Refuse a header that looks like a misspelt id column (``partcipant``), rather than take ids from the labels.
+
+    Without an id column the labels serve as ids; a misspelt one would otherwise become an attribute, and
+    every participant a new person with their label as id.
+    """
+    import difflib
+
+    for name, column in columns.items():
+        close = difflib.get_close_matches(name, ID_COLUMNS, n=1, cutoff=0.8)
+        if close and name not in LABEL_COLUMNS + ALIAS_COLUMNS:
+            raise InvalidInput(f"no participant id column: {column!r} looks like a misspelt {close[0]!r}", path=where,
+                               line=1 if where else None,
+                               fix=f"rename the column {column!r} to {close[0]!r} (or participant_id)")
+
+
 def _pick(columns: dict[str, str], names: Iterable[str]) -> str | None:
     for name in names:
         if name in columns:
@@ -133,6 +149,8 @@ def read_participants(path_or_frame: ParticipantsLike, *, limits: Limits | None 
     if id_column is None and label_column is None:
         raise InvalidInput(f"no participant id column among {list(frame.columns)}", path=where, line=1 if where else None,
                            fix="name the id column participant_id (and the transcript label column pseudonym)")
+    if id_column is None:
+        _refuse_misspelt_id(columns, where)
     id_column = id_column or label_column
     alias_column = _pick(columns, ALIAS_COLUMNS)
     skip = {id_column, label_column, alias_column}

@@ -85,6 +85,8 @@ def test_read_participants_from_csv_and_frame(tmp_path):
     ("site,score\nN,3\n", "no participant id column", 1),
     ("participant_id,pseudonym\nR1,Ann\nR1,Bo\n", "appears twice", 3),
     ("participant_id,pseudonym\n,Ann\n", "has no id", 2),
+    # A stranger's typo: the ids became an attribute and every pseudonym a new participant id, silently.
+    ("partcipant,pseudonym,role\nx1,Zofia,nurse\n", "'partcipant' looks like a misspelt 'participant'", 1),
 ])
 def test_participants_errors_name_the_line(tmp_path, content, message, line):
     path = tmp_path / "p.csv"
