@@ -68,6 +68,25 @@ def _column_map(headers: list[Any]) -> dict[str, int]:
     return mapping
 
 
+def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, path: Any, line: int) -> None:
+    """Refuse a header that is not understood but is close to one that is (``descripton``).
+
+    Other unknown columns (a tool's own notes) are left alone; a misspelt known one would silently leave
+    every code without its definition.
+    """
+    import difflib
+
+    known = [alias for aliases in _COLUMN_ALIASES.values() for alias in aliases]
+    for index, header in enumerate(headers):
+        normal = _normal_header(header)
+        if not normal or index in columns.values():
+            continue
+        close = difflib.get_close_matches(normal, known, n=1, cutoff=0.8)
+        if close:
+            raise InvalidCodebook(f"unknown column {str(header)!r}", path=path, line=line,
+                                  fix=f"did you mean {close[0]!r}? Rename the column")
+
+
 def split_cell(field: str, cell: str) -> list[str]:
     """The items of a list cell: a JSON array (what qualkit writes when an item spans lines), else one item
     per line (a single-line cue cell may also use ``;``, ``,`` or ``|``; other fields `` | ``)."""
@@ -99,6 +118,7 @@ def codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, name
     rows = iter(rows)
     header_line, headers = next(((n, r) for n, r in rows if any(str(c or "").strip() for c in r)), (1, []))
     columns = _column_map(headers)
+    _refuse_misspelt_headers(headers, columns, path=path, line=header_line)
     if "name" not in columns:
         if "id" in columns:
             columns["name"] = columns["id"]
