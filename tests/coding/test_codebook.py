@@ -264,7 +264,7 @@ def test_csv_without_a_name_column_says_which_line():
 
 def test_csv_with_a_misspelt_column_is_refused_not_read_without_it():
     """A stranger's `descripton` column: every code loaded with an empty definition, and no word about it."""
-    with pytest.raises(InvalidCodebook, match="unknown column 'descripton'.*did you mean 'description'") as error:
+    with pytest.raises(InvalidCodebook, match=r"unknown column 'descripton'.*did you mean 'description'") as error:
         codebook_from_csv("code_name,descripton\nWorkarounds,Informal practices\n", path="codes.csv")
     assert error.value.line == 1
     book = codebook_from_csv("name,definition,notes\nA,the a code,ours\n", path="codes.csv")  # other columns stay fine
