@@ -291,6 +291,21 @@ class Project:
                       code_id=code_id)
 
     @requires('code')
+    def adjust(self, coding_id: int, start: int, end: int, *, expected_version: int | None = None) -> Coding:
+        """Change the words a coding covers to ``start``-``end`` (code points in its transcript) and accept it.
+
+        The span must lie inside the coding's segment; :meth:`undo` or :meth:`revert` takes it back.
+
+        Example:
+            >>> project.adjust(42, 1133, 1190).end  # doctest: +SKIP
+            1190
+        """
+        from qualkit.review.decisions import decide
+
+        return decide(self.store, coding_id, "span", actor=self._actor(), expected_version=expected_version,
+                      start=start, end=end)
+
+    @requires('code')
     def revert(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
         """Undo the newest decision on a coding (a new ``revert`` event; nothing is deleted).
 
@@ -748,19 +763,24 @@ class Project:
         return quotes(segments, codings, code, n=n, codebook=options.pop("codebook", codebook), **options)
 
     @requires('view')
-    def reliability(self, coders: Sequence[str], **options: Any) -> Any:
+    def reliability(self, coders: Sequence[str], *, sources: str | Sequence[str] | None = None,
+                    codes: Sequence[str] | None = None, uncoded: str = "exclude", include_moderator: bool = False,
+                    n_boot: int = 1000, seed: int = 0, codebook: Codebook | None = None) -> Any:
         """Agreement between two or more coders (user names, ``machine:NAME`` or ``origin:ORIGIN``).
 
-        Options as in :func:`qualkit.analysis.reliability.reliability` (``uncoded``, ``n_boot``, ``seed``...).
+        ``sources`` limits the transcripts (one name or several; default: those every coder worked on);
+        the other options are those of :func:`qualkit.analysis.reliability.reliability`.
 
         Example:
-            >>> Project.create("sqlite://", codebook=None).reliability(["ana", "ben"])  # doctest: +SKIP
+            >>> Project.create("sqlite://", codebook=None).reliability(["ana", "ben"], sources="fg1.txt")  # doctest: +SKIP
         """
         from qualkit.analysis.reliability import reliability
 
         self.access.require_coders_visible(coders)
-        segments, codings, codebook = self._frames()
-        return reliability(segments, codings, coders, codebook=options.pop("codebook", codebook), **options)
+        segments, codings, own_codebook = self._frames()
+        return reliability(segments, codings, coders, codebook=codebook or own_codebook,
+                           sources=[sources] if isinstance(sources, str) else sources, codes=codes,
+                           uncoded=uncoded, include_moderator=include_moderator, n_boot=n_boot, seed=seed)
 
     @requires('export')
     def export(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:

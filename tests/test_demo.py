@@ -35,6 +35,9 @@ def test_demo_has_a_reviewed_half_and_a_queue_for_the_rest(demo_db):
         value, low, high = overall.loc[statistic, ["value", "ci_low", "ci_high"]]
         assert 0.5 < low < value < high <= 1.0, (statistic, value, low, high)
     assert len(agreement.disagreements) >= 5 and set(agreement.disagreements["source"]) == {DOUBLE_CODED}
+    one = project.reliability([REVIEWER, SECOND_CODER], sources=DOUBLE_CODED, n_boot=0)  # one name, not letters
+    assert one.overall["value"].tolist() == project.reliability(
+        [REVIEWER, SECOND_CODER], sources=[DOUBLE_CODED], n_boot=0).overall["value"].tolist()
     prevalence = project.prevalence(by="role").table
     assert set(prevalence.loc[prevalence["segments"] > 0, "group"]) == {"resident", "attending", "staff"}
 

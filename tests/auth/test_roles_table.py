@@ -29,6 +29,13 @@ def _seg(study, source: str, turn: int) -> int:
     return int(study.segment(source, turn)["id"])
 
 
+def _words(study, source: str, turn: int) -> tuple[int, int]:
+    """The first word of a turn (a span inside it)."""
+    seg = study.segment(source, turn)
+    start = int(seg["start"])
+    return start, start + len(str(seg["text"]).split()[0])
+
+
 # method -> (call(project, study, tmp_path), viewer outcome, blind coder outcome)
 TABLE = {
     "create": (lambda p, s, t: Project.create(s.url, "another", codebook=None, user=p.user), DENIED, DENIED),
@@ -53,6 +60,7 @@ TABLE = {
     "edit_memo": (lambda p, s, t: p.edit_memo(p.memo("a note").id, "a better note"), DENIED, OK),
     "delete_memo": (lambda p, s, t: p.delete_memo(p.memo("a slip").id), DENIED, OK),
     "restore_memo": (lambda p, s, t: p.restore_memo(p.delete_memo(p.memo("a slip").id)["id"]), DENIED, OK),
+    "adjust": (lambda p, s, t: p.adjust(_suggestion(s, 2, "workload"), *_words(s, "group2.txt", 2)), DENIED, OK),
     "revert": (lambda p, s, t: p.revert(_suggestion(s, 2, "workload")), DENIED, OK),
     "undo": (lambda p, s, t: p.undo(), DENIED, OK),
     "actor": (lambda p, s, t: p.actor(), OK, OK),

@@ -101,6 +101,17 @@ def test_review_queue_orders_suggestions_with_a_priority(project):
     assert set(only["code_id"]) == {"administrative_burden"} and set(only["source"]) == {"g2.txt"}
 
 
+def test_a_span_is_adjusted_and_the_adjustment_undone_through_project(project):
+    """A stranger had to reach into qualkit.review.decisions to change the words a coding covers."""
+    project.autocode(progress=False)
+    suggestion = project.review_queue(1).iloc[0]
+    start = int(suggestion["segment_start"])
+    adjusted = project.adjust(int(suggestion["id"]), start, start + 4, expected_version=int(suggestion["version"]))
+    assert (adjusted.start, adjusted.end, adjusted.status) == (start, start + 4, "accepted")
+    restored = project.undo()
+    assert (restored.status, restored.start, restored.end) == ("suggested", suggestion["start"], suggestion["end"])
+
+
 def test_evaluate_against_gold_records(project):
     project.autocode(progress=False)
     gold = [{"source": "g1.txt", "turn": 1, "codes": ["administrative_burden"]},
