@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,8 +257,12 @@ def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None,
         raise InvalidInput(f"fine_tune={fine_tune!r}", fix="use True, False or 'auto'")
     if fine_tune is True or (fine_tune == "auto" and tuning_due(project)):
         fine_tune_project(project, progress=progress)
+    skipped = tuning_skipped(project) if fine_tune == "auto" else None
     report, close = _reporter(progress, "auto-coding")
     try:
+        if skipped:  # a warning too: a progress bar shows no messages
+            warnings.warn(skipped, UserWarning, stacklevel=3)
+            report(0, 0, skipped)
         return _autocode(project, segment_ids, report)
     finally:
         close()
@@ -297,6 +302,30 @@ def tuning_due(project: Any) -> bool:
     if judged == 0:
         return False
     return auto_tune_due(judged, project.store.settings.get("encoder"), project.codebook.version)
+
+
+def tuning_skipped(project: Any) -> str | None:
+    """Why the encoder was not tuned although enough segments are judged (``None``: nothing was skipped).
+
+    Example:
+        >>> import qualkit as qk
+        >>> tuning_skipped(qk.Project.create("sqlite://", codebook=None)) is None
+        True
+    """
+    from qualkit.coding.finetune import AUTO_TUNE_FROM, AUTO_TUNE_OFF, auto_tuning_on
+
+    if auto_tuning_on():
+        return None
+    judged = judged_count(project)
+    if judged < AUTO_TUNE_FROM:
+        return None
+    if os.environ.get("QUALKIT_AUTO_FINE_TUNE", "").strip().lower() in AUTO_TUNE_OFF:
+        why = "it is switched off (QUALKIT_AUTO_FINE_TUNE)"
+    else:
+        why = "torch, sentence-transformers or the packaged MiniLM is not installed (the embeddings extra)"
+    embedder = project_resources(project)[1]
+    return (f"{judged} segments are judged, but the encoder is not fine-tuned on them: {why}; "
+            f"coding with the {getattr(embedder, 'name', embedder)} embeddings as they are")
 
 
 def _autocode(project: Any, segment_ids: Iterable[int] | None, report: Progress) -> list[Coding]:

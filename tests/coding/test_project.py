@@ -53,6 +53,20 @@ def test_rerun_replaces_only_pending_machine_suggestions(project):
     assert set(pending["id"]) == {c.id for c in again}  # old pending suggestions were replaced
 
 
+def test_autocode_says_when_the_encoder_was_due_for_tuning_but_not_tuned(project, monkeypatch):
+    """Without torch (or with tuning switched off) a stranger was never told fine-tuning was due and skipped."""
+    from qualkit.coding import workflow
+
+    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "0")
+    monkeypatch.setattr(workflow, "judged_count", lambda project: 120)
+    calls = []
+    with pytest.warns(UserWarning, match="120 segments are judged, but the encoder is not fine-tuned"):
+        project.autocode(progress=lambda done, total, message: calls.append(message))
+    assert any("switched off (QUALKIT_AUTO_FINE_TUNE)" in m for m in calls)
+    monkeypatch.setattr(workflow, "judged_count", lambda project: 20)  # not due yet: nothing to say
+    assert workflow.tuning_skipped(project) is None
+
+
 def test_autocode_reports_progress_in_chunks_and_keeps_state_off_the_instance_dict(project, monkeypatch):
     from qualkit.coding import workflow
 
