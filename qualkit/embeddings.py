@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -36,7 +37,7 @@ import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -76,6 +77,31 @@ def _package_version(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return "?"
+
+
+@contextlib.contextmanager
+def quiet_model_files() -> Iterator[None]:
+    """Hide transformers' progress bars while a model is read from or written to disk.
+
+    Loading or saving takes a second; "Loading weights" and "Writing model shards" bars would only clutter
+    notebooks and logs (and ignore the progress callback a caller gave).
+
+    Example:
+        >>> with quiet_model_files():
+        ...     pass
+    """
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        yield
+        return
+    shown = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            transformers_logging.enable_progress_bar()
 
 
 def minilm_available() -> bool:
@@ -173,16 +199,9 @@ class LocalEmbedder:
             raise MissingDependency("sentence-transformers", extra="embeddings")
         _offline()
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
 
-        # Loading from disk takes a second; its progress bar would only clutter notebooks and logs.
-        shown = transformers_logging.is_progress_bar_enabled()
-        transformers_logging.disable_progress_bar()
-        try:
+        with quiet_model_files():
             return SentenceTransformer(str(path), device=self.device)
-        finally:
-            if shown:
-                transformers_logging.enable_progress_bar()
 
     @property
     def model(self) -> Any:

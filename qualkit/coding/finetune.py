@@ -262,7 +262,10 @@ def _save(model: Any, target: Path, info: dict[str, Any]) -> None:
     """Save a model and its ``info.json`` so that a half-written folder is never taken for a finished one."""
     partial = target.with_name(target.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
-    model.save(str(partial))
+    from qualkit.embeddings import quiet_model_files
+
+    with quiet_model_files():
+        model.save(str(partial))
     (partial / "info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     partial.replace(target)
 
@@ -514,7 +517,10 @@ class TunedEmbedder(MiniLMEmbedder):
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(self.path), device=self.device)
+            from qualkit.embeddings import quiet_model_files
+
+            with quiet_model_files():
+                self._model = SentenceTransformer(str(self.path), device=self.device)
         return self._model
 
 

@@ -65,7 +65,7 @@ def test_an_unknown_objective_and_nothing_to_learn_are_clear_errors(tmp_path):
 
 @pytest.mark.embeddings
 @pytest.mark.parametrize("objective", ["classify", "pairs"])
-def test_fine_tuning_is_reproducible_stored_and_reused(tmp_path, minilm, objective):
+def test_fine_tuning_is_reproducible_stored_and_reused(tmp_path, minilm, objective, capfd):
     calls = []
     options = {"objective": objective, "per_text": 2, "max_pairs": 8, "batch_size": 4, "epochs": 1}
     first = fine_tune(TEXTS, LABELS, tmp_path / "a", seed=3, **options,
@@ -79,6 +79,8 @@ def test_fine_tuning_is_reproducible_stored_and_reused(tmp_path, minilm, objecti
     assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     assert np.allclose(vectors, b.encode(TEXTS), atol=1e-5)  # same data, same seed: same weights
     assert not np.allclose(vectors, minilm.encode(TEXTS), atol=1e-3)  # and they did move
+    shown = capfd.readouterr().err  # the caller's progress callback only: no bars of transformers' own
+    assert "Writing model shards" not in shown and "Loading weights" not in shown
     reused = fine_tune(TEXTS, LABELS, tmp_path / "a", seed=3, **options, progress=lambda *args: calls.append("again"))
     assert reused.path == first.path and "again" not in calls  # nothing trained twice
 
