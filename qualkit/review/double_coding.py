@@ -101,9 +101,9 @@ def blind_note(store: Store, source: str | int, coders: Sequence[str]) -> str:
     earlier = earlier_deciders(store, source, coders)
     if not earlier:
         return ""
-    return (f" Decisions {', '.join(earlier)} took on it before stay hidden from the coders until all are done, "
-            "and the suggestions decided then are not offered to them: code those passages again if they "
-            "should count in the reliability figures.")
+    return (f" Decisions {', '.join(earlier)} took on it before stay hidden from the coders until all are done; "
+            "the machine's suggestions decided then are offered to each coder again, so both judge every "
+            "suggestion afresh (passages coded by hand then are not: code them again if they should count).")
 
 
 def unassign(store: Store, source: str | int, coder: str, *, actor: User) -> None:

@@ -40,8 +40,12 @@ def codings_by_id(store: Store, coding_ids: Sequence[int]) -> pd.DataFrame:
 
 
 def _queue_filters(store: Store, query, *, user: str, source_ids, code_ids, hidden_source_ids, own_row_source_ids):
-    query = query.where(CodingRow.project_id == store.project_id, CodingRow.status == "suggested",
-                        CodingRow.origin != "human")
+    # On a transcript the user codes blind, every machine suggestion is theirs to judge afresh, including
+    # one decided in place before the assignment: else the coders would only share what was left over.
+    pending = CodingRow.status == "suggested"
+    if own_row_source_ids:
+        pending = or_(pending, SegmentRow.source_id.in_(list(own_row_source_ids)))
+    query = query.where(CodingRow.project_id == store.project_id, pending, CodingRow.origin != "human")
     if source_ids is not None:
         query = query.where(SegmentRow.source_id.in_(list(source_ids)))
     if code_ids is not None:

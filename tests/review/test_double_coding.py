@@ -207,6 +207,15 @@ def test_decisions_taken_before_a_blind_assignment_are_hidden_from_its_coders(st
     memos = store.memos_df()
     assert visibility.visible_memos(store, memos, "ana", view).empty and len(visibility.visible_memos(
         store, memos, "admin", view)) == 1
+    # Found by a stranger: the suggestion decided before was not offered to the blind coders, so their
+    # reliability figures covered only what was left over. Each judges it afresh, in their own row.
+    for coder in (ANA, BEN):
+        queue, _ = decisions.review_queue(store, actor=coder, source_id=int(accepted.source_id), limit=500)
+        assert int(accepted.id) in set(queue["id"]), coder
+    own = decisions.decide(store, int(accepted.id), "reject", actor=ANA)
+    assert (own.coder, own.status, store.coding(int(accepted.id)).status) == ("ana", "rejected", "accepted")
+    queue, _ = decisions.review_queue(store, actor=ANA, source_id=int(accepted.source_id), limit=500)
+    assert int(accepted.id) not in set(queue["id"])
     double_coding.mark_done(store, "group1.txt", actor=ANA)
     double_coding.mark_done(store, "group1.txt", actor=BEN)
     view = visibility.TeamView.load(store)
