@@ -46,6 +46,18 @@ INSERTS = ("add", "suggest")
 """The event actions that store a new coding row (per-row events of every other action are a person's)."""
 
 
+
+def withdrawn_log(ids: Sequence[int], what: dict[int, tuple[int, str]]) -> list[dict[str, Any]]:
+    """What the log keeps of withdrawn suggestions: id, segment and code of the first :data:`LOGGED_IDS`.
+
+    The rows are deleted, so without the segment and code nobody could tell later what was withdrawn.
+
+    Example:
+        >>> withdrawn_log([7], {7: (3, "workload")})
+        [{'id': 7, 'segment_id': 3, 'code_id': 'workload'}]
+    """
+    return [{"id": int(i), "segment_id": what[i][0], "code_id": what[i][1]} for i in ids[:LOGGED_IDS] if i in what]
+
 class CodingsMixin(StoreBase):
     """Codings (a part of :class:`~qualkit.store.repository.Store`)."""
 
@@ -137,6 +149,7 @@ class CodingsMixin(StoreBase):
         table = CodingRow.__table__
         with self.transaction() as session:
             pending: dict[tuple[int, str], Any] = {}
+            what: dict[int, tuple[int, str]] = {}  # suggestion id -> (segment, code), for the log of withdrawals
             duplicates: list[int] = []
             for chunk in chunks(seg_ids):
                 rows = session.execute(select(
@@ -146,6 +159,7 @@ class CodingsMixin(StoreBase):
                     CodingRow.status == "suggested", CodingRow.origin != "human").order_by(CodingRow.id)).all()
                 for row in rows:
                     key = (int(row.segment_id), row.code_id)
+                    what[int(row.id)] = key
                     if key in pending:
                         duplicates.append(int(row.id))  # an older duplicate: the first row stays
                     else:
@@ -209,7 +223,8 @@ class CodingsMixin(StoreBase):
             if removed:
                 self.log(session, user, "replace", "coding", None,
                          old={"suggestions_removed": removed, "segments": len(seg_ids),
-                              "ids": sorted(gone)[:LOGGED_IDS], "more_ids": max(0, len(gone) - LOGGED_IDS)})
+                              "ids": sorted(gone)[:LOGGED_IDS], "more_ids": max(0, len(gone) - LOGGED_IDS),
+                              "withdrawn": withdrawn_log(sorted(gone), what)})
             if new:
                 self.insert_codings_in(session, new, user=user, action="suggest", details=details)
             return [int(c.id) for c in codings]
@@ -225,6 +240,7 @@ class CodingsMixin(StoreBase):
         rows = session.execute(select(CodingRow.id, CodingRow.segment_id, CodingRow.status, CodingRow.origin,
                                       CodingRow.score).where(CodingRow.project_id == self.project_id,
                                                              CodingRow.code_id == code_id)).all()
+        what = {int(r.id): (int(r.segment_id), code_id) for r in rows}
         decided = {r.segment_id for r in rows if r.status != "suggested" or r.origin == "human"}
         best: dict[int, Any] = {}
         gone: list[int] = []
@@ -243,7 +259,7 @@ class CodingsMixin(StoreBase):
         if gone:
             self.log(session, user, "replace", "coding", None,
                      old={"suggestions_removed": len(gone), "why": why, "ids": gone[:LOGGED_IDS],
-                          "more_ids": max(0, len(gone) - LOGGED_IDS)})
+                          "more_ids": max(0, len(gone) - LOGGED_IDS), "withdrawn": withdrawn_log(gone, what)})
         return gone
 
     def _acted_on(self, session: Session, coding_ids: Sequence[int]) -> set[int]:

@@ -47,6 +47,9 @@ def test_refreshing_suggestions_keeps_rows_and_versions(study):
     events = store.events_df("coding")
     replaced = events[events["action"] == "replace"].iloc[0]
     assert replaced["old"]["ids"] == [dropped] and replaced["old"]["suggestions_removed"] == 1
+    # the row is gone: the log says what it was (a stranger could not tell which codes a retrain withdrew)
+    assert replaced["old"]["withdrawn"] == [{"id": dropped, "segment_id": int(before.loc[dropped, "segment_id"]),
+                                             "code_id": before.loc[dropped, "code_id"]}]
     assert events[events["action"] == "rescore"].iloc[0]["new"]["count"] == len(kept)
     # a card drawn before the refresh still decides: same id, same version
     target = kept[0]
