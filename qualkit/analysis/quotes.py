@@ -49,13 +49,14 @@ def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", 
     The place is a short group value (``group 2``), else the session (``Resident, session fg1``
     rather than ``Resident, residents``), else a longer group name, else the transcript. Without a role attribute the speaker's role (participant/moderator) is used.
 
-    A plain lowercase word is capitalised; any other value (``hca``, ``staff_nurse``) stays as written.
+    Plain lowercase words are written as words (``ward_clerk``: "Ward clerk"); a short code (``hca``) or
+    any other value (``ICU``, ``RN-2``) stays as written.
 
     Example:
         >>> attribution({"role": "attending", "group": 3.0})
         'Attending, group 3'
         >>> attribution({"role": "staff_nurse", "session": "night2"}), attribution({"role": "hca"})
-        ('staff_nurse, session night2', 'hca')
+        ('Staff nurse, session night2', 'hca')
         >>> attribution({"role": "resident", "group": "residents", "session": "fg1"})
         'Resident, session fg1'
         >>> attribution({"speaker_role": "participant", "source": "g1.txt"})
@@ -73,8 +74,9 @@ def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", 
         where = f"{session_field} {session}"
     else:
         where = group or _present(row.get("source")) or ""
-    # A plain word starts the line capitalised; a code (hca, staff_nurse, ICU) is kept as the study wrote it.
-    text = role.capitalize() if re.fullmatch(r"[a-z]{4,}", role) else role
+    # Plain words start the line capitalised, the same whether the study joined them with "_" or not (a
+    # stranger saw "Pharmacist" beside "ward_clerk"); a short code (hca) or ICU is kept as the study wrote it.
+    text = role.replace("_", " ").capitalize() if re.fullmatch(r"[a-z]{4,}(_[a-z]+)*", role) else role
     return f"{text}, {where}" if where else text
 
 
