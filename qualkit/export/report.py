@@ -188,6 +188,19 @@ def machine_coder_text(runs: list[dict[str, Any]], machines: list[str]) -> str:
     return text + (f"; parameters: {shown}." if shown else ".")
 
 
+def _material(sessions: int, surveys: int) -> str:
+    """What was analysed: "Transcripts of 4 sessions", "Transcripts of 4 sessions and 1 survey file".
+
+    Example:
+        >>> _material(4, 1), _material(0, 2), _material(1, 0)
+        ('Transcripts of 4 sessions and 1 survey file', '2 survey files', 'Transcripts of 1 session')
+    """
+    said = [f"Transcripts of {sessions} session{'s' if sessions != 1 else ''}"] if sessions or not surveys else []
+    if surveys:
+        said.append(f"{surveys} survey file{'s' if surveys != 1 else ''}")
+    return " and ".join(said)
+
+
 def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFrame, segments: pd.DataFrame, *,
                       by: str | None, include_suggested: bool, reliability: Any = None) -> str:
     """The methods paragraph: qualkit and codebook versions, what was coded by whom, and how it was counted.
@@ -202,6 +215,11 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     from qualkit.version import __version__
 
     n_sources = segments["source"].nunique() if len(segments) else 0
+    # A survey file (its segments are rows: one answer each) is not a session; say how many of each.
+    rows_only = segments.groupby("source")["kind"].agg(lambda kinds: set(kinds) == {"row"}) if len(segments) \
+        else pd.Series(dtype=bool)
+    n_surveys = int(rows_only.sum())
+    n_sessions = n_sources - n_surveys
     talk = segments.loc[(segments.get("speaker_role", pd.Series(dtype=object)) == "participant")] if len(segments) \
         else segments
     kinds = ", ".join(sorted(segments["kind"].dropna().unique())) if len(segments) else "none"
@@ -213,7 +231,7 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     origins = sorted(set(codings.loc[codings["origin"] != "human", "origin"].dropna()))
     humans = sorted((set(accepted["decided_by"].dropna()) | set(_human_coders(codings))) - {CONSENSUS})
     parts = [
-        f"Transcripts of {n_sources} session{'s' if n_sources != 1 else ''} were analysed with qualkit {__version__} "
+        f"{_material(n_sessions, n_surveys)} were analysed with qualkit {__version__} "
         f"(offline). They were split into {len(segments)} segments ({kinds}), {len(talk)} of them participant talk; "
         "moderator talk and unattributed lines were excluded from all counts.",
     ]
