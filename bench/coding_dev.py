@@ -176,12 +176,15 @@ def dev_coder(codebook: object, embedder: object, params: dict[str, object], nlp
     import qualkit as qk
 
     learned = {k.removeprefix("learned."): v for k, v in params.items() if k.startswith("learned.")}
-    own = {k: v for k, v in params.items() if not k.startswith("learned.")}
-    if not learned:
+    knn = {k.removeprefix("knn."): v for k, v in params.items() if k.startswith("knn.")}
+    own = {k: v for k, v in params.items() if not k.startswith(("learned.", "knn."))}
+    if not learned and not knn:
         return qk.AutoCoder(codebook, embedder=embedder, nlp=nlp, **own)
     default = qk.AutoCoder(codebook, **own)
     parts = dict(default.estimators)
     parts["learned"] = qk.LearnedCoder(C=default.C, cv=default.cv, **learned)
+    if knn:
+        parts["neighbours"] = qk.NeighbourCoder(**knn)
     ensemble = {k: v for k, v in own.items() if k in qk.Ensemble().get_params(deep=False)}
     return qk.Ensemble(codebook, list(parts.items()), weights=default.weights, embedder=embedder, nlp=nlp,
                        **ensemble)

@@ -60,6 +60,7 @@ _LAZY: dict[str, str] = {
     "RuleCoder": "qualkit.coding.rules",
     "SimilarityCoder": "qualkit.coding.similarity",
     "LearnedCoder": "qualkit.coding.learned",
+    "NeighbourCoder": "qualkit.coding.neighbours",
     "suggest_next": "qualkit.coding.active",
     "evaluate_codes": "qualkit.coding.evaluate",
     "prevalence": "qualkit.analysis.prevalence",

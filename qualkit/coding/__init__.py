@@ -19,6 +19,7 @@ _LAZY = {
     "RuleCoder": "qualkit.coding.rules",
     "SimilarityCoder": "qualkit.coding.similarity",
     "LearnedCoder": "qualkit.coding.learned",
+    "NeighbourCoder": "qualkit.coding.neighbours",
     "Ensemble": "qualkit.coding.ensemble",
     "AutoCoder": "qualkit.coding.ensemble",
     "suggest_next": "qualkit.coding.active",

@@ -504,6 +504,8 @@ class AutoCoder(Ensemble):
 
     Parameters:
         rules / similarity / learned: switch components on or off.
+        neighbours: add a :class:`~qualkit.coding.neighbours.NeighbourCoder` beside the learned coder (their
+            scores are averaged).
         similarity_weight: weight of the similarity score inside the prior.
         negation: how the rule coder treats negated or hypothetical cues (see :class:`RuleCoder`).
         C, cv: regularisation and folds of the learned coder.
@@ -519,7 +521,7 @@ class AutoCoder(Ensemble):
 
     _parameter_constraints = {  # noqa: RUF012 - scikit-learn's convention for parameter checks
         **Ensemble._parameter_constraints,
-        "rules": ["boolean"], "similarity": ["boolean"], "learned": ["boolean"],
+        "rules": ["boolean"], "similarity": ["boolean"], "learned": ["boolean"], "neighbours": ["boolean"],
         "similarity_weight": [UNIT_INTERVAL], "negation": [StrOptions({"lower", "remove", "ignore"})],
         "C": [POSITIVE], "cv": [FOLDS],
     }
@@ -532,6 +534,7 @@ class AutoCoder(Ensemble):
         rules: bool = True,
         similarity: bool = True,
         learned: bool = True,
+        neighbours: bool = False,
         thresholds: float | Mapping[str, float] | None = None,
         exclusive: str | bool = "auto",
         similarity_weight: float = 0.8,
@@ -560,6 +563,7 @@ class AutoCoder(Ensemble):
         self.rules = rules
         self.similarity = similarity
         self.learned = learned
+        self.neighbours = neighbours
         self.similarity_weight = similarity_weight
         self.negation = negation
         self.C = C
@@ -575,6 +579,10 @@ class AutoCoder(Ensemble):
             chosen.append(("similarity", SimilarityCoder()))
         if self.learned:
             chosen.append(("learned", LearnedCoder(C=self.C, cv=self.cv)))
+        if self.neighbours:
+            from qualkit.coding.neighbours import NeighbourCoder
+
+            chosen.append(("neighbours", NeighbourCoder()))
         return chosen
 
     @property
