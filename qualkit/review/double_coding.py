@@ -185,7 +185,8 @@ def judgements(store: Store, source: str | int, *, actor: User, view: TeamView |
         record["start"] = int(spans["start"].min()) if len(spans) else None
         record["end"] = int(spans["end"].max()) if len(spans) else None
         record["spans"] = len(set(zip(own_yes["start"], own_yes["end"], strict=True)))
-        if include_untouched or any(record[c] != "-" for c in coders) or record["consensus"]:
+        # A consensus on a pair no coder judged is no agreement between them: counting it changed the figures.
+        if include_untouched or any(record[c] != "-" for c in coders):
             records.append(record)
     columns = ["source_id", "segment_id", "code_id", "turn", "speaker", "text", *coders, "agree", "applied_by",
                "consensus", "consensus_id", "consensus_version", "start", "end", "spans"]
@@ -261,17 +262,17 @@ def adjudicate(
 
 
 def settle_agreements(store: Store, source: str | int, *, actor: User, view: TeamView | None = None) -> int:
-    """Record the consensus wherever the coders agree (applied by all, or by none of a suggestion); returns how many.
+    """Record the consensus wherever the coders agree (applied by all, or rejected by all); returns how many.
 
-    A suggestion neither coder applied (rejected, or left alone before marking the transcript done)
-    is settled as not applying, so no suggestion of a finished transcript is left pending. Where the
-    coders applied the code to different words of the segment, the consensus covers all of them.
+    Only pairs some coder judged count: a suggestion no coder looked at is no agreement, and stays in the
+    review queue as an ordinary suggestion. Where the coders applied the code to different words of the
+    segment, the consensus covers all of them.
 
     Example:
         >>> settle_agreements(Store.create("sqlite://", name="s"), 1, actor=User("ana"))  # doctest: +SKIP
     """
     view = view or TeamView.load(store)
-    frame = judgements(store, source, actor=actor, view=view, include_untouched=True)
+    frame = judgements(store, source, actor=actor, view=view)
     settled = 0
     for row in frame[frame["agree"] & frame["consensus"].isna()].itertuples():
         apply = bool(row.applied_by)

@@ -96,7 +96,13 @@ def test_blind_double_coding_end_to_end(study):
         study.project.quotes("peer_suport")
     new_code = double_coding.adjudicate(store, int(workload.segment_id), "emotional_exhaustion", apply=True, actor=ADMIN)
     assert (new_code.coder, new_code.origin) == ("consensus", "human")
-    assert double_coding.settle_agreements(store, "group1.txt", actor=ANA) >= 3
+    shown = double_coding.judgements(store, "group1.txt", actor=ANA)
+    figures = double_coding.agreement_summary(shown, ["ana", "ben"])
+    open_agreements = int((shown["agree"] & shown["consensus"].isna()).sum())
+    assert double_coding.settle_agreements(store, "group1.txt", actor=ANA) == open_agreements >= 1
+    # recording what the coders agreed on is no new agreement: the figures stay as they were
+    after = double_coding.agreement_summary(double_coding.judgements(store, "group1.txt", actor=ANA), ["ana", "ben"])
+    assert after == figures
     # The report says how the one disagreement still open (workload) is counted, and how many remain.
     from qualkit.export.report import collect_report
 
@@ -105,8 +111,15 @@ def test_blind_double_coding_end_to_end(study):
     assert "3 segment-code disagreements, 1 of them not settled yet" in texts
     # ... and compares the two coders assigned, as the Reliability page does: consensus is no third coder
     assert "coded by ana (human), ben (human);" in texts and "consensus (human)" not in texts
+    # Found by a stranger: recording the agreements also "settled" suggestions neither coder had seen, as
+    # agreements, and the figures changed. They stay suggestions; only judged pairs are counted or settled.
     pending = store.codings_df(source="group1.txt", status="suggested")
-    assert pending["id"].tolist() == [int(workload.id)]  # only the open disagreement; untouched ones: not applied
+    assert int(workload.id) in set(pending["id"])
+    consensus = store.codings_df(source="group1.txt")
+    consensus = consensus[consensus["decided_by"] == "consensus"]
+    judged = double_coding.judgements(store, "group1.txt", actor=ANA)
+    assert set(zip(consensus["segment_id"], consensus["code_id"], strict=True)) <= set(
+        zip(judged["segment_id"], judged["code_id"], strict=True))
     frame = double_coding.judgements(store, "group1.txt", actor=ANA)
     assert frame.loc[frame["agree"], "consensus"].notna().all()
     adjudications = store.events_df("coding")

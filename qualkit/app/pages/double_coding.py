@@ -129,8 +129,7 @@ def disagreements_section(ctx: state.Context) -> None:
     cols[3].metric("Cohen's kappa", "–" if summary["kappa"] is None else summary["kappa"])
     st.caption(double_coding.JUDGED_UNITS)
     may_settle = ctx.user.can_assign() or (ctx.user.can_adjudicate() and ctx.user.name in coders)
-    pending = double_coding.judgements(ctx.store, source_id, actor=ctx.user, view=view, include_untouched=True)
-    open_agreements = int((pending["agree"] & pending["consensus"].isna()).sum())
+    open_agreements = int((judged["agree"] & judged["consensus"].isna()).sum())
     if may_settle and open_agreements:
         clicks.button(f"Record the {open_agreements} agreements as consensus", key="dc_settle", on_click=_settle,
                       args=(source_id,))
@@ -151,7 +150,7 @@ def disagreements_section(ctx: state.Context) -> None:
             st.markdown(f"**{what}** · {'' if pd.isna(row.turn) else f'turn {int(row.turn)} · '}{speaker}: "
                         f"{ui.short(row.text, 300)}")
             st.caption(" · ".join(f"{c}: {disagreeing.at[row.Index, c]}" for c in coders)
-                       + (f" · settled: {row.consensus}" if row.consensus else ""))
+                       + (f" · settled: {row.consensus}" if isinstance(row.consensus, str) else ""))
             if not may_settle:
                 continue
             expected = (None if pd.isna(row.consensus_id)
