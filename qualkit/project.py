@@ -567,6 +567,18 @@ class Project:
 
         return adjudicate(self.store, segment_id, code_id, apply=apply, note=note, actor=self._actor())
 
+    @requires('adjudicate')
+    def unsettle(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
+        """Take back the newest settlement of a disagreement (the ``consensus_id`` of :meth:`disagreements`).
+
+        Example:
+            >>> project.unsettle(45).status  # doctest: +SKIP
+            'suggested'
+        """
+        from qualkit.review.double_coding import unsettle
+
+        return unsettle(self.store, coding_id, actor=self._actor(), expected_version=expected_version)
+
     @requires('manage_users')
     def add_demo_users(self) -> list[tuple[str, str, str]]:
         """Create the demo study's log-ins (an admin and two coders), shown on the app's log-in page."""

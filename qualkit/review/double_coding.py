@@ -23,7 +23,7 @@ from qualkit.errors import InvalidInput, PermissionDenied
 from qualkit.model import Coding
 from qualkit.review.visibility import TeamView
 from qualkit.store.assignments import add_assignments, assignments_df, remove_assignment, set_assignment_done
-from qualkit.store.decisions import CONSENSUS, set_consensus
+from qualkit.store.decisions import CONSENSUS, restore_codings, set_consensus, state_events
 from qualkit.store.queries import human_rows_df
 from qualkit.store.repository import Store
 from qualkit.store.sources import segment_source_ids
@@ -246,6 +246,13 @@ def adjudicate(
         >>> adjudicate(Store.create("sqlite://", name="a"), 1, "workload", apply=True,
         ...            actor=User("ana"))  # doctest: +SKIP
     """
+    _check_may_adjudicate(store, segment_id, actor, view)
+    return set_consensus(store, segment_id=segment_id, code_id=code_id, apply=apply, user=actor.name,
+                              note=note, start=start, end=end, expected=expected)
+
+
+def _check_may_adjudicate(store: Store, segment_id: int, actor: User, view: TeamView | None) -> None:
+    """Raise unless ``actor`` may settle on this segment's transcript: finished, and theirs or an administrator."""
     actor.require("adjudicate")
     view = view or TeamView.load(store)
     source_id = segment_source_ids(store, [segment_id]).get(segment_id)
@@ -257,8 +264,30 @@ def adjudicate(
                                fix="wait until every assigned coder marked it done")
     if actor.name not in coders and not actor.can_assign():
         raise PermissionDenied(f"only the transcript's coders ({', '.join(coders)}) or an administrator adjudicate")
-    return set_consensus(store, segment_id=segment_id, code_id=code_id, apply=apply, user=actor.name,
-                              note=note, start=start, end=end, expected=expected)
+
+
+def unsettle(store: Store, coding_id: int, *, actor: User, expected_version: int | None = None,
+             view: TeamView | None = None) -> Coding:
+    """Take back the newest settlement of a disagreement (a ``revert`` event; nothing is deleted).
+
+    A suggestion the settlement decided is pending again; a consensus row it created is kept on record
+    as rejected and no longer counts as the consensus, so the disagreement is open again; an earlier
+    settlement it changed is back. ``expected_version`` is the version the person saw.
+
+    Example:
+        >>> unsettle(Store.create("sqlite://", name="un"), 1, actor=User("ana"))  # doctest: +SKIP
+    """
+    coding = store.coding(coding_id)
+    _check_may_adjudicate(store, int(coding.segment_id), actor, view)
+    event = state_events(store, [coding_id]).get(int(coding_id))
+    if coding.decided_by != CONSENSUS or event is None or event["action"] != "adjudicate":
+        raise InvalidInput(f"coding {coding_id} is not a settled disagreement",
+                           fix="choose a settled one (tick 'Show settled disagreements too')")
+    old = event["old"]
+    values = ({"status": "rejected", "decided_by": None} if old is None
+              else {k: old[k] for k in ("status", "start", "end", "decided_by") if k in old})
+    expected = int(coding.version if expected_version is None else expected_version)
+    return restore_codings(store, [(int(coding_id), expected, values, int(event["id"]))], user=actor.name)[0]
 
 
 def settle_agreements(store: Store, source: str | int, *, actor: User, view: TeamView | None = None) -> int:
@@ -295,4 +324,5 @@ __all__ = [
     "mark_done",
     "settle_agreements",
     "unassign",
+    "unsettle",
 ]

@@ -333,6 +333,10 @@ def test_double_coding_page_assign_done_and_adjudicate(study, apptest, helpers):
     assert study.store.coding(int(s.id)).decided_by == "consensus"
     mine = study.store.codings_df(origin="human", coder=["ana", "ben"])
     assert set(zip(mine["coder"], mine["status"], strict=True)) == {("ana", "accepted"), ("ben", "rejected")}
+    ben.button(key="dc_unsettle_last").click().run()  # taken back: the disagreement is open again
+    helpers.assert_ok(ben)
+    assert study.store.coding(int(s.id)).decided_by is None and study.store.coding(int(s.id)).status == "suggested"
+    assert key in {b.key for b in ben.button} and "disagreement is open again" in helpers.texts(ben)
 
 
 def test_history_and_team_pages(study, apptest, helpers):

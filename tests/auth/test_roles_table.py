@@ -80,6 +80,8 @@ TABLE = {
     "disagreements": (lambda p, s, t: p.disagreements("group1.txt"), DENIED, DENIED),
     "adjudicate": (lambda p, s, t: p.adjudicate(_seg(s, "group1.txt", 4), "peer_support", apply=True),
                    DENIED, DENIED),
+    "unsettle": (lambda p, s, t: p.unsettle(int(s.suggestion("group1.txt", 1, "administrative_burden")["id"])),
+                 DENIED, DENIED),
     "add_demo_users": (lambda p, s, t: p.add_demo_users(), DENIED, DENIED),
     "discover_themes": (lambda p, s, t: p.discover_themes(), DENIED, OK),
     "themes": (lambda p, s, t: p.themes(), OK, OK),

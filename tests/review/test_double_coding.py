@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
@@ -245,3 +246,36 @@ def test_undoing_a_blind_decision_by_the_suggestion_id_names_the_coders_own_row(
     with pytest.raises(PermissionDenied, match=f"your decision on it is coding {own.id}"):
         decisions.revert_decision(store, int(suggestion.id), actor=BEN, expected_version=int(suggestion.version))
     assert decisions.revert_decision(store, int(own.id), actor=BEN, expected_version=own.version).status == "suggested"
+
+
+def test_a_settlement_can_be_taken_back_and_the_disagreement_is_open_again(study):
+    """Found by a stranger: settling a disagreement could not be undone, only settled the other way."""
+    store = study.store
+    _finish_with_a_disagreement(store)
+    open_before = double_coding.disagreements(store, "group1.txt", actor=ADMIN)
+    row = open_before.iloc[0]
+    settled = double_coding.adjudicate(store, int(row.segment_id), row.code_id, apply=True, actor=ADMIN)
+    assert settled.decided_by == "consensus"
+    again = double_coding.disagreements(store, "group1.txt", actor=ADMIN)
+    assert again.loc[(again["segment_id"] == row.segment_id) & (again["code_id"] == row.code_id),
+                     "consensus"].tolist() == ["accepted"]
+    with pytest.raises(PermissionDenied):
+        double_coding.unsettle(store, int(settled.id), actor=VIC)
+    back = double_coding.unsettle(store, int(settled.id), actor=ADMIN, expected_version=int(settled.version))
+    assert back.decided_by != "consensus"
+    after = double_coding.disagreements(store, "group1.txt", actor=ADMIN)
+    pd.testing.assert_frame_equal(after[["segment_id", "code_id", "consensus"]],
+                                  open_before[["segment_id", "code_id", "consensus"]])
+    assert store.events_df("coding", int(settled.id)).iloc[0]["action"] == "revert"
+    with pytest.raises(InvalidInput, match="not a settled disagreement"):
+        double_coding.unsettle(store, int(settled.id), actor=ADMIN)
+
+
+def _finish_with_a_disagreement(store) -> None:
+    """ana applies a code on group1 that ben does not; both mark the transcript done."""
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    seg = store.segments_df(source="group1.txt")
+    seg = seg[seg["speaker_role"] == "participant"].iloc[0]
+    decisions.add_code(store, int(seg["id"]), "workload", actor=ANA)
+    for coder in (ANA, BEN):
+        double_coding.mark_done(store, "group1.txt", actor=coder)

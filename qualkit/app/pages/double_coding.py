@@ -16,6 +16,8 @@ from qualkit.review import double_coding
 from qualkit.users import list_users
 
 PAGE_SIZE = 10
+# The settlement this tab made last, so that it can be taken back: (coding id, version, what and where).
+LAST_SETTLED = "dc_last_settled"
 
 
 def _assign() -> None:
@@ -52,9 +54,20 @@ def _adjudicate(segment_id: int, code_id: str, apply: bool, expected: dict | Non
     if user is None or store is None:
         return
     note = st.session_state.get(f"adj_note_{segment_id}_{code_id}", "")
-    state.run_action(double_coding.adjudicate, store, segment_id, code_id, apply=apply, actor=user, note=note,
-                     expected=expected,
-                     success=f"Settled: {what} {'applies' if apply else 'does not apply'} to {where}.")
+    settled = state.run_action(double_coding.adjudicate, store, segment_id, code_id, apply=apply, actor=user,
+                               note=note, expected=expected,
+                               success=f"Settled: {what} {'applies' if apply else 'does not apply'} to {where}.")
+    if settled is not None:
+        st.session_state[LAST_SETTLED] = (int(settled.id), int(settled.version), f"{what} on {where}")
+
+
+def _unsettle(coding_id: int, version: int, what: str) -> None:
+    user, store = state.current_user(), state.current_store()
+    if user is None or store is None:
+        return
+    if state.run_action(double_coding.unsettle, store, coding_id, actor=user, expected_version=version,
+                        success=f"The settlement of {what} is taken back; the disagreement is open again.") is not None:
+        st.session_state.pop(LAST_SETTLED, None)
 
 
 def _settle(source_id: int) -> None:
@@ -133,6 +146,10 @@ def disagreements_section(ctx: state.Context) -> None:
     if may_settle and open_agreements:
         clicks.button(f"Record the {open_agreements} agreements as consensus", key="dc_settle", on_click=_settle,
                       args=(source_id,))
+    if may_settle and LAST_SETTLED in st.session_state:
+        coding_id, version, what = st.session_state[LAST_SETTLED]
+        clicks.button(f"Undo: unsettle {what}", key="dc_unsettle_last", on_click=_unsettle,
+                      args=(coding_id, version, what), icon=":material/undo:")
     disagreeing = judged[~judged["agree"]]
     show_settled = st.checkbox("Show settled disagreements too", key="dc_show_settled")
     if not show_settled:
@@ -162,6 +179,10 @@ def disagreements_section(ctx: state.Context) -> None:
                           args=(int(row.segment_id), row.code_id, True, expected, what, where), where=yes)
             clicks.button("Does not apply", key=f"adj_no_{row.segment_id}_{row.code_id}", on_click=_adjudicate,
                           args=(int(row.segment_id), row.code_id, False, expected, what, where), where=no)
+            if expected is not None:
+                clicks.button("Unsettle", key=f"adj_undo_{row.segment_id}_{row.code_id}", on_click=_unsettle,
+                              args=(expected["id"], expected["version"], f"{what} on {where}"),
+                              icon=":material/undo:", help="Take back this settlement: the disagreement is open again")
 
 
 def render() -> None:
