@@ -166,3 +166,20 @@ def test_transcript_reverts_a_rejected_coding_from_its_chip(queue_study, apptest
     helpers.assert_ok(at)
     assert store.coding(int(s.id)).status == "suggested" and "Reverted" in helpers.texts(at)
     assert store.events_df("coding", int(s.id))["action"].tolist()[:2] == ["revert", "reject"]
+
+
+def test_u_in_a_new_tab_offers_the_users_last_decision_by_name(queue_study, apptest, helpers):
+    """Found by a stranger: after a reload or a server restart, U did nothing and said nothing."""
+    from qualkit.review import decisions
+    from qualkit.users import User
+
+    s = queue_study.suggestion("group1.txt", 1, "administrative_burden")
+    decisions.decide(queue_study.store, int(s.id), "accept", actor=User("ana"))  # in an earlier tab
+    at = apptest("ana", "queue")
+    undo = at.button(key="q_undo")
+    assert undo.label.startswith("Undo your last decision: accepted ") and "group1.txt" in undo.label
+    assert keyed(at, "u") == "q_undo"
+    undo.click().run()
+    helpers.assert_ok(at)
+    assert queue_study.store.coding(int(s.id)).status == "suggested"
+    assert any(m.startswith("Undone: accepted ") for m in messages(at))

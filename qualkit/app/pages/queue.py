@@ -362,13 +362,50 @@ def work_status(shown_ranking: int) -> None:
 
 
 def undo_bar(ctx: state.Context) -> None:
-    """The Undo button for this tab's newest decision (U, Ctrl+Z)."""
-    stack = _undo_stack(ctx.name)
-    if not ctx.user.can_code() or not stack:
+    """The Undo button for this tab's newest decision (U, Ctrl+Z); with none yet, for the user's newest one.
+
+    A tab opened anew (a reload, a new log-in, a server restart) remembers nothing: U then offers the
+    user's newest decision that still stands, named on the button, so the key never silently does nothing.
+    """
+    if not ctx.user.can_code():
         return
-    entry = stack[-1]
-    clicks.button(f"Undo: {entry['what']} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:", on_click=_undo,
-                  shortcut="U", help=f"{len(stack)} decision(s) of this tab can be undone, newest first.")
+    stack = _undo_stack(ctx.name)
+    if stack:
+        entry = stack[-1]
+        clicks.button(f"Undo: {entry['what']} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:", on_click=_undo,
+                      shortcut="U", help=f"{len(stack)} decision(s) of this tab can be undone, newest first.")
+        return
+    last = decisions.last_decision(ctx.store, actor=ctx.user)
+    if last is None:
+        return
+    coding_id, version = last
+    what = earlier_decision(ctx, coding_id)
+    clicks.button(f"Undo your last decision: {what} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:",
+                  on_click=_undo_earlier, args=(coding_id, version, what), shortcut="U",
+                  help="Made before this tab opened; History lists every decision.")
+
+
+def earlier_decision(ctx: state.Context, coding_id: int) -> str:
+    """A decision made before this tab opened, in words: what was done to which code, where."""
+    row = codings_by_id(ctx.store, [coding_id])
+    if row.empty:
+        return f"coding {coding_id}"
+    row = row.iloc[0]
+    done = {"accepted": "accepted", "rejected": "rejected"}.get(row["status"], row["status"])
+    codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
+    label = ui.code_label(codebook, row["code_id"]) if codebook is not None else row["code_id"]
+    turn = "" if pd.isna(row["turn"]) else f", turn {int(row['turn'])}"
+    return f"{done} {label} in {row['source']}{turn}"
+
+
+def _undo_earlier(coding_id: int, version: int, what: str) -> None:
+    """Button (U, Ctrl+Z) callback: take back the decision named on the button, at the version it named."""
+    store = state.current_store()
+    if store is None:
+        return
+    _push_undo(store.name, {"id": coding_id, "version": version, "label": what, "what": what, "card": coding_id,
+                            "left_queue": True})
+    _undo()
 
 
 def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None) -> None:
