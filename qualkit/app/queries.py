@@ -121,12 +121,14 @@ def code_examples(url: str, project: str, gen: int, code_id: str, user: str) -> 
 
 
 @st.cache_data(**_CACHE)
-def memos(url: str, project: str, gen: int, user: str) -> pd.DataFrame:
-    """The memos ``user`` may see (a blind co-coder's memos on that transcript wait)."""
+def memos(url: str, project: str, gen: int, user: str, *, deleted: bool = False) -> pd.DataFrame:
+    """The memos ``user`` may see (a blind co-coder's memos on that transcript wait); ``deleted``: the deleted ones."""
     from qualkit.review.visibility import visible_memos
 
     store = _store(url, project)
-    return visible_memos(store, store.memos_df(), user, team_view(url, project, gen))
+    frame = store.memos_df(withdrawn=deleted)
+    frame = frame[frame["withdrawn_at"].notna()] if deleted else frame
+    return visible_memos(store, frame, user, team_view(url, project, gen))
 
 
 @st.cache_data(**_CACHE)

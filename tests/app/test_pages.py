@@ -120,11 +120,22 @@ def test_transcript_page_edits_deletes_and_undoes_memos(study, apptest, helpers)
     version = int(study.store.memos_df()["version"].iloc[0])
     at.button(key=f"tx_memo_delete_{memo_id}_{version}").click().run()
     helpers.assert_ok(at)
-    assert study.store.memos_df().empty and "Wekly rhythm" not in [str(m.value) for m in at.markdown]
+    keys = {b.key for b in at.button}
+    assert study.store.memos_df().empty and f"tx_memo_delete_{memo_id}_{version + 1}" not in keys
+    assert f"tx_memo_restore_{memo_id}_{version + 1}" in keys  # listed under the turn's deleted memos
     at.button(key="tx_memo_undo").click().run()  # Undo the deletion
     assert study.store.memos_df()["text"].tolist() == ["Wekly rhythm"]
     assert [e for e in study.store.events_df("memo", memo_id)["action"]] == [
         "restore", "delete", "update", "update", "create"]
+    # deleted in one tab, brought back from another (the undo of a tab does not outlive it)
+    version = int(study.store.memos_df()["version"].iloc[0])
+    at.button(key=f"tx_memo_delete_{memo_id}_{version}").click().run()
+    later = apptest("ana", "transcript")
+    later.selectbox(key="tx_segment").select(int(seg["id"])).run()
+    assert "tx_memo_undo" not in {b.key for b in later.button}
+    later.button(key=f"tx_memo_restore_{memo_id}_{version + 1}").click().run()
+    helpers.assert_ok(later)
+    assert study.store.memos_df()["text"].tolist() == ["Wekly rhythm"]
 
 
 def test_memos_of_others_have_no_edit_and_only_an_administrator_may_delete_them(study, apptest):

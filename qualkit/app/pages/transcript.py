@@ -312,6 +312,7 @@ def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> N
         own = ctx.user.can_code() and memo.author == ctx.user.name
         if own or ctx.user.can_manage_users():
             memo_controls(int(memo.id), int(memo.version), memo.text, own=own)
+    deleted_memos(ctx, segment_id)
     if MEMO_UNDO in st.session_state:
         kind = st.session_state[MEMO_UNDO][0]
         clicks.button({"write": "Undo: take back the memo just saved", "edit": "Undo: restore the memo's earlier words",
@@ -320,6 +321,30 @@ def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> N
     if ctx.user.can_code():
         st.text_area("New memo on this segment", key="tx_memo")
         clicks.button("Save memo", key="tx_memo_save", on_click=_memo, args=(segment_id,))
+
+
+def deleted_memos(ctx: state.Context, segment_id: int) -> None:
+    """The deleted memos on this turn that the user may bring back (their own; an administrator's: any)."""
+    gone = queries.memos(ctx.url, ctx.name, ctx.gen, ctx.user.name, deleted=True)
+    gone = gone[gone["segment_id"] == segment_id] if len(gone) else gone
+    if not ctx.user.can_manage_users():
+        gone = gone[gone["author"] == ctx.user.name] if ctx.user.can_code() else gone.iloc[0:0]
+    if gone.empty:
+        return
+    with st.expander(f"Deleted memos on this turn ({len(gone)})"):
+        for memo in gone.itertuples():
+            st.caption(f"{ui.text_or(memo.author, 'unknown')} · deleted {pd.Timestamp(memo.withdrawn_at):%Y-%m-%d %H:%M}")
+            st.write(memo.text)
+            clicks.button("Bring back", key=f"tx_memo_restore_{memo.id}_{memo.version}", on_click=_restore_memo,
+                          args=(int(memo.id), int(memo.version)), icon=":material/restore_from_trash:")
+
+
+def _restore_memo(memo_id: int, version: int) -> None:
+    """Button callback: bring back a deleted memo (refused if it changed since it was drawn)."""
+    user, store = state.current_user(), state.current_store()
+    if user is not None and store is not None:
+        state.run_action(decisions.restore_memo, store, memo_id, actor=user, expected_version=version,
+                         success="The memo is back.")
 
 
 def memo_controls(memo_id: int, version: int, text: str, *, own: bool) -> None:
