@@ -117,9 +117,11 @@ class SourcesMixin(StoreBase):
                 held = " and ".join(part for part in (
                     f"{decided} decisions by people (accepted, rejected or coded by hand)" if decided else "",
                     f"{memos} memos" if memos else "") if part)
+                steps = " and ".join(step for step, needed in (
+                    ("revert those decisions first (History)", decided),
+                    ("move the memos' words elsewhere (or delete the memos)", memos)) if needed)
                 raise StoreError(f"{row.name} has {held}; it is not removed, so that they are not lost with it",
-                                 fix="revert those decisions first (History) and move the memos' words elsewhere, "
-                                     "or keep the transcript")
+                                 fix=f"{steps}, or keep the transcript")
             self.log(session, user, "delete", "source", row.id, old={"name": row.name, "sha256": row.sha256})
             session.delete(row)
 

@@ -248,9 +248,10 @@ def test_memo_edit_conflict(store, small_source):
 def test_remove_source_refuses_when_humans_decided(store, small_source):
     coding_id = _suggest(store, small_source)
     store.decide(coding_id, "accept", user="ana")
-    with pytest.raises(StoreError, match="decisions by people"):
+    with pytest.raises(StoreError, match="decisions by people") as refused:
         store.remove_source("tiny.txt", user="ana")
     assert len(store.sources_df()) == 1
+    assert "memos" not in refused.value.fix  # a stranger was told to move memos that did not exist
 
 
 def test_remove_source_refuses_when_someone_wrote_a_memo_on_it(store, small_source):
