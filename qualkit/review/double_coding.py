@@ -117,17 +117,25 @@ def unassign(store: Store, source: str | int, coder: str, *, actor: User) -> Non
 
 
 def mark_done(store: Store, source: str | int, *, actor: User, coder: str | None = None, done: bool = True) -> None:
-    """Mark the actor's assignment done; an administrator may also reopen (``done=False``) anyone's.
+    """Mark the actor's assignment done, or take that back (``done=False``) while another coder is still coding.
+
+    An administrator may mark or reopen anyone's, also once every coder is done.
 
     Example:
         >>> mark_done(Store.create("sqlite://", name="d"), 1, actor=User("ana"))  # doctest: +SKIP
     """
     coder = coder or actor.name
-    if coder != actor.name or not done:
+    source_id = _source_id(store, source)
+    if coder != actor.name:
         actor.require("assign")
+    elif not done and not actor.can_assign():
+        actor.require("code")
+        if TeamView.load(store).is_complete(source_id):
+            raise PermissionDenied("every coder of this transcript is done, so its comparison may have begun",
+                                   fix="ask an administrator to reopen it")
     else:
         actor.require("code")
-    set_assignment_done(store, _source_id(store, source), coder, done=done, user=actor.name)
+    set_assignment_done(store, source_id, coder, done=done, user=actor.name)
 
 
 def judgements(store: Store, source: str | int, *, actor: User, view: TeamView | None = None,

@@ -279,3 +279,19 @@ def _finish_with_a_disagreement(store) -> None:
     decisions.add_code(store, int(seg["id"]), "workload", actor=ANA)
     for coder in (ANA, BEN):
         double_coding.mark_done(store, "group1.txt", actor=coder)
+
+
+def test_a_coder_takes_back_done_while_the_other_still_codes_but_not_after(study):
+    """Found by a stranger: a coder who pressed done too early could not take it back."""
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    double_coding.mark_done(store, "group1.txt", actor=ANA)
+    double_coding.mark_done(store, "group1.txt", actor=ANA, done=False)
+    assert not visibility.TeamView.load(store).is_done("ana", int(store.source("group1.txt", with_raw=False).id))
+    with pytest.raises(PermissionDenied):
+        double_coding.mark_done(store, "group1.txt", actor=ANA, coder="ben", done=False)  # only one's own
+    for coder in (ANA, BEN):
+        double_coding.mark_done(store, "group1.txt", actor=coder)
+    with pytest.raises(PermissionDenied, match="every coder of this transcript is done"):
+        double_coding.mark_done(store, "group1.txt", actor=ANA, done=False)
+    double_coding.mark_done(store, "group1.txt", actor=ADMIN, coder="ana", done=False)  # an administrator may

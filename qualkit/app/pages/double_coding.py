@@ -98,6 +98,7 @@ def assignments_section(ctx: state.Context) -> None:
         st.caption("No transcript is assigned yet." if ctx.user.can_assign() else "No transcript is assigned to you.")
         return
     st.subheader("Assignments")
+    view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     for row in frame.itertuples():
         mine = row.coder == ctx.user.name
         cols = st.columns([3, 2, 2, 1.3, 1.3], vertical_alignment="center")
@@ -108,6 +109,10 @@ def assignments_section(ctx: state.Context) -> None:
         if mine and not row.done:
             clicks.button("Mark done", key=f"dc_done_{row.id}", on_click=_done,
                           args=(int(row.source_id), row.coder, True), where=cols[3])
+        if mine and row.done and not ctx.user.can_assign() and not view.is_complete(int(row.source_id)):
+            clicks.button("Not done yet", key=f"dc_reopen_{row.id}", on_click=_done,
+                          args=(int(row.source_id), row.coder, False), where=cols[3],
+                          help="Take back 'done' while another coder is still coding")
         if ctx.user.can_assign():
             if row.done:
                 clicks.button("Reopen", key=f"dc_reopen_{row.id}", on_click=_done,
