@@ -187,6 +187,49 @@ def merge_codes(store: Store, code_ids: Sequence[str], into: str, *, actor: User
                             expected_version=expected_version)
 
 
+def last_merge(store: Store) -> dict[str, Any] | None:
+    """The merge that made the codebook's current version, as ``{"into", "merged", "count", "event"}`` (or None).
+
+    Example:
+        >>> last_merge(Store.create("sqlite://", name="lm")) is None
+        True
+    """
+    try:
+        version = store.codebook().version
+    except Exception:  # a project without a codebook yet
+        return None
+    event = decisions.merge_event(store, version)
+    if event is None:
+        return None
+    moved = event["new"]["moved"]
+    return {"into": event["new"]["code_id"], "merged": sorted(event["old"]["code_ids"]),
+            "count": sum(len(v) for v in moved.values()), "version": version, "event": event}
+
+
+def undo_merge(store: Store, *, actor: User) -> tuple[int, int]:
+    """Take back the merge that made the current codebook version: its codings back to their own codes, and
+    the codebook as it was before (saved as the next version). Returns ``(codebook version, codings moved back)``.
+
+    Refused once the codebook changed after the merge. Suggestions the merge withdrew as redundant are not
+    brought back; the next suggestion run makes them again.
+
+    Example:
+        >>> undo_merge(store, actor=admin)  # doctest: +SKIP
+        (6, 12)
+    """
+    actor.require("edit_codebook")
+    merge = last_merge(store)
+    if merge is None:
+        raise InvalidInput("the codebook's current version was not made by a merge, so there is no merge to undo",
+                           fix="edit the codebook instead (History lists every earlier version)")
+    before = store.codebook(version=merge["version"] - 1)
+    restored = _validated(Codebook(before.name, before.codes, description=before.description))
+    return decisions.unmerge_codes(
+        store, merge["event"]["new"]["moved"], merge["into"], restored, user=actor.name,
+        note=f"undid the merge of {', '.join(merge['merged'])} into {merge['into']}",
+        expected_version=merge["version"], reverts_event=int(merge["event"]["id"]))
+
+
 def split_code(store: Store, code_id: str, parts: Sequence[tuple[str, str]], *, actor: User,
                note: str = "") -> int:
     """Split a code into new codes ``(id, name)`` under it; the old code becomes a category (not codable).
@@ -223,5 +266,6 @@ __all__ = [
     "merge_codes",
     "save_codebook_version",
     "split_code",
+    "undo_merge",
     "update_code",
 ]

@@ -23,7 +23,7 @@ from qualkit.model import CONSENSUS, Codebook, Coding, new_guid
 from qualkit.store.base import NO_CODING_FIX, StaleVersion, check_span
 from qualkit.store.event_types import checked_action
 from qualkit.store.repository import Store
-from qualkit.store.rows import coding_from_row, coding_values
+from qualkit.store.rows import chunks, coding_from_row, coding_values
 from qualkit.store.schema import CodingRow, EventRow, SegmentRow, utcnow
 
 STATE_ACTIONS = ("accept", "reject", "adjust", "change", "bulk-accept", "code", "add", "update", "adjudicate",
@@ -49,19 +49,32 @@ def recode(store: Store, old_code_ids: Sequence[str], new_code_id: str, *, user:
 
 
 def recode_in(store: Store, session: Session, old_code_ids: Sequence[str], new_code_id: str, *, user: str | None,
-              codebook_version: int | None = None) -> int:
-    """:func:`recode` inside the caller's transaction (a merge also saves the codebook in it)."""
-    ids = list(session.scalars(select(CodingRow.id).where(
-        CodingRow.project_id == store.project_id, CodingRow.code_id.in_(list(old_code_ids)))))
-    if not ids:
+              codebook_version: int | None = None, merge_version: int | None = None) -> int:
+    """:func:`recode` inside the caller's transaction (a merge also saves the codebook in it).
+
+    The event lists every moved coding under its old code (``moved``), so that a merge can be undone;
+    ``merge_version`` is the codebook version the merge made.
+    """
+    rows = session.execute(select(CodingRow.id, CodingRow.code_id).where(
+        CodingRow.project_id == store.project_id, CodingRow.code_id.in_(list(old_code_ids)))).all()
+    ids = [int(r.id) for r in rows]
+    if not ids and merge_version is None:
         return 0
+    if not ids:  # a merge of codes nobody used: still on record, so that it can be undone
+        store.log(session, user, "recode", "coding", None, old={"code_ids": list(old_code_ids), "count": 0},
+                  new={"code_id": new_code_id, "ids": [], "moved": {}, "merge_version": merge_version})
+        return 0
+    moved: dict[str, list[int]] = {}
+    for row in rows:
+        moved.setdefault(row.code_id, []).append(int(row.id))
     values: dict[str, Any] = {"code_id": new_code_id, "version": CodingRow.version + 1, "updated_at": utcnow()}
     if codebook_version is not None:
         values["codebook_version"] = codebook_version
     session.execute(update(CodingRow).where(CodingRow.id.in_(ids)).values(**values)
                     .execution_options(synchronize_session=False))
     store.log(session, user, "recode", "coding", None, old={"code_ids": list(old_code_ids), "count": len(ids)},
-              new={"code_id": new_code_id, "first_id": min(ids), "last_id": max(ids), "ids": ids[:500]})
+              new={"code_id": new_code_id, "first_id": min(ids), "last_id": max(ids), "ids": ids[:500],
+                   "moved": moved, **({"merge_version": merge_version} if merge_version is not None else {})})
     # Two codes that became one leave a segment with two suggestions of it, or one beside a decision on it.
     store.drop_redundant_suggestions_in(session, new_code_id, user=user,
                                         why=f"{', '.join(old_code_ids)} recoded as {new_code_id}")
@@ -181,10 +194,54 @@ def merge_codes(store: Store, old_code_ids: Sequence[str], new_code_id: str, cod
         >>> store = Store.create("sqlite://", name="merge")  # doctest: +SKIP
     """
     with store.transaction() as session:
-        moved = recode_in(store, session, old_code_ids, new_code_id, user=user)
         version = store.save_codebook_in(session, codebook, user=user, note=note, expected_version=expected_version)
+        moved = recode_in(store, session, old_code_ids, new_code_id, user=user, merge_version=version)
     codebook.version = version
     return version, moved
+
+
+def merge_event(store: Store, codebook_version: int) -> dict[str, Any] | None:
+    """The recode event of the merge that made ``codebook_version`` (None when a merge did not make it).
+
+    Example:
+        >>> merge_event(Store.create("sqlite://", name="me"), 2) is None
+        True
+    """
+    with Session(store.engine) as session:
+        rows = session.scalars(select(EventRow).where(
+            EventRow.project_id == store.project_id, EventRow.entity == "coding", EventRow.action == "recode",
+            EventRow.outcome == "ok").order_by(EventRow.id.desc()).limit(50)).all()
+    for row in rows:
+        if (row.new or {}).get("merge_version") == codebook_version and "moved" in (row.new or {}):
+            return {"id": int(row.id), "at": row.at, "user": row.user, "old": row.old, "new": row.new}
+    return None
+
+
+def unmerge_codes(store: Store, moved: dict[str, Sequence[int]], merged_into: str, codebook: Codebook, *,
+                  user: str | None, note: str, expected_version: int, reverts_event: int) -> tuple[int, int]:
+    """Take back a merge in ONE transaction: its codings back to their codes, and ``codebook`` (the version
+    before the merge) saved as the next version. Returns ``(codebook version, codings moved back)``.
+
+    A coding recoded since the merge (no longer ``merged_into``) stays as it is now.
+
+    Example:
+        >>> store = Store.create("sqlite://", name="unmerge")  # doctest: +SKIP
+    """
+    back = 0
+    with store.transaction() as session:
+        version = store.save_codebook_in(session, codebook, user=user, note=note, expected_version=expected_version)
+        for code_id, ids in moved.items():
+            for chunk in chunks([int(i) for i in ids]):
+                result = session.execute(
+                    update(CodingRow).where(CodingRow.project_id == store.project_id, CodingRow.id.in_(chunk),
+                                            CodingRow.code_id == merged_into)
+                    .values(code_id=code_id, version=CodingRow.version + 1, updated_at=utcnow())
+                    .execution_options(synchronize_session=False))
+                back += result.rowcount or 0
+        store.log(session, user, "revert", "coding", None, old={"code_id": merged_into},
+                  new={"moved": {k: list(v)[:500] for k, v in moved.items()}, "count": back,
+                       "codebook_version": version, "reverts_event": reverts_event})
+    return version, back
 
 
 def set_consensus(

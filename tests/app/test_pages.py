@@ -272,6 +272,11 @@ def test_codebook_page_edits_make_new_versions(study, apptest, helpers):
     at.button(key="FormSubmitter:cb_merge-Merge").click().run()
     helpers.assert_ok(at)
     assert "sleep" not in study.store.codebook() and study.store.codebook().version == 4
+    assert at.button(key="cb_unmerge").label.startswith("Undo the merge of sleep into workload")
+    at.button(key="cb_unmerge").click().run()  # a merge can be taken back
+    helpers.assert_ok(at)
+    assert "sleep" in study.store.codebook() and study.store.codebook().version == 5
+    assert "cb_unmerge" not in {b.key for b in at.button}
     coder = apptest("ana", "codebook")
     helpers.assert_ok(coder)
     assert "read-only for you" in helpers.texts(coder)

@@ -19,7 +19,8 @@ WRITES = {
     "study": ["import_files", "participants_save", "new_project_name"],
     "queue": ["acc_", "rej_", "chg_", "chgbtn_", "add_", "addbtn_", "span_", "spanbtn_", "bulk_go"],
     "transcript": ["tx_memo", "tx_done"],  # tx_memo covers the memo's edit, delete and undo keys too
-    "codebook": ["cb_add_", "cb_merge_", "cb_split_", "cb_upload", "cb_import", "cb_name_", "cb_definition_"],
+    "codebook": ["cb_add_", "cb_merge_", "cb_split_", "cb_upload", "cb_import", "cb_name_", "cb_definition_",
+                 "cb_unmerge"],
     "themes": ["th_run", "th_promote"],
     "double_coding": ["dc_assign", "adj_yes_", "adj_no_", "adj_undo_", "dc_done_", "dc_reopen_", "dc_rm_", "dc_settle",
                       "dc_unsettle_last"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualkit.errors import ConflictError, InvalidInput
+from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
 from qualkit.model import Code
 from qualkit.review import codebook_edits, decisions
 from qualkit.users import Role, User
@@ -46,6 +46,32 @@ def test_a_merge_is_one_transaction(study):
     version, moved = codebook_edits.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN,
                                         expected_version=2)
     assert (version, moved) == (3, len(before)) and store.codings_df(code_id="peer_support").empty
+
+
+def test_a_merge_is_undone_with_every_coding_back_on_its_own_code(study):
+    """Found by a stranger: a merge could not be taken back; the team had to re-add the code and recode by hand."""
+    store = study.store
+    peer = set(store.codings_df(code_id="peer_support")["id"])
+    coping = set(store.codings_df(code_id="individual_coping")["id"])
+    codebook_before = store.codebook()
+    assert codebook_edits.last_merge(store) is None
+    with pytest.raises(InvalidInput, match="no merge to undo"):
+        codebook_edits.undo_merge(store, actor=ADMIN)
+    version, moved = codebook_edits.merge_codes(store, ["peer_support"], "individual_coping", actor=ADMIN)
+    assert codebook_edits.last_merge(store)["merged"] == ["peer_support"] and moved == len(peer)
+    with pytest.raises(PermissionDenied):
+        codebook_edits.undo_merge(store, actor=BEN)
+    new_version, back = codebook_edits.undo_merge(store, actor=ADMIN)
+    assert new_version == version + 1 and store.codebook().ids == codebook_before.ids
+    assert set(store.codings_df(code_id="peer_support")["id"]) == peer - _withdrawn(store)
+    assert set(store.codings_df(code_id="individual_coping")["id"]) == coping - _withdrawn(store)
+    assert back == len(peer - _withdrawn(store)) and codebook_edits.last_merge(store) is None
+
+
+def _withdrawn(store) -> set[int]:
+    """Suggestions the merge withdrew as redundant (deleted; the next suggestion run makes them again)."""
+    events = store.events_df("coding")
+    return {int(w["id"]) for old in events.loc[events["action"] == "replace", "old"] for w in old.get("withdrawn", [])}
 
 
 def test_codebook_edits_are_version_checked(study):

@@ -92,9 +92,23 @@ def edit_form(ctx: state.Context, codebook, code: Code) -> None:
                       args=(code, codebook.version, tag, default_color), submit=True)
 
 
+def _undo_merge() -> None:
+    user, store = state.current_user(), state.current_store()
+    if user is None or store is None:
+        return
+    result = state.run_action(codebook_edits.undo_merge, store, actor=user)
+    if result is not None:
+        state.flash(f"Merge undone: codebook version {result[0]}, {result[1]} codings back on their own codes.")
+
+
 def structure_tabs(ctx: state.Context, codebook) -> None:
-    """Add, merge and split codes."""
+    """Add, merge and split codes; undo the merge that made the current version."""
     ids = codebook.ids
+    merged = codebook_edits.last_merge(ctx.store) if ctx.user.can_edit_codebook() else None
+    if merged is not None:
+        clicks.button(f"Undo the merge of {', '.join(merged['merged'])} into {merged['into']} "
+                      f"({merged['count']} codings move back)", key="cb_unmerge", on_click=_undo_merge,
+                      icon=":material/undo:")
     add, merge, split = st.tabs(["Add a code", "Merge codes", "Split a code"])
     with add, st.form("cb_add"):
         new_id = st.text_input("Id (no spaces, e.g. sleep_deprivation)", key="cb_add_id")
