@@ -359,6 +359,11 @@ def test_history_and_team_pages(study, apptest, helpers):
     study.store.decide(int(study.suggestion("group1.txt", 1, "administrative_burden").id), "accept", user="ana")
     at = apptest("admin", "history")
     helpers.assert_ok(at)
+    # the auto-coder's runs are most of the log (a stranger's decisions fell off the page): shown when asked
+    assert not {"suggest", "rescore", "replace"} & set(at.dataframe[0].value["action"])
+    at.checkbox(key="h_machine").check().run()
+    assert "suggest" in set(at.dataframe[0].value["action"])
+    at.checkbox(key="h_machine").uncheck().run()
     at.multiselect(key="h_user").select("ana").run()
     table = at.dataframe[0].value
     assert set(table["user"]) == {"ana"} and "accept" in set(table["action"])

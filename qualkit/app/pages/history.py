@@ -17,6 +17,8 @@ from qualkit.users import team_events
 
 PAGE_SIZE = 50
 LIMIT = 5000
+MACHINE_ACTIONS = ("suggest", "rescore", "replace")
+REVERTIBLE = 300  # the newest events (as filtered) whose decisions are offered for reverting
 
 
 def render() -> None:
@@ -40,6 +42,9 @@ def render() -> None:
     if st.checkbox("Only conflicts (changes that were refused because someone else changed the record first)",
                    key="h_conflicts"):
         shown = shown[shown["outcome"] == "conflict"]
+    # The auto-coder's runs write most rows (every retrain); people's decisions are what a reader looks for.
+    if not actions and not st.checkbox("Include the auto-coder's runs (suggest, rescore, replace)", key="h_machine"):
+        shown = shown[~shown["action"].isin(MACHINE_ACTIONS)]
     offset = ui.pager("h_page", len(shown), PAGE_SIZE)
     table = shown.iloc[offset:offset + PAGE_SIZE].copy()
     for column in ("old", "new"):
@@ -48,7 +53,7 @@ def render() -> None:
                  column_config={"old": st.column_config.TextColumn("old", width="large"),
                                 "new": st.column_config.TextColumn("new", width="large")})
     if ctx.user.can_code():
-        revert_section(ctx, table)
+        revert_section(ctx, shown.head(REVERTIBLE))
     if not visibility.sees_everything(ctx.user.name, queries.team_view(ctx.url, ctx.name, ctx.gen)):
         st.caption("While you code a transcript blind, the other coder's decisions and memos on it are not listed.")
     if len(events) == LIMIT:
@@ -85,7 +90,7 @@ def _what_was_decided(ctx: state.Context, coding_ids: list[int]) -> dict[int, st
 
 
 def revert_section(ctx: state.Context, table) -> None:
-    """Revert any decision of this page of the log that still stands (its coding's newest decision)."""
+    """Revert any decision among the newest events shown (as filtered) that still stands (its coding's newest)."""
     decided = table[(table["entity"] == "coding") & table["entity_id"].notna() & (table["outcome"] == "ok")
                     & table["action"].isin([a for a in STATE_ACTIONS if a not in ("adjudicate", "add")])]
     if decided.empty:
@@ -104,7 +109,8 @@ def revert_section(ctx: state.Context, table) -> None:
                                   f"(coding {coding_id}, event {event.id})")
     st.subheader("Revert a decision")
     chosen = st.selectbox("Decision", list(choices), key="h_revert", format_func=lambda e: choices[e][2],
-                          help="Decisions on this page of the log that nothing has changed since.")
+                          help=f"Decisions among the newest {REVERTIBLE} events shown (filter to reach older ones) "
+                               "that nothing has changed since.")
     coding_id, version, label = choices[chosen]
     clicks.button("Revert this decision", key="h_revert_go", icon=":material/undo:", on_click=_revert,
                   args=(coding_id, version, label))
