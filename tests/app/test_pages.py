@@ -330,9 +330,19 @@ def test_double_coding_page_assign_done_and_adjudicate(study, apptest, helpers):
     s = study.suggestion("group1.txt", 4, "peer_support")
     decisions.decide(study.store, int(s.id), "accept", actor=User("ana"))
     decisions.decide(study.store, int(s.id), "reject", actor=User("ben"))
-    # ana's own page: her blind row is there, ben's is not
+    # ana's own page: her blind row is there, ben's is not, nor the suggestion she judged beside it
     ana = apptest("ana", "transcript")
     assert "Mark this transcript done" in [b.label for b in ana.button]
+    from qualkit.app.components.apptest import component_data
+
+    other = study.suggestion("group1.txt", 1, "administrative_burden")  # coded by hand beside the suggestion
+    segment = study.store.segments_df().set_index("id").loc[int(other.segment_id)]
+    decisions.add_code(study.store, int(other.segment_id), "administrative_burden", actor=User("ana"),
+                       start=int(segment["start"]), end=int(segment["start"]) + 5)
+    ana.run()
+    drawn = {h["id"] for h in component_data(ana, "tx_text")["highlights"]}
+    own = study.store.codings_df(coder="ana", origin="human")
+    assert set(own["id"]) <= drawn and not {int(s.id), int(other.id)} & drawn  # not "Workload ?Workload"
     ana = apptest("ana", "double_coding")
     done = next(b.key for b in ana.button if b.key.startswith("dc_done_"))
     ana.button(key=done).click().run()
