@@ -269,13 +269,19 @@ class Ensemble(BaseCoder):
         """Codes some learning coder has a model for."""
         trained = np.zeros(len(self.codes_), dtype=bool)
         for coder in self._learners():
-            models = getattr(coder, "models_", None)
-            if models is None:
-                trained |= True
-            elif getattr(coder, "exclusive_", False):
-                trained[np.asarray(coder.classes_, dtype=int)] = models[0] is not None
-            else:
-                trained |= np.array([m is not None for m in models])
+            trained |= self._trained_by(coder)
+        return trained
+
+    def _trained_by(self, coder: BaseCoder) -> np.ndarray:
+        """Codes one learning coder has a model for (all, for a coder that does not say)."""
+        models = getattr(coder, "models_", None)
+        if models is None:
+            return np.ones(len(self.codes_), dtype=bool)
+        trained = np.zeros(len(self.codes_), dtype=bool)
+        if getattr(coder, "exclusive_", False):
+            trained[np.asarray(coder.classes_, dtype=int)] = models[0] is not None
+        else:
+            trained[:] = [m is not None for m in models]
         return trained
 
     def _uses_lsa(self) -> bool:
@@ -422,13 +428,16 @@ class Ensemble(BaseCoder):
         return near
 
     def _learned_scores(self, batch: Batch) -> Scored | None:
-        """The learning coders' probabilities (averaged when there are several), with the first one's explanations."""
+        """The learning coders' probabilities (per code, averaged over those trained for it), with the first one's
+        explanations."""
         learners = self._learners()
         if not learners:
             return None
         parts = [c.score_batch(batch) for c in learners]
-        if len(parts) > 1:
-            parts[0].scores = np.mean([p.scores for p in parts], axis=0).astype(np.float32)
+        if len(parts) > 1:  # per code, the mean of the learners that have a model for it
+            counted = np.array([self._trained_by(c) for c in learners], dtype=np.float32)[:, None, :]
+            total = np.sum([p.scores for p in parts] * counted, axis=0)
+            parts[0].scores = (total / np.maximum(counted.sum(axis=0), 1.0)).astype(np.float32)
         return parts[0]
 
     def _score_batch(self, batch: Batch) -> Scored:
