@@ -210,8 +210,8 @@ def undo_merge(store: Store, *, actor: User) -> tuple[int, int]:
     """Take back the merge that made the current codebook version: its codings back to their own codes, and
     the codebook as it was before (saved as the next version). Returns ``(codebook version, codings moved back)``.
 
-    Refused once the codebook changed after the merge. Suggestions the merge withdrew as redundant are not
-    brought back; the next suggestion run makes them again.
+    Refused once the codebook changed after the merge. Suggestions the merge withdrew as redundant come back
+    as they were.
 
     Example:
         >>> undo_merge(store, actor=admin)  # doctest: +SKIP
@@ -227,7 +227,8 @@ def undo_merge(store: Store, *, actor: User) -> tuple[int, int]:
     return decisions.unmerge_codes(
         store, merge["event"]["new"]["moved"], merge["into"], restored, user=actor.name,
         note=f"undid the merge of {', '.join(merge['merged'])} into {merge['into']}",
-        expected_version=merge["version"], reverts_event=int(merge["event"]["id"]))
+        expected_version=merge["version"], reverts_event=int(merge["event"]["id"]),
+        withdrawn=merge["event"]["new"].get("withdrawn_rows", []))
 
 
 def split_code(store: Store, code_id: str, parts: Sequence[tuple[str, str]], *, actor: User,

@@ -33,6 +33,7 @@ from qualkit.store.rows import (
     chunks,
     coding_frame,
     coding_from_row,
+    coding_record,
     coding_values,
     joined_codings,
 )
@@ -230,12 +231,13 @@ class CodingsMixin(StoreBase):
             return [int(c.id) for c in codings]
 
     def drop_redundant_suggestions_in(self, session: Session, code_id: str, *, user: str | None,
-                                      why: str) -> list[int]:
-        """Withdraw pending machine suggestions of ``code_id`` that a merge made redundant; returns their ids.
+                                      why: str) -> list[dict[str, Any]]:
+        """Withdraw pending machine suggestions of ``code_id`` that a merge made redundant; returns their rows.
 
         Where a person already decided ``code_id`` on a segment, its suggestions there are withdrawn (a
         merge must not ask again about a pair someone rejected); of several on one segment, the highest
-        score stays. A suggestion someone acted on stays, as in :meth:`replace_suggestions`.
+        score stays. A suggestion someone acted on stays, as in :meth:`replace_suggestions`. The rows come
+        back whole (:func:`~qualkit.store.rows.coding_record`), so that undoing the merge can put them back.
         """
         rows = session.execute(select(CodingRow.id, CodingRow.segment_id, CodingRow.status, CodingRow.origin,
                                       CodingRow.score).where(CodingRow.project_id == self.project_id,
@@ -252,7 +254,9 @@ class CodingsMixin(StoreBase):
                 best[row.segment_id] = row
         kept = self._acted_on(session, gone)
         gone = sorted(i for i in gone if i not in kept)
+        records: list[dict[str, Any]] = []
         for chunk in chunks(gone):
+            records += [coding_record(r) for r in session.scalars(select(CodingRow).where(CodingRow.id.in_(chunk)))]
             session.execute(delete(CodingRow).where(CodingRow.project_id == self.project_id,
                                                     CodingRow.id.in_(list(chunk)), CodingRow.status == "suggested",
                                                     CodingRow.origin != "human"))
@@ -260,7 +264,7 @@ class CodingsMixin(StoreBase):
             self.log(session, user, "replace", "coding", None,
                      old={"suggestions_removed": len(gone), "why": why, "ids": gone[:LOGGED_IDS],
                           "more_ids": max(0, len(gone) - LOGGED_IDS), "withdrawn": withdrawn_log(gone, what)})
-        return gone
+        return records
 
     def _acted_on(self, session: Session, coding_ids: Sequence[int]) -> set[int]:
         """The codings among ``coding_ids`` that someone has acted on since they were stored.

@@ -23,7 +23,7 @@ from qualkit.model import CONSENSUS, Codebook, Coding, new_guid
 from qualkit.store.base import NO_CODING_FIX, StaleVersion, check_span
 from qualkit.store.event_types import checked_action
 from qualkit.store.repository import Store
-from qualkit.store.rows import chunks, coding_from_row, coding_values
+from qualkit.store.rows import chunks, coding_from_row, coding_values, row_from_record
 from qualkit.store.schema import CodingRow, EventRow, SegmentRow, utcnow
 
 STATE_ACTIONS = ("accept", "reject", "adjust", "change", "bulk-accept", "code", "add", "update", "adjudicate",
@@ -72,12 +72,16 @@ def recode_in(store: Store, session: Session, old_code_ids: Sequence[str], new_c
         values["codebook_version"] = codebook_version
     session.execute(update(CodingRow).where(CodingRow.id.in_(ids)).values(**values)
                     .execution_options(synchronize_session=False))
+    # Two codes that became one leave a segment with two suggestions of it, or one beside a decision on it.
+    withdrawn = store.drop_redundant_suggestions_in(session, new_code_id, user=user,
+                                                    why=f"{', '.join(old_code_ids)} recoded as {new_code_id}")
+    # Each withdrawn row is kept whole in the event, with the code it had before the merge: undo puts it back.
+    for record in withdrawn:
+        record["code_id"] = next((old for old, moved_ids in moved.items() if record["id"] in moved_ids), new_code_id)
     store.log(session, user, "recode", "coding", None, old={"code_ids": list(old_code_ids), "count": len(ids)},
               new={"code_id": new_code_id, "first_id": min(ids), "last_id": max(ids), "ids": ids[:500],
-                   "moved": moved, **({"merge_version": merge_version} if merge_version is not None else {})})
-    # Two codes that became one leave a segment with two suggestions of it, or one beside a decision on it.
-    store.drop_redundant_suggestions_in(session, new_code_id, user=user,
-                                        why=f"{', '.join(old_code_ids)} recoded as {new_code_id}")
+                   "moved": moved, "withdrawn_rows": withdrawn,
+                   **({"merge_version": merge_version} if merge_version is not None else {})})
     return len(ids)
 
 
@@ -218,11 +222,13 @@ def merge_event(store: Store, codebook_version: int) -> dict[str, Any] | None:
 
 
 def unmerge_codes(store: Store, moved: dict[str, Sequence[int]], merged_into: str, codebook: Codebook, *,
-                  user: str | None, note: str, expected_version: int, reverts_event: int) -> tuple[int, int]:
+                  user: str | None, note: str, expected_version: int, reverts_event: int,
+                  withdrawn: Sequence[dict[str, Any]] = ()) -> tuple[int, int]:
     """Take back a merge in ONE transaction: its codings back to their codes, and ``codebook`` (the version
     before the merge) saved as the next version. Returns ``(codebook version, codings moved back)``.
 
-    A coding recoded since the merge (no longer ``merged_into``) stays as it is now.
+    A coding recoded since the merge (no longer ``merged_into``) stays as it is now. ``withdrawn`` are the
+    suggestions the merge withdrew as redundant (whole rows, from its event): they are put back as they were.
 
     Example:
         >>> store = Store.create("sqlite://", name="unmerge")  # doctest: +SKIP
@@ -238,8 +244,13 @@ def unmerge_codes(store: Store, moved: dict[str, Sequence[int]], merged_into: st
                     .values(code_id=code_id, version=CodingRow.version + 1, updated_at=utcnow())
                     .execution_options(synchronize_session=False))
                 back += result.rowcount or 0
+        present = set(session.scalars(select(CodingRow.id).where(
+            CodingRow.id.in_([int(r["id"]) for r in withdrawn])))) if withdrawn else set()
+        restored = [row_from_record(r) for r in withdrawn if int(r["id"]) not in present]
+        session.add_all(restored)  # the suggestions the merge withdrew, as they were (same ids)
         store.log(session, user, "revert", "coding", None, old={"code_id": merged_into},
                   new={"moved": {k: list(v)[:500] for k, v in moved.items()}, "count": back,
+                       "suggestions_back": [int(r.id) for r in restored],
                        "codebook_version": version, "reverts_event": reverts_event})
     return version, back
 

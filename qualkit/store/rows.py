@@ -117,6 +117,27 @@ def coding_frame(rows: Iterable[Any]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=CODING_COLUMNS)
 
 
+def coding_record(row: Any) -> dict[str, Any]:
+    """Every column of a coding row, JSON-safe (times as ISO text): enough to insert the same row again.
+
+    Example:
+        >>> coding_record(CodingRow(id=7, code_id="w"))["code_id"]
+        'w'
+    """
+    return {column.name: jsonable(getattr(row, column.name)) for column in row.__table__.columns}
+
+
+def row_from_record(record: dict[str, Any]) -> CodingRow:
+    """The coding row a :func:`coding_record` describes (its times parsed back)."""
+    from datetime import datetime
+
+    values = dict(record)
+    for name in ("decided_at", "created_at", "updated_at"):
+        if isinstance(values.get(name), str):
+            values[name] = datetime.fromisoformat(values[name])
+    return CodingRow(**values)
+
+
 def jsonable(value: Any) -> Any:
     """Make numpy scalars, tuples and sets JSON-safe for JSON columns.
 
