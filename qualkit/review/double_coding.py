@@ -298,8 +298,10 @@ def unsettle(store: Store, coding_id: int, *, actor: User, expected_version: int
     return restore_codings(store, [(int(coding_id), expected, values, int(event["id"]))], user=actor.name)[0]
 
 
-def settle_agreements(store: Store, source: str | int, *, actor: User, view: TeamView | None = None) -> int:
-    """Record the consensus wherever the coders agree (applied by all, or rejected by all); returns how many.
+def settle_agreements(store: Store, source: str | int, *, actor: User, view: TeamView | None = None) -> list[Coding]:
+    """Record the consensus wherever the coders agree (applied by all, or rejected by all); returns the records.
+
+    Each can be taken back with :func:`unsettle` (the app offers one Undo for all of them).
 
     Only pairs some coder judged count: a suggestion no coder looked at is no agreement, and stays in the
     review queue as an ordinary suggestion. Where the coders applied the code to different words of the
@@ -310,14 +312,14 @@ def settle_agreements(store: Store, source: str | int, *, actor: User, view: Tea
     """
     view = view or TeamView.load(store)
     frame = judgements(store, source, actor=actor, view=view)
-    settled = 0
+    settled: list[Coding] = []
     for row in frame[frame["agree"] & frame["consensus"].isna()].itertuples():
         apply = bool(row.applied_by)
         note = "coders agreed" + ("; the consensus covers every coder's words" if apply and row.spans > 1 else "")
-        adjudicate(store, int(row.segment_id), str(row.code_id), apply=apply, actor=actor, view=view,
-                   note=note, start=None if row.start is None or pd.isna(row.start) else int(row.start),
-                   end=None if row.end is None or pd.isna(row.end) else int(row.end))
-        settled += 1
+        settled.append(adjudicate(
+            store, int(row.segment_id), str(row.code_id), apply=apply, actor=actor, view=view, note=note,
+            start=None if row.start is None or pd.isna(row.start) else int(row.start),
+            end=None if row.end is None or pd.isna(row.end) else int(row.end)))
     return settled
 
 

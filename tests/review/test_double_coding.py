@@ -100,10 +100,16 @@ def test_blind_double_coding_end_to_end(study):
     shown = double_coding.judgements(store, "group1.txt", actor=ANA)
     figures = double_coding.agreement_summary(shown, ["ana", "ben"])
     open_agreements = int((shown["agree"] & shown["consensus"].isna()).sum())
-    assert double_coding.settle_agreements(store, "group1.txt", actor=ANA) == open_agreements >= 1
+    recorded = double_coding.settle_agreements(store, "group1.txt", actor=ANA)
+    assert len(recorded) == open_agreements >= 1
     # recording what the coders agreed on is no new agreement: the figures stay as they were
     after = double_coding.agreement_summary(double_coding.judgements(store, "group1.txt", actor=ANA), ["ana", "ben"])
     assert after == figures
+    for coding in recorded:  # and each record can be taken back (the app's one Undo does this for all)
+        double_coding.unsettle(store, int(coding.id), actor=ANA, expected_version=int(coding.version))
+    again = double_coding.judgements(store, "group1.txt", actor=ANA)
+    assert int((again["agree"] & again["consensus"].isna()).sum()) == open_agreements
+    recorded = double_coding.settle_agreements(store, "group1.txt", actor=ANA)
     # The report says how the one disagreement still open (workload) is counted, and how many remain.
     from qualkit.export.report import collect_report
 

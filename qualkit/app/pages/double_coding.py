@@ -16,7 +16,7 @@ from qualkit.review import double_coding
 from qualkit.users import list_users
 
 PAGE_SIZE = 10
-# The settlement this tab made last, so that it can be taken back: (coding id, version, what and where).
+# The settlement(s) this tab made last, so they can be taken back: ([(coding id, version), ...], what was settled).
 LAST_SETTLED = "dc_last_settled"
 
 
@@ -58,16 +58,19 @@ def _adjudicate(segment_id: int, code_id: str, apply: bool, expected: dict | Non
                                note=note, expected=expected,
                                success=f"Settled: {what} {'applies' if apply else 'does not apply'} to {where}.")
     if settled is not None:
-        st.session_state[LAST_SETTLED] = (int(settled.id), int(settled.version), f"{what} on {where}")
+        st.session_state[LAST_SETTLED] = ([(int(settled.id), int(settled.version))], f"{what} on {where}")
 
 
-def _unsettle(coding_id: int, version: int, what: str) -> None:
+def _unsettle(records: list[tuple[int, int]], what: str) -> None:
+    """Button callback: take back one settlement, or all the agreements recorded at once."""
     user, store = state.current_user(), state.current_store()
     if user is None or store is None:
         return
-    if state.run_action(double_coding.unsettle, store, coding_id, actor=user, expected_version=version,
-                        success=f"The settlement of {what} is taken back; the disagreement is open again.") is not None:
+    undone = [state.run_action(double_coding.unsettle, store, coding_id, actor=user, expected_version=version)
+              for coding_id, version in records]
+    if all(u is not None for u in undone):
         st.session_state.pop(LAST_SETTLED, None)
+        state.flash(f"Taken back: {what}; {'the disagreement is' if len(records) == 1 else 'they are'} open again.")
 
 
 def _settle(source_id: int) -> None:
@@ -76,7 +79,9 @@ def _settle(source_id: int) -> None:
         return
     settled = state.run_action(double_coding.settle_agreements, store, source_id, actor=user)
     if settled is not None:
-        state.flash(f"Recorded {settled} agreements as consensus.")
+        state.flash(f"Recorded {len(settled)} agreements as consensus.")
+        st.session_state[LAST_SETTLED] = ([(int(c.id), int(c.version)) for c in settled],
+                                          f"the {len(settled)} agreements recorded as consensus")
 
 
 def assignments_section(ctx: state.Context) -> None:
@@ -152,9 +157,9 @@ def disagreements_section(ctx: state.Context) -> None:
         clicks.button(f"Record the {open_agreements} agreements as consensus", key="dc_settle", on_click=_settle,
                       args=(source_id,))
     if may_settle and LAST_SETTLED in st.session_state:
-        coding_id, version, what = st.session_state[LAST_SETTLED]
-        clicks.button(f"Undo: unsettle {what}", key="dc_unsettle_last", on_click=_unsettle,
-                      args=(coding_id, version, what), icon=":material/undo:")
+        records, what = st.session_state[LAST_SETTLED]
+        clicks.button(f"Undo: take back {what}", key="dc_unsettle_last", on_click=_unsettle, args=(records, what),
+                      icon=":material/undo:")
     disagreeing = judged[~judged["agree"]]
     show_settled = st.checkbox("Show settled disagreements too", key="dc_show_settled")
     if not show_settled:
@@ -186,7 +191,7 @@ def disagreements_section(ctx: state.Context) -> None:
                           args=(int(row.segment_id), row.code_id, False, expected, what, where), where=no)
             if expected is not None:
                 clicks.button("Unsettle", key=f"adj_undo_{row.segment_id}_{row.code_id}", on_click=_unsettle,
-                              args=(expected["id"], expected["version"], f"{what} on {where}"),
+                              args=([(expected["id"], expected["version"])], f"{what} on {where}"),
                               icon=":material/undo:", help="Take back this settlement: the disagreement is open again")
 
 
