@@ -789,10 +789,36 @@ class Project:
         from qualkit.analysis.reliability import reliability
 
         self.access.require_coders_visible(coders)
+        sources = [sources] if isinstance(sources, str) else sources
+        if sources is not None:
+            self._check_reliability_sources(list(sources))
         segments, codings, own_codebook = self._frames()
-        return reliability(segments, codings, coders, codebook=codebook or own_codebook,
-                           sources=[sources] if isinstance(sources, str) else sources, codes=codes,
+        return reliability(segments, codings, coders, codebook=codebook or own_codebook, sources=sources, codes=codes,
                            uncoded=uncoded, include_moderator=include_moderator, n_boot=n_boot, seed=seed)
+
+    def _check_reliability_sources(self, sources: list[str]) -> None:
+        """Refuse a transcript name the project lacks, or one still being coded blind.
+
+        Agreement on a blind transcript before every coder is done counts what a coder has not reached yet
+        as disagreement (a stranger got 82 % agreement with a coder who had made no decision).
+        """
+        from qualkit.errors import InvalidInput, did_you_mean
+        from qualkit.review.visibility import TeamView
+
+        known = self.store.sources_df()
+        ids = dict(zip(known["name"], known["id"], strict=True))
+        for name in sources:
+            if name not in ids:
+                raise InvalidInput(f"no transcript named {name!r} in this study",
+                                   fix=f"{did_you_mean(name, ids)}see project.sources()")
+        view = TeamView.load(self.store)
+        for name in sources:
+            if view.in_blind_period(int(ids[name])):
+                waiting = [row.coder for row in view.assignments.itertuples()
+                           if int(row.source_id) == int(ids[name]) and not row.done]
+                raise InvalidInput(f"{name} is still being coded blind ({', '.join(waiting)} not done yet), so its "
+                                   "agreement would count what they have not coded yet as disagreement",
+                                   fix="wait until every coder marked it done, or leave it out of sources")
 
     @requires('export')
     def export(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:

@@ -106,7 +106,7 @@ def _refuse_misspelt_id(columns: dict[str, str], where: str | None) -> None:
         if close and name not in LABEL_COLUMNS + ALIAS_COLUMNS:
             raise InvalidInput(f"no participant id column: {column!r} looks like a misspelt {close[0]!r}", path=where,
                                line=1 if where else None,
-                               fix=f"rename the column {column!r} to {close[0]!r} (or participant_id)")
+                               fix=f"rename the column {column!r} to {close[0]!r}")
 
 
 def _pick(columns: dict[str, str], names: Iterable[str]) -> str | None:

@@ -213,9 +213,9 @@ def disagreements(store: Store, source: str | int, *, actor: User, view: TeamVie
 
 
 JUDGED_UNITS = ("Counted over the segment × code pairs that at least one coder judged (accepted, rejected or coded "
-                "by hand); a pair one coder left untouched counts as that coder's “no”. The statistics by code "
-                "below count other units: every code on each segment that some coder coded (their first line says "
-                "how many), so their kappa differs from this one.")
+                "by hand); a pair one coder left untouched counts as that coder's “no”. The Reliability page's "
+                "statistics by code count other units: every code on each segment that some coder coded (their "
+                "first line says how many), so their kappa differs from this one.")
 """What :func:`agreement_summary` counts, in the words the app shows beside its figures."""
 
 

@@ -301,3 +301,18 @@ def test_a_coder_takes_back_done_while_the_other_still_codes_but_not_after(study
     with pytest.raises(PermissionDenied, match="every coder of this transcript is done"):
         double_coding.mark_done(store, "group1.txt", actor=ANA, done=False)
     double_coding.mark_done(store, "group1.txt", actor=ADMIN, coder="ana", done=False)  # an administrator may
+
+
+def test_reliability_refuses_a_transcript_still_coded_blind_and_names_an_unknown_one(study):
+    """Found by a stranger: 82 % agreement with a coder who had not started; 'nite2.vtt' blamed the coder names."""
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    decisions.add_code(store, int(study.segment("group1.txt", 2)["id"]), "workload", actor=ANA)
+    double_coding.mark_done(store, "group1.txt", actor=ANA)
+    with pytest.raises(InvalidInput, match=r"group1.txt is still being coded blind \(ben not done yet\)"):
+        study.project.reliability(["ana", "ben"], sources="group1.txt", n_boot=0)
+    with pytest.raises(InvalidInput, match="no transcript named 'grup1.txt'.*did you mean 'group1.txt'"):
+        study.project.reliability(["ana", "ben"], sources=["grup1.txt"], n_boot=0)
+    decisions.add_code(store, int(study.segment("group1.txt", 2)["id"]), "workload", actor=BEN)
+    double_coding.mark_done(store, "group1.txt", actor=BEN)
+    assert len(study.project.reliability(["ana", "ben"], sources="group1.txt", n_boot=0).per_code)
