@@ -311,7 +311,7 @@ def test_reliability_refuses_a_transcript_still_coded_blind_and_names_an_unknown
     double_coding.mark_done(store, "group1.txt", actor=ANA)
     with pytest.raises(InvalidInput, match=r"group1.txt is still being coded blind \(ben not done yet\)"):
         study.project.reliability(["ana", "ben"], sources="group1.txt", n_boot=0)
-    with pytest.raises(InvalidInput, match="no transcript named 'grup1.txt'.*did you mean 'group1.txt'"):
+    with pytest.raises(InvalidInput, match=r"no transcript named 'grup1.txt'.*did you mean 'group1.txt'"):
         study.project.reliability(["ana", "ben"], sources=["grup1.txt"], n_boot=0)
     decisions.add_code(store, int(study.segment("group1.txt", 2)["id"]), "workload", actor=BEN)
     double_coding.mark_done(store, "group1.txt", actor=BEN)
