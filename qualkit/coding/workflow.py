@@ -260,9 +260,10 @@ def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None,
     skipped = tuning_skipped(project) if fine_tune == "auto" else None
     report, close = _reporter(progress, "auto-coding")
     try:
-        if skipped:  # a warning too: a progress bar shows no messages
-            warnings.warn(skipped, UserWarning, stacklevel=3)
+        if skipped:
             report(0, 0, skipped)
+            if "switched off" not in skipped:  # not the user's choice: a warning too (a progress bar shows no messages)
+                warnings.warn(skipped, UserWarning, stacklevel=4)
         return _autocode(project, segment_ids, report)
     finally:
         close()

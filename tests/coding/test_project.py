@@ -55,12 +55,23 @@ def test_rerun_replaces_only_pending_machine_suggestions(project):
 
 def test_autocode_says_when_the_encoder_was_due_for_tuning_but_not_tuned(project, monkeypatch):
     """Without torch (or with tuning switched off) a stranger was never told fine-tuning was due and skipped."""
+    import warnings
+
+    import qualkit.embeddings
     from qualkit.coding import workflow
 
-    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "0")
     monkeypatch.setattr(workflow, "judged_count", lambda project: 120)
+    monkeypatch.setattr(qualkit.embeddings, "minilm_available", lambda: False)  # as without torch
+    monkeypatch.delenv("QUALKIT_AUTO_FINE_TUNE", raising=False)
     calls = []
-    with pytest.warns(UserWarning, match="120 segments are judged, but the encoder is not fine-tuned"):
+    with pytest.warns(UserWarning, match="120 segments are judged, but the encoder is not fine-tuned.*not installed"):
+        project.autocode(progress=lambda done, total, message: calls.append(message))
+    monkeypatch.undo()
+    monkeypatch.setattr(workflow, "judged_count", lambda project: 120)
+    monkeypatch.setenv("QUALKIT_AUTO_FINE_TUNE", "0")  # the user's own choice: said, but no warning
+    calls = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         project.autocode(progress=lambda done, total, message: calls.append(message))
     assert any("switched off (QUALKIT_AUTO_FINE_TUNE)" in m for m in calls)
     monkeypatch.setattr(workflow, "judged_count", lambda project: 20)  # not due yet: nothing to say
