@@ -803,7 +803,6 @@ class Project:
         as disagreement (a stranger got 82 % agreement with a coder who had made no decision).
         """
         from qualkit.errors import InvalidInput, did_you_mean
-        from qualkit.review.visibility import TeamView
 
         known = self.store.sources_df()
         ids = dict(zip(known["name"], known["id"], strict=True))
@@ -811,7 +810,7 @@ class Project:
             if name not in ids:
                 raise InvalidInput(f"no transcript named {name!r} in this study",
                                    fix=f"{did_you_mean(name, ids)}see project.sources()")
-        view = TeamView.load(self.store)
+        view = self.access.view()
         for name in sources:
             if view.in_blind_period(int(ids[name])):
                 waiting = [row.coder for row in view.assignments.itertuples()

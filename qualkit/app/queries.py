@@ -43,13 +43,38 @@ def segments(url: str, project: str, gen: int, source_id: int) -> pd.DataFrame:
 def source_codings(url: str, project: str, gen: int, source_id: int, user: str) -> pd.DataFrame:
     """One transcript's codings that ``user`` may see (others' blind decisions are left out).
 
-    A suggestion the user already judged blind (their own row refers to it) is not shown as pending:
-    their own row shows the decision.
+    A suggestion the user already judged blind is not shown as pending: their own row shows the decision.
+    That is a suggestion their own row refers to, or, while they code the transcript blind, one whose code
+    they applied or rejected on that turn by hand (their queue leaves out the same ones).
     """
     store = _store(url, project)
-    frame = review_visible(store.codings_df(source=source_id), user, team_view(url, project, gen))
+    view = team_view(url, project, gen)
+    frame = review_visible(store.codings_df(source=source_id), user, view)
     mine = frame.loc[(frame["coder"] == user) & frame["parent_id"].notna(), "parent_id"].astype(int)
-    return frame.loc[~((frame["status"] == "suggested") & frame["id"].isin(set(mine)))]
+    frame = frame.loc[~((frame["status"] == "suggested") & frame["id"].isin(set(mine)))]
+    if user in view.coders(source_id) and view.in_blind_period(source_id):
+        frame = without_judged_suggestions(frame, user)
+    return frame
+
+
+def without_judged_suggestions(codings: pd.DataFrame, coder: str) -> pd.DataFrame:
+    """Drop pending machine suggestions whose segment and code ``coder`` has judged in a human row of their own.
+
+    On a blind transcript both showed ("Understaffing ?Understaffing") when the coder coded the code by hand.
+
+    Example:
+        >>> rows = pd.DataFrame({"id": [1, 2], "segment_id": [5, 5], "code_id": ["w", "w"],
+        ...                      "origin": ["rules", "human"], "coder": ["auto", "ana"], "status": ["suggested", "accepted"]})
+        >>> without_judged_suggestions(rows, "ana")["id"].tolist()
+        [2]
+    """
+    own = codings[(codings["origin"] == "human") & (codings["coder"] == coder) & (codings["status"] != "suggested")]
+    judged = set(zip(own["segment_id"], own["code_id"], strict=True))
+    if not judged:
+        return codings
+    machine = (codings["origin"] != "human") & (codings["status"] == "suggested")
+    pairs = pd.Series(list(zip(codings["segment_id"], codings["code_id"], strict=True)), index=codings.index)
+    return codings[~(machine & pairs.isin(judged))]
 
 
 def review_visible(frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFrame:

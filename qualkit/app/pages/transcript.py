@@ -155,26 +155,6 @@ def passages_of(page: pd.DataFrame, memo_counts: dict[int, int]) -> list[Passage
     return out
 
 
-def without_judged_suggestions(codings: pd.DataFrame, coder: str) -> pd.DataFrame:
-    """A blind coder's view: a suggestion they judged shows as their own coding only (as in their queue).
-
-    Both showed ("Understaffing ?Understaffing"), the pending suggestion beside the coder's own decision.
-
-    Example:
-        >>> rows = pd.DataFrame({"id": [1, 2], "segment_id": [5, 5], "code_id": ["w", "w"],
-        ...                      "origin": ["rules", "human"], "coder": ["auto", "ana"], "status": ["suggested", "accepted"]})
-        >>> without_judged_suggestions(rows, "ana")["id"].tolist()
-        [2]
-    """
-    own = codings[(codings["origin"] == "human") & (codings["coder"] == coder) & (codings["status"] != "suggested")]
-    judged = set(zip(own["segment_id"], own["code_id"], strict=True))
-    if not judged:
-        return codings
-    machine = (codings["origin"] != "human") & (codings["status"] == "suggested")
-    pairs = pd.Series(list(zip(codings["segment_id"], codings["code_id"], strict=True)), index=codings.index)
-    return codings[~(machine & pairs.isin(judged))]
-
-
 def highlights_of(codings: pd.DataFrame, codebook, colors: dict[str, str], *, can_code: bool) -> list[Highlight]:
     """The codings shown, with what the reader may do to each: adjust / remove an accepted one,
     accept / reject / adjust a suggestion, accept a rejected one again."""
@@ -261,7 +241,6 @@ def render() -> None:
 
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     if ctx.user.name in view.coders(source_id) and view.in_blind_period(source_id):
-        codings = without_judged_suggestions(codings, ctx.user.name)
         if view.is_done(ctx.user.name, source_id):
             st.info("You marked this transcript done; the other coder is still at work.")
         else:
