@@ -81,17 +81,20 @@ class MemosMixin(StoreBase):
     def memo_row(self, memo_id: int) -> dict:
         """One memo as a dict (withdrawn ones too); :class:`StoreError` when the project has no such memo."""
         with self.session() as session:
-            row = session.get(MemoRow, memo_id)
-            if row is None or row.project_id != self.project_id:
-                raise StoreError(f"no memo {memo_id} in project {self.name!r}", fix="use a memo id of this project")
+            row = self._memo_in(session, memo_id)
             return {column: getattr(row, column) for column in MEMO_COLUMNS}
+
+    def _memo_in(self, session: Session, memo_id: int) -> MemoRow:
+        """The project's memo ``memo_id``, or :class:`StoreError` naming it."""
+        row = session.get(MemoRow, memo_id)
+        if row is None or row.project_id != self.project_id:
+            raise StoreError(f"no memo {memo_id} in project {self.name!r}", fix="use a memo id of this project")
+        return row
 
     def _change_memo(self, memo_id: int, action: str, values: dict, *, user: str | None, expected_version: int,
                      refused: str) -> None:
         with self.transaction() as session:
-            row = session.get(MemoRow, memo_id)
-            if row is None or row.project_id != self.project_id:
-                raise StoreError(f"no memo {memo_id} in project {self.name!r}", fix="use a memo id of this project")
+            row = self._memo_in(session, memo_id)
             old = {"text": row.text} if "text" in values else {"withdrawn": row.withdrawn_at is not None}
             new = {"text": values["text"]} if "text" in values else {"withdrawn": values["withdrawn_at"] is not None}
             result = session.execute(update(MemoRow).where(MemoRow.id == memo_id, MemoRow.version == expected_version)
