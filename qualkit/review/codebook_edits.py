@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from qualkit.errors import ConflictError, InvalidInput
+from qualkit.errors import ConflictError, InvalidInput, StoreError
 from qualkit.model import Code, Codebook
 from qualkit.store import decisions
 from qualkit.store.repository import Store
@@ -196,7 +196,7 @@ def last_merge(store: Store) -> dict[str, Any] | None:
     """
     try:
         version = store.codebook().version
-    except Exception:  # a project without a codebook yet
+    except StoreError:  # a project without a codebook yet
         return None
     event = decisions.merge_event(store, version)
     if event is None:
