@@ -218,14 +218,20 @@ class Access:
                 fix="it opens once every coder of the blind transcript marked it done (project.mark_done)",
                 cli_fix="it opens once every coder of the blind transcript marked it done (qualkit assign done)")
 
-    def require_coders_visible(self, coders: Iterable[str]) -> None:
+    def require_coders_visible(self, coders: Iterable[str], *, source_ids: Iterable[int] | None = None) -> None:
         """Refuse reliability (or any comparison) that names a coder hidden from the acting user.
+
+        ``source_ids`` limits the check to the transcripts compared: a coder who finished one blind
+        transcript may compare it while another is still coded blind. The refusal names the transcripts.
 
         Example:
             >>> from qualkit.store.repository import Store
             >>> Access(Store.create("sqlite://", name="e"), "ana").require_coders_visible(["ana", "ben"])
         """
         hidden = self.hidden()
+        if source_ids is not None:
+            wanted = {int(i) for i in source_ids}
+            hidden = {source: names for source, names in hidden.items() if int(source) in wanted}
         if not hidden:
             return
         blocked = set().union(*hidden.values())
@@ -234,10 +240,16 @@ class Access:
         if not named and any(c.strip().lower() == "origin:human" for c in coders):
             named = sorted(blocked)  # every human's decisions, the hidden coders' among them
         if named:
+            store = getattr(self.target, "store", self.target)
+            names = dict(zip(store.sources_df()["id"].astype(int), store.sources_df()["name"], strict=True))
+            blind = sorted(names.get(int(source), str(source)) for source, who in hidden.items() if who & set(named))
             raise PermissionDenied(
-                f"{self.name} codes blind beside {', '.join(named)}: their decisions stay hidden until every "
-                "coder of the blind transcript is done",
-                fix="leave them out, or wait until the blind double-coding is finished")
+                f"{self.name} codes {', '.join(blind)} blind beside {', '.join(named)}: their decisions stay hidden "
+                "until every coder of the blind transcript is done",
+                fix="compare only transcripts whose blind coding is finished (sources=...), leave them out, or wait "
+                    "until the blind double-coding is finished",
+                cli_fix="compare only transcripts whose blind coding is finished (--source NAME), leave them out, "
+                        "or wait until the blind double-coding is finished")
 
     def visible_codings(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` without the codings the acting user may not see (needs ``source_id``, ``coder``, ``decided_by``)."""

@@ -788,16 +788,15 @@ class Project:
         """
         from qualkit.analysis.reliability import reliability
 
-        self.access.require_coders_visible(coders)
         sources = [sources] if isinstance(sources, str) else sources
-        if sources is not None:
-            self._check_reliability_sources(list(sources))
+        source_ids = None if sources is None else self._check_reliability_sources(list(sources))
+        self.access.require_coders_visible(coders, source_ids=source_ids)
         segments, codings, own_codebook = self._frames()
         return reliability(segments, codings, coders, codebook=codebook or own_codebook, sources=sources, codes=codes,
                            uncoded=uncoded, include_moderator=include_moderator, n_boot=n_boot, seed=seed)
 
-    def _check_reliability_sources(self, sources: list[str]) -> None:
-        """Refuse a transcript name the project lacks, or one still being coded blind.
+    def _check_reliability_sources(self, sources: list[str]) -> list[int]:
+        """The ids of the named transcripts; refuses a name the project lacks, or one still being coded blind.
 
         Agreement on a blind transcript before every coder is done counts what a coder has not reached yet
         as disagreement (a stranger got 82 % agreement with a coder who had made no decision).
@@ -818,6 +817,7 @@ class Project:
                 raise InvalidInput(f"{name} is still being coded blind ({', '.join(waiting)} not done yet), so its "
                                    "agreement would count what they have not coded yet as disagreement",
                                    fix="wait until every coder marked it done, or leave it out of sources")
+        return [int(ids[name]) for name in sources]
 
     @requires('export')
     def export(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:

@@ -316,3 +316,21 @@ def test_reliability_refuses_a_transcript_still_coded_blind_and_names_an_unknown
     decisions.add_code(store, int(study.segment("group1.txt", 2)["id"]), "workload", actor=BEN)
     double_coding.mark_done(store, "group1.txt", actor=BEN)
     assert len(study.project.reliability(["ana", "ben"], sources="group1.txt", n_boot=0).per_code)
+
+
+def test_a_blind_coder_may_compare_a_finished_transcript_while_another_is_still_blind(study):
+    """Found by a stranger: ana, done with group1.txt, was refused its agreement because group2.txt was still open,
+    by a message that named no transcript."""
+    import qualkit as qk
+
+    store = study.store
+    for source in ("group1.txt", "group2.txt"):
+        double_coding.assign(store, source, ["ana", "ben"], actor=ADMIN)
+    for coder in (ANA, BEN):
+        decisions.add_code(store, int(study.segment("group1.txt", 2)["id"]), "workload", actor=coder)
+        double_coding.mark_done(store, "group1.txt", actor=coder)
+    as_ana = qk.Project(store, user="ana")
+    assert len(as_ana.reliability(["ana", "ben"], sources="group1.txt", n_boot=0).per_code)
+    with pytest.raises(PermissionDenied, match=r"ana codes group2.txt blind beside ben") as refused:
+        as_ana.reliability(["ana", "ben"], n_boot=0)
+    assert "sources=" in refused.value.fix
