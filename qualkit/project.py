@@ -506,18 +506,22 @@ class Project:
         return review_order(self, n, source=source, code_id=code_id)
 
     @requires('see_all')
-    def evaluate(self, gold: Any) -> pd.DataFrame:
-        """Per-code precision, recall, F1, support and kappa of the project's codings against gold records.
+    def evaluate(self, gold: Any, *, coder: str = "machine") -> pd.DataFrame:
+        """Per-code precision, recall, F1, support, kappa, alpha and AC1 of one coder's codings against gold records.
 
         ``gold`` is a JSONL/CSV path, a DataFrame or records with ``source``, ``start``/``end`` (or
-        ``turn``) and ``codes``, like ``corpora/burnout_focus_groups/gold_codings.jsonl``.
+        ``turn``) and ``codes``, like ``corpora/burnout_focus_groups/gold_codings.jsonl``. Only the segments
+        the gold records name are scored: list a turn with ``"codes": []`` to count it as coded with nothing.
+        ``coder="machine"`` scores what the auto-coder suggested (whether a person accepted or rejected it
+        since); a user name (``"ana"``) scores what that person coded.
 
         Example:
             >>> project.evaluate("corpora/burnout_focus_groups/gold_codings.jsonl")  # doctest: +SKIP
+            >>> project.evaluate("ana_gold.jsonl", coder="ben")  # doctest: +SKIP
         """
         from qualkit.coding.workflow import evaluate_project
 
-        return evaluate_project(self, gold)
+        return evaluate_project(self, gold, coder=coder)
 
     # ---- team and review
     # Thin wrappers over qualkit.review / qualkit.users; `self.user` acts with the role qualkit.access gives it.

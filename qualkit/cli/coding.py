@@ -276,7 +276,7 @@ def _tuned_embedder(book, labelled, progress: bool, *, runs: int = 1):
 
 
 def evaluate(
-    gold: Annotated[Path, typer.Option("--gold", help="Gold JSONL/CSV: id (or source + turn/start/end) and codes.")],
+    gold: Annotated[Path, typer.Option("--gold", help="Gold JSONL/CSV: id (or source + turn/start/end) and codes. Only the items it lists are scored: list an uncoded turn with no codes.")],
     pred: Annotated[Path, typer.Option("--pred", help="Predicted JSONL/CSV in the same shape (e.g. autocode output).")],
     output: Annotated[Path | None, typer.Option("--output", help="CSV to write (default: PRED with .metrics.csv).")] = None,
     codebook: Annotated[str | None, typer.Option("--codebook", help="Score exactly the codable codes of this codebook.")] = None,

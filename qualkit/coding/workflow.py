@@ -427,12 +427,16 @@ def review_order(project: Any, n: int = 20, *, source: str | int | None = None,
     return frame.drop(columns="_score").head(n).reset_index(drop=True)
 
 
-def evaluate_project(project: Any, gold: Any, *, statuses: Sequence[str] = ("suggested", "accepted")) -> pd.DataFrame:
-    """Compare the project's codings with gold records (``source`` + ``start``/``end`` or ``turn``, ``codes``).
+def evaluate_project(project: Any, gold: Any, *, coder: str = "machine") -> pd.DataFrame:
+    """Compare one coder's codings in the project with gold records (``source`` + ``start``/``end`` or ``turn``, ``codes``).
 
-    The project's codes for a segment are its codings with a status in ``statuses`` (by default the
-    pending suggestions and the accepted codings; rejected ones never count).
+    ``coder="machine"`` (the default) takes what the auto-coder suggested, whatever a person decided about
+    it since: a suggestion someone rejected still counts as the machine's, and a code a person added by hand
+    does not. A user name (``"ana"``) takes the codings that person accepted or added; ``"machine:auto"`` or
+    ``"origin:rules"`` a machine coder by name or origin (as in :func:`qualkit.analysis.reliability.reliability`).
+    A stranger got perfect machine figures because the gold coder's own accepted codings counted as predictions.
     """
+    from qualkit.analysis.reliability import Coder, judgements, resolve_coder
     from qualkit.coding.evaluate import evaluate_codes
     from qualkit.coding.records import match_records, read_coding_records
 
@@ -441,12 +445,21 @@ def evaluate_project(project: Any, gold: Any, *, statuses: Sequence[str] = ("sug
     if not gold_map:
         raise InvalidInput(f"none of the {len(records)} gold records matches a segment of the project",
                            fix="give records the project's source names with start/end offsets or turn numbers")
-    codings = project.store.codings_df(status=list(statuses), segment_ids=sorted(gold_map))
+    codings = project.store.codings_df(segment_ids=sorted(gold_map))
+    if coder == "machine":
+        chosen = codings.loc[codings["origin"] != "human"]
+        if chosen.empty and (project.store.codings_df()["origin"] == "human").all():
+            raise InvalidInput("the study has no machine suggestions to evaluate",
+                               fix="run autocode first, or pass coder='NAME' to evaluate a person's coding")
+    else:
+        spec = resolve_coder(project.store.codings_df(), coder) if ":" not in coder else Coder.parse(coder)
+        chosen = judgements(codings, spec)[0]
     pred: dict[int, list[str]] = {}
-    for seg, code in zip(codings["segment_id"], codings["code_id"], strict=True):
+    for seg, code in zip(chosen["segment_id"], chosen["code_id"], strict=True):
         pred.setdefault(int(seg), []).append(code)
     table = evaluate_codes(gold_map, pred, codes=[c.id for c in project.codebook.codable_codes])
     table.attrs["unmatched_gold_records"] = missing
+    table.attrs["coder"] = coder
     return table
 
 

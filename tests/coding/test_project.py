@@ -169,3 +169,21 @@ def test_a_passage_coded_and_taken_back_teaches_nothing(project):
     rows = project.store.codings_df(status="accepted")
     ben.reject(int(rows.loc[rows["segment_id"] == first, "id"].iloc[0]))
     assert judged_labels(project.store, [first], codes)[0]["isolation"] is False
+
+
+def test_evaluate_scores_the_machine_not_the_gold_coders_own_decisions(project):
+    """Found by a methodologist: after review, every code scored 1.000 against ana's gold, because ana's own
+    accepted codings counted as the machine's predictions (and its rejected suggestions did not)."""
+    project.autocode(progress=False)
+    suggestion = project.review_queue(1).iloc[0]
+    segment, code = int(suggestion["segment_id"]), str(suggestion["code_id"])
+    project.reject(int(suggestion["id"]))
+    other = next(c.id for c in project.codebook.codable_codes if c.id != code)
+    project.code(segment, other)
+    turn = project.segments().set_index("id").loc[segment]
+    gold = [{"source": turn["source"], "turn": int(turn["turn"]), "codes": [other]}]
+    machine = project.evaluate(gold).set_index("code")
+    assert machine.loc[other, "recall"] == 0.0  # the hand code is not the machine's
+    assert machine.loc[code, "precision"] == 0.0  # the rejected suggestion still is
+    person = project.evaluate(gold, coder=project.user).set_index("code")
+    assert person.loc[other, "recall"] == 1.0
