@@ -797,7 +797,23 @@ class Project:
         self.access.require_coders_visible(coders, source_ids=source_ids)
         segments, codings, own_codebook = self._frames()
         return reliability(segments, codings, coders, codebook=codebook or own_codebook, sources=sources, codes=codes,
-                           uncoded=uncoded, include_moderator=include_moderator, n_boot=n_boot, seed=seed)
+                           finished=self._finished_by(coders), uncoded=uncoded, include_moderator=include_moderator,
+                           n_boot=n_boot, seed=seed)
+
+    def _finished_by(self, coders: Sequence[str]) -> list[str]:
+        """Transcripts every one of ``coders`` was assigned and marked done (a coder who applied no code there
+        still judged it: a methodologist saw a finished transcript drop out of the figures)."""
+        names = {str(c).split(":", 1)[-1] for c in coders}
+        view = self.access.view()
+        frame = view.assignments
+        if frame.empty:
+            return []
+        finished = []
+        for (_, source), rows in frame.groupby(["source_id", "source"]):
+            done = set(rows.loc[rows["done"].astype(bool), "coder"])
+            if names <= done:
+                finished.append(str(source))
+        return sorted(finished)
 
     def _check_reliability_sources(self, sources: list[str]) -> list[int]:
         """The ids of the named transcripts; refuses a name the project lacks, or one still being coded blind.

@@ -388,6 +388,18 @@ class Reliability:
             lines.append(f"{row.statistic}: {_fmt(row.value)} (95% CI {_fmt(row.ci_low)} to {_fmt(row.ci_high)})")
         return "\n".join(lines)
 
+    def pooled(self) -> dict[str, float]:
+        """The pooled statistics as ``{statistic: value}`` (``cohen_kappa_pooled``, ``krippendorff_alpha``, ...).
+
+        Example:
+            >>> Reliability(coders=[], per_code=pd.DataFrame(), overall=pd.DataFrame(
+            ...     {"statistic": ["gwet_ac1"], "value": [0.9]})).pooled()
+            {'gwet_ac1': 0.9}
+        """
+        if self.overall.empty:
+            return {}
+        return {str(k): float(v) for k, v in zip(self.overall["statistic"], self.overall["value"], strict=True)}
+
     def __repr__(self) -> str:
         return self.summary()
 
@@ -407,6 +419,7 @@ def reliability(
     codes: Sequence[str] | None = None,
     codebook: Codebook | None = None,
     sources: Sequence[str] | None = None,
+    finished: Sequence[str] = (),
     uncoded: str = "exclude",
     include_moderator: bool = False,
     n_boot: int = 1000,
@@ -415,7 +428,8 @@ def reliability(
     """Agreement between ``coders`` (two or more; names, ``machine:NAME`` or ``origin:ORIGIN``) on segments.
 
     ``uncoded`` is ``exclude`` (default) or ``include`` for segments that no coder coded; ``sources``
-    limits the transcripts (default: those every coder worked on); ``codes`` limits the codes
+    limits the transcripts (default: those every coder worked on, and the ``finished`` ones: transcripts
+    every coder marked done, which count even where a coder applied no code); ``codes`` limits the codes
     (default: every code a coder used there, in codebook order). ``n_boot=0`` skips the intervals.
 
     Example:
@@ -446,8 +460,8 @@ def reliability(
         # A unit the coder decided anything on (accepted or rejected, any code) is a unit they judged.
         judged[coder.name] = set(pos["segment_id"]) | set(neg["segment_id"])
     if sources is None:
-        scope = sorted(set.intersection(*worked.values()))
-        scope_rule = "transcripts every coder worked on"
+        scope = sorted(set.intersection(*worked.values()) | set(finished))
+        scope_rule = "transcripts every coder worked on" + (" or finished" if finished else "")
     else:
         scope = list(sources)
         scope_rule = "transcripts chosen"

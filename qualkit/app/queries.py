@@ -187,3 +187,23 @@ def bulk_preview(url: str, project: str, gen: int, user: str, min_score: float, 
     store = _store(url, project)
     return bulk_accept(store, min_score, actor=actor(store, user), source_id=source_id, code_id=code_id,
                        preview=True, view=team_view(url, project, gen))
+
+
+@st.cache_data(**_CACHE)
+def transcript_agreement(url: str, project: str, gen: int, user: str, source: str,
+                         coders: tuple[str, ...]) -> dict[str, float]:
+    """Pooled kappa, alpha and AC1 of one finished transcript's coders (no intervals); ``{}`` when nothing compares.
+
+    The same figures as the Reliability page for that transcript, so one transcript has one kappa.
+
+    Example:
+        >>> transcript_agreement(url, "pilot", gen, "ana", "fg1.txt", ("ana", "ben"))  # doctest: +SKIP
+    """
+    from qualkit.errors import QualkitError
+    from qualkit.project import Project
+
+    try:
+        return Project(_store(url, project), user=user).reliability(list(coders), sources=source, n_boot=0).pooled()
+    except QualkitError:
+        return {}
+

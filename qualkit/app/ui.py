@@ -98,6 +98,23 @@ def not_available(what: str, area: str) -> None:
     st.info(f"{what} is not available yet in this installation ({area}).", icon=":material/hourglass_empty:")
 
 
+AGREEMENT_STATISTICS = {"cohen_kappa_pooled": "Kappa (pooled)", "krippendorff_alpha": "Krippendorff's alpha",
+                        "gwet_ac1": "Gwet's AC1"}
+"""The pooled statistics shown for a double-coded transcript, and their labels."""
+
+
+def figure(value: float | None, digits: int = 3) -> str:
+    """A statistic for a metric or table: rounded, or "–" when there is none.
+
+    Example:
+        >>> figure(0.12345), figure(None), figure(float("nan"))
+        ('0.123', '–', '–')
+    """
+    import math
+
+    return "–" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and the noun, singular for one.
 

@@ -213,14 +213,18 @@ def disagreements(store: Store, source: str | int, *, actor: User, view: TeamVie
 
 
 JUDGED_UNITS = ("Counted over the segment × code pairs that at least one coder judged (accepted, rejected or coded "
-                "by hand); a pair one coder left untouched counts as that coder's “no”. The Reliability page's "
-                "statistics by code count other units: every code on each segment that some coder coded (their "
-                "first line says how many), so their kappa differs from this one.")
+                "by hand); a pair one coder left untouched counts as that coder's “no”. These counts show what "
+                "to settle; they are not a reliability statistic (a pair neither coder judged is left out, so a "
+                "kappa over them would be near zero in a study coded by hand). Kappa, alpha and AC1 count every "
+                "code on each segment some coder coded, as on the Reliability page.")
 """What :func:`agreement_summary` counts, in the words the app shows beside its figures."""
 
 
 def agreement_summary(frame: pd.DataFrame, coders: Sequence[str]) -> dict[str, Any]:
-    """Counts and percent agreement over a :func:`judgements` frame, plus Cohen's kappa for two coders.
+    """Counts and percent agreement over a :func:`judgements` frame (the pairs to settle, see ``JUDGED_UNITS``).
+
+    No kappa here: over judged pairs only there is hardly a "both no" cell, so kappa could not be positive in
+    a study coded by hand (a methodologist found 0.0 at 99 % agreement). Use ``Project.reliability``.
 
     Example:
         >>> f = pd.DataFrame({"a": ["yes", "yes", "no"], "b": ["yes", "-", "no"], "agree": [True, False, True]})
@@ -229,15 +233,8 @@ def agreement_summary(frame: pd.DataFrame, coders: Sequence[str]) -> dict[str, A
     """
     n = len(frame)
     agreed = int(frame["agree"].sum()) if n else 0
-    summary: dict[str, Any] = {"judged": n, "agreements": agreed, "disagreements": n - agreed,
-                               "percent_agreement": round(100 * agreed / n, 1) if n else None, "kappa": None}
-    if n and len(coders) == 2:
-        a = (frame[coders[0]] == "yes").to_numpy()
-        b = (frame[coders[1]] == "yes").to_numpy()
-        observed = float((a == b).mean())
-        expected = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean()))
-        summary["kappa"] = round((observed - expected) / (1 - expected), 3) if expected < 1 else 1.0
-    return summary
+    return {"judged": n, "agreements": agreed, "disagreements": n - agreed,
+            "percent_agreement": round(100 * agreed / n, 1) if n else None}
 
 
 def adjudicate(

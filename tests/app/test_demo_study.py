@@ -71,6 +71,14 @@ def test_reliability_shows_agreement_on_first_open(demo_study, apptest, helpers,
     assert "No finished double-coded transcript yet" not in helpers.texts(at)
     finished = at.dataframe[0].value
     assert finished["transcript"].tolist() == [DOUBLE_CODED] and finished["different judgement"].iloc[0] > 0
+    # one transcript, one kappa: the table's is Project.reliability's for that transcript, not one over judged pairs
+    # (which a methodologist found could not be positive in a study coded by hand)
+    import qualkit as qk
+
+    coders = finished["coders"].iloc[0].split(", ")
+    pooled = qk.Project(demo_study.store, user="admin").reliability(coders, sources=DOUBLE_CODED, n_boot=0).pooled()
+    assert finished["Kappa (pooled)"].iloc[0] == pytest.approx(pooled["cohen_kappa_pooled"])
+    assert finished["Gwet's AC1"].iloc[0] == pytest.approx(pooled["gwet_ac1"])
     # two tables, two units: the page says which pairs the first counts, so its lower agreement is not a contradiction
     assert "that at least one coder judged" in " ".join(c.value for c in at.caption)
     frames = [d.value for d in at.dataframe]

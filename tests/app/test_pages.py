@@ -350,7 +350,11 @@ def test_double_coding_page_assign_done_and_adjudicate(study, apptest, helpers):
     ben = apptest("ben", "double_coding")
     ben.button(key=next(b.key for b in ben.button if b.key.startswith("dc_done_"))).click().run()
     helpers.assert_ok(ben)
-    assert "Cohen's kappa" in [m.label for m in ben.metric]
+    metrics = {m.label: m.value for m in ben.metric}
+    import qualkit as qk
+
+    pooled = qk.Project(study.store, user="admin").reliability(["ana", "ben"], sources="group1.txt", n_boot=0).pooled()
+    assert metrics["Kappa (pooled)"] == f"{pooled['cohen_kappa_pooled']:.3f}"  # the Reliability page's, not another
     key = f"adj_yes_{int(s.segment_id)}_peer_support"
     ben.button(key=key).click().run()
     helpers.assert_ok(ben)

@@ -334,3 +334,21 @@ def test_a_blind_coder_may_compare_a_finished_transcript_while_another_is_still_
     with pytest.raises(PermissionDenied, match=r"ana codes group2.txt blind beside ben") as refused:
         as_ana.reliability(["ana", "ben"], n_boot=0)
     assert "sources=" in refused.value.fix
+
+
+def test_a_finished_transcript_where_one_coder_applied_no_code_stays_in_the_default_figures(study):
+    """Found by a methodologist: ben finished group2.txt having applied no code, and the default reliability
+    left the transcript out (pooled kappa 0.700 instead of 0.629 over every finished transcript)."""
+    store = study.store
+    for source in ("group1.txt", "group2.txt"):
+        double_coding.assign(store, source, ["ana", "ben"], actor=ADMIN)
+    for coder in (ANA, BEN):
+        decisions.add_code(store, int(study.segment("group1.txt", 2)["id"]), "workload", actor=coder)
+    decisions.add_code(store, int(study.segment("group2.txt", 2)["id"]), "workload", actor=ANA)
+    for source in ("group1.txt", "group2.txt"):
+        for coder in (ANA, BEN):
+            double_coding.mark_done(store, source, actor=coder)
+    result = study.project.reliability(["ana", "ben"], n_boot=0)
+    assert result.settings["sources"] == ["group1.txt", "group2.txt"]
+    assert "worked on or finished" in result.statement
+    assert int(result.per_code.set_index("code_id").loc["workload", "units"]) == 2

@@ -144,12 +144,16 @@ def disagreements_section(ctx: state.Context) -> None:
         st.error(str(error))
         return
     summary = double_coding.agreement_summary(judged, coders)
-    cols = st.columns(4)
+    cols = st.columns(3)
     cols[0].metric("Judged (segment × code)", summary["judged"])
     cols[1].metric("Agreements", summary["agreements"])
     cols[2].metric("Percent agreement", "–" if summary["percent_agreement"] is None
                    else f"{summary['percent_agreement']}%")
-    cols[3].metric("Cohen's kappa", "–" if summary["kappa"] is None else summary["kappa"])
+    statistics = queries.transcript_agreement(ctx.url, ctx.name, ctx.gen, ctx.user.name, names[source_id],
+                                              tuple(coders))
+    cols = st.columns(3)
+    for col, (key, label) in zip(cols, ui.AGREEMENT_STATISTICS.items(), strict=True):
+        col.metric(label, ui.figure(statistics.get(key)))
     st.caption(double_coding.JUDGED_UNITS)
     may_settle = ctx.user.can_assign() or (ctx.user.can_adjudicate() and ctx.user.name in coders)
     open_agreements = int((judged["agree"] & judged["consensus"].isna()).sum())

@@ -11,8 +11,7 @@ from qualkit.project import Project
 from qualkit.review import double_coding, visibility
 
 SUMMARY_COLUMNS = {"judged": "judged (segment × code)", "agreements": "same judgement",
-                   "disagreements": "different judgement", "percent_agreement": "agreement %",
-                   "kappa": "Cohen's kappa (judged pairs)"}
+                   "disagreements": "different judgement", "percent_agreement": "agreement %"}
 
 
 def render() -> None:
@@ -33,8 +32,11 @@ def render() -> None:
             st.warning(str(error))
             continue
         names = dict(zip(frame["source_id"], frame["source"], strict=False))
+        statistics = queries.transcript_agreement(ctx.url, ctx.name, ctx.gen, ctx.user.name, names[source_id],
+                                                  tuple(coders))
         rows.append({"transcript": names[source_id], "coders": ", ".join(coders),
-                     **double_coding.agreement_summary(judged, coders)})
+                     **double_coding.agreement_summary(judged, coders),
+                     **{label: statistics.get(key) for key, label in ui.AGREEMENT_STATISTICS.items()}})
     if rows:
         table = pd.DataFrame(rows).rename(columns=SUMMARY_COLUMNS)
         st.dataframe(table, hide_index=True, width="stretch")
