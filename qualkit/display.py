@@ -31,6 +31,16 @@ PALETTE = (
 MARK_COLOR = "#e8e8e8"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun, singular for one.
+
+    Example:
+        >>> counted(1, "suggestion"), counted(3, "suggestion"), counted(2, "memo", "memos")
+        ('1 suggestion', '3 suggestions', '2 memos')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def code_colors(codebook: Codebook | None) -> dict[str, str]:
     """A colour per code: the codebook's own, else one from the palette in codebook order.
 

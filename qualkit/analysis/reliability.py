@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from qualkit.analysis._common import code_names, code_order, require_columns, talk_segments
+from qualkit.display import counted
 from qualkit.errors import InvalidInput
 from qualkit.model import CONSENSUS, ORIGINS, Codebook
 
@@ -541,15 +542,25 @@ def reliability(
     disagreements = _disagreements(talk, matrices, resolved, negatives, unit_ids, names_map)
     n_sources = len(scope)
     statement = (
-        f"Units: {n_units} segments of {'participant' if not include_moderator else 'all'} talk in {n_sources} "
-        f"{scope_rule if n_sources != 1 else scope_rule.replace('transcripts', 'transcript')}, coded by {', '.join(f'{c.name} ({c.kind})' for c in resolved)}; {k_codes} codes, each "
+        f"Units: {counted(n_units, 'segment')} of {'participant' if not include_moderator else 'all'} talk in {n_sources} "
+        f"{scope_rule if n_sources != 1 else scope_rule.replace('transcripts', 'transcript')}, coded by {', '.join(f'{c.name} ({c.kind})' for c in resolved)}; {counted(k_codes, 'code')}, each "
         f"a yes/no decision per segment. "
-        + (f"{excluded} segments that no coder coded were excluded (including them inflates agreement and "
+        + (f"{counted(excluded, 'segment')} that no coder coded were excluded (including them inflates agreement and "
            f"kappa). " if uncoded == "exclude" else
            "Segments that no coder coded were included (this inflates agreement and kappa). ")
         + (f"95% intervals: percentile bootstrap over segments, {n_boot} resamples, seed {seed}."
            if n_boot else "No bootstrap intervals (n_boot=0).")
     )
+    if len(resolved) > 2:
+        statement += (f" With {len(resolved)} coders, cohen_kappa is Light's kappa: the mean of Cohen's kappa over "
+                      "every pair of coders.")
+    if codes is None and codebook is not None:
+        unused = [c.id for c in codebook.codable_codes if c.id not in set(code_list)]
+        if unused:
+            shown = ", ".join(unused[:8]) + (f" and {len(unused) - 8} more" if len(unused) > 8 else "")
+            statement += (f" {len(unused)} of the codebook's {len(unused) + k_codes} codes "
+                          f"{'was' if len(unused) == 1 else 'were'} applied by no coder here and "
+                          f"{'is' if len(unused) == 1 else 'are'} left out ({shown}); choose the codes to compare to include them.")
     judged_text = ", ".join(f"{name} {count}" for name, count in judged_counts.items())
     statement += (f" Units judged (a code applied or rejected) by each coder: {judged_text}; a segment a "
                   "coder only rejected codes on counts as that coder's explicit \u201cno\u201d.")

@@ -15,6 +15,7 @@ from qualkit.app import clicks
 
 # The HTML builders live in the library (notebooks use them too); pages reach them through this module.
 from qualkit.display import PALETTE, Span, chip_html, code_colors, code_label, highlight_html
+from qualkit.display import counted as counted  # re-exported: the pages write ui.counted
 
 # The browser tab's icon, inline: a ":material/...:" page icon makes the browser fetch an SVG from Google's font
 # CDN on every page load (Streamlit builds that URL in the page), and the app must not reach the network.
@@ -113,16 +114,6 @@ def figure(value: float | None, digits: int = 3) -> str:
     import math
 
     return "–" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and the noun, singular for one.
-
-    Example:
-        >>> counted(1, "suggestion"), counted(3, "suggestion"), counted(2, "memo", "memos")
-        ('1 suggestion', '3 suggestions', '2 memos')
-    """
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def short(text: str, limit: int = 80) -> str:

@@ -363,23 +363,47 @@ def _codebook_table(codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _reliability_tables(rel: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    def ci(value: float, low: float, high: float) -> str:
-        if value is None or not np.isfinite(value):
-            return "n/a"
-        if np.isfinite(low) and np.isfinite(high):
-            return f"{value:.2f} [{low:.2f}, {high:.2f}]"
-        return f"{value:.2f}"
+FEW_CODED = 5
+"""Codings (all coders together) a code needs before the report prints its bootstrap intervals."""
 
+
+def kappa_name(n_coders: int) -> str:
+    """What the per-code kappa is called: Cohen's for two coders, Light's (the mean over pairs) for more.
+
+    Example:
+        >>> kappa_name(2), kappa_name(3)
+        ("Cohen's κ", "Light's κ (mean pairwise Cohen's)")
+    """
+    return "Cohen's κ" if n_coders <= 2 else "Light's κ (mean pairwise Cohen's)"
+
+
+def _with_interval(value: float, low: float, high: float) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if np.isfinite(low) and np.isfinite(high):
+        return f"{value:.2f} [{low:.2f}, {high:.2f}]"
+    return f"{value:.2f}"
+
+
+def _without_interval(value: float, low: float, high: float) -> str:
+    text = _with_interval(value, np.nan, np.nan)
+    return text if text == "n/a" else f"{text} (too few coded for an interval)"
+
+
+def _reliability_tables(rel: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ci = _with_interval
     overall = pd.DataFrame([{"statistic": r.statistic.replace("_", " "), "value (95% CI)": ci(r.value, r.ci_low,
                                                                                                r.ci_high)}
                             for r in rel.overall.itertuples(index=False)])
     rows = []
     for r in rel.per_code.to_dict("records"):
+        coded = sum(int(r[f"n_{c.name}"]) for c in rel.coders)
+        # A bootstrap over two or three coded units gives [1.00, 1.00]: it looks like certainty.
+        ci = _without_interval if coded < FEW_CODED else _with_interval
         rows.append({"code": r.get("code_name", r["code_id"]), "units": r["units"],
                      **{f"n {c.name}": r[f"n_{c.name}"] for c in rel.coders},
                      "agreement": ci(r["percent_agreement"], r["percent_agreement_low"], r["percent_agreement_high"]),
-                     "Cohen's \u03ba": ci(r["cohen_kappa"], r["cohen_kappa_low"], r["cohen_kappa_high"]),
+                     kappa_name(len(rel.coders)): ci(r["cohen_kappa"], r["cohen_kappa_low"], r["cohen_kappa_high"]),
                      "Krippendorff's \u03b1": ci(r["krippendorff_alpha"], r["krippendorff_alpha_low"],
                                                  r["krippendorff_alpha_high"]),
                      "Gwet's AC1": ci(r.get("gwet_ac1", np.nan), r.get("gwet_ac1_low", np.nan),
@@ -584,7 +608,8 @@ def collect_report(
         report.add("table", table=overall, name="reliability_overall")
         report.add("table", table=per_code, name="reliability")
         if figures and len(rel.per_code):
-            report.add("figure", "Cohen's kappa per code with 95% bootstrap intervals.", name="reliability",
+            report.add("figure", f"{kappa_name(len(rel.coders))} per code with 95% bootstrap intervals.",
+                       name="reliability",
                        chart=fig.reliability_chart(rel.per_code, names=names))
         open_ = len(unsettled(rel.disagreements, codings))
         report.add("paragraph", f"{len(rel.disagreements)} segment-code disagreements, {open_} of them not settled "

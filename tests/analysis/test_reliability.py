@@ -278,6 +278,28 @@ def test_three_coders_fleiss_and_mean_pairwise_cohen():
     assert row["cohen_kappa"] == pytest.approx(np.nanmean(pairwise))
     assert len(result.pairs) == 3
     assert row["krippendorff_alpha"] == pytest.approx(krippendorff_alpha(matrix))
+    # a methodologist read "Cohen's kappa" for three coders: the statement and the report name Light's
+    assert "cohen_kappa is Light's kappa: the mean of Cohen's kappa over every pair" in result.statement
+    from qualkit.export.report import kappa_name
+
+    assert kappa_name(3).startswith("Light's") and kappa_name(2) == "Cohen's \u03ba"
+
+
+def test_codes_nobody_applied_are_named_and_few_coded_codes_get_no_interval_in_the_report():
+    """A methodologist read "7 codes" against an 8-code codebook, and [1.00, 1.00] on 3 coded units as certainty."""
+    from qualkit.export.report import _reliability_tables
+    from qualkit.model import Code, Codebook
+
+    segs = _segments(12)
+    rows = [_coding(s, "a", c) for s in range(1, 9) for c in ("ana", "ben")] + \
+        [_coding(s, "b", c) for s in (9, 10) for c in ("ana", "ben")]
+    codebook = Codebook("m", [Code("a", "A"), Code("b", "B"), Code("unused", "Unused")])
+    result = reliability(segs, pd.DataFrame(rows), ["ana", "ben"], codebook=codebook, n_boot=50)
+    assert "1 of the codebook's 3 codes was applied by no coder here and is left out (unused)" in result.statement
+    assert "Units: 10 segments" in result.statement and "2 codes, each" in result.statement
+    per_code = _reliability_tables(result)[1].set_index("code")
+    assert "[" in per_code.loc["A", "agreement"]  # 16 coded units: an interval
+    assert per_code.loc["B", "agreement"] == "1.00 (too few coded for an interval)"  # 4 coded units
 
 
 def test_bootstrap_intervals_are_seeded_and_bracket_the_estimate():
