@@ -295,14 +295,17 @@ def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> N
     labels = {int(s.id): f"{'' if pd.isna(s.turn) else f'#{int(s.turn)} '}{ui.text_or(s.speaker, '(unattributed)')}: "
                          f"{ui.short(s.text, 50)}" for s in page.itertuples()}
     options = list(labels)
+    talk = page.loc[page["speaker"].notna(), "id"] if "speaker" in page else page["id"]
+    first = int((talk if len(talk) else page["id"]).iloc[0])  # the first turn someone said, not a title
     if "tx_segment" in st.session_state and st.session_state["tx_segment"] not in labels:
-        del st.session_state["tx_segment"]  # a turn of another page or filter: choose again below
-    if "tx_segment" in st.session_state:
-        index = 0  # the chosen turn (Streamlit takes it from the session state)
-    else:  # a first look: the first turn someone said, not a title. Passed as the default, not set in the
-        # session state: a tab reconnected after a restart sends the turn it shows, and that must win.
-        talk = page.loc[page["speaker"].notna(), "id"] if "speaker" in page else page["id"]
-        index = options.index(int((talk if len(talk) else page["id"]).iloc[0]))
+        # A turn of another page or filter: set the page's first turn in the session state, so the box
+        # shows it. Passed only as the default (index), the browser kept showing the old page's turn while
+        # a memo went on this one (a stranger's memo landed on #47 under "#0 Helen").
+        st.session_state["tx_segment"] = first
+    # With a turn chosen, Streamlit takes it from the session state. On a first look the page's first turn is
+    # passed as the default, not set in the session state: a tab reconnected after a restart sends the turn it
+    # shows, and that must win.
+    index = 0 if "tx_segment" in st.session_state else options.index(first)
     segment_id = st.selectbox("Segment", options, index=index, key="tx_segment", format_func=labels.get)
     on_turn = memos[memos["segment_id"] == segment_id] if len(memos) else memos
     for memo in on_turn.itertuples():
