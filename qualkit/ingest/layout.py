@@ -52,7 +52,8 @@ from qualkit.ingest.speakers import (
 )
 
 STYLE_EXAMPLES = {
-    "colon": "Name:", "bold": "**Name:**", "bracket": "[Name]", "name_time": "Name (00:01:02):",
+    "colon": "Name:", "name_note": "Name (role):", "bold": "**Name:**", "bracket": "[Name]",
+    "name_time": "Name (00:01:02):",
     "time_name": "00:01:02 Name:", "time_name_bracket": "[00:01:02] Name:", "time_name_paren": "(00:01:02) Name:", "star_time": "*1:40 = Name:", "header_line": "Name 00:01:02 (own line)",
     "bold_run": "bold Name: in Word", "table": "speaker/time/text table", "voice": "<v Name>",
     "cue_label": "Name: in cues", "column": "speaker column",
@@ -262,6 +263,14 @@ def detect_layout(
                     label_key(candidate.label) not in known:
                 candidate = None  # "May: the rota changes" lists a month unless a participant is called May
             candidates[i] = candidate
+    # A name written in lower case ("helen:", "łukasz :") is not name-shaped, but it is a label where the same
+    # name is written as one elsewhere (or is a participant): a stranger's 79 such turns ran into the turn before.
+    named = known | {label_key(c.label) for c in candidates if c is not None}
+    for i, line in enumerate(lines):
+        if candidates[i] is None and hints.get(i) is None and not blank[i]:
+            candidate = find_candidate(line, named)
+            if candidate is not None and label_key(candidate.label) in named:
+                candidates[i] = candidate
     counts = Counter(label_key(c.label) for c in candidates if c is not None)
     strong = [c is not None and (forced[i] or label_key(c.label) in known or counts[label_key(c.label)] >= 2)
               for i, c in enumerate(candidates)]

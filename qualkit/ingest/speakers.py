@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from qualkit.ingest.marks import TIMESTAMP, is_mark_word
@@ -143,6 +143,8 @@ _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("header_line", rf"\[?{_NAME}\]?[ \t]{{1,}}{_TS}[ \t]*$"),
         ("bracket", rf"\[{_NAME}\][ \t]*(?::[ \t]*)?(?:{_TS}[ \t]*)?"),
         ("colon", rf"{_NAME}[ \t]*:[ \t]*"),
+        # "Helen (facilitator): ..." names the speaker and, in brackets, their part in the session.
+        ("name_note", rf"{_NAME}[ \t]+\((?P<note>[^()\r\n:]{{1,30}})\)[ \t]*:[ \t]*"),
     )
 )
 STYLE_NAMES = tuple(style for style, _ in _STYLES)
@@ -188,8 +190,11 @@ def parse_time(value: str | None) -> float | None:
     return float(total)
 
 
-def find_candidate(line: str) -> Candidate | None:
+def find_candidate(line: str, known: Collection[str] = ()) -> Candidate | None:
     """The first label-shaped candidate at the start of ``line`` over all styles, or None.
+
+    ``known`` holds :func:`label_key` values that are speakers for sure: such a label is taken whatever its
+    shape (``helen:`` in a file where Helen speaks, or is a participant), not only a capitalised name.
 
     Example:
         >>> c = find_candidate("Jill Smith, MD (00:01:02): Exhausted.")
@@ -207,6 +212,8 @@ def find_candidate(line: str) -> Candidate | None:
             continue
         label = _clean_label(match.group("label"))
         shape = label_shape(label)
+        if shape is None and label_key(label) in known:
+            shape = "name"
         if shape is None:
             continue
         groups = match.groupdict()

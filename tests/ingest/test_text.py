@@ -309,3 +309,18 @@ def test_weekdays_and_months_inside_a_turn_are_not_speakers(tmp_path, assert_acc
     roster = [qk.Participant("P1", pseudonym="May")]
     named = read_text(tmp_path, "Moderator: Hi May.\nMay: Hi.\nModerator: Ready?\nMay: Yes.\n", participants=roster)
     assert named.import_report.speakers == {"Moderator": 2, "May": 2}
+
+
+def test_a_name_written_in_lower_case_or_with_a_note_in_brackets_is_still_its_speaker(tmp_path, assert_accounted):
+    """A stranger's focus group wrote "helen:", "łukasz :" and "Helen (facilitator):" beside "Helen:": 79 of 238
+    turns ran into the turn before, so their words were credited to someone else (or to the moderator)."""
+    text = ("Helen: Welcome, everyone.\r\nKwame: Thanks.\r\nŁukasz: Nights are hard.\r\n"
+            "helen: Why nights?\r\nkwame: No cover.\r\nłukasz : Me too 😩.\r\n"
+            "Helen (facilitator): Anything else?\r\nKwame: No.\r\nnote: the rota changed in May\r\n")
+    source = read_text(tmp_path, text)
+    said = turns(source)
+    assert [speaker for speaker, _ in said] == ["Helen", "Kwame", "Łukasz", "Helen", "Kwame", "Łukasz", "Helen",
+                                                "Kwame"]
+    assert said[5][1] == "Me too 😩." and said[6][1] == "Anything else?"
+    assert said[-1][1] == "No.\r\nnote: the rota changed in May"  # a lower-case word nobody is called stays text
+    assert_accounted(source)
