@@ -179,9 +179,13 @@ def set_own_decisions(
                 out.append(store.update_coding_in(session, row.id, user=user, expected_version=row.version,
                                                   action=action, **changes) if changes else coding_from_row(row))
                 continue
+            # The suggestion's evidence inside the span stays with the same code: the report quotes a coding
+            # trimmed to its evidence, and without it a stranger's quotes opened 300-word turns at their start.
+            evidence = [(a, b) for a, b in (suggestion.evidence or []) if start <= a and b <= end] \
+                if code_id == suggestion.code_id else []
             coding = Coding(segment_id=suggestion.segment_id, code_id=code_id, origin="human", status=status,
                             coder=user, start=start, end=end, codebook_version=suggestion.codebook_version,
-                            decided_by=user, parent_id=suggestion.id,
+                            decided_by=user, parent_id=suggestion.id, evidence=evidence,
                             rationale=f"own judgement of suggestion {suggestion.id}")
             store.insert_codings_in(session, [coding], user=user, action=action)
             out.append(coding)

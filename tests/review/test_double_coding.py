@@ -352,3 +352,16 @@ def test_a_finished_transcript_where_one_coder_applied_no_code_stays_in_the_defa
     assert result.settings["sources"] == ["group1.txt", "group2.txt"]
     assert "worked on or finished" in result.statement
     assert int(result.per_code.set_index("code_id").loc["workload", "units"]) == 2
+
+
+def test_a_blind_coders_own_row_keeps_the_suggestions_evidence(study):
+    """Found by a stranger: blind coders' accepted codings had no evidence, so the report's quote for the code
+    opened a 300-word turn at its start, on something else."""
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    burden = study.suggestion("group1.txt", 1, "administrative_burden")
+    assert burden.evidence
+    own = decisions.decide(store, int(burden.id), "accept", actor=ANA)
+    assert [tuple(e) for e in store.coding(int(own.id)).evidence] == [tuple(e) for e in burden.evidence]
+    changed = decisions.decide(store, int(burden.id), "change", actor=BEN, code_id="workload")
+    assert store.coding(int(changed.id)).evidence == []  # the cue words of another code are not its evidence
