@@ -332,6 +332,8 @@ def test_double_coding_page_assign_done_and_adjudicate(study, apptest, helpers):
     decisions.decide(study.store, int(s.id), "reject", actor=User("ben"))
     # ana's own page: her blind row is there, ben's is not, nor the suggestion she judged beside it
     ana = apptest("ana", "transcript")
+    assert "Mark this transcript done" not in [b.label for b in ana.button]  # suggestions are still unjudged
+    ana.checkbox(key="tx_done_anyway").check().run()
     assert "Mark this transcript done" in [b.label for b in ana.button]
     from qualkit.app.components.apptest import component_data
 
@@ -344,10 +346,15 @@ def test_double_coding_page_assign_done_and_adjudicate(study, apptest, helpers):
     own = study.store.codings_df(coder="ana", origin="human")
     assert set(own["id"]) <= drawn and not {int(s.id), int(other.id)} & drawn  # not "Workload ?Workload"
     ana = apptest("ana", "double_coding")
+    # ana judged 1 of group1's suggestions: "done" waits for her to confirm leaving the others unjudged
+    assert not [b for b in ana.button if b.key.startswith("dc_done_")]
+    assert any("You have not judged" in w.value and "counts as your “no”" in w.value for w in ana.warning)
+    next(c for c in ana.checkbox if c.key.startswith("dc_done_anyway_")).check().run()
     done = next(b.key for b in ana.button if b.key.startswith("dc_done_"))
     ana.button(key=done).click().run()
     helpers.assert_ok(ana)
     ben = apptest("ben", "double_coding")
+    next(c for c in ben.checkbox if c.key.startswith("dc_done_anyway_")).check().run()
     ben.button(key=next(b.key for b in ben.button if b.key.startswith("dc_done_"))).click().run()
     helpers.assert_ok(ben)
     metrics = {m.label: m.value for m in ben.metric}

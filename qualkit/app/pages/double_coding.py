@@ -112,8 +112,11 @@ def assignments_section(ctx: state.Context) -> None:
         cols[2].write((":material/check_circle: done" if row.done else ":material/pending: coding")
                       + (" · blind" if row.blind else ""))
         if mine and not row.done:
-            clicks.button("Mark done", key=f"dc_done_{row.id}", on_click=_done,
-                          args=(int(row.source_id), row.coder, True), where=cols[3])
+            with cols[3]:
+                ready = ui.ready_to_mark_done(ctx, int(row.source_id), key=f"dc_done_anyway_{row.id}")
+            if ready:
+                clicks.button("Mark done", key=f"dc_done_{row.id}", on_click=_done,
+                              args=(int(row.source_id), row.coder, True), where=cols[3])
         if mine and row.done and not ctx.user.can_assign() and not view.is_complete(int(row.source_id)):
             clicks.button("Not done yet", key=f"dc_reopen_{row.id}", on_click=_done,
                           args=(int(row.source_id), row.coder, False), where=cols[3],

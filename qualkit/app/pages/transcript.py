@@ -245,7 +245,8 @@ def render() -> None:
             st.info("You marked this transcript done; the other coder is still at work.")
         else:
             st.info("You code this transcript blind: the other coder's decisions stay hidden until you are both done.")
-            clicks.button("Mark this transcript done", key="tx_done", on_click=_done, args=(source_id,))
+            if ui.ready_to_mark_done(ctx, source_id, key="tx_done_anyway"):
+                clicks.button("Mark this transcript done", key="tx_done", on_click=_done, args=(source_id,))
     can_code = may_code_here(ctx.user, view, source_id) and codebook is not None
     if can_code:
         suggest_button(ctx, key="tx_suggest", source_id=source_id, source_name=name)
