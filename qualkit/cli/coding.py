@@ -316,6 +316,7 @@ def codebook_list() -> None:
 def codebook_check(path: Annotated[str, typer.Argument(help="Codebook file or shipped name.")]) -> None:
     """Validate a codebook; list every problem with its file, line and fix."""
     from qualkit.codebook import load_codebook
+    from qualkit.display import counted
     from qualkit.errors import InvalidCodebook
 
     try:
@@ -324,7 +325,11 @@ def codebook_check(path: Annotated[str, typer.Argument(help="Codebook file or sh
         for problem in getattr(error, "problems", [error]):
             typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
         raise SystemExit(2) from None
-    typer.echo(f"{path}: ok ({len(book)} codes, {len(book.codable_codes)} codable, version {book.version})")
+    typer.echo(f"{path}: ok ({counted(len(book), 'code')}, {len(book.codable_codes)} codable, version {book.version})")
+    from qualkit.coding.rules import broad_cues
+
+    for warning in broad_cues(book):
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
 
 
 @codebook_app.command("convert")

@@ -420,6 +420,35 @@ class RuleCoder(BaseCoder):
         return [{str(self.codes_[j]): h for j, h in per.items()} for per in self._hits(batch)]
 
 
+def broad_cues(codebook: Any, nlp: Any = None) -> list[str]:
+    """Warnings for one-word cues whose lemma is a very common word (a stop word): "gone" matches every "go".
+
+    Cues match on lemmas, so the cue "gone" finds every "go" ("No, you go."): a stranger's code got the
+    most suggestions of all that way, and the codebook check said ok.
+
+    Example:
+        >>> from qualkit.model import Codebook, Code
+        >>> found = broad_cues(Codebook("m", [Code("leave", "Leaving", cues=["gone", "quit"])]))
+        >>> len(found), "every form of 'go'" in found[0]
+        (1, True)
+    """
+    from qualkit.nlp import english_stopwords, load_nlp
+
+    nlp = nlp or load_nlp()
+    table = lemma_table(nlp)
+    common = english_stopwords()
+    warnings = []
+    for code in codebook.codable_codes:
+        for cue in (c.strip() for c in code.cues if c.strip()):
+            doc = normalise_doc(nlp.make_doc(cue.lower()), table)
+            lemma = doc[0].norm_ if len(doc) == 1 else ""
+            if lemma in common and lemma != cue.lower():
+                warnings.append(f"{code.id}: the cue {cue!r} matches every form of {lemma!r}, a very common word; "
+                                f"write a pattern (\\b{re.escape(cue.lower())}\\b) to match only {cue!r}, or a "
+                                "phrase of two or more words")
+    return warnings
+
+
 def _is_negator(word: str) -> bool:
     return word.replace("\u2019", "'") in NEGATORS
 

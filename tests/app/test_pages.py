@@ -618,3 +618,15 @@ def test_no_page_has_a_bare_string_that_streamlit_would_draw():
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                 drawn.append(f"{path.name}:{node.lineno}")
     assert not drawn, drawn
+
+
+def test_codebook_page_warns_of_a_cue_that_matches_a_very_common_word(study, apptest, helpers):
+    """A stranger's cue "gone" matched every "go", and nothing said so."""
+    codebook = study.project.codebook
+    assert not [w for w in apptest("admin", "codebook").warning if "very common" in w.value]
+    code = codebook["workload"]
+    code.cues = [*code.cues, "gone"]
+    study.project.set_codebook(codebook, note="a broad cue")
+    at = apptest("admin", "codebook")
+    helpers.assert_ok(at)
+    assert any("the cue 'gone' matches every form of 'go'" in w.value for w in at.warning)

@@ -178,3 +178,14 @@ def test_codebook_commands(tmp_path):
     bad.write_text("codes:\n  - id: a\n    name: A\n    parent: b\n", encoding="utf-8")
     result = runner.invoke(app, ["codebook", "check", str(bad)])
     assert result.exit_code == 2 and f"{bad}:4:" in result.output
+
+
+def test_codebook_check_warns_of_a_cue_that_matches_a_very_common_word(tmp_path):
+    """A stranger's cue "gone" matched every "go" ("No, you go."), and the check said ok."""
+    book = tmp_path / "leaving.yaml"
+    book.write_text("codes:\n  - id: intention_to_leave\n    name: Intention to leave\n"
+                    "    cues: [gone, quit, handed in my notice]\n", encoding="utf-8")
+    result = runner.invoke(app, ["codebook", "check", str(book)])
+    assert result.exit_code == 0 and "ok (1 code," in result.output
+    assert "warning: intention_to_leave: the cue 'gone' matches every form of 'go'" in result.output
+    assert "'quit'" not in result.output

@@ -207,6 +207,12 @@ def render() -> None:
         return
     st.caption(f"{codebook.name}, version {codebook.version} · {len(codebook.codable_codes)} codable codes"
                + ("" if ctx.user.can_edit_codebook() else " · read-only for you"))
+    from qualkit.coding.rules import broad_cues
+
+    broad = broad_cues(codebook)
+    if broad:
+        st.warning("Cues that match very common words, so the auto-coder suggests their codes almost everywhere:\n\n"
+                   + "\n".join(f"- {w}" for w in broad), icon=":material/warning:")
     table = code_table(ctx, codebook)
     st.dataframe(table, hide_index=True, width="stretch")
     code_id = st.selectbox("Code", codebook.ids, key="cb_code", format_func=lambda c: ui.code_label(codebook, c))
