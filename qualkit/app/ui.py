@@ -40,13 +40,19 @@ def pager(key: str, total: int, size: int) -> int:
     page = min(max(int(st.session_state.get(key, 1)), 1), pages)
     st.session_state[key] = page
     if pages > 1:
-        left, middle, right = st.columns([1, 3, 1])
+        left, middle, jump, right = st.columns([1, 2.2, 0.8, 1], vertical_alignment="center")
 
         def move(step: int) -> None:
             st.session_state[key] = min(max(page + step, 1), pages)
 
+        def go_to() -> None:  # a long transcript's page 6 took five clicks of Next (a stranger's complaint)
+            st.session_state[key] = min(max(int(st.session_state[f"{key}_jump"] or 1), 1), pages)
+
         clicks.button("← Previous", key=f"{key}_prev", disabled=page <= 1, on_click=move, args=(-1,), where=left)
         middle.caption(f"Page {page} of {pages} · {total} in all")
+        st.session_state[f"{key}_jump"] = page
+        jump.number_input("Go to page", min_value=1, max_value=pages, step=1, key=f"{key}_jump", on_change=go_to,
+                          label_visibility="collapsed", help=f"Go to page (1 to {pages})")
         clicks.button("Next →", key=f"{key}_next", disabled=page >= pages, on_click=move, args=(1,), where=right)
     return (page - 1) * size
 

@@ -68,4 +68,10 @@ def test_the_memo_box_shows_the_turn_the_memo_goes_on_after_paging(tmp_path, hel
         memos = project.store.memos_df()
         segment = int(memos.loc[memos["text"] == memo, "segment_id"].iloc[0])
         assert int(project.store.segments_df().set_index("id").loc[segment, "turn"]) == 50
+        jump = page.locator(".st-key-tx_page_jump input").first  # not five clicks of Next to reach a page
+        jump.fill("1")
+        jump.press("Enter")
+        settle(page)
+        expect(page.get_by_text("Page 1 of 3")).to_be_visible()
+        expect(chooser).to_have_value(re.compile(r"^#0 Helen"))
         browser.close()
