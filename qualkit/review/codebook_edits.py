@@ -90,10 +90,30 @@ def save_codebook_version(store: Store, codebook: Codebook, *, actor: User, note
     """
     actor.require("edit_codebook")
     codebook = _validated(codebook)
+    try:
+        current = store.codebook()
+    except StoreError:  # the project's first codebook
+        current = None
+    if current is not None and same_codes(current, codebook):
+        raise InvalidInput(f"the codebook is the same as version {current.version}, so no new version was saved",
+                           fix="change a code first, or keep working with the current version")
     if not leave_out_coded:
         refuse_leaving_out_coded(store, codebook)
     return store.save_codebook(codebook, user=actor.name, note=note or "edited in the app",
                                expected_version=expected_version)
+
+
+def same_codes(first: Codebook, second: Codebook) -> bool:
+    """True when two codebooks hold the same codes with the same fields (name, version and description aside).
+
+    A stranger's second click on "Import" saved an identical file as version 2, then 3.
+
+    Example:
+        >>> from qualkit.model import Code
+        >>> same_codes(Codebook("x", [Code("a", "A")]), Codebook("y", [Code("a", "A")], version=4))
+        True
+    """
+    return [dataclasses.asdict(c) for c in first.codes] == [dataclasses.asdict(c) for c in second.codes]
 
 
 def update_code(store: Store, code_id: str, *, actor: User, note: str = "", expected_version: int | None = None,

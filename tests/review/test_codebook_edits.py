@@ -121,3 +121,13 @@ def test_a_new_version_that_drops_a_coded_code_is_refused_unless_confirmed(study
         codebook_edits.refuse_leaving_out_coded(store, without)  # what Project.set_codebook checks too
     codebook_edits.save_codebook_version(store, without, actor=ADMIN, note="imported", leave_out_coded=True)
     assert "administrative_burden" not in store.codebook()
+
+
+def test_importing_the_same_codebook_again_saves_no_new_version(study):
+    """A stranger's second click on Import saved an identical file as version 2, then 3."""
+    store = study.store
+    current = store.codebook()
+    with pytest.raises(InvalidInput, match=f"the same as version {current.version}, so no new version was saved"):
+        codebook_edits.save_codebook_version(store, type(current)("renamed", list(current.codes)), actor=ADMIN,
+                                             note="imported again")
+    assert store.codebook().version == current.version
