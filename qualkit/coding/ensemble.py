@@ -90,6 +90,10 @@ class Ensemble(BaseCoder):
         prior_strength: positives a code needs before the learned coder counts as much as the prior.
         min_tuning: positives a code needs before its weight and threshold are tuned on held-out scores.
         code_moderators: code moderator turns as well (segments only).
+        sentence_weight: how much a text's best sentence counts beside the whole text (multi-label
+            codebooks): each sentence of a text of several is scored as a text of its own, and a code's
+            score is ``(1 - w) x whole + w x max(whole, best sentence)``, so a code one sentence carries is
+            not averaged away by the others. 0 scores whole texts only; a one-sentence text is unaffected.
 
     Attributes:
         estimators_: the fitted coders, ``{name: coder}``.
@@ -115,7 +119,7 @@ class Ensemble(BaseCoder):
         "thresholds": [None, UNIT_INTERVAL, dict], "exclusive": [StrOptions({"auto"}), "boolean"],
         "near_miss_factor": [UNIT_INTERVAL], "near_miss_margin": [NON_NEGATIVE],
         "prior_strength": [NON_NEGATIVE], "min_tuning": [NON_NEGATIVE_INT],
-        "random_state": ["random_state"], "code_moderators": ["boolean"],
+        "random_state": ["random_state"], "code_moderators": ["boolean"], "sentence_weight": [UNIT_INTERVAL],
     }
 
     def __init__(
@@ -133,10 +137,12 @@ class Ensemble(BaseCoder):
         min_tuning: int = 8,
         random_state: int = 0,
         code_moderators: bool = False,
+        sentence_weight: float = 0.0,
         nlp: Any = None,
     ) -> None:
         self.codebook = codebook
         self.estimators = estimators
+        self.sentence_weight = sentence_weight
         self.weights = weights
         self.embedder = embedder
         self.thresholds = thresholds
@@ -441,6 +447,52 @@ class Ensemble(BaseCoder):
         return parts[0]
 
     def _score_batch(self, batch: Batch) -> Scored:
+        whole = self._whole_scores(batch)
+        if self.exclusive_ or not self.sentence_weight:
+            return whole
+        return self._with_best_sentences(batch, whole)
+
+    def _with_best_sentences(self, batch: Batch, whole: Scored) -> Scored:
+        """``whole`` with each code's score raised towards its best sentence's (see ``sentence_weight``).
+
+        Where a sentence scores higher than its whole text, the explanation is that sentence's, its
+        evidence moved to the text's offsets.
+        """
+        owners, spans = [], []
+        for i, sentences in enumerate(batch.sentence_spans):
+            if batch.active[i] and len(sentences) > 1:
+                owners += [i] * len(sentences)
+                spans += sentences
+        if not owners:
+            return whole
+        parts = Batch.build([batch.texts[i][a:b] for i, (a, b) in zip(owners, spans, strict=True)], nlp=batch.nlp)
+        scored = self._whole_scores(parts)
+        best = np.zeros_like(whole.scores)
+        best_row = np.full(whole.scores.shape, -1, dtype=np.int64)
+        for row, i in enumerate(owners):
+            higher = scored.scores[row] > best[i]
+            best[i] = np.where(higher, scored.scores[row], best[i])
+            best_row[i] = np.where(higher, row, best_row[i])
+        w = np.float32(self.sentence_weight)
+        scores = ((1 - w) * whole.scores + w * np.maximum(whole.scores, best)).astype(np.float32)
+        from_sentence = best > whole.scores
+
+        def explain(i: int, j: int) -> Explanation:
+            if not from_sentence[i, j]:
+                return whole.explain(i, j)
+            row = int(best_row[i, j])
+            start, end = spans[row]
+            part = scored.explain(row, j)
+            evidence = [(start + a, start + b) for a, b in part.evidence] or [(start, end)]
+            return Explanation(evidence, part.phrases)
+
+        def origin_of(i: int, j: int) -> str:
+            return scored.origin_of(int(best_row[i, j]), j) if from_sentence[i, j] else whole.origin_of(i, j)
+
+        return Scored(scores, explain, origin=whole.origin, origin_of=origin_of)
+
+    def _whole_scores(self, batch: Batch) -> Scored:
+        """Each text scored as a whole: the prior coders' noisy OR mixed with the learned probabilities."""
         if batch.nlp is None:
             batch.nlp = self.nlp_
         prior, rules, similarity = self._prior(batch)
@@ -556,10 +608,12 @@ class AutoCoder(Ensemble):
         cv: int = 5,
         random_state: int = 0,
         code_moderators: bool = False,
+        sentence_weight: float = 0.0,
         nlp: Any = None,
     ) -> None:
         self.codebook = codebook
         self.embedder = embedder
+        self.sentence_weight = sentence_weight
         self.thresholds = thresholds
         self.exclusive = exclusive
         self.near_miss_factor = near_miss_factor

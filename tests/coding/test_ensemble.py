@@ -143,3 +143,23 @@ def test_rejections_lower_the_prior(burnout, nlp, burnout_lsa):
 def test_ensemble_parameters_are_checked(burnout, param, value):
     with pytest.raises(qk.InvalidInput, match=f"'{param}' parameter of AutoCoder"):
         qk.AutoCoder(burnout, embedder="lsa", **{param: value}).fit()
+
+
+def test_a_code_one_sentence_carries_is_not_averaged_away_by_the_others(burnout, nlp):
+    """On NHS comments a theme named in one sentence of several scored low as a whole text; ``sentence_weight``
+    lets the best sentence count (development macro-F1 +0.015 to +0.034 on every seed, bench/coding_dev.py)."""
+    text = ("The food was cold and the parking was a nightmare. The ward was noisy at night. "
+            "Honestly the paperwork never ends, I chart every night until midnight.")
+    learned = list(TURNS[:5])
+    labels = [["administrative_burden"], [], ["connection_and_community"], ["emotional_exhaustion"], []] * 2
+    whole = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp).fit(learned * 2, labels)
+    pooled = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp, sentence_weight=0.5).fit(learned * 2, labels)
+    j = list(whole.codes_).index("administrative_burden")
+    before = whole.predict_scores([text]).iloc[0, j]
+    after = pooled.predict_scores([text]).iloc[0, j]
+    assert after > before
+    _, scored = pooled.scored([text])
+    start = text.index("Honestly")
+    assert all(start <= a < b <= len(text) for a, b in scored.explain(0, j).evidence)  # the sentence, not the food
+    one = ["Honestly the paperwork never ends."]  # a one-sentence text is unaffected
+    assert pooled.predict_scores(one).iloc[0, j] == pytest.approx(whole.predict_scores(one).iloc[0, j])
