@@ -181,6 +181,8 @@ def test_queue_page_accept_reject_change_span_and_bulk(study, apptest, helpers):
     at.selectbox(key=f"chg_{cid}").select("individual_coping").run()
     at.button(key=change).click().run()
     assert study.store.coding(cid).status == "rejected"
+    name = study.store.codebook()["individual_coping"].name
+    assert f"to {name} (individual_coping)." in helpers.texts(at)  # the code's name, not only its id
     changed = study.store.codings_df(origin="human")
     assert changed.loc[changed["parent_id"] == cid, "code_id"].tolist() == ["individual_coping"]
     study.settle(at)

@@ -169,7 +169,8 @@ def _decide(coding_id: int, version: int, decision: str, label: str, start: int 
         _report(error)
         return
     message = {"accept": f"Accepted {label}.", "reject": f"Rejected {label}.",
-               "change": f"Changed {label} to {code_id}.", "span": f"Accepted {label} with the selected span."}
+               "change": f"Changed {label} to {ui.code_label(store.codebook(), code_id) if code_id else code_id}.",
+               "span": f"Accepted {label} with the selected span."}
     _drop_card(coding_id)
     _push_undo(store.name, {"id": int(result.id), "version": int(result.version), "label": label,
                             "what": message[decision].rstrip("."), "card": coding_id, "left_queue": True})
