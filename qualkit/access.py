@@ -241,7 +241,8 @@ class Access:
             named = sorted(blocked)  # every human's decisions, the hidden coders' among them
         if named:
             store = getattr(self.target, "store", self.target)
-            names = dict(zip(store.sources_df()["id"].astype(int), store.sources_df()["name"], strict=True))
+            sources = store.sources_df()
+            names = dict(zip(sources["id"].astype(int), sources["name"], strict=True))
             blind = sorted(names.get(int(source), str(source)) for source, who in hidden.items() if who & set(named))
             raise PermissionDenied(
                 f"{self.name} codes {', '.join(blind)} blind beside {', '.join(named)}: their decisions stay hidden "

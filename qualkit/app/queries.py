@@ -206,4 +206,3 @@ def transcript_agreement(url: str, project: str, gen: int, user: str, source: st
         return Project(_store(url, project), user=user).reliability(list(coders), sources=source, n_boot=0).pooled()
     except QualkitError:
         return {}
-

@@ -436,7 +436,7 @@ def evaluate_project(project: Any, gold: Any, *, coder: str = "machine") -> pd.D
     ``"origin:rules"`` a machine coder by name or origin (as in :func:`qualkit.analysis.reliability.reliability`).
     A stranger got perfect machine figures because the gold coder's own accepted codings counted as predictions.
     """
-    from qualkit.analysis.reliability import Coder, judgements, resolve_coder
+    from qualkit.analysis.reliability import judgements, resolve_coder
     from qualkit.coding.evaluate import evaluate_codes
     from qualkit.coding.records import match_records, read_coding_records
 
@@ -452,8 +452,7 @@ def evaluate_project(project: Any, gold: Any, *, coder: str = "machine") -> pd.D
             raise InvalidInput("the study has no machine suggestions to evaluate",
                                fix="run autocode first, or pass coder='NAME' to evaluate a person's coding")
     else:
-        spec = resolve_coder(project.store.codings_df(), coder) if ":" not in coder else Coder.parse(coder)
-        chosen = judgements(codings, spec)[0]
+        chosen = judgements(codings, resolve_coder(project.store.codings_df(), coder))[0]
     pred: dict[int, list[str]] = {}
     for seg, code in zip(chosen["segment_id"], chosen["code_id"], strict=True):
         pred.setdefault(int(seg), []).append(code)
