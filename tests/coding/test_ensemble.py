@@ -147,7 +147,7 @@ def test_ensemble_parameters_are_checked(burnout, param, value):
 
 def test_a_code_one_sentence_carries_is_not_averaged_away_by_the_others(burnout, nlp):
     """On NHS comments a theme named in one sentence of several scored low as a whole text; ``sentence_weight``
-    lets the best sentence count (development macro-F1 +0.015 to +0.034 on every seed, bench/coding_dev.py)."""
+    lets the best sentence count (development macro-F1 +0.006 to +0.034, every seed gains; bench/coding_dev.py)."""
     text = ("The food was cold and the parking was a nightmare. The ward was noisy at night. "
             "Honestly the paperwork never ends, I chart every night until midnight.")
     learned = list(TURNS[:5])
