@@ -194,7 +194,7 @@ def test_review_journey(server):
             page.get_by_role("option", name=re.compile("Individual coping")).first.click()
             settle(page)
             page.locator(f".st-key-chgbtn_{fourth} button").click()
-            expect(page.get_by_text(re.compile("Changed .* to individual_coping")).first).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(re.compile(r"Changed .* to .*\(individual_coping\)")).first).to_be_visible(timeout=30_000)
             settle(page)
             assert not page.get_by_text("Not saved").count() and not page.get_by_text("no longer suggests").count()
 

@@ -68,6 +68,7 @@ def test_the_memo_box_shows_the_turn_the_memo_goes_on_after_paging(tmp_path, hel
         memos = project.store.memos_df()
         segment = int(memos.loc[memos["text"] == memo, "segment_id"].iloc[0])
         assert int(project.store.segments_df().set_index("id").loc[segment, "turn"]) == 50
+        settle(page)  # the page has redrawn after saving (a box typed into meanwhile is drawn again)
         jump = page.locator(".st-key-tx_page_jump input").first  # not five clicks of Next to reach a page
         jump.fill("1")
         jump.press("Enter")
