@@ -125,7 +125,10 @@ with spaCy's sentencizer):
 (w = 1, the plain maximum: 0.550 / 0.548 / 0.522 and 0.466 / 0.471 / 0.466 tuned.) On NHS every seed gains, frozen
 and tuned; on the demo's development splits (81-85 texts each, turns of 2-5 sentences) the frozen coder gains on
 one seed of three and loses 0.013 on the others (mean -0.005). The tuned demo run was stopped to free the machine
-for the reported NHS run (``python -m bench.coding --cases nhs --seeds 3 --curve 20 --candidates "best sentence"``).
+for the reported NHS run (``python -m bench.coding --cases nhs --seeds 3 --curve 20 --candidates "best sentence"``),
+which did not finish either. One reported seed, on an idle machine: random 80/20, seed 0, default 0.568, best
+sentence 0.595, MiniLM + LR 0.401 (``--seeds 1 --curve --settings random``; 453 s). Not the default until the
+three seeds and the 20-per-theme point are in.
 
     python -m bench.coding_dev --case demo --seeds 0 1 2 --variants auto "auto sentence_weight=0.5"
     python -m bench.coding_dev --cache C --tuned-dir D --seeds 0 1 2 --train all 20 \
