@@ -126,7 +126,8 @@ with spaCy's sentencizer):
 and tuned; on the demo's development splits (81-85 texts each, turns of 2-5 sentences) the frozen coder gains on
 one seed of three and loses 0.013 on the others (mean -0.005). The tuned demo run was stopped to free the machine
 for the reported NHS run (``python -m bench.coding --cases nhs --seeds 3 --curve 20 --candidates "best sentence"``),
-which did not finish either. One reported seed, on an idle machine: random 80/20, seed 0, default 0.568, best
+which did not finish either. The tuned demo, run later on an idle machine: 0.483 / 0.393 / 0.393 -> 0.488 / 0.400 /
+0.367 (mean -0.005). One reported NHS seed, on an idle machine: random 80/20, seed 0, default 0.568, best
 sentence 0.595, MiniLM + LR 0.401 (``--seeds 1 --curve --settings random``; 453 s). Not the default until the
 three seeds and the 20-per-theme point are in.
 
