@@ -162,4 +162,5 @@ def test_a_code_one_sentence_carries_is_not_averaged_away_by_the_others(burnout,
     start = text.index("Honestly")
     assert all(start <= a < b <= len(text) for a, b in scored.explain(0, j).evidence)  # the sentence, not the food
     one = ["Honestly the paperwork never ends."]  # a one-sentence text is unaffected
-    assert pooled.predict_scores(one).iloc[0, j] == pytest.approx(whole.predict_scores(one).iloc[0, j])
+    # two separate float32 fits agree to about 1e-6, not bit for bit (CI read 0.6663677 against 0.6663684)
+    assert pooled.predict_scores(one).iloc[0, j] == pytest.approx(whole.predict_scores(one).iloc[0, j], abs=1e-4)
