@@ -216,3 +216,38 @@ def test_a_second_press_meant_for_the_card_just_decided_does_not_decide_the_next
         finally:
             browser.close()
     project.store.engine.dispose()
+
+
+def test_after_choosing_a_filter_a_accepts_the_card_instead_of_typing_into_the_filter(tmp_path, helpers, monkeypatch):
+    """A stranger chose a transcript in the queue's filter and pressed A: the letter went into the filter box."""
+    _require_browser()
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    from playwright.sync_api import sync_playwright
+
+    url, project = new_study(tmp_path)
+    store = project.store
+    env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0"}
+    with serve_app(helpers.APP, env, tmp_path / "streamlit.log") as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        try:
+            _login(page, base, "ana", PASSWORDS["ana"])
+            go(page, "Review queue")
+            before = len(decisions_by(store, "ana"))
+            box = page.locator('[class*="st-key-q_source"] input')
+            box.click()
+            page.get_by_role("option", name="rounds").click()
+            settle(page)
+            assert page.evaluate("document.activeElement === document.body || !document.activeElement.closest("
+                                 "'[class*=\"st-key-q_source\"]')"), "the filter kept the keyboard"
+            first, _ = on_screen(page)
+            wait_until_settled(page)
+            page.keyboard.press("a")
+            events = wait_for_new_event(store, before)
+            assert int(events.iloc[0]["entity_id"]) == first and events.iloc[0]["action"] == "accept"
+        except Exception:
+            page.screenshot(path=str(tmp_path / "filter-focus-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    project.store.engine.dispose()

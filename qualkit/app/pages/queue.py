@@ -63,6 +63,16 @@ KEYS_JS = """<script>
   };
   new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true,
                                                       attributeFilter: ["class"] });
+  // A chooser (a filter, "Change to") keeps the keyboard after its list closes, so the next A was typed into
+  // it; once its list closes, the keys go back to the cards.
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      const box = change.target;
+      if (change.oldValue === "true" && box.getAttribute("aria-expanded") === "false"
+          && box === document.activeElement && box.closest('[data-testid="stSelectbox"]')) box.blur();
+    }
+  }).observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
+                              attributeFilter: ["aria-expanded"] });
   // How long until A and X act on the highlighted card (the browser tests wait for it, as a person would).
   window.qualkitSettlesIn = () => { note(); return Math.max(0, SETTLE_MS - (performance.now() - shown.since)); };
   window.addEventListener("keydown", (event) => {
