@@ -194,7 +194,8 @@ def transcript_agreement(url: str, project: str, gen: int, user: str, source: st
                          coders: tuple[str, ...]) -> dict[str, float]:
     """Pooled kappa, alpha and AC1 of one finished transcript's coders (no intervals); ``{}`` when nothing compares.
 
-    The same figures as the Reliability page for that transcript, so one transcript has one kappa.
+    The same figures as the Reliability page for that transcript, so one transcript has one kappa; ``units``
+    is how many segments they are computed over (the segments some coder coded).
 
     Example:
         >>> transcript_agreement(url, "pilot", gen, "ana", "fg1.txt", ("ana", "ben"))  # doctest: +SKIP
@@ -203,6 +204,8 @@ def transcript_agreement(url: str, project: str, gen: int, user: str, source: st
     from qualkit.project import Project
 
     try:
-        return Project(_store(url, project), user=user).reliability(list(coders), sources=source, n_boot=0).pooled()
+        result = Project(_store(url, project), user=user).reliability(list(coders), sources=source, n_boot=0)
     except QualkitError:
         return {}
+    units = int(result.per_code["units"].iloc[0]) if len(result.per_code) else 0
+    return {**result.pooled(), "units": units}

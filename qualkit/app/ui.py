@@ -110,6 +110,28 @@ def not_available(what: str, area: str) -> None:
 AGREEMENT_STATISTICS = {"cohen_kappa_pooled": "Kappa (pooled)", "krippendorff_alpha": "Krippendorff's alpha",
                         "gwet_ac1": "Gwet's AC1"}
 """The pooled statistics shown for a double-coded transcript, and their labels."""
+FEW_SEGMENTS = 5
+"""Below this many coded segments a transcript's kappa, alpha and AC1 are not shown: on one segment two
+coders who agree read kappa 0 and alpha −1."""
+
+
+def transcript_statistics(statistics: dict[str, float]) -> tuple[dict[str, float | None], str]:
+    """A transcript's pooled statistics by label (None below :data:`FEW_SEGMENTS`), and a line saying over what.
+
+    Example:
+        >>> transcript_statistics({"cohen_kappa_pooled": 0.0, "krippendorff_alpha": -1.0, "gwet_ac1": 0.0,
+        ...                        "units": 1})[1]
+        'Only 1 segment was coded here; kappa, alpha and AC1 need at least 5 to mean anything.'
+    """
+    units = int(statistics.get("units", 0))
+    shown = units >= FEW_SEGMENTS
+    values = {label: statistics.get(key) if shown else None for key, label in AGREEMENT_STATISTICS.items()}
+    if not statistics:
+        return values, "No segment was coded here, so there is nothing to compare."
+    if not shown:
+        return values, (f"Only {counted(units, 'segment')} {'was' if units == 1 else 'were'} coded here; kappa, "
+                        f"alpha and AC1 need at least {FEW_SEGMENTS} to mean anything.")
+    return values, f"Kappa, alpha and AC1 over the {counted(units, 'segment')} some coder coded, every code on each."
 
 
 def figure(value: float | None, digits: int = 3) -> str:

@@ -154,10 +154,11 @@ def disagreements_section(ctx: state.Context) -> None:
                    else f"{summary['percent_agreement']}%")
     statistics = queries.transcript_agreement(ctx.url, ctx.name, ctx.gen, ctx.user.name, names[source_id],
                                               tuple(coders))
+    values, over = ui.transcript_statistics(statistics)
     cols = st.columns(3)
-    for col, (key, label) in zip(cols, ui.AGREEMENT_STATISTICS.items(), strict=True):
-        col.metric(label, ui.figure(statistics.get(key)))
-    st.caption(double_coding.JUDGED_UNITS)
+    for col, (label, value) in zip(cols, values.items(), strict=True):
+        col.metric(label, ui.figure(value))
+    st.caption(f"{over} {double_coding.JUDGED_UNITS}")
     may_settle = ctx.user.can_assign() or (ctx.user.can_adjudicate() and ctx.user.name in coders)
     open_agreements = int((judged["agree"] & judged["consensus"].isna()).sum())
     if may_settle and open_agreements:

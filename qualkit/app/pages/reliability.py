@@ -34,13 +34,15 @@ def render() -> None:
         names = dict(zip(frame["source_id"], frame["source"], strict=False))
         statistics = queries.transcript_agreement(ctx.url, ctx.name, ctx.gen, ctx.user.name, names[source_id],
                                                   tuple(coders))
+        values, _ = ui.transcript_statistics(statistics)
         rows.append({"transcript": names[source_id], "coders": ", ".join(coders),
                      **double_coding.agreement_summary(judged, coders),
-                     **{label: statistics.get(key) for key, label in ui.AGREEMENT_STATISTICS.items()}})
+                     "coded segments": int(statistics.get("units", 0)), **values})
     if rows:
         table = pd.DataFrame(rows).rename(columns=SUMMARY_COLUMNS)
         st.dataframe(table, hide_index=True, width="stretch")
-        st.caption(double_coding.JUDGED_UNITS)
+        st.caption(f"Kappa, alpha and AC1 are left blank for a transcript with fewer than {ui.FEW_SEGMENTS} coded "
+                   f"segments. {double_coding.JUDGED_UNITS}")
     st.subheader("Inter-coder reliability by code")
     if not hasattr(Project, "reliability"):
         ui.not_available("Kappa and Krippendorff's alpha by code", "analysis, issue 7")
