@@ -229,7 +229,18 @@ def require_project(user: User) -> Project:
     """
     project = current_project(user)
     if project is None:
-        st.info("Open a study first.")
+        names = project_names()
+        wanted = st.query_params.get(STUDY_PARAM)
+        if wanted and wanted not in names:
+            st.warning(f"This file holds no study named “{wanted}”.")
+        if len(names) > 1:  # a link without ?study= to a file of several studies: choose here, not elsewhere
+            chosen = st.selectbox("Which study?", names, index=None, placeholder="Choose a study…",
+                                  key="qk_pick_study")
+            if chosen:
+                open_project(chosen)
+                st.rerun()
+        else:
+            st.info("Open a study first.")
         st.page_link(page("study"), label="Go to the Study page", icon=":material/folder_open:")
         st.stop()
     return project

@@ -160,3 +160,25 @@ def test_fine_tuning_is_queued_for_the_worker_and_its_encoder_shown(quiet_study,
     viewer = apptest("vic", "study")
     assert not [b for b in viewer.button if b.key == "tuning_start"]
     assert not [c for c in viewer.checkbox if c.key == "tuning_two_runs"]
+
+
+def test_a_link_without_the_study_to_a_file_of_two_studies_offers_both(quiet_study, helpers):
+    """A page opened without ?study= on a file of two studies said only "Open a study first"."""
+    from streamlit.testing.v1 import AppTest
+
+    from qualkit.project import Project
+
+    Project.create(quiet_study.url, "Second study", codebook=None, user="setup")
+    at = AppTest.from_file(str(helpers.APP), default_timeout=30)
+    at.session_state["qk_user"] = "ana"
+    at.query_params["study"] = "Second sutdy"  # a mistyped link
+    at.run()
+    at.switch_page("qualkit/app/pages/transcript.py").run()
+    helpers.assert_ok(at)
+    assert "no study named “Second sutdy”" in helpers.texts(at)
+    chooser = at.selectbox(key="qk_pick_study")
+    assert sorted(chooser.options) == sorted([quiet_study.store.name, "Second study"])
+    chooser.select(quiet_study.store.name).run()
+    helpers.assert_ok(at)
+    assert f"Study: **{quiet_study.store.name}**" in helpers.texts(at)
+    assert not [s for s in at.selectbox if s.key == "qk_pick_study"] and at.selectbox(key="tx_source").options
