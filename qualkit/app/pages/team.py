@@ -80,7 +80,7 @@ def render() -> None:
         for row in people.itertuples():
             cols = st.columns([2, 2, 2, 1.3, 1.3], vertical_alignment="bottom")
             shown = row.display_name if isinstance(row.display_name, str) and row.display_name.strip() else ""
-            cols[0].write(f"**{row.name}**" + (f" ({shown})" if shown else ""))
+            cols[0].write(f"**{row.name}**" + (f" · {shown}" if shown else ""))  # "(Rhian (PI))" read badly
             cols[1].selectbox("Role", ROLES, index=ROLES.index(row.role), key=f"tm_role_{row.name}",
                               label_visibility="collapsed")
             if row.role == "admin":  # an administrator edits the codebook whatever the box would say
