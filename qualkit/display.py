@@ -41,6 +41,21 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def clock(seconds: Any) -> str:
+    """A recording time as ``m:ss`` or ``h:mm:ss`` (as media players show it); ``""`` when there is none.
+
+    Example:
+        >>> clock(83.6), clock(3723), clock(None), clock(float("nan"))
+        ('1:23', '1:02:03', '', '')
+    """
+    if _missing(seconds):
+        return ""
+    whole = int(float(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def code_colors(codebook: Codebook | None) -> dict[str, str]:
     """A colour per code: the codebook's own, else one from the palette in codebook order.
 
@@ -195,7 +210,8 @@ def segment_html(row: Any) -> str:
     spans = [Span(int(m[0]), int(m[1]), MARK_COLOR, _text(m[2] if len(m) > 2 else "", "non-speech"))
              for m in (marks if isinstance(marks, list | tuple) else [])]
     role = " <small>(moderator)</small>" if get("speaker_role") == "moderator" else ""
-    where = " ".join(p for p in (_text(get("source")), f"#{int(get('turn'))}" if not _missing(get("turn")) else "") if p)
+    where = " ".join(p for p in (_text(get("source")), f"#{int(get('turn'))}" if not _missing(get("turn")) else "",
+                                 clock(get("time_start"))) if p)
     return (f"<div style='margin:4px 0'><b>{html.escape(_text(get('speaker'), '(unattributed)'))}</b>{role} "
             f"<small style='color:#888'>{html.escape(where)}</small>: "
             f"{highlight_html(_text(get('text')), int(get('start', 0) or 0), spans)}</div>")

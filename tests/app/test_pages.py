@@ -635,3 +635,20 @@ def test_codebook_page_warns_of_a_cue_that_matches_a_very_common_word(study, app
     at = apptest("admin", "codebook")
     helpers.assert_ok(at)
     assert any("the cue 'gone' matches every form of 'go'" in w.value for w in at.warning)
+
+
+def test_a_subtitle_transcript_shows_each_turns_time_in_the_recording(quiet_study, apptest, helpers, tmp_path):
+    """A Teams .vtt kept every cue's time, but no page showed it: the researcher could not find a turn in the audio."""
+    from qualkit.app.components.apptest import component_data
+
+    vtt = tmp_path / "teams.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Helen>What wears you down?</v>\n\n"
+                   "00:12:03.500 --> 00:12:09.000\n<v Omar>The pager at night, every night.</v>\n", encoding="utf-8")
+    from qualkit.project import Project
+
+    Project(quiet_study.store, user="admin").import_transcripts([vtt], progress=False)
+    at = apptest("ana", "transcript")
+    at.selectbox(key="tx_source").select("teams.vtt").run()
+    helpers.assert_ok(at)
+    notes = {p["label"]: p["note"] for p in component_data(at, "tx_text")["passages"]}
+    assert "0:01" in notes["Helen"] and "12:03" in notes["Omar"]

@@ -18,6 +18,7 @@ from qualkit.app import clicks, queries, state, ui
 from qualkit.app.actions import schedule_retrain
 from qualkit.app.components import CodeOption, Highlight, Passage, read_action, text_selector
 from qualkit.app.suggest import suggest_button
+from qualkit.display import clock
 from qualkit.errors import QualkitError
 from qualkit.review import decisions, double_coding
 from qualkit.review.visibility import TeamView
@@ -147,6 +148,7 @@ def passages_of(page: pd.DataFrame, memo_counts: dict[int, int]) -> list[Passage
     for seg in page.itertuples():
         note = " ".join(bit for bit in (
             "" if pd.isna(seg.turn) else f"#{int(seg.turn)}",
+            clock(getattr(seg, "time_start", None)),  # where to find the turn in the recording (VTT/SRT, timed tables)
             "(moderator)" if seg.speaker_role == "moderator" else "",
             f"✎ {memo_counts[seg.id]} memo{'s' if memo_counts[seg.id] > 1 else ''}" if memo_counts.get(seg.id) else "",
         ) if bit)
