@@ -134,6 +134,16 @@ three seeds and the 20-per-theme point are in.
     python -m bench.coding_dev --case demo --seeds 0 1 2 --variants auto "auto sentence_weight=0.5"
     python -m bench.coding_dev --cache C --tuned-dir D --seeds 0 1 2 --train all 20 \
         --variants "auto tuned" "auto tuned sentence_weight=0.5"
+
+With the library's own sentence split (spaCy) the frozen figures are the throwaway script's within 0.002: auto,
+best sentence w=0.5 0.514 / 0.531 / 0.527 and 0.419 / 0.468 / 0.453 (2026-12-06, late night;
+``--cache C --seeds 0 1 2 --train all 20 --variants "auto sentence_weight=0.5"``).
+
+Tried and dropped the same night: tuning each code's threshold on the pooled scores predict uses (the learned
+coder's fold models also scored the held-out texts' sentences; thresholds chosen on ``(1 - w) x whole + w x
+max(whole, best sentence)``, both out of fold) instead of on whole texts. Frozen, w = 0.5: 0.519 / 0.515 / 0.528
+and 0.416 / 0.466 / 0.456, against 0.514 / 0.531 / 0.527 and 0.419 / 0.468 / 0.453 with whole-text thresholds
+(means 0.521 vs 0.524, 0.446 vs 0.447): no gain, for an extra encoding of every training sentence.
 """
 
 from __future__ import annotations
