@@ -89,3 +89,22 @@ def test_reliability_shows_agreement_on_first_open(demo_study, apptest, helpers,
     disagreements = next(f for f in frames if "not_applied_by" in f.columns)
     assert len(disagreements) > 0 and set(disagreements["source"]) == {DOUBLE_CODED}
     assert "Disagreements" in helpers.texts(at)
+
+
+def test_the_queue_pager_counts_what_the_caption_counts(demo_study, apptest, helpers):
+    """After a decision the caption said 1078 to review and the pager 1087 in all (a stranger, on one screen)."""
+    import re
+
+    at = apptest("ana", "queue")
+    helpers.assert_ok(at)
+
+    def counts(at) -> tuple[int, int]:
+        captions = "\n".join(str(c.value) for c in at.caption)
+        return (int(re.search(r"(\d+) suggestions? to review", captions).group(1)),
+                int(re.search(r"· (\d+) in all", captions).group(1)))
+
+    before = counts(at)
+    assert before[0] == before[1] > 10
+    at.button(key=next(b.key for b in at.button if b.key.startswith("acc_"))).click().run()
+    helpers.assert_ok(at)
+    assert counts(at) == (before[0] - 1, before[0] - 1)

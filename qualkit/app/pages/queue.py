@@ -520,7 +520,7 @@ def render() -> None:
                     note = "A decision on this suggestion was taken back meanwhile; it is shown as it is now."
         card(ctx, row, codebook, colors, first=gone is None and not highlighted, gone=gone, note=note)
         highlighted = highlighted or gone is None
-    ui.pager("q_page", snap["total"], PAGE_SIZE)
+    ui.pager("q_page", total, PAGE_SIZE)  # the count above, less what this tab decided (one number, not two)
 
 
 render()
