@@ -183,3 +183,16 @@ def test_u_in_a_new_tab_offers_the_users_last_decision_by_name(queue_study, appt
     helpers.assert_ok(at)
     assert queue_study.store.coding(int(s.id)).status == "suggested"
     assert any(m.startswith("Undone: accepted ") for m in messages(at))
+
+
+def test_a_card_decided_meanwhile_offers_the_refresh_its_message_asks_for(queue_study, apptest, helpers):
+    """"Decided meanwhile by ben; refresh the queue to drop it" — and no button to refresh with (a stranger)."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    store.decide(shown[0], "accept", user="ben")
+    at.run()
+    assert "Decided meanwhile by ben" in " ".join(str(c.value) for c in at.caption)
+    at.button(key=f"q_refresh_{shown[0]}").click().run()
+    helpers.assert_ok(at)
+    assert cards(at) == shown[1:] and not [b for b in at.button if b.key.startswith("q_refresh_")]

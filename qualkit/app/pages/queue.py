@@ -298,6 +298,8 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
             st.caption(f":material/update: {note}")
         if gone:
             st.caption(f":material/info: {gone}")
+            # the message says "refresh the queue", and the button for it is offered only with a new ranking
+            clicks.button("Refresh the queue", key=f"q_refresh_{cid}", on_click=_refresh, icon=":material/refresh:")
             return
         if not ctx.user.can_code():
             return
