@@ -11,6 +11,7 @@ non-local host fails the test. Skipped without Chromium unless ``QUALKIT_REQUIRE
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import time
@@ -175,79 +176,68 @@ def test_keyboard_review_while_the_worker_retrains_decides_the_card_on_screen(tm
     project.store.engine.dispose()
 
 
-def test_a_second_press_meant_for_the_card_just_decided_does_not_decide_the_next(tmp_path, helpers, monkeypatch):
-    """A pressed twice: the second press came 0.3 s after the next card was highlighted and accepted it, unseen."""
-    _require_browser()
-    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+@contextlib.contextmanager
+def queue_in_browser(tmp_path, helpers, shot: str):
+    """ana's Review queue on a new study in headless Chromium, retraining off: yields (page, store)."""
+    url, project = new_study(tmp_path)
+    env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0"}
     from playwright.sync_api import sync_playwright
 
-    url, project = new_study(tmp_path)
-    store = project.store
-    env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0"}
     with serve_app(helpers.APP, env, tmp_path / "streamlit.log") as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         try:
             _login(page, base, "ana", PASSWORDS["ana"])
             go(page, "Review queue")
-            page.get_by_role("heading", name="Review queue").click()
-            first, _ = on_screen(page)
-            before = len(decisions_by(store, "ana"))
-            wait_until_settled(page)
-            page.keyboard.press("a")
-            deadline = time.monotonic() + 30
-            while on_screen(page)[0] == first and time.monotonic() < deadline:
-                page.wait_for_timeout(20)
-            second, _ = on_screen(page)
-            assert second != first
-            page.keyboard.press("a")  # at once: meant for the card just decided, not the one now highlighted
-            page.wait_for_timeout(2000)
-            settle(page)
-            events = decisions_by(store, "ana")
-            assert len(events) == before + 1 and int(events.iloc[0]["entity_id"]) == first
-            assert store.coding(second).status == "suggested"
-            wait_until_settled(page)  # once the card has been seen, A decides it
-            page.keyboard.press("a")
-            events = wait_for_new_event(store, before + 1)
-            assert int(events.iloc[0]["entity_id"]) == second
+            yield page, project.store
         except Exception:
-            page.screenshot(path=str(tmp_path / "double-press-failure.png"), full_page=True)
+            page.screenshot(path=str(tmp_path / shot), full_page=True)
             raise
         finally:
             browser.close()
     project.store.engine.dispose()
+
+
+def test_a_second_press_meant_for_the_card_just_decided_does_not_decide_the_next(tmp_path, helpers, monkeypatch):
+    """A pressed twice: the second press came 0.3 s after the next card was highlighted and accepted it, unseen."""
+    _require_browser()
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    with queue_in_browser(tmp_path, helpers, "double-press-failure.png") as (page, store):
+        page.get_by_role("heading", name="Review queue").click()
+        first, _ = on_screen(page)
+        before = len(decisions_by(store, "ana"))
+        wait_until_settled(page)
+        page.keyboard.press("a")
+        deadline = time.monotonic() + 30
+        while on_screen(page)[0] == first and time.monotonic() < deadline:
+            page.wait_for_timeout(20)
+        second, _ = on_screen(page)
+        assert second != first
+        page.keyboard.press("a")  # at once: meant for the card just decided, not the one now highlighted
+        page.wait_for_timeout(2000)
+        settle(page)
+        events = decisions_by(store, "ana")
+        assert len(events) == before + 1 and int(events.iloc[0]["entity_id"]) == first
+        assert store.coding(second).status == "suggested"
+        wait_until_settled(page)  # once the card has been seen, A decides it
+        page.keyboard.press("a")
+        events = wait_for_new_event(store, before + 1)
+        assert int(events.iloc[0]["entity_id"]) == second
 
 
 def test_after_choosing_a_filter_a_accepts_the_card_instead_of_typing_into_the_filter(tmp_path, helpers, monkeypatch):
     """A stranger chose a transcript in the queue's filter and pressed A: the letter went into the filter box."""
     _require_browser()
     monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
-    from playwright.sync_api import sync_playwright
-
-    url, project = new_study(tmp_path)
-    store = project.store
-    env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0"}
-    with serve_app(helpers.APP, env, tmp_path / "streamlit.log") as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        try:
-            _login(page, base, "ana", PASSWORDS["ana"])
-            go(page, "Review queue")
-            before = len(decisions_by(store, "ana"))
-            box = page.locator('[class*="st-key-q_source"] input')
-            box.click()
-            page.get_by_role("option", name="rounds").click()
-            settle(page)
-            assert page.evaluate("document.activeElement === document.body || !document.activeElement.closest("
-                                 "'[class*=\"st-key-q_source\"]')"), "the filter kept the keyboard"
-            first, _ = on_screen(page)
-            wait_until_settled(page)
-            page.keyboard.press("a")
-            events = wait_for_new_event(store, before)
-            assert int(events.iloc[0]["entity_id"]) == first and events.iloc[0]["action"] == "accept"
-        except Exception:
-            page.screenshot(path=str(tmp_path / "filter-focus-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
-    project.store.engine.dispose()
+    with queue_in_browser(tmp_path, helpers, "filter-focus-failure.png") as (page, store):
+        before = len(decisions_by(store, "ana"))
+        page.locator('[class*="st-key-q_source"] input').click()
+        page.get_by_role("option", name="rounds").click()
+        settle(page)
+        assert page.evaluate("document.activeElement === document.body || !document.activeElement.closest("
+                             "'[class*=\"st-key-q_source\"]')"), "the filter kept the keyboard"
+        first, _ = on_screen(page)
+        wait_until_settled(page)
+        page.keyboard.press("a")
+        events = wait_for_new_event(store, before)
+        assert int(events.iloc[0]["entity_id"]) == first and events.iloc[0]["action"] == "accept"
