@@ -8,7 +8,7 @@ agreed decision as ``consensus`` (:data:`CONSENSUS`) while both original decisio
 Example:
     >>> import pandas as pd
     >>> f = pd.DataFrame({"a": ["yes", "no"], "b": ["yes", "no"], "agree": [True, True]})
-    >>> agreement_summary(f, ["a", "b"])["percent_agreement"]
+    >>> agreement_summary(f)["percent_agreement"]
     100.0
 """
 
@@ -220,7 +220,7 @@ JUDGED_UNITS = ("Counted over the segment × code pairs that at least one coder 
 """What :func:`agreement_summary` counts, in the words the app shows beside its figures."""
 
 
-def agreement_summary(frame: pd.DataFrame, coders: Sequence[str]) -> dict[str, Any]:
+def agreement_summary(frame: pd.DataFrame) -> dict[str, Any]:
     """Counts and percent agreement over a :func:`judgements` frame (the pairs to settle, see ``JUDGED_UNITS``).
 
     No kappa here: over judged pairs only there is hardly a "both no" cell, so kappa could not be positive in
@@ -228,7 +228,7 @@ def agreement_summary(frame: pd.DataFrame, coders: Sequence[str]) -> dict[str, A
 
     Example:
         >>> f = pd.DataFrame({"a": ["yes", "yes", "no"], "b": ["yes", "-", "no"], "agree": [True, False, True]})
-        >>> agreement_summary(f, ["a", "b"])["percent_agreement"]
+        >>> agreement_summary(f)["percent_agreement"]
         66.7
     """
     n = len(frame)

@@ -65,7 +65,7 @@ def test_blind_double_coding_end_to_end(study):
     assert (row("peer_support")["ana"], row("peer_support")["ben"]) == ("no", "yes")
     disagreements = double_coding.disagreements(store, "group1.txt", actor=ANA)
     assert set(disagreements["code_id"]) == {"workload", "emotional_exhaustion", "peer_support"}
-    summary = double_coding.agreement_summary(frame, ["ana", "ben"])
+    summary = double_coding.agreement_summary(frame)
     assert summary["disagreements"] == 3 and summary["judged"] == len(frame)
 
     # Adjudication records consensus and keeps both originals.
@@ -98,12 +98,12 @@ def test_blind_double_coding_end_to_end(study):
     new_code = double_coding.adjudicate(store, int(workload.segment_id), "emotional_exhaustion", apply=True, actor=ADMIN)
     assert (new_code.coder, new_code.origin) == ("consensus", "human")
     shown = double_coding.judgements(store, "group1.txt", actor=ANA)
-    figures = double_coding.agreement_summary(shown, ["ana", "ben"])
+    figures = double_coding.agreement_summary(shown)
     open_agreements = int((shown["agree"] & shown["consensus"].isna()).sum())
     recorded = double_coding.settle_agreements(store, "group1.txt", actor=ANA)
     assert len(recorded) == open_agreements >= 1
     # recording what the coders agreed on is no new agreement: the figures stay as they were
-    after = double_coding.agreement_summary(double_coding.judgements(store, "group1.txt", actor=ANA), ["ana", "ben"])
+    after = double_coding.agreement_summary(double_coding.judgements(store, "group1.txt", actor=ANA))
     assert after == figures
     for coding in recorded:  # and each record can be taken back (the app's one Undo does this for all)
         double_coding.unsettle(store, int(coding.id), actor=ANA, expected_version=int(coding.version))

@@ -146,7 +146,7 @@ def disagreements_section(ctx: state.Context) -> None:
     except Exception as error:  # permission or data problems: one line, no traceback
         st.error(str(error))
         return
-    summary = double_coding.agreement_summary(judged, coders)
+    summary = double_coding.agreement_summary(judged)
     cols = st.columns(3)
     cols[0].metric("Judged (segment × code)", summary["judged"])
     cols[1].metric("Agreements", summary["agreements"])

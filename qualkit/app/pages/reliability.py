@@ -36,7 +36,7 @@ def render() -> None:
                                                   tuple(coders))
         values, _ = ui.transcript_statistics(statistics)
         rows.append({"transcript": names[source_id], "coders": ", ".join(coders),
-                     **double_coding.agreement_summary(judged, coders),
+                     **double_coding.agreement_summary(judged),
                      "coded segments": int(statistics.get("units", 0)), **values})
     if rows:
         table = pd.DataFrame(rows).rename(columns=SUMMARY_COLUMNS)
