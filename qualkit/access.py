@@ -198,9 +198,9 @@ class Access:
 
         return TeamView.load(getattr(self.target, "store", self.target))
 
-    def hidden(self) -> dict[int, set[str]]:
-        """Source id -> coders whose decisions the acting user may not see there now."""
-        return self.view().hidden_map(self.name)
+    def hidden(self, view: Any = None) -> dict[int, set[str]]:
+        """Source id -> coders whose decisions the acting user may not see there now (``view``: one read already)."""
+        return (view or self.view()).hidden_map(self.name)
 
     def require_sees_all(self, what: str) -> None:
         """Refuse a project-wide result while the acting user codes blind beside someone.
@@ -218,7 +218,8 @@ class Access:
                 fix="it opens once every coder of the blind transcript marked it done (project.mark_done)",
                 cli_fix="it opens once every coder of the blind transcript marked it done (qualkit assign done)")
 
-    def require_coders_visible(self, coders: Iterable[str], *, source_ids: Iterable[int] | None = None) -> None:
+    def require_coders_visible(self, coders: Iterable[str], *, source_ids: Iterable[int] | None = None,
+                               view: Any = None) -> None:
         """Refuse reliability (or any comparison) that names a coder hidden from the acting user.
 
         ``source_ids`` limits the check to the transcripts compared: a coder who finished one blind
@@ -228,7 +229,7 @@ class Access:
             >>> from qualkit.store.repository import Store
             >>> Access(Store.create("sqlite://", name="e"), "ana").require_coders_visible(["ana", "ben"])
         """
-        hidden = self.hidden()
+        hidden = self.hidden(view)
         if source_ids is not None:
             wanted = {int(i) for i in source_ids}
             hidden = {source: names for source, names in hidden.items() if int(source) in wanted}

@@ -793,29 +793,26 @@ class Project:
         from qualkit.analysis.reliability import reliability
 
         sources = [sources] if isinstance(sources, str) else sources
-        source_ids = None if sources is None else self._check_reliability_sources(list(sources))
-        self.access.require_coders_visible(coders, source_ids=source_ids)
+        view = self.access.view()  # read once: the checks and the scope below see the same assignments
+        source_ids = None if sources is None else self._check_reliability_sources(list(sources), view)
+        self.access.require_coders_visible(coders, source_ids=source_ids, view=view)
         segments, codings, own_codebook = self._frames()
         return reliability(segments, codings, coders, codebook=codebook or own_codebook, sources=sources, codes=codes,
-                           finished=self._finished_by(coders), uncoded=uncoded, include_moderator=include_moderator,
-                           n_boot=n_boot, seed=seed)
+                           finished=self._finished_by(coders, view), uncoded=uncoded,
+                           include_moderator=include_moderator, n_boot=n_boot, seed=seed)
 
-    def _finished_by(self, coders: Sequence[str]) -> list[str]:
+    @staticmethod
+    def _finished_by(coders: Sequence[str], view: Any) -> list[str]:
         """Transcripts every one of ``coders`` was assigned and marked done (a coder who applied no code there
         still judged it: a methodologist saw a finished transcript drop out of the figures)."""
         names = {str(c).split(":", 1)[-1] for c in coders}
-        view = self.access.view()
         frame = view.assignments
         if frame.empty:
             return []
-        finished = []
-        for (_, source), rows in frame.groupby(["source_id", "source"]):
-            done = set(rows.loc[rows["done"].astype(bool), "coder"])
-            if names <= done:
-                finished.append(str(source))
-        return sorted(finished)
+        sources = dict(zip(frame["source_id"].astype(int), frame["source"], strict=False))
+        return sorted(str(name) for source, name in sources.items() if all(view.is_done(c, source) for c in names))
 
-    def _check_reliability_sources(self, sources: list[str]) -> list[int]:
+    def _check_reliability_sources(self, sources: list[str], view: Any) -> list[int]:
         """The ids of the named transcripts; refuses a name the project lacks, or one still being coded blind.
 
         Agreement on a blind transcript before every coder is done counts what a coder has not reached yet
@@ -829,7 +826,6 @@ class Project:
             if name not in ids:
                 raise InvalidInput(f"no transcript named {name!r} in this study",
                                    fix=f"{did_you_mean(name, ids)}see project.sources()")
-        view = self.access.view()
         for name in sources:
             if view.in_blind_period(int(ids[name])):
                 waiting = [row.coder for row in view.assignments.itertuples()
