@@ -326,9 +326,10 @@ def codebook_check(path: Annotated[str, typer.Argument(help="Codebook file or sh
             typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
         raise SystemExit(2) from None
     typer.echo(f"{path}: ok ({counted(len(book), 'code')}, {len(book.codable_codes)} codable, version {book.version})")
+    from qualkit.codebook import undefined_codes
     from qualkit.coding.rules import broad_cues
 
-    for warning in broad_cues(book):
+    for warning in [*undefined_codes(book), *broad_cues(book)]:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
 
 

@@ -47,6 +47,7 @@ from qualkit.codebook.validation import (
     default_guid,
     normalise_color,
     replace_name,
+    undefined_codes,
     validate_codebook,
 )
 from qualkit.codebook.yaml_format import codebook_from_yaml, codebook_to_yaml
@@ -84,6 +85,7 @@ __all__ = [
     "replace_name",
     "save_codebook",
     "suffixes",
+    "undefined_codes",
     "unfold_description",
     "validate_codebook",
 ]

@@ -37,10 +37,13 @@ _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "code id", "key", "code key"),
     "name": ("name", "code name", "tag", "label", "title", "code"),
     "parent": ("parent", "parent id", "parent code", "parent name", "category"),
-    "definition": ("definition", "description", "memo", "meaning"),
-    "inclusion": ("inclusion", "inclusion criteria", "include", "when to use"),
-    "exclusion": ("exclusion", "exclusion criteria", "exclude", "when not to use"),
-    "examples": ("examples", "example", "example quotes"),
+    "definition": ("definition", "description", "memo", "meaning", "code definition", "code description"),
+    "inclusion": ("inclusion", "inclusion criteria", "include", "when to use", "include when", "include if",
+                  "use when", "inclusion criterion", "when to include"),
+    "exclusion": ("exclusion", "exclusion criteria", "exclude", "when not to use", "exclude when", "exclude if",
+                  "do not use when", "don't use when", "exclusion criterion", "when to exclude"),
+    "examples": ("examples", "example", "example quotes", "example quote", "example quote(s)", "quotes", "quote",
+                 "exemplars", "exemplar", "example quotations", "typical quotes"),
     "near_misses": ("near misses", "near miss", "counterexamples", "counter examples", "negative examples"),
     "cues": ("cues", "keywords", "keyword", "cue words", "key words"),
     "patterns": ("patterns", "pattern", "regex", "regexes", "regular expressions"),
@@ -51,6 +54,9 @@ _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 CSV_COLUMNS = ("id", "name", "parent", "codable", "color", "definition", "inclusion", "exclusion", "examples",
                "near_misses", "cues", "patterns", "guid", "codebook_version")
+COLUMN_NAMES = ("name", "id", "parent", "definition", "inclusion (or 'include when')", "exclusion", "examples",
+                "near misses", "cues", "patterns", "color", "codable")
+"""The columns a codebook table may have, as a warning about an unread column names them."""
 
 
 def _normal_header(header: Any) -> str:
@@ -69,14 +75,16 @@ def _column_map(headers: list[Any]) -> dict[str, int]:
 
 
 def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, path: Any, line: int) -> None:
-    """Refuse a header that is not understood but is close to one that is (``descripton``).
+    """Refuse a header that is not understood but is close to one that is (``descripton``); warn of the rest.
 
-    Other unknown columns (a tool's own notes) are left alone; a misspelt known one would silently leave
-    every code without its definition.
+    Other unknown columns (a tool's own counts and notes) are read past, with a warning naming them and the
+    columns qualkit reads: a stranger's "Include when" column was dropped without a word.
     """
     import difflib
+    import warnings
 
     known = [alias for aliases in _COLUMN_ALIASES.values() for alias in aliases]
+    ignored = []
     for index, header in enumerate(headers):
         normal = _normal_header(header)
         if not normal or index in columns.values():
@@ -85,6 +93,12 @@ def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, pat
         if close:
             raise InvalidCodebook(f"unknown column {str(header)!r}", path=path, line=line,
                                   fix=f"did you mean {close[0]!r}? Rename the column")
+        ignored.append(str(header))
+    if ignored:
+        where = f"{Path(path).name}: " if path else ""
+        warnings.warn(f"{where}{'column' if len(ignored) == 1 else 'columns'} "
+                      f"{', '.join(repr(h) for h in ignored)} not read (qualkit reads {', '.join(COLUMN_NAMES)}; "
+                      "rename a column to one of these to keep it)", UserWarning, stacklevel=2)
 
 
 def split_cell(field: str, cell: str) -> list[str]:

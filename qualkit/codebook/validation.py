@@ -147,6 +147,19 @@ def validate_codebook(codebook: Codebook, *, path: str | os.PathLike[str] | None
 
 
 
+def undefined_codes(codebook: Codebook) -> list[str]:
+    """Warnings for codable codes with no definition and no inclusion criteria (a methods table shows a blank,
+    and the auto-coder has only the name and any examples to go on).
+
+    Example:
+        >>> undefined_codes(Codebook("x", [Code("a", "Intention to leave"), Code("b", "B", definition="Bee")]))
+        ["code 'Intention to leave' has no definition: the auto-coder has only its name and examples to go on, and the report's codebook table shows a blank (add a definition)"]
+    """
+    return [f"code {code.name!r} has no definition: the auto-coder has only its name and examples to go on, and the "
+            "report's codebook table shows a blank (add a definition)"
+            for code in codebook.codable_codes if not code.definition.strip() and not code.inclusion.strip()]
+
+
 def as_bool(value: Any) -> bool:
     """A table cell or YAML value read as a yes/no flag (``true``, ``yes``, ``1``, ``x`` ...).
 

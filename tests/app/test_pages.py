@@ -652,3 +652,20 @@ def test_a_subtitle_transcript_shows_each_turns_time_in_the_recording(quiet_stud
     helpers.assert_ok(at)
     notes = {p["label"]: p["note"] for p in component_data(at, "tx_text")["passages"]}
     assert "0:01" in notes["Helen"] and "12:03" in notes["Omar"]
+
+
+def test_codebook_import_names_the_columns_it_did_not_read_and_codes_without_definitions(study, apptest, helpers):
+    """A stranger's "Include when" column was dropped in silence, and an empty definition accepted in silence."""
+    codes = study.project.codebook.codable_codes
+    rows = [f"{c.id},{c.name},{'' if n == 0 else 'Defined here'},{'when named' if n else ''},x"
+            for n, c in enumerate(codes)]
+    text = "id,name,definition,Include when,Our notes\n" + "\n".join(rows) + "\n"
+    at = apptest("admin", "codebook")
+    at.file_uploader(key="cb_upload").set_value([("ours.csv", text.encode(), "text/csv")]).run()
+    at.checkbox(key="cb_leave_out").check().run()
+    at.button(key="cb_import").click().run()
+    helpers.assert_ok(at)
+    warnings = " ".join(str(w.value) for w in at.warning)
+    assert "ours.csv: column 'Our notes' not read" in warnings
+    assert f"code '{codes[0].name}' has no definition" in warnings
+    assert study.project.codebook[codes[1].id].inclusion == "when named"

@@ -271,6 +271,30 @@ def test_csv_with_a_misspelt_column_is_refused_not_read_without_it():
     assert book["A"].definition == "the a code"
 
 
+def test_a_column_qualkit_does_not_read_is_named_not_dropped_without_a_word(tmp_path):
+    """A stranger's "Include when" column was read past in silence: every code lost its inclusion criteria."""
+    text = ("Code,Definition,Include when,Example quote(s),Bogus\n"
+            "Fatigue,Worn out,When tiredness is named,I am so tired,x\n")
+    with pytest.warns(UserWarning, match=r"codes\.csv: column 'Bogus' not read \(qualkit reads name, id"):
+        book = codebook_from_csv(text, path="codes.csv")
+    assert book["Fatigue"].inclusion == "When tiredness is named"  # the app's own label for the field
+    assert book["Fatigue"].examples == ["I am so tired"]
+
+
+def test_a_code_without_a_definition_is_warned_of(tmp_path):
+    """An empty definition was accepted in silence; the report's codebook table then showed a blank."""
+    from typer.testing import CliRunner
+
+    from qualkit.cli import app
+
+    path = tmp_path / "codes.csv"
+    path.write_text("name,definition\nFatigue,Worn out\nIntention to leave,\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["codebook", "check", str(path)])
+    assert result.exit_code == 0
+    assert "warning: code 'Intention to leave' has no definition" in result.output
+    assert "'Fatigue'" not in result.output
+
+
 # ---------------------------------------------------------------------------- validation errors
 BAD_YAML = """\
 name: bad

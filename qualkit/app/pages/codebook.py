@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from qualkit.app import clicks, queries, state, ui
+from qualkit.codebook import undefined_codes
 from qualkit.errors import QualkitError
 from qualkit.model import Code
 from qualkit.review import codebook_edits
@@ -178,9 +180,12 @@ def import_export(ctx: state.Context, codebook) -> None:
                 path = Path(tmp) / Path(upload.name).name
                 path.write_bytes(upload.getvalue())
                 try:
-                    loaded = load_codebook(path, name=codebook.name if codebook else None)
-                except QualkitError as error:
-                    st.error(state.without_folder(str(error), Path(tmp)))
+                    with warnings.catch_warnings(record=True) as heard:  # e.g. columns it does not read
+                        warnings.simplefilter("always")
+                        loaded = load_codebook(path, name=codebook.name if codebook else None)
+                except QualkitError as error:  # every problem the check found, not the first alone
+                    for problem in getattr(error, "problems", [error]):
+                        st.error(state.without_folder(str(problem), Path(tmp)))
                     return
             try:
                 version = codebook_edits.save_codebook_version(ctx.store, loaded, actor=ctx.user,
@@ -190,6 +195,8 @@ def import_export(ctx: state.Context, codebook) -> None:
                 st.error(f"{upload.name}: {error.render('app')}")
                 return
             state.flash(f"Imported {upload.name}: codebook version {version}.")
+            for warning in heard:
+                state.flash(str(warning.message), "warning")
             st.rerun()
 
 
@@ -213,6 +220,9 @@ def render() -> None:
     if broad:
         st.warning("Cues that match very common words, so the auto-coder suggests their codes almost everywhere:\n\n"
                    + "\n".join(f"- {w}" for w in broad), icon=":material/warning:")
+    undefined = undefined_codes(codebook)
+    if undefined:
+        st.warning("\n".join(f"- {w}" for w in undefined), icon=":material/warning:")
     table = code_table(ctx, codebook)
     st.dataframe(table, hide_index=True, width="stretch")
     code_id = st.selectbox("Code", codebook.ids, key="cb_code", format_func=lambda c: ui.code_label(codebook, c))
