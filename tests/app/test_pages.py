@@ -417,7 +417,7 @@ def test_history_and_team_pages(study, apptest, helpers):
 
     assert get_user(study.store, "zoe").role.value == "viewer"
     shown = [m.value for m in at.markdown]
-    assert "**zoe**" in shown and "**yan** (Yan Li)" in shown and "(nan)" not in " ".join(shown)  # zoe gave none
+    assert "**zoe**" in shown and "**yan** · Yan Li" in shown and "(nan)" not in " ".join(shown)  # zoe gave none
     at.selectbox(key="tm_role_zoe").select("coder")
     at.button(key="tm_save_zoe").click().run()
     assert get_user(study.store, "zoe").role.value == "coder"
@@ -669,3 +669,18 @@ def test_codebook_import_names_the_columns_it_did_not_read_and_codes_without_def
     assert "ours.csv: column 'Our notes' not read" in warnings
     assert f"code '{codes[0].name}' has no definition" in warnings
     assert study.project.codebook[codes[1].id].inclusion == "when named"
+
+
+def test_a_codebook_of_its_own_keeps_its_name_instead_of_becoming_burnouts_next_version(study, apptest, helpers):
+    """A stranger's six night-shift codes became "burnout, version 2", and the report's methods said so."""
+    before = study.project.codebook.name
+    text = "Code,Definition\nFatigue,Worn out by nights\nStaffing,Too few nurses on the ward\n"
+    at = apptest("admin", "codebook")
+    at.file_uploader(key="cb_upload").set_value([("night_codes.csv", text.encode(), "text/csv")]).run()
+    at.checkbox(key="cb_leave_out").check().run()
+    at.button(key="cb_import").click().run()
+    helpers.assert_ok(at)
+    now = study.store.codebook()
+    assert (now.name, now.version, now.ids) == ("night_codes", 1, ["Fatigue", "Staffing"])
+    assert f"it shares no code with “{before}”" in helpers.texts(at)
+    assert "night_codes, version 1" in helpers.texts(at)  # the page's own caption

@@ -182,11 +182,14 @@ def import_export(ctx: state.Context, codebook) -> None:
                 try:
                     with warnings.catch_warnings(record=True) as heard:  # e.g. columns it does not read
                         warnings.simplefilter("always")
-                        loaded = load_codebook(path, name=codebook.name if codebook else None)
+                        loaded = load_codebook(path)
                 except QualkitError as error:  # every problem the check found, not the first alone
                     for problem in getattr(error, "problems", [error]):
                         st.error(state.without_folder(str(problem), Path(tmp)))
                     return
+            own_name = loaded.name
+            if codebook is not None and set(loaded.ids) & set(codebook.ids):
+                loaded.name = codebook.name  # an edited copy of this codebook: its next version
             try:
                 version = codebook_edits.save_codebook_version(ctx.store, loaded, actor=ctx.user,
                                                                note=f"imported {upload.name}",
@@ -194,7 +197,12 @@ def import_export(ctx: state.Context, codebook) -> None:
             except QualkitError as error:  # beside the upload, where the reader is looking
                 st.error(f"{upload.name}: {error.render('app')}")
                 return
-            state.flash(f"Imported {upload.name}: codebook version {version}.")
+            if codebook is not None and loaded.name != codebook.name:  # the methods section names it
+                state.flash(f"Imported {upload.name} as codebook “{own_name}”, version {version}: it shares no code "
+                            f"with “{codebook.name}”, so it is a codebook of its own, not “{codebook.name}”'s next "
+                            "version.")
+            else:
+                state.flash(f"Imported {upload.name}: codebook “{loaded.name}”, version {version}.")
             for warning in heard:
                 state.flash(str(warning.message), "warning")
             st.rerun()
