@@ -300,10 +300,11 @@ def speaker_participants(segments: pd.DataFrame, participants: pd.DataFrame) -> 
 
     ``segments`` is ``Store.segments_df()`` (``source``, ``speaker``, ``speaker_role``, ``participant``);
     ``participants`` is ``Store.participants_df()``. Only participants' turns without a linked participant
-    count (moderators are not participants). A speaker is named after their label; when that label is
-    already taken by someone else (the same first name in another session), the new row is called
-    ``"Ana (fg2)"``, keeps ``Ana`` as an alias and gets ``session`` = the transcript's name, so each
-    session's Ana links to her own row.
+    count (moderators are not participants). A speaker is named after their label, with ``session`` = the
+    transcript's name, so the "A" of a Q/A interview imported later is not taken for this one (a stranger's
+    group figures counted one nurse's talk as another's); when that label is already taken by someone else
+    (the same first name in another session), the new row is called ``"Ana (fg2)"`` and keeps ``Ana`` as an
+    alias, so each session's Ana links to her own row. Rename or alias them to join two rows into one person.
 
     Example:
         >>> import pandas as pd
@@ -311,7 +312,7 @@ def speaker_participants(segments: pd.DataFrame, participants: pd.DataFrame) -> 
         ...                      "speaker_role": ["participant", "participant", "moderator"],
         ...                      "participant": [None, None, None]})
         >>> [(p.id, p.aliases, p.attributes) for p in speaker_participants(segs, pd.DataFrame())]
-        [('Ana', [], {}), ('Ana (fg2)', ['Ana'], {'session': 'fg2'})]
+        [('Ana', [], {'session': 'fg1'}), ('Ana (fg2)', ['Ana'], {'session': 'fg2'})]
     """
     if segments.empty:
         return []
@@ -329,11 +330,11 @@ def speaker_participants(segments: pd.DataFrame, participants: pd.DataFrame) -> 
         speaker = str(speaker).strip()
         if not speaker:
             continue
+        session = Path(str(source)).stem
         if speaker not in taken:
-            made.append(Participant(speaker))
+            made.append(Participant(speaker, attributes={"session": session}))
             taken.add(speaker)
             continue
-        session = Path(str(source)).stem
         label = f"{speaker} ({session})"
         if label not in taken:
             made.append(Participant(label, aliases=[speaker], attributes={"session": session}))

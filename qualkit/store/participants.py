@@ -61,10 +61,13 @@ def participant_lookup(session: Session, project_id: int, source_name: str | Non
     rows = session.scalars(select(ParticipantRow).where(ParticipantRow.project_id == project_id)).all()
     sessions = {r.id: str((r.attributes or {}).get("session") or "") for r in rows}
     here = {value for value in sessions.values() if session_matches(value, source_name, source_meta)}
+    others = [(name, meta) for name, meta in session.execute(
+        select(SourceRow.name, SourceRow.meta).where(SourceRow.project_id == project_id)) if name != source_name]
     candidates: dict[str, set[int]] = {}
     for row in rows:
-        if here and sessions[row.id] and sessions[row.id] not in here:
-            continue
+        value = sessions[row.id]
+        if value and value not in here and (here or any(session_matches(value, n, m) for n, m in others)):
+            continue  # someone of another transcript: "A" of one Q/A interview is not "A" of the next
         for name in {row.label, row.pseudonym, *(row.aliases or [])} - {None, ""}:
             candidates.setdefault(name, set()).add(row.id)
     return {name: next(iter(ids)) for name, ids in candidates.items() if len(ids) == 1}

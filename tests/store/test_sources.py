@@ -65,3 +65,19 @@ def test_save_codebook_in_rolls_back_with_the_caller(store):
     with store.transaction() as session:
         assert store.save_codebook_in(session, Codebook("mini", [Code("a", "A")]), user="ana") == 1
     assert store.settings["codebook"] == "mini" and store.codebook().ids == ["a"]
+
+
+def test_the_a_of_a_later_q_and_a_interview_is_not_taken_for_the_first_ones(tmp_path):
+    """Each Q/A interview's answerer is "A": a stranger's second nurse was counted as the first (group ICU)."""
+    from qualkit.project import Project
+
+    project = Project.create(f"sqlite:///{tmp_path / 'qa.qualkit.db'}", codebook=None, user="admin")
+    for name, words in (("nurse_p12_icu.txt", "Nights on ICU wear me down."), ("nurse_p15_ward3.txt", "Ward 3 is calm.")):
+        path = tmp_path / name
+        path.write_text(f"Q: How are nights?\nA: {words}\nQ: Thanks.\nA: Thank you.\n", encoding="utf-8")
+        project.import_transcripts([path], progress=False)
+        project.add_speaker_participants()
+    segments = project.segments(participants_only=True)
+    by_source = segments.groupby("source")["participant"].unique().to_dict()
+    assert list(by_source["nurse_p12_icu.txt"]) == ["A"]
+    assert list(by_source["nurse_p15_ward3.txt"]) == ["A (nurse_p15_ward3)"]
