@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from qualkit.analysis._common import ROLLUP_SUFFIX, group_attributes, is_rollup
+from qualkit.display import counted
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
 from qualkit.model import CONSENSUS, Codebook
@@ -151,6 +152,22 @@ def _embedder_text(name: str | None, kind: str | None = None, version: str | Non
     return f"{name} sentence embeddings ({detail})"
 
 
+def _sentence_text(params: dict[str, Any]) -> str:
+    """How a passage of several sentences was scored, from the recorded ``sentence_weight``.
+
+    Example:
+        >>> _sentence_text({"sentence_weight": 0.5})[:62]
+        '; a passage of several sentences was also scored sentence by s'
+        >>> _sentence_text({"sentence_weight": 0.0}), _sentence_text({})
+        ('', '')
+    """
+    weight = params.get("sentence_weight")
+    if not isinstance(weight, int | float) or not weight:
+        return ""
+    return (f"; a passage of several sentences was also scored sentence by sentence, and a code's score moved "
+            f"{weight:g} of the way to its best sentence's where that was higher")
+
+
 def machine_coder_text(runs: list[dict[str, Any]], machines: list[str]) -> str:
     """One or two sentences on the machine coder's settings, read from what auto-coding recorded.
 
@@ -182,7 +199,7 @@ def machine_coder_text(runs: list[dict[str, Any]], machines: list[str]) -> str:
                                    for r in runs))
     text = (f"Machine suggestions came from {len(runs)} auto-coding run{'s' if len(runs) != 1 else ''} of "
             f"qualkit's AutoCoder (rule cues, similarity to the codebook's definitions and examples, and a "
-            f"learned coder; embedder: {'; '.join(embedders)}). The latest run used qualkit "
+            f"learned coder; embedder: {'; '.join(embedders)}){_sentence_text(params)}. The latest run used qualkit "
             f"{last.get('qualkit_version', '?')} with codebook “{last.get('codebook', '?')}” version "
             f"{last.get('codebook_version', '?')}, {threshold_text}")
     return text + (f"; parameters: {shown}." if shown else ".")
@@ -246,8 +263,9 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     if machines:
         coder_text += (f"; machine coder{'s' if len(machines) > 1 else ''}: {', '.join(machines)} "
                        f"(origins: {', '.join(origins)}), whose suggestions counted only once a person accepted them")
-    parts.append(f"There are {len(accepted)} accepted codings ({len(machine)} of them accepted machine suggestions), "
-                 f"{suggested} suggestions awaiting review and {rejected} rejected codings ({coder_text}). "
+    parts.append(f"There are {counted(len(accepted), 'accepted coding')} ({len(machine)} of them accepted machine "
+                 f"suggestions), {counted(suggested, 'suggestion')} awaiting review and "
+                 f"{counted(rejected, 'rejected coding')} ({coder_text}). "
                  + ("Suggestions awaiting review were counted too." if include_suggested else
                     "Only accepted codings were counted."))
     machine_text = machine_coder_text(machine_coder_runs(store), machines)

@@ -72,6 +72,9 @@ def test_methods_say_when_machine_settings_were_not_recorded():
     text = machine_coder_text([{"embedder": "all-MiniLM-L6-v2", "params": {"thresholds": 0.4}, "codebook": "b",
                                 "codebook_version": 3, "qualkit_version": "9", "thresholds": None}], ["auto"])
     assert "all-MiniLM-L6-v2 sentence embeddings" in text and "decision threshold 0.4 for every code" in text
+    assert "sentence by sentence" not in text  # recorded before the best sentence counted: not claimed
+    pooled = machine_coder_text([{"embedder": "all-MiniLM-L6-v2", "params": {"sentence_weight": 0.5}}], ["auto"])
+    assert "scored sentence by sentence, and a code's score moved 0.5 of the way to its best sentence's" in pooled
 
 
 def test_a_reviewer_who_only_decided_suggestions_has_their_origins():
