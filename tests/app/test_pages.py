@@ -684,3 +684,14 @@ def test_a_codebook_of_its_own_keeps_its_name_instead_of_becoming_burnouts_next_
     assert (now.name, now.version, now.ids) == ("night_codes", 1, ["Fatigue", "Staffing"])
     assert f"it shares no code with “{before}”" in helpers.texts(at)
     assert "night_codes, version 1" in helpers.texts(at)  # the page's own caption
+
+
+def test_the_memo_undo_says_when_its_memo_is_on_another_transcript(study, apptest, helpers):
+    """After switching transcripts, "Undo: restore the memo's earlier words" read as if about a memo shown here."""
+    at = apptest("ana", "transcript")
+    at.text_area(key="tx_memo").input("Nights again").run()
+    at.button(key="tx_memo_save").click().run()
+    assert at.button(key="tx_memo_undo").label == "Undo: take back the memo just saved"
+    at.selectbox(key="tx_source").select("group2.txt").run()
+    helpers.assert_ok(at)
+    assert at.button(key="tx_memo_undo").label.endswith("(a memo on another transcript)")

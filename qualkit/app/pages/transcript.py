@@ -22,6 +22,7 @@ from qualkit.display import clock
 from qualkit.errors import QualkitError
 from qualkit.review import decisions, double_coding
 from qualkit.review.visibility import TeamView
+from qualkit.store.memos import memo_source_ids
 
 PAGE_SIZE = 25
 STATUSES = ("accepted", "suggested", "rejected")
@@ -320,10 +321,14 @@ def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> N
             memo_controls(int(memo.id), int(memo.version), memo.text, own=own)
     deleted_memos(ctx, segment_id)
     if MEMO_UNDO in st.session_state:
-        kind = st.session_state[MEMO_UNDO][0]
+        kind, memo_id = st.session_state[MEMO_UNDO][:2]
+        # the undo is the tab's last memo action, wherever it was: say so when that is another transcript
+        about = memo_source_ids(ctx.store, [memo_id]).get(memo_id)
+        elsewhere = about is not None and len(page) and about != int(page["source_id"].iloc[0])
         clicks.button({"write": "Undo: take back the memo just saved", "edit": "Undo: restore the memo's earlier words",
-                       "delete": "Undo: bring back the deleted memo"}[kind], key="tx_memo_undo", on_click=_undo_memo,
-                      icon=":material/undo:")
+                       "delete": "Undo: bring back the deleted memo"}[kind]
+                      + (" (a memo on another transcript)" if elsewhere else ""), key="tx_memo_undo",
+                      on_click=_undo_memo, icon=":material/undo:")
     if ctx.user.can_code():
         st.text_area("New memo on this segment", key="tx_memo")
         clicks.button("Save memo", key="tx_memo_save", on_click=_memo, args=(segment_id,))
