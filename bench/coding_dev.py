@@ -144,6 +144,13 @@ coder's fold models also scored the held-out texts' sentences; thresholds chosen
 max(whole, best sentence)``, both out of fold) instead of on whole texts. Frozen, w = 0.5: 0.519 / 0.515 / 0.528
 and 0.416 / 0.466 / 0.456, against 0.514 / 0.531 / 0.527 and 0.419 / 0.468 / 0.453 with whole-text thresholds
 (means 0.521 vs 0.524, 0.446 vs 0.447): no gain, for an extra encoding of every training sentence.
+
+On the reported splits (``python -m bench.coding --cases nhs demo --seeds 3 --curve 20 --candidates "best
+sentence"``, 3,855 s) the best sentence gained on every NHS seed (random 80/20 0.568 / 0.552 / 0.575 -> 0.595 /
+0.563 / 0.609; 20 per theme 0.490 / 0.457 / 0.443 -> 0.503 / 0.467 / 0.482) and on the demo's held-out sessions
+(kappa per code 0.437 / 0.454 / 0.485 / 0.378 -> 0.414 / 0.546 / 0.494 / 0.368, mean 0.439 -> 0.456); zero-shot on
+the demo 0.373 -> 0.377. So ``AutoCoder`` now defaults to ``sentence_weight=0.5``: above, and in runs from then
+on, ``auto`` includes it and ``auto sentence_weight=0`` is the earlier default.
 """
 
 from __future__ import annotations

@@ -570,6 +570,9 @@ class AutoCoder(Ensemble):
         similarity_weight: weight of the similarity score inside the prior.
         negation: how the rule coder treats negated or hypothetical cues (see :class:`RuleCoder`).
         C, cv: regularisation and folds of the learned coder.
+        sentence_weight: as in :class:`Ensemble`, but 0.5 by default: a code one sentence of a passage carries
+            counts (NHS comments, macro-F1 on three reported seeds and the 20-per-theme point; the demo's
+            held-out sessions; ``python -m bench.coding --candidates "best sentence"``).
 
     Example:
         >>> import qualkit as qk
@@ -608,7 +611,7 @@ class AutoCoder(Ensemble):
         cv: int = 5,
         random_state: int = 0,
         code_moderators: bool = False,
-        sentence_weight: float = 0.0,
+        sentence_weight: float = 0.5,
         nlp: Any = None,
     ) -> None:
         self.codebook = codebook

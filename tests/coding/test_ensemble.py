@@ -152,8 +152,9 @@ def test_a_code_one_sentence_carries_is_not_averaged_away_by_the_others(burnout,
             "Honestly the paperwork never ends, I chart every night until midnight.")
     learned = list(TURNS[:5])
     labels = [["administrative_burden"], [], ["connection_and_community"], ["emotional_exhaustion"], []] * 2
-    whole = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp).fit(learned * 2, labels)
-    pooled = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp, sentence_weight=0.5).fit(learned * 2, labels)
+    whole = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp, sentence_weight=0.0).fit(learned * 2, labels)
+    pooled = qk.AutoCoder(burnout, embedder="lsa", nlp=nlp).fit(learned * 2, labels)  # the default: w = 0.5
+    assert pooled.sentence_weight == 0.5
     j = list(whole.codes_).index("administrative_burden")
     before = whole.predict_scores([text]).iloc[0, j]
     after = pooled.predict_scores([text]).iloc[0, j]
