@@ -63,16 +63,24 @@ KEYS_JS = """<script>
   };
   new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true,
                                                       attributeFilter: ["class"] });
-  // A chooser (a filter, "Change to") keeps the keyboard after its list closes, so the next A was typed into
-  // it; once its list closes, the keys go back to the cards.
-  new MutationObserver((changes) => {
-    for (const change of changes) {
-      const box = change.target;
-      if (change.oldValue === "true" && box.getAttribute("aria-expanded") === "false"
-          && box === document.activeElement && box.closest('[data-testid="stSelectbox"]')) box.blur();
+  // A chooser of this page (a filter, "Change to") kept the keyboard after a choice, so the next A was typed
+  // into it: once a choice is made (an option clicked, or Enter in an open list), the keys go back to the
+  // cards. Only this page's choosers, and only on a choice: the script stays in the tab when another page
+  // is opened, and typing to filter a list must keep the keyboard.
+  const chooser = (el) => el && el.closest
+    && el.closest('[class*="st-key-q_source"], [class*="st-key-q_code"], [class*="st-key-chg_"]');
+  const release = () => setTimeout(() => {
+    const el = document.activeElement;
+    if (chooser(el)) el.blur();
+  }, 50);
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest('[role="option"]') && chooser(document.activeElement)) release();
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && chooser(event.target) && event.target.getAttribute("aria-expanded") === "true") {
+      release();
     }
-  }).observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
-                              attributeFilter: ["aria-expanded"] });
+  }, true);
   // How long until A and X act on the highlighted card (the browser tests wait for it, as a person would).
   window.qualkitSettlesIn = () => { note(); return Math.max(0, SETTLE_MS - (performance.now() - shown.since)); };
   window.addEventListener("keydown", (event) => {
