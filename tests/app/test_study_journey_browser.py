@@ -174,7 +174,8 @@ def test_new_researcher_journey(db_url, tmp_path, helpers):
             people = project.participants()
             assert {"Maya", "Tomás", "Lena", "Omar"} <= set(people["participant"])
             rows = {name: i for i, name in enumerate(people["participant"])}
-            role_column = list(people.drop(columns=["version"]).columns).index("role") if "role" in people else 3
+            shown = [c for c in people.columns if c != "version"]  # the editor's columns: role and group are added
+            role_column = [*shown, *(c for c in ("role", "group") if c not in shown)].index("role")
             editor = page.locator('[data-testid="stDataFrame"]').last
             editor.scroll_into_view_if_needed()
             edit_cells(page, editor, {(rows["Maya"], role_column): "resident", (rows["Lena"], role_column): "attending"})
