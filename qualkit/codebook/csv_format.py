@@ -74,11 +74,18 @@ def _column_map(headers: list[Any]) -> dict[str, int]:
     return mapping
 
 
+# What QDA tools export beside a code (counts, dates, authors): read past without a warning, as they carry
+# nothing a code means.
+_TOOL_COLUMNS = re.compile(r"(number of .+|.+ count|count|frequency|files|references|coverage|created( on| by)?|"
+                           r"modified( on| by)?|author|date|groups|density|groundedness|totals?|aggregate|"
+                           r"hierarchical name|nickname|number)")
+
+
 def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, path: Any, line: int) -> None:
     """Refuse a header that is not understood but is close to one that is (``descripton``); warn of the rest.
 
-    Other unknown columns (a tool's own counts and notes) are read past, with a warning naming them and the
-    columns qualkit reads: a stranger's "Include when" column was dropped without a word.
+    A tool's own counts and dates are read past; any other column is read past with a warning naming it and
+    the columns qualkit reads (a stranger's "Include when" column was dropped without a word).
     """
     import difflib
     import warnings
@@ -93,7 +100,8 @@ def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, pat
         if close:
             raise InvalidCodebook(f"unknown column {str(header)!r}", path=path, line=line,
                                   fix=f"did you mean {close[0]!r}? Rename the column")
-        ignored.append(str(header))
+        if not _TOOL_COLUMNS.fullmatch(normal):
+            ignored.append(str(header))
     if ignored:
         where = f"{Path(path).name}: " if path else ""
         warnings.warn(f"{where}{'column' if len(ignored) == 1 else 'columns'} "

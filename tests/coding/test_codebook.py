@@ -279,6 +279,11 @@ def test_a_column_qualkit_does_not_read_is_named_not_dropped_without_a_word(tmp_
         book = codebook_from_csv(text, path="codes.csv")
     assert book["Fatigue"].inclusion == "When tiredness is named"  # the app's own label for the field
     assert book["Fatigue"].examples == ["I am so tired"]
+    import warnings
+
+    with warnings.catch_warnings():  # a tool's own counts and dates are read past without a word
+        warnings.simplefilter("error")
+        codebook_from_csv("tag,description,number of highlights,Created by\nA,x,3,ana\n", path="atlas.csv")
 
 
 def test_a_code_without_a_definition_is_warned_of(tmp_path):
