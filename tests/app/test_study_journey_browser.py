@@ -184,9 +184,11 @@ def test_new_researcher_journey(db_url, tmp_path, helpers):
             settle(page)
             roles = project.participants().set_index("participant")["role"]
             assert roles["Maya"] == "resident" and roles["Lena"] == "attending"
-            uploader = page.locator('[data-testid="stFileUploader"]').first.locator("input[type=file]")
-            uploader.set_input_files([str(tmp_path / "night-interviews.txt")])  # the same file again: said so
-            page.get_by_role("button", name="Import", exact=True).click()
+            dropzone = page.locator('[data-testid="stFileUploader"]').first
+            dropzone.locator("input[type=file]").set_input_files([str(tmp_path / "night-interviews.txt")])
+            # as a person would, wait for the file to show in the box (under load Import went before the upload)
+            expect(dropzone.get_by_text("night-interviews.txt")).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="Import", exact=True).click()  # the same file again: said so
             expect(page.get_by_text("Import finished: 0 of 1 transcripts. 1 was already in the study")).to_be_visible(
                 timeout=60_000)
             settle(page)
