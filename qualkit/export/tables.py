@@ -227,7 +227,11 @@ def tidy_codings(store: Any, *, statuses: tuple[str, ...] = ("accepted", "sugges
                *attributes,
                "code_id", "code_name", "status", "origin", "coder", "decided_by", "score", "start", "end",
                "coded_text", "evidence", "rationale", "codebook_version", "parent_id", "created_at", "decided_at"]
-    return frame[[c for c in columns if c in frame.columns]].rename(columns={"id": "coding_id"})
+    frame = frame[[c for c in columns if c in frame.columns]].rename(columns={"id": "coding_id"})
+    for column in ("parent_id", "turn"):  # ids and turn numbers with gaps read "1.0" as floats (a stranger)
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
+    return frame
 
 
 def codebook_table(codebook: Any) -> pd.DataFrame:

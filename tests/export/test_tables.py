@@ -91,3 +91,18 @@ def test_formula_in_a_transcript_is_escaped_in_the_export(tmp_path):
     sheet = openpyxl.load_workbook(out)["codings"]
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "calc" in c.value]
     assert cells and all(c.value.startswith("'=") and c.data_type == "s" for c in cells)
+
+
+def test_ids_and_turns_are_whole_numbers_in_the_csv(tmp_path):
+    """A stranger's codings.csv read parent_id "1.0": a column of ids with gaps was written as floats."""
+    store = Store.create("sqlite://", name="p")
+    info = build_project(store)
+    segment = info["sources"][0].segments[1]
+    first = store.codings_df().iloc[0]
+    store.add_codings([Coding(segment.id, "workload", status="accepted", coder="ana", parent_id=int(first["id"]))])
+    folder = export_tables(store, tmp_path / "csv", format="csv")
+    with open(folder / "codings.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    parents = [r["parent_id"] for r in rows if r["parent_id"]]
+    assert parents == [str(int(first["id"]))]
+    assert all(r["turn"] == "" or r["turn"].isdigit() for r in rows)
