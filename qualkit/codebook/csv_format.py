@@ -34,7 +34,8 @@ from qualkit.model import Code, Codebook
 
 # Column names we understand (compared lower-cased, with _ and - read as spaces), in order of preference.
 _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "code id", "key", "code key"),
+    # "code" beside a name column is the id ("code,name,definition"); alone it is the name (see _column_map)
+    "id": ("id", "code id", "key", "code key", "code"),
     "name": ("name", "code name", "tag", "label", "title", "code"),
     "parent": ("parent", "parent id", "parent code", "parent name", "category"),
     "definition": ("definition", "description", "memo", "meaning", "code definition", "code description"),
@@ -71,6 +72,8 @@ def _column_map(headers: list[Any]) -> dict[str, int]:
             if alias in normal and normal.index(alias) not in mapping.values():
                 mapping[field] = normal.index(alias)
                 break
+    if "name" not in mapping and "id" in mapping and normal[mapping["id"]] == "code":
+        mapping["name"] = mapping.pop("id")  # "code" alone names the code ("Code,Memo" from a QDA tool)
     return mapping
 
 
@@ -95,6 +98,12 @@ def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, pat
     for index, header in enumerate(headers):
         normal = _normal_header(header)
         if not normal or index in columns.values():
+            continue
+        field = next((f for f, aliases in _COLUMN_ALIASES.items() if normal in aliases), None)
+        if field is not None:  # a second column for a field already read ("name" and "label")
+            warnings.warn(f"{Path(path).name + ': ' if path else ''}column {str(header)!r} not read: column "
+                          f"{str(headers[columns[field]])!r} already gives the code's {field.replace('_', ' ')} "
+                          "(rename or remove one of them)", UserWarning, stacklevel=2)
             continue
         close = difflib.get_close_matches(normal, known, n=1, cutoff=0.8)
         if close:

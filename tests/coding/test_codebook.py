@@ -286,6 +286,19 @@ def test_a_column_qualkit_does_not_read_is_named_not_dropped_without_a_word(tmp_
         codebook_from_csv("tag,description,number of highlights,Created by\nA,x,3,ana\n", path="atlas.csv")
 
 
+def test_a_code_column_beside_a_name_column_is_the_id():
+    """``code,name,definition`` was refused: "unknown column 'code'. Fix: did you mean 'code'?"."""
+    book = codebook_from_csv("code,name,definition\nleave,Intention to leave,Plans to quit\n", path="codes.csv")
+    assert book.ids == ["leave"] and book["leave"].name == "Intention to leave"
+    assert codebook_from_csv("Code,Memo\nPeer support,Colleagues\n").ids == ["Peer support"]  # alone: the name
+
+
+def test_a_second_column_for_the_same_field_is_named_not_refused_as_a_misspelling():
+    with pytest.warns(UserWarning, match=r"column 'Label' not read: column 'name' already gives the code's name"):
+        book = codebook_from_csv("name,Label,definition\nA,Other,x\n", path="codes.csv")
+    assert book.ids == ["A"] and book["A"].name == "A"
+
+
 def test_a_code_without_a_definition_is_warned_of(tmp_path):
     """An empty definition was accepted in silence; the report's codebook table then showed a blank."""
     from typer.testing import CliRunner
