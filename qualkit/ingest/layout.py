@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qualkit.ingest.encoding import split_lines
-from qualkit.ingest.marks import is_mark_only
+from qualkit.ingest.marks import TIMESTAMP, is_mark_only
 from qualkit.ingest.speakers import (
     CALENDAR_NAMES,
     NUMBERED_HEADING,
@@ -49,7 +49,21 @@ from qualkit.ingest.speakers import (
     label_shape,
     looks_like_description,
     mentions_moderator,
+    parse_time,
 )
+
+_TIME_LINE = re.compile(rf"\s*(?:\[({TIMESTAMP})\]|\(({TIMESTAMP})\)|({TIMESTAMP}))\s*")
+
+
+def time_line(line: str) -> float | None:
+    """The time a line holds when it is a timestamp and nothing else (``[00:14:32]``, ``(1:02)``, ``0:05``).
+
+    Example:
+        >>> time_line("  [00:14:32] "), time_line("00:05"), time_line("[00:14:32] Ann: hi")
+        (872.0, 5.0, None)
+    """
+    match = _TIME_LINE.fullmatch(line)
+    return None if match is None else parse_time(next(g for g in match.groups() if g))
 
 STYLE_EXAMPLES = {
     "colon": "Name:", "name_note": "Name (role):", "bold": "**Name:**", "bracket": "[Name]",
@@ -322,6 +336,7 @@ def detect_layout(
     current: dict[str, Any] | None = None  # the open turn piece
     resume: dict[str, Any] | None = None  # speaker to continue after an interruption
     trailing = False
+    stamp: float | None = None  # a timestamp on its own line, for the label that follows it
 
     def close() -> None:
         nonlocal current
@@ -361,6 +376,15 @@ def detect_layout(
             layout.items.append(Item("legend", start, end, line=i + first_line_number,
                                      attributes={"legend": {code: desc for code, desc in entries}}))
             continue
+        if not trailing and not accepted[i] and (time := time_line(line)) is not None:
+            following = next((j for j in range(i + 1, n) if not blank[j]), None)
+            if following is not None and accepted[following] and following not in legend_lines:
+                # "[00:14:32]" above "P07: ..." (a transcription service's layout) dates P07's turn: it is
+                # read as part of that turn's label, not left in the turn before nor as a turn of its own.
+                close()
+                resume, stamp = None, time
+                layout.label_spans.append(_trim(text, s, e))
+                continue
         if accepted[i] and not trailing:
             close()
             resume = None
@@ -369,8 +393,9 @@ def detect_layout(
             layout.label_spans.append((s + c.prefix_start, s + stop))
             layout.styles[c.variant or c.style] += 1
             start, end = _trim(text, s + c.prefix_end, e)
-            current = {"label": c.label, "start": start, "end": end, "time": c.time, "line": i + first_line_number,
-                       "style": c.style, "continued": False}
+            current = {"label": c.label, "start": start, "end": end, "time": c.time if c.time is not None else stamp,
+                       "line": i + first_line_number, "style": c.style, "continued": False}
+            stamp = None
             if end == start:
                 current["start"] = current["end"] = -1  # body starts on a later line
             continue

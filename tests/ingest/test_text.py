@@ -56,6 +56,19 @@ def test_timestamps_become_turn_times(tmp_path):
     assert times == [62.0, 3609.5, 3675.0]
 
 
+def test_a_timestamp_on_its_own_line_dates_the_turn_below_it(tmp_path, assert_accounted):
+    """A transcription service's "[00:00:05]" above each turn: the first became an unattributed segment and the
+    others ran into the turn before it, shown in its quotes."""
+    path = tmp_path / "t.txt"
+    path.write_bytes(b"[00:00:05]\r\nInterviewer: How are the nights?\r\n\r\n(00:01:10)\r\n\r\n"
+                     b"P07: Exhausting [00:01:12] really.\r\nAnd more.\r\n")
+    source = qk.read_transcript(path)
+    assert [(s.speaker, s.text, s.time_start) for s in source.segments] == [
+        ("Interviewer", "How are the nights?", 5.0), ("P07", "Exhausting [00:01:12] really.\r\nAnd more.", 70.0)]
+    assert source.import_report.unattributed == 0
+    assert_accounted(source)
+
+
 def test_podcast_webpage_keeps_boilerplate_unattributed_and_follows_the_style_change(data, assert_accounted):
     source = qk.read_transcript(data / "podcast_webpage.txt")
     report = source.import_report
