@@ -4,9 +4,9 @@ Safe under change. The page holds a *snapshot* of its cards in the tab's session
 coding id and row version, as drawn); nothing else reorders them. Every decision, by button or key,
 is sent with the id and version of that card, so it can only ever decide the card it belongs to; a
 card someone else decided meanwhile says so and offers no decision. Retraining runs in a separate
-worker process and stores a new ranking; the page then offers it ("12 suggestions re-ranked —
-refresh") and applies it when the reviewer asks, turns the page, or has decided every card on it;
-never mid-read. The count shown changes only by the decisions made (until the reviewer refreshes).
+worker process and stores a new ranking; when it would change the cards on screen the page offers it
+("... would show other cards here — refresh") and applies it when the reviewer asks, turns the page, or has
+decided every card on it; never mid-read (a new ranking that keeps the cards on screen is taken in silently). The count shown changes only by the decisions made (until the reviewer refreshes).
 
 Keyboard: on the highlighted (first open) card ``A`` accepts, ``X`` rejects and ``K`` opens the
 "change to" chooser (Streamlit reserves ``C`` and ``R``); ``U`` or ``Ctrl+Z`` undoes the last decision
@@ -355,19 +355,34 @@ def more(ctx: state.Context, row, codebook: Codebook, color: str, label: str) ->
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def work_status(shown_ranking: int) -> None:
-    """What the worker does; when a new ranking is ready, offer it (never apply it by itself)."""
-    store = state.current_store()
-    if store is None:
-        return
+def reordered(ctx: state.Context, snap: dict[str, Any], newest: int) -> bool:
+    """Whether ranking ``newest`` would show other cards, or the same in another order, than the page shows.
+
+    Every decision retrains the coder and so re-ranks the queue; only a new order that changes what is on
+    screen is worth a word (the banner came after every decision). An order that changes nothing is taken in.
+    """
+    if not newest or newest == snap["ranking"] or not jobs.ranking_size(ctx.store, newest):
+        return False  # an empty ranking has nothing to show in a new order
+    _, source_id, code_id, page = snap["key"]
+    frame, _ = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, (page - 1) * PAGE_SIZE, PAGE_SIZE,
+                             source_id, code_id, newest)
+    shown = [int(i) for i in snap["frame"]["id"]]
+    if [int(i) for i in frame["id"]][: len(shown)] != shown:
+        return True
+    snap["ranking"] = newest
+    return False
+
+
+def work_status(ctx: state.Context, snap: dict[str, Any]) -> None:
+    """What the worker does; when a new ranking would change the cards on screen, offer it (never apply it)."""
+    store = ctx.store
     newest = jobs.ranking_version(store)
     status = actions.work_status(store)
     running, last = status["running"], status["last"]
-    count = jobs.ranking_size(store, newest) if newest and newest != shown_ranking else 0
-    if count:  # an empty ranking has nothing to show in a new order
+    if reordered(ctx, snap, newest):
         left, right = st.columns([3, 1], vertical_alignment="center")
-        left.info(f"{ui.counted(count, 'suggestion')} re-ranked by the retrained coder — refresh to see the new order "
-                  "(your cards stay until you do).", icon=":material/sync:")
+        left.info("The retrained coder ranks the suggestions anew and would show other cards here — refresh to see "
+                  "the new order (your cards stay until you do).", icon=":material/sync:")
         if clicks.button("Refresh the queue", key="q_refresh", on_click=_refresh, where=right):
             st.rerun(scope="app")
     if running is not None:
@@ -487,7 +502,7 @@ def render() -> None:
     page = max(int(st.session_state.get("q_page", 1)), 1)
     snap = snapshot(ctx, (ctx.name, source_id, code_id, page), ranking)
     if actions.model_work_available():
-        work_status(snap["ranking"])
+        work_status(ctx, snap)
     undo_bar(ctx)
     bulk_section(ctx, source_id, code_id)
     total = max(snap["total"] - snap["decided"], 0)
