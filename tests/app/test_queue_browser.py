@@ -241,3 +241,28 @@ def test_after_choosing_a_filter_a_accepts_the_card_instead_of_typing_into_the_f
         page.keyboard.press("a")
         events = wait_for_new_event(store, before)
         assert int(events.iloc[0]["entity_id"]) == first and events.iloc[0]["action"] == "accept"
+
+
+def test_k_a_code_and_enter_change_the_card_as_enter_does_on_the_transcript_page(tmp_path, helpers, monkeypatch):
+    """A stranger pressed K, typed a code, Enter to choose it and Enter again: nothing happened until a click."""
+    _require_browser()
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    with queue_in_browser(tmp_path, helpers, "change-enter-failure.png") as (page, store):
+        page.get_by_role("heading", name="Review queue").click()
+        first, _ = on_screen(page)
+        was = store.coding(first).code_id
+        target = next(c.id for c in store.codebook().codable_codes if c.id != was)
+        before = len(store.events_df("coding"))
+        page.keyboard.press("k")
+        chooser = page.locator(f".st-key-chg_{first} input[role='combobox']")
+        chooser.wait_for(timeout=10_000)
+        page.keyboard.type(store.codebook()[target].name)
+        page.keyboard.press("Enter")  # chooses the code: nothing is decided yet
+        page.wait_for_timeout(1000)
+        assert store.coding(first).status == "suggested" and len(store.events_df("coding")) == before
+        page.keyboard.press("Enter")  # applies it
+        deadline = time.monotonic() + 30
+        while store.coding(first).status == "suggested" and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        changed = store.codings_df(status="accepted")
+        assert store.coding(first).status == "rejected" and target in set(changed["code_id"]), changed

@@ -9,7 +9,7 @@ worker process and stores a new ranking; when it would change the cards on scree
 decided every card on it; never mid-read (a new ranking that keeps the cards on screen is taken in silently). The count shown changes only by the decisions made (until the reviewer refreshes).
 
 Keyboard: on the highlighted (first open) card ``A`` accepts, ``X`` rejects and ``K`` opens the
-"change to" chooser (Streamlit reserves ``C`` and ``R``); ``U`` or ``Ctrl+Z`` undoes the last decision
+"change to" chooser (Streamlit reserves ``C`` and ``R``), where a code chosen and ``Enter`` apply the change; ``U`` or ``Ctrl+Z`` undoes the last decision
 of this tab (a stack of :data:`UNDO_DEPTH`); each action shows exactly one message. A and X decide a card
 only once it has been the highlighted one for :data:`SETTLE_MS` (a quick second press is swallowed).
 """
@@ -69,10 +69,19 @@ KEYS_JS = """<script>
   // is opened, and typing to filter a list must keep the keyboard.
   const chooser = (el) => el && el.closest
     && el.closest('[class*="st-key-q_source"], [class*="st-key-q_code"], [class*="st-key-chg_"]');
-  const release = () => setTimeout(() => {
-    const el = document.activeElement;
-    if (chooser(el)) el.blur();
-  }, 50);
+  // After a code is chosen in a card's "Change to", Enter presses that card's Change (as Enter applies a
+  // choice on the Transcript page; a stranger pressed Enter twice and nothing happened).
+  let chosenFor = null;
+  const release = () => {
+    const box = document.activeElement && document.activeElement.closest
+      && document.activeElement.closest('[class*="st-key-chg_"]');
+    const found = box && /st-key-chg_(\\d+)/.exec(box.className);
+    chosenFor = found ? found[1] : null;
+    setTimeout(() => {
+      const el = document.activeElement;
+      if (chooser(el)) el.blur();
+    }, 50);
+  };
   document.addEventListener("click", (event) => {
     if (event.target.closest && event.target.closest('[role="option"]') && chooser(document.activeElement)) release();
   }, true);
@@ -104,7 +113,16 @@ KEYS_JS = """<script>
       undo.click();
       return;
     }
+    if (event.key === "Enter" && chosenFor && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      const change = document.querySelector(`.st-key-chgbtn_${chosenFor} button`);
+      chosenFor = null;
+      if (!change || change.disabled) return;
+      event.preventDefault();
+      change.click();
+      return;
+    }
     if (key !== "k" || event.ctrlKey || event.metaKey || event.altKey) return;
+    chosenFor = null;
     const box = document.querySelector('[class*="st-key-chg_"] input');
     if (!box) return;
     event.preventDefault();
@@ -510,7 +528,7 @@ def render() -> None:
         st.success("Nothing left to review here.", icon=":material/task_alt:")
         return
     order = "most informative first" if snap["ranking"] else "most uncertain first"
-    keys = ("keys: A accept, X reject, K choose another code, U undo (on the card marked ▶) · "
+    keys = ("keys: A accept, X reject, K choose another code and Enter to change to it, U undo (on the card marked ▶) · "
             if ctx.user.can_code() else "")
     st.caption(f"{ui.counted(total, 'suggestion')} to review · {order} · {keys}a card's score is the coders' combined "
                "confidence (0 to 1); under “Why”, each coder gives its own figure")
