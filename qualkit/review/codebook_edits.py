@@ -70,7 +70,7 @@ def refuse_leaving_out_coded(store: Store, codebook: Codebook) -> None:
                            fix="add them back, merge them into another code first, or confirm that they should "
                                "leave the codebook (leave_out_coded=True; their codings stay on record)",
                            app_fix="add them back to the file, merge them into another code first, or tick "
-                                   "\u201cIt may leave out codes the team has coded with\u201d and import again "
+                                   "\u201cAllow the new version to drop codes that are already in use\u201d and import again "
                                    "(their codings stay on record)")
 
 

@@ -684,6 +684,10 @@ def test_a_codebook_of_its_own_keeps_its_name_instead_of_becoming_burnouts_next_
     assert (now.name, now.version, now.ids) == ("night_codes", 1, ["Fatigue", "Staffing"])
     assert f"it shares no code with “{before}”" in helpers.texts(at)
     assert "night_codes, version 1" in helpers.texts(at)  # the page's own caption
+    at.selectbox(key="cb_code").select("Fatigue").run()  # no examples, nothing coded: said, not quoted
+    captions = [str(c.value) for c in at.caption]
+    assert not [c for c in captions if "(none" in c] and "None yet." in captions
+    assert any(c.startswith("None. Add examples") for c in captions)
 
 
 def test_the_memo_undo_says_when_its_memo_is_on_another_transcript(study, apptest, helpers):

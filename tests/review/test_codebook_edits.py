@@ -115,7 +115,7 @@ def test_a_new_version_that_drops_a_coded_code_is_refused_unless_confirmed(study
     with pytest.raises(InvalidInput, match=r"leaves out codes the team has coded with: administrative_burden \(1 ") \
             as caught:
         codebook_edits.save_codebook_version(store, without, actor=ADMIN, note="imported")
-    assert "tick \u201cIt may leave out codes" in caught.value.render("app")  # the app names its box, not Python
+    assert "tick \u201cAllow the new version to drop codes" in caught.value.render("app")  # the box, not Python
     assert "administrative_burden" in store.codebook()
     with pytest.raises(InvalidInput, match="leaves out codes"):
         codebook_edits.refuse_leaving_out_coded(store, without)  # what Project.set_codebook checks too

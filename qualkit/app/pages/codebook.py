@@ -173,8 +173,9 @@ def import_export(ctx: state.Context, codebook) -> None:
         upload = st.file_uploader(f"Import a codebook ({' '.join(f.suffixes[0] for f in FORMATS)}) as a new version",
                                   type=[suffix.lstrip(".") for suffix in suffixes()], key="cb_upload")
         leave_out = upload is not None and st.checkbox(
-            "It may leave out codes the team has coded with", key="cb_leave_out",
-            help="Their codings stay on record but leave every analysis. Without this, such a file is refused.")
+            "Allow the new version to drop codes that are already in use", key="cb_leave_out",
+            help="A code the new version leaves out keeps its codings on record, but they leave every analysis. "
+                 "Without this, a file that drops a code in use is refused and nothing changes.")
         if upload is not None and st.button("Import as the next version", key="cb_import"):
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / Path(upload.name).name
@@ -246,11 +247,17 @@ def render() -> None:
             st.caption("Cues: " + ", ".join(code.cues))
     with examples:
         st.markdown("**Examples in the codebook**")
-        for example in code.examples or ["(none)"]:
+        for example in code.examples:
             st.caption(f"“{example}”")
+        if not code.examples:
+            st.caption("None." + (" Add examples under “Edit” below: the coder learns from them."
+                                  if ctx.user.can_edit_codebook() else ""))
         st.markdown("**Coded in this study**")
-        for quote in queries.code_examples(ctx.url, ctx.name, ctx.gen, code.id, ctx.user.name) or ["(none yet)"]:
+        quotes = queries.code_examples(ctx.url, ctx.name, ctx.gen, code.id, ctx.user.name)
+        for quote in quotes:
             st.caption(f"“{ui.short(quote, 200)}”")
+        if not quotes:
+            st.caption("None yet.")
     if ctx.user.can_edit_codebook():
         with st.expander(f"Edit {code.id}"):
             edit_form(ctx, codebook, code)
