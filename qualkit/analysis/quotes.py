@@ -46,7 +46,7 @@ LEADING_FILLER = re.compile(
 def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", "group", "session")) -> str:
     """Attribute a quote by participant attributes, never by name: ``"Resident, group 2"``.
 
-    The place is a short group value (``group 2``), else the session (``Resident, session fg1``
+    The place is a group number or letter (``group 2``) or a short group name (``ICU``), else the session (``Resident, session fg1``
     rather than ``Resident, residents``), else a longer group name, else the transcript. Without a role attribute the speaker's role (participant/moderator) is used.
 
     Plain lowercase words are written as words (``ward_clerk``: "Ward clerk"); a short code (``hca``) or
@@ -57,6 +57,8 @@ def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", 
         'Attending, group 3'
         >>> attribution({"role": "staff_nurse", "session": "night2"}), attribution({"role": "hca"})
         ('Staff nurse, session night2', 'hca')
+        >>> attribution({"role": "staff_nurse", "group": "ICU"}), attribution({"role": "staff_nurse", "group": "Ward 7B"})
+        ('Staff nurse, ICU', 'Staff nurse, Ward 7B')
         >>> attribution({"role": "resident", "group": "residents", "session": "fg1"})
         'Resident, session fg1'
         >>> attribution({"speaker_role": "participant", "source": "g1.txt"})
@@ -68,8 +70,8 @@ def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", 
     session = _present(row.get(session_field))
     if group and role.lower().rstrip("s") in group.lower():
         group = None
-    if group and len(group) <= 3:
-        where = f"{group_field} {group}"
+    if group and len(group) <= 3:  # a number or letter reads as "group 2"; a name (ICU) as itself, like Ward 7B
+        where = f"{group_field} {group}" if re.fullmatch(r"\d+|[A-Za-z]", group) else group
     elif session:
         where = f"{session_field} {session}"
     else:
