@@ -360,9 +360,11 @@ def name_key(label: str) -> str:
     Example:
         >>> name_key("Prof. José  Núñez, PhD")
         'jose nunez'
+        >>> name_key("Mary O’Neil") == name_key("Mary O'Neil")
+        True
     """
-    name_part = label.split(",")[0]
-    words = [w.strip(".'’") for w in _strip_accents(name_part).casefold().replace("-", " ").split()]
+    name_part = re.sub(r"[’‘ʼ`´]", "'", label.split(",")[0])  # O’Neil and O'Neil: one person, two keyboards
+    words = [w.strip(".'") for w in _strip_accents(name_part).casefold().replace("-", " ").split()]
     while len(words) > 1 and words[0] in TITLES:
         words = words[1:]
     return " ".join(w for w in words if w)

@@ -51,6 +51,8 @@ def test_merges_by_surname_initials_and_first_name_only_when_unique():
     assert propose_merges(["Jill Smith", "Tom Smith", "Smith"]) == {}
     assert propose_merges(["Moderator", "Mod"]) == {}
     assert name_key("Prof. José  Núñez, PhD") == "jose nunez"
+    # one person typed on two keyboards: a curly and a straight apostrophe stayed two speakers
+    assert propose_merges(["Mary O’Neil", "Mary O'Neil"]) == {"Mary O'Neil": "Mary O’Neil"}
 
 
 def test_resolution_never_joins_two_participants():
