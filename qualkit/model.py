@@ -34,6 +34,22 @@ CONSENSUS = "consensus"
 SEGMENT_KINDS: tuple[str, ...] = ("turn", "sentence", "window", "unattributed", "legend", "row")
 
 
+def withdrawn_by_author(codings: Any) -> Any:
+    """Which rows of a codings table their own author took back (a hand code removed, or its adding undone).
+
+    Such a row stays on record, but it is neither a judgement of its segment nor a rejection: the coder
+    never said the code does not apply, only that they had not meant to code it. Returns a boolean Series.
+
+    Example:
+        >>> import pandas as pd
+        >>> rows = pd.DataFrame({"origin": ["human", "learned", "human"], "status": "rejected",
+        ...                      "coder": ["ana", "auto", "ana"], "decided_by": ["ana", "ana", "ben"]})
+        >>> withdrawn_by_author(rows).tolist()
+        [True, False, False]
+    """
+    return (codings["origin"] == "human") & (codings["status"] == "rejected") & (codings["decided_by"] == codings["coder"])
+
+
 def new_guid() -> str:
     """Return a fresh REFI-QDA style GUID (8-4-4-4-12 hex, upper case).
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from qualkit.errors import InvalidInput
-from qualkit.model import Coding, Segment
+from qualkit.model import Coding, Segment, withdrawn_by_author
 
 MACHINE_CODER = "auto"
 Progress = Callable[[int, int, str], None]
@@ -128,9 +128,7 @@ def judged_labels(store: Any, segment_ids: Sequence[int], codes: Sequence[str]) 
     decided = store.codings_df(status=["accepted", "rejected"])
     # A passage its own author took back (undo, or remove) says nothing about the segment: kept as a
     # judgement, it made the segment a training example on which no code applies.
-    withdrawn = ((decided["origin"] == "human") & (decided["status"] == "rejected")
-                 & (decided["decided_by"] == decided["coder"]))
-    decided = decided.loc[~withdrawn & ~decided["source_id"].isin(blind_in_progress(store))]
+    decided = decided.loc[~withdrawn_by_author(decided) & ~decided["source_id"].isin(blind_in_progress(store))]
     pending = store.codings_df(status="suggested")
     accepted: dict[int, set[str]] = {}
     rejected: dict[int, set[str]] = {}

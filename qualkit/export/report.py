@@ -31,7 +31,7 @@ from qualkit.analysis._common import ROLLUP_SUFFIX, group_attributes, is_rollup
 from qualkit.display import counted
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
-from qualkit.model import CONSENSUS, Codebook
+from qualkit.model import CONSENSUS, Codebook, withdrawn_by_author
 
 FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
 
@@ -242,7 +242,8 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     kinds = ", ".join(sorted(segments["kind"].dropna().unique())) if len(segments) else "none"
     accepted = codings.loc[codings["status"] == "accepted"]
     suggested = int((codings["status"] == "suggested").sum())
-    rejected = int((codings["status"] == "rejected").sum())
+    withdrawn = withdrawn_by_author(codings)  # a hand code its coder removed again: not a rejection
+    rejected = int(((codings["status"] == "rejected") & ~withdrawn).sum())
     machine = accepted.loc[accepted["origin"] != "human"]
     machines = sorted(set(codings.loc[codings["origin"] != "human", "coder"].dropna()))
     origins = sorted(set(codings.loc[codings["origin"] != "human", "origin"].dropna()))
@@ -266,6 +267,9 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     parts.append(f"There are {counted(len(accepted), 'accepted coding')} ({len(machine)} of them accepted machine "
                  f"suggestions), {counted(suggested, 'suggestion')} awaiting review and "
                  f"{counted(rejected, 'rejected coding')} ({coder_text}). "
+                 + (f"{counted(int(withdrawn.sum()), 'hand coding')} removed again by the coder who added "
+                    f"{'it' if int(withdrawn.sum()) == 1 else 'them'} {'is' if int(withdrawn.sum()) == 1 else 'are'} "
+                    "kept on record and not counted. " if withdrawn.any() else "")
                  + ("Suggestions awaiting review were counted too." if include_suggested else
                     "Only accepted codings were counted."))
     machine_text = machine_coder_text(machine_coder_runs(store), machines)
@@ -293,8 +297,8 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
 def coder_table(codings: pd.DataFrame) -> pd.DataFrame:
     """Who coded and how: one row per coder with kind, origins, decisions, score range and codebook versions.
 
-    A person's row counts their own codings and the suggestions they decided; a machine coder's row
-    counts its suggestions by status.
+    A person's row counts their own codings and the suggestions they decided (a hand code they removed
+    again is "removed", not "rejected"); a machine coder's row counts its suggestions by status.
 
     Example:
         >>> c = pd.DataFrame({"coder": ["auto", "auto"], "origin": ["rules", "rules"], "status": ["accepted",
@@ -303,6 +307,7 @@ def coder_table(codings: pd.DataFrame) -> pd.DataFrame:
         [['ana', 'human', 1, 0], ['auto', 'machine', 1, 1]]
     """
     rows = []
+    codings = codings.assign(removed=withdrawn_by_author(codings))
     machine = codings.loc[codings["origin"] != "human"]
     humans = sorted(set(codings.loc[codings["origin"] == "human", "coder"].dropna())
                     | set(codings["decided_by"].dropna()))
@@ -313,18 +318,19 @@ def coder_table(codings: pd.DataFrame) -> pd.DataFrame:
         rows.append({"coder": name, "kind": "human", "origins": ", ".join(sorted(own["origin"].dropna().unique())),
                      "accepted": int((own["status"] == "accepted").sum()),
                      "suggested": int((own["status"] == "suggested").sum()),
-                     "rejected": int((own["status"] == "rejected").sum()), "scores": "",
+                     "rejected": int(((own["status"] == "rejected") & ~own["removed"]).sum()),
+                     "removed": int(own["removed"].sum()), "scores": "",
                      "codebook versions": _versions(own)})
     for name, part in machine.groupby("coder", sort=True):
         scores = pd.to_numeric(part["score"], errors="coerce").dropna()
         rows.append({"coder": name, "kind": "machine", "origins": ", ".join(sorted(part["origin"].unique())),
                      "accepted": int((part["status"] == "accepted").sum()),
                      "suggested": int((part["status"] == "suggested").sum()),
-                     "rejected": int((part["status"] == "rejected").sum()),
+                     "rejected": int((part["status"] == "rejected").sum()), "removed": 0,
                      "scores": f"{scores.min():.2f}–{scores.max():.2f}" if len(scores) else "",
                      "codebook versions": _versions(part)})
-    return pd.DataFrame(rows, columns=["coder", "kind", "origins", "accepted", "suggested", "rejected", "scores",
-                                       "codebook versions"])
+    return pd.DataFrame(rows, columns=["coder", "kind", "origins", "accepted", "suggested", "rejected", "removed",
+                                       "scores", "codebook versions"])
 
 
 def _versions(frame: pd.DataFrame) -> str:

@@ -86,6 +86,15 @@ def test_a_reviewer_who_only_decided_suggestions_has_their_origins():
     assert table.loc["lea", ["accepted", "rejected"]].tolist() == [1, 1]
 
 
+def test_a_hand_code_its_coder_removed_again_is_not_reported_as_a_rejection():
+    """A stranger added a code by hand, removed it, and the report said "1 rejected coding" of theirs."""
+    codings = pd.DataFrame({"coder": ["ana", "ana", "auto"], "origin": ["human", "human", "rules"],
+                            "status": ["rejected", "accepted", "rejected"], "decided_by": ["ana", "ana", "ana"],
+                            "score": [None, None, 0.4], "codebook_version": 1})
+    table = coder_table(codings).set_index("coder")
+    assert table.loc["ana", ["accepted", "rejected", "removed"]].tolist() == [1, 1, 1]  # the suggestion's rejection
+
+
 def _suggestions_only(tmp_path) -> Store:
     """Two transcripts whose only codings are machine suggestions nobody has reviewed."""
     store = Store.create(tmp_path / "s.qualkit.db", name="waiting")
