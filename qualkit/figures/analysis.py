@@ -32,6 +32,10 @@ def _alt() -> Any:
     return alt
 
 
+LABEL_LIMIT = 400
+"""Pixels a code's name may take on an axis: Vega-Lite's 180 cut "Emotional exhaustion and deperson…"."""
+
+
 def _label(frame: pd.DataFrame, names: dict[str, str] | None) -> pd.Series:
     if "code_name" in frame:
         return pd.Series([n if isinstance(n, str) and n else c for n, c in zip(frame["code_name"], frame["code_id"], strict=True)], index=frame.index)
@@ -65,7 +69,7 @@ def prevalence_chart(prevalence: Any, *, measure: str = "segments_pct", names: d
              "sessions_pct": "% of the group's sessions"}.get(measure, measure)
     by = prevalence.by or "group"
     return alt.Chart(table).mark_bar().encode(
-        y=alt.Y("code:N", sort=order, title=None),
+        y=alt.Y("code:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         x=alt.X(f"{measure}:Q", title=title),
         yOffset=alt.YOffset("group:N"),
         color=alt.Color("group:N", title=by, scale=alt.Scale(range=PALETTE)),
@@ -91,8 +95,9 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, *, names: dict[str, str] | None =
     if cells.empty:
         cells = pd.DataFrame({"a": [], "b": [], "count": []})
     side = max(size * len(codes), 120)
-    base = alt.Chart(cells).encode(x=alt.X("b:N", sort=codes, title=None, axis=alt.Axis(labelAngle=-45)),
-                                   y=alt.Y("a:N", sort=codes, title=None))
+    base = alt.Chart(cells).encode(
+        x=alt.X("b:N", sort=codes, title=None, axis=alt.Axis(labelAngle=-45, labelLimit=LABEL_LIMIT)),
+        y=alt.Y("a:N", sort=codes, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)))
     rect = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), title="segments"),
                                    tooltip=["a", "b", "count"])
     text = base.mark_text(fontSize=9).encode(
@@ -197,7 +202,7 @@ def reliability_chart(per_code: pd.DataFrame, *, statistic: str = "cohen_kappa",
     data = per_code.copy()
     data["code"] = _label(data, names)
     order = data["code"].tolist()
-    y = alt.Y("code:N", sort=order, title=None)
+    y = alt.Y("code:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
     intervals = alt.Chart(data).mark_rule(color="#666").encode(
         y=y, x=alt.X(f"{statistic}_low:Q", title=statistic.replace("_", " "), scale=alt.Scale(domain=[-0.2, 1])),
         x2=f"{statistic}_high:Q")

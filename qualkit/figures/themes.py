@@ -141,7 +141,7 @@ def theme_prevalence_heatmap(result: Any, *, by: str | None = None) -> Any:
     cells.columns = ["theme", "value", "share"]
     cells["percent"] = (cells["share"] * 100).round(0).astype(int).astype(str) + "%"
     order = [names[t.id] for t in result.active]
-    base = alt.Chart(cells).encode(x=alt.X("value:N", title=by), y=alt.Y("theme:N", sort=order, title=None))
+    base = alt.Chart(cells).encode(x=alt.X("value:N", title=by), y=alt.Y("theme:N", sort=order, title=None, axis=alt.Axis(labelLimit=400)))
     rect = base.mark_rect().encode(color=alt.Color("share:Q", title="share", scale=alt.Scale(scheme="blues")),
                                    tooltip=["theme:N", "value:N", alt.Tooltip("share:Q", format=".1%")])
     text = base.mark_text(fontSize=9).encode(text="percent:N")

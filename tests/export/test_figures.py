@@ -43,3 +43,14 @@ def test_every_chart_renders_offline(project):
     datasets = charts["network"].to_dict()["datasets"]
     assert len(datasets[nodes["data"]["name"]]) == len(co)
     assert "Workload" in fig.to_svg(charts["heatmap"])
+
+
+def test_a_long_code_name_is_written_whole_on_the_axis():
+    """A stranger's charts cut their code names ("Emotional exhaustion and deperson…") at Vega-Lite's 180 px."""
+    import pandas as pd
+
+    name = "Emotional exhaustion and depersonalisation after night shifts"
+    per_code = pd.DataFrame({"code_id": ["ee"], "code_name": [name], "cohen_kappa": [0.7],
+                             "cohen_kappa_low": [0.5], "cohen_kappa_high": [0.85]})
+    svg = fig.to_svg(fig.reliability_chart(per_code))
+    assert name in svg and "…" not in svg
