@@ -177,8 +177,10 @@ def test_keyboard_review_while_the_worker_retrains_decides_the_card_on_screen(tm
 
 
 @contextlib.contextmanager
-def queue_in_browser(tmp_path, helpers, shot: str):
+def queue_in_browser(tmp_path, helpers, monkeypatch, shot: str):
     """ana's Review queue on a new study in headless Chromium, retraining off: yields (page, store)."""
+    _require_browser()
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
     url, project = new_study(tmp_path)
     env = helpers.login_env(url) | {"QUALKIT_APP_RETRAIN": "0"}
     from playwright.sync_api import sync_playwright
@@ -200,9 +202,7 @@ def queue_in_browser(tmp_path, helpers, shot: str):
 
 def test_a_second_press_meant_for_the_card_just_decided_does_not_decide_the_next(tmp_path, helpers, monkeypatch):
     """A pressed twice: the second press came 0.3 s after the next card was highlighted and accepted it, unseen."""
-    _require_browser()
-    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
-    with queue_in_browser(tmp_path, helpers, "double-press-failure.png") as (page, store):
+    with queue_in_browser(tmp_path, helpers, monkeypatch, "double-press-failure.png") as (page, store):
         page.get_by_role("heading", name="Review queue").click()
         first, _ = on_screen(page)
         before = len(decisions_by(store, "ana"))
@@ -227,9 +227,7 @@ def test_a_second_press_meant_for_the_card_just_decided_does_not_decide_the_next
 
 def test_after_choosing_a_filter_a_accepts_the_card_instead_of_typing_into_the_filter(tmp_path, helpers, monkeypatch):
     """A stranger chose a transcript in the queue's filter and pressed A: the letter went into the filter box."""
-    _require_browser()
-    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
-    with queue_in_browser(tmp_path, helpers, "filter-focus-failure.png") as (page, store):
+    with queue_in_browser(tmp_path, helpers, monkeypatch, "filter-focus-failure.png") as (page, store):
         before = len(decisions_by(store, "ana"))
         page.locator('[class*="st-key-q_source"] input').click()
         page.get_by_role("option", name="rounds").click()
@@ -245,9 +243,7 @@ def test_after_choosing_a_filter_a_accepts_the_card_instead_of_typing_into_the_f
 
 def test_k_a_code_and_enter_change_the_card_as_enter_does_on_the_transcript_page(tmp_path, helpers, monkeypatch):
     """A stranger pressed K, typed a code, Enter to choose it and Enter again: nothing happened until a click."""
-    _require_browser()
-    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
-    with queue_in_browser(tmp_path, helpers, "change-enter-failure.png") as (page, store):
+    with queue_in_browser(tmp_path, helpers, monkeypatch, "change-enter-failure.png") as (page, store):
         page.get_by_role("heading", name="Review queue").click()
         first, _ = on_screen(page)
         was = store.coding(first).code_id
