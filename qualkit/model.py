@@ -35,19 +35,45 @@ SEGMENT_KINDS: tuple[str, ...] = ("turn", "sentence", "window", "unattributed", 
 
 
 def withdrawn_by_author(codings: Any) -> Any:
-    """Which rows of a codings table their own author took back (a hand code removed, or its adding undone).
+    """Which rows of a codings table their own author took back (a hand code removed, a change undone).
 
     Such a row stays on record, but it is neither a judgement of its segment nor a rejection: the coder
-    never said the code does not apply, only that they had not meant to code it. Returns a boolean Series.
+    never said the code does not apply, only that they had not meant to code it. A blind coder's own row
+    that judges a suggestion (its parent, in the same table, carries the same code) is a real rejection.
+    Returns a boolean Series.
 
     Example:
         >>> import pandas as pd
-        >>> rows = pd.DataFrame({"origin": ["human", "learned", "human"], "status": "rejected",
-        ...                      "coder": ["ana", "auto", "ana"], "decided_by": ["ana", "ana", "ben"]})
-        >>> withdrawn_by_author(rows).tolist()
-        [True, False, False]
+        >>> rows = pd.DataFrame({"id": [1, 2, 3, 4, 5], "code_id": ["a", "a", "b", "a", "b"],
+        ...                      "origin": ["learned", "human", "human", "human", "human"],
+        ...                      "status": ["suggested", "rejected", "rejected", "rejected", "rejected"],
+        ...                      "coder": ["auto", "ana", "ana", "ana", "ana"], "decided_by": [None, "ana", "ben", "ana", "ana"],
+        ...                      "parent_id": [None, None, None, 1, 1]})
+        >>> withdrawn_by_author(rows).tolist()  # removed by hand; ben's; a blind rejection; a change taken back
+        [False, True, False, False, True]
     """
-    return (codings["origin"] == "human") & (codings["status"] == "rejected") & (codings["decided_by"] == codings["coder"])
+    return ((codings["origin"] == "human") & (codings["status"] == "rejected")
+            & (codings["decided_by"] == codings["coder"]) & ~judges_a_suggestion(codings))
+
+
+def judges_a_suggestion(codings: Any) -> Any:
+    """Which rows of a codings table are a blind coder's own judgement of a suggestion (a boolean Series).
+
+    Such a row is a person's row whose parent, in the same table, carries the same code; the suggestion
+    itself stays "suggested" until the transcript is settled. (A "change" also points to its parent, with
+    another code.)
+
+    Example:
+        >>> import pandas as pd
+        >>> rows = pd.DataFrame({"id": [1, 2, 3], "code_id": ["a", "a", "b"], "origin": ["rules", "human", "human"],
+        ...                      "parent_id": [None, 1, 1]})
+        >>> judges_a_suggestion(rows).tolist()
+        [False, True, False]
+    """
+    if "parent_id" not in codings or "id" not in codings:
+        return codings["origin"] != codings["origin"]  # all False, on the table's index
+    parent_code = codings["parent_id"].map(dict(zip(codings["id"], codings["code_id"], strict=True)))
+    return (codings["origin"] == "human") & parent_code.eq(codings["code_id"])
 
 
 def new_guid() -> str:

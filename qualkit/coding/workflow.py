@@ -125,11 +125,13 @@ def judged_labels(store: Any, segment_ids: Sequence[int], codes: Sequence[str]) 
         [None]
     """
     codable = set(codes)
-    decided = store.codings_df(status=["accepted", "rejected"])
+    every = store.codings_df()
     # A passage its own author took back (undo, or remove) says nothing about the segment: kept as a
-    # judgement, it made the segment a training example on which no code applies.
-    decided = decided.loc[~withdrawn_by_author(decided) & ~decided["source_id"].isin(blind_in_progress(store))]
-    pending = store.codings_df(status="suggested")
+    # judgement, it made the segment a training example on which no code applies. (Read from every row:
+    # a blind coder's rejection is told apart from a withdrawal by the suggestion it judges.)
+    every = every.loc[~withdrawn_by_author(every) & ~every["source_id"].isin(blind_in_progress(store))]
+    decided = every.loc[every["status"].isin(["accepted", "rejected"])]
+    pending = every.loc[every["status"] == "suggested"]
     accepted: dict[int, set[str]] = {}
     rejected: dict[int, set[str]] = {}
     for seg, code, status in zip(decided["segment_id"], decided["code_id"], decided["status"], strict=True):

@@ -31,7 +31,7 @@ from qualkit.analysis._common import ROLLUP_SUFFIX, group_attributes, is_rollup
 from qualkit.display import counted
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
-from qualkit.model import CONSENSUS, Codebook, withdrawn_by_author
+from qualkit.model import CONSENSUS, Codebook, judges_a_suggestion, withdrawn_by_author
 
 FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
 
@@ -241,10 +241,14 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
         else segments
     kinds = ", ".join(sorted(segments["kind"].dropna().unique())) if len(segments) else "none"
     accepted = codings.loc[codings["status"] == "accepted"]
-    suggested = int((codings["status"] == "suggested").sum())
+    # On a transcript coded blind each coder's judgement is their own row and the suggestion stays
+    # "suggested": judged all the same, so not awaiting review, and an accepted one is an accepted suggestion.
+    judging = judges_a_suggestion(codings)
+    judged = set(codings.loc[judging, "parent_id"].dropna().astype(int))
+    suggested = int(((codings["status"] == "suggested") & ~codings["id"].isin(judged)).sum())
     withdrawn = withdrawn_by_author(codings)  # a hand code its coder removed again: not a rejection
     rejected = int(((codings["status"] == "rejected") & ~withdrawn).sum())
-    machine = accepted.loc[accepted["origin"] != "human"]
+    machine = accepted.loc[(accepted["origin"] != "human") | judging.loc[accepted.index]]
     machines = sorted(set(codings.loc[codings["origin"] != "human", "coder"].dropna()))
     origins = sorted(set(codings.loc[codings["origin"] != "human", "origin"].dropna()))
     humans = sorted((set(accepted["decided_by"].dropna()) | set(_human_coders(codings))) - {CONSENSUS})

@@ -199,8 +199,9 @@ def _prior_values(coding: Coding, event: dict, *, own: bool, actor: User) -> dic
     """The values a coding had before ``event`` (its newest state event), as :func:`restore_codings` takes them."""
     old = event["old"]
     if old is None:  # the decision created this row: withdraw it, keeping it on record
-        if own:  # a blind coder's own judgement: back to "not judged yet" (the card returns to their queue)
-            return {"status": "suggested", "decided_by": None}
+        if own and coding.parent_id is not None:  # a blind coder's judgement of a suggestion: back to "not
+            return {"status": "suggested", "decided_by": None}  # judged yet" (the card returns to their queue)
+        # A passage coded by hand (blind or not) is withdrawn: as "suggested" it came back as a card to accept.
         return {"status": "rejected", "decided_by": actor.name}  # as "remove" on the Transcript page
     values = {k: old[k] for k in ("status", "code_id", "start", "end", "decided_by") if k in old}
     if values.get("status") == "suggested" and "decided_by" not in values:

@@ -254,6 +254,40 @@ def test_undoing_a_blind_decision_by_the_suggestion_id_names_the_coders_own_row(
     assert decisions.revert_decision(store, int(own.id), actor=BEN, expected_version=own.version).status == "suggested"
 
 
+def test_a_blind_hand_code_undone_leaves_the_queue_alone_and_blind_rejections_stay_rejections(study):
+    """A stranger pressed U after coding a passage by hand on a blind transcript: it came back as a card to
+    accept. And the report called the blind coders' rejections "hand codings removed again"."""
+    from qualkit.export.report import coder_table, methods_paragraph
+    from qualkit.model import withdrawn_by_author
+
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    seg = store.segments_df(source="group1.txt")
+    seg = seg[seg["speaker_role"] == "participant"].iloc[0]
+    hand = decisions.add_code(store, int(seg["id"]), "workload", actor=ANA)
+    undone = decisions.revert_decision(store, int(hand.id), actor=ANA, expected_version=hand.version)
+    assert undone.status == "rejected"  # withdrawn and kept on record, not a suggestion
+    queue, _ = decisions.review_queue(store, actor=ANA)
+    assert int(hand.id) not in set(queue["id"])
+    suggestion = study.suggestion("group1.txt", 2, "workload")
+    own = decisions.decide(store, int(suggestion.id), "reject", actor=ANA)
+    codings = store.codings_df()
+    withdrawn = dict(zip(codings["id"], withdrawn_by_author(codings), strict=True))
+    assert withdrawn[int(hand.id)] and not withdrawn[int(own.id)]
+    assert coder_table(codings).set_index("coder").loc["ana", ["rejected", "removed"]].tolist() == [1, 1]
+    accept = study.suggestion("group1.txt", 1, "administrative_burden")
+    decisions.decide(store, int(accept.id), "accept", actor=ANA)
+    codings = store.codings_df()
+    waiting = int((codings["status"] == "suggested").sum()) - 2  # the two ana judged are not waiting
+    accepted = int((codings["status"] == "accepted").sum())
+    machine = int(((codings["status"] == "accepted") & (codings["origin"] != "human")).sum()) + 1
+    text = methods_paragraph(store, store.codebook(), codings, store.segments_df(), by=None, include_suggested=False)
+    assert accepted == machine == 1  # ana's own row accepting a suggestion is an accepted machine suggestion
+    assert (f"1 accepted coding (1 of them accepted machine suggestions), {waiting} suggestions awaiting review and "
+            "1 rejected coding") in text
+    assert "1 hand coding removed again by the coder who added it is kept on record and not counted." in text
+
+
 def test_a_settlement_can_be_taken_back_and_the_disagreement_is_open_again(study):
     """Found by a stranger: settling a disagreement could not be undone, only settled the other way."""
     store = study.store
