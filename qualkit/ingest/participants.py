@@ -172,8 +172,8 @@ def read_participants(path_or_frame: ParticipantsLike, *, limits: Limits | None 
         label = convert_cell(record.get(label_column)) if label_column else None
         aliases_cell = convert_cell(record.get(alias_column)) if alias_column else None
         aliases = [a.strip() for a in re.split(r"[;|]", str(aliases_cell)) if a.strip()] if aliases_cell else []
-        attributes = {str(k).strip(): v for k, v in ((k, convert_cell(v, text=k in as_text))
-                                                     for k, v in record.items() if k not in skip)
+        attributes = {attribute_name(k): v for k, v in ((k, convert_cell(v, text=k in as_text))
+                                                        for k, v in record.items() if k not in skip)
                       if v is not None}
         participants.append(Participant(pid, pseudonym=None if label is None else str(label), aliases=aliases,
                                         attributes=attributes))
@@ -183,6 +183,21 @@ def read_participants(path_or_frame: ParticipantsLike, *, limits: Limits | None 
             raise InvalidInput(error.message.replace("participant 1", f"participant {pid[:40]!r}"), path=where,
                                line=row_number if where else None, fix=error.fix) from None
     return participants
+
+
+BUILT_IN_ATTRIBUTES = ("role", "group", "session")
+"""Attributes qualkit reads by name (reports group by role, quotes name role and group, sessions link files)."""
+
+
+def attribute_name(column: object) -> str:
+    """The attribute a participants column gives: a built-in one whatever its case ("Role" is ``role``).
+
+    Example:
+        >>> attribute_name(" Role "), attribute_name("GROUP"), attribute_name("Years in role")
+        ('role', 'group', 'Years in role')
+    """
+    name = str(column).strip()
+    return name.casefold() if name.casefold() in BUILT_IN_ATTRIBUTES else name
 
 
 def _read_table(path: Path, limits: Limits) -> pd.DataFrame:

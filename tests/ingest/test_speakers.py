@@ -81,6 +81,10 @@ def test_read_participants_from_csv_and_frame(tmp_path):
     assert people[1].attributes == {"role": "moderator"}
     frame = pd.DataFrame({"id": ["A", "B"], "name": ["Ann", "Bo"], "group": ["x", None]})
     assert [p.pseudonym for p in qk.read_participants(frame)] == ["Ann", "Bo"]
+    # A stranger's "Role" column became an attribute of its own: the report grouped nobody by role and
+    # credited every quote to "Participant".
+    capital = pd.DataFrame({"Participant ID": ["P1"], "Role": ["Pharmacist"], "Site": ["North"], " GROUP": ["A"]})
+    assert qk.read_participants(capital)[0].attributes == {"role": "Pharmacist", "Site": "North", "group": "A"}
 
 
 @pytest.mark.parametrize(("content", "message", "line"), [
