@@ -103,8 +103,10 @@ class Ensemble(BaseCoder):
         weights_: per-code weight of the learned probability against the prior.
         thresholds_: per-code score from which a code is predicted.
         has_prior_: codes whose prior is informative (cues, patterns, definitions, criteria or examples).
-        prior_scale_: per-code factor on the prior (below 1 for codes reviewers only ever rejected).
+        prior_scale_: per-code factor on the prior (below 1 for codes reviewers only ever declined where the
+            prior suggested them).
         n_positive_, n_negative_: decisions per code.
+        n_declined_: for codes never accepted, the texts judged without the code where the prior suggested it.
 
     Example:
         >>> import qualkit as qk
@@ -230,12 +232,22 @@ class Ensemble(BaseCoder):
         informative = np.array([bool(c.cues or c.patterns or c.definition.strip() or c.inclusion.strip() or c.examples)
                                 for c in codes])
         self.has_prior_ = informative & bool(priors)
-        # Rejections count too: a code the reviewers keep rejecting and never accept is suggested less.
-        # (Only for codes with an informative prior: a bare code name has no prior worth keeping or dampening.)
-        never_accepted = (self.n_positive_ == 0) & (self.n_negative_ > 0) & self.has_prior_
-        self.prior_scale_ = np.where(never_accepted, self.prior_strength / (self.prior_strength + self.n_negative_), 1.0)
         self.weights_ = np.zeros(k, dtype=float)
         self.thresholds_ = np.full(k, 0.0 if self.exclusive_ else 0.5, dtype=float)
+        # Rejections count too: a code the reviewers keep declining where it was suggested, and never accept,
+        # is suggested less. Only where the prior suggested it: a segment judged for other codes says nothing
+        # of this one (counting those, four accepts of other codes withdrew every suggestion of the rest).
+        # (Only codes with an informative prior: a bare code name has no prior worth keeping or dampening.)
+        never_accepted = (self.n_positive_ == 0) & (self.n_negative_ > 0) & self.has_prior_
+        self.prior_scale_ = np.ones(k, dtype=float)
+        self.n_declined_ = np.zeros(k, dtype=int)
+        prior = None
+        if never_accepted.any():
+            prior = self._prior(batch)[0]
+            self.n_declined_ = ((Y == 0) & self._suggested_by(prior)).sum(axis=0).astype(int)
+            self.prior_scale_ = np.where(never_accepted, self.prior_strength / (self.prior_strength + self.n_declined_),
+                                         1.0)
+            prior = (prior * self.prior_scale_[None, :]).astype(np.float32)
         fitted_learners = self._learners()
         if fitted_learners:
             trained = self._trained()
@@ -248,9 +260,15 @@ class Ensemble(BaseCoder):
             else:
                 thresholds = np.mean([c.thresholds_ for c in fitted_learners], axis=0)
                 self.thresholds_ = np.where(self.weights_ >= 1.0, thresholds, self.thresholds_)
-                self._tune(batch, Y)
+                self._tune(batch, Y, prior)
         self._apply_threshold_overrides()
         return self
+
+    def _suggested_by(self, prior: np.ndarray) -> np.ndarray:
+        """(texts x codes) True where the prior alone would suggest the code (its top code, when exclusive)."""
+        if self.exclusive_:
+            return (prior > 0) & (prior >= prior.max(axis=1, keepdims=True))
+        return prior >= self.thresholds_[None, :]
 
     @property
     def rules_(self) -> RuleCoder | None:
@@ -302,11 +320,13 @@ class Ensemble(BaseCoder):
         return np.nanmean(np.stack([c.oof_scores_ for c in self._learners()]), axis=0) \
             if len(self._learners()) > 1 else self._learners()[0].oof_scores_
 
-    def _tune(self, batch: Batch, Y: np.ndarray) -> None:
-        """Choose each code's learned weight and threshold on out-of-fold scores of the labelled texts."""
+    def _tune(self, batch: Batch, Y: np.ndarray, prior: np.ndarray | None = None) -> None:
+        """Choose each code's learned weight and threshold on out-of-fold scores of the labelled texts
+        (``prior``: the prior's scores of ``batch``, when already computed)."""
         oof = self._learned_oof()
         calibrated = np.all([getattr(c, "calibrated_", np.ones(len(self.codes_), bool)) for c in self._learners()], axis=0)
-        prior = self._prior(batch)[0] if self.has_prior_.any() else np.zeros(Y.shape, dtype=np.float32)
+        if prior is None:
+            prior = self._prior(batch)[0] if self.has_prior_.any() else np.zeros(Y.shape, dtype=np.float32)
         for j in range(len(self.codes_)):
             rows = np.nonzero((Y[:, j] >= 0) & np.isfinite(oof[:, j]))[0]
             if not len(rows) or not calibrated[j]:

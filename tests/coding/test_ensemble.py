@@ -139,6 +139,20 @@ def test_rejections_lower_the_prior(burnout, nlp, burnout_lsa):
     assert coder.predict_scores(texts).iloc[0, j] < zero.predict_scores(texts).iloc[0, j]
 
 
+def test_accepting_other_codes_does_not_dampen_a_code_nobody_has_declined(burnout, nlp, burnout_lsa):
+    """A stranger accepted four suggestions of other codes, and every suggestion of the rest was withdrawn: each
+    judged segment counted as a rejection of every code not on it."""
+    texts = ["We laughed together at lunch", "My colleagues cover for me", "The team has my back", "We debrief"]
+    labels = [{"connection_and_community": True} | {c.id: False for c in burnout.codable_codes
+                                                    if c.id != "connection_and_community"}] * 4
+    coder = qk.AutoCoder(burnout, embedder=burnout_lsa, nlp=nlp).fit(texts, labels)
+    j = list(coder.codes_).index("administrative_burden")
+    assert coder.n_negative_[j] == 4 and coder.n_declined_[j] == 0 and coder.prior_scale_[j] == 1
+    zero = qk.AutoCoder(burnout, embedder=burnout_lsa, nlp=nlp).fit()
+    paperwork = ["I chart until midnight, the paperwork never ends"]
+    assert coder.predict_scores(paperwork).iloc[0, j] == pytest.approx(zero.predict_scores(paperwork).iloc[0, j])
+
+
 @pytest.mark.parametrize(("param", "value"), [("similarity_weight", 1.5), ("cv", 1), ("negation", "drop")])
 def test_ensemble_parameters_are_checked(burnout, param, value):
     with pytest.raises(qk.InvalidInput, match=f"'{param}' parameter of AutoCoder"):
