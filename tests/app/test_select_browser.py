@@ -40,7 +40,7 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 pytestmark = pytest.mark.browser
 
 
-def new_study(folder: Path):
+def new_study(folder: Path, transcript: str = TRANSCRIPT):
     """Create a project, import one transcript file and add three users, as a new research team would."""
     from qualkit.project import Project
     from qualkit.users import add_user
@@ -48,11 +48,11 @@ def new_study(folder: Path):
     url = f"sqlite:///{folder / 'night.qualkit.db'}"
     project = Project.create(url, STUDY, codebook="burnout", user="admin")
     path = folder / "nuit.txt"
-    path.write_bytes(TRANSCRIPT.encode("utf-8"))
+    path.write_bytes(transcript.encode("utf-8"))
     project.import_transcripts([path], progress=False)
     for name, role in (("admin", "admin"), ("ana", "coder"), ("vic", "viewer")):
         add_user(project.store, name, PASSWORDS[name], role, actor="setup", rounds=4)
-    assert project.store.source("nuit.txt").text == TRANSCRIPT  # CRLF and the decomposed accent kept
+    assert project.store.source("nuit.txt").text == transcript  # CRLF and the decomposed accent kept
     return url, project
 
 
@@ -279,3 +279,34 @@ def test_select_text_reports_a_mouse_selection(tmp_path, helpers):
             expect(page.get_by_text(expected)).to_be_visible(timeout=30_000)
         finally:
             browser.close()
+
+
+def test_a_quote_selected_from_its_opening_mark_keeps_its_closing_one(tmp_path, helpers):
+    """A stranger dragged over ‘just ask a quick question’: the span, and the report's quote, lost the ’."""
+    _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    said = "People walk into the dispensary to ‘just ask a quick question’ all day."
+    url, project = new_study(tmp_path, f"Moderator: What interrupts you?\r\nZoë: {said}\r\nBéla: Yes, all day.\r\n")
+    store = project.store
+    text = store.source("nuit.txt").text
+    with serve(url, tmp_path, helpers) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        try:
+            login(page, base, "ana")
+            go(page, "Transcript")
+            expect(page.locator(".qk-region")).to_be_visible()
+            drag(page, word(page, "dispensary", "‘"), word(page, "dispensary", "question"))
+            expect(page.locator(".qk-pick .qk-input")).to_be_focused()
+            page.keyboard.type("admin")
+            page.keyboard.press("Enter")
+            expect(page.get_by_text("as Administrative burden").first).to_be_visible(timeout=30_000)
+            coding = coded(store, "administrative_burden")
+            assert text[int(coding["start"]):int(coding["end"])] == "‘just ask a quick question’"
+        except Exception:
+            page.screenshot(path=str(tmp_path / "quote-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    project.store.engine.dispose()

@@ -6,6 +6,9 @@
 // No network, no libraries: plain DOM. Mounted without a shadow root so window.getSelection() sees the text.
 
 const PAGE_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"]);
+// Opening quote or bracket -> its closing one, and back.
+const PAIRS = { "‘": "’", "“": "”", "(": ")", "[": "]", "«": "»", "„": "“", '"': '"' };
+const CLOSERS = Object.fromEntries(Object.entries(PAIRS).map(([open, close]) => [close, open]));
 
 function fold(text) {
   return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
@@ -336,10 +339,30 @@ class Selector {
     this.paint();
   }
 
+  wordText(g) {
+    return this.words[g].els.map((node) => node.textContent).join("");
+  }
+
+  // A selection that opens a quote or bracket takes its closing one when that follows at once (and the other
+  // way round), and one that holds every word inside a quote takes both marks: a stranger's ‘just ask a quick
+  // question’ was stored, and quoted in the report, without its ’.
+  balanced(r) {
+    if (!r) return r;
+    let [lo, hi] = r;
+    const same = (a, b) => b >= 0 && b < this.words.length && this.words[a].p === this.words[b].p;
+    const opening = PAIRS[this.wordText(lo)];
+    if (opening && this.wordText(hi) !== opening && same(hi, hi + 1) && this.wordText(hi + 1) === opening) hi += 1;
+    const closing = CLOSERS[this.wordText(hi)];
+    if (closing && this.wordText(lo) !== closing && same(lo, lo - 1) && this.wordText(lo - 1) === closing) lo -= 1;
+    const before = same(lo, lo - 1) ? PAIRS[this.wordText(lo - 1)] : undefined;  // all the words inside a quote
+    if (before && same(hi, hi + 1) && this.wordText(hi + 1) === before) { lo -= 1; hi += 1; }
+    return [lo, hi];
+  }
+
   up(e) {
     if (!this.dragging) return;
     this.dragging = false;
-    const r = this.fromNative();
+    const r = this.balanced(this.fromNative());
     if (r) {
       this.caret = r[1];
       this.setSelection(r[0], r[1]);
