@@ -81,8 +81,12 @@ def test_reliability_shows_agreement_on_first_open(demo_study, apptest, helpers,
     assert finished["Gwet's AC1"].iloc[0] == pytest.approx(pooled["gwet_ac1"])
     # two tables, two units: the page says which pairs the first counts, so its lower agreement is not a contradiction
     assert "that at least one coder judged" in " ".join(c.value for c in at.caption)
+    # ... and the two percent agreements have two names (a stranger saw "agreement %" 69.6 and 0.9444 unexplained)
+    assert "agreement % (judged pairs)" in finished.columns
+    assert "Two percent agreements, two questions" in " ".join(c.value for c in at.caption)
     frames = [d.value for d in at.dataframe]
     overall = next(f for f in frames if "statistic" in f.columns).set_index("statistic")
+    assert "agreement (every code × coded segment)" in overall.index
     for statistic in ("cohen_kappa_pooled", "krippendorff_alpha", "gwet_ac1"):
         low, value, high = overall.loc[statistic, ["ci_low", "value", "ci_high"]]
         assert low < value < high, statistic  # an interval, not just a number

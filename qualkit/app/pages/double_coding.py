@@ -150,7 +150,7 @@ def disagreements_section(ctx: state.Context) -> None:
     cols = st.columns(3)
     cols[0].metric("Judged (segment × code)", summary["judged"])
     cols[1].metric("Agreements", summary["agreements"])
-    cols[2].metric("Percent agreement", "–" if summary["percent_agreement"] is None
+    cols[2].metric("Agreement on judged pairs", "–" if summary["percent_agreement"] is None
                    else f"{summary['percent_agreement']}%")
     statistics = queries.transcript_agreement(ctx.url, ctx.name, ctx.gen, ctx.user.name, names[source_id],
                                               tuple(coders))

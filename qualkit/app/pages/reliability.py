@@ -11,7 +11,10 @@ from qualkit.project import Project
 from qualkit.review import double_coding, visibility
 
 SUMMARY_COLUMNS = {"judged": "judged (segment × code)", "agreements": "same judgement",
-                   "disagreements": "different judgement", "percent_agreement": "agreement %"}
+                   "disagreements": "different judgement", "percent_agreement": "agreement % (judged pairs)"}
+# The same words for the statistics tables, whose percent agreement counts every code on every coded segment
+# (a code neither coder applied is an agreement), so it reads higher than the judged pairs' above.
+STATISTICS_COLUMNS = {"percent_agreement": "agreement (every code × coded segment)"}
 
 
 def render() -> None:
@@ -67,7 +70,14 @@ def render() -> None:
     for name in ("overall", "per_code"):
         table = getattr(result, name, None)
         if table is not None and len(table):
+            table = table.rename(columns=STATISTICS_COLUMNS)
+            if "statistic" in table:  # the overall table names its statistics in rows
+                table = table.assign(statistic=table["statistic"].replace(STATISTICS_COLUMNS))
             st.dataframe(table, hide_index=True, width="stretch", key=f"rel_{name}")
+    st.caption("Two percent agreements, two questions: “agreement % (judged pairs)” above counts only the "
+               "segment × code pairs some coder judged (what there is to settle); “agreement (every code × coded "
+               "segment)” here counts every code on every segment a coder coded, a code neither applied included, as "
+               "kappa, alpha and AC1 do. Report the second beside them.")
     try:
         from qualkit.figures.analysis import reliability_chart
 
