@@ -38,11 +38,25 @@ def codebook_from_excel(path: str | os.PathLike[str], *, sheet: str | None = Non
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
             raise InvalidCodebook(f"no worksheet {sheet!r}", path=path, fix=f"use one of {workbook.sheetnames}")
-        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        rows = [(n, list(r)) for n, r in enumerate(worksheet.iter_rows(values_only=True), start=1)]
+        # Without a sheet named, the first one that holds anything: a stranger's codes sat on a second sheet
+        # behind an empty first one, and the error ("no name column among []") named neither.
+        candidates = [workbook[sheet]] if sheet else workbook.worksheets
+        rows, worksheet = [], candidates[0]
+        for worksheet in candidates:
+            rows = [(n, list(r)) for n, r in enumerate(worksheet.iter_rows(values_only=True), start=1)]
+            if any(str(cell or "").strip() for _, row in rows for cell in row):
+                break
+        else:
+            which = f"the sheet {sheet!r} is" if sheet else ("its only sheet is" if len(candidates) == 1
+                                                             else f"all {len(candidates)} sheets are")
+            raise InvalidCodebook(f"the workbook holds no codebook: {which} empty", path=path,
+                                  fix="put a header row (name, definition, ...) and one code per row on a sheet")
+        many = len(workbook.sheetnames) > 1
+        title = worksheet.title
     finally:
         workbook.close()
-    return codebook_from_rows(rows, path=path, validate=validate, name=name or Path(path).stem)
+    where = f"{path}, sheet {title!r}" if many else path  # errors and warnings say which sheet was read
+    return codebook_from_rows(rows, path=where, validate=validate, name=name or Path(path).stem)
 
 
 

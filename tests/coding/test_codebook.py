@@ -256,6 +256,27 @@ def test_excel_import_of_a_foreign_sheet(tmp_path):
     assert book["Hierarchy"].definition == "Rank and top-down decisions"
 
 
+def test_an_excel_codebook_behind_an_empty_first_sheet_is_found_and_errors_name_the_sheet(tmp_path):
+    """A stranger's codes sat on a second sheet: "codes.xlsx:1: no name column among []" named neither sheet."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "Cover"
+    codes = workbook.create_sheet("Codebook")
+    codes.append(["Code", "Definition"])
+    codes.append(["Interruptions", "Being pulled away"])
+    workbook.save(tmp_path / "codes.xlsx")
+    assert load_codebook(tmp_path / "codes.xlsx").ids == ["Interruptions"]
+    codes["A1"] = "Remarks"  # no name column now
+    codes["B1"] = "Count"
+    workbook.save(tmp_path / "codes.xlsx")
+    with pytest.raises(InvalidCodebook, match=r"codes\.xlsx, sheet 'Codebook':1: no name column"):
+        load_codebook(tmp_path / "codes.xlsx")
+    Workbook().save(tmp_path / "empty.xlsx")
+    with pytest.raises(InvalidCodebook, match="the workbook holds no codebook: its only sheet is empty"):
+        load_codebook(tmp_path / "empty.xlsx")
+
+
 def test_csv_without_a_name_column_says_which_line():
     with pytest.raises(InvalidCodebook, match="no name column") as error:
         codebook_from_csv("description,count\nx,1\n", path="codes.csv")
