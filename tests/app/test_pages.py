@@ -690,6 +690,20 @@ def test_a_codebook_of_its_own_keeps_its_name_instead_of_becoming_burnouts_next_
     assert any(c.startswith("None. Add examples") for c in captions)
 
 
+def test_another_transcript_opens_at_its_first_page(study, apptest, helpers, tmp_path):
+    """A stranger on page 2 of one transcript chose another, and it opened at page 2 ("Page 2 of 2", turn 24)."""
+    for name in ("long1.txt", "long2.txt"):
+        (tmp_path / name).write_text("".join(f"P{n % 3}: turn {n} of {name}\n" for n in range(60)), encoding="utf-8")
+    study.project.import_transcripts([tmp_path / "long1.txt", tmp_path / "long2.txt"], progress=False)
+    at = apptest("ana", "transcript")
+    at.selectbox(key="tx_source").select("long1.txt").run()
+    at.button(key="tx_page_next").click().run()
+    assert at.session_state["tx_page"] == 2
+    at.selectbox(key="tx_source").select("long2.txt").run()
+    helpers.assert_ok(at)
+    assert at.session_state["tx_page"] == 1 and "Page 1 of 3" in helpers.texts(at)
+
+
 def test_the_memo_undo_says_when_its_memo_is_on_another_transcript(study, apptest, helpers):
     """After switching transcripts, "Undo: restore the memo's earlier words" read as if about a memo shown here."""
     at = apptest("ana", "transcript")

@@ -221,6 +221,11 @@ def follow_link(ctx: state.Context, source_id: int, name: str, segment_id: int |
             st.session_state["tx_segment"] = segment_id
 
 
+def _first_page() -> None:
+    """Another transcript opens at its start (a stranger's second transcript opened at page 2, turn 24)."""
+    st.session_state["tx_page"] = 1
+
+
 def render() -> None:
     """The Transcript page."""
     ctx = state.page_context("Transcript")
@@ -232,7 +237,7 @@ def render() -> None:
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     colors = ui.code_colors(codebook)
     names = sources["name"].tolist()
-    name = st.selectbox("Transcript", names, key="tx_source")
+    name = st.selectbox("Transcript", names, key="tx_source", on_change=_first_page)
     source_id = int(sources.loc[sources["name"] == name, "id"].iloc[0])
     segments = queries.segments(ctx.url, ctx.name, ctx.gen, source_id)
     codings = queries.source_codings(ctx.url, ctx.name, ctx.gen, source_id, ctx.user.name)
