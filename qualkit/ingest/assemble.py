@@ -107,7 +107,8 @@ def assemble(
             speaker.attributes.setdefault("legend", legend)
     _decide_roles(text, speakers, items, canonical, by_id, legend_by_key, moderators)
     if index is not None:
-        unlinked = [s.label for s in speakers.values() if s.participant is None]
+        # A moderator needs no participant row (the import already tags them): warning of them read as a fault.
+        unlinked = [s.label for s in speakers.values() if s.participant is None and s.role != "moderator"]
         if unlinked:
             report.warnings.append(f"{len(unlinked)} speaker(s) match no participant ({', '.join(unlinked[:8])}); "
                                    "add them to the participants file, or give each label as an alias of its participant")

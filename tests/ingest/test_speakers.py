@@ -124,6 +124,11 @@ def test_participants_attach_attributes_roles_and_link_by_loose_name(tmp_path):
     assert segment.attributes["years_in_role"] == 2
     assert source.import_report.moderators == ["Facilitator"]
     assert any("Stranger" in w and "match no participant" in w for w in source.import_report.warnings)
+    # A moderator with no participant row is not warned of (a stranger read "(Moderator)" there as a fault).
+    lone = tmp_path / "m.txt"
+    lone.write_text("Moderator: Why?\nDR. ANA RUIZ: Nights.\nModerator: And?\nDR. ANA RUIZ: Days.\n", encoding="utf-8")
+    assert not [w for w in qk.read_transcript(lone, participants=roster).import_report.warnings
+                if "match no participant" in w]
 
 
 def test_a_name_in_decomposed_unicode_is_a_speaker_not_talk_of_the_previous_one(tmp_path):
