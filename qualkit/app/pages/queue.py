@@ -528,7 +528,7 @@ def render() -> None:
         st.success("Nothing left to review here.", icon=":material/task_alt:")
         return
     order = "most informative first" if snap["ranking"] else "most uncertain first"
-    keys = ("keys: A accept, X reject, K choose another code and Enter to change to it, U undo (on the card marked ▶) · "
+    keys = ("keys: A accept, X reject, K choose another code (type, Enter to pick it, Enter again to change), U undo (on the card marked ▶) · "
             if ctx.user.can_code() else "")
     st.caption(f"{ui.counted(total, 'suggestion')} to review · {order} · {keys}a card's score is the coders' combined "
                "confidence (0 to 1); under “Why”, each coder gives its own figure")
