@@ -203,7 +203,27 @@ def test_u_in_a_new_tab_offers_the_users_last_decision_by_name(queue_study, appt
     undo.click().run()
     helpers.assert_ok(at)
     assert queue_study.store.coding(int(s.id)).status == "suggested"
-    assert any(m.startswith("Undone: accepted ") for m in messages(at))
+    assert any(m.startswith("Undone: accepted ") and m.endswith("The card is back on top.") for m in messages(at))
+
+
+def test_u_in_a_new_tab_on_a_hand_code_names_it_and_withdraws_it(queue_study, apptest, helpers):
+    """A stranger's U in a fresh tab said "Undone: accepted Leaving intentions ... The card is back on top." of a
+    passage coded by hand, which came back as a card to accept."""
+    from qualkit.review import decisions
+    from qualkit.users import User
+
+    store = queue_study.store
+    seg = store.segments_df(source="group2.txt")
+    seg = seg[seg["speaker_role"] == "participant"].iloc[0]
+    hand = decisions.add_code(store, int(seg["id"]), "workload", actor=User("ana"))
+    at = apptest("ana", "queue")
+    undo = at.button(key="q_undo")
+    assert undo.label.startswith("Undo your last decision: coded by hand: ")
+    undo.click().run()
+    helpers.assert_ok(at)
+    assert store.coding(int(hand.id)).status == "rejected" and int(hand.id) not in cards(at)
+    said = [m for m in messages(at) if m.startswith("Undone: coded by hand: ")]
+    assert said and not said[0].endswith("The card is back on top.")
 
 
 def test_a_card_decided_meanwhile_offers_the_refresh_its_message_asks_for(queue_study, apptest, helpers):

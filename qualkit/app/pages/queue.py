@@ -26,7 +26,7 @@ import streamlit as st
 from qualkit.app import actions, clicks, queries, state, ui
 from qualkit.app.components import Highlight, select_text
 from qualkit.errors import ConflictError, QualkitError, StoreError
-from qualkit.model import Codebook
+from qualkit.model import CONSENSUS, Codebook
 from qualkit.review import decisions
 from qualkit.store import jobs
 from qualkit.store.queries import codings_by_id
@@ -259,12 +259,14 @@ def _undo() -> None:
         _report(error)
         return
     snap = _snapshot()
+    on_top = False
     if entry["left_queue"] and snap is not None:
         back = codings_by_id(store, [entry["card"]])
-        if len(back) and back["status"].iloc[0] == "suggested" and entry["card"] not in set(snap["frame"]["id"]):
+        on_top = bool(len(back)) and back["status"].iloc[0] == "suggested"  # not a hand code: that is withdrawn
+        if on_top and entry["card"] not in set(snap["frame"]["id"]):
             snap["frame"] = pd.concat([back.assign(priority=None), snap["frame"]], ignore_index=True)
             snap["decided"] -= 1
-    _say(f"Undone: {entry['what']}." + (" The card is back on top." if entry["left_queue"] else ""), "info")
+    _say(f"Undone: {entry['what']}." + (" The card is back on top." if on_top else ""), "info")
     actions.schedule_retrain(store, user.name)
 
 
@@ -445,7 +447,11 @@ def earlier_decision(ctx: state.Context, coding_id: int) -> str:
     if row.empty:
         return f"coding {coding_id}"
     row = row.iloc[0]
-    done = {"accepted": "accepted", "rejected": "rejected"}.get(row["status"], row["status"])
+    by_hand = row["origin"] == "human" and pd.isna(row.get("parent_id")) and row["status"] == "accepted"
+    done = "coded by hand:" if by_hand else {"accepted": "accepted", "rejected": "rejected"}.get(row["status"],
+                                                                                               row["status"])
+    if row["decided_by"] == CONSENSUS:  # a settled disagreement, not the user's own accept or reject
+        done = f"settled as {'applies' if row['status'] == 'accepted' else 'does not apply'}:"
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     label = ui.code_label(codebook, row["code_id"]) if codebook is not None else row["code_id"]
     turn = "" if pd.isna(row["turn"]) else f", turn {int(row['turn'])}"
