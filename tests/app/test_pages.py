@@ -399,6 +399,9 @@ def test_history_and_team_pages(study, apptest, helpers):
     words = study.store.source("group1.txt").text[coding.start:coding.end]
     label = at.selectbox(key="h_revert").options[0]  # says what was decided on, not only ids
     assert label.startswith("ana accept ") and "(administrative_burden)" in label and words[:20] in label, label
+    # the table says it too, beside the action (a stranger scrolled sideways past ids and raw values for it)
+    what = table.loc[table["action"] == "accept", "what"].iloc[0]
+    assert "(administrative_burden)" in what and words[:20] in what
     at.button(key="h_revert_go").click().run()  # revert the accept from History
     helpers.assert_ok(at)
     assert study.store.coding(decided).status == "suggested" and "Reverted" in helpers.texts(at)

@@ -13,6 +13,7 @@ from qualkit.app import actions, clicks, queries, state, ui
 from qualkit.display import code_label
 from qualkit.review import decisions, visibility
 from qualkit.store.decisions import STATE_ACTIONS, state_events
+from qualkit.store.queries import codings_by_id
 from qualkit.users import team_events
 
 PAGE_SIZE = 50
@@ -49,9 +50,18 @@ def render() -> None:
     table = shown.iloc[offset:offset + PAGE_SIZE].copy()
     for column in ("old", "new"):
         table[column] = [ui.readable(v) for v in table[column]]
+    # Which code on which words, before the raw values: a stranger had to scroll sideways past ids to see it.
+    coded = sorted({int(i) for i, e in zip(table["entity_id"], table["entity"], strict=True)
+                    if e == "coding" and str(i).isdigit()})
+    what = _what_was_decided(ctx, coded) if coded else {}
+    table.insert(table.columns.get_loc("action") + 1, "what",
+                 [what.get(int(i), "") if e == "coding" and str(i).isdigit() else ""
+                  for i, e in zip(table["entity_id"], table["entity"], strict=True)])
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"old": st.column_config.TextColumn("old", width="large"),
-                                "new": st.column_config.TextColumn("new", width="large")})
+                 column_order=["at", "user", "action", "what", "outcome", "old", "new", "entity", "entity_id", "id"],
+                 column_config={"what": st.column_config.TextColumn("what", width="large"),
+                                "old": st.column_config.TextColumn("old", width="medium"),
+                                "new": st.column_config.TextColumn("new", width="medium")})
     if ctx.user.can_code():
         revert_section(ctx, shown.head(REVERTIBLE))
     if not visibility.sees_everything(ctx.user.name, queries.team_view(ctx.url, ctx.name, ctx.gen)):
@@ -76,16 +86,11 @@ def _revert(coding_id: int, version: int, label: str) -> None:
 def _what_was_decided(ctx: state.Context, coding_ids: list[int]) -> dict[int, str]:
     """Per coding, its code and words (“Workload · ‘so many notes’ ”): what a reverter needs to recognise it."""
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
-    codings = {coding_id: ctx.store.coding(coding_id) for coding_id in coding_ids}
-    texts = ctx.store.codings_df(segment_ids=sorted({c.segment_id for c in codings.values()})).set_index("id")
+    rows = codings_by_id(ctx.store, coding_ids)  # one query for a page of events (gone rows are left out)
     out = {}
-    for coding_id, coding in codings.items():
-        words = ""
-        if coding_id in texts.index:
-            row = texts.loc[coding_id]
-            words = str(row["segment_text"])[coding.start - int(row["segment_start"]):
-                                             coding.end - int(row["segment_start"])]
-        out[coding_id] = f"{code_label(codebook, coding.code_id)} · “{ui.short(words, 50)}” "
+    for row in rows.itertuples():
+        words = str(row.segment_text)[int(row.start) - int(row.segment_start):int(row.end) - int(row.segment_start)]
+        out[int(row.id)] = f"{code_label(codebook, row.code_id)} · “{ui.short(words, 50)}” "
     return out
 
 
