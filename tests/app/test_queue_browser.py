@@ -262,3 +262,16 @@ def test_k_a_code_and_enter_change_the_card_as_enter_does_on_the_transcript_page
             page.wait_for_timeout(100)
         changed = store.codings_df(status="accepted")
         assert store.coding(first).status == "rejected" and target in set(changed["code_id"]), changed
+
+
+def test_a_card_someone_else_decides_says_so_without_a_key_press(tmp_path, helpers, monkeypatch):
+    """A stranger pressed X on a card the retrained coder had withdrawn meanwhile; it still showed its buttons."""
+    from playwright.sync_api import expect
+
+    with queue_in_browser(tmp_path, helpers, monkeypatch, "watch-failure.png") as (page, store):
+        first, _ = on_screen(page)
+        store.decide(first, "accept", user="ben")  # another coder, in another browser
+        card = page.locator(f'[class*="st-key-card_{first}_v"]')
+        expect(card.get_by_text("Decided meanwhile by ben")).to_be_visible(timeout=20_000)  # no key, no click
+        expect(page.locator(f".st-key-acc_{first}")).to_have_count(0)
+        assert on_screen(page)[0] != first  # the keys moved to the next card

@@ -374,7 +374,6 @@ def more(ctx: state.Context, row, codebook: Codebook, color: str, label: str) ->
         st.dataframe(table, hide_index=True)
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
 def reordered(ctx: state.Context, snap: dict[str, Any], newest: int) -> bool:
     """Whether ranking ``newest`` would show other cards, or the same in another order, than the page shows.
 
@@ -393,6 +392,21 @@ def reordered(ctx: state.Context, snap: dict[str, Any], newest: int) -> bool:
     return False
 
 
+@st.fragment(run_every=REFRESH_SECONDS)
+def watch_cards(ctx: state.Context, snap: dict[str, Any]) -> None:
+    """Redraw the page as soon as a card drawn with its buttons is withdrawn by a retrain or decided by someone else.
+
+    So the card says so before anyone presses a key on it (a stranger's X on such a card saved nothing). One small
+    query every few seconds; nothing when the cards still stand.
+    """
+    live = snap.get("live", [])
+    if live:
+        now = codings_by_id(ctx.store, live)
+        if set(live) - set(now.loc[now["status"] == "suggested", "id"].astype(int)):
+            st.rerun(scope="app")
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
 def work_status(ctx: state.Context, snap: dict[str, Any]) -> None:
     """What the worker does; when a new ranking would change the cards on screen, offer it (never apply it)."""
     store = ctx.store
@@ -525,6 +539,8 @@ def render() -> None:
         ranking = jobs.ranking_version(ctx.store)
     page = max(int(st.session_state.get("q_page", 1)), 1)
     snap = snapshot(ctx, (ctx.name, source_id, code_id, page), ranking)
+    snap["live"] = []  # the cards drawn below with buttons, which watch_cards watches between runs
+    watch_cards(ctx, snap)
     if actions.model_work_available():
         work_status(ctx, snap)
     undo_bar(ctx)
@@ -569,6 +585,8 @@ def render() -> None:
                     note = "A decision on this suggestion was taken back meanwhile; it is shown as it is now."
         card(ctx, row, codebook, colors, first=gone is None and not highlighted, gone=gone, note=note)
         highlighted = highlighted or gone is None
+        if gone is None:
+            snap["live"].append(int(row.id))
     ui.pager("q_page", total, PAGE_SIZE)  # the count above, less what this tab decided (one number, not two)
 
 
