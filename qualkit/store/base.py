@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,8 +38,17 @@ def check_span(start: int, end: int, segment_id: int | None, seg_start: int, seg
         Traceback (most recent call last):
         ...
         qualkit.errors.StoreError: span 1143:1133 ends before it starts. Fix: give an end after the start, within segment 56 (1123:1205)
+        >>> check_span(1123, 1130.5, 56, 1123, 1205)
+        Traceback (most recent call last):
+        ...
+        qualkit.errors.StoreError: span end 1130.5 is not a whole number of characters. Fix: give character offsets as integers, within segment 56 (1123:1205)
     """
     where = f"segment {segment_id} ({seg_start}:{seg_end})"
+    for name, value in (("start", start), ("end", end)):
+        # A float offset was stored once (296.0:303.5) and every export of the study failed on it afterwards.
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise StoreError(f"span {name} {value!r} is not a whole number of characters",
+                             fix=f"give character offsets as integers, within {where}")
     if end < start:
         raise StoreError(f"span {start}:{end} ends before it starts", fix=f"give an end after the start, within {where}")
     if end == start:

@@ -52,3 +52,13 @@ def test_several_updates_in_one_checked_transaction_are_all_or_nothing(coded):
         store.update_coding_in(session, ids[(1, "exhaustion")], user="ana", action="accept", status="accepted")
         store.update_coding_in(session, ids[(1, "support")], user="ana", action="reject", status="rejected")
     assert [store.coding(ids[k]).status for k in ((1, "exhaustion"), (1, "support"))] == ["accepted", "rejected"]
+
+
+def test_a_span_of_fractional_offsets_is_refused_before_anything_is_stored(coded):
+    """A stranger's ``p.code(5, code, start=296.0, end=303.5)`` was stored, and every export failed afterwards."""
+    store = coded.store
+    segment = coded.segment(2)
+    with pytest.raises(StoreError, match=r"span end .* is not a whole number of characters"):
+        store.add_codings([Coding(segment.id, "support", coder="ana", start=segment.start,
+                                  end=segment.start + 2.5)], user="ana")
+    assert store.codings_df(code_id="support", coder="ana").empty
