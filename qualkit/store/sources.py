@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qualkit.errors import StoreError
-from qualkit.model import ImportReport, Mark, Segment, Source, new_guid
+from qualkit.model import ImportReport, Mark, Participant, Segment, Source, new_guid
 from qualkit.store.base import StoreBase
 from qualkit.store.participants import participant_lookup
 from qualkit.store.rows import SEGMENT_COLUMNS, chunks, jsonable
@@ -68,6 +68,15 @@ class SourcesMixin(StoreBase):
         session.add(row)
         session.flush()
         lookup = participant_lookup(session, self.project_id, source.name, source.metadata)
+        named = {seg.participant for seg in source.segments if seg.participant} - set(lookup)
+        if named:  # a survey's respondent ids: each gets a participant row, or they were lost at import
+            known = set()
+            for person in session.scalars(select(ParticipantRow).where(ParticipantRow.project_id == self.project_id)):
+                known.update({person.label, person.pseudonym, *(person.aliases or [])})
+            new = sorted(named - known)  # a name some participant already carries is left to the lookup's rules
+            if new:  # no session: a respondent id names one person in every file (unlike a speaker's "A")
+                self.upsert_participants_in(session, [Participant(label) for label in new], user=user)
+                lookup = participant_lookup(session, self.project_id, source.name, source.metadata)
         payload = []
         for seq, seg in enumerate(source.segments):
             participant_id = lookup.get(seg.participant or "") or lookup.get(seg.speaker or "")

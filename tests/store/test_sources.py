@@ -81,3 +81,22 @@ def test_the_a_of_a_later_q_and_a_interview_is_not_taken_for_the_first_ones(tmp_
     by_source = segments.groupby("source")["participant"].unique().to_dict()
     assert list(by_source["nurse_p12_icu.txt"]) == ["A"]
     assert list(by_source["nurse_p15_ward3.txt"]) == ["A (nurse_p15_ward3)"]
+
+
+def test_a_surveys_respondent_ids_are_kept_as_participants(tmp_path):
+    """A stranger's survey CSV read 'id from respondent', and in the project every answer had no participant."""
+    from qualkit.project import Project
+
+    project = Project.create(f"sqlite:///{tmp_path / 's.qualkit.db'}", codebook=None, user="admin")
+    path = tmp_path / "survey.csv"
+    path.write_text("respondent,unit,answer\nS01,ICU,Too few of us at night.\nS02,HDU,We cover for each other.\n"
+                    "S03,ICU,\n", encoding="utf-8")
+    project.import_transcripts([path], progress=False)
+    segments = project.segments()
+    assert segments["participant"].tolist() == ["S01", "S02"]
+    assert sorted(project.store.participants_df()["participant"]) == ["S01", "S02"]
+    again = tmp_path / "survey2.csv"  # a respondent known already is linked, not made twice
+    again.write_text("respondent,unit,answer\nS01,ICU,Still too few.\n", encoding="utf-8")
+    project.import_transcripts([again], progress=False)
+    assert len(project.store.participants_df()) == 2
+    assert project.segments(source="survey2.csv")["participant"].tolist() == ["S01"]
