@@ -179,6 +179,19 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_FOOTNOTE = re.compile(r"\s*(?:[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\[\d{1,2}\])\s+\S")  # "1) ..." may be a list in the talk
+
+
+def is_footnote(line: str) -> bool:
+    """True for a footnote line (``¹ Transcribed verbatim``, ``[2] Name removed``), read after the last turn.
+
+    Example:
+        >>> is_footnote("¹ Transcribed verbatim; details removed."), is_footnote("1) more staff"), is_footnote("I agree.")
+        (True, False, False)
+    """
+    return _FOOTNOTE.match(line) is not None
+
+
 def is_chrome(line: str) -> bool:
     """True for headings and page furniture that belong to no speaker even inside a transcript.
 
@@ -401,9 +414,9 @@ def detect_layout(
             continue
         if i > last_label and not trailing and (current or resume):
             previous_blank = i > 0 and blank[i - 1]
-            if is_chrome(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
-                                                        or heading_label(line))):
-                trailing = True
+            if is_chrome(line) or is_footnote(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
+                                                                            or heading_label(line))):
+                trailing = True  # after the last turn: page furniture, a footnote, a closing heading
         if trailing or is_chrome(line):
             if current is not None:
                 resume = dict(current, start=-1, end=-1, continued=True)

@@ -69,6 +69,17 @@ def test_a_timestamp_on_its_own_line_dates_the_turn_below_it(tmp_path, assert_ac
     assert_accounted(source)
 
 
+def test_a_footnote_after_the_last_turn_is_not_the_last_speakers_talk(tmp_path, assert_accounted):
+    """A stranger's transcript ended with "¹ Transcribed verbatim; ...", counted as the nurse's words."""
+    path = tmp_path / "t.txt"
+    path.write_text("I: Thank you.\nR: Thank you for asking.\nNobody does.\n\n¹ Transcribed verbatim; names removed.\n",
+                    encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert turns(source)[-1] == ("R", "Thank you for asking.\nNobody does.")
+    assert [s.text for s in source.segments if s.kind == "unattributed"] == ["¹ Transcribed verbatim; names removed."]
+    assert_accounted(source)
+
+
 def test_podcast_webpage_keeps_boilerplate_unattributed_and_follows_the_style_change(data, assert_accounted):
     source = qk.read_transcript(data / "podcast_webpage.txt")
     report = source.import_report
