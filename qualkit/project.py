@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from qualkit.access import Access, default_user, requires  # default_user: who acts when nobody is named
+from qualkit.checks import names, one_id, one_name
 from qualkit.model import Codebook, Coding, Memo
 from qualkit.store.repository import Store
 
@@ -273,22 +274,24 @@ class Project:
         """Accept a suggested coding (on a transcript one codes blind: one's own row, as in the app)."""
         from qualkit.review.decisions import decide
 
-        return decide(self.store, coding_id, "accept", actor=self._actor(), expected_version=expected_version)
+        return decide(self.store, one_id(coding_id, "coding_id"), "accept", actor=self._actor(),
+                      expected_version=expected_version)
 
     @requires('code')
     def reject(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
         """Reject a suggested coding (on a transcript one codes blind: one's own row, as in the app)."""
         from qualkit.review.decisions import decide
 
-        return decide(self.store, coding_id, "reject", actor=self._actor(), expected_version=expected_version)
+        return decide(self.store, one_id(coding_id, "coding_id"), "reject", actor=self._actor(),
+                      expected_version=expected_version)
 
     @requires('code')
     def change_code(self, coding_id: int, code_id: str, *, expected_version: int | None = None) -> Coding:
         """Reject a coding and apply ``code_id`` to the same span instead (both stay on record)."""
         from qualkit.review.decisions import decide
 
-        return decide(self.store, coding_id, "change", actor=self._actor(), expected_version=expected_version,
-                      code_id=code_id)
+        return decide(self.store, one_id(coding_id, "coding_id"), "change", actor=self._actor(),
+                      expected_version=expected_version, code_id=one_name(code_id, "code_id"))
 
     @requires('code')
     def adjust(self, coding_id: int, start: int, end: int, *, expected_version: int | None = None) -> Coding:
@@ -302,8 +305,8 @@ class Project:
         """
         from qualkit.review.decisions import decide
 
-        return decide(self.store, coding_id, "span", actor=self._actor(), expected_version=expected_version,
-                      start=start, end=end)
+        return decide(self.store, one_id(coding_id, "coding_id"), "span", actor=self._actor(),
+                      expected_version=expected_version, start=start, end=end)
 
     @requires('code')
     def revert(self, coding_id: int, *, expected_version: int | None = None) -> Coding:
@@ -318,7 +321,8 @@ class Project:
         """
         from qualkit.review.decisions import revert_decision
 
-        return revert_decision(self.store, coding_id, expected_version=expected_version, actor=self._actor())
+        return revert_decision(self.store, one_id(coding_id, "coding_id"), expected_version=expected_version,
+                               actor=self._actor())
 
     @requires('code')
     def undo(self) -> Coding | None:
@@ -341,7 +345,8 @@ class Project:
         """Apply a code to a segment (or a span of it) by hand; the coding is accepted at once."""
         from qualkit.review.decisions import add_code
 
-        return add_code(self.store, segment_id, code_id, actor=self._actor(), start=start, end=end)
+        return add_code(self.store, one_id(segment_id, "segment_id"), one_name(code_id, "code_id"),
+                        actor=self._actor(), start=start, end=end)
 
     @requires('code')
     def memo(self, text: str, *, segment_id: int | None = None, source_id: int | None = None,
@@ -503,7 +508,7 @@ class Project:
         """
         from qualkit.coding.workflow import review_order
 
-        return review_order(self, n, source=source, code_id=code_id)
+        return review_order(self, one_id(n, "n"), source=source, code_id=one_name(code_id, "code_id", optional=True))
 
     @requires('see_all')
     def evaluate(self, gold: Any, *, coder: str = "machine") -> pd.DataFrame:
@@ -693,6 +698,7 @@ class Project:
         """
         from qualkit.analysis.prevalence import prevalence
 
+        by = one_name(by, "by", optional=True)
         segments, codings, codebook = self._frames()
         options.setdefault("rollup", True)
         options.setdefault("all_codes", True)
@@ -775,6 +781,7 @@ class Project:
         """
         from qualkit.analysis.quotes import quotes
 
+        code = one_name(code, "code")
         segments, codings, codebook = self._frames()
         return quotes(segments, codings, code, n=n, codebook=options.pop("codebook", codebook), **options)
 
@@ -792,6 +799,7 @@ class Project:
         """
         from qualkit.analysis.reliability import reliability
 
+        coders = names(coders, "coders")  # "root" is one coder, not four
         sources = [sources] if isinstance(sources, str) else sources
         view = self.access.view()  # read once: the checks and the scope below see the same assignments
         source_ids = None if sources is None else self._check_reliability_sources(list(sources), view)

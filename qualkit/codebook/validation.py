@@ -13,7 +13,7 @@ import uuid
 from dataclasses import fields, replace
 from typing import Any
 
-from qualkit.errors import InvalidCodebook, did_you_mean
+from qualkit.errors import InvalidCodebook, InvalidInput, did_you_mean
 from qualkit.model import Code, Codebook
 
 CODE_FIELDS = tuple(f.name for f in fields(Code))
@@ -131,11 +131,17 @@ def validate_codebook(codebook: Codebook, *, path: str | os.PathLike[str] | None
                       lines: Lines | None = None) -> Codebook:
     """Return the codebook if it is valid; otherwise raise the first problem (see :func:`codebook_problems`).
 
+    A file name is refused with a pointer to :func:`~qualkit.codebook.load_codebook`, which checks a file.
+
     Example:
         >>> validate_codebook(Codebook("x", [Code("a", "A"), Code("a", "B")]))  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
         qualkit.errors.InvalidCodebook: duplicate code id 'a'. Fix: give each code a unique id, or merge ...
     """
+    if isinstance(codebook, str | os.PathLike):  # a file, as one would guess (an AttributeError on .codes)
+        raise InvalidInput(f"validate_codebook checks a Codebook, not the file name {str(codebook)!r}",
+                           fix="check a file with qualkit.load_codebook(path) (loading validates) or "
+                               "`qualkit codebook check PATH`")
     problems = codebook_problems(codebook, path=path, lines=lines)
     if problems:
         first = problems[0]

@@ -187,3 +187,25 @@ def test_evaluate_scores_the_machine_not_the_gold_coders_own_decisions(project):
     assert machine.loc[code, "precision"] == 0.0  # the rejected suggestion still is
     person = project.evaluate(gold, coder=project.user).set_index("code")
     assert person.loc[other, "recall"] == 1.0
+
+
+def test_wrong_argument_types_get_errors_that_name_the_argument(project, tmp_path):
+    """A notebook user's accept([13]) gave an SQL error, code("5", ...) "no segment 5" though it exists,
+    reliability("root") was read letter by letter and prevalence(by=["unit"]) raised a pandas error."""
+    project.autocode(progress=False)
+    first = int(project.codings()["id"].iloc[0])
+    with pytest.raises(qk.InvalidInput, match=r"coding_id must be one id \(a whole number\), not the list"):
+        project.accept([first])
+    assert project.accept(str(first)).status == "accepted"  # an id copied as text is the id
+    segment = int(project.segments(participants_only=True)["id"].iloc[0])
+    assert project.code(str(segment), "workload").segment_id == segment
+    with pytest.raises(qk.InvalidInput, match=r"by must be one name \(text\), not \['role'\]"):
+        project.prevalence(by=["role"])
+    with pytest.raises(qk.InvalidInput, match="code must be one name"):
+        project.quotes(5)
+    with pytest.raises(qk.InvalidInput, match="no codings by coder 'root'"):
+        project.reliability("root")  # one coder named, not four letters
+    path = tmp_path / "codes.csv"
+    path.write_text("name,definition\nA,the a\nA,again\n", encoding="utf-8")
+    with pytest.raises(qk.InvalidInput, match=r"checks a Codebook, not the file name .*load_codebook"):
+        qk.validate_codebook(str(path))  # a path, as one would guess: pointed to what checks a file

@@ -1,0 +1,71 @@
+"""Argument checks for the public API: a wrong type gets a clear error naming the argument, not a traceback.
+
+A notebook user passed ``project.accept([13])`` (an SQL error), ``project.code("5", ...)`` ("no segment 5",
+though segment 5 exists), ``project.reliability("root")`` (read letter by letter) and ``prevalence(by=["unit"])``
+(a pandas error). These helpers turn what a person plausibly meant into the right type, or say what to give.
+
+Example:
+    >>> one_id("13", "coding_id"), names("ana", "coders")
+    (13, ['ana'])
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from qualkit.errors import InvalidInput
+
+
+def one_id(value: Any, name: str) -> int:
+    """One record id as an int: an int, a NumPy integer or a string of digits; anything else is refused.
+
+    Example:
+        >>> one_id([13], "coding_id")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidInput: coding_id must be one id (a whole number), not the list [13]. Fix: ...
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    shown = f"the {type(value).__name__} {value!r}" if isinstance(value, list | tuple | set | dict) else repr(value)
+    raise InvalidInput(f"{name} must be one id (a whole number), not {shown}",
+                       fix=f"give one {name}, e.g. from the id column of project.codings() or project.segments(); "
+                           "for several, call it once for each")
+
+
+def names(value: Any, name: str) -> list[str]:
+    """A list of names from one name or several (a lone string is one name, not its letters).
+
+    Example:
+        >>> names(["ana", "ben"], "coders")
+        ['ana', 'ben']
+    """
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable) and not isinstance(value, bytes | dict):
+        items = list(value)
+        if all(isinstance(item, str) for item in items):
+            return items
+    raise InvalidInput(f"{name} must be a name or a list of names, not {value!r}", fix=f"e.g. {name}=['ana', 'ben']")
+
+
+def one_name(value: Any, name: str, *, optional: bool = False) -> str | None:
+    """One name (a code id, an attribute): a string; ``None`` only when ``optional``.
+
+    Example:
+        >>> one_name(["unit"], "by")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidInput: by must be one name (text), not ['unit']. Fix: e.g. by='unit'
+    """
+    if isinstance(value, str) or (value is None and optional):
+        return value
+    example = value[0] if isinstance(value, list | tuple) and value and isinstance(value[0], str) else "…"
+    raise InvalidInput(f"{name} must be one name (text), not {value!r}", fix=f"e.g. {name}={example!r}")
+
+
+__all__ = ["names", "one_id", "one_name"]
