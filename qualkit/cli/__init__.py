@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         typer.secho(f"error: {error.render('cli')}", fg=typer.colors.RED, err=True)
         sys.exit(2)
     except OSError as error:  # a path the user gave cannot be read or written
-        where = f" {error.filename}" if error.filename else ""
-        typer.secho(f"error:{where}: {error.strerror or error}", fg=typer.colors.RED, err=True)
+        where = f"{error.filename}: " if error.filename else ""  # ("error:: Cannot save ..." without a file name)
+        typer.secho(f"error: {where}{error.strerror or error}", fg=typer.colors.RED, err=True)
         sys.exit(2)
 
 

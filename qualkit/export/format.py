@@ -16,6 +16,20 @@ from typing import Any
 from qualkit.errors import InvalidInput
 
 
+def check_folder(path: str | Path) -> None:
+    """Refuse an export into a folder that does not exist, before any work (else pandas' OSError, late).
+
+    Example:
+        >>> check_folder("nofolder/study.xlsx")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidInput: no folder 'nofolder' to export into. Fix: create the folder first, ...
+    """
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise InvalidInput(f"no folder {str(folder)!r} to export into",
+                           fix="create the folder first, or give a path in a folder that exists")
+
+
 @dataclass(frozen=True)
 class Export:
     """One export: ``write(store, path, **options)`` writes it and returns the path written.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qualkit.errors import InvalidInput
 from qualkit.export import report, tables
-from qualkit.export.format import Export
+from qualkit.export.format import Export, check_folder
 from qualkit.export.refi import write as refi_write
 
 EXPORTS: tuple[Export, ...] = (
@@ -40,11 +40,14 @@ def export_names() -> list[str]:
 def export_for(path: str | os.PathLike[str], format: str | None = None) -> Export:
     """The export named ``format``, else the one for the path's suffix (a path without one: a folder export).
 
+    The folder the export goes into must exist (:func:`~qualkit.export.format.check_folder`).
+
     Example:
         >>> export_for("codebook.qdc").label
         'REFI-QDA codebook (.qdc)'
     """
     names = ", ".join(export_names())
+    check_folder(path)
     if format:
         for entry in EXPORTS:
             if entry.name == format.lower().lstrip("."):

@@ -30,7 +30,7 @@ import pandas as pd
 from qualkit.analysis._common import ROLLUP_SUFFIX, group_attributes, is_rollup
 from qualkit.display import counted
 from qualkit.errors import InvalidInput
-from qualkit.export.format import Export
+from qualkit.export.format import Export, check_folder
 from qualkit.model import CONSENSUS, Codebook, judges_a_suggestion, withdrawn_by_author
 
 FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
@@ -892,6 +892,7 @@ def build_report(store: Any, path: str | os.PathLike[str], format: str | None = 
         '.docx'
     """
     path = Path(path)
+    check_folder(path)
     format = format or FORMATS.get(path.suffix.lower())
     if format not in ("md", "html", "docx"):
         raise InvalidInput(f"cannot write a report as {format or path.suffix or 'a file without extension'}",

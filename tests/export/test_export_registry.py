@@ -67,3 +67,18 @@ def test_an_unknown_format_or_option_is_one_clear_error(project, tmp_path):
         project.export(tmp_path / "x.pdf")
     with pytest.raises(qk.InvalidInput, match="takes no option 'include_suggested'"):
         project.export(tmp_path / "c.qdc", include_suggested=True)
+
+
+def test_an_export_into_a_missing_folder_is_refused_first_in_python_and_on_the_cli(project, tmp_path, capsys):
+    """A stranger's export into 'nofolder/' raised pandas' OSError; the CLI printed 'error:: Cannot save ...'."""
+    for call in (lambda: project.export(tmp_path / "nofolder" / "s.xlsx"),
+                 lambda: project.report(tmp_path / "nofolder" / "r.md", n_boot=10, figures=False)):
+        with pytest.raises(qk.InvalidInput, match=r"no folder .*nofolder' to export into"):
+            call()
+    from qualkit.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["export", str(tmp_path / "nofolder" / "s.xlsx"), "--db", str(project.store.engine.url.database)])
+    said = capsys.readouterr().err
+    assert stop.value.code == 2 and said.startswith("error: no folder") and "Fix: create the folder" in said
+    assert not (tmp_path / "nofolder").exists()
