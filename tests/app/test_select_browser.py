@@ -63,6 +63,20 @@ def serve(url: str, folder: Path, helpers):
         yield base
 
 
+@contextlib.contextmanager
+def chromium_page(playwright, failure_shot: Path):
+    """A page in headless Chromium; a screenshot of it when the test fails inside."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    try:
+        yield page
+    except Exception:
+        page.screenshot(path=str(failure_shot), full_page=True)
+        raise
+    finally:
+        browser.close()
+
+
 def login(page, base: str, name: str) -> None:
     _login(page, base, name, PASSWORDS[name])
 
@@ -290,23 +304,16 @@ def test_a_quote_selected_from_its_opening_mark_keeps_its_closing_one(tmp_path, 
     url, project = new_study(tmp_path, f"Moderator: What interrupts you?\r\nZoë: {said}\r\nBéla: Yes, all day.\r\n")
     store = project.store
     text = store.source("nuit.txt").text
-    with serve(url, tmp_path, helpers) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        try:
-            login(page, base, "ana")
-            go(page, "Transcript")
-            expect(page.locator(".qk-region")).to_be_visible()
-            drag(page, word(page, "dispensary", "‘"), word(page, "dispensary", "question"))
-            expect(page.locator(".qk-pick .qk-input")).to_be_focused()
-            page.keyboard.type("admin")
-            page.keyboard.press("Enter")
-            expect(page.get_by_text("as Administrative burden").first).to_be_visible(timeout=30_000)
-            coding = coded(store, "administrative_burden")
-            assert text[int(coding["start"]):int(coding["end"])] == "‘just ask a quick question’"
-        except Exception:
-            page.screenshot(path=str(tmp_path / "quote-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with serve(url, tmp_path, helpers) as base, sync_playwright() as playwright, \
+            chromium_page(playwright, tmp_path / "quote-failure.png") as page:
+        login(page, base, "ana")
+        go(page, "Transcript")
+        expect(page.locator(".qk-region")).to_be_visible()
+        drag(page, word(page, "dispensary", "‘"), word(page, "dispensary", "question"))
+        expect(page.locator(".qk-pick .qk-input")).to_be_focused()
+        page.keyboard.type("admin")
+        page.keyboard.press("Enter")
+        expect(page.get_by_text("as Administrative burden").first).to_be_visible(timeout=30_000)
+        coding = coded(store, "administrative_burden")
+        assert text[int(coding["start"]):int(coding["end"])] == "‘just ask a quick question’"
     project.store.engine.dispose()
