@@ -239,7 +239,15 @@ class Project:
 
     @requires('view')
     def segments(self, *, source: str | int | None = None, participants_only: bool = False) -> pd.DataFrame:
-        """Segments with speaker, offsets and participant attributes as columns."""
+        """Segments with speaker, offsets and participant attributes as columns (``source``: one transcript).
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).segments(source="nope.txt")  # doctest: +IGNORE_EXCEPTION_DETAIL
+            Traceback (most recent call last):
+            qualkit.errors.StoreError: no source 'nope.txt' in project 'default'
+        """
+        if source is not None:  # a mistyped name said nothing: an empty table looked like an empty transcript
+            self.store.source(source, with_raw=False)
         return self.store.segments_df(source=source, participants_only=participants_only)
 
     @requires('view')

@@ -209,3 +209,8 @@ def test_wrong_argument_types_get_errors_that_name_the_argument(project, tmp_pat
     path.write_text("name,definition\nA,the a\nA,again\n", encoding="utf-8")
     with pytest.raises(qk.InvalidInput, match=r"checks a Codebook, not the file name .*load_codebook"):
         qk.validate_codebook(str(path))  # a path, as one would guess: pointed to what checks a file
+
+
+def test_segments_of_a_transcript_that_is_not_there_is_an_error_not_an_empty_table(project):
+    with pytest.raises(qk.QualkitError, match="no source 'nope.txt'"):
+        project.segments(source="nope.txt")
