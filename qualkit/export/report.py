@@ -247,7 +247,8 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     judged = set(codings.loc[judging, "parent_id"].dropna().astype(int))
     suggested = int(((codings["status"] == "suggested") & ~codings["id"].isin(judged)).sum())
     withdrawn = withdrawn_by_author(codings)  # a hand code its coder removed again: not a rejection
-    rejected = int(((codings["status"] == "rejected") & ~withdrawn).sum())
+    removed = int(withdrawn.sum())
+    rejected = int((codings["status"] == "rejected").sum()) - removed
     machine = accepted.loc[(accepted["origin"] != "human") | judging.loc[accepted.index]]
     machines = sorted(set(codings.loc[codings["origin"] != "human", "coder"].dropna()))
     origins = sorted(set(codings.loc[codings["origin"] != "human", "origin"].dropna()))
@@ -271,9 +272,8 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     parts.append(f"There are {counted(len(accepted), 'accepted coding')} ({len(machine)} of them accepted machine "
                  f"suggestions), {counted(suggested, 'suggestion')} awaiting review and "
                  f"{counted(rejected, 'rejected coding')} ({coder_text}). "
-                 + (f"{counted(int(withdrawn.sum()), 'hand coding')} removed again by the coder who added "
-                    f"{'it' if int(withdrawn.sum()) == 1 else 'them'} {'is' if int(withdrawn.sum()) == 1 else 'are'} "
-                    "kept on record and not counted. " if withdrawn.any() else "")
+                 + (f"{counted(removed, 'hand coding')} removed again by the coder who added "
+                    f"{'it is' if removed == 1 else 'them are'} kept on record and not counted. " if removed else "")
                  + ("Suggestions awaiting review were counted too." if include_suggested else
                     "Only accepted codings were counted."))
     machine_text = machine_coder_text(machine_coder_runs(store), machines)
