@@ -19,6 +19,7 @@ import threading
 
 import streamlit as st
 
+from qualkit.errors import QualkitError
 from qualkit.store.engine import Engine, make_engine
 from qualkit.store.repository import Store
 
@@ -154,6 +155,22 @@ def session_secret() -> str:
         return secret
     except OSError:
         return secrets.token_urlsafe(32)
+
+
+def settle_ms() -> int:
+    """How long (ms) a queue card must have been the highlighted one before A or X decides it.
+
+    ``QUALKIT_QUEUE_SETTLE_MS`` sets it (600 unless set): a slow shared machine may want more. A value that is
+    not a whole number of milliseconds is an error naming the variable.
+
+    Example:
+        >>> settle_ms() >= 0
+        True
+    """
+    raw = os.environ.get("QUALKIT_QUEUE_SETTLE_MS", "600").strip()
+    if not raw.isdigit():
+        raise QualkitError(f"QUALKIT_QUEUE_SETTLE_MS={raw!r} is not a whole number of milliseconds (e.g. 600)")
+    return int(raw)
 
 
 def retraining_enabled() -> bool:

@@ -11,7 +11,8 @@ decided every card on it; never mid-read (a new ranking that keeps the cards on 
 Keyboard: on the highlighted (first open) card ``A`` accepts, ``X`` rejects and ``K`` opens the
 "change to" chooser (Streamlit reserves ``C`` and ``R``), where a code chosen and ``Enter`` apply the change; ``U`` or ``Ctrl+Z`` undoes the last decision
 of this tab (a stack of :data:`UNDO_DEPTH`); each action shows exactly one message. A and X decide a card
-only once it has been the highlighted one for :data:`SETTLE_MS` (a quick second press is swallowed).
+only once it has been the highlighted one for 600 ms (a quick second press is swallowed; ``QUALKIT_QUEUE_SETTLE_MS``
+sets it, see :func:`qualkit.app.resources.settle_ms`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from qualkit.app import actions, clicks, queries, state, ui
+from qualkit.app import actions, clicks, queries, resources, state, ui
 from qualkit.app.components import Highlight, select_text
 from qualkit.errors import ConflictError, QualkitError, StoreError
 from qualkit.model import CONSENSUS, Codebook
@@ -39,10 +40,8 @@ SNAPSHOT = "q_snapshot"
 REBUILD = "q_rebuild"
 UNDO = "q_undo_stack"
 UNDO_DEPTH = 50
-# A card must have been the highlighted one this long before A or X decides it: a second press meant for the
-# card just decided would otherwise land on the next card, seen for a fraction of a second. (A comment, not a
-# docstring: Streamlit's magic would draw a bare string in a page on the page.)
-SETTLE_MS = 600
+# A card must have been the highlighted one resources.settle_ms() (600 ms) before A or X decides it: a second
+# press meant for the card just decided would otherwise land on the next card, seen for a fraction of a second.
 # K focuses the highlighted card's "change to" chooser; U / Ctrl+Z press "Undo" (Streamlit's own shortcuts are
 # one per button, and Ctrl+Z must not be taken from a text box). A and X are Streamlit's button shortcuts
 # (listened to on the document); the guard below listens on the window, before them, and swallows a press
@@ -130,7 +129,7 @@ KEYS_JS = """<script>
     box.click();
   }, true);
 })();
-</script>""".replace("SETTLE_MS", str(SETTLE_MS))
+</script>"""
 
 
 # ---------------------------------------------------------------------------------------------- snapshot
@@ -555,7 +554,7 @@ def render() -> None:
     st.caption(f"{ui.counted(total, 'suggestion')} to review · {order} · {keys}a card's score is the coders' combined "
                "confidence (0 to 1); under “Why”, each coder gives its own figure")
     if ctx.user.can_code():
-        st.html(KEYS_JS, unsafe_allow_javascript=True)
+        st.html(KEYS_JS.replace("SETTLE_MS", str(resources.settle_ms())), unsafe_allow_javascript=True)
     frame = snap["frame"]
     current = codings_by_id(ctx.store, [int(i) for i in frame["id"]]).set_index("id")
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
