@@ -17,5 +17,5 @@ def test_the_queue_settle_time_is_600_ms_unless_set(monkeypatch):
 
 def test_a_settle_time_that_is_not_milliseconds_names_the_variable(monkeypatch):
     monkeypatch.setenv("QUALKIT_QUEUE_SETTLE_MS", "0.5s")
-    with pytest.raises(QualkitError, match="QUALKIT_QUEUE_SETTLE_MS='0.5s' is not a whole number"):
+    with pytest.raises(QualkitError, match=r"QUALKIT_QUEUE_SETTLE_MS='0\.5s' is not a whole number"):
         resources.settle_ms()

@@ -212,5 +212,5 @@ def test_wrong_argument_types_get_errors_that_name_the_argument(project, tmp_pat
 
 
 def test_segments_of_a_transcript_that_is_not_there_is_an_error_not_an_empty_table(project):
-    with pytest.raises(qk.QualkitError, match="no source 'nope.txt'"):
+    with pytest.raises(qk.QualkitError, match=r"no source 'nope\.txt'"):
         project.segments(source="nope.txt")
