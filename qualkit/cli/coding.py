@@ -32,7 +32,7 @@ codebook_app = typer.Typer(help="List, check and convert codebooks.", no_args_is
 
 def autocode(
     codebook: Annotated[str, typer.Option("--codebook", help="Shipped codebook name or a .yaml/.csv/.xlsx/.qdc file.")],
-    input: Annotated[Path, typer.Option("--input", help="JSONL or CSV rows with id and text.")],
+    input: Annotated[Path, typer.Option("--input", help="JSONL or CSV rows with id and text (a CSV's 'Respondent', 'Answer' and the like are guessed, with a warning).")],
     output: Annotated[Path, typer.Option("--output", help="JSONL to write: id, codes, scores ('-' for stdout).")],
     train: Annotated[Path | None, typer.Option("--train", help="Labelled JSONL/CSV rows (id, text, codes) to learn from.")] = None,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Give each row its K best codes.")] = None,
@@ -118,10 +118,10 @@ def autocode(
     options = {"done_ids": done_ids, "total": total, "chunk_size": chunk_size, "top_k": top_k, "threshold": threshold,
                "progress": progress, "path": input, "workers": workers}
     if to_stdout:
-        coded = _code_stream(coder, codable, iter_rows(input), segment, sys.stdout, **options)
+        coded = _code_stream(coder, codable, iter_rows(input, warn=False), segment, sys.stdout, **options)
     else:
         with open(partial, "a", encoding="utf-8", newline="\n") as handle:
-            coded = _code_stream(coder, codable, iter_rows(input), segment, handle, **options)
+            coded = _code_stream(coder, codable, iter_rows(input, warn=False), segment, handle, **options)
         os.replace(partial, output)
         state_file.unlink(missing_ok=True)
     before = f"; {len(done_ids)} were coded before resuming" if done_ids else ""
@@ -151,7 +151,7 @@ def _fitted_coder(book, input: Path, labelled, embedder: str, fine_tune: bool | 
                        role="moderator" if moderator else "participant", marks=find_marks(row.text))
 
     nlp = load_nlp()
-    sample = [segment(r) for r in islice(iter_rows(input), fit_rows)]
+    sample = [segment(r) for r in islice(iter_rows(input, warn=False), fit_rows)]
     train_items = [segment(r) for r in labelled]
     fit_batch = Batch.build(train_items + sample, nlp=nlp, code_moderators=code_moderators)
     labels = [r.codes for r in labelled] + [None] * len(sample)

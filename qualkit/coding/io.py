@@ -16,12 +16,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qualkit.errors import InvalidInput, did_you_mean
+from qualkit.ingest.tabular import guess_column
 
 
 @dataclass(slots=True)
@@ -43,11 +45,15 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
+def iter_records(path: str | os.PathLike[str], *, find: tuple[str, ...] = (), required: tuple[str, ...] = (),
+                 warn: bool = True) -> Iterator[tuple[int, Any]]:
     """(line, record) pairs from a JSONL or CSV/TSV file; CSV ``codes`` cells are split on ``;`` or ``|``.
 
     The one reader of record files (``qualkit autocode``/``evaluate`` rows, gold and outside codings); every
-    problem names the file and line.
+    problem names the file and line. ``find`` names fields ("id", "text") that a CSV may carry under another
+    header, guessed as ``qualkit import`` guesses a survey's columns ("Respondent", "Answer"), with a warning;
+    a ``required`` one that no header names is an error naming the columns there are (``warn=False``: a second
+    pass over the same file, already warned about).
 
     Example:
         >>> import tempfile, pathlib
@@ -69,7 +75,7 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
     try:
         with handle:
             if suffix in (".csv", ".tsv"):
-                yield from _csv_records(path, handle, suffix)
+                yield from _csv_records(path, handle, suffix, find, required, warn)
                 return
             # JSONL lines end at "\n" only: str.splitlines() would also split inside a text at U+2028, U+2029,
             # NEL, form feeds and the like, which JSON strings may carry unescaped.
@@ -86,10 +92,12 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
                            fix="save the file as UTF-8") from None
 
 
-def _csv_records(path: Path, handle: Any, suffix: str) -> Iterator[tuple[int, Any]]:
+def _csv_records(path: Path, handle: Any, suffix: str, find: tuple[str, ...], required: tuple[str, ...],
+                 warn: bool) -> Iterator[tuple[int, Any]]:
     reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
     if reader.fieldnames is None:
         return
+    renames = _guessed_fields(path, list(reader.fieldnames), find, required, warn)
     line = 2
     try:
         for record in reader:
@@ -97,6 +105,8 @@ def _csv_records(path: Path, handle: Any, suffix: str) -> Iterator[tuple[int, An
                 raise InvalidInput(f"row has {len(reader.fieldnames) + len(record[None])} cells for "
                                    f"{len(reader.fieldnames)} columns", path=path, line=line,
                                    fix="quote cells that contain commas")
+            for header, field in renames.items():
+                record[field] = record.pop(header)
             if "codes" in record and record["codes"] is not None:
                 cell = record["codes"].strip()
                 record["codes"] = json.loads(cell) if cell.startswith("[") else \
@@ -112,7 +122,7 @@ def _csv_records(path: Path, handle: Any, suffix: str) -> Iterator[tuple[int, An
 
 
 def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Iterable[str] | None = None,
-              categories: Iterable[str] = (), text_required: bool = True) -> list[Row]:
+              categories: Iterable[str] = (), text_required: bool = True, warn: bool = True) -> list[Row]:
     """Read JSONL (one object per line) or CSV rows of ``id``, ``text`` (and ``codes`` when ``labeled``).
 
     The whole file as a list; :func:`iter_rows` streams the same rows with the same checks.
@@ -124,15 +134,42 @@ def read_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Ite
         >>> read_rows(path, labeled=True)[0].codes
         ['admin', 'ehr']
     """
-    return list(iter_rows(path, labeled=labeled, codes=codes, categories=categories, text_required=text_required))
+    return list(iter_rows(path, labeled=labeled, codes=codes, categories=categories, text_required=text_required,
+                          warn=warn))
+
+
+def _guessed_fields(path: Path, headers: list[str], find: tuple[str, ...], required: tuple[str, ...],
+                    warn: bool) -> dict[str, str]:
+    """{header: field} for the ``find`` fields a CSV names otherwise (a warning says so); a missing one is an error."""
+    taken = {i for i, header in enumerate(headers) if header in find}
+    renames: dict[str, str] = {}
+    for wanted in find:
+        if wanted in headers:
+            continue
+        index = guess_column(headers, wanted, taken=taken)
+        if index is not None:
+            renames[headers[index]] = wanted
+            taken.add(index)
+        elif wanted in required:
+            raise InvalidInput(f"no {wanted!r} column among {headers}", path=path, line=1,
+                               fix=f"name the column that holds each row's {FIELD_MEANINGS[wanted]} {wanted!r}")
+    if renames and warn:
+        shown = ", ".join(f"{wanted} from {header!r}" for header, wanted in renames.items())
+        warnings.warn(f"{path.name}: columns guessed: {shown}; name them {' and '.join(map(repr, renames.values()))} "
+                      "in the file if that is wrong", stacklevel=4)
+    return renames
+
+
+FIELD_MEANINGS = {"id": "identifier", "text": "words"}
 
 
 def iter_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Iterable[str] | None = None,
-              categories: Iterable[str] = (), text_required: bool = True) -> Iterator[Row]:
+              categories: Iterable[str] = (), text_required: bool = True, warn: bool = True) -> Iterator[Row]:
     """Stream JSONL or CSV rows of ``id``, ``text`` (and ``codes`` when ``labeled``), checking each as it comes.
 
     ``codes`` (the codebook's codable ids) makes an unknown code id in a labelled row an error; naming one
-    of the codebook's ``categories`` (codes that only group others) is reported as not codable.
+    of the codebook's ``categories`` (codes that only group others) is reported as not codable. A CSV may
+    name its columns otherwise ("Respondent", "Answer"): they are guessed, with a warning unless ``warn=False``.
 
     Example:
         >>> import tempfile, pathlib
@@ -145,7 +182,8 @@ def iter_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Ite
     known = set(codes) if codes is not None else None
     groups = set(categories)
     seen: dict[str, int] = {}
-    for line, record in iter_records(path):
+    required = ("id", "text") if text_required else ("id",)
+    for line, record in iter_records(path, find=("id", "text"), required=required, warn=warn):
         if not isinstance(record, dict):
             raise InvalidInput(f"expected a JSON object, found {type(record).__name__}", path=path, line=line,
                                fix='write {"id": "...", "text": "..."} on each line')

@@ -155,6 +155,23 @@ def _find(headers: list[str], wanted: str | None) -> int | None:
     return -1
 
 
+def guess_column(headers: list[str], role: str, *, taken: set[int] | frozenset[int] = frozenset()) -> int | None:
+    """The index of the column whose header names ``role`` ("text", "id", "speaker", ...), or None.
+
+    Headers are compared case- and punctuation-blind, in the order of :data:`GUESSES` (so "respondent id" wins
+    over "id"); columns in ``taken`` already serve another role.
+
+    Example:
+        >>> guess_column(["Respondent", "Answer"], "text"), guess_column(["Respondent", "Answer"], "id")
+        (1, 0)
+    """
+    normalised = [_norm(h) for h in headers]
+    for name in GUESSES[role]:
+        if name in normalised and normalised.index(name) not in taken:
+            return normalised.index(name)
+    return None
+
+
 def table_layout(
     data: str | bytes,
     path: str | os.PathLike[str],
@@ -207,16 +224,14 @@ def table_layout(
                                         "column",
                                     cli_fix="pass --text-column <one of those names>" if role == "text" else None)
         mapping[role] = indices if role == "text" else indices[0]
-    normalised = [_norm(h) for h in headers]
-    for role, names in GUESSES.items():
+    for role in GUESSES:
         if role in mapping:
             continue
-        used = {i for v in mapping.values() for i in (v if isinstance(v, list) else [v])}
-        for name in names:
-            if name in normalised and normalised.index(name) not in used:
-                mapping[role] = [normalised.index(name)] if role == "text" else normalised.index(name)
-                guessed.append(role)
-                break
+        index = guess_column(headers, role, taken={i for v in mapping.values()
+                                                   for i in (v if isinstance(v, list) else [v])})
+        if index is not None:
+            mapping[role] = [index] if role == "text" else index
+            guessed.append(role)
     if "text" not in mapping:
         used = {v for v in mapping.values() if isinstance(v, int)}
         questions = [i for i, h in enumerate(headers) if i not in used and h.endswith("?") and len(h) >= 12]

@@ -189,3 +189,26 @@ def test_codebook_check_warns_of_a_cue_that_matches_a_very_common_word(tmp_path)
     assert result.exit_code == 0 and "ok (1 code," in result.output
     assert "warning: intention_to_leave: the cue 'gone' matches every form of 'go'" in result.output
     assert "'quit'" not in result.output
+
+
+def test_a_survey_csv_with_its_own_column_names_is_coded_with_one_warning_naming_the_guess(tmp_path):
+    """A stranger's survey export (Respondent, Answer) was refused with "line 2: the row has no id"."""
+    src = tmp_path / "survey.csv"
+    src.write_text("Respondent,Answer\nr1,\"So exhausted, nothing left in the tank.\"\nr2,Fine.\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    with pytest.warns(UserWarning) as said:
+        result = _run("autocode", "--codebook", "burnout", "--input", str(src), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["r1", "r2"]
+    guesses = [str(w.message) for w in said if "columns guessed" in str(w.message)]
+    assert guesses == ["survey.csv: columns guessed: id from 'Respondent', text from 'Answer'; name them 'id' and "
+                       "'text' in the file if that is wrong"]
+
+
+def test_a_csv_with_no_id_column_names_the_columns_it_has(tmp_path):
+    src = tmp_path / "scores.csv"
+    src.write_text("who,score\nr1,3\n", encoding="utf-8")
+    result = _run("autocode", "--codebook", "burnout", "--input", str(src), "--output", str(tmp_path / "o.jsonl"))
+    assert result.exit_code != 0
+    assert "scores.csv:1: no 'id' column among ['who', 'score']" in str(result.exception)
+    assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "o.jsonl.partial").exists()
