@@ -1,0 +1,90 @@
+"""``qualkit review``: a terminal user lists the queue, decides exactly the versions listed, and undoes."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import qualkit as qk
+from qualkit.cli import app
+
+runner = CliRunner()
+TALK = ("Moderator: How are the night shifts?\n"
+        "Ann: I am exhausted, bone tired, every single week.\n"
+        "Ben: The paperwork never ends, I chart at home every night.\n")
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    monkeypatch.delenv("QUALKIT_USER", raising=False)
+    path = tmp_path / "nights.qualkit.db"
+    transcript = tmp_path / "group1.txt"
+    transcript.write_text(TALK, encoding="utf-8")
+    project = qk.Project.create(path, name="Nights", user="ana")
+    project.import_transcripts([transcript])
+    project.suggest()
+    yield project, str(path)
+    project.store.engine.dispose()
+
+
+def review(*args: str):
+    return runner.invoke(app, ["review", *args])
+
+
+def test_the_queue_lists_each_suggestion_as_id_at_version_with_its_words(study):
+    project, db = study
+    pending = project.review_queue(5)
+    assert not pending.empty
+    listed = review("queue", "--db", db, "--user", "ana")
+    assert listed.exit_code == 0, listed.output
+    first = pending.iloc[0]
+    assert f"{first['id']}@{first['version']}  {first['code_id']}" in listed.output
+    assert "group1.txt turn" in listed.output and "“" in listed.output
+
+
+def test_accept_and_reject_decide_exactly_the_listed_versions_and_undo_takes_the_newest_back(study):
+    project, db = study
+    pending = project.review_queue(5)
+    (a, va), (b, vb) = [(int(r.id), int(r.version)) for r in pending.head(2).itertuples()]
+    done = review("accept", f"{a}@{va}", "--db", db, "--user", "ana")
+    assert done.exit_code == 0, done.output
+    done = review("reject", f"{b}@{vb}", "--db", db, "--user", "ana")
+    assert done.exit_code == 0, done.output
+    assert (project.store.coding(a).status, project.store.coding(b).status) == ("accepted", "rejected")
+    assert project.store.coding(a).decided_by == "ana"
+    undone = review("undo", "--db", db, "--user", "ana")
+    assert undone.exit_code == 0 and f"undone: {b} " in undone.output
+    assert (project.store.coding(a).status, project.store.coding(b).status) == ("accepted", "suggested")
+
+
+def test_a_stale_version_is_refused_and_names_the_card_while_the_others_are_decided(study):
+    project, db = study
+    pending = project.review_queue(5)
+    (a, va), (b, vb) = [(int(r.id), int(r.version)) for r in pending.head(2).itertuples()]
+    project.reject(a, expected_version=va)  # someone else, meanwhile
+    result = review("accept", f"{a}@{va}", f"{b}@{vb}", "--db", db, "--user", "ana")
+    assert result.exit_code == 2
+    assert f"error: {a}@{va}: coding {a} was changed" in result.output
+    assert project.store.coding(a).status == "rejected" and project.store.coding(b).status == "accepted"
+
+
+def test_an_id_without_its_version_is_refused_before_anything_is_decided(study):
+    project, db = study
+    pending = project.review_queue(5)
+    (a, va), (b, _) = [(int(r.id), int(r.version)) for r in pending.head(2).itertuples()]
+    result = review("accept", f"{a}@{va}", str(b), "--db", db, "--user", "ana")
+    assert result.exit_code != 0
+    assert f"'{b}' is not ID@VERSION" in str(result.exception)
+    assert project.store.coding(a).status == "suggested"
+
+
+def test_change_gives_the_words_another_code_and_keeps_the_rejection(study):
+    project, db = study
+    row = project.review_queue(5).iloc[0]
+    other = next(c.id for c in project.codebook.codable_codes if c.id != row["code_id"])
+    result = review("change", f"{row['id']}@{row['version']}", other, "--db", db, "--user", "ana")
+    assert result.exit_code == 0, result.output
+    assert project.store.coding(int(row["id"])).status == "rejected"
+    coded = project.codings()
+    assert ((coded["code_id"] == other) & (coded["start"] == row["start"]) & (coded["end"] == row["end"])).any()
