@@ -7,6 +7,8 @@ Label styles recognised at the start of a line (after optional indentation)::
     bracket      [Name]  [Name]:  [Name] 00:01:02
     name_time    Name (00:01:02):  Name [00:01:02]
     time_name    00:01:02 Name:  [00:01:02] Name:  (00:01:02) Name:
+    time_bracket (00:01:02) [Name]  [00:01:02] [Name]:
+    dash         R1 - ...  INT – ...  (a role or code, or a known speaker, then a spaced dash)
     star_time    *1:40 = I1:
     header_line  Name  00:01:02          (Otter-style: the words follow on the next lines)
 
@@ -136,6 +138,8 @@ _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (style, re.compile(r"[ \t]*" + pattern, re.UNICODE))
     for style, pattern in (
         ("star_time", rf"\*{_STAR_TS}\s*=\s*{_NAME}\s*:[ \t]*"),
+        ("time_bracket", rf"(?:\[{_TS}\]|\((?P<time2>{TIMESTAMP})\)|(?P<time3>{TIMESTAMP}))"
+                         rf"[ \t]*\[{_NAME}\][ \t]*(?::[ \t]*)?"),
         ("time_name", rf"(?:\[{_TS}\]|\((?P<time2>{TIMESTAMP})\)|(?P<time3>{TIMESTAMP}))"
                       rf"[ \t]*(?:[-–—][ \t]*)?{_NAME}[ \t]*:[ \t]*"),
         ("bold", rf"\*\*{_NAME}[ \t]*(?::[ \t]*\*\*|\*\*[ \t]*:)[ \t]*"),
@@ -145,6 +149,9 @@ _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("colon", rf"{_NAME}[ \t]*:[ \t]*"),
         # "Helen (facilitator): ..." names the speaker and, in brackets, their part in the session.
         ("name_note", rf"{_NAME}[ \t]+\((?P<note>[^()\r\n:]{{1,30}})\)[ \t]*:[ \t]*"),
+        # "R1 - I chart at home." A spaced dash follows a role or code (two characters at least: "I - I mean"
+        # is a stammer) or a speaker known from the participants; "Well - ..." and names are left as talk.
+        ("dash", rf"{_NAME}[ \t]+[-–—][ \t]+"),
     )
 )
 STYLE_NAMES = tuple(style for style, _ in _STYLES)
@@ -215,6 +222,8 @@ def find_candidate(line: str, known: Collection[str] = ()) -> Candidate | None:
         if shape is None and label_key(label) in known:
             shape = "name"
         if shape is None:
+            continue
+        if style == "dash" and label_key(label) not in known and (shape != "role" or len(label) < 2):
             continue
         groups = match.groupdict()
         time = parse_time(groups.get("time") or groups.get("time2") or groups.get("time3"))

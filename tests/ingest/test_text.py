@@ -24,6 +24,10 @@ STYLES = [
     ("I:/R:", "I: Why?\nR: Nights.\nI: And?\nR: Days.\n", "I", "Why?"),
     ("I1:/P3:", "I1: Why?\nP3: Nights.\nI1: And?\nP3: Days.\n", "I1", "Why?"),
     ("*time = I1:", "*1:40 = I1: Why?\n*1:52 = P3: Nights.\n*2:10 = I1: And?\n", "I1", "Why?"),
+    # a stranger's nurse ("R1 - ...") ran into the interviewer's turns, so every analysis lost her words
+    ("R1 - ", "INT: Why?\nR1 - Nights - all of them.\nINT: And?\nR1 – Days.\n", "INT", "Why?"),
+    ("(time) [Name]", "(00:00:05) [Interviewer] Why?\n(00:00:09) [Nurse A] Nights.\n(00:00:15) [Interviewer] And?\n",
+     "Interviewer", "Why?"),
 ]
 
 
@@ -47,6 +51,14 @@ def test_the_report_names_the_timestamp_style_as_written(tmp_path, text, reporte
     path = tmp_path / "t.txt"
     path.write_text(text, encoding="utf-8")
     assert qk.read_transcript(path).import_report.label_style == reported
+
+
+def test_a_dash_after_a_role_code_is_a_label_but_a_stammer_or_a_word_is_talk(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("INT: Why?\nR1 - Nights.\nINT: And?\nR1 - I - I mean, days.\nWell - no.\nI - I said so.\n",
+                    encoding="utf-8")
+    assert turns(qk.read_transcript(path)) == [("INT", "Why?"), ("R1", "Nights."), ("INT", "And?"),
+                                               ("R1", "I - I mean, days.\nWell - no.\nI - I said so.")]
 
 
 def test_timestamps_become_turn_times(tmp_path):
