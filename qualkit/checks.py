@@ -15,7 +15,7 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from qualkit.errors import InvalidInput
+from qualkit.errors import InvalidInput, did_you_mean
 
 
 def one_id(value: Any, name: str) -> int:
@@ -69,3 +69,28 @@ def one_name(value: Any, name: str, *, optional: bool = False) -> str | None:
 
 
 __all__ = ["names", "one_id", "one_name"]
+
+
+def check_code(codebook: Any, code_id: str, *, coded: bool = False) -> str:
+    """``code_id`` when the codebook has it; else an error naming the id of a code *named* so, or a close id.
+
+    ``coded``: the code is to be applied, so a category (``codable: false``, it only groups codes) is refused:
+    coded by hand it counted as a code of its own.
+
+    Example:
+        >>> from qualkit.model import Codebook
+        >>> check_code(Codebook.load("burnout"), "Workload")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidInput: unknown code 'Workload'. Fix: 'workload' is the id of the code named ...
+    """
+    if code_id not in codebook:
+        named = [code.id for code in codebook if code.name.casefold() == str(code_id).strip().casefold()]
+        hint = (f"{named[0]!r} is the id of the code named {code_id!r}; " if named
+                else did_you_mean(code_id, codebook.ids))
+        raise InvalidInput(f"unknown code {code_id!r}", fix=f"{hint}use a code id of the project's codebook")
+    if coded and not codebook[code_id].codable:
+        parts = [code.id for code in codebook.children(code_id)]
+        raise InvalidInput(f"{code_id!r} is a category of the codebook: it groups codes and is not coded itself",
+                           fix=f"code one of the codes it groups ({', '.join(parts[:6])})" if parts
+                           else "code one of the codable codes")
+    return code_id

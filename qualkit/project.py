@@ -25,7 +25,8 @@ from typing import Any
 import pandas as pd
 
 from qualkit.access import Access, default_user, requires  # default_user: who acts when nobody is named
-from qualkit.checks import names, one_id, one_name
+from qualkit.checks import check_code, names, one_id, one_name
+from qualkit.errors import InvalidInput, did_you_mean
 from qualkit.model import Codebook, Coding, Memo
 from qualkit.store.repository import Store
 
@@ -259,8 +260,20 @@ class Project:
     def codings(self, **filters: Any) -> pd.DataFrame:
         """Codings with their segment's source, speaker and text; filters as in :meth:`Store.codings_df`.
 
-        A coder coding a transcript blind does not get the other coders' codings on it.
+        A coder coding a transcript blind does not get the other coders' codings on it. A filter the store does
+        not have (``staus=``) is an error naming the ones it has.
+
+        Example:
+            >>> Project.create("sqlite://", user="ana").codings(status="accepted").empty
+            True
         """
+        import inspect
+
+        known = [name for name in inspect.signature(self.store.codings_df).parameters if name != "self"]
+        unknown = [name for name in filters if name not in known]
+        if unknown:
+            raise InvalidInput(f"codings() has no filter {unknown[0]!r}",
+                               fix=f"{did_you_mean(unknown[0], known)}filter by {', '.join(known)}")
         return self.access.visible_codings(self.store.codings_df(**filters))
 
     @requires('view')
@@ -516,7 +529,10 @@ class Project:
         """
         from qualkit.coding.workflow import review_order
 
-        return review_order(self, one_id(n, "n"), source=source, code_id=one_name(code_id, "code_id", optional=True))
+        code_id = one_name(code_id, "code_id", optional=True)
+        if code_id is not None:  # a code's name ("Staffing") gave an empty queue, as if nothing awaited review
+            check_code(self.codebook, code_id)
+        return review_order(self, one_id(n, "n"), source=source, code_id=code_id)
 
     @requires('see_all')
     def evaluate(self, gold: Any, *, coder: str = "machine") -> pd.DataFrame:
@@ -834,7 +850,6 @@ class Project:
         Agreement on a blind transcript before every coder is done counts what a coder has not reached yet
         as disagreement (a stranger got 82 % agreement with a coder who had made no decision).
         """
-        from qualkit.errors import InvalidInput, did_you_mean
 
         known = self.store.sources_df()
         ids = dict(zip(known["name"], known["id"], strict=True))

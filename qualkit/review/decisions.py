@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
+from qualkit.checks import check_code
 from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
 from qualkit.model import Coding, Memo
 from qualkit.review.visibility import TeamView, visible_codings, visible_events
@@ -61,10 +62,8 @@ def _check_can_decide(store: Store, view: TeamView, actor: User, source_id: int)
     return True
 
 
-def _check_code(store: Store, code_id: str) -> None:
-    codebook = store.codebook()
-    if code_id not in codebook:
-        raise InvalidInput(f"unknown code {code_id!r}", fix="use a code id of the project's codebook")
+def _check_code(store: Store, code_id: str, *, coded: bool = False) -> None:
+    check_code(store.codebook(), code_id, coded=coded)
 
 
 def _check_not_coded(store: Store, code_id: str, spans: Sequence[tuple[int, int | None, int | None]], *,
@@ -117,7 +116,7 @@ def decide(
     if decision == "change":
         if not code_id:
             raise InvalidInput("a change needs the new code", fix="choose the code to apply instead")
-        _check_code(store, code_id)
+        _check_code(store, code_id, coded=True)
     own = _check_can_decide(store, view, actor, source_id)
     if decision == "change":
         _check_not_coded(store, code_id, [(coding.segment_id, coding.start if start is None else start,
@@ -173,7 +172,7 @@ def add_codes(
         >>> add_codes(Store.create("sqlite://", name="c2"), [(1, None, None)], "workload", actor=User("ana"))  # doctest: +SKIP
     """
     actor.require("code")
-    _check_code(store, code_id)
+    _check_code(store, code_id, coded=True)
     if not spans:
         raise InvalidInput("nothing to code", fix="select some words first")
     sources = segment_source_ids(store, [segment_id for segment_id, _, _ in spans])

@@ -214,3 +214,12 @@ def test_wrong_argument_types_get_errors_that_name_the_argument(project, tmp_pat
 def test_segments_of_a_transcript_that_is_not_there_is_an_error_not_an_empty_table(project):
     with pytest.raises(qk.QualkitError, match=r"no source 'nope\.txt'"):
         project.segments(source="nope.txt")
+
+
+def test_a_misspelt_codings_filter_and_a_code_name_in_the_queue_are_errors_not_empty_tables(project):
+    """A stranger's codings(staus=...) was a raw TypeError, and review_queue(code_id="Staffing") an empty queue."""
+    with pytest.raises(qk.QualkitError, match=r"codings\(\) has no filter 'staus'.*did you mean 'status'"):
+        project.codings(staus="accepted")
+    name = project.codebook.codable_codes[0].name
+    with pytest.raises(qk.QualkitError, match=f"'{project.codebook.codable_codes[0].id}' is the id of the code named"):
+        project.review_queue(code_id=name)

@@ -250,3 +250,25 @@ def test_segments_under_review_and_coding_history(study):
     assert {(int(e), a) for e, a in zip(history["entity_id"], history["action"], strict=True)} >= {
         (int(s.id), "change"), (changed.id, "change")}
     assert history["id"].is_monotonic_decreasing
+
+
+def test_a_category_is_not_coded_by_hand_nor_chosen_in_a_change(study):
+    """A stranger coded the category 'sources' by hand: it was accepted and counted as a code of its own."""
+    store = study.store
+    seg = study.segment("group2.txt", 1)
+    before = len(store.codings_df())
+    with pytest.raises(InvalidInput, match="'systemic_drivers' is a category of the codebook") as caught:
+        decisions.add_code(store, int(seg["id"]), "systemic_drivers", actor=ANA)
+    assert "code one of the codes it groups (" in str(caught.value)
+    suggestion = study.suggestion("group1.txt", 1, "administrative_burden")
+    with pytest.raises(InvalidInput, match="is a category"):
+        decisions.decide(store, int(suggestion.id), "change", actor=ANA, code_id="systemic_drivers")
+    assert len(store.codings_df()) == before and store.coding(suggestion.id).status == "suggested"
+
+
+def test_a_code_named_instead_of_its_id_is_refused_with_the_id(study):
+    seg = study.segment("group2.txt", 1)
+    with pytest.raises(InvalidInput, match="'individual_coping' is the id of the code named 'Individual coping'"):
+        decisions.add_code(study.store, int(seg["id"]), "Individual coping", actor=ANA)
+    with pytest.raises(InvalidInput, match="did you mean 'workload'"):
+        decisions.add_code(study.store, int(seg["id"]), "workloda", actor=ANA)
