@@ -290,8 +290,14 @@ def evaluate(
     gold_codes = read_codes(gold)
     pred_codes = read_codes(pred)
     codes = [c.id for c in load_codebook(codebook).codable_codes] if codebook else None
-    table = evaluate_codes(gold_codes, pred_codes, codes=codes, n_boot=n_boot)
     missing = sum(1 for key in gold_codes if key not in pred_codes)
+    if gold_codes and missing == len(gold_codes):  # two unrelated files scored F1 0 and AC1 0.84, exit 0
+        from qualkit.errors import InvalidInput
+
+        raise InvalidInput(f"none of the {len(gold_codes)} gold items is in {pred.name} (e.g. gold "
+                           f"{next(iter(gold_codes))!r}, predicted {next(iter(pred_codes), 'nothing')!r})", path=pred,
+                           fix="score predictions of the same rows: the same ids, or source with turn or start-end")
+    table = evaluate_codes(gold_codes, pred_codes, codes=codes, n_boot=n_boot)
     typer.echo(format_table(table))
     if missing:
         typer.echo(f"note: {missing} of {len(gold_codes)} gold items have no prediction (counted as no codes)", err=True)

@@ -169,6 +169,16 @@ def test_evaluate_prints_a_table_and_writes_csv(tmp_path):
     assert default.exit_code == 0 and (tmp_path / "pred.metrics.csv").exists()
 
 
+def test_evaluate_refuses_predictions_of_other_rows_instead_of_scoring_them(tmp_path):
+    """A stranger scored a survey's predictions against interview gold: F1 0, AC1 0.84, exit status 0."""
+    gold = _jsonl(tmp_path / "gold.jsonl", [{"id": "t1", "codes": ["a"]}, {"id": "t2", "codes": []}])
+    pred = _jsonl(tmp_path / "pred.jsonl", [{"id": "S001", "codes": ["a"], "scores": {}}])
+    out = tmp_path / "metrics.csv"
+    result = runner.invoke(app, ["evaluate", "--gold", str(gold), "--pred", str(pred), "--output", str(out)])
+    assert result.exit_code != 0 and not out.exists()
+    assert "none of the 2 gold items is in pred.jsonl (e.g. gold 't1', predicted 'S001')" in str(result.exception)
+
+
 def test_codebook_commands(tmp_path):
     assert "burnout" in runner.invoke(app, ["codebook", "list"]).output
     converted = tmp_path / "b.qdc"
