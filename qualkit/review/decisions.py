@@ -138,6 +138,12 @@ def decide(
                                          user=actor.name, start=start, end=end, action="adjust")
         return set_own_decisions(store, suggestion=coding, user=actor.name, decisions=[
             (coding.code_id, "rejected", None, None, "change"), (code_id, "accepted", start, end, "change")])[-1]
+    unchanged = {"accept": "accepted", "reject": "rejected"}.get(decision) == coding.status
+    if unchanged and expected_version in (None, coding.version):
+        # A second "reject" of a rejected coding was logged as a decision, and the next undo took back that
+        # no-op instead of the person's real last action.
+        raise InvalidInput(f"coding {coding_id} is already {coding.status} (by {coding.decided_by or 'nobody'}); "
+                           "nothing changed", fix="revert it first to decide on it again")
     if decision == "span":
         changes = {"status": "accepted"}
         changes |= {k: v for k, v in (("start", start), ("end", end)) if v is not None}

@@ -272,3 +272,17 @@ def test_a_code_named_instead_of_its_id_is_refused_with_the_id(study):
         decisions.add_code(study.store, int(seg["id"]), "Individual coping", actor=ANA)
     with pytest.raises(InvalidInput, match="did you mean 'workload'"):
         decisions.add_code(study.store, int(seg["id"]), "workloda", actor=ANA)
+
+
+def test_deciding_a_coding_as_it_already_is_is_refused_and_undo_takes_back_the_real_last_action(study):
+    """A stranger's second reject of a rejected coding was logged; the next undo took back that no-op."""
+    store = study.store
+    first = study.suggestion("group1.txt", 1, "administrative_burden")
+    decisions.decide(store, int(first.id), "reject", actor=ANA)
+    second = study.suggestion("group1.txt", 2, "workload")
+    decisions.decide(store, int(second.id), "accept", actor=ANA)
+    events = len(store.events_df("coding"))
+    with pytest.raises(InvalidInput, match=rf"coding {first.id} is already rejected \(by ana\); nothing changed"):
+        decisions.decide(store, int(first.id), "reject", actor=ANA)
+    assert len(store.events_df("coding")) == events
+    assert decisions.last_decision(store, actor=ANA)[0] == int(second.id)
