@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,30 @@ _TOOL_COLUMNS = re.compile(r"(number of .+|.+ count|count|frequency|files|refere
                            r"hierarchical name|nickname|number)")
 
 
+def _fill_empty_ids(codes: list[Code], unnamed: list[tuple[int, int]], path: Any) -> None:
+    """Give a code whose id cell is empty an id like the file's others ("Moral residue" → moral_residue), saying so.
+
+    A stranger's empty id cell silently became the id 'Moral residue' beside ids such as 'staffing'.
+    """
+    if not unnamed:
+        return
+    empty = {index for index, _ in unnamed}
+    given = [code.id for i, code in enumerate(codes) if i not in empty]
+    snake = bool(given) and all(re.fullmatch(r"[a-z0-9_]+", code_id) for code_id in given)
+    taken = set(given)
+    for index, line in unnamed:
+        code = codes[index]
+        new = re.sub(r"\W+", "_", code.name.casefold()).strip("_") if snake else code.name
+        base, n = new, 2
+        while new in taken:
+            new, n = f"{base}_{n}", n + 1
+        taken.add(new)
+        code.id = new
+        where = f"{Path(path).name}:{line}" if path else f"line {line}"
+        warnings.warn(f"{where}: code {code.name!r} has no id; it gets the id {new!r}"
+                      + (" (like the file's other ids)" if snake else " (its name)"), stacklevel=4)
+
+
 def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, path: Any, line: int) -> None:
     """Refuse a header that is not understood but is close to one that is (``descripton``); warn of the rest.
 
@@ -91,7 +116,6 @@ def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, pat
     the columns qualkit reads (a stranger's "Include when" column was dropped without a word).
     """
     import difflib
-    import warnings
 
     known = [alias for aliases in _COLUMN_ALIASES.values() for alias in aliases]
     ignored = []
@@ -159,6 +183,7 @@ def codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, name
     codes: list[Code] = []
     lines: Lines = {}
     version: tuple[int, int] | None = None  # (version, line it was first given on)
+    unnamed: list[tuple[int, int]] = []  # (code index, line) of rows whose id cell is empty
     for line, row in rows:
         cells = ["" if c is None else str(c) for c in row]
         if not any(c.strip() for c in cells):
@@ -179,6 +204,7 @@ def codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, name
         }
         if "id" in columns and not values["id"]:
             values["id"] = name_value
+            unnamed.append((index, line))
         for field in LIST_FIELDS:
             values[field] = split_cell(field, cell(field)) if field in columns else []
         codes.append(Code(**values))
@@ -192,6 +218,7 @@ def codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, name
                                       f"{version[1]}", path=path, line=line,
                                       fix="give every row the same codebook_version (or leave it empty)")
             version = version or (int(given), line)
+    _fill_empty_ids(codes, unnamed, path)
     # A parent may be given by id or by name.
     ids = {c.id for c in codes}
     by_name = {c.name: c.id for c in codes}

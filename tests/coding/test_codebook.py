@@ -465,3 +465,14 @@ def test_a_quote_left_open_in_a_yaml_codebook_is_an_error_not_a_lost_code(tmp_pa
     with pytest.raises(InvalidCodebook, match=r"ed\.yaml:\d+: the field '\w+' appears twice in one entry") as caught:
         load_codebook(path)
     assert "a quote that is opened and never closed" in str(caught.value)
+
+
+def test_an_empty_id_cell_gets_an_id_like_the_others_with_a_warning(tmp_path):
+    """A stranger's empty id cell silently became the id 'Moral residue' beside ids such as 'staffing'."""
+    path = tmp_path / "codes.csv"
+    path.write_text("id,name,parent\nstaffing,Staffing,\n,Moral residue,\nguilt,Guilt,Moral residue\n",
+                    encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"codes.csv:3: code 'Moral residue' has no id; it gets the id "
+                                         r"'moral_residue' \(like the file's other ids\)"):
+        book = load_codebook(path)
+    assert book.ids == ["staffing", "moral_residue", "guilt"] and book["guilt"].parent == "moral_residue"
