@@ -316,8 +316,9 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         codebook = None
     if by is not None and by not in segments.columns:
         by = None
+    # With the roll-up rows, as Project.prevalence() and the report give them: without, a category read 0.
     prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested,
-                      all_codes=True)
+                      all_codes=True, rollup=True)
     co = cooccurrence(segments, codings, window=window, codebook=codebook, include_suggested=include_suggested)
     about = pd.DataFrame([
         ("qualkit version", __version__),

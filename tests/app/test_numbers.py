@@ -60,6 +60,9 @@ def test_app_project_cli_and_report_agree_and_label_rollups(coded, apptest, help
 
     report = collect_report(coded.store, by="role", n_boot=0, figures=False)
     pd.testing.assert_frame_equal(_numbers(report.results["prevalence"].table), _numbers(notebook.table))
+    # The Excel sheet too (it had no roll-up rows, so a category read 0 there).
+    workbook = project.export(tmp_path / "tables.xlsx", by="role")
+    pd.testing.assert_frame_equal(_numbers(pd.read_excel(workbook, sheet_name="prevalence")), _numbers(notebook.table))
     html = render_html(report, tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Peer support + sub-codes" in html and "3 (75%)" in html  # 3 of the attendings' 4 segments
 
