@@ -88,3 +88,16 @@ def test_change_gives_the_words_another_code_and_keeps_the_rejection(study):
     assert project.store.coding(int(row["id"])).status == "rejected"
     coded = project.codings()
     assert ((coded["code_id"] == other) & (coded["start"] == row["start"]) & (coded["end"] == row["end"])).any()
+
+
+def test_info_counts_a_hand_code_removed_again_apart_from_rejections(study):
+    """A stranger's `qualkit info` said "rejected: 13", most of them their own hand codes taken back."""
+    project, db = study
+    pending = project.review_queue(5)
+    project.reject(int(pending.iloc[0]["id"]))
+    segment = project.segments().iloc[-1]
+    project.code(int(segment["id"]), "workload")
+    project.undo()
+    info = runner.invoke(app, ["info", db, "--user", "ana"])
+    assert info.exit_code == 0, info.output
+    assert "  rejected: 1 codings" in info.output and "  removed by its coder: 1 codings" in info.output
