@@ -67,13 +67,16 @@ def _check_code(store: Store, code_id: str, *, coded: bool = False) -> None:
 
 
 def _check_not_coded(store: Store, code_id: str, spans: Sequence[tuple[int, int | None, int | None]], *,
-                     coder: str | None = None) -> None:
+                     coder: str | None = None, fix: str = "choose another code, or select other words",
+                     other_than: int | None = None) -> None:
     """Refuse a code on words that already carry it, accepted: a second row would count and export twice.
 
     ``coder``: while a transcript is coded blind only the actor's own rows count (the other coder's are theirs).
+    ``other_than``: the coding being decided (accepted by someone else meanwhile, it is a conflict, told as such).
     """
     segment_ids = sorted({int(segment_id) for segment_id, _, _ in spans})
     accepted = store.codings_df(status="accepted", code_id=code_id, segment_ids=segment_ids)
+    accepted = accepted[accepted["id"] != other_than]
     if coder is not None:
         accepted = accepted[(accepted["coder"] == coder) | (accepted["decided_by"] == coder)]
     for row in accepted.itertuples():
@@ -83,7 +86,7 @@ def _check_not_coded(store: Store, code_id: str, spans: Sequence[tuple[int, int 
                 words = str(row.segment_text)[row.start - row.segment_start:row.end - row.segment_start]
                 words = textwrap.shorten(words, 60, placeholder="…")
                 raise InvalidInput(f"“{words}” is already coded {code_id} (coding {row.id}); nothing was added",
-                                   fix="choose another code, or select other words")
+                                   fix=fix)
 
 
 def decide(
@@ -118,9 +121,13 @@ def decide(
             raise InvalidInput("a change needs the new code", fix="choose the code to apply instead")
         _check_code(store, code_id, coded=True)
     own = _check_can_decide(store, view, actor, source_id)
+    span = [(coding.segment_id, coding.start if start is None else start, coding.end if end is None else end)]
     if decision == "change":
-        _check_not_coded(store, code_id, [(coding.segment_id, coding.start if start is None else start,
-                                           coding.end if end is None else end)], coder=actor.name if own else None)
+        _check_not_coded(store, code_id, span, coder=actor.name if own else None)
+    elif decision in ("accept", "span") and coding.status != "accepted":
+        # The same words coded by hand meanwhile: accepting the suggestion too counted and exported them twice.
+        _check_not_coded(store, coding.code_id, span, coder=actor.name if own else None,
+                         fix="reject this suggestion: the words carry the code already", other_than=coding.id)
     if own:
         if expected_version is not None and coding.version != expected_version:
             current = {"code_id": coding.code_id, "status": coding.status, "decided_by": coding.decided_by,
@@ -478,7 +485,8 @@ def accept_many(store: Store, items: Sequence[tuple[int, int]], *, actor: User,
                 view: TeamView | None = None) -> dict[int, str]:
     """Accept exactly these suggestions (``(id, version)`` as shown to the user); returns id -> result.
 
-    Each is version-checked: one someone changed since it was shown is a ``conflict`` and stays as it is.
+    Each is version-checked: one someone changed since it was shown is a ``conflict`` and stays as it is; one
+    whose words already carry its code, accepted, is ``already coded`` and stays a suggestion.
     Suggestions on a transcript the actor codes blind become the actor's own rows; others the actor may
     not decide are ``refused``.
 
@@ -493,6 +501,13 @@ def accept_many(store: Store, items: Sequence[tuple[int, int]], *, actor: User,
     hidden, own = view.queue_hidden_sources(actor.name), view.own_row_sources(actor.name)
     frame = codings_by_id(store, [int(i) for i, _ in items])
     source_of = dict(zip(frame["id"], frame["source_id"], strict=True))
+    # Words already coded so (by hand, say) are not accepted a second time: they would count and export twice.
+    accepted = store.codings_df(status="accepted", segment_ids=sorted({int(s) for s in frame["segment_id"]}))
+    coded: dict[tuple, set[int]] = {}
+    for row in accepted.itertuples():
+        coded.setdefault((row.segment_id, row.code_id, row.start, row.end), set()).add(int(row.id))
+    twice = {int(r.id) for r in frame.itertuples()
+             if coded.get((r.segment_id, r.code_id, r.start, r.end), set()) - {int(r.id)}}
     results: dict[int, str] = {}
     normal: list[tuple[int, int]] = []
     for coding_id, version in ((int(i), int(v)) for i, v in items):
@@ -506,6 +521,8 @@ def accept_many(store: Store, items: Sequence[tuple[int, int]], *, actor: User,
             results[coding_id] = "accepted"
         elif source_id in hidden:
             results[coding_id] = "refused"
+        elif coding_id in twice:  # (on a blind transcript the other coder's rows are theirs, so not here)
+            results[coding_id] = "already coded"
         else:
             normal.append((coding_id, version))
     decided, conflicted = bulk_set_status(store, normal, "accepted", user=actor.name)

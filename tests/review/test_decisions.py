@@ -286,3 +286,25 @@ def test_deciding_a_coding_as_it_already_is_is_refused_and_undo_takes_back_the_r
         decisions.decide(store, int(first.id), "reject", actor=ANA)
     assert len(store.events_df("coding")) == events
     assert decisions.last_decision(store, actor=ANA)[0] == int(second.id)
+
+
+def test_a_suggestion_on_words_already_coded_so_by_hand_is_not_accepted_a_second_time(study):
+    """A stranger coded a suggestion's words by hand, then accepted the suggestion: two rows, exported twice."""
+    store = study.store
+    s = study.suggestion("group1.txt", 1, "administrative_burden")
+    hand = decisions.add_code(store, int(s.segment_id), "administrative_burden", actor=ANA, start=s.start, end=s.end)
+    with pytest.raises(InvalidInput, match=rf"already coded administrative_burden \(coding {hand.id}\).*reject this"):
+        decisions.decide(store, int(s.id), "accept", actor=BEN, expected_version=int(s.version))
+    assert store.coding(s.id).status == "suggested"
+    assert decisions.decide(store, int(s.id), "reject", actor=BEN).status == "rejected"
+
+
+def test_accepting_many_skips_a_suggestion_whose_words_carry_its_code_already(study):
+    store = study.store
+    s = study.suggestion("group1.txt", 1, "administrative_burden")
+    other = study.suggestion("group1.txt", 2, "workload")
+    decisions.add_code(store, int(s.segment_id), "administrative_burden", actor=ANA, start=s.start, end=s.end)
+    results = decisions.accept_many(store, [(int(s.id), int(s.version)), (int(other.id), int(other.version))],
+                                    actor=BEN)
+    assert results == {int(s.id): "already coded", int(other.id): "accepted"}
+    assert store.coding(s.id).status == "suggested"
