@@ -45,7 +45,9 @@ GUESSES: dict[str, tuple[str, ...]] = {
     "speaker": ("speaker", "speaker name", "speaker label", "name", "who", "person", "respondent name",
                 "participant name", "pseudonym"),  # not "label": in a survey sheet it is the code
     "id": ("participant id", "participant", "respondent id", "respondent", "pid", "id", "response id",
-           "record id", "subject id", "subject", "participant code"),
+           "record id", "subject id", "subject", "participant code", "participant #", "participant no",
+           "participant number", "respondent #", "respondent no", "respondent number", "resp id", "resp #",
+           "resp no", "resp", "response #", "case id"),
     "time": ("time", "timestamp", "start", "start time", "begin", "offset", "time start", "tc", "in"),
     "end": ("end", "end time", "stop", "time end", "out"),
     "group": ("group", "session", "focus group", "site", "cohort", "wave", "fg"),

@@ -120,3 +120,12 @@ def test_excel_sheet(tmp_path, assert_accounted):
         qk.read_transcript(path, sheet="Missing")
     with pytest.raises(InvalidTranscript, match="header but no rows"):
         qk.read_transcript(path, sheet="Notes")
+
+
+@pytest.mark.parametrize("header", ["Resp #", "Respondent No", "Participant number", "resp_id"])
+def test_a_survey_respondent_column_written_as_people_write_it_identifies_the_participant(tmp_path, header):
+    """A stranger's 'Resp #' column stayed an attribute: quotes read "Participant, survey.csv", untraceable."""
+    path = tmp_path / "survey.csv"
+    path.write_text(f"{header},Answer\nS017,We are two nurses short every night\nS018,The charting never ends\n",
+                    encoding="utf-8")
+    assert [s.participant for s in qk.read_transcript(path).segments] == ["S017", "S018"]
