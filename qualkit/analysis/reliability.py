@@ -545,8 +545,8 @@ def reliability(
         f"Units: {counted(n_units, 'segment')} of {'participant' if not include_moderator else 'all'} talk in {n_sources} "
         f"{scope_rule if n_sources != 1 else scope_rule.replace('transcripts', 'transcript')}, coded by {', '.join(f'{c.name} ({c.kind})' for c in resolved)}; {counted(k_codes, 'code')}, each "
         f"a yes/no decision per segment. "
-        + (f"{counted(excluded, 'segment')} that no coder coded were excluded (including them inflates agreement and "
-           f"kappa). " if uncoded == "exclude" else
+        + (f"{counted(excluded, 'segment')} that no coder coded {'was' if excluded == 1 else 'were'} excluded "
+           "(including them inflates agreement and kappa). " if uncoded == "exclude" else
            "Segments that no coder coded were included (this inflates agreement and kappa). ")
         + (f"95% intervals: percentile bootstrap over segments, {n_boot} resamples, seed {seed}."
            if n_boot else "No bootstrap intervals (n_boot=0).")
