@@ -272,8 +272,9 @@ class ThemeResult:
         s = self.summary()
         run = f" run {self.run_id}" if self.run_id is not None else ""
         return (f"<ThemeResult{run}: {s['themes']} themes over {s['documents']} documents, "
-                f"{s['outlier_share']:.0%} unassigned ({s['unthemed_share']:.0%} of participant sentences "
-                f"with the {s['short_dropped']} too short to fit), {s['candidates']} candidate codes"
+                f"{s['outlier_share']:.0%} of them in no theme; counting the {s['short_dropped']} sentences too "
+                f"short to fit, {s['unthemed_share']:.0%} of participant sentences are in no theme; "
+                f"{s['candidates']} candidate codes"
                 + (f", embedder {s['embedder']} ({s['embedder_tier']} tier)" if s["embedder"] else "") + ">")
 
     def _repr_html_(self) -> str:
