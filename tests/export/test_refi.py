@@ -99,7 +99,8 @@ def test_selection_offsets_are_code_points_for_crlf_and_astral_characters(built,
     assert "夜 shifts are brutal." in quoted
     assert "I chart at home" in quoted
     # Suggestions and rejected codings are not exported by default; with include_suggested they are.
-    assert sum(len(s.selections) for s in project.sources) == 5 + 1  # 5 accepted codings + 1 segment memo
+    # 5 accepted codings, 1 segment memo and the 4 participant turns its cases refer to
+    assert sum(len(s.selections) for s in project.sources) == 5 + 1 + 4
     xml, _ = project_xml(store, include_suggested=True)
     assert xml.count(b"<Coding ") == 6
     _schema("Project.xsd").validate(xml.decode("utf-8"))
@@ -481,3 +482,23 @@ def test_a_coding_by_a_user_the_file_does_not_define_is_not_credited_to_the_impo
     assert "unknown-0C1D2E3F" in coders and "importer" not in coders and "ben" not in coders
     assert "not among the file's <Users>" in report.summary()
     target.engine.dispose()
+
+
+def test_a_participants_case_refers_to_their_own_turns_not_to_whole_transcripts(built, tmp_path):
+    """Each case pointed at whole transcripts, so NVivo or MAXQDA would credit a focus group to every speaker."""
+    store, _ = built
+    import defusedxml.ElementTree as SafeET
+
+    xml = _qde(export_qdpx(store, tmp_path / "p.qdpx"))
+    _schema("Project.xsd").validate(xml.decode("utf-8"))
+    root = SafeET.fromstring(xml)
+    ns = f"{{{PROJECT_NS}}}"
+    texts = {s.get("guid"): store.source(s.get("name")).text for s in root.iter(f"{ns}TextSource")}
+    selected = {sel.get("guid"): texts[source.get("guid")][int(sel.get("startPosition")):int(sel.get("endPosition"))]
+                for source in root.iter(f"{ns}TextSource") for sel in source.iter(f"{ns}PlainTextSelection")}
+    segments = store.segments_df()
+    for case in root.iter(f"{ns}Case"):
+        assert case.find(f"{ns}SourceRef") is None
+        words = sorted(selected[ref.get("targetGUID")] for ref in case.iter(f"{ns}SelectionRef"))
+        assert words == sorted(segments.loc[segments["participant"] == case.get("name"), "text"]), case.get("name")
+    assert any(True for _ in root.iter(f"{ns}SelectionRef"))

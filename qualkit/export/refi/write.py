@@ -122,11 +122,17 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
             etree.SubElement(variables_el, "Variable", guid=stable_guid("variable", name),
                              name=xml_text(name), typeOfVariable=kind)
     source_guid = {s.id: normalise_guid(s.guid) or stable_guid("source", store.name, s.name) for s in source_objects}
+    # A case refers to its participant's own turns (a selection each), not to whole transcripts: with a
+    # SourceRef, NVivo and MAXQDA credited every word of a focus group to each of its speakers.
+    case_labels = {label for label, *_ in participants}
+    turns_of: dict[str, list[int]] = {}
+    turn_guid: dict[int, str] = {}  # by the words' place, so an export of an imported copy gives the same
+    for turn in segments.itertuples(index=False):
+        if isinstance(turn.participant, str) and turn.participant in case_labels:
+            turns_of.setdefault(turn.participant, []).append(int(turn.id))
+            turn_guid[int(turn.id)] = stable_guid("turn", source_guid[int(turn.source_id)], str(int(turn.start)),
+                                                  str(int(turn.end)))
     if participants:
-        speaks_in: dict[str, set[int]] = {}
-        for label, sid in zip(segments["participant"], segments["source_id"], strict=True):
-            if isinstance(label, str):
-                speaks_in.setdefault(label, set()).add(int(sid))
         cases_el = etree.SubElement(root, "Cases")
         for label, guid, pseudonym, aliases, attributes in participants:
             case = etree.SubElement(cases_el, "Case", guid=guid, name=xml_text(label))
@@ -135,8 +141,8 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
                 etree.SubElement(case, "Description").text = xml_text(description)
             for key, value in attributes.items():
                 _variable_value(case, key, value, variables)
-            for sid in sorted(speaks_in.get(label, ())):
-                etree.SubElement(case, "SourceRef", targetGUID=source_guid[sid])
+            for segment_id in turns_of.get(label, ()):
+                etree.SubElement(case, "SelectionRef", targetGUID=turn_guid[segment_id])
 
     # Sources with their codings, and the memos' anchors.
     files: dict[str, bytes] = {}
@@ -178,6 +184,11 @@ def project_xml(store: Any, *, include_suggested: bool = False) -> tuple[bytes, 
                     **({"creationDateTime": iso_datetime(row.created_at)} if iso_datetime(row.created_at) else {}),
                 })
                 etree.SubElement(coding_el, "CodeRef", targetGUID=code_guid[row.code_id])
+            for turn in segments.loc[segments["source_id"] == source.id].itertuples(index=False):
+                if int(turn.id) in turn_guid:  # the words of a participant's case (no code)
+                    etree.SubElement(source_el, "PlainTextSelection", {
+                        "guid": turn_guid[int(turn.id)], "name": xml_text(f"turn of {turn.participant}"),
+                        "startPosition": str(int(turn.start)), "endPosition": str(int(turn.end))})
             for memo in memo_rows:
                 seg = segment_span.get(int(memo.segment_id)) if _present(memo.segment_id) else None
                 if seg is None or seg[2] != source.id:
