@@ -147,9 +147,13 @@ class Project:
             []
         """
         from qualkit.ingest.batch import import_transcripts
+        from qualkit.ingest.readers import transcript_files
 
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
+        # A folder holds transcripts, as on the command line (a notebook user's folder was "not a file").
+        if all(isinstance(p, str | os.PathLike) for p in paths):
+            paths = transcript_files(paths)
         return import_transcripts(self.store, list(paths), participants=participants, aliases=aliases,
                                   segment_by=segment_by, progress=progress, user=self.user, **options)
 

@@ -25,21 +25,6 @@ AliasesOption = Annotated[
                                                '\'{"Dr Smith": "Jill Smith, MD"}\'.')]
 
 
-def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given, and in each folder the files a registered reader takes (see qualkit.ingest.readers)."""
-    from qualkit.ingest.readers import suffixes
-
-    known = set(suffixes())
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
-                                and p.suffix.lower() in known))
-        else:
-            files.append(path)
-    return files
-
-
 def _format_names() -> list[str]:
     from qualkit.ingest.readers import format_names
 
@@ -103,8 +88,9 @@ def import_(
 ) -> None:
     """Import transcripts into a project and print what was understood of each file."""
     from qualkit.errors import ImportFailed, InvalidInput
+    from qualkit.ingest.readers import transcript_files
 
-    files = _expand(paths)
+    files = transcript_files(paths)
     if not files:
         from qualkit.ingest.readers import suffixes
 
@@ -188,8 +174,9 @@ def deidentify(
     from qualkit.export.tables import write_csv
     from qualkit.ingest import read_transcript
     from qualkit.ingest.deidentify import Deidentifier
+    from qualkit.ingest.readers import transcript_files
 
-    files = _expand(paths)
+    files = transcript_files(paths)
     if not files:
         raise InvalidInput("no transcript files found", fix="pass files or folders of transcripts")
     report_path = report or key.with_name(f"{key.stem}.report.csv")

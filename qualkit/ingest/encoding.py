@@ -77,7 +77,7 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYT
         raise InvalidTranscript(f"the file cannot be read ({exc.strerror or exc})", path=path,
                                 fix="check that the file exists and that you may read it") from None
     if not path.is_file():
-        raise InvalidTranscript("is not a file", path=path, fix="pass transcript files, or a folder to the CLI")
+        raise InvalidTranscript("is not a file", path=path, fix="pass transcript files, or folders of them")
     if size > max_bytes:
         raise InvalidTranscript(
             f"the file is {human_size(size, than=max_bytes)}, over the limit of {human_size(max_bytes)}", path=path,

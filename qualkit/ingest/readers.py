@@ -122,6 +122,30 @@ def suffixes() -> list[str]:
     return [suffix for reader in READERS.values() for suffix in reader.suffixes]
 
 
+def transcript_files(paths: Any) -> list[Path]:
+    """Files as given, and in each folder (not its sub-folders) the files some reader takes, sorted by name.
+
+    The CLI and :meth:`qualkit.Project.import_transcripts` both take folders this way.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> for name in ("b.txt", "a.vtt", "notes.pdf", ".hidden.txt"):
+        ...     _ = (folder / name).write_text("Ann: hi")
+        >>> [p.name for p in transcript_files([folder])]
+        ['a.vtt', 'b.txt']
+    """
+    known = set(suffixes())
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                                and p.suffix.lower() in known))
+        else:
+            files.append(path)
+    return files
+
+
 def format_names() -> list[str]:
     """The format names a user may pass as ``format=`` / ``--format`` (registry order).
 

@@ -223,3 +223,17 @@ def test_a_misspelt_codings_filter_and_a_code_name_in_the_queue_are_errors_not_e
     name = project.codebook.codable_codes[0].name
     with pytest.raises(qk.QualkitError, match=f"'{project.codebook.codable_codes[0].id}' is the id of the code named"):
         project.review_queue(code_id=name)
+
+
+def test_a_folder_of_transcripts_is_imported_as_on_the_command_line(tmp_path):
+    """A notebook user's project.import_transcripts("transcripts/") was refused: "is not a file"."""
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    (folder / "b.txt").write_text("Ann: Nights again.\nBo: Every week.\n", encoding="utf-8")
+    (folder / "a.txt").write_text("Cy: Charting at home.\nDee: Me too.\n", encoding="utf-8")
+    (folder / "notes.pdf").write_bytes(b"%PDF")
+    project = qk.Project.create(tmp_path / "p.qualkit.db", codebook=None, user="ana")
+    reports = project.import_transcripts(folder, progress=False)
+    assert [r.source for r in reports] == ["a.txt", "b.txt"]
+    assert sorted(project.sources()["name"]) == ["a.txt", "b.txt"]
+    project.store.engine.dispose()
