@@ -347,6 +347,12 @@ def judgements(codings: pd.DataFrame, coder: Coder) -> tuple[pd.DataFrame, pd.Da
         negative = touched.iloc[0:0]
     else:
         touched = codings.loc[(codings["coder"] == coder.name) | (codings["decided_by"] == coder.name)]
+        # The coder's own row decides a (segment, code): a suggestion they decided in place before the
+        # transcript was assigned blind, then judged afresh in their own row, counted both ways.
+        own = touched["coder"] == coder.name
+        ruled = pd.MultiIndex.from_frame(touched.loc[own, ["segment_id", "code_id"]])
+        pairs = pd.MultiIndex.from_frame(touched[["segment_id", "code_id"]])
+        touched = touched.loc[own | ~pairs.isin(ruled)]
         positive = touched.loc[touched["status"] == "accepted"]
         negative = touched.loc[touched["status"] == "rejected"]
     keys = ["segment_id", "code_id"]

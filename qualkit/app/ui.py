@@ -214,10 +214,13 @@ def ready_to_mark_done(ctx: Any, source_id: int, *, key: str) -> bool:
     Example:
         >>> ready_to_mark_done(ctx, 3, key="tx_done_anyway")  # doctest: +SKIP
     """
-    left = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, 0, 1, source_id, None)[1]
+    frame, left = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, 0, 10_000, source_id, None)
     if not left:
         return True
+    earlier = int((frame["decided_by"] == ctx.user.name).sum()) if "decided_by" in frame else 0
+    before = (f" {earlier} of them you decided before the transcript was assigned blind: that decision counts "
+              "unless you judge it again here." if earlier else "")
     st.warning(f"You have not judged {counted(left, 'suggestion')} on this transcript yet (your review queue "
-               "holds them). Marked done, each counts as your “no” in the agreement figures.",
+               "holds them). Marked done, each counts as your “no” in the agreement figures." + before,
                icon=":material/rule:")
     return st.checkbox(f"Mark it done anyway, leaving {counted(left, 'suggestion')} unjudged", key=key)

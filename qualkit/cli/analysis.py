@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project
 
 
 class Analysis(StrEnum):
@@ -29,11 +29,6 @@ class Analysis(StrEnum):
     saturation = "saturation"
     quotes = "quotes"
 
-
-def _open(db: str | None, project: str | None, user: str | None):
-    from qualkit.project import Project
-
-    return Project.open(db, project, user=user)
 
 
 def _write(frame, out: Path | None, *, index: bool = False) -> None:
@@ -70,7 +65,7 @@ def analyze(
     """Compute one analysis over the project and print it (or write it with --out)."""
     from qualkit.errors import InvalidInput
 
-    project = _open(db, project_name, user)
+    project = open_project(db, project_name, user)
     group = None if by.lower() == "none" else by
     common = {"include_suggested": include_suggested, "include_moderator": include_moderator}
     if what is Analysis.prevalence:
@@ -108,7 +103,7 @@ def reliability(
     disagreements: Annotated[Path | None, typer.Option(help="Write the disagreements for adjudication (.csv/.xlsx).")] = None,
 ) -> None:
     """Inter-coder reliability per code and pooled (agreement, Cohen, Fleiss, Krippendorff) with 95% intervals."""
-    project = _open(db, project_name, user)
+    project = open_project(db, project_name, user)
     result = project.reliability(coder, uncoded=uncoded, sources=source or None, n_boot=n_boot, seed=seed)
     typer.echo(result.summary())
     typer.echo("")
@@ -160,7 +155,7 @@ def export(
     """Export the project in any registered format: tables (Excel, CSV), REFI-QDA (.qdpx, .qdc), reports."""
     from qualkit.export.registry import export_for
 
-    project = _open(db, project_name, user)
+    project = open_project(db, project_name, user)
     entry = export_for(path, format)
     options = {"include_suggested": include_suggested} if "include_suggested" in entry.options else {}
     written = project.export(path, entry.name, **options)
@@ -184,7 +179,7 @@ def report(
     n_boot: Annotated[int, typer.Option(min=0, help="Bootstrap resamples for reliability intervals.")] = 1000,
 ) -> None:
     """Write the study report: methods, codebook, prevalence with a chart, quotes, reliability, figures."""
-    project = _open(db, project_name, user)
+    project = open_project(db, project_name, user)
     written = project.report(path, format, by=None if by.lower() == "none" else by, coders=coder or None,
                              include_suggested=include_suggested, quotes_per_code=quotes, figures=figures,
                              n_boot=n_boot)

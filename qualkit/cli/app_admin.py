@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project
 
 users_app = typer.Typer(help="Manage the review app's users (roles: admin, coder, viewer).", no_args_is_help=True)
 assign_app = typer.Typer(help="Assign transcripts to coders for (blind) double-coding.", no_args_is_help=True)
@@ -134,11 +134,6 @@ def users_list(db: DbOption = None) -> None:
         typer.echo(f"{row.name}{shown}: {row.role}{extra}")
 
 
-def _project(db: str | None, name: str | None, user: str | None):
-    from qualkit.project import Project
-
-    return Project.open(db, name, user=user)
-
 
 @assign_app.command("add")
 def assign_add(
@@ -153,7 +148,7 @@ def assign_add(
     """Assign a transcript to coders."""
     from qualkit.review.double_coding import blind_note
 
-    project = _project(db, project_name, user)
+    project = open_project(db, project_name, user)
     added = project.assign(source, coders, blind=blind)
     note = blind_note(project.store, source, coders) if blind else ""
     typer.echo(f"assigned {source} to {', '.join(coders)}{' (blind)' if blind else ''}: {added} new.{note}")
@@ -170,7 +165,7 @@ def assign_remove(
     """Take a coder off a transcript (their decisions stay)."""
     from qualkit.review.double_coding import unassign
 
-    project = _project(db, project_name, user)
+    project = open_project(db, project_name, user)
     unassign(project.store, source, coder, actor=project.actor())
     typer.echo(f"{coder} is no longer assigned to {source}")
 
@@ -185,7 +180,7 @@ def assign_done(
     user: UserOption = None,
 ) -> None:
     """Mark an assignment done (or reopen it)."""
-    project = _project(db, project_name, user)
+    project = open_project(db, project_name, user)
     project.mark_done(source, coder=coder or None, done=not reopen)
     typer.echo(f"{source}: {coder or project.user} {'reopened' if reopen else 'done'}")
 
@@ -193,7 +188,7 @@ def assign_done(
 @assign_app.command("list")
 def assign_list(db: DbOption = None, project_name: ProjectNameOption = None) -> None:
     """List assignments."""
-    frame = _project(db, project_name, None).assignments()
+    frame = open_project(db, project_name, None).assignments()
     if frame.empty:
         typer.echo("no assignments yet")
         return

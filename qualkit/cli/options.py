@@ -1,8 +1,8 @@
-"""Options shared by several commands (the project to open, the acting user)."""
+"""Options shared by several commands (the project to open, the acting user), and opening that project."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,3 +18,14 @@ UserOption = Annotated[str | None, typer.Option(
     "--user", envvar="QUALKIT_USER",
     help="Act as this user: their role and blind-coding visibility apply (default: $QUALKIT_USER; without it a "
          "local SQLite file acts as its owner, and a shared database is read-only).")]
+
+
+def open_project(db: str | None, name: str | None, user: str | None) -> Any:
+    """The project named by ``--db``, ``--project`` and ``--user`` (imported only when a command runs).
+
+    Example:
+        >>> open_project("sqlite://", None, None)  # doctest: +SKIP
+    """
+    from qualkit.project import Project
+
+    return Project.open(db, name, user=user)

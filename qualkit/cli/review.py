@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project
 
 review_app = typer.Typer(help="Review suggestions from the terminal: queue, accept, reject, change, undo.",
                          no_args_is_help=True)
@@ -54,11 +54,6 @@ def _coded_words(row: Any) -> str:
     return words if len(words) <= SHOWN_CHARACTERS else words[: SHOWN_CHARACTERS - 1] + "…"
 
 
-def _open(db: str | None, project: str | None, user: str | None):
-    from qualkit.project import Project
-
-    return Project.open(db, project, user=user)
-
 
 @review_app.command("queue")
 def queue(
@@ -70,7 +65,7 @@ def queue(
     code: Annotated[str | None, typer.Option("--code", help="Only this code (its id).")] = None,
 ) -> None:
     """List the suggestions awaiting review, the most useful to decide first, with the words each one codes."""
-    project = _open(db, project_name, user)
+    project = open_project(db, project_name, user)
     target: str | int | None = int(source) if source is not None and source.isdigit() else source
     frame = project.review_queue(n, source=target, code_id=code)
     if frame.empty:
@@ -85,10 +80,10 @@ def queue(
 
 def _decide(action: str, cards: list[str], db: str | None, project_name: str | None, user: str | None,
             code_id: str | None = None) -> None:
-    from qualkit.errors import QualkitError
+    from qualkit.errors import PermissionDenied, QualkitError
 
     parsed = parse_cards(cards)
-    project = _open(db, project_name, user)
+    project = open_project(db, project_name, user)
     failed = 0
     for coding_id, version in parsed:
         try:
@@ -96,6 +91,8 @@ def _decide(action: str, cards: list[str], db: str | None, project_name: str | N
                 coding = project.change_code(coding_id, code_id, expected_version=version)
             else:
                 coding = getattr(project, action)(coding_id, expected_version=version)
+        except PermissionDenied:  # not this card but this person: nothing more is tried
+            raise
         except QualkitError as error:  # one refused card does not stop the others, which are their own decisions
             failed += 1
             typer.secho(f"error: {coding_id}@{version}: {error.render('cli')}", fg=typer.colors.RED, err=True)
@@ -137,7 +134,7 @@ def change(
 @review_app.command("undo")
 def undo(db: DbOption = None, project_name: ProjectNameOption = None, user: UserOption = None) -> None:
     """Undo your newest decision that still stands (an undo is itself kept on record; nothing is deleted)."""
-    project = _open(db, project_name, user)
+    project = open_project(db, project_name, user)
     restored = project.undo()
     if restored is None:
         typer.echo("Nothing to undo: you have no decision that still stands.")

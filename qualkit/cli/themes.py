@@ -18,18 +18,13 @@ from typing import Annotated, Any
 
 import typer
 
-from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project
 
 themes_app = typer.Typer(help="Discover emergent themes, review and edit them, make codes of them.",
                          no_args_is_help=True)
 RunOption = Annotated[int | None, typer.Option("--run", help="Theme run id (default: the latest).")]
 FIGURES = ("map", "words", "prevalence", "hierarchy")
 
-
-def _project(db: str | None, name: str | None, user: str | None) -> Any:
-    from qualkit.project import Project
-
-    return Project.open(db, name, user=user)
 
 
 def _print(result: Any, *, limit: int = 40) -> None:
@@ -67,7 +62,7 @@ def discover(
     from qualkit.embeddings import resolve_tier
 
     resolve_tier(embedder)  # an unknown name is a one-line error before the project is opened
-    project = _project(db, project_name, user)
+    project = open_project(db, project_name, user)
     result = project.discover_themes(codebook=codebook, name=name, level=level, window=window, min_words=min_words,
                                      by=by or None, max_outlier_share=max_outlier_share,
                                      min_cluster_size=min_cluster_size, n_themes=n_themes, engine=engine,
@@ -80,7 +75,7 @@ def discover(
 def show(db: DbOption = None, project_name: ProjectNameOption = None, run: RunOption = None,
          theme: Annotated[int | None, typer.Option(help="Show one theme in full.")] = None) -> None:
     """Show a saved run's themes, or one theme with its words, codes, quotes and prevalence."""
-    result = _project(db, project_name, None).themes(run)
+    result = open_project(db, project_name, None).themes(run)
     if theme is None:
         _print(result, limit=200)
         return
@@ -102,7 +97,7 @@ def show(db: DbOption = None, project_name: ProjectNameOption = None, run: RunOp
 @themes_app.command()
 def runs(db: DbOption = None, project_name: ProjectNameOption = None) -> None:
     """List the saved theme runs."""
-    frame = _project(db, project_name, None).theme_runs()
+    frame = open_project(db, project_name, None).theme_runs()
     typer.echo(frame.drop(columns=["created_at"]).to_string(index=False) if not frame.empty else "no theme runs yet")
 
 
@@ -115,7 +110,7 @@ def promote(
     parent: Annotated[str | None, typer.Option(help="Parent code id.")] = None,
 ) -> None:
     """Add a theme to the codebook (new version) and suggest it on the theme's segments."""
-    project = _project(db, project_name, user)
+    project = open_project(db, project_name, user)
     code = project.promote_theme(theme_id, code_id=code_id, name=name, parent=parent, run_id=run)
     typer.echo(f"added code {code.id!r} ({code.name}) to codebook version {project.codebook.version}; "
                f"the theme's excerpts are suggested codings to review")
@@ -127,7 +122,7 @@ def merge(theme_ids: Annotated[list[int], typer.Argument(help="Themes to merge (
           run: RunOption = None, label: Annotated[str | None, typer.Option(help="Label of the merged theme.")] = None,
           ) -> None:
     """Merge themes of a saved run."""
-    _print(_project(db, project_name, user).merge_themes(theme_ids, label=label, run_id=run))
+    _print(open_project(db, project_name, user).merge_themes(theme_ids, label=label, run_id=run))
 
 
 @themes_app.command()
@@ -135,7 +130,7 @@ def split(theme_id: Annotated[int, typer.Argument(help="The theme to split.")],
           db: DbOption = None, project_name: ProjectNameOption = None, user: UserOption = None,
           run: RunOption = None, n: Annotated[int | None, typer.Option(help="Number of parts.")] = None) -> None:
     """Split a theme by re-fitting its excerpts alone."""
-    _print(_project(db, project_name, user).split_theme(theme_id, n=n, run_id=run))
+    _print(open_project(db, project_name, user).split_theme(theme_id, n=n, run_id=run))
 
 
 @themes_app.command()
@@ -143,14 +138,14 @@ def rename(theme_id: Annotated[int, typer.Argument()], label: Annotated[str, typ
            db: DbOption = None, project_name: ProjectNameOption = None, user: UserOption = None,
            run: RunOption = None) -> None:
     """Give a theme a label of your own."""
-    _print(_project(db, project_name, user).rename_theme(theme_id, label, run_id=run))
+    _print(open_project(db, project_name, user).rename_theme(theme_id, label, run_id=run))
 
 
 @themes_app.command()
 def discard(theme_id: Annotated[int, typer.Argument()], db: DbOption = None, project_name: ProjectNameOption = None,
             user: UserOption = None, run: RunOption = None) -> None:
     """Discard a theme as noise (its excerpts become unassigned; the theme stays on record)."""
-    _print(_project(db, project_name, user).discard_theme(theme_id, run_id=run))
+    _print(open_project(db, project_name, user).discard_theme(theme_id, run_id=run))
 
 
 @themes_app.command()
@@ -164,7 +159,7 @@ def figure(kind: Annotated[str, typer.Argument(help="map, words, prevalence or h
 
     if kind not in FIGURES:
         raise InvalidInput(f"unknown figure {kind!r}", fix=f"use one of {', '.join(FIGURES)}")
-    result = _project(db, project_name, None).themes(run)
+    result = open_project(db, project_name, None).themes(run)
     chart = {"map": figures.theme_map, "words": figures.theme_words_chart,
              "hierarchy": figures.theme_hierarchy_chart}.get(kind)
     chart = chart(result) if chart else figures.theme_prevalence_heatmap(result, by=by)

@@ -123,6 +123,9 @@ class TeamView:
 def visible_codings(frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFrame:
     """Drop the rows ``user`` may not see yet (other coders' decisions during a blind period).
 
+    A machine suggestion decided in place by a hidden coder stays, shown as still suggested: the user judges
+    it afresh.
+
     Example:
         >>> view = TeamView(assignments=pd.DataFrame(
         ...     {"source_id": [1, 1], "coder": ["ana", "ben"], "blind": [True, True], "done": [False, False]}))
@@ -130,16 +133,30 @@ def visible_codings(frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFr
         ...                      "decided_by": [None, "ben", None], "status": ["accepted"] * 2 + ["suggested"]})
         >>> visible_codings(rows, "ana", view)["coder"].tolist()
         ['ana', 'auto']
+        >>> rows.loc[2, ["status", "decided_by"]] = ["accepted", "ben"]  # decided by ben before the assignment
+        >>> shown = visible_codings(rows, "ana", view)
+        >>> shown[["coder", "status"]].values.tolist(), shown["decided_by"].isna().tolist()
+        ([['ana', 'accepted'], ['auto', 'suggested']], [True, True])
     """
     hidden = view.hidden_map(user) if not view.assignments.empty else {}
     if frame.empty or not hidden:
         return frame
     keep = pd.Series(True, index=frame.index)
+    judged = pd.Series(False, index=frame.index)
     for source_id, coders in hidden.items():
         on_source = frame["source_id"] == source_id
-        theirs = frame["coder"].isin(coders) | frame["decided_by"].isin(coders)
-        keep &= ~(on_source & theirs)
-    return frame[keep]
+        keep &= ~(on_source & frame["coder"].isin(coders))
+        judged |= on_source & ~frame["coder"].isin(coders) & frame["decided_by"].isin(coders)
+    # A machine suggestion someone decided in place (before the assignment) is still the user's to judge:
+    # it is shown as it was before that decision, so it is offered, without telling what was decided.
+    frame = frame[keep].copy()
+    judged = judged[keep]
+    if judged.any():
+        frame.loc[judged, "status"] = "suggested"
+        for column in ("decided_by", "decided_at"):
+            if column in frame:
+                frame.loc[judged, column] = None
+    return frame
 
 
 def visible_memos(store: Store, frame: pd.DataFrame, user: str, view: TeamView) -> pd.DataFrame:

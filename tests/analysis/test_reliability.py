@@ -362,3 +362,15 @@ def test_reliability_over_a_store_on_sqlite_and_postgresql(store, small_source):
     assert moderator not in set(result.units["segment_id"])
     machine = reliability(store.segments_df(), store.codings_df(), ["ben", "auto"], n_boot=0)
     assert machine.per_code.set_index("code_id").loc["ehr", "percent_agreement"] == 1.0
+
+
+def test_a_coders_own_row_decides_over_their_earlier_decision_in_place():
+    """ana accepted a suggestion in place, then (the transcript now blind) rejected it afresh in her own row:
+    it counted as both her yes and her no."""
+    from qualkit.analysis.reliability import Coder, judgements
+
+    rows = pd.DataFrame({"segment_id": [1, 1, 2], "code_id": ["a", "a", "a"], "coder": ["auto", "ana", "auto"],
+                         "origin": ["rules", "human", "rules"], "status": ["accepted", "rejected", "accepted"],
+                         "decided_by": ["ana", "ana", "ana"]})
+    positive, negative, _ = judgements(rows, Coder("ana"))
+    assert positive.values.tolist() == [[2, "a"]] and negative.values.tolist() == [[1, "a"]]

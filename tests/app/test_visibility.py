@@ -119,3 +119,27 @@ def test_everything_shows_once_both_are_done(blind, apptest, helpers):
     at = apptest("ana", "transcript")
     at.selectbox(key="tx_segment").select(int(blind.peer.segment_id)).run()
     assert "BEN-SECRET-MEMO" in helpers.texts(at)
+
+
+def test_a_suggestion_decided_before_the_assignment_is_a_live_card_that_does_not_tell_the_decision(
+        quiet_study, apptest, helpers):
+    """A stranger's second coder saw "Decided meanwhile by helen (accepted)" with no buttons on the cards helen had
+    decided before the transcript was assigned blind: her decision was told, and he could not judge them."""
+    from qualkit.app.components.apptest import component_data
+
+    store = quiet_study.store
+    earlier = quiet_study.suggestion("group1.txt", 4, "peer_support")
+    decisions.decide(store, int(earlier.id), "accept", actor=ANA)
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    at = apptest("ben", "queue")
+    at.selectbox(key="q_source").select("group1.txt").run()
+    helpers.assert_ok(at)
+    assert f"acc_{earlier.id}" in {b.key for b in at.button}
+    page = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Decided meanwhile" not in page and "by ana" not in page
+    chips = component_data(apptest("ben", "transcript"), "tx_text")["highlights"]
+    assert any(h["id"] == int(earlier.id) and h["status"] == "suggested" for h in chips)
+    # ana, who decided it before, is asked to judge it afresh too, and told what counts if she does not
+    ana = apptest("ana", "double_coding")
+    assert any("1 of them you decided before the transcript was assigned blind: that decision counts unless you "
+               "judge it again here" in w.value for w in ana.warning)

@@ -55,7 +55,7 @@ def stub_models(monkeypatch):
     monkeypatch.setattr(workflow, "autocode_project", lambda *a, **k: [])
     monkeypatch.setattr(workflow, "train_project_coder", lambda *a, **k: ("coder", None))
     monkeypatch.setattr(workflow, "fine_tune_project", lambda *a, **k: {})
-    monkeypatch.setattr(workflow, "review_order", lambda *a, **k: None)
+    monkeypatch.setattr(workflow, "review_order", lambda *a, **k: __import__("pandas").DataFrame())
     monkeypatch.setattr(workflow, "evaluate_project", lambda *a, **k: None)
     monkeypatch.setattr(runs, "discover_and_save", lambda *a, **k: done)
     monkeypatch.setattr(runs, "load_run", _no_run)

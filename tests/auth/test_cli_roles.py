@@ -54,6 +54,12 @@ TABLE = {
     "assign remove": (["group1.txt", "ben", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
     "assign done": (["group1.txt", "--db", "{db}", "--project", "{p}"], DENIED, OK),
     "assign list": (["--db", "{db}", "--project", "{p}"], OK, OK),
+    "review queue": (["--db", "{db}", "--project", "{p}"], OK, OK),
+    "review accept": (["999999@1", "--db", "{db}", "--project", "{p}"], DENIED, OK),
+    "review reject": (["999999@1", "--db", "{db}", "--project", "{p}"], DENIED, OK),
+    "review change": (["999999@1", "workload", "--db", "{db}", "--project", "{p}"], DENIED, OK),
+    # ana's newest decision is on the transcript she marked done: taking it back is refused, as in the app
+    "review undo": (["--db", "{db}", "--project", "{p}"], DENIED, DENIED),
 }
 
 

@@ -222,7 +222,10 @@ def test_decisions_taken_before_a_blind_assignment_are_hidden_from_its_coders(st
     view = visibility.TeamView.load(store)
     assert view.hidden_map("ana") == {int(accepted.source_id): {"admin", "ben"}}
     rows = store.codings_df(source="group1.txt")
-    assert int(accepted.id) not in set(visibility.visible_codings(rows, "ana", view)["id"])
+    # The admin's accept is not told: a blind coder sees the suggestion as it was before it, to judge afresh
+    # (shown as "decided by admin (accepted)", with no buttons, it told them and blocked them).
+    shown = visibility.visible_codings(rows, "ana", view).set_index("id")
+    assert shown.loc[int(accepted.id), "status"] == "suggested" and pd.isna(shown.loc[int(accepted.id), "decided_by"])
     assert int(accepted.id) in set(visibility.visible_codings(rows, "admin", view)["id"])  # the admin sees all
     memos = store.memos_df()
     assert visibility.visible_memos(store, memos, "ana", view).empty and len(visibility.visible_memos(

@@ -398,10 +398,10 @@ def watch_cards(ctx: state.Context, snap: dict[str, Any]) -> None:
     So the card says so before anyone presses a key on it (a stranger's X on such a card saved nothing). One small
     query every few seconds; nothing when the cards still stand.
     """
-    live = snap.get("live", [])
-    if live:
-        now = codings_by_id(ctx.store, live)
-        if set(live) - set(now.loc[now["status"] == "suggested", "id"].astype(int)):
+    live = snap.get("live", {})
+    if live:  # a decision, a revert or a moved span bumps the version; a withdrawn card is gone
+        now = codings_by_id(ctx.store, list(live))
+        if dict(zip(now["id"].astype(int), now["version"].astype(int), strict=True)) != live:
             st.rerun(scope="app")
 
 
@@ -538,7 +538,7 @@ def render() -> None:
         ranking = jobs.ranking_version(ctx.store)
     page = max(int(st.session_state.get("q_page", 1)), 1)
     snap = snapshot(ctx, (ctx.name, source_id, code_id, page), ranking)
-    snap["live"] = []  # the cards drawn below with buttons, which watch_cards watches between runs
+    snap["live"] = {}  # id -> version of the cards drawn below with buttons, which watch_cards watches between runs
     watch_cards(ctx, snap)
     if actions.model_work_available():
         work_status(ctx, snap)
@@ -569,7 +569,10 @@ def render() -> None:
             gone = "The retrained coder withdrew this suggestion; refresh the queue to drop it."
         else:
             now = current.loc[int(row.id)]
-            if now["status"] != "suggested":
+            # On a transcript this reviewer codes blind, a suggestion decided in place before the assignment is
+            # theirs to judge afresh: a live card, never "decided by <the other coder>" (that told them the
+            # other coder's decision and offered no buttons).
+            if now["status"] != "suggested" and int(row.source_id) not in mine:
                 who = ui.text_or(now["decided_by"], "someone else")
                 gone = f"Decided meanwhile by {who} ({now['status']}); refresh the queue to drop it."
             else:
@@ -585,7 +588,7 @@ def render() -> None:
         card(ctx, row, codebook, colors, first=gone is None and not highlighted, gone=gone, note=note)
         highlighted = highlighted or gone is None
         if gone is None:
-            snap["live"].append(int(row.id))
+            snap["live"][int(row.id)] = int(row.version)
     ui.pager("q_page", total, PAGE_SIZE)  # the count above, less what this tab decided (one number, not two)
 
 
