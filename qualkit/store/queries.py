@@ -138,8 +138,11 @@ def _not_hidden(hidden: Mapping[int, set[str]] | None):
     """SQL condition leaving out rows of the given coders on the given sources (a visibility map)."""
     if not hidden:
         return literal(True)
+    # coalesce: a suggestion nobody decided has no decided_by, and NULL IN (...) would drop it (SQL's NULL
+    # logic made every pending suggestion on a blind coder's transcript vanish from their counts).
     return not_(or_(*(and_(SegmentRow.source_id == source_id,
-                           or_(CodingRow.coder.in_(sorted(coders)), CodingRow.decided_by.in_(sorted(coders))))
+                           or_(func.coalesce(CodingRow.coder, "").in_(sorted(coders)),
+                               func.coalesce(CodingRow.decided_by, "").in_(sorted(coders))))
                       for source_id, coders in hidden.items())))
 
 
@@ -150,8 +153,23 @@ def _not_settled_no():
                            settled.decided_by == CONSENSUS, settled.status == "rejected")
 
 
+def _awaiting_review(hidden: Mapping[int, set[str]] | None):
+    """SQL condition: a row is not a suggestion that some visible coder judged in a row of their own.
+
+    On a transcript coded blind the judgement is the coder's own row and the suggestion stays "suggested";
+    counted as awaiting review, the Study page said 18 where the report said 13.
+    """
+    child = aliased(CodingRow)
+    visible = literal(True) if not hidden else not_(or_(*(
+        and_(SegmentRow.source_id == source_id, func.coalesce(child.coder, "").in_(sorted(coders)))
+        for source_id, coders in hidden.items())))
+    judged = exists().where(child.parent_id == CodingRow.id, child.code_id == CodingRow.code_id,
+                            child.origin == "human", visible)
+    return or_(CodingRow.status != "suggested", ~judged)
+
+
 def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -> pd.DataFrame:
-    """Per code: coded segments (``accepted``, as the analyses count them), and suggestions and rejections.
+    """Per code: coded segments (``accepted``, as the analyses count them), suggestions awaiting review, rejections.
 
     A segment counts once however many coders applied the code (two double-coders and their consensus
     are one passage), and not at all where the disagreement was settled "does not apply". ``hidden``
@@ -168,7 +186,8 @@ def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -
                 .group_by(CodingRow.code_id))
     others = (select(CodingRow.code_id, CodingRow.status, func.count())
               .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
-              .where(CodingRow.project_id == store.project_id, CodingRow.status != "accepted", _not_hidden(hidden))
+              .where(CodingRow.project_id == store.project_id, CodingRow.status != "accepted", _not_hidden(hidden),
+                     _awaiting_review(hidden))
               .group_by(CodingRow.code_id, CodingRow.status))
     with Session(store.engine) as session:
         rows = session.execute(accepted).all() + session.execute(others).all()

@@ -402,3 +402,21 @@ def test_a_blind_coders_own_row_keeps_the_suggestions_evidence(study):
     assert [tuple(e) for e in store.coding(int(own.id)).evidence] == [tuple(e) for e in burden.evidence]
     changed = decisions.decide(store, int(burden.id), "change", actor=BEN, code_id="workload")
     assert store.coding(int(changed.id)).evidence == []  # the cue words of another code are not its evidence
+
+
+def test_a_suggestion_judged_blind_no_longer_counts_as_awaiting_review_for_those_who_may_see_the_judgement(study):
+    """A stranger's Study page said 18 suggestions where the report said 13: blind judgements left them counted."""
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    target = study.suggestion("group1.txt", 1, "administrative_burden")
+
+    def waiting(viewer: str) -> int:
+        counts = visibility.code_counts(store, viewer=viewer).set_index("code_id")
+        return int(counts.loc["administrative_burden", "suggested"])
+
+    before = {who: waiting(who) for who in ("ana", "ben", "admin")}
+    # every pending suggestion counts for the blind coders too (SQL's NULL logic dropped those on group1)
+    assert before == {"ana": 2, "ben": 2, "admin": 2}
+    decisions.decide(store, int(target.id), "accept", actor=ANA)
+    assert waiting("ana") == before["ana"] - 1 and waiting("admin") == before["admin"] - 1
+    assert waiting("ben") == before["ben"]  # ana's judgement stays hidden from ben, its count too
