@@ -222,7 +222,9 @@ class SourcesMixin(StoreBase):
             column = SourceRow.id if isinstance(source, int) else SourceRow.name
             query = query.where(column == source)
         if participants_only:
-            query = query.where(SegmentRow.role != "moderator", SegmentRow.kind.notin_(["unattributed", "legend"]))
+            # coalesce: a segment of no role is a participant's here, and NULL != 'moderator' would drop it
+            query = query.where(func.coalesce(SegmentRow.role, "") != "moderator",
+                                SegmentRow.kind.notin_(["unattributed", "legend"]))
         with self.session() as session:
             rows = session.execute(query).mappings().all()
         frame = pd.DataFrame(rows, columns=[*SEGMENT_COLUMNS, "attributes", "participant_attributes"])
