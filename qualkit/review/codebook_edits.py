@@ -103,6 +103,24 @@ def save_codebook_version(store: Store, codebook: Codebook, *, actor: User, note
                                expected_version=expected_version)
 
 
+def is_next_version(current: Codebook | None, loaded: Codebook) -> bool:
+    """Whether an imported codebook is an edited copy of ``current`` (its next version) rather than one of its own.
+
+    It is when it keeps at least half of ``current``'s code ids: a stranger's own 8-code codebook that shared
+    two ids with the bundled 24-code one was saved as "burnout, version 2", and the report named it so.
+
+    Example:
+        >>> from qualkit.model import Code
+        >>> burnout = Codebook("burnout", [Code(c, c) for c in "abcdef"])
+        >>> is_next_version(burnout, Codebook("mine", [Code(c, c) for c in "abxyz"])), \
+        ...     is_next_version(burnout, Codebook("edited", [Code(c, c) for c in "abcdefg"]))
+        (False, True)
+    """
+    if current is None or not current.ids:
+        return False
+    return len(set(loaded.ids) & set(current.ids)) * 2 >= len(set(current.ids))
+
+
 def same_codes(first: Codebook, second: Codebook) -> bool:
     """True when two codebooks hold the same codes with the same fields (name, version and description aside).
 

@@ -675,17 +675,19 @@ def test_codebook_import_names_the_columns_it_did_not_read_and_codes_without_def
 
 
 def test_a_codebook_of_its_own_keeps_its_name_instead_of_becoming_burnouts_next_version(study, apptest, helpers):
-    """A stranger's six night-shift codes became "burnout, version 2", and the report's methods said so."""
+    """A stranger's six night-shift codes became "burnout, version 2", and the report's methods said so; another's
+    eight codes did too, for sharing two ids with it."""
     before = study.project.codebook.name
-    text = "Code,Definition\nFatigue,Worn out by nights\nStaffing,Too few nurses on the ward\n"
+    shared = study.project.codebook.codable_codes[0].id
+    text = f"id,name,definition\nFatigue,Fatigue,Worn out by nights\nStaffing,Staffing,Too few nurses\n{shared},Load,Too much\n"
     at = apptest("admin", "codebook")
     at.file_uploader(key="cb_upload").set_value([("night_codes.csv", text.encode(), "text/csv")]).run()
     at.checkbox(key="cb_leave_out").check().run()
     at.button(key="cb_import").click().run()
     helpers.assert_ok(at)
     now = study.store.codebook()
-    assert (now.name, now.version, now.ids) == ("night_codes", 1, ["Fatigue", "Staffing"])
-    assert f"it shares no code with “{before}”" in helpers.texts(at)
+    assert (now.name, now.version, now.ids) == ("night_codes", 1, ["Fatigue", "Staffing", shared])
+    assert f"it keeps fewer than half of “{before}”'s codes, so it is a codebook of its own" in helpers.texts(at)
     assert "night_codes, version 1" in helpers.texts(at)  # the page's own caption
     at.selectbox(key="cb_code").select("Fatigue").run()  # no examples, nothing coded: said, not quoted
     captions = [str(c.value) for c in at.caption]

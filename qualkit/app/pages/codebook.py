@@ -189,7 +189,7 @@ def import_export(ctx: state.Context, codebook) -> None:
                         st.error(state.without_folder(str(problem), Path(tmp)))
                     return
             own_name = loaded.name
-            if codebook is not None and set(loaded.ids) & set(codebook.ids):
+            if codebook_edits.is_next_version(codebook, loaded):
                 loaded.name = codebook.name  # an edited copy of this codebook: its next version
             try:
                 version = codebook_edits.save_codebook_version(ctx.store, loaded, actor=ctx.user,
@@ -199,9 +199,9 @@ def import_export(ctx: state.Context, codebook) -> None:
                 st.error(f"{upload.name}: {error.render('app')}")
                 return
             if codebook is not None and loaded.name != codebook.name:  # the methods section names it
-                state.flash(f"Imported {upload.name} as codebook “{own_name}”, version {version}: it shares no code "
-                            f"with “{codebook.name}”, so it is a codebook of its own, not “{codebook.name}”'s next "
-                            "version.")
+                state.flash(f"Imported {upload.name} as codebook “{own_name}”, version {version}: it keeps fewer "
+                            f"than half of “{codebook.name}”'s codes, so it is a codebook of its own, not "
+                            f"“{codebook.name}”'s next version.")
             else:
                 state.flash(f"Imported {upload.name}: codebook “{loaded.name}”, version {version}.")
             for warning in heard:
