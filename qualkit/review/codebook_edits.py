@@ -112,8 +112,9 @@ def is_next_version(current: Codebook | None, loaded: Codebook) -> bool:
     Example:
         >>> from qualkit.model import Code
         >>> burnout = Codebook("burnout", [Code(c, c) for c in "abcdef"])
-        >>> is_next_version(burnout, Codebook("mine", [Code(c, c) for c in "abxyz"])), \
-        ...     is_next_version(burnout, Codebook("edited", [Code(c, c) for c in "abcdefg"]))
+        >>> mine = Codebook("mine", [Code(c, c) for c in "abxyz"])
+        >>> edited = Codebook("edited", [Code(c, c) for c in "abcdefg"])
+        >>> is_next_version(burnout, mine), is_next_version(burnout, edited)
         (False, True)
     """
     if current is None or not current.ids:
