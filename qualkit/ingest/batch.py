@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from qualkit.errors import ImportFailed, InvalidTranscript, QualkitError, StoreError
 from qualkit.ingest.participants import ParticipantsLike, read_participants
 from qualkit.model import ImportReport
@@ -90,6 +92,7 @@ def import_transcripts(
                                      window=window, **options)
             if uploaded:
                 source.metadata.pop("path", None)
+            _refuse_answers_again(store, source, path)
             store.add_source(source, user=user, participants=roster if unsaved_roster else ())
             unsaved_roster = False
         except StoreError as error:
@@ -107,6 +110,36 @@ def import_transcripts(
     if unsaved_roster:  # every file was imported before: the participants file alone has news
         store.upsert_participants(roster, user=user)
     return reports
+
+
+def _refuse_answers_again(store: Any, source: Any, path: Path) -> None:
+    """Refuse a survey file whose respondents already answered the same questions in an imported file.
+
+    A re-downloaded export (the same 120 respondents and one new) was imported whole beside the first, so
+    every answer counted twice; a byte-identical file is caught by its checksum, an updated one was not.
+    """
+    answers = {(s.participant, s.attributes.get("question")) for s in source.segments
+               if s.kind == "row" and s.participant}
+    if not answers:
+        return
+    stored = store.segments_df()
+    if stored.empty or "participant" not in stored:
+        return
+    rows = stored.loc[(stored["kind"] == "row") & stored["participant"].notna()]
+    questions = rows["question"] if "question" in rows else pd.Series(None, index=rows.index, dtype=object)
+    before: dict[tuple, str] = {}
+    for participant, question, name in zip(rows["participant"], questions, rows["source"], strict=True):
+        before.setdefault((participant, None if pd.isna(question) else question), name)
+    again = sorted(key for key in answers if key in before)
+    if again:
+        files = ", ".join(sorted({before[key] for key in again}))
+        people = ", ".join(dict.fromkeys(str(p) for p, _ in again[:3]))
+        raise InvalidTranscript(
+            f"{len(again)} of its {len(answers)} answers come from respondents who already answered the same "
+            f"question in {files} ({people}{', ...' if len(again) > 3 else ''}); imported again they would count "
+            "twice", path=path,
+            fix="import a file of the new answers only, or remove the earlier file first (Study page, or qualkit "
+                "remove-transcript)")
 
 
 def _stored_checksums(store: Any) -> dict[str, str]:

@@ -129,3 +129,23 @@ def test_a_survey_respondent_column_written_as_people_write_it_identifies_the_pa
     path.write_text(f"{header},Answer\nS017,We are two nurses short every night\nS018,The charting never ends\n",
                     encoding="utf-8")
     assert [s.participant for s in qk.read_transcript(path).segments] == ["S017", "S018"]
+
+
+def test_an_updated_survey_export_is_refused_rather_than_counting_every_answer_twice(tmp_path):
+    """A stranger's re-downloaded export (the same 120 respondents and one new) was imported whole beside the first."""
+    first = tmp_path / "survey.csv"
+    first.write_text("Response ID,What is hard?\nR1,Too many nights in a row\nR2,No thanks from anyone\n",
+                     encoding="utf-8")
+    again = tmp_path / "survey_updated.csv"
+    again.write_text(first.read_text(encoding="utf-8") + "R3,Parking\n", encoding="utf-8")
+    project = qk.Project.create(tmp_path / "p.qualkit.db", codebook=None, user="ana")
+    project.import_transcripts(first, progress=False)
+    with pytest.raises(qk.QualkitError, match=r"survey_updated.csv: 2 of its 3 answers come from respondents who "
+                                              r"already answered the same question in survey.csv \(R1, R2\)"):
+        project.import_transcripts(again, progress=False)
+    assert list(project.sources()["name"]) == ["survey.csv"]
+    new = tmp_path / "new_answers.csv"
+    new.write_text("Response ID,What is hard?\nR3,Parking\n", encoding="utf-8")
+    project.import_transcripts(new, progress=False)  # the new answers alone are welcome
+    assert len(project.segments()) == 3
+    project.store.engine.dispose()
