@@ -134,11 +134,11 @@ def test_unknown_format_and_options_are_one_line_errors(tmp_path):
         qk.read_transcript(path)
 
 
-def test_cli_folder_import_lists_every_registered_suffix(tmp_path):
-    from qualkit.cli.ingest import _expand
+def test_a_folder_import_lists_every_registered_suffix(tmp_path):
+    from qualkit.ingest.readers import transcript_files
 
     for suffix in suffixes():
         (tmp_path / f"a{suffix}").write_bytes(b"x")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF")
-    assert sorted(p.suffix for p in _expand([tmp_path])) == sorted(suffixes())
-    assert all(isinstance(p, Path) for p in _expand([tmp_path]))
+    assert sorted(p.suffix for p in transcript_files([tmp_path])) == sorted(suffixes())
+    assert all(isinstance(p, Path) for p in transcript_files([tmp_path]))
