@@ -18,6 +18,7 @@ from qualkit.model import Codebook
 from qualkit.review import double_coding
 from qualkit.review.decisions import review_queue
 from qualkit.review.visibility import TeamView
+from qualkit.store.rows import SEGMENT_COLUMNS
 from qualkit.users import actor
 
 _CACHE = {"show_spinner": False, "max_entries": 64}
@@ -35,8 +36,10 @@ def sources(url: str, project: str, gen: int) -> pd.DataFrame:
 
 @st.cache_data(**_CACHE)
 def segments(url: str, project: str, gen: int, source_id: int) -> pd.DataFrame:
-    """One transcript's segments in order (``Store.segments_df`` without attribute columns)."""
-    return _store(url, project).segments_df(source=source_id, attributes=False)
+    """One transcript's segments in order, with the ``question`` a survey answer answers (no other attributes)."""
+    frame = _store(url, project).segments_df(source=source_id)
+    keep = [c for c in frame.columns if c in SEGMENT_COLUMNS or c == "question"]
+    return frame[keep]
 
 
 @st.cache_data(**_CACHE)

@@ -71,6 +71,20 @@ def text_or(value: object, default: str = "") -> str:
     return str(value)
 
 
+def who(speaker: object, participant: object = None, question: object = None, default: str = "unattributed") -> str:
+    """Whose words a segment holds: the speaker; for a survey answer, the respondent and the question it answers.
+
+    A survey's cards and lines all read "unattributed", so a coder could not tell whose answer, or to which
+    question, "A proper pay rise." was.
+
+    Example:
+        >>> who("Ann"), who(None, "R0001", "What would help most?"), who(None)
+        ('Ann', 'R0001 · What would help most?', 'unattributed')
+    """
+    parts = [text_or(speaker) or text_or(participant), short(text_or(question), 70) if text_or(question) else ""]
+    return " · ".join(part for part in parts if part) or default
+
+
 def readable(value: object) -> str:
     """An event's old/new value as short ``key: value`` text instead of a raw dict.
 

@@ -143,3 +143,28 @@ def test_a_suggestion_decided_before_the_assignment_is_a_live_card_that_does_not
     ana = apptest("ana", "double_coding")
     assert any("1 of them you decided before the transcript was assigned blind: that decision counts unless you "
                "judge it again here" in w.value for w in ana.warning)
+
+
+def test_a_survey_answer_says_whose_it_is_and_which_question_it_answers(quiet_study, apptest, helpers, tmp_path):
+    """A stranger's survey cards and lines all read "unattributed": whose answer, to which question, was unknown."""
+    from qualkit.app.components.apptest import component_data
+    from qualkit.model import Coding
+
+    survey = tmp_path / "survey.csv"
+    survey.write_text("Response ID,What is hardest?,What would help?\nR0001,Too much paperwork after every shift,\n",
+                      encoding="utf-8")
+    quiet_study.project.import_transcripts(survey, progress=False)
+    [answer] = quiet_study.store.segments_df(source="survey.csv").itertuples()
+    quiet_study.store.add_codings([Coding(segment_id=int(answer.id), code_id="workload", origin="rules",
+                                          status="suggested", score=0.6, start=int(answer.start),
+                                          end=int(answer.end))], user="auto", action="suggest")
+    at = apptest("ana", "queue")
+    at.selectbox(key="q_source").select("survey.csv").run()
+    helpers.assert_ok(at)
+    shown = " ".join(m.value for m in at.markdown)
+    assert "R0001 · What is hardest?" in shown, [line for line in shown.split("<small>")[1:]]
+    page = apptest("ana", "transcript")
+    page.selectbox(key="tx_source").select("survey.csv").run()
+    helpers.assert_ok(page)
+    labels = [p["label"] for p in component_data(page, "tx_text")["passages"]]
+    assert labels == ["R0001 · What is hardest?"]

@@ -310,8 +310,10 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
     color = colors.get(row.code_id, "#eee")
     with st.container(border=True, key=f"card_{cid}_v{version}" + ("_current" if first else "")):
         score = "" if pd.isna(row.score) else f"score {row.score:.2f} · "
+        segment = queries.segments(ctx.url, ctx.name, ctx.gen, int(row.source_id)).set_index("id")
+        said = segment.loc[int(row.segment_id)] if int(row.segment_id) in segment.index else {}
         where = " · ".join(html.escape(part) for part in (
-            str(row.origin), str(row.source), ui.text_or(row.speaker, "unattributed")))
+            str(row.origin), str(row.source), ui.who(row.speaker, said.get("participant"), said.get("question"))))
         mark = "▶ " if first else ""
         st.markdown(mark + ui.chip_html(ui.code_label(codebook, row.code_id), color, dashed=True)
                     + f" <small>{score}{where}{html.escape(turn.replace(' turn', ' · turn'))}</small>",

@@ -153,7 +153,8 @@ def passages_of(page: pd.DataFrame, memo_counts: dict[int, int]) -> list[Passage
             "(moderator)" if seg.speaker_role == "moderator" else "",
             f"✎ {memo_counts[seg.id]} memo{'s' if memo_counts[seg.id] > 1 else ''}" if memo_counts.get(seg.id) else "",
         ) if bit)
-        out.append(Passage(int(seg.id), str(seg.text), int(seg.start), label=ui.text_or(seg.speaker, "(unattributed)"),
+        out.append(Passage(int(seg.id), str(seg.text), int(seg.start),
+                           label=ui.who(seg.speaker, seg.participant, getattr(seg, "question", None), "(unattributed)"),
                            note=note))
     return out
 
@@ -301,7 +302,8 @@ def memo_panel(ctx: state.Context, page: pd.DataFrame, memos: pd.DataFrame) -> N
     if page.empty:
         return
     st.subheader("Memos")
-    labels = {int(s.id): f"{'' if pd.isna(s.turn) else f'#{int(s.turn)} '}{ui.text_or(s.speaker, '(unattributed)')}: "
+    labels = {int(s.id): f"{'' if pd.isna(s.turn) else f'#{int(s.turn)} '}"
+                         f"{ui.who(s.speaker, s.participant, getattr(s, 'question', None), '(unattributed)')}: "
                          f"{ui.short(s.text, 50)}" for s in page.itertuples()}
     options = list(labels)
     talk = page.loc[page["speaker"].notna(), "id"] if "speaker" in page else page["id"]
