@@ -160,6 +160,13 @@ def memos(url: str, project: str, gen: int, user: str, *, deleted: bool = False)
 
 
 @st.cache_data(**_CACHE)
+def segment_attributes(url: str, project: str, gen: int) -> list[str]:
+    """The attributes segments carry of their own (a survey's "Staff group", "Site", ``question``), in order."""
+    frame = _store(url, project).segments_df()
+    return [c for c in frame.columns if c not in SEGMENT_COLUMNS and c != "row"]
+
+
+@st.cache_data(**_CACHE)
 def participants(url: str, project: str, gen: int) -> pd.DataFrame:
     """Participants with attributes and aliases."""
     return _store(url, project).participants_df()

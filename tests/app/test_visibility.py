@@ -168,3 +168,19 @@ def test_a_survey_answer_says_whose_it_is_and_which_question_it_answers(quiet_st
     helpers.assert_ok(page)
     labels = [p["label"] for p in component_data(page, "tx_text")["passages"]]
     assert labels == ["R0001 · What is hardest?"]
+
+
+def test_a_surveys_own_columns_are_offered_to_compare_by(quiet_study, apptest, helpers, tmp_path):
+    """A stranger's Analysis page offered only "(everyone)" for a survey with Staff group, Site and two questions."""
+    survey = tmp_path / "survey.csv"
+    survey.write_text("Response ID,Staff group,What is hardest?,What would help?\n"
+                      "R0001,Nurse,Too much paperwork,More staff\nR0002,Porter,Lifting,Trolleys\n", encoding="utf-8")
+    quiet_study.project.import_transcripts(survey, progress=False)
+    decisions.decide(quiet_study.store, int(quiet_study.suggestion("group1.txt", 1, "administrative_burden").id),
+                     "accept", actor=ANA)
+    at = apptest("admin", "analysis")
+    helpers.assert_ok(at)
+    offered = at.selectbox(key="an_by").options
+    assert {"Staff group", "question"} <= set(offered)
+    at.selectbox(key="an_by").select("question").run()
+    helpers.assert_ok(at)

@@ -167,6 +167,8 @@ def render() -> None:
         return
     participants = queries.participants(ctx.url, ctx.name, ctx.gen)
     groups = [c for c in participants.columns if c not in ("participant", "pseudonym", "aliases", "version")]
+    # A survey's groups are columns of its answers (Staff group, Site, question), not of a participants file.
+    groups += [c for c in queries.segment_attributes(ctx.url, ctx.name, ctx.gen) if c not in groups]
     by = st.selectbox("Compare by", [*groups, EVERYONE], key="an_by")
     by = None if by == EVERYONE else by
     prevalence_section(ctx, by)
