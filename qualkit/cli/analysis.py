@@ -54,7 +54,8 @@ def analyze(
     db: DbOption = None,
     project_name: ProjectNameOption = None,
     user: UserOption = None,
-    by: Annotated[str, typer.Option(help="Participant attribute to compare groups by ('none' for all together).")] = "role",
+    by: Annotated[str, typer.Option(help="Attribute to compare groups by ('auto': role where the study records it; "
+                                         "'none': all together).")] = "auto",
     code: Annotated[str | None, typer.Option(help="The code (quotes; distinctive words within one code).")] = None,
     n: Annotated[int, typer.Option(min=1, help="How many quotes (or words per group).")] = 5,
     window: Annotated[int, typer.Option(min=0, help="Co-occurrence within this many turns (0: same segment).")] = 0,
@@ -67,6 +68,8 @@ def analyze(
 
     project = open_project(db, project_name, user)
     group = None if by.lower() == "none" else by
+    if by.lower() == "auto":  # as the report: a survey with no roles was refused "no attribute 'role'"
+        group = "role" if "role" in project.segments().columns else None
     common = {"include_suggested": include_suggested, "include_moderator": include_moderator}
     if what is Analysis.prevalence:
         result = project.prevalence(by=group, **common)

@@ -114,3 +114,21 @@ def test_cli_reliability_prints_intervals_per_code(project):
     rows = [line for line in table.splitlines() if line.strip().startswith(("workload", "ehr", "exhaustion"))]
     assert rows and all("[" in row and "]" in row for row in rows)  # value [low, high] or n/a per statistic
     assert "Units judged" in result.output
+
+
+def test_analyze_prevalence_of_a_survey_with_no_roles_counts_everyone_together(tmp_path):
+    """A stranger's `qualkit analyze prevalence` on a survey: "error: no attribute 'role' on the segments"."""
+    survey = tmp_path / "survey.csv"
+    survey.write_text("Response ID,Staff group,What is hardest?\nR1,Nurse,Too much paperwork\nR2,Porter,Lifting\n",
+                      encoding="utf-8")
+    project = qk.Project.create(tmp_path / "s.qualkit.db", name="Survey", user="ana")
+    project.import_transcripts(survey, progress=False)
+    answer = project.segments().iloc[0]
+    project.code(int(answer["id"]), project.codebook.codable_codes[0].id)
+    db = str(tmp_path / "s.qualkit.db")
+    result = CliRunner().invoke(app, ["analyze", "prevalence", "--db", db, "--user", "ana"])
+    assert result.exit_code == 0, result.output
+    assert "all" in result.output and "role" not in result.output
+    by_group = CliRunner().invoke(app, ["analyze", "prevalence", "--db", db, "--user", "ana", "--by", "Staff group"])
+    assert by_group.exit_code == 0 and "Nurse" in by_group.output
+    project.store.engine.dispose()
