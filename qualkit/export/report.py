@@ -254,8 +254,9 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     origins = sorted(set(codings.loc[codings["origin"] != "human", "origin"].dropna()))
     humans = sorted((set(accepted["decided_by"].dropna()) | set(_human_coders(codings))) - {CONSENSUS})
     parts = [
-        f"{_material(n_sessions, n_surveys)} were analysed with qualkit {__version__} "
-        f"(offline). They were split into {len(segments)} segments ({kinds}), {len(talk)} of them participant talk; "
+        f"{_material(n_sessions, n_surveys)} {'was' if n_sessions == 0 and n_surveys == 1 else 'were'} analysed "
+        f"with qualkit {__version__} "
+        f"(offline). {'It was' if n_sessions + n_surveys == 1 else 'They were'} split into {len(segments)} segments ({kinds}), {len(talk)} of them participant talk; "
         "moderator talk and unattributed lines were excluded from all counts.",
     ]
     if codebook is not None:
