@@ -182,3 +182,14 @@ def test_a_link_without_the_study_to_a_file_of_two_studies_offers_both(quiet_stu
     helpers.assert_ok(at)
     assert f"Study: **{quiet_study.store.name}**" in helpers.texts(at)
     assert not [s for s in at.selectbox if s.key == "qk_pick_study"] and at.selectbox(key="tx_source").options
+
+
+def test_a_participants_file_alone_is_saved_and_says_what_it_linked(quiet_study, apptest, helpers):
+    """A stranger uploaded only a participants file and pressed Import: nothing happened, and nothing was said."""
+    at = apptest("admin", "study")
+    at.file_uploader(key="import_participants").set_value(
+        [("people.csv", b"id,role\nPH01,pharmacist\nPOR01,porter\n", "text/csv")])
+    at.button(key="FormSubmitter:import-Import").click().run(timeout=120)
+    helpers.assert_ok(at)
+    assert {"PH01", "POR01"} <= set(quiet_study.store.participants_df()["participant"])
+    assert "None of its ids or names matches a speaker" in " ".join(w.value for w in at.warning)

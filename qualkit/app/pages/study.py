@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -138,7 +139,12 @@ def import_section(ctx: state.Context) -> None:
         segment_by = st.selectbox("Segment by", ["turn", "sentence", "window"], key="import_segment_by")
         aliases = st.text_area("Speaker aliases, one per line: `Dr Smith = Jill Smith, MD`", key="import_aliases")
         submitted = st.form_submit_button("Import", type="primary")
+    if submitted and not files and participants is not None:  # a participants file alone: it was ignored silently
+        _import_participants_alone(ctx, participants)
+        return
     if not submitted or not files:
+        if submitted:
+            st.warning("Choose the transcripts to import first.", icon=":material/upload_file:")
         return
     with tempfile.TemporaryDirectory(prefix="qualkit-import-") as tmp:
         folder = Path(tmp)
@@ -182,6 +188,23 @@ def import_section(ctx: state.Context) -> None:
     state.flash(message, "success" if imported == len(paths) else "info" if imported + skipped == len(paths)
                 else "warning")
     st.rerun()  # the counts, the transcripts table and the participants show the new files at once
+
+
+def _import_participants_alone(ctx: state.Context, upload: Any) -> None:
+    """Save an uploaded participants file with no transcripts, saying how many segments it linked."""
+    with tempfile.TemporaryDirectory(prefix="qualkit-import-") as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            linked = ctx.project.add_participants(path)
+        except QualkitError as error:
+            state.flash(f"Not imported: {state.without_folder(str(error), Path(tmp))}", "error")
+        else:
+            state.flash(f"Saved the participants of {upload.name}; {linked} segments are now linked to a participant."
+                        + ("" if linked else " None of its ids or names matches a speaker of the study's "
+                           "transcripts: check them, or give speakers as aliases."),
+                        "success" if linked else "warning")
+    st.rerun()
 
 
 def last_import_reports() -> None:
