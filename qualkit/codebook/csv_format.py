@@ -119,6 +119,7 @@ def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, pat
 
     known = [alias for aliases in _COLUMN_ALIASES.values() for alias in aliases]
     ignored = []
+    misspelt: list[tuple[str, str]] = []  # every one at once: fixing 'parnet' then revealed 'defintion'
     for index, header in enumerate(headers):
         normal = _normal_header(header)
         if not normal or index in columns.values():
@@ -131,10 +132,16 @@ def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, pat
             continue
         close = difflib.get_close_matches(normal, known, n=1, cutoff=0.8)
         if close:
-            raise InvalidCodebook(f"unknown column {str(header)!r}", path=path, line=line,
-                                  fix=f"did you mean {close[0]!r}? Rename the column")
-        if not _TOOL_COLUMNS.fullmatch(normal):
+            misspelt.append((str(header), close[0]))
+        elif not _TOOL_COLUMNS.fullmatch(normal):
             ignored.append(str(header))
+    if len(misspelt) == 1:
+        raise InvalidCodebook(f"unknown column {misspelt[0][0]!r}", path=path, line=line,
+                              fix=f"did you mean {misspelt[0][1]!r}? Rename the column")
+    if misspelt:
+        raise InvalidCodebook(f"unknown columns {', '.join(repr(h) for h, _ in misspelt)}", path=path, line=line,
+                              fix="did you mean " + ", ".join(f"{c!r} for {h!r}" for h, c in misspelt)
+                                  + "? Rename the columns")
     if ignored:
         where = f"{Path(path).name}: " if path else ""
         warnings.warn(f"{where}{'column' if len(ignored) == 1 else 'columns'} "

@@ -476,3 +476,12 @@ def test_an_empty_id_cell_gets_an_id_like_the_others_with_a_warning(tmp_path):
                                          r"'moral_residue' \(like the file's other ids\)"):
         book = load_codebook(path)
     assert book.ids == ["staffing", "moral_residue", "guilt"] and book["guilt"].parent == "moral_residue"
+
+
+def test_every_misspelt_column_is_named_at_once(tmp_path):
+    """A stranger fixed 'parnet' only to be told next of 'defintion'."""
+    path = tmp_path / "codes.csv"
+    path.write_text("id,name,parnet,defintion\nload,Load,,Too much\n", encoding="utf-8")
+    with pytest.raises(InvalidCodebook, match=r"codes.csv:1: unknown columns 'parnet', 'defintion'.*did you mean "
+                                              r"'parent' for 'parnet', 'definition' for 'defintion'"):
+        load_codebook(path)
