@@ -311,6 +311,8 @@ def test_a_quote_selected_from_its_opening_mark_keeps_its_closing_one(tmp_path, 
         expect(page.locator(".qk-region")).to_be_visible()
         drag(page, word(page, "dispensary", "‘"), word(page, "dispensary", "question"))
         expect(page.locator(".qk-pick .qk-input")).to_be_focused()
+        # the picker quotes the words as written: "‘ just ... question ’" read as typos
+        expect(page.locator(".qk-pick .qk-what q")).to_have_text("‘just ask a quick question’")
         page.keyboard.type("admin")
         page.keyboard.press("Enter")
         expect(page.get_by_text("as Administrative burden").first).to_be_visible(timeout=30_000)

@@ -237,7 +237,11 @@ class Selector {
     const bits = [];
     for (let g = r[0]; g <= r[1]; g += 1) {
       for (const node of this.words[g].els) bits.push(node.textContent);
-      if (g < r[1]) bits.push(this.words[g + 1].p === this.words[g].p ? " " : " … ");
+      // Words that touch in the text ("out" and ".") touch here too: "wrung out . On" read as a typo.
+      if (g < r[1]) {
+        const next = this.words[g + 1];
+        bits.push(next.p !== this.words[g].p ? " … " : next.s === this.words[g].e ? "" : " ");
+      }
     }
     return bits.join("");
   }
