@@ -219,6 +219,35 @@ def show_result(result: object, *, key: str) -> None:
         st.write(result)
 
 
+def decision_in_words(ctx: Any, coding_id: int) -> str:
+    """A decision on a coding, in words: what was done to which code, where ("rejected Workload in fg1.txt, turn 4").
+
+    Names the decision an Undo button takes back, on the Review queue and the Transcript page.
+
+    Example:
+        >>> decision_in_words(ctx, 42)  # doctest: +SKIP
+        'coded by hand: Workload in fg1.txt, turn 4'
+    """
+    import pandas as pd
+
+    from qualkit.model import CONSENSUS
+    from qualkit.store.queries import codings_by_id
+
+    row = codings_by_id(ctx.store, [coding_id])
+    if row.empty:
+        return f"coding {coding_id}"
+    row = row.iloc[0]
+    by_hand = row["origin"] == "human" and pd.isna(row.get("parent_id")) and row["status"] == "accepted"
+    done = "coded by hand:" if by_hand else {"accepted": "accepted", "rejected": "rejected"}.get(row["status"],
+                                                                                               row["status"])
+    if row["decided_by"] == CONSENSUS:  # a settled disagreement, not the user's own accept or reject
+        done = f"settled as {'applies' if row['status'] == 'accepted' else 'does not apply'}:"
+    codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
+    label = code_label(codebook, row["code_id"]) if codebook is not None else row["code_id"]
+    turn = "" if pd.isna(row["turn"]) else f", turn {int(row['turn'])}"
+    return f"{done} {label} in {row['source']}{turn}"
+
+
 def ready_to_mark_done(ctx: Any, source_id: int, *, key: str) -> bool:
     """True when the user may press "done" now: nothing left in their queue here, or they confirm leaving it.
 

@@ -184,3 +184,17 @@ def test_a_surveys_own_columns_are_offered_to_compare_by(quiet_study, apptest, h
     assert {"Staff group", "question"} <= set(offered)
     at.selectbox(key="an_by").select("question").run()
     helpers.assert_ok(at)
+
+
+def test_the_transcript_page_undoes_the_last_decision_it_names(quiet_study, apptest, helpers):
+    """A stranger coded a passage by hand on the Transcript page: Ctrl+Z and U did nothing there, and no Undo."""
+    segment = quiet_study.segment("group2.txt", 1)
+    hand = decisions.add_code(quiet_study.store, int(segment["id"]), "workload", actor=ANA)
+    at = apptest("ana", "transcript")
+    helpers.assert_ok(at)
+    button = at.button(key="tx_undo")
+    assert button.label == "Undo your last decision: coded by hand: Workload (workload) in group2.txt, turn 1"
+    button.click().run()
+    helpers.assert_ok(at)
+    assert quiet_study.store.coding(hand.id).status == "rejected"  # withdrawn, kept on record
+    assert "Undone: coded by hand: Workload (workload) in group2.txt, turn 1." in helpers.texts(at)

@@ -27,7 +27,7 @@ import streamlit as st
 from qualkit.app import actions, clicks, queries, resources, state, ui
 from qualkit.app.components import Highlight, select_text
 from qualkit.errors import ConflictError, QualkitError, StoreError
-from qualkit.model import CONSENSUS, Codebook
+from qualkit.model import Codebook
 from qualkit.review import decisions
 from qualkit.store import jobs
 from qualkit.store.queries import codings_by_id
@@ -450,27 +450,10 @@ def undo_bar(ctx: state.Context) -> None:
     if last is None:
         return
     coding_id, version = last
-    what = earlier_decision(ctx, coding_id)
+    what = ui.decision_in_words(ctx, coding_id)
     clicks.button(f"Undo your last decision: {what} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:",
                   on_click=_undo_earlier, args=(coding_id, version, what), shortcut="U",
                   help="Made before this tab opened; History lists every decision.")
-
-
-def earlier_decision(ctx: state.Context, coding_id: int) -> str:
-    """A decision made before this tab opened, in words: what was done to which code, where."""
-    row = codings_by_id(ctx.store, [coding_id])
-    if row.empty:
-        return f"coding {coding_id}"
-    row = row.iloc[0]
-    by_hand = row["origin"] == "human" and pd.isna(row.get("parent_id")) and row["status"] == "accepted"
-    done = "coded by hand:" if by_hand else {"accepted": "accepted", "rejected": "rejected"}.get(row["status"],
-                                                                                               row["status"])
-    if row["decided_by"] == CONSENSUS:  # a settled disagreement, not the user's own accept or reject
-        done = f"settled as {'applies' if row['status'] == 'accepted' else 'does not apply'}:"
-    codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
-    label = ui.code_label(codebook, row["code_id"]) if codebook is not None else row["code_id"]
-    turn = "" if pd.isna(row["turn"]) else f", turn {int(row['turn'])}"
-    return f"{done} {label} in {row['source']}{turn}"
 
 
 def _undo_earlier(coding_id: int, version: int, what: str) -> None:

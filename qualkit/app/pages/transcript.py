@@ -130,6 +130,27 @@ def _done(source_id: int) -> None:
                          success="Marked done. Once every coder is done, compare on the Double coding page.")
 
 
+def _undo_last(coding_id: int, version: int, what: str) -> None:
+    """Button callback: take back the decision named on the button, at the version it named."""
+    user, store = state.current_user(), state.current_store()
+    if user is not None and store is not None:
+        state.run_action(decisions.revert_decision, store, coding_id, expected_version=version, actor=user,
+                         success=f"Undone: {what}.")
+
+
+def undo_button(ctx: state.Context) -> None:
+    """Undo for the user's newest decision that still stands, named on the button (a stranger's hand code had none:
+    Ctrl+Z and U did nothing here, and a chip's Revert did not say to what)."""
+    last = decisions.last_decision(ctx.store, actor=ctx.user)
+    if last is None:
+        return
+    coding_id, version = last
+    what = ui.decision_in_words(ctx, coding_id)
+    clicks.button(f"Undo your last decision: {what}", key="tx_undo", icon=":material/undo:", on_click=_undo_last,
+                  args=(coding_id, version, what), help="Your newest decision that still stands, on any transcript; "
+                                                        "History lists every one.")
+
+
 def may_code_here(user, view: TeamView, source_id: int) -> bool:
     """True when ``user`` may code this transcript now (the rule :func:`qualkit.review.decisions.decide` enforces).
 
@@ -259,6 +280,8 @@ def render() -> None:
     can_code = may_code_here(ctx.user, view, source_id) and codebook is not None
     if can_code:
         suggest_button(ctx, key="tx_suggest", source_id=source_id, source_name=name)
+    if ctx.user.can_code():
+        undo_button(ctx)
 
     f1, f2, f3, f4 = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
     speakers = f1.multiselect("Speakers", sorted(segments["speaker"].dropna().unique()), key="tx_speakers")
