@@ -113,13 +113,14 @@ def import_transcripts(
 
 
 def _refuse_answers_again(store: Any, source: Any, path: Path) -> None:
-    """Refuse a survey file whose respondents already answered the same questions in an imported file.
+    """Refuse a survey file whose answers are already in the study: same respondent and same question, or the
+    same respondent and the very same words (a file of one unnamed question).
 
     A re-downloaded export (the same 120 respondents and one new) was imported whole beside the first, so
     every answer counted twice; a byte-identical file is caught by its checksum, an updated one was not.
     """
-    answers = {(s.participant, s.attributes.get("question")) for s in source.segments
-               if s.kind == "row" and s.participant}
+    answers = [(s.participant, s.attributes.get("question"), s.text) for s in source.segments
+               if s.kind == "row" and s.participant]
     if not answers:
         return
     stored = store.segments_df()
@@ -127,17 +128,23 @@ def _refuse_answers_again(store: Any, source: Any, path: Path) -> None:
         return
     rows = stored.loc[(stored["kind"] == "row") & stored["participant"].notna()]
     questions = rows["question"] if "question" in rows else pd.Series(None, index=rows.index, dtype=object)
-    before: dict[tuple, str] = {}
-    for participant, question, name in zip(rows["participant"], questions, rows["source"], strict=True):
-        before.setdefault((participant, None if pd.isna(question) else question), name)
-    again = sorted(key for key in answers if key in before)
+    asked: dict[tuple, str] = {}
+    said: dict[tuple, str] = {}
+    for participant, question, text, name in zip(rows["participant"], questions, rows["text"], rows["source"],
+                                                 strict=True):
+        if not pd.isna(question):
+            asked.setdefault((participant, question), name)
+        said.setdefault((participant, text), name)
+    again = sorted({(participant, asked.get((participant, question)) or said.get((participant, text)))
+                    for participant, question, text in answers
+                    if (question is not None and (participant, question) in asked) or (participant, text) in said})
     if again:
-        files = ", ".join(sorted({before[key] for key in again}))
+        files = ", ".join(sorted({name for _, name in again}))
         people = ", ".join(dict.fromkeys(str(p) for p, _ in again[:3]))
         raise InvalidTranscript(
-            f"{len(again)} of its {len(answers)} answers come from respondents who already answered the same "
-            f"question in {files} ({people}{', ...' if len(again) > 3 else ''}); imported again they would count "
-            "twice", path=path,
+            f"{len(again)} of its {len({p for p, _, _ in answers})} respondents already answered the same "
+            f"question in {files} ({people}{', ...' if len(again) > 3 else ''}); imported again their answers "
+            "would count twice", path=path,
             fix="import a file of the new answers only, or remove the earlier file first (Study page, or qualkit "
                 "remove-transcript)")
 

@@ -140,8 +140,8 @@ def test_an_updated_survey_export_is_refused_rather_than_counting_every_answer_t
     again.write_text(first.read_text(encoding="utf-8") + "R3,Parking\n", encoding="utf-8")
     project = qk.Project.create(tmp_path / "p.qualkit.db", codebook=None, user="ana")
     project.import_transcripts(first, progress=False)
-    with pytest.raises(qk.QualkitError, match=r"survey_updated.csv: 2 of its 3 answers come from respondents who "
-                                              r"already answered the same question in survey.csv \(R1, R2\)"):
+    with pytest.raises(qk.QualkitError, match=r"survey_updated.csv: 2 of its 3 respondents already answered the same "
+                                              r"question in survey.csv \(R1, R2\)"):
         project.import_transcripts(again, progress=False)
     assert list(project.sources()["name"]) == ["survey.csv"]
     new = tmp_path / "new_answers.csv"
