@@ -292,9 +292,22 @@ class CodingsMixin(StoreBase):
         """Load one coding."""
         with self.session() as session:
             row = session.get(CodingRow, coding_id)
-            if row is None or row.project_id != self.project_id:
-                raise StoreError(f"no coding {coding_id} in project {self.name!r}", fix=NO_CODING_FIX)
-            return coding_from_row(row)
+            if row is not None and row.project_id == self.project_id:
+                return coding_from_row(row)
+        withdrawn = self._withdrawn_at(coding_id)
+        if withdrawn is not None:  # a card still on someone's screen, or an id listed before a retrain
+            raise StoreError(f"suggestion {coding_id} is no longer there: the machine coder withdrew it when it "
+                             f"retrained ({withdrawn:%Y-%m-%d %H:%M}); nobody had decided on it",
+                             fix="list the review queue again: the retrained coder's suggestions are there")
+        raise StoreError(f"no coding {coding_id} in project {self.name!r}", fix=NO_CODING_FIX)
+
+    def _withdrawn_at(self, coding_id: int) -> Any:
+        """When a retrain withdrew the suggestion ``coding_id`` (its rows are deleted; the log keeps the ids), or None."""
+        events = self.events_df("coding")
+        for row in events.loc[events["action"] == "replace"].itertuples():
+            if isinstance(row.old, dict) and coding_id in (row.old.get("ids") or []):
+                return row.at
+        return None
 
     def codings_df(
         self,

@@ -51,6 +51,9 @@ def test_refreshing_suggestions_keeps_rows_and_versions(study):
     assert replaced["old"]["withdrawn"] == [{"id": dropped, "segment_id": int(before.loc[dropped, "segment_id"]),
                                              "code_id": before.loc[dropped, "code_id"]}]
     assert events[events["action"] == "rescore"].iloc[0]["new"]["count"] == len(kept)
+    # deciding the withdrawn one (a card still on screen, an id listed before) says what became of it
+    with pytest.raises(StoreError, match=rf"suggestion {dropped} is no longer there: the machine coder withdrew it"):
+        decisions.decide(store, dropped, "accept", actor=BEN)
     # a card drawn before the refresh still decides: same id, same version
     target = kept[0]
     decision = decisions.decide(store, target, "reject", actor=BEN, expected_version=int(before.at[target, "version"]))
