@@ -566,7 +566,7 @@ def reliability(
             shown = ", ".join(unused[:8]) + (f" and {len(unused) - 8} more" if len(unused) > 8 else "")
             statement += (f" {len(unused)} of the codebook's {len(unused) + k_codes} codes "
                           f"{'was' if len(unused) == 1 else 'were'} applied by no coder here and "
-                          f"{'is' if len(unused) == 1 else 'are'} left out ({shown}); choose the codes to compare to include them.")
+                          f"{'is' if len(unused) == 1 else 'are'} left out ({shown}).")
     judged_text = ", ".join(f"{name} {count}" for name, count in judged_counts.items())
     statement += (f" Units judged (a code applied or rejected) by each coder: {judged_text}; a segment a "
                   "coder only rejected codes on counts as that coder's explicit \u201cno\u201d.")

@@ -216,7 +216,7 @@ JUDGED_UNITS = ("Counted over the segment × code pairs that at least one coder 
                 "by hand); a pair one coder left untouched counts as that coder's “no”. These counts show what "
                 "to settle; they are not a reliability statistic (a pair neither coder judged is left out, so a "
                 "kappa over them would be near zero in a study coded by hand). Kappa, alpha and AC1 count every "
-                "code on each segment some coder coded, as on the Reliability page.")
+                "code on each segment some coder coded.")
 """What :func:`agreement_summary` counts, in the words the app shows beside its figures."""
 
 
