@@ -54,6 +54,10 @@ GUESSES: dict[str, tuple[str, ...]] = {
 }
 
 
+NON_ANSWERS = frozenset({"n/a", "na", "n.a.", "n/a.", "-", "--", "---", "–", "—", "."})
+"""Survey cells that say the respondent gave no answer."""
+
+
 def _norm(header: Any) -> str:
     return re.sub(r"[\s_\-]+", " ", str(header or "").strip().casefold())
 
@@ -270,7 +274,7 @@ def table_layout(
     text_indices: list[int] = mapping["text"]
     lines: list[str] = []
     position = 0
-    skipped = 0
+    skipped = declined = 0
     as_text = {index for index in range(len(headers))
                if keeps_text(row[index] for _, row in rows[1:] if index < len(row))}
     for line_number, row in rows[1:]:
@@ -292,6 +296,9 @@ def table_layout(
             text = re.sub(r"\s*(?:\r\n|\r|\n)\s*", " ", value(text_index))
             if not text:
                 skipped += 1
+                continue
+            if text.casefold() in NON_ANSWERS:  # counted as answers, they swelled every share's denominator
+                declined += 1
                 continue
             item_attributes = dict(attributes)
             if len(text_indices) > 1:
@@ -320,6 +327,8 @@ def table_layout(
                                "columns=, CLI: --text-column)")
     if skipped:
         layout.warnings.append(f"{skipped} empty answer cell(s) skipped")
+    if declined:
+        layout.warnings.append(f"{declined} answer cell(s) that say no answer ('n/a', '-' and the like) skipped")
     if not layout.items:
         raise InvalidTranscript("every text cell is empty", path=path, line=header_line,
                                 fix="check that the right column holds the answers, or name the text column yourself")

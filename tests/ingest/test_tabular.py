@@ -149,3 +149,12 @@ def test_an_updated_survey_export_is_refused_rather_than_counting_every_answer_t
     project.import_transcripts(new, progress=False)  # the new answers alone are welcome
     assert len(project.segments()) == 3
     project.store.engine.dispose()
+
+
+def test_cells_that_say_no_answer_are_skipped_and_counted(tmp_path):
+    """A stranger's 'n/a' and '-' answers were imported as answers and swelled every share's denominator."""
+    path = tmp_path / "survey.csv"
+    path.write_text("Response ID,What is hard?\nR1,Nights\nR2,n/a\nR3, - \nR4,N/A\nR5,No.\n", encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert [s.text for s in source.segments] == ["Nights", "No."]
+    assert "3 answer cell(s) that say no answer ('n/a', '-' and the like) skipped" in source.import_report.warnings
