@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,17 @@ def check_folder(path: str | Path) -> None:
     if not folder.is_dir():
         raise InvalidInput(f"no folder {str(folder)!r} to export into",
                            fix="create the folder first, or give a path in a folder that exists")
+
+
+def file_stem(name: str) -> str:
+    """A file name stem for a study's name: letters, digits, ``-`` and single ``_`` in place of the rest.
+
+    Example:
+        >>> file_stem("Burnout: pharmacists & porters 2026"), file_stem("???")
+        ('Burnout_pharmacists_porters_2026', 'study')
+    """
+    stem = re.sub(r"_+", "_", "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)).strip("_")
+    return stem or "study"
 
 
 @dataclass(frozen=True)

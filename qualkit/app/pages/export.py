@@ -10,6 +10,7 @@ import streamlit as st
 
 from qualkit.app import queries, state, ui
 from qualkit.errors import QualkitError
+from qualkit.export.format import file_stem
 from qualkit.export.registry import EXPORTS
 from qualkit.export.tables import tidy_codings, write_csv
 from qualkit.project import Project
@@ -62,7 +63,7 @@ def render() -> None:
         st.session_state.pop("ex_file_for", None)
         entry = FORMATS[label]
         with tempfile.TemporaryDirectory() as tmp, st.spinner("Exporting…"):
-            stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in ctx.name)
+            stem = file_stem(ctx.name)  # was "Burnout__pharmacists___porters_2026"
             path = Path(tmp) / entry.file_name(stem)
             try:
                 written = Path(ctx.project.export(path, format=entry.name) or path)
