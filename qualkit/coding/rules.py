@@ -396,8 +396,12 @@ class RuleCoder(BaseCoder):
             evidence = [(h.start, h.end) for h in ordered if h.modifier is None or self.negation == "ignore"]
             phrases = []
             for hit in ordered[:3]:
-                label = hit.label if hit.kind == "cue" else batch.texts[i][hit.start:hit.end].lower()
+                found = batch.texts[i][hit.start:hit.end]
+                label = hit.label if hit.kind == "cue" else found.lower()
                 text = f'{hit.kind} "{label}"'
+                if hit.kind == "cue" and found.lower() != label.lower():
+                    # the cue "leaving" on "technicians left": the word itself shows why (a stranger was puzzled)
+                    text += f' (as "{found}")'
                 if hit.modifier is not None:
                     kind = "negated" if _is_negator(hit.modifier) else "hypothetical"
                     text += f' ({kind}: "{hit.modifier}")'

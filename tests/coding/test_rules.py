@@ -121,3 +121,13 @@ def test_moderators_and_marks_are_not_coded(coder, small_source, mini_codebook, 
 def test_hits_report_cues_and_modifiers(coder):
     hits = coder.hits(["I never felt isolated but so lonely"])[0]["isolation"]
     assert {(h.label, h.modifier) for h in hits} == {("isolated", "never"), ("lonely", None)}
+
+
+def test_the_reason_names_the_words_a_cue_matched_when_they_differ_from_it():
+    """A stranger saw "Why: cue 'leaving'" on "technicians left in the autumn" and could not see the match."""
+    from qualkit.model import Code, Codebook
+
+    book = Codebook("m", [Code("leaving", "Leaving", cues=["leaving"])])
+    coder = RuleCoder(book).fit()
+    assert coder.predict_codings(["Two technicians left in the autumn"])[0].rationale == 'cue "leaving" (as "left")'
+    assert coder.predict_codings(["I am leaving"])[0].rationale == 'cue "leaving"'
