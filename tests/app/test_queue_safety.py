@@ -237,3 +237,23 @@ def test_a_card_decided_meanwhile_offers_the_refresh_its_message_asks_for(queue_
     at.button(key=f"q_refresh_{shown[0]}").click().run()
     helpers.assert_ok(at)
     assert cards(at) == shown[1:] and not [b for b in at.button if b.key.startswith("q_refresh_")]
+
+
+def test_a_bulk_accept_says_which_it_left_and_why(quiet_study, apptest, helpers):
+    """A stranger's "Accept these 77" accepted 76, rightly leaving one the other coder had just rejected, without a word."""
+    from qualkit.review import decisions
+    from qualkit.users import User
+
+    at = apptest("ana", "queue")
+    at.toggle(key="bulk_on").set_value(True).run()
+    at.slider(key="bulk_min").set_value(0.5).run()
+    shown = at.dataframe[-1].value
+    assert len(shown) >= 2
+    pending = quiet_study.store.codings_df(status="suggested").set_index("id")
+    taken = next(int(i) for i in pending.index if pending.at[i, "score"] >= 0.5)
+    decisions.decide(quiet_study.store, taken, "reject", actor=User("ben"))  # meanwhile, in another tab
+    at.button(key="bulk_go").click().run()
+    helpers.assert_ok(at)
+    said = " ".join(w.value for w in at.warning)
+    assert "1 left as they are: someone decided them meanwhile" in said and "accepted" in said
+    assert quiet_study.store.coding(taken).status == "rejected"

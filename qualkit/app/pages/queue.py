@@ -284,7 +284,12 @@ def _bulk(items: list[tuple[int, int]]) -> None:
         _report(error)
         return
     counts = pd.Series(list(results.values())).value_counts().to_dict()
-    _say("Bulk accept: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + " (U or Ctrl+Z undoes it).")
+    # Say why any was left: a stranger's 77 became 76 with no word of the one someone had rejected meanwhile.
+    why = {"accepted": "accepted", "conflict": "left as they are: someone decided them meanwhile",
+           "already coded": "left: their words carry the code already", "gone": "gone: withdrawn by a retrain",
+           "refused": "left: coded blind by others"}
+    _say("Bulk accept: " + "; ".join(f"{n} {why.get(what, what)}" for what, n in counts.items())
+         + " (U or Ctrl+Z undoes it).", "success" if set(counts) == {"accepted"} else "warning")
     accepted = [i for i, what in results.items() if what == "accepted"]
     if accepted:  # what to revert: the suggestions themselves, or the coder's own rows on a blind transcript
         rows = codings_by_id(store, accepted)
