@@ -310,6 +310,29 @@ def last_decision(store: Store, *, actor: User) -> tuple[int, int] | None:
     return None
 
 
+def last_bulk(store: Store, *, actor: User) -> list[tuple[int, int]]:
+    """The codings of the actor's newest decision when it is a bulk accept, as ``(coding_id, version)``; else ``[]``.
+
+    A tab opened anew offered to undo one suggestion of a stranger's bulk accept of 76, as if it were the whole.
+    Only those of the bulk that still stand are listed (one someone changed since is left as it is).
+
+    Example:
+        >>> last_bulk(Store.create("sqlite://", name="lb"), actor=User("ana"))
+        []
+    """
+    last = last_decision(store, actor=actor)
+    if last is None:
+        return []
+    mine = user_state_events(store, actor.name, limit=UNDO_WINDOW + 10_000)
+    event = next((e for e in mine if e["coding_id"] == last[0]), None)
+    if event is None or event["action"] != "bulk-accept":
+        return []
+    batch = [e for e in mine if e["action"] == "bulk-accept" and e["at"] == event["at"]]
+    newest = state_events(store, [e["coding_id"] for e in batch])
+    standing = [e["coding_id"] for e in batch if newest.get(e["coding_id"], {}).get("id") == e["id"]]
+    return [(int(c.id), int(c.version)) for c in (store.coding(i) for i in standing)]
+
+
 def write_memo(store: Store, text: str, *, actor: User, segment_id: int | None = None,
                source_id: int | None = None, code_id: str | None = None) -> Memo:
     """Write a memo (coders and administrators; viewers only read).

@@ -369,7 +369,7 @@ def user_state_events(store: Store, user: str, *, limit: int = 200) -> list[dict
             EventRow.user == user, EventRow.outcome == "ok",
             EventRow.action.in_([a for a in STATE_ACTIONS if a != "revert"]))
             .order_by(EventRow.id.desc()).limit(limit)).all()
-    return [{"id": r.id, "coding_id": int(r.entity_id), "action": r.action, "old": r.old, "new": r.new}
+    return [{"id": r.id, "coding_id": int(r.entity_id), "action": r.action, "old": r.old, "new": r.new, "at": r.at}
             for r in rows]
 
 

@@ -257,3 +257,21 @@ def test_a_bulk_accept_says_which_it_left_and_why(quiet_study, apptest, helpers)
     said = " ".join(w.value for w in at.warning)
     assert "1 left as they are: someone decided them meanwhile" in said and "accepted" in said
     assert quiet_study.store.coding(taken).status == "rejected"
+
+
+def test_a_tab_opened_after_a_bulk_accept_undoes_the_whole_bulk(quiet_study, apptest, helpers):
+    """In a fresh tab, U offered one suggestion of a stranger's bulk accept of 76, as if it were the whole."""
+    from qualkit.review import decisions
+    from qualkit.users import User
+
+    pending = quiet_study.store.codings_df(status="suggested")
+    items = [(int(i), int(v)) for i, v in zip(pending["id"][:3], pending["version"][:3], strict=True)]
+    assert decisions.accept_many(quiet_study.store, items, actor=User("ana")) == dict.fromkeys(
+        [i for i, _ in items], "accepted")
+    at = apptest("ana", "queue")  # a new tab: it remembers no decision of its own
+    button = at.button(key="q_undo")
+    assert button.label == "Undo your last decision: bulk accept of 3 suggestions (U / Ctrl+Z)"
+    button.click().run()
+    helpers.assert_ok(at)
+    assert {quiet_study.store.coding(i).status for i, _ in items} == {"suggested"}
+    assert "Undone: bulk accept of 3 suggestions." in helpers.texts(at)

@@ -451,6 +451,13 @@ def undo_bar(ctx: state.Context) -> None:
         clicks.button(f"Undo: {entry['what']} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:", on_click=_undo,
                       shortcut="U", help=f"{len(stack)} decision(s) of this tab can be undone, newest first.")
         return
+    bulk = decisions.last_bulk(ctx.store, actor=ctx.user)
+    if bulk:  # the whole bulk accept, as the tab that made it would undo it
+        what = f"bulk accept of {ui.counted(len(bulk), 'suggestion')}"
+        clicks.button(f"Undo your last decision: {what} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:",
+                      on_click=_undo_earlier_bulk, args=(bulk, what), shortcut="U",
+                      help="Made before this tab opened; History lists every decision.")
+        return
     last = decisions.last_decision(ctx.store, actor=ctx.user)
     if last is None:
         return
@@ -468,6 +475,15 @@ def _undo_earlier(coding_id: int, version: int, what: str) -> None:
         return
     _push_undo(store.name, {"id": coding_id, "version": version, "label": what, "what": what, "card": coding_id,
                             "left_queue": True})
+    _undo()
+
+
+def _undo_earlier_bulk(items: list[tuple[int, int]], what: str) -> None:
+    """Button (U, Ctrl+Z) callback: take back a bulk accept made before this tab opened, as one step."""
+    store = state.current_store()
+    if store is None:
+        return
+    _push_undo(store.name, {"bulk": [tuple(item) for item in items], "what": what, "left_queue": False})
     _undo()
 
 
