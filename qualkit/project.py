@@ -353,17 +353,20 @@ class Project:
     def undo(self) -> Coding | None:
         """Undo this user's newest decision that still stands; returns the restored coding (None: nothing to undo).
 
+        A bulk accept is one decision, taken back whole as in the app (the last coding restored is returned).
+
         Example:
             >>> Project.create("sqlite://", codebook=None, user="ana").undo() is None
             True
         """
-        from qualkit.review.decisions import last_decision, revert_decision
+        from qualkit.review.decisions import last_bulk, last_decision, revert_decision
 
-        last = last_decision(self.store, actor=self._actor())
-        if last is None:
-            return None
-        coding_id, version = last
-        return revert_decision(self.store, coding_id, expected_version=version, actor=self._actor())
+        last = last_bulk(self.store, actor=self._actor()) or [last_decision(self.store, actor=self._actor())]
+        restored = None
+        for item in last:
+            if item is not None:
+                restored = revert_decision(self.store, item[0], expected_version=item[1], actor=self._actor())
+        return restored
 
     @requires('code')
     def code(self, segment_id: int, code_id: str, *, start: int | None = None, end: int | None = None) -> Coding:

@@ -101,3 +101,15 @@ def test_info_counts_a_hand_code_removed_again_apart_from_rejections(study):
     info = runner.invoke(app, ["info", db, "--user", "ana"])
     assert info.exit_code == 0, info.output
     assert "  rejected: 1 codings" in info.output and "  removed by its coder: 1 codings" in info.output
+
+
+def test_undo_takes_back_a_bulk_accept_whole_as_the_app_does(study):
+    project, db = study
+    from qualkit.review import decisions
+
+    pending = project.review_queue(5)
+    items = [(int(r.id), int(r.version)) for r in pending.head(2).itertuples()]
+    decisions.accept_many(project.store, items, actor=project.actor())
+    undone = review("undo", "--db", db, "--user", "ana")
+    assert undone.exit_code == 0, undone.output
+    assert {project.store.coding(i).status for i, _ in items} == {"suggested"}
