@@ -24,6 +24,11 @@ def init(
 
     project = Project.create(path or db, study_name(path or db, name), codebook=None if codebook == "none" else codebook, user=user)
     typer.echo(f"created project {project.name!r} in {project.store.engine.url.render_as_string()}")
+    if codebook != "none":  # said, so nobody codes their own study with the clinician-burnout codebook unaware
+        book = project.codebook
+        typer.echo(f"codebook: {book.name!r} ({len(book.codable_codes)} codes); import your own on the Codebook page "
+                   "or with Project.set_codebook(path)" if codebook == "burnout" else
+                   f"codebook: {book.name!r} ({len(book.codable_codes)} codes)")
 
 
 def study_name(target: str | None, name: str | None) -> str:
