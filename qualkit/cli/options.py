@@ -29,3 +29,15 @@ def open_project(db: str | None, name: str | None, user: str | None) -> Any:
     from qualkit.project import Project
 
     return Project.open(db, name, user=user)
+
+
+def source_ref(project: Any, source: str | None) -> str | int | None:
+    """A ``--source`` value as the library takes it: a transcript's name, or its id when no name is those digits.
+
+    Example:
+        >>> source_ref(project, "2")  # doctest: +SKIP
+        2
+    """
+    if source is not None and source.isdigit() and source not in set(project.sources()["name"]):
+        return int(source)
+    return source

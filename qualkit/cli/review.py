@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project, source_ref
 
 review_app = typer.Typer(help="Review suggestions from the terminal: queue, accept, reject, change, undo.",
                          no_args_is_help=True)
@@ -66,8 +66,7 @@ def queue(
 ) -> None:
     """List the suggestions awaiting review, the most useful to decide first, with the words each one codes."""
     project = open_project(db, project_name, user)
-    target: str | int | None = int(source) if source is not None and source.isdigit() else source
-    frame = project.review_queue(n, source=target, code_id=code)
+    frame = project.review_queue(n, source=source_ref(project, source), code_id=code)
     if frame.empty:
         typer.echo("Nothing awaits review here.")
         return

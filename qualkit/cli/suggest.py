@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, source_ref
 
 SourceOption = Annotated[str | None, typer.Option("--source", help="Only this transcript (its name or id).")]
 
@@ -31,9 +31,7 @@ def run_suggest(project: Any, source: str | None = None, *, progress: bool = Tru
     """
     from tqdm.auto import tqdm
 
-    target: str | int | None = source
-    if source is not None and source.isdigit() and source not in set(project.sources()["name"]):
-        target = int(source)
+    target = source_ref(project, source)
     with tqdm(total=0, desc="suggesting codes", unit="seg", file=sys.stderr, disable=not progress,
               leave=False) as bar:
         def report(done: int, total: int) -> None:
