@@ -62,10 +62,6 @@ def _check_can_decide(store: Store, view: TeamView, actor: User, source_id: int)
     return True
 
 
-def _check_code(store: Store, code_id: str, *, coded: bool = False) -> None:
-    check_code(store.codebook(), code_id, coded=coded)
-
-
 def _check_not_coded(store: Store, code_id: str, spans: Sequence[tuple[int, int | None, int | None]], *,
                      coder: str | None = None, fix: str = "choose another code, or select other words",
                      other_than: int | None = None) -> None:
@@ -119,7 +115,7 @@ def decide(
     if decision == "change":
         if not code_id:
             raise InvalidInput("a change needs the new code", fix="choose the code to apply instead")
-        _check_code(store, code_id, coded=True)
+        check_code(store.codebook(), code_id, coded=True)
     own = _check_can_decide(store, view, actor, source_id)
     span = [(coding.segment_id, coding.start if start is None else start, coding.end if end is None else end)]
     if decision == "change":
@@ -185,7 +181,7 @@ def add_codes(
         >>> add_codes(Store.create("sqlite://", name="c2"), [(1, None, None)], "workload", actor=User("ana"))  # doctest: +SKIP
     """
     actor.require("code")
-    _check_code(store, code_id, coded=True)
+    check_code(store.codebook(), code_id, coded=True)
     if not spans:
         raise InvalidInput("nothing to code", fix="select some words first")
     sources = segment_source_ids(store, [segment_id for segment_id, _, _ in spans])
@@ -345,7 +341,7 @@ def write_memo(store: Store, text: str, *, actor: User, segment_id: int | None =
     if not text.strip():
         raise InvalidInput("the memo is empty", fix="write something first")
     if code_id is not None:
-        _check_code(store, code_id)
+        check_code(store.codebook(), code_id)
     if segment_id is not None and segment_id not in segment_source_ids(store, [segment_id]):
         raise InvalidInput(f"no segment {segment_id} in project {store.name!r}", fix="use a segment id of this project")
     memo = Memo(text=text.strip(), author=actor.name, segment_id=segment_id, source_id=source_id, code_id=code_id)
