@@ -161,6 +161,30 @@ def _text(value: Any, default: str = "") -> str:
     return default if _missing(value) else str(value)
 
 
+def location(row: Any) -> str:
+    """Where a coding's words are, as a person finds them: the turn and its speaker, or a survey's respondent.
+
+    A survey answer is a row of a sheet, not a turn of talk: "turn 0 (unattributed)" on every card told a
+    coder nothing about whose answer it was. ``row`` is a record of ``project.codings()`` or
+    ``project.review_queue()`` (an itertuples row or a mapping).
+
+    Example:
+        >>> location({"turn": 3, "speaker": "Ann", "segment_kind": "turn"})
+        'turn 3 (Ann)'
+        >>> location({"turn": 0, "speaker": None, "participant": "R0001", "segment_kind": "row"})
+        'respondent R0001'
+        >>> location({"turn": 5, "speaker": None})
+        'turn 5 (unattributed)'
+    """
+    get = row.get if isinstance(row, dict) else lambda name, default=None: getattr(row, name, default)
+    if _text(get("segment_kind")) == "row":
+        respondent = _text(get("participant"))
+        return f"respondent {respondent}" if respondent else "an answer (no respondent id)"
+    turn = get("turn")
+    where = "" if _missing(turn) else f"turn {int(turn)} "
+    return f"{where}({_text(get('speaker')) or 'unattributed'})"
+
+
 def coding_card_html(row: Any, *, codebook: Codebook | None = None, colors: dict[str, str] | None = None) -> str:
     """One coding as a card: code chip, score and origin, who said it, the text with span and evidence marked.
 
@@ -189,7 +213,7 @@ def coding_card_html(row: Any, *, codebook: Codebook | None = None, colors: dict
         spans.append(Span(int(pair[0]), int(pair[1]), color, "evidence", strong=True))
     score = get("score")
     details = [f"score {float(score):.2f}" if not _missing(score) else "", _text(get("origin")), status,
-               _text(get("speaker"), "(unattributed)"), _text(get("source"))]
+               _text(get("source")), location(row)]
     rationale = _text(get("rationale"))
     note = f"<div style='color:#555;font-size:0.85em'>{html.escape(rationale)}</div>" if rationale else ""
     return (f"<div style='border:1px solid #ddd;border-radius:6px;padding:6px 10px;margin:6px 0'>"

@@ -16,7 +16,7 @@ import streamlit as st
 from qualkit.app import clicks, queries
 
 # The HTML builders live in the library (notebooks use them too); pages reach them through this module.
-from qualkit.display import PALETTE, Span, chip_html, code_colors, code_label, highlight_html
+from qualkit.display import PALETTE, Span, chip_html, code_colors, code_label, highlight_html, location
 from qualkit.display import counted as counted  # re-exported: the pages write ui.counted
 
 # The browser tab's icon, inline: a ":material/...:" page icon makes the browser fetch an SVG from Google's font
@@ -244,6 +244,8 @@ def decision_in_words(ctx: Any, coding_id: int) -> str:
         done = f"settled as {'applies' if row['status'] == 'accepted' else 'does not apply'}:"
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     label = code_label(codebook, row["code_id"]) if codebook is not None else row["code_id"]
+    if row.get("segment_kind") == "row":
+        return f"{done} {label} in {row['source']}, {location(row.to_dict())}"
     turn = "" if pd.isna(row["turn"]) else f", turn {int(row['turn'])}"
     return f"{done} {label} in {row['source']}{turn}"
 

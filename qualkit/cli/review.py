@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project, source_ref
+from qualkit.display import location
 
 review_app = typer.Typer(help="Review suggestions from the terminal: queue, accept, reject, change, undo.",
                          no_args_is_help=True)
@@ -71,8 +72,7 @@ def queue(
         typer.echo("Nothing awaits review here.")
         return
     for row in frame.itertuples(index=False):
-        typer.echo(f"{row.id}@{row.version}  {row.code_id}  score {float(row.score):.2f}  {row.source} turn {row.turn}"
-                   f" ({row.speaker or 'unattributed'})")
+        typer.echo(f"{row.id}@{row.version}  {row.code_id}  score {float(row.score):.2f}  {row.source} {location(row)}")
         typer.echo(f"    “{_coded_words(row)}”")
     typer.echo(f"{len(frame)} listed; decide with: qualkit review accept|reject ID@VERSION ...", err=True)
 

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Select, select
 
 from qualkit.model import Coding
-from qualkit.store.schema import CodingRow, SegmentRow, SourceRow
+from qualkit.store.schema import CodingRow, ParticipantRow, SegmentRow, SourceRow
 
 SEGMENT_COLUMNS = [
     "id", "source", "source_id", "start", "end", "text", "speaker", "participant", "speaker_role",
@@ -26,7 +26,7 @@ CODING_COLUMNS = [
     "id", "segment_id", "code_id", "codebook_version", "coder", "origin", "status", "score", "start", "end",
     "evidence", "rationale", "decided_by", "decided_at", "parent_id", "guid", "created_at", "updated_at",
     "version", "source", "source_id", "speaker", "speaker_role", "turn", "segment_start", "segment_end",
-    "segment_text",
+    "segment_text", "participant", "segment_kind",
 ]
 CHUNK = 2000
 """Ids per ``IN (...)`` list or rows per bulk insert (well under every backend's parameter limit)."""
@@ -93,9 +93,10 @@ def joined_codings(project_id: int) -> Select:
     return (
         select(CodingRow, SourceRow.name, SourceRow.id.label("sid"), SegmentRow.speaker, SegmentRow.role,
                SegmentRow.turn, SegmentRow.start.label("seg_start"), SegmentRow.end.label("seg_end"),
-               SegmentRow.text)
+               SegmentRow.text, ParticipantRow.label.label("participant"), SegmentRow.kind)
         .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
         .join(SourceRow, SourceRow.id == SegmentRow.source_id)
+        .outerjoin(ParticipantRow, ParticipantRow.id == SegmentRow.participant_id)
         .where(CodingRow.project_id == project_id)
     )
 
@@ -113,7 +114,7 @@ def coding_frame(rows: Iterable[Any]) -> pd.DataFrame:
         records.append((c.id, c.segment_id, c.code_id, c.codebook_version, c.coder, c.origin, c.status, c.score,
                         c.start, c.end, c.evidence, c.rationale, c.decided_by, c.decided_at, c.parent_id, c.guid,
                         c.created_at, c.updated_at, c.version, r.name, r.sid, r.speaker, r.role, r.turn,
-                        r.seg_start, r.seg_end, r.text))
+                        r.seg_start, r.seg_end, r.text, r.participant, r.kind))
     return pd.DataFrame.from_records(records, columns=CODING_COLUMNS)
 
 

@@ -163,6 +163,11 @@ def test_a_survey_answer_says_whose_it_is_and_which_question_it_answers(quiet_st
     helpers.assert_ok(at)
     shown = " ".join(m.value for m in at.markdown)
     assert "R0001 · What is hardest?" in shown, [line for line in shown.split("<small>")[1:]]
+    assert "turn 0" not in shown  # an answer has no turns; its respondent says whose it is
+    [suggestion] = quiet_study.store.codings_df(source="survey.csv").itertuples()
+    at.button(key=f"acc_{suggestion.id}").click().run()
+    helpers.assert_ok(at)
+    assert "Accepted Workload (workload) on survey.csv, respondent R0001." in helpers.texts(at)
     page = apptest("ana", "transcript")
     page.selectbox(key="tx_source").select("survey.csv").run()
     helpers.assert_ok(page)

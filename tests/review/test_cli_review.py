@@ -41,6 +41,24 @@ def test_the_queue_lists_each_suggestion_as_id_at_version_with_its_words(study):
     first = pending.iloc[0]
     assert f"{first['id']}@{first['version']}  {first['code_id']}" in listed.output
     assert "group1.txt turn" in listed.output and "“" in listed.output
+    assert "group1.txt turn 1 (Ann)" in listed.output or "group1.txt turn 2 (Ben)" in listed.output
+
+
+def test_a_survey_answer_is_listed_by_its_respondent_not_as_turn_0(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    survey = tmp_path / "survey.csv"
+    survey.write_text("Respondent,Answer\nR0001,I am exhausted and burnt out every single week.\n"
+                      "R0002,The paperwork never ends; I chart at home every night.\n", encoding="utf-8")
+    path = tmp_path / "survey.qualkit.db"
+    project = qk.Project.create(path, name="Survey", user="ana")
+    project.import_transcripts([survey])
+    project.suggest()
+    assert not project.review_queue(5).empty
+    listed = review("queue", "--db", str(path), "--user", "ana")
+    project.store.engine.dispose()
+    assert listed.exit_code == 0, listed.output
+    assert "survey.csv respondent R000" in listed.output
+    assert "turn" not in listed.output and "unattributed" not in listed.output
 
 
 def test_accept_and_reject_decide_exactly_the_listed_versions_and_undo_takes_the_newest_back(study):

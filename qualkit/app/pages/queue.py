@@ -310,7 +310,8 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
     """One suggestion with its evidence highlighted and the decision controls (``gone``: why it has none now;
     ``note``: what changed on it since the queue was drawn)."""
     cid, version = int(row.id), int(row.version)
-    turn = "" if pd.isna(row.turn) else f" turn {int(row.turn)}"
+    survey = getattr(row, "segment_kind", None) == "row"  # an answer has no turns: its respondent says whose
+    turn = f", {ui.location(row)}" if survey else "" if pd.isna(row.turn) else f" turn {int(row.turn)}"
     label = f"{ui.code_label(codebook, row.code_id)} on {row.source}{turn}"
     color = colors.get(row.code_id, "#eee")
     with st.container(border=True, key=f"card_{cid}_v{version}" + ("_current" if first else "")):
@@ -321,7 +322,7 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
             str(row.origin), str(row.source), ui.who(row.speaker, said.get("participant"), said.get("question"))))
         mark = "▶ " if first else ""
         st.markdown(mark + ui.chip_html(ui.code_label(codebook, row.code_id), color, dashed=True)
-                    + f" <small>{score}{where}{html.escape(turn.replace(' turn', ' · turn'))}</small>",
+                    + f" <small>{score}{where}{'' if survey else html.escape(turn.replace(' turn', ' · turn'))}</small>",
                     unsafe_allow_html=True)
         spans = [ui.Span(int(row.start), int(row.end), color, row.code_id, dashed=True)]
         spans += [ui.Span(int(a), int(b), color, "evidence", strong=True) for a, b in (row.evidence or [])]
@@ -360,7 +361,7 @@ def more(ctx: state.Context, row, codebook: Codebook, color: str, label: str) ->
     mark = Highlight(cid, int(row.start), int(row.end), color, ui.code_label(codebook, row.code_id),
                      status="suggested")
     chosen = select_text(row.segment_text, int(row.segment_start), [mark], key=f"sel_{cid}",
-                         label=ui.text_or(row.speaker, "unattributed"))
+                         label=ui.who(row.speaker, getattr(row, "participant", None)))
     start, end = (chosen.start, chosen.end) if chosen is not None else (None, None)
     if chosen is not None:
         st.caption(f"Selected: “{ui.short(chosen.text, 120)}”")
