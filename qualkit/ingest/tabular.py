@@ -50,7 +50,9 @@ GUESSES: dict[str, tuple[str, ...]] = {
            "resp no", "resp", "response #", "case id"),
     "time": ("time", "timestamp", "start", "start time", "begin", "offset", "time start", "tc", "in"),
     "end": ("end", "end time", "stop", "time end", "out"),
-    "group": ("group", "session", "focus group", "site", "cohort", "wave", "fg"),
+    # who the respondents are ("Staff group") is what a study compares by, before where they were ("Site")
+    "group": ("group", "staff group", "professional group", "job role", "profession", "session", "focus group",
+              "site", "cohort", "wave", "fg"),
 }
 
 

@@ -25,6 +25,15 @@ def test_utterances_csv(data, assert_accounted):
     assert_accounted(source)
 
 
+def test_a_survey_is_grouped_by_who_answered_before_where(tmp_path):
+    survey = tmp_path / "staff.csv"
+    survey.write_text("Resp #,Site,Staff group,What would help most?\nR1,North,Nurse,More staff.\n",
+                      encoding="utf-8")
+    source = qk.read_transcript(survey)
+    assert source.metadata["columns"]["group"] == "Staff group"
+    assert any("group from 'Staff group'" in w for w in source.import_report.warnings)
+
+
 def test_wide_survey_one_line_per_answer(data, assert_accounted):
     source = qk.read_transcript(data / "survey.csv")
     got = [(s.kind, s.participant, s.attributes["question"], s.text) for s in source.segments]
