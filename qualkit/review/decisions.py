@@ -85,6 +85,17 @@ def _check_not_coded(store: Store, code_id: str, spans: Sequence[tuple[int, int 
                                    fix=fix)
 
 
+def _suggested_on_the_same_words(store: Store, code_id: str, span: tuple[int, int | None, int | None]) -> int | None:
+    """The id of a suggestion awaiting review that codes exactly these words with this code, if any."""
+    segment_id, start, end = span
+    pending = store.codings_df(status="suggested", code_id=code_id, segment_ids=[int(segment_id)])
+    for row in pending.loc[pending["origin"] != "human"].itertuples():
+        wanted = (row.segment_start if start is None else start, row.segment_end if end is None else end)
+        if wanted == (row.start, row.end):
+            return int(row.id)
+    return None
+
+
 def decide(
     store: Store,
     coding_id: int,
@@ -162,6 +173,10 @@ def add_code(
 ) -> Coding:
     """Apply a code to a segment (or an exact span of it) by hand: an accepted human coding by the actor.
 
+    Where a suggestion awaiting review codes exactly these words with this code, that suggestion is
+    accepted instead (one row, decided by the actor, undone as any accept), so the queue does not keep
+    asking about words the person has just coded.
+
     Example:
         >>> add_code(Store.create("sqlite://", name="c"), 1, "workload", actor=User("ana"))  # doctest: +SKIP
     """
@@ -191,6 +206,10 @@ def add_codes(
             raise InvalidInput(f"no segment {segment_id} in project {store.name!r}")
     blind = [_check_can_decide(store, view, actor, source_id) for source_id in dict.fromkeys(sources.values())]
     _check_not_coded(store, code_id, spans, coder=actor.name if any(blind) else None)
+    if len(spans) == 1 and (pending := _suggested_on_the_same_words(store, code_id, spans[0])) is not None:
+        # The person agrees with the machine: a second row left the suggestion waiting in the queue, where
+        # accepting it too would have counted the words twice.
+        return [decide(store, pending, "accept", actor=actor, view=view)]
     version = store.codebook().version
     codings = [Coding(segment_id=segment_id, code_id=code_id, origin="human", status="accepted", coder=actor.name,
                       start=start, end=end, codebook_version=version, decided_by=actor.name)

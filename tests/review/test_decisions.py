@@ -288,11 +288,37 @@ def test_deciding_a_coding_as_it_already_is_is_refused_and_undo_takes_back_the_r
     assert decisions.last_decision(store, actor=ANA)[0] == int(second.id)
 
 
+def _imported_hand_code(store, suggestion):
+    """ana's hand code of a suggestion's very words, as an import of her codings stores it (beside the suggestion)."""
+    from qualkit.model import Coding
+
+    [hand_id] = store.add_codings([Coding(segment_id=int(suggestion.segment_id), code_id=suggestion.code_id,
+                                       origin="human", status="accepted", coder="ana", decided_by="ana",
+                                       start=int(suggestion.start), end=int(suggestion.end))],
+                               user="ana", action="code")
+    return store.coding(hand_id)
+
+
+def test_coding_a_suggestions_very_words_by_hand_accepts_the_suggestion(study):
+    """A stranger coded a suggestion's words by hand: the suggestion stayed in the queue, asking about them again."""
+    store = study.store
+    s = study.suggestion("group1.txt", 1, "administrative_burden")
+    coded = decisions.add_code(store, int(s.segment_id), "administrative_burden", actor=ANA, start=s.start, end=s.end)
+    assert (coded.id, coded.status, coded.decided_by) == (s.id, "accepted", "ana")
+    same = store.codings_df(code_id="administrative_burden", segment_ids=[int(s.segment_id)])
+    assert same["status"].tolist() == ["accepted"]  # one row: the words count once
+    undone = decisions.revert_decision(store, int(s.id), expected_version=int(coded.version), actor=ANA)
+    assert undone.status == "suggested"
+    other_words = decisions.add_code(store, int(s.segment_id), "administrative_burden", actor=ANA,
+                                     start=s.start, end=s.start + 4)
+    assert other_words.origin == "human" and store.coding(s.id).status == "suggested"
+
+
 def test_a_suggestion_on_words_already_coded_so_by_hand_is_not_accepted_a_second_time(study):
     """A stranger coded a suggestion's words by hand, then accepted the suggestion: two rows, exported twice."""
     store = study.store
     s = study.suggestion("group1.txt", 1, "administrative_burden")
-    hand = decisions.add_code(store, int(s.segment_id), "administrative_burden", actor=ANA, start=s.start, end=s.end)
+    hand = _imported_hand_code(store, s)
     with pytest.raises(InvalidInput, match=rf"already coded administrative_burden \(coding {hand.id}\).*reject this"):
         decisions.decide(store, int(s.id), "accept", actor=BEN, expected_version=int(s.version))
     assert store.coding(s.id).status == "suggested"
@@ -303,7 +329,7 @@ def test_accepting_many_skips_a_suggestion_whose_words_carry_its_code_already(st
     store = study.store
     s = study.suggestion("group1.txt", 1, "administrative_burden")
     other = study.suggestion("group1.txt", 2, "workload")
-    decisions.add_code(store, int(s.segment_id), "administrative_burden", actor=ANA, start=s.start, end=s.end)
+    _imported_hand_code(store, s)
     results = decisions.accept_many(store, [(int(s.id), int(s.version)), (int(other.id), int(other.version))],
                                     actor=BEN)
     assert results == {int(s.id): "already coded", int(other.id): "accepted"}
