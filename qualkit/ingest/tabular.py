@@ -325,8 +325,8 @@ def table_layout(
     layout.metadata["columns"] = described
     if guessed:
         shown = ", ".join(f"{role} from {_listed(described[role])}" for role in mapping)
-        layout.warnings.append(f"columns guessed: {shown}; if that is wrong, name the columns yourself (Python: "
-                               "columns=, CLI: --text-column)")
+        layout.warnings.append(f"columns guessed: {shown}; if that is wrong, name the columns yourself (app: "
+                               "'Table columns' on the import form; Python: columns=; CLI: --text-column)")
     if skipped:
         layout.warnings.append(f"{skipped} empty answer cell(s) skipped")
     if declined:

@@ -193,3 +193,20 @@ def test_a_participants_file_alone_is_saved_and_says_what_it_linked(quiet_study,
     helpers.assert_ok(at)
     assert {"PH01", "POR01"} <= set(quiet_study.store.participants_df()["participant"])
     assert "None of its ids or names matches a speaker" in " ".join(w.value for w in at.warning)
+
+
+def test_a_surveys_columns_can_be_named_on_the_import_form(quiet_study, apptest, helpers):
+    """The app had no way to put right a wrong column guess: a survey's 'Comments' column was read as its answers."""
+    at = apptest("admin", "study")
+    table = (b"Resp #,Comments,What would help most?\n"
+             b"R0001,Called in twice this week with extra notes,A proper pay rise\n"
+             b"R0002,Left early again and will follow up by phone,Protected breaks\n")
+    at.file_uploader(key="import_files").set_value([("staff.csv", table, "text/csv")])
+    at.text_area(key="import_text_columns").input("What would help most?")
+    at.text_input(key="import_id_column").input("Resp #")
+    at.button(key="FormSubmitter:import-Import").click().run(timeout=120)
+    helpers.assert_ok(at)
+    answers = quiet_study.store.segments_df(source="staff.csv")
+    assert answers["text"].tolist() == ["A proper pay rise", "Protected breaks"]
+    assert answers["participant"].tolist() == ["R0001", "R0002"]
+    assert "columns guessed" not in "".join(str(c.value) for c in at.code)

@@ -138,6 +138,11 @@ def import_section(ctx: state.Context) -> None:
         participants = st.file_uploader("participants.csv (optional)", type=["csv", "xlsx"], key="import_participants")
         segment_by = st.selectbox("Segment by", ["turn", "sentence", "window"], key="import_segment_by")
         aliases = st.text_area("Speaker aliases, one per line: `Dr Smith = Jill Smith, MD`", key="import_aliases")
+        with st.expander("Table columns (CSV and Excel files; empty: guessed from the headers)"):
+            text_columns = st.text_area("The column(s) holding the answers or the talk, one per line",
+                                        key="import_text_columns")
+            id_column = st.text_input("The column holding the respondent's or participant's id",
+                                      key="import_id_column")
         submitted = st.form_submit_button("Import", type="primary")
     if submitted and not files and participants is not None:  # a participants file alone: it was ignored silently
         _import_participants_alone(ctx, participants)
@@ -164,7 +169,8 @@ def import_section(ctx: state.Context) -> None:
             try:
                 reports = ctx.project.import_transcripts([path], participants=participants_path,
                                                          aliases=parse_aliases(aliases) or None, segment_by=segment_by,
-                                                         progress=False, uploaded=True)
+                                                         progress=False, uploaded=True,
+                                                         **table_columns(path, text_columns, id_column))
             except QualkitError as error:
                 # the reasons name the server's copy of the upload: say the file's own name, once
                 reasons = [reason for _, reason in error.failures] if isinstance(error, ImportFailed) else [str(error)]
@@ -188,6 +194,29 @@ def import_section(ctx: state.Context) -> None:
     state.flash(message, "success" if imported == len(paths) else "info" if imported + skipped == len(paths)
                 else "warning")
     st.rerun()  # the counts, the transcripts table and the participants show the new files at once
+
+
+def table_columns(path: Path, text_columns: str, id_column: str) -> dict[str, Any]:
+    """The ``columns=`` option for a CSV or Excel upload from the form's column fields (nothing when both are empty).
+
+    A survey whose columns were guessed wrong could be put right only from Python or the command line.
+
+    Example:
+        >>> table_columns(Path("s.csv"), "What helps?\\nWhat hurts?", " Resp # ")
+        {'columns': {'text': ['What helps?', 'What hurts?'], 'id': 'Resp #'}}
+        >>> table_columns(Path("fg1.txt"), "What helps?", "")
+        {}
+    """
+    from qualkit.ingest.readers import READERS, detect_format
+
+    if "columns" not in READERS[detect_format(path)].options:  # a transcript's talk has no columns
+        return {}
+    columns: dict[str, Any] = {}
+    if texts := [line.strip() for line in text_columns.splitlines() if line.strip()]:
+        columns["text"] = texts
+    if id_column.strip():
+        columns["id"] = id_column.strip()
+    return {"columns": columns} if columns else {}
 
 
 def _import_participants_alone(ctx: state.Context, upload: Any) -> None:
