@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 
 
 class MalformedCSV(ValueError):
@@ -32,8 +33,25 @@ class MalformedCSV(ValueError):
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
 
-def csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def sniff_delimiter(text: str, path: str | os.PathLike[str] = "") -> str:
+    """The delimiter of CSV ``text``: a tab for a ``.tsv`` file, else the one the rows use (comma when unsure).
+
+    Example:
+        >>> sniff_delimiter("id;answer\nR1;tired\n"), sniff_delimiter("id\tanswer\n", "s.tsv"), sniff_delimiter("x")
+        (';', '\t', ',')
+    """
+    if str(path).lower().endswith(".tsv"):
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def csv_rows(text: str | Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Each row of ``text`` with the line it starts on (a quoted cell may span lines); raises MalformedCSV.
+
+    ``text`` is the whole text, or its lines as an open file yields them (read with ``newline=""``).
 
     The first row with any text is the header: a later row with more (non-empty) cells than it names is
     an error too, since an unquoted comma in a cell ("tired, really tired") would otherwise split it and
@@ -47,7 +65,8 @@ def csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         ...
         qualkit.ingest.csvrows.MalformedCSV: this row has 3 cells but the header names 2 columns: ' really tired' would be lost (line 2)
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    lines = io.StringIO(text, newline="") if isinstance(text, str) else text
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     start = 1
     width = None
     try:

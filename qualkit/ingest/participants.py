@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from qualkit.errors import InvalidInput, QualkitError
+from qualkit.ingest.csvrows import MalformedCSV, csv_rows, sniff_delimiter
 from qualkit.ingest.limits import (
     DEFAULT_LIMITS,
     Limits,
@@ -228,7 +229,13 @@ def _read_table(path: Path, limits: Limits) -> pd.DataFrame:
     width = 1 + max(first.count(sep) for sep in (",", ";", "\t", "|"))
     if width > limits.columns:  # refused before pandas builds a frame a million columns wide
         raise over_limit("columns", width, limits.columns, path, line=1, error=InvalidInput)
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    sep = sniff_delimiter(text, path)
+    try:  # read strictly first: pandas named no line for a quote never closed
+        for _ in csv_rows(text, sep):
+            pass
+    except MalformedCSV as error:
+        raise InvalidInput(f"the participants file is not a valid CSV: {error.reason}", path=path, line=error.line,
+                           fix=error.fix or "check the quoting on that line; save it from Excel as CSV UTF-8") from None
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, engine="python")
     except Exception as exc:

@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import os
@@ -32,7 +31,7 @@ from typing import Any
 
 from qualkit.errors import InvalidTranscript
 from qualkit.ingest.archive import check_archive
-from qualkit.ingest.csvrows import MalformedCSV, csv_rows
+from qualkit.ingest.csvrows import MalformedCSV, csv_rows, sniff_delimiter
 from qualkit.ingest.layout import Item, Layout
 from qualkit.ingest.limits import DEFAULT_LIMITS, Limits, describe_exception, over_limit
 from qualkit.ingest.participants import convert_cell, keeps_text
@@ -77,13 +76,7 @@ def _cell(value: Any) -> str:
 def _rows_from_csv(text: str, path: str | os.PathLike[str], delimiter: str | None,
                    limits: Limits = DEFAULT_LIMITS) -> list[tuple[int, list[str]]]:
     if delimiter is None:
-        if str(path).lower().endswith(".tsv"):
-            delimiter = "\t"
-        else:
-            try:
-                delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
-            except csv.Error:
-                delimiter = ","
+        delimiter = sniff_delimiter(text, path)
     rows: list[tuple[int, list[str]]] = []
     try:
         for start_line, row in csv_rows(text, delimiter):

@@ -83,3 +83,17 @@ def test_records_match_by_span_turn_or_id_and_read_from_csv(tmp_path):
     bad.write_text('{"source": "a.txt"}\n{oops\n', encoding="utf-8")
     with pytest.raises(InvalidInput, match=r"bad.jsonl:2: not valid JSON"):
         read_coding_records(bad)
+
+
+def test_a_quote_never_closed_in_a_codings_csv_is_an_error_not_rows_lost(tmp_path):
+    """A stranger's gold file with one unclosed quote scored 5 items of 22, and a second coder's import lost 21 rows."""
+    path = tmp_path / "gold.csv"
+    rows = "".join(f"a.txt,{turn},admin,ok\n" for turn in range(10))
+    path.write_text("source,turn,codes,note\na.txt,10,admin,\"unsure, check with sam\n" + rows, encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"gold.csv:2: the CSV is malformed: a quote opened in this row is never "
+                                           r"closed") as caught:
+        read_coding_records(path)
+    assert caught.value.line == 2
+    closed = tmp_path / "closed.csv"
+    closed.write_text("source,turn,codes,note\na.txt,10,admin,\"unsure, check with sam\"\n" + rows, encoding="utf-8")
+    assert len(read_coding_records(closed)) == 11

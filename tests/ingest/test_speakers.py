@@ -93,6 +93,8 @@ def test_read_participants_from_csv_and_frame(tmp_path):
     ("participant_id,pseudonym\n,Ann\n", "has no id", 2),
     # A stranger's typo: the ids became an attribute and every pseudonym a new participant id, silently.
     ("partcipant,pseudonym,role\nx1,Zofia,nurse\n", "'partcipant' looks like a misspelt 'participant'", 1),
+    # pandas said "ParserError: unexpected end of data", with no line
+    ('participant_id,pseudonym,notes\nR1,Ann,ok\nR2,Bo,"unsure\nR3,Cy,ok\n', "quote opened in this row is never closed", 3),
 ])
 def test_participants_errors_name_the_line(tmp_path, content, message, line):
     path = tmp_path / "p.csv"
