@@ -26,7 +26,7 @@ import pandas as pd
 
 from qualkit.access import Access, default_user, requires  # default_user: who acts when nobody is named
 from qualkit.checks import check_code, names, one_id, one_name
-from qualkit.errors import InvalidInput, did_you_mean
+from qualkit.errors import InvalidInput, StoreError, did_you_mean
 from qualkit.model import Codebook, Coding, Memo
 from qualkit.store.repository import Store
 
@@ -83,11 +83,21 @@ class Project:
         plain = path_or_url is None or isinstance(path_or_url, str | os.PathLike)
         url = database_url(path_or_url) if plain else ""
         new_file = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+        named = name is not None
         if name is None:
             stem = Path(url[len("sqlite:///"):]).name.split(".")[0].strip() if url.startswith("sqlite:///") else ""
             name = stem or "default"
         new_file = new_file if new_file is not None and not new_file.exists() else None
         engine = make_engine(url) if plain else path_or_url  # else: an engine already
+        existing = Store.list_projects(engine) if new_file is None else []
+        if existing and not named and not (exist_ok and name in existing):
+            # Re-running a notebook's first cell added a second project beside the study, and every command
+            # after it was refused with "the database holds 2 projects".
+            raise StoreError(f"{engine.url.render_as_string()} already holds the project "
+                             f"{', '.join(repr(n) for n in existing)}; nothing was created",
+                             fix="open it with Project.open(...); to add another project to the same database, "
+                                 "give it a name",
+                             cli_fix="use it with --db; to add another study to the same database, pass --name")
         try:
             if schema_revision(engine) is not None:  # an existing database: creating a project is an import
                 Access(engine, user).require("import")

@@ -51,8 +51,31 @@ def test_init_refuses_to_overwrite(tmp_path):
     assert _qualkit("init", str(path), "--codebook", "none").returncode == 0
     again = _qualkit("init", str(path), "--codebook", "none")
     assert again.returncode == 2
-    assert "already exists" in again.stderr
+    assert "already holds the project 'study'" in again.stderr
     assert "Traceback" not in again.stderr
+    named = _qualkit("init", str(path), "--codebook", "none", "--name", "study")
+    assert named.returncode == 2 and "a project named 'study' already exists" in named.stderr
+
+
+def test_init_or_create_without_a_name_does_not_add_a_second_study_to_a_file(tmp_path):
+    """A re-run notebook cell added a project 'abuse' beside 'Frontline abuse 2025', and every command then asked
+    which of the two was meant."""
+    import qualkit as qk
+    from qualkit.errors import StoreError
+
+    path = tmp_path / "abuse.qualkit.db"
+    assert runner.invoke(app, ["init", str(path), "--codebook", "none", "--name", "Frontline abuse 2025"]).exit_code == 0
+    again = _qualkit("init", str(path), "--codebook", "none")
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert "already holds the project 'Frontline abuse 2025'; nothing was created" in again.stderr
+    with pytest.raises(StoreError, match=r"already holds the project 'Frontline abuse 2025'.*Project.open"):
+        qk.Project.create(path, codebook=None)
+    project = qk.Project.open(path)  # still the one study: no --project needed
+    assert project.name == "Frontline abuse 2025"
+    project.store.engine.dispose()
+    second = qk.Project.create(path, "Pilot 2", codebook=None)  # named: a second study is meant
+    assert second.name == "Pilot 2"
+    second.store.engine.dispose()
 
 
 def test_a_failed_init_leaves_nothing_behind(tmp_path, monkeypatch):

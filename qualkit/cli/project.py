@@ -22,7 +22,8 @@ def init(
     """Create a new, empty project (an SQLite file by default)."""
     from qualkit.project import Project
 
-    project = Project.create(path or db, study_name(path or db, name), codebook=None if codebook == "none" else codebook, user=user)
+    chosen = study_name(path or db, name)  # a name the file gives is no reason to add a study beside another
+    project = Project.create(path or db, chosen if name is not None else None, codebook=None if codebook == "none" else codebook, user=user)
     typer.echo(f"created project {project.name!r} in {project.store.engine.url.render_as_string()}")
     if codebook != "none":  # said, so nobody codes their own study with the clinician-burnout codebook unaware
         book = project.codebook
