@@ -138,8 +138,30 @@ def undo(db: DbOption = None, project_name: ProjectNameOption = None, user: User
     if restored is None:
         typer.echo("Nothing to undo: you have no decision that still stands.")
         return
-    typer.echo(f"undone: {restored.id} ({restored.code_id}) is {restored.status} again, now version "
-               f"{restored.version}")
+    rows = [restored]
+    if restored.parent_id is not None and restored.origin == "human":  # a change's new row: its suggestion is back
+        rows.insert(0, project.store.coding(int(restored.parent_id)))
+    typer.echo("undone: " + "; ".join(_state_in_words(row) for row in rows))
+
+
+def _state_in_words(coding: Any) -> str:
+    """What an undo left a coding as: a suggestion awaiting review, withdrawn, or its decision again.
+
+    "127 (patient_expectations) is rejected again" described a change's new row, which had never been rejected.
+
+    Example:
+        >>> from qualkit.model import Coding
+        >>> _state_in_words(Coding(segment_id=1, code_id="w", origin="rules", status="suggested", id=44, version=3))
+        '44@3 (w) awaits review again'
+        >>> _state_in_words(Coding(segment_id=1, code_id="x", origin="human", status="rejected", id=127, version=2))
+        '127@2 (x) is withdrawn, kept on record'
+    """
+    what = f"{coding.id}@{coding.version} ({coding.code_id})"
+    if coding.status == "suggested":
+        return f"{what} awaits review again"
+    if coding.origin == "human" and coding.status == "rejected":
+        return f"{what} is withdrawn, kept on record"
+    return f"{what} is {coding.status} again"
 
 
 def register(app: typer.Typer) -> None:

@@ -127,6 +127,13 @@ def decide(
         if not code_id:
             raise InvalidInput("a change needs the new code", fix="choose the code to apply instead")
         check_code(store.codebook(), code_id, coded=True)
+        if code_id == coding.code_id:  # rejected the suggestion and made a new row of the very same code
+            raise InvalidInput(f"coding {coding_id} has the code {code_id!r} already; nothing changed",
+                               fix="choose another code, or accept it")
+    if expected_version is not None and expected_version > coding.version:
+        # "changed by someone else after you loaded version 7" described a version nobody ever saw
+        raise InvalidInput(f"coding {coding_id} has no version {expected_version} (it is at version "
+                           f"{coding.version}); nothing changed", fix="list the queue again and use the version it shows")
     own = _check_can_decide(store, view, actor, source_id)
     span = [(coding.segment_id, coding.start if start is None else start, coding.end if end is None else end)]
     if decision == "change":

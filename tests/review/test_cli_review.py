@@ -72,7 +72,7 @@ def test_accept_and_reject_decide_exactly_the_listed_versions_and_undo_takes_the
     assert (project.store.coding(a).status, project.store.coding(b).status) == ("accepted", "rejected")
     assert project.store.coding(a).decided_by == "ana"
     undone = review("undo", "--db", db, "--user", "ana")
-    assert undone.exit_code == 0 and f"undone: {b} " in undone.output
+    assert undone.exit_code == 0 and f"undone: {b}@" in undone.output
     assert (project.store.coding(a).status, project.store.coding(b).status) == ("accepted", "suggested")
 
 
@@ -131,3 +131,23 @@ def test_undo_takes_back_a_bulk_accept_whole_as_the_app_does(study):
     undone = review("undo", "--db", db, "--user", "ana")
     assert undone.exit_code == 0, undone.output
     assert {project.store.coding(i).status for i, _ in items} == {"suggested"}
+
+
+def test_change_to_its_own_code_or_a_version_never_seen_is_refused_and_undo_of_a_change_says_what_came_back(study):
+    """A stranger's `change 66@1 system_failures` (its own code) made a second row; `accept 51@9` blamed
+    "someone else"; undo of a change said the new row "is rejected again", though it never had been."""
+    project, db = study
+    first = project.review_queue(5).iloc[0]
+    card = f"{first['id']}@{first['version']}"
+    same = review("change", card, str(first["code_id"]), "--db", db, "--user", "ana")
+    assert same.exit_code != 0 and f"has the code '{first['code_id']}' already; nothing changed" in same.output
+    never = review("accept", f"{first['id']}@9", "--db", db, "--user", "ana")
+    assert never.exit_code != 0 and "has no version 9 (it is at version 1)" in never.output
+    assert project.store.coding(int(first["id"])).status == "suggested"
+    other = next(c.id for c in project.codebook.codable_codes if c.id != first["code_id"])
+    changed = review("change", card, other, "--db", db, "--user", "ana")
+    assert changed.exit_code == 0, changed.output
+    undone = review("undo", "--db", db, "--user", "ana")
+    assert undone.exit_code == 0, undone.output
+    assert f"{first['id']}@" in undone.output and "awaits review again" in undone.output
+    assert "is withdrawn, kept on record" in undone.output and "rejected again" not in undone.output
