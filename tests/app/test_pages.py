@@ -75,7 +75,7 @@ def test_study_page_imports_transcripts(study, apptest, helpers):
             b"Jill Smith, MD: And a team that notices when you are drowning.\n")
     at.file_uploader(key="import_files").set_value([("group9.txt", text, "text/plain")])
     at.text_area(key="import_aliases").input("Dr Smith = Jill Smith, MD")
-    at.button(key="FormSubmitter:import-Import").click().run(timeout=120)
+    at.button(key="import_submit").click().run(timeout=120)
     helpers.assert_ok(at)
     assert "Import finished: 1 of 1 transcripts." in helpers.texts(at)
     assert "group9.txt" in set(study.store.sources_df()["name"])

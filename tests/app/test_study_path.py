@@ -47,7 +47,7 @@ def test_import_refreshes_counts_and_gives_new_speakers_rows_to_fill(quiet_study
     text = (b"Moderator: What helps?\nZoe: Protected time for teaching.\n"
             b"Ana: A team that notices when you are drowning.\nZoe: And fewer night shifts.\n")
     at.file_uploader(key="import_files").set_value([("group9.txt", text, "text/plain")])
-    at.button(key="FormSubmitter:import-Import").click().run(timeout=120)
+    at.button(key="import_submit").click().run(timeout=120)
     helpers.assert_ok(at)
     assert _metric(at, "Transcripts") == "3" and _metric(at, "Segments") == str(len(quiet_study.store.segments_df()))
     assert "group9.txt" in "".join(str(c.value) for c in at.code)  # the file's import report
@@ -189,7 +189,7 @@ def test_a_participants_file_alone_is_saved_and_says_what_it_linked(quiet_study,
     at = apptest("admin", "study")
     at.file_uploader(key="import_participants").set_value(
         [("people.csv", b"id,role\nPH01,pharmacist\nPOR01,porter\n", "text/csv")])
-    at.button(key="FormSubmitter:import-Import").click().run(timeout=120)
+    at.button(key="import_submit").click().run(timeout=120)
     helpers.assert_ok(at)
     assert {"PH01", "POR01"} <= set(quiet_study.store.participants_df()["participant"])
     assert "None of its ids or names matches a speaker" in " ".join(w.value for w in at.warning)
@@ -204,7 +204,7 @@ def test_a_surveys_columns_can_be_named_on_the_import_form(quiet_study, apptest,
     at.file_uploader(key="import_files").set_value([("staff.csv", table, "text/csv")])
     at.text_area(key="import_text_columns").input("What would help most?")
     at.text_input(key="import_id_column").input("Resp #")
-    at.button(key="FormSubmitter:import-Import").click().run(timeout=120)
+    at.button(key="import_submit").click().run(timeout=120)
     helpers.assert_ok(at)
     answers = quiet_study.store.segments_df(source="staff.csv")
     assert answers["text"].tolist() == ["A proper pay rise", "Protected breaks"]

@@ -10,9 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from qualkit.app import clicks, queries, resources, state, ui
+from qualkit.app.importing import ImportRun
 from qualkit.app.suggest import suggest_button
 from qualkit.app.tuning import tuning_section
-from qualkit.errors import ImportFailed, InvalidInput, QualkitError
+from qualkit.errors import InvalidInput, QualkitError
 from qualkit.model import Participant
 from qualkit.project import Project
 
@@ -133,66 +134,67 @@ def import_section(ctx: state.Context) -> None:
     with st.form("import", clear_on_submit=True):
         from qualkit.ingest.readers import suffixes
 
-        files = st.file_uploader(f"Transcripts ({' '.join(suffixes())})", accept_multiple_files=True,
-                                 key="import_files")
-        participants = st.file_uploader("participants.csv (optional)", type=["csv", "xlsx"], key="import_participants")
-        segment_by = st.selectbox("Segment by", ["turn", "sentence", "window"], key="import_segment_by")
-        aliases = st.text_area("Speaker aliases, one per line: `Dr Smith = Jill Smith, MD`", key="import_aliases")
+        st.file_uploader(f"Transcripts ({' '.join(suffixes())})", accept_multiple_files=True, key="import_files")
+        st.file_uploader("participants.csv (optional)", type=["csv", "xlsx"], key="import_participants")
+        st.selectbox("Segment by", ["turn", "sentence", "window"], key="import_segment_by")
+        st.text_area("Speaker aliases, one per line: `Dr Smith = Jill Smith, MD`", key="import_aliases")
         with st.expander("Table columns (CSV and Excel files; empty: guessed from the headers)"):
-            text_columns = st.text_area("The column(s) holding the answers or the talk, one per line",
-                                        key="import_text_columns")
-            id_column = st.text_input("The column holding the respondent's or participant's id",
-                                      key="import_id_column")
-        submitted = st.form_submit_button("Import", type="primary")
-    if submitted and not files and participants is not None:  # a participants file alone: it was ignored silently
-        _import_participants_alone(ctx, participants)
+            st.text_area("The column(s) holding the answers or the talk, one per line", key="import_text_columns")
+            st.text_input("The column holding the respondent's or participant's id", key="import_id_column")
+        clicks.button("Import", key="import_submit", submit=True, type="primary", on_click=_start_import,
+                      args=(ctx.project,))
+    _follow_import()
+
+
+def _start_import(project: Any) -> None:
+    """The form's callback: copy the uploads and start their import (a click while one runs starts nothing)."""
+    running = st.session_state.get(IMPORTING)
+    if running is not None:  # a double-click, or a click while it runs: the first import goes on
         return
-    if not submitted or not files:
-        if submitted:
-            st.warning("Choose the transcripts to import first.", icon=":material/upload_file:")
+    files = st.session_state.get("import_files") or []
+    participants = st.session_state.get("import_participants")
+    if not files and participants is not None:  # a participants file alone: it was ignored silently
+        _import_participants_alone(project, participants)
         return
-    with tempfile.TemporaryDirectory(prefix="qualkit-import-") as tmp:
-        folder = Path(tmp)
-        paths = []
-        for upload in files:
-            path = folder / Path(upload.name).name
-            path.write_bytes(upload.getvalue())
-            paths.append(path)
-        participants_path = None
-        if participants is not None:
-            participants_path = folder / Path(participants.name).name
-            participants_path.write_bytes(participants.getvalue())
-        progress = st.progress(0.0, text="Importing…")
-        shown: list[str] = []
-        imported = skipped = 0
-        for i, path in enumerate(paths, start=1):
-            try:
-                reports = ctx.project.import_transcripts([path], participants=participants_path,
-                                                         aliases=parse_aliases(aliases) or None, segment_by=segment_by,
-                                                         progress=False, uploaded=True,
-                                                         **table_columns(path, text_columns, id_column))
-            except QualkitError as error:
-                # the reasons name the server's copy of the upload: say the file's own name, once
-                reasons = [reason for _, reason in error.failures] if isinstance(error, ImportFailed) else [str(error)]
-                for reason in reasons:
-                    text = state.without_folder(reason, folder)
-                    state.flash(f"Not imported: {text if text.startswith(f'{path.name}:') else f'{path.name}: {text}'}",
-                                "error")
-            else:
-                skipped += sum(1 for report in reports or [] if report.skipped)
-                imported += sum(1 for report in reports or [] if not report.skipped)
-                shown += [report.summary() if hasattr(report, "summary") else str(report) for report in reports or []]
-            progress.progress(i / len(paths), text=f"Imported {i} of {len(paths)}")
-    new_people = ctx.project.add_speaker_participants() if imported else []
-    st.session_state[REPORTS] = shown
-    message = f"Import finished: {imported} of {len(paths)} transcripts."
-    if skipped:
-        message += f" {skipped} {'was' if skipped == 1 else 'were'} already in the study (skipped, unchanged)."
-    if new_people:
-        message += (f" New speakers have participant rows: {', '.join(new_people)} — fill in their role and group "
-                    "in the table below.")
-    state.flash(message, "success" if imported == len(paths) else "info" if imported + skipped == len(paths)
-                else "warning")
+    if not files:
+        state.flash("Choose the transcripts to import first.", "warning")
+        return
+    folder = Path(tempfile.mkdtemp(prefix="qualkit-import-"))  # removed by the run when it finishes
+    paths = []
+    for upload in files:
+        path = folder / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        paths.append(path)
+    participants_path = None
+    if participants is not None:
+        participants_path = folder / Path(participants.name).name
+        participants_path.write_bytes(participants.getvalue())
+    aliases = parse_aliases(st.session_state.get("import_aliases") or "") or None
+    segment_by = st.session_state.get("import_segment_by") or "turn"
+    text_columns = st.session_state.get("import_text_columns") or ""
+    id_column = st.session_state.get("import_id_column") or ""
+
+    def options(path: Path) -> dict[str, Any]:
+        return {"aliases": aliases, "segment_by": segment_by, **table_columns(path, text_columns, id_column)}
+
+    run = ImportRun(folder=folder, paths=paths, participants=participants_path, options=options)
+    st.session_state[IMPORTING] = run
+    run.start(project)
+
+
+def _follow_import() -> None:
+    """Show the running import's progress until it finishes, then its messages (in every run of the page)."""
+    run = st.session_state.get(IMPORTING)
+    if run is None:
+        return
+    progress = st.progress(0.0, text=run.progress_text())
+    while not run.finished.wait(0.25):
+        progress.progress(run.done / max(len(run.paths), 1), text=run.progress_text())
+    st.session_state.pop(IMPORTING, None)
+    for error in run.errors:
+        state.flash(f"Not imported: {error}", "error")
+    st.session_state[REPORTS] = run.reports
+    state.flash(*run.summary())
     st.rerun()  # the counts, the transcripts table and the participants show the new files at once
 
 
@@ -219,13 +221,13 @@ def table_columns(path: Path, text_columns: str, id_column: str) -> dict[str, An
     return {"columns": columns} if columns else {}
 
 
-def _import_participants_alone(ctx: state.Context, upload: Any) -> None:
+def _import_participants_alone(project: Any, upload: Any) -> None:
     """Save an uploaded participants file with no transcripts, saying how many segments it linked."""
     with tempfile.TemporaryDirectory(prefix="qualkit-import-") as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         try:
-            linked = ctx.project.add_participants(path)
+            linked = project.add_participants(path)
         except QualkitError as error:
             state.flash(f"Not imported: {state.without_folder(str(error), Path(tmp))}", "error")
         else:
@@ -233,7 +235,6 @@ def _import_participants_alone(ctx: state.Context, upload: Any) -> None:
                         + ("" if linked else " None of its ids or names matches a speaker of the study's "
                            "transcripts: check them, or give speakers as aliases."),
                         "success" if linked else "warning")
-    st.rerun()
 
 
 def last_import_reports() -> None:
@@ -243,6 +244,7 @@ def last_import_reports() -> None:
 
 
 REPORTS = "study_import_reports"
+IMPORTING = "study_import_run"  # the ImportRun under way (its thread outlives a rerun)
 EDITOR = "participants_editor"
 LOADED = "participants_loaded"  # the table (and row versions) as they were when the editing began
 
