@@ -96,6 +96,23 @@ def _suggested_on_the_same_words(store: Store, code_id: str, span: tuple[int, in
     return None
 
 
+def _check_not_judged_since(store: Store, suggestion: Coding, actor: User) -> None:
+    """Refuse a blind coder's decision on a card they judged already (their judgement is their own row).
+
+    The suggestion's version does not change when a blind coder judges it, so a key press meant for the
+    next card that reached the one just judged turned its "reject" into an "accept", without a word.
+    """
+    own = store.codings_df(segment_ids=[int(suggestion.segment_id)], code_id=suggestion.code_id, coder=actor.name,
+                           origin="human")
+    judged = own[own["status"].isin(["accepted", "rejected"])]
+    if judged.empty:
+        return
+    row = judged.iloc[0]
+    raise ConflictError(f"you judged suggestion {suggestion.id} already ({row['status']}); this decision was not saved",
+                        current={"code_id": suggestion.code_id, "status": row["status"], "decided_by": actor.name,
+                                 "version": int(suggestion.version)})
+
+
 def decide(
     store: Store,
     coding_id: int,
@@ -143,6 +160,8 @@ def decide(
         _check_not_coded(store, coding.code_id, span, coder=actor.name if own else None,
                          fix="reject this suggestion: the words carry the code already", other_than=coding.id)
     if own:
+        if expected_version is not None:
+            _check_not_judged_since(store, coding, actor)
         if expected_version is not None and coding.version != expected_version:
             current = {"code_id": coding.code_id, "status": coding.status, "decided_by": coding.decided_by,
                        "version": coding.version}

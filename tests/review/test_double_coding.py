@@ -420,3 +420,24 @@ def test_a_suggestion_judged_blind_no_longer_counts_as_awaiting_review_for_those
     decisions.decide(store, int(target.id), "accept", actor=ANA)
     assert waiting("ana") == before["ana"] - 1 and waiting("admin") == before["admin"] - 1
     assert waiting("ben") == before["ben"]  # ana's judgement stays hidden from ben, its count too
+
+
+def test_a_blind_coders_press_on_a_card_they_judged_already_is_refused_not_flipped(study):
+    """A stranger's X on card 4, then A meant for card 9: the A also reached card 4, and her own "reject" was
+    stored as an "accept" without a word (the suggestion's version does not change when a blind coder judges it)."""
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    peer = study.suggestion("group1.txt", 4, "peer_support")
+    seen = int(peer.version)
+    decisions.decide(store, int(peer.id), "reject", actor=ANA, expected_version=seen)
+    with pytest.raises(ConflictError, match=rf"you judged suggestion {peer.id} already \(rejected\); this decision "
+                                            "was not saved"):
+        decisions.decide(store, int(peer.id), "accept", actor=ANA, expected_version=seen)
+    with pytest.raises(ConflictError, match="judged .* already"):
+        decisions.decide(store, int(peer.id), "change", actor=ANA, expected_version=seen, code_id="workload")
+    own = store.codings_df(coder="ana", origin="human")
+    assert own[["code_id", "status"]].values.tolist() == [["peer_support", "rejected"]]
+    undo = decisions.last_decision(store, actor=ANA)
+    decisions.revert_decision(store, undo[0], expected_version=undo[1], actor=ANA)  # not judged yet, again
+    assert decisions.decide(store, int(peer.id), "accept", actor=ANA, expected_version=seen).status == "accepted"
+    assert decisions.decide(store, int(peer.id), "accept", actor=BEN, expected_version=seen).status == "accepted"
