@@ -256,6 +256,33 @@ def generation(store: Store) -> int:
     return store.generation()
 
 
+def kept(key: str, options: list[Any]) -> None:
+    """Give the widget ``key`` back the choice it last had, if a run dropped it (call before drawing the widget).
+
+    Streamlit forgets a widget's value after any run that does not draw it (an early return, another page);
+    a reviewer's Transcript filter went back to "(all)" in the middle of work, and her next key presses
+    decided cards of other transcripts. :func:`keep` stores the choice apart from the widget.
+
+    Example:
+        >>> kept("q_source", ["(all)", "fg1.txt"])  # doctest: +SKIP
+    """
+    remembered = st.session_state.get(KEPT + key)
+    if key not in st.session_state and remembered in options:
+        st.session_state[key] = remembered
+
+
+def keep(key: str, value: Any) -> None:
+    """Remember the widget ``key``'s choice for :func:`kept`.
+
+    Example:
+        >>> keep("q_source", "fg1.txt")  # doctest: +SKIP
+    """
+    st.session_state[KEPT + key] = value
+
+
+KEPT = "qk_kept::"
+
+
 def flash(message: str, kind: str = "success") -> None:
     """Queue a message to show at the top of the next run (actions run in callbacks before the page).
 

@@ -203,3 +203,17 @@ def test_the_transcript_page_undoes_the_last_decision_it_names(quiet_study, appt
     helpers.assert_ok(at)
     assert quiet_study.store.coding(hand.id).status == "rejected"  # withdrawn, kept on record
     assert "Undone: coded by hand: Workload (workload) in group2.txt, turn 1." in helpers.texts(at)
+
+
+def test_the_queue_filter_comes_back_after_a_run_that_forgot_it(quiet_study, apptest, helpers):
+    """A reviewer's Transcript filter went back to "(all)" mid-work, and her next presses decided cards of other
+    transcripts. Streamlit forgets a widget's value after any run that does not draw it; the filter is kept apart."""
+    at = apptest("ana", "queue")
+    at.selectbox(key="q_source").select("group1.txt").run()
+    helpers.assert_ok(at)
+    at.switch_page("qualkit/app/pages/study.py").run()  # a run that does not draw the filter forgets it
+    at.switch_page("qualkit/app/pages/queue.py").run()
+    helpers.assert_ok(at)
+    assert at.selectbox(key="q_source").value == "group1.txt"
+    shown = " ".join(m.value for m in at.markdown if "<small>" in m.value)
+    assert "group1.txt" in shown and "group2.txt" not in shown

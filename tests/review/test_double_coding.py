@@ -433,7 +433,7 @@ def test_a_blind_coders_press_on_a_card_they_judged_already_is_refused_not_flipp
     with pytest.raises(ConflictError, match=rf"you judged suggestion {peer.id} already \(rejected\); this decision "
                                             "was not saved"):
         decisions.decide(store, int(peer.id), "accept", actor=ANA, expected_version=seen)
-    with pytest.raises(ConflictError, match="judged .* already"):
+    with pytest.raises(ConflictError, match=r"judged .* already"):
         decisions.decide(store, int(peer.id), "change", actor=ANA, expected_version=seen, code_id="workload")
     own = store.codings_df(coder="ana", origin="human")
     assert own[["code_id", "status"]].values.tolist() == [["peer_support", "rejected"]]

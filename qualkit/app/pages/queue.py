@@ -534,9 +534,13 @@ def render() -> None:
     sources = queries.sources(ctx.url, ctx.name, ctx.gen)
     left, right = st.columns(2)
     names = [ALL, *sources["name"].tolist()]
+    state.kept("q_source", names)
+    state.kept("q_code", [ALL, *codebook.ids])
     chosen_source = left.selectbox("Transcript", names, key="q_source")
     chosen_code = right.selectbox("Code", [ALL, *codebook.ids], key="q_code",
                                   format_func=lambda c: c if c == ALL else ui.code_label(codebook, c))
+    state.keep("q_source", chosen_source)
+    state.keep("q_code", chosen_code)
     source_id = None if chosen_source == ALL else int(sources.loc[sources["name"] == chosen_source, "id"].iloc[0])
     code_id = None if chosen_code == ALL else chosen_code
     ranking = 0
