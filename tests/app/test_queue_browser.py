@@ -279,3 +279,39 @@ def test_a_card_someone_else_decides_says_so_without_a_key_press(tmp_path, helpe
         expect(card.get_by_text("Decided meanwhile by ben")).to_be_visible(timeout=20_000)  # no key, no click
         expect(page.locator(f".st-key-acc_{first}")).to_have_count(0)
         assert on_screen(page)[0] != first  # the keys moved to the next card
+
+
+def test_a_key_press_for_a_highlighted_card_out_of_sight_brings_it_into_view_instead_of_deciding_it(
+        tmp_path, helpers, monkeypatch):
+    """The top card was withdrawn, the highlight moved to a card at the bottom edge of the screen, and an X meant
+    for the top card rejected that one, unseen."""
+    from playwright.sync_api import expect
+
+    with queue_in_browser(tmp_path, helpers, monkeypatch, "out-of-sight-failure.png") as (page, store):
+        first, _ = on_screen(page)
+        store.decide(first, "accept", user="ben")  # decided elsewhere: the keys move to the next card
+        expect(page.locator(f'[class*="st-key-card_{first}_v"]').get_by_text("Decided meanwhile by ben")).to_be_visible(
+            timeout=20_000)
+        settle(page)
+        second, _ = on_screen(page)
+        assert second != first
+        # A screen on which the highlighted card's header sits at the bottom edge, as the stranger's did.
+        top = page.evaluate("""() => document.querySelector('[class*="st-key-card_"][class*="_current"]')
+                                     .getBoundingClientRect().top""")
+        page.set_viewport_size({"width": 1400, "height": int(top) + 30})
+        settle(page)
+        assert page.evaluate("""() => document.querySelector('[class*="st-key-card_"][class*="_current"]')
+                                        .getBoundingClientRect().top""") > page.viewport_size["height"] - 80
+        before = len(decisions_by(store, "ana"))
+        page.get_by_role("heading", name="Review queue").click()  # keys to the page, as a reader's click gives them
+        wait_until_settled(page)
+        page.keyboard.press("x")
+        page.wait_for_timeout(1500)
+        assert len(decisions_by(store, "ana")) == before and store.coding(second).status == "suggested"
+        top = page.evaluate("""() => document.querySelector('[class*="st-key-card_"][class*="_current"]')
+                                     .getBoundingClientRect().top""")
+        assert 0 <= top < page.viewport_size["height"] - 80  # brought into view instead
+        wait_until_settled(page)
+        page.keyboard.press("x")
+        events = wait_for_new_event(store, before)
+        assert int(events.iloc[0]["entity_id"]) == second and events.iloc[0]["action"] == "reject"

@@ -99,6 +99,18 @@ KEYS_JS = """<script>
     if (performance.now() - shown.since < SETTLE_MS) {
       event.preventDefault();
       event.stopImmediatePropagation();
+      return;
+    }
+    // The keys act only on a card the reviewer can see: after the top card was withdrawn, the highlight moved
+    // to a card at the bottom edge of the screen, and an X meant for the top card rejected it. Such a press
+    // brings the card into view instead; the next press decides it.
+    const card = document.querySelector('[class*="st-key-card_"][class*="_current"]');
+    const box = card && card.getBoundingClientRect();
+    if (box && (box.top > window.innerHeight - 80 || box.bottom < 80)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      card.scrollIntoView({ block: "center" });
+      shown = { card: current(), since: performance.now() };
     }
   }, true);
   document.addEventListener("keydown", (event) => {
