@@ -231,6 +231,7 @@ def decision_in_words(ctx: Any, coding_id: int) -> str:
     import pandas as pd
 
     from qualkit.model import CONSENSUS
+    from qualkit.store.decisions import state_events
     from qualkit.store.queries import codings_by_id
 
     row = codings_by_id(ctx.store, [coding_id])
@@ -242,6 +243,8 @@ def decision_in_words(ctx: Any, coding_id: int) -> str:
                                                                                                row["status"])
     if row["decided_by"] == CONSENSUS:  # a settled disagreement, not the user's own accept or reject
         done = f"settled as {'applies' if row['status'] == 'accepted' else 'does not apply'}:"
+    elif state_events(ctx.store, [coding_id]).get(coding_id, {}).get("action") == "adjust":
+        done = "changed the extent of"  # "accepted …" named a span change, which is what Undo took back
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     label = code_label(codebook, row["code_id"]) if codebook is not None else row["code_id"]
     if row.get("segment_kind") == "row":
