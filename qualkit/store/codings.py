@@ -387,6 +387,7 @@ class CodingsMixin(StoreBase):
             session.expire(row)
             current = coding_values(session.get(CodingRow, coding_id))
             who = current.get("decided_by") or "someone else"
+            who = "you a moment ago or in another tab" if who == user else who  # not "changed by ana" to ana
             raise StaleVersion(
                 f"coding {coding_id} was changed by {who} (now {current['code_id']}, {current['status']}, "
                 f"version {current['version']}) after you loaded version {version}; your change was not saved",

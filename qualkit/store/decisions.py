@@ -406,6 +406,7 @@ def restore_codings(store: Store, steps: Sequence[tuple[int, int, dict[str, Any]
                 .values(**changes, updated_at=now, version=expected + 1).execution_options(synchronize_session=False))
             if result.rowcount != 1:
                 who = current.get("decided_by") or "someone else"
+                who = "you a moment ago or in another tab" if who == user else who  # not "changed by ana" to ana
                 raise StaleVersion(
                     f"coding {coding_id} was changed by {who} (now {current['code_id']}, {current['status']}, "
                     f"version {current['version']}) after you loaded version {expected}; nothing was undone",

@@ -334,3 +334,14 @@ def test_accepting_many_skips_a_suggestion_whose_words_carry_its_code_already(st
                                     actor=BEN)
     assert results == {int(s.id): "already coded", int(other.id): "accepted"}
     assert store.coding(s.id).status == "suggested"
+
+
+def test_a_stale_version_of_ones_own_change_says_you_not_ones_name(study):
+    """A stranger read "Not saved: coding 33 was changed by me (…) after you loaded version 1", about herself."""
+    store = study.store
+    s = study.suggestion("group1.txt", 1, "administrative_burden")
+    decisions.decide(store, int(s.id), "reject", actor=ANA, expected_version=int(s.version))
+    with pytest.raises(ConflictError, match=r"was changed by you a moment ago or in another tab \(now "):
+        decisions.decide(store, int(s.id), "accept", actor=ANA, expected_version=int(s.version))
+    with pytest.raises(ConflictError, match=r"was changed by ana \(now "):
+        decisions.decide(store, int(s.id), "accept", actor=BEN, expected_version=int(s.version))
