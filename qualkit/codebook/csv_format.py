@@ -38,7 +38,8 @@ _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     # "code" beside a name column is the id ("code,name,definition"); alone it is the name (see _column_map)
     "id": ("id", "code id", "key", "code key", "code"),
     "name": ("name", "code name", "tag", "label", "title", "code"),
-    "parent": ("parent", "parent id", "parent code", "parent name", "category"),
+    "parent": ("parent", "parent id", "parent code", "parent name", "category", "parent category", "parent theme",
+               "theme", "main code", "main category", "code group", "group", "higher order code"),
     "definition": ("definition", "description", "memo", "meaning", "code definition", "code description"),
     "inclusion": ("inclusion", "inclusion criteria", "include", "when to use", "include when", "include if",
                   "use when", "inclusion criterion", "when to include"),

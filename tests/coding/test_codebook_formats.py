@@ -48,3 +48,15 @@ def test_model_codebook_load_uses_the_registry_without_the_model_importing_it():
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not {m for m in imported if m and m.startswith("qualkit")}, imported
     assert Codebook.load("burnout").name == "burnout"
+
+
+def test_a_parent_category_column_keeps_the_hierarchy(tmp_path):
+    """A stranger's "Code / Parent category / Definition" sheet was saved flat: the column was not read."""
+    path = tmp_path / "codes.csv"
+    path.write_text("Code,Parent category,Definition\nMoral distress,,Knowing what is right and being unable to do it\n"
+                    "Futility,Moral distress,Care felt pointless\n"
+                    "Powerlessness,Moral distress,No say in decisions\nLeaving,,Plans to quit\n", encoding="utf-8")
+    book = load_codebook(path)
+    parents = {code.name: code.parent for code in book.codes}
+    assert parents["Futility"] == parents["Powerlessness"] is not None and parents["Leaving"] is None
+    assert book[parents["Futility"]].name == "Moral distress"
