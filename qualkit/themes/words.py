@@ -53,7 +53,8 @@ NUMBER_WORDS: frozenset[str] = frozenset((
     "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "once",
     "twice", "dozen", "couple",
 ))
-_TOKEN = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
+# Words of any alphabet, digits inside ("N95s"): [a-z] cut "cliché" to "clich" and "N95s" to "n" and "s".
+_TOKEN = re.compile(r"[^\W\d_](?:[\w'-]*[^\W_])?")
 _BREAK = re.compile(r"[,.;:!?()\[\]\"]")
 _PHRASES = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in SPOKEN_PHRASES) + r")\b")
 

@@ -64,3 +64,10 @@ def test_seed_terms_lemmatise_cues():
 def test_greetings_and_number_words_are_no_theme_words():
     tokens = spoken_tokens("Hi everyone, hello! Twenty-four hours on call, the first of twelve nights, someone-else")
     assert tokens == ["hour", "night"]
+
+
+def test_words_keep_their_accents_and_digits():
+    """A stranger's themes showed "clich" (from "cliché"), "n s" and "reusing n" (from "N95s")."""
+    from qualkit.themes.words import spoken_tokens
+
+    assert spoken_tokens("Reusing N95s felt like a cliché in 2020") == ["reuse", "n95s", "cliché"]
