@@ -198,7 +198,7 @@ def _code_chunk(chunk: list) -> tuple[str, int]:
         codes = [codable[j] for j in order[i] if chosen[i, j]]
         coded += bool(codes)
         lines.append(prediction_line(row.id, codes, {c: round(float(v), 4) for c, v in zip(codable, values[i],
-                                                                                         strict=True)}))
+                                                                                         strict=True)}, row.extra))
     return "".join(lines), coded
 
 
@@ -286,14 +286,23 @@ def evaluate(
     from qualkit.codebook import load_codebook
     from qualkit.coding.evaluate import evaluate_codes, format_table
     from qualkit.coding.io import read_codes
+    from qualkit.errors import InvalidInput
 
     gold_codes = read_codes(gold)
     pred_codes = read_codes(pred)
+    if gold_codes and not set(gold_codes) & set(pred_codes):
+        # predictions named by id, a gold file by source and turn (or span): match on what both have
+        for kind in ("turn", "span"):
+            try:
+                again = read_codes(gold, kind), read_codes(pred, kind)
+            except InvalidInput:
+                continue
+            if set(again[0]) & set(again[1]):
+                gold_codes, pred_codes = again
+                break
     codes = [c.id for c in load_codebook(codebook).codable_codes] if codebook else None
     missing = sum(1 for key in gold_codes if key not in pred_codes)
     if gold_codes and missing == len(gold_codes):  # two unrelated files scored F1 0 and AC1 0.84, exit 0
-        from qualkit.errors import InvalidInput
-
         raise InvalidInput(f"none of the {len(gold_codes)} gold items is in {pred.name} (e.g. gold "
                            f"{next(iter(gold_codes))!r}, predicted {next(iter(pred_codes), 'nothing')!r})", path=pred,
                            fix="score predictions of the same rows: the same ids, or source with turn or start-end")

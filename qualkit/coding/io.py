@@ -190,7 +190,11 @@ def iter_rows(path: str | os.PathLike[str], *, labeled: bool = False, codes: Ite
                                fix='write {"id": "...", "text": "..."} on each line')
         row_id = record.get("id")
         if row_id is None or (isinstance(row_id, str) and not row_id.strip()):
-            raise InvalidInput("the row has no id", path=path, line=line, fix='give every row an "id"')
+            try:  # a turn of a transcript is named by its place, as a gold file keyed by source and turn names it
+                row_id = gold_key({k: record.get(k) for k in ("source", "start", "end", "turn")})
+            except (KeyError, TypeError, ValueError):
+                raise InvalidInput("the row has no id", path=path, line=line,
+                                   fix='give every row an "id" (or "source" and "turn")') from None
         if not isinstance(row_id, str | int):
             raise InvalidInput(f"id {row_id!r} is not a string", path=path, line=line, fix="use string ids")
         row_id = str(row_id)
@@ -234,24 +238,34 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def gold_key(record: dict[str, Any]) -> str:
+KEY_KINDS = ("id", "span", "turn")
+"""What an evaluation record may be matched on, in order: its id, ``source:start-end``, ``source#turn``."""
+
+
+def gold_key(record: dict[str, Any], kind: str | None = None) -> str:
     """The key an evaluation record is matched on: its ``id``, else ``source:start-end``, else ``source#turn``.
+
+    ``kind`` (one of :data:`KEY_KINDS`) asks for that key alone (KeyError when the record has none).
 
     Example:
         >>> gold_key({"source": "g1.txt", "turn": 4, "codes": []})
         'g1.txt#4'
+        >>> gold_key({"id": "fg2-4", "source": "g1.txt", "turn": 4}, "turn")
+        'g1.txt#4'
     """
-    if record.get("id") not in (None, ""):
-        return str(record["id"])
-    if record.get("source") is not None and record.get("start") is not None and record.get("end") is not None:
-        return f"{record['source']}:{int(record['start'])}-{int(record['end'])}"
-    if record.get("source") is not None and record.get("turn") is not None:
-        return f"{record['source']}#{int(record['turn'])}"
-    raise KeyError("id")
+    for each in (kind,) if kind else KEY_KINDS:
+        if each == "id" and record.get("id") not in (None, ""):
+            return str(record["id"])
+        if each == "span" and record.get("source") not in (None, "") and record.get("start") not in (None, "") \
+                and record.get("end") not in (None, ""):
+            return f"{record['source']}:{int(record['start'])}-{int(record['end'])}"
+        if each == "turn" and record.get("source") not in (None, "") and record.get("turn") not in (None, ""):
+            return f"{record['source']}#{int(record['turn'])}"
+    raise KeyError(kind or "id")
 
 
-def read_codes(path: str | os.PathLike[str]) -> dict[str, list[str]]:
-    """Read ``{key: codes}`` from gold or predicted JSONL/CSV (keys as in :func:`gold_key`).
+def read_codes(path: str | os.PathLike[str], kind: str | None = None) -> dict[str, list[str]]:
+    """Read ``{key: codes}`` from gold or predicted JSONL/CSV (keys as in :func:`gold_key`, of ``kind`` if given).
 
     Example:
         >>> import tempfile, pathlib
@@ -266,9 +280,11 @@ def read_codes(path: str | os.PathLike[str]) -> dict[str, list[str]]:
         if not isinstance(record, dict):
             raise InvalidInput("expected a JSON object", path=path, line=line, fix="write one object per line")
         try:
-            key = gold_key(record)
+            key = gold_key(record, kind)
         except KeyError:
-            raise InvalidInput("the record has no id (nor source with turn or start/end)", path=path, line=line,
+            wanted = {"span": "source with start and end", "turn": "source with turn"}.get(kind or "",
+                                                                                     "id (nor source with turn or start/end)")
+            raise InvalidInput(f"the record has no {wanted}", path=path, line=line,
                                fix='add "id" (or "source" and "turn")') from None
         codes = record.get("codes")
         if codes is None:
@@ -304,14 +320,24 @@ def write_predictions(path: str | os.PathLike[str] | None, ids: Sequence[str], c
             handle.write(line + "\n")
 
 
-def prediction_line(row_id: str, codes: Sequence[str], scores: dict[str, float]) -> str:
-    """One JSONL line of ``qualkit autocode`` output (with its newline).
+WHERE_FIELDS = ("source", "turn", "start", "end")
+"""Fields of an input row that say where its text is; ``qualkit autocode`` copies them to its output."""
+
+
+def prediction_line(row_id: str, codes: Sequence[str], scores: dict[str, float],
+                    where: dict[str, Any] | None = None) -> str:
+    """One JSONL line of ``qualkit autocode`` output (with its newline); ``where``: the row's source, turn, ...
+
+    An output of ids alone could not be scored against a gold file keyed by source and turn.
 
     Example:
         >>> prediction_line("a", ["x"], {"x": 0.9})
         '{"id": "a", "codes": ["x"], "scores": {"x": 0.9}}\\n'
+        >>> prediction_line("fg2-1", [], {}, {"source": "fg2.vtt", "turn": 1})
+        '{"id": "fg2-1", "source": "fg2.vtt", "turn": 1, "codes": [], "scores": {}}\\n'
     """
-    return json.dumps({"id": row_id, "codes": list(codes), "scores": scores}, ensure_ascii=False) + "\n"
+    placed = {k: where[k] for k in WHERE_FIELDS if where and where.get(k) not in (None, "")}
+    return json.dumps({"id": row_id, **placed, "codes": list(codes), "scores": scores}, ensure_ascii=False) + "\n"
 
 
 def partial_output(path: str | os.PathLike[str]) -> list[str]:

@@ -179,6 +179,28 @@ def test_evaluate_refuses_predictions_of_other_rows_instead_of_scoring_them(tmp_
     assert "none of the 2 gold items is in pred.jsonl (e.g. gold 't1', predicted 'S001')" in str(result.exception)
 
 
+def test_autocode_then_evaluate_against_gold_keyed_by_source_and_turn(tmp_path, monkeypatch):
+    """A stranger's rows had ids ("fg2-1") and their gold file source and turn: evaluate found no item in common;
+    rows without an id were refused."""
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    rows = [{"id": f"fg2-{t}", "source": "fg2.vtt", "turn": t, "text": text} for t, text in enumerate(
+        ["I am exhausted after every night shift.", "The paperwork never ends, I chart at home.",
+         "My colleagues cover for me when I am drowning."])]
+    ids = _jsonl(tmp_path / "rows.jsonl", rows)
+    bare = _jsonl(tmp_path / "bare.jsonl", [{k: v for k, v in row.items() if k != "id"} for row in rows])
+    gold = _jsonl(tmp_path / "gold.jsonl", [{"source": "fg2.vtt", "turn": t, "codes": []} for t in range(3)])
+    for name, given in (("ids", ids), ("bare", bare)):
+        pred = tmp_path / f"{name}.pred.jsonl"
+        coded = runner.invoke(app, ["autocode", "--input", str(given), "--output", str(pred), "--codebook", "burnout"])
+        assert coded.exit_code == 0, coded.output
+        first = json.loads(pred.read_text(encoding="utf-8").splitlines()[0])
+        assert (first["source"], first["turn"]) == ("fg2.vtt", 0)
+        assert first["id"] == ("fg2-0" if name == "ids" else "fg2.vtt#0")
+        scored = runner.invoke(app, ["evaluate", "--gold", str(gold), "--pred", str(pred)])
+        assert scored.exit_code == 0, scored.output
+        assert "have no prediction" not in scored.output
+
+
 def test_codebook_commands(tmp_path):
     assert "burnout" in runner.invoke(app, ["codebook", "list"]).output
     converted = tmp_path / "b.qdc"
