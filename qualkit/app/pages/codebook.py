@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -148,7 +149,7 @@ def structure_tabs(ctx: state.Context, codebook) -> None:
 def import_export(ctx: state.Context, codebook) -> None:
     """Download the codebook in any format; upload one as a new version."""
     try:
-        from qualkit.codebook import FORMATS, load_codebook, save_codebook, suffixes
+        from qualkit.codebook import FORMATS, save_codebook, suffixes
     except ImportError:
         ui.not_available("Codebook import and export", "codebook I/O, issue 4")
         return
@@ -172,41 +173,53 @@ def import_export(ctx: state.Context, codebook) -> None:
             return
         upload = st.file_uploader(f"Import a codebook ({' '.join(f.suffixes[0] for f in FORMATS)}) as a new version",
                                   type=[suffix.lstrip(".") for suffix in suffixes()], key="cb_upload")
-        leave_out = upload is not None and st.checkbox(
-            "Allow the new version to drop codes that are already in use", key="cb_leave_out",
-            help="A code the new version leaves out keeps its codings on record, but they leave every analysis. "
-                 "Without this, a file that drops a code in use is refused and nothing changes.")
-        if upload is not None and st.button("Import as the next version", key="cb_import"):
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / Path(upload.name).name
-                path.write_bytes(upload.getvalue())
-                try:
-                    with warnings.catch_warnings(record=True) as heard:  # e.g. columns it does not read
-                        warnings.simplefilter("always")
-                        loaded = load_codebook(path)
-                except QualkitError as error:  # every problem the check found, not the first alone
-                    for problem in getattr(error, "problems", [error]):
-                        st.error(state.without_folder(str(problem), Path(tmp)))
-                    return
-            own_name = loaded.name
-            if codebook_edits.is_next_version(codebook, loaded):
-                loaded.name = codebook.name  # an edited copy of this codebook: its next version
-            try:
-                version = codebook_edits.save_codebook_version(ctx.store, loaded, actor=ctx.user,
-                                                               note=f"imported {upload.name}",
-                                                               leave_out_coded=bool(leave_out))
-            except QualkitError as error:  # beside the upload, where the reader is looking
-                st.error(f"{upload.name}: {error.render('app')}")
-                return
-            if codebook is not None and loaded.name != codebook.name:  # the methods section names it
-                state.flash(f"Imported {upload.name} as codebook “{own_name}”, version {version}: it keeps fewer "
-                            f"than half of “{codebook.name}”'s codes, so it is a codebook of its own, not "
-                            f"“{codebook.name}”'s next version.")
-            else:
-                state.flash(f"Imported {upload.name}: codebook “{loaded.name}”, version {version}.")
-            for warning in heard:
-                state.flash(str(warning.message), "warning")
-            st.rerun()
+        if upload is not None:
+            st.checkbox("Allow the new version to drop codes that are already in use", key="cb_leave_out",
+                        help="A code the new version leaves out keeps its codings on record, but they leave every "
+                             "analysis. Without this, a file that drops a code in use is refused and nothing changes.")
+            clicks.button("Import as the next version", key="cb_import", on_click=_import_codebook,
+                          args=(ctx, codebook))
+
+
+def _import_codebook(ctx: state.Context, codebook: Any) -> None:
+    """The import button's callback: save the uploaded codebook as the next version (or a codebook of its own).
+
+    It runs before the page draws, so a second click cannot cut it short: a double-click imported nothing and
+    said nothing, since the second run, where the button no longer read as pressed, stopped the first.
+    """
+    from qualkit.codebook import load_codebook
+
+    upload, leave_out = st.session_state.get("cb_upload"), bool(st.session_state.get("cb_leave_out"))
+    if upload is None:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            with warnings.catch_warnings(record=True) as heard:  # e.g. columns it does not read
+                warnings.simplefilter("always")
+                loaded = load_codebook(path)
+        except QualkitError as error:  # every problem the check found, not the first alone
+            for problem in getattr(error, "problems", [error]):
+                state.flash(state.without_folder(str(problem), Path(tmp)), "error")
+            return
+    own_name = loaded.name
+    if codebook_edits.is_next_version(codebook, loaded):
+        loaded.name = codebook.name  # an edited copy of this codebook: its next version
+    try:
+        version = codebook_edits.save_codebook_version(ctx.store, loaded, actor=ctx.user,
+                                                       note=f"imported {upload.name}", leave_out_coded=leave_out)
+    except QualkitError as error:
+        state.flash(f"{upload.name}: {error.render('app')}", "error")
+        return
+    if codebook is not None and loaded.name != codebook.name:  # the methods section names it
+        state.flash(f"Imported {upload.name} as codebook “{own_name}”, version {version}: it keeps fewer "
+                    f"than half of “{codebook.name}”'s codes, so it is a codebook of its own, not "
+                    f"“{codebook.name}”'s next version.")
+    else:
+        state.flash(f"Imported {upload.name}: codebook “{loaded.name}”, version {version}.")
+    for warning in heard:
+        state.flash(str(warning.message), "warning")
 
 
 def render() -> None:
