@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,9 +161,13 @@ class Project:
 
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
+        paths = list(paths) if isinstance(paths, Iterable) and not isinstance(paths, bytes | dict) else [paths]
+        odd = [p for p in paths if not isinstance(p, str | os.PathLike)]
+        if odd:  # import_transcripts(42) ended in "TypeError: 'int' object is not iterable"
+            raise InvalidInput(f"paths must be transcript files or folders, not {odd[0]!r}",
+                               fix='give a path or a list of paths, e.g. p.import_transcripts("transcripts/")')
         # A folder holds transcripts, as on the command line (a notebook user's folder was "not a file").
-        if all(isinstance(p, str | os.PathLike) for p in paths):
-            paths = transcript_files(paths)
+        paths = transcript_files(paths)
         return import_transcripts(self.store, list(paths), participants=participants, aliases=aliases,
                                   segment_by=segment_by, progress=progress, user=self.user, **options)
 
@@ -383,6 +387,9 @@ class Project:
         """Apply a code to a segment (or a span of it) by hand; the coding is accepted at once."""
         from qualkit.review.decisions import add_code
 
+        if (start is None) != (end is None):  # start alone silently coded to the end of the turn
+            raise InvalidInput(f"give both start and end, or neither (the whole turn); got start={start!r}, "
+                               f"end={end!r}", fix="pass the end of the words too, as project.codings() shows spans")
         return add_code(self.store, one_id(segment_id, "segment_id"), one_name(code_id, "code_id"),
                         actor=self._actor(), start=start, end=end)
 
@@ -549,7 +556,10 @@ class Project:
         code_id = one_name(code_id, "code_id", optional=True)
         if code_id is not None:  # a code's name ("Staffing") gave an empty queue, as if nothing awaited review
             check_code(self.codebook, code_id)
-        return review_order(self, one_id(n, "n"), source=source, code_id=code_id)
+        count = one_id(n, "n")
+        if count < 1:  # review_queue(-1) listed suggestions as if it meant something
+            raise InvalidInput(f"n must be at least 1, not {count}", fix="give how many suggestions to list, e.g. 20")
+        return review_order(self, count, source=source, code_id=code_id)
 
     @requires('see_all')
     def evaluate(self, gold: Any, *, coder: str = "machine") -> pd.DataFrame:

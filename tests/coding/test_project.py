@@ -209,6 +209,15 @@ def test_wrong_argument_types_get_errors_that_name_the_argument(project, tmp_pat
     path.write_text("name,definition\nA,the a\nA,again\n", encoding="utf-8")
     with pytest.raises(qk.InvalidInput, match=r"checks a Codebook, not the file name .*load_codebook"):
         qk.validate_codebook(str(path))  # a path, as one would guess: pointed to what checks a file
+    # A stranger's review_queue(-1) listed suggestions, code(start=1990) without end coded to the turn's end,
+    # and import_transcripts(42) ended in "TypeError: 'int' object is not iterable".
+    with pytest.raises(qk.InvalidInput, match="n must be at least 1, not -1"):
+        project.review_queue(-1)
+    with pytest.raises(qk.InvalidInput, match="give both start and end, or neither"):
+        project.code(segment, "workload", start=3)
+    for wrong in (42, [1, 2]):
+        with pytest.raises(qk.InvalidInput, match="paths must be transcript files or folders, not 42|not 1"):
+            project.import_transcripts(wrong)
 
 
 def test_segments_of_a_transcript_that_is_not_there_is_an_error_not_an_empty_table(project):
