@@ -275,3 +275,19 @@ def test_a_tab_opened_after_a_bulk_accept_undoes_the_whole_bulk(quiet_study, app
     helpers.assert_ok(at)
     assert {quiet_study.store.coding(i).status for i, _ in items} == {"suggested"}
     assert "Undone: bulk accept of 3 suggestions." in helpers.texts(at)
+
+
+def test_ctrl_z_is_listened_for_when_nothing_is_left_to_review(queue_study, apptest, helpers):
+    """The Undo button said "(U / Ctrl+Z)" with the queue done, but Ctrl+Z did nothing: the keys' script was
+    drawn only beside cards."""
+    from qualkit.review import decisions
+    from qualkit.users import User
+
+    ana = User("ana")
+    pending, _ = decisions.review_queue(queue_study.store, actor=ana, limit=500)
+    decisions.accept_many(queue_study.store, [(int(r.id), int(r.version)) for r in pending.itertuples()], actor=ana)
+    at = apptest("ana", "queue")
+    helpers.assert_ok(at)
+    assert "Nothing left to review here." in helpers.texts(at)
+    assert "Ctrl+Z" in at.button(key="q_undo").label
+    assert any("qualkitQueueKeys" in str(element.proto) for element in at.get("html"))

@@ -216,7 +216,7 @@ def test_wrong_argument_types_get_errors_that_name_the_argument(project, tmp_pat
     with pytest.raises(qk.InvalidInput, match="give both start and end, or neither"):
         project.code(segment, "workload", start=3)
     for wrong in (42, [1, 2]):
-        with pytest.raises(qk.InvalidInput, match="paths must be transcript files or folders, not 42|not 1"):
+        with pytest.raises(qk.InvalidInput, match=r"paths must be transcript files or folders, not 42|not 1"):
             project.import_transcripts(wrong)
 
 

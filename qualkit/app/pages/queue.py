@@ -566,6 +566,8 @@ def render() -> None:
     if actions.model_work_available():
         work_status(ctx, snap)
     undo_bar(ctx)
+    if ctx.user.can_code():  # before "nothing left": Ctrl+Z on the Undo button must work there too
+        st.html(KEYS_JS.replace("SETTLE_MS", str(resources.settle_ms())), unsafe_allow_javascript=True)
     bulk_section(ctx, source_id, code_id)
     total = max(snap["total"] - snap["decided"], 0)
     if not total:
@@ -576,8 +578,6 @@ def render() -> None:
             if ctx.user.can_code() else "")
     st.caption(f"{ui.counted(total, 'suggestion')} to review · {order} · {keys}a card's score is the coders' combined "
                "confidence (0 to 1); under “Why”, each coder gives its own figure")
-    if ctx.user.can_code():
-        st.html(KEYS_JS.replace("SETTLE_MS", str(resources.settle_ms())), unsafe_allow_javascript=True)
     frame = snap["frame"]
     current = codings_by_id(ctx.store, [int(i) for i in frame["id"]]).set_index("id")
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
