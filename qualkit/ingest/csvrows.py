@@ -37,8 +37,8 @@ def sniff_delimiter(text: str, path: str | os.PathLike[str] = "") -> str:
     """The delimiter of CSV ``text``: a tab for a ``.tsv`` file, else the one the rows use (comma when unsure).
 
     Example:
-        >>> sniff_delimiter("id;answer\nR1;tired\n"), sniff_delimiter("id\tanswer\n", "s.tsv"), sniff_delimiter("x")
-        (';', '\t', ',')
+        >>> sniff_delimiter("id;answer\\nR1;tired\\n"), sniff_delimiter("id\\tanswer\\n", "s.tsv"), sniff_delimiter("x")
+        (';', '\\t', ',')
     """
     if str(path).lower().endswith(".tsv"):
         return "\t"
