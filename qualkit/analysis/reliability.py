@@ -326,7 +326,8 @@ def resolve_coder(codings: pd.DataFrame, spec: str | Coder) -> Coder:
         return Coder(coder.name, "machine", "origin")
     known = sorted(set(codings["coder"].dropna()) | set(codings["decided_by"].dropna()))
     raise InvalidInput(f"no codings by coder {coder.name!r}",
-                       fix=f"use one of {known}, or 'origin:<origin>' for a machine coder by origin")
+                       fix=f"use one of {known}, or 'origin:<origin>' for a machine coder by origin" if known else
+                       "nobody has coded or decided anything yet: compare coders once they have")
 
 
 def judgements(codings: pd.DataFrame, coder: Coder) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from qualkit.app import queries, resources, state
+from qualkit.app import queries, resources, state, ui
 from qualkit.errors import QualkitError
 from qualkit.project import Project
 
@@ -75,7 +75,8 @@ def suggest_button(ctx: state.Context, *, key: str, source_id: int | None = None
         return
     bar.progress(1.0, text="Done")
     where = source_name if source_id is not None else "the study"
-    state.flash(f"{result['suggestions']} suggestions for {result['segments']} participant passages of {where} "
+    state.flash(f"{ui.counted(result['suggestions'], 'suggestion')} for "
+                f"{ui.counted(result['segments'], 'participant passage')} of {where} "
                 "await review on the Review queue page." if result["segments"] else
                 f"{where.capitalize()} has no participant passages to code yet.",
                 "success" if result["suggestions"] else "info")

@@ -374,3 +374,15 @@ def test_a_coders_own_row_decides_over_their_earlier_decision_in_place():
                          "decided_by": ["ana", "ana", "ana"]})
     positive, negative, _ = judgements(rows, Coder("ana"))
     assert positive.values.tolist() == [[2, "a"]] and negative.values.tolist() == [[1, "a"]]
+
+
+def test_naming_a_coder_before_anyone_has_coded_says_so_not_use_one_of_nothing():
+    """A stranger's reliability("ann", "sam") on a fresh study said "Fix: use one of []"."""
+    import pandas as pd
+
+    from qualkit.analysis.reliability import resolve_coder
+
+    empty = pd.DataFrame(columns=["coder", "decided_by", "origin"])
+    with pytest.raises(InvalidInput, match="nobody has coded or decided anything yet") as caught:
+        resolve_coder(empty, "ann")
+    assert "[]" not in str(caught.value)
