@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +132,15 @@ def import_section(ctx: state.Context) -> None:
     if not ctx.user.can_import():
         st.caption("Only an administrator imports transcripts.")
         return
-    with st.form("import", clear_on_submit=True):
+    # Not clear_on_submit: the browser cleared the form at the first click of a double-click, and the second
+    # submitted it empty in its place, so nothing was imported. The uploaders are emptied after an import by
+    # a new key instead (a file uploader's value cannot be set).
+    with st.form("import"):
         from qualkit.ingest.readers import suffixes
 
-        st.file_uploader(f"Transcripts ({' '.join(suffixes())})", accept_multiple_files=True, key="import_files")
-        st.file_uploader("participants.csv (optional)", type=["csv", "xlsx"], key="import_participants")
+        st.file_uploader(f"Transcripts ({' '.join(suffixes())})", accept_multiple_files=True,
+                         key=uploader_key("import_files"))
+        st.file_uploader("participants.csv (optional)", type=["csv", "xlsx"], key=uploader_key("import_participants"))
         st.selectbox("Segment by", ["turn", "sentence", "window"], key="import_segment_by")
         st.text_area("Speaker aliases, one per line: `Dr Smith = Jill Smith, MD`", key="import_aliases")
         with st.expander("Table columns (CSV and Excel files; empty: guessed from the headers)"):
@@ -151,13 +156,15 @@ def _start_import(project: Any) -> None:
     running = st.session_state.get(IMPORTING)
     if running is not None:  # a double-click, or a click while it runs: the first import goes on
         return
-    files = st.session_state.get("import_files") or []
-    participants = st.session_state.get("import_participants")
+    files = st.session_state.get(uploader_key("import_files")) or []
+    participants = st.session_state.get(uploader_key("import_participants"))
     if not files and participants is not None:  # a participants file alone: it was ignored silently
         _import_participants_alone(project, participants)
+        _empty_uploaders()
         return
     if not files:
-        state.flash("Choose the transcripts to import first.", "warning")
+        if time.monotonic() - st.session_state.get(FINISHED_AT, -60.0) > 5:  # not the second click of a pair
+            state.flash("Choose the transcripts to import first.", "warning")
         return
     folder = Path(tempfile.mkdtemp(prefix="qualkit-import-"))  # removed by the run when it finishes
     paths = []
@@ -182,6 +189,21 @@ def _start_import(project: Any) -> None:
     run.start(project)
 
 
+def uploader_key(name: str) -> str:
+    """The key of an import uploader now: a new one after each import, which empties it.
+
+    Example:
+        >>> uploader_key("import_files")  # doctest: +SKIP
+        'import_files'
+    """
+    generation = int(st.session_state.get(UPLOADS, 0))
+    return name if generation == 0 else f"{name}_{generation}"
+
+
+def _empty_uploaders() -> None:
+    st.session_state[UPLOADS] = int(st.session_state.get(UPLOADS, 0)) + 1
+
+
 def _follow_import() -> None:
     """Show the running import's progress until it finishes, then its messages (in every run of the page)."""
     run = st.session_state.get(IMPORTING)
@@ -191,6 +213,8 @@ def _follow_import() -> None:
     while not run.finished.wait(0.25):
         progress.progress(run.done / max(len(run.paths), 1), text=run.progress_text())
     st.session_state.pop(IMPORTING, None)
+    st.session_state[FINISHED_AT] = time.monotonic()
+    _empty_uploaders()
     for error in run.errors:
         state.flash(f"Not imported: {error}", "error")
     st.session_state[REPORTS] = run.reports
@@ -245,6 +269,8 @@ def last_import_reports() -> None:
 
 REPORTS = "study_import_reports"
 IMPORTING = "study_import_run"  # the ImportRun under way (its thread outlives a rerun)
+FINISHED_AT = "study_import_finished_at"  # when the last import finished (time.monotonic)
+UPLOADS = "study_import_uploads"  # how many times the import uploaders were emptied
 EDITOR = "participants_editor"
 LOADED = "participants_loaded"  # the table (and row versions) as they were when the editing began
 
