@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -77,8 +78,7 @@ def _check_not_coded(store: Store, code_id: str, spans: Sequence[tuple[int, int 
         accepted = accepted[(accepted["coder"] == coder) | (accepted["decided_by"] == coder)]
     for row in accepted.itertuples():
         for segment_id, start, end in spans:
-            wanted = (row.segment_start if start is None else start, row.segment_end if end is None else end)
-            if int(segment_id) == int(row.segment_id) and wanted == (row.start, row.end):
+            if int(segment_id) == int(row.segment_id) and _codes_the_words(row, start, end):
                 words = str(row.segment_text)[row.start - row.segment_start:row.end - row.segment_start]
                 words = textwrap.shorten(words, 60, placeholder="…")
                 raise InvalidInput(f"“{words}” is already coded {code_id} (coding {row.id}); nothing was added",
@@ -90,10 +90,15 @@ def _suggested_on_the_same_words(store: Store, code_id: str, span: tuple[int, in
     segment_id, start, end = span
     pending = store.codings_df(status="suggested", code_id=code_id, segment_ids=[int(segment_id)])
     for row in pending.loc[pending["origin"] != "human"].itertuples():
-        wanted = (row.segment_start if start is None else start, row.segment_end if end is None else end)
-        if wanted == (row.start, row.end):
+        if _codes_the_words(row, start, end):
             return int(row.id)
     return None
+
+
+def _codes_the_words(row: Any, start: int | None, end: int | None) -> bool:
+    """True when a coding row (of its own segment) covers exactly ``start``-``end`` (None: the turn's edge)."""
+    return (row.segment_start if start is None else start, row.segment_end if end is None else end) == \
+        (row.start, row.end)
 
 
 def _check_not_judged_since(store: Store, suggestion: Coding, actor: User) -> None:

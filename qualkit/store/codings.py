@@ -30,6 +30,7 @@ from qualkit.model import ORIGINS, STATUSES, Coding, new_guid
 from qualkit.store.base import NO_CODING_FIX, StaleVersion, StoreBase, check_span
 from qualkit.store.rows import (
     bind_names,
+    changed_by,
     chunks,
     coding_frame,
     coding_from_row,
@@ -386,8 +387,7 @@ class CodingsMixin(StoreBase):
         if result.rowcount != 1:
             session.expire(row)
             current = coding_values(session.get(CodingRow, coding_id))
-            who = current.get("decided_by") or "someone else"
-            who = "you a moment ago or in another tab" if who == user else who  # not "changed by ana" to ana
+            who = changed_by(current, user)
             raise StaleVersion(
                 f"coding {coding_id} was changed by {who} (now {current['code_id']}, {current['status']}, "
                 f"version {current['version']}) after you loaded version {version}; your change was not saved",

@@ -23,7 +23,7 @@ from qualkit.model import CONSENSUS, Codebook, Coding, new_guid
 from qualkit.store.base import NO_CODING_FIX, StaleVersion, check_span
 from qualkit.store.event_types import checked_action
 from qualkit.store.repository import Store
-from qualkit.store.rows import chunks, coding_from_row, coding_values, row_from_record
+from qualkit.store.rows import changed_by, chunks, coding_from_row, coding_values, row_from_record
 from qualkit.store.schema import CodingRow, EventRow, SegmentRow, utcnow
 
 STATE_ACTIONS = ("accept", "reject", "adjust", "change", "bulk-accept", "code", "add", "update", "adjudicate",
@@ -405,8 +405,7 @@ def restore_codings(store: Store, steps: Sequence[tuple[int, int, dict[str, Any]
                 update(CodingRow).where(CodingRow.id == coding_id, CodingRow.version == expected)
                 .values(**changes, updated_at=now, version=expected + 1).execution_options(synchronize_session=False))
             if result.rowcount != 1:
-                who = current.get("decided_by") or "someone else"
-                who = "you a moment ago or in another tab" if who == user else who  # not "changed by ana" to ana
+                who = changed_by(current, user)
                 raise StaleVersion(
                     f"coding {coding_id} was changed by {who} (now {current['code_id']}, {current['status']}, "
                     f"version {current['version']}) after you loaded version {expected}; nothing was undone",

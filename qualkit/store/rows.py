@@ -68,6 +68,17 @@ def coding_values(row: CodingRow) -> dict[str, Any]:
     }
 
 
+def changed_by(current: dict[str, Any], user: str | None) -> str:
+    """Who changed a coding meanwhile, as a stale-version message tells its reader ("you", not their own name).
+
+    Example:
+        >>> changed_by({"decided_by": "ana"}, "ana"), changed_by({"decided_by": "ben"}, "ana"), changed_by({}, "ana")
+        ('you a moment ago or in another tab', 'ben', 'someone else')
+    """
+    who = current.get("decided_by") or "someone else"
+    return "you a moment ago or in another tab" if who == user else who
+
+
 def coding_from_row(row: CodingRow) -> Coding:
     """A :class:`~qualkit.model.Coding` from its row.
 
@@ -164,6 +175,7 @@ __all__ = [
     "CODING_COLUMNS",
     "SEGMENT_COLUMNS",
     "bind_names",
+    "changed_by",
     "chunks",
     "coding_frame",
     "coding_from_row",
