@@ -375,12 +375,18 @@ class Project:
         """
         from qualkit.review.decisions import last_bulk, last_decision, revert_decision
 
-        last = last_bulk(self.store, actor=self._actor()) or [last_decision(self.store, actor=self._actor())]
+        actor = self._actor()
+        bulk = last_bulk(self.store, actor=actor)
         restored = None
-        for item in last:
-            if item is not None:
-                restored = revert_decision(self.store, item[0], expected_version=item[1], actor=self._actor())
-        return restored
+        for coding_id, version in bulk:
+            restored = revert_decision(self.store, coding_id, expected_version=version, actor=actor)
+        if bulk:
+            return restored
+        last = last_decision(self.store, actor=actor)
+        if last is None:
+            return None
+        return revert_decision(self.store, last.coding_id, expected_version=last.version, actor=actor,
+                               event_id=last.event_id)
 
     @requires('code')
     def code(self, segment_id: int, code_id: str, *, start: int | None = None, end: int | None = None) -> Coding:

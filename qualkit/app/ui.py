@@ -219,10 +219,11 @@ def show_result(result: object, *, key: str) -> None:
         st.write(result)
 
 
-def decision_in_words(ctx: Any, coding_id: int) -> str:
+def decision_in_words(ctx: Any, coding_id: int, event_id: int | None = None) -> str:
     """A decision on a coding, in words: what was done to which code, where ("rejected Workload in fg1.txt, turn 4").
 
-    Names the decision an Undo button takes back, on the Review queue and the Transcript page.
+    Names the decision an Undo button takes back, on the Review queue and the Transcript page: the event
+    ``event_id`` when given (an undo further back on the same coding), else the coding's newest one.
 
     Example:
         >>> decision_in_words(ctx, 42)  # doctest: +SKIP
@@ -231,19 +232,21 @@ def decision_in_words(ctx: Any, coding_id: int) -> str:
     import pandas as pd
 
     from qualkit.model import CONSENSUS
-    from qualkit.store.decisions import state_events
+    from qualkit.store.decisions import state_histories
     from qualkit.store.queries import codings_by_id
 
     row = codings_by_id(ctx.store, [coding_id])
     if row.empty:
         return f"coding {coding_id}"
     row = row.iloc[0]
-    by_hand = row["origin"] == "human" and pd.isna(row.get("parent_id")) and row["status"] == "accepted"
-    done = "coded by hand:" if by_hand else {"accepted": "accepted", "rejected": "rejected"}.get(row["status"],
-                                                                                               row["status"])
+    history = state_histories(ctx.store, [coding_id]).get(coding_id, [])
+    event = next((e for e in history if e["id"] == event_id), history[-1] if history else None)
+    status = ((event or {}).get("new") or {}).get("status") or row["status"]
+    by_hand = row["origin"] == "human" and pd.isna(row.get("parent_id")) and status == "accepted"
+    done = "coded by hand:" if by_hand else {"accepted": "accepted", "rejected": "rejected"}.get(status, status)
     if row["decided_by"] == CONSENSUS:  # a settled disagreement, not the user's own accept or reject
         done = f"settled as {'applies' if row['status'] == 'accepted' else 'does not apply'}:"
-    elif state_events(ctx.store, [coding_id]).get(coding_id, {}).get("action") == "adjust":
+    elif (event or {}).get("action") == "adjust":
         done = "changed the extent of"  # "accepted …" named a span change, which is what Undo took back
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     label = code_label(codebook, row["code_id"]) if codebook is not None else row["code_id"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -30,6 +30,7 @@ from qualkit.store.decisions import (
     set_own_decision,
     set_own_decisions,
     state_events,
+    state_histories,
     user_state_events,
 )
 from qualkit.store.queries import (
@@ -284,8 +285,45 @@ def _change_partners(store: Store, coding: Coding, event: dict) -> list[tuple[Co
     return out
 
 
+def standing_events(history: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The events of one coding's history (oldest first) that no undo has taken back, oldest first.
+
+    An undo (a ``revert`` event) takes back the event it names; undoing an undo puts that event back. The
+    last one standing is what the next undo on the coding takes back, so undo goes back step by step.
+
+    Example:
+        >>> history = [{"id": 1, "action": "code", "new": {}}, {"id": 2, "action": "adjust", "new": {}},
+        ...            {"id": 3, "action": "reject", "new": {}}, {"id": 4, "action": "revert", "new": {"reverts_event": 3}}]
+        >>> [event["id"] for event in standing_events(history)]
+        [1, 2]
+    """
+    by_id = {int(event["id"]): event for event in history}
+    standing: list[Mapping[str, Any]] = []
+    for event in history:
+        if event["action"] != "revert":
+            standing.append(event)
+            continue
+        target = by_id.get(int((event["new"] or {}).get("reverts_event") or 0))
+        if target is not None and target["action"] == "revert":  # an undo undone: what it took back stands again
+            target = by_id.get(int((target["new"] or {}).get("reverts_event") or 0))
+            if target is not None and target not in standing:
+                standing.append(target)
+        elif target in standing:
+            standing.remove(target)
+    return standing
+
+
+class Standing(NamedTuple):
+    """A person's decision that still stands: the coding, its version now, and the event to take back."""
+
+    coding_id: int
+    version: int
+    event_id: int
+
+
 def revert_decision(
     store: Store, coding_id: int, *, expected_version: int | None, actor: User, view: TeamView | None = None,
+    event_id: int | None = None,
 ) -> Coding:
     """Undo the newest decision on a coding: put back what it was before, as a NEW ``revert`` event.
 
@@ -294,7 +332,9 @@ def revert_decision(
     pending again, the new code's row is kept on record as rejected); a passage coded by hand is kept
     on record as rejected. While a transcript is coded blind, a coder undoes only their own
     judgements (which then count as not judged yet), until they mark it done. Undoing an undo
-    redoes. ``expected_version`` is the version the user saw: someone else's change since raises
+    redoes. ``event_id`` names the decision to take back instead (as :func:`last_decision` gives it), so
+    that undo after undo goes further back; it must be the coding's newest decision still standing.
+    ``expected_version`` is the version the user saw: someone else's change since raises
     :class:`~qualkit.errors.ConflictError` and nothing is undone. Viewers are refused.
 
     Example:
@@ -321,7 +361,14 @@ def revert_decision(
                    "version": coding.version, "segment_id": coding.segment_id}
         raise ConflictError(f"coding {coding_id} was changed (now {coding.status}, version {coding.version}) after "
                             f"you loaded version {expected}; nothing was undone", current=current)
-    event = state_events(store, [coding_id]).get(int(coding_id))
+    if event_id is None:
+        event = state_events(store, [coding_id]).get(int(coding_id))
+    else:
+        standing = standing_events(state_histories(store, [coding_id]).get(int(coding_id), []))
+        event = standing[-1] if standing else None
+        if event is None or int(event["id"]) != int(event_id):
+            raise InvalidInput(f"decision {event_id} on coding {coding_id} is not its newest one still standing; "
+                               "nothing was undone", fix="undo the newer decision on it first (History lists them)")
     if event is None or (event["action"] == "add" and coding.origin != "human"):
         raise InvalidInput(f"coding {coding_id} has no decision to undo", fix="decide on it instead")
     if event["action"] == "adjudicate":
@@ -335,11 +382,12 @@ def revert_decision(
     return restore_codings(store, steps, user=actor.name)[0]
 
 
-def last_decision(store: Store, *, actor: User) -> tuple[int, int] | None:
-    """The actor's newest decision still standing, as ``(coding_id, version)``; None when there is none.
+def last_decision(store: Store, *, actor: User) -> Standing | None:
+    """The actor's newest decision still standing, as ``(coding_id, version, event_id)``; None when there is none.
 
-    "Standing" means nothing changed the coding since (no undo, no later decision by anyone), so
-    undoing it takes back exactly that decision.
+    "Standing" means no undo took it back and any later decision on that coding (by anyone) was itself
+    undone, so undoing it (``revert_decision(..., event_id=...)``) takes back exactly that decision, and
+    undo after undo goes back step by step, also on one coding.
 
     Example:
         >>> last_decision(Store.create("sqlite://", name="l"), actor=User("ana")) is None
@@ -348,11 +396,13 @@ def last_decision(store: Store, *, actor: User) -> tuple[int, int] | None:
     mine = user_state_events(store, actor.name, limit=UNDO_WINDOW)
     if not mine:
         return None
-    newest = state_events(store, [e["coding_id"] for e in mine])
+    histories = state_histories(store, [e["coding_id"] for e in mine])
     for event in mine:
-        if event["action"] == "add" or newest.get(event["coding_id"], {}).get("id") != event["id"]:
+        if event["action"] == "add":
             continue
-        return event["coding_id"], store.coding(event["coding_id"]).version
+        standing = standing_events(histories.get(event["coding_id"], []))
+        if standing and standing[-1]["id"] == event["id"]:
+            return Standing(event["coding_id"], int(store.coding(event["coding_id"]).version), int(event["id"]))
     return None
 
 
@@ -370,7 +420,7 @@ def last_bulk(store: Store, *, actor: User) -> list[tuple[int, int]]:
     if last is None:
         return []
     mine = user_state_events(store, actor.name, limit=UNDO_WINDOW + 10_000)
-    event = next((e for e in mine if e["coding_id"] == last[0]), None)
+    event = next((e for e in mine if e["id"] == last.event_id), None)
     if event is None or event["action"] != "bulk-accept":
         return []
     batch = [e for e in mine if e["action"] == "bulk-accept" and e["at"] == event["at"]]
@@ -627,6 +677,7 @@ def coding_history(store: Store, coding_id: int, *, viewer: str | None = None,
 
 __all__ = [
     "DECISIONS",
+    "Standing",
     "accept_many",
     "add_code",
     "add_codes",
@@ -638,5 +689,6 @@ __all__ = [
     "revert_decision",
     "review_queue",
     "segments_under_review",
+    "standing_events",
     "write_memo",
 ]

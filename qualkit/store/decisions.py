@@ -340,19 +340,31 @@ def state_events(store: Store, coding_ids: Sequence[int]) -> dict[int, dict[str,
         >>> state_events(Store.create("sqlite://", name="se"), [1])
         {}
     """
+    return {coding_id: events[-1] for coding_id, events in state_histories(store, coding_ids).items()}
+
+
+def state_histories(store: Store, coding_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every successful event that set each coding's state, oldest first, by coding id (reverts included).
+
+    Each event is as :func:`state_events` gives it; a revert names the event it took back in
+    ``new["reverts_event"]``. Codings without such an event are left out.
+
+    Example:
+        >>> state_histories(Store.create("sqlite://", name="sh"), [1])
+        {}
+    """
     ids = sorted({str(int(i)) for i in coding_ids})
-    out: dict[int, dict[str, Any]] = {}
-    if not ids:
-        return out
+    out: dict[int, list[dict[str, Any]]] = {}
     with Session(store.engine) as session:
         for start in range(0, len(ids), 500):
             rows = session.scalars(select(EventRow).where(
                 EventRow.project_id == store.project_id, EventRow.entity == "coding",
                 EventRow.entity_id.in_(ids[start:start + 500]), EventRow.outcome == "ok",
-                EventRow.action.in_(STATE_ACTIONS)).order_by(EventRow.id.desc())).all()
+                EventRow.action.in_(STATE_ACTIONS)).order_by(EventRow.id)).all()
             for row in rows:
-                out.setdefault(int(row.entity_id), {"id": row.id, "at": row.at, "user": row.user,
-                                                    "action": row.action, "old": row.old, "new": row.new})
+                out.setdefault(int(row.entity_id), []).append(
+                    {"id": row.id, "at": row.at, "user": row.user, "action": row.action, "old": row.old,
+                     "new": row.new})
     return out
 
 

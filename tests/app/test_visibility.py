@@ -221,6 +221,27 @@ def test_the_undo_button_names_a_change_of_extent_as_such(quiet_study, apptest, 
     assert (back.status, back.start, back.end, back.version) == ("accepted", hand.start, hand.end, wider.version + 1)
 
 
+def test_the_transcript_undo_goes_back_step_by_step_on_one_coding(quiet_study, apptest, helpers):
+    """A stranger changed a code's extent, then removed it: Undo brought it back, but the next Undo skipped the
+    extent change (it offered an older decision elsewhere), so the narrower extent could not be undone."""
+    segment = quiet_study.segment("group2.txt", 1)
+    hand = decisions.add_code(quiet_study.store, int(segment["id"]), "workload", actor=ANA)
+    narrower = decisions.decide(quiet_study.store, int(hand.id), "span", actor=ANA, expected_version=int(hand.version),
+                                start=int(segment["start"]), end=int(segment["start"]) + 10)
+    decisions.decide(quiet_study.store, int(hand.id), "reject", actor=ANA, expected_version=int(narrower.version))
+    at = apptest("ana", "transcript")
+    at.button(key="tx_undo").click().run()  # the remove
+    helpers.assert_ok(at)
+    assert at.button(key="tx_undo").label == ("Undo your last decision: changed the extent of Workload (workload) "
+                                              "in group2.txt, turn 1")
+    at.button(key="tx_undo").click().run()
+    helpers.assert_ok(at)
+    back = quiet_study.store.coding(hand.id)
+    assert (back.status, back.start, back.end) == ("accepted", hand.start, hand.end)
+    assert at.button(key="tx_undo").label == ("Undo your last decision: coded by hand: Workload (workload) "
+                                              "in group2.txt, turn 1")
+
+
 def test_the_queue_filter_comes_back_after_a_run_that_forgot_it(quiet_study, apptest, helpers):
     """A reviewer's Transcript filter went back to "(all)" mid-work, and her next presses decided cards of other
     transcripts. Streamlit forgets a widget's value after any run that does not draw it; the filter is kept apart."""

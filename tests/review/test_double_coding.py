@@ -438,6 +438,6 @@ def test_a_blind_coders_press_on_a_card_they_judged_already_is_refused_not_flipp
     own = store.codings_df(coder="ana", origin="human")
     assert own[["code_id", "status"]].values.tolist() == [["peer_support", "rejected"]]
     undo = decisions.last_decision(store, actor=ANA)
-    decisions.revert_decision(store, undo[0], expected_version=undo[1], actor=ANA)  # not judged yet, again
+    decisions.revert_decision(store, undo.coding_id, expected_version=undo.version, actor=ANA)  # not judged yet, again
     assert decisions.decide(store, int(peer.id), "accept", actor=ANA, expected_version=seen).status == "accepted"
     assert decisions.decide(store, int(peer.id), "accept", actor=BEN, expected_version=seen).status == "accepted"

@@ -141,3 +141,24 @@ def test_blind_change_undoes_both_own_rows(blind):
     mine = mine[mine["parent_id"] == w.id]
     assert set(mine["status"]) == {"suggested"}
     assert int(w.id) in _queue_ids(store, ANA)
+
+
+def test_undo_goes_back_step_by_step_on_one_coding(study):
+    """Adjust, then remove, then undo twice: the remove and then the adjustment are taken back (the second undo
+    went to an older decision on another coding, and the adjustment could not be undone at all)."""
+    project = Project.open(study.url, user="ana")
+    other = study.suggestion("group1.txt", 4, "peer_support")
+    decisions.decide(study.store, int(other.id), "reject", actor=ANA, expected_version=int(other.version))
+    seg = study.segment("group2.txt", 1)
+    coded = project.code(int(seg["id"]), "individual_coping")
+    start, end = int(coded.start), int(coded.start) + 10
+    project.adjust(coded.id, start, end)
+    project.reject(coded.id)  # "remove" on the Transcript page
+    assert project.undo().status == "accepted"  # the remove taken back, the adjusted extent kept
+    assert (study.store.coding(coded.id).start, study.store.coding(coded.id).end) == (start, end)
+    back = project.undo()  # then the adjustment
+    assert (back.id, back.status, back.start, back.end) == (coded.id, "accepted", int(coded.start), int(coded.end))
+    assert study.store.coding(int(other.id)).status == "rejected"  # the older decision elsewhere still stands
+    assert project.undo().status == "rejected"  # then the hand code itself, withdrawn and kept on record
+    assert project.undo().status == "suggested" and study.store.coding(int(other.id)).status == "suggested"
+    assert project.undo() is None

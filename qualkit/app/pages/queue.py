@@ -265,7 +265,8 @@ def _undo() -> None:
         actions.schedule_retrain(store, user.name)
         return
     try:
-        decisions.revert_decision(store, entry["id"], expected_version=entry["version"], actor=user)
+        decisions.revert_decision(store, entry["id"], expected_version=entry["version"], actor=user,
+                                  event_id=entry.get("event"))
     except QualkitError as error:
         _report(error)
         return
@@ -474,20 +475,19 @@ def undo_bar(ctx: state.Context) -> None:
     last = decisions.last_decision(ctx.store, actor=ctx.user)
     if last is None:
         return
-    coding_id, version = last
-    what = ui.decision_in_words(ctx, coding_id)
+    what = ui.decision_in_words(ctx, last.coding_id, last.event_id)
     clicks.button(f"Undo your last decision: {what} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:",
-                  on_click=_undo_earlier, args=(coding_id, version, what), shortcut="U",
+                  on_click=_undo_earlier, args=(*last, what), shortcut="U",
                   help="Made before this tab opened; History lists every decision.")
 
 
-def _undo_earlier(coding_id: int, version: int, what: str) -> None:
+def _undo_earlier(coding_id: int, version: int, event_id: int, what: str) -> None:
     """Button (U, Ctrl+Z) callback: take back the decision named on the button, at the version it named."""
     store = state.current_store()
     if store is None:
         return
-    _push_undo(store.name, {"id": coding_id, "version": version, "label": what, "what": what, "card": coding_id,
-                            "left_queue": True})
+    _push_undo(store.name, {"id": coding_id, "version": version, "event": event_id, "label": what, "what": what,
+                            "card": coding_id, "left_queue": True})
     _undo()
 
 

@@ -130,12 +130,12 @@ def _done(source_id: int) -> None:
                          success="Marked done. Once every coder is done, compare on the Double coding page.")
 
 
-def _undo_last(coding_id: int, version: int, what: str) -> None:
+def _undo_last(coding_id: int, version: int, event_id: int, what: str) -> None:
     """Button callback: take back the decision named on the button, at the version it named."""
     user, store = state.current_user(), state.current_store()
     if user is not None and store is not None:
         state.run_action(decisions.revert_decision, store, coding_id, expected_version=version, actor=user,
-                         success=f"Undone: {what}.")
+                         event_id=event_id, success=f"Undone: {what}.")
 
 
 def undo_button(ctx: state.Context) -> None:
@@ -144,10 +144,9 @@ def undo_button(ctx: state.Context) -> None:
     last = decisions.last_decision(ctx.store, actor=ctx.user)
     if last is None:
         return
-    coding_id, version = last
-    what = ui.decision_in_words(ctx, coding_id)
+    what = ui.decision_in_words(ctx, last.coding_id, last.event_id)
     clicks.button(f"Undo your last decision: {what}", key="tx_undo", icon=":material/undo:", on_click=_undo_last,
-                  args=(coding_id, version, what), help="Your newest decision that still stands, on any transcript; "
+                  args=(*last, what), help="Your newest decision that still stands, on any transcript; "
                                                         "History lists every one.")
 
 
