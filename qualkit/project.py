@@ -656,11 +656,13 @@ class Project:
     # Thin wrappers over qualkit.themes (discover, runs); runs and edits are saved in the store.
     @requires('run_analyses')
     def discover_themes(self, *, codebook: Codebook | bool | None = True, name: str = "", embedder: Any = None,
-                        **options: Any) -> Any:
+                        progress: bool | Callable[[int, int, str], None] = True, **options: Any) -> Any:
         """Find emergent themes in participant talk, relate them to the codebook, save the run; returns it.
 
         ``codebook=True`` uses the active codebook (if any); ``options`` go to
         :func:`qualkit.themes.discover.discover_themes` (``level``, ``min_cluster_size``, ``n_themes``, ``by``, ...).
+        ``progress`` is a bar naming each step (``True``), nothing (``False``) or a ``(done, total, message)``
+        callback: a first run can spend a minute or two on one step.
 
         Example:
             >>> project.discover_themes().to_frame().head()  # doctest: +SKIP
@@ -668,7 +670,7 @@ class Project:
         from qualkit.themes.runs import discover_and_save
 
         return discover_and_save(self.store, codebook=codebook, name=name, embedder=embedder, user=self.user,
-                                 **options)
+                                 progress=progress, **options)
 
     @requires('view')
     def themes(self, run_id: int | None = None) -> Any:

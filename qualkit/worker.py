@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qualkit.coding.workflow import finetune_job, tuning_due
+from qualkit.progress import Progress
 from qualkit.project import Project
 from qualkit.review import decisions
 from qualkit.store import jobs
@@ -35,7 +36,6 @@ from qualkit.store.repository import Store
 HEARTBEAT_SECONDS = 2.0
 POLL_SECONDS = 0.5
 
-Progress = Callable[[int, int, str], None]
 
 
 def rank_job(project: Project, params: dict[str, Any], progress: Progress) -> dict[str, Any]:

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qualkit"
 
 # Lowest first; a module may import its own layer (sideways) and those below, never a later one.
 LAYERS = (
-    ("qualkit.model", "qualkit.errors", "qualkit.version", "qualkit.checks"),
+    ("qualkit.model", "qualkit.errors", "qualkit.version", "qualkit.checks", "qualkit.progress"),
     ("qualkit.nlp", "qualkit.embeddings", "qualkit.ingest", "qualkit.codebook", "qualkit.store", "qualkit.spans"),
     ("qualkit.coding", "qualkit.themes", "qualkit.analysis", "qualkit.users", "qualkit.access", "qualkit.review",
      "qualkit.display"),

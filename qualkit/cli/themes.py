@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,6 +59,8 @@ def discover(
                                                "extras), minilm, static, lsa or a model folder.")] = "auto",
     reduction: Annotated[str, typer.Option(help="auto (PCA), pca or umap.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random state (same seed, same themes).")] = 0,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress",
+                                           help="Name each step on stderr as it starts.")] = True,
 ) -> None:
     """Find emergent themes in participant talk and save the run in the project."""
     from qualkit.embeddings import resolve_tier
@@ -67,8 +71,27 @@ def discover(
                                      by=by or None, max_outlier_share=max_outlier_share,
                                      min_cluster_size=min_cluster_size, n_themes=n_themes, engine=engine,
                                      reduction=reduction, random_state=seed,
-                                     embedder=None if embedder == "auto" else embedder)
+                                     embedder=None if embedder == "auto" else embedder,
+                                     progress=step_printer() if progress else False)
     _print(result)
+
+
+def step_printer() -> Callable[[int, int, str], None]:
+    """A progress callback printing one line per step on stderr, with the seconds so far.
+
+    A bar would sit still through a step of a minute; a line per step says what is running.
+
+    Example:
+        >>> step_printer()(2, 6, "embedding 200 sentences")  # doctest: +SKIP
+        [    0 s] step 3 of 6: embedding 200 sentences
+    """
+    started = time.monotonic()
+
+    def step(done: int, total: int, message: str) -> None:
+        where = "starting" if not total else "done" if done >= total else f"step {done + 1} of {total}"
+        typer.echo(f"[{time.monotonic() - started:5.0f} s] {where}: {message}", err=True)
+
+    return step
 
 
 @themes_app.command()

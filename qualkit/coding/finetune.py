@@ -30,7 +30,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,8 +39,8 @@ import numpy as np
 
 from qualkit.embeddings import MINILM_NAME, MiniLMEmbedder
 from qualkit.errors import InvalidInput, MissingDependency
+from qualkit.progress import Progress
 
-Progress = Callable[[int, int, str], None]
 FORMAT = 1  # raise when the training recipe changes, so old folders are not taken for new ones
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,9 +33,9 @@ import pandas as pd
 
 from qualkit.errors import InvalidInput
 from qualkit.model import Coding, Segment, withdrawn_by_author
+from qualkit.progress import Progress, reporter
 
 MACHINE_CODER = "auto"
-Progress = Callable[[int, int, str], None]
 CHUNK = 256  # segments coded (and reported) at a time
 
 
@@ -227,23 +227,6 @@ def untouched_segments(store: Any) -> set[int]:
     return protected | set(int(s) for s in parents.loc[parents["status"] == "suggested", "segment_id"])
 
 
-def _reporter(progress: bool | Progress | None, desc: str) -> tuple[Progress, Callable[[], None]]:
-    """A ``(done, total, message)`` callback: the caller's own, a tqdm bar (``True``), or nothing."""
-    if callable(progress):
-        return progress, lambda: None
-    if not progress:
-        return (lambda done, total, message: None), lambda: None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=0, desc=desc, unit="seg", leave=False)
-
-    def report(done: int, total: int, message: str) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
-
-    return report, bar.close
-
-
 def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None,
                      progress: bool | Progress | None = True, fine_tune: bool | str = "auto") -> list[Coding]:
     """Suggest codes for the project's participant segments and store them (see ``Project.autocode``).
@@ -258,7 +241,7 @@ def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None,
     if fine_tune is True or (fine_tune == "auto" and tuning_due(project)):
         fine_tune_project(project, progress=progress)
     skipped = tuning_skipped(project) if fine_tune == "auto" else None
-    report, close = _reporter(progress, "auto-coding")
+    report, close = reporter(progress, "auto-coding")
     try:
         if skipped:
             report(0, 0, skipped)
@@ -523,7 +506,7 @@ def fine_tune_project(project: Any, *, seed: int = 0, max_pairs: int = 5000, per
     """
     from qualkit.coding.finetune import tune_on
 
-    report, close = _reporter(progress, "fine-tuning")
+    report, close = reporter(progress, "fine-tuning")
     try:
         codebook = project.codebook
         segments = [s for s in project.store.segments() if s.is_participant]

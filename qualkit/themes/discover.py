@@ -37,6 +37,7 @@ import pandas as pd
 from qualkit.embeddings import Embedder, embedder_kind
 from qualkit.errors import InvalidInput, MissingDependency
 from qualkit.model import Codebook, Segment
+from qualkit.progress import Progress, reporter
 from qualkit.themes.describe import GROUP_COLUMNS, code_vectors, describe_themes
 from qualkit.themes.fit import (
     BERTOPIC_PIP,
@@ -55,6 +56,8 @@ from qualkit.themes.prepare import documents_from_segments
 from qualkit.themes.result import Theme, ThemeResult
 
 MIN_DOCUMENTS = 20
+STEPS = 5
+"""The steps :func:`discover_themes` reports: sentences, encoder, embedding, clustering, naming the themes."""
 # Cosine thresholds differ by embedder: MiniLM similarities run higher than TF-IDF/LSA ones, and the static
 # tier's much higher still (its vectors share a common direction: two random demo sentences have median cosine
 # 0.56 against MiniLM's 0.15). The static values are MiniLM's mapped through the quantiles of each sentence's
@@ -170,7 +173,7 @@ def discover_themes(
     match_threshold: float | None = None,
     zeroshot_min_similarity: float | None = None,
     include_moderator: bool = False,
-    progress: bool = False,
+    progress: bool | Progress | None = False,
     cache_store: Any = None,
 ) -> ThemeResult:
     """Find emergent themes in participant talk and relate them to the codebook.
@@ -191,7 +194,9 @@ def discover_themes(
     BERTopic's seed-topic nudging of embeddings is deliberately not used: on the demo study it pulled
     every sentence into the codebook's shape and HDBSCAN then found one blob.
     ``result.summary()`` reports both the unassigned share of the documents fitted and the share of all
-    participant sentences with no theme (counting those shorter than ``min_words``).
+    participant sentences with no theme (counting those shorter than ``min_words``). ``progress`` is
+    ``True`` (a bar on stderr naming each step), ``False``, or a callback ``(done, total, message)``
+    called at each of the :data:`STEPS` steps (a first run can spend a minute clustering).
 
     Example:
         >>> from qualkit.themes.synthetic import planted_corpus
@@ -199,8 +204,32 @@ def discover_themes(
         >>> len(r.active)
         4
     """
-    docs = documents_from_segments(segments, level=level, window=window, min_words=min_words,
-                                   include_moderator=include_moderator)
+    if engine not in ("auto", "bertopic", "sklearn"):
+        raise InvalidInput(f"unknown engine {engine!r}", fix="use 'auto', 'bertopic' or 'sklearn'")
+    use_bertopic = engine == "bertopic" or (engine == "auto" and bertopic_available())
+    if engine == "bertopic" and not bertopic_available():
+        raise MissingDependency("bertopic", extra="topics", pip=BERTOPIC_PIP)
+    report, close = reporter(progress, "theme discovery")
+    try:
+        report(0, STEPS, f"splitting participant talk into {level}s")
+        docs = documents_from_segments(segments, level=level, window=window, min_words=min_words,
+                                       include_moderator=include_moderator)
+        return _discover(docs, codebook, report, embedder=embedder, level=level, random_state=random_state,
+                         use_bertopic=use_bertopic, min_cluster_size=min_cluster_size, n_themes=n_themes, reduction=reduction,
+                         max_outlier_share=max_outlier_share, min_words=min_words, window=window, by=by,
+                         guided=guided, match_threshold=match_threshold,
+                         zeroshot_min_similarity=zeroshot_min_similarity, include_moderator=include_moderator,
+                         cache_store=cache_store)
+    finally:
+        close()
+
+
+def _discover(docs: pd.DataFrame, codebook: Codebook | None, report: Progress, *, embedder: Any, level: str,
+              random_state: int, use_bertopic: bool, min_cluster_size: int | None, n_themes: int | None,
+              reduction: str, max_outlier_share: float, min_words: int, window: int, by: Sequence[str] | None,
+              guided: bool, match_threshold: float | None, zeroshot_min_similarity: float | None,
+              include_moderator: bool, cache_store: Any) -> ThemeResult:
+    """:func:`discover_themes` once the documents are split, reporting each of :data:`STEPS` steps."""
     if len(docs) < MIN_DOCUMENTS:
         raise InvalidInput(f"only {len(docs)} participant {level}s with {min_words}+ words to cluster; "
                            f"theme discovery needs at least {MIN_DOCUMENTS}",
@@ -210,16 +239,13 @@ def discover_themes(
                                + (" / use --level sentence" if level != "sentence" else ""),
                            app_fix="import more transcripts, or lower “Minimum words per passage” under Settings"
                                + (" / choose sentences as passages" if level != "sentence" else ""))
-    if engine not in ("auto", "bertopic", "sklearn"):
-        raise InvalidInput(f"unknown engine {engine!r}", fix="use 'auto', 'bertopic' or 'sklearn'")
-    use_bertopic = engine == "bertopic" or (engine == "auto" and bertopic_available())
-    if engine == "bertopic" and not bertopic_available():
-        raise MissingDependency("bertopic", extra="topics", pip=BERTOPIC_PIP)
 
     texts = docs["text"].tolist()
+    report(1, STEPS, f"loading the encoder for {len(texts):,} {level}s")
     embedder = _prepare_embedder(embedder, texts, cache_store)
     kind = _embedder_kind(embedder)
-    embeddings = np.asarray(embedder.encode(texts, progress=progress), dtype=np.float32)
+    report(2, STEPS, f"embedding {len(texts):,} {level}s")
+    embeddings = np.asarray(embedder.encode(texts), dtype=np.float32)
 
     settings = default_settings(len(docs), reduction=reduction, kind=kind)
     if min_cluster_size is not None:
@@ -252,6 +278,8 @@ def discover_themes(
                                 min_size=settings["min_cluster_size"])
                 if settings["guided_by_codebook"] else np.full(len(docs), -1))
     rest = np.flatnonzero(zeroshot == -1)
+    report(3, STEPS, f"clustering {len(rest):,} {level}s" + (" (BERTopic; its first run in a session compiles "
+                                                             "for up to a minute)" if use_bertopic else ""))
     guided_codes = sorted(set(zeroshot.tolist()) - {-1})
     labels = np.full(len(docs), -1, dtype=int)
     for k, code in enumerate(guided_codes):
@@ -275,6 +303,7 @@ def discover_themes(
     settings["guided"] = {str(mapping[k]): code_ids[code] for k, code in enumerate(guided_codes) if k in mapping}
     reduced = reducer.transform(embeddings)
 
+    report(4, STEPS, f"naming {len(set(labels.tolist()) - {-1})} themes and relating them to the codebook")
     docs["theme"] = labels
     docs[["x", "y"]] = _map_coordinates(reduced, random_state,
                                         umap=settings["reduction"] == "umap" and len(docs) <= UMAP_MAP_UP_TO)
@@ -283,6 +312,7 @@ def discover_themes(
                                          code_matrix=code_matrix, codebook_names=names)
     docs["similarity"] = similarity
     settings["codebook_names"] = names
+    report(STEPS, STEPS, f"{len(themes)} themes found")
     return ThemeResult(themes=[Theme(**t) for t in themes], documents=docs, embeddings=embeddings,
                        code_ids=code_ids, code_vectors=code_matrix, settings=settings,
                        versions=library_versions(embedder))

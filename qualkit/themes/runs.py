@@ -20,6 +20,7 @@ import pandas as pd
 from qualkit.embeddings import Embedder
 from qualkit.errors import ConflictError, InvalidInput, StoreError
 from qualkit.model import Code, Codebook, Coding
+from qualkit.progress import Progress, reporter
 from qualkit.store import theme_runs
 from qualkit.store.repository import Store
 from qualkit.themes.describe import slug
@@ -36,26 +37,40 @@ def discover_and_save(
     name: str = "",
     embedder: Embedder | None = None,
     user: str | None = None,
+    progress: bool | Progress | None = False,
     **options: Any,
 ) -> ThemeResult:
     """Discover themes in a project's segments and save the run (what ``project.discover_themes`` does).
 
     ``codebook=True`` means the project's active codebook when it has one. Without an ``embedder`` the
     one resolver chooses the tier for the corpus size; vectors are cached in the project store.
+    ``progress`` (a bar, nothing, or a ``(done, total, message)`` callback) names each step, saving included.
 
     Example:
         >>> discover_and_save  # doctest: +ELLIPSIS
         <function discover_and_save at ...>
     """
-    from qualkit.themes.discover import discover_themes
-
     if codebook is True:
         codebook = store.codebook() if store.settings.get("codebook") else None
     elif codebook is False:
         codebook = None
-    result = discover_themes(store.segments_df(), codebook, embedder=embedder, cache_store=store, **options)
-    save_run(store, result, user=user, name=name)
-    return result
+    report, close = reporter(progress, "theme discovery")
+    try:
+        report(0, 0, "loading the clustering tools")  # BERTopic, UMAP and numba: seconds on a busy machine
+        from qualkit.themes.discover import STEPS, discover_themes
+
+        def step(done: int, total: int, message: str) -> None:  # saving is one more step, and the last
+            if done < total:
+                report(done, total + 1, message)
+
+        result = discover_themes(store.segments_df(), codebook, embedder=embedder, cache_store=store, progress=step,
+                                 **options)
+        report(STEPS, STEPS + 1, f"saving {len(result.active)} themes")
+        save_run(store, result, user=user, name=name)
+        report(STEPS + 1, STEPS + 1, f"saved as run {result.run_id}")
+        return result
+    finally:
+        close()
 
 
 def save_run(store: Store, result: ThemeResult, *, user: str | None = None, name: str = "") -> int:

@@ -57,3 +57,31 @@ def test_discover_takes_prevalence_attributes_outlier_cap_and_window(study, caps
     with pytest.raises(SystemExit) as exit_info:
         main(["themes", "discover", *fast, "--by", "shoe_size"])
     assert exit_info.value.code == 2 and "no attribute 'shoe_size'" in capsys.readouterr().err
+
+
+def test_discover_names_each_step_as_it_starts(study, capsys):
+    """A stranger's `qualkit themes discover` printed nothing for 77-135 s: now each step is named on stderr."""
+    fast = ["--db", study, "--embedder", "lsa", "--reduction", "pca", "--engine", "sklearn"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["themes", "discover", *fast])
+    assert exit_info.value.code == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert "starting: loading the clustering tools" in lines[0]
+    steps = [line.split("] ", 1)[1].split(":", 1)[0] for line in lines[1:]]
+    assert steps == [f"step {n} of 6" for n in range(1, 7)] + ["done"]
+    assert any("clustering" in line for line in lines)
+    assert lines[-1].endswith("saved as run 1")
+    with pytest.raises(SystemExit):
+        main(["themes", "discover", *fast, "--no-progress"])
+    assert capsys.readouterr().err == ""
+
+
+def test_discover_themes_reports_its_steps_to_a_callback(study):
+    seen = []
+    project = qk.Project.open(study, user="ana")
+    project.discover_themes(embedder="lsa", engine="sklearn", reduction="pca",
+                            progress=lambda done, total, message: seen.append((done, total, message)))
+    project.store.engine.dispose()
+    assert [done for done, _, _ in seen] == [0, 0, 1, 2, 3, 4, 5, 6]
+    assert {total for _, total, _ in seen[1:]} == {6}
+    assert seen[-1][2] == "saved as run 1"

@@ -74,13 +74,19 @@ def render() -> None:
     if ctx.user.can_run_analyses() and st.button(
             "Discover themes" if result is None else "Run theme discovery again", key="th_run",
             type="primary" if result is None else "secondary"):
+        bar = st.progress(0.0, text="Discovering themes: starting…")
+
+        def step(done: int, total: int, message: str) -> None:  # a first run spends a minute on one step
+            bar.progress(min(done / total, 1.0) if total else 0.0, text=f"Discovering themes: {message}…")
+
         try:
-            with st.spinner("Discovering themes (this can take a minute)…"):
-                result = ctx.project.discover_themes(level=level, min_words=int(min_words))
+            result = ctx.project.discover_themes(level=level, min_words=int(min_words), progress=step)
         except QualkitError as error:
             st.error(error.render("app"))
         else:
             st.success("Themes discovered and saved.")
+        finally:
+            bar.empty()
     if result is None:
         st.info("Theme discovery has not been run yet.")
         return
