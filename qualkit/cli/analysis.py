@@ -161,6 +161,7 @@ def export(
     project = open_project(db, project_name, user)
     entry = export_for(path, format)
     options = {"include_suggested": include_suggested} if "include_suggested" in entry.options else {}
+    typer.echo(f"writing {path} ({entry.label})…", err=True)  # seconds of silence read as a hang
     written = project.export(path, entry.name, **options)
     typer.echo(f"wrote {written}" + (f": {entry.contents(project.store, **options)}" if entry.contents else ""))
 
@@ -183,6 +184,8 @@ def report(
 ) -> None:
     """Write the study report: methods, codebook, prevalence with a chart, quotes, reliability, figures."""
     project = open_project(db, project_name, user)
+    typer.echo(f"writing the report {path}" + (f" (reliability intervals from {n_boot:,} resamples)" if n_boot else "")
+               + "…", err=True)
     written = project.report(path, format, by=None if by.lower() == "none" else by, coders=coder or None,
                              include_suggested=include_suggested, quotes_per_code=quotes, figures=figures,
                              n_boot=n_boot)

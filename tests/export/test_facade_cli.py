@@ -132,3 +132,15 @@ def test_analyze_prevalence_of_a_survey_with_no_roles_counts_everyone_together(t
     by_group = CliRunner().invoke(app, ["analyze", "prevalence", "--db", db, "--user", "ana", "--by", "Staff group"])
     assert by_group.exit_code == 0 and "Nurse" in by_group.output
     project.store.engine.dispose()
+
+
+def test_cli_export_and_report_say_what_they_write_before_the_wait(project, tmp_path, capsys):
+    """A stranger's export and report printed nothing for 3-18 s, and read as hung."""
+    db = str(project.store.engine.url.database)
+    for command in (["export", str(tmp_path / "out.xlsx")], ["report", str(tmp_path / "r.md"), "--n-boot", "20"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*command, "--db", db])
+        assert exit_info.value.code == 0
+        captured = capsys.readouterr()
+        assert captured.err.startswith(f"writing {'the report ' if command[0] == 'report' else ''}{command[1]}")
+        assert captured.out.startswith("wrote ")
