@@ -756,12 +756,20 @@ class Project:
             True
         """
         from qualkit.analysis.prevalence import prevalence
+        from qualkit.review.double_coding import unsettled_count
 
         by = one_name(by, "by", optional=True)
         segments, codings, codebook = self._frames()
         options.setdefault("rollup", True)
         options.setdefault("all_codes", True)
-        return prevalence(segments, codings, by=by, codebook=options.pop("codebook", codebook), **options)
+        result = prevalence(segments, codings, by=by, codebook=options.pop("codebook", codebook), **options)
+        unsettled = unsettled_count(self.store, actor=self._actor())
+        if unsettled:  # said only in the report's methods before; a count read alone hid it
+            result.settings["unsettled_disagreements"] = unsettled
+            result.notes.append(f"{unsettled} disagreement{'s' if unsettled != 1 else ''} between double-coders "
+                                f"{'are' if unsettled != 1 else 'is'} not settled yet; until settled, a passage counts "
+                                "for a code when either coder applied it (settle them on the Double coding page).")
+        return result
 
     @requires('see_all')
     def passages(self, code: str, *, other: str | None = None, by: str | None = None, group: str | None = None,

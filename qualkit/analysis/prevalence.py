@@ -71,6 +71,8 @@ class Prevalence:
     tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     residuals: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What a reader of the figures should know (e.g. disagreements not settled yet), in words."""
 
     def wide(self, value: str = "segments_pct") -> pd.DataFrame:
         """The table pivoted to codes × groups for one measure (``segments``, ``speakers_pct``, ...).
@@ -87,7 +89,8 @@ class Prevalence:
 
     def __repr__(self) -> str:
         return f"Prevalence(by={self.by!r}, {self.table['code_id'].nunique() if not self.table.empty else 0} codes)\n" \
-               f"{self.table.to_string(index=False) if not self.table.empty else '(no codings)'}"
+               f"{self.table.to_string(index=False) if not self.table.empty else '(no codings)'}" + \
+               "".join(f"\nNote: {note}" for note in self.notes)
 
     def _repr_html_(self) -> str:
         return self.table.to_html(index=False)

@@ -77,6 +77,8 @@ def analyze(
         if out is None and group is not None and not result.tests.empty:
             typer.echo("\nTests per code (Fisher 2x2; chi-square, or Fisher-Freeman-Halton by Monte Carlo when sparse; Holm-adjusted):")
             typer.echo(result.tests.to_string(index=False))
+        for note in result.notes:
+            typer.echo(f"Note: {note}", err=out is not None)
     elif what is Analysis.cooccurrence:
         _write(project.cooccurrence(window=window, **common), out, index=True)
     elif what is Analysis.distinctive:

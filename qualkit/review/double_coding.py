@@ -212,6 +212,25 @@ def disagreements(store: Store, source: str | int, *, actor: User, view: TeamVie
     return frame[~frame["agree"]].reset_index(drop=True)
 
 
+def unsettled_count(store: Store, *, actor: User, view: TeamView | None = None) -> int:
+    """How many disagreements between double-coders are not settled yet, over every finished transcript.
+
+    Until one is settled, counts of coded passages (prevalence, quotes) take the code as applied when
+    either coder applied it; this number says how many (segment, code) pairs that touches.
+
+    Example:
+        >>> unsettled_count(Store.create("sqlite://", name="u"), actor=User("ana"))
+        0
+    """
+    view = view or TeamView.load(store)
+    total = 0
+    for source_id in sorted(set(view.assignments["source_id"].astype(int))):
+        if len(view.coders(source_id)) >= 2 and view.is_complete(source_id):
+            frame = disagreements(store, source_id, actor=actor, view=view)
+            total += int(frame["consensus"].isna().sum())
+    return total
+
+
 JUDGED_UNITS = ("Counted over the segment × code pairs that at least one coder judged (accepted, rejected or coded "
                 "by hand); a pair one coder left untouched counts as that coder's “no”. These counts show what "
                 "to settle; they are not a reliability statistic (a pair neither coder judged is left out, so a "
@@ -332,4 +351,5 @@ __all__ = [
     "settle_agreements",
     "unassign",
     "unsettle",
+    "unsettled_count",
 ]

@@ -471,6 +471,8 @@ def test_analysis_and_reliability_pages(study, apptest, helpers):
     at = apptest("admin", "reliability")
     helpers.assert_ok(at)
     assert "group1.txt" in set(at.dataframe[0].value["transcript"])
+    at = apptest("admin", "analysis")  # ana's two codes count though ben did not apply them: the page says so
+    assert any("2 disagreements between double-coders are not settled yet" in w.value for w in at.warning)
 
 
 def test_themes_page_discovers_and_promotes(study, apptest, helpers):

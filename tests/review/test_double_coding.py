@@ -441,3 +441,22 @@ def test_a_blind_coders_press_on_a_card_they_judged_already_is_refused_not_flipp
     decisions.revert_decision(store, undo.coding_id, expected_version=undo.version, actor=ANA)  # not judged yet, again
     assert decisions.decide(store, int(peer.id), "accept", actor=ANA, expected_version=seen).status == "accepted"
     assert decisions.decide(store, int(peer.id), "accept", actor=BEN, expected_version=seen).status == "accepted"
+
+
+def test_prevalence_says_how_many_disagreements_are_not_settled_yet(study):
+    """A stranger's prevalence counted either coder's codes where the coders disagreed, and said so only in the
+    report's methods: a count read alone (notebook, `qualkit analyze`, the Analysis page) hid it."""
+    from qualkit.project import Project
+
+    store = study.store
+    project = Project.open(study.url, user="admin")
+    assert project.prevalence(by=None).notes == []
+    _finish_with_a_disagreement(store)
+    assert double_coding.unsettled_count(store, actor=ADMIN) == 1
+    result = project.prevalence(by=None)
+    assert result.notes == ["1 disagreement between double-coders is not settled yet; until settled, a passage "
+                            "counts for a code when either coder applied it (settle them on the Double coding page)."]
+    assert result.settings["unsettled_disagreements"] == 1 and "Note: 1 disagreement" in repr(result)
+    row = double_coding.disagreements(store, "group1.txt", actor=ADMIN).iloc[0]
+    double_coding.adjudicate(store, int(row.segment_id), row.code_id, apply=False, actor=ADMIN)
+    assert project.prevalence(by=None).notes == []

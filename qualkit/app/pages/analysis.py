@@ -79,6 +79,8 @@ def prevalence_section(ctx: state.Context, by: str | None) -> None:
         st.altair_chart(prevalence_chart(result), key="an_chart")
     except (ImportError, QualkitError, ValueError, KeyError):
         pass
+    for note in result.notes:
+        st.warning(note, icon=":material/balance:")
     shown, codes, groups = counts_table(result)
     names = dict(zip(codes, shown["code"], strict=True))
     st.caption("Segments coded with each code in each group (share of the group's participant segments). "
