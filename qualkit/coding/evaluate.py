@@ -83,7 +83,8 @@ def evaluate_codes(
 ) -> pd.DataFrame:
     """One row per code (precision, recall, F1, support, predicted, kappa, alpha, AC1), then ``micro`` and ``macro``.
 
-    ``codes`` fixes the code list (default: every code in the gold standard or the predictions). The
+    A figure that is undefined is NaN (shown "n/a"): precision for a code never predicted, recall for a code
+    with no gold item, F1 for a code with neither. ``codes`` fixes the code list (default: every code in the gold standard or the predictions). The
     ``macro`` row averages each coefficient over the codes where it is defined. With ``n_boot`` > 0 every
     coefficient gets ``_low``/``_high`` columns: a 95% percentile bootstrap over items (seed ``seed``).
 
@@ -117,7 +118,9 @@ def evaluate_codes(
         tp, fp, fn = float(np.sum(g & p)), float(np.sum(~g & p)), float(np.sum(g & ~p))
         totals += (tp, fp, fn)
         precision, recall, f1 = _prf(tp, fp, fn)
-        row: dict[str, Any] = {"code": code, "precision": precision, "recall": recall, "f1": f1,
+        nan = float("nan")  # undefined, not 0: no prediction has no precision, no gold item no recall
+        row: dict[str, Any] = {"code": code, "precision": precision if tp + fp else nan,
+                               "recall": recall if tp + fn else nan, "f1": f1 if tp + fp + fn else nan,
                                "support": int(g.sum()), "predicted": int(p.sum())}
         row.update({k: float(v[0]) for k, v in binary_agreement(g, p).items()})
         if resamples is not None:
@@ -161,12 +164,14 @@ def format_table(table: pd.DataFrame) -> str:
             shown[column] = [_with_interval(v, lo, hi) for v, lo, hi in zip(
                 shown[column], shown[f"{column}_low"], shown[f"{column}_high"], strict=True)]
         else:
-            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+            shown[column] = shown[column].map(lambda v: "n/a" if pd.isna(v) else f"{v:.3f}")
+        if column in COEFFICIENTS:  # per item, not pooled: not computed for the micro row
+            shown.loc[shown["code"] == "micro", column] = ""
     shown = shown[[c for c in shown.columns if not c.endswith(("_low", "_high"))]]
     return shown.to_string(index=False)
 
 
 def _with_interval(value: float, low: float, high: float) -> str:
     if pd.isna(value):
-        return ""
+        return "n/a"
     return f"{value:.3f} [{low:.2f}, {high:.2f}]" if np.isfinite(low) and np.isfinite(high) else f"{value:.3f}"

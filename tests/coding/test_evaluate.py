@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score, f1_score
 
-from qualkit.coding.evaluate import cohen_kappa, evaluate_codes
+from qualkit.coding.evaluate import cohen_kappa, evaluate_codes, format_table
 
 CODES = ["a", "b", "c"]
 
@@ -79,3 +80,14 @@ def test_a_rare_code_keeps_a_high_ac1_where_kappa_collapses():
     row = evaluate_codes(gold, pred, codes=["rare"], n_boot=200).set_index("code").loc["rare"]
     assert row["kappa"] < 0 < 0.95 < row["ac1"]
     assert row["ac1_low"] <= row["ac1"] <= row["ac1_high"]
+
+
+def test_a_code_with_no_gold_item_and_no_prediction_reads_n_a_not_zero():
+    """A stranger read 0.000 for a code nobody applied and nothing predicted, as if the coder had failed on it."""
+    table = evaluate_codes({"x": ["a"], "y": []}, {"x": ["a"], "y": ["b"]}, codes=["a", "b", "c"]).set_index("code")
+    assert table.loc["a", "f1"] == 1.0
+    assert pd.isna(table.loc["b", "recall"]) and table.loc["b", "precision"] == 0.0 and table.loc["b", "f1"] == 0.0
+    assert table[["precision", "recall", "f1"]].loc["c"].isna().all()
+    assert table.loc["macro", "f1"] == 1.0  # averaged over codes with gold items, as before
+    line = next(row for row in format_table(table.reset_index()).splitlines() if row.strip().startswith("c "))
+    assert line.split()[1:4] == ["n/a", "n/a", "n/a"]
