@@ -52,11 +52,12 @@ def read_coding_records(records: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def match_records(segments: pd.DataFrame, records: list[dict[str, Any]]) -> tuple[dict[int, list[str]], int]:
+def match_records(segments: pd.DataFrame, records: list[dict[str, Any]],
+                  unmatched: list[dict[str, Any]] | None = None) -> tuple[dict[int, list[str]], int]:
     """Map each record to a stored segment id; returns ``({segment_id: codes}, records left unmatched)``.
 
     A record matches by ``segment_id``, else by ``source`` + exact ``start``/``end``, else by ``source`` +
-    ``turn``.
+    ``turn``. The records left unmatched are appended to ``unmatched`` when it is given.
     """
     by_span = {(s, int(a), int(b)): int(i) for i, s, a, b in zip(
         segments["id"], segments["source"], segments["start"], segments["end"], strict=True)}
@@ -75,9 +76,30 @@ def match_records(segments: pd.DataFrame, records: list[dict[str, Any]]) -> tupl
             segment = by_turn.get((source, int(record["turn"])))
         if segment is None:
             missing += 1
+            if unmatched is not None:
+                unmatched.append(record)
             continue
         matched[segment] = list(record.get("codes") or [])
     return matched, missing
+
+
+def unmatched_in_words(record: dict[str, Any], segments: pd.DataFrame) -> str:
+    """Why a coding record found no segment, in words: an unknown source (with the project's), or no such turn.
+
+    Example:
+        >>> segments = pd.DataFrame({"id": [7], "source": ["g1.txt"], "start": [5], "end": [16], "turn": [1]})
+        >>> unmatched_in_words({"source": "g2.txt", "turn": 3}, segments)
+        "source 'g2.txt', turn 3: the project has no transcript 'g2.txt' (it has g1.txt)"
+    """
+    source = record.get("source")
+    where = (f"segment {record['segment_id']}" if record.get("segment_id") is not None
+             else f"source {source!r}, " + (f"characters {record['start']}-{record['end']}"
+                                             if record.get("start") is not None else f"turn {record.get('turn')}"))
+    known = sorted(set(segments["source"]))
+    if record.get("segment_id") is None and source not in known:
+        shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+        return f"{where}: the project has no transcript {source!r} ({f'it has {shown}' if known else 'it has none'})"
+    return f"{where}: no such segment in that transcript"
 
 
 def import_coding_records(store: Any, records: Any, *, coder: str, sources: list[str] | None = None) -> dict[str, int]:
@@ -101,9 +123,11 @@ def import_coding_records(store: Any, records: Any, *, coder: str, sources: list
     rows = read_coding_records(records)
     if sources is not None:
         rows = [r for r in rows if r.get("source") in set(sources)]
-    matched, missing = match_records(store.segments_df(), rows)
+    segments, unmatched = store.segments_df(), []
+    matched, missing = match_records(segments, rows, unmatched)
     if missing:
-        raise InvalidInput(f"{missing} of {len(rows)} coding records name no segment of the project",
+        raise InvalidInput(f"{missing} of {len(rows)} coding records name no segment of the project; the first: "
+                           f"{unmatched_in_words(unmatched[0], segments)}",
                            fix="import the transcripts first; records need the source name with start/end or turn")
     codebook = store.codebook()
     codable = {c.id for c in codebook.codable_codes}

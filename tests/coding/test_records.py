@@ -54,8 +54,13 @@ def test_an_unknown_code_or_segment_stores_nothing(coded_store, tmp_path):
     with pytest.raises(InvalidInput, match=r"'adimn'.*did you mean 'admin'"):
         import_coding_records(store, _records(tmp_path, ann, bela, codes_for_bela=["adimn"]), coder="ana")
     stray = [{"source": "other.txt", "turn": 1, "codes": ["admin"]}]
-    with pytest.raises(InvalidInput, match="1 of 1 coding records name no segment"):
+    with pytest.raises(InvalidInput, match=r"1 of 1 coding records name no segment of the project; the first: "
+                                           r"source 'other.txt', turn 1: the project has no transcript 'other.txt' "
+                                           r"\(it has "):  # a stranger was not told which source did not match
         import_coding_records(store, stray, coder="ana")
+    sources = sorted(set(store.segments_df()["source"]))
+    with pytest.raises(InvalidInput, match=rf"source '{sources[0]}', turn 999: no such segment in that transcript"):
+        import_coding_records(store, [{"source": sources[0], "turn": 999, "codes": ["admin"]}], coder="ana")
     assert set(store.codings_df()["status"]) == {"suggested"}
 
 
