@@ -402,6 +402,14 @@ def test_history_and_team_pages(study, apptest, helpers):
     # the table says it too, beside the action (a stranger scrolled sideways past ids and raw values for it)
     what = table.loc[table["action"] == "accept", "what"].iloc[0]
     assert "(administrative_burden)" in what and words[:20] in what
+    from qualkit.review.decisions import write_memo
+    from qualkit.users import User
+
+    write_memo(study.store, "Hierarchy again: nobody questions the rota", actor=User("ana"))
+    at.run()  # a memo's row read empty under "what"
+    table = at.dataframe[0].value
+    assert table.loc[table["entity"] == "memo", "what"].tolist() == ["memo · “Hierarchy again: nobody questions the "
+                                                                     "rota”"]
     at.button(key="h_revert_go").click().run()  # revert the accept from History
     helpers.assert_ok(at)
     assert study.store.coding(decided).status == "suggested" and "Reverted" in helpers.texts(at)

@@ -53,9 +53,13 @@ def render() -> None:
     # Which code on which words, before the raw values: a stranger had to scroll sideways past ids to see it.
     coded = sorted({int(i) for i, e in zip(table["entity_id"], table["entity"], strict=True)
                     if e == "coding" and str(i).isdigit()})
-    what = _what_was_decided(ctx, coded) if coded else {}
+    what = {("coding", i): words for i, words in (_what_was_decided(ctx, coded) if coded else {}).items()}
+    if (table["entity"] == "memo").any():  # a memo's row read empty: its words say which memo it was
+        memos = ctx.store.memos_df(withdrawn=True)
+        what |= {("memo", int(i)): f"memo · “{ui.short(str(text), 60)}”"
+                 for i, text in zip(memos["id"], memos["text"], strict=True)}
     table.insert(table.columns.get_loc("action") + 1, "what",
-                 [what.get(int(i), "") if e == "coding" and str(i).isdigit() else ""
+                 [what.get((e, int(i)), "") if str(i).isdigit() else ""
                   for i, e in zip(table["entity_id"], table["entity"], strict=True)])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_order=["at", "user", "action", "what", "outcome", "old", "new", "entity", "entity_id", "id"],
