@@ -196,6 +196,39 @@ class Project:
         self.store.remove_source(source, user=self.user)
 
     @requires('import')
+    def redaction_preview(self, source: str | int, words: str, *, whole_words: bool = True,
+                          case_sensitive: bool = False) -> pd.DataFrame:
+        """Every place ``words`` occur in a transcript (turn, speaker, context): what :meth:`redact` would replace.
+
+        Example:
+            >>> project.redaction_preview("fg1.txt", "Dr Okafor")  # doctest: +SKIP
+        """
+        from qualkit.review.redaction import redaction_preview
+
+        return redaction_preview(self.store, source, one_name(words, "words"), whole_words=whole_words,
+                                 case_sensitive=case_sensitive)
+
+    @requires('import')
+    def redact(self, source: str | int, words: str, replacement: str = "[redacted]", *, whole_words: bool = True,
+               case_sensitive: bool = False, expected: int | None = None) -> dict[str, int]:
+        """Take words out of a coded transcript (a name an ethics board asks removed); every coding keeps its words.
+
+        Each place ``words`` occur becomes ``replacement``, in the text, the turns, speaker labels, codings'
+        evidence and rationales and saved theme runs; offsets move along, so every coding covers the same
+        words as before. ``expected`` (the number of places :meth:`redaction_preview` showed) guards against a
+        change since. It cannot be undone: the words are gone from the database (export first to keep a copy).
+        Memos are the team's own writing and are not changed. See :func:`qualkit.review.redaction.redact`.
+
+        Example:
+            >>> project.redact("fg1.txt", "Dr Okafor", "[consultant]", expected=3)  # doctest: +SKIP
+            {'passages': 3, 'segments': 3, 'codings': 41, 'theme_runs': 1}
+        """
+        from qualkit.review.redaction import redact
+
+        return redact(self.store, source, one_name(words, "words"), replacement, actor=self._actor(),
+                      whole_words=whole_words, case_sensitive=case_sensitive, expected=expected)
+
+    @requires('import')
     def add_participants(self, participants: Any) -> int:
         """Add or update participants (CSV/Excel path, DataFrame or list); returns segments newly linked.
 

@@ -10,7 +10,9 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 
 from qualkit.errors import InvalidInput
 
@@ -50,4 +52,88 @@ def word_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
     return [(base + m.start(), base + m.end()) for m in re.finditer(r"\S+", text)]
 
 
-__all__ = ["locate_passage", "word_spans"]
+class OffsetMap:
+    """Where offsets of a text lie after some of its passages were replaced by other words.
+
+    ``replaced`` holds ``(start, end, new_start, new_end)`` per replaced passage, sorted and not
+    overlapping. An offset outside them moves with the text before it; a span's start inside a replaced
+    passage goes to where its replacement starts, an end to where it ends, so a span that held part of a
+    passage holds all of its replacement.
+
+    Example:
+        >>> moved = OffsetMap([(3, 9, 3, 9), (15, 21, 15, 18)])  # "Okafor" -> "[name]", "Okafor" -> "[n]"
+        >>> moved.start(5), moved.end(5), moved.start(22), moved.end(21)
+        (3, 9, 19, 18)
+    """
+
+    def __init__(self, replaced: Sequence[tuple[int, int, int, int]]) -> None:
+        self.replaced = sorted(replaced)
+        self.starts = [span[0] for span in self.replaced]
+
+    def _map(self, offset: int, *, is_end: bool) -> int:
+        index = bisect.bisect_right(self.starts, offset) - 1
+        if index < 0:
+            return offset
+        start, end, new_start, new_end = self.replaced[index]
+        if offset >= end:
+            return new_end + (offset - end)
+        if offset == start:
+            return new_start
+        return new_end if is_end else new_start
+
+    def start(self, offset: int) -> int:
+        """Where a span starting at ``offset`` of the old text starts in the new one."""
+        return self._map(offset, is_end=False)
+
+    def end(self, offset: int) -> int:
+        """Where a span ending at ``offset`` of the old text ends in the new one."""
+        index = bisect.bisect_left(self.starts, offset) - 1
+        if index >= 0 and offset == self.replaced[index][1]:
+            return self.replaced[index][3]
+        return self._map(offset, is_end=True)
+
+
+class Rewrite(OffsetMap):
+    """A text with the passages ``matches`` (sorted ``(start, end)`` spans) all replaced by ``replacement``.
+
+    ``text`` is the new text; :meth:`start` and :meth:`end` place old offsets in it (see :class:`OffsetMap`).
+
+    Example:
+        >>> rewrite = Rewrite("Dr Okafor said Okafor was tired.", [(3, 9), (15, 21)], "[name]")
+        >>> rewrite.text
+        'Dr [name] said [name] was tired.'
+        >>> rewrite.start(22), rewrite.end(32), rewrite.start(5), rewrite.end(5)
+        (22, 32, 3, 9)
+    """
+
+    def __init__(self, text: str, matches: Sequence[tuple[int, int]], replacement: str) -> None:
+        pieces, replaced, last, shift = [], [], 0, 0
+        for start, end in sorted(matches):
+            if start < last:
+                raise InvalidInput("two passages to replace overlap", fix="replace them one after the other")
+            pieces += [text[last:start], replacement]
+            replaced.append((start, end, start + shift, start + shift + len(replacement)))
+            shift += len(replacement) - (end - start)
+            last = end
+        self.text = "".join(pieces) + text[last:]
+        super().__init__(replaced)
+
+
+def words_pattern(words: str, *, whole_words: bool = True, case_sensitive: bool = False) -> re.Pattern[str]:
+    """A pattern for ``words`` in running text: whitespace in them matches any run of it (line breaks too).
+
+    ``whole_words`` keeps "Ann" from matching inside "Anne" or "planning".
+
+    Example:
+        >>> [m.span() for m in words_pattern("ann").finditer("Ann met ann.  Anne left.")]
+        [(0, 3), (8, 11)]
+    """
+    if not words.strip():
+        raise InvalidInput("the words to find are empty", fix="type the words to replace")
+    pattern = r"\s+".join(re.escape(word) for word in words.split())
+    if whole_words:
+        pattern = rf"(?<!\w){pattern}(?!\w)"
+    return re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
+
+
+__all__ = ["OffsetMap", "Rewrite", "locate_passage", "word_spans", "words_pattern"]

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qualkit.cli.options import DbOption, ProjectNameOption, UserOption
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Transcript files, or folders of them.")]
 ParticipantsOption = Annotated[
@@ -234,8 +234,42 @@ def remove_transcript(
     typer.echo(f"removed {name} from project {project.name!r} (importing the file again brings it back)")
 
 
+def redact(
+    name: Annotated[str, typer.Argument(help="The transcript's name in the study (its file name).")],
+    words: Annotated[str, typer.Argument(help="The words to take out, e.g. a name, as they are written.")],
+    replacement: Annotated[str, typer.Option("--with", help="What stands in their place.")] = "[redacted]",
+    case_sensitive: Annotated[bool, typer.Option(help="Match upper and lower case exactly.")] = False,
+    part_words: Annotated[bool, typer.Option(help="Also inside longer words (Ann in Anne).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Replace without asking (the places are listed first).")] = False,
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Take words out of a coded transcript (e.g. a name an ethics board asks removed); codings keep their words.
+
+    Lists every place first and asks before replacing. It cannot be undone: export the study first to keep
+    a copy. Memos are not changed.
+    """
+    project = open_project(db, project_name, user)
+    options = {"whole_words": not part_words, "case_sensitive": case_sensitive}
+    places = project.redaction_preview(name, words, **options)
+    if places.empty:
+        project.redact(name, words, replacement, **options)  # says that the words do not occur, and how to fix it
+    typer.echo(f"{len(places)} place{'s' if len(places) != 1 else ''} in {name}:")
+    for place in places.itertuples():
+        typer.echo(f"  {place.where}: {place.context}")
+    if not yes and not typer.confirm(f"Replace {'them' if len(places) != 1 else 'it'} with {replacement!r}? "
+                                     "This cannot be undone", default=False):
+        typer.echo("nothing was replaced")
+        raise typer.Exit(1)
+    counts = project.redact(name, words, replacement, expected=len(places), **options)
+    typer.echo(f"replaced {counts['passages']} in {name}; {counts['codings']} codings kept their words "
+               f"({counts['theme_runs']} saved theme runs updated)")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ingestion commands (``import``, ``remove-transcript``, ``deidentify``)."""
+    """Add the ingestion commands (``import``, ``remove-transcript``, ``redact``, ``deidentify``)."""
     app.command("import")(import_)
     app.command("remove-transcript")(remove_transcript)
+    app.command("redact")(redact)
     app.command("deidentify")(deidentify)

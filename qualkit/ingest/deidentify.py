@@ -30,7 +30,6 @@ Example:
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import json
 import os
@@ -44,6 +43,7 @@ from qualkit.errors import MissingDependency
 from qualkit.ingest.participants import ParticipantsLike, read_participants
 from qualkit.ingest.speakers import TITLES, label_shape
 from qualkit.model import ImportReport, Mark, Participant, Segment, Source, Speaker
+from qualkit.spans import OffsetMap
 
 # Common given names that are not also everyday English words (no Will, Mark, Grace, May, Joy, ...).
 GIVEN_NAMES = frozenset(["aaron", "abdul", "abigail", "adam", "adrian", "ahmed", "aisha", "alan", "albert", "alejandro", "alex", "alexander", "alexandra", "alice", "alicia", "alison", "amanda", "amelia", "amir", "amy", "ana", "andrea", "andrew", "angela", "anita", "ann", "anna", "anne", "anthony", "antonio", "arjun", "ashley", "barbara", "ben", "benjamin", "beth", "brian", "carlos", "carmen", "caroline", "catherine", "charles", "charlotte", "chen", "chloe", "chris", "christina", "christine", "christopher", "claire", "claudia", "daniel", "david", "deborah", "denise", "diana", "diego", "dmitri", "donald", "dorothy", "eduardo", "elena", "elizabeth", "ella", "emily", "emma", "eric", "erik", "esther", "ethan", "eva", "fatima", "felix", "fernando", "fiona", "francesca", "francisco", "gabriel", "george", "gloria", "gregory", "hannah", "harold", "harry", "heather", "helen", "henry", "hiroshi", "hugo", "ian", "ibrahim", "isabel", "isabella", "ivan", "jacob", "james", "jane", "janet", "jason", "javier", "jennifer", "jeremy", "jessica", "jill", "joanna", "joel", "johan", "john", "jonathan", "jorge", "jose", "joseph", "joshua", "juan", "julia", "julie", "justin", "karen", "katherine", "kathleen", "kelly", "kenji", "kevin", "kim", "laura", "lauren", "leah", "lena", "leo", "linda", "lisa", "lucas", "lucy", "luis", "maria", "marie", "marta", "martha", "mary", "matthew", "mei", "melissa", "michael", "michelle", "miguel", "mohammed", "monica", "nancy", "natalie", "nathan", "nicholas", "nicole", "nina", "noah", "olga", "oliver", "olivia", "omar", "pablo", "patricia", "paul", "pedro", "peter", "priya", "rachel", "rahul", "raj", "rebecca", "richard", "robert", "ryan", "samuel", "sandra", "sara", "sarah", "sean", "sofia", "sophia", "sophie", "stephanie", "stephen", "steven", "susan", "thomas", "timothy", "tomas", "victoria", "vincent", "wei", "william", "xavier", "yusuf", "zoe", "zhang"])
@@ -356,7 +356,7 @@ class Deidentifier:
                 speaker_names[text[start:end]] = pseudonym
         pieces.append(text[position:])
         new_text = "".join(pieces)
-        mapper = _OffsetMap(replacements)
+        mapper = OffsetMap([(r.start, r.end, r.new_start, r.new_end) for r in replacements])
         for speaker in source.speakers:
             for label in [speaker.label, *speaker.aliases]:
                 if label in speaker_names or label_shape(label) != "name":
@@ -417,34 +417,6 @@ class Deidentifier:
         new_source = Source(name=source.name, text=new_text, format=source.format, raw=None, encoding=None,
                             segments=segments, speakers=speakers, metadata=metadata, import_report=report)
         return Deidentified(new_source, replacements, self.key)
-
-
-class _OffsetMap:
-    """Maps offsets of the old text to the new one; offsets inside a replaced span snap to its edges."""
-
-    def __init__(self, replacements: Sequence[Replacement]) -> None:
-        self.starts = [r.start for r in replacements]
-        self.replacements = list(replacements)
-
-    def _map(self, offset: int, *, is_end: bool) -> int:
-        index = bisect.bisect_right(self.starts, offset) - 1
-        if index < 0:
-            return offset
-        r = self.replacements[index]
-        if offset >= r.end:
-            return r.new_end + (offset - r.end)
-        if offset == r.start:
-            return r.new_start
-        return r.new_end if is_end else r.new_start
-
-    def start(self, offset: int) -> int:
-        return self._map(offset, is_end=False)
-
-    def end(self, offset: int) -> int:
-        index = bisect.bisect_left(self.starts, offset) - 1
-        if index >= 0 and offset == self.replacements[index].end:
-            return self.replacements[index].new_end
-        return self._map(offset, is_end=True)
 
 
 def _is_phone(candidate: str) -> bool:

@@ -45,6 +45,8 @@ class EventAction(StrEnum):
     RECODE = "recode"
     ADJUDICATE = "adjudicate"
     REVERT = "revert"
+    # transcripts
+    REDACT = "redact"
     # assignments (blind double-coding)
     ASSIGN = "assign"
     UNASSIGN = "unassign"

@@ -728,3 +728,29 @@ def test_the_memo_undo_says_when_its_memo_is_on_another_transcript(study, apptes
     at.selectbox(key="tx_source").select("group2.txt").run()
     helpers.assert_ok(at)
     assert at.button(key="tx_memo_undo").label.endswith("(a memo on another transcript)")
+
+
+def test_a_name_is_redacted_from_the_study_page_after_every_place_is_listed(study, apptest, helpers):
+    """An ethics board asked a stranger to remove a name from a coded transcript; nothing in the app could."""
+    store = study.store
+    hand = study.suggestion("group1.txt", 5, "administrative_burden")
+    store.decide(int(hand.id), "accept", user="ana")
+    at = apptest("admin", "study")
+    at.selectbox(key="study_redact_source").set_value("group1.txt").run()
+    at.text_input(key="study_redact_words").input("paperwork").run()
+    at.text_input(key="study_redact_with").input("[forms]").run()
+    helpers.assert_ok(at)
+    listed = next(d.value for d in at.dataframe if "context" in d.value.columns)
+    assert listed[["where", "context"]].values.tolist() == [
+        ["turn 5 (Béla)", "The «paperwork» never ends, and nobody above us listens…"]]
+    assert at.button(key="study_redact_go").disabled  # not before the person confirms
+    at.checkbox(key="study_redact_sure").check().run()
+    at.button(key="study_redact_go").click().run()
+    helpers.assert_ok(at)
+    text = store.source("group1.txt").text
+    assert "paperwork" not in text and "[forms]" in text
+    kept = store.coding(int(hand.id))
+    assert (kept.status, text[kept.start:kept.end]) == ("accepted", "The [forms] never ends, and nobody above us "
+                                                                    "listens.")
+    assert "Replaced 1 place in group1.txt with “[forms]”" in helpers.texts(at)
+    assert "study_redact_go" not in [b.key for b in apptest("ana", "study").button]  # coders redact nothing

@@ -86,6 +86,7 @@ def overview(ctx: state.Context) -> pd.DataFrame:
         suggest_button(ctx, key="study_suggest")
         if ctx.user.can_import():
             remove_section(ctx, sources)
+            redact_section(ctx, sources)
     return sources
 
 
@@ -109,6 +110,52 @@ def remove_section(ctx: state.Context, sources: pd.DataFrame) -> None:
         sure = st.checkbox(f"Remove {names.get(chosen, '')}", key="study_remove_sure")
         clicks.button("Remove the transcript", key="study_remove_go", on_click=_remove,
                       args=(int(chosen), names.get(chosen, "")), disabled=not sure)
+
+
+def _redact(source: str, words: str, replacement: str, options: dict[str, bool], places: int) -> None:
+    """Button callback: replace exactly the places the preview listed (refused if their number changed)."""
+    user = state.current_user()
+    project = state.current_project(user) if user is not None else None
+    if project is None:
+        return
+    counts = state.run_action(project.redact, source, words, replacement, expected=places, **options)
+    if counts is not None:
+        state.flash(f"Replaced {ui.counted(counts['passages'], 'place')} in {source} with “{replacement.strip()}”; "
+                    f"{ui.counted(counts['codings'], 'coding')} kept their words.")
+        st.session_state["study_redact_sure"] = False
+        st.session_state["study_redact_words"] = ""
+
+
+def redact_section(ctx: state.Context, sources: pd.DataFrame) -> None:
+    """Take words out of a coded transcript (a name an ethics board asks removed): every place listed first."""
+    with st.expander("Redact words in a transcript (e.g. a name), keeping every coding"):
+        names = sources["name"].tolist()
+        source = st.selectbox("Transcript", names, key="study_redact_source")
+        left, right = st.columns(2)
+        words = left.text_input("Words to take out", key="study_redact_words", placeholder="e.g. Dr Okafor")
+        replacement = right.text_input("Put in their place", value="[redacted]", key="study_redact_with")
+        options = {"whole_words": not st.checkbox("Also inside longer words (Ann in Anne)", key="study_redact_part"),
+                   "case_sensitive": st.checkbox("Match upper and lower case exactly", key="study_redact_case")}
+        if not words.strip():
+            st.caption("Every place is listed before anything changes. Codings keep covering their words; memos "
+                       "are not changed.")
+            return
+        try:
+            places = ctx.project.redaction_preview(source, words, **options)
+        except QualkitError as error:
+            st.warning(error.render("app"))
+            return
+        if places.empty:
+            st.info(f"“{words.strip()}” does not occur in {source}.")
+            return
+        st.write(f"**{ui.counted(len(places), 'place')}** in {source}, every one listed:")
+        st.dataframe(places[["where", "context"]], hide_index=True, width="stretch",
+                     height=min(38 + 35 * len(places), 360))
+        sure = st.checkbox(f"Replace {'them' if len(places) > 1 else 'it'} with “{replacement.strip()}”. This cannot "
+                           "be undone: the words leave the study database (export the study first to keep a copy).",
+                           key="study_redact_sure")
+        clicks.button(f"Replace {ui.counted(len(places), 'place')}", key="study_redact_go", on_click=_redact,
+                      args=(source, words, replacement, options, len(places)), disabled=not sure, type="primary")
 
 
 def parse_aliases(text: str) -> dict[str, str]:
