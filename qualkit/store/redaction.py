@@ -150,7 +150,8 @@ def _scrubbed(value: Any, scrub: Scrub, *, keep: Sequence[str] = ()) -> Any:
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {k: v if k in keep else _scrubbed(v, scrub) for k, v in value.items()}
+        return {(scrub(k) if isinstance(k, str) else k): v if k in keep else _scrubbed(v, scrub)
+                for k, v in value.items()}  # keys too: the import report counts turns by speaker name
     if isinstance(value, list):
         return [_scrubbed(v, scrub) for v in value]
     return value

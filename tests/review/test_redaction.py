@@ -118,6 +118,7 @@ def test_an_imported_crlf_transcript_with_emoji_stays_whole_after_redaction(tmp_
     assert accounting_problems(after) == [] and "Okafor" not in after.text
     assert set(project.segments()["speaker"]) == {"Interviewer", "[P1]"}
     project.store.engine.dispose()
+    assert b"Okafor" not in (tmp_path / "s.qualkit.db").read_bytes()  # the import report named her too
 
 
 def test_the_command_lists_every_place_and_asks_before_replacing(study):
