@@ -136,6 +136,15 @@ class ProjectNotFound(StoreError):
     """No qualkit project exists at the given path or database URL."""
 
 
+class SuggestionWithdrawn(StoreError):
+    """The machine coder withdrew this suggestion when it retrained (nobody had decided on it).
+
+    Example:
+        >>> isinstance(SuggestionWithdrawn("suggestion 5 is no longer there"), StoreError)
+        True
+    """
+
+
 class ConflictError(StoreError):
     """Someone else changed a record since you read it; nothing was overwritten.
 
@@ -182,6 +191,7 @@ __all__ = [
     "ProjectNotFound",
     "QualkitError",
     "StoreError",
+    "SuggestionWithdrawn",
 ]
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from qualkit.errors import StoreError
+from qualkit.errors import StoreError, SuggestionWithdrawn
 from qualkit.model import ORIGINS, STATUSES, Coding, new_guid
 from qualkit.store.base import NO_CODING_FIX, StaleVersion, StoreBase, check_span
 from qualkit.store.rows import (
@@ -297,7 +297,7 @@ class CodingsMixin(StoreBase):
                 return coding_from_row(row)
         withdrawn = self._withdrawn_at(coding_id)
         if withdrawn is not None:  # a card still on someone's screen, or an id listed before a retrain
-            raise StoreError(f"suggestion {coding_id} is no longer there: the machine coder withdrew it when it "
+            raise SuggestionWithdrawn(f"suggestion {coding_id} is no longer there: the machine coder withdrew it when it "
                              f"retrained ({withdrawn:%Y-%m-%d %H:%M}); nobody had decided on it",
                              fix="list the review queue again: the retrained coder's suggestions are there")
         raise StoreError(f"no coding {coding_id} in project {self.name!r}", fix=NO_CODING_FIX)

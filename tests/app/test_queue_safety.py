@@ -291,3 +291,27 @@ def test_ctrl_z_is_listened_for_when_nothing_is_left_to_review(queue_study, appt
     assert "Nothing left to review here." in helpers.texts(at)
     assert "Ctrl+Z" in at.button(key="q_undo").label
     assert any("qualkitQueueKeys" in str(element.proto) for element in at.get("html"))
+
+
+def test_accept_on_a_card_the_retrain_withdrew_meanwhile_codes_the_words_the_card_showed(queue_study, apptest,
+                                                                                        helpers):
+    """A stranger accepted a card the retrained coder had withdrawn while she read it: nothing was saved, and the
+    message pointed to "add a missing code" on the card it had just removed."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    first = cards(at)[0]
+    shown = store.coding(first)
+    store.replace_suggestions([], segment_ids=[int(shown.segment_id)])  # the retrain drops it
+    at.button(key=f"acc_{first}").click().run()
+    helpers.assert_ok(at)
+    mine = store.codings_df(origin="human", coder="ana")
+    assert mine[["segment_id", "code_id", "start", "end", "status"]].values.tolist() == [
+        [shown.segment_id, shown.code_id, shown.start, shown.end, "accepted"]]
+    assert any("had withdrawn" in m and "saved as your own code on the same words" in m for m in messages(at))
+    at.button(key="q_undo").click().run()  # undone as any decision
+    assert store.coding(int(mine["id"].iloc[0])).status == "rejected"
+    second = cards(at)[0]
+    store.replace_suggestions([], segment_ids=[int(store.coding(second).segment_id)])
+    at.button(key=f"rej_{second}").click().run()  # a reject of a withdrawn card needs nothing
+    assert len(store.codings_df(origin="human", coder="ana")) == 1
+    assert any("nothing to reject; nothing was saved" in m for m in messages(at))

@@ -26,7 +26,7 @@ import streamlit as st
 
 from qualkit.app import actions, clicks, queries, resources, state, ui
 from qualkit.app.components import Highlight, select_text
-from qualkit.errors import ConflictError, QualkitError, StoreError
+from qualkit.errors import ConflictError, QualkitError, StoreError, SuggestionWithdrawn
 from qualkit.model import Codebook
 from qualkit.review import decisions
 from qualkit.store import jobs
@@ -204,11 +204,12 @@ def _decide(coding_id: int, version: int, decision: str, label: str, start: int 
             return
         _report(error)
         return
+    except SuggestionWithdrawn:  # by the retrained coder, while the card was on screen
+        _decide_withdrawn(store, user, coding_id, decision, label, code_id, start, end)
+        return
     except StoreError as error:
         if str(error).startswith(f"no coding {coding_id} "):  # withdrawn by the retrained coder meanwhile
-            _say(f"The retrained coder no longer suggests {label}, so there was nothing to decide; nothing was "
-                 "saved. If the code applies, add it with “add a missing code” on the card.", "warning")
-            _drop_card(coding_id)
+            _decide_withdrawn(store, user, coding_id, decision, label, code_id, start, end)
         else:
             _report(error)
         return
@@ -222,6 +223,37 @@ def _decide(coding_id: int, version: int, decision: str, label: str, start: int 
     _push_undo(store.name, {"id": int(result.id), "version": int(result.version), "label": label,
                             "what": message[decision].rstrip("."), "card": coding_id, "left_queue": True})
     _say(message[decision] + " (U or Ctrl+Z undoes it.)")
+    actions.schedule_retrain(store, user.name)
+
+
+def _decide_withdrawn(store: Any, user: Any, coding_id: int, decision: str, label: str, code_id: str | None,
+                      start: int | None, end: int | None) -> None:
+    """A card the retrained coder withdrew while it was on screen: the person's judgement of what they saw stands.
+
+    An accept (or a change, or a narrower span) becomes their own code on exactly the words and code the card
+    showed, undoable as any decision; a reject needs nothing. Before, the press saved nothing and the message
+    pointed to "add a missing code" on a card it had just removed.
+    """
+    snap = _snapshot()
+    frame = snap["frame"] if snap is not None else pd.DataFrame()
+    row = frame[frame["id"] == coding_id].iloc[0] if len(frame) and coding_id in set(frame["id"]) else None
+    _drop_card(coding_id)
+    if decision == "reject" or row is None:
+        _say(f"The retrained coder no longer suggests {label}, so there was nothing to reject; nothing was saved.",
+             "info" if decision == "reject" else "warning")
+        return
+    code = code_id if decision == "change" else str(row["code_id"])
+    words = (start, end) if decision == "span" else (int(row["start"]), int(row["end"]))
+    try:
+        coding = decisions.add_code(store, int(row["segment_id"]), code, actor=user, start=words[0], end=words[1])
+    except QualkitError as error:
+        _report(error)
+        return
+    what = f"coded {ui.code_label(store.codebook(), code)} by hand on the card's words"
+    _push_undo(store.name, {"id": int(coding.id), "version": int(coding.version), "label": label, "what": what,
+                            "card": coding_id, "left_queue": False})
+    _say(f"The retrained coder had withdrawn {label} meanwhile; your decision is saved as your own code on the same "
+         "words. (U or Ctrl+Z undoes it.)", "info")
     actions.schedule_retrain(store, user.name)
 
 
