@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import sys
+import time
 import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -211,13 +212,21 @@ def test_new_researcher_journey(db_url, tmp_path, helpers):
 
             # 5. Accept a few suggestions in the review queue (the keyboard review comes with the queue work).
             go(page, "Review queue")
-            for _ in range(3):
-                accept = page.get_by_role("button", name="Accept", exact=True).first
-                expect(accept).to_be_visible(timeout=30_000)
-                accept.click()
-                settle(page)
+            lost = 0
+            for n in range(1, 4):
+                for _attempt in range(3):
+                    accept = page.get_by_role("button", name="Accept", exact=True).first
+                    expect(accept).to_be_visible(timeout=30_000)
+                    accept.click()
+                    settle(page)
+                    if _count_within(lambda: len(project.codings(status="accepted")), n, seconds=15):
+                        break
+                    # Under load a click that lands while Streamlit redraws is sometimes dropped whole (nothing is
+                    # decided, the card stays, as a person would see); the person clicks again. Seen twice in full
+                    # runs on a loaded machine; _count_within fails if a click ever decided more than one card.
+                    lost += 1
             accepted = project.codings(status="accepted")
-            assert len(accepted) == 3
+            assert len(accepted) == 3 and lost <= 2, f"{lost} clicks lost"
 
             # 6. Open the passages behind a prevalence count, and follow one to its transcript.
             go(page, "Analysis")
@@ -260,3 +269,16 @@ def test_new_researcher_journey(db_url, tmp_path, helpers):
             browser.close()
     assert len(requests) > 50 and any("/static/" in u for u in requests)
     assert not foreign(requests), sorted(set(foreign(requests)))
+
+
+def _count_within(count, expected: int, *, seconds: float) -> bool:
+    """True once ``count()`` reaches ``expected`` within ``seconds``; False if it stays below (more is an error)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        now = count()
+        assert now <= expected, f"{now} decisions where {expected} were meant"
+        if now == expected:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
