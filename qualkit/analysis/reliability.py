@@ -44,7 +44,7 @@ import pandas as pd
 from qualkit.analysis._common import code_names, code_order, require_columns, talk_segments
 from qualkit.display import counted
 from qualkit.errors import InvalidInput
-from qualkit.model import CONSENSUS, ORIGINS, Codebook
+from qualkit.model import CONSENSUS, ORIGINS, Codebook, withdrawn_by_author
 
 # ---------------------------------------------------------------------------------------------------------
 # Textbook statistics on plain arrays
@@ -347,7 +347,11 @@ def judgements(codings: pd.DataFrame, coder: Coder) -> tuple[pd.DataFrame, pd.Da
         positive = touched
         negative = touched.iloc[0:0]
     else:
-        touched = codings.loc[(codings["coder"] == coder.name) | (codings["decided_by"] == coder.name)]
+        # A hand code its own coder took back is no judgement: counted as their "no", it overrode their accept
+        # of the suggestion on the same words, and kappa fell.
+        # (Without parent ids a table cannot tell a blind coder's rejection from a withdrawal: all count.)
+        kept = ~withdrawn_by_author(codings) if "parent_id" in codings else pd.Series(True, index=codings.index)
+        touched = codings.loc[((codings["coder"] == coder.name) | (codings["decided_by"] == coder.name)) & kept]
         # The coder's own row decides a (segment, code): a suggestion they decided in place before the
         # transcript was assigned blind, then judged afresh in their own row, counted both ways.
         own = touched["coder"] == coder.name

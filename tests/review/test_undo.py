@@ -162,3 +162,20 @@ def test_undo_goes_back_step_by_step_on_one_coding(study):
     assert project.undo().status == "rejected"  # then the hand code itself, withdrawn and kept on record
     assert project.undo().status == "suggested" and study.store.coding(int(other.id)).status == "suggested"
     assert project.undo() is None
+
+
+def test_a_hand_code_undone_is_no_judgement_in_reliability(study):
+    """A stranger accepted a suggestion, hand-coded a few words of the same turn with the same code and undid that
+    mis-click: reliability then counted her "no" on the turn (n 0, kappa 0) though her accept stood."""
+    store = study.store
+    s = study.suggestion("group1.txt", 2, "workload")
+    decisions.decide(store, int(s.id), "accept", actor=ANA, expected_version=int(s.version))
+    start, end = locate_passage(s.segment_text, int(s.segment_start), "short-staffed")
+    slip = decisions.add_code(store, int(s.segment_id), "workload", actor=ANA, start=start, end=end)
+    decisions.revert_decision(store, slip.id, expected_version=slip.version, actor=ANA)  # the mis-click undone
+    assert store.coding(slip.id).status == "rejected"  # kept on record
+    start, end = locate_passage(s.segment_text, int(s.segment_start), "double the patients")
+    decisions.add_code(store, int(s.segment_id), "workload", actor=BEN, start=start, end=end)
+    result = Project.open(study.url, user="admin").reliability(["ana", "ben"], codes=["workload"], n_boot=0)
+    row = result.per_code.set_index("code_id").loc["workload"]
+    assert row[["n_ana", "n_ben"]].tolist() == [1, 1] and result.disagreements.empty
