@@ -267,6 +267,26 @@ class CodingsMixin(StoreBase):
                           "more_ids": max(0, len(gone) - LOGGED_IDS), "withdrawn": withdrawn_log(gone, what)})
         return records
 
+    def withdraw_suggestions_in(self, session: Session, *, segment_id: int, code_id: str, span: tuple[int, int],
+                                user: str | None, why: str) -> list[int]:
+        """Withdraw the pending machine suggestions of ``code_id`` on exactly ``span`` of a segment; returns their ids.
+
+        Logged as a retrain's withdrawals are (a card of one still on screen says so); one someone acted on stays.
+        """
+        rows = session.execute(select(CodingRow.id).where(
+            CodingRow.project_id == self.project_id, CodingRow.segment_id == segment_id, CodingRow.code_id == code_id,
+            CodingRow.status == "suggested", CodingRow.origin != "human", CodingRow.start == span[0],
+            CodingRow.end == span[1])).scalars().all()
+        kept = self._acted_on(session, rows)
+        gone = sorted(int(i) for i in rows if i not in kept)
+        if gone:
+            session.execute(delete(CodingRow).where(CodingRow.project_id == self.project_id, CodingRow.id.in_(gone)))
+            self.log(session, user, "replace", "coding", None,
+                     old={"suggestions_removed": len(gone), "why": why, "ids": gone[:LOGGED_IDS],
+                          "more_ids": max(0, len(gone) - LOGGED_IDS),
+                          "withdrawn": withdrawn_log(gone, {i: (segment_id, code_id) for i in gone})})
+        return gone
+
     def _acted_on(self, session: Session, coding_ids: Sequence[int]) -> set[int]:
         """The codings among ``coding_ids`` that someone has acted on since they were stored.
 
@@ -436,6 +456,10 @@ class CodingsMixin(StoreBase):
                              end=end if end is not None else old.end, codebook_version=old.codebook_version,
                              decided_by=user, parent_id=old.id, rationale=f"changed from {old.code_id}")
                 self.insert_codings_in(session, [new], user=user, action="change")
+                # A suggestion of the new code on these very words stayed in the queue, where accepting it was
+                # refused as coded already and the fix said to reject it: a false "no" for the learned coder.
+                self.withdraw_suggestions_in(session, segment_id=old.segment_id, code_id=code_id, span=(new.start,
+                                             new.end), user=user, why=f"coded the same words by a change ({old.id})")
                 return new
         raise StoreError(f"unknown decision {decision!r}", fix="use accept, reject, change or span")
 

@@ -10,7 +10,7 @@ import threading
 import pandas as pd
 import pytest
 
-from qualkit.errors import ConflictError, InvalidInput, PermissionDenied, StoreError
+from qualkit.errors import ConflictError, InvalidInput, PermissionDenied, StoreError, SuggestionWithdrawn
 from qualkit.review import codebook_edits, decisions
 from qualkit.spans import locate_passage
 from qualkit.users import Role, User
@@ -345,3 +345,20 @@ def test_a_stale_version_of_ones_own_change_says_you_not_ones_name(study):
         decisions.decide(store, int(s.id), "accept", actor=ANA, expected_version=int(s.version))
     with pytest.raises(ConflictError, match=r"was changed by ana \(now "):
         decisions.decide(store, int(s.id), "accept", actor=BEN, expected_version=int(s.version))
+
+
+def test_a_change_to_a_code_suggested_on_the_same_words_leaves_no_card_asking_about_them_again(study):
+    """A stranger changed a card to a code the machine also suggested on those words: that suggestion stayed in
+    the queue, accepting it was refused as coded already, and the fix told her to reject it (a false "no")."""
+
+    store = study.store
+    workload = study.suggestion("group2.txt", 2, "workload")
+    twin = study.suggestion("group2.txt", 2, "emotional_exhaustion")
+    assert (twin.start, twin.end) == (workload.start, workload.end)
+    new = decisions.decide(store, int(workload.id), "change", actor=ANA, code_id="emotional_exhaustion",
+                           expected_version=int(workload.version))
+    pending, _ = decisions.review_queue(store, actor=ANA, limit=100)
+    assert int(twin.id) not in set(pending["id"]) and store.coding(new.id).status == "accepted"
+    with pytest.raises(SuggestionWithdrawn):  # a card of it still on someone's screen says what happened
+        store.coding(int(twin.id))
+    assert store.events_df("coding").iloc[0]["old"]["why"].startswith("coded the same words by a change")
