@@ -175,12 +175,25 @@ def assign_done(
     source: Annotated[str, typer.Argument(help="Transcript name.")],
     coder: Annotated[str, typer.Option(help="Whose assignment (default: --user).")] = "",
     reopen: Annotated[bool, typer.Option(help="Reopen instead of marking done.")] = False,
+    anyway: Annotated[bool, typer.Option("--anyway", help="Mark done though suggestions are left unjudged.")] = False,
     db: DbOption = None,
     project_name: ProjectNameOption = None,
     user: UserOption = None,
 ) -> None:
-    """Mark an assignment done (or reopen it)."""
+    """Mark an assignment done (or reopen it); refused while your queue holds suggestions there, unless --anyway."""
+    from qualkit.display import counted
+    from qualkit.errors import InvalidInput
+    from qualkit.review.decisions import review_queue
+
     project = open_project(db, project_name, user)
+    if not reopen and not anyway and (coder or project.user) == project.user:
+        # Each suggestion left unjudged counts as the coder's "no" in the agreement figures (kappa fell to 0).
+        source_id = int(project.store.source(source, with_raw=False).id)
+        _, left = review_queue(project.store, actor=project.actor(), limit=1, source_id=source_id)
+        if left:
+            raise InvalidInput(f"you have not judged {counted(left, 'suggestion')} on {source} yet; marked done, "
+                               "each counts as your “no” in the agreement figures; nothing was marked",
+                               fix=f"review them (qualkit review queue --source {source}), or pass --anyway")
     project.mark_done(source, coder=coder or None, done=not reopen)
     typer.echo(f"{source}: {coder or project.user} {'reopened' if reopen else 'done'}")
 

@@ -125,7 +125,10 @@ def test_cli_users_and_assign(study, capsys, monkeypatch):
     assert run("assign", "add", "group1.txt", "ana", "ben", "--db", db, "--user", "admin") == 0
     assert run("assign", "list", "--db", db) == 0
     assert "group1.txt: ana blind open" in capsys.readouterr().out
-    assert run("assign", "done", "group1.txt", "--db", db, "--user", "ana") == 0
+    # her queue holds suggestions there: each would count as her "no" in kappa (a stranger's fell to 0)
+    assert run("assign", "done", "group1.txt", "--db", db, "--user", "ana") == 2
+    assert "you have not judged 5 suggestions on group1.txt yet" in capsys.readouterr().err
+    assert run("assign", "done", "group1.txt", "--anyway", "--db", db, "--user", "ana") == 0
     assert run("assign", "add", "group1.txt", "vic", "--db", db, "--user", "admin") == 2  # a viewer cannot code
     assert run("users", "remove", "zoe", "--db", db) == 0
     assert run("users", "remove", "zoe", "--db", db) == 2

@@ -53,7 +53,7 @@ TABLE = {
     "users list": (["--db", "{db}"], OK, OK),
     "assign add": (["group2.txt", "ana", "ben", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
     "assign remove": (["group1.txt", "ben", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
-    "assign done": (["group1.txt", "--db", "{db}", "--project", "{p}"], DENIED, OK),
+    "assign done": (["group1.txt", "--anyway", "--db", "{db}", "--project", "{p}"], DENIED, OK),
     "assign list": (["--db", "{db}", "--project", "{p}"], OK, OK),
     "review queue": (["--db", "{db}", "--project", "{p}"], OK, OK),
     "review accept": (["999999@1", "--db", "{db}", "--project", "{p}"], DENIED, OK),
