@@ -315,3 +315,30 @@ def test_accept_on_a_card_the_retrain_withdrew_meanwhile_codes_the_words_the_car
     at.button(key=f"rej_{second}").click().run()  # a reject of a withdrawn card needs nothing
     assert len(store.codings_df(origin="human", coder="ana")) == 1
     assert any("nothing to reject; nothing was saved" in m for m in messages(at))
+
+
+def test_undoing_a_bulk_accept_takes_back_only_what_it_accepted(quiet_study, apptest, helpers):
+    """A stranger's undo of a bulk accept of 9 also reverted an older decision: her own code made by changing
+    one of those suggestions (its row points back to the suggestion), so an earlier remove came back unseen."""
+    from qualkit.review import decisions
+    from qualkit.store.decisions import restore_codings
+    from qualkit.users import User
+
+    store = quiet_study.store
+    suggestion = quiet_study.suggestion("group2.txt", 2, "workload")
+    mine = decisions.decide(store, int(suggestion.id), "change", actor=User("ana"), code_id="individual_coping")
+    back = store.coding(int(suggestion.id))  # the suggestion pending again, her code standing (as an older undo left it)
+    restore_codings(store, [(int(back.id), int(back.version), {"status": "suggested", "decided_by": None}, 0)],
+                    user="ana")
+    at = apptest("ana", "queue")
+    at.toggle(key="bulk_on").set_value(True).run()
+    at.slider(key="bulk_min").set_value(0.5).run()
+    at.button(key="bulk_go").click().run()
+    assert store.coding(int(suggestion.id)).status == "accepted"
+    label = at.button(key="q_undo").label
+    at.button(key="q_undo").click().run()
+    helpers.assert_ok(at)
+    assert store.coding(int(suggestion.id)).status == "suggested"
+    assert store.coding(mine.id).status == "accepted"  # her own code, untouched
+    accepted = int(label.split("bulk accept of ")[1].split(" ")[0])
+    assert accepted == len(store.events_df("coding").query("action == 'bulk-accept'"))

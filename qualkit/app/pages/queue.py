@@ -336,13 +336,10 @@ def _bulk(items: list[tuple[int, int]]) -> None:
     _say("Bulk accept: " + "; ".join(f"{n} {why.get(what, what)}" for what, n in counts.items())
          + " (U or Ctrl+Z undoes it).", "success" if set(counts) == {"accepted"} else "warning")
     accepted = [i for i, what in results.items() if what == "accepted"]
-    if accepted:  # what to revert: the suggestions themselves, or the coder's own rows on a blind transcript
-        rows = codings_by_id(store, accepted)
-        mine = rows.loc[(rows["status"] == "accepted") & (rows["decided_by"] == user.name)]
-        own = store.codings_df(coder=user.name, origin="human", status="accepted")
-        own = own.loc[own["parent_id"].isin(accepted)]
-        undo = [(int(i), int(v)) for i, v in zip([*mine["id"], *own["id"]], [*mine["version"], *own["version"]],
-                                                 strict=True)]
+    if accepted:  # what to revert: the rows this bulk accept decided (the suggestions, or a blind coder's own
+        # rows), as its events name them. Own rows found by their parent also took in a person's earlier change
+        # of one of these suggestions, and the undo of the bulk accept reverted that change's own undo.
+        undo = decisions.last_bulk(store, actor=user)
         _push_undo(store.name, {"bulk": undo, "what": f"bulk accept of {ui.counted(len(undo), 'suggestion')}",
                                 "left_queue": False})
     st.session_state[REBUILD] = True
