@@ -330,6 +330,7 @@ def _autocode(project: Any, segment_ids: Iterable[int] | None, report: Progress)
         return []
     store = project.store
     decided = store.codings_df(segment_ids=[int(s.id) for s in segments]) if len(segments) < 5000 else store.codings_df()
+    decided = decided.loc[~withdrawn_by_author(decided)]  # a hand code taken back by its coder decided nothing
     taken = {(int(seg), code) for seg, code, status, origin in zip(
         decided["segment_id"], decided["code_id"], decided["status"], decided["origin"], strict=True)
         if status != "suggested" or origin == "human"}

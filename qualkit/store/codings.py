@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from qualkit.errors import StoreError, SuggestionWithdrawn
-from qualkit.model import ORIGINS, STATUSES, Coding, new_guid
+from qualkit.model import ORIGINS, STATUSES, Coding, new_guid, withdrawn_by_author
 from qualkit.store.base import NO_CODING_FIX, StaleVersion, StoreBase, check_span
 from qualkit.store.rows import (
     bind_names,
@@ -168,9 +168,15 @@ class CodingsMixin(StoreBase):
                         pending[key] = row
             decided: set[tuple[int, str]] = set()
             for chunk in chunks(seg_ids):
-                decided.update((int(a), b) for a, b in session.execute(select(CodingRow.segment_id, CodingRow.code_id)
-                               .where(CodingRow.project_id == self.project_id, CodingRow.segment_id.in_(list(chunk)),
-                                      (CodingRow.status != "suggested") | (CodingRow.origin == "human"))))
+                rows = pd.DataFrame(session.execute(select(
+                    CodingRow.id, CodingRow.segment_id, CodingRow.code_id, CodingRow.status, CodingRow.origin,
+                    CodingRow.coder, CodingRow.decided_by, CodingRow.parent_id).where(
+                    CodingRow.project_id == self.project_id, CodingRow.segment_id.in_(list(chunk)))).all(),
+                    columns=["id", "segment_id", "code_id", "status", "origin", "coder", "decided_by", "parent_id"])
+                # A hand code its coder took back decided nothing: the suggestion it had replaced comes back.
+                rows = rows.loc[((rows["status"] != "suggested") | (rows["origin"] == "human"))
+                                & ~withdrawn_by_author(rows)]
+                decided.update((int(a), b) for a, b in zip(rows["segment_id"], rows["code_id"], strict=True))
             codings = [c for c in codings if (int(c.segment_id), c.code_id) not in decided]
             wanted = {(int(c.segment_id), c.code_id) for c in codings}
             gone = [int(r.id) for key, r in pending.items() if key not in wanted] + duplicates

@@ -179,3 +179,21 @@ def test_a_hand_code_undone_is_no_judgement_in_reliability(study):
     result = Project.open(study.url, user="admin").reliability(["ana", "ben"], codes=["workload"], n_boot=0)
     row = result.per_code.set_index("code_id").loc["workload"]
     assert row[["n_ana", "n_ben"]].tolist() == [1, 1] and result.disagreements.empty
+
+
+def test_a_hand_code_undone_lets_the_suggestion_it_replaced_come_back(study):
+    """A stranger hand-coded a few words of a turn the machine had suggested the same code for; the retrain withdrew
+    the suggestion, and undoing her hand code left the turn with no code and no suggestion at all."""
+    from qualkit.model import Coding
+
+    store = study.store
+    s = study.suggestion("group1.txt", 5, "administrative_burden")
+    start, end = locate_passage(s.segment_text, int(s.segment_start), "paperwork")
+    hand = decisions.add_code(store, int(s.segment_id), "administrative_burden", actor=ANA, start=start, end=end)
+    again = Coding(int(s.segment_id), "administrative_burden", "rules", score=0.5)
+    store.replace_suggestions([], segment_ids=[int(s.segment_id)])  # the retrain after the hand code withdraws it
+    assert store.codings_df(status="suggested", segment_ids=[int(s.segment_id)]).empty
+    decisions.revert_decision(store, hand.id, expected_version=hand.version, actor=ANA)
+    store.replace_suggestions([again], segment_ids=[int(s.segment_id)])  # the retrain after the undo
+    pending = store.codings_df(status="suggested", segment_ids=[int(s.segment_id)])
+    assert pending["code_id"].tolist() == ["administrative_burden"]
