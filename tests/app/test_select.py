@@ -87,6 +87,20 @@ def test_coding_a_selection_lands_with_exact_offsets_and_an_event(study, apptest
     assert drawn(at)["recent"] == ["emotional_exhaustion"]  # the code just used comes first next time
 
 
+def test_coding_while_a_memo_is_drafted_keeps_the_memo_on_its_turn(study, apptest, helpers):
+    """A stranger typed a memo for turn 5, coded words of turn 16 meanwhile, and the memo was saved on turn 16."""
+    at = apptest("ana", "transcript")
+    first, other = study.segment("group1.txt", 1), study.segment("group1.txt", 3)
+    at.selectbox(key="tx_segment").select(int(first["id"])).run()
+    at.text_area(key="tx_memo").input("EHR again: ask about the night documentation load").run()
+    passage = passage_of(drawn(at), "I feel completely")
+    start, end = span_of(passage, "completely", "empty")
+    send(at, {"kind": "code", "code": "emotional_exhaustion",
+              "parts": [{"passage": int(other["id"]), "start": start, "end": end}]})
+    helpers.assert_ok(at)
+    assert at.selectbox(key="tx_segment").value == int(first["id"])  # the draft's turn, not the one just coded
+
+
 def test_emoji_accents_and_crlf_keep_offsets_exact(study, apptest, helpers):
     source = helpers.build_source("nuit.txt", EMOJI_TURNS)
     study.store.add_source(source, user="setup")

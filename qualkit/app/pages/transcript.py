@@ -58,7 +58,8 @@ def _act(passages: list[Passage], highlights: list[Highlight], codebook) -> None
         if done is not None:
             recent = [action.code, *[c for c in st.session_state.get(RECENT, []) if c != action.code]]
             st.session_state[RECENT] = recent[:5]
-            st.session_state["tx_segment"] = int(parts[0].passage)  # a memo then goes with what was just coded
+            if not str(st.session_state.get("tx_memo", "")).strip():  # a memo then goes with what was just coded,
+                st.session_state["tx_segment"] = int(parts[0].passage)  # but a draft keeps the turn it was begun on
     elif action.kind == "revert":
         done = state.run_action(REVERT, store, int(action.highlight), actor=user,
                                 expected_version=action.version, success=f"Reverted {name}.")
