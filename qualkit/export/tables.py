@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -302,6 +303,8 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         >>> from qualkit.store.repository import Store
         >>> sorted(project_tables(Store.create("sqlite://")))
         ['about', 'codebook', 'codings', 'cooccurrence', 'memos', 'participants', 'prevalence', 'prevalence_tests']
+        >>> tuple(project_tables(Store.create("sqlite://"))) == TABLE_NAMES  # the files a CSV export writes
+        True
     """
     from qualkit.analysis.cooccurrence import cooccurrence
     from qualkit.analysis.prevalence import prevalence
@@ -343,8 +346,65 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
     }
 
 
+TABLE_NAMES = ("about", "codings", "codebook", "prevalence", "prevalence_tests", "cooccurrence", "memos",
+               "participants")
+"""The tables of :func:`project_tables`, in its order: the files ``<name>.csv`` a CSV export writes."""
+
+
+def holds_qualkit_tables(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` holds an earlier CSV export of qualkit: its ``about.csv`` as qualkit writes it.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> holds_qualkit_tables(folder)
+        False
+        >>> _ = write_csvs(folder, {"about": pd.DataFrame([("qualkit version", "1")], columns=["item", "value"])})
+        >>> holds_qualkit_tables(folder)
+        True
+    """
+    try:
+        with open(Path(folder) / "about.csv", encoding="utf-8-sig", errors="replace", newline="") as about:
+            head = [about.readline().rstrip("\r\n") for _ in range(2)]
+    except OSError:
+        return False
+    return head[0] == "item,value" and head[1].startswith("qualkit version,")
+
+
+def check_csv_folder(path: str | os.PathLike[str]) -> None:
+    """Refuse a CSV export that would overwrite files qualkit did not write, or make a folder called ``*.csv``.
+
+    The CSV export writes the files ``<name>.csv`` of :data:`TABLE_NAMES` into a folder. When any of them
+    exists already, the folder must hold an earlier qualkit CSV export (:func:`holds_qualkit_tables`),
+    which is then replaced; otherwise nothing is written and the error names the files.
+
+    Example:
+        >>> check_csv_folder("codebook.csv")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidInput: codebook.csv: the CSV export writes a folder of files ... Fix: ...
+    """
+    folder = Path(path)
+    if folder.suffix.lower() == ".csv":
+        raise InvalidInput(f"the CSV export writes a folder of files ({', '.join(n + '.csv' for n in TABLE_NAMES)}), "
+                           "not one .csv file", path=folder,
+                           fix=f"give a folder name such as {folder.stem + '_tables'!r}, or a .xlsx file name for "
+                               "one workbook with every table")
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput("this is a file; the CSV export writes a folder of files", path=folder,
+                           fix="give the name of a new folder, or a .xlsx file name for one workbook")
+    clashing = [f"{name}.csv" for name in TABLE_NAMES if (folder / f"{name}.csv").exists()]
+    if clashing and not holds_qualkit_tables(folder):
+        raise InvalidInput(f"the folder already holds {', '.join(clashing)}, which qualkit did not write; "
+                           "nothing was written", path=folder,
+                           fix="export into a new folder (a name that does not exist yet), or move those files "
+                               "out first")
+
+
 def export_tables(store: Any, path: str | os.PathLike[str], *, format: str = "xlsx", **options: Any) -> Path:
     """Write the project tables as one Excel workbook (``xlsx``) or a folder of CSV files (``csv``).
+
+    The CSV folder never overwrites files qualkit did not write (:func:`check_csv_folder`); an earlier
+    qualkit CSV export in it is replaced.
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -352,12 +412,12 @@ def export_tables(store: Any, path: str | os.PathLike[str], *, format: str = "xl
         >>> export_tables(Store.create("sqlite://"), pathlib.Path(tempfile.mkdtemp()) / "t.xlsx").suffix
         '.xlsx'
     """
-    sheets = project_tables(store, **options)
     if format == "csv":
+        check_csv_folder(path)  # before any work: nothing is written when it refuses
         folder = Path(path)
-        write_csvs(folder, sheets)
+        write_csvs(folder, project_tables(store, **options))
         return folder
-    return write_workbook(path, sheets)
+    return write_workbook(path, project_tables(store, **options))
 
 
 def _workbook(store: Any, path: Path, **options: Any) -> Path:
