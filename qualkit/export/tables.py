@@ -1,7 +1,10 @@
 r"""CSV and Excel exports: codings in tidy form, the codebook, prevalence and co-occurrence tables.
 
-Every text cell that starts like a formula gets a leading apostrophe, so a spreadsheet shows it as
-text and never runs it (CSV/formula injection). "Starts like a formula" is read conservatively: the
+Every text cell that starts like a formula is kept from running in a spreadsheet (CSV/formula
+injection): in a CSV file it gets a leading apostrophe, so a spreadsheet shows it as text (a CSV has no
+other way to say "text"); in an Excel workbook the words stay exactly as spoken, in a string cell with
+Excel's quote prefix (Excel shows it and never evaluates it, not even after an edit). The about table
+says so. "Starts like a formula" is read conservatively: the
 first character that is not white space or an invisible format character (zero-width space, BOM)
 is ``=``, ``+``, ``-``, ``@`` or a look-alike of one (full-width ``＝``, small ``﹦``, the minus sign
 ``−``, ...: anything that Unicode NFKC folds to one of them), or the cell starts with a tab or a
@@ -100,11 +103,12 @@ def _escape_labels(index: pd.Index, cell: Any) -> pd.Index:
     return pd.Index([cell(v) if isinstance(v, str) else v for v in index], dtype=object, name=names[0])
 
 
-def escape_frame(frame: pd.DataFrame, *, excel: bool = False) -> pd.DataFrame:
+def escape_frame(frame: pd.DataFrame, *, excel: bool = False, prefix: bool = True) -> pd.DataFrame:
     """A copy of ``frame`` safe to open in a spreadsheet (see :func:`escape_cell`).
 
     ``excel`` also removes control characters Excel cannot store and cuts cells at Excel's 32,767
-    characters.
+    characters. ``prefix=False`` leaves text that starts like a formula as it is (lists, dicts and time
+    stamps are still made plain): for :func:`write_workbook`, which makes such cells text cells instead.
 
     Example:
         >>> escape_frame(pd.DataFrame({"a": ["=1+1", "ok"], "b": [[1, 2], None]}))["a"].tolist()
@@ -114,7 +118,7 @@ def escape_frame(frame: pd.DataFrame, *, excel: bool = False) -> pd.DataFrame:
     """
 
     def cell(value: Any) -> Any:
-        value = escape_cell(_plain(value))
+        value = escape_cell(_plain(value)) if prefix else _plain(value)
         return _excel_text(value) if excel else value
 
     out = frame.copy()
@@ -174,23 +178,50 @@ def write_csvs(folder: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame
     return [write_csv(frame, folder / f"{name}.csv") for name, frame in sheets.items()]
 
 
+def keep_as_text(worksheet: Any) -> int:
+    """Make every cell of an openpyxl worksheet whose text starts like a formula a string cell Excel never runs.
+
+    The words stay exactly as they are: the cell's type is string (openpyxl had made ``"=..."`` a
+    formula) and it carries Excel's quote prefix, so it stays text when someone edits it. Returns how
+    many cells it marked.
+
+    Example:
+        >>> from openpyxl import Workbook
+        >>> sheet = Workbook().active
+        >>> sheet["A1"], sheet["A2"] = "+1 to what the others said", "=SUM(B1:B3)"
+        >>> keep_as_text(sheet), sheet["A2"].data_type, sheet["A2"].value, sheet["A1"].quotePrefix
+        (2, 's', '=SUM(B1:B3)', True)
+    """
+    marked = 0
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and (cell.data_type == "f" or starts_like_formula(cell.value)):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                marked += 1
+    return marked
+
+
 def write_workbook(path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame]) -> Path:
     """Write the frames as sheets of one Excel workbook (header frozen, columns sized to their text).
+
+    Text that starts like a formula keeps its words, in text cells Excel does not run (:func:`keep_as_text`).
 
     Example:
         >>> import tempfile, pathlib
         >>> out = write_workbook(pathlib.Path(tempfile.mkdtemp()) / "t.xlsx", {"codings": pd.DataFrame({"a": ["=1"]})})
         >>> pd.read_excel(out)["a"].tolist()
-        ["'=1"]
+        ['=1']
     """
     path = Path(path)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             sheet = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
             keep_index = not isinstance(frame.index, pd.RangeIndex)
-            safe = escape_frame(frame, excel=True)
+            safe = escape_frame(frame, excel=True, prefix=False)
             safe.to_excel(writer, sheet_name=sheet, index=keep_index)
             worksheet = writer.sheets[sheet]
+            keep_as_text(worksheet)
             worksheet.freeze_panes = "B2" if keep_index else "A2"
             for i, column in enumerate(worksheet.columns):
                 width = max((len(str(c.value)) for c in list(column)[:200] if c.value is not None), default=8)
@@ -333,6 +364,9 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         ("prevalence by", by or "(all participants)"),
         ("unit", "segment; moderator talk excluded"),
         ("co-occurrence", "within a segment" if window == 0 else f"within {window} turns"),
+        ("text starting with = + - or @", "the Excel workbook keeps it as written, in text cells Excel does not "
+                                          "run; the CSV files put a ' before it, so a spreadsheet shows it as text "
+                                          "instead of running it"),
     ], columns=["item", "value"])
     return {
         "about": about,
