@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from qualkit.analysis._common import ROLLUP_SUFFIX, group_attributes, is_rollup
+from qualkit.analysis.quotes import NAME_MASK
 from qualkit.display import counted
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export, check_folder
@@ -469,7 +470,7 @@ def collect_report(
     from qualkit.analysis.cooccurrence import cooccurrence, cooccurrence_pairs
     from qualkit.analysis.distinctive import distinctive_words
     from qualkit.analysis.prevalence import prevalence
-    from qualkit.analysis.quotes import quotes
+    from qualkit.analysis.quotes import attribution, mask_names, name_labels, quotes
     from qualkit.analysis.reliability import reliability, unsettled
     from qualkit.analysis.saturation import saturation
     from qualkit.errors import StoreError
@@ -612,17 +613,27 @@ def collect_report(
     else:
         report.add("paragraph", "The strongest " + ("coded" if include_suggested else "accepted") + " segments for "
                                 "each code, chosen to vary across speakers, groups and sessions, trimmed to the "
-                                "evidence and attributed by role, never by name.")
+                                "evidence and attributed by role, never by name: the names of the study's speakers "
+                                f"and participants are shown as {NAME_MASK}, and a speaker without a group or "
+                                "session is placed by the transcript's number in the order they were imported.")
         used = set(counted["code_id"])
         disputed = _disputed_on_double_coded(store, segments, codings, rel)
+        # The report circulates: no file name (fg05 Zoë & Łukasz (final).txt) and no speaker's or participant's
+        # name in it; the library's quotes() keeps both for the researchers' own use.
+        people = name_labels(people_labels(store, segments))
+        number = {name: k for k, name in enumerate(store.sources_df().sort_values("id")["name"], start=1)}
+
+        def attribute(row: dict[str, Any]) -> str:
+            return attribution({**row, "source": f"transcript {number.get(row.get('source'), '?')}"})
         for theme, members in _themes(codebook, used):
             if theme is not None:
                 report.add("heading", names.get(theme, theme), level=3)
             for code in members:
                 found = quotes(segments, codings, code, n=quotes_per_code, include_suggested=include_suggested,
-                               disputed=disputed)
+                               disputed=disputed, attribute=attribute)
                 if found.empty:
                     continue
+                found = found.assign(quote=[mask_names(quote, people) for quote in found["quote"]])
                 quoted[code] = found
                 report.add("heading", names.get(code, code), level=4 if theme is not None else 3)
                 for row in found.itertuples(index=False):
@@ -652,6 +663,22 @@ def collect_report(
                                 f"transcripts on their own (so far: {who}). Assign a transcript to two coders "
                                 "for blind double-coding (Team page); reliability is computed once both mark it done.")
     return report
+
+
+def people_labels(store: Any, segments: pd.DataFrame) -> list[str]:
+    """Every label the study has for a person: speaker labels, participant ids, pseudonyms and aliases.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> people_labels(Store.create("sqlite://", name="p"), pd.DataFrame({"speaker": ["Ann", "Moderator"]}))
+        ['Ann', 'Moderator']
+    """
+    labels: list[Any] = [*segments.get("speaker", ()), *segments.get("participant", ())]
+    people = store.participants_df()
+    for column in ("participant", "pseudonym", "aliases"):
+        for value in people.get(column, ()):
+            labels.extend(value if isinstance(value, list | tuple) else [value])
+    return list(dict.fromkeys(label for label in labels if isinstance(label, str) and label.strip()))
 
 
 def nothing_yet(codings: pd.DataFrame, *, include_suggested: bool = False) -> str:
