@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -80,6 +81,56 @@ def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", 
     # stranger saw "Pharmacist" beside "ward_clerk"); a short code (hca) or ICU is kept as the study wrote it.
     text = role.replace("_", " ").capitalize() if re.fullmatch(r"[a-z]{4,}(_[a-z]+)*", role) else role
     return f"{text}, {where}" if where else text
+
+
+NAME_MASK = "[name]"
+"""What stands for a person's name in a quote that circulates (the report)."""
+
+
+def name_labels(labels: Iterable[Any]) -> list[str]:
+    """The name-shaped labels among ``labels`` and the names inside them, longest first.
+
+    ``labels`` are what a study calls its people: speaker labels, participant ids, pseudonyms, aliases.
+    Role labels (``Moderator``, ``P3``, ``R01``, ``FY2``) are not names and are left out
+    (:func:`qualkit.ingest.speakers.label_shape` tells them apart). A name gives itself, itself without
+    credentials (``Jill Smith, MD``: ``Jill Smith``) and each of its capitalised words but titles and
+    particles (``Jill``, ``Smith``), since a quote may call a person by first name or surname alone.
+
+    Example:
+        >>> name_labels(["Moderator", "R01", "Dr Jill Smith, MD", "Łukasz", None])
+        ['Dr Jill Smith, MD', 'Dr Jill Smith', 'Łukasz', 'Smith', 'Jill']
+    """
+    from qualkit.ingest.speakers import PARTICLES, TITLES, label_shape
+
+    found: set[str] = set()
+    for label in labels:
+        if not isinstance(label, str) or label_shape(label) != "name":
+            continue
+        label = unicodedata.normalize("NFC", label.strip())
+        bare = label.split(",")[0].strip()
+        found |= {label, bare}
+        for word in bare.split():
+            word = word.rstrip(".")
+            if len(word) >= 2 and word[0].isupper() and word.casefold() not in TITLES | PARTICLES:
+                found.add(word)
+    return sorted(found, key=lambda name: (-len(name), name))
+
+
+def mask_names(text: str, names: Iterable[str], *, mask: str = NAME_MASK) -> str:
+    """``text`` with every whole-word occurrence of ``names`` (as written, any Unicode form) replaced by ``mask``.
+
+    Matching is case-sensitive, so a name that is also a word ("Will") is masked only where capitalised.
+
+    Example:
+        >>> mask_names("Łukasz, FY2, on geriatrics: ask Łukasz's team, not Łukaszewski.", ["Łukasz"])
+        "[name], FY2, on geriatrics: ask [name]'s team, not Łukaszewski."
+    """
+    variants = {form for name in names if name for form in (unicodedata.normalize("NFC", name),
+                                                             unicodedata.normalize("NFD", name))}
+    if not variants:
+        return text
+    pattern = "|".join(re.escape(name) for name in sorted(variants, key=len, reverse=True))
+    return re.sub(rf"(?<!\w)(?:{pattern})(?!\w)", mask, text)
 
 
 def _present(value: Any) -> str | None:

@@ -159,13 +159,22 @@ def export(
 ) -> None:
     """Export the project in any registered format: tables (Excel, CSV), REFI-QDA (.qdpx, .qdc), reports."""
     from qualkit.export.registry import export_for
+    from qualkit.export.tables import holds_qualkit_tables
 
     project = open_project(db, project_name, user)
     entry = export_for(path, format)
     options = {"include_suggested": include_suggested} if "include_suggested" in entry.options else {}
+    # A file export replaces a file of that name (the CSV folder export refuses files it did not write);
+    # say so, so nobody learns it from a missing file.
+    if entry.folder:
+        replacing = {path} if holds_qualkit_tables(path) else set()
+    else:
+        replacing = {p for p in (path, *(path.with_suffix(s) for s in entry.suffixes)) if p.is_file()}
     typer.echo(f"writing {path} ({entry.label})…", err=True)  # seconds of silence read as a hang
     written = project.export(path, entry.name, **options)
-    typer.echo(f"wrote {written}" + (f": {entry.contents(project.store, **options)}" if entry.contents else ""))
+    note = (" (replaced the earlier export in that folder)" if entry.folder else " (replaced the file that was there)"
+            ) if Path(written) in replacing else ""
+    typer.echo(f"wrote {written}{note}" + (f": {entry.contents(project.store, **options)}" if entry.contents else ""))
 
 
 def report(
@@ -186,12 +195,13 @@ def report(
 ) -> None:
     """Write the study report: methods, codebook, prevalence with a chart, quotes, reliability, figures."""
     project = open_project(db, project_name, user)
+    replacing = path.is_file()
     typer.echo(f"writing the report {path}" + (f" (reliability intervals from {n_boot:,} resamples)" if n_boot else "")
                + "…", err=True)
     written = project.report(path, format, by=None if by.lower() == "none" else by, coders=coder or None,
                              include_suggested=include_suggested, quotes_per_code=quotes, figures=figures,
                              n_boot=n_boot)
-    typer.echo(f"wrote {written}")
+    typer.echo(f"wrote {written}" + (" (replaced the file that was there)" if replacing else ""))
 
 
 def import_qdpx(

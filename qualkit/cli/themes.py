@@ -187,11 +187,11 @@ def figure(kind: Annotated[str, typer.Argument(help="map, words, prevalence or h
              "hierarchy": figures.theme_hierarchy_chart}.get(kind)
     chart = chart(result) if chart else figures.theme_prevalence_heatmap(result, by=by)
     suffix = output.suffix.lower()
-    if suffix == ".html":
-        output.write_text(chart.to_html(), encoding="utf-8")
-    elif suffix in (".png", ".svg"):
-        from qualkit.figures.analysis import to_png, to_svg
+    from qualkit.figures.analysis import to_html, to_png, to_svg
 
+    if suffix == ".html":
+        output.write_text(to_html(chart), encoding="utf-8")  # JavaScript inline: opens offline, calls no CDN
+    elif suffix in (".png", ".svg"):
         if suffix == ".png":
             output.write_bytes(to_png(chart))
         else:

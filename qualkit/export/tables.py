@@ -1,7 +1,10 @@
 r"""CSV and Excel exports: codings in tidy form, the codebook, prevalence and co-occurrence tables.
 
-Every text cell that starts like a formula gets a leading apostrophe, so a spreadsheet shows it as
-text and never runs it (CSV/formula injection). "Starts like a formula" is read conservatively: the
+Every text cell that starts like a formula is kept from running in a spreadsheet (CSV/formula
+injection): in a CSV file it gets a leading apostrophe, so a spreadsheet shows it as text (a CSV has no
+other way to say "text"); in an Excel workbook the words stay exactly as spoken, in a string cell with
+Excel's quote prefix (Excel shows it and never evaluates it, not even after an edit). The about table
+says so. "Starts like a formula" is read conservatively: the
 first character that is not white space or an invisible format character (zero-width space, BOM)
 is ``=``, ``+``, ``-``, ``@`` or a look-alike of one (full-width ``＝``, small ``﹦``, the minus sign
 ``−``, ...: anything that Unicode NFKC folds to one of them), or the cell starts with a tab or a
@@ -29,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -99,11 +103,12 @@ def _escape_labels(index: pd.Index, cell: Any) -> pd.Index:
     return pd.Index([cell(v) if isinstance(v, str) else v for v in index], dtype=object, name=names[0])
 
 
-def escape_frame(frame: pd.DataFrame, *, excel: bool = False) -> pd.DataFrame:
+def escape_frame(frame: pd.DataFrame, *, excel: bool = False, prefix: bool = True) -> pd.DataFrame:
     """A copy of ``frame`` safe to open in a spreadsheet (see :func:`escape_cell`).
 
     ``excel`` also removes control characters Excel cannot store and cuts cells at Excel's 32,767
-    characters.
+    characters. ``prefix=False`` leaves text that starts like a formula as it is (lists, dicts and time
+    stamps are still made plain): for :func:`write_workbook`, which makes such cells text cells instead.
 
     Example:
         >>> escape_frame(pd.DataFrame({"a": ["=1+1", "ok"], "b": [[1, 2], None]}))["a"].tolist()
@@ -113,7 +118,7 @@ def escape_frame(frame: pd.DataFrame, *, excel: bool = False) -> pd.DataFrame:
     """
 
     def cell(value: Any) -> Any:
-        value = escape_cell(_plain(value))
+        value = escape_cell(_plain(value)) if prefix else _plain(value)
         return _excel_text(value) if excel else value
 
     out = frame.copy()
@@ -173,23 +178,50 @@ def write_csvs(folder: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame
     return [write_csv(frame, folder / f"{name}.csv") for name, frame in sheets.items()]
 
 
+def keep_as_text(worksheet: Any) -> int:
+    """Make every cell of an openpyxl worksheet whose text starts like a formula a string cell Excel never runs.
+
+    The words stay exactly as they are: the cell's type is string (openpyxl had made ``"=..."`` a
+    formula) and it carries Excel's quote prefix, so it stays text when someone edits it. Returns how
+    many cells it marked.
+
+    Example:
+        >>> from openpyxl import Workbook
+        >>> sheet = Workbook().active
+        >>> sheet["A1"], sheet["A2"] = "+1 to what the others said", "=SUM(B1:B3)"
+        >>> keep_as_text(sheet), sheet["A2"].data_type, sheet["A2"].value, sheet["A1"].quotePrefix
+        (2, 's', '=SUM(B1:B3)', True)
+    """
+    marked = 0
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and (cell.data_type == "f" or starts_like_formula(cell.value)):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                marked += 1
+    return marked
+
+
 def write_workbook(path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame]) -> Path:
     """Write the frames as sheets of one Excel workbook (header frozen, columns sized to their text).
+
+    Text that starts like a formula keeps its words, in text cells Excel does not run (:func:`keep_as_text`).
 
     Example:
         >>> import tempfile, pathlib
         >>> out = write_workbook(pathlib.Path(tempfile.mkdtemp()) / "t.xlsx", {"codings": pd.DataFrame({"a": ["=1"]})})
         >>> pd.read_excel(out)["a"].tolist()
-        ["'=1"]
+        ['=1']
     """
     path = Path(path)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             sheet = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
             keep_index = not isinstance(frame.index, pd.RangeIndex)
-            safe = escape_frame(frame, excel=True)
+            safe = escape_frame(frame, excel=True, prefix=False)
             safe.to_excel(writer, sheet_name=sheet, index=keep_index)
             worksheet = writer.sheets[sheet]
+            keep_as_text(worksheet)
             worksheet.freeze_panes = "B2" if keep_index else "A2"
             for i, column in enumerate(worksheet.columns):
                 width = max((len(str(c.value)) for c in list(column)[:200] if c.value is not None), default=8)
@@ -302,6 +334,8 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         >>> from qualkit.store.repository import Store
         >>> sorted(project_tables(Store.create("sqlite://")))
         ['about', 'codebook', 'codings', 'cooccurrence', 'memos', 'participants', 'prevalence', 'prevalence_tests']
+        >>> tuple(project_tables(Store.create("sqlite://"))) == TABLE_NAMES  # the files a CSV export writes
+        True
     """
     from qualkit.analysis.cooccurrence import cooccurrence
     from qualkit.analysis.prevalence import prevalence
@@ -330,6 +364,9 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         ("prevalence by", by or "(all participants)"),
         ("unit", "segment; moderator talk excluded"),
         ("co-occurrence", "within a segment" if window == 0 else f"within {window} turns"),
+        ("text starting with = + - or @", "the Excel workbook keeps it as written, in text cells Excel does not "
+                                          "run; the CSV files put a ' before it, so a spreadsheet shows it as text "
+                                          "instead of running it"),
     ], columns=["item", "value"])
     return {
         "about": about,
@@ -343,8 +380,65 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
     }
 
 
+TABLE_NAMES = ("about", "codings", "codebook", "prevalence", "prevalence_tests", "cooccurrence", "memos",
+               "participants")
+"""The tables of :func:`project_tables`, in its order: the files ``<name>.csv`` a CSV export writes."""
+
+
+def holds_qualkit_tables(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` holds an earlier CSV export of qualkit: its ``about.csv`` as qualkit writes it.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> holds_qualkit_tables(folder)
+        False
+        >>> _ = write_csvs(folder, {"about": pd.DataFrame([("qualkit version", "1")], columns=["item", "value"])})
+        >>> holds_qualkit_tables(folder)
+        True
+    """
+    try:
+        with open(Path(folder) / "about.csv", encoding="utf-8-sig", errors="replace", newline="") as about:
+            head = [about.readline().rstrip("\r\n") for _ in range(2)]
+    except OSError:
+        return False
+    return head[0] == "item,value" and head[1].startswith("qualkit version,")
+
+
+def check_csv_folder(path: str | os.PathLike[str]) -> None:
+    """Refuse a CSV export that would overwrite files qualkit did not write, or make a folder called ``*.csv``.
+
+    The CSV export writes the files ``<name>.csv`` of :data:`TABLE_NAMES` into a folder. When any of them
+    exists already, the folder must hold an earlier qualkit CSV export (:func:`holds_qualkit_tables`),
+    which is then replaced; otherwise nothing is written and the error names the files.
+
+    Example:
+        >>> check_csv_folder("codebook.csv")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        qualkit.errors.InvalidInput: codebook.csv: the CSV export writes a folder of files ... Fix: ...
+    """
+    folder = Path(path)
+    if folder.suffix.lower() == ".csv":
+        raise InvalidInput(f"the CSV export writes a folder of files ({', '.join(n + '.csv' for n in TABLE_NAMES)}), "
+                           "not one .csv file", path=folder,
+                           fix=f"give a folder name such as {folder.stem + '_tables'!r}, or a .xlsx file name for "
+                               "one workbook with every table")
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput("this is a file; the CSV export writes a folder of files", path=folder,
+                           fix="give the name of a new folder, or a .xlsx file name for one workbook")
+    clashing = [f"{name}.csv" for name in TABLE_NAMES if (folder / f"{name}.csv").exists()]
+    if clashing and not holds_qualkit_tables(folder):
+        raise InvalidInput(f"the folder already holds {', '.join(clashing)}, which qualkit did not write; "
+                           "nothing was written", path=folder,
+                           fix="export into a new folder (a name that does not exist yet), or move those files "
+                               "out first")
+
+
 def export_tables(store: Any, path: str | os.PathLike[str], *, format: str = "xlsx", **options: Any) -> Path:
     """Write the project tables as one Excel workbook (``xlsx``) or a folder of CSV files (``csv``).
+
+    The CSV folder never overwrites files qualkit did not write (:func:`check_csv_folder`); an earlier
+    qualkit CSV export in it is replaced.
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -352,12 +446,12 @@ def export_tables(store: Any, path: str | os.PathLike[str], *, format: str = "xl
         >>> export_tables(Store.create("sqlite://"), pathlib.Path(tempfile.mkdtemp()) / "t.xlsx").suffix
         '.xlsx'
     """
-    sheets = project_tables(store, **options)
     if format == "csv":
+        check_csv_folder(path)  # before any work: nothing is written when it refuses
         folder = Path(path)
-        write_csvs(folder, sheets)
+        write_csvs(folder, project_tables(store, **options))
         return folder
-    return write_workbook(path, sheets)
+    return write_workbook(path, project_tables(store, **options))
 
 
 def _workbook(store: Any, path: Path, **options: Any) -> Path:

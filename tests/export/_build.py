@@ -143,3 +143,9 @@ def runnable_formula(cell) -> bool:
     except ValueError:
         return True
     return False
+
+
+def live_in_excel(cell) -> bool:
+    """A workbook cell Excel could run: a formula, or text that starts like one without the quote prefix that
+    keeps it text when someone edits the cell (qualkit writes such text unchanged, as a string cell)."""
+    return cell.data_type == "f" or (runnable_formula(cell.value) and not (cell.data_type == "s" and cell.quotePrefix))

@@ -36,7 +36,8 @@ def test_workbook_cells_are_text_never_formulas(tmp_path):
     out = write_workbook(tmp_path / "t.xlsx", {"codings": frame})
     sheet = openpyxl.load_workbook(out)["codings"]
     values = [sheet.cell(row=r, column=1) for r in range(2, len(DANGEROUS) + 2)]
-    assert all(c.data_type == "s" and c.value.startswith("'") for c in values)
+    # The words as written, in string cells with the quote prefix (a stranger saw "'+1 to what ..." in Excel).
+    assert [c.value for c in values] == DANGEROUS and all(c.data_type == "s" and c.quotePrefix for c in values)
     assert sheet.cell(row=2, column=2).value == "a\ufffdb"
     csv_path = write_csvs(tmp_path / "csv", {"codings": frame})[0]
     with csv_path.open(encoding="utf-8-sig", newline="") as handle:
@@ -90,7 +91,7 @@ def test_formula_in_a_transcript_is_escaped_in_the_export(tmp_path):
     out = export_tables(store, tmp_path / "evil.xlsx")
     sheet = openpyxl.load_workbook(out)["codings"]
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "calc" in c.value]
-    assert cells and all(c.value.startswith("'=") and c.data_type == "s" for c in cells)
+    assert cells and all(c.value.startswith("=") and c.data_type == "s" and c.quotePrefix for c in cells)
 
 
 def test_ids_and_turns_are_whole_numbers_in_the_csv(tmp_path):
@@ -106,3 +107,25 @@ def test_ids_and_turns_are_whole_numbers_in_the_csv(tmp_path):
     parents = [r["parent_id"] for r in rows if r["parent_id"]]
     assert parents == [str(int(first["id"]))]
     assert all(r["turn"] == "" or r["turn"].isdigit() for r in rows)
+
+
+def test_a_quote_that_starts_like_a_formula_keeps_its_words_in_the_workbook(tmp_path):
+    """A stranger's codings sheet showed "'+1 to what the others said…": the defence changed the words."""
+    from _build import CODEBOOK, source_from_turns
+
+    words = "+1 to what the others said… the rota is the problem"
+    store = Store.create("sqlite://", name="p")
+    store.save_codebook(CODEBOOK)
+    source = source_from_turns("g.txt", [("Ann", words, "participant")], "\n")
+    store.add_source(source)
+    store.add_codings([Coding(source.segments[0].id, "workload", status="accepted", coder="ana")])
+    book = openpyxl.load_workbook(export_tables(store, tmp_path / "study.xlsx"))
+    cells = [c for row in book["codings"].iter_rows() for c in row if isinstance(c.value, str) and "rota" in c.value]
+    assert cells and all(c.value == words and c.data_type == "s" and c.quotePrefix for c in cells)
+    about = dict(pd.read_excel(tmp_path / "study.xlsx", sheet_name="about").itertuples(index=False))
+    assert "put a ' before it" in about["text starting with = + - or @"]
+    folder = export_tables(store, tmp_path / "csv", format="csv")  # the CSV keeps its apostrophe, and says so
+    with (folder / "codings.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert "'" + words in [cell for row in csv.reader(handle) for cell in row]
+    with (folder / "about.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert "text starting with = + - or @" in dict(csv.reader(handle))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _build import CODEBOOK, runnable_formula, source_from_turns
+from _build import CODEBOOK, live_in_excel, runnable_formula, source_from_turns
 
 from qualkit.export.tables import (
     escape_cell,
@@ -80,8 +80,8 @@ def test_csv_and_workbook_writers_never_hold_a_live_formula(tmp_path):
     assert "'=A1" in cells and "'=idx" in cells and not any(runnable_formula(c) for c in cells)
     workbook = write_workbook(tmp_path / "t.xlsx", {"t": frame})
     cells = _xlsx_cells(workbook)
-    assert not any(c.data_type == "f" for c in cells)
-    assert "'=A1" in [c.value for c in cells] and not any(runnable_formula(c.value) for c in cells)
+    assert not any(live_in_excel(c) for c in cells)
+    assert {"=A1", "=idx", " =cmd", "\u22121"} <= {c.value for c in cells}  # the words unchanged
 
 
 def test_project_exports_escape_categorical_participant_attributes_and_coded_text(tmp_path):
@@ -94,8 +94,8 @@ def test_project_exports_escape_categorical_participant_attributes_and_coded_tex
     store.add_codings([Coding(source.segments[0].id, "workload", status="accepted", coder="ana")])
     workbook = export_tables(store, tmp_path / "study.xlsx", by="role")
     cells = _xlsx_cells(workbook)
-    assert not any(c.data_type == "f" for c in cells) and not any(runnable_formula(c.value) for c in cells)
-    assert "'=HYPERLINK(\"http://evil\")" in {c.value for c in cells}
+    assert not any(live_in_excel(c) for c in cells)
+    assert "=HYPERLINK(\"http://evil\")" in {c.value for c in cells}
     folder = export_tables(store, tmp_path / "csv", format="csv", by="role")
     for path in folder.iterdir():
         assert not any(runnable_formula(c) for c in _csv_cells(path)), path.name
@@ -118,7 +118,12 @@ def test_cli_out_files_are_escaped(tmp_path):
         result = runner.invoke(app, ["analyze", *what, "--db", str(tmp_path / "p.qualkit.db"),
                                      "--out", str(tmp_path / out)])
         assert result.exit_code == 0, result.output
-        cells = _csv_cells(tmp_path / out) if out.endswith(".csv") else [c.value for c in _xlsx_cells(tmp_path / out)]
-        assert not any(runnable_formula(c) for c in cells), out
-        assert any(isinstance(c, str) and c.startswith("'") for c in cells), out
+        if out.endswith(".csv"):
+            cells = _csv_cells(tmp_path / out)
+            assert not any(runnable_formula(c) for c in cells), out
+            assert any(isinstance(c, str) and c.startswith("'") for c in cells), out
+        else:
+            cells = _xlsx_cells(tmp_path / out)
+            assert not any(live_in_excel(c) for c in cells), out
+            assert "=evil()" in {c.value for c in cells}, out
     store.engine.dispose()
