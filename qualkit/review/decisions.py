@@ -158,6 +158,10 @@ def decide(
         raise InvalidInput(f"coding {coding_id} has no version {expected_version} (it is at version "
                            f"{coding.version}); nothing changed", fix="list the queue again and use the version it shows")
     own = _check_can_decide(store, view, actor, source_id)
+    if own and coding.origin == "human" and coding.coder == actor.name and coding.parent_id is None:
+        # A blind coder's own hand code is hers to change in place: taken for a judgement of a suggestion, a
+        # wider extent was refused as "you judged suggestion 93 already" after she had rejected the machine's.
+        own = False
     span = [(coding.segment_id, coding.start if start is None else start, coding.end if end is None else end)]
     if decision == "change":
         _check_not_coded(store, code_id, span, coder=actor.name if own else None)

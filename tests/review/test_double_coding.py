@@ -460,3 +460,20 @@ def test_prevalence_says_how_many_disagreements_are_not_settled_yet(study):
     row = double_coding.disagreements(store, "group1.txt", actor=ADMIN).iloc[0]
     double_coding.adjudicate(store, int(row.segment_id), row.code_id, apply=False, actor=ADMIN)
     assert project.prevalence(by=None).notes == []
+
+
+def test_a_blind_coder_widens_her_own_hand_code_after_rejecting_the_machines_suggestion_there(blind):
+    """A stranger coding blind rejected the machine's suggestion on a turn, later coded some of its words by hand,
+    and could not widen that code to the whole turn: "you judged suggestion 93 already (rejected)", naming his own
+    hand code, with no way forward."""
+    store = blind.store
+    s = blind.suggestion("group1.txt", 1, "administrative_burden")
+    decisions.decide(store, int(s.id), "reject", actor=ANA, expected_version=int(s.version))
+    start, end = store.coding(int(s.id)).start, store.coding(int(s.id)).start + 8
+    hand = decisions.add_code(store, int(s.segment_id), "administrative_burden", actor=ANA, start=start, end=end)
+    wider = decisions.decide(store, hand.id, "span", actor=ANA, expected_version=hand.version,
+                             start=int(s.segment_start), end=int(s.segment_end))
+    assert (wider.id, wider.status, wider.start, wider.end) == (hand.id, "accepted", int(s.segment_start),
+                                                                int(s.segment_end))
+    mine = store.codings_df(coder="ana", origin="human", code_id="administrative_burden")
+    assert sorted(mine["status"]) == ["accepted", "rejected"]  # her judgement of the suggestion stays as it was
