@@ -891,8 +891,9 @@ class Project:
                     n_boot: int = 1000, seed: int = 0, codebook: Codebook | None = None) -> Any:
         """Agreement between two or more coders (user names, ``machine:NAME`` or ``origin:ORIGIN``).
 
-        ``sources`` limits the transcripts (one name or several; default: those every coder worked on);
-        the other options are those of :func:`qualkit.analysis.reliability.reliability`.
+        ``sources`` limits the transcripts (one name or several; default: those the coders double-coded and
+        all marked done, else those every coder worked on); the other options are those of
+        :func:`qualkit.analysis.reliability.reliability`.
 
         Example:
             >>> Project.create("sqlite://", codebook=None).reliability(["ana", "ben"], sources="fg1.txt")  # doctest: +SKIP
@@ -902,6 +903,10 @@ class Project:
         coders = names(coders, "coders")  # "root" is one coder, not four
         sources = [sources] if isinstance(sources, str) else sources
         view = self.access.view()  # read once: the checks and the scope below see the same assignments
+        if sources is None and (double_coded := self._finished_by(coders, view)):
+            # Where the coders double-coded transcripts, agreement is measured there: a transcript they shared
+            # out turn by turn in ordinary team coding gave "disagreements" nobody could settle (kappa -0.08).
+            sources = double_coded
         source_ids = None if sources is None else self._check_reliability_sources(list(sources), view)
         self.access.require_coders_visible(coders, source_ids=source_ids, view=view)
         segments, codings, own_codebook = self._frames()

@@ -476,7 +476,8 @@ def reliability(
         scope_rule = "transcripts every coder worked on" + (" or finished" if finished else "")
     else:
         scope = list(sources)
-        scope_rule = "transcripts chosen"
+        scope_rule = ("transcripts every coder double-coded and marked done" if finished and set(scope) == set(finished)
+                      else "transcripts chosen")
     talk = talk_segments(segments, include_moderator=include_moderator)
     talk = talk.loc[talk["source"].isin(scope)]
     unit_ids = talk["id"].to_numpy()

@@ -20,6 +20,7 @@ import contextlib
 import html
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,6 +101,27 @@ def reliability_coders(store: Any, codings: pd.DataFrame) -> list[str]:
     if len(assigned):
         return sorted(set(assigned["coder"]))
     return _human_coders(codings)
+
+
+def double_coded_sources(store: Any, coders: Sequence[str]) -> list[str] | None:
+    """The transcripts all of ``coders`` were assigned and marked done, by name; None when there are none.
+
+    The report measures agreement there, as the Reliability page does (``Project.reliability``): a transcript
+    the coders shared out turn by turn in ordinary team coding is no double coding.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> double_coded_sources(Store.create("sqlite://", name="d"), ["ana", "ben"]) is None
+        True
+    """
+    from qualkit.store.assignments import assignments_df
+
+    assigned = assignments_df(getattr(store, "store", store))
+    if assigned.empty or len(coders) < 2:
+        return None
+    done = assigned.loc[assigned["done"].astype(bool)]
+    names = [str(name) for name, rows in done.groupby("source") if set(coders) <= set(rows["coder"])]
+    return sorted(names) or None
 
 
 def _disputed_on_double_coded(store: Any, segments: pd.DataFrame, codings: pd.DataFrame, rel: Any) -> set:
@@ -495,7 +517,9 @@ def collect_report(
     coder_list = coders if coders is not None else reliability_coders(store, codings)
     if len(coder_list) >= 2:
         try:
-            rel = reliability(segments, codings, coder_list, codebook=codebook, n_boot=n_boot, seed=seed)
+            double_coded = double_coded_sources(store, coder_list)
+            rel = reliability(segments, codings, coder_list, codebook=codebook, n_boot=n_boot, seed=seed,
+                              sources=double_coded, finished=double_coded or ())
         except InvalidInput as error:
             if coders is not None:
                 raise

@@ -67,6 +67,8 @@ TABLE = {
     "transcript_formats": (lambda p, s, t: p.transcript_formats(), OK, OK),
     "import_codings": (lambda p, s, t: p.import_codings(t / "missing.jsonl"), DENIED, DENIED),
     "remove_transcript": (lambda p, s, t: p.remove_transcript("group2.txt"), DENIED, DENIED),
+    "redaction_preview": (lambda p, s, t: p.redaction_preview("group2.txt", "patients"), DENIED, DENIED),
+    "redact": (lambda p, s, t: p.redact("group2.txt", "patients", "[x]"), DENIED, DENIED),
     "ids": (lambda p, s, t: p.ids(pd.DataFrame({"id": [1]})), OK, OK),
     "autocode": (lambda p, s, t: p.autocode(progress=False), DENIED, OK),
     "suggest": (lambda p, s, t: p.suggest("group2.txt"), DENIED, OK),

@@ -368,9 +368,11 @@ def test_a_blind_coder_may_compare_a_finished_transcript_while_another_is_still_
         double_coding.mark_done(store, "group1.txt", actor=coder)
     as_ana = qk.Project(store, user="ana")
     assert len(as_ana.reliability(["ana", "ben"], sources="group1.txt", n_boot=0).per_code)
-    with pytest.raises(PermissionDenied, match=r"ana codes group2.txt blind beside ben") as refused:
-        as_ana.reliability(["ana", "ben"], n_boot=0)
-    assert "sources=" in refused.value.fix
+    # by default, the transcripts both double-coded and marked done: group1.txt alone
+    assert as_ana.reliability(["ana", "ben"], n_boot=0).settings["sources"] == ["group1.txt"]
+    with pytest.raises(InvalidInput, match=r"group2\.txt is still being coded blind") as refused:
+        as_ana.reliability(["ana", "ben"], sources=["group1.txt", "group2.txt"], n_boot=0)
+    assert "leave it out of sources" in refused.value.fix
 
 
 def test_a_finished_transcript_where_one_coder_applied_no_code_stays_in_the_default_figures(study):
@@ -387,7 +389,7 @@ def test_a_finished_transcript_where_one_coder_applied_no_code_stays_in_the_defa
             double_coding.mark_done(store, source, actor=coder)
     result = study.project.reliability(["ana", "ben"], n_boot=0)
     assert result.settings["sources"] == ["group1.txt", "group2.txt"]
-    assert "worked on or finished" in result.statement
+    assert "in 2 transcripts every coder double-coded and marked done" in result.statement
     assert int(result.per_code.set_index("code_id").loc["workload", "units"]) == 2
 
 
@@ -477,3 +479,22 @@ def test_a_blind_coder_widens_her_own_hand_code_after_rejecting_the_machines_sug
                                                                 int(s.segment_end))
     mine = store.codings_df(coder="ana", origin="human", code_id="administrative_burden")
     assert sorted(mine["status"]) == ["accepted", "rejected"]  # her judgement of the suggestion stays as it was
+
+
+def test_reliability_is_measured_on_the_double_coded_transcripts_not_on_turns_shared_out(study):
+    """A team double-coded one transcript and shared out another turn by turn: the Reliability page and the report
+    counted the shared one's turns as disagreements nobody could settle (kappa -0.08 for one code)."""
+    from qualkit.export.report import collect_report
+    from qualkit.project import Project
+
+    store = study.store
+    _finish_with_a_disagreement(store)  # group1 double-coded, both done
+    turn = study.segment("group2.txt", 1)
+    decisions.add_code(store, int(turn["id"]), "peer_support", actor=BEN)  # ordinary coding of group2 by ben
+    other = study.segment("group2.txt", 3)
+    decisions.add_code(store, int(other["id"]), "workload", actor=ANA)  # ... and another turn by ana
+    result = Project.open(study.url, user="admin").reliability(["ana", "ben"], n_boot=0)
+    assert set(result.disagreements["source"]) == {"group1.txt"}
+    assert "in 1 transcript" in result.statement
+    report = collect_report(store, n_boot=0, figures=False)
+    assert set(report.results["reliability"].disagreements["source"]) == {"group1.txt"}
