@@ -243,6 +243,24 @@ def _read_table(path: Path, limits: Limits) -> pd.DataFrame:
                            fix="check quoting and delimiters; save it from Excel as CSV UTF-8") from None
 
 
+def session_matches(session_value: str, source_name: str | None, source_meta: dict[str, Any] | None) -> bool:
+    """True when a participant's session (e.g. ``fg1``) names this source (``fg1_residents.txt``).
+
+    The store links a speaker to a participant of another session by this rule only, and the import takes a
+    participant's attributes only where it holds (``qualkit.store.participants.participant_lookup``).
+
+    Example:
+        >>> session_matches("fg1", "fg1_residents.txt", None), session_matches("fg1", "fg10.txt", None)
+        (True, False)
+    """
+    if not session_value or not source_name:
+        return False
+    if source_meta and str(source_meta.get("session", "")) == session_value:
+        return True
+    stem = Path(source_name).stem.lower()
+    return re.match(rf"{re.escape(session_value.lower())}(?![a-z0-9])", stem) is not None
+
+
 def is_moderator(participant: Participant) -> bool:
     """True when the participant's ``role`` attribute says moderator/interviewer/facilitator.
 

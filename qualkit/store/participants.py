@@ -12,9 +12,7 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,25 +20,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from qualkit.errors import ConflictError
+from qualkit.ingest.participants import session_matches
 from qualkit.model import Participant, new_guid
 from qualkit.store.base import StaleVersion, StoreBase
 from qualkit.store.rows import jsonable
 from qualkit.store.schema import ParticipantRow, SegmentRow, SourceRow
-
-
-def session_matches(session_value: str, source_name: str | None, source_meta: dict[str, Any] | None) -> bool:
-    """True when a participant's session (e.g. ``fg1``) names this source (``fg1_residents.txt``).
-
-    Example:
-        >>> session_matches("fg1", "fg1_residents.txt", None), session_matches("fg1", "fg10.txt", None)
-        (True, False)
-    """
-    if not session_value or not source_name:
-        return False
-    if source_meta and str(source_meta.get("session", "")) == session_value:
-        return True
-    stem = Path(source_name).stem.lower()
-    return re.match(rf"{re.escape(session_value.lower())}(?![a-z0-9])", stem) is not None
 
 
 def participant_lookup(session: Session, project_id: int, source_name: str | None = None,
