@@ -88,10 +88,13 @@ def import_(
 ) -> None:
     """Import transcripts into a project and print what was understood of each file."""
     from qualkit.errors import ImportFailed, InvalidInput
-    from qualkit.ingest.readers import transcript_files
+    from qualkit.ingest.folders import select_transcripts
 
-    files = transcript_files(paths)
+    chosen = select_transcripts(paths, participants=participants)
+    files = chosen.files
     if not files:
+        for report in chosen.skipped:
+            _print_report(report)
         from qualkit.ingest.readers import suffixes
 
         raise InvalidInput("no transcript files found", fix=f"pass files or folders holding {' '.join(suffixes())} files")
@@ -107,6 +110,8 @@ def import_(
         from qualkit.ingest import read_participants, read_transcript
 
         roster = read_participants(participants) if participants else None
+        for report in chosen.skipped:
+            _print_report(report)
         failures = []
         for path in files:
             try:
@@ -127,7 +132,7 @@ def import_(
 
     project = Project.open(db, project_name, user=user)
     try:
-        reports = project.import_transcripts(files, participants=participants, aliases=alias_map,
+        reports = project.import_transcripts(paths, participants=participants, aliases=alias_map,
                                              segment_by=segment_by, progress=progress, **options)
     except ImportFailed as error:
         for report in error.reports:
@@ -135,9 +140,11 @@ def import_(
         raise
     for report in reports:
         _print_report(report)
-    skipped = sum(1 for report in reports if getattr(report, "skipped", None))
-    note = f"; {skipped} already imported, skipped" if skipped else ""
-    typer.echo(f"imported {len(reports) - skipped} file(s) into project {project.name!r}{note}")
+    again = sum(1 for report in reports if (getattr(report, "skipped", None) or "").startswith("already imported"))
+    passed_over = sum(1 for report in reports if getattr(report, "skipped", None)) - again
+    note = f"; {again} already imported, skipped" if again else ""
+    note += f"; {passed_over} not transcripts, not imported" if passed_over else ""
+    typer.echo(f"imported {len(reports) - again - passed_over} file(s) into project {project.name!r}{note}")
     if suggest:
         from qualkit.cli.suggest import run_suggest
 
