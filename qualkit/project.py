@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,8 @@ class Project:
 
         A folder's files that are no transcripts (the participants file, a codebook, coding records, qualkit's
         exports and reports: :func:`qualkit.ingest.folders.select_transcripts`) are not imported; each has a
-        report whose ``skipped`` says what it is. A file named on its own is imported as asked.
+        report whose ``skipped`` says what it is. A file named on its own is imported as asked. Files of a folder
+        qualkit cannot read (.pdf, .doc, .rtf) each have such a report too, and a warning names them all.
 
         Participants (a CSV/Excel path or a DataFrame) are upserted first so segments link to them. A
         file that fails leaves nothing behind; when some fail, the others are stored and
@@ -162,7 +164,7 @@ class Project:
         """
         from qualkit.errors import ImportFailed
         from qualkit.ingest.batch import import_transcripts
-        from qualkit.ingest.folders import select_transcripts
+        from qualkit.ingest.folders import select_transcripts, unreadable_note
 
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
@@ -174,6 +176,9 @@ class Project:
         # A folder holds transcripts, as on the command line (a notebook user's folder was "not a file"), and
         # often the codebook and participants list too: those are passed over, each with a report saying why.
         chosen = select_transcripts(paths, participants=participants)
+        unreadable = unreadable_note(chosen.skipped)
+        if unreadable:  # interviews saved as .pdf/.doc were left out without a word
+            warnings.warn(unreadable, UserWarning, stacklevel=3)
         try:
             reports = import_transcripts(self.store, chosen.files, participants=participants, aliases=aliases,
                                          segment_by=segment_by, progress=progress, user=self.user, **options)

@@ -4,7 +4,8 @@ A study folder holds more than transcripts: the codebook, the participants list,
 codings, qualkit's own exports and reports. Imported as transcripts, a codebook's example quotes
 became participant talk. :func:`select_transcripts` reads the first row of each CSV/Excel file in a
 folder and passes over the ones whose headers say what else they are; a file named on its own is
-read as asked.
+read as asked. It also lists the files of a folder no reader takes (``.pdf``, ``.doc``, ``.rtf``), so that
+no interview is left out without a word.
 
 Example:
     >>> import tempfile
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qualkit.ingest.readers import READERS, suffixes
+from qualkit.ingest.readers import READERS, UNSUPPORTED, suffixes
 from qualkit.ingest.tabular import guess_column
 from qualkit.model import ImportReport
 
@@ -95,7 +96,9 @@ def what_table(headers: Sequence[Any]) -> str | None:
 def select_transcripts(paths: Sequence[Any], *, participants: Any = None) -> Selection:
     """Files as given, and in each folder (not its sub-folders) the transcripts, sorted by name; see the module.
 
-    In a folder, a CSV/Excel file is passed over when it is the ``participants`` file, or whose header row makes it a codebook, a participants
+    In a folder, a file no reader takes (``.pdf``, ``.doc``, ``.rtf``...: :data:`~qualkit.ingest.readers.UNSUPPORTED`)
+    is passed over with a report saying what to save it as (:func:`unreadable_note` lists them in one line),
+    other files of unknown kinds silently; and a CSV/Excel file is passed over when it is the ``participants`` file, or whose header row makes it a codebook, a participants
     list or coding records, or that is part of a qualkit export (the ``about`` sheet, or ``about.csv`` and its
     sibling tables) or a qualkit report (Markdown with its "## Methods" written by qualkit).
 
@@ -115,6 +118,9 @@ def select_transcripts(paths: Sequence[Any], *, participants: Any = None) -> Sel
         for entry in entries:
             suffix = entry.suffix.lower()
             if suffix not in known:
+                if suffix in UNSUPPORTED:  # an interview saved as .pdf/.doc/.rtf is not left out without a word
+                    chosen.skipped.append(_skip(entry, f"{UNREADABLE} {suffix} files; not imported "
+                                                       f"({UNSUPPORTED[suffix]})"))
                 continue
             why = _not_a_transcript(entry, roster, export_folder)
             if why is None:
@@ -122,6 +128,25 @@ def select_transcripts(paths: Sequence[Any], *, participants: Any = None) -> Sel
             else:
                 chosen.skipped.append(_skip(entry, f"{why}, not a transcript; not imported"))
     return chosen
+
+
+UNREADABLE = "qualkit cannot read"
+
+
+def unreadable_note(skipped: Sequence[ImportReport]) -> str | None:
+    """One line naming the files of a folder no reader takes, and what to save them as (None when there are none).
+
+    Example:
+        >>> unreadable_note(select_transcripts([]).skipped) is None
+        True
+        >>> unreadable_note([ImportReport("int15.pdf", "txt", skipped="qualkit cannot read .pdf files; not imported")])
+        'skipped 1 file qualkit cannot read: int15.pdf (save it as .docx or .txt)'
+    """
+    names = [r.source for r in skipped if (r.skipped or "").startswith(UNREADABLE)]
+    if not names:
+        return None
+    return (f"skipped {len(names)} file{'s' if len(names) != 1 else ''} qualkit cannot read: {', '.join(names)} "
+            f"(save {'them' if len(names) != 1 else 'it'} as .docx or .txt)")
 
 
 def _skip(path: Path, why: str) -> ImportReport:

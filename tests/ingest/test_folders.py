@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from qualkit.cli import main
 from qualkit.ingest.folders import select_transcripts, what_table
 from qualkit.project import Project
@@ -45,7 +47,7 @@ def test_a_folder_import_passes_over_the_codebook_participants_codings_and_qualk
         line = next(line for line in out.splitlines() if line.startswith(f"{name}: "))
         assert "not a transcript; not imported" in line, line
     assert "codebook.csv: a codebook" in out and "coder2.csv: a codings table" in out
-    assert "imported 2 file(s)" in out and "5 not transcripts, not imported" in out
+    assert "imported 2 file(s)" in out and "5 other file(s) of the folders not imported" in out
 
 
 def test_a_file_named_on_its_own_is_imported_as_asked(tmp_path):
@@ -63,3 +65,23 @@ def test_what_a_table_is_by_its_headers():
     assert what_table(["Speaker label", "Pseudonym", "Grade"]) == "participants list"
     assert what_table(["speaker", "text"]) is None
     assert what_table(["Respondent ID", "Role", "What makes your job hardest?"]) is None
+
+
+def test_a_folder_import_names_the_files_qualkit_cannot_read(tmp_path, capsys):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "int14.txt").write_text("Interviewer: Why?\nP1: Nights.\n", encoding="utf-8")
+    for name in ("int15.pdf", "int16.rtf", "int17.doc"):
+        (folder / name).write_bytes(b"%binary")
+    db = str(tmp_path / "s.qualkit.db")
+    assert run(["init", db, "--codebook", "none"], capsys)[0] == 0
+    code, out, err = run(["import", str(folder), "--db", db, "--no-progress"], capsys)
+    assert code == 0, err
+    assert ("skipped 3 files qualkit cannot read: int15.pdf, int16.rtf, int17.doc (save them as .docx or .txt)"
+            in out.splitlines())
+    assert "imported 1 file(s)" in out
+    project = Project.create("sqlite://", codebook=None)
+    with pytest.warns(UserWarning, match="skipped 3 files qualkit cannot read: int15.pdf, int16.rtf, int17.doc"):
+        reports = project.import_transcripts(folder, progress=False)
+    why = {r.source: r.skipped for r in reports}
+    assert why["int14.txt"] is None and why["int15.pdf"].startswith("qualkit cannot read .pdf files; not imported")
