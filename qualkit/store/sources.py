@@ -165,6 +165,19 @@ class SourcesMixin(StoreBase):
         return pd.DataFrame(rows, columns=["id", "guid", "name", "format", "encoding", "sha256", "imported_by",
                                            "imported_at", "segments", "characters"])
 
+    def source_texts(self) -> dict[str, str]:
+        """Every source's name and canonical text (to recognise a file imported before under other bytes).
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> Store.create("sqlite://").source_texts()
+            {}
+        """
+        with self.session() as session:
+            rows = session.execute(select(SourceRow.name, SourceRow.text).where(
+                SourceRow.project_id == self.project_id).order_by(SourceRow.id)).all()
+        return {str(name): str(text or "") for name, text in rows}
+
     def source(self, source: str | int, *, with_raw: bool = True) -> Source:
         """Load one source with its segments (and original bytes unless ``with_raw=False``)."""
         with self.session() as session:
