@@ -148,12 +148,12 @@ def import_(
             reports = project.import_transcripts(paths, participants=participants, aliases=alias_map,
                                                  segment_by=segment_by, progress=progress, **options)
     except ImportFailed as error:
-        _print_skipped([report for report in error.reports if report.skipped and not report.segments])
+        _print_skipped([report for report in error.reports if report.skipped])
         for report in error.reports:
             if not report.skipped:
                 _print_report(report)
         raise
-    _print_skipped([report for report in reports if report.skipped and not report.segments])
+    _print_skipped([report for report in reports if report.skipped])
     for report in reports:
         if not report.skipped:
             _print_report(report)
