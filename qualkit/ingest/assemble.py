@@ -66,14 +66,14 @@ def assemble(
     index = ParticipantIndex(participants) if participants else None
     by_id = {p.id: p for p in participants or []}
     participant_of: dict[str, str] = {}
-    of_other_session: set[str] = set()  # labels already warned of: not listed again as matching nobody
+    of_other_session: dict[str, str] = {}  # label -> the participant of another session it matched (not linked)
     if index is not None:
         for label in labels:
             legend = legend_by_key.get(label_key(label))
             match = index.match(label, source_name=name, extra=[legend] if legend else [])
             elsewhere = _other_session(match, name, layout.metadata)
             if elsewhere is not None:
-                of_other_session.add(label)
+                of_other_session[label] = match.id
                 # Transcription services call every interviewee "P1": a P1 of another session is someone else,
                 # and the store does not link them either, so none of their attributes may reach this file.
                 report.warnings.append(
@@ -119,7 +119,7 @@ def assemble(
     if index is not None:
         # A moderator needs no participant row (the import already tags them): warning of them read as a fault.
         unlinked = [s.label for s in speakers.values() if s.participant is None and s.role != "moderator"
-                    and not of_other_session & {s.label, *s.aliases}]
+                    and not of_other_session.keys() & {s.label, *s.aliases}]
         if unlinked:
             report.warnings.append(f"{len(unlinked)} speaker(s) match no participant ({', '.join(unlinked[:8])}); "
                                    "add them to the participants file, or give each label as an alias of its participant")
@@ -176,6 +176,12 @@ def assemble(
     if path is not None:
         metadata["path"] = path
     metadata["label_spans"] = [list(span) for span in layout.label_spans]
+    if of_other_session:  # the store must not link them by label either (participant_lookup reads this)
+        declined: dict[str, list[str]] = {}
+        for label, pid in of_other_session.items():
+            for said in dict.fromkeys((label, canonical[label])):
+                declined.setdefault(said, []).append(pid)
+        metadata["other_session_participants"] = declined
     if layout.legend:
         metadata["legend"] = dict(layout.legend)
     if cue_times:

@@ -33,7 +33,9 @@ def participant_lookup(session: Session, project_id: int, source_name: str | Non
 
     Labels, pseudonyms and aliases all count as names. Participants whose ``session`` attribute names
     another source are not eligible (the same first name or "Moderator" recurs across sessions); a
-    name that still fits several participants stays unlinked rather than guessed.
+    name that still fits several participants stays unlinked rather than guessed. Nor is a speaker linked to a
+    participant the import found to be of another session (``source_meta["other_session_participants"]``, label ->
+    participant labels): before that session's transcript is imported, nothing here says so.
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -54,7 +56,10 @@ def participant_lookup(session: Session, project_id: int, source_name: str | Non
             continue  # someone of another transcript: "A" of one Q/A interview is not "A" of the next
         for name in {row.label, row.pseudonym, *(row.aliases or [])} - {None, ""}:
             candidates.setdefault(name, set()).add(row.id)
-    return {name: next(iter(ids)) for name, ids in candidates.items() if len(ids) == 1}
+    declined = (source_meta or {}).get("other_session_participants") or {}
+    label_of = {row.id: row.label for row in rows}
+    return {name: next(iter(ids)) for name, ids in candidates.items()
+            if len(ids) == 1 and label_of[next(iter(ids))] not in declined.get(name, ())}
 
 
 class ParticipantsMixin(StoreBase):

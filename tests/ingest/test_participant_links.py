@@ -58,3 +58,16 @@ def _write(tmp_path):
     path = tmp_path / "participants.csv"
     path.write_text(ROSTER, encoding="utf-8")
     return path
+
+
+def test_the_store_does_not_link_them_either_before_the_other_session_is_imported(tmp_path):
+    roster = _write(tmp_path)
+    (tmp_path / "int21_consultant.txt").write_text("Interviewer: Your role?\nP1: I am a consultant.\n",
+                                                   encoding="utf-8")
+    project = Project.create("sqlite://", codebook=None)
+    project.import_transcripts([tmp_path / "int21_consultant.txt"], participants=roster, progress=False)
+    theirs = project.segments(source="int21_consultant.txt")
+    assert theirs["participant"].isna().all() and ("grade" not in theirs or theirs["grade"].isna().all())
+    project.add_participants(tmp_path / "participants.csv")  # linking again later keeps them apart too
+    assert project.segments(source="int21_consultant.txt")["participant"].isna().all()
+    assert project.add_speaker_participants() == ["P1 (int21_consultant)"]
