@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,11 @@ class Project:
     ) -> list[Any]:
         """Read transcripts and store each file in its own transaction; returns their import reports.
 
+        A folder's files that are no transcripts (the participants file, a codebook, coding records, qualkit's
+        exports and reports: :func:`qualkit.ingest.folders.select_transcripts`) are not imported; each has a
+        report whose ``skipped`` says what it is. A file named on its own is imported as asked. Files of a folder
+        qualkit cannot read (.pdf, .doc, .rtf) each have such a report too, and a warning names them all.
+
         Participants (a CSV/Excel path or a DataFrame) are upserted first so segments link to them. A
         file that fails leaves nothing behind; when some fail, the others are stored and
         :class:`~qualkit.errors.ImportFailed` lists each failure (its ``.reports`` hold the stored ones).
@@ -156,8 +162,9 @@ class Project:
             >>> Project.create("sqlite://", codebook=None).import_transcripts([], progress=False)
             []
         """
+        from qualkit.errors import ImportFailed
         from qualkit.ingest.batch import import_transcripts
-        from qualkit.ingest.readers import transcript_files
+        from qualkit.ingest.folders import select_transcripts, unreadable_note
 
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
@@ -166,10 +173,19 @@ class Project:
         if odd:  # import_transcripts(42) ended in "TypeError: 'int' object is not iterable"
             raise InvalidInput(f"paths must be transcript files or folders, not {odd[0]!r}",
                                fix='give a path or a list of paths, e.g. p.import_transcripts("transcripts/")')
-        # A folder holds transcripts, as on the command line (a notebook user's folder was "not a file").
-        paths = transcript_files(paths)
-        return import_transcripts(self.store, list(paths), participants=participants, aliases=aliases,
-                                  segment_by=segment_by, progress=progress, user=self.user, **options)
+        # A folder holds transcripts, as on the command line (a notebook user's folder was "not a file"), and
+        # often the codebook and participants list too: those are passed over, each with a report saying why.
+        chosen = select_transcripts(paths, participants=participants)
+        unreadable = unreadable_note(chosen.skipped)
+        if unreadable:  # interviews saved as .pdf/.doc were left out without a word
+            warnings.warn(unreadable, UserWarning, stacklevel=3)
+        try:
+            reports = import_transcripts(self.store, chosen.files, participants=participants, aliases=aliases,
+                                         segment_by=segment_by, progress=progress, user=self.user, **options)
+        except ImportFailed as error:
+            error.reports[:0] = chosen.skipped
+            raise
+        return [*chosen.skipped, *reports]
 
     @staticmethod
     def transcript_formats() -> dict[str, tuple[str, ...]]:

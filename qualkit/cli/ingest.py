@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +68,18 @@ def _print_report(report: Any) -> None:
         typer.echo(f"  non-speech marks: {report.marks}")
 
 
+def _print_skipped(reports: Any) -> None:
+    """Print the files of a folder that were not imported: one line each, and those qualkit cannot read in one."""
+    from qualkit.ingest.folders import UNREADABLE, unreadable_note
+
+    for report in reports:
+        if not (report.skipped or "").startswith(UNREADABLE):
+            _print_report(report)
+    note = unreadable_note(reports)
+    if note:
+        typer.echo(note)
+
+
 def import_(
     paths: PathsArgument,
     db: DbOption = None,
@@ -88,10 +101,12 @@ def import_(
 ) -> None:
     """Import transcripts into a project and print what was understood of each file."""
     from qualkit.errors import ImportFailed, InvalidInput
-    from qualkit.ingest.readers import transcript_files
+    from qualkit.ingest.folders import select_transcripts
 
-    files = transcript_files(paths)
+    chosen = select_transcripts(paths, participants=participants)
+    files = chosen.files
     if not files:
+        _print_skipped(chosen.skipped)
         from qualkit.ingest.readers import suffixes
 
         raise InvalidInput("no transcript files found", fix=f"pass files or folders holding {' '.join(suffixes())} files")
@@ -107,6 +122,7 @@ def import_(
         from qualkit.ingest import read_participants, read_transcript
 
         roster = read_participants(participants) if participants else None
+        _print_skipped(chosen.skipped)
         failures = []
         for path in files:
             try:
@@ -127,17 +143,25 @@ def import_(
 
     project = Project.open(db, project_name, user=user)
     try:
-        reports = project.import_transcripts(files, participants=participants, aliases=alias_map,
-                                             segment_by=segment_by, progress=progress, **options)
+        with warnings.catch_warnings():  # the files qualkit cannot read are printed below, in one line
+            warnings.filterwarnings("ignore", message="skipped .* qualkit cannot read")
+            reports = project.import_transcripts(paths, participants=participants, aliases=alias_map,
+                                                 segment_by=segment_by, progress=progress, **options)
     except ImportFailed as error:
+        _print_skipped([report for report in error.reports if report.skipped])
         for report in error.reports:
-            _print_report(report)
+            if not report.skipped:
+                _print_report(report)
         raise
+    _print_skipped([report for report in reports if report.skipped])
     for report in reports:
-        _print_report(report)
-    skipped = sum(1 for report in reports if getattr(report, "skipped", None))
-    note = f"; {skipped} already imported, skipped" if skipped else ""
-    typer.echo(f"imported {len(reports) - skipped} file(s) into project {project.name!r}{note}")
+        if not report.skipped:
+            _print_report(report)
+    again = sum(1 for report in reports if (getattr(report, "skipped", None) or "").startswith("already imported"))
+    passed_over = sum(1 for report in reports if getattr(report, "skipped", None)) - again
+    note = f"; {again} already imported, skipped" if again else ""
+    note += f"; {passed_over} other file(s) of the folders not imported (see above)" if passed_over else ""
+    typer.echo(f"imported {len(reports) - again - passed_over} file(s) into project {project.name!r}{note}")
     if suggest:
         from qualkit.cli.suggest import run_suggest
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from qualkit.ingest.layout import Layout
 from qualkit.ingest.marks import find_marks
-from qualkit.ingest.participants import ParticipantIndex, is_moderator
+from qualkit.ingest.participants import ParticipantIndex, is_moderator, session_matches
 from qualkit.ingest.speakers import is_moderator_label, label_key, mentions_moderator, resolve_speakers
 from qualkit.model import ImportReport, Participant, Segment, Source, Speaker
 
@@ -66,11 +66,21 @@ def assemble(
     index = ParticipantIndex(participants) if participants else None
     by_id = {p.id: p for p in participants or []}
     participant_of: dict[str, str] = {}
+    of_other_session: dict[str, str] = {}  # label -> the participant of another session it matched (not linked)
     if index is not None:
         for label in labels:
             legend = legend_by_key.get(label_key(label))
             match = index.match(label, source_name=name, extra=[legend] if legend else [])
-            if match is not None:
+            elsewhere = _other_session(match, name, layout.metadata)
+            if elsewhere is not None:
+                of_other_session[label] = match.id
+                # Transcription services call every interviewee "P1": a P1 of another session is someone else,
+                # and the store does not link them either, so none of their attributes may reach this file.
+                report.warnings.append(
+                    f"speaker {label!r} in {name} matches only participant {match.id!r} of session {elsewhere!r}, "
+                    "not this file's; not linked, and none of their attributes taken. Add this file's speaker to "
+                    "the participants file with its own session (or rename the file to start with its session)")
+            elif match is not None:
                 participant_of[label] = match.id
             elif index.ambiguous(label, name):
                 report.warnings.append(f"speaker {label!r} matches several participants "
@@ -98,7 +108,7 @@ def assemble(
         pid = participant_of.get(label)
         if pid is None and index is not None and target not in participant_of:
             match = index.match(target, source_name=name)
-            pid = match.id if match else None
+            pid = match.id if match and _other_session(match, name, layout.metadata) is None else None
         if pid is not None and speaker.participant is None:
             speaker.participant = pid
             speaker.attributes.update(by_id[pid].attributes)
@@ -108,7 +118,8 @@ def assemble(
     _decide_roles(text, speakers, items, canonical, by_id, legend_by_key, moderators)
     if index is not None:
         # A moderator needs no participant row (the import already tags them): warning of them read as a fault.
-        unlinked = [s.label for s in speakers.values() if s.participant is None and s.role != "moderator"]
+        unlinked = [s.label for s in speakers.values() if s.participant is None and s.role != "moderator"
+                    and not of_other_session.keys() & {s.label, *s.aliases}]
         if unlinked:
             report.warnings.append(f"{len(unlinked)} speaker(s) match no participant ({', '.join(unlinked[:8])}); "
                                    "add them to the participants file, or give each label as an alias of its participant")
@@ -165,6 +176,12 @@ def assemble(
     if path is not None:
         metadata["path"] = path
     metadata["label_spans"] = [list(span) for span in layout.label_spans]
+    if of_other_session:  # the store must not link them by label either (participant_lookup reads this)
+        declined: dict[str, list[str]] = {}
+        for label, pid in of_other_session.items():
+            for said in dict.fromkeys((label, canonical[label])):
+                declined.setdefault(said, []).append(pid)
+        metadata["other_session_participants"] = declined
     if layout.legend:
         metadata["legend"] = dict(layout.legend)
     if cue_times:
@@ -201,6 +218,14 @@ def merge_warning(proposed: Mapping[str, str], *, shown: int = 5) -> str:
     return (f"merged {len(pairs)} label variant(s) into one speaker each: {listed}. If one is a different person, "
             f"keep it apart with a speaker alias mapping the label to itself ({example} = {example} on the Study "
             "page, --aliases on the command line)")
+
+
+def _other_session(participant: Participant | None, name: str, metadata: Mapping[str, Any]) -> str | None:
+    """The session of a matched participant when it names another file than this one (else None)."""
+    value = participant.attributes.get("session") if participant is not None else None
+    if value is None or str(value) == "" or session_matches(str(value), name, dict(metadata)):
+        return None
+    return str(value)
 
 
 def _decide_roles(

@@ -3,7 +3,9 @@
 Design: participants are read and upserted first (so segments link to them when stored); then each
 file is read and stored in **its own transaction** (``Store.add_source``). A file whose bytes are
 already in the project (same SHA-256 checksum, e.g. when a batch is run again after a crash) is not
-read again: its report says "already imported, skipped" (``report.skipped``) and it is no failure. A file that cannot be read
+read again: its report says "already imported, skipped" (``report.skipped``) and it is no failure; nor is
+a file whose text is a stored source's once line endings, a byte-order mark, trailing spaces and Unicode
+normalisation are set aside (:func:`text_fingerprint`: the same interview saved again with CRLF line endings). A file that cannot be read
 or stored leaves nothing behind, and the batch goes on with the next file. At the end, if any file
 failed, :class:`~qualkit.errors.ImportFailed` is raised listing each failed file with its one-line
 reason and carrying ``.reports`` of the files that were stored; otherwise the reports are returned.
@@ -78,6 +80,7 @@ def import_transcripts(
         iterator = tqdm(paths, desc="importing", unit="file", file=sys.stderr, leave=False)
     first_of_name: dict[str, Path] = {}
     stored = _stored_checksums(store)
+    texts: dict[str, str] | None = None  # text fingerprint -> source name, read when first needed
     for path in iterator:
         earlier = first_of_name.setdefault(path.name, path)
         if earlier != path and earlier.resolve() != path.resolve():
@@ -92,9 +95,18 @@ def import_transcripts(
                                      window=window, **options)
             if uploaded:
                 source.metadata.pop("path", None)
+            if texts is None:
+                texts = {text_fingerprint(text): name for name, text in store.source_texts().items()} if stored else {}
+            fingerprint = text_fingerprint(source.text)
+            if fingerprint in texts:
+                same = "" if texts[fingerprint] == path.name else f" (as {texts[fingerprint]})"
+                reports.append(ImportReport(source=path.name, format=source.format, skipped=(
+                    f"already imported{same}, skipped: it differs only in line endings, encoding or trailing spaces")))
+                continue
             _refuse_answers_again(store, source, path)
             store.add_source(source, user=user, participants=roster if unsaved_roster else ())
             unsaved_roster = False
+            texts[fingerprint] = source.name
         except StoreError as error:
             failures.append((str(path), _reason(_stored_clash(store, path) or error, path)))
             continue
@@ -110,6 +122,21 @@ def import_transcripts(
     if unsaved_roster:  # every file was imported before: the participants file alone has news
         store.upsert_participants(roster, user=user)
     return reports
+
+
+def text_fingerprint(text: str) -> str:
+    """A checksum of a transcript's words that ignores how the file was saved: line endings (CRLF, CR), a
+    byte-order mark, spaces at the ends of lines and of the file, and Unicode composition (NFC).
+
+    Example:
+        >>> text_fingerprint("\\ufeffAnn: hi  \\r\\nBo: Zoe\\u0308\\r\\n") == text_fingerprint("Ann: hi\\nBo: Zo\\u00eb")
+        True
+    """
+    import unicodedata
+
+    lines = unicodedata.normalize("NFC", text.lstrip("\ufeff")).replace("\r\n", "\n").replace("\r", "\n")
+    normal = "\n".join(line.rstrip() for line in lines.split("\n")).rstrip("\n")
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
 def _refuse_answers_again(store: Any, source: Any, path: Path) -> None:

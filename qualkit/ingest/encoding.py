@@ -171,6 +171,7 @@ def decode_bytes(raw: bytes, path: str | os.PathLike[str], *, encoding: str | No
             raise InvalidTranscript(f"the bytes are not valid {encoding} (byte {exc.start})", path=path,
                                     line=_line_of_byte(raw, exc.start),
                                     fix="leave encoding= out to detect it, or name the right encoding") from None
+        refuse_mojibake(raw, text, encoding, path)
         return Decoded(text.removeprefix("\ufeff"), encoding)
     for bom, name in _BOMS:
         if raw.startswith(bom):
@@ -199,6 +200,37 @@ def decode_bytes(raw: bytes, path: str | os.PathLike[str], *, encoding: str | No
     return Decoded(text, guess, [f"not UTF-8 (first non-UTF-8 byte on line {_line_of_byte(raw, first_bad)}); "
                                  f"decoded as {guess} (detected); if characters look wrong, give the file's encoding "
                                  "(Python: encoding=, CLI: --encoding)"])
+
+
+def refuse_mojibake(raw: bytes, text: str, encoding: str, path: str | os.PathLike[str]) -> None:
+    """Refuse a UTF-8 file read with another encoding the user named: its accents would turn into mojibake.
+
+    Read as latin-1, "Zoë:" becomes "ZoÃ«:", so that speaker's label is not recognised and her turns run
+    into the previous speaker's. Bytes that are valid UTF-8 and hold non-ASCII characters are UTF-8 but for a
+    vanishingly rare coincidence; the error names the line and shows the word as it would have been read.
+
+    Example:
+        >>> refuse_mojibake("Zoë: hi".encode(), "Zoë: hi".encode().decode("latin-1"), "latin-1", "a.txt")
+        Traceback (most recent call last):
+        qualkit.errors.InvalidTranscript: a.txt:1: the file is UTF-8, not latin-1: read as latin-1, 'Zoë:' would become 'ZoÃ«:'. Fix: leave encoding= out (the file is read as UTF-8)
+    """
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") or raw.isascii():
+        return
+    try:
+        right = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return  # not UTF-8: the encoding named may well be right
+    if right == text.removeprefix("\ufeff"):
+        return
+    offset = next(i for i, ch in enumerate(right) if not ch.isascii())
+    start = max(right.rfind(" ", 0, offset), right.rfind("\n", 0, offset)) + 1
+    ends = [i for i in (right.find(" ", offset), right.find("\n", offset), right.find("\r", offset)) if i >= 0]
+    word = right[start:min(ends) if ends else len(right)]
+    shown = word.encode("utf-8").decode(encoding, errors="replace")
+    raise InvalidTranscript(f"the file is UTF-8, not {encoding}: read as {encoding}, {word!r} would become {shown!r}",
+                            path=path, line=right.count("\n", 0, offset) + 1,
+                            fix="leave encoding= out (the file is read as UTF-8)",
+                            cli_fix="leave --encoding out (the file is read as UTF-8)")
 
 
 def _latin_only(text: str) -> bool:

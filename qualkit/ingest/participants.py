@@ -1,9 +1,11 @@
 """Participants: reading ``participants.csv`` (or a DataFrame) and matching speakers to them.
 
-A participants table has one row per person. Recognised columns (case-insensitive): the id
+A participants table has one row per person. Recognised columns (ignoring case, and reading ``_``/``-`` as a
+space, so "Speaker label" is ``speaker_label``): the id
 (``participant_id``, ``id``, ``participant``, ``pid``), the label used in transcripts (``pseudonym``,
 ``label``, ``speaker``, ``name``), optional ``aliases`` (separated by ``;`` or ``|``); every other
-column becomes an attribute (numbers become ints/floats, empty cells are left out).
+column becomes an attribute named by its header in lower case (numbers become ints/floats, empty cells are
+left out).
 
 Speakers match a participant by id, pseudonym or alias, first exactly (ignoring case and spacing),
 then ignoring titles, credentials and accents. When several participants share a label, the one
@@ -102,18 +104,32 @@ def _refuse_misspelt_id(columns: dict[str, str], where: str | None) -> None:
     """
     import difflib
 
+    ids = list(dict.fromkeys(header_key(name) for name in ID_COLUMNS))
+    others = {header_key(name) for name in LABEL_COLUMNS + ALIAS_COLUMNS}
     for name, column in columns.items():
-        close = difflib.get_close_matches(name, ID_COLUMNS, n=1, cutoff=0.8)
-        if close and name not in LABEL_COLUMNS + ALIAS_COLUMNS:
+        close = difflib.get_close_matches(name, ids, n=1, cutoff=0.8)
+        if close and name not in others:
             raise InvalidInput(f"no participant id column: {column!r} looks like a misspelt {close[0]!r}", path=where,
                                line=1 if where else None,
                                fix=f"rename the column {column!r} to {close[0]!r}")
 
 
+def header_key(column: object) -> str:
+    """A participants header as it is compared: case-blind, with runs of spaces, ``_`` and ``-`` as one space.
+
+    As the codebook reader compares its headers, so "Speaker label", "speaker_label" and "SPEAKER-LABEL" agree.
+
+    Example:
+        >>> header_key(" Speaker label "), header_key("speaker_label"), header_key("Participant-ID")
+        ('speaker label', 'speaker label', 'participant id')
+    """
+    return re.sub(r"[\s_\-]+", " ", str(column)).strip().casefold()
+
+
 def _pick(columns: dict[str, str], names: Iterable[str]) -> str | None:
     for name in names:
-        if name in columns:
-            return columns[name]
+        if header_key(name) in columns:
+            return columns[header_key(name)]
     return None
 
 
@@ -144,7 +160,7 @@ def read_participants(path_or_frame: ParticipantsLike, *, limits: Limits | None 
         raise over_limit("columns", frame.shape[1], limits.columns, where, line=1 if where else None,
                          error=InvalidInput)
     frame = frame.astype(object)
-    columns = {str(c).strip().casefold(): c for c in frame.columns}
+    columns = {header_key(c): c for c in frame.columns}
     id_column = _pick(columns, ID_COLUMNS)
     label_column = _pick(columns, LABEL_COLUMNS)
     if id_column is None and label_column is None:
@@ -191,14 +207,16 @@ BUILT_IN_ATTRIBUTES = ("role", "group", "session")
 
 
 def attribute_name(column: object) -> str:
-    """The attribute a participants column gives: a built-in one whatever its case ("Role" is ``role``).
+    """The attribute a participants column gives: its header in lower case, spaces trimmed and single.
+
+    Every attribute alike (``role`` and ``grade`` both), so ``--by grade`` finds a sheet's "Grade" column as
+    it finds "Role"; the demo study's and qualkit's own names are lower case already.
 
     Example:
-        >>> attribute_name(" Role "), attribute_name("GROUP"), attribute_name("Years in role")
-        ('role', 'group', 'Years in role')
+        >>> attribute_name(" Role "), attribute_name("GROUP"), attribute_name("Years  in role")
+        ('role', 'group', 'years in role')
     """
-    name = str(column).strip()
-    return name.casefold() if name.casefold() in BUILT_IN_ATTRIBUTES else name
+    return " ".join(str(column).split()).lower()
 
 
 def _read_table(path: Path, limits: Limits) -> pd.DataFrame:
@@ -241,6 +259,24 @@ def _read_table(path: Path, limits: Limits) -> pd.DataFrame:
     except Exception as exc:
         raise InvalidInput(f"the participants file is not a valid CSV ({describe_exception(exc)})", path=path,
                            fix="check quoting and delimiters; save it from Excel as CSV UTF-8") from None
+
+
+def session_matches(session_value: str, source_name: str | None, source_meta: dict[str, Any] | None) -> bool:
+    """True when a participant's session (e.g. ``fg1``) names this source (``fg1_residents.txt``).
+
+    The store links a speaker to a participant of another session by this rule only, and the import takes a
+    participant's attributes only where it holds (``qualkit.store.participants.participant_lookup``).
+
+    Example:
+        >>> session_matches("fg1", "fg1_residents.txt", None), session_matches("fg1", "fg10.txt", None)
+        (True, False)
+    """
+    if not session_value or not source_name:
+        return False
+    if source_meta and str(source_meta.get("session", "")) == session_value:
+        return True
+    stem = Path(source_name).stem.lower()
+    return re.match(rf"{re.escape(session_value.lower())}(?![a-z0-9])", stem) is not None
 
 
 def is_moderator(participant: Participant) -> bool:

@@ -12,9 +12,7 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,25 +20,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from qualkit.errors import ConflictError
+from qualkit.ingest.participants import session_matches
 from qualkit.model import Participant, new_guid
 from qualkit.store.base import StaleVersion, StoreBase
 from qualkit.store.rows import jsonable
 from qualkit.store.schema import ParticipantRow, SegmentRow, SourceRow
-
-
-def session_matches(session_value: str, source_name: str | None, source_meta: dict[str, Any] | None) -> bool:
-    """True when a participant's session (e.g. ``fg1``) names this source (``fg1_residents.txt``).
-
-    Example:
-        >>> session_matches("fg1", "fg1_residents.txt", None), session_matches("fg1", "fg10.txt", None)
-        (True, False)
-    """
-    if not session_value or not source_name:
-        return False
-    if source_meta and str(source_meta.get("session", "")) == session_value:
-        return True
-    stem = Path(source_name).stem.lower()
-    return re.match(rf"{re.escape(session_value.lower())}(?![a-z0-9])", stem) is not None
 
 
 def participant_lookup(session: Session, project_id: int, source_name: str | None = None,
@@ -49,7 +33,9 @@ def participant_lookup(session: Session, project_id: int, source_name: str | Non
 
     Labels, pseudonyms and aliases all count as names. Participants whose ``session`` attribute names
     another source are not eligible (the same first name or "Moderator" recurs across sessions); a
-    name that still fits several participants stays unlinked rather than guessed.
+    name that still fits several participants stays unlinked rather than guessed. Nor is a speaker linked to a
+    participant the import found to be of another session (``source_meta["other_session_participants"]``, label ->
+    participant labels): before that session's transcript is imported, nothing here says so.
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -70,7 +56,10 @@ def participant_lookup(session: Session, project_id: int, source_name: str | Non
             continue  # someone of another transcript: "A" of one Q/A interview is not "A" of the next
         for name in {row.label, row.pseudonym, *(row.aliases or [])} - {None, ""}:
             candidates.setdefault(name, set()).add(row.id)
-    return {name: next(iter(ids)) for name, ids in candidates.items() if len(ids) == 1}
+    declined = (source_meta or {}).get("other_session_participants") or {}
+    label_of = {row.id: row.label for row in rows}
+    return {name: next(iter(ids)) for name, ids in candidates.items()
+            if len(ids) == 1 and label_of[next(iter(ids))] not in declined.get(name, ())}
 
 
 class ParticipantsMixin(StoreBase):

@@ -77,15 +77,24 @@ class SourcesMixin(StoreBase):
             if new:  # no session: a respondent id names one person in every file (unlike a speaker's "A")
                 self.upsert_participants_in(session, [Participant(label) for label in new], user=user)
                 lookup = participant_lookup(session, self.project_id, source.name, source.metadata)
+        people = {person.label: person.attributes or {} for person in session.scalars(
+            select(ParticipantRow).where(ParticipantRow.project_id == self.project_id))}
         payload = []
         for seq, seg in enumerate(source.segments):
             participant_id = lookup.get(seg.participant or "") or lookup.get(seg.speaker or "")
+            attributes = jsonable(seg.attributes) or {}
+            if seg.participant in people:
+                # The import copied its participant's attributes in; they are read through the link at query
+                # time instead, so a segment the lookup did not link (another session's "P1") gets none, and a
+                # later change to the participants (a grade corrected, a column removed) reaches every segment.
+                held = people[seg.participant]
+                attributes = {k: v for k, v in attributes.items() if k not in held or held[k] != v}
             payload.append({
                 "project_id": self.project_id, "source_id": row.id, "start": seg.start, "end": seg.end,
                 "text": seg.text, "speaker": seg.speaker, "participant_id": participant_id, "role": seg.role,
                 "kind": seg.kind, "turn": seg.turn, "seq": seq, "time_start": seg.time_start,
                 "time_end": seg.time_end, "marks": [[m.start, m.end, m.kind] for m in seg.marks],
-                "attributes": jsonable(seg.attributes) or {},
+                "attributes": attributes,
             })
         ids: list[int] = []
         for chunk in chunks(payload):
@@ -156,6 +165,19 @@ class SourcesMixin(StoreBase):
         return pd.DataFrame(rows, columns=["id", "guid", "name", "format", "encoding", "sha256", "imported_by",
                                            "imported_at", "segments", "characters"])
 
+    def source_texts(self) -> dict[str, str]:
+        """Every source's name and canonical text (to recognise a file imported before under other bytes).
+
+        Example:
+            >>> from qualkit.store.repository import Store
+            >>> Store.create("sqlite://").source_texts()
+            {}
+        """
+        with self.session() as session:
+            rows = session.execute(select(SourceRow.name, SourceRow.text).where(
+                SourceRow.project_id == self.project_id).order_by(SourceRow.id)).all()
+        return {str(name): str(text or "") for name, text in rows}
+
     def source(self, source: str | int, *, with_raw: bool = True) -> Source:
         """Load one source with its segments (and original bytes unless ``with_raw=False``)."""
         with self.session() as session:
@@ -173,9 +195,9 @@ class SourcesMixin(StoreBase):
         ids: Sequence[int] | None = None,
         session: Session | None = None,
     ) -> list[Segment]:
-        """Load segments as :class:`Segment` objects in source order."""
+        """Load segments as :class:`Segment` objects in source order (with their linked participant's attributes)."""
         query = (
-            select(SegmentRow, SourceRow.name, ParticipantRow.label)
+            select(SegmentRow, SourceRow.name, ParticipantRow.label, ParticipantRow.attributes)
             .join(SourceRow, SourceRow.id == SegmentRow.source_id)
             .outerjoin(ParticipantRow, ParticipantRow.id == SegmentRow.participant_id)
             .where(SegmentRow.project_id == self.project_id)
@@ -195,9 +217,9 @@ class SourcesMixin(StoreBase):
         return [
             Segment(source=name, start=r.start, end=r.end, text=r.text, speaker=r.speaker, role=r.role,
                     kind=r.kind, turn=r.turn, time_start=r.time_start, time_end=r.time_end,
-                    marks=[Mark(*m) for m in (r.marks or [])], attributes=dict(r.attributes or {}),
+                    marks=[Mark(*m) for m in (r.marks or [])], attributes={**(r.attributes or {}), **(held or {})},
                     participant=label, id=r.id)
-            for r, name, label in rows
+            for r, name, label, held in rows
         ]
 
     def segments_df(self, *, source: str | int | None = None, participants_only: bool = False,

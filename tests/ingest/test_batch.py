@@ -55,10 +55,27 @@ def test_a_changed_file_of_the_same_name_still_fails(store, data, tmp_path):
     path = tmp_path / "zoom.vtt"
     path.write_bytes((data / "zoom.vtt").read_bytes())
     import_transcripts(store, [path], progress=False)
-    path.write_bytes((data / "zoom.vtt").read_bytes() + b"\n")
+    path.write_bytes((data / "zoom.vtt").read_bytes().replace(b"Protected admin", b"Protected teaching"))
     with pytest.raises(ImportFailed, match="already in project"):
         import_transcripts(store, [path], progress=False)
     assert len(store.sources_df()) == 1
+
+
+def test_the_same_interview_saved_again_with_other_line_endings_is_skipped(store, tmp_path):
+    first = tmp_path / "int07.txt"
+    first.write_bytes("Interviewer: How are nights?\nZo\u00eb: Long.  \nInterviewer: And?\n".encode())
+    import_transcripts(store, [first], progress=False)
+    again = tmp_path / "copies" / "int07_windows.txt"
+    again.parent.mkdir()
+    again.write_bytes(b"\xef\xbb\xbf" + "Interviewer: How are nights?\r\nZoe\u0308: Long.\r\nInterviewer: And?\r\n"
+                      "\r\n".encode())
+    reports = import_transcripts(store, [again], progress=False)
+    assert reports[0].skipped == ("already imported (as int07.txt), skipped: it differs only in line endings, "
+                                  "encoding or trailing spaces")
+    assert store.sources_df()["name"].tolist() == ["int07.txt"]
+    changed = tmp_path / "int08.txt"
+    changed.write_text("Interviewer: How are nights?\nZo\u00eb: Short.\n", encoding="utf-8")
+    assert import_transcripts(store, [changed], progress=False)[0].skipped is None
 
 
 def test_an_upload_records_no_server_path(store, data, tmp_path):
@@ -70,7 +87,8 @@ def test_an_upload_records_no_server_path(store, data, tmp_path):
     import_transcripts(store, [data / "teams.vtt"], progress=False)
     assert "path" not in store.source("zoom.vtt").metadata
     assert store.source("teams.vtt").metadata["path"] == str(data / "teams.vtt")  # a researcher's own file: kept
-    copy.write_bytes((data / "zoom.vtt").read_bytes() + b"\n")  # another upload of that name: still refused
+    copy.write_bytes((data / "zoom.vtt").read_bytes().replace(b"Protected admin", b"Protected teaching"))  # another
+    # upload of that name (other words: a newline more is the same transcript, skipped): still refused
     with pytest.raises(ImportFailed, match="already in project"):
         import_transcripts(store, [copy], progress=False, uploaded=True)
 

@@ -158,3 +158,19 @@ def test_central_european_text_keeps_its_code_page_and_western_text_gets_cp1252(
     decoded = decode_bytes(path.read_bytes(), path)
     assert (decoded.encoding, decoded.text) == (encoding, text)
     assert any(encoding in w for w in decoded.warnings)
+
+
+def test_a_utf8_file_read_with_a_wrong_explicit_encoding_is_refused_with_the_mojibake_shown(tmp_path):
+    path = tmp_path / "fg2.txt"
+    path.write_text("Facilitator: Welcome.\nZoë: Nights are long.\nFacilitator: And days?\nZoë: Worse.\n",
+                    encoding="utf-8")
+    with pytest.raises(InvalidTranscript) as caught:
+        qk.read_transcript(path, encoding="latin-1")
+    error = caught.value
+    assert (str(error.path), error.line) == (str(path), 2)
+    assert "'Zoë:' would become 'ZoÃ«:'" in error.message and "leave encoding= out" in error.render("python")
+    assert "leave --encoding out" in error.render("cli")
+    assert qk.read_transcript(path, encoding="utf-8").import_report.speakers == {"Facilitator": 2, "Zoë": 2}
+    plain = tmp_path / "ascii.txt"
+    plain.write_text("Ann: hi\nBo: hey\n", encoding="utf-8")
+    assert qk.read_transcript(plain, encoding="latin-1").encoding == "latin-1"  # nothing to garble: as asked

@@ -84,7 +84,22 @@ def test_read_participants_from_csv_and_frame(tmp_path):
     # A stranger's "Role" column became an attribute of its own: the report grouped nobody by role and
     # credited every quote to "Participant".
     capital = pd.DataFrame({"Participant ID": ["P1"], "Role": ["Pharmacist"], "Site": ["North"], " GROUP": ["A"]})
-    assert qk.read_participants(capital)[0].attributes == {"role": "Pharmacist", "Site": "North", "group": "A"}
+    assert qk.read_participants(capital)[0].attributes == {"role": "Pharmacist", "site": "North", "group": "A"}
+
+
+def test_participants_headers_are_read_as_the_codebook_reads_them_and_attributes_named_in_lower_case(tmp_path):
+    # "Speaker label" (with a space) was not the label column, and "Grade"/"Site" kept their capitals while
+    # role/session were lower-cased, so --by grade found nothing.
+    path = tmp_path / "participants.csv"
+    path.write_text("Participant ID,Speaker label,Grade,Site,Session,Years In Role\nP7,Zoe Hart,FY2,North,int01,2\n",
+                    encoding="utf-8")
+    person = qk.read_participants(path)[0]
+    assert (person.id, person.pseudonym) == ("P7", "Zoe Hart")
+    assert person.attributes == {"grade": "FY2", "site": "North", "session": "int01", "years in role": 2}
+    transcript = tmp_path / "int01.txt"
+    transcript.write_text("Interviewer: Your grade?\nZoe Hart: FY2.\n", encoding="utf-8")
+    turn = next(s for s in qk.read_transcript(transcript, participants=[person]).segments if s.speaker == "Zoe Hart")
+    assert turn.participant == "P7" and turn.attributes["grade"] == "FY2"
 
 
 @pytest.mark.parametrize(("content", "message", "line"), [
