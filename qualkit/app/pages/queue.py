@@ -26,6 +26,7 @@ import streamlit as st
 
 from qualkit.app import actions, clicks, queries, resources, state, ui
 from qualkit.app.components import Highlight, select_text
+from qualkit.app.suggest import suggest_button
 from qualkit.errors import ConflictError, QualkitError, StoreError, SuggestionWithdrawn
 from qualkit.model import Codebook
 from qualkit.review import decisions
@@ -544,6 +545,26 @@ def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None)
                       args=(items,))
 
 
+def nothing_to_review(ctx: state.Context, *, filtered: bool) -> None:
+    """An empty queue, said for what it is: all reviewed, or nothing suggested yet (with the way to start).
+
+    A new study's queue said "Nothing left to review here." in green before the coder had ever run on it, and a
+    newcomer read it as "all done".
+    """
+    counts = queries.status_counts(ctx.url, ctx.name, ctx.gen, ctx.user.name)
+    if filtered or any(counts.values()):
+        st.success("Nothing left to review here.", icon=":material/task_alt:")
+        return
+    if queries.sources(ctx.url, ctx.name, ctx.gen).empty:
+        st.info("No transcripts yet: import them on the Study page, then suggest codes for them.",
+                icon=":material/upload_file:")
+        return
+    st.info("Nothing has been suggested for this study yet: the auto-coder has not run on its transcripts. "
+            "Suggest codes here (or on the Study page); the suggestions then wait in this queue.",
+            icon=":material/lightbulb:")
+    suggest_button(ctx, key="q_suggest")
+
+
 def snapshot(ctx: state.Context, key: tuple, ranking: int) -> dict[str, Any]:
     """The cards this tab shows: kept as drawn until the reviewer refreshes, changes filters or pages,
     or has decided all of them."""
@@ -600,7 +621,7 @@ def render() -> None:
     bulk_section(ctx, source_id, code_id)
     total = max(snap["total"] - snap["decided"], 0)
     if not total:
-        st.success("Nothing left to review here.", icon=":material/task_alt:")
+        nothing_to_review(ctx, filtered=source_id is not None or code_id is not None)
         return
     order = "most informative first" if snap["ranking"] else "most uncertain first"
     keys = ("keys: A accept, X reject, K choose another code (type, Enter to pick it, Enter again to change), U undo (on the card marked ▶) · "
