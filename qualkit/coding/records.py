@@ -102,6 +102,25 @@ def unmatched_in_words(record: dict[str, Any], segments: pd.DataFrame) -> str:
     return f"{where}: no such segment in that transcript"
 
 
+def _check_speakers(records: list[dict[str, Any]], segments: pd.DataFrame) -> None:
+    """Refuse records whose ``speaker`` is not who says the turn they name: a file counting turns another way.
+
+    A second coder's file numbered from 1 put every code on the next speaker's turn, a moderator's too.
+    """
+    said = {(s, int(t)): sp for s, t, sp in zip(segments["source"], segments["turn"], segments["speaker"], strict=True)
+            if pd.notna(t)}
+    wrong = [(record, said[key]) for record in records if record.get("speaker") and record.get("turn") is not None
+             and record.get("segment_id") is None and (key := (record.get("source"), int(record["turn"]))) in said
+             and str(record["speaker"]).strip().casefold() != str(said[key] or "").strip().casefold()]
+    if wrong:
+        record, speaker = wrong[0]
+        raise InvalidInput(f"{len(wrong)} coding record{'s' if len(wrong) != 1 else ''} name a speaker who does not "
+                           f"say that turn; the first: {record['source']!r}, turn {record['turn']} names "
+                           f"{record['speaker']!r}, but {speaker or 'nobody'!r} says it there; nothing was imported",
+                           fix="number turns as qualkit does (project.segments() lists them, the first turn of a "
+                               "transcript is turn 0), or correct the speaker column")
+
+
 def import_coding_records(store: Any, records: Any, *, coder: str, sources: list[str] | None = None) -> dict[str, int]:
     """Record a coder's finished coding (records as in :func:`read_coding_records`) as their review.
 
@@ -128,7 +147,9 @@ def import_coding_records(store: Any, records: Any, *, coder: str, sources: list
     if missing:
         raise InvalidInput(f"{missing} of {len(rows)} coding records name no segment of the project; the first: "
                            f"{unmatched_in_words(unmatched[0], segments)}",
-                           fix="import the transcripts first; records need the source name with start/end or turn")
+                           fix="correct the source name or turn of those records (the project's transcripts are "
+                               "listed by project.sources()); records need the source name with start/end or turn")
+    _check_speakers(rows, segments)
     codebook = store.codebook()
     codable = {c.id for c in codebook.codable_codes}
     for codes in matched.values():
