@@ -121,7 +121,38 @@ def _check_speakers(records: list[dict[str, Any]], segments: pd.DataFrame) -> No
                                "transcript is turn 0), or correct the speaker column")
 
 
-def import_coding_records(store: Any, records: Any, *, coder: str, sources: list[str] | None = None) -> dict[str, int]:
+def _check_not_deciding_for_others(store: Any, segments: pd.DataFrame, matched: dict[int, list[str]], coder: str
+                                   ) -> None:
+    """Refuse a coder's records on transcripts other people are reviewing (and not double-coding blind).
+
+    Recorded as the coder's review, they accept and reject the study's shared suggestions there: a second
+    coder's file brought in for a reliability check took 30 turns out of the first coder's queue.
+    """
+    from qualkit.model import CONSENSUS
+    from qualkit.store.assignments import assignments_df
+
+    source_of = dict(zip(segments["id"].astype(int), segments["source"], strict=True))
+    touched = sorted({source_of[segment] for segment in matched if segment in source_of})
+    assigned = assignments_df(store)
+    blind = set(assigned.loc[assigned["blind"].astype(bool) & (assigned["coder"] == coder), "source"])
+    for source in touched:
+        if source in blind:
+            continue
+        decided = store.codings_df(source=source)
+        others = decided.loc[(decided["status"] != "suggested") & decided["decided_by"].notna()
+                             & ~decided["decided_by"].isin([coder, CONSENSUS])]
+        if len(others):
+            who = ", ".join(sorted(set(others["decided_by"])))
+            raise InvalidInput(f"{source}: {who} decided suggestions there; {coder}'s records, recorded as {coder}'s "
+                               "review, would decide the others' suggestions too (taking them out of their queue); "
+                               "nothing was imported",
+                               fix=f"to compare coders, assign the transcript to {who} and {coder} for blind double "
+                                   f"coding first (qualkit assign add {source} ...), so {coder}'s judgements stay "
+                                   f"{coder}'s own; to record them as {coder}'s review anyway, pass beside_others=True")
+
+
+def import_coding_records(store: Any, records: Any, *, coder: str, sources: list[str] | None = None,
+                          beside_others: bool = False) -> dict[str, int]:
     """Record a coder's finished coding (records as in :func:`read_coding_records`) as their review.
 
     For every segment in the records the result is what the coder would have done in the review queue:
@@ -129,8 +160,9 @@ def import_coding_records(store: Any, records: Any, *, coder: str, sources: list
     rejected, and codes nobody suggested added as their own codings. A (segment, code) the coder already
     accepted is left as it is, so importing twice changes nothing. Every code id must be a codable code of
     the codebook and every record must name a segment of the project, or nothing is stored. ``sources``
-    limits the import to those file names. Returns counts of ``accepted``, ``rejected``, ``added``,
-    ``segments``.
+    limits the import to those file names. On a transcript where other people decided suggestions already
+    (and that is not assigned to ``coder`` blind), the import is refused unless ``beside_others``: it would
+    decide their shared suggestions. Returns counts of ``accepted``, ``rejected``, ``added``, ``segments``.
 
     Example:
         >>> import_coding_records(store, "gold_codings.jsonl", coder="ana")  # doctest: +SKIP
@@ -150,6 +182,8 @@ def import_coding_records(store: Any, records: Any, *, coder: str, sources: list
                            fix="correct the source name or turn of those records (the project's transcripts are "
                                "listed by project.sources()); records need the source name with start/end or turn")
     _check_speakers(rows, segments)
+    if not beside_others:
+        _check_not_deciding_for_others(store, segments, matched, coder)
     codebook = store.codebook()
     codable = {c.id for c in codebook.codable_codes}
     for codes in matched.values():

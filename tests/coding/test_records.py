@@ -114,3 +114,17 @@ def test_records_whose_speaker_does_not_say_the_turn_are_refused(coded_store):
     assert set(store.codings_df()["status"]) == {"suggested"}  # nothing imported
     right = [{"source": "tiny.txt", "turn": ann.turn, "speaker": ann.speaker.lower(), "codes": ["exhaustion"]}]
     assert import_coding_records(store, right, coder="ben")["segments"] == 1
+
+
+def test_a_second_coders_file_does_not_decide_the_suggestions_others_are_reviewing(coded_store):
+    """A stranger brought a colleague's coding in for a reliability check: it accepted and rejected the study's
+    suggestions as the colleague's review, and they left her queue."""
+    store, _, bela = coded_store
+    first = int(store.codings_df(status="suggested").iloc[0]["id"])
+    store.decide(first, "accept", user="ana")
+    record = [{"source": "tiny.txt", "turn": bela.turn, "codes": ["admin"]}]
+    with pytest.raises(InvalidInput, match=r"tiny\.txt: ana decided suggestions there; ben's records") as refused:
+        import_coding_records(store, record, coder="ben")
+    assert "assign the transcript to ana and ben for blind double coding" in refused.value.fix
+    assert (store.codings_df()["decided_by"] == "ben").sum() == 0  # nothing imported
+    assert import_coding_records(store, record, coder="ben", beside_others=True)["segments"] == 1
