@@ -301,6 +301,9 @@ def _undo() -> None:
         decisions.revert_decision(store, entry["id"], expected_version=entry["version"], actor=user,
                                   event_id=entry.get("event"))
     except QualkitError as error:
+        if "blind double-coding is finished" in str(error):
+            _drop_finished(store, stack)
+            return
         _report(error)
         return
     snap = _snapshot()
@@ -509,6 +512,26 @@ def undo_bar(ctx: state.Context) -> None:
     clicks.button(f"Undo your last decision: {what} (U / Ctrl+Z)", key="q_undo", icon=":material/undo:",
                   on_click=_undo_earlier, args=(*last, what), shortcut="U",
                   help="Made before this tab opened; History lists every decision.")
+
+
+def _drop_finished(store: Any, stack: list[dict[str, Any]]) -> None:
+    """Take every decision on a finished double-coded transcript off this tab's undo stack, and say so once.
+
+    Such a decision is settled on the Double coding page, not undone: U walked into a finished transcript and
+    was refused once per decision, 17 times, before it reached one it could take back.
+    """
+    from qualkit.review.visibility import TeamView
+
+    view = TeamView.load(store)
+    finished = {int(s) for s in view.assignments["source_id"] if view.is_complete(int(s))}
+    rows = codings_by_id(store, [int(e["id"]) for e in stack if "id" in e])
+    on_finished = {int(i) for i, s in zip(rows["id"], rows["source_id"], strict=True) if int(s) in finished} \
+        if len(rows) else set()
+    stack[:] = [e for e in stack if int(e.get("id", -1)) not in on_finished]
+    _say(f"{ui.counted(len(on_finished) + 1, 'decision')} of yours on finished double-coded transcripts "
+         "cannot be undone here: settle them on the Double coding page. "
+         + ("U now takes back your decisions elsewhere." if stack else "Nothing else is left to undo in this tab."),
+         "info")
 
 
 def _undo_earlier(coding_id: int, version: int, event_id: int, what: str) -> None:
