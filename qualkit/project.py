@@ -495,11 +495,14 @@ class Project:
         return restore_memo(self.store, memo_id, actor=self._actor(), expected_version=expected_version)
 
     @requires('import')
-    def import_codings(self, records: Any, *, coder: str | None = None, sources: Sequence[str] | None = None) -> dict:
+    def import_codings(self, records: Any, *, coder: str | None = None, sources: Sequence[str] | None = None,
+                       beside_others: bool = False) -> dict:
         """Bring in a coder's finished coding (JSONL/CSV of ``source``, ``start``/``end`` or ``turn``, ``codes``).
 
         Recorded as that coder's review: matching suggestions accepted, the others on those segments
-        rejected, missing codes added; all or nothing. ``coder`` defaults to this project's user.
+        rejected, missing codes added; all or nothing. ``coder`` defaults to this project's user. A second
+        coder's file for a reliability check goes on transcripts assigned to both for blind double coding
+        (:meth:`assign`); on a transcript others have decided on, the import is refused unless ``beside_others``.
 
         Example:
             >>> project.import_codings("corpora/burnout_focus_groups/gold_codings.jsonl", coder="ana")  # doctest: +SKIP
@@ -508,7 +511,8 @@ class Project:
         from qualkit.coding.records import import_coding_records
 
         return import_coding_records(self.store, records, coder=coder or self.user,
-                                     sources=list(sources) if sources is not None else None)
+                                     sources=list(sources) if sources is not None else None,
+                                     beside_others=beside_others)
 
     def ids(self, frame: pd.DataFrame) -> Sequence[int]:
         """The ``id`` column of a frame as a list of ints (handy for chaining)."""

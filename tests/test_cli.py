@@ -76,6 +76,10 @@ def test_init_or_create_without_a_name_does_not_add_a_second_study_to_a_file(tmp
     second = qk.Project.create(path, "Pilot 2", codebook=None)  # named: a second study is meant
     assert second.name == "Pilot 2"
     second.store.engine.dispose()
+    third = _qualkit("init", str(path), "--codebook", "none", "--name", "Oops")  # said, since it changes every command
+    assert third.returncode == 0
+    assert ("note: this database already held 'Frontline abuse 2025', 'Pilot 2'; 'Oops' is a further study beside "
+            "it, so every command now needs --project NAME") in third.stderr
 
 
 def test_a_failed_init_leaves_nothing_behind(tmp_path, monkeypatch):

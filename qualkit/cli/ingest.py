@@ -242,6 +242,10 @@ def deidentify(
         target.write_text(result.source.text, encoding="utf-8")
         typer.echo(f"{path} -> {target}: {len(result.replacements)} replacement(s){replaced}")
     typer.echo(f"review every replacement in {report_path}; the key is in {key} (keep both apart from the data)")
+    if ner and not deidentifier.ner_used:  # a researcher took the output for de-identified; names no list held stayed
+        typer.echo("note: no trained spaCy pipeline is installed, so names were found only from the participants, "
+                   "aliases and names files, speaker labels, titles (Dr, Nurse ...) and a list of common first names; "
+                   "read the output for other people's names and places before sharing it", err=True)
 
 
 def remove_transcript(

@@ -25,6 +25,10 @@ def init(
     chosen = study_name(path or db, name)  # a name the file gives is no reason to add a study beside another
     project = Project.create(path or db, chosen if name is not None else None, codebook=None if codebook == "none" else codebook, user=user)
     typer.echo(f"created project {project.name!r} in {project.store.engine.url.render_as_string()}")
+    others = [other for other in project.store.list_projects(project.store.engine) if other != project.name]
+    if others:  # a re-run of the README's first line added a study beside the real one without a word
+        typer.echo(f"note: this database already held {', '.join(map(repr, others))}; {project.name!r} is a further "
+                   "study beside it, so every command now needs --project NAME", err=True)
     if codebook != "none":  # said, so nobody codes their own study with the clinician-burnout codebook unaware
         book = project.codebook
         typer.echo(f"codebook: {book.name!r} ({len(book.codable_codes)} codes); import your own on the Codebook page "

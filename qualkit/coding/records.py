@@ -102,7 +102,57 @@ def unmatched_in_words(record: dict[str, Any], segments: pd.DataFrame) -> str:
     return f"{where}: no such segment in that transcript"
 
 
-def import_coding_records(store: Any, records: Any, *, coder: str, sources: list[str] | None = None) -> dict[str, int]:
+def _check_speakers(records: list[dict[str, Any]], segments: pd.DataFrame) -> None:
+    """Refuse records whose ``speaker`` is not who says the turn they name: a file counting turns another way.
+
+    A second coder's file numbered from 1 put every code on the next speaker's turn, a moderator's too.
+    """
+    said = {(s, int(t)): sp for s, t, sp in zip(segments["source"], segments["turn"], segments["speaker"], strict=True)
+            if pd.notna(t)}
+    wrong = [(record, said[key]) for record in records if record.get("speaker") and record.get("turn") is not None
+             and record.get("segment_id") is None and (key := (record.get("source"), int(record["turn"]))) in said
+             and str(record["speaker"]).strip().casefold() != str(said[key] or "").strip().casefold()]
+    if wrong:
+        record, speaker = wrong[0]
+        raise InvalidInput(f"{len(wrong)} coding record{'s' if len(wrong) != 1 else ''} name a speaker who does not "
+                           f"say that turn; the first: {record['source']!r}, turn {record['turn']} names "
+                           f"{record['speaker']!r}, but {speaker or 'nobody'!r} says it there; nothing was imported",
+                           fix="number turns as qualkit does (project.segments() lists them, the first turn of a "
+                               "transcript is turn 0), or correct the speaker column")
+
+
+def _check_not_deciding_for_others(store: Any, segments: pd.DataFrame, matched: dict[int, list[str]], coder: str
+                                   ) -> None:
+    """Refuse a coder's records on transcripts other people are reviewing (and not double-coding blind).
+
+    Recorded as the coder's review, they accept and reject the study's shared suggestions there: a second
+    coder's file brought in for a reliability check took 30 turns out of the first coder's queue.
+    """
+    from qualkit.model import CONSENSUS
+    from qualkit.store.assignments import assignments_df
+
+    source_of = dict(zip(segments["id"].astype(int), segments["source"], strict=True))
+    touched = sorted({source_of[segment] for segment in matched if segment in source_of})
+    assigned = assignments_df(store)
+    blind = set(assigned.loc[assigned["blind"].astype(bool) & (assigned["coder"] == coder), "source"])
+    for source in touched:
+        if source in blind:
+            continue
+        decided = store.codings_df(source=source)
+        others = decided.loc[(decided["status"] != "suggested") & decided["decided_by"].notna()
+                             & ~decided["decided_by"].isin([coder, CONSENSUS])]
+        if len(others):
+            who = ", ".join(sorted(set(others["decided_by"])))
+            raise InvalidInput(f"{source}: {who} decided suggestions there; {coder}'s records, recorded as {coder}'s "
+                               "review, would decide the others' suggestions too (taking them out of their queue); "
+                               "nothing was imported",
+                               fix=f"to compare coders, assign the transcript to {who} and {coder} for blind double "
+                                   f"coding first (qualkit assign add {source} ...), so {coder}'s judgements stay "
+                                   f"{coder}'s own; to record them as {coder}'s review anyway, pass beside_others=True")
+
+
+def import_coding_records(store: Any, records: Any, *, coder: str, sources: list[str] | None = None,
+                          beside_others: bool = False) -> dict[str, int]:
     """Record a coder's finished coding (records as in :func:`read_coding_records`) as their review.
 
     For every segment in the records the result is what the coder would have done in the review queue:
@@ -110,8 +160,9 @@ def import_coding_records(store: Any, records: Any, *, coder: str, sources: list
     rejected, and codes nobody suggested added as their own codings. A (segment, code) the coder already
     accepted is left as it is, so importing twice changes nothing. Every code id must be a codable code of
     the codebook and every record must name a segment of the project, or nothing is stored. ``sources``
-    limits the import to those file names. Returns counts of ``accepted``, ``rejected``, ``added``,
-    ``segments``.
+    limits the import to those file names. On a transcript where other people decided suggestions already
+    (and that is not assigned to ``coder`` blind), the import is refused unless ``beside_others``: it would
+    decide their shared suggestions. Returns counts of ``accepted``, ``rejected``, ``added``, ``segments``.
 
     Example:
         >>> import_coding_records(store, "gold_codings.jsonl", coder="ana")  # doctest: +SKIP
@@ -128,7 +179,11 @@ def import_coding_records(store: Any, records: Any, *, coder: str, sources: list
     if missing:
         raise InvalidInput(f"{missing} of {len(rows)} coding records name no segment of the project; the first: "
                            f"{unmatched_in_words(unmatched[0], segments)}",
-                           fix="import the transcripts first; records need the source name with start/end or turn")
+                           fix="correct the source name or turn of those records (the project's transcripts are "
+                               "listed by project.sources()); records need the source name with start/end or turn")
+    _check_speakers(rows, segments)
+    if not beside_others:
+        _check_not_deciding_for_others(store, segments, matched, coder)
     codebook = store.codebook()
     codable = {c.id for c in codebook.codable_codes}
     for codes in matched.values():

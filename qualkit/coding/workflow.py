@@ -205,19 +205,26 @@ def untouched_segments(store: Any) -> set[int]:
     """Segments whose suggestions auto-coding leaves as they are.
 
     Those on transcripts coded blind where a coder has begun (both coders judge the same suggestions;
-    before anyone begins, suggesting there is fine), and those whose suggestions blind double-coders'
-    own rows refer to.
+    before anyone begins, suggesting there is fine) or that every coder finished (nobody decides
+    suggestions there any more), and those whose suggestions blind double-coders' own rows refer to.
 
     Example:
         >>> from qualkit.store.repository import Store
         >>> untouched_segments(Store.create("sqlite://", name="u"))
         set()
     """
+    from qualkit.store.assignments import assignments_df
+
     everything = store.codings_df()
     if everything.empty:
         return set()
     blind = blind_in_progress(store)
     begun = set(everything.loc[(everything["origin"] == "human") & everything["source_id"].isin(blind), "source_id"])
+    # A finished blind transcript is settled on the Double coding page, and nobody may decide a suggestion
+    # there: new ones were orphans, counted as awaiting review with no card anywhere.
+    assigned = assignments_df(store)
+    assigned = assigned.loc[assigned["blind"].astype(bool)]
+    begun |= {int(s) for s, rows in assigned.groupby("source_id") if rows["done"].astype(bool).all()}
     protected: set[int] = set()
     if begun:
         segments = store.segments_df()

@@ -342,3 +342,15 @@ def test_undoing_a_bulk_accept_takes_back_only_what_it_accepted(quiet_study, app
     assert store.coding(mine.id).status == "accepted"  # her own code, untouched
     accepted = int(label.split("bulk accept of ")[1].split(" ")[0])
     assert accepted == len(store.events_df("coding").query("action == 'bulk-accept'"))
+
+
+def test_a_study_nothing_was_suggested_for_says_so_and_offers_to_suggest(quiet_study, apptest, helpers):
+    """A new team imported their transcripts and codebook; the queue said "Nothing left to review here." in green,
+    which they read as "all done", though the auto-coder had never run on the study."""
+    store = quiet_study.store
+    store.replace_suggestions([], segment_ids=[int(i) for i in store.segments_df()["id"]])
+    at = apptest("ana", "queue")
+    helpers.assert_ok(at)
+    assert "Nothing left to review here." not in helpers.texts(at)
+    assert any("Nothing has been suggested for this study yet" in i.value for i in at.info)
+    assert at.button(key="q_suggest").label.startswith("Suggest codes")

@@ -254,3 +254,29 @@ def test_the_queue_filter_comes_back_after_a_run_that_forgot_it(quiet_study, app
     assert at.selectbox(key="q_source").value == "group1.txt"
     shown = " ".join(m.value for m in at.markdown if "<small>" in m.value)
     assert "group1.txt" in shown and "group2.txt" not in shown
+
+
+def test_undo_passes_over_decisions_on_a_transcript_whose_double_coding_is_finished(blind, apptest, helpers):
+    """U walked into a finished double-coded transcript and was refused once per decision there, 17 times, before
+    it reached one it could take back."""
+    def cards(at) -> list[int]:
+        return [int(b.key.split("_")[1]) for b in at.button if b.key.startswith("acc_")]
+
+    store = blind.store
+    at = apptest("ana", "queue")
+    at.selectbox(key="q_source").select("group2.txt").run()
+    elsewhere = cards(at)[0]
+    at.button(key=f"acc_{elsewhere}").click().run()
+    at.selectbox(key="q_source").select("group1.txt").run()
+    for _ in range(2):
+        at.button(key=f"acc_{cards(at)[0]}").click().run()
+    helpers.assert_ok(at)
+    for coder in ("ana", "ben"):
+        double_coding.mark_done(store, "group1.txt", actor=User(coder))
+    at.button(key="q_undo").click().run()
+    helpers.assert_ok(at)
+    assert any("2 decisions of yours on finished double-coded transcripts cannot be undone here" in i.value
+               for i in at.info)
+    assert store.coding(elsewhere).status == "accepted"  # not yet: one press, one message
+    at.button(key="q_undo").click().run()
+    assert store.coding(elsewhere).status == "suggested"  # the next press takes back the decision elsewhere

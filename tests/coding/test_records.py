@@ -102,3 +102,29 @@ def test_a_quote_never_closed_in_a_codings_csv_is_an_error_not_rows_lost(tmp_pat
     closed = tmp_path / "closed.csv"
     closed.write_text("source,turn,codes,note\na.txt,10,admin,\"unsure, check with sam\"\n" + rows, encoding="utf-8")
     assert len(read_coding_records(closed)) == 11
+
+
+def test_records_whose_speaker_does_not_say_the_turn_are_refused(coded_store):
+    """A second coder's file counted turns from 1: every code landed on the next speaker's turn, a moderator's
+    too, without a warning, though each row named its speaker."""
+    store, ann, bela = coded_store
+    shifted = [{"source": "tiny.txt", "turn": ann.turn + 1, "speaker": ann.speaker, "codes": ["exhaustion"]}]
+    with pytest.raises(InvalidInput, match=rf"turn {ann.turn + 1} names '{ann.speaker}', but '{bela.speaker}' says it"):
+        import_coding_records(store, shifted, coder="ben")
+    assert set(store.codings_df()["status"]) == {"suggested"}  # nothing imported
+    right = [{"source": "tiny.txt", "turn": ann.turn, "speaker": ann.speaker.lower(), "codes": ["exhaustion"]}]
+    assert import_coding_records(store, right, coder="ben")["segments"] == 1
+
+
+def test_a_second_coders_file_does_not_decide_the_suggestions_others_are_reviewing(coded_store):
+    """A stranger brought a colleague's coding in for a reliability check: it accepted and rejected the study's
+    suggestions as the colleague's review, and they left her queue."""
+    store, _, bela = coded_store
+    first = int(store.codings_df(status="suggested").iloc[0]["id"])
+    store.decide(first, "accept", user="ana")
+    record = [{"source": "tiny.txt", "turn": bela.turn, "codes": ["admin"]}]
+    with pytest.raises(InvalidInput, match=r"tiny\.txt: ana decided suggestions there; ben's records") as refused:
+        import_coding_records(store, record, coder="ben")
+    assert "assign the transcript to ana and ben for blind double coding" in refused.value.fix
+    assert (store.codings_df()["decided_by"] == "ben").sum() == 0  # nothing imported
+    assert import_coding_records(store, record, coder="ben", beside_others=True)["segments"] == 1

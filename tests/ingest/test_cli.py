@@ -115,6 +115,20 @@ def test_deidentify_command(tmp_path, data, capsys):
     assert code == 2 and "replacement report would sit in the same folder" in err
 
 
+def test_deidentify_says_when_no_ner_pipeline_found_names(tmp_path, data, capsys):
+    """A stranger took the output for de-identified: spaCy had no trained pipeline, so NER did nothing, unsaid."""
+    import spacy.util
+
+    out_dir, key = tmp_path / "out", tmp_path / "secure" / "key.json"
+    code, _, err = run(["deidentify", str(data / "aliases.txt"), "--out", str(out_dir), "--key", str(key)], capsys)
+    assert code == 0
+    said = "note: no trained spaCy pipeline is installed" in err
+    assert said == (not spacy.util.get_installed_models())
+    code, _, err = run(["deidentify", str(data / "aliases.txt"), "--out", str(out_dir), "--key", str(key),
+                        "--no-ner"], capsys)
+    assert "no trained spaCy pipeline" not in err  # asked for no NER: nothing to say
+
+
 def test_deidentify_is_all_or_nothing_when_a_later_file_fails(tmp_path, data, capsys):
     out_dir, key = tmp_path / "out", tmp_path / "secure" / "key.json"
     code, _, err = run(["deidentify", str(data / "aliases.txt"), str(data / "empty.txt"), "--out", str(out_dir),

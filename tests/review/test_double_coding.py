@@ -186,6 +186,13 @@ def test_blind_coding_stays_independent_of_the_learned_coder(blind):
     double_coding.assign(store, "group2.txt", ["ana", "ben"], actor=ADMIN)
     group2 = set(store.segments_df(source="group2.txt")["id"].astype(int))
     assert not group2 & untouched_segments(store)
+    # A finished one gets no new suggestions: nobody may decide them there (a team saw orphans on a settled
+    # transcript, counted as awaiting review, with no card in any queue).
+    finished = set(store.segments_df(source="group1.txt")["id"].astype(int))
+    assert finished <= untouched_segments(store)
+    before = suggestions_on_group1()
+    project.autocode(progress=False, fine_tune=False)
+    assert suggestions_on_group1() == before
 
 
 def test_settling_an_agreement_keeps_both_coders_words(study):

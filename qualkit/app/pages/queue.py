@@ -26,6 +26,7 @@ import streamlit as st
 
 from qualkit.app import actions, clicks, queries, resources, state, ui
 from qualkit.app.components import Highlight, select_text
+from qualkit.app.suggest import suggest_button
 from qualkit.errors import ConflictError, QualkitError, StoreError, SuggestionWithdrawn
 from qualkit.model import Codebook
 from qualkit.review import decisions
@@ -300,6 +301,9 @@ def _undo() -> None:
         decisions.revert_decision(store, entry["id"], expected_version=entry["version"], actor=user,
                                   event_id=entry.get("event"))
     except QualkitError as error:
+        if "blind double-coding is finished" in str(error):
+            _drop_finished(store, stack)
+            return
         _report(error)
         return
     snap = _snapshot()
@@ -510,6 +514,26 @@ def undo_bar(ctx: state.Context) -> None:
                   help="Made before this tab opened; History lists every decision.")
 
 
+def _drop_finished(store: Any, stack: list[dict[str, Any]]) -> None:
+    """Take every decision on a finished double-coded transcript off this tab's undo stack, and say so once.
+
+    Such a decision is settled on the Double coding page, not undone: U walked into a finished transcript and
+    was refused once per decision, 17 times, before it reached one it could take back.
+    """
+    from qualkit.review.visibility import TeamView
+
+    view = TeamView.load(store)
+    finished = {int(s) for s in view.assignments["source_id"] if view.is_complete(int(s))}
+    rows = codings_by_id(store, [int(e["id"]) for e in stack if "id" in e])
+    on_finished = {int(i) for i, s in zip(rows["id"], rows["source_id"], strict=True) if int(s) in finished} \
+        if len(rows) else set()
+    stack[:] = [e for e in stack if int(e.get("id", -1)) not in on_finished]
+    _say(f"{ui.counted(len(on_finished) + 1, 'decision')} of yours on finished double-coded transcripts "
+         "cannot be undone here: settle them on the Double coding page. "
+         + ("U now takes back your decisions elsewhere." if stack else "Nothing else is left to undo in this tab."),
+         "info")
+
+
 def _undo_earlier(coding_id: int, version: int, event_id: int, what: str) -> None:
     """Button (U, Ctrl+Z) callback: take back the decision named on the button, at the version it named."""
     store = state.current_store()
@@ -542,6 +566,26 @@ def bulk_section(ctx: state.Context, source_id: int | None, code_id: str | None)
         items = [(int(i), int(v)) for i, v in zip(preview["id"], preview["version"], strict=True)]
         clicks.button(f"Accept these {len(preview)} suggestions", key="bulk_go", type="primary", on_click=_bulk,
                       args=(items,))
+
+
+def nothing_to_review(ctx: state.Context, *, filtered: bool) -> None:
+    """An empty queue, said for what it is: all reviewed, or nothing suggested yet (with the way to start).
+
+    A new study's queue said "Nothing left to review here." in green before the coder had ever run on it, and a
+    newcomer read it as "all done".
+    """
+    counts = queries.status_counts(ctx.url, ctx.name, ctx.gen, ctx.user.name)
+    if filtered or any(counts.values()):
+        st.success("Nothing left to review here.", icon=":material/task_alt:")
+        return
+    if queries.sources(ctx.url, ctx.name, ctx.gen).empty:
+        st.info("No transcripts yet: import them on the Study page, then suggest codes for them.",
+                icon=":material/upload_file:")
+        return
+    st.info("Nothing has been suggested for this study yet: the auto-coder has not run on its transcripts. "
+            "Suggest codes here (or on the Study page); the suggestions then wait in this queue.",
+            icon=":material/lightbulb:")
+    suggest_button(ctx, key="q_suggest")
 
 
 def snapshot(ctx: state.Context, key: tuple, ranking: int) -> dict[str, Any]:
@@ -600,7 +644,7 @@ def render() -> None:
     bulk_section(ctx, source_id, code_id)
     total = max(snap["total"] - snap["decided"], 0)
     if not total:
-        st.success("Nothing left to review here.", icon=":material/task_alt:")
+        nothing_to_review(ctx, filtered=source_id is not None or code_id is not None)
         return
     order = "most informative first" if snap["ranking"] else "most uncertain first"
     keys = ("keys: A accept, X reject, K choose another code (type, Enter to pick it, Enter again to change), U undo (on the card marked ▶) · "
