@@ -52,23 +52,41 @@ def _queue(ctx: state.Context) -> None:
     params = {"seed": 0} | ({"runs": 2} if st.session_state.get("tuning_two_runs") else {})
     job_id = actions.queue_job(ctx.store, "finetune", ctx.user.name, params)
     st.session_state["tuning_message"] = (
-        "Fine-tuning queued: the model worker runs it in the background; this page shows its progress."
+        "Fine-tuning queued: the model worker runs it in the background; its progress shows above as it goes."
         if job_id is not None else "Background model work is switched off here (QUALKIT_APP_RETRAIN=0).")
 
 
-def tuning_section(ctx: state.Context) -> None:
-    """Show the study's encoder and, for those who may run analyses, a button that queues fine-tuning."""
-    st.subheader("Teach the encoder this study's language")
+REFRESH_SECONDS = 3
+"""How often the section asks the store how the worker's tuning goes (one small query)."""
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def tuning_status(ctx: state.Context) -> None:
+    """The encoder the suggestions use, and the worker's tuning as it goes: redrawn every few seconds.
+
+    The page said "this page shows its progress" and then showed "queued" until it was reloaded, though the
+    worker had finished in 10 s.
+    """
     record = ctx.store.settings.get("encoder") or None
     codebook = ctx.store.settings.get("codebook")
     version = ctx.project.codebook.version if codebook is not None else None
-    st.caption(encoder_caption(record, version))
     status = jobs.work_status(ctx.store)
     running = status["running"]
     if running is not None and running.kind == "finetune":
         progress = running.progress or {}
         done, total = int(progress.get("done") or 0), int(progress.get("total") or 0)
         st.progress(done / total if total else 0.0, text=progress.get("message") or "Fine-tuning…")
+    elif ((recent := jobs.jobs_df(ctx.store, limit=20))["kind"].eq("finetune") & recent["status"].eq("queued")).any():
+        st.caption(":material/hourglass_top: Fine-tuning waits for the model worker (it finishes the job before).")
+    st.caption(encoder_caption(record, version))
+
+
+def tuning_section(ctx: state.Context) -> None:
+    """Show the study's encoder and, for those who may run analyses, a button that queues fine-tuning."""
+    st.subheader("Teach the encoder this study's language")
+    tuning_status(ctx)
+    codebook = ctx.store.settings.get("codebook")
+    running = jobs.work_status(ctx.store)["running"]
     if ctx.user.can_run_analyses() and codebook is not None:
         st.checkbox("Average two tuning runs", key="tuning_two_runs",
                     help="Steadier suggestions for twice the time: two seeded runs averaged weight by weight. "

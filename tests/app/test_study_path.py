@@ -144,6 +144,7 @@ def test_fine_tuning_is_queued_for_the_worker_and_its_encoder_shown(quiet_study,
     at.button(key="tuning_start").click().run(timeout=60)
     helpers.assert_ok(at)
     assert "Fine-tuning queued" in helpers.texts(at) and started == [store.name]
+    assert any("Fine-tuning waits for the model worker" in c.value for c in at.caption)  # said, and redrawn as it goes
     job = jobs.claim_job(store, "test-worker", ["finetune"])
     assert job is not None and job.kind == "finetune" and job.requested_by == "admin" and job.params == {"seed": 0}
     jobs.finish_job(store, job.id, "test-worker", result={})
