@@ -219,7 +219,8 @@ def promote_theme(
     the theme's documents as suggested codings (``origin="topic"``, ``coder="themes"``, span = the
     sentence inside its stored turn), and mark the theme as promoted in its run.
 
-    Without ``code_id`` the new code takes the candidate's id (made unique against the current codebook).
+    Without ``code_id`` the new code's id is made from ``name`` when given, else the candidate's id (made
+    unique against the current codebook).
     Suggesting a theme into an existing code happens only when that ``code_id`` is given. A theme is
     promoted once: a second promotion is refused, naming the code it became.
 
@@ -240,8 +241,10 @@ def promote_theme(
     if code_id is None:
         # The draft id was unique when the run was described; the codebook may have grown since (codes
         # promoted from this or another run), and a draft must never land on an existing code.
-        code_id = slug([draft["id"]] if draft.get("id") else (theme.words or [f"theme {theme.id}"]),
-                       taken={c.id for c in codebook.codes})
+        # A name given makes the id too: "Depersonalisation" kept the draft id joke_moral_injury, which the
+        # researcher then had to type in every command and read in every export.
+        code_id = slug([name] if name and name.strip() else [draft["id"]] if draft.get("id")
+                       else (theme.words or [f"theme {theme.id}"]), taken={c.id for c in codebook.codes})
     docs = result.theme_documents(theme.id)
     segment_ids = _segment_ids(store, docs)  # validate before writing anything
     extended = None

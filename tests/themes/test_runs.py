@@ -49,6 +49,7 @@ def test_a_run_is_saved_loaded_edited_and_promoted(project):
     theme = loaded.candidates[0]
     code = project.promote_theme(theme.id, name="Emergent theme")
     assert project.codebook.version == 2 and code.id in project.codebook and code.name == "Emergent theme"
+    assert code.id == "emergent_theme"  # a name given makes the id: the draft id had to be typed everywhere
     assert project.codebook[code.id].examples == [q["text"] for q in theme.quotes]
     codings = project.codings(origin="topic")
     assert len(codings) == theme.size
