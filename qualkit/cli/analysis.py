@@ -31,6 +31,16 @@ class Analysis(StrEnum):
 
 
 
+def _check_outputs(*paths: Path | None) -> None:
+    """Refuse an output file in a folder that does not exist, before any work ("No such file or directory" came
+    bare, and after the whole computation)."""
+    from qualkit.export.format import check_folder
+
+    for path in paths:
+        if path is not None:
+            check_folder(path)
+
+
 def _write(frame, out: Path | None, *, index: bool = False) -> None:
     """Print a table, or write it (formula-escaped) as CSV or Excel by the extension of ``out``."""
     import pandas as pd
@@ -64,6 +74,7 @@ def analyze(
     out: Annotated[Path | None, typer.Option(help="Write a .csv or .xlsx file instead of printing.")] = None,
 ) -> None:
     """Compute one analysis over the project and print it (or write it with --out)."""
+    _check_outputs(out)
     from qualkit.errors import InvalidInput
 
     project = open_project(db, project_name, user)
@@ -108,6 +119,7 @@ def reliability(
     disagreements: Annotated[Path | None, typer.Option(help="Write the disagreements for adjudication (.csv/.xlsx).")] = None,
 ) -> None:
     """Inter-coder reliability per code and pooled (agreement, Cohen, Fleiss, Krippendorff) with 95% intervals."""
+    _check_outputs(out, disagreements)  # before a thousand bootstrap resamples, not after
     project = open_project(db, project_name, user)
     result = project.reliability(coder, uncoded=uncoded, sources=source or None, n_boot=n_boot, seed=seed)
     typer.echo(result.summary())

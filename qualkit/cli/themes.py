@@ -182,6 +182,9 @@ def figure(kind: Annotated[str, typer.Argument(help="map, words, prevalence or h
 
     if kind not in FIGURES:
         raise InvalidInput(f"unknown figure {kind!r}", fix=f"use one of {', '.join(FIGURES)}")
+    from qualkit.export.format import check_folder
+
+    check_folder(output)  # a missing folder came as a bare "No such file or directory"
     result = open_project(db, project_name, None).themes(run)
     chart = {"map": figures.theme_map, "words": figures.theme_words_chart,
              "hierarchy": figures.theme_hierarchy_chart}.get(kind)

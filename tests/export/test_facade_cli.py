@@ -144,3 +144,17 @@ def test_cli_export_and_report_say_what_they_write_before_the_wait(project, tmp_
         captured = capsys.readouterr()
         assert captured.err.startswith(f"writing {'the report ' if command[0] == 'report' else ''}{command[1]}")
         assert captured.out.startswith("wrote ")
+
+
+def test_output_files_in_a_missing_folder_are_refused_before_the_work(project, tmp_path, capsys):
+    """A bare 'No such file or directory', after a thousand bootstrap resamples."""
+    db = str(project.store.engine.url.database)
+    for command in (["analyze", "prevalence", "--out", str(tmp_path / "nope" / "p.csv")],
+                    ["reliability", "--coder", "ana", "--coder", "ben", "--out", str(tmp_path / "nope" / "r.csv")],
+                    ["reliability", "--coder", "ana", "--coder", "ben", "--disagreements",
+                     str(tmp_path / "nope" / "d.csv")]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*command, "--db", db])
+        captured = capsys.readouterr()
+        assert exit_info.value.code == 2 and "no folder" in captured.err and "Fix: create the folder" in captured.err
+        assert "cohen" not in captured.out.lower()  # refused before the statistics were computed and printed
