@@ -207,3 +207,18 @@ def test_quotes_vary_by_session_once_groups_are_used_up():
     assert chosen["speaker"].tolist() == ["A", "S", "D"]  # fg2's resident beats fg1's second and third
     old_rule = quotes(pd.DataFrame(rows), pd.DataFrame(cods), "night", n=3, diverse_by=("speaker", "group"))
     assert old_rule["speaker"].tolist() == ["A", "S", "B"]
+
+
+def test_a_person_compared_with_the_machine_she_reviewed_is_told_it_is_not_independent():
+    """Kappa 0.83 between a researcher and the auto-coder read as a validation, though most of her codes were the
+    machine's suggestions she had accepted."""
+    machine = [{"segment_id": s, "code_id": "a", "coder": "auto", "origin": "rules", "status": status,
+                "decided_by": "ana"} for s, status in ((1, "accepted"), (2, "accepted"), (3, "rejected"))]
+    codings = pd.DataFrame([*machine, _coding(4, "a", "ana")])
+    result = reliability(_segments(5), codings, ["ana", "machine:auto"], n_boot=0)
+    assert "2 of ana's 3 codes here are auto's suggestions ana accepted" in result.statement
+    assert "not two independent codings" in result.statement
+    apart = pd.DataFrame([_coding(1, "a", "ana"), _coding(2, "a", "ana"),
+                          {"segment_id": 1, "code_id": "a", "coder": "auto", "origin": "rules", "status": "suggested",
+                           "decided_by": None}])
+    assert "independent" not in reliability(_segments(3), apart, ["ana", "machine:auto"], n_boot=0).statement
