@@ -115,6 +115,8 @@ def escape_frame(frame: pd.DataFrame, *, excel: bool = False, prefix: bool = Tru
         ["'=1+1", 'ok']
         >>> escape_frame(pd.DataFrame({"c": pd.Categorical(["=A1"])}))["c"].tolist()
         ["'=A1"]
+        >>> escape_frame(pd.DataFrame({"years": [12.0, None, 1.0]}))["years"].tolist()
+        [12, <NA>, 1]
     """
 
     def cell(value: Any) -> Any:
@@ -127,6 +129,9 @@ def escape_frame(frame: pd.DataFrame, *, excel: bool = False, prefix: bool = Tru
         series = out.iloc[:, position]
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             out.isetitem(position, series.dt.tz_convert("UTC").dt.tz_localize(None))
+        elif series.dtype.kind == "f" and series.notna().any() and (series.dropna() % 1 == 0).all():
+            # whole numbers with gaps (years in role, for a participant without any) read 12.0 in the files
+            out.isetitem(position, series.astype("Int64"))
         elif _holds_text(series.dtype):
             out.isetitem(position, pd.Series([cell(v) for v in series.astype(object)], index=series.index,
                                              dtype=object))

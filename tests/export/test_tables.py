@@ -129,3 +129,14 @@ def test_a_quote_that_starts_like_a_formula_keeps_its_words_in_the_workbook(tmp_
         assert "'" + words in [cell for row in csv.reader(handle) for cell in row]
     with (folder / "about.csv").open(encoding="utf-8-sig", newline="") as handle:
         assert "text starting with = + - or @" in dict(csv.reader(handle))
+
+
+def test_whole_numbers_with_gaps_are_written_as_whole_numbers(tmp_path):
+    """A team's codings.csv showed years_in_role 12 as 12.0 (an interviewer had none, so pandas made it a float)."""
+    from qualkit.export.tables import write_csv
+
+    frame = pd.DataFrame({"participant": ["P1", "INT"], "years_in_role": [12.0, None], "score": [0.5, 1.0]})
+    text = write_csv(frame, tmp_path / "c.csv").read_text(encoding="utf-8-sig")
+    assert "P1,12,0.5" in text and "12.0" not in text
+    back = pd.read_excel(write_workbook(tmp_path / "c.xlsx", {"codings": frame}))
+    assert back.loc[0, "years_in_role"] == 12 and back.loc[0, "score"] == 0.5
