@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
-from qualkit.cli import main
-
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+sys.path.insert(0, str(Path(__file__).parent))
+from _cli import run
 
 
 def test_import_prints_the_report(tmp_path, data, capsys):

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from qualkit.cli import main
+sys.path.insert(0, str(Path(__file__).parent))
+from _cli import run
+
 from qualkit.ingest.folders import select_transcripts, what_table
 from qualkit.project import Project
-
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _study_folder(folder):
