@@ -58,6 +58,8 @@ def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", 
         'Attending, group 3'
         >>> attribution({"role": "staff_nurse", "session": "night2"}), attribution({"role": "hca"})
         ('Staff nurse, session night2', 'hca')
+        >>> attribution({"role": "foundation doctor", "session": "fg04"})
+        'Foundation doctor, session fg04'
         >>> attribution({"role": "staff_nurse", "group": "ICU"}), attribution({"role": "staff_nurse", "group": "Ward 7B"})
         ('Staff nurse, ICU', 'Staff nurse, Ward 7B')
         >>> attribution({"role": "resident", "group": "residents", "session": "fg1"})
@@ -79,7 +81,8 @@ def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", 
         where = group or _present(row.get("source")) or ""
     # Plain words start the line capitalised, the same whether the study joined them with "_" or not (a
     # stranger saw "Pharmacist" beside "ward_clerk"); a short code (hca) or ICU is kept as the study wrote it.
-    text = role.replace("_", " ").capitalize() if re.fullmatch(r"[a-z]{4,}(_[a-z]+)*", role) else role
+    # "foundation doctor" (a space, not "_") stayed lower case beside "Registrar".
+    text = role.replace("_", " ").capitalize() if re.fullmatch(r"[a-z]{4,}([_ ][a-z]+)*", role) else role
     return f"{text}, {where}" if where else text
 
 
