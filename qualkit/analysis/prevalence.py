@@ -178,7 +178,24 @@ def prevalence(
                 "unit": "segment",
                 "segments": len(talk), "codings_counted": len(coded)}
     return Prevalence(by=by, table=table, groups=groups.reset_index(), crosstab=crosstab, tests=tests,
-                      residuals=residuals, settings=settings)
+                      residuals=residuals, settings=settings, notes=case_notes(by, talk["_group"]))
+
+
+def case_notes(by: str | None, groups: pd.Series) -> list[str]:
+    """A note for group values that differ only in case or spacing (a spreadsheet's slip), one per clash.
+
+    Example:
+        >>> case_notes("role", pd.Series(["registrar", "Registrar ", "consultant"]))
+        ["role has values that differ only in case or spacing ('Registrar ', 'registrar'): they are counted as separate groups; correct the participants file to join them"]
+    """
+    if by is None:
+        return []
+    spellings: dict[str, set[str]] = {}
+    for value in groups.dropna().astype(str).unique():
+        spellings.setdefault(" ".join(value.split()).casefold(), set()).add(value)
+    return [f"{by} has values that differ only in case or spacing ({', '.join(map(repr, sorted(values)))}): they are "
+            "counted as separate groups; correct the participants file to join them"
+            for values in spellings.values() if len(values) > 1]
 
 
 def _unknown_session(session: str, talk: pd.DataFrame) -> None:

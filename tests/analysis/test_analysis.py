@@ -273,3 +273,16 @@ def test_a_disagreement_by_omission_marks_the_quote_when_the_report_passes_it():
     assert not quotes(segments, codings, "leadership")["contested"].any()  # nothing explicit to go by
     found = quotes(segments, codings, "leadership", disputed={(1, "leadership"), (2, "staffing")})
     assert found["segment_id"].tolist() == [2, 1] and found["contested"].tolist() == [False, True]
+
+
+def test_prevalence_notes_group_values_that_differ_only_in_case():
+    """A participants sheet had 'registrar' for one doctor and 'Registrar' for another: prevalence split one
+    registrar off into a one-person group, without a word."""
+    segments = pd.DataFrame({"id": [1, 2, 3], "source": "g1.txt", "speaker": ["A", "B", "C"],
+                             "participant": ["A", "B", "C"], "speaker_role": "participant", "kind": "turn",
+                             "role": ["registrar", "Registrar", "consultant"]})
+    codings = pd.DataFrame({"segment_id": [1, 2], "code_id": "rota", "status": "accepted"})
+    notes = prevalence(segments, codings, by="role").notes
+    assert notes == ["role has values that differ only in case or spacing ('Registrar', 'registrar'): they are "
+                     "counted as separate groups; correct the participants file to join them"]
+    assert prevalence(segments.assign(role=["registrar", "registrar", "consultant"]), codings, by="role").notes == []
