@@ -66,6 +66,7 @@ def codebook_problems(codebook: Codebook, *, path: str | os.PathLike[str] | None
         problems.append(InvalidCodebook(message, path=path, line=line, fix=fix))
 
     first_seen: dict[str, int] = {}
+    first_folded: dict[str, int] = {}
     for i, code in enumerate(codebook.codes):
         has_id, has_name = bool(str(code.id or "").strip()), bool(str(code.name or "").strip())
         if not has_name:
@@ -75,13 +76,21 @@ def codebook_problems(codebook: Codebook, *, path: str | os.PathLike[str] | None
             problem(i, "id", f"code #{i + 1} ({code.name!r}) has an empty id", "give every code a unique id")
         if not has_id:
             continue
+        folded = " ".join(str(code.id).split()).casefold()  # 'Burnout' and 'burnout ' are one code mistyped
         if code.id in first_seen:
             other = lines.get((first_seen[code.id], None))
             where = f" (first defined on line {other})" if other else ""
             problem(i, "id", f"duplicate code id {code.id!r}{where}",
                     "give each code a unique id, or merge the two entries")
+        elif folded in first_folded:
+            earlier = codebook.codes[first_folded[folded]].id
+            other = lines.get((first_folded[folded], None))
+            where = f" (line {other})" if other else ""
+            problem(i, "id", f"code id {code.id!r} differs from {earlier!r}{where} only in case or spacing",
+                    "write the id the same way in both places, or give the two codes ids that tell them apart")
         else:
             first_seen[code.id] = i
+            first_folded.setdefault(folded, i)
         if code.color is not None and not COLOR.match(str(code.color)):
             problem(i, "color", f"code {code.id!r} has the colour {code.color!r}, which is not #RRGGBB",
                     'write colours as "#RRGGBB" (quoted in YAML, where # starts a comment)')

@@ -367,6 +367,14 @@ def test_duplicate_ids_name_the_csv_line():
     assert error.value.line == 5
 
 
+def test_ids_that_differ_only_in_case_or_spacing_are_refused_naming_both_lines():
+    """A stranger's 'Burnout' and 'burnout ' passed as two codes: a typo that splits one code's codings in two."""
+    with pytest.raises(InvalidCodebook, match=r"code id 'burnout' differs from 'Burnout' \(line 2\) only in case "
+                                              "or spacing") as error:
+        codebook_from_csv("name,definition\nBurnout,one\nIsolation,two\nburnout ,three\n", path="c.csv")
+    assert error.value.line == 4
+
+
 def test_cycles_empty_names_bad_patterns_and_colours():
     book = Codebook("x", [Code("a", "A", parent="c"), Code("b", "B", parent="a"), Code("c", "C", parent="b"),
                           Code("d", " "), Code("e", "E", patterns=["(unclosed"], color="red")])
