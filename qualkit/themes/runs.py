@@ -244,7 +244,7 @@ def promote_theme(
         # A name given makes the id too: "Depersonalisation" kept the draft id joke_moral_injury, which the
         # researcher then had to type in every command and read in every export.
         code_id = slug([name] if name and name.strip() else [draft["id"]] if draft.get("id")
-                       else (theme.words or [f"theme {theme.id}"]), taken={c.id for c in codebook.codes})
+                       else (theme.words or [f"theme {theme.id}"]), taken={c.id.casefold() for c in codebook.codes})
     docs = result.theme_documents(theme.id)
     segment_ids = _segment_ids(store, docs)  # validate before writing anything
     extended = None
