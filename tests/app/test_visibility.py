@@ -266,3 +266,16 @@ def test_undo_passes_over_decisions_on_a_transcript_whose_double_coding_is_finis
     assert store.coding(elsewhere).status == "accepted"  # not yet: one press, one message
     at.button(key="q_undo").click().run()
     assert store.coding(elsewhere).status == "suggested"  # the next press takes back the decision elsewhere
+
+
+def test_the_transcript_says_what_its_status_filter_hides(quiet_study, apptest, helpers):
+    """With "accepted" taken out of the Status filter the team's codes vanished without a hint; a newcomer
+    thought they were lost."""
+    segment = quiet_study.segment("group2.txt", 1)
+    decisions.add_code(quiet_study.store, int(segment["id"]), "workload", actor=ANA)
+    at = apptest("ana", "transcript")
+    at.selectbox(key="tx_source").select("group2.txt").run()
+    assert not any("Hidden by the Status filter" in c.value for c in at.caption)
+    at.multiselect(key="tx_status").unselect("accepted").run()
+    helpers.assert_ok(at)
+    assert any("Hidden by the Status filter: 1 accepted code." in c.value for c in at.caption)

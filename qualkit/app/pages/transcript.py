@@ -291,6 +291,10 @@ def render() -> None:
     only_coded = f4.checkbox("Coded only", key="tx_only_coded")
 
     shown = codings[codings["status"].isin(statuses)]
+    hidden = codings.loc[~codings["status"].isin(statuses), "status"].value_counts()
+    if len(hidden):  # a newcomer thought the team's codes were lost: the filter says what it hides
+        st.caption(":material/filter_alt: Hidden by the Status filter: " + ", ".join(
+            ui.counted(int(n), f"{status} code") for status, n in hidden.items()) + ".")
     if codes:
         shown = shown[shown["code_id"].isin(codes)]
     rows = segments
