@@ -291,7 +291,8 @@ def render() -> None:
     only_coded = f4.checkbox("Coded only", key="tx_only_coded")
 
     shown = codings[codings["status"].isin(statuses)]
-    hidden = codings.loc[~codings["status"].isin(statuses), "status"].value_counts()
+    # Rejected codes are hidden by default, as the filter's own default shows; accepted or suggested ones are said.
+    hidden = codings.loc[~codings["status"].isin([*statuses, "rejected"]), "status"].value_counts()
     if len(hidden):  # a newcomer thought the team's codes were lost: the filter says what it hides
         st.caption(":material/filter_alt: Hidden by the Status filter: " + ", ".join(
             ui.counted(int(n), f"{status} code") for status, n in hidden.items()) + ".")
