@@ -156,6 +156,7 @@ def test_adjusting_removing_and_deciding_through_the_selector(study, apptest, he
     text = study.store.source("group1.txt").text
     assert text[coding.start:coding.end] == "The EHR. I spend two hours every night on documentation"
     assert (coding.status, coding.decided_by) == ("accepted", "ana")  # adjusting a suggestion accepts it
+    assert "Accepted Administrative burden, now covering “The EHR." in helpers.texts(at)  # and says so
     adjusted = next(h for h in drawn(at)["highlights"] if h["id"] == coding.id)
     assert (adjusted["start"], adjusted["end"]) == (coding.start, coding.end)
     # the version the reader saw travels with the request: an old one is refused, nothing overwritten

@@ -66,7 +66,9 @@ def _act(passages: list[Passage], highlights: list[Highlight], codebook) -> None
     else:
         decision = {"adjust": "span", "remove": "reject"}.get(action.kind, action.kind)
         span = {"start": action.selection.start, "end": action.selection.end} if action.kind == "adjust" else {}
-        message = {"adjust": f"{name} now covers “{ui.short(action.selection.text, 60) if action.selection else ''}”.",
+        words = f"“{ui.short(action.selection.text, 60) if action.selection else ''}”"
+        suggested = {h.id: h.status for h in highlights}.get(action.highlight) == "suggested"
+        message = {"adjust": f"Accepted {name}, now covering {words}." if suggested else f"{name} now covers {words}.",
                    "remove": f"Removed {name} (kept on record as rejected).",
                    "accept": f"Accepted {name}.", "reject": f"Rejected {name}."}[action.kind]
         done = state.run_action(decisions.decide, store, int(action.highlight), decision, actor=user,
