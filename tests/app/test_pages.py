@@ -427,6 +427,8 @@ def test_history_and_team_pages(study, apptest, helpers):
     from qualkit.users import get_user
 
     assert get_user(study.store, "zoe").role.value == "viewer"
+    assert at.text_input(key="tm_name").value == ""  # the form is ready for the next person, not for zoe again
+    assert "tm_cb_zoe" not in [c.key for c in at.checkbox]  # a viewer only reads: no "may edit the codebook"
     shown = [m.value for m in at.markdown]
     assert "**zoe**" in shown and "**yan** · Yan Li" in shown and "(nan)" not in " ".join(shown)  # zoe gave none
     at.selectbox(key="tm_role_zoe").select("coder")

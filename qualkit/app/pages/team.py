@@ -19,11 +19,14 @@ def _add() -> None:
         state.report_error(error)
         return
     name = st.session_state.get("tm_name", "")
-    state.run_action(team_users.add_user, store, name, st.session_state.get("tm_password", ""),
-                     st.session_state.get("tm_role", "coder"),
-                     can_edit_codebook=bool(st.session_state.get("tm_codebook")), actor=user.name,
-                     success=f"Added {name}.")
+    added = state.run_action(team_users.add_user, store, name, st.session_state.get("tm_password", ""),
+                             st.session_state.get("tm_role", "coder"),
+                             can_edit_codebook=bool(st.session_state.get("tm_codebook")), actor=user.name,
+                             success=f"Added {name}.")
     st.session_state["tm_password"] = ""
+    if added is not None:  # the form kept the name, and a second click tried to add the same person again
+        st.session_state["tm_name"] = ""
+        st.session_state["tm_codebook"] = False
 
 
 def _role(name: str) -> None:
@@ -85,6 +88,8 @@ def render() -> None:
                               label_visibility="collapsed")
             if row.role == "admin":  # an administrator edits the codebook whatever the box would say
                 cols[2].caption("edits the codebook (administrator)")
+            elif row.role == "viewer":  # "a viewer only reads": a box offering more contradicted it
+                cols[2].caption("reads only (viewer)")
             else:
                 cols[2].checkbox("may edit the codebook", value=bool(row.can_edit_codebook), key=f"tm_cb_{row.name}")
             clicks.button("Save", key=f"tm_save_{row.name}", on_click=_role, args=(row.name,), where=cols[3])
