@@ -271,6 +271,7 @@ def test_codebook_page_edits_make_new_versions(study, apptest, helpers):
     assert "sleep" in study.store.codebook()
     at.multiselect(key="cb_merge_from").select("sleep")
     at.selectbox(key="cb_merge_into").select("workload")
+    assert "Sleep deprivation (sleep)" in at.multiselect(key="cb_merge_from").format_func("sleep")  # names, not ids
     at.button(key="FormSubmitter:cb_merge-Merge").click().run()
     helpers.assert_ok(at)
     assert "sleep" not in study.store.codebook() and study.store.codebook().version == 4

@@ -126,8 +126,11 @@ def structure_tabs(ctx: state.Context, codebook) -> None:
                 state.flash(f"Added {code.id}: codebook version {version}.")
             st.rerun()
     with merge, st.form("cb_merge"):
-        sources = st.multiselect("Merge these codes…", ids, key="cb_merge_from")
-        into = st.selectbox("…into", ids, key="cb_merge_into")
+        def label(code_id: str) -> str:  # names as everywhere else (the pickers listed bare ids)
+            return ui.code_label(codebook, code_id)
+
+        sources = st.multiselect("Merge these codes…", ids, key="cb_merge_from", format_func=label)
+        into = st.selectbox("…into", ids, key="cb_merge_into", format_func=label)
         note = st.text_input("Why", key="cb_merge_note")
         if st.form_submit_button("Merge"):
             result = state.run_action(codebook_edits.merge_codes, ctx.store, sources, into, actor=ctx.user, note=note,
