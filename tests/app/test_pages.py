@@ -696,12 +696,13 @@ def test_a_codebook_of_its_own_keeps_its_name_instead_of_becoming_burnouts_next_
     at = apptest("admin", "codebook")
     at.file_uploader(key="cb_upload").set_value([("night_codes.csv", text.encode(), "text/csv")]).run()
     at.checkbox(key="cb_leave_out").check().run()
+    at.text_input(key="cb_import_name").input("Night shift codes")  # else named after the file
     at.button(key="cb_import").click().run()
     helpers.assert_ok(at)
     now = study.store.codebook()
-    assert (now.name, now.version, now.ids) == ("night_codes", 1, ["Fatigue", "Staffing", shared])
+    assert (now.name, now.version, now.ids) == ("Night shift codes", 1, ["Fatigue", "Staffing", shared])
     assert f"it keeps fewer than half of “{before}”'s codes, so it is a codebook of its own" in helpers.texts(at)
-    assert "night_codes, version 1" in helpers.texts(at)  # the page's own caption
+    assert "Night shift codes, version 1" in helpers.texts(at)  # the page's own caption
     at.selectbox(key="cb_code").select("Fatigue").run()  # no examples, nothing coded: said, not quoted
     captions = [str(c.value) for c in at.caption]
     assert not [c for c in captions if "(none" in c] and "None yet." in captions

@@ -177,6 +177,10 @@ def import_export(ctx: state.Context, codebook) -> None:
         upload = st.file_uploader(f"Import a codebook ({' '.join(f.suffixes[0] for f in FORMATS)}) as a new version",
                                   type=[suffix.lstrip(".") for suffix in suffixes()], key="cb_upload")
         if upload is not None:
+            st.text_input("Its name, if it is a codebook of its own", key="cb_import_name",
+                          placeholder=f"{Path(upload.name).stem} (the file's name)",
+                          help="Used when the file is not the next version of the study's codebook; the report's "
+                               "methods name it (a stranger's was called “codebook”, after codebook.csv).")
             st.checkbox("Allow the new version to drop codes that are already in use", key="cb_leave_out",
                         help="A code the new version leaves out keeps its codings on record, but they leave every "
                              "analysis. Without this, a file that drops a code in use is refused and nothing changes.")
@@ -206,7 +210,7 @@ def _import_codebook(ctx: state.Context, codebook: Any) -> None:
             for problem in getattr(error, "problems", [error]):
                 state.flash(state.without_folder(str(problem), Path(tmp)), "error")
             return
-    own_name = loaded.name
+    own_name = loaded.name = str(st.session_state.get("cb_import_name") or "").strip() or loaded.name
     if codebook_edits.is_next_version(codebook, loaded):
         loaded.name = codebook.name  # an edited copy of this codebook: its next version
     try:
