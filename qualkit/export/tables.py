@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from qualkit.display import clock
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
 
@@ -240,6 +241,9 @@ def write_workbook(path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFra
 def tidy_codings(store: Any, *, statuses: tuple[str, ...] = ("accepted", "suggested", "rejected")) -> pd.DataFrame:
     """One row per coding with code name, transcript, speaker, participant attributes and the coded text.
 
+    A ``time`` column (``m:ss`` into the recording) follows the turn where the transcript has times (VTT/SRT,
+    timestamped lines).
+
     Example:
         >>> from qualkit.store.repository import Store
         >>> tidy_codings(Store.create("sqlite://")).empty
@@ -254,13 +258,17 @@ def tidy_codings(store: Any, *, statuses: tuple[str, ...] = ("accepted", "sugges
     base = ["id", "source", "speaker", "participant", "speaker_role", "kind", "turn", "start", "end", "text",
             "source_id", "seq", "time_start", "time_end", "marks"]
     attributes = [c for c in segments.columns if c not in base]
-    frame = codings.merge(segments[["id", "participant", *attributes]].rename(columns={"id": "segment_id"}),
+    timed = [c for c in ("time_start",) if c in segments and segments[c].notna().any()]
+    frame = codings.merge(segments[["id", "participant", *timed, *attributes]].rename(columns={"id": "segment_id"}),
                           on="segment_id", how="left")
+    if timed:  # where the recording has it: the way back to the audio for a quote (a stranger missed it)
+        frame["time"] = [clock(t) for t in frame["time_start"]]
     frame["code_name"] = frame["code_id"].map(lambda code: names.get(code, code))
     frame["coded_text"] = [str(t)[s - ss:e - ss] if isinstance(t, str) else None for t, s, e, ss in
                            zip(frame["segment_text"], frame["start"], frame["end"], frame["segment_start"],
                                strict=True)]
-    columns = ["id", "guid", "source", "source_id", "segment_id", "turn", "speaker", "participant", "speaker_role",
+    columns = ["id", "guid", "source", "source_id", "segment_id", "turn", "time", "speaker", "participant",
+               "speaker_role",
                *attributes,
                "code_id", "code_name", "status", "origin", "coder", "decided_by", "score", "start", "end",
                "coded_text", "evidence", "rationale", "codebook_version", "parent_id", "created_at", "decided_at"]

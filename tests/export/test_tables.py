@@ -140,3 +140,22 @@ def test_whole_numbers_with_gaps_are_written_as_whole_numbers(tmp_path):
     assert "P1,12,0.5" in text and "12.0" not in text
     back = pd.read_excel(write_workbook(tmp_path / "c.xlsx", {"codings": frame}))
     assert back.loc[0, "years_in_role"] == 12 and back.loc[0, "score"] == 0.5
+
+
+def test_the_codings_table_gives_the_recording_time_of_each_coded_turn(tmp_path):
+    """A stranger's timestamps were read at import but reached neither the Excel sheet nor the quotes: the way back
+    to the audio was lost."""
+    import qualkit as qk
+    from qualkit.export.tables import tidy_codings
+
+    vtt = tmp_path / "huddle.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Omar>We never get a break on nights.\n\n"
+                   "00:03:12.000 --> 00:03:15.000\n<v Lena>The rota has three gaps again.\n", encoding="utf-8")
+    project = qk.Project.create(tmp_path / "s.qualkit.db", codebook="burnout", user="ana")
+    project.import_transcripts([vtt], progress=False)
+    second = project.segments().sort_values("start").iloc[1]
+    project.code(int(second["id"]), project.codebook.codable_codes[0].id)
+    table = tidy_codings(project.store)
+    project.store.engine.dispose()
+    assert table["time"].tolist() == ["3:12"]
+    assert list(table.columns).index("time") == list(table.columns).index("turn") + 1
