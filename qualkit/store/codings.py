@@ -267,11 +267,16 @@ class CodingsMixin(StoreBase):
             session.execute(delete(CodingRow).where(CodingRow.project_id == self.project_id,
                                                     CodingRow.id.in_(list(chunk)), CodingRow.status == "suggested",
                                                     CodingRow.origin != "human"))
+        self.log_withdrawn(session, gone, what, user=user, why=why)
+        return records
+
+    def log_withdrawn(self, session: Session, gone: Sequence[int], what: dict[int, tuple[int, str]], *,
+                      user: str | None, why: str) -> None:
+        """Log suggestions withdrawn for a reason (a merge, a change) as a retrain's are, so a card of one says so."""
         if gone:
             self.log(session, user, "replace", "coding", None,
-                     old={"suggestions_removed": len(gone), "why": why, "ids": gone[:LOGGED_IDS],
+                     old={"suggestions_removed": len(gone), "why": why, "ids": list(gone[:LOGGED_IDS]),
                           "more_ids": max(0, len(gone) - LOGGED_IDS), "withdrawn": withdrawn_log(gone, what)})
-        return records
 
     def withdraw_suggestions_in(self, session: Session, *, segment_id: int, code_id: str, span: tuple[int, int],
                                 user: str | None, why: str) -> list[int]:
@@ -287,10 +292,7 @@ class CodingsMixin(StoreBase):
         gone = sorted(int(i) for i in rows if i not in kept)
         if gone:
             session.execute(delete(CodingRow).where(CodingRow.project_id == self.project_id, CodingRow.id.in_(gone)))
-            self.log(session, user, "replace", "coding", None,
-                     old={"suggestions_removed": len(gone), "why": why, "ids": gone[:LOGGED_IDS],
-                          "more_ids": max(0, len(gone) - LOGGED_IDS),
-                          "withdrawn": withdrawn_log(gone, {i: (segment_id, code_id) for i in gone})})
+        self.log_withdrawn(session, gone, {i: (segment_id, code_id) for i in gone}, user=user, why=why)
         return gone
 
     def _acted_on(self, session: Session, coding_ids: Sequence[int]) -> set[int]:
