@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qualkit.ingest.participants import header_key
 from qualkit.ingest.readers import READERS, UNSUPPORTED, suffixes
 from qualkit.ingest.tabular import guess_column
 from qualkit.model import ImportReport
@@ -57,16 +58,6 @@ class Selection:
     skipped: list[ImportReport] = field(default_factory=list)
 
 
-def normal_header(header: Any) -> str:
-    """A header compared case-blind, with runs of spaces, ``_`` and ``-`` read as one space.
-
-    Example:
-        >>> normal_header(" Example_Quote "), normal_header("Speaker-label")
-        ('example quote', 'speaker label')
-    """
-    return re.sub(r"[\s_\-]+", " ", str(header if header is not None else "")).strip().casefold()
-
-
 def what_table(headers: Sequence[Any]) -> str | None:
     """What a table other than a transcript is, judged by its header row: ``codebook``, ``participants list``,
     ``codings table`` (coding records: a ``codes`` column), or None for a transcript or survey.
@@ -77,7 +68,7 @@ def what_table(headers: Sequence[Any]) -> str | None:
         >>> what_table(["source", "turn", "codes"]), what_table(["respondent", "role", "What is hardest?"])
         ('codings table', None)
     """
-    names = [normal_header(h) for h in headers]
+    names = [header_key(h) for h in headers]
     if "codes" in names:
         return "codings table"
     marks = {mark for name in names for mark in CODEBOOK_COLUMNS if name.startswith(mark)}
@@ -181,13 +172,13 @@ def _not_a_transcript(path: Path, roster: Path | None, export_folder: bool) -> s
     kind = what_table(header)
     if kind is None:
         return None
-    shown = ", ".join(normal_header(h) for h in header[:3] if normal_header(h))
+    shown = ", ".join(header_key(h) for h in header[:3] if header_key(h))
     return f"a {kind} (columns {shown}{', ...' if len(header) > 3 else ''})"
 
 
 def _is_about(rows: list[list[str]]) -> bool:
-    return len(rows) >= 2 and [normal_header(h) for h in rows[0][:2]] == ["item", "value"] \
-        and normal_header(rows[1][0]) == "qualkit version"
+    return len(rows) >= 2 and [header_key(h) for h in rows[0][:2]] == ["item", "value"] \
+        and header_key(rows[1][0]) == "qualkit version"
 
 
 def _head_text(path: Path, size: int = 65536) -> str:

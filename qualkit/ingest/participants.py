@@ -123,7 +123,7 @@ def header_key(column: object) -> str:
         >>> header_key(" Speaker label "), header_key("speaker_label"), header_key("Participant-ID")
         ('speaker label', 'speaker label', 'participant id')
     """
-    return re.sub(r"[\s_\-]+", " ", str(column)).strip().casefold()
+    return re.sub(r"[\s_\-]+", " ", str(column if column is not None else "")).strip().casefold()
 
 
 def _pick(columns: dict[str, str], names: Iterable[str]) -> str | None:
