@@ -28,7 +28,7 @@ import pandas as pd
 from qualkit.access import Access, default_user, requires  # default_user: who acts when nobody is named
 from qualkit.checks import check_code, names, one_id, one_name
 from qualkit.errors import InvalidInput, StoreError, did_you_mean
-from qualkit.model import Codebook, Coding, Memo
+from qualkit.model import Codebook, Coding, Memo, withdrawn_by_author
 from qualkit.store.repository import Store
 
 _default_user = default_user  # the name other branches still call inside this module
@@ -328,7 +328,8 @@ class Project:
         """Codings with their segment's source, speaker and text; filters as in :meth:`Store.codings_df`.
 
         A coder coding a transcript blind does not get the other coders' codings on it. A filter the store does
-        not have (``staus=``) is an error naming the ones it has.
+        not have (``staus=``) is an error naming the ones it has. The ``removed`` column is true for a hand code
+        its own coder took back: its status stays ``rejected`` on record, but nobody judged the code not to apply.
 
         Example:
             >>> Project.create("sqlite://", user="ana").codings(status="accepted").empty
@@ -341,7 +342,13 @@ class Project:
         if unknown:
             raise InvalidInput(f"codings() has no filter {unknown[0]!r}",
                                fix=f"{did_you_mean(unknown[0], known)}filter by {', '.join(known)}")
-        return self.access.visible_codings(self.store.codings_df(**filters))
+        frame = self.store.codings_df(**filters)
+        if len(frame):  # judged on every coding: a blind coder's rejection is told from a removal by its parent
+            every = self.store.codings_df() if filters else frame
+            frame["removed"] = frame["id"].isin(every.loc[withdrawn_by_author(every), "id"])
+        else:
+            frame["removed"] = pd.Series(dtype=bool)
+        return self.access.visible_codings(frame)
 
     @requires('view')
     def memos(self) -> pd.DataFrame:

@@ -81,12 +81,9 @@ def info(db: DbOption = None, project_name: ProjectNameOption = None, path: Anno
         typer.echo(f"codebook {cb.name!r} version {cb.version}: {len(cb.codable_codes)} codes")
     except Exception as error:  # no codebook yet is a state, not a failure
         typer.echo(error.render("cli") if hasattr(error, "render") else str(error))
-    from qualkit.model import withdrawn_by_author
-
     # A hand code its author removed again is kept on record as rejected, but nobody judged it: the report
     # says "removed", and so does this summary (a stranger's 13 "rejected" held their own removals).
-    status = codings["status"].where(~withdrawn_by_author(codings), "removed by its coder") if len(codings) \
-        else codings["status"]
+    status = codings["status"].where(~codings["removed"].astype(bool), "removed by its coder")
     for name, count in status.value_counts().sort_index().items():
         typer.echo(f"  {name}: {count} codings")
 

@@ -35,6 +35,7 @@ import pandas as pd
 from qualkit.display import clock
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export
+from qualkit.model import withdrawn_by_author
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_CHARACTERS = frozenset("=+-@")
@@ -238,18 +239,25 @@ def write_workbook(path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFra
 # ------------------------------------------------------------------------------------------ project tables
 
 
-def tidy_codings(store: Any, *, statuses: tuple[str, ...] = ("accepted", "suggested", "rejected")) -> pd.DataFrame:
+def tidy_codings(store: Any, *, statuses: tuple[str, ...] = ("accepted", "suggested", "rejected", "removed"),
+                 ) -> pd.DataFrame:
     """One row per coding with code name, transcript, speaker, participant attributes and the coded text.
 
     A ``time`` column (``m:ss`` into the recording) follows the turn where the transcript has times (VTT/SRT,
-    timestamped lines).
+    timestamped lines). A hand code its own coder took back has the status ``removed``: it is on record, but
+    nobody judged the code not to apply (see :func:`qualkit.model.withdrawn_by_author`).
 
     Example:
         >>> from qualkit.store.repository import Store
         >>> tidy_codings(Store.create("sqlite://")).empty
         True
     """
-    codings = store.codings_df(status=list(statuses))
+    every = store.codings_df()
+    # Judged on the whole table: a blind coder's rejection is told from a removal by its parent suggestion.
+    removed = withdrawn_by_author(every) if len(every) else pd.Series(False, index=every.index, dtype=bool)
+    # Nobody judged a hand code its coder took back: a stranger read her removals as rejections.
+    codings = every.assign(status=every["status"].where(~removed, "removed"))
+    codings = codings.loc[codings["status"].isin(statuses)]
     try:
         names = {c.id: c.name for c in store.codebook().codes}
     except Exception:  # no codebook yet
@@ -373,7 +381,7 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         ("codebook", f"{codebook.name} version {codebook.version}" if codebook else "(none)"),
         ("exported at (UTC)", pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M")),
         ("codings counted in the analyses", "accepted" + (" and suggested" if include_suggested else "")),
-        ("codings sheet", "every coding and decision: accepted, suggested and rejected (see its status column)"),
+        ("codings sheet", "every coding and decision: accepted, suggested, rejected, and removed (a hand code its coder took back; not a rejection) in its status column"),
         ("prevalence by", by or "(all participants)"),
         ("unit", "segment; moderator talk excluded"),
         ("co-occurrence", "within a segment" if window == 0 else f"within {window} turns"),

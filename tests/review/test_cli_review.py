@@ -121,6 +121,26 @@ def test_info_counts_a_hand_code_removed_again_apart_from_rejections(study):
     assert "  rejected: 1 codings" in info.output and "  removed by its coder: 1 codings" in info.output
 
 
+def test_a_hand_code_taken_back_reads_removed_in_the_tables_not_rejected(study, tmp_path):
+    """A stranger's Excel sheet and ``codings()`` listed her own hand code, undone, as "rejected" (D6)."""
+    from qualkit.export.tables import tidy_codings
+
+    project, _ = study
+    rejected = int(project.review_queue(5).iloc[0]["id"])
+    project.reject(rejected)
+    project.code(int(project.segments().iloc[-1]["id"]), "workload")
+    project.undo()
+    every = project.codings()
+    assert every.loc[every["id"] == rejected, "removed"].tolist() == [False]
+    hand = every.loc[every["origin"] == "human"]
+    assert hand["status"].tolist() == ["rejected"] and hand["removed"].tolist() == [True]
+    assert project.codings(status="rejected")["removed"].sum() == 1
+    table = tidy_codings(project.store)
+    assert table.loc[table["coding_id"] == rejected, "status"].tolist() == ["rejected"]
+    assert table.loc[table["origin"] == "human", "status"].tolist() == ["removed"]
+    assert tidy_codings(project.store, statuses=("rejected",))["coding_id"].tolist() == [rejected]
+
+
 def test_undo_takes_back_a_bulk_accept_whole_as_the_app_does(study):
     project, db = study
     from qualkit.review import decisions

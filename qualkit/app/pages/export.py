@@ -28,12 +28,13 @@ def render() -> None:
     """
     ctx = state.page_context("Export")
     st.subheader("Codings as CSV")
-    statuses = st.multiselect("Status", ["accepted", "suggested", "rejected"], default=["accepted"], key="ex_status")
+    statuses = st.multiselect("Status", ["accepted", "suggested", "rejected", "removed"], default=["accepted"],
+                              key="ex_status", help="removed: a hand code its own coder took back (not a rejection)")
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     csv_key = (ctx.name, ctx.user.name, tuple(statuses))
     if st.button("Prepare the CSV", key="ex_csv"):
         st.session_state.pop("ex_csv_data", None)
-        everything = ("accepted", "suggested", "rejected")
+        everything = ("accepted", "suggested", "rejected", "removed")
         frame = visibility.visible_codings(tidy_codings(ctx.store, statuses=tuple(statuses) or everything),
                                            ctx.user.name, view)  # with the coded words and the speakers' attributes
         st.session_state["ex_csv_data"] = write_csv(frame.reset_index(drop=True))
