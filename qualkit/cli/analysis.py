@@ -34,11 +34,15 @@ class Analysis(StrEnum):
 def _check_outputs(*paths: Path | None) -> None:
     """Refuse an output file in a folder that does not exist, before any work ("No such file or directory" came
     bare, and after the whole computation)."""
+    from qualkit.errors import InvalidInput
     from qualkit.export.format import check_folder
 
-    for path in paths:
-        if path is not None:
-            check_folder(path)
+    given = [path for path in paths if path is not None]
+    for path in given:
+        check_folder(path)
+    if len({path.resolve() for path in given}) < len(given):
+        raise InvalidInput(f"{given[0]} is named for two outputs; the second would replace the first",
+                           fix="give --out and --disagreements different file names")
 
 
 def _write(frame, out: Path | None, *, index: bool = False) -> None:
@@ -52,11 +56,12 @@ def _write(frame, out: Path | None, *, index: bool = False) -> None:
                                "display.max_colwidth", 80):
             typer.echo(frame.to_string(index=index))
         return
+    replacing = out.exists()
     if out.suffix.lower() == ".xlsx":
         write_workbook(out, {out.stem: frame if index else frame.reset_index(drop=True)})
     else:
         write_csv(frame if index else frame.reset_index(drop=True), out)
-    typer.echo(f"wrote {out}")
+    typer.echo(f"wrote {out}" + (" (replaced the file that was there)" if replacing else ""))
 
 
 def analyze(

@@ -158,3 +158,21 @@ def test_output_files_in_a_missing_folder_are_refused_before_the_work(project, t
         captured = capsys.readouterr()
         assert exit_info.value.code == 2 and "no folder" in captured.err and "Fix: create the folder" in captured.err
         assert "cohen" not in captured.out.lower()  # refused before the statistics were computed and printed
+
+
+def test_analysis_outputs_say_when_they_replace_a_file_and_refuse_one_file_for_two(project, tmp_path):
+    """``analyze --out`` and ``reliability --disagreements`` replaced a researcher's file without a word."""
+    db = str(project.store.engine.url.database)
+    target = tmp_path / "prevalence.csv"
+    first = runner_invoke(["analyze", "prevalence", "--db", db, "--out", str(target)])
+    assert first.exit_code == 0 and "replaced" not in first.output
+    again = runner_invoke(["analyze", "prevalence", "--db", db, "--out", str(target)])
+    assert again.exit_code == 0 and f"wrote {target} (replaced the file that was there)" in again.output
+    same = tmp_path / "both.csv"
+    both = runner_invoke(["reliability", "--coder", "ana", "--coder", "ben", "--db", db, "--out", str(same),
+                          "--disagreements", str(same)])
+    assert "named for two outputs" in str(both.exception) and not same.exists()
+
+
+def runner_invoke(arguments):
+    return CliRunner().invoke(app, [*arguments, "--user", "ana"])
