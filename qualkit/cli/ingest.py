@@ -241,6 +241,12 @@ def deidentify(
         replaced = " (replaced the earlier output)" if target.exists() else ""
         target.write_text(result.source.text, encoding="utf-8")
         typer.echo(f"{path} -> {target}: {len(result.replacements)} replacement(s){replaced}")
+    roster = deidentifier.participants_table()
+    if len(roster):  # with the original list the [P01]s matched nobody: group figures lost every role (a stranger)
+        roster_path = out / "participants.deid.csv"
+        write_csv(roster, roster_path)
+        typer.echo(f"{roster_path}: the participants by pseudonym, without names (read its columns before sharing); "
+                   f"import with: qualkit import {out} --participants {roster_path}")
     typer.echo(f"review every replacement in {report_path}; the key is in {key} (keep both apart from the data)")
     if ner and not deidentifier.ner_used:  # a researcher took the output for de-identified; names no list held stayed
         typer.echo("note: no trained spaCy pipeline is installed, so names were found only from the participants, "

@@ -37,13 +37,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import MissingDependency
 from qualkit.ingest.participants import ParticipantsLike, read_participants
 from qualkit.ingest.speakers import TITLES, label_shape
 from qualkit.model import ImportReport, Mark, Participant, Segment, Source, Speaker
 from qualkit.spans import OffsetMap
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Common given names that are not also everyday English words (no Will, Mark, Grace, May, Joy, ...).
 GIVEN_NAMES = frozenset(["aaron", "abdul", "abigail", "adam", "adrian", "ahmed", "aisha", "alan", "albert", "alejandro", "alex", "alexander", "alexandra", "alice", "alicia", "alison", "amanda", "amelia", "amir", "amy", "ana", "andrea", "andrew", "angela", "anita", "ann", "anna", "anne", "anthony", "antonio", "arjun", "ashley", "barbara", "ben", "benjamin", "beth", "brian", "carlos", "carmen", "caroline", "catherine", "charles", "charlotte", "chen", "chloe", "chris", "christina", "christine", "christopher", "claire", "claudia", "daniel", "david", "deborah", "denise", "diana", "diego", "dmitri", "donald", "dorothy", "eduardo", "elena", "elizabeth", "ella", "emily", "emma", "eric", "erik", "esther", "ethan", "eva", "fatima", "felix", "fernando", "fiona", "francesca", "francisco", "gabriel", "george", "gloria", "gregory", "hannah", "harold", "harry", "heather", "helen", "henry", "hiroshi", "hugo", "ian", "ibrahim", "isabel", "isabella", "ivan", "jacob", "james", "jane", "janet", "jason", "javier", "jennifer", "jeremy", "jessica", "jill", "joanna", "joel", "johan", "john", "jonathan", "jorge", "jose", "joseph", "joshua", "juan", "julia", "julie", "justin", "karen", "katherine", "kathleen", "kelly", "kenji", "kevin", "kim", "laura", "lauren", "leah", "lena", "leo", "linda", "lisa", "lucas", "lucy", "luis", "maria", "marie", "marta", "martha", "mary", "matthew", "mei", "melissa", "michael", "michelle", "miguel", "mohammed", "monica", "nancy", "natalie", "nathan", "nicholas", "nicole", "nina", "noah", "olga", "oliver", "olivia", "omar", "pablo", "patricia", "paul", "pedro", "peter", "priya", "rachel", "rahul", "raj", "rebecca", "richard", "robert", "ryan", "samuel", "sandra", "sara", "sarah", "sean", "sofia", "sophia", "sophie", "stephanie", "stephen", "steven", "susan", "thomas", "timothy", "tomas", "victoria", "vincent", "wei", "william", "xavier", "yusuf", "zoe", "zhang"])
@@ -223,6 +226,31 @@ class Deidentifier:
         path = Path(path)
         path.write_text(json.dumps(self.key, indent=2, ensure_ascii=False), encoding="utf-8")
         return path
+
+    def participants_table(self) -> pd.DataFrame:
+        """The participants list for the de-identified transcripts: id, the pseudonym their turns carry, attributes.
+
+        Importing the ``.deid.txt`` files with this list links each ``[P01]`` to its participant, so group
+        figures keep the roles and sites (with the original list the pseudonyms matched nobody). It holds no
+        names or aliases; the attributes are copied as they are, so read them before sharing the list.
+
+        Example:
+            >>> from qualkit.model import Participant, Source
+            >>> d = Deidentifier(participants=[Participant("R01", pseudonym="Jill Smith",
+            ...                                            attributes={"role": "nurse"})], ner=False)
+            >>> _ = d.deidentify(Source("a.txt", "Jill Smith: nights again", "txt"))
+            >>> d.participants_table().to_dict("records")
+            [{'participant_id': 'R01', 'pseudonym': 'P01', 'aliases': '[P01]', 'role': 'nurse'}]
+        """
+        import pandas as pd
+
+        pseudonyms = {entry["participant"]: pseudonym for pseudonym, entry in self.key.items()
+                      if entry.get("kind") == "participant" and entry.get("participant")}
+        # The transcript reader takes "[P01]:" for the label P01 (a bracketed label style); both forms match.
+        rows = [{"participant_id": p.id, "pseudonym": pseudonyms[p.id].strip("[]"), "aliases": pseudonyms[p.id],
+                 **p.attributes} for p in self.participants if p.id in pseudonyms]
+        attributes = list(dict.fromkeys(name for p in self.participants for name in p.attributes))
+        return pd.DataFrame(rows, columns=["participant_id", "pseudonym", "aliases", *attributes])
 
     # ---------------------------------------------------------------- finding
     def _people(self, source: Source) -> list[tuple[str | None, list[str]]]:
