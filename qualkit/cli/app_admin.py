@@ -150,7 +150,7 @@ def assign_add(
 
     project = open_project(db, project_name, user)
     added = project.assign(source, coders, blind=blind)
-    note = blind_note(project.store, source, coders) if blind else ""
+    note = blind_note(project.store, source, coders, assigner=project.user) if blind else ""
     typer.echo(f"assigned {source} to {', '.join(coders)}{' (blind)' if blind else ''}: {added} new.{note}")
 
 

@@ -91,19 +91,28 @@ def earlier_deciders(store: Store, source: str | int, coders: Sequence[str]) -> 
     return sorted(decider_names(store, [source_id]).get(source_id, set()) - set(coders))
 
 
-def blind_note(store: Store, source: str | int, coders: Sequence[str]) -> str:
-    """The sentence to show when assigning blind after others decided on the transcript ("" when nobody did).
+def blind_note(store: Store, source: str | int, coders: Sequence[str], *, assigner: str | None = None) -> str:
+    """What to tell the person assigning a transcript blind ("" when there is nothing to say).
+
+    Decisions others took on the transcript before are hidden from its coders; and an ``assigner`` who
+    assigns herself beside someone loses the project-wide views (Analysis, Reliability per code, exports)
+    until the transcript is finished, by the blindness rule (a PI found out only when they had gone).
 
     Example:
-        >>> blind_note(Store.create("sqlite://", name="bn"), 1, ["ana"])  # doctest: +SKIP
-        ''
+        >>> blind_note(Store.create("sqlite://", name="bn"), 1, ["ana", "ben"], assigner="ana")  # doctest: +SKIP
+        ' While you code it blind beside ben, ...'
     """
     earlier = earlier_deciders(store, source, coders)
-    if not earlier:
-        return ""
-    return (f" Decisions {', '.join(earlier)} took on it before stay hidden from the coders until all are done; "
-            "the machine's suggestions decided then are offered to each coder again, so both judge every "
-            "suggestion afresh (passages coded by hand then are not: code them again if they should count).")
+    note = ""
+    if earlier:
+        note = (f" Decisions {', '.join(earlier)} took on it before stay hidden from the coders until all are done; "
+                "the machine's suggestions decided then are offered to each coder again, so both judge every "
+                "suggestion afresh (passages coded by hand then are not: code them again if they should count).")
+    others = [coder for coder in coders if coder != assigner]
+    if assigner in coders and others:
+        note += (f" While you code it blind beside {', '.join(others)}, the study's analysis, reliability per code "
+                 "and exports are closed to you (they would show their decisions) until every coder marked it done.")
+    return note
 
 
 def unassign(store: Store, source: str | int, coder: str, *, actor: User) -> None:

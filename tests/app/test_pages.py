@@ -320,6 +320,22 @@ def test_two_editors_of_one_code_never_lose_a_change(study, apptest, helpers):
     assert other.text_area(key="cb_definition_workload_v2").value == "First editor's definition."  # current shown
 
 
+def test_assigning_oneself_blind_says_what_closes_until_it_is_done(study, apptest, helpers):
+    """A PI who assigned herself a blind transcript lost Analysis and exports, and nothing had said so (E40)."""
+    at = apptest("admin", "double_coding")
+    at.selectbox(key="dc_source").select("group1.txt")
+    at.multiselect(key="dc_coders").select("admin").select("ana")
+    at.button(key="dc_assign").click().run()
+    helpers.assert_ok(at)
+    assert "While you code it blind beside ana, the study's analysis" in helpers.texts(at)
+    at.selectbox(key="dc_source").select("group2.txt")
+    at.multiselect(key="dc_coders").unselect("admin").select("ben")
+    at.button(key="dc_assign").click().run()
+    helpers.assert_ok(at)
+    assert "Assigned group2.txt to ana, ben (blind)." in helpers.texts(at)
+    assert "While you code" not in helpers.texts(at)  # others coding blind close nothing to her
+
+
 def test_double_coding_page_assign_done_and_adjudicate(study, apptest, helpers):
     at = apptest("admin", "double_coding")
     at.selectbox(key="dc_source").select("group1.txt")

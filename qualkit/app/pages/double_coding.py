@@ -28,7 +28,8 @@ def _assign() -> None:
     coders = st.session_state.get("dc_coders") or []
     blind = bool(st.session_state.get("dc_blind", True))
     try:
-        note = double_coding.blind_note(store, source, coders) if blind and source and coders else ""
+        note = (double_coding.blind_note(store, source, coders, assigner=user.name) if blind and source and coders
+                else "")
     except QualkitError:  # the transcript is gone: assign() below says so
         note = ""
     state.run_action(double_coding.assign, store, source, coders, actor=user, blind=blind,
