@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import os
 import re
@@ -86,6 +87,21 @@ _TOOL_COLUMNS = re.compile(r"(number of .+|.+ count|count|frequency|files|refere
                            r"hierarchical name|nickname|number)")
 
 
+def _snake_ids(ids: list[str]) -> bool:
+    """Whether a file's ids are all snake_case (``staffing``, ``moral_residue``), so that new ids should be too."""
+    return bool(ids) and all(re.fullmatch(r"[a-z0-9_]+", code_id) for code_id in ids)
+
+
+def _new_id(name: str, *, snake: bool, taken: set[str]) -> str:
+    """An id for a code the file names without one: like the file's others, not taken yet (added to ``taken``)."""
+    new = re.sub(r"\W+", "_", name.casefold()).strip("_") if snake else name
+    base, n = new, 2
+    while new in taken:
+        new, n = f"{base}_{n}", n + 1
+    taken.add(new)
+    return new
+
+
 def _fill_empty_ids(codes: list[Code], unnamed: list[tuple[int, int]], path: Any) -> None:
     """Give a code whose id cell is empty an id like the file's others ("Moral residue" → moral_residue), saying so.
 
@@ -95,16 +111,11 @@ def _fill_empty_ids(codes: list[Code], unnamed: list[tuple[int, int]], path: Any
         return
     empty = {index for index, _ in unnamed}
     given = [code.id for i, code in enumerate(codes) if i not in empty]
-    snake = bool(given) and all(re.fullmatch(r"[a-z0-9_]+", code_id) for code_id in given)
+    snake = _snake_ids(given)
     taken = set(given)
     for index, line in unnamed:
         code = codes[index]
-        new = re.sub(r"\W+", "_", code.name.casefold()).strip("_") if snake else code.name
-        base, n = new, 2
-        while new in taken:
-            new, n = f"{base}_{n}", n + 1
-        taken.add(new)
-        code.id = new
+        new = code.id = _new_id(code.name, snake=snake, taken=taken)
         where = f"{Path(path).name}:{line}" if path else f"line {line}"
         warnings.warn(f"{where}: code {code.name!r} has no id; it gets the id {new!r}"
                       + (" (like the file's other ids)" if snake else " (its name)"), stacklevel=4)
@@ -116,7 +127,6 @@ def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, pat
     A tool's own counts and dates are read past; any other column is read past with a warning naming it and
     the columns qualkit reads (a stranger's "Include when" column was dropped without a word).
     """
-    import difflib
 
     known = [alias for aliases in _COLUMN_ALIASES.values() for alias in aliases]
     ignored = []
@@ -233,11 +243,48 @@ def codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, name
     for code in codes:
         if code.parent is not None and code.parent not in ids and code.parent in by_name:
             code.parent = by_name[code.parent]
+    codes, lines = _add_named_categories(codes, lines, path)
     codebook = Codebook(name=name, codes=codes, version=version[0] if version else 1)
     fill_guids(codebook)
     if validate:
         validate_codebook(codebook, path=path, lines=lines)
     return codebook
+
+
+def _add_named_categories(codes: list[Code], lines: Lines, path: Any) -> tuple[list[Code], Lines]:
+    """Add a category for each parent named only in the parent column ("Theme | Code | Definition" sheets).
+
+    Such a sheet never gives its themes rows of their own; they were refused as unknown parents. A parent
+    that reads like a misspelt code ("Workolad" beside "Workload") is left for validation to name instead.
+    Each new category goes just before its first code; ``lines`` (code index -> file line) follows the codes.
+    """
+    known = [name for code in codes for name in (code.id, code.name)]
+    snake, taken = _snake_ids([code.id for code in codes]), {code.id for code in codes}
+    added: dict[str, Code] = {}
+    for code in codes:
+        parent = code.parent
+        if parent is None or parent in known or parent in added:
+            continue
+        if difflib.get_close_matches(parent, known, n=1, cutoff=0.8):
+            continue
+        added[parent] = Code(_new_id(parent, snake=snake, taken=taken), parent, codable=False)
+    if not added:
+        return codes, lines
+    where = f"{Path(path).name}: " if path else ""
+    warnings.warn(f"{where}{'category' if len(added) == 1 else 'categories'} {', '.join(map(repr, added))} "
+                  "named only in the parent column added as categories (for grouping, not for coding)",
+                  UserWarning, stacklevel=3)
+    ordered: list[Code] = []
+    moved: dict[int, int] = {}
+    for index, code in enumerate(codes):
+        category = added.get(code.parent) if code.parent is not None else None
+        if category is not None:
+            if category not in ordered:
+                ordered.append(category)
+            code.parent = category.id
+        moved[index] = len(ordered)
+        ordered.append(code)
+    return ordered, {(moved[index], field): line for (index, field), line in lines.items()}
 
 
 def codebook_from_csv(text: str, *, path: str | os.PathLike[str] | None = None, name: str | None = None,

@@ -241,6 +241,31 @@ def test_csv_optional_columns_parents_by_name_and_lists():
     assert book["Tired"].exclusion == "Busy days"
 
 
+def test_themes_named_only_in_the_parent_column_become_categories(tmp_path):
+    """A stranger's "Theme | Code | Definition" sheet was refused: its themes had no rows of their own (D1)."""
+    path = tmp_path / "codes.csv"
+    path.write_text("Theme,Code,Definition\r\nWorkload,Rota gaps,Shifts nobody covers\r\n"
+                    "Workload,Paperwork,Forms and charting\r\nSupport,Peer support,Colleagues who help\r\n",
+                    encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"codes.csv: categories 'Workload', 'Support' named only in the parent "
+                                         r"column added as categories"):
+        book = load_codebook(path)
+    assert book.ids == ["Workload", "Rota gaps", "Paperwork", "Support", "Peer support"]
+    assert [c.id for c in book.codable_codes] == ["Rota gaps", "Paperwork", "Peer support"]
+    assert book["Paperwork"].parent == "Workload" and book["Peer support"].parent == "Support"
+    snake = tmp_path / "ids.csv"
+    snake.write_text("id,name,category\nrota_gaps,Rota gaps,Staffing and rotas\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="'Staffing and rotas'"):
+        book = load_codebook(snake)
+    assert book.ids == ["staffing_and_rotas", "rota_gaps"] and book["staffing_and_rotas"].name == "Staffing and rotas"
+    typo = tmp_path / "typo.csv"
+    typo.write_text("name,parent\nWorkload,\nRota gaps,Workolad\n", encoding="utf-8")
+    with pytest.raises(InvalidCodebook) as refused:  # a misspelt code, not a new category
+        load_codebook(typo)
+    assert "typo.csv:3: code 'Rota gaps' names the parent 'Workolad'" in str(refused.value)
+    assert "did you mean 'Workload'?" in str(refused.value)
+
+
 def test_excel_import_of_a_foreign_sheet(tmp_path):
     from openpyxl import Workbook
 
