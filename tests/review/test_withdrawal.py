@@ -78,6 +78,9 @@ def test_a_participant_who_withdrew_consent_leaves_every_count_quote_and_export(
     assert event["new"]["turns"] == 2 and event["new"]["reason"] == "consent withdrawn by email"
     assert not any(w in str(event["new"]) for w in BELA_SAID)
 
+    undone = Project.open(study.url, user="ana").undo()  # her accept on P07's turn is gone: the step before it
+    assert undone.id == hand.id and undone.status == "rejected"
+
     with pytest.raises(InvalidInput, match=r"P07 was already withdrawn on \d{4}-\d\d-\d\d"):
         admin.withdraw_participant("P07", reason="again")
     admin.add_participants(pd.DataFrame({"id": ["P07"], "site": ["North"]}))  # the list read again
@@ -168,3 +171,28 @@ def test_the_command_lists_every_turn_and_asks_before_withdrawing(study):
     assert done.exit_code == 0, done.output
     assert "withdrew Béla: 2 turns in 1 transcript replaced by [withdrawn], 2 codings removed" in done.output
     assert "short-staffed" not in study.store.source("group1.txt").text
+
+
+def test_a_saved_theme_run_keeps_no_words_or_attributes_of_the_withdrawn_turns(study):
+    """A saved theme run quoted the participant; its documents and quotes lose their words, the others move."""
+    from qualkit.store.theme_runs import insert_run, run_record
+
+    store = study.store
+    turns = [study.segment("group1.txt", t) for t in (3, 2)]  # Ana after Béla, Béla
+    documents = {"segment_id": [int(s["id"]) for s in turns], "source": ["group1.txt"] * 2,
+                 "start": [int(s["start"]) for s in turns], "end": [int(s["end"]) for s in turns],
+                 "text": [s["text"] for s in turns], "speaker": ["Ana", "Béla"], "site": ["South", "North"],
+                 "theme": [0, 0]}
+    quote = {"text": turns[1]["text"], "speaker": "Béla", "source": "group1.txt", "segment_id": int(turns[1]["id"])}
+    run = insert_run(store, name="r", settings={}, versions={}, user="ana",
+                     payload={"summary": {}, "documents": documents, "themes": [{"id": 0, "quotes": [quote],
+                                                                  "examples": [turns[1]["text"]]}]}, arrays=b"")
+    assert Project.open(study.url, user="admin").withdraw_participant("Béla", reason="consent withdrawn")[
+        "theme_runs"] == 1
+    payload = run_record(store, run)["payload"]
+    text = store.source("group1.txt").text
+    docs = payload["documents"]
+    assert docs["text"] == [turns[0]["text"], "[withdrawn]"] and docs["site"] == ["South", None]
+    assert text[docs["start"][0]:docs["end"][0]] == turns[0]["text"] and docs["start"][0] < int(turns[0]["start"])
+    assert not any(w in str(payload) for w in BELA_SAID)
+    assert payload["themes"][0]["examples"] == ["[withdrawn]"]
