@@ -149,7 +149,7 @@ def _resolve(session: Session, store: Store, who: str) -> tuple[ParticipantRow |
         person = found[0]
         if person.withdrawn_at is not None:
             raise InvalidInput(f"{person.label} was already withdrawn on {person.withdrawn_at:%Y-%m-%d}; "
-                               "nothing more to withdraw", fix="nothing to do")
+                               "nothing more to withdraw", fix="the History page shows who withdrew them and why")
         segments = session.scalars(select(SegmentRow).where(SegmentRow.participant_id == person.id)
                                    .order_by(SegmentRow.source_id, SegmentRow.start)).all()
         return person, person.label, list(segments)
