@@ -245,6 +245,40 @@ class Project:
                       whole_words=whole_words, case_sensitive=case_sensitive, expected=expected)
 
     @requires('import')
+    def withdrawal_preview(self, participant_or_speaker: str) -> pd.DataFrame:
+        """Every turn of a participant who withdrew consent, per transcript: what :meth:`withdraw_participant` takes.
+
+        One row per turn: ``source``, ``turn``, ``speaker``, ``codings`` on it, ``memos`` pointing to it, its
+        ``text``. A name nobody in the study has is refused with the list of participants.
+
+        Example:
+            >>> project.withdrawal_preview("P07")  # doctest: +SKIP
+        """
+        from qualkit.review.withdrawal import withdrawal_preview
+
+        return withdrawal_preview(self.store, one_name(participant_or_speaker, "participant_or_speaker"))
+
+    @requires('import')
+    def withdraw_participant(self, participant_or_speaker: str, *, reason: str,
+                             expected: int | None = None) -> dict[str, Any]:
+        """Take a participant who withdrew consent out of the study, after coding began; cannot be undone.
+
+        Their turns become ``[withdrawn]`` in every transcript (every other coding keeps its words), the
+        codings, suggestions and evidence on those turns are deleted (so no count, quote, export, reliability
+        figure or theme sees them), the participant keeps only its id and the date, and their words leave the
+        database. ``expected`` (the turns :meth:`withdrawal_preview` showed) guards against a change since. The
+        event log keeps who, when, how many turns and ``reason``. See :mod:`qualkit.store.withdrawal`.
+
+        Example:
+            >>> project.withdraw_participant("P07", reason="consent withdrawn by email", expected=12)  # doctest: +SKIP
+            {'participant': 'P07', 'turns': 12, 'transcripts': 1, 'codings': 30, 'memos': 1, 'theme_runs': 0}
+        """
+        from qualkit.review.withdrawal import withdraw
+
+        return withdraw(self.store, one_name(participant_or_speaker, "participant_or_speaker"),
+                        reason=one_name(reason, "reason"), actor=self._actor(), expected=expected)
+
+    @requires('import')
     def add_participants(self, participants: Any) -> int:
         """Add or update participants (CSV/Excel path, DataFrame or list); returns segments newly linked.
 

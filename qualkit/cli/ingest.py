@@ -301,9 +301,53 @@ def redact(
                f"({counts['theme_runs']} saved theme runs updated)")
 
 
+def withdraw(
+    participant: Annotated[str, typer.Argument(help="The participant's id (or a speaker's name) in the study.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the record (e.g. consent withdrawn by email).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Withdraw without asking (the turns are listed first).")] = False,
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Take a participant who withdrew consent out of the study: their turns, codings and attributes.
+
+    Lists every turn of theirs per transcript (with the codings and memos on it) first and asks before
+    withdrawing. It cannot be undone: their words become [withdrawn] and leave the database.
+    """
+    from qualkit.review.withdrawal import IRREVERSIBLE
+
+    project = open_project(db, project_name, user)
+    turns = project.withdrawal_preview(participant)
+    label = turns["participant"].iloc[0] if len(turns) else participant
+    typer.echo(f"{_counted(len(turns), 'turn')} of {label} in {_counted(turns['source'].nunique(), 'transcript')}, "
+               f"{_counted(int(turns['codings'].sum()), 'coding')} on them, "
+               f"{_counted(int(turns['memos'].sum()), 'memo')} pointing to them:")
+    for source, theirs in turns.groupby("source", sort=False):
+        typer.echo(f"  {source}:")
+        for turn in theirs.itertuples():
+            where = f"turn {turn.turn}" if turn.turn is not None and turn.turn == turn.turn else "a passage"
+            excerpt = turn.text if len(turn.text) <= 60 else turn.text[:59] + "…"
+            typer.echo(f"    {where} ({turn.speaker}): {_counted(turn.codings, 'coding')}, "
+                       f"{_counted(turn.memos, 'memo')}: {' '.join(excerpt.split())}")
+    typer.echo(IRREVERSIBLE)
+    if not yes and not typer.confirm(f"Withdraw {label}?", default=False):
+        typer.echo("nothing was withdrawn")
+        raise typer.Exit(1)
+    counts = project.withdraw_participant(participant, reason=reason, expected=len(turns))
+    typer.echo(f"withdrew {counts['participant']}: {_counted(counts['turns'], 'turn')} in "
+               f"{_counted(counts['transcripts'], 'transcript')} replaced by [withdrawn], "
+               f"{_counted(counts['codings'], 'coding')} removed, {_counted(counts['memos'], 'memo')} now on "
+               f"the transcript ({counts['theme_runs']} saved theme runs updated)")
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ingestion commands (``import``, ``remove-transcript``, ``redact``, ``deidentify``)."""
+    """Add the ingestion commands (``import``, ``remove-transcript``, ``redact``, ``withdraw``, ``deidentify``)."""
     app.command("import")(import_)
     app.command("remove-transcript")(remove_transcript)
     app.command("redact")(redact)
+    app.command("withdraw")(withdraw)
     app.command("deidentify")(deidentify)

@@ -2,7 +2,8 @@
 
 Every non-whitespace character of ``source.text`` must lie in exactly one of: a segment (turn, row,
 sentence, window, legend or unattributed) or a speaker-label prefix listed in
-``source.metadata["label_spans"]``. In addition each segment's text equals its slice of the source
+``source.metadata["label_spans"]`` (or the marker of a withdrawn participant's turn,
+``source.metadata["withdrawn_spans"]``). In addition each segment's text equals its slice of the source
 text, segments and label prefixes never overlap, and every mark lies inside its segment.
 
 Example:
@@ -37,7 +38,7 @@ def accounting_problems(source: Source, *, limit: int = 10) -> list[str]:
                 problems.append(f"mark {mark.start}:{mark.end} lies outside segment {seg.start}:{seg.end}")
         for i in range(seg.start, seg.end):
             owner[i] += 1
-    for start, end in source.metadata.get("label_spans", []):
+    for start, end in [*source.metadata.get("label_spans", []), *source.metadata.get("withdrawn_spans", [])]:
         for i in range(start, end):
             owner[i] += 1
     for i, count in enumerate(owner):

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from qualkit.checks import check_code
-from qualkit.errors import ConflictError, InvalidInput, PermissionDenied
+from qualkit.errors import ConflictError, InvalidInput, PermissionDenied, StoreError
 from qualkit.model import Coding, Memo
 from qualkit.review.visibility import TeamView, visible_codings, visible_events
 from qualkit.store.decisions import (
@@ -406,8 +406,19 @@ def last_decision(store: Store, *, actor: User) -> Standing | None:
             continue
         standing = standing_events(histories.get(event["coding_id"], []))
         if standing and standing[-1]["id"] == event["id"]:
-            return Standing(event["coding_id"], int(store.coding(event["coding_id"]).version), int(event["id"]))
+            coding = _still_there(store, event["coding_id"])
+            if coding is None:  # its turn was withdrawn (qualkit.store.withdrawal): nothing left to undo there
+                continue
+            return Standing(event["coding_id"], int(coding.version), int(event["id"]))
     return None
+
+
+def _still_there(store: Store, coding_id: int) -> Coding | None:
+    """The coding, or None when it is gone with a withdrawn participant's turn."""
+    try:
+        return store.coding(coding_id)
+    except StoreError:
+        return None
 
 
 def last_bulk(store: Store, *, actor: User) -> list[tuple[int, int]]:
@@ -430,7 +441,7 @@ def last_bulk(store: Store, *, actor: User) -> list[tuple[int, int]]:
     batch = [e for e in mine if e["action"] == "bulk-accept" and e["at"] == event["at"]]
     newest = state_events(store, [e["coding_id"] for e in batch])
     standing = [e["coding_id"] for e in batch if newest.get(e["coding_id"], {}).get("id") == e["id"]]
-    return [(int(c.id), int(c.version)) for c in (store.coding(i) for i in standing)]
+    return [(int(c.id), int(c.version)) for c in (_still_there(store, i) for i in standing) if c is not None]
 
 
 def write_memo(store: Store, text: str, *, actor: User, segment_id: int | None = None,

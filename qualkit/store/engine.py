@@ -28,7 +28,7 @@ __all__ = ["DATABASE_URL_ENV", "HEAD_REVISION", "Engine", "database_url", "make_
            "schema_revision"]
 
 DATABASE_URL_ENV = "QUALKIT_DATABASE_URL"
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -47,6 +47,8 @@ class EventAction(StrEnum):
     REVERT = "revert"
     # transcripts
     REDACT = "redact"
+    # participants
+    WITHDRAW = "withdraw"
     # assignments (blind double-coding)
     ASSIGN = "assign"
     UNASSIGN = "unassign"

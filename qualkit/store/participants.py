@@ -44,7 +44,8 @@ def participant_lookup(session: Session, project_id: int, source_name: str | Non
         ...     participant_lookup(session, store.project_id, "fg1.txt")
         {}
     """
-    rows = session.scalars(select(ParticipantRow).where(ParticipantRow.project_id == project_id)).all()
+    rows = session.scalars(select(ParticipantRow).where(ParticipantRow.project_id == project_id,
+                                                        ParticipantRow.withdrawn_at.is_(None))).all()
     sessions = {r.id: str((r.attributes or {}).get("session") or "") for r in rows}
     here = {value for value in sessions.values() if session_matches(value, source_name, source_meta)}
     others = [(name, meta) for name, meta in session.execute(
@@ -126,6 +127,8 @@ class ParticipantsMixin(StoreBase):
                 select(ParticipantRow).where(ParticipantRow.project_id == self.project_id))}
         for p in participants:
             row = existing.get(p.id)
+            if row is not None and row.withdrawn_at is not None:
+                continue  # withdrew consent: a participants list read again does not bring their attributes back
             new = {"pseudonym": p.pseudonym, "aliases": list(p.aliases), "attributes": jsonable(p.attributes)}
             if row is None:
                 row = ParticipantRow(project_id=self.project_id, label=p.id, pseudonym=p.pseudonym,
@@ -166,17 +169,19 @@ class ParticipantsMixin(StoreBase):
         return linked
 
     def participants(self) -> list[Participant]:
-        """All participants of the project."""
+        """All participants of the project (not those who withdrew: ``qualkit.store.withdrawal``)."""
         with self.session() as session:
-            rows = session.scalars(select(ParticipantRow).where(ParticipantRow.project_id == self.project_id)
+            rows = session.scalars(select(ParticipantRow).where(ParticipantRow.project_id == self.project_id,
+                                                                ParticipantRow.withdrawn_at.is_(None))
                                    .order_by(ParticipantRow.id)).all()
         return [Participant(r.label, pseudonym=r.pseudonym, aliases=list(r.aliases or []),
                             attributes=dict(r.attributes or {}), guid=r.guid) for r in rows]
 
     def participants_df(self) -> pd.DataFrame:
-        """Participants with their attributes as columns (plus ``version`` for conflict-checked edits)."""
+        """Participants with their attributes as columns (plus ``version`` for conflict-checked edits); not the withdrawn."""
         with self.session() as session:
-            rows = session.scalars(select(ParticipantRow).where(ParticipantRow.project_id == self.project_id)
+            rows = session.scalars(select(ParticipantRow).where(ParticipantRow.project_id == self.project_id,
+                                                                ParticipantRow.withdrawn_at.is_(None))
                                    .order_by(ParticipantRow.id)).all()
         records = [{"participant": r.label, "pseudonym": r.pseudonym, "aliases": list(r.aliases or []),
                     **(r.attributes or {}), "version": r.version} for r in rows]

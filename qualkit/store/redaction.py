@@ -72,22 +72,35 @@ def redact_source(store: Store, source: str | int, matches: Sequence[tuple[int, 
         meta = dict(row.meta or {})
         if "label_spans" in meta:
             meta["label_spans"] = [[rewrite.start(a), rewrite.end(b)] for a, b in meta["label_spans"]]
+        if "withdrawn_spans" in meta:  # the markers of turns withdrawn earlier (qualkit.store.withdrawal)
+            meta["withdrawn_spans"] = [[rewrite.start(a), rewrite.end(b)] for a, b in meta["withdrawn_spans"]]
         if "cue_offsets" in meta:
             meta["cue_offsets"] = {turn: [[rewrite.start(a), rewrite.end(b)] for a, b in spans]
                                    for turn, spans in meta["cue_offsets"].items()}
         meta["redactions"] = [*meta.get("redactions", []),
                               {"at": utcnow().isoformat(), "by": user, "passages": len(rewrite.replaced),
                                "replacement": replacement}]
-        row.text, row.raw, row.meta = rewrite.text, None, _scrubbed(meta, scrub, keep=("label_spans", "cue_offsets"))
-        row.report = _scrubbed(dict(row.report or {}), scrub)
+        row.text, row.raw, row.meta = rewrite.text, None, scrubbed(meta, scrub, keep=("label_spans", "cue_offsets", "withdrawn_spans"))
+        row.report = scrubbed(dict(row.report or {}), scrub)
         counts = {"passages": len(rewrite.replaced), "segments": changed, "codings": codings, "theme_runs": runs}
         store.log(session, user, "redact", "source", row.id, new=counts | {"replacement": replacement})
+    vacuum_file(store)
+    return counts
+
+
+def vacuum_file(store: Store) -> None:
+    """Rewrite an SQLite file so that words just deleted or replaced do not linger in its free pages or log.
+
+    PostgreSQL keeps old row versions until its own VACUUM; an in-memory database has no file.
+
+    Example:
+        >>> vacuum_file(Store.create("sqlite://", name="v"))  # nothing to do in memory
+    """
     if store.engine.dialect.name == "sqlite" and store.engine.url.database not in (None, "", ":memory:"):
         with store.engine.connect() as connection:  # the old words would stay in the file's free pages
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             connection.execute(text("VACUUM"))
             connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))  # and from the write-ahead log
-    return counts
 
 
 def _check_within_turns(name: str, segments: Sequence[SegmentRow], replaced: Sequence[tuple[int, ...]]) -> None:
@@ -109,7 +122,7 @@ def _rewrite_segments(session: Session, segments: Sequence[SegmentRow], rewrite:
         changed += words != seg.text or speaker != seg.speaker
         seg.start, seg.end, seg.text, seg.speaker = start, end, words, speaker
         seg.marks = [[rewrite.start(a), rewrite.end(b), *rest] for a, b, *rest in (seg.marks or [])]
-        seg.attributes = _scrubbed(dict(seg.attributes or {}), scrub)
+        seg.attributes = scrubbed(dict(seg.attributes or {}), scrub)
     return changed
 
 
@@ -140,21 +153,26 @@ def _rewrite_theme_runs(session: Session, project_id: int, name: str, rewrite: R
                 documents[column] = [place(int(v)) if s == name and v is not None else v
                                      for s, v in zip(sources, documents[column], strict=True)]
         result["documents"] = documents
-        run.result = _scrubbed(result, scrub, keep=("start", "end", "source"))
+        run.result = scrubbed(result, scrub, keep=("start", "end", "source"))
         touched += 1
     return touched
 
 
-def _scrubbed(value: Any, scrub: Scrub, *, keep: Sequence[str] = ()) -> Any:
-    """``value`` with ``scrub`` applied to every string in it (keys in ``keep`` are left as they are)."""
+def scrubbed(value: Any, scrub: Scrub, *, keep: Sequence[str] = ()) -> Any:
+    """``value`` with ``scrub`` applied to every string in it (keys in ``keep`` are left as they are).
+
+    Example:
+        >>> scrubbed({"Ann": ["Ann said"], "start": "Ann"}, lambda s: s.replace("Ann", "[P1]"), keep=("start",))
+        {'[P1]': ['[P1] said'], 'start': 'Ann'}
+    """
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {(scrub(k) if isinstance(k, str) else k): v if k in keep else _scrubbed(v, scrub)
+        return {(scrub(k) if isinstance(k, str) else k): v if k in keep else scrubbed(v, scrub)
                 for k, v in value.items()}  # keys too: the import report counts turns by speaker name
     if isinstance(value, list):
-        return [_scrubbed(v, scrub) for v in value]
+        return [scrubbed(v, scrub) for v in value]
     return value
 
 
-__all__ = ["redact_source"]
+__all__ = ["redact_source", "scrubbed", "vacuum_file"]

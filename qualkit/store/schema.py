@@ -80,6 +80,8 @@ class ParticipantRow(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     guid: Mapped[str | None] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A participant who withdrew consent keeps only the label and this date (qualkit.store.withdrawal).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class SegmentRow(Base):

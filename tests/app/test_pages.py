@@ -774,3 +774,25 @@ def test_a_name_is_redacted_from_the_study_page_after_every_place_is_listed(stud
                                                                     "listens.")
     assert "Replaced 1 place in group1.txt with “[forms]”" in helpers.texts(at)
     assert "study_redact_go" not in [b.key for b in apptest("ana", "study").button]  # coders redact nothing
+
+
+def test_a_participant_who_withdrew_consent_is_withdrawn_from_the_study_page(study, apptest, helpers):
+    """A participant withdrew consent after coding began; nothing in the app could take their turns out."""
+    store = study.store
+    at = apptest("admin", "study")
+    at.text_input(key="study_withdraw_who").input("Bella").run()
+    assert "no participant or speaker 'Bella'" in " ".join(w.value for w in at.warning)
+    at.text_input(key="study_withdraw_who").input("Béla").run()
+    helpers.assert_ok(at)
+    listed = next(d.value for d in at.dataframe if "memos" in d.value.columns)
+    assert listed[["source", "turn", "codings"]].values.tolist() == [["group1.txt", 2, 1], ["group1.txt", 5, 1]]
+    at.checkbox(key="study_withdraw_sure").check().run()
+    assert at.button(key="study_withdraw_go").disabled  # not without a reason for the record
+    at.text_input(key="study_withdraw_reason").input("consent withdrawn by email").run()
+    at.button(key="study_withdraw_go").click().run()
+    helpers.assert_ok(at)
+    text = store.source("group1.txt").text
+    assert "short-staffed" not in text and text.count("Béla: [withdrawn]") == 2
+    assert len(store.codings_df()) == 6
+    assert "Withdrew Béla: 2 turns in 1 transcript replaced by [withdrawn], 2 codings removed." in helpers.texts(at)
+    assert "study_withdraw_go" not in [b.key for b in apptest("ana", "study").button]  # coders withdraw nobody

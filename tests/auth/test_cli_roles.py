@@ -37,6 +37,7 @@ TABLE = {
     "import-qdpx": (["{tmp}/missing.qdpx", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
     "remove-transcript": (["group2.txt", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
     "redact": (["group2.txt", "patients", "--yes", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
+    "withdraw": (["Dee", "--reason", "consent withdrawn", "--yes", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
     "themes discover": (["--db", "{db}", "--project", "{p}"], DENIED, OK),
     "themes show": (["--db", "{db}", "--project", "{p}"], OK, OK),
     "themes runs": (["--db", "{db}", "--project", "{p}"], OK, OK),

@@ -69,6 +69,8 @@ TABLE = {
     "remove_transcript": (lambda p, s, t: p.remove_transcript("group2.txt"), DENIED, DENIED),
     "redaction_preview": (lambda p, s, t: p.redaction_preview("group2.txt", "patients"), DENIED, DENIED),
     "redact": (lambda p, s, t: p.redact("group2.txt", "patients", "[x]"), DENIED, DENIED),
+    "withdrawal_preview": (lambda p, s, t: p.withdrawal_preview("Dee"), DENIED, DENIED),
+    "withdraw_participant": (lambda p, s, t: p.withdraw_participant("Dee", reason="consent withdrawn"), DENIED, DENIED),
     "ids": (lambda p, s, t: p.ids(pd.DataFrame({"id": [1]})), OK, OK),
     "autocode": (lambda p, s, t: p.autocode(progress=False), DENIED, OK),
     "suggest": (lambda p, s, t: p.suggest("group2.txt"), DENIED, OK),

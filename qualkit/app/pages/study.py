@@ -1,4 +1,8 @@
-"""Study page: open or create a project, import transcripts, edit participants' attributes and speaker aliases."""
+"""Study page: open or create a project, import transcripts, edit participants' attributes and speaker aliases.
+
+Administrators also remove, redact and withdraw here: a transcript imported by mistake, words an ethics board
+asks removed, a participant who withdrew consent.
+"""
 
 from __future__ import annotations
 
@@ -87,6 +91,7 @@ def overview(ctx: state.Context) -> pd.DataFrame:
         if ctx.user.can_import():
             remove_section(ctx, sources)
             redact_section(ctx, sources)
+            withdraw_section(ctx)
     return sources
 
 
@@ -156,6 +161,52 @@ def redact_section(ctx: state.Context, sources: pd.DataFrame) -> None:
                            key="study_redact_sure")
         clicks.button(f"Replace {ui.counted(len(places), 'place')}", key="study_redact_go", on_click=_redact,
                       args=(source, words, replacement, options, len(places)), disabled=not sure, type="primary")
+
+
+def _withdraw(who: str, reason: str, turns: int) -> None:
+    """Button callback: withdraw exactly the turns the preview listed (refused if their number changed)."""
+    user = state.current_user()
+    project = state.current_project(user) if user is not None else None
+    if project is None:
+        return
+    counts = state.run_action(project.withdraw_participant, who, reason=reason, expected=turns)
+    if counts is not None:
+        state.flash(f"Withdrew {counts['participant']}: {ui.counted(counts['turns'], 'turn')} in "
+                    f"{ui.counted(counts['transcripts'], 'transcript')} replaced by [withdrawn], "
+                    f"{ui.counted(counts['codings'], 'coding')} removed.")
+        st.session_state["study_withdraw_sure"] = False
+        st.session_state["study_withdraw_who"] = ""
+        st.session_state["study_withdraw_reason"] = ""
+
+
+def withdraw_section(ctx: state.Context) -> None:
+    """Take out a participant who withdrew consent: every turn of theirs listed first, then confirmed."""
+    from qualkit.review.withdrawal import IRREVERSIBLE
+
+    with st.expander("Withdraw a participant (consent withdrawn)"):
+        left, right = st.columns(2)
+        who = left.text_input("Participant id or speaker name", key="study_withdraw_who", placeholder="e.g. P07")
+        reason = right.text_input("Reason, for the record", key="study_withdraw_reason",
+                                  placeholder="e.g. consent withdrawn by email on 3 May")
+        if not who.strip():
+            st.caption("Every turn of theirs is listed before anything changes. Their words become [withdrawn], "
+                       "the codings on their turns leave every count and export, their attributes are dropped.")
+            return
+        try:
+            turns = ctx.project.withdrawal_preview(who)
+        except QualkitError as error:
+            st.warning(error.render("app"))
+            return
+        label = turns["participant"].iloc[0] if len(turns) else who.strip()
+        st.write(f"**{ui.counted(len(turns), 'turn')}** of {label} in "
+                 f"{ui.counted(turns['source'].nunique(), 'transcript')}, every one listed:")
+        st.dataframe(turns[["source", "turn", "speaker", "codings", "memos", "text"]], hide_index=True,
+                     width="stretch", height=min(38 + 35 * max(len(turns), 1), 360))
+        sure = st.checkbox(f"Withdraw {label}. {IRREVERSIBLE}", key="study_withdraw_sure")
+        clicks.button(f"Withdraw {label}", key="study_withdraw_go", on_click=_withdraw,
+                      args=(who, reason, len(turns)), disabled=not (sure and reason.strip()), type="primary")
+        if sure and not reason.strip():
+            st.caption("Give the reason first: it is kept in the History.")
 
 
 def parse_aliases(text: str) -> dict[str, str]:
