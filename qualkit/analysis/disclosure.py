@@ -114,8 +114,8 @@ class CellGuard:
         """
         notes = []
         what = f"{self.by}: " if self.by else ""
-        why = (f"a group this small could identify the people in it (minimum cell size {self.min_cell}; "
-               "min_cell=1 shows every group)")
+        why = (f"a group this small could identify the people in it (the minimum cell size is {self.min_cell}; "
+               "1 shows every group)")
         if self.merged:
             notes.append(f"{what}{_values(self.merged)} {_have(self.merged)} fewer than {self.min_cell} people, so "
                          f"{'it is' if len(self.merged) == 1 else 'they are'} shown together as "
