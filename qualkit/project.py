@@ -835,6 +835,37 @@ class Project:
             codebook = None
         return self.store.segments_df(), self.store.codings_df(), codebook
 
+    @property
+    def min_cell(self) -> int:
+        """The study's minimum cell size: grouped figures never show a group of fewer people as itself.
+
+        Stored in the project's settings (default 3, :data:`qualkit.analysis.disclosure.DEFAULT_MIN_CELL`);
+        :meth:`prevalence`, :meth:`quotes`, :meth:`distinctive_words` and the report follow it, and each takes
+        ``min_cell=`` for one run. 1 shows every group.
+
+        Example:
+            >>> Project.create("sqlite://", codebook=None).min_cell
+            3
+        """
+        from qualkit.analysis.disclosure import DEFAULT_MIN_CELL, SETTING, check_min_cell
+
+        return check_min_cell(self.store.settings.get(SETTING, DEFAULT_MIN_CELL))
+
+    @requires('import')
+    def set_min_cell(self, min_cell: int) -> int:
+        """Set the study's minimum cell size (logged with who and when); returns it. 1 shows every group.
+
+        Example:
+            >>> p = Project.create("sqlite://", codebook=None)
+            >>> p.set_min_cell(5), p.min_cell
+            (5, 5)
+        """
+        from qualkit.analysis.disclosure import SETTING, check_min_cell
+
+        value = check_min_cell(min_cell)
+        self.store.update_settings(user=self.user, **{SETTING: value})
+        return value
+
     @requires('see_all')
     def prevalence(self, by: str | None = "role", **options: Any) -> Any:
         """Code prevalence by a participant attribute: segments, speakers and sessions, with tests.
@@ -843,7 +874,8 @@ class Project:
         Codes with sub-codes also get a roll-up row ("Disconnection + sub-codes", ``rollup=False`` for
         none), and codebook codes nobody applied are rows of zeros (``all_codes=False`` leaves them out): an
         absent code is a finding too. The app's Analysis page, ``qualkit analyze prevalence`` and the study
-        report show this same table.
+        report show this same table. A group of fewer than :attr:`min_cell` people is merged into "Other (fewer
+        than N people)" or left out, and ``notes`` says which (``min_cell=1`` for one run shows every group).
 
         Example:
             >>> Project.create("sqlite://", codebook=None).prevalence(by=None).table.empty
@@ -856,6 +888,7 @@ class Project:
         segments, codings, codebook = self._frames()
         options.setdefault("rollup", True)
         options.setdefault("all_codes", True)
+        options.setdefault("min_cell", self.min_cell)
         result = prevalence(segments, codings, by=by, codebook=options.pop("codebook", codebook), **options)
         unsettled = unsettled_count(self.store, actor=self._actor())
         if unsettled:  # said only in the report's methods before; a count read alone hid it
@@ -882,6 +915,7 @@ class Project:
         from qualkit.analysis.passages import passages_behind
 
         segments, codings, codebook = self._frames()
+        options.setdefault("min_cell", self.min_cell)  # the groups as prevalence showed them
         return passages_behind(segments, codings, code, other=other, by=by, group=group,
                                codebook=options.pop("codebook", codebook), **options)
 
@@ -917,6 +951,7 @@ class Project:
             options.setdefault("codings", codings)
         # Pseudonyms and aliases are not on the segments: pass them so names never become "distinctive".
         options.setdefault("names", [n for p in self.store.participants() for n in (p.pseudonym, *p.aliases) if n])
+        options.setdefault("min_cell", self.min_cell)
         return distinctive_words(segments, by=by, **options)
 
     @requires('see_all')
@@ -936,6 +971,9 @@ class Project:
     def quotes(self, code: str, *, n: int = 5, **options: Any) -> pd.DataFrame:
         """Exemplar quotes for a code or theme: strongest accepted segments, diverse, attributed by role.
 
+        With ``by="role"`` (say), no quote comes from a group of fewer than :attr:`min_cell` people that
+        prevalence leaves out, and one from a group merged into "Other" is not attributed by its value.
+
         Example:
             >>> Project.create("sqlite://", codebook=None).quotes("workload").empty
             True
@@ -944,6 +982,7 @@ class Project:
 
         code = one_name(code, "code")
         segments, codings, codebook = self._frames()
+        options.setdefault("min_cell", self.min_cell)
         return quotes(segments, codings, code, n=n, codebook=options.pop("codebook", codebook), **options)
 
     @requires('view')

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from qualkit.analysis._common import clean_text, group_labels, require_columns, talk_segments
+from qualkit.analysis.disclosure import guard_talk
 from qualkit.errors import InvalidInput
 from qualkit.nlp import english_stopwords
 
@@ -115,6 +116,7 @@ def distinctive_words(
     include_suggested: bool = False,
     names: Iterable[str] = (),
     drop_names: bool = True,
+    min_cell: int = 1,
 ) -> pd.DataFrame:
     """Words each group of ``by`` uses more than the others, ranked by z-score.
 
@@ -127,6 +129,9 @@ def distinctive_words(
     of ``names`` (pass the participants' pseudonyms and aliases) are left out, because results are
     attributed by group, never by name. Returns one row per group and word, positive z first (``top``
     rows per group; ``None`` for all); ``rate_per_1000`` is per thousand words the group said (all words).
+    ``min_cell`` (:mod:`qualkit.analysis.disclosure`): a group whose analysed talk comes from fewer people is
+    merged into "Other (fewer than N people)", or left out when too few even together
+    (``result.attrs["notes"]`` says which); 1 shows every group.
 
     Example:
         >>> segs = pd.DataFrame({"id": [1, 2], "text": ["night pager night", "inbox inbox"], "start": 0,
@@ -143,6 +148,15 @@ def distinctive_words(
         coded = counted_codings(codings, include_suggested=include_suggested, codes=[code])
         talk = talk.loc[talk["id"].isin(set(coded["segment_id"]))]
     talk["_group"] = group_labels(talk, by)
+    # The people whose words are read: within one code, only those who spoke on it.
+    guard = guard_talk(talk, talk["_group"], min_cell=min_cell, by=by)
+    if guard.active:  # the words of a group of one or two people are that person's words
+        talk["_group"] = guard.relabel(talk["_group"])
+        talk = talk.loc[talk["_group"].notna()]
+        if versus is not None and versus in guard.merged + guard.suppressed:
+            raise InvalidInput(f"the group {versus!r} under {by!r} has fewer than {guard.min_cell} people, so its "
+                               "words are not compared on their own",
+                               fix=f"compare with another group, or with {guard.other!r} where shown")
     stop = english_stopwords() if stopwords == "english" else frozenset(stopwords or ())
     split = tokenizer or tokenize
     dropped_names: frozenset[str] = frozenset()
@@ -169,7 +183,9 @@ def distinctive_words(
     if versus is not None and versus not in counts:
         raise InvalidInput(f"no group {versus!r} under {by!r}", fix=f"use one of {sorted(counts)}")
     if not vocabulary or len(counts) < 2:
-        return pd.DataFrame(columns=columns)
+        empty = pd.DataFrame(columns=columns)
+        empty.attrs["notes"] = guard.notes
+        return empty
     if prior is None:
         alpha = {w: prior_scale * n for w, n in vocabulary.items()}
     else:
@@ -194,6 +210,6 @@ def distinctive_words(
         frames.append(scored.head(top) if top else scored)
     result = pd.concat(frames, ignore_index=True)[columns]
     result.attrs.update(by=by, versus=versus or "rest", prior_scale=prior_scale, min_count=min_count,
-                        names_dropped=len(dropped_names),
+                        names_dropped=len(dropped_names), min_cell=guard.min_cell, notes=guard.notes,
                         method="weighted log-odds, informative Dirichlet prior (Monroe et al. 2008)")
     return result

@@ -31,6 +31,7 @@ from qualkit.analysis._common import (
     rollup_pairs,
     talk_segments,
 )
+from qualkit.analysis.disclosure import guard_talk
 from qualkit.analysis.quotes import attribution
 from qualkit.model import Codebook
 
@@ -49,13 +50,16 @@ def passages_behind(
     include_moderator: bool = False,
     codebook: Codebook | None = None,
     bins: int | Sequence[float] | None = None,
+    min_cell: int = 1,
 ) -> pd.DataFrame:
     """The segments counted in one cell: coded ``code`` (and ``other``, for a co-occurrence cell) in ``group``.
 
     ``code`` may be a roll-up id (``"disconnection+"``: the code or any of its sub-codes). ``by`` and
     ``group`` pick a prevalence cell's column (``group=None``: every group). Rows are in transcript
     order, with ``attribution`` ("Resident, group 2"), ``codes`` (the names of the codes counted on
-    the segment) and ``source_id``/``segment_id`` to open the place in the transcript.
+    the segment) and ``source_id``/``segment_id`` to open the place in the transcript. With the ``min_cell``
+    prevalence was given (:mod:`qualkit.analysis.disclosure`), ``group`` may be its "Other (fewer than N
+    people)" row.
 
     Example:
         >>> segs = pd.DataFrame({"id": [1, 2], "source": "g1", "speaker": ["A", "B"], "kind": "turn",
@@ -69,6 +73,11 @@ def passages_behind(
     require_columns(codings, ["segment_id", "code_id", "status"], "codings")
     talk = talk_segments(segments, include_moderator=include_moderator).copy()
     talk["_group"] = group_labels(talk, by, bins=bins)
+    # The groups as prevalence showed them with this min_cell: "Other (fewer than 3 people)" opens its passages.
+    guard = guard_talk(talk, talk["_group"], min_cell=min_cell, by=by)
+    if guard.active:
+        talk["_group"] = guard.relabel(talk["_group"])
+        talk = talk.loc[talk["_group"].notna()]
     pairs = counted_codings(codings, include_suggested=include_suggested)[["segment_id", "code_id"]]
     if any(is_rollup(c) for c in (code, other) if c):
         pairs = pd.concat([pairs, rollup_pairs(pairs, codebook)], ignore_index=True)

@@ -48,6 +48,7 @@ from qualkit.analysis._common import (
     speaker_keys,
     talk_segments,
 )
+from qualkit.analysis.disclosure import guard_groups
 from qualkit.model import Codebook
 
 
@@ -111,6 +112,7 @@ def prevalence(
     test: str = "auto",
     n_resamples: int = 10_000,
     seed: int = 0,
+    min_cell: int = 1,
 ) -> Prevalence:
     """Count, per code and group of ``by``, coded segments, distinct speakers and sessions, and test them.
 
@@ -121,7 +123,10 @@ def prevalence(
     codes nobody used as zeros; ``session`` names the column that identifies a session (default: the
     transcript); ``test`` is ``auto`` (Fisher for 2×2; chi-square, or Fisher–Freeman–Halton by
     ``n_resamples`` seeded Monte-Carlo tables when expected counts fall below 5), ``chi2``, ``fisher``
-    or ``none``.
+    or ``none``. ``min_cell`` is the minimum cell size (:mod:`qualkit.analysis.disclosure`): a group of
+    fewer people is merged into "Other (fewer than N people)", or left out when too few even together, and
+    ``notes`` says which values; 1 (the default here; a study's own setting in ``Project.prevalence``) shows
+    every group.
 
     Example:
         >>> segs = pd.DataFrame({"id": [1, 2], "source": "g1", "speaker": ["A", "B"], "participant": ["A", "B"],
@@ -135,6 +140,11 @@ def prevalence(
     talk = talk_segments(segments, include_moderator=include_moderator).copy()
     talk["_group"] = group_labels(talk, by, bins=bins)
     talk["_speaker"] = speaker_keys(talk)
+    notes = case_notes(by, talk["_group"])
+    guard = guard_groups(talk["_group"], talk["_speaker"], min_cell=min_cell, by=by)
+    if guard.active:  # a group of one or two people is not shown as itself: its row would name them
+        talk["_group"] = guard.relabel(talk["_group"])
+        talk = talk.loc[talk["_group"].notna()]
     if session not in talk.columns:
         _unknown_session(session, talk)
     talk["_session"] = talk[session].astype(str)
@@ -143,7 +153,7 @@ def prevalence(
     if rollup:
         pairs = pd.concat([pairs, rollup_pairs(pairs, codebook)], ignore_index=True)
     coded = pairs.merge(talk[["id", "_group", "_speaker", "_session"]], left_on="segment_id", right_on="id")
-    groups_order = _group_order(talk["_group"])
+    groups_order = _group_order(talk["_group"], last=guard.other)
     codes = code_order(coded["code_id"], codebook, all_codes=all_codes, rollups=rollup)
     names = code_names(codebook)
 
@@ -176,9 +186,9 @@ def prevalence(
     settings = {"by": by, "include_moderator": include_moderator, "include_suggested": include_suggested,
                 "rollup": rollup, "session": session, "test": test, "n_resamples": n_resamples, "seed": seed,
                 "unit": "segment",
-                "segments": len(talk), "codings_counted": len(coded)}
+                "segments": len(talk), "codings_counted": len(coded), "small_cells": guard.settings()}
     return Prevalence(by=by, table=table, groups=groups.reset_index(), crosstab=crosstab, tests=tests,
-                      residuals=residuals, settings=settings, notes=case_notes(by, talk["_group"]))
+                      residuals=residuals, settings=settings, notes=notes + guard.notes)
 
 
 def case_notes(by: str | None, groups: pd.Series) -> list[str]:
@@ -205,9 +215,9 @@ def _unknown_session(session: str, talk: pd.DataFrame) -> None:
                        fix=f"identify sessions by 'source' (the transcript) or one of: {', '.join(sorted(map(str, talk.columns)))}")
 
 
-def _group_order(groups: pd.Series) -> list[str]:
-    order = sorted(set(groups) - {"(missing)"}, key=_natural_key)
-    return order + (["(missing)"] if "(missing)" in set(groups) else [])
+def _group_order(groups: pd.Series, *, last: str | None = None) -> list[str]:
+    tail = [label for label in ("(missing)", last) if label is not None and label in set(groups)]
+    return sorted(set(groups) - set(tail), key=_natural_key) + tail
 
 
 def _natural_key(value: str) -> tuple[Any, ...]:

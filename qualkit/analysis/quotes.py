@@ -31,7 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qualkit.analysis._common import counted_codings, require_columns, speaker_keys, talk_segments
+from qualkit.analysis._common import (
+    counted_codings,
+    group_labels,
+    require_columns,
+    speaker_keys,
+    talk_segments,
+)
+from qualkit.analysis.disclosure import CellGuard, check_min_cell, guard_groups
 from qualkit.model import CONSENSUS, Codebook
 
 SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
@@ -256,6 +263,8 @@ def quotes(
     codebook: Codebook | None = None,
     attribute: Callable[[dict[str, Any]], str] = attribution,
     disputed: Iterable[tuple[int, str]] = (),
+    by: str | None = None,
+    min_cell: int = 1,
 ) -> pd.DataFrame:
     """Up to ``n`` exemplar quotes for ``code`` (or a theme: with a ``codebook``, its sub-codes count too).
 
@@ -265,6 +274,10 @@ def quotes(
     disagree on and nobody has settled (``contested``: see :func:`contested_segments`, plus the
     ``(segment id, code)`` pairs in ``disputed``, e.g. a reliability run's unsettled disagreements,
     where one double-coder applied a code the other left out).
+
+    With ``by`` and a ``min_cell`` above 1 (:mod:`qualkit.analysis.disclosure`), no quote comes from a group
+    of ``by`` with fewer than ``min_cell`` people that is left out, and a quote from a group merged into
+    "Other" is not attributed by that group's value (``result.attrs["notes"]`` says so).
 
     Example:
         >>> segs = pd.DataFrame({"id": [1], "source": "g1", "speaker": ["Ann"], "start": [0],
@@ -296,9 +309,16 @@ def quotes(
     rows["_score"] = score.fillna(0.0)
     talk = talk_segments(segments, include_moderator=include_moderator).copy()
     talk["_speaker"] = speaker_keys(talk) if "speaker" in talk else talk["id"]
+    guard = CellGuard(by=by, min_cell=check_min_cell(min_cell))
+    if by is not None and min_cell > 1:
+        guard = guard_groups(group_labels(talk, by), talk["_speaker"], min_cell=min_cell, by=by)
+        if guard.active:  # a quote from a group of one or two people, attributed by that group, names them
+            shown = guard.relabel(group_labels(talk, by))
+            talk = talk.loc[shown.notna()].copy()
+            talk[by] = talk[by].where(shown.loc[talk.index] != guard.other, None)
     merged = rows.merge(talk, left_on="segment_id", right_on="id", suffixes=("", "_seg"))
     if merged.empty:
-        return pd.DataFrame(columns=columns)
+        return _with_notes(pd.DataFrame(columns=columns), guard)
     seg_start_col = "start_seg" if "start_seg" in merged else "start"
     text_col = "text_seg" if "text_seg" in merged else "text"
     merged = merged.sort_values("_score", ascending=False, kind="stable")
@@ -328,7 +348,12 @@ def quotes(
     chosen = _diverse(candidates, n, diverse_by)
     result = pd.DataFrame([{k: v for k, v in c.items() if not k.startswith("_")} for c in chosen])
     result.insert(1, "rank", range(1, len(result) + 1))
-    return result[columns]
+    return _with_notes(result[columns], guard)
+
+
+def _with_notes(frame: pd.DataFrame, guard: CellGuard) -> pd.DataFrame:
+    frame.attrs["notes"] = guard.notes
+    return frame
 
 
 def _descendants(codebook: Codebook, roots: set[str]) -> set[str]:

@@ -19,6 +19,10 @@ import typer
 
 from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project
 
+MinCellOption = Annotated[int | None, typer.Option(
+    min=1, help="Minimum cell size for this run: a group of fewer people is merged into 'Other' or left out "
+                "(default: the study's setting, 3 unless changed; 1 shows every group).")]
+
 
 class Analysis(StrEnum):
     """What ``qualkit analyze`` computes."""
@@ -77,6 +81,7 @@ def analyze(
     include_suggested: Annotated[bool, typer.Option(help="Also count suggestions not yet reviewed.")] = False,
     include_moderator: Annotated[bool, typer.Option(help="Count the moderator's talk too.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write a .csv or .xlsx file instead of printing.")] = None,
+    min_cell: MinCellOption = None,
 ) -> None:
     """Compute one analysis over the project and print it (or write it with --out)."""
     _check_outputs(out)
@@ -87,27 +92,37 @@ def analyze(
     if by.lower() == "auto":  # as the report: a survey with no roles was refused "no attribute 'role'"
         group = "role" if "role" in project.segments().columns else None
     common = {"include_suggested": include_suggested, "include_moderator": include_moderator}
+    guarded = {} if min_cell is None else {"min_cell": min_cell}  # else the study's own minimum cell size
     if what is Analysis.prevalence:
-        result = project.prevalence(by=group, **common)
+        result = project.prevalence(by=group, **common, **guarded)
         _write(result.table, out)
         if out is None and group is not None and not result.tests.empty:
             typer.echo("\nTests per code (Fisher 2x2; chi-square, or Fisher-Freeman-Halton by Monte Carlo when sparse; Holm-adjusted):")
             typer.echo(result.tests.to_string(index=False))
-        for note in result.notes:
-            typer.echo(f"Note: {note}", err=out is not None)
+        _notes(result.notes, out)
     elif what is Analysis.cooccurrence:
         _write(project.cooccurrence(window=window, **common), out, index=True)
     elif what is Analysis.distinctive:
         if group is None:
             raise InvalidInput("distinctive words compare groups", fix="pass --by role (or another attribute)")
-        _write(project.distinctive_words(by=group, top=n, code=code, include_moderator=include_moderator,
-                                         include_suggested=include_suggested), out)
+        words = project.distinctive_words(by=group, top=n, code=code, include_moderator=include_moderator,
+                                          include_suggested=include_suggested, **guarded)
+        _write(words, out)
+        _notes(words.attrs.get("notes", []), out)
     elif what is Analysis.saturation:
         _write(project.saturation(**common), out)
     elif what is Analysis.quotes:
         if not code:
             raise InvalidInput("quotes need a code", fix="pass --code CODE_ID")
-        _write(project.quotes(code, n=n, **common), out)
+        found = project.quotes(code, n=n, by=group, **common, **guarded)
+        _write(found, out)
+        _notes(found.attrs.get("notes", []), out)
+
+
+def _notes(notes: list[str], out: Path | None) -> None:
+    """Print what a reader of the figures should know (to stderr when the figures went to a file)."""
+    for note in notes:
+        typer.echo(f"Note: {note}", err=out is not None)
 
 
 def reliability(
@@ -209,6 +224,7 @@ def report(
     quotes: Annotated[int, typer.Option(min=0, help="Exemplar quotes per code.")] = 3,
     figures: Annotated[bool, typer.Option(help="Embed charts.")] = True,
     n_boot: Annotated[int, typer.Option(min=0, help="Bootstrap resamples for reliability intervals.")] = 1000,
+    min_cell: MinCellOption = None,
 ) -> None:
     """Write the study report: methods, codebook, prevalence with a chart, quotes, reliability, figures."""
     project = open_project(db, project_name, user)
@@ -217,7 +233,7 @@ def report(
                + "…", err=True)
     written = project.report(path, format, by=None if by.lower() == "none" else by, coders=coder or None,
                              include_suggested=include_suggested, quotes_per_code=quotes, figures=figures,
-                             n_boot=n_boot)
+                             n_boot=n_boot, min_cell=min_cell)
     typer.echo(f"wrote {written}" + (" (replaced the file that was there)" if replacing else ""))
 
 

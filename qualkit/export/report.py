@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from qualkit.analysis._common import ROLLUP_SUFFIX, group_attributes, is_rollup
+from qualkit.analysis.disclosure import DEFAULT_MIN_CELL, check_min_cell, other_label
+from qualkit.analysis.disclosure import SETTING as MIN_CELL_SETTING
 from qualkit.analysis.quotes import NAME_MASK
 from qualkit.display import counted
 from qualkit.errors import InvalidInput
@@ -243,7 +245,7 @@ def _material(sessions: int, surveys: int) -> str:
 
 
 def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFrame, segments: pd.DataFrame, *,
-                      by: str | None, include_suggested: bool, reliability: Any = None) -> str:
+                      by: str | None, include_suggested: bool, reliability: Any = None, min_cell: int = 1) -> str:
     """The methods paragraph: qualkit and codebook versions, what was coded by whom, and how it was counted.
 
     Example:
@@ -313,6 +315,7 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
                      "independent, so the tests are descriptive.")
         parts.append("Distinctive words per group are weighted log-odds ratios with an informative Dirichlet prior "
                      "(Monroe, Colaresi & Quinn 2008), reported as z-scores.")
+        parts.append(small_cell_text(by, min_cell))
     if reliability is not None:
         parts.append("Inter-coder reliability: " + reliability.statement)
         open_ = len(unsettled(reliability.disagreements, codings))
@@ -321,6 +324,23 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
                          f"{'are' if open_ != 1 else 'is'} not settled yet; until settled, a segment counts for a "
                          "code in these figures when either coder applied it, and a settled one counts as settled.")
     return " ".join(parts)
+
+
+def small_cell_text(by: str | None, min_cell: int) -> str:
+    """The methods sentence on the minimum cell size: what happened to groups of few people (or that nothing did).
+
+    Example:
+        >>> small_cell_text("role", 1)[:50]
+        'No minimum cell size was applied (it is set to 1):'
+    """
+    if min_cell <= 1:
+        return (f"No minimum cell size was applied (it is set to 1): every group of {by} is shown, however few "
+                "people it holds, with its quotes and distinctive words.")
+    return (f"To protect participants, no group of {by} with fewer than {min_cell} people (distinct participants, "
+            f"else speakers) is shown as itself: such groups are combined as “{other_label(min_cell)}” "
+            f"when together they reach {min_cell} people, and left out of the grouped figures, quotes and "
+            "distinctive words otherwise (minimum cell size "
+            f"{min_cell}); the overall figures count everyone.")
 
 
 def coder_table(codings: pd.DataFrame) -> pd.DataFrame:
@@ -476,13 +496,16 @@ def collect_report(
     seed: int = 0,
     title: str | None = None,
     figures: bool = True,
+    min_cell: int | None = None,
 ) -> Report:
     """Run the analyses and lay out the report (nothing is written yet).
 
     ``by`` names the participant attribute groups are compared by (``"auto"``: role where the study
     records it; an attribute the study lacks is an error, never a silent "everyone together").
     ``coders`` (two or more) adds the reliability section; by default it is added when two or more
-    people coded on their own. ``figures=False`` leaves the charts out (faster).
+    people coded on their own. ``figures=False`` leaves the charts out (faster). ``min_cell`` (default: the
+    study's setting, :mod:`qualkit.analysis.disclosure`) keeps groups of fewer people out of the grouped
+    tables, figures, words and quotes; 1 shows every group, and the methods paragraph says which was used.
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -512,6 +535,9 @@ def collect_report(
                            fix=f"use one of {group_attributes(segments)}, or none to report everyone together")
     names = {c.id: c.name for c in codebook.codes} if codebook else {}
     report = Report(title=title or store.name)
+    min_cell = check_min_cell(store.settings.get(MIN_CELL_SETTING, DEFAULT_MIN_CELL) if min_cell is None
+                              else min_cell)
+    report.results["min_cell"] = min_cell
 
     rel = None
     coder_list = coders if coders is not None else reliability_coders(store, codings)
@@ -527,7 +553,8 @@ def collect_report(
 
     report.add("heading", "Methods")
     report.add("paragraph", methods_paragraph(store, codebook, codings, segments, by=by,
-                                              include_suggested=include_suggested, reliability=rel))
+                                              include_suggested=include_suggested, reliability=rel,
+                                              min_cell=min_cell))
     coders_frame = coder_table(codings)
     if not coders_frame.empty:
         report.add("paragraph", "Coders: people count their own codings and the suggestions they decided; a "
@@ -557,7 +584,7 @@ def collect_report(
         report.add("paragraph", nothing)
     else:
         prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested,
-                          rollup=True, all_codes=True)
+                          rollup=True, all_codes=True, min_cell=min_cell)
         report.results["prevalence"] = prev
         report.add("paragraph", "Segments coded with each code, as a share of each group's participant segments, "
                                 "and the number of each group's speakers who said something coded with it. A row "
@@ -566,6 +593,8 @@ def collect_report(
                                 "come from the app's Analysis page, the notebook's prevalence and qualkit "
                                 "analyze prevalence.")
         report.add("table", table=_prevalence_table(prev, codebook), name="prevalence")
+        for note in prev.notes:
+            report.add("paragraph", f"Note: {note}")
         if figures and not prev.table.empty:
             leaf = prev.table.loc[~prev.table["rollup"]] if "rollup" in prev.table else prev.table
             report.add("figure", "Share of each group's segments coded with each code.", name="prevalence",
@@ -611,7 +640,8 @@ def collect_report(
         report.add("heading", f"Distinctive words by {by}")
         participants = store.participants()
         speaker_names = [n for p in participants for n in (p.id, p.pseudonym, *p.aliases) if n]
-        words = distinctive_words(segments, by=by, top=8, names=speaker_names) if len(segments) else pd.DataFrame()
+        words = (distinctive_words(segments, by=by, top=8, names=speaker_names, min_cell=min_cell) if len(segments)
+                 else pd.DataFrame())
         report.results["distinctive_words"] = words
         if words.empty:
             report.add("paragraph", f"Not enough participant talk in two or more groups of {by} to compare "
@@ -626,6 +656,8 @@ def collect_report(
                                              include_groups=False)
                      .reset_index(name="words (z)"))
             report.add("table", table=table, name="distinctive")
+            for note in words.attrs.get("notes", []):
+                report.add("paragraph", f"Note: {note}")
             if figures:
                 report.add("figure", "Top words per group by z-score.", name="distinctive",
                            chart=fig.distinctive_words_chart(words, top=8))
@@ -654,7 +686,7 @@ def collect_report(
                 report.add("heading", names.get(theme, theme), level=3)
             for code in members:
                 found = quotes(segments, codings, code, n=quotes_per_code, include_suggested=include_suggested,
-                               disputed=disputed, attribute=attribute)
+                               disputed=disputed, attribute=attribute, by=by, min_cell=min_cell)
                 if found.empty:
                     continue
                 found = found.assign(quote=[mask_names(quote, people) for quote in found["quote"]])
@@ -971,7 +1003,7 @@ def _report_writer(format: str) -> Any:
 
 
 _REPORT_OPTIONS = ("by", "coders", "include_suggested", "quotes_per_code", "window", "n_boot", "seed", "title",
-                   "figures")
+                   "figures", "min_cell")
 EXPORTS = tuple(
     Export(format, label, tuple(s for s, f in FORMATS.items() if f == format), write=_report_writer(format),
            options=_REPORT_OPTIONS, kind="report")

@@ -101,6 +101,7 @@ def test_project_distinctive_words_drop_pseudonyms_and_aliases(tmp_path):
     from qualkit.model import Participant, Segment, Source
 
     project = qk.Project.create(tmp_path / "p.qualkit.db", name="p", codebook=None, user="ana")
+    project.set_min_cell(1)  # two people per role: names, not group sizes, are under test here
     text = ("S1: Bertha covers nights, Bertha never sleeps.\nR1: Pager pager, ask Kiki.\n"
             "S2: Night desk again, Bertha again.\nR2: Pager at clinic, Kiki said so.\n")
     segments, offset = [], 0

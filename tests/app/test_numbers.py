@@ -29,6 +29,9 @@ def coded(quiet_study):
     project.user = "ana"
     project.code(int(chris["id"]), "debriefing")
     project.code(int(dee["id"]), "debriefing")
+    # Two residents and three attendings: shown role by role here (the guard is checked below, and in
+    # tests/analysis/test_small_cells.py).
+    store.update_settings(user="admin", min_cell=1)
     return quiet_study
 
 
@@ -106,6 +109,22 @@ def test_every_count_opens_its_passages_with_a_link_to_the_transcript(coded, app
     helpers.assert_ok(at)
     both = component_data(at, "an_co_passages_text")["passages"]
     assert len(both) == int(matrix.loc["peer_support", "debriefing"]) == 1
+
+
+def test_analysis_page_keeps_the_studys_minimum_cell_size_and_says_so(coded, apptest, helpers):
+    """With the default minimum cell size, the two residents are no column of their own; an info line says why."""
+    coded.store.update_settings(user="admin", min_cell=3)
+    notebook = coded.project.prevalence(by="role")
+    assert set(notebook.table["group"]) == {"attending"}
+    at = apptest("ana", "analysis")
+    at.selectbox(key="an_by").select("role").run()
+    helpers.assert_ok(at)
+    shown = at.dataframe(key="an_cells").value
+    assert "attending" in shown.columns and "resident" not in shown.columns
+    info = " ".join(str(e.value) for e in at.info)
+    assert "role: resident has fewer than 3 people, so it is not shown" in info
+    assert not any("fewer than 3 people" in str(e.value) for e in at.warning)
+    assert not {"Ana", "Béla"} & set(info.replace(",", " ").split())
 
 
 def test_transcript_link_opens_that_place(coded, helpers):

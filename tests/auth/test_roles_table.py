@@ -45,6 +45,7 @@ TABLE = {
     "add_participants": (lambda p, s, t: p.add_participants(pd.DataFrame({"id": ["R9"]})), DENIED, DENIED),
     "add_speaker_participants": (lambda p, s, t: p.add_speaker_participants(), DENIED, DENIED),
     "set_codebook": (lambda p, s, t: p.set_codebook(p.codebook), DENIED, DENIED),
+    "set_min_cell": (lambda p, s, t: p.set_min_cell(5), DENIED, DENIED),
     "sources": (lambda p, s, t: p.sources(), OK, OK),
     "segments": (lambda p, s, t: p.segments(), OK, OK),
     "participants": (lambda p, s, t: p.participants(), OK, OK),

@@ -21,6 +21,7 @@ from qualkit.cli import app, main
 def project(tmp_path):
     p = qk.Project.create(tmp_path / "p.qualkit.db", name="Pilot", codebook=None, user="ana")
     build_project(p.store)
+    p.set_min_cell(1)  # one or two people per role: shown group by group here (the guard has its own tests)
     yield p
     p.store.engine.dispose()
 

@@ -21,6 +21,8 @@ from qualkit.store.repository import Store
 def small(tmp_path_factory):
     store = Store.create(tmp_path_factory.mktemp("report") / "p.qualkit.db", name="Pilot study")
     build_project(store)
+    # A pilot of one or two people per role: shown group by group here (the guard has its own tests).
+    store.update_settings(user="ana", min_cell=1)
     yield store
     store.engine.dispose()
 

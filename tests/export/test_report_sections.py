@@ -100,6 +100,7 @@ def _suggestions_only(tmp_path) -> Store:
     store = Store.create(tmp_path / "s.qualkit.db", name="waiting")
     store.save_codebook(CODEBOOK, user="ana")
     store.upsert_participants(PARTICIPANTS, user="ana")
+    store.update_settings(user="ana", min_cell=1)  # two people: every section is shown whatever their groups
     sources = [source_from_turns(f"g{i}.txt", [("Moderator", "How is work?", "moderator"),
                                                ("Ann", "Twelve patients and the inbox, every night.", "participant"),
                                                ("Zoë", "I chart at home after the kids sleep.", "participant")],

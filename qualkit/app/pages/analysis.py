@@ -70,8 +70,13 @@ def prevalence_section(ctx: state.Context, by: str | None) -> None:
         st.warning(str(error))
         return
     table = result.table
+    # Groups too small to show as themselves (the study's minimum cell size): a rule kept, not a problem.
+    small_cells = result.settings.get("small_cells", {}).get("notes", [])
+    for note in small_cells:
+        st.info(note, icon=":material/shield_person:")
     if not len(table) or not result.settings.get("codings_counted"):
-        st.info("No accepted code to count for this comparison yet.", icon=":material/hourglass_empty:")
+        st.info("No group large enough to show for this comparison." if small_cells and not len(table) else
+                "No accepted code to count for this comparison yet.", icon=":material/hourglass_empty:")
         return
     try:
         from qualkit.figures.analysis import prevalence_chart
@@ -80,7 +85,8 @@ def prevalence_section(ctx: state.Context, by: str | None) -> None:
     except (ImportError, QualkitError, ValueError, KeyError):
         pass
     for note in result.notes:
-        st.warning(note, icon=":material/balance:")
+        if note not in small_cells:
+            st.warning(note, icon=":material/balance:")
     shown, codes, groups = counts_table(result)
     names = dict(zip(codes, shown["code"], strict=True))
     st.caption("Segments coded with each code in each group (share of the group's participant segments). "

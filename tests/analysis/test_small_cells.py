@@ -1,0 +1,212 @@
+"""Small-cell disclosure guard: no group of fewer than ``min_cell`` people is shown as itself.
+
+A stranger saw prevalence by role show the study's one chaplain as "1/1", with that person's quotes and
+distinctive words, in a study of a few named hospitals. The study below has groups of 1, 2 and 4 people
+under ``role`` (chaplain, attending, resident) and of 1 and 6 under ``site`` (St Mary's, Royal).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "export"))
+from _build import source_from_turns
+
+import qualkit as qk
+from qualkit.analysis.disclosure import check_min_cell, guard_groups
+from qualkit.analysis.prevalence import prevalence
+from qualkit.errors import InvalidInput
+from qualkit.export.report import collect_report, render_markdown
+from qualkit.model import Code, Codebook, Coding, Participant
+
+OTHER = "Other (fewer than 3 people)"
+# speaker label -> (role, site)
+PEOPLE = {
+    "Rhea": ("resident", "Royal"), "Rupert": ("resident", "Royal"), "Rosa": ("resident", "Royal"),
+    "Ravi": ("resident", "Royal"), "Anouk": ("attending", "Royal"), "Amos": ("attending", "Royal"),
+    "Cyprian": ("chaplain", "St Mary's"),
+}
+TURNS = [
+    ("Moderator", "What wears you down?", "moderator"),
+    ("Rhea", "Night shifts and the pager, twelve patients each night.", "participant"),
+    ("Rupert", "The pager never stops on nights, the patients keep coming.", "participant"),
+    ("Rosa", "Charting at home after every long shift on the ward.", "participant"),
+    ("Ravi", "Too many patients for one resident on call overnight.", "participant"),
+    ("Anouk", "The rota leaves us short every single weekend in clinic.", "participant"),
+    ("Amos", "Rota gaps again, so clinic runs late into the evening.", "participant"),
+    ("Cyprian", "The chapel vigil and the bereaved families, every chapel visit is heavy work.", "participant"),
+    ("Cyprian", "Chapel again, vigil again, no one covers the chapel at night.", "participant"),
+]
+CHAPLAIN_WORDS = ("chapel", "vigil")
+
+
+@pytest.fixture
+def study(tmp_path):
+    project = qk.Project.create(tmp_path / "hospitals.qualkit.db", name="Hospitals", codebook=None, user="ana")
+    project.store.save_codebook(Codebook("t", [Code("workload", "Workload")]), user="ana")
+    project.store.upsert_participants([Participant(name, aliases=[name], attributes={"role": role, "site": site})
+                                       for name, (role, site) in PEOPLE.items()], user="ana")
+    source = source_from_turns("fg1.txt", TURNS, "\n")
+    project.store.add_source(source, user="ana")
+    # Everyone's talk is workload; the chaplain's is the strongest (a machine suggestion scored 0.99, accepted).
+    project.store.add_codings([Coding(s.id, "workload", origin="human", status="accepted", coder="ana")
+                               for s in source.segments[1:] if s.speaker != "Cyprian"], user="ana")
+    project.store.add_codings([Coding(s.id, "workload", origin="rules", status="accepted", coder="auto",
+                                      score=0.99, decided_by="ana")
+                               for s in source.segments if s.speaker == "Cyprian"], user="ana")
+    yield project
+    project.store.engine.dispose()
+
+
+def _chaplain_segments(project) -> set[int]:
+    segments = project.segments()
+    return set(segments.loc[segments["speaker"] == "Cyprian", "id"].astype(int))
+
+
+def test_groups_below_min_cell_are_merged_into_other_when_that_reaches_min_cell(study):
+    assert study.min_cell == 3  # the default, with nothing stored
+    result = study.prevalence(by="role")
+    assert list(dict.fromkeys(result.table["group"])) == ["resident", OTHER]
+    other = result.table.set_index(["code_id", "group"]).loc[("workload", OTHER)]
+    # attending (2 people, 2 segments) + chaplain (1 person, 2 segments): 3 people, 4 segments, all coded.
+    assert other[["segments", "group_segments", "speakers", "group_speakers"]].tolist() == [4, 4, 3, 3]
+    assert result.groups.set_index("group").loc[OTHER, "speakers"] == 3
+    assert list(result.crosstab.columns) == ["resident", OTHER]
+    note = next(n for n in result.notes if "fewer than 3 people" in n)
+    assert note.startswith("role: attending and chaplain each have fewer than 3 people, so they are shown together "
+                           f"as \u201c{OTHER}\u201d")
+    assert not any(name in " ".join(result.notes) for name in PEOPLE)  # which values, never who
+    assert result.settings["small_cells"]["merged"] == ["attending", "chaplain"]
+    # Every count opens its passages, the merged row's too.
+    assert len(study.passages("workload", by="role", group=OTHER)) == 4
+
+
+def test_groups_too_small_even_together_are_left_out_and_the_note_says_so(study):
+    by_site = study.prevalence(by="site")
+    assert set(by_site.table["group"]) == {"Royal"}
+    assert by_site.groups["speakers"].tolist() == [6]
+    assert ("site: St Mary's has fewer than 3 people, so it is not shown (too few to merge with another small "
+            "group)") in " ".join(by_site.notes)
+    by_role = study.prevalence(by="role", min_cell=4)  # attending 2 + chaplain 1 = 3 < 4 people
+    assert set(by_role.table["group"]) == {"resident"}
+    assert any(n.startswith("role: attending and chaplain each have fewer than 4 people, so they are not shown "
+                            "(too few even together)") for n in by_role.notes)
+    assert "Cyprian" not in " ".join(by_role.notes)
+
+
+def test_min_cell_one_shows_every_group_as_before_and_overall_figures_never_change(study):
+    segments, codings = study.segments(), study.store.codings_df()
+    before = prevalence(segments, codings, by="role", rollup=True, all_codes=True, codebook=study.codebook)
+    shown = study.prevalence(by="role", min_cell=1)
+    pd.testing.assert_frame_equal(shown.table, before.table)
+    assert shown.table.set_index(["code_id", "group"]).loc[("workload", "chaplain"), "group_speakers"] == 1
+    assert not [n for n in shown.notes if "people" in n]
+    assert study.set_min_cell(1) == 1 and study.min_cell == 1
+    pd.testing.assert_frame_equal(study.prevalence(by="role").table, before.table)
+    assert study.history("project")["new"].astype(str).str.contains("min_cell").any()  # who changed it, when
+    study.set_min_cell(3)
+    pd.testing.assert_frame_equal(study.prevalence(by=None).table, study.prevalence(by=None, min_cell=1).table)
+
+
+def test_quotes_are_never_drawn_from_a_left_out_group_nor_attributed_by_a_merged_one(study):
+    chaplain = _chaplain_segments(study)
+    # Unguarded, the chaplain's two turns are quoted.
+    assert chaplain <= set(study.quotes("workload", n=10, by="site", min_cell=1)["segment_id"])
+    by_site = study.quotes("workload", n=10, by="site")
+    assert not chaplain & set(by_site["segment_id"]) and len(by_site) == 6
+    assert any("St Mary's" in note for note in by_site.attrs["notes"])
+    by_role = study.quotes("workload", n=10, by="role")  # merged into Other: quoted, but not as "Chaplain"
+    assert chaplain <= set(by_role["segment_id"])
+    assert not {"Chaplain", "Attending"} & {a.split(",")[0] for a in by_role["attribution"]}
+    assert "Chaplain" in set(study.quotes("workload", n=10, by="role", min_cell=1)["attribution"].str.split(",").str[0])
+
+
+def test_distinctive_words_follow_the_same_rule(study):
+    open_words = study.distinctive_words(by="site", min_count=1, top=None, min_cell=1)
+    assert set(CHAPLAIN_WORDS) <= set(open_words.loc[open_words["group"] == "St Mary's", "word"])
+    # Left out: St Mary's is no group, and its one person's words are not read at all.
+    guarded = study.distinctive_words(by="site", min_count=1, top=None)
+    assert guarded.empty and "St Mary's" in " ".join(guarded.attrs["notes"])
+    by_role = study.distinctive_words(by="role", min_count=1, top=None)
+    assert set(by_role["group"]) == {"resident", OTHER}
+    assert any("fewer than 3 people" in note for note in by_role.attrs["notes"])
+    with pytest.raises(InvalidInput, match="fewer than 3 people"):
+        study.distinctive_words(by="role", versus="chaplain", min_count=1)
+
+
+def test_cli_prints_the_note_and_min_cell_overrides_for_one_run(study):
+    from qualkit.cli import app
+
+    db = str(study.store.engine.url.database)
+    runner = CliRunner()
+    guarded = runner.invoke(app, ["analyze", "prevalence", "--db", db, "--by", "role", "--user", "ana"])
+    assert guarded.exit_code == 0, guarded.output
+    table, _, notes = guarded.output.partition("Note:")
+    assert OTHER in table and "chaplain" not in table and "attending" not in table
+    assert "role: attending and chaplain each have fewer than 3 people" in notes
+    opened = runner.invoke(app, ["analyze", "prevalence", "--db", db, "--by", "role", "--min-cell", "1",
+                                 "--user", "ana"])
+    assert opened.exit_code == 0 and "chaplain" in opened.output and OTHER not in opened.output
+    assert study.min_cell == 3  # one run only
+    quoted = runner.invoke(app, ["analyze", "quotes", "--code", "workload", "--by", "site", "--n", "10",
+                                 "--db", db, "--user", "ana"])
+    assert quoted.exit_code == 0 and "chapel" not in quoted.output.lower() and "Note: site: St Mary's" in quoted.output
+    refused = runner.invoke(app, ["analyze", "prevalence", "--db", db, "--min-cell", "0", "--user", "ana"])
+    assert refused.exit_code == 2
+
+
+def test_report_applies_the_study_setting_and_says_so_in_its_methods(study, tmp_path):
+    report = collect_report(study.store, by="role", n_boot=0, figures=False)
+    text = render_markdown(report, tmp_path / "r.md").read_text(encoding="utf-8")
+    methods = text.split("## Methods", 1)[1].split("##", 1)[0]
+    assert "no group of role with fewer than 3 people" in methods and OTHER in methods
+    assert f"{OTHER}: segments" in text and "chaplain: segments" not in text and "attending: speakers" not in text
+    assert "Note: role: attending and chaplain each have fewer than 3 people" in text
+    assert "Chaplain" not in text  # no quote attributed to the one chaplain
+    by_site = collect_report(study.store, by="site", n_boot=0, figures=False)
+    quotes = " ".join(b.text for b in by_site.blocks if b.kind == "quote").lower()
+    assert quotes and not any(word in quotes for word in CHAPLAIN_WORDS)
+    words = by_site.results["distinctive_words"]
+    assert not set(CHAPLAIN_WORDS) & set(words.get("word", ()))
+
+    study.set_min_cell(1)
+    opened = render_markdown(collect_report(study.store, by="role", n_boot=0, figures=False),
+                             tmp_path / "open.md").read_text(encoding="utf-8")
+    assert "No minimum cell size was applied (it is set to 1)" in opened and "chaplain: speakers" in opened
+    # The researchers' own tables stay complete whatever the setting.
+    study.set_min_cell(3)
+    sheet = pd.read_excel(study.export(tmp_path / "tables.xlsx", by="role"), sheet_name="prevalence")
+    assert {"attending", "chaplain", "resident"} <= set(sheet["group"])
+
+
+def test_report_cli_takes_min_cell_for_one_run(study, tmp_path):
+    from qualkit.cli import app
+
+    db = str(study.store.engine.url.database)
+    out = tmp_path / "r.md"
+    result = CliRunner().invoke(app, ["report", str(out), "--db", db, "--by", "role", "--no-figures",
+                                      "--n-boot", "0", "--min-cell", "1", "--user", "ana"])
+    assert result.exit_code == 0, result.output
+    assert "chaplain: speakers" in out.read_text(encoding="utf-8")
+
+
+def test_min_cell_must_be_a_whole_number_of_people(study):
+    assert check_min_cell(5) == 5
+    for bad in (0, -1, 2.5, "three", None):
+        with pytest.raises(InvalidInput, match="whole number of people"):
+            check_min_cell(bad)
+    with pytest.raises(InvalidInput):
+        study.set_min_cell(0)
+    assert study.min_cell == 3
+
+
+def test_a_merged_group_counts_distinct_people_not_rows():
+    # Two small groups that share their only person (by session, say) are one person together: left out.
+    guard = guard_groups(pd.Series(["a", "b", "c", "c", "c"]), pd.Series(["P1", "P1", "P2", "P3", "P4"]),
+                         min_cell=2, by="session")
+    assert guard.suppressed == ("a", "b") and not guard.merged
