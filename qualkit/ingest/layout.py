@@ -67,7 +67,7 @@ def time_line(line: str) -> float | None:
 
 STYLE_EXAMPLES = {
     "colon": "Name:", "name_note": "Name (role):", "bold": "**Name:**", "bracket": "[Name]",
-    "name_time": "Name (00:01:02):",
+    "name_time": "Name (00:01:02):", "colon_time": "Name: (00:01:02)", "name_time_bare": "Name 00:01:02 ...",
     "time_name": "00:01:02 Name:", "time_name_bracket": "[00:01:02] Name:", "time_name_paren": "(00:01:02) Name:", "star_time": "*1:40 = Name:", "header_line": "Name 00:01:02 (own line)",
     "time_bracket": "(00:01:02) [Name]", "dash": "R1 - ...",
     "bold_run": "bold Name: in Word", "table": "speaker/time/text table", "voice": "<v Name>",

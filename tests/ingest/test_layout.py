@@ -1,0 +1,54 @@
+"""Transcript layouts strangers imported that qualkit misread (qualkit.ingest.layout and speakers).
+
+Each test writes the file as the stranger's tool did (CRLF, an emoji in the talk) and checks speakers, talk,
+times, where the label and non-talk characters went, and the no-text-lost accounting.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import qualkit as qk
+
+
+def read(tmp_path, text: str, **options):
+    path = tmp_path / "t.txt"
+    path.write_bytes(text.encode("utf-8"))
+    return qk.read_transcript(path, **options)
+
+
+def turns(source):
+    return [(s.speaker, s.text, s.time_start) for s in source.segments if s.kind == "turn"]
+
+
+def labels(source):
+    return [source.text[a:b] for a, b in source.metadata["label_spans"]]
+
+
+# ---------------------------------------------------------------- 3. Rev-style times after the name
+REV = [
+    ("Name: (00:03)", "Ann: (00:03)\r\nTired. 😴\r\n\r\nBo: (00:09)\r\nMe too.\r\n\r\nAnn: (01:00:15)\r\nYes.\r\n",
+     ["Ann: (00:03)", "Bo: (00:09)", "Ann: (01:00:15)"]),
+    ("Name: (00:03) words", "Ann: (00:03) Tired. 😴\r\nBo: [00:09] Me too.\r\nAnn: (01:00:15) Yes.\r\n",
+     ["Ann: (00:03)", "Bo: [00:09]", "Ann: (01:00:15)"]),
+    ("Name (00:03):", "Ann (00:03):\r\nTired. 😴\r\n\r\nBo (00:09):\r\nMe too.\r\n\r\nAnn (01:00:15):\r\nYes.\r\n",
+     ["Ann (00:03):", "Bo (00:09):", "Ann (01:00:15):"]),
+    ("Name 00:00:03", "Ann 00:00:03\r\nTired. 😴\r\n\r\nBo 00:00:09\r\nMe too.\r\n\r\nAnn 01:00:15\r\nYes.\r\n",
+     ["Ann 00:00:03", "Bo 00:00:09", "Ann 01:00:15"]),
+    ("Name 00:00:03 words", "Ann 00:00:03 Tired. 😴\r\nBo 00:00:09 Me too.\r\nAnn 01:00:15 Yes.\r\n",
+     ["Ann 00:00:03", "Bo 00:00:09", "Ann 01:00:15"]),
+]
+
+
+@pytest.mark.parametrize(("style", "text", "label_texts"), REV, ids=[r[0] for r in REV])
+def test_a_time_after_the_name_is_the_turn_time_not_talk(tmp_path, assert_accounted, style, text, label_texts):
+    """Rev's "Ann: (00:03)" left "(00:03)" at the start of every quote and the turn without a time."""
+    source = read(tmp_path, text)
+    assert turns(source) == [("Ann", "Tired. 😴", 3.0), ("Bo", "Me too.", 9.0), ("Ann", "Yes.", 3615.0)]
+    assert labels(source) == label_texts
+    assert_accounted(source)
+
+
+def test_a_clock_time_at_the_start_of_talk_is_not_a_label(tmp_path):
+    source = read(tmp_path, "Ann: Hi.\nBo: When?\nAnn: Early.\nAt 10:30 we met.\nBo: Ok.\nAt 10:45 we left.\n")
+    assert [s for s, _, _ in turns(source)] == ["Ann", "Bo", "Ann", "Bo"]
