@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -323,12 +325,18 @@ def detect_layout(
     strong_styles = Counter(candidates[i].style for i in range(n) if accepted[i])
     any_role = any(candidates[i].shape == "role" for i in range(n) if accepted[i])
     words = _WordIndex(text)
+    runs_on = _mid_turn_rule(lines, blank, accepted)
+    forms = {_capitals(candidates[i].label) for i in range(n) if accepted[i]}
     rejected: list[str] = []
     for i in range(n):
         c = candidates[i]
         if c is None or accepted[i] or i in legend_lines or i == first_turn:
             continue
-        if not _accept_singleton(c, strong_styles, any_role, words):
+        # "P2: We had a page that said / URGENT: call back now": a one-off label written unlike every recurring
+        # one (in capitals among P1, P2), straight below a line of the turn where this file's turns are set
+        # apart (by blank lines, or by a finished sentence), continues that turn.
+        if not _accept_singleton(c, strong_styles, any_role, words) or (
+                i > first_turn and _capitals(c.label) not in forms and runs_on(i)):
             rejected.append(f"line {i + first_line_number}: {c.label!r}")
             continue
         # Before the first recurring label, a one-off speaker ("Dr Okafor: Welcome everyone...") opens
@@ -458,6 +466,60 @@ class _WordIndex:
         if self._WORD.fullmatch(word):
             return self.counts[word]
         return len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", self.text))  # rare: O'Brien, Jean-Luc
+
+
+_SENTENCE_END = tuple(".?!…\"”’»)]-–—*")
+
+
+def _finished(line: str) -> bool:
+    """Whether a line ends a sentence (emoji and other symbols after the full stop are looked past)."""
+    end = len(line)
+    while end and (line[end - 1].isspace() or unicodedata.category(line[end - 1]).startswith("S")
+                   or line[end - 1] in "\u200d\ufe0f"):
+        end -= 1
+    return line[:end].endswith(_SENTENCE_END)
+
+
+def _capitals(label: str) -> bool:
+    """Whether a label is written in capitals (``URGENT``, ``INTERVIEWER``; not ``P1``, ``Ann``, ``李雷``).
+
+    Example:
+        >>> _capitals("URGENT"), _capitals("P1"), _capitals("Ann")
+        (True, False, False)
+    """
+    letters = [ch for ch in label if ch.isalpha()]
+    return len(letters) >= 2 and all(ch.isupper() for ch in letters)
+
+
+def _mid_turn_rule(lines: list[str], blank: list[bool], accepted: list[bool]) -> Callable[[int], bool]:
+    """A test of whether line ``i`` sits inside a turn, judged by how this file's recurring labels start turns.
+
+    A line sits inside a turn when it follows the line above without a blank line and either the file puts a
+    blank line before every turn, or its turns end with a finished sentence and the line above does not.
+
+    Example:
+        >>> lines = ["A: Hi.", "", "B: It said", "URGENT: call.", "", "A: Oh.", "", "B: Yes."]
+        >>> rule = _mid_turn_rule(lines, [not x for x in lines], [x[:2] in ("A:", "B:") for x in lines])
+        >>> rule(3), rule(5)
+        (True, False)
+    """
+    starts = [j for j, ok in enumerate(accepted) if ok][1:]
+    ends = []
+    for j in starts:
+        k = j - 1
+        while k >= 0 and blank[k]:
+            k -= 1
+        if k >= 0:
+            ends.append(lines[k])
+    separated = len(starts) >= 2 and all(blank[j - 1] for j in starts)
+    punctuated = len(ends) >= 2 and sum(_finished(end) for end in ends) >= 0.8 * len(ends)
+
+    def runs_on(i: int) -> bool:
+        if i == 0 or blank[i - 1]:
+            return False
+        return separated or (punctuated and not _finished(lines[i - 1]))
+
+    return runs_on
 
 
 def _accept_singleton(c: Candidate, strong_styles: Counter[str], any_role: bool, words: _WordIndex) -> bool:

@@ -25,6 +25,42 @@ def labels(source):
     return [source.text[a:b] for a, b in source.metadata["label_spans"]]
 
 
+# ---------------------------------------------------------------- 2. a word with a colon inside a turn
+def test_a_capitalised_word_with_a_colon_inside_a_turn_is_talk_not_a_speaker(tmp_path, assert_accounted):
+    """A stranger's "URGENT: call back now" on the line below the start of P2's turn became a speaker URGENT."""
+    text = ("P1: What happened on the ward? 🙂\r\nP2: We had a page that said\r\n"
+            "URGENT: call back now, and nobody did.\r\nP1: Why not?\r\nP2: Nobody was free.\r\n")
+    source = read(tmp_path, text)
+    assert turns(source) == [
+        ("P1", "What happened on the ward? 🙂", None),
+        ("P2", "We had a page that said\r\nURGENT: call back now, and nobody did.", None),
+        ("P1", "Why not?", None), ("P2", "Nobody was free.", None)]
+    assert "URGENT" not in source.import_report.speakers
+    assert any("'URGENT'" in w and "kept as text" in w for w in source.import_report.warnings)
+    assert_accounted(source)
+
+
+def test_a_colon_word_mid_line_never_splits_a_turn(tmp_path, assert_accounted):
+    text = "P1: Hi.\nP2: We had a page that said URGENT: call back now, and nobody did.\nP1: Oh.\nP2: Yes.\n"
+    source = read(tmp_path, text)
+    assert [s for s, _, _ in turns(source)] == ["P1", "P2", "P1", "P2"]
+    assert_accounted(source)
+
+
+def test_a_one_off_speaker_written_like_the_others_still_gets_a_turn(tmp_path, assert_accounted):
+    """Tightening the colon rule must not swallow a participant who speaks once (P3 below an unfinished line)."""
+    source = read(tmp_path, "P1: Hi.\nP2: We had a page that said\nP3: Me too.\nP1: Oh.\nP2: Yes.\n")
+    assert [s for s, _, _ in turns(source)] == ["P1", "P2", "P3", "P1", "P2"]
+    assert_accounted(source)
+
+
+def test_a_capitalised_one_off_named_as_a_participant_is_a_speaker(tmp_path, assert_accounted):
+    text = "P1: Hi.\nP2: We had a page that said\nURGENT: call back now.\nP1: Oh.\nP2: Yes.\n"
+    source = read(tmp_path, text, aliases={"URGENT": "URGENT"})
+    assert [s for s, _, _ in turns(source)] == ["P1", "P2", "URGENT", "P1", "P2"]
+    assert_accounted(source)
+
+
 # ---------------------------------------------------------------- 3. Rev-style times after the name
 REV = [
     ("Name: (00:03)", "Ann: (00:03)\r\nTired. 😴\r\n\r\nBo: (00:09)\r\nMe too.\r\n\r\nAnn: (01:00:15)\r\nYes.\r\n",
