@@ -15,6 +15,9 @@
 * an **unattributed line**: anything before the first turn (titles, page chrome, show notes), headings
   and page furniture inside the transcript (``## Part 2``, ``Page 3 of 12``, ``Question 4: ...``,
   cookie banners, "Subscribe"), and the footer after the last turn once chrome starts there;
+* a bracketed note standing alone below the last turn (``[END OF RECORDING]``, ``[Recording ends]``, a last
+  ``[inaudible]``) is the transcriber's, not the last speaker's: it and the lines after a note that says the
+  recording ended are unattributed (the note stays a mark, see :mod:`qualkit.ingest.marks`);
 * anything else continues the current turn (after an interruption by an unattributed line, the same
   speaker's turn continues as a second piece with the same turn number).
 
@@ -38,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qualkit.ingest.encoding import split_lines
-from qualkit.ingest.marks import TIMESTAMP, is_mark_only
+from qualkit.ingest.marks import TIMESTAMP, is_bracketed_line, is_mark_only, says_the_end
 from qualkit.ingest.speakers import (
     CALENDAR_NAMES,
     NUMBERED_HEADING,
@@ -351,6 +354,9 @@ def detect_layout(
                                f"({shown}); if they are speakers, name them in the participants list or the "
                                "speaker aliases")
 
+    closing_notes = n  # from here on every line is blank or a bracketed note ("[inaudible]", "[Recording ends]")
+    while closing_notes > 0 and (blank[closing_notes - 1] or is_bracketed_line(lines[closing_notes - 1])):
+        closing_notes -= 1
     last_label = max((i for i in range(n) if accepted[i] or (hints.get(i) and hints[i].kind == "item")),
                      default=-1)
 
@@ -423,7 +429,9 @@ def detect_layout(
             continue
         if i > last_label and not trailing and (current or resume):
             previous_blank = i > 0 and blank[i - 1]
-            if is_chrome(line) or is_footnote(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
+            if is_bracketed_line(line) and (i >= closing_notes or says_the_end(line)):
+                trailing = True  # "[END OF RECORDING]" below the last turn: the transcriber's, not the speaker's
+            elif is_chrome(line) or is_footnote(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
                                                                             or heading_label(line))):
                 trailing = True  # after the last turn: page furniture, a footnote, a closing heading
         if trailing or is_chrome(line):

@@ -88,3 +88,58 @@ def test_a_time_after_the_name_is_the_turn_time_not_talk(tmp_path, assert_accoun
 def test_a_clock_time_at_the_start_of_talk_is_not_a_label(tmp_path):
     source = read(tmp_path, "Ann: Hi.\nBo: When?\nAnn: Early.\nAt 10:30 we met.\nBo: Ok.\nAt 10:45 we left.\n")
     assert [s for s, _, _ in turns(source)] == ["Ann", "Bo", "Ann", "Bo"]
+
+
+# ---------------------------------------------------------------- 4. a bracketed note below the last turn
+ENDINGS = [
+    ("[END OF RECORDING]", "[END OF RECORDING]", "interruption"),
+    ("[Recording ends]", "[Recording ends]", "interruption"),
+    ("[inaudible]", "[inaudible]", "inaudible"),
+    ("blank line, [Recording ends 00:41:07]", "\r\n[Recording ends 00:41:07]", "interruption"),
+    ("[Transcriber's note: audio quality poor]", "[Transcriber's note: audio quality poor]", "nonspeech"),
+]
+
+
+@pytest.mark.parametrize(("case", "note", "kind"), ENDINGS, ids=[e[0] for e in ENDINGS])
+def test_a_bracketed_note_below_the_last_turn_is_a_mark_not_the_last_speakers_words(tmp_path, assert_accounted,
+                                                                                   case, note, kind):
+    """"[END OF RECORDING]" was glued into the last speaker's turn and coded as their words."""
+    text = f"Ann: Tired. 😴\r\nBo: Me too.\r\nAnn: Yes, nights.\r\n{note}\r\n"
+    source = read(tmp_path, text)
+    assert source.text == text  # nothing removed
+    assert turns(source)[-1] == ("Ann", "Yes, nights.", None)
+    last = source.segments[-1]
+    assert (last.kind, last.speaker, last.text) == ("unattributed", None, note.strip())
+    assert [(source.text[m.start:m.end], m.kind) for m in last.marks] == [(note.strip(), kind)]
+    assert last.clean_text.strip() == ""  # a coder reads nothing there
+    assert_accounted(source)
+
+
+def test_after_a_note_that_the_recording_ended_nothing_is_anyones_talk(tmp_path, assert_accounted):
+    text = ("Ann: Tired.\nBo: Me too.\nAnn: Yes.\n[Recording ends]\nthanks everyone, see you\n"
+            "Transcribed by Rev.com\n")
+    source = read(tmp_path, text)
+    assert turns(source)[-1] == ("Ann", "Yes.", None)
+    assert [s.text for s in source.segments if s.kind == "unattributed"] == [
+        "[Recording ends]", "thanks everyone, see you", "Transcribed by Rev.com"]
+    assert_accounted(source)
+
+
+def test_a_bracketed_note_inside_a_turn_stays_there_as_a_mark(tmp_path, assert_accounted):
+    """Between lines of one speaker the note is part of that turn's span, blanked for coders, not read as talk."""
+    text = "Ann: Tired.\nBo: It was\n[Participant 3 leaves the room]\nlong.\nAnn: Yes.\n"
+    source = read(tmp_path, text)
+    bo = next(s for s in source.segments if s.speaker == "Bo")
+    assert bo.text == "It was\n[Participant 3 leaves the room]\nlong."
+    assert [(source.text[m.start:m.end], m.kind) for m in bo.marks] == [("[Participant 3 leaves the room]",
+                                                                        "nonspeech")]
+    assert "leaves" not in bo.clean_text
+    assert_accounted(source)
+
+
+def test_a_bracketed_note_below_the_last_turn_of_a_word_file(make_docx, assert_accounted):
+    path = make_docx("g.docx", [("Ann:", " Tired."), ("Bo:", " Me too."), ("Ann:", " Yes."), "[END OF RECORDING]"])
+    source = qk.read_transcript(path)
+    assert turns(source)[-1] == ("Ann", "Yes.", None)
+    assert source.segments[-1].kind == "unattributed" and source.segments[-1].marks
+    assert_accounted(source)
