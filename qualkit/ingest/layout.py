@@ -11,10 +11,14 @@
   are the opening turns;
 * a label seen only once is a turn when it is in the style of the recurring labels and looks like a
   name or role (before the first recurring label its text must also read as talk, not as metadata
-  such as ``Host: Jordan Lee``); label-like lines left as text are listed in the warnings;
+  such as ``Host: Jordan Lee``), and written unlike all of them (``URGENT`` among ``P1``, ``P2``) it must not sit
+  straight under a line of a turn (``We had a page that said`` / ``URGENT: call back now``); label-like lines left
+  as text are listed in the warnings;
 * an **unattributed line**: anything before the first turn (titles, page chrome, show notes), headings
   and page furniture inside the transcript (``## Part 2``, ``Page 3 of 12``, ``Question 4: ...``,
   cookie banners, "Subscribe"), and the footer after the last turn once chrome starts there;
+* when no line starts with a label, a **label on a line of its own** (``INTERVIEWER``, ``P1``) with the talk on
+  the lines below starts a turn, but only when the file is written so throughout (see :func:`own_line_labels`);
 * a bracketed note standing alone below the last turn (``[END OF RECORDING]``, ``[Recording ends]``, a last
   ``[inaudible]``) is the transcriber's, not the last speaker's: it and the lines after a note that says the
   recording ended are unattributed (the note stays a mark, see :mod:`qualkit.ingest.marks`);
@@ -49,6 +53,7 @@ from qualkit.ingest.speakers import (
     Candidate,
     find_candidate,
     heading_label,
+    is_moderator_label,
     label_end,
     label_key,
     label_shape,
@@ -72,7 +77,8 @@ def time_line(line: str) -> float | None:
 
 STYLE_EXAMPLES = {
     "colon": "Name:", "name_note": "Name (role):", "bold": "**Name:**", "bracket": "[Name]",
-    "name_time": "Name (00:01:02):", "colon_time": "Name: (00:01:02)", "name_time_bare": "Name 00:01:02 ...",
+    "own_line": "Name (own line, talk below)", "name_time": "Name (00:01:02):", "colon_time": "Name: (00:01:02)",
+    "name_time_bare": "Name 00:01:02 ...",
     "time_name": "00:01:02 Name:", "time_name_bracket": "[00:01:02] Name:", "time_name_paren": "(00:01:02) Name:", "star_time": "*1:40 = Name:", "header_line": "Name 00:01:02 (own line)",
     "time_bracket": "(00:01:02) [Name]", "dash": "R1 - ...",
     "bold_run": "bold Name: in Word", "table": "speaker/time/text table", "voice": "<v Name>",
@@ -354,6 +360,14 @@ def detect_layout(
                                f"({shown}); if they are speakers, name them in the participants list or the "
                                "speaker aliases")
 
+    if not any(accepted) and not any(h.kind in ("label", "item") for h in hints.values()):
+        # "INTERVIEWER" on a line of its own, the talk on the lines below: only when the whole file is written so.
+        own, note = own_line_labels(lines, known=known, first_line_number=first_line_number)
+        for i, c in own.items():
+            candidates[i], accepted[i] = c, True
+        if note:
+            layout.warnings.append(note)
+
     closing_notes = n  # from here on every line is blank or a bracketed note ("[inaudible]", "[Recording ends]")
     while closing_notes > 0 and (blank[closing_notes - 1] or is_bracketed_line(lines[closing_notes - 1])):
         closing_notes -= 1
@@ -452,6 +466,103 @@ def detect_layout(
     close()
     layout.items.sort(key=lambda item: item.start)
     return layout
+
+
+_OWN_LINE_END = tuple(".?!…,;:")
+
+
+def _own_line_label(line: str, known: set[str]) -> Candidate | None:
+    """A line that is nothing but a short speaker label (``INTERVIEWER``, ``P1``, ``Dr Jane Okafor``), or None."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 40 or len(stripped.split()) > 4 or stripped.endswith(_OWN_LINE_END):
+        return None
+    label = re.sub(r"\s+", " ", stripped)
+    key = label_key(label)
+    shape = label_shape(label)
+    if shape is None and key in known:
+        shape = "name"
+    if shape is None or (key in CALENDAR_NAMES and key not in known) or time_line(line) is not None:
+        return None
+    start = len(line) - len(line.lstrip())
+    return Candidate("own_line", label, start, len(line), None, shape)
+
+
+def own_line_labels(lines: list[str], *, known: set[str] | None = None,
+                    first_line_number: int = 1) -> tuple[dict[int, Candidate], str | None]:
+    """Speaker labels written on a line of their own with the talk on the next lines, when the file is written so.
+
+    Returns ``({line index: candidate}, warning)``. The layout is taken only when it is consistent through the
+    file: labels recur (or are known speakers) on their own lines, each directly above talk, starting the
+    paragraphs where the file has blank lines; or every paragraph opens with such a line and they name a known
+    speaker, or are roles with a moderator among them (``INTERVIEWER``, ``P1``). A label seen once then counts
+    when it is a role, or a name never written in lower case elsewhere, and it sits where the others do (opening
+    a paragraph or not). Otherwise nothing is taken; the warning names the lines left as text.
+
+    Example:
+        >>> lines = "INTERVIEWER|How was the night shift?||P1|Long. Nobody came.".split("|")
+        >>> sorted((i, c.label) for i, c in own_line_labels(lines)[0].items())
+        [(0, 'INTERVIEWER'), (3, 'P1')]
+        >>> own_line_labels(["Ann Smith", "Came to the meeting.", "", "Bo", "Did not."])[0]
+        {}
+    """
+    known = known or set()
+    n = len(lines)
+    blank = [not line.strip() for line in lines]
+    found: dict[int, Candidate] = {}
+    for i, line in enumerate(lines):
+        if blank[i] or i + 1 >= n or blank[i + 1]:
+            continue
+        c = _own_line_label(line, known)
+        if c is not None and _own_line_label(lines[i + 1], known) is None:
+            found[i] = c
+    if not found:
+        return {}, None
+    keys = Counter(label_key(c.label) for c in found.values())
+    opens = {i: i == 0 or blank[i - 1] for i in found}  # the label opens a paragraph
+    first = min(found)
+    paragraphs = [i for i in range(first, n) if not blank[i] and (i == 0 or blank[i - 1])]
+    recurring = [i for i, c in found.items() if keys[label_key(c.label)] >= 2 or label_key(c.label) in known]
+    later = [i for i in recurring if i != first]  # the file's first label opens a paragraph however it is written
+    by_paragraph = sum(opens[i] for i in later)
+    layout_ok = (len(recurring) >= 2 and len({label_key(found[i].label) for i in recurring}) >= 2
+                 and by_paragraph in (0, len(later))
+                 and (by_paragraph == 0 or sum(opens.values()) >= 0.5 * len(paragraphs)))
+    # Every paragraph opens with such a line, and they are known speakers or roles with a moderator among them.
+    every = len(paragraphs) >= 2 and all(i in found for i in paragraphs)
+    roles = every and (any(label_key(found[i].label) in known for i in paragraphs) or (
+        all(found[i].shape == "role" for i in paragraphs) and any(is_moderator_label(found[i].label)
+                                                                   for i in paragraphs)))
+    if not (layout_ok or roles):
+        if len(found) >= 2 and all(opens.values()):
+            shown = ", ".join(f"line {i + first_line_number}: {c.label!r}" for i, c in list(found.items())[:5])
+            return {}, (f"{len(found)} line(s) could be speaker labels on a line of their own with the talk below "
+                        f"({shown}) but were kept as text, as they do not recur through the file; if they are "
+                        "speakers, name them in the participants list or the speaker aliases")
+        return {}, None
+    by_paragraph_style = roles or by_paragraph > 0
+    words = _WordIndex("\n".join(lines))
+    taken: dict[int, Candidate] = {}
+    left: list[str] = []
+    for i, c in found.items():
+        if i not in recurring and ((i != first and opens[i] != by_paragraph_style)
+                                   or (c.shape != "role" and not _proper_name(c.label, words))):
+            left.append(f"line {i + first_line_number}: {c.label!r}")
+            continue
+        taken[i] = c
+    if not left:
+        return taken, None
+    shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    return taken, (f"{len(left)} short line(s) above talk appear only once and were kept as text ({shown}); if they "
+                   "are speakers, name them in the participants list or the speaker aliases")
+
+
+def _proper_name(label: str, words: _WordIndex) -> bool:
+    """A name as speakers are named: several words or a title, or a word never written in lower case."""
+    parts = label.split()
+    if len(parts) >= 2 or parts[0].rstrip(".").casefold() in TITLES:
+        return True
+    word = parts[0]
+    return word.lower() != word and words.count(word.lower()) == 0
 
 
 class _WordIndex:

@@ -25,6 +25,86 @@ def labels(source):
     return [source.text[a:b] for a, b in source.metadata["label_spans"]]
 
 
+# ---------------------------------------------------------------- 1. the label on a line of its own
+OWN_LINE = ("Night shift study, interview 4\r\n\r\n"
+            "INTERVIEWER\r\nHow was the night shift?\r\n\r\n"
+            "P1\r\nLong. Nobody came. 😞\r\n\r\nThe bell rang and rang.\r\n\r\n"
+            "INTERVIEWER\r\nWhy?\r\n\r\n"
+            "P1\r\nStaff. 👩‍⚕️\r\nToo few of us.\r\n\r\n"
+            "P2\r\nSame on my ward.\r\n\r\n"
+            "INTERVIEWER\r\nThank you both.\r\n")
+
+
+def test_a_label_on_its_own_line_above_the_talk_starts_a_turn(tmp_path, assert_accounted):
+    """A stranger's "INTERVIEWER" above each question: every line came back unattributed, no turns at all."""
+    source = read(tmp_path, OWN_LINE)
+    assert turns(source) == [
+        ("INTERVIEWER", "How was the night shift?", None),
+        ("P1", "Long. Nobody came. 😞\r\n\r\nThe bell rang and rang.", None),
+        ("INTERVIEWER", "Why?", None),
+        ("P1", "Staff. 👩‍⚕️\r\nToo few of us.", None),
+        ("P2", "Same on my ward.", None),  # seen once, but a role among roles, opening its paragraph
+        ("INTERVIEWER", "Thank you both.", None)]
+    assert labels(source) == ["INTERVIEWER", "P1", "INTERVIEWER", "P1", "P2", "INTERVIEWER"]
+    assert [s.text for s in source.segments if s.kind == "unattributed"] == ["Night shift study, interview 4"]
+    assert source.import_report.moderators == ["INTERVIEWER"]
+    assert source.import_report.label_style == "Name (own line, talk below) (6)"
+    assert_accounted(source)
+
+
+def test_two_roles_each_on_their_own_line_read_as_an_interview(tmp_path, assert_accounted):
+    source = read(tmp_path, "INTERVIEWER\r\nHow was the night shift?\r\n\r\nP1\r\nLong. Nobody came.\r\n")
+    assert turns(source) == [("INTERVIEWER", "How was the night shift?", None), ("P1", "Long. Nobody came.", None)]
+    assert_accounted(source)
+
+
+def test_names_on_their_own_line_that_do_not_recur_are_reported_not_guessed(tmp_path, assert_accounted):
+    text = "Ann Okafor\nHow was the night shift?\n\nBo\nLong. Nobody came.\n"
+    source = read(tmp_path, text)
+    assert turns(source) == []
+    assert any("line 1: 'Ann Okafor'" in w and "line 4: 'Bo'" in w and "own" in w
+               for w in source.import_report.warnings)
+    named = read(tmp_path, text, aliases={"Bo": "Bo"})  # the user confirms: Bo is a speaker
+    assert [s for s, _, _ in turns(named)] == ["Ann Okafor", "Bo"]
+    assert_accounted(named)
+
+
+def test_a_word_on_its_own_line_inside_a_turn_stays_talk_and_is_reported(tmp_path, assert_accounted):
+    text = OWN_LINE.replace("The bell rang and rang.", "Long\r\nnights and long weeks.")
+    source = read(tmp_path, text)
+    assert turns(source)[1] == ("P1", "Long. Nobody came. 😞\r\n\r\nLong\r\nnights and long weeks.", None)
+    assert any("'Long'" in w and "kept as text" in w for w in source.import_report.warnings)
+    assert_accounted(source)
+
+
+def test_own_line_labels_in_a_word_file(make_docx, assert_accounted):
+    path = make_docx("g.docx", ["INTERVIEWER", "How was the night shift?", "P1", "Long.", "INTERVIEWER", "Why?",
+                                "P1", "Staff."])
+    source = qk.read_transcript(path)
+    assert turns(source) == [("INTERVIEWER", "How was the night shift?", None), ("P1", "Long.", None),
+                             ("INTERVIEWER", "Why?", None), ("P1", "Staff.", None)]
+    assert_accounted(source)
+
+
+@pytest.mark.parametrize("text", [
+    # one-line paragraphs of prose: sentences, not labels
+    "The night shift was long.\n\nNobody came.\n\nThe bell rang.\n\nWe waited.\n",
+    # a name recurring on its own line in notes, not opening every paragraph, and no one else
+    "Ann\nsaid the ward was short.\n\nThat was in May.\n\nAnn\nsaid it again later.\n\nNothing changed.\n",
+    # short headings over paragraphs of a report
+    "Staffing\nThe wards were short.\n\nOutcomes\nNo one was harmed.\n\nStaffing\nSee above.\n",
+])
+def test_ordinary_one_line_paragraphs_are_not_taken_for_labels(tmp_path, text):
+    assert turns(read(tmp_path, text)) == []
+
+
+def test_own_line_labels_and_a_closing_note(tmp_path, assert_accounted):
+    source = read(tmp_path, OWN_LINE + "\r\n[END OF RECORDING]\r\n")
+    assert turns(source)[-1] == ("INTERVIEWER", "Thank you both.", None)
+    assert source.segments[-1].text == "[END OF RECORDING]" and source.segments[-1].kind == "unattributed"
+    assert_accounted(source)
+
+
 # ---------------------------------------------------------------- 2. a word with a colon inside a turn
 def test_a_capitalised_word_with_a_colon_inside_a_turn_is_talk_not_a_speaker(tmp_path, assert_accounted):
     """A stranger's "URGENT: call back now" on the line below the start of P2's turn became a speaker URGENT."""
