@@ -75,6 +75,8 @@ _TIMESTAMP_ONLY = re.compile(rf"\s*{TIMESTAMP}\s*")
 _BRACKETED_LINE = re.compile(r"(?<![^\r\n])[ \t]*(?P<line>\[(?P<b>[^\[\]\r\n]{1,80})\])[ \t]*(?![^\r\n])")
 _ENDING = re.compile(r"\b(?:end|ends|ended|ending|stops?|stopped|finish(?:es|ed)?|conclu(?:des|ded|sion))\b",
                      re.IGNORECASE)
+_RECORDING = re.compile(r"\b(?:recording|recorder|interview|tape|session|audio|transcript|focus group|call|meeting|"
+                        r"discussion)\b", re.IGNORECASE)
 
 
 def _kind(inner: str) -> str:
@@ -131,9 +133,12 @@ def says_the_end(line: str) -> bool:
     Example:
         >>> says_the_end("[END OF RECORDING]"), says_the_end("[Recording ends]"), says_the_end("[inaudible]")
         (True, True, False)
+        >>> says_the_end("[phone stops ringing]")
+        False
     """
     match = _BRACKETED_LINE.fullmatch(line)
-    return match is not None and _ENDING.search(match.group("b")) is not None
+    return match is not None and _ENDING.search(match.group("b")) is not None and \
+        _RECORDING.search(match.group("b")) is not None
 
 
 def is_mark_only(text: str) -> bool:

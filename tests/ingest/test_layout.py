@@ -205,6 +205,13 @@ def test_after_a_note_that_the_recording_ended_nothing_is_anyones_talk(tmp_path,
     assert_accounted(source)
 
 
+def test_a_note_below_the_last_label_with_talk_after_it_stays_in_the_turn(tmp_path, assert_accounted):
+    text = "Ann: Tired.\nBo: Me too.\nAnn: Yes.\n[phone stops ringing]\nas I was saying, nights.\n"
+    source = read(tmp_path, text)
+    assert turns(source)[-1] == ("Ann", "Yes.\n[phone stops ringing]\nas I was saying, nights.", None)
+    assert_accounted(source)
+
+
 def test_a_bracketed_note_inside_a_turn_stays_there_as_a_mark(tmp_path, assert_accounted):
     """Between lines of one speaker the note is part of that turn's span, blanked for coders, not read as talk."""
     text = "Ann: Tired.\nBo: It was\n[Participant 3 leaves the room]\nlong.\nAnn: Yes.\n"
