@@ -11,10 +11,17 @@
   are the opening turns;
 * a label seen only once is a turn when it is in the style of the recurring labels and looks like a
   name or role (before the first recurring label its text must also read as talk, not as metadata
-  such as ``Host: Jordan Lee``); label-like lines left as text are listed in the warnings;
+  such as ``Host: Jordan Lee``), and written unlike all of them (``URGENT`` among ``P1``, ``P2``) it must not sit
+  straight under a line of a turn (``We had a page that said`` / ``URGENT: call back now``); label-like lines left
+  as text are listed in the warnings;
 * an **unattributed line**: anything before the first turn (titles, page chrome, show notes), headings
   and page furniture inside the transcript (``## Part 2``, ``Page 3 of 12``, ``Question 4: ...``,
   cookie banners, "Subscribe"), and the footer after the last turn once chrome starts there;
+* when no line starts with a label, a **label on a line of its own** (``INTERVIEWER``, ``P1``) with the talk on
+  the lines below starts a turn, but only when the file is written so throughout (see :func:`own_line_labels`);
+* a bracketed note standing alone below the last turn (``[END OF RECORDING]``, ``[Recording ends]``, a last
+  ``[inaudible]``) is the transcriber's, not the last speaker's: it and the lines after a note that says the
+  recording ended are unattributed (the note stays a mark, see :mod:`qualkit.ingest.marks`);
 * anything else continues the current turn (after an interruption by an unattributed line, the same
   speaker's turn continues as a second piece with the same turn number).
 
@@ -31,12 +38,14 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from qualkit.ingest.encoding import split_lines
-from qualkit.ingest.marks import TIMESTAMP, is_mark_only
+from qualkit.ingest.marks import TIMESTAMP, is_bracketed_line, is_mark_only, says_the_end
 from qualkit.ingest.speakers import (
     CALENDAR_NAMES,
     NUMBERED_HEADING,
@@ -44,6 +53,7 @@ from qualkit.ingest.speakers import (
     Candidate,
     find_candidate,
     heading_label,
+    is_moderator_label,
     label_end,
     label_key,
     label_shape,
@@ -67,7 +77,8 @@ def time_line(line: str) -> float | None:
 
 STYLE_EXAMPLES = {
     "colon": "Name:", "name_note": "Name (role):", "bold": "**Name:**", "bracket": "[Name]",
-    "name_time": "Name (00:01:02):",
+    "own_line": "Name (own line, talk below)", "name_time": "Name (00:01:02):", "colon_time": "Name: (00:01:02)",
+    "name_time_bare": "Name 00:01:02 ...",
     "time_name": "00:01:02 Name:", "time_name_bracket": "[00:01:02] Name:", "time_name_paren": "(00:01:02) Name:", "star_time": "*1:40 = Name:", "header_line": "Name 00:01:02 (own line)",
     "time_bracket": "(00:01:02) [Name]", "dash": "R1 - ...",
     "bold_run": "bold Name: in Word", "table": "speaker/time/text table", "voice": "<v Name>",
@@ -323,12 +334,18 @@ def detect_layout(
     strong_styles = Counter(candidates[i].style for i in range(n) if accepted[i])
     any_role = any(candidates[i].shape == "role" for i in range(n) if accepted[i])
     words = _WordIndex(text)
+    runs_on = _mid_turn_rule(lines, blank, accepted)
+    forms = {_capitals(candidates[i].label) for i in range(n) if accepted[i]}
     rejected: list[str] = []
     for i in range(n):
         c = candidates[i]
         if c is None or accepted[i] or i in legend_lines or i == first_turn:
             continue
-        if not _accept_singleton(c, strong_styles, any_role, words):
+        # "P2: We had a page that said / URGENT: call back now": a one-off label written unlike every recurring
+        # one (in capitals among P1, P2), straight below a line of the turn where this file's turns are set
+        # apart (by blank lines, or by a finished sentence), continues that turn.
+        if not _accept_singleton(c, strong_styles, any_role, words) or (
+                i > first_turn and _capitals(c.label) not in forms and runs_on(i)):
             rejected.append(f"line {i + first_line_number}: {c.label!r}")
             continue
         # Before the first recurring label, a one-off speaker ("Dr Okafor: Welcome everyone...") opens
@@ -343,6 +360,17 @@ def detect_layout(
                                f"({shown}); if they are speakers, name them in the participants list or the "
                                "speaker aliases")
 
+    if not any(accepted) and not any(h.kind in ("label", "item") for h in hints.values()):
+        # "INTERVIEWER" on a line of its own, the talk on the lines below: only when the whole file is written so.
+        own, note = own_line_labels(lines, known=known, first_line_number=first_line_number)
+        for i, c in own.items():
+            candidates[i], accepted[i] = c, True
+        if note:
+            layout.warnings.append(note)
+
+    closing_notes = n  # from here on every line is blank or a bracketed note ("[inaudible]", "[Recording ends]")
+    while closing_notes > 0 and (blank[closing_notes - 1] or is_bracketed_line(lines[closing_notes - 1])):
+        closing_notes -= 1
     last_label = max((i for i in range(n) if accepted[i] or (hints.get(i) and hints[i].kind == "item")),
                      default=-1)
 
@@ -415,7 +443,9 @@ def detect_layout(
             continue
         if i > last_label and not trailing and (current or resume):
             previous_blank = i > 0 and blank[i - 1]
-            if is_chrome(line) or is_footnote(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
+            if is_bracketed_line(line) and (i >= closing_notes or says_the_end(line)):
+                trailing = True  # "[END OF RECORDING]" below the last turn: the transcriber's, not the speaker's
+            elif is_chrome(line) or is_footnote(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
                                                                             or heading_label(line))):
                 trailing = True  # after the last turn: page furniture, a footnote, a closing heading
         if trailing or is_chrome(line):
@@ -438,6 +468,103 @@ def detect_layout(
     return layout
 
 
+_OWN_LINE_END = tuple(".?!…,;:")
+
+
+def _own_line_label(line: str, known: set[str]) -> Candidate | None:
+    """A line that is nothing but a short speaker label (``INTERVIEWER``, ``P1``, ``Dr Jane Okafor``), or None."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 40 or len(stripped.split()) > 4 or stripped.endswith(_OWN_LINE_END):
+        return None
+    label = re.sub(r"\s+", " ", stripped)
+    key = label_key(label)
+    shape = label_shape(label)
+    if shape is None and key in known:
+        shape = "name"
+    if shape is None or (key in CALENDAR_NAMES and key not in known) or time_line(line) is not None:
+        return None
+    start = len(line) - len(line.lstrip())
+    return Candidate("own_line", label, start, len(line), None, shape)
+
+
+def own_line_labels(lines: list[str], *, known: set[str] | None = None,
+                    first_line_number: int = 1) -> tuple[dict[int, Candidate], str | None]:
+    """Speaker labels written on a line of their own with the talk on the next lines, when the file is written so.
+
+    Returns ``({line index: candidate}, warning)``. The layout is taken only when it is consistent through the
+    file: labels recur (or are known speakers) on their own lines, each directly above talk, starting the
+    paragraphs where the file has blank lines; or every paragraph opens with such a line and they name a known
+    speaker, or are roles with a moderator among them (``INTERVIEWER``, ``P1``). A label seen once then counts
+    when it is a role, or a name never written in lower case elsewhere, and it sits where the others do (opening
+    a paragraph or not). Otherwise nothing is taken; the warning names the lines left as text.
+
+    Example:
+        >>> lines = "INTERVIEWER|How was the night shift?||P1|Long. Nobody came.".split("|")
+        >>> sorted((i, c.label) for i, c in own_line_labels(lines)[0].items())
+        [(0, 'INTERVIEWER'), (3, 'P1')]
+        >>> own_line_labels(["Ann Smith", "Came to the meeting.", "", "Bo", "Did not."])[0]
+        {}
+    """
+    known = known or set()
+    n = len(lines)
+    blank = [not line.strip() for line in lines]
+    found: dict[int, Candidate] = {}
+    for i, line in enumerate(lines):
+        if blank[i] or i + 1 >= n or blank[i + 1]:
+            continue
+        c = _own_line_label(line, known)
+        if c is not None and _own_line_label(lines[i + 1], known) is None:
+            found[i] = c
+    if not found:
+        return {}, None
+    keys = Counter(label_key(c.label) for c in found.values())
+    opens = {i: i == 0 or blank[i - 1] for i in found}  # the label opens a paragraph
+    first = min(found)
+    paragraphs = [i for i in range(first, n) if not blank[i] and (i == 0 or blank[i - 1])]
+    recurring = [i for i, c in found.items() if keys[label_key(c.label)] >= 2 or label_key(c.label) in known]
+    later = [i for i in recurring if i != first]  # the file's first label opens a paragraph however it is written
+    by_paragraph = sum(opens[i] for i in later)
+    layout_ok = (len(recurring) >= 2 and len({label_key(found[i].label) for i in recurring}) >= 2
+                 and by_paragraph in (0, len(later))
+                 and (by_paragraph == 0 or sum(opens.values()) >= 0.5 * len(paragraphs)))
+    # Every paragraph opens with such a line, and they are known speakers or roles with a moderator among them.
+    every = len(paragraphs) >= 2 and all(i in found for i in paragraphs)
+    roles = every and (any(label_key(found[i].label) in known for i in paragraphs) or (
+        all(found[i].shape == "role" for i in paragraphs) and any(is_moderator_label(found[i].label)
+                                                                   for i in paragraphs)))
+    if not (layout_ok or roles):
+        if len(found) >= 2 and all(opens.values()):
+            shown = ", ".join(f"line {i + first_line_number}: {c.label!r}" for i, c in list(found.items())[:5])
+            return {}, (f"{len(found)} line(s) could be speaker labels on a line of their own with the talk below "
+                        f"({shown}) but were kept as text, as they do not recur through the file; if they are "
+                        "speakers, name them in the participants list or the speaker aliases")
+        return {}, None
+    by_paragraph_style = roles or by_paragraph > 0
+    words = _WordIndex("\n".join(lines))
+    taken: dict[int, Candidate] = {}
+    left: list[str] = []
+    for i, c in found.items():
+        if i not in recurring and ((i != first and opens[i] != by_paragraph_style)
+                                   or (c.shape != "role" and not _proper_name(c.label, words))):
+            left.append(f"line {i + first_line_number}: {c.label!r}")
+            continue
+        taken[i] = c
+    if not left:
+        return taken, None
+    shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    return taken, (f"{len(left)} short line(s) above talk appear only once and were kept as text ({shown}); if they "
+                   "are speakers, name them in the participants list or the speaker aliases")
+
+
+def _proper_name(label: str, words: _WordIndex) -> bool:
+    """A name as speakers are named: several words or a title, or a word never written in lower case."""
+    parts = label.split()
+    if len(parts) >= 2 or parts[0].rstrip(".").casefold() in TITLES:
+        return True
+    word = parts[0]
+    return word.lower() != word and words.count(word.lower()) == 0
+
+
 class _WordIndex:
     """The words of a text, counted once, so checks on many one-off labels stay linear in the text.
 
@@ -458,6 +585,60 @@ class _WordIndex:
         if self._WORD.fullmatch(word):
             return self.counts[word]
         return len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", self.text))  # rare: O'Brien, Jean-Luc
+
+
+_SENTENCE_END = tuple(".?!…\"”’»)]-–—*")
+
+
+def _finished(line: str) -> bool:
+    """Whether a line ends a sentence (emoji and other symbols after the full stop are looked past)."""
+    end = len(line)
+    while end and (line[end - 1].isspace() or unicodedata.category(line[end - 1]).startswith("S")
+                   or line[end - 1] in "\u200d\ufe0f"):
+        end -= 1
+    return line[:end].endswith(_SENTENCE_END)
+
+
+def _capitals(label: str) -> bool:
+    """Whether a label is written in capitals (``URGENT``, ``INTERVIEWER``; not ``P1``, ``Ann``, ``李雷``).
+
+    Example:
+        >>> _capitals("URGENT"), _capitals("P1"), _capitals("Ann")
+        (True, False, False)
+    """
+    letters = [ch for ch in label if ch.isalpha()]
+    return len(letters) >= 2 and all(ch.isupper() for ch in letters)
+
+
+def _mid_turn_rule(lines: list[str], blank: list[bool], accepted: list[bool]) -> Callable[[int], bool]:
+    """A test of whether line ``i`` sits inside a turn, judged by how this file's recurring labels start turns.
+
+    A line sits inside a turn when it follows the line above without a blank line and either the file puts a
+    blank line before every turn, or its turns end with a finished sentence and the line above does not.
+
+    Example:
+        >>> lines = ["A: Hi.", "", "B: It said", "URGENT: call.", "", "A: Oh.", "", "B: Yes."]
+        >>> rule = _mid_turn_rule(lines, [not x for x in lines], [x[:2] in ("A:", "B:") for x in lines])
+        >>> rule(3), rule(5)
+        (True, False)
+    """
+    starts = [j for j, ok in enumerate(accepted) if ok][1:]
+    ends = []
+    for j in starts:
+        k = j - 1
+        while k >= 0 and blank[k]:
+            k -= 1
+        if k >= 0:
+            ends.append(lines[k])
+    separated = len(starts) >= 2 and all(blank[j - 1] for j in starts)
+    punctuated = len(ends) >= 2 and sum(_finished(end) for end in ends) >= 0.8 * len(ends)
+
+    def runs_on(i: int) -> bool:
+        if i == 0 or blank[i - 1]:
+            return False
+        return separated or (punctuated and not _finished(lines[i - 1]))
+
+    return runs_on
 
 
 def _accept_singleton(c: Candidate, strong_styles: Counter[str], any_role: bool, words: _WordIndex) -> bool:

@@ -45,7 +45,10 @@ _VOCABULARY: dict[str, tuple[str, ...]] = {
                 "rolls eyes", "nikker", "ryster på hovedet", "nickt"),
     "interruption": ("interruption", "interrupted", "interrupts", "cuts in", "recording paused",
                      "recording resumed", "recording stops", "recording starts", "end of recording",
-                     "break", "tape ends", "tape change", "afbrydelse"),
+                     "recording ends", "recording ended", "recording stopped", "end of audio", "audio ends",
+                     "end of tape", "end of interview", "interview ends", "interview ended", "end of session",
+                     "end of transcript", "transcript ends", "end of focus group", "start of recording",
+                     "recording begins", "break", "tape ends", "tape change", "afbrydelse"),
     "redaction": ("redacted", "name redacted", "removed", "name removed", "deleted", "anonymised",
                   "anonymized", "name", "hospital name", "place", "location", "identifying information",
                   "identifying detail", "identifying details"),
@@ -67,6 +70,13 @@ _MARK = re.compile(
     re.IGNORECASE,
 )
 _TIMESTAMP_ONLY = re.compile(rf"\s*{TIMESTAMP}\s*")
+# "[END OF RECORDING]", "[Recording ends]", "[Participant 3 leaves the room]": a bracketed line standing alone
+# is the transcriber's note whatever its words (nobody says the brackets).
+_BRACKETED_LINE = re.compile(r"(?<![^\r\n])[ \t]*(?P<line>\[(?P<b>[^\[\]\r\n]{1,80})\])[ \t]*(?![^\r\n])")
+_ENDING = re.compile(r"\b(?:end|ends|ended|ending|stops?|stopped|finish(?:es|ed)?|conclu(?:des|ded|sion))\b",
+                     re.IGNORECASE)
+_RECORDING = re.compile(r"\b(?:recording|recorder|interview|tape|session|audio|transcript|focus group|call|meeting|"
+                        r"discussion)\b", re.IGNORECASE)
 
 
 def _kind(inner: str) -> str:
@@ -87,13 +97,48 @@ def find_marks(text: str, start: int = 0, end: int | None = None, *, offset: int
     Example:
         >>> find_marks("Ann: (sighs) fine", 5)
         [Mark(start=5, end=12, kind='sound')]
+
+    A bracketed line standing alone is a mark whatever its words (kind ``nonspeech`` unless the vocabulary
+    names one):
+
+        >>> find_marks("Yes.\\r\\n[Recording ends]\\r\\n[Participant 3 leaves]")
+        [Mark(start=6, end=22, kind='interruption'), Mark(start=24, end=46, kind='nonspeech')]
     """
     end = len(text) if end is None else end
-    marks: list[Mark] = []
+    marks = [Mark(m.start("line") + offset, m.end("line") + offset, _kind(m.group("b")))
+             for m in _BRACKETED_LINE.finditer(text, start, end)]
+    lines = [(m.start, m.end) for m in marks]
     for match in _MARK.finditer(text, start, end):
+        if any(lo <= match.start() + offset < hi for lo, hi in lines):
+            continue  # the bracketed line is the mark already
         inner = match.group("p") or match.group("b") or match.group("c") or ""
         marks.append(Mark(match.start() + offset, match.end() + offset, _kind(inner)))
+    marks.sort(key=lambda mark: mark.start)
     return marks
+
+
+def is_bracketed_line(line: str) -> bool:
+    """True when ``line`` is one bracketed note standing alone (``[END OF RECORDING]``, ``[inaudible]``).
+
+    Example:
+        >>> is_bracketed_line("  [Recording ends] "), is_bracketed_line("[inaudible] she said"), is_bracketed_line("Yes.")
+        (True, False, False)
+    """
+    return _BRACKETED_LINE.fullmatch(line) is not None
+
+
+def says_the_end(line: str) -> bool:
+    """True when a bracketed note says the recording (interview, session, tape) has ended.
+
+    Example:
+        >>> says_the_end("[END OF RECORDING]"), says_the_end("[Recording ends]"), says_the_end("[inaudible]")
+        (True, True, False)
+        >>> says_the_end("[phone stops ringing]")
+        False
+    """
+    match = _BRACKETED_LINE.fullmatch(line)
+    return match is not None and _ENDING.search(match.group("b")) is not None and \
+        _RECORDING.search(match.group("b")) is not None
 
 
 def is_mark_only(text: str) -> bool:

@@ -6,6 +6,8 @@ Label styles recognised at the start of a line (after optional indentation)::
     bold         **Name:**  **Name**:
     bracket      [Name]  [Name]:  [Name] 00:01:02
     name_time    Name (00:01:02):  Name [00:01:02]
+    colon_time   Name: (00:01:02)  Name: [00:01:02]      (Rev: the time belongs to the label)
+    name_time_bare  Name 00:01:02 words  (hours written, so ``At 10:30 we met`` stays talk)
     time_name    00:01:02 Name:  [00:01:02] Name:  (00:01:02) Name:
     time_bracket (00:01:02) [Name]  [00:01:02] [Name]:
     dash         R1 - ...  INT – ...  (a role or code, or a known speaker, then a spaced dash)
@@ -145,7 +147,12 @@ _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("bold", rf"\*\*{_NAME}[ \t]*(?::[ \t]*\*\*|\*\*[ \t]*:)[ \t]*"),
         ("name_time", rf"{_NAME}[ \t]+[\[(]{_TS}[\])][ \t]*(?::[ \t]*|$)"),
         ("header_line", rf"\[?{_NAME}\]?[ \t]{{1,}}{_TS}[ \t]*$"),
+        # Rev and similar services write the time after the name on the same line, the talk following on it
+        # or on the next line: "Ann 00:03:12 Tired." (hours required, so "At 10:30 we met" stays talk).
+        ("name_time_bare", rf"\[?{_NAME}\]?[ \t]+(?P<time>\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,3}})?)[ \t]+(?=\S)"),
         ("bracket", rf"\[{_NAME}\][ \t]*(?::[ \t]*)?(?:{_TS}[ \t]*)?"),
+        # "Ann: (00:03)" (Rev): the time belongs to the label, not to the talk.
+        ("colon_time", rf"{_NAME}[ \t]*:[ \t]*[\[(]{_TS}[\])](?:[ \t]*:)?[ \t]*"),
         ("colon", rf"{_NAME}[ \t]*:[ \t]*"),
         # "Helen (facilitator): ..." names the speaker and, in brackets, their part in the session.
         ("name_note", rf"{_NAME}[ \t]+\((?P<note>[^()\r\n:]{{1,30}})\)[ \t]*:[ \t]*"),
