@@ -105,6 +105,11 @@ _BOILERPLATE = re.compile(
     r"email[ \t]*$|(?:home|podcasts?|episodes?|about|blog|shop|contact)(?:[ \t]*[|›>»·•][ \t]*\w[\w ]{0,20}){1,})",
     re.IGNORECASE,
 )
+# Web-page phrases people also say ("log in", "share on"): after a speaker's words, only chrome when not talk.
+# ("Subscribe to the show ...", "Follow us ..." are left to be chrome: a podcast page's sign-off, hardly talk.)
+_SAID_TOO = re.compile(r"[ \t]*(?:sign (?:in|up)|log ?in|log ?out|share|listen|read more|click here|donate|"
+                       r"contact us|about us|posted|published|search|home|print|email|menu|related)\b",
+                       re.IGNORECASE)
 _ALLCAPS_HEADING = re.compile(r"[ \t]*[A-Z0-9][A-Z0-9 &/,'’()-]{2,60}[ \t]*")
 _LEGEND_HEADING = re.compile(r"[ \t]*(?:#+[ \t]*)?(?:\*\*)?(?:key|legend|speakers?|participants|present|codes|"
                              r"speaker (?:key|codes|legend)|abbreviations|attendees|people)[ \t]*:?(?:\*\*)?[ \t]*",
@@ -204,14 +209,20 @@ def is_footnote(line: str) -> bool:
     return _FOOTNOTE.match(line) is not None
 
 
-def is_chrome(line: str) -> bool:
+def is_chrome(line: str, *, in_talk: bool = False) -> bool:
     """True for headings and page furniture that belong to no speaker even inside a transcript.
+
+    ``in_talk``: the line follows a speaker's words. There a web page's phrase ("Log in", "Subscribe") that
+    reads as a sentence, or goes on from the line above in lower case, is the speaker's: "Login takes ages
+    on the ward PCs." was cut out of a turn as page furniture.
 
     Example:
         >>> is_chrome("## Part 2"), is_chrome("Page 3 of 12"), is_chrome("Subscribe to our newsletter")
         (True, True, True)
         >>> is_chrome("I subscribe to that view.")
         False
+        >>> is_chrome("Login takes ages on the ward PCs.", in_talk=True), is_chrome("Log in", in_talk=True)
+        (False, True)
     """
     stripped = line.strip()
     if not stripped:
@@ -219,7 +230,9 @@ def is_chrome(line: str) -> bool:
     if _HEADING_MD.match(line) or _RULE.fullmatch(line) or _PAGE.fullmatch(line):
         return True
     words = stripped.split()
-    if len(words) <= 15 and len(stripped) <= 160 and _BOILERPLATE.match(line):
+    talk = in_talk and bool(_SAID_TOO.match(line)) and (
+        (len(words) >= 3 and stripped.endswith((".", "!", "?", "…"))) or stripped[0].islower())
+    if len(words) <= 15 and len(stripped) <= 160 and _BOILERPLATE.match(line) and not talk:
         return True
     head = re.split(r"[:.\-–—]\s", stripped, maxsplit=1)[0].rstrip(":.")
     if NUMBERED_HEADING.fullmatch(head) and len(words) <= 16:
@@ -445,10 +458,10 @@ def detect_layout(
             previous_blank = i > 0 and blank[i - 1]
             if is_bracketed_line(line) and (i >= closing_notes or says_the_end(line)):
                 trailing = True  # "[END OF RECORDING]" below the last turn: the transcriber's, not the speaker's
-            elif is_chrome(line) or is_footnote(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
+            elif is_chrome(line, in_talk=True) or is_footnote(line) or (previous_blank and ((_title_like(line) and not is_mark_only(line))
                                                                             or heading_label(line))):
                 trailing = True  # after the last turn: page furniture, a footnote, a closing heading
-        if trailing or is_chrome(line):
+        if trailing or is_chrome(line, in_talk=True):
             if current is not None:
                 resume = dict(current, start=-1, end=-1, continued=True)
             close()

@@ -230,3 +230,15 @@ def test_a_bracketed_note_below_the_last_turn_of_a_word_file(make_docx, assert_a
     assert turns(source)[-1] == ("Ann", "Yes.", None)
     assert source.segments[-1].kind == "unattributed" and source.segments[-1].marks
     assert_accounted(source)
+
+
+# ---------------------------------------------------------------- 5. web-page phrases people also say
+def test_talk_that_starts_like_a_web_page_phrase_stays_the_speakers(tmp_path, assert_accounted):
+    """"Login takes ages" on its own line was cut out of the turn as page furniture (a property test found it)."""
+    source = read(tmp_path, "Ann: The rota is a mess.\r\nLogin takes ages on the ward PCs.\r\n"
+                            "Ben: Same here 😩\r\nlogin again and again, every shift.\r\n\r\n"
+                            "Subscribe to our newsletter\r\n")
+    assert turns(source) == [("Ann", "The rota is a mess.\r\nLogin takes ages on the ward PCs.", None),
+                             ("Ben", "Same here 😩\r\nlogin again and again, every shift.", None)]
+    assert [s.text for s in source.segments if s.kind == "unattributed"] == ["Subscribe to our newsletter"]
+    assert_accounted(source)
