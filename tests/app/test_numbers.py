@@ -146,3 +146,19 @@ def test_transcript_link_opens_that_place(coded, helpers):
     other = coded.segment("group2.txt", 1)
     at.selectbox(key="tx_segment").select(int(other["id"])).run()
     assert at.selectbox(key="tx_segment").value == int(other["id"])
+
+
+def test_the_studys_minimum_cell_size_is_set_on_the_analysis_page(coded, apptest, helpers):
+    """It could be changed only from Python; an administrator sets it here, and everyone's figures follow."""
+    coded.store.update_settings(user="admin", min_cell=3)
+    coder = apptest("ana", "analysis")
+    coder.selectbox(key="an_by").select("role").run()
+    assert not [n for n in coder.number_input if n.key == "an_min_cell"]  # a coder does not set the study's rule
+    at = apptest("admin", "analysis")
+    at.selectbox(key="an_by").select("role").run()
+    at.number_input(key="an_min_cell").set_value(1)
+    at.button(key="an_min_cell_save").click().run()
+    helpers.assert_ok(at)
+    assert coded.project.min_cell == 1 and "Every group is shown" in helpers.texts(at)
+    assert "resident" in at.dataframe(key="an_cells").value.columns
+    assert coded.store.events_df().iloc[0]["user"] == "admin"  # who changed the rule, and when, is on record

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from qualkit.app import queries, resources, state, ui
+from qualkit.app import clicks, queries, resources, state, ui
 from qualkit.app.drilldown import show_passages
 from qualkit.errors import QualkitError
 from qualkit.project import Project
@@ -61,6 +61,29 @@ def _pick_from_cell(key: str, codes: list[str], columns: list[str], code_key: st
             st.session_state[column_key] = column
 
 
+def _save_min_cell() -> None:
+    """Button callback: the study's minimum cell size, as the number box holds it."""
+    user, store = state.current_user(), state.current_store()
+    if user is not None and store is not None:
+        value = int(st.session_state.get("an_min_cell", 3))
+        state.run_action(lambda: Project(store, user=user.name).set_min_cell(value),
+                         success=f"Groups of fewer than {value} people are no longer shown as themselves."
+                         if value > 1 else "Every group is shown, however small.")
+
+
+def min_cell_setting(ctx: state.Context) -> None:
+    """The study's minimum cell size, for those who may change it (it was settable only from Python)."""
+    if not ctx.user.can_import():
+        return
+    current = Project(ctx.store, user=ctx.user.name).min_cell
+    with st.expander(f"Smallest group shown: {current} {'person' if current == 1 else 'people'}"):
+        st.number_input("People a group needs to be shown as itself (1 shows every group)", min_value=1,
+                        max_value=100, value=current, step=1, key="an_min_cell",
+                        help="Smaller groups are merged into “Other” or left out, in this page, the CLI and the "
+                             "report, so that nobody is recognisable from a group of one or two.")
+        clicks.button("Save for the study", key="an_min_cell_save", on_click=_save_min_cell)
+
+
 def prevalence_section(ctx: state.Context, by: str | None) -> None:
     """The prevalence chart, the counts (each opens its passages) and the tests."""
     st.subheader("Prevalence")
@@ -74,6 +97,8 @@ def prevalence_section(ctx: state.Context, by: str | None) -> None:
     small_cells = result.settings.get("small_cells", {}).get("notes", [])
     for note in small_cells:
         st.info(note, icon=":material/shield_person:")
+    if by is not None:
+        min_cell_setting(ctx)
     if not len(table) or not result.settings.get("codings_counted"):
         st.info("No group large enough to show for this comparison." if small_cells and not len(table) else
                 "No accepted code to count for this comparison yet.", icon=":material/hourglass_empty:")
