@@ -27,19 +27,34 @@ def locate_passage(segment_text: str, segment_start: int, passage: str, *, occur
         >>> locate_passage("Paperwork,\\r\\nthe  EHR.", 40, "Paperwork, the EHR")
         (40, 60)
     """
-    passage = passage.strip()
-    if not passage:
-        raise InvalidInput("the passage is empty", fix="paste or type the words to code")
-    words = passage.split()
-    pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
-    exact = [m.start() for m in re.finditer(re.escape(passage), segment_text)]
-    matches = [(s, s + len(passage)) for s in exact] or [m.span() for m in pattern.finditer(segment_text)]
+    matches = passage_matches(segment_text, passage)
     if not matches:
         raise InvalidInput(f"{passage[:60]!r} is not in this segment", fix="copy the words exactly from the segment")
     if not 1 <= occurrence <= len(matches):
         raise InvalidInput(f"the passage occurs {len(matches)} times", fix=f"choose an occurrence from 1 to {len(matches)}")
     start, end = matches[occurrence - 1]
     return segment_start + start, segment_start + end
+
+
+def passage_matches(text: str, passage: str) -> list[tuple[int, int]]:
+    """Every (start, end) of ``passage`` in ``text`` (offsets into ``text``): exact matches, else any whitespace.
+
+    Exact matches win; when there are none, each run of whitespace in ``passage`` matches any run of
+    whitespace in ``text`` (line breaks too), so words copied from a terminal or a browser are found in a
+    CRLF transcript. Case is kept: these are the very words to code.
+
+    Example:
+        >>> passage_matches("Paperwork,\\r\\nthe  EHR. The EHR.", "the EHR")
+        [(12, 20)]
+        >>> passage_matches("so tired, so so tired", "so tired")
+        [(0, 8), (13, 21)]
+    """
+    passage = passage.strip()
+    if not passage:
+        raise InvalidInput("the passage is empty", fix="paste or type the words to code")
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in passage.split()))
+    exact = [m.start() for m in re.finditer(re.escape(passage), text)]
+    return [(s, s + len(passage)) for s in exact] or [m.span() for m in pattern.finditer(text)]
 
 
 def word_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
@@ -136,4 +151,4 @@ def words_pattern(words: str, *, whole_words: bool = True, case_sensitive: bool 
     return re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
 
 
-__all__ = ["OffsetMap", "Rewrite", "locate_passage", "word_spans", "words_pattern"]
+__all__ = ["OffsetMap", "Rewrite", "locate_passage", "passage_matches", "word_spans", "words_pattern"]

@@ -43,7 +43,7 @@ def test_init_says_which_codebook_the_new_project_has(tmp_path):
     """A stranger's `qualkit init` started their study on the clinician-burnout codebook without a word."""
     created = runner.invoke(app, ["init", str(tmp_path / "study.qualkit.db")])
     assert created.exit_code == 0, created.output
-    assert "codebook: 'burnout' (24 codes); import your own on the Codebook page" in created.output
+    assert "codebook: 'burnout' (24 codes); give the study your own with `qualkit codebook set FILE`" in created.output
 
 
 def test_init_refuses_to_overwrite(tmp_path):

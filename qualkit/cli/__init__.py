@@ -15,7 +15,7 @@ import warnings
 
 import typer
 
-from qualkit.cli import analysis, app_admin, coding, ingest, project, review, suggest, themes, worker
+from qualkit.cli import analysis, app_admin, coding, ingest, memo, project, review, suggest, themes, worker
 from qualkit.errors import QualkitError
 
 app = typer.Typer(
@@ -26,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (project, ingest, suggest, review, coding, themes, analysis, app_admin, worker):
+for _module in (project, ingest, suggest, review, memo, coding, themes, analysis, app_admin, worker):
     _module.register(app)
 
 

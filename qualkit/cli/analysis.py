@@ -149,6 +149,12 @@ def reliability(
         _write(result.disagreements, disagreements)
     else:
         typer.echo(f"\n{len(result.disagreements)} disagreements (write them with --disagreements FILE.csv)")
+    if len(result.disagreements):  # the figures compare the coders; what the team agreed since is said apart
+        from qualkit.analysis.reliability import unsettled
+
+        still_open = len(unsettled(result.disagreements, project.codings()))
+        typer.echo(f"settled: {len(result.disagreements) - still_open}, open: {still_open} (settling changes the "
+                   "counts of coded passages, not these figures; settle with: qualkit assign settle)")
 
 
 def _with_intervals(per_code):

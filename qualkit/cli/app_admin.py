@@ -1,4 +1,4 @@
-"""Team commands for the review app: ``qualkit users add/remove/role/passwd/list`` and ``qualkit assign ...``.
+"""Team commands: ``qualkit users add/remove/role/passwd/list`` and ``qualkit assign ...`` (double-coding).
 
 Whoever acts is ``--user`` (or ``$QUALKIT_USER``) with the role the database gives them
 (:mod:`qualkit.access`): only administrators manage users and roles, and nobody raises their own role.
@@ -9,6 +9,9 @@ only as salted bcrypt hashes.
 Example:
     $ qualkit users add ana --role coder --db study.qualkit.db
     $ qualkit assign add focus_group_1.txt ana ben --db study.qualkit.db
+    $ qualkit assign disagreements focus_group_1.txt --db study.qualkit.db
+    $ qualkit assign settle focus_group_1.txt 3 workload --applies --note "both meant shifts" --db study.qualkit.db
+    $ qualkit assign unsettle 45@2 --db study.qualkit.db
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import typer
 from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project
 
 users_app = typer.Typer(help="Manage the review app's users (roles: admin, coder, viewer).", no_args_is_help=True)
-assign_app = typer.Typer(help="Assign transcripts to coders for (blind) double-coding.", no_args_is_help=True)
+assign_app = typer.Typer(help="Assign transcripts to coders for (blind) double-coding; settle their disagreements.",
+                         no_args_is_help=True)
 
 
 def _engine(db: str | None):
@@ -207,6 +211,118 @@ def assign_list(db: DbOption = None, project_name: ProjectNameOption = None) -> 
         return
     for row in frame.itertuples():
         typer.echo(f"{row.source}: {row.coder}{' blind' if row.blind else ''} {'done' if row.done else 'open'}")
+
+
+def _disagreements(project, transcript: str):
+    """The transcript's row and its disagreements, each with its segment's kind and respondent (to name its place)."""
+    from qualkit.cli.places import transcript_row
+
+    source = transcript_row(project, transcript)
+    frame = project.disagreements(int(source["id"]))
+    segments = project.segments(source=int(source["id"]))[["id", "kind", "participant"]]
+    frame = frame.merge(segments.rename(columns={"id": "segment_id"}), on="segment_id", how="left")
+    return source, frame
+
+
+def _settled(row: dict) -> str:
+    """A disagreement's state as the list shows it: ``open``, or how it was settled with the settlement's ID@VERSION."""
+    import pandas as pd
+
+    if row["consensus"] is None or pd.isna(row["consensus"]):
+        return "open"
+    agreed = "applies" if row["consensus"] == "accepted" else "does not apply"
+    return f"settled: {agreed} ({int(row['consensus_id'])}@{int(row['consensus_version'])})"
+
+
+@assign_app.command("disagreements")
+def assign_disagreements(
+    transcript: Annotated[str, typer.Argument(help="Transcript name.", show_default=False)],
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """List where the coders of a finished double-coded transcript differ, each open or settled (ID@VERSION)."""
+    from qualkit.cli.places import one_line, place
+
+    project = open_project(db, project_name, user)
+    source, frame = _disagreements(project, transcript)
+    name = str(source["name"])
+    coders = project.assignments().query("source == @name")["coder"].tolist()
+    if frame.empty:
+        typer.echo(f"{name}: the coders agree everywhere they judged; nothing to settle")
+        return
+    for number, row in enumerate(frame.to_dict("records"), start=1):
+        said = "  ".join(f"{coder}: {row.get(coder, '-')}" for coder in coders)
+        typer.echo(f"{number}. {place(row, name)}  {row['code_id']}  {said}  {_settled(row)}")
+        text = one_line(str(row["text"]))
+        typer.echo(f"    “{text if len(text) <= 160 else text[:159] + '…'}”")
+    still_open = int(frame["consensus"].isna().sum())
+    typer.echo(f"{len(frame)} disagreements, {still_open} open (yes: applied, no: rejected, -: not judged, which "
+               f"counts as no); settle with: qualkit assign settle {name} TURN CODE --applies|--does-not-apply",
+               err=True)
+
+
+@assign_app.command("settle")
+def assign_settle(
+    transcript: Annotated[str, typer.Argument(help="Transcript name.", show_default=False)],
+    turn: Annotated[str, typer.Argument(help="The turn's number, as 'qualkit assign disagreements' lists it.",
+                                        show_default=False)],
+    code: Annotated[str, typer.Argument(help="The code (its id).", show_default=False)],
+    applies: Annotated[bool, typer.Option("--applies/--does-not-apply", help="What the coders agreed: the code "
+                                          "applies to the passage, or it does not.", show_default=False)],
+    note: Annotated[str, typer.Option("--note", help="Why (kept with the settlement).")] = "",
+    words: Annotated[str | None, typer.Option("--words", help="Words of the passage, when the turn holds several "
+                                              "disagreements on the code (a study coded sentence by sentence).")
+                     ] = None,
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Settle one disagreement of a finished double-coded transcript; both coders' own decisions stay on record."""
+    from qualkit.cli.places import find_words, place, turn_segments
+    from qualkit.errors import InvalidInput
+
+    project = open_project(db, project_name, user)
+    source, frame = _disagreements(project, transcript)
+    name = str(source["name"])
+    segments = turn_segments(project, name, turn)
+    where = place(segments.iloc[0], name)
+    if words is not None:
+        segments = segments[segments["id"] == int(find_words(segments, words, where=where)[0]["id"])]
+    rows = frame[frame["segment_id"].isin(segments["id"].astype(int)) & (frame["code_id"] == code)]
+    if rows.empty:
+        raise InvalidInput(f"the coders do not disagree on {code} in {where}; nothing was settled",
+                           fix=f"list the disagreements with: qualkit assign disagreements {name}")
+    if len(rows) > 1:
+        raise InvalidInput(f"{where} holds {len(rows)} disagreements on {code} (one per sentence); nothing was settled",
+                           fix='say which with --words "words of that sentence"')
+    row = rows.to_dict("records")[0]
+    if _settled(row) != "open":
+        card = f"{int(row['consensus_id'])}@{int(row['consensus_version'])}"
+        raise InvalidInput(f"the disagreement on {code} in {where} is {_settled(row)}; nothing was changed",
+                           fix=f"take it back first with: qualkit assign unsettle {card}, then settle it again")
+    settled = project.adjudicate(int(row["segment_id"]), code, apply=applies, note=note)
+    typer.echo(f"{settled.id}@{settled.version} settled: {code} {'applies' if applies else 'does not apply'} "
+               f"to {where}")
+    typer.echo(f"take it back with: qualkit assign unsettle {settled.id}@{settled.version}", err=True)
+
+
+@assign_app.command("unsettle")
+def assign_unsettle(
+    card: Annotated[str, typer.Argument(help="The settlement as ID@VERSION, as 'qualkit assign disagreements' (or "
+                                             "'settle') printed it.", show_default=False)],
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Take back a settlement (kept on record): its disagreement is open again."""
+    from qualkit.cli.review import parse_cards
+
+    (coding_id, version), = parse_cards([card])
+    project = open_project(db, project_name, user)
+    restored = project.unsettle(coding_id, expected_version=version)
+    typer.echo(f"{coding_id}@{version} taken back ({restored.code_id}; now {restored.id}@{restored.version}): "
+               "the disagreement is open again")
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,7 @@ Example:
     $ qualkit autocode --codebook burnout --input turns.jsonl --output coded.jsonl
     $ qualkit evaluate --gold gold.jsonl --pred coded.jsonl --output metrics.csv
     $ qualkit codebook check my_codebook.yaml
+    $ qualkit codebook set my_codebook.yaml --note "agreed at the March meeting" --db study.qualkit.db
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from typing import Annotated
 
 import typer
 
-codebook_app = typer.Typer(help="List, check and convert codebooks.", no_args_is_help=True)
+from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project
+
+codebook_app = typer.Typer(help="List, check and convert codebooks; give a study its codebook (or a new version).",
+                           no_args_is_help=True)
 
 
 def autocode(
@@ -358,6 +362,73 @@ def codebook_convert(
 
     save_codebook(load_codebook(source), target)
     typer.echo(f"wrote {target}")
+
+
+@codebook_app.command("set")
+def codebook_set(
+    path: Annotated[str, typer.Argument(help="Codebook file (.yaml, .csv, .xlsx, .qdc) or shipped name.",
+                                        show_default=False)],
+    note: Annotated[str, typer.Option("--note", help="Why this version (kept in the codebook's history).")] = "",
+    leave_out_coded: Annotated[bool, typer.Option("--leave-out-coded", help="Allow the new version to leave out "
+                                                  "codes the team has coded with (their codings stay on record but "
+                                                  "leave every analysis).")] = False,
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Give the study its codebook, or a new version of it; print the version made and what changed.
+
+    A file that keeps at least half of the study codebook's codes is its next version (as on the Codebook
+    page); one that does not is a codebook of its own, under its own name.
+    """
+    from qualkit.codebook import load_codebook
+    from qualkit.errors import InvalidInput, StoreError
+    from qualkit.review.codebook_edits import codebook_changes, is_next_version
+
+    project = open_project(db, project_name, user)
+    project.actor().require("edit_codebook")  # before reading the file: a viewer learns nothing of it either
+    book = load_codebook(path)
+    try:
+        current = project.codebook
+    except StoreError:  # the study's first codebook
+        current = None
+    if is_next_version(current, book):
+        book.name = current.name
+    changes = codebook_changes(current, book)
+    if current is not None and not changes and book.name == current.name:
+        raise InvalidInput(f"{path} holds the same codes as {current.name!r} version {current.version}, so no new "
+                           "version was saved", fix="change a code in the file first, or keep the current version")
+    version = project.set_codebook(book, note=note or f"set from {Path(path).name}", leave_out_coded=leave_out_coded)
+    typer.echo(f"codebook {book.name!r} version {version}: {len(book.codable_codes)} codable codes")
+    if current is None:
+        return
+    if book.name != current.name:
+        typer.echo(f"it keeps fewer than half of {current.name!r}'s codes, so it is a codebook of its own, not "
+                   f"{current.name!r}'s next version; it is the study's codebook now")
+    for line in describe_changes(changes, against=f"{current.name!r} version {current.version}"):
+        typer.echo(line)
+
+
+def describe_changes(changes, *, against: str) -> list[str]:
+    """What a new codebook version changed, in lines a terminal prints (see ``codebook_changes``).
+
+    Example:
+        >>> from qualkit.review.codebook_edits import CodebookChanges
+        >>> describe_changes(CodebookChanges(["d"], ["x", "y"], [("b", "Beta", "Better")], []), against="version 1")
+        ['against version 1:', '  added: d', '  removed: x, y', "  renamed: b 'Beta' -> 'Better'"]
+    """
+    if not changes:
+        return [f"no code changed against {against}"]
+    lines = [f"against {against}:"]
+    if changes.added:
+        lines.append(f"  added: {', '.join(changes.added)}")
+    if changes.removed:
+        lines.append(f"  removed: {', '.join(changes.removed)}")
+    if changes.renamed:
+        lines.append("  renamed: " + ", ".join(f"{i} {old!r} -> {new!r}" for i, old, new in changes.renamed))
+    if changes.edited:
+        lines.append(f"  edited (definition, cues or other fields): {', '.join(changes.edited)}")
+    return lines
 
 
 def register(app: typer.Typer) -> None:

@@ -31,8 +31,8 @@ def init(
                    "study beside it, so every command now needs --project NAME", err=True)
     if codebook != "none":  # said, so nobody codes their own study with the clinician-burnout codebook unaware
         book = project.codebook
-        typer.echo(f"codebook: {book.name!r} ({len(book.codable_codes)} codes); import your own on the Codebook page "
-                   "or with Project.set_codebook(path)" if codebook == "burnout" else
+        typer.echo(f"codebook: {book.name!r} ({len(book.codable_codes)} codes); give the study your own with "
+                   "`qualkit codebook set FILE` (or on the Codebook page)" if codebook == "burnout" else
                    f"codebook: {book.name!r} ({len(book.codable_codes)} codes)")
 
 

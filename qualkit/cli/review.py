@@ -1,6 +1,7 @@
-"""``qualkit review``: list the suggestions awaiting review, accept, reject or change them, and undo.
+"""``qualkit review``: list the suggestions awaiting review, accept, reject or change them, code by hand, and undo.
 
-What the Review queue page does, for a team member who works in a terminal. Every decision names the
+What the Review queue page (and coding a selection on the Transcript page) does, for a team member who works
+in a terminal. Every decision names the
 suggestion *and the version listed* (``309@1``), so it applies to exactly what was read: a suggestion that
 someone else decided, or a retrain changed, since it was listed is refused, not decided unseen.
 
@@ -9,6 +10,7 @@ Example:
     $ qualkit review accept 309@1 311@1 --db study.qualkit.db
     $ qualkit review reject 310@1 --db study.qualkit.db
     $ qualkit review change 312@1 workload --db study.qualkit.db
+    $ qualkit review code group1.txt 3 workload --words "double the patients" --db study.qualkit.db
     $ qualkit review undo --db study.qualkit.db
 """
 
@@ -22,7 +24,8 @@ import typer
 from qualkit.cli.options import DbOption, ProjectNameOption, UserOption, open_project, source_ref
 from qualkit.display import location
 
-review_app = typer.Typer(help="Review suggestions from the terminal: queue, accept, reject, change, undo.",
+review_app = typer.Typer(help="Review suggestions from the terminal: queue, accept, reject, change, code by hand, "
+                              "undo.",
                          no_args_is_help=True)
 CardsArgument = Annotated[list[str], typer.Argument(
     help="Suggestions as ID@VERSION, as 'qualkit review queue' lists them (e.g. 309@1).", show_default=False)]
@@ -128,6 +131,46 @@ def change(
 ) -> None:
     """Reject a suggestion and give its words another code instead (both stay on record)."""
     _decide("change", [card], db, project_name, user, code_id=code)
+
+
+@review_app.command("code")
+def code_by_hand(
+    transcript: Annotated[str, typer.Argument(help="Transcript name as imported (see `qualkit info`).",
+                                              show_default=False)],
+    turn: Annotated[str, typer.Argument(help="The turn's number as 'qualkit review queue' lists it (turn 0 is the "
+                                             "first), or a survey answer's respondent.", show_default=False)],
+    code: Annotated[str, typer.Argument(help="The code (its id).", show_default=False)],
+    words: Annotated[str | None, typer.Option("--words", help="Code only these words of the turn (exactly as "
+                                              "they are in it; line breaks and spaces may differ). Default: the "
+                                              "whole turn.")] = None,
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Code a passage by hand: a whole turn, or the words of it given with --words (accepted at once)."""
+    from qualkit.cli.places import find_words, one_line, place, turn_segments
+    from qualkit.errors import InvalidInput
+
+    project = open_project(db, project_name, user)
+    segments = turn_segments(project, transcript, turn)
+    where = place(segments.iloc[0], str(segments.iloc[0]["source"]))
+    if words is not None:
+        segment, start, end = find_words(segments, words, where=where)
+    elif len(segments) > 1:
+        raise InvalidInput(f"{where} is coded sentence by sentence in this study ({len(segments)} passages), so "
+                           "a code goes on words of one of them", fix='say which with --words "the words to code"')
+    else:
+        segment, start, end = segments.iloc[0], None, None
+    coding = project.code(int(segment["id"]), code, start=start, end=end)
+    offset = int(segment["start"])
+    text = str(segment["text"])
+    coded = text[int(coding.start) - offset:int(coding.end) - offset] if coding.start is not None else text
+    typer.echo(f"{coding.id}@{coding.version} coded {coding.code_id}: {where} “{_shortened(one_line(coded))}”")
+    typer.echo("take it back with: qualkit review undo", err=True)
+
+
+def _shortened(words: str) -> str:
+    return words if len(words) <= SHOWN_CHARACTERS else words[: SHOWN_CHARACTERS - 1] + "…"
 
 
 @review_app.command("undo")

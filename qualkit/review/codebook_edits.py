@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from qualkit.errors import ConflictError, InvalidInput, StoreError
 from qualkit.model import Code, Codebook
@@ -69,6 +69,9 @@ def refuse_leaving_out_coded(store: Store, codebook: Codebook) -> None:
         raise InvalidInput(f"this version leaves out codes the team has coded with: {listed}; nothing was saved",
                            fix="add them back, merge them into another code first, or confirm that they should "
                                "leave the codebook (leave_out_coded=True; their codings stay on record)",
+                           cli_fix="add them back to the file, merge them into another code first (on the app's "
+                                   "Codebook page), or confirm that they should leave the codebook: pass "
+                                   "--leave-out-coded (their codings stay on record)",
                            app_fix="add them back to the file, merge them into another code first, or tick "
                                    "\u201cAllow the new version to drop codes that are already in use\u201d and import again "
                                    "(their codings stay on record)")
@@ -133,6 +136,43 @@ def same_codes(first: Codebook, second: Codebook) -> bool:
         True
     """
     return [dataclasses.asdict(c) for c in first.codes] == [dataclasses.asdict(c) for c in second.codes]
+
+
+class CodebookChanges(NamedTuple):
+    """What one codebook version changes against another: code ids added and removed, names changed, other edits."""
+
+    added: list[str]
+    removed: list[str]
+    renamed: list[tuple[str, str, str]]  # (id, old name, new name)
+    edited: list[str]  # same id and name, another field changed (definition, cues, parent, ...)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.renamed or self.edited)
+
+
+def codebook_changes(previous: Codebook | None, new: Codebook) -> CodebookChanges:
+    """How ``new`` differs from ``previous``, code by code (ids are what codings point to; names are labels).
+
+    Example:
+        >>> from qualkit.model import Code
+        >>> old = Codebook("x", [Code("a", "Alpha"), Code("b", "Beta"), Code("c", "C", definition="one")])
+        >>> new = Codebook("x", [Code("a", "Alpha"), Code("b", "Better"), Code("c", "C", definition="two"),
+        ...                      Code("d", "Delta")])
+        >>> codebook_changes(old, new)
+        CodebookChanges(added=['d'], removed=[], renamed=[('b', 'Beta', 'Better')], edited=['c'])
+        >>> codebook_changes(None, new).added
+        ['a', 'b', 'c', 'd']
+    """
+    before = {c.id: c for c in previous.codes} if previous is not None else {}
+    after = {c.id: c for c in new.codes}
+    kept = [i for i in after if i in before]
+    renamed = [(i, before[i].name, after[i].name) for i in kept if before[i].name != after[i].name]
+    def content(code: Code) -> dict[str, Any]:  # the guid is an identity for exchange files, not content
+        return {k: v for k, v in dataclasses.asdict(code).items() if k != "guid"}
+
+    edited = [i for i in kept if before[i].name == after[i].name and content(before[i]) != content(after[i])]
+    return CodebookChanges(added=[i for i in after if i not in before], removed=[i for i in before if i not in after],
+                           renamed=renamed, edited=edited)
 
 
 def update_code(store: Store, code_id: str, *, actor: User, note: str = "", expected_version: int | None = None,
@@ -302,7 +342,9 @@ def split_code(store: Store, code_id: str, parts: Sequence[tuple[str, str]], *, 
 
 
 __all__ = [
+    "CodebookChanges",
     "add_codebook_code",
+    "codebook_changes",
     "merge_codes",
     "save_codebook_version",
     "split_code",

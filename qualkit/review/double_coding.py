@@ -166,8 +166,7 @@ def judgements(store: Store, source: str | int, *, actor: User, view: TeamView |
     if not coders:
         raise InvalidInput("this transcript is not assigned to coders", fix="assign it first")
     if not view.is_complete(source_id) and not actor.can_assign():
-        raise PermissionDenied("the coders are not all done with this transcript",
-                               fix="wait until every assigned coder marked it done")
+        raise _not_finished(store, source_id, view)
     rows = human_rows_df(store, source_id=source_id, coders=coders)
     suggestions = store.codings_df(source=source_id, status="suggested")
     keys = pd.concat([rows[["segment_id", "code_id"]], suggestions[["segment_id", "code_id"]]]).drop_duplicates()
@@ -207,7 +206,9 @@ def judgements(store: Store, source: str | int, *, actor: User, view: TeamView |
             records.append(record)
     columns = ["source_id", "segment_id", "code_id", "turn", "speaker", "text", *coders, "agree", "applied_by",
                "consensus", "consensus_id", "consensus_version", "start", "end", "spans"]
-    frame = pd.DataFrame(records, columns=columns)
+    # "agree" as bool even with no rows: an empty object column as a mask (``frame[~frame["agree"]]``) picked
+    # columns instead of rows, and disagreements() came back without a single column.
+    frame = pd.DataFrame(records, columns=columns).astype({"agree": bool})
     return frame.sort_values(["segment_id", "code_id"]).reset_index(drop=True)
 
 
@@ -284,6 +285,21 @@ def adjudicate(
                               note=note, start=start, end=end, expected=expected)
 
 
+def _not_finished(store: Store, source_id: int, view: TeamView) -> PermissionDenied:
+    """The refusal to compare or settle a transcript before every coder is done, naming who is not done yet.
+
+    "the coders are not all done" left an adjudicator to guess whom to ask.
+    """
+    waiting = view.not_done(source_id)
+    names = store.sources_df().set_index("id")["name"]
+    name = names.get(source_id, f"transcript {source_id}")
+    return PermissionDenied(f"{name} is not finished: {', '.join(waiting)} {'has' if len(waiting) == 1 else 'have'} "
+                            "not marked it done yet, and disagreements are compared and settled only when every "
+                            "assigned coder is done",
+                            fix=f"ask {' and '.join(waiting)} to mark it done when they have finished coding it",
+                            cli_fix=f"{' and '.join(waiting)} mark it done with: qualkit assign done {name}")
+
+
 def _check_may_adjudicate(store: Store, segment_id: int, actor: User, view: TeamView | None) -> None:
     """Raise unless ``actor`` may settle on this segment's transcript: finished, and theirs or an administrator."""
     actor.require("adjudicate")
@@ -292,9 +308,11 @@ def _check_may_adjudicate(store: Store, segment_id: int, actor: User, view: Team
     if source_id is None:
         raise InvalidInput(f"no segment {segment_id} in project {store.name!r}")
     coders = view.coders(source_id)
-    if not coders or not view.is_complete(source_id):
-        raise PermissionDenied("only a finished double-coded transcript can be adjudicated",
-                               fix="wait until every assigned coder marked it done")
+    if not coders:
+        raise PermissionDenied("only a finished double-coded transcript can be adjudicated, and this one is not "
+                               "assigned to coders", fix="assign it to two coders first")
+    if not view.is_complete(source_id):
+        raise _not_finished(store, source_id, view)
     if actor.name not in coders and not actor.can_assign():
         raise PermissionDenied(f"only the transcript's coders ({', '.join(coders)}) or an administrator adjudicate")
 

@@ -73,6 +73,17 @@ class TeamView:
         rows = self._rows(source_id)
         return bool(len(rows)) and bool(rows["done"].astype(bool).all())
 
+    def not_done(self, source_id: int) -> list[str]:
+        """The coders assigned to a source who have not marked it done yet.
+
+        Example:
+            >>> TeamView(pd.DataFrame({"source_id": [1, 1], "coder": ["ana", "ben"], "blind": [True] * 2,
+            ...     "done": [True, False]})).not_done(1)
+            ['ben']
+        """
+        rows = self._rows(source_id)
+        return rows.loc[~rows["done"].astype(bool), "coder"].tolist()
+
     def in_blind_period(self, source_id: int) -> bool:
         """True while coders of a blind assignment must not see each other's decisions."""
         return source_id in self.blind_sources() and not self.is_complete(source_id)

@@ -62,6 +62,18 @@ TABLE = {
     "review change": (["999999@1", "workload", "--db", "{db}", "--project", "{p}"], DENIED, OK),
     # ana's newest decision is on the transcript she marked done: taking it back is refused, as in the app
     "review undo": (["--db", "{db}", "--project", "{p}"], DENIED, DENIED),
+    # after "review undo": ana's hand code is then her newest decision (on group2.txt, not assigned)
+    "review code": (["group2.txt", "3", "individual_coping", "--db", "{db}", "--project", "{p}"], DENIED, OK),
+    # a coder the administrator did not allow to edit the codebook may not, whatever the file holds
+    "codebook set": (["burnout", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
+    "memo add": (["a thought", "--transcript", "group2.txt", "--turn", "1", "--db", "{db}", "--project", "{p}"],
+                 DENIED, OK),
+    "memo list": (["--db", "{db}", "--project", "{p}"], OK, OK),
+    # ben is not done with group1.txt: ana may not compare or settle it yet (she will, as its coder, once he is)
+    "assign disagreements": (["group1.txt", "--db", "{db}", "--project", "{p}"], DENIED, DENIED),
+    "assign settle": (["group1.txt", "4", "peer_support", "--applies", "--db", "{db}", "--project", "{p}"],
+                      DENIED, DENIED),
+    "assign unsettle": (["999999@1", "--db", "{db}", "--project", "{p}"], DENIED, OK),
 }
 
 

@@ -47,7 +47,7 @@ def test_blind_double_coding_end_to_end(study):
     assert not judged & set(queue["id"])  # judged suggestions leave ana's queue
     assert {int(burden.id), int(peer.id)} - set(decisions.review_queue(store, actor=VIC, limit=50)[0]["id"]) == {
         int(burden.id), int(peer.id)}  # and nobody else's
-    with pytest.raises(PermissionDenied, match="not all done"):
+    with pytest.raises(PermissionDenied, match="ana, ben have not marked it done yet"):
         double_coding.judgements(store, "group1.txt", actor=ANA)
 
     double_coding.mark_done(store, "group1.txt", actor=ANA)
@@ -505,3 +505,31 @@ def test_reliability_is_measured_on_the_double_coded_transcripts_not_on_turns_sh
     assert "in 1 transcript" in result.statement
     report = collect_report(store, n_boot=0, figures=False)
     assert set(report.results["reliability"].disagreements["source"]) == {"group1.txt"}
+
+
+def test_settling_or_comparing_before_every_coder_is_done_names_who_is_not_done(study):
+    """D34: "only a finished double-coded transcript can be adjudicated" left the adjudicator guessing whom to ask."""
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    segment = int(study.suggestion("group1.txt", 1, "administrative_burden").segment_id)
+    double_coding.mark_done(store, "group1.txt", actor=ANA)
+    with pytest.raises(PermissionDenied, match=r"group1.txt is not finished: ben has not marked it done") as caught:
+        double_coding.adjudicate(store, segment, "workload", apply=True, actor=ADMIN)
+    assert "qualkit assign done group1.txt" in caught.value.render("cli") and "ana" not in caught.value.message
+    with pytest.raises(PermissionDenied, match=r"ben has not marked it done"):
+        double_coding.disagreements(store, "group1.txt", actor=ANA)
+    with pytest.raises(PermissionDenied, match="not assigned to coders"):
+        double_coding.adjudicate(store, int(study.suggestion("group2.txt", 2, "workload").segment_id), "workload",
+                                 apply=True, actor=ADMIN)
+
+
+def test_disagreements_of_a_finished_transcript_nobody_coded_keep_their_columns(study):
+    """Library bug found with `qualkit assign disagreements`: with nothing judged the frame had no columns at all
+    (an empty object "agree" column used as a mask selects columns), so ``frame["segment_id"]`` raised KeyError."""
+    store = study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=ADMIN)
+    for coder in (ANA, BEN):
+        double_coding.mark_done(store, "group1.txt", actor=coder)
+    frame = double_coding.disagreements(store, "group1.txt", actor=ADMIN)
+    assert frame.empty and {"segment_id", "code_id", "ana", "ben", "consensus"} <= set(frame.columns)
+    assert double_coding.settle_agreements(store, "group1.txt", actor=ADMIN) == []

@@ -1,0 +1,288 @@
+"""A researcher who works only in a terminal finishes a study (D46, D34): codebook set, code by hand, memos,
+and settling a blind double-coded transcript's disagreements, each refusal one line with its fix, exit 2."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+import qualkit as qk
+from qualkit.cli import app, main
+
+runner = CliRunner()
+TALK = ("Moderator: How are the night shifts?\r\n"
+        "Ann: I am exhausted, bone tired, every single week. So tired.\r\n"
+        "Ben: The paperwork never ends, I chart at home\r\nevery night.\r\n")
+CODEBOOK = """name: nights
+codes:
+  - id: fatigue
+    name: Fatigue
+    definition: Being tired or exhausted.
+  - id: paperwork
+    name: Paperwork
+    definition: Documentation and charting.
+"""
+
+
+def qualkit(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run the CLI as the terminal does (``main``: errors become one line and exit 2); (exit code, out, err)."""
+    with pytest.raises(SystemExit) as caught:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return caught.value.code, captured.out, captured.err
+
+
+def one_line_error(code: int, err: str) -> str:
+    """The error a refused command printed, checked to be one line with its fix, exit 2, no traceback."""
+    assert code == 2, err
+    assert "Traceback" not in err and err.startswith("error: ") and err.strip().count("\n") == 0, err
+    assert ". Fix: " in err, err
+    return err
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    """A study with the two-code codebook and one CRLF transcript, made as the library would; (project, db, dir)."""
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    monkeypatch.delenv("QUALKIT_USER", raising=False)
+    (tmp_path / "group1.txt").write_bytes(TALK.encode("utf-8"))
+    (tmp_path / "nights.yaml").write_text(CODEBOOK, encoding="utf-8")
+    path = tmp_path / "nights.qualkit.db"
+    project = qk.Project.create(path, name="Nights", codebook=str(tmp_path / "nights.yaml"))
+    project.import_transcripts([tmp_path / "group1.txt"], progress=False)
+    yield project, str(path), tmp_path
+    project.store.engine.dispose()
+
+
+# ---------------------------------------------------------------- codebook set
+def test_codebook_set_gives_a_new_version_and_says_what_changed(study, capsys):
+    project, db, folder = study
+    edited = CODEBOOK.replace("name: Fatigue", "name: Tiredness") + "  - id: sleep\n    name: Sleep\n"
+    (folder / "nights2.yaml").write_text(edited, encoding="utf-8")
+    code, out, _ = qualkit(capsys, "codebook", "set", str(folder / "nights2.yaml"), "--note", "sleep apart",
+                           "--db", db)
+    assert code == 0, out
+    assert "codebook 'nights' version 2: 3 codable codes" in out
+    assert "added: sleep" in out and "renamed: fatigue 'Fatigue' -> 'Tiredness'" in out and "removed" not in out
+    assert project.codebook.version == 2 and project.codebook["fatigue"].name == "Tiredness"
+    versions = project.history("codebook")
+    assert versions.iloc[0]["new"]["note"] == "sleep apart"
+
+
+def test_codebook_set_on_a_new_study_and_an_unchanged_file_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("QUALKIT_USER", raising=False)
+    db = str(tmp_path / "s.qualkit.db")
+    (tmp_path / "nights.yaml").write_text(CODEBOOK, encoding="utf-8")
+    assert qualkit(capsys, "init", db, "--codebook", "none")[0] == 0
+    code, out, _ = qualkit(capsys, "codebook", "set", str(tmp_path / "nights.yaml"), "--db", db)
+    assert code == 0 and "codebook 'nights' version 1: 2 codable codes" in out
+    code, out, err = qualkit(capsys, "codebook", "set", str(tmp_path / "nights.yaml"), "--db", db)
+    assert "holds the same codes as 'nights' version 1, so no new version was saved" in one_line_error(code, err)
+    assert qk.Project.open(db).codebook.version == 1
+
+
+def test_a_codebook_leaving_out_a_code_in_use_is_refused_in_one_line_with_the_cli_option(study, capsys):
+    project, db, folder = study
+    turn = project.segments().iloc[2]
+    project.code(int(turn["id"]), "paperwork")
+    (folder / "less.yaml").write_text(CODEBOOK.split("  - id: paperwork")[0], encoding="utf-8")
+    code, _, err = qualkit(capsys, "codebook", "set", str(folder / "less.yaml"), "--db", db)
+    err = one_line_error(code, err)
+    assert "leaves out codes the team has coded with: paperwork (1 coded)" in err
+    assert "--leave-out-coded" in err and "leave_out_coded=True" not in err
+    assert project.codebook.version == 1
+    code, out, _ = qualkit(capsys, "codebook", "set", str(folder / "less.yaml"), "--leave-out-coded", "--db", db)
+    assert code == 0 and "removed: paperwork" in out and project.codebook.ids == ["fatigue"]
+
+
+# ---------------------------------------------------------------- review code
+def test_review_code_finds_the_words_in_the_turn_across_a_crlf_and_undo_takes_it_back(study, capsys):
+    project, db, _ = study
+    code, out, err = qualkit(capsys, "review", "code", "group1.txt", "2", "paperwork", "--words",
+                             "I chart at home every night", "--db", db)
+    assert code == 0, err
+    coding = project.codings().iloc[0]
+    source = project.store.source("group1.txt")
+    assert source.text[int(coding["start"]):int(coding["end"])] == "I chart at home\r\nevery night"
+    assert (coding["status"], coding["origin"], coding["code_id"]) == ("accepted", "human", "paperwork")
+    card = f"{coding['id']}@{coding['version']}"
+    assert out.startswith(f"{card} coded paperwork: group1.txt turn 2 (Ben) “I chart at home every night”")
+    assert "qualkit review undo" in err
+    code, out, _ = qualkit(capsys, "review", "undo", "--db", db)
+    assert code == 0 and f"{coding['id']}@" in out
+    assert project.codings(status="accepted").empty
+
+
+def test_review_code_without_words_codes_the_whole_turn_named_as_the_queue_names_it(study, capsys):
+    project, db, _ = study
+    code, out, _ = qualkit(capsys, "review", "code", "group1.txt", "1", "fatigue", "--db", db)
+    assert code == 0 and "coded fatigue: group1.txt turn 1 (Ann) “I am exhausted" in out
+    coding = project.codings().iloc[0]
+    assert coding["segment_text"] == "I am exhausted, bone tired, every single week. So tired."
+    assert (int(coding["start"]), int(coding["end"])) == (int(coding["segment_start"]), int(coding["segment_end"]))
+
+
+@pytest.mark.parametrize(("arguments", "said"), [
+    (["2", "paperwork", "--words", "at work"],
+     "“at work” is not in group1.txt turn 2 (Ben), which reads: “The paperwork never ends, I chart at home every "
+     "night.”"),
+    (["1", "fatigue", "--words", "tired"], "“tired” occurs 2 times in group1.txt turn 1 (Ann), which reads: “I am"),
+    (["9", "fatigue"], "group1.txt has no turn '9' (its turns are numbered 0 to 2)"),
+    (["1", "fatigu"], "unknown code 'fatigu'"),
+])
+def test_review_code_refuses_words_not_found_found_twice_or_a_turn_not_there(study, capsys, arguments, said):
+    project, db, _ = study
+    code, _, err = qualkit(capsys, "review", "code", "group1.txt", *arguments, "--db", db)
+    assert said in one_line_error(code, err)
+    assert project.codings().empty
+
+
+def test_review_code_names_an_unknown_transcript_with_a_hint(study, capsys):
+    _, db, _ = study
+    code, _, err = qualkit(capsys, "review", "code", "group2.txt", "1", "fatigue", "--db", db)
+    err = one_line_error(code, err)
+    assert "no transcript named 'group2.txt'" in err and "did you mean 'group1.txt'?" in err
+
+
+# ---------------------------------------------------------------- memos
+def test_memos_on_a_turn_a_transcript_and_a_code_are_written_and_listed(study, capsys):
+    project, db, _ = study
+    for arguments, about in ((["--transcript", "group1.txt", "--turn", "2"], "group1.txt turn 2 (Ben)"),
+                             (["--transcript", "group1.txt"], "group1.txt"), (["--code", "fatigue"], "code fatigue")):
+        code, out, _ = qualkit(capsys, "memo", "add", f"about {about}", *arguments, "--db", db)
+        assert code == 0 and out.startswith("memo ") and out.strip().endswith(f"on {about}"), out
+    memos = project.memos()
+    turn = project.segments().iloc[2]
+    assert memos["segment_id"].tolist()[0] == turn["id"] and memos["code_id"].tolist()[2] == "fatigue"
+    assert int(memos["source_id"].tolist()[1]) == int(turn["source_id"])
+    code, out, _ = qualkit(capsys, "memo", "list", "--db", db)
+    assert code == 0
+    for about in ("group1.txt turn 2 (Ben)", "group1.txt", "code fatigue"):
+        assert f"{about}  by " in out and f"    about {about}" in out
+
+
+@pytest.mark.parametrize(("arguments", "said"), [
+    ([], "say what the memo is about"),
+    (["--transcript", "group1.txt", "--code", "fatigue"], "say what the memo is about"),
+    (["--turn", "1", "--code", "fatigue"], "--turn needs --transcript"),
+    (["--transcript", "group1.txt", "--turn", "7"], "group1.txt has no turn '7'"),
+    (["--code", "nope"], "unknown code 'nope'"),
+])
+def test_a_memo_about_nothing_or_two_things_is_refused(study, capsys, arguments, said):
+    project, db, _ = study
+    code, _, err = qualkit(capsys, "memo", "add", "a thought", *arguments, "--db", db)
+    assert said in one_line_error(code, err)
+    assert project.memos().empty
+
+
+# ---------------------------------------------------------------- settling disagreements
+def _users(capsys, monkeypatch, db: str) -> None:
+    for name in ("ana", "ben"):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(f"{name}-password-long\n"))
+        assert qualkit(capsys, "users", "add", name, "--password-stdin", "--db", db)[0] == 0
+
+
+@pytest.fixture
+def double_coded(study, capsys, monkeypatch):
+    """group1.txt assigned blind to ana and ben: ana codes paperwork on turn 2 and fatigue on turn 1, ben fatigue
+    only; ana is done, ben is not."""
+    project, db, folder = study
+    _users(capsys, monkeypatch, db)
+    assert qualkit(capsys, "assign", "add", "group1.txt", "ana", "ben", "--db", db)[0] == 0
+    for who, turn, code_id in (("ana", "2", "paperwork"), ("ana", "1", "fatigue"), ("ben", "1", "fatigue")):
+        assert qualkit(capsys, "review", "code", "group1.txt", turn, code_id, "--db", db, "--user", who)[0] == 0
+    assert qualkit(capsys, "assign", "done", "group1.txt", "--db", db, "--user", "ana")[0] == 0
+    return project, db, folder
+
+
+def test_disagreements_and_settling_wait_for_every_coder_and_name_who_is_not_done(double_coded, capsys):
+    project, db, _ = double_coded
+    code, _, err = qualkit(capsys, "assign", "disagreements", "group1.txt", "--db", db, "--user", "ana")
+    err = one_line_error(code, err)
+    assert "group1.txt is not finished: ben has not marked it done yet" in err
+    assert "qualkit assign done group1.txt" in err
+    code, _, err = qualkit(capsys, "assign", "settle", "group1.txt", "2", "paperwork", "--applies", "--db", db)
+    assert "ben has not marked it done yet" in one_line_error(code, err)  # the administrator too
+    assert project.codings(coder="consensus").empty
+
+
+def test_settle_lists_settles_refuses_twice_and_unsettle_opens_it_again(double_coded, capsys):
+    project, db, _ = double_coded
+    assert qualkit(capsys, "assign", "done", "group1.txt", "--db", db, "--user", "ben")[0] == 0
+    code, out, err = qualkit(capsys, "assign", "disagreements", "group1.txt", "--db", db, "--user", "ana")
+    assert code == 0, err
+    assert out.splitlines()[0] == "1. group1.txt turn 2 (Ben)  paperwork  ana: yes  ben: -  open"
+    assert "fatigue" not in out and "1 disagreements, 1 open" in err
+    code, _, err = qualkit(capsys, "assign", "settle", "group1.txt", "1", "fatigue", "--applies", "--db", db)
+    assert "the coders do not disagree on fatigue in group1.txt turn 1 (Ann)" in one_line_error(code, err)
+
+    code, out, err = qualkit(capsys, "assign", "settle", "group1.txt", "2", "paperwork", "--does-not-apply",
+                             "--note", "charting at home is workload, not paperwork", "--db", db, "--user", "ana")
+    assert code == 0, err
+    settled = project.codings(coder="consensus").iloc[0]
+    card = f"{settled['id']}@{settled['version']}"
+    assert out.strip() == f"{card} settled: paperwork does not apply to group1.txt turn 2 (Ben)"
+    assert settled["status"] == "rejected" and f"qualkit assign unsettle {card}" in err
+    code, out, _ = qualkit(capsys, "assign", "disagreements", "group1.txt", "--db", db)
+    assert f"settled: does not apply ({card})" in out
+
+    code, _, err = qualkit(capsys, "assign", "settle", "group1.txt", "2", "paperwork", "--applies", "--db", db)
+    err = one_line_error(code, err)
+    assert f"is settled: does not apply ({card}); nothing was changed" in err
+    assert f"qualkit assign unsettle {card}" in err
+
+    code, out, err = qualkit(capsys, "assign", "unsettle", card, "--db", db, "--user", "ana")
+    assert code == 0 and "the disagreement is open again" in out, err
+    code, out, _ = qualkit(capsys, "assign", "disagreements", "group1.txt", "--db", db)
+    assert out.splitlines()[0].endswith("open")
+    code, _, err = qualkit(capsys, "assign", "unsettle", card, "--db", db)
+    assert "is not a settled disagreement" in one_line_error(code, err)
+
+
+# ---------------------------------------------------------------- the whole journey
+def test_a_whole_study_in_the_terminal_from_init_to_reliability(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    monkeypatch.delenv("QUALKIT_USER", raising=False)
+    (tmp_path / "group1.txt").write_bytes(TALK.encode("utf-8"))
+    (tmp_path / "nights.yaml").write_text(CODEBOOK, encoding="utf-8")
+    db = str(tmp_path / "nights.qualkit.db")
+
+    def ok(*argv: str) -> str:
+        code, out, err = qualkit(capsys, *argv, "--db", db) if argv[0] != "init" else qualkit(capsys, *argv)
+        assert code == 0, f"{argv}: {err}"
+        return out
+
+    ok("init", db, "--codebook", "none")
+    assert "codebook 'nights' version 1" in ok("codebook", "set", str(tmp_path / "nights.yaml"))
+    ok("import", str(tmp_path / "group1.txt"), "--no-progress")
+    assert "coded fatigue" in ok("review", "code", "group1.txt", "1", "fatigue", "--words", "bone tired")
+    assert "on group1.txt turn 1 (Ann)" in ok("memo", "add", "tired twice", "--transcript", "group1.txt",
+                                               "--turn", "1")
+    _users(capsys, monkeypatch, db)
+    ok("assign", "add", "group1.txt", "ana", "ben")
+    ok("review", "code", "group1.txt", "2", "paperwork", "--user", "ana")
+    ok("review", "code", "group1.txt", "1", "fatigue", "--words", "bone tired", "--user", "ana")
+    ok("review", "code", "group1.txt", "1", "fatigue", "--words", "bone tired", "--user", "ben")
+    ok("assign", "done", "group1.txt", "--user", "ana")
+    ok("assign", "done", "group1.txt", "--user", "ben")
+    listed = ok("assign", "disagreements", "group1.txt", "--user", "ben")
+    assert listed.splitlines()[0] == "1. group1.txt turn 2 (Ben)  paperwork  ana: yes  ben: -  open"
+    assert "settled: paperwork applies to group1.txt turn 2 (Ben)" in ok(
+        "assign", "settle", "group1.txt", "2", "paperwork", "--applies", "--note", "ben missed it", "--user", "ben")
+    assert "memo" in ok("memo", "list") and "tired twice" in ok("memo", "list")
+    report = ok("reliability", "--coder", "ana", "--coder", "ben", "--n-boot", "0")
+    assert "1 disagreements" in report and "settled: 1, open: 0" in report
+    project = qk.Project.open(db)
+    consensus = project.codings(coder="consensus")
+    assert consensus[["code_id", "status"]].values.tolist() == [["paperwork", "accepted"]]
+    project.store.engine.dispose()
+
+
+def test_the_new_commands_are_in_the_help(capsys):
+    for group, command in (("codebook", "set"), ("review", "code"), ("memo", "add"), ("memo", "list"),
+                           ("assign", "disagreements"), ("assign", "settle"), ("assign", "unsettle")):
+        result = runner.invoke(app, [group, "--help"])
+        assert result.exit_code == 0 and command in result.output, (group, command)
