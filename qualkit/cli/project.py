@@ -1,4 +1,4 @@
-"""Project commands: ``qualkit init``, ``qualkit info`` and ``qualkit demo``."""
+"""Project commands: ``qualkit init``, ``qualkit info``, ``qualkit show`` and ``qualkit demo``."""
 
 from __future__ import annotations
 
@@ -101,8 +101,56 @@ def demo(
     typer.echo(result)
 
 
+def show(
+    transcript: Annotated[str, typer.Argument(help="The transcript's name in the study (see `qualkit info`).")],
+    first: Annotated[int | None, typer.Option("--from", help="First turn to show.")] = None,
+    last: Annotated[int | None, typer.Option("--to", help="Last turn to show.")] = None,
+    codes: Annotated[bool, typer.Option(help="Show the codes on each turn (accepted, and suggestions).")] = True,
+    db: DbOption = None,
+    project_name: ProjectNameOption = None,
+    user: UserOption = None,
+) -> None:
+    """Print a transcript turn by turn, numbered as the other commands name turns, with the codes on each.
+
+    A terminal user had to learn a turn's number from the review queue or from an error before coding it by hand.
+    """
+    from qualkit.cli.options import open_project
+    from qualkit.cli.places import one_line, transcript_row
+    from qualkit.display import clock
+
+    project = open_project(db, project_name, user)
+    source = transcript_row(project, transcript)
+    segments = project.segments(source=int(source["id"])).sort_values("start")
+    if first is not None:
+        segments = segments.loc[segments["turn"].notna() & (segments["turn"] >= first)]
+    if last is not None:
+        segments = segments.loc[segments["turn"].notna() & (segments["turn"] <= last)]
+    names = {}
+    if codes:
+        try:
+            names = {c.id: c.name for c in project.codebook.codes}
+        except Exception:  # no codebook yet: codes by id
+            names = {}
+    codings = project.codings(source=int(source["id"])) if codes else None
+    if codings is not None and len(codings):
+        codings = codings.loc[codings["status"].isin(["accepted", "suggested"]) & ~codings["removed"]]
+    typer.echo(f"{source['name']}: {len(segments)} segment(s)")
+    for row in segments.itertuples(index=False):
+        turn = "" if row.turn is None or row.turn != row.turn else int(row.turn)
+        when = clock(getattr(row, "time_start", None))
+        who = f"{row.speaker}{f' ({when})' if when else ''}: " if row.speaker else "(unattributed) "
+        typer.echo(f"{turn!s:>5}  {who}{one_line(row.text)}")
+        if codings is not None and len(codings):
+            here = codings.loc[codings["segment_id"] == row.id]
+            listed = [f"{names.get(c.code_id, c.code_id)} ({c.status if c.status == 'accepted' else 'suggested'})"
+                      for c in here.itertuples(index=False)]
+            if listed:
+                typer.echo(f"{'':>5}  codes: {', '.join(dict.fromkeys(listed))}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the project commands."""
     app.command()(init)
     app.command()(info)
+    app.command()(show)
     app.command()(demo)

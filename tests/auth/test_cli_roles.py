@@ -27,6 +27,7 @@ NO_PROJECT = {"init", "demo", "deidentify", "autocode", "evaluate", "codebook li
 # command -> (arguments after the command, viewer outcome, blind coder outcome); {db} {p} {tmp} filled in.
 TABLE = {
     "info": (["--db", "{db}", "--project", "{p}"], OK, OK),
+    "show": (["group1.txt", "--db", "{db}", "--project", "{p}"], OK, OK),
     "import": (["{tmp}/new.txt", "--db", "{db}", "--project", "{p}", "--no-progress"], DENIED, DENIED),
     "analyze": (["prevalence", "--db", "{db}", "--project", "{p}", "--by", "none"], OK, DENIED),
     "reliability": (["--coder", "ana", "--coder", "ben", "--db", "{db}", "--project", "{p}", "--n-boot", "0"],

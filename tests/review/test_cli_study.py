@@ -286,3 +286,23 @@ def test_the_new_commands_are_in_the_help(capsys):
                            ("assign", "disagreements"), ("assign", "settle"), ("assign", "unsettle")):
         result = runner.invoke(app, [group, "--help"])
         assert result.exit_code == 0 and command in result.output, (group, command)
+
+
+def test_show_prints_the_transcript_with_the_turn_numbers_the_commands_take(study, capsys):
+    """A terminal user learnt a turn's number only from the review queue or from an error."""
+    project, db, _ = study
+    code, out, err = qualkit(capsys, "review", "code", "group1.txt", "2", "paperwork", "--words", "chart at home every",
+                             "--db", db, "--user", "ana")
+    assert code == 0, err
+    code, out, err = qualkit(capsys, "show", "group1.txt", "--db", db, "--user", "ana")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "group1.txt: 3 segment(s)"
+    assert lines[1:] == ["    0  Moderator: How are the night shifts?",
+                         "    1  Ann: I am exhausted, bone tired, every single week. So tired.",
+                         "    2  Ben: The paperwork never ends, I chart at home every night.",
+                         "       codes: Paperwork (accepted)"]
+    code, out, _ = qualkit(capsys, "show", "group1.txt", "--from", "1", "--to", "1", "--db", db, "--user", "ana")
+    assert out.splitlines()[1:] == ["    1  Ann: I am exhausted, bone tired, every single week. So tired."]
+    code, _, err = qualkit(capsys, "show", "group9.txt", "--db", db, "--user", "ana")
+    assert "no transcript named 'group9.txt'" in one_line_error(code, err)
