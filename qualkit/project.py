@@ -659,7 +659,8 @@ class Project:
         count = one_id(n, "n")
         if count < 1:  # review_queue(-1) listed suggestions as if it meant something
             raise InvalidInput(f"n must be at least 1, not {count}", fix="give how many suggestions to list, e.g. 20")
-        return review_order(self, count, source=source, code_id=code_id)
+        # the columns of codings(), so a row of either reads the same; a suggestion awaiting review is never removed
+        return review_order(self, count, source=source, code_id=code_id).assign(removed=False)
 
     @requires('see_all')
     def evaluate(self, gold: Any, *, coder: str = "machine") -> pd.DataFrame:
