@@ -290,7 +290,7 @@ def test_the_new_commands_are_in_the_help(capsys):
 
 def test_show_prints_the_transcript_with_the_turn_numbers_the_commands_take(study, capsys):
     """A terminal user learnt a turn's number only from the review queue or from an error."""
-    project, db, _ = study
+    _, db, _ = study
     code, out, err = qualkit(capsys, "review", "code", "group1.txt", "2", "paperwork", "--words", "chart at home every",
                              "--db", db, "--user", "ana")
     assert code == 0, err
