@@ -36,14 +36,17 @@ SETTING = "min_cell"
 """The key of the minimum cell size in a project's settings."""
 
 
-def other_label(min_cell: int) -> str:
+def other_label(min_cell: int, joined: tuple[str, ...] = ()) -> str:
     """The label of the row that merges the small groups: ``"Other (fewer than 3 people)"``.
 
+    ``joined`` are the larger groups shown inside it (see :func:`guard_groups`); the label names them, so that
+    a row of seven people does not read "fewer than 3 people".
+
     Example:
-        >>> other_label(5)
-        'Other (fewer than 5 people)'
+        >>> other_label(5), other_label(3, ("Royal",))
+        ('Other (fewer than 5 people)', 'Other (fewer than 3 people, with Royal)')
     """
-    return f"Other (fewer than {min_cell} people)"
+    return f"Other (fewer than {min_cell} people{', with ' + ', '.join(joined) if joined else ''})"
 
 
 def check_min_cell(value: Any) -> int:
@@ -79,17 +82,20 @@ class CellGuard:
     merged: tuple[str, ...] = ()
     """Attribute values with fewer than ``min_cell`` people, shown together as :attr:`other`."""
     suppressed: tuple[str, ...] = ()
-    """Attribute values with fewer than ``min_cell`` people, left out (too few even together)."""
+    """Attribute values with fewer than ``min_cell`` people, left out (too few even with every other group)."""
+    joined: tuple[str, ...] = ()
+    """Groups large enough to show, shown inside :attr:`other` too: with one small group left out, its figures
+    were the overall figures minus the groups shown."""
 
     @property
     def other(self) -> str:
         """The merged row's label."""
-        return other_label(self.min_cell)
+        return other_label(self.min_cell, self.joined)
 
     @property
     def active(self) -> bool:
         """True when some group is merged or left out."""
-        return bool(self.merged or self.suppressed)
+        return bool(self.merged or self.suppressed or self.joined)
 
     def relabel(self, groups: pd.Series) -> pd.Series:
         """``groups`` as shown: a merged group's label becomes :attr:`other`, a left-out one missing (``None``).
@@ -101,7 +107,8 @@ class CellGuard:
         """
         if not self.active:
             return groups
-        mapping = {**{value: self.other for value in self.merged}, **{value: None for value in self.suppressed}}
+        mapping = {**{value: self.other for value in (*self.merged, *self.joined)},
+                   **{value: None for value in self.suppressed}}
         return groups.astype(object).map(lambda value: mapping.get(value, value))
 
     @property
@@ -110,21 +117,23 @@ class CellGuard:
 
         Example:
             >>> CellGuard(by="site", min_cell=3, suppressed=("St Mary's",)).notes[0][:64]
-            "site: St Mary's has fewer than 3 people, so it is not shown (too"
+            "site: St Mary's has fewer than 3 people, so it is not shown (the"
         """
         notes = []
         what = f"{self.by}: " if self.by else ""
         why = (f"a group this small could identify the people in it (the minimum cell size is {self.min_cell}; "
                "1 shows every group)")
         if self.merged:
+            beside = f" with {_values(self.joined)}" if self.joined else ""
+            derived = (f", so that {'its' if len(self.merged) == 1 else 'their'} figures cannot be worked out from "
+                       "the overall ones" if self.joined else "")
             notes.append(f"{what}{_values(self.merged)} {_have(self.merged)} fewer than {self.min_cell} people, so "
-                         f"{'it is' if len(self.merged) == 1 else 'they are'} shown together as "
-                         f"\u201c{self.other}\u201d: {why}.")
+                         f"{'it is' if len(self.merged) == 1 else 'they are'} shown together{beside} as "
+                         f"\u201c{self.other}\u201d{derived}: {why}.")
         if self.suppressed:
             notes.append(f"{what}{_values(self.suppressed)} {_have(self.suppressed)} fewer than {self.min_cell} "
-                         f"people, so {'it is' if len(self.suppressed) == 1 else 'they are'} not shown (too few "
-                         f"{'even together' if len(self.suppressed) > 1 else 'to merge with another small group'}): "
-                         f"{why}.")
+                         f"people, so {'it is' if len(self.suppressed) == 1 else 'they are'} not shown (the study "
+                         f"has too few people in all): {why}.")
         return notes
 
     def settings(self) -> dict[str, Any]:
@@ -134,8 +143,8 @@ class CellGuard:
             >>> CellGuard(by="role", min_cell=3, merged=("a", "b")).settings()["merged"]
             ['a', 'b']
         """
-        return {"min_cell": self.min_cell, "merged": list(self.merged), "suppressed": list(self.suppressed),
-                "notes": self.notes}
+        return {"min_cell": self.min_cell, "merged": list(self.merged), "joined": list(self.joined),
+                "suppressed": list(self.suppressed), "notes": self.notes}
 
 
 def _values(values: tuple[str, ...]) -> str:
@@ -150,14 +159,17 @@ def guard_groups(groups: pd.Series, people: pd.Series, *, min_cell: int, by: str
     """Decide, from each row's group and person, which groups are shown, merged into "Other", or left out.
 
     ``groups`` and ``people`` are aligned (one row per segment, say); a group's size is its number of
-    distinct people. Groups below ``min_cell`` are merged when together they reach ``min_cell`` distinct
-    people, else left out; ``by=None`` (everyone as one group) and ``min_cell=1`` change nothing.
+    distinct people. Groups below ``min_cell`` are merged into one "Other" group. When that group is still
+    too small, the smallest of the other groups join it until it is not: a small group left out could be read
+    off as the overall figures minus the groups shown (what statistical offices call secondary suppression).
+    Only a study with fewer than ``min_cell`` people in all leaves its groups out. ``by=None`` (everyone as one
+    group) and ``min_cell=1`` change nothing.
 
     Example:
-        >>> guard = guard_groups(pd.Series(["a", "b", "c", "c", "c"]), pd.Series([1, 2, 3, 4, 5]), min_cell=3,
-        ...                      by="role")
-        >>> guard.merged, guard.suppressed
-        ((), ('a', 'b'))
+        >>> guard = guard_groups(pd.Series(["a", "b", "c", "c", "c", "d", "d", "d", "d"]), pd.Series(range(9)),
+        ...                      min_cell=3, by="role")
+        >>> guard.merged, guard.joined, guard.suppressed
+        (('a', 'b'), ('c',), ())
     """
     min_cell = check_min_cell(min_cell)
     if min_cell <= 1 or by is None or groups.empty:
@@ -167,10 +179,14 @@ def guard_groups(groups: pd.Series, people: pd.Series, *, min_cell: int, by: str
     small = sorted(str(group) for group, size in sizes.items() if size < min_cell)
     if not small:
         return CellGuard(by=by, min_cell=min_cell)
-    together = frame.loc[frame["group"].astype(str).isin(small), "person"].nunique()
-    if together >= min_cell:
-        return CellGuard(by=by, min_cell=min_cell, merged=tuple(small))
-    return CellGuard(by=by, min_cell=min_cell, suppressed=tuple(small))
+    joined: list[str] = []
+    others = [str(group) for group, _ in sorted(sizes.items(), key=lambda item: (item[1], str(item[0])))
+              if str(group) not in small]
+    while frame.loc[frame["group"].astype(str).isin([*small, *joined]), "person"].nunique() < min_cell:
+        if not others:
+            return CellGuard(by=by, min_cell=min_cell, suppressed=tuple(small + joined))
+        joined.append(others.pop(0))
+    return CellGuard(by=by, min_cell=min_cell, merged=tuple(small), joined=tuple(joined))
 
 
 def guard_talk(talk: pd.DataFrame, groups: pd.Series, *, min_cell: int, by: str | None = None) -> CellGuard:
@@ -178,7 +194,7 @@ def guard_talk(talk: pd.DataFrame, groups: pd.Series, *, min_cell: int, by: str 
 
     Example:
         >>> talk = pd.DataFrame({"id": [1, 2, 3], "source": "g1", "speaker": ["A", "B", "C"]})
-        >>> guard_talk(talk, pd.Series(["x", "x", "y"]), min_cell=2, by="role").suppressed
+        >>> guard_talk(talk, pd.Series(["x", "x", "y"]), min_cell=2, by="role").merged
         ('y',)
     """
     from qualkit.analysis._common import speaker_keys

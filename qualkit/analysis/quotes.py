@@ -277,7 +277,8 @@ def quotes(
 
     With ``by`` and a ``min_cell`` above 1 (:mod:`qualkit.analysis.disclosure`), no quote comes from a group
     of ``by`` with fewer than ``min_cell`` people that is left out, and a quote from a group merged into
-    "Other" is not attributed by that group's value (``result.attrs["notes"]`` says so).
+    "Other" is not attributed by that group's value (``result.attrs["notes"]`` says so); nor by a ``role`` or
+    ``group`` of fewer than ``min_cell`` people, whatever ``by`` is.
 
     Example:
         >>> segs = pd.DataFrame({"id": [1], "source": "g1", "speaker": ["Ann"], "start": [0],
@@ -316,6 +317,13 @@ def quotes(
             shown = guard.relabel(group_labels(talk, by))
             talk = talk.loc[shown.notna()].copy()
             talk[by] = talk[by].where(shown.loc[talk.index] != guard.other, None)
+    for field in ("role", "group"):  # the attribution names these whatever ``by`` is: a one-person role names its person
+        if min_cell > 1 and field != by and field in talk:
+            values = group_labels(talk, field)
+            small = guard_groups(values, talk["_speaker"], min_cell=min_cell, by=field)
+            hidden = {*small.merged, *small.suppressed}
+            if hidden:
+                talk[field] = talk[field].where(~values.astype(str).isin(hidden), None)
     merged = rows.merge(talk, left_on="segment_id", right_on="id", suffixes=("", "_seg"))
     if merged.empty:
         return _with_notes(pd.DataFrame(columns=columns), guard)

@@ -337,10 +337,11 @@ def small_cell_text(by: str | None, min_cell: int) -> str:
         return (f"No minimum cell size was applied (it is set to 1): every group of {by} is shown, however few "
                 "people it holds, with its quotes and distinctive words.")
     return (f"To protect participants, no group of {by} with fewer than {min_cell} people (distinct participants, "
-            f"else speakers) is shown as itself: such groups are combined as “{other_label(min_cell)}” "
-            f"when together they reach {min_cell} people, and left out of the grouped figures, quotes and "
-            "distinctive words otherwise (minimum cell size "
-            f"{min_cell}); the overall figures count everyone.")
+            f"else speakers) is shown as itself: such groups are combined as “{other_label(min_cell)}”, "
+            f"joined by the smallest other groups when together they have fewer than {min_cell} people (so that "
+            "no small group's figures can be worked out from the overall ones), and left out of the grouped "
+            f"figures, quotes and distinctive words only when the study has fewer than {min_cell} people in all "
+            f"(minimum cell size {min_cell}); the overall figures count everyone.")
 
 
 def coder_table(codings: pd.DataFrame) -> pd.DataFrame:

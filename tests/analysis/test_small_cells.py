@@ -86,17 +86,23 @@ def test_groups_below_min_cell_are_merged_into_other_when_that_reaches_min_cell(
     assert len(study.passages("workload", by="role", group=OTHER)) == 4
 
 
-def test_groups_too_small_even_together_are_left_out_and_the_note_says_so(study):
+def test_a_small_group_is_never_left_out_alone_where_the_overall_figures_would_give_it_away(study):
+    """Left out alone, St Mary's one chaplain was the overall figures minus Royal's: the smallest other group
+    joins "Other" (secondary suppression); only a study with too few people in all leaves its groups out."""
     by_site = study.prevalence(by="site")
-    assert set(by_site.table["group"]) == {"Royal"}
-    assert by_site.groups["speakers"].tolist() == [6]
-    assert ("site: St Mary's has fewer than 3 people, so it is not shown (too few to merge with another small "
-            "group)") in " ".join(by_site.notes)
-    by_role = study.prevalence(by="role", min_cell=4)  # attending 2 + chaplain 1 = 3 < 4 people
-    assert set(by_role.table["group"]) == {"resident"}
-    assert any(n.startswith("role: attending and chaplain each have fewer than 4 people, so they are not shown "
-                            "(too few even together)") for n in by_role.notes)
-    assert "Cyprian" not in " ".join(by_role.notes)
+    assert set(by_site.table["group"]) == {"Other (fewer than 3 people, with Royal)"}
+    assert by_site.groups["speakers"].tolist() == [7]
+    assert ("site: St Mary's has fewer than 3 people, so it is shown together with Royal as \u201cOther (fewer "
+            "than 3 people, with Royal)\u201d, so that its figures cannot be worked out from the overall "
+            "ones") in " ".join(by_site.notes)
+    by_role = study.prevalence(by="role", min_cell=4)  # attending 2 + chaplain 1 = 3 < 4: resident joins them
+    assert by_role.settings["small_cells"]["joined"] == ["resident"]
+    assert by_role.groups["speakers"].tolist() == [7]
+    too_few = study.prevalence(by="role", min_cell=8)  # seven people in all
+    assert too_few.table.empty
+    assert any(n.startswith("role: attending, chaplain and resident each have fewer than 8 people, so they are not "
+                            "shown (the study has too few people in all)") for n in too_few.notes)
+    assert "Cyprian" not in " ".join(too_few.notes + by_role.notes + by_site.notes)
 
 
 def test_min_cell_one_shows_every_group_as_before_and_overall_figures_never_change(study):
@@ -117,9 +123,13 @@ def test_quotes_are_never_drawn_from_a_left_out_group_nor_attributed_by_a_merged
     chaplain = _chaplain_segments(study)
     # Unguarded, the chaplain's two turns are quoted.
     assert chaplain <= set(study.quotes("workload", n=10, by="site", min_cell=1)["segment_id"])
-    by_site = study.quotes("workload", n=10, by="site")
-    assert not chaplain & set(by_site["segment_id"]) and len(by_site) == 6
-    assert any("St Mary's" in note for note in by_site.attrs["notes"])
+    by_site = study.quotes("workload", n=10, by="site", min_cell=8)  # every group left out: no quote at all
+    assert by_site.empty and any("St Mary's" in note for note in by_site.attrs["notes"])
+    # Grouped by site, the one chaplain is quoted inside "Other", and not as "Chaplain": her role is one person.
+    joined = study.quotes("workload", n=10, by="site")
+    assert chaplain <= set(joined["segment_id"])
+    assert "Chaplain" not in {a.split(",")[0] for a in joined["attribution"]}
+    assert "Chaplain" not in {a.split(",")[0] for a in study.quotes("workload", n=10, by=None)["attribution"]}
     by_role = study.quotes("workload", n=10, by="role")  # merged into Other: quoted, but not as "Chaplain"
     assert chaplain <= set(by_role["segment_id"])
     assert not {"Chaplain", "Attending"} & {a.split(",")[0] for a in by_role["attribution"]}
@@ -155,7 +165,8 @@ def test_cli_prints_the_note_and_min_cell_overrides_for_one_run(study):
     assert study.min_cell == 3  # one run only
     quoted = runner.invoke(app, ["analyze", "quotes", "--code", "workload", "--by", "site", "--n", "10",
                                  "--db", db, "--user", "ana"])
-    assert quoted.exit_code == 0 and "chapel" not in quoted.output.lower() and "Note: site: St Mary's" in quoted.output
+    assert quoted.exit_code == 0 and "Note: site: St Mary's" in quoted.output
+    assert "chapel" in quoted.output.lower() and "Chaplain" not in quoted.output  # quoted, never named by role
     refused = runner.invoke(app, ["analyze", "prevalence", "--db", db, "--min-cell", "0", "--user", "ana"])
     assert refused.exit_code == 2
 
@@ -206,7 +217,7 @@ def test_min_cell_must_be_a_whole_number_of_people(study):
 
 
 def test_a_merged_group_counts_distinct_people_not_rows():
-    # Two small groups that share their only person (by session, say) are one person together: left out.
+    # Two small groups that share their only person (by session, say) are one person together: c joins them.
     guard = guard_groups(pd.Series(["a", "b", "c", "c", "c"]), pd.Series(["P1", "P1", "P2", "P3", "P4"]),
                          min_cell=2, by="session")
-    assert guard.suppressed == ("a", "b") and not guard.merged
+    assert guard.merged == ("a", "b") and guard.joined == ("c",) and not guard.suppressed

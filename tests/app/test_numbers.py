@@ -112,17 +112,19 @@ def test_every_count_opens_its_passages_with_a_link_to_the_transcript(coded, app
 
 
 def test_analysis_page_keeps_the_studys_minimum_cell_size_and_says_so(coded, apptest, helpers):
-    """With the default minimum cell size, the two residents are no column of their own; an info line says why."""
+    """With the default minimum cell size, the two residents are no column of their own; an info line says why.
+    The attendings join them: a resident column left out would be the overall figures minus the attendings'."""
     coded.store.update_settings(user="admin", min_cell=3)
+    other = "Other (fewer than 3 people, with attending)"
     notebook = coded.project.prevalence(by="role")
-    assert set(notebook.table["group"]) == {"attending"}
+    assert set(notebook.table["group"]) == {other}
     at = apptest("ana", "analysis")
     at.selectbox(key="an_by").select("role").run()
     helpers.assert_ok(at)
     shown = at.dataframe(key="an_cells").value
-    assert "attending" in shown.columns and "resident" not in shown.columns
+    assert other in shown.columns and "resident" not in shown.columns and "attending" not in shown.columns
     info = " ".join(str(e.value) for e in at.info)
-    assert "role: resident has fewer than 3 people, so it is not shown" in info
+    assert f"role: resident has fewer than 3 people, so it is shown together with attending as \u201c{other}\u201d" in info
     assert not any("fewer than 3 people" in str(e.value) for e in at.warning)
     assert not {"Ana", "Béla"} & set(info.replace(",", " ").split())
 
