@@ -157,6 +157,10 @@ def distinctive_words(
             raise InvalidInput(f"the group {versus!r} under {by!r} has fewer than {guard.min_cell} people, so its "
                                "words are not compared on their own",
                                fix=f"compare with another group, or with {guard.other!r} where shown")
+        if versus is not None and versus in guard.joined:
+            raise InvalidInput(f"the group {versus!r} under {by!r} is shown inside {guard.other!r}, so that a "
+                               "smaller group's words cannot be worked out from the others",
+                               fix=f"compare with another group, or with {guard.other!r}")
     stop = english_stopwords() if stopwords == "english" else frozenset(stopwords or ())
     split = tokenizer or tokenize
     dropped_names: frozenset[str] = frozenset()
