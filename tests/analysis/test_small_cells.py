@@ -147,6 +147,8 @@ def test_distinctive_words_follow_the_same_rule(study):
     assert any("fewer than 3 people" in note for note in by_role.attrs["notes"])
     with pytest.raises(InvalidInput, match="fewer than 3 people"):
         study.distinctive_words(by="role", versus="chaplain", min_count=1)
+    with pytest.raises(InvalidInput, match="shown inside 'Other"):  # the residents joined the small groups
+        study.distinctive_words(by="role", versus="resident", min_count=1, min_cell=4)
 
 
 def test_cli_prints_the_note_and_min_cell_overrides_for_one_run(study):
