@@ -5,7 +5,8 @@ What is replaced, in this order of precedence where matches overlap:
 1. emails (``[EMAIL-1]``), URLs including bare domains such as ``stmarys.nhs.uk/rota`` (``[URL-1]``) and
    phone numbers in grouped or unseparated forms (``[PHONE-1]``), but not times, dates, years or amounts;
 2. participants (roster and aliases, and name-shaped speaker labels of the transcript): the full name
-   as written, without credentials, ``Title Surname``, first name and surname → ``[P01]``, ``[P02]``...;
+   as written, without credentials, ``Title Surname``, first name and surname → the participant's own code
+   when it is one (``[R01]`` for participant R01), else ``[P01]``, ``[P02]``... (never another participant's code);
 3. other people: a title followed by capitalised names (``Dr. Raj Patel``, ``Nurse Kim``), names from
    a names list (a built-in list of common given names that are not also common words, plus ``names=``)
    with a following capitalised surname, and PERSON entities from spaCy NER when a trained pipeline is
@@ -25,7 +26,7 @@ Example:
     >>> result = deidentify(Source("a.txt", "Jill Smith: Ask Dr. Raj Patel or mail jill@x.org", "txt"),
     ...                     participants=[Participant("R01", pseudonym="Jill Smith")], ner=False)
     >>> result.source.text
-    '[P01]: Ask [PERSON-1] or mail [EMAIL-1]'
+    '[R01]: Ask [PERSON-1] or mail [EMAIL-1]'
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # Common given names that are not also everyday English words (no Will, Mark, Grace, May, Joy, ...).
-GIVEN_NAMES = frozenset(["aaron", "abdul", "abigail", "adam", "adrian", "ahmed", "aisha", "alan", "albert", "alejandro", "alex", "alexander", "alexandra", "alice", "alicia", "alison", "amanda", "amelia", "amir", "amy", "ana", "andrea", "andrew", "angela", "anita", "ann", "anna", "anne", "anthony", "antonio", "arjun", "ashley", "barbara", "ben", "benjamin", "beth", "brian", "carlos", "carmen", "caroline", "catherine", "charles", "charlotte", "chen", "chloe", "chris", "christina", "christine", "christopher", "claire", "claudia", "daniel", "david", "deborah", "denise", "diana", "diego", "dmitri", "donald", "dorothy", "eduardo", "elena", "elizabeth", "ella", "emily", "emma", "eric", "erik", "esther", "ethan", "eva", "fatima", "felix", "fernando", "fiona", "francesca", "francisco", "gabriel", "george", "gloria", "gregory", "hannah", "harold", "harry", "heather", "helen", "henry", "hiroshi", "hugo", "ian", "ibrahim", "isabel", "isabella", "ivan", "jacob", "james", "jane", "janet", "jason", "javier", "jennifer", "jeremy", "jessica", "jill", "joanna", "joel", "johan", "john", "jonathan", "jorge", "jose", "joseph", "joshua", "juan", "julia", "julie", "justin", "karen", "katherine", "kathleen", "kelly", "kenji", "kevin", "kim", "laura", "lauren", "leah", "lena", "leo", "linda", "lisa", "lucas", "lucy", "luis", "maria", "marie", "marta", "martha", "mary", "matthew", "mei", "melissa", "michael", "michelle", "miguel", "mohammed", "monica", "nancy", "natalie", "nathan", "nicholas", "nicole", "nina", "noah", "olga", "oliver", "olivia", "omar", "pablo", "patricia", "paul", "pedro", "peter", "priya", "rachel", "rahul", "raj", "rebecca", "richard", "robert", "ryan", "samuel", "sandra", "sara", "sarah", "sean", "sofia", "sophia", "sophie", "stephanie", "stephen", "steven", "susan", "thomas", "timothy", "tomas", "victoria", "vincent", "wei", "william", "xavier", "yusuf", "zoe", "zhang"])
+GIVEN_NAMES = frozenset(["aaron", "abdul", "abigail", "adam", "adrian", "ahmed", "aisha", "alan", "albert", "alejandro", "alex", "alexander", "alexandra", "alice", "alicia", "alison", "amanda", "amelia", "amir", "amy", "ana", "andrea", "andrew", "angela", "anita", "ann", "anna", "anne", "anthony", "antonio", "arjun", "ashley", "barbara", "ben", "benjamin", "beth", "brian", "carlos", "carmen", "caroline", "catherine", "charles", "charlotte", "chen", "chloe", "chris", "christina", "christine", "christopher", "claire", "claudia", "dan", "daniel", "david", "deborah", "denise", "diana", "diego", "dmitri", "donald", "dorothy", "eduardo", "elena", "elizabeth", "ella", "emily", "emma", "eric", "erik", "esther", "ethan", "eva", "fatima", "felix", "fernando", "fiona", "francesca", "francisco", "gabriel", "gareth", "george", "gloria", "gregory", "hannah", "harold", "harry", "heather", "helen", "henry", "hiroshi", "hugo", "ian", "ibrahim", "isabel", "isabella", "ivan", "jacob", "james", "jane", "janet", "jason", "javier", "jennifer", "jeremy", "jessica", "jill", "joanna", "joel", "johan", "john", "jonathan", "jorge", "jose", "joseph", "joshua", "juan", "julia", "julie", "justin", "karen", "kate", "katherine", "kathleen", "katie", "kelly", "kenji", "kevin", "kim", "laura", "lauren", "leah", "lena", "leo", "linda", "lisa", "liz", "lucas", "lucy", "luis", "maria", "marie", "marta", "martha", "mary", "matthew", "mei", "melissa", "michael", "michelle", "miguel", "mohammed", "monica", "nancy", "natalie", "nathan", "nicholas", "nicole", "nina", "noah", "olga", "oliver", "olivia", "owen", "omar", "pablo", "patricia", "paul", "pedro", "peter", "priya", "rachel", "rahul", "raj", "rebecca", "rhys", "richard", "robert", "ryan", "samuel", "sandra", "sara", "sam", "sarah", "sean", "sofia", "sophia", "sophie", "stephanie", "stephen", "steven", "susan", "thomas", "tim", "timothy", "tom", "tomas", "victoria", "vincent", "wei", "william", "xavier", "yusuf", "zoe", "zhang"])
 # The local part may hold an apostrophe (ann.o'neil@x.org); a quote opening the address is trimmed off.
 _EMAIL = re.compile(r"(?<![\w.+'’-])[\w.+'’-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]\"']+", re.IGNORECASE)
@@ -175,16 +176,25 @@ class Deidentifier:
             pseudonym = self._by_original[(lookup_kind, _norm(original))]
         elif kind == "person" and (same := self._same_person(original)) is not None:
             pseudonym = same
+        elif kind == "participant" and participant is not None and self._own_code(participant):
+            # The study's own code for the person: a stranger's P05 became [P03], the code of another participant.
+            pseudonym = f"[{participant}]"
+            self.key[pseudonym] = {"kind": kind, "participant": participant, "originals": []}
+            self._by_original[("participant-id", participant)] = pseudonym
         else:
             counter = "participant" if kind == "participant" else kind
-            self._counters[counter] = self._counters.get(counter, 0) + 1
-            n = self._counters[counter]
-            if kind == "participant":
-                pseudonym = self.participant_format.format(n=n)
-            elif kind == "person":
-                pseudonym = self.person_format.format(n=n)
-            else:
-                pseudonym = f"[{kind.upper()}-{n}]"
+            taken = {p.id for p in self.participants} | {p.pseudonym for p in self.participants if p.pseudonym}
+            while True:  # never a pseudonym that reads as another participant's code
+                self._counters[counter] = self._counters.get(counter, 0) + 1
+                n = self._counters[counter]
+                if kind == "participant":
+                    pseudonym = self.participant_format.format(n=n)
+                elif kind == "person":
+                    pseudonym = self.person_format.format(n=n)
+                else:
+                    pseudonym = f"[{kind.upper()}-{n}]"
+                if pseudonym not in self.key and pseudonym.strip("[]") not in taken:
+                    break
             self.key[pseudonym] = {"kind": kind, "participant": participant, "originals": []}
             if participant is not None:
                 self._by_original[("participant-id", participant)] = pseudonym
@@ -193,6 +203,10 @@ class Deidentifier:
             entry["originals"].append(original)
         self._by_original[(lookup_kind, _norm(original))] = pseudonym
         return pseudonym
+
+    def _own_code(self, participant: str) -> bool:
+        """Whether a participant id is a code (P05, R01) that can stand in the text for the person, unused so far."""
+        return label_shape(participant) == "role" and f"[{participant}]" not in self.key
 
     def _same_person(self, original: str) -> str | None:
         """The one other person ``original`` names by surname: "Maria Lopez" or "Dr Lopez" after "Anna Maria Lopez".
@@ -240,15 +254,19 @@ class Deidentifier:
             ...                                            attributes={"role": "nurse"})], ner=False)
             >>> _ = d.deidentify(Source("a.txt", "Jill Smith: nights again", "txt"))
             >>> d.participants_table().to_dict("records")
-            [{'participant_id': 'R01', 'pseudonym': 'P01', 'aliases': '[P01]', 'role': 'nurse'}]
+            [{'participant_id': 'R01', 'pseudonym': 'R01', 'aliases': '[R01]', 'role': 'nurse'}]
         """
         import pandas as pd
 
         pseudonyms = {entry["participant"]: pseudonym for pseudonym, entry in self.key.items()
                       if entry.get("kind") == "participant" and entry.get("participant")}
         # The transcript reader takes "[P01]:" for the label P01 (a bracketed label style); both forms match.
+        # A participant written by a role code (P3) kept it in the text: listed with it, or P3 matched nobody.
         rows = [{"participant_id": p.id, "pseudonym": pseudonyms[p.id].strip("[]"), "aliases": pseudonyms[p.id],
-                 **p.attributes} for p in self.participants if p.id in pseudonyms]
+                 **p.attributes} if p.id in pseudonyms else
+                {"participant_id": p.id, "pseudonym": p.pseudonym, "aliases": "", **p.attributes}
+                for p in self.participants
+                if p.id in pseudonyms or (p.pseudonym and label_shape(p.pseudonym) == "role")]
         attributes = list(dict.fromkeys(name for p in self.participants for name in p.attributes))
         return pd.DataFrame(rows, columns=["participant_id", "pseudonym", "aliases", *attributes])
 

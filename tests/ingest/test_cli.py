@@ -94,8 +94,8 @@ def test_deidentify_command(tmp_path, data, capsys):
                         "--participants", str(roster), "--no-ner"], capsys)
     assert code == 0, out
     text = (out_dir / "aliases.deid.txt").read_text(encoding="utf-8")
-    assert "Smith" not in text and "Ben Ode" not in text and "[P01]: Depleted." in text
-    assert json.loads(key.read_text(encoding="utf-8"))["[P01]"]["participant"] == "R1"
+    assert "Smith" not in text and "Ben Ode" not in text and "[R1]: Depleted." in text  # the study's own code
+    assert json.loads(key.read_text(encoding="utf-8"))["[R1]"]["participant"] == "R1"
     # the report holds the originals with their context: it is a key too, so it goes beside the key
     assert sorted(p.name for p in out_dir.iterdir()) == ["aliases.deid.txt", "participants.deid.csv"]
     assert "Smith" not in (out_dir / "participants.deid.csv").read_text(encoding="utf-8")
@@ -110,32 +110,37 @@ def test_deidentify_command(tmp_path, data, capsys):
 
 
 def test_deidentified_transcripts_import_linked_to_their_participants(tmp_path, capsys):
-    """A stranger's de-identified transcripts lost every participant link: [P01] matched nobody in the roster."""
+    """A stranger's de-identified transcripts lost every participant link: [P01] matched nobody in the roster.
+    Then her P05 became [P03], the code of another participant, and P3 (a role code kept in the text) was not listed."""
     import qualkit as qk
 
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "night1.txt").write_text(
         "Moderator: How are nights?\r\nJill Smith: Long. Dr Okafor never calls back 😩\r\n"
-        "Omar Haddad: Jill is right, nobody comes.\r\n", encoding="utf-8")
+        "Omar Haddad: Jill is right, nobody comes.\r\nP3: And the porters are short too.\r\n"
+        "Ann Lee: Nights are fine for me.\r\n", encoding="utf-8")
     roster = tmp_path / "roster.csv"
-    roster.write_text("participant_id,pseudonym,role,site\nR01,Jill Smith,nurse,North\nR02,Omar Haddad,porter,South\n"
-                      "R03,Ann Lee,cleaner,North\n", encoding="utf-8")
+    roster.write_text("participant_id,pseudonym,role,site\nP05,Jill Smith,nurse,North\nP03,P3,manager,South\n"
+                      "P07,Omar Haddad,porter,South\nhelen,Helen Wu,cleaner,North\n", encoding="utf-8")
     out_dir, key = tmp_path / "out", tmp_path / "secure" / "key.json"
     code, out, _ = run(["deidentify", str(tmp_path / "raw"), "--out", str(out_dir), "--key", str(key),
                         "--participants", str(roster), "--no-ner"], capsys)
     assert code == 0 and f"--participants {out_dir / 'participants.deid.csv'}" in out
+    text = (out_dir / "night1.deid.txt").read_text(encoding="utf-8")
+    assert "[P05]: Long." in text and "[P07]: [P05] is right" in text and "P3: And the porters" in text
+    assert "[P01]: Nights are fine" in text  # no participant: a number no participant's code uses
     listed = (out_dir / "participants.deid.csv").read_text(encoding="utf-8-sig")
-    assert listed.splitlines() == ["participant_id,pseudonym,aliases,role,site", "R01,P01,[P01],nurse,North",
-                                   "R02,P02,[P02],porter,South"]  # R03 said nothing here: not listed
+    assert listed.splitlines() == ["participant_id,pseudonym,aliases,role,site", "P05,P05,[P05],nurse,North",
+                                   "P03,P3,,manager,South", "P07,P07,[P07],porter,South"]  # Helen said nothing
     db = str(tmp_path / "s.qualkit.db")
     assert run(["init", db, "--codebook", "none"], capsys)[0] == 0
     code, out, err = run(["import", str(out_dir), "--db", db, "--participants", str(out_dir / "participants.deid.csv"),
                           "--no-progress"], capsys)
     assert code == 0, out + err
     segments = qk.Project.open(db).segments()
-    talk = segments.loc[segments["speaker"] != "Moderator"]
+    talk = segments.loc[~segments["speaker"].isin(["Moderator", "P01"])]
     assert sorted(zip(talk["speaker"], talk["participant"], talk["role"], strict=True)) == [
-        ("P01", "R01", "nurse"), ("P02", "R02", "porter")]
+        ("P05", "P05", "nurse"), ("P07", "P07", "porter"), ("P3", "P03", "manager")]
 
 
 def test_deidentify_says_when_no_ner_pipeline_found_names(tmp_path, data, capsys):

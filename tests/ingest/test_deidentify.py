@@ -32,11 +32,11 @@ def test_deidentify_replaces_consistently_and_keeps_offsets(transcript, assert_a
     for secret in ("Jill", "Smith", "617-555", "jill.smith", "example.org", "Raj", "Patel", "Sarah", "Jones",
                    "Kim", "Ben Ode"):
         assert secret not in text, secret
-    assert "[P01]: Sure. [P01] here (laughs). Call me on [PHONE-1] or [EMAIL-1]." in text
-    assert "[P01]: Also see [URL-1]. [PERSON-1] runs it; ask [PERSON-2]." in text
+    assert "[R01]: Sure. [R01] here (laughs). Call me on [PHONE-1] or [EMAIL-1]." in text
+    assert "[R01]: Also see [URL-1]. [PERSON-1] runs it; ask [PERSON-2]." in text
     assert "2019-2020 we had 12 beds" in text and "Moderator: Welcome." in text
-    assert {s.label for s in result.source.speakers} == {"Moderator", "[P01]", "[P02]"}
-    assert result.source.import_report.speakers == {"Moderator": 2, "[P01]": 2, "[P02]": 1}
+    assert {s.label for s in result.source.speakers} == {"Moderator", "[R01]", "[P01]"}
+    assert result.source.import_report.speakers == {"Moderator": 2, "[R01]": 2, "[P01]": 1}
     assert result.source.raw is None and result.source.metadata["deidentified"] is True
     assert_accounted(result.source)
     for old, new in zip(source.segments, result.source.segments, strict=True):
@@ -44,7 +44,7 @@ def test_deidentify_replaces_consistently_and_keeps_offsets(transcript, assert_a
     laugh = next(m for s in result.source.segments for m in s.marks)
     assert text[laugh.start:laugh.end] == "(laughs)"
     key = result.key
-    assert key["[P01]"]["participant"] == "R01" and "Dr Smith" in key["[P01]"]["originals"]
+    assert key["[R01]"]["participant"] == "R01" and "Dr Smith" in key["[R01]"]["originals"]
     assert set(key["[PERSON-1]"]["originals"]) >= {"Dr. Raj Patel"}
     report = result.report()
     assert len(report) == len(result.replacements) and set(report["kind"]) >= {"participant", "person", "email",
@@ -122,7 +122,7 @@ def test_one_person_named_several_ways_keeps_one_pseudonym(text, expected):
 def test_roster_names_after_a_capitalised_word_and_at_sentence_start():
     roster = [qk.Participant("R01", pseudonym="Jill Smith")]
     source = qk.Source("a.txt", "Ask Jill Smith. Jill was late. Tell Smith.", "txt")
-    assert qk.deidentify(source, participants=roster, ner=False).source.text == "Ask [P01]. [P01] was late. Tell [P01]."
+    assert qk.deidentify(source, participants=roster, ner=False).source.text == "Ask [R01]. [R01] was late. Tell [R01]."
 
 
 @pytest.mark.parametrize(("text", "expected"), [
