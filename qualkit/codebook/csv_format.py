@@ -243,7 +243,8 @@ def codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, name
     for code in codes:
         if code.parent is not None and code.parent not in ids and code.parent in by_name:
             code.parent = by_name[code.parent]
-    codes, lines = _add_named_categories(codes, lines, path)
+    parent_header = str(headers[columns["parent"]]).strip() if "parent" in columns else "parent"
+    codes, lines = _add_named_categories(codes, lines, path, column=parent_header)
     codebook = Codebook(name=name, codes=codes, version=version[0] if version else 1)
     fill_guids(codebook)
     if validate:
@@ -251,7 +252,8 @@ def codebook_from_rows(rows: Iterable[tuple[int, list[Any]]], *, path: Any, name
     return codebook
 
 
-def _add_named_categories(codes: list[Code], lines: Lines, path: Any) -> tuple[list[Code], Lines]:
+def _add_named_categories(codes: list[Code], lines: Lines, path: Any, *, column: str = "parent",
+                          ) -> tuple[list[Code], Lines]:
     """Add a category for each parent named only in the parent column ("Theme | Code | Definition" sheets).
 
     Such a sheet never gives its themes rows of their own; they were refused as unknown parents. A parent
@@ -270,9 +272,10 @@ def _add_named_categories(codes: list[Code], lines: Lines, path: Any) -> tuple[l
         added[parent] = Code(_new_id(parent, snake=snake, taken=taken), parent, codable=False)
     if not added:
         return codes, lines
+    _refuse_misspelt_categories(codes, list(added), lines, path, column)
     where = f"{Path(path).name}: " if path else ""
     warnings.warn(f"{where}{'category' if len(added) == 1 else 'categories'} {', '.join(map(repr, added))} "
-                  "named only in the parent column added as categories (for grouping, not for coding)",
+                  f"named only in the {column} column added as categories (for grouping, not for coding)",
                   UserWarning, stacklevel=3)
     ordered: list[Code] = []
     moved: dict[int, int] = {}
@@ -285,6 +288,23 @@ def _add_named_categories(codes: list[Code], lines: Lines, path: Any) -> tuple[l
         moved[index] = len(ordered)
         ordered.append(code)
     return ordered, {(moved[index], field): line for (index, field), line in lines.items()}
+
+
+def _refuse_misspelt_categories(codes: list[Code], names: list[str], lines: Lines, path: Any, column: str) -> None:
+    """Refuse two new categories spelt almost alike ("Workload" and "Workoad"), naming the rarer one's line.
+
+    A stranger's misspelt theme became a category of its own and split the theme's totals without a word.
+    """
+    uses = {name: [i for i, code in enumerate(codes) if code.parent == name] for name in names}
+    for name in names:
+        others = [other for other in names if other != name]
+        close = difflib.get_close_matches(name, others, n=1, cutoff=0.8)
+        if close and (len(uses[name]), name) < (len(uses[close[0]]), close[0]):
+            raise InvalidCodebook(
+                f"the {column} column names both {close[0]!r} ({len(uses[close[0]])} codes) and {name!r} "
+                f"({len(uses[name])}); one looks like a misspelling of the other", path=path,
+                line=lines.get((uses[name][0], None)),
+                fix=f"write the theme one way (did you mean {close[0]!r}?), or name them more differently")
 
 
 def codebook_from_csv(text: str, *, path: str | os.PathLike[str] | None = None, name: str | None = None,

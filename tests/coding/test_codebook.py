@@ -247,7 +247,7 @@ def test_themes_named_only_in_the_parent_column_become_categories(tmp_path):
     path.write_text("Theme,Code,Definition\r\nWorkload,Rota gaps,Shifts nobody covers\r\n"
                     "Workload,Paperwork,Forms and charting\r\nSupport,Peer support,Colleagues who help\r\n",
                     encoding="utf-8")
-    with pytest.warns(UserWarning, match=r"codes.csv: categories 'Workload', 'Support' named only in the parent "
+    with pytest.warns(UserWarning, match=r"codes.csv: categories 'Workload', 'Support' named only in the Theme "
                                          r"column added as categories"):
         book = load_codebook(path)
     assert book.ids == ["Workload", "Rota gaps", "Paperwork", "Support", "Peer support"]
@@ -258,6 +258,12 @@ def test_themes_named_only_in_the_parent_column_become_categories(tmp_path):
     with pytest.warns(UserWarning, match="'Staffing and rotas'"):
         book = load_codebook(snake)
     assert book.ids == ["staffing_and_rotas", "rota_gaps"] and book["staffing_and_rotas"].name == "Staffing and rotas"
+    misspelt = tmp_path / "themes.csv"  # a stranger's "Workoad" became a theme of its own, splitting the totals
+    misspelt.write_text("Theme,Code\nWorkload,Rota gaps\nWorkload,Paperwork\nWorkoad,Phone lines\n"
+                        "Support,Peer support\n", encoding="utf-8")
+    with pytest.raises(InvalidCodebook) as refused:
+        load_codebook(misspelt)
+    assert "themes.csv:4: the Theme column names both 'Workload' (2 codes) and 'Workoad' (1)" in str(refused.value)
     typo = tmp_path / "typo.csv"
     typo.write_text("name,parent\nWorkload,\nRota gaps,Workolad\n", encoding="utf-8")
     with pytest.raises(InvalidCodebook) as refused:  # a misspelt code, not a new category
