@@ -371,9 +371,14 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         codebook = None
     if by is not None and by not in segments.columns:
         by = None
-    # With the roll-up rows, as Project.prevalence() and the report give them: without, a category read 0.
+    from qualkit.analysis.disclosure import DEFAULT_MIN_CELL, SETTING, check_min_cell
+
+    # With the roll-up rows, as Project.prevalence() and the report give them: without, a category read 0. And
+    # with the study's minimum cell size: the workbook showed the one manager the app and the report kept hidden.
+    min_cell = check_min_cell(store.settings.get(SETTING, DEFAULT_MIN_CELL))
     prev = prevalence(segments, codings, by=by, codebook=codebook, include_suggested=include_suggested,
-                      all_codes=True, rollup=True)
+                      all_codes=True, rollup=True, min_cell=min_cell)
+    small_cells = prev.settings.get("small_cells", {}).get("notes", [])
     co = cooccurrence(segments, codings, window=window, codebook=codebook, include_suggested=include_suggested)
     about = pd.DataFrame([
         ("qualkit version", __version__),
@@ -383,6 +388,8 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         ("codings counted in the analyses", "accepted" + (" and suggested" if include_suggested else "")),
         ("codings sheet", "every coding and decision: accepted, suggested, rejected, and removed (a hand code its coder took back; not a rejection) in its status column"),
         ("prevalence by", by or "(all participants)"),
+        ("smallest group shown in prevalence", f"{min_cell} people" if min_cell > 1 else "1 (every group shown)"),
+        *[("small groups", note) for note in small_cells],
         ("unit", "segment; moderator talk excluded"),
         ("co-occurrence", "within a segment" if window == 0 else f"within {window} turns"),
         ("text starting with = + - or @", "the Excel workbook keeps it as written, in text cells Excel does not "

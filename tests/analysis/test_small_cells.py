@@ -191,10 +191,16 @@ def test_report_applies_the_study_setting_and_says_so_in_its_methods(study, tmp_
     opened = render_markdown(collect_report(study.store, by="role", n_boot=0, figures=False),
                              tmp_path / "open.md").read_text(encoding="utf-8")
     assert "No minimum cell size was applied (it is set to 1)" in opened and "chaplain: speakers" in opened
-    # The researchers' own tables stay complete whatever the setting.
+    # The workbook's prevalence follows the study's rule too (a stranger's showed the one manager the app hid);
+    # its codings sheet, the researchers' own records, stays complete.
     study.set_min_cell(3)
-    sheet = pd.read_excel(study.export(tmp_path / "tables.xlsx", by="role"), sheet_name="prevalence")
-    assert {"attending", "chaplain", "resident"} <= set(sheet["group"])
+    workbook = study.export(tmp_path / "tables.xlsx", by="role")
+    sheet = pd.read_excel(workbook, sheet_name="prevalence")
+    assert set(sheet["group"]) == {OTHER, "resident"}
+    about = dict(pd.read_excel(workbook, sheet_name="about").values.tolist())
+    assert about["smallest group shown in prevalence"] == "3 people"
+    assert about["small groups"].startswith("role: attending and chaplain each have fewer than 3 people")
+    assert "Cyprian" in set(pd.read_excel(workbook, sheet_name="codings")["speaker"])
 
 
 def test_report_cli_takes_min_cell_for_one_run(study, tmp_path):

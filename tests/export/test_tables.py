@@ -53,6 +53,7 @@ def test_project_workbook_has_the_four_tables_and_escapes_coded_text(tmp_path):
     # A participant who says something that looks like a formula.
     segment = g2.segments[1]
     store.add_codings([Coding(segment.id, "workload", status="accepted", coder="ana")])
+    store.update_settings(user="ana", min_cell=1)  # groups of one or two people: what these sheets are checked with
     out = export_tables(store, tmp_path / "study.xlsx")
     book = openpyxl.load_workbook(out)
     assert {"about", "codings", "codebook", "prevalence", "prevalence_tests", "cooccurrence"} <= set(book.sheetnames)
