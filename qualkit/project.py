@@ -248,8 +248,9 @@ class Project:
     def withdrawal_preview(self, participant_or_speaker: str) -> pd.DataFrame:
         """Every turn of a participant who withdrew consent, per transcript: what :meth:`withdraw_participant` takes.
 
-        One row per turn: ``source``, ``turn``, ``speaker``, ``codings`` on it, ``memos`` pointing to it, its
-        ``text``. A name nobody in the study has is refused with the list of participants.
+        One row per turn: ``source``, ``turn``, ``speaker``, ``codings`` on it, ``memos`` written on it, its
+        ``text`` and ``memo_notes`` (each memo's ``id``, ``author`` and ``text``: the withdrawal deletes them).
+        A name nobody in the study has is refused with the list of participants.
 
         Example:
             >>> project.withdrawal_preview("P07")  # doctest: +SKIP
@@ -263,10 +264,11 @@ class Project:
                              expected: int | None = None) -> dict[str, Any]:
         """Take a participant who withdrew consent out of the study, after coding began; cannot be undone.
 
-        Their turns become ``[withdrawn]`` in every transcript (every other coding keeps its words), the
-        codings, suggestions and evidence on those turns are deleted (so no count, quote, export, reliability
-        figure or theme sees them), the participant keeps only its id and the date, and their words leave the
-        database. ``expected`` (the turns :meth:`withdrawal_preview` showed) guards against a change since. The
+        Their turns become ``[withdrawn]`` in every transcript and their speaker labels lose their name (the
+        participant's id, or ``[withdrawn]``; every other coding keeps its words), the codings, suggestions and
+        evidence on those turns are deleted (so no count, quote, export, reliability figure or theme sees them),
+        the memos written on those turns are deleted (rows and logged text), the participant keeps only its id
+        and the date, and their words leave the database. ``expected`` (the turns :meth:`withdrawal_preview` showed) guards against a change since. The
         event log keeps who, when, how many turns and ``reason``. See :mod:`qualkit.store.withdrawal`.
 
         Example:

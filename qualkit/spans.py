@@ -109,9 +109,11 @@ class OffsetMap:
 
 
 class Rewrite(OffsetMap):
-    """A text with the passages ``matches`` (sorted ``(start, end)`` spans) all replaced by ``replacement``.
+    """A text with the passages ``matches`` (``(start, end)`` spans) all replaced by ``replacement``.
 
-    ``text`` is the new text; :meth:`start` and :meth:`end` place old offsets in it (see :class:`OffsetMap`).
+    A match may carry its own replacement as a third item, ``(start, end, words)``, so that different
+    passages change in ONE rewrite (a withdrawn turn's words and its speaker label). ``text`` is the new
+    text; :meth:`start` and :meth:`end` place old offsets in it (see :class:`OffsetMap`).
 
     Example:
         >>> rewrite = Rewrite("Dr Okafor said Okafor was tired.", [(3, 9), (15, 21)], "[name]")
@@ -119,16 +121,20 @@ class Rewrite(OffsetMap):
         'Dr [name] said [name] was tired.'
         >>> rewrite.start(22), rewrite.end(32), rewrite.start(5), rewrite.end(5)
         (22, 32, 3, 9)
+        >>> Rewrite("Ann Lee: I quit.", [(9, 16), (0, 7, "P07")], "[withdrawn]").text
+        'P07: [withdrawn]'
     """
 
-    def __init__(self, text: str, matches: Sequence[tuple[int, int]], replacement: str) -> None:
+    def __init__(self, text: str, matches: Sequence[tuple[int, int] | tuple[int, int, str]],
+                 replacement: str) -> None:
         pieces, replaced, last, shift = [], [], 0, 0
-        for start, end in sorted(matches):
+        for start, end, *own in sorted(matches, key=lambda match: (match[0], match[1])):
             if start < last:
                 raise InvalidInput("two passages to replace overlap", fix="replace them one after the other")
-            pieces += [text[last:start], replacement]
-            replaced.append((start, end, start + shift, start + shift + len(replacement)))
-            shift += len(replacement) - (end - start)
+            words = own[0] if own else replacement
+            pieces += [text[last:start], words]
+            replaced.append((start, end, start + shift, start + shift + len(words)))
+            shift += len(words) - (end - start)
             last = end
         self.text = "".join(pieces) + text[last:]
         super().__init__(replaced)

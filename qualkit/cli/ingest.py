@@ -311,8 +311,9 @@ def withdraw(
 ) -> None:
     """Take a participant who withdrew consent out of the study: their turns, codings and attributes.
 
-    Lists every turn of theirs per transcript (with the codings and memos on it) first and asks before
-    withdrawing. It cannot be undone: their words become [withdrawn] and leave the database.
+    Lists every turn of theirs per transcript (with the codings on it and the memos written on it, in full)
+    first and asks before withdrawing. It cannot be undone: their words become [withdrawn] and leave the
+    database, their name leaves their speaker labels, and the memos on their turns are deleted.
     """
     from qualkit.review.withdrawal import IRREVERSIBLE
 
@@ -321,7 +322,7 @@ def withdraw(
     label = turns["participant"].iloc[0] if len(turns) else participant
     typer.echo(f"{_counted(len(turns), 'turn')} of {label} in {_counted(turns['source'].nunique(), 'transcript')}, "
                f"{_counted(int(turns['codings'].sum()), 'coding')} on them, "
-               f"{_counted(int(turns['memos'].sum()), 'memo')} pointing to them:")
+               f"{_counted(int(turns['memos'].sum()), 'memo')} written on them (deleted with them):")
     for source, theirs in turns.groupby("source", sort=False):
         typer.echo(f"  {source}:")
         for turn in theirs.itertuples():
@@ -329,6 +330,10 @@ def withdraw(
             excerpt = turn.text if len(turn.text) <= 60 else turn.text[:59] + "…"
             typer.echo(f"    {where} ({turn.speaker}): {_counted(turn.codings, 'coding')}, "
                        f"{_counted(turn.memos, 'memo')}: {' '.join(excerpt.split())}")
+            for note in turn.memo_notes:
+                earlier = ", deleted earlier" if note["deleted"] else ""
+                typer.echo(f"      memo {note['id']} by {note['author'] or 'nobody named'}{earlier}: "
+                           f"{' '.join(str(note['text']).split())}")
     typer.echo(IRREVERSIBLE)
     if not yes and not typer.confirm(f"Withdraw {label}?", default=False):
         typer.echo("nothing was withdrawn")
@@ -336,8 +341,8 @@ def withdraw(
     counts = project.withdraw_participant(participant, reason=reason, expected=len(turns))
     typer.echo(f"withdrew {counts['participant']}: {_counted(counts['turns'], 'turn')} in "
                f"{_counted(counts['transcripts'], 'transcript')} replaced by [withdrawn], "
-               f"{_counted(counts['codings'], 'coding')} removed, {_counted(counts['memos'], 'memo')} now on "
-               f"the transcript ({counts['theme_runs']} saved theme runs updated)")
+               f"{_counted(counts['codings'], 'coding')} removed, {_counted(counts['memos'], 'memo')} on them "
+               f"deleted ({counts['theme_runs']} saved theme runs updated)")
 
 
 def _counted(n: int, noun: str) -> str:

@@ -1,10 +1,11 @@
 """Withdrawing a participant who withdrew consent after coding began, with a preview first.
 
 :func:`withdrawal_preview` lists every turn of that person in every transcript, with the codings on it and
-the memos pointing to it, so the person deciding sees exactly what will go; :func:`withdraw` takes it out,
-refusing when the number of turns changed since the preview. Their turns become ``[withdrawn]`` in the
-text, their codings go from every count, the participant keeps only its id and the date (see
-:mod:`qualkit.store.withdrawal`). Who may import or redact transcripts may withdraw a participant.
+the memos written on it (their words and authors), so the person deciding sees exactly what will go;
+:func:`withdraw` takes it out, refusing when the number of turns changed since the preview. Their turns become
+``[withdrawn]`` in the text and their speaker labels lose their name (the participant's id, or
+``[withdrawn]``), their codings go from every count, the memos on their turns are deleted, the participant
+keeps only its id and the date (see :mod:`qualkit.store.withdrawal`). Who may import or redact transcripts may withdraw a participant.
 
 Example:
     >>> from qualkit.model import Segment, Source
@@ -29,20 +30,24 @@ from qualkit.store.repository import Store
 from qualkit.store.withdrawal import MARKER, person_turns, withdraw_person
 from qualkit.users import User
 
-IRREVERSIBLE = (f"This cannot be undone: their words are replaced by {MARKER} and leave the database, the codings "
-                "on their turns are deleted, and their attributes are dropped (the id and the date stay). Memos that "
-                "pointed to their turns are kept and point to the transcript: read them. Export the study first "
-                "if your ethics approval lets you keep a copy.")
+IRREVERSIBLE = (f"This cannot be undone: their words are replaced by {MARKER} and leave the database, their name "
+                "leaves their speaker labels (their participant id stands there, or "
+                f"{MARKER}), the codings on their turns are deleted, the memos written on their turns are DELETED "
+                "with them (listed above: copy any thought you want to keep into a memo on the transcript, "
+                "without their words), and their attributes are dropped (the id and the date stay). Export the "
+                "study first if your ethics approval lets you keep a copy.")
 """What a preview says before anyone confirms a withdrawal (the CLI and the Study page show it)."""
 
-COLUMNS = ["source", "turn", "participant", "speaker", "start", "end", "segments", "codings", "memos", "text"]
+COLUMNS = ["source", "turn", "participant", "speaker", "start", "end", "segments", "codings", "memos", "text",
+           "memo_notes"]
 
 
 def withdrawal_preview(store: Store, who: str) -> pd.DataFrame:
     """Every turn of participant (or speaker) ``who`` per transcript, with its ``codings`` and ``memos``.
 
     Columns: ``source``, ``turn``, ``participant`` (the id kept), ``speaker``, ``start``, ``end``, ``segments``,
-    ``codings``, ``memos`` and ``text``. An unknown name raises :class:`~qualkit.errors.InvalidInput` listing
+    ``codings``, ``memos``, ``text`` and ``memo_notes`` (the memos written on the turn, each ``id``, ``author``,
+    ``text`` and ``deleted`` for one deleted earlier: the withdrawal deletes them all). An unknown name raises :class:`~qualkit.errors.InvalidInput` listing
     the study's participants; a participant already withdrawn raises it saying when.
 
     Example:
@@ -52,11 +57,11 @@ def withdrawal_preview(store: Store, who: str) -> pd.DataFrame:
 
 
 def withdraw(store: Store, who: str, *, reason: str, actor: User, expected: int | None = None) -> dict[str, object]:
-    """Take ``who`` out of the study: turns to ``[withdrawn]``, their codings deleted, attributes dropped.
+    """Take ``who`` out of the study: turns to ``[withdrawn]``, name out of labels, codings and memos on them deleted.
 
     ``expected`` is the number of turns :func:`withdrawal_preview` showed: another number now raises
     :class:`~qualkit.errors.ConflictError` and nothing changes. It cannot be undone. Returns the counts
-    ``participant``, ``turns``, ``transcripts``, ``codings``, ``memos`` and ``theme_runs``.
+    ``participant``, ``turns``, ``transcripts``, ``codings`` and ``memos`` (deleted) and ``theme_runs``.
 
     Example:
         >>> withdraw(store, "P07", reason="consent withdrawn", actor=User("pi", Role.ADMIN))  # doctest: +SKIP

@@ -2,15 +2,20 @@
 
 A participant (or a speaker no participants list names) who withdraws consent after coding began is taken out
 by :func:`withdraw_person`, in ONE transaction: in each transcript their turns' words become a fixed marker
-(``[withdrawn]``; offsets carried through :class:`~qualkit.spans.Rewrite`, so every other turn, mark, label
-and coding keeps covering exactly its words); their segments are deleted with every coding, suggestion and
-evidence on them, so no count, table, quote, export, reliability figure or theme input can include them (the
-rest of qualkit reads segments and codings from these tables and nothing else); memos that pointed to their
-turns stay (the team's own writing) and now point to the transcript; the original file bytes are dropped, saved
-theme runs lose their documents' words; the participant record keeps only its label and the date
-(``withdrawn_at``), and the log's earlier rows about that participant keep who and when but not the values
-(their attributes). The event names who, when, how many turns and the reason, never the words. On SQLite the
-file is vacuumed afterwards. It cannot be undone.
+(``[withdrawn]``) and the speaker labels of those turns (``label_spans``) lose their name: it becomes the
+participant's id, or ``[withdrawn]`` for a speaker no participants list names (a label that already is the id
+stays). Both change in ONE :class:`~qualkit.spans.Rewrite`, so every other turn, mark, label and coding keeps
+covering exactly its words. Their segments are deleted with every coding, suggestion and evidence on them, so
+no count, table, quote, export, reliability figure or theme input can include them (the rest of qualkit reads
+segments and codings from these tables and nothing else). Memos written on their turns are DELETED, rows and
+all (even ones deleted before): a memo on a turn often quotes the speaker, and a memo moved to the transcript
+would sit in the Excel and REFI exports where the app shows it nowhere; the log's rows about those memos keep
+who, when and the action but not the text. Memos on a transcript or a code stay. The original file bytes are
+dropped; the import report and metadata (speaker counts keyed by name, …) and saved theme runs lose their words
+and name; the participant record keeps only its label and the date (``withdrawn_at``), and the log's earlier
+rows about that participant keep who and when but not the values (their attributes). The event names who,
+when, how many turns and the reason, never the words. On SQLite the file is vacuumed afterwards. It cannot be
+undone.
 
 Example:
     >>> from qualkit.model import Segment, Source
@@ -24,8 +29,8 @@ Example:
     ['Bo']
     >>> withdraw_person(store, "Bo", reason="consent withdrawn by email", user="pi", expected=1)["turns"]
     1
-    >>> store.source("a.txt").text
-    'Ann: Hi.\\nBo: [withdrawn]\\n'
+    >>> store.source("a.txt").text  # Bo is in no participants list: the label goes too
+    'Ann: Hi.\\n[withdrawn]: [withdrawn]\\n'
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from qualkit.errors import ConflictError, InvalidInput, did_you_mean
-from qualkit.spans import Rewrite
+from qualkit.spans import Rewrite, words_pattern
 from qualkit.store.redaction import scrubbed, vacuum_file
 from qualkit.store.repository import Store
 from qualkit.store.schema import (
@@ -65,7 +70,9 @@ def person_turns(store: Store, who: str) -> list[dict[str, Any]]:
     """Every turn of participant (or unlinked speaker) ``who``: transcript, turn, speaker, offsets, codings, memos.
 
     One row per turn (a turn cut into sentences or windows is one row, ``segments`` says how many), in
-    transcript and text order, with ``text`` (the turn's words). Raises :class:`~qualkit.errors.InvalidInput`
+    transcript and text order, with ``text`` (the turn's words) and ``memo_notes``: every memo written on the
+    turn (``id``, ``author``, ``text``, ``deleted`` for one deleted earlier), which the withdrawal deletes;
+    ``memos`` counts those not deleted earlier. Raises :class:`~qualkit.errors.InvalidInput`
     naming the known participants when ``who`` is nobody in the study, or saying when they were withdrawn.
 
     Example:
@@ -84,7 +91,8 @@ def withdraw_person(store: Store, who: str, *, reason: str, user: str | None, ex
 
     ``expected`` is the number of turns the person saw in :func:`person_turns`: another number now raises
     :class:`~qualkit.errors.ConflictError` and nothing changes. Returns ``participant`` (the label kept),
-    ``turns``, ``transcripts``, ``codings`` (removed), ``memos`` (moved to their transcript), ``theme_runs``.
+    ``turns``, ``transcripts``, ``codings`` (removed), ``memos`` (on their turns, deleted), ``theme_runs``.
+    ``marker`` stands in for their words.
     """
     if not reason or not reason.strip():
         raise InvalidInput("no reason was given for the withdrawal",
@@ -101,8 +109,10 @@ def withdraw_person(store: Store, who: str, *, reason: str, user: str | None, ex
         by_source: dict[int, list[SegmentRow]] = {}
         for seg in segments:
             by_source.setdefault(seg.source_id, []).append(seg)
+        names, stand_in = _names(person, label, segments, marker)
         for source_id, mine in by_source.items():
-            for key, value in _withdraw_in_source(session, store, source_id, mine, label, marker, user, now).items():
+            for key, value in _withdraw_in_source(session, store, source_id, mine, label, marker, user, now,
+                                                  names=names, stand_in=stand_in).items():
                 counts[key] += value
         if person is None:  # a speaker no participants list named: the record that says they withdrew
             person = ParticipantRow(project_id=store.project_id, label=label, aliases=[], attributes={})
@@ -181,20 +191,63 @@ def _turns(session: Session, segments: Sequence[SegmentRow], label: str) -> list
     ids = [seg.id for seg in segments]
     codings = dict(session.execute(select(CodingRow.segment_id, func.count()).where(CodingRow.segment_id.in_(ids))
                                    .group_by(CodingRow.segment_id)).all()) if ids else {}
-    memos = dict(session.execute(select(MemoRow.segment_id, func.count()).where(
-        MemoRow.segment_id.in_(ids), MemoRow.withdrawn_at.is_(None)).group_by(MemoRow.segment_id)).all()) if ids else {}
+    notes: dict[int, list[dict[str, Any]]] = {}
+    for memo in (session.scalars(select(MemoRow).where(MemoRow.segment_id.in_(ids)).order_by(MemoRow.id)).all()
+                 if ids else []):
+        notes.setdefault(memo.segment_id, []).append({"id": memo.id, "author": memo.author, "text": memo.text,
+                                                      "deleted": memo.withdrawn_at is not None})
     names = dict(session.execute(select(SourceRow.id, SourceRow.name).where(
         SourceRow.id.in_({seg.source_id for seg in segments}))).all()) if ids else {}
     return [{"source": names[group[0].source_id], "turn": group[0].turn, "participant": label,
              "speaker": group[0].speaker, "start": group[0].start, "end": group[-1].end, "segments": len(group),
              "codings": sum(codings.get(seg.id, 0) for seg in group),
-             "memos": sum(memos.get(seg.id, 0) for seg in group), "text": " ".join(seg.text for seg in group)}
+             "memos": sum(not note["deleted"] for seg in group for note in notes.get(seg.id, [])),
+             "text": " ".join(seg.text for seg in group),
+             "memo_notes": [note for seg in group for note in notes.get(seg.id, [])]}
             for group in _turn_groups(segments)]
 
 
+def _names(person: ParticipantRow | None, label: str, segments: Sequence[SegmentRow],
+           marker: str) -> tuple[list[str], str]:
+    """The names that stand for the person in labels and reports (longest first), and what replaces them.
+
+    A participant's id replaces their names; a speaker no participants list names becomes the marker. A
+    label that already is the participant's id is no name (it stays, as the participant record does).
+    """
+    names = {seg.speaker for seg in segments if seg.speaker}
+    if person is None:
+        return sorted(names | {label}, key=len, reverse=True), marker
+    names |= {person.pseudonym, *(person.aliases or [])} - {None, ""}
+    return sorted((n for n in names if n.strip() and n.casefold() != label.casefold()), key=len, reverse=True), label
+
+
+def _label_matches(text: str, label_spans: Sequence[Sequence[int]], turn_starts: Sequence[tuple[int, int]],
+                   names: Sequence[str], stand_in: str) -> list[tuple[int, int, str]]:
+    """Where the person's names stand in the speaker labels of their turns, each to become ``stand_in``.
+
+    ``turn_starts`` holds (end of the text before the turn that belongs to a segment, start of the turn): the
+    label spans between them are that turn's labels.
+    """
+    patterns = [words_pattern(name) for name in names]
+    found: list[tuple[int, int, str]] = []
+    for before, start in turn_starts:
+        for a, b in label_spans:
+            if not (before <= a and b <= start):
+                continue
+            taken: list[tuple[int, int]] = []
+            for pattern in patterns:  # longest names first, so "Hannah Price" wins over "Hannah"
+                for match in pattern.finditer(text, a, b):
+                    if all(match.end() <= s or match.start() >= e for s, e in taken):
+                        taken.append(match.span())
+            found += [(s, e, stand_in) for s, e in sorted(taken)]
+    return found
+
+
 def _withdraw_in_source(session: Session, store: Store, source_id: int, mine: list[SegmentRow], label: str,
-                        marker: str, user: str | None, now: Any) -> dict[str, int]:
-    """Replace ``mine`` (the person's segments of one transcript) by the marker; delete them and their codings."""
+                        marker: str, user: str | None, now: Any, *, names: Sequence[str],
+                        stand_in: str) -> dict[str, int]:
+    """Replace ``mine`` (the person's segments of one transcript) by the marker, their labels' names by
+    ``stand_in``; delete the segments, their codings and the memos on them."""
     source = session.get(SourceRow, source_id)
     spans = [(group[0].start, group[-1].end) for group in _turn_groups(mine)]
     gone = {seg.id for seg in mine}
@@ -204,12 +257,19 @@ def _withdraw_in_source(session: Session, store: Store, source_id: int, mine: li
         if any(seg.start < end and seg.end > start for start, end in spans):
             raise InvalidInput(f"turn {seg.turn} of {source.name} ({seg.speaker}) lies inside a turn of {label}; "
                                "nothing was withdrawn", fix="please report this transcript to the qualkit authors")
-    rewrite = Rewrite(source.text, spans, marker)
+    ends = sorted(seg.end for seg in [*others, *mine])
+    turn_starts = [(max((e for e in ends if e <= start), default=0), start) for start, _ in spans]
+    labels = _label_matches(source.text, (source.meta or {}).get("label_spans", []), turn_starts, names, stand_in)
+    rewrite = Rewrite(source.text, [*spans, *labels], marker)
+    turn_spans = {(start, end) for start, end in spans}
     words = sorted({seg.text for seg in mine if seg.text.strip()}, key=len, reverse=True)
+    name_patterns = [words_pattern(name) for name in names]
 
-    def scrub(text: str) -> str:  # free text quoting their words (import report, theme quotes)
+    def scrub(text: str) -> str:  # free text quoting their words or naming them (import report, theme quotes)
         for said in words:
             text = text.replace(said, marker)
+        for pattern in name_patterns:
+            text = pattern.sub(stand_in, text)
         return text
 
     for seg in others:
@@ -225,9 +285,14 @@ def _withdraw_in_source(session: Session, store: Store, source_id: int, mine: li
     removed = session.scalar(select(func.count()).select_from(CodingRow).where(CodingRow.segment_id.in_(gone)))
     session.execute(delete(CodingRow).where(CodingRow.segment_id.in_(gone)).execution_options(
         synchronize_session=False))
-    moved = session.scalars(select(MemoRow).where(MemoRow.segment_id.in_(gone))).all()
-    for memo in moved:  # the team's own writing stays, pointing to the transcript now
-        memo.segment_id, memo.source_id, memo.updated_at = None, source_id, now
+    memos = [str(i) for i in session.scalars(select(MemoRow.id).where(MemoRow.segment_id.in_(gone))).all()]
+    if memos:  # a memo on their turn often quotes them: the row goes, and its text leaves the log
+        session.execute(delete(MemoRow).where(MemoRow.id.in_([int(i) for i in memos])).execution_options(
+            synchronize_session=False))
+        session.execute(update(EventRow).where(
+            EventRow.project_id == store.project_id, EventRow.entity == "memo", EventRow.entity_id.in_(memos))
+            .values(old=None, new={"values": "dropped when the participant withdrew"})
+            .execution_options(synchronize_session=False))
     session.flush()
     session.execute(delete(SegmentRow).where(SegmentRow.id.in_(gone)).execution_options(synchronize_session=False))
     meta = dict(source.meta or {})
@@ -238,18 +303,19 @@ def _withdraw_in_source(session: Session, store: Store, source_id: int, mine: li
         meta["cue_offsets"] = {turn: [[rewrite.start(a), rewrite.end(b)] for a, b in spans_]
                                for turn, spans_ in meta["cue_offsets"].items() if str(turn) not in turns}
     meta["withdrawn_spans"] = [*([rewrite.start(a), rewrite.end(b)] for a, b in meta.get("withdrawn_spans", [])),
-                               *([new_start, new_end] for _, _, new_start, new_end in rewrite.replaced)]
+                               *([new_start, new_end] for start, end, new_start, new_end in rewrite.replaced
+                             if (start, end) in turn_spans)]
     meta["withdrawals"] = [*meta.get("withdrawals", []),
                            {"at": now.isoformat(), "by": user, "participant": label, "turns": len(spans)}]
     source.text, source.raw = rewrite.text, None  # the file's bytes hold their words too
     source.meta = scrubbed(meta, scrub, keep=("label_spans", "cue_offsets", "withdrawn_spans"))
     source.report = scrubbed(dict(source.report or {}), scrub)
-    runs = _withdraw_from_theme_runs(session, store.project_id, source.name, gone, rewrite, scrub, marker)
-    return {"codings": int(removed or 0), "memos": len(moved), "theme_runs": runs}
+    runs = _withdraw_from_theme_runs(session, store.project_id, source.name, gone, rewrite, scrub, marker, stand_in)
+    return {"codings": int(removed or 0), "memos": len(memos), "theme_runs": runs}
 
 
 def _withdraw_from_theme_runs(session: Session, project_id: int, name: str, gone: set[int], rewrite: Rewrite,
-                              scrub: Any, marker: str) -> int:
+                              scrub: Any, marker: str, stand_in: str) -> int:
     """Saved theme runs: documents of withdrawn turns lose their words and attributes; offsets move."""
     touched = 0
     for run in session.scalars(select(ThemeRunRow).where(ThemeRunRow.project_id == project_id)).all():
@@ -269,6 +335,8 @@ def _withdraw_from_theme_runs(session: Session, project_id: int, name: str, gone
                           for s, v in zip(sources, values, strict=True)]
             elif column == "text":
                 values = [marker if mine else v for v, mine in zip(values, theirs, strict=True)]
+            elif column == "speaker":
+                values = [stand_in if mine else v for v, mine in zip(values, theirs, strict=True)]
             elif column not in THEME_DOCUMENT_KEEP:
                 values = [None if mine else v for v, mine in zip(values, theirs, strict=True)]
             documents[column] = values

@@ -777,8 +777,11 @@ def test_a_name_is_redacted_from_the_study_page_after_every_place_is_listed(stud
 
 
 def test_a_participant_who_withdrew_consent_is_withdrawn_from_the_study_page(study, apptest, helpers):
-    """A participant withdrew consent after coding began; nothing in the app could take their turns out."""
+    """A participant withdrew consent after coding began; nothing in the app could take their turns out.
+    A memo on their turn quoting them is listed, in full, before it is deleted with the turn."""
     store = study.store
+    quote = "Béla: 'nobody above us listens' (said with real anger)"
+    Project.open(study.url, user="ana").memo(quote, segment_id=int(study.segment("group1.txt", 5)["id"]))
     at = apptest("admin", "study")
     at.text_input(key="study_withdraw_who").input("Bella").run()
     assert "no participant or speaker 'Bella'" in " ".join(w.value for w in at.warning)
@@ -786,6 +789,9 @@ def test_a_participant_who_withdrew_consent_is_withdrawn_from_the_study_page(stu
     helpers.assert_ok(at)
     listed = next(d.value for d in at.dataframe if "memos" in d.value.columns)
     assert listed[["source", "turn", "codings"]].values.tolist() == [["group1.txt", 2, 1], ["group1.txt", 5, 1]]
+    notes = next(d.value for d in at.dataframe if "author" in d.value.columns)
+    assert notes[["turn", "author", "text"]].values.tolist() == [[5, "ana", quote]]
+    assert "memos written on their turns are DELETED" in at.checkbox(key="study_withdraw_sure").label
     at.checkbox(key="study_withdraw_sure").check().run()
     assert at.button(key="study_withdraw_go").disabled  # not without a reason for the record
     at.text_input(key="study_withdraw_reason").input("consent withdrawn by email").run()
@@ -794,5 +800,7 @@ def test_a_participant_who_withdrew_consent_is_withdrawn_from_the_study_page(stu
     text = store.source("group1.txt").text
     assert "short-staffed" not in text and text.count("Béla: [withdrawn]") == 2
     assert len(store.codings_df()) == 6
-    assert "Withdrew Béla: 2 turns in 1 transcript replaced by [withdrawn], 2 codings removed." in helpers.texts(at)
+    assert ("Withdrew Béla: 2 turns in 1 transcript replaced by [withdrawn], 2 codings removed, 1 memo on them "
+            "deleted.") in helpers.texts(at)
+    assert store.memos_df(withdrawn=True).empty
     assert "study_withdraw_go" not in [b.key for b in apptest("ana", "study").button]  # coders withdraw nobody

@@ -6,6 +6,8 @@ turns 2 and 5 of group1.txt, each with one machine suggestion.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from sqlalchemy import select
@@ -71,8 +73,7 @@ def test_a_participant_who_withdrew_consent_leaves_every_count_quote_and_export(
         row = session.scalar(select(ParticipantRow).where(ParticipantRow.label == "P07"))
         assert (row.attributes, row.pseudonym, row.aliases) == ({}, None, [])
         assert row.withdrawn_at is not None
-    moved = store.memos_df().set_index("id").loc[memo.id]
-    assert moved["text"] == "staffing comes up again here" and pd.isna(moved["segment_id"])
+    assert memo.id not in set(store.memos_df(withdrawn=True)["id"])  # written on her turn: deleted with it
     event = store.events_df("participant").iloc[0]
     assert (event["action"], event["user"], event["entity_id"]) == ("withdraw", "admin", "P07")
     assert event["new"]["turns"] == 2 and event["new"]["reason"] == "consent withdrawn by email"
@@ -164,8 +165,8 @@ def test_the_command_lists_every_turn_and_asks_before_withdrawing(study):
     args = ["withdraw", "Béla", "--reason", "consent withdrawn", "--db", study.url, "--user", "admin"]
     declined = CliRunner().invoke(app, args, input="n\n")
     assert declined.exit_code == 1 and "nothing was withdrawn" in declined.output
-    assert ("2 turns of Béla in 1 transcript, 2 codings on them, 0 memos pointing to them:\n  group1.txt:\n"
-            "    turn 2 (Béla): 1 coding, 0 memos: We are short-staffed") in declined.output
+    assert ("2 turns of Béla in 1 transcript, 2 codings on them, 0 memos written on them (deleted with them):\n"
+            "  group1.txt:\n    turn 2 (Béla): 1 coding, 0 memos: We are short-staffed") in declined.output
     assert "cannot be undone" in declined.output and "short-staffed" in study.store.source("group1.txt").text
     done = CliRunner().invoke(app, args, input="y\n")
     assert done.exit_code == 0, done.output
@@ -196,3 +197,94 @@ def test_a_saved_theme_run_keeps_no_words_or_attributes_of_the_withdrawn_turns(s
     assert text[docs["start"][0]:docs["end"][0]] == turns[0]["text"] and docs["start"][0] < int(turns[0]["start"])
     assert not any(w in str(payload) for w in BELA_SAID)
     assert payload["themes"][0]["examples"] == ["[withdrawn]"]
+
+
+def test_memos_written_on_a_withdrawn_turn_are_deleted_with_it_and_leave_every_export(study, tmp_path):
+    """A memo on Béla's turn quoted her; it was kept and moved to the transcript, where the app shows no memo
+    but the Excel memos sheet, the CSV tables and the .qdpx still carried her words."""
+    store = study.store
+    admin, ana = Project.open(study.url, user="admin"), Project.open(study.url, user="ana")
+    quote = "Béla (nurse, North): 'The paperwork never ends' – she said it twice 😤"
+    on_turn = ana.memo(quote, segment_id=int(study.segment("group1.txt", 5)["id"]))
+    earlier = ana.memo("Béla again: short-staffed", segment_id=int(study.segment("group1.txt", 2)["id"]))
+    store.withdraw_memo(earlier.id, user="ana", expected_version=1)  # deleted, but its row held her words
+    on_source = admin.memo("Group 1 ran late; staffing dominates.", source_id=store.source("group1.txt").id)
+    on_code = admin.memo("Workload overlaps with staffing.", code_id="workload")
+    store.update_memo(on_turn.id, quote + " (twice!)", user="ana", expected_version=1)
+
+    preview = admin.withdrawal_preview("Béla")
+    assert preview["memos"].tolist() == [0, 1]
+    assert preview["memo_notes"].tolist() == [
+        [{"id": earlier.id, "author": "ana", "text": "Béla again: short-staffed", "deleted": True}],
+        [{"id": on_turn.id, "author": "ana", "text": quote + " (twice!)", "deleted": False}]]
+    assert admin.withdraw_participant("Béla", reason="consent withdrawn", expected=2)["memos"] == 2
+
+    assert set(admin.memos()["id"]) == {on_source.id, on_code.id}  # the transcript's and the code's stay
+    assert set(store.memos_df(withdrawn=True)["id"]) == {on_source.id, on_code.id}
+    workbook = admin.export(tmp_path / "study.xlsx", format="xlsx")
+    sheet = pd.read_excel(workbook, sheet_name="memos")
+    assert sheet["text"].tolist() == ["Group 1 ran late; staffing dominates.", "Workload overlaps with staffing."]
+    folder = admin.export(tmp_path / "tables", format="csv")
+    tables = "".join(p.read_text(encoding="utf-8") for p in folder.glob("*.csv"))
+    assert "paperwork never ends" not in tables and "Group 1 ran late" in tables
+    events = store.events_df("memo")
+    theirs = events[events["entity_id"].isin([str(on_turn.id), str(earlier.id)])]
+    assert sorted(theirs["action"]) == ["create", "create", "delete", "update"]  # who, when and what stay
+    assert set(theirs["user"]) == {"ana"} and not any(
+        w in str(theirs[["old", "new"]].values.tolist()) for w in ("paperwork", "short-staffed"))
+    assert "Group 1 ran late" in str(events[events["entity_id"] == str(on_source.id)]["new"].tolist())
+    if study.url.startswith("sqlite:///"):
+        store.engine.dispose()
+        path = Path(study.url.removeprefix("sqlite:///"))
+        on_disk = b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+        assert "never ends' – she said".encode() not in on_disk and b"Group 1 ran late" in on_disk
+
+
+NIGHT = ("Interviewer: How was the night? 🌙\r\nHannah Price: (00:41)\r\nI didn't sleep for a week 😢, the pager.\r\n"
+         "Omar Said: (01:02)\r\nMine was calm 🙂 for once.\r\nHannah Price: (01:30)\r\nI cried in the car.\r\n"
+         "Omar Said: (01:45)\r\nI slept.\r\n")
+
+
+def test_the_withdrawn_persons_name_leaves_their_speaker_labels_the_report_and_the_file(db_url, tmp_path):
+    """The text read 'Hannah Price: (00:41)\\n[withdrawn]': the label still said who took part (in the .qdpx
+    source text and the import report too). Her labels now carry her id; every other word stays put."""
+    path = tmp_path / "north.txt"
+    path.write_bytes(NIGHT.encode())
+    roster = tmp_path / "people.csv"
+    roster.write_text("id,pseudonym,site\r\nP07,Hannah Price,North\r\nP08,Omar Said,South\r\n", encoding="utf-8")
+    project = Project.create(db_url, "night", codebook="burnout", user="pi")
+    project.import_transcripts([path], participants=roster, progress=False)
+    assert "Hannah Price" in str(project.store.source("north.txt").import_report)
+    segments = project.segments()
+    for turn, words, code in ((1, "Mine was calm 🙂", "peer_support"), (3, "I slept.", "individual_coping"),
+                              (0, "the pager", "workload")):
+        seg = segments.query(f"turn == {turn}").iloc[0]
+        start, end = locate_passage(seg["text"], int(seg["start"]), words)
+        project.code(int(seg["id"]), code, start=start, end=end)
+    night = segments[segments["turn"].isna()].iloc[0]
+    project.code(int(night["id"]), "workload", start=int(night["start"]) + 13, end=int(night["end"]))
+    before = _words(project.store)
+
+    assert project.withdraw_participant("P07", reason="consent withdrawn", expected=2)["codings"] == 1
+    after = project.store.source("north.txt")
+    assert after.text == NIGHT.replace("Hannah Price", "P07").replace(
+        "I didn't sleep for a week 😢, the pager.", "[withdrawn]").replace("I cried in the car.", "[withdrawn]")
+    assert [after.text[a:b] for a, b in after.metadata["label_spans"]] == [
+        "P07: (00:41)", "Omar Said: (01:02)", "P07: (01:30)", "Omar Said: (01:45)"]
+    assert accounting_problems(after) == []
+    assert _words(project.store) == {i: w for i, w in before.items() if w != "the pager"}
+    assert sorted(_words(project.store).values()) == ["How was the night? 🌙", "I slept.", "Mine was calm 🙂"]
+    assert set(project.segments()["speaker"].dropna()) == {"Omar Said"}
+    report = after.import_report
+    assert report.speakers == {"P07": 2, "Omar Said": 2} and "Hannah Price" not in str(report)
+    assert "Hannah Price" not in str(after.metadata) and "Hannah Price" not in str(project.participants())
+    qdpx = project.export(tmp_path / "night.qdpx", format="qdpx")
+    import zipfile
+
+    with zipfile.ZipFile(qdpx) as archive:
+        packed = b"".join(archive.read(name) for name in archive.namelist())
+    assert b"Hannah Price" not in packed and b"Omar Said" in packed
+    if db_url.startswith("sqlite:///"):
+        project.store.engine.dispose()
+        on_disk = Path(db_url.removeprefix("sqlite:///")).read_bytes()
+        assert b"Hannah Price" not in on_disk and b"Omar Said" in on_disk

@@ -173,7 +173,8 @@ def _withdraw(who: str, reason: str, turns: int) -> None:
     if counts is not None:
         state.flash(f"Withdrew {counts['participant']}: {ui.counted(counts['turns'], 'turn')} in "
                     f"{ui.counted(counts['transcripts'], 'transcript')} replaced by [withdrawn], "
-                    f"{ui.counted(counts['codings'], 'coding')} removed.")
+                    f"{ui.counted(counts['codings'], 'coding')} removed, "
+                    f"{ui.counted(counts['memos'], 'memo')} on them deleted.")
         st.session_state["study_withdraw_sure"] = False
         st.session_state["study_withdraw_who"] = ""
         st.session_state["study_withdraw_reason"] = ""
@@ -190,7 +191,8 @@ def withdraw_section(ctx: state.Context) -> None:
                                   placeholder="e.g. consent withdrawn by email on 3 May")
         if not who.strip():
             st.caption("Every turn of theirs is listed before anything changes. Their words become [withdrawn], "
-                       "the codings on their turns leave every count and export, their attributes are dropped.")
+                       "their name leaves their speaker labels, the codings on their turns leave every count and "
+                       "export, the memos written on their turns are deleted, their attributes are dropped.")
             return
         try:
             turns = ctx.project.withdrawal_preview(who)
@@ -202,6 +204,13 @@ def withdraw_section(ctx: state.Context) -> None:
                  f"{ui.counted(turns['source'].nunique(), 'transcript')}, every one listed:")
         st.dataframe(turns[["source", "turn", "speaker", "codings", "memos", "text"]], hide_index=True,
                      width="stretch", height=min(38 + 35 * max(len(turns), 1), 360))
+        notes = [{"source": turn.source, "turn": turn.turn, "memo": note["id"], "author": note["author"],
+                  "text": note["text"], "deleted earlier": note["deleted"]}
+                 for turn in turns.itertuples() for note in turn.memo_notes]
+        if notes:
+            st.write(f"**{ui.counted(len(notes), 'memo')}** written on their turns will be deleted with them:")
+            st.dataframe(pd.DataFrame(notes), hide_index=True, width="stretch",
+                         height=min(38 + 35 * len(notes), 360), key="study_withdraw_memos")
         sure = st.checkbox(f"Withdraw {label}. {IRREVERSIBLE}", key="study_withdraw_sure")
         clicks.button(f"Withdraw {label}", key="study_withdraw_go", on_click=_withdraw,
                       args=(who, reason, len(turns)), disabled=not (sure and reason.strip()), type="primary")
