@@ -299,8 +299,9 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     parts.append(f"There are {counted(len(accepted), 'accepted coding')} ({len(machine)} of them accepted machine "
                  f"suggestions), {counted(suggested, 'suggestion')} awaiting review and "
                  f"{counted(rejected, 'rejected coding')} ({coder_text}). "
-                 + (f"{counted(removed, 'hand coding')} removed again by the coder who added "
-                    f"{'it is' if removed == 1 else 'them are'} kept on record and not counted. " if removed else "")
+                 + (f"{counted(removed, 'coding')} taken back by the coder who made "
+                    f"{'it' if removed == 1 else 'them'} (a hand code removed, or a change undone) "
+                    f"{'is' if removed == 1 else 'are'} kept on record and not counted. " if removed else "")
                  + ("Suggestions awaiting review were counted too." if include_suggested else
                     "Only accepted codings were counted."))
     machine_text = machine_coder_text(machine_coder_runs(store), machines)

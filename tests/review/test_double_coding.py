@@ -295,7 +295,8 @@ def test_a_blind_hand_code_undone_leaves_the_queue_alone_and_blind_rejections_st
     assert accepted == machine == 1  # ana's own row accepting a suggestion is an accepted machine suggestion
     assert (f"1 accepted coding (1 of them accepted machine suggestions), {waiting} suggestions awaiting review and "
             "1 rejected coding") in text
-    assert "1 hand coding removed again by the coder who added it is kept on record and not counted." in text
+    assert ("1 coding taken back by the coder who made it (a hand code removed, or a change undone) is kept on "
+            "record and not counted.") in text
 
 
 def test_a_settlement_can_be_taken_back_and_the_disagreement_is_open_again(study):
