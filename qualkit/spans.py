@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from qualkit.errors import InvalidInput
 
@@ -106,6 +107,18 @@ class OffsetMap:
         if index >= 0 and offset == self.replaced[index][1]:
             return self.replaced[index][3]
         return self._map(offset, is_end=True)
+
+    def spans(self, items: Any) -> list[list[Any]]:
+        """``[start, end, *rest]`` items (label spans, marks, evidence) moved to the new text; ``rest`` kept.
+
+        An item whose start is no offset (evidence naming words, not places) is kept as it is.
+
+        Example:
+            >>> OffsetMap([(3, 9, 3, 5)]).spans([[0, 3], [10, 14, "laugh"], ["cue", "tired"]])
+            [[0, 3], [6, 10, 'laugh'], ['cue', 'tired']]
+        """
+        return [[self.start(a), self.end(b), *rest] if isinstance(a, int) else [a, b, *rest]
+                for a, b, *rest in (items or [])]
 
 
 class Rewrite(OffsetMap):

@@ -444,9 +444,9 @@ class Deidentifier:
         offset_keys = ("label_spans", "cue_offsets")
         metadata = scrub({k: v for k, v in source.metadata.items() if k not in offset_keys})
         if "label_spans" in source.metadata:
-            metadata["label_spans"] = [[mapper.start(a), mapper.end(b)] for a, b in source.metadata["label_spans"]]
+            metadata["label_spans"] = mapper.spans(source.metadata["label_spans"])
         if "cue_offsets" in source.metadata:
-            metadata["cue_offsets"] = {turn: [[mapper.start(a), mapper.end(b)] for a, b in spans]
+            metadata["cue_offsets"] = {turn: mapper.spans(spans)
                                        for turn, spans in source.metadata["cue_offsets"].items()}
         metadata["deidentified"] = True
         report = None

@@ -67,15 +67,15 @@ def redact_source(store: Store, source: str | int, matches: Sequence[tuple[int, 
                                    .order_by(SegmentRow.start)).all()
         _check_within_turns(row.name, segments, rewrite.replaced)
         changed = _rewrite_segments(session, segments, rewrite, scrub)
-        codings = _rewrite_codings(session, [seg.id for seg in segments], rewrite, scrub)
+        codings = move_codings(session, [seg.id for seg in segments], rewrite, scrub=scrub)
         runs = _rewrite_theme_runs(session, store.project_id, row.name, rewrite, scrub)
         meta = dict(row.meta or {})
         if "label_spans" in meta:
-            meta["label_spans"] = [[rewrite.start(a), rewrite.end(b)] for a, b in meta["label_spans"]]
+            meta["label_spans"] = rewrite.spans(meta["label_spans"])
         if "withdrawn_spans" in meta:  # the markers of turns withdrawn earlier (qualkit.store.withdrawal)
-            meta["withdrawn_spans"] = [[rewrite.start(a), rewrite.end(b)] for a, b in meta["withdrawn_spans"]]
+            meta["withdrawn_spans"] = rewrite.spans(meta["withdrawn_spans"])
         if "cue_offsets" in meta:
-            meta["cue_offsets"] = {turn: [[rewrite.start(a), rewrite.end(b)] for a, b in spans]
+            meta["cue_offsets"] = {turn: rewrite.spans(spans)
                                    for turn, spans in meta["cue_offsets"].items()}
         meta["redactions"] = [*meta.get("redactions", []),
                               {"at": utcnow().isoformat(), "by": user, "passages": len(rewrite.replaced),
@@ -121,21 +121,31 @@ def _rewrite_segments(session: Session, segments: Sequence[SegmentRow], rewrite:
         speaker = scrub(seg.speaker) if seg.speaker else seg.speaker
         changed += words != seg.text or speaker != seg.speaker
         seg.start, seg.end, seg.text, seg.speaker = start, end, words, speaker
-        seg.marks = [[rewrite.start(a), rewrite.end(b), *rest] for a, b, *rest in (seg.marks or [])]
+        seg.marks = rewrite.spans(seg.marks)
         seg.attributes = scrubbed(dict(seg.attributes or {}), scrub)
     return changed
 
 
-def _rewrite_codings(session: Session, segment_ids: Sequence[int], rewrite: Rewrite, scrub: Scrub) -> int:
+def move_codings(session: Session, segment_ids: Sequence[int], rewrite: Rewrite, *, scrub: Scrub | None = None,
+                 ) -> int:
+    """Carry the codings of ``segment_ids`` (offsets, evidence) into a rewritten text; returns how many.
+
+    Each gets a new version, so a card drawn before is refused, not applied; ``scrub`` also rewrites their
+    rationales (a redaction's words), else they stay.
+
+    Example:
+        >>> move_codings(session, [], Rewrite("", [], ""))  # doctest: +SKIP
+        0
+    """
     rows = session.scalars(select(CodingRow).where(CodingRow.segment_id.in_(list(segment_ids)))).all() \
         if segment_ids else []
     now = utcnow()
     for coding in rows:
         coding.start, coding.end = rewrite.start(coding.start), rewrite.end(coding.end)
-        coding.evidence = [[rewrite.start(a), rewrite.end(b), *rest] if isinstance(a, int) else [a, b, *rest]
-                           for a, b, *rest in (coding.evidence or [])]
-        coding.rationale = scrub(coding.rationale or "")
-        coding.version, coding.updated_at = coding.version + 1, now  # a card drawn before is refused, not applied
+        coding.evidence = rewrite.spans(coding.evidence)
+        if scrub is not None:
+            coding.rationale = scrub(coding.rationale or "")
+        coding.version, coding.updated_at = coding.version + 1, now
     return len(rows)
 
 
@@ -175,4 +185,4 @@ def scrubbed(value: Any, scrub: Scrub, *, keep: Sequence[str] = ()) -> Any:
     return value
 
 
-__all__ = ["redact_source", "scrubbed", "vacuum_file"]
+__all__ = ["move_codings", "redact_source", "scrubbed", "vacuum_file"]

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from qualkit.errors import ConflictError, InvalidInput, did_you_mean
 from qualkit.spans import Rewrite, words_pattern
-from qualkit.store.redaction import scrubbed, vacuum_file
+from qualkit.store.redaction import move_codings, scrubbed, vacuum_file
 from qualkit.store.repository import Store
 from qualkit.store.schema import (
     CodingRow,
@@ -119,10 +119,7 @@ def withdraw_person(store: Store, who: str, *, reason: str, user: str | None, ex
             session.add(person)
         person.pseudonym, person.aliases, person.attributes = None, [], {}
         # The log's earlier rows about them held those attributes: they keep who and when, not the values.
-        session.execute(update(EventRow).where(
-            EventRow.project_id == store.project_id, EventRow.entity == "participant", EventRow.entity_id == label)
-            .values(old=None, new={"values": "dropped when the participant withdrew"})
-            .execution_options(synchronize_session=False))
+        _drop_logged_values(session, store.project_id, "participant", [label])
         person.withdrawn_at, person.version = now, (person.version or 1) + 1
         result = {"participant": label, "turns": len(turns), "transcripts": len(by_source), **counts}
         store.log(session, user, "withdraw", "participant", label, new=result | {"reason": reason.strip()})
@@ -142,6 +139,14 @@ def withdrawn_participants(store: Store) -> dict[str, Any]:
             ParticipantRow.project_id == store.project_id, ParticipantRow.withdrawn_at.is_not(None))
             .order_by(ParticipantRow.id)).all()
     return dict(rows)
+
+
+def _drop_logged_values(session: Session, project_id: int, entity: str, entity_ids: Sequence[str]) -> None:
+    """The log's rows about these participants or memos keep who, when and what was done, not the values."""
+    session.execute(update(EventRow).where(
+        EventRow.project_id == project_id, EventRow.entity == entity, EventRow.entity_id.in_(list(entity_ids)))
+        .values(old=None, new={"values": "dropped when the participant withdrew"})
+        .execution_options(synchronize_session=False))
 
 
 def _resolve(session: Session, store: Store, who: str) -> tuple[ParticipantRow | None, str, list[SegmentRow]]:
@@ -274,14 +279,8 @@ def _withdraw_in_source(session: Session, store: Store, source_id: int, mine: li
 
     for seg in others:
         seg.start, seg.end = rewrite.start(seg.start), rewrite.end(seg.end)
-        seg.marks = [[rewrite.start(a), rewrite.end(b), *rest] for a, b, *rest in (seg.marks or [])]
-    codings = session.scalars(select(CodingRow).where(CodingRow.segment_id.in_([seg.id for seg in others]))).all() \
-        if others else []
-    for coding in codings:  # offsets move, words stay; a card drawn before is refused, not applied
-        coding.start, coding.end = rewrite.start(coding.start), rewrite.end(coding.end)
-        coding.evidence = [[rewrite.start(a), rewrite.end(b), *rest] if isinstance(a, int) else [a, b, *rest]
-                           for a, b, *rest in (coding.evidence or [])]
-        coding.version, coding.updated_at = coding.version + 1, now
+        seg.marks = rewrite.spans(seg.marks)
+    move_codings(session, [seg.id for seg in others], rewrite)  # offsets move, words and rationales stay
     removed = session.scalar(select(func.count()).select_from(CodingRow).where(CodingRow.segment_id.in_(gone)))
     session.execute(delete(CodingRow).where(CodingRow.segment_id.in_(gone)).execution_options(
         synchronize_session=False))
@@ -289,20 +288,17 @@ def _withdraw_in_source(session: Session, store: Store, source_id: int, mine: li
     if memos:  # a memo on their turn often quotes them: the row goes, and its text leaves the log
         session.execute(delete(MemoRow).where(MemoRow.id.in_([int(i) for i in memos])).execution_options(
             synchronize_session=False))
-        session.execute(update(EventRow).where(
-            EventRow.project_id == store.project_id, EventRow.entity == "memo", EventRow.entity_id.in_(memos))
-            .values(old=None, new={"values": "dropped when the participant withdrew"})
-            .execution_options(synchronize_session=False))
+        _drop_logged_values(session, store.project_id, "memo", memos)
     session.flush()
     session.execute(delete(SegmentRow).where(SegmentRow.id.in_(gone)).execution_options(synchronize_session=False))
     meta = dict(source.meta or {})
     if "label_spans" in meta:
-        meta["label_spans"] = [[rewrite.start(a), rewrite.end(b)] for a, b in meta["label_spans"]]
+        meta["label_spans"] = rewrite.spans(meta["label_spans"])
     if "cue_offsets" in meta:
         turns = {str(seg.turn) for seg in mine}
-        meta["cue_offsets"] = {turn: [[rewrite.start(a), rewrite.end(b)] for a, b in spans_]
+        meta["cue_offsets"] = {turn: rewrite.spans(spans_)
                                for turn, spans_ in meta["cue_offsets"].items() if str(turn) not in turns}
-    meta["withdrawn_spans"] = [*([rewrite.start(a), rewrite.end(b)] for a, b in meta.get("withdrawn_spans", [])),
+    meta["withdrawn_spans"] = [*rewrite.spans(meta.get("withdrawn_spans", [])),
                                *([new_start, new_end] for start, end, new_start, new_end in rewrite.replaced
                              if (start, end) in turn_spans)]
     meta["withdrawals"] = [*meta.get("withdrawals", []),
