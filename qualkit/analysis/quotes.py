@@ -49,6 +49,13 @@ LEADING_FILLER = re.compile(
     r"|(?:yeah|oh|so|well|okay|ok|like|and|but|i mean|you know)\s*[,…]+\s*)+",
     re.IGNORECASE,
 )
+# A quote starts at a word or an opening quotation mark (or a currency sign: "£200 a month"), never at an
+# emoji or punctuation left over from trimming ("😩 I am so tired", "— and then").
+OPENING_MARKS = frozenset("\"'“‘„‚«‹「『")
+
+
+def _starts_talk(char: str) -> bool:
+    return char.isalnum() or char in OPENING_MARKS or unicodedata.category(char) == "Sc"
 
 
 def attribution(row: dict[str, Any], *, fields: tuple[str, str, str] = ("role", "group", "session")) -> str:
@@ -165,14 +172,17 @@ def trim_quote(
     (start, end) pairs. A span narrower than the segment is quoted as is; otherwise the sentences
     holding the evidence, cut to ``max_chars`` around it at word boundaries.
 
-    Leading fillers and non-speech marks ("[pause] Um, ...") are left out unless a reviewer's span
-    holds them.
+    Leading fillers, non-speech marks ("[pause] Um, ...") and emoji or stray punctuation ("😩 I ...",
+    "— and") are left out unless a reviewer's span holds them: a quote starts at a word or an opening
+    quotation mark. Offsets count code points, so ``text[start - offset:end - offset]`` is the quote.
 
     Example:
         >>> trim_quote("Fine. I am exhausted all the time. Anyway.", evidence=[(11, 20)])
         ('I am exhausted all the time.', 6, 34)
         >>> trim_quote("[pause] Um, yeah, I'm just done.")
         ("I'm just done.", 18, 32)
+        >>> trim_quote("😩 “So tired.”")
+        ('“So tired.”', 2, 13)
     """
     lo, hi = 0, len(text)
     if span is not None and (span[0] - offset > 0 or span[1] - offset < len(text)):
@@ -201,9 +211,14 @@ def _finish(text: str, lo: int, hi: int, offset: int, max_chars: int, focus_lo: 
     while hi > lo and text[hi - 1].isspace():
         hi -= 1
     if ellipsis:
-        lead = LEADING_FILLER.match(text, lo, hi)
-        if lead and lead.end() < hi and (lead.end() <= focus_lo or focus_lo <= lo):
-            lo = lead.end()
+        while True:  # "[laughs] 😂 Um, I ...": fillers and stray marks in turn, until the talk starts
+            start = lo
+            lead = LEADING_FILLER.match(text, lo, hi)
+            if lead and lead.end() < hi and (lead.end() <= focus_lo or focus_lo <= lo):
+                lo = lead.end()
+            lo = _word_start(text, lo, hi)
+            if lo == start:
+                break
     cut_left = cut_right = False
     if hi - lo > max_chars:
         centre = (max(focus_lo, lo) + min(focus_hi, hi)) // 2
@@ -211,7 +226,7 @@ def _finish(text: str, lo: int, hi: int, offset: int, max_chars: int, focus_lo: 
         new_hi = min(hi, new_lo + max_chars)
         if new_lo > lo:
             space = text.find(" ", new_lo, new_hi)
-            new_lo = space + 1 if space != -1 else new_lo
+            new_lo = _word_start(text, space + 1, new_hi) if space != -1 else new_lo
             cut_left = True
         if new_hi < hi:
             space = text.rfind(" ", new_lo, new_hi)
@@ -222,6 +237,14 @@ def _finish(text: str, lo: int, hi: int, offset: int, max_chars: int, focus_lo: 
     if ellipsis:
         quote = ("…" if cut_left else "") + quote + ("…" if cut_right else "")
     return quote, offset + lo, offset + hi
+
+
+def _word_start(text: str, lo: int, hi: int) -> int:
+    """The first position from ``lo`` where a word or an opening quotation mark starts; ``lo`` if none does."""
+    for i in range(lo, hi):
+        if _starts_talk(text[i]):
+            return i
+    return lo
 
 
 def contested_segments(codings: pd.DataFrame, codes: Iterable[str]) -> set[int]:

@@ -172,6 +172,14 @@ def participants(url: str, project: str, gen: int) -> pd.DataFrame:
     return _store(url, project).participants_df()
 
 
+def group_attributes(url: str, project: str, gen: int) -> list[str]:
+    """What groups can be compared by: the participants' attributes (role, site...), then the segments' own."""
+    people = participants(url, project, gen)
+    found = [c for c in people.columns if c not in ("participant", "pseudonym", "aliases", "version")]
+    # A survey's groups are columns of its answers (Staff group, Site, question), not of a participants file.
+    return found + [c for c in segment_attributes(url, project, gen) if c not in found]
+
+
 @st.cache_data(**_CACHE)
 def events(url: str, project: str, gen: int, limit: int, user: str) -> pd.DataFrame:
     """The newest ``limit`` events of the project that ``user`` may see."""

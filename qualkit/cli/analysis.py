@@ -194,14 +194,24 @@ def export(
     user: UserOption = None,
     format: Annotated[str | None, typer.Option(help=f"{EXPORT_NAMES} (default: from the extension).")] = None,
     include_suggested: Annotated[bool, typer.Option(help="Also export suggestions not yet reviewed.")] = False,
+    by: Annotated[str | None, typer.Option(
+        "--by", metavar="ATTR", help="Participant attribute the prevalence table groups by (role, site, ...; "
+                                     "'none': all participants together). Default: role where the study records "
+                                     "it. Tables and reports only.", show_default=False)] = None,
 ) -> None:
     """Export the project in any registered format: tables (Excel, CSV), REFI-QDA (.qdpx, .qdc), reports."""
+    from qualkit.errors import InvalidInput
     from qualkit.export.registry import export_for
     from qualkit.export.tables import holds_qualkit_tables
 
     project = open_project(db, project_name, user)
     entry = export_for(path, format)
     options = {"include_suggested": include_suggested} if "include_suggested" in entry.options else {}
+    if by is not None:
+        if "by" not in entry.options:
+            raise InvalidInput(f"the {entry.label} has no prevalence table to group by {by!r}",
+                               fix="leave out --by, or export tables (.xlsx, a CSV folder) or a report")
+        options["by"] = None if by.lower() == "none" else by
     # A file export replaces a file of that name (the CSV folder export refuses files it did not write);
     # say so, so nobody learns it from a missing file.
     if entry.folder:

@@ -345,11 +345,14 @@ def participant_table(store: Any) -> pd.DataFrame:
     return people
 
 
-def project_tables(store: Any, *, by: str | None = "role", include_suggested: bool = False,
+def project_tables(store: Any, *, by: str | None = "auto", include_suggested: bool = False,
                    window: int = 0) -> dict[str, pd.DataFrame]:
     """The export's sheets: about, codings, codebook, prevalence (by ``by``), its tests, co-occurrence, memos, participants.
 
-    ``by`` falls back to all participants together when the segments have no such attribute.
+    ``by`` is the participant attribute the prevalence sheet compares (``role``, ``site``...; the about sheet
+    names it): ``"auto"``, the default, is role where the study records it, else all participants together,
+    as ``None`` is; an attribute the study lacks is an error, never a silent "all participants". Either way
+    the sheet follows the study's minimum cell size (:mod:`qualkit.analysis.disclosure`).
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -358,6 +361,7 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         >>> tuple(project_tables(Store.create("sqlite://"))) == TABLE_NAMES  # the files a CSV export writes
         True
     """
+    from qualkit.analysis._common import group_attributes
     from qualkit.analysis.cooccurrence import cooccurrence
     from qualkit.analysis.prevalence import prevalence
     from qualkit.version import __version__
@@ -369,8 +373,12 @@ def project_tables(store: Any, *, by: str | None = "role", include_suggested: bo
         codebook = store.codebook()
     except Exception:  # no codebook yet: tables still work with code ids
         codebook = None
-    if by is not None and by not in segments.columns:
-        by = None
+    if by == "auto":
+        by = "role" if "role" in segments.columns else None
+    elif by is not None and by not in segments.columns:  # asked for by name: a typo is no silent "all"
+        raise InvalidInput(f"no participant attribute {by!r} to group the prevalence sheet by",
+                           fix=f"use one of {', '.join(group_attributes(segments)) or '(none recorded)'}, or none "
+                               "for all participants together")
     from qualkit.analysis.disclosure import DEFAULT_MIN_CELL, SETTING, check_min_cell
 
     # With the roll-up rows, as Project.prevalence() and the report give them: without, a category read 0. And

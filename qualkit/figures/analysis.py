@@ -48,21 +48,19 @@ def prevalence_chart(prevalence: Any, *, measure: str = "segments_pct", names: d
     """Grouped horizontal bars: for each code, the share of each group's segments (or speakers) coded with it.
 
     ``measure`` is any column of ``prevalence.table`` (``segments_pct``, ``speakers_pct``, ``segments``...).
-    Codes nobody applied are left out of the picture (the table beside it lists them as zeros).
+    Every code of the table is drawn, in the table's order: a code nobody in the groups shown applied has
+    zero-length bars, since an absent code is a finding too.
 
     Example:
         >>> from qualkit.analysis.prevalence import Prevalence
         >>> table = pd.DataFrame({"code_id": ["a", "b"], "group": ["resident"] * 2, "segments_pct": [50.0, 0.0],
         ...                       "segments": [1, 0]})
         >>> chart = prevalence_chart(Prevalence(by="role", table=table))
-        >>> chart.mark, len(chart.data)
-        ('bar', 1)
+        >>> chart.mark, chart.data["code"].tolist()
+        ('bar', ['a', 'b'])
     """
     alt = _alt()
     table = prevalence.table.copy()
-    if "segments" in table:
-        used = table.groupby("code_id")["segments"].transform("sum") > 0
-        table = table.loc[used] if used.any() else table
     table["code"] = _label(table, names)
     order = list(dict.fromkeys(table["code"]))
     title = {"segments_pct": "% of the group's segments", "speakers_pct": "% of the group's speakers",

@@ -219,6 +219,32 @@ def test_quotes_start_at_the_talk_not_at_fillers_or_marks():
     assert trim_quote(text + " More.", span=(0, len(text)))[0] == text
 
 
+def test_a_quote_starts_at_a_word_not_at_an_emoji_or_stray_punctuation():
+    """F's report quoted "😩 I am so tired..."; offsets still slice the transcript exactly (code points)."""
+    transcript = "Moderator: How are nights?\nR1: Fine. 😩 I am so tired of the pager. Anyway.\n"
+    offset = transcript.index("Fine.")
+    text = transcript[offset:transcript.index("\n", offset)]
+    word = offset + text.index("tired")
+    quote, start, end = trim_quote(text, offset=offset, evidence=[(word, word + 5)])
+    assert quote == "I am so tired of the pager." and transcript[start:end] == quote
+    assert trim_quote("😩🙄 honestly, it never ends.")[0] == "honestly, it never ends."
+    assert trim_quote("[laughs] 😂 Um, it never ends.")[0] == "it never ends."
+    assert trim_quote("— and then the bleep again.")[0] == "and then the bleep again."
+    assert trim_quote("“Not again,” I said.")[0] == "“Not again,” I said."  # an opening quotation mark stays
+    assert trim_quote("£200 a month on parking.")[0] == "£200 a month on parking."
+    long = "word " * 100 + "🙄 … burnout here " + "word " * 100
+    at = long.index("burnout")
+    cut, start, end = trim_quote(long, evidence=[(at, at + 7)], max_chars=len("🙄 … burnout here") + 20)
+    assert cut.lstrip("…")[0].isalnum() and long[start:end] == cut.strip("…")
+    segs = pd.DataFrame({"id": [1], "source": "g1.txt", "speaker": ["Ann"], "start": [offset], "text": [text],
+                         "speaker_role": "participant", "kind": "turn"})
+    cods = pd.DataFrame({"segment_id": [1], "code_id": ["pager"], "status": ["accepted"],
+                         "evidence": [[[word, word + 5]]]})
+    row = quotes(segs, cods, "pager").iloc[0]
+    assert row["quote"] == "I am so tired of the pager." and transcript[row["start"]:row["end"]] == row["quote"]
+    assert trim_quote("😩 Fine. More.", span=(0, 7))[0] == "😩 Fine."  # a reviewer's own span is quoted as chosen
+
+
 def test_quotes_are_strong_diverse_and_attributed(segs):
     cods = pd.DataFrame([
         _c(2, "pager", score=0.9, origin="rules", evidence=[(100 + 13, 100 + 18)]),

@@ -229,3 +229,30 @@ def test_a_merged_group_counts_distinct_people_not_rows():
     guard = guard_groups(pd.Series(["a", "b", "c", "c", "c"]), pd.Series(["P1", "P1", "P2", "P3", "P4"]),
                          min_cell=2, by="session")
     assert guard.merged == ("a", "b") and guard.joined == ("c",) and not guard.suppressed
+
+
+def test_export_groups_the_prevalence_sheet_by_the_attribute_asked_for(study, tmp_path):
+    """The workbook was always by role; F compares sites. The study's minimum cell size still holds."""
+    from qualkit.cli import app
+
+    db = str(study.store.engine.url.database)
+    out = tmp_path / "by_site.xlsx"
+    result = CliRunner().invoke(app, ["export", str(out), "--db", db, "--by", "site", "--user", "ana"])
+    assert result.exit_code == 0, result.output
+    about = dict(pd.read_excel(out, sheet_name="about").values.tolist())
+    assert about["prevalence by"] == "site"
+    assert about["small groups"].startswith("site: St Mary's")  # one person: left out, not shown as "1/1"
+    groups = set(pd.read_excel(out, sheet_name="prevalence")["group"])
+    assert groups == set(study.prevalence(by="site").table["group"]) and "St Mary's" not in groups
+    plain = tmp_path / "plain.xlsx"
+    assert CliRunner().invoke(app, ["export", str(plain), "--db", db, "--user", "ana"]).exit_code == 0
+    assert dict(pd.read_excel(plain, sheet_name="about").values.tolist())["prevalence by"] == "role"  # as before
+    typo = CliRunner().invoke(app, ["export", str(tmp_path / "t.xlsx"), "--db", db, "--by", "sites", "--user", "ana"])
+    assert typo.exit_code != 0 and "no participant attribute 'sites'" in str(typo.exception)
+    assert "use one of participant, role, site," in str(typo.exception)
+    qdpx = CliRunner().invoke(app, ["export", str(tmp_path / "s.qdpx"), "--db", db, "--by", "site", "--user", "ana"])
+    assert qdpx.exit_code != 0 and "no prevalence table" in str(qdpx.exception)
+    with pytest.raises(InvalidInput, match="no participant attribute 'ward'"):
+        study.export(tmp_path / "w.xlsx", by="ward")  # a typo is no silent "all participants"
+    everyone = study.export(tmp_path / "all", by=None)
+    assert set(pd.read_csv(everyone / "prevalence.csv")["group"]) == {"all"}

@@ -67,3 +67,30 @@ def test_codings_csv_belongs_to_its_statuses(quiet_study, apptest, helpers):
     assert _downloads(at) == ["Download codings.csv"]
     at.multiselect(key="ex_status").select("rejected").run()
     assert _downloads(at) == []  # the CSV made for "accepted" is not offered for "accepted + rejected"
+
+
+def test_the_workbook_prevalence_sheet_is_grouped_by_the_attribute_chosen(quiet_study, apptest, helpers):
+    """F could only get prevalence by role in the workbook; she compares sites. Small sites stay hidden."""
+    import pandas as pd
+
+    from qualkit.model import Participant
+
+    people = [("Ana", "resident", "North"), ("Béla", "nurse", "North"), ("Chris", "resident", "South"),
+              ("Dee", "nurse", "South"), ("Eli", "resident", "South")]
+    quiet_study.store.upsert_participants([Participant(name, aliases=[name], attributes={"role": role, "site": site})
+                                           for name, role, site in people], user="admin")
+    at = apptest("admin", "export")
+    at.selectbox(key="ex_format").select("Excel workbook").run()
+    by = at.selectbox(key="ex_by")
+    assert by.value == "role" and {"role", "site"} <= set(by.options)  # role by default, as before
+    by.select("site").run()
+    at.button(key="ex_run").click().run(timeout=60)
+    helpers.assert_ok(at)
+    data = io.BytesIO(at.session_state["ex_file"][1])
+    about = dict(pd.read_excel(data, sheet_name="about").values.tolist())
+    assert about["prevalence by"] == "site"
+    assert about["small groups"].startswith("site: North")  # 2 people: below the study's minimum of 3
+    groups = set(pd.read_excel(data, sheet_name="prevalence")["group"])
+    assert groups == set(quiet_study.project.prevalence(by="site").table["group"]) and "North" not in groups
+    at.selectbox(key="ex_format").select("REFI-QDA codebook (.qdc)").run()
+    assert "ex_by" not in {s.key for s in at.selectbox}  # a codebook has no prevalence table

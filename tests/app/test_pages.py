@@ -286,6 +286,24 @@ def test_codebook_page_edits_make_new_versions(study, apptest, helpers):
     assert not [b for b in coder.button if "Save as a new version" in (b.key or "")]
 
 
+def test_the_add_code_form_takes_an_id_with_spaces_as_imports_do(study, apptest, helpers):
+    """F's CSV import kept the id 'Moral residue' while the Add-code form said "no spaces"; spaces work everywhere."""
+    from qualkit.codebook.csv_format import codebook_from_csv
+
+    assert codebook_from_csv("tag,description\nMoral residue,x\n").ids == ["Moral residue"]  # as imports make it
+    at = apptest("admin", "codebook")
+    helpers.assert_ok(at)
+    field = at.text_input(key="cb_add_id")
+    assert "no spaces" not in field.label and "quote" in field.help
+    field.input("Sleep deprivation")
+    at.text_input(key="cb_add_name").input("Sleep deprivation")
+    at.button(key="FormSubmitter:cb_add-Add code").click().run()
+    helpers.assert_ok(at)
+    assert "Sleep deprivation" in study.store.codebook()
+    segment = int(study.segment("group2.txt", 2)["id"])
+    assert study.project.code(segment, "Sleep deprivation").code_id == "Sleep deprivation"
+
+
 def test_editing_a_code_after_viewing_another_keeps_its_own_values(study, apptest, helpers):
     at = apptest("admin", "codebook")
     at.selectbox(key="cb_code").select("workload").run()  # look at A first

@@ -54,3 +54,21 @@ def test_a_long_code_name_is_written_whole_on_the_axis():
                              "cohen_kappa_low": [0.5], "cohen_kappa_high": [0.85]})
     svg = fig.to_svg(fig.reliability_chart(per_code))
     assert name in svg and "…" not in svg
+
+
+def test_the_prevalence_chart_shows_a_code_absent_from_every_group_as_zero_bars():
+    """F's by-site chart dropped a code nobody at either site applied; the table beside it listed it as zeros."""
+    import pandas as pd
+
+    from qualkit.analysis.prevalence import Prevalence
+
+    table = pd.DataFrame({"code_id": ["workload", "workload", "moral_injury", "moral_injury", "ehr", "ehr"],
+                          "code_name": ["Workload", "Workload", "Moral injury", "Moral injury", "EHR", "EHR"],
+                          "group": ["north", "south"] * 3, "segments": [3, 1, 0, 0, 2, 0],
+                          "segments_pct": [30.0, 10.0, 0.0, 0.0, 20.0, 0.0]})
+    spec = fig.prevalence_chart(Prevalence(by="site", table=table)).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    absent = [row for row in rows if row["code_id"] == "moral_injury"]
+    assert [(row["group"], row["segments_pct"]) for row in absent] == [("north", 0.0), ("south", 0.0)]
+    assert spec["encoding"]["y"]["sort"] == ["Workload", "Moral injury", "EHR"]  # the table's codes, its order
+    assert spec["title"] == "Code prevalence by site"

@@ -198,10 +198,7 @@ def render() -> None:
                 "on the Review queue page (or code passages on the Transcript page) first.",
                 icon=":material/hourglass_empty:")
         return
-    participants = queries.participants(ctx.url, ctx.name, ctx.gen)
-    groups = [c for c in participants.columns if c not in ("participant", "pseudonym", "aliases", "version")]
-    # A survey's groups are columns of its answers (Staff group, Site, question), not of a participants file.
-    groups += [c for c in queries.segment_attributes(ctx.url, ctx.name, ctx.gen) if c not in groups]
+    groups = queries.group_attributes(ctx.url, ctx.name, ctx.gen)
     by = st.selectbox("Compare by", [*groups, EVERYONE], key="an_by")
     by = None if by == EVERYONE else by
     prevalence_section(ctx, by)

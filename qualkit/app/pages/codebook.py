@@ -114,7 +114,12 @@ def structure_tabs(ctx: state.Context, codebook) -> None:
                       icon=":material/undo:")
     add, merge, split = st.tabs(["Add a code", "Merge codes", "Split a code"])
     with add, st.form("cb_add"):
-        new_id = st.text_input("Id (no spaces, e.g. sleep_deprivation)", key="cb_add_id")
+        # Ids with spaces work everywhere (CSV and REFI-QDA imports make them from code names; exports and
+        # `qualkit review code` take them), so the form no longer asks for "no spaces" the imports never asked.
+        new_id = st.text_input("Id (e.g. sleep_deprivation or Sleep deprivation)", key="cb_add_id",
+                               help="How exports (CSV, Excel, REFI-QDA) and the command line name the code. "
+                                    "Spaces are allowed; on the command line, quote such an id: "
+                                    "qualkit review code group1.txt 3 \"Sleep deprivation\".")
         new_name = st.text_input("Name", key="cb_add_name")
         parent = st.selectbox("Parent", ["", *ids], key="cb_add_parent")
         definition = st.text_area("Definition", key="cb_add_definition")

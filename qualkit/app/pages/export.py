@@ -17,6 +17,7 @@ from qualkit.project import Project
 from qualkit.review import visibility
 
 FORMATS = {entry.label: entry for entry in EXPORTS}  # every registered export, offered by its label
+EVERYONE = "(everyone)"
 
 
 def render() -> None:
@@ -54,7 +55,15 @@ def render() -> None:
         ui.not_available("Excel, REFI-QDA and report exports", "export, issue 7")
         return
     label = st.selectbox("Format", list(FORMATS), key="ex_format")
-    file_key = (ctx.name, ctx.user.name, label)
+    options: dict[str, str | None] = {}
+    if "by" in FORMATS[label].options:  # tables and reports: the prevalence table was always by role
+        groups = queries.group_attributes(ctx.url, ctx.name, ctx.gen)
+        by = st.selectbox("Prevalence by", [*groups, EVERYONE], key="ex_by",
+                          index=groups.index("role") if "role" in groups else len(groups),
+                          help="The participant attribute the prevalence table compares. Groups smaller than the "
+                               "study's minimum cell size are merged or left out, as on the Analysis page.")
+        options["by"] = None if by == EVERYONE else by
+    file_key = (ctx.name, ctx.user.name, label, options.get("by"))
     run = st.button("Prepare the export", key="ex_run", type="primary")
     # The download sits in this slot: emptied before a new export starts, so the previous file is never
     # on screen (not even greyed out) while the new one is being made.
@@ -67,7 +76,7 @@ def render() -> None:
             stem = file_stem(ctx.name)  # was "Burnout__pharmacists___porters_2026"
             path = Path(tmp) / entry.file_name(stem)
             try:
-                written = Path(ctx.project.export(path, format=entry.name) or path)
+                written = Path(ctx.project.export(path, format=entry.name, **options) or path)
             except QualkitError as error:
                 st.error(str(error))
             else:
