@@ -258,13 +258,16 @@ UNDO_WINDOW = 200
 """How many of a user's newest decisions :func:`last_decision` looks through for one still standing."""
 
 
-def _prior_values(coding: Coding, event: dict, *, own: bool, actor: User) -> dict:
+def _prior_values(store: Store, coding: Coding, event: dict, *, own: bool, actor: User) -> dict:
     """The values a coding had before ``event`` (its newest state event), as :func:`restore_codings` takes them."""
     old = event["old"]
     if old is None:  # the decision created this row: withdraw it, keeping it on record
-        if own and coding.parent_id is not None:  # a blind coder's judgement of a suggestion: back to "not
+        if own and _judges_its_parent(store, coding):  # a blind coder's judgement of a suggestion: back to "not
             return {"status": "suggested", "decided_by": None}  # judged yet" (the card returns to their queue)
-        # A passage coded by hand (blind or not) is withdrawn: as "suggested" it came back as a card to accept.
+        # A passage coded by hand (blind or not), or the new code of a change, is taken back by its coder
+        # (rejected by its own coder: counted as no rejection, see qualkit.model.withdrawn_by_author). As
+        # "suggested" a hand code came back as a card to accept, and a blind change's new code was counted
+        # as a suggestion awaiting review that no queue showed.
         return {"status": "rejected", "decided_by": actor.name}  # as "remove" on the Transcript page
     values = {k: old[k] for k in ("status", "code_id", "start", "end", "decided_by") if k in old}
     if values.get("status") == "suggested" and "decided_by" not in values:
@@ -272,6 +275,14 @@ def _prior_values(coding: Coding, event: dict, *, own: bool, actor: User) -> dic
     elif "status" in values and "decided_by" not in values:
         values["decided_by"] = event["user"] if coding.origin != "human" else coding.coder
     return values
+
+
+def _judges_its_parent(store: Store, coding: Coding) -> bool:
+    """True when a person's row judges the suggestion it points to (same code), not a change to another code."""
+    if coding.parent_id is None:
+        return False
+    parent = _still_there(store, int(coding.parent_id))
+    return parent is not None and parent.code_id == coding.code_id
 
 
 def _change_partners(store: Store, coding: Coding, event: dict) -> list[tuple[Coding, dict]]:
@@ -378,11 +389,11 @@ def revert_decision(
     if event["action"] == "adjudicate":
         raise InvalidInput("an adjudicated decision is not undone here",
                            fix="settle the disagreement again on the Double coding page")
-    steps = [(int(coding_id), expected, _prior_values(coding, event, own=own, actor=actor), int(event["id"]))]
+    steps = [(int(coding_id), expected, _prior_values(store, coding, event, own=own, actor=actor), int(event["id"]))]
     if event["action"] == "change":
         for other, other_event in _change_partners(store, coding, event):
-            steps.append((int(other.id), int(other.version), _prior_values(other, other_event, own=own, actor=actor),
-                          int(other_event["id"])))
+            steps.append((int(other.id), int(other.version),
+                          _prior_values(store, other, other_event, own=own, actor=actor), int(other_event["id"])))
     return restore_codings(store, steps, user=actor.name)[0]
 
 

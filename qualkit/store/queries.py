@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, literal, not_, or_, select
+from sqlalchemy import and_, exists, false, func, literal, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from qualkit.store.decisions import CONSENSUS
@@ -153,6 +153,18 @@ def _not_settled_no():
                            settled.decided_by == CONSENSUS, settled.status == "rejected")
 
 
+def _not_taken_back():
+    """SQL condition: not a row its own author took back (a hand code removed, a change undone).
+
+    The SQL form of :func:`qualkit.model.withdrawn_by_author`: such a row is on record but is no rejection (the
+    coder never said the code does not apply); a blind coder's own rejection of a suggestion of the same code is.
+    """
+    parent = aliased(CodingRow)
+    judges = exists().where(parent.id == CodingRow.parent_id, parent.code_id == CodingRow.code_id)
+    return ~and_(CodingRow.origin == "human", CodingRow.status == "rejected",
+                 func.coalesce(CodingRow.decided_by == CodingRow.coder, false()), ~judges)
+
+
 def _awaiting_review(hidden: Mapping[int, set[str]] | None):
     """SQL condition: a row is not a suggestion that some visible coder judged in a row of their own.
 
@@ -172,7 +184,8 @@ def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -
     """Per code: coded segments (``accepted``, as the analyses count them), suggestions awaiting review, rejections.
 
     A segment counts once however many coders applied the code (two double-coders and their consensus
-    are one passage), and not at all where the disagreement was settled "does not apply". ``hidden``
+    are one passage), and not at all where the disagreement was settled "does not apply". A row its own
+    author took back (a hand code removed, a change undone) is no rejection, as in the report. ``hidden``
     maps a source id to coders whose rows there are not counted (see ``TeamView.hidden_map``).
 
     Example:
@@ -187,7 +200,7 @@ def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -
     others = (select(CodingRow.code_id, CodingRow.status, func.count())
               .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
               .where(CodingRow.project_id == store.project_id, CodingRow.status != "accepted", _not_hidden(hidden),
-                     _awaiting_review(hidden))
+                     _awaiting_review(hidden), _not_taken_back())
               .group_by(CodingRow.code_id, CodingRow.status))
     with Session(store.engine) as session:
         rows = session.execute(accepted).all() + session.execute(others).all()
