@@ -354,3 +354,38 @@ def test_a_study_nothing_was_suggested_for_says_so_and_offers_to_suggest(quiet_s
     assert "Nothing left to review here." not in helpers.texts(at)
     assert any("Nothing has been suggested for this study yet" in i.value for i in at.info)
     assert at.button(key="q_suggest").label.startswith("Suggest codes")
+
+
+def _run_job(store, kind: str, ranking: dict[int, float]) -> int:
+    """Play the worker: run one job of ``kind`` that stores ``ranking`` (as rank_job does, naming its job)."""
+    job_id = jobs.enqueue_job(store, kind, user=None)
+    job = jobs.claim_job(store, "test-worker:1", [kind])
+    assert job is not None and job.id == job_id
+    version = jobs.save_ranking(store, ranking, job_id=job.id)
+    jobs.finish_job(store, job.id, "test-worker:1", result={"ranking_version": version})
+    return version
+
+
+def order(at) -> str:
+    return re.search(r"to review · ([^·]+) · ", "\n".join(str(c.value) for c in at.caption)).group(1).strip()
+
+
+def test_the_first_ranking_of_a_new_queue_is_no_retrain_to_refresh_for(queue_study, apptest, helpers):
+    """F opened the queue and, before any decision, read "The retrained coder ranks the suggestions anew and would
+    show other cards here": the page's first ranking (the worker ordering a queue that had none) arrived after the
+    cards were drawn. Nothing had retrained; only a retrain since the cards were drawn is offered."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    helpers.assert_ok(at)
+    shown = cards(at)
+    assert jobs.work_status(store)["queued"] == 1  # the page asked for a first ranking
+    _run_job(store, "rank", {i: float(n) for n, i in enumerate(shown)})  # it would reverse the cards
+    at.run()
+    helpers.assert_ok(at)
+    assert cards(at) == shown and NEW_ORDER not in helpers.texts(at)
+    assert order(at) == "most uncertain first"  # what the cards on screen are in
+    # A real retrain since the cards were drawn is offered, as before.
+    _run_job(store, "retrain", {i: float(n) for n, i in enumerate(shown)})
+    at.run()
+    assert cards(at) == shown and NEW_ORDER in helpers.texts(at)
+

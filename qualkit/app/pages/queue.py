@@ -428,13 +428,19 @@ def more(ctx: state.Context, row, codebook: Codebook, color: str, label: str) ->
 
 
 def reordered(ctx: state.Context, snap: dict[str, Any], newest: int) -> bool:
-    """Whether ranking ``newest`` would show other cards, or the same in another order, than the page shows.
+    """Whether ranking ``newest``, made by a retrain since the cards were drawn, would show other cards (or the
+    same in another order) than the page shows.
 
     Every decision retrains the coder and so re-ranks the queue; only a new order that changes what is on
     screen is worth a word (the banner came after every decision). An order that changes nothing is taken in.
     """
     if not newest or newest == snap["ranking"] or not jobs.ranking_size(ctx.store, newest):
         return False  # an empty ranking has nothing to show in a new order
+    if not jobs.retrained_since(ctx.store, snap["ranking"]):
+        # The first ordering of a queue that had none (asked for when the page opened) arrived after the cards
+        # were drawn: nothing retrained, and "the retrained coder ranks anew" greeted a reviewer who had not
+        # decided anything. It is used when the cards are next drawn (a refresh, another page, all decided).
+        return False
     _, source_id, code_id, page = snap["key"]
     frame, _ = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, (page - 1) * PAGE_SIZE, PAGE_SIZE,
                              source_id, code_id, newest)
