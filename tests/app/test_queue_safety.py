@@ -389,3 +389,25 @@ def test_the_first_ranking_of_a_new_queue_is_no_retrain_to_refresh_for(queue_stu
     at.run()
     assert cards(at) == shown and NEW_ORDER in helpers.texts(at)
 
+
+def test_the_order_named_is_the_order_the_cards_are_in(queue_study, apptest, helpers):
+    """The label switched from "most uncertain first" to "most informative first" between reruns, by itself."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    assert order(at) == "most uncertain first"
+    # A retrain whose order keeps the cards on screen is taken in silently: the cards and their label stay.
+    _run_job(store, "retrain", {i: 1.0 - n / 10 for n, i in enumerate(shown)})
+    for _ in range(2):
+        at.run()
+        helpers.assert_ok(at)
+        assert cards(at) == shown and order(at) == "most uncertain first"
+    # A ranking that orders none of the cards (an empty one) leaves them in the uncertainty order: said so.
+    jobs.save_ranking(store, {})
+    fresh = apptest("ana", "queue")
+    assert cards(fresh) == shown and order(fresh) == "most uncertain first"
+    # Drawn with a ranking, the label says so.
+    _run_job(store, "retrain", {i: float(n) for n, i in enumerate(shown)})
+    fresh = apptest("ana", "queue")
+    assert cards(fresh) == shown[::-1] and order(fresh) == "most informative first"
+

@@ -594,6 +594,19 @@ def nothing_to_review(ctx: state.Context, *, filtered: bool) -> None:
     suggest_button(ctx, key="q_suggest")
 
 
+def order_of(frame: pd.DataFrame) -> str:
+    """The order the cards of ``frame`` are in, in words: ranked by what teaches the coder most, or by uncertainty.
+
+    Read from the cards themselves (a ranked card has a ``priority``), once, when they are drawn: named from
+    the newest ranking's version, the label switched between reruns while the cards stayed where they were,
+    and said "most informative first" of cards an empty ranking had left in the uncertainty order.
+    """
+    ranked = frame["priority"].notna() if "priority" in frame and len(frame) else pd.Series(dtype=bool)
+    if len(ranked) and ranked.all():
+        return "most informative first"
+    return "most informative first, then most uncertain" if ranked.any() else "most uncertain first"
+
+
 def snapshot(ctx: state.Context, key: tuple, ranking: int) -> dict[str, Any]:
     """The cards this tab shows: kept as drawn until the reviewer refreshes, changes filters or pages,
     or has decided all of them."""
@@ -609,7 +622,7 @@ def snapshot(ctx: state.Context, key: tuple, ranking: int) -> dict[str, Any]:
             frame, total = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, 0, PAGE_SIZE, source_id,
                                          code_id, ranking)
         snap = {"key": key, "ranking": ranking, "frame": frame.reset_index(drop=True), "total": int(total),
-                "decided": 0}
+                "decided": 0, "order": order_of(frame)}
         st.session_state[SNAPSHOT] = snap
     return snap
 
@@ -652,7 +665,7 @@ def render() -> None:
     if not total:
         nothing_to_review(ctx, filtered=source_id is not None or code_id is not None)
         return
-    order = "most informative first" if snap["ranking"] else "most uncertain first"
+    order = snap.get("order") or order_of(snap["frame"])
     keys = ("keys: A accept, X reject, K choose another code (type, Enter to pick it, Enter again to change), U undo (on the card marked ▶) · "
             if ctx.user.can_code() else "")
     st.caption(f"{ui.counted(total, 'suggestion')} to review · {order} · {keys}a card's score is the coders' combined "
