@@ -293,6 +293,27 @@ def human_rows_df(store: Store, *, source_id: int, coders: Sequence[str]) -> pd.
     return coding_frame(rows)
 
 
+def own_judgements(store: Store, coding_ids: Sequence[int], *, coder: str) -> dict[int, str]:
+    """A coder's own judgements of these suggestions (blind double-coding): suggestion id -> ``accepted``/``rejected``.
+
+    The judgement is the coder's own row of the same code pointing to the suggestion, which itself stays
+    "suggested"; suggestions the coder has not judged (or whose judgement was undone) are left out.
+
+    Example:
+        >>> own_judgements(Store.create("sqlite://", name="oj"), [1, 2], coder="ana")
+        {}
+    """
+    if not coding_ids:
+        return {}
+    parent = aliased(CodingRow)
+    query = (select(parent.id, CodingRow.status).join(parent, parent.id == CodingRow.parent_id)
+             .where(CodingRow.project_id == store.project_id, CodingRow.coder == coder, CodingRow.origin == "human",
+                    CodingRow.code_id == parent.code_id, CodingRow.status != "suggested",
+                    parent.id.in_([int(i) for i in coding_ids])).order_by(CodingRow.id))
+    with Session(store.engine) as session:
+        return {int(i): str(status) for i, status in session.execute(query)}
+
+
 def child_coding_ids(store: Store, coding_id: int) -> list[int]:
     """Ids of codings derived from a coding (a change's new code, coders' own judgements).
 
@@ -325,4 +346,4 @@ def segment_ids_under_review(store: Store) -> list[int]:
         return [int(i) for i in session.scalars(query)]
 
 
-__all__ = ["bulk_candidates", "child_coding_ids", "code_counts", "code_examples", "coding_source_ids", "codings_by_id", "human_rows_df", "segment_ids_under_review", "suggestion_queue"]
+__all__ = ["bulk_candidates", "child_coding_ids", "code_counts", "code_examples", "coding_source_ids", "codings_by_id", "human_rows_df", "own_judgements", "segment_ids_under_review", "suggestion_queue"]

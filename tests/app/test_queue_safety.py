@@ -411,3 +411,48 @@ def test_the_order_named_is_the_order_the_cards_are_in(queue_study, apptest, hel
     fresh = apptest("ana", "queue")
     assert cards(fresh) == shown[::-1] and order(fresh) == "most informative first"
 
+
+def test_a_card_judged_in_another_tab_says_so_and_the_keys_move_past_it(queue_study, apptest, helpers):
+    """On a transcript she codes blind, F judged a card in another tab; in this one it kept its ▶ and buttons, and
+    A and X went on acting on it (refused: "you judged suggestion … already") instead of on the next card."""
+    from qualkit.review import double_coding
+    from qualkit.users import Role, User
+
+    store = queue_study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=User("admin", Role.ADMIN))
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    other = apptest("ana", "queue")  # the other tab
+    assert cards(other) == shown
+    other.button(key=keyed(other, "A")).click().run()
+    helpers.assert_ok(other)
+    mine = store.codings_df(origin="human", coder="ana")
+    assert list(mine["parent_id"]) == [shown[0]] and list(mine["status"]) == ["accepted"]
+    at.run()
+    helpers.assert_ok(at)
+    assert "You judged this suggestion meanwhile (accepted), in another tab" in helpers.texts(at)
+    assert shown[0] not in cards(at) and keyed(at, "A") == f"acc_{shown[1]}" and keyed(at, "X") == f"rej_{shown[1]}"
+    at.button(key=keyed(at, "X")).click().run()
+    helpers.assert_ok(at)
+    mine = store.codings_df(origin="human", coder="ana").set_index("parent_id")
+    assert mine.loc[shown[0], "status"] == "accepted" and mine.loc[shown[1], "status"] == "rejected"
+
+
+def test_a_stale_press_on_a_card_decided_in_another_tab_does_not_offer_this_tabs_undo_for_it(
+        queue_study, apptest, helpers):
+    """The other tab accepted the card; a press here before the page redrew said "Already accepted … (your decision a
+    moment ago; U or Ctrl+Z undoes it)", and U then took back this tab's own earlier decision, another card."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    at.button(key=keyed(at, "A")).click().run()  # this tab's own decision, on its undo stack
+    other = apptest("ana", "queue")
+    assert cards(other)[0] == shown[1]
+    other.button(key=keyed(other, "A")).click().run()
+    at.button(key=f"acc_{shown[1]}").click().run()  # the press here, on the card as this tab drew it
+    helpers.assert_ok(at)
+    said = " ".join(messages(at))
+    assert "in another tab" in said and "undoes it" not in said
+    assert (store.coding(shown[1]).status, store.coding(shown[1]).version) == ("accepted", 2)  # decided once
+    assert shown[1] not in cards(at) and keyed(at, "A") == f"acc_{shown[2]}"
+    assert at.button(key="q_undo").label.startswith("Undo: Accepted")  # this tab's own decision, still on top

@@ -3,7 +3,9 @@
 Safe under change. The page holds a *snapshot* of its cards in the tab's session state (each card's
 coding id and row version, as drawn); nothing else reorders them. Every decision, by button or key,
 is sent with the id and version of that card, so it can only ever decide the card it belongs to; a
-card someone else decided meanwhile says so and offers no decision. Retraining runs in a separate
+card decided meanwhile elsewhere (by a teammate, or in another tab; on a transcript coded blind, the
+reviewer's own judgement made in another tab) says so and offers no decision, and the ▶ moves on to the
+next card. The caption names the order the cards were drawn in. Retraining runs in a separate
 worker process and stores a new ranking; when it would change the cards on screen the page offers it
 ("... would show other cards here — refresh") and applies it when the reviewer asks, turns the page, or has
 decided every card on it; never mid-read (a new ranking that keeps the cards on screen is taken in silently). The count shown changes only by the decisions made (until the reviewer refreshes).
@@ -31,7 +33,7 @@ from qualkit.errors import ConflictError, QualkitError, StoreError, SuggestionWi
 from qualkit.model import Codebook
 from qualkit.review import decisions
 from qualkit.store import jobs
-from qualkit.store.queries import codings_by_id
+from qualkit.store.queries import codings_by_id, own_judgements
 
 PAGE_SIZE = 10
 ALL = "(all)"
@@ -199,8 +201,13 @@ def _decide(coding_id: int, version: int, decision: str, label: str, start: int 
     except ConflictError as error:
         done = {"accept": "accepted", "reject": "rejected"}.get(decision)
         if done and error.current.get("status") == done and error.current.get("decided_by") == user.name:
-            # A second press of the same key before the page redrew: the first one did it.
-            _say(f"Already {done} {label} (your decision a moment ago; U or Ctrl+Z undoes it).", "info")
+            stack = _undo_stack(store.name)
+            if stack and stack[-1].get("card") == coding_id:
+                # A second press of the same key before the page redrew: the first one did it.
+                _say(f"Already {done} {label} (your decision a moment ago; U or Ctrl+Z undoes it).", "info")
+            else:  # decided in another tab: U here takes back this tab's own decisions, not that one
+                _say(f"Already {done} {label}, by you in another tab or page; nothing was saved twice "
+                     "(History lists it, to undo it).", "info")
             _drop_card(coding_id)
             return
         _report(error)
@@ -463,6 +470,9 @@ def watch_cards(ctx: state.Context, snap: dict[str, Any]) -> None:
         now = codings_by_id(ctx.store, list(live))
         if dict(zip(now["id"].astype(int), now["version"].astype(int), strict=True)) != live:
             st.rerun(scope="app")
+    blind = snap.get("live_blind", [])
+    if blind and own_judgements(ctx.store, blind, coder=ctx.user.name):  # judged in another tab: the card
+        st.rerun(scope="app")  # stays "suggested" (the judgement is the coder's own row), its version too
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -654,6 +664,7 @@ def render() -> None:
     page = max(int(st.session_state.get("q_page", 1)), 1)
     snap = snapshot(ctx, (ctx.name, source_id, code_id, page), ranking)
     snap["live"] = {}  # id -> version of the cards drawn below with buttons, which watch_cards watches between runs
+    snap["live_blind"] = []  # those on transcripts the reviewer codes blind (judged elsewhere, only their own row tells)
     watch_cards(ctx, snap)
     if actions.model_work_available():
         work_status(ctx, snap)
@@ -674,6 +685,8 @@ def render() -> None:
     current = codings_by_id(ctx.store, [int(i) for i in frame["id"]]).set_index("id")
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     mine = view.own_row_sources(ctx.user.name)
+    judged = own_judgements(ctx.store, [int(i) for i, s in zip(frame["id"], frame["source_id"], strict=True)
+                                        if int(s) in mine], coder=ctx.user.name) if mine else {}
     if mine and set(frame["source_id"]) & mine:
         st.info("Some of these transcripts you code blind: your decisions are your own and stay hidden from "
                 "the other coder until you both mark the transcript done (Double coding page).")
@@ -688,8 +701,12 @@ def render() -> None:
             # theirs to judge afresh: a live card, never "decided by <the other coder>" (that told them the
             # other coder's decision and offered no buttons).
             if now["status"] != "suggested" and int(row.source_id) not in mine:
-                who = ui.text_or(now["decided_by"], "someone else")
+                who = "you, in another tab or page" if now["decided_by"] == ctx.user.name else \
+                    ui.text_or(now["decided_by"], "someone else")
                 gone = f"Decided meanwhile by {who} ({now['status']}); refresh the queue to drop it."
+            elif int(row.id) in judged:  # the suggestion stays "suggested": the judgement is the reviewer's own row
+                gone = (f"You judged this suggestion meanwhile ({judged[int(row.id)]}), in another tab or page; "
+                        "refresh the queue to drop it.")
             else:
                 # Still undecided: draw it as it is now (a retrain may have moved its span or changed its
                 # score), so the buttons carry the version the reviewer is looking at.
@@ -704,6 +721,8 @@ def render() -> None:
         highlighted = highlighted or gone is None
         if gone is None:
             snap["live"][int(row.id)] = int(row.version)
+            if int(row.source_id) in mine:
+                snap["live_blind"].append(int(row.id))
     ui.pager("q_page", total, PAGE_SIZE)  # the count above, less what this tab decided (one number, not two)
 
 
