@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, exists, false, func, literal, not_, or_, select
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from qualkit.store.decisions import CONSENSUS
 from qualkit.store.repository import Store
 from qualkit.store.rows import coding_frame, joined_codings
-from qualkit.store.schema import CodingRow, SegmentRow
+from qualkit.store.schema import CodingRow, EventRow, SegmentRow
 
 
 def codings_by_id(store: Store, coding_ids: Sequence[int]) -> pd.DataFrame:
@@ -314,6 +315,31 @@ def own_judgements(store: Store, coding_ids: Sequence[int], *, coder: str) -> di
         return {int(i): str(status) for i, status in session.execute(query)}
 
 
+def withdrawals(store: Store, coding_ids: Sequence[int], *, look_back: int = 500) -> dict[int, dict[str, Any]]:
+    """Who withdrew these suggestions, when and why, from the log (their rows are deleted): id -> ``{user, at, why}``.
+
+    ``why`` is None for a retrain's refresh; a person's change on the same words or a merge of codes names its
+    reason. Only the newest ``look_back`` withdrawals are read; ids not found are left out.
+
+    Example:
+        >>> withdrawals(Store.create("sqlite://", name="wd"), [1])
+        {}
+    """
+    wanted = {int(i) for i in coding_ids}
+    if not wanted:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    with Session(store.engine) as session:
+        rows = session.scalars(select(EventRow).where(
+            EventRow.project_id == store.project_id, EventRow.entity == "coding", EventRow.action == "replace",
+            EventRow.outcome == "ok").order_by(EventRow.id.desc()).limit(look_back)).all()
+    for row in rows:
+        old = row.old if isinstance(row.old, dict) else {}
+        for coding_id in wanted.intersection(int(i) for i in old.get("ids") or []) - set(out):
+            out[coding_id] = {"user": row.user, "at": row.at, "why": old.get("why")}
+    return out
+
+
 def child_coding_ids(store: Store, coding_id: int) -> list[int]:
     """Ids of codings derived from a coding (a change's new code, coders' own judgements).
 
@@ -346,4 +372,4 @@ def segment_ids_under_review(store: Store) -> list[int]:
         return [int(i) for i in session.scalars(query)]
 
 
-__all__ = ["bulk_candidates", "child_coding_ids", "code_counts", "code_examples", "coding_source_ids", "codings_by_id", "human_rows_df", "own_judgements", "segment_ids_under_review", "suggestion_queue"]
+__all__ = ["bulk_candidates", "child_coding_ids", "code_counts", "code_examples", "coding_source_ids", "codings_by_id", "human_rows_df", "own_judgements", "segment_ids_under_review", "suggestion_queue", "withdrawals"]

@@ -33,7 +33,7 @@ from qualkit.errors import ConflictError, QualkitError, StoreError, SuggestionWi
 from qualkit.model import Codebook
 from qualkit.review import decisions
 from qualkit.store import jobs
-from qualkit.store.queries import codings_by_id, own_judgements
+from qualkit.store.queries import codings_by_id, own_judgements, withdrawals
 
 PAGE_SIZE = 10
 ALL = "(all)"
@@ -604,6 +604,20 @@ def nothing_to_review(ctx: state.Context, *, filtered: bool) -> None:
     suggest_button(ctx, key="q_suggest")
 
 
+def withdrawn_note(withdrawal: dict[str, Any] | None, user: str) -> str:
+    """What a card whose suggestion is gone says: the retrained coder withdrew it, or who did and why.
+
+    A card withdrawn by a teammate's change of the same words said "The retrained coder withdrew this suggestion".
+    """
+    if withdrawal is not None and withdrawal.get("why"):
+        who = "you, in another tab or page" if withdrawal.get("user") == user else \
+            ui.text_or(withdrawal.get("user"), "someone else")
+        return f"Withdrawn meanwhile by {who} ({withdrawal['why']}); refresh the queue to drop it."
+    if withdrawal is not None:
+        return "The retrained coder withdrew this suggestion; refresh the queue to drop it."
+    return "This suggestion was withdrawn meanwhile; refresh the queue to drop it."
+
+
 def order_of(frame: pd.DataFrame) -> str:
     """The order the cards of ``frame`` are in, in words: ranked by what teaches the coder most, or by uncertainty.
 
@@ -690,11 +704,12 @@ def render() -> None:
     if mine and set(frame["source_id"]) & mine:
         st.info("Some of these transcripts you code blind: your decisions are your own and stay hidden from "
                 "the other coder until you both mark the transcript done (Double coding page).")
+    withdrawn = withdrawals(ctx.store, [int(i) for i in frame["id"] if int(i) not in current.index])
     highlighted = False
     for row in frame.itertuples():
         gone = note = None
         if int(row.id) not in current.index:
-            gone = "The retrained coder withdrew this suggestion; refresh the queue to drop it."
+            gone = withdrawn_note(withdrawn.get(int(row.id)), ctx.user.name)
         else:
             now = current.loc[int(row.id)]
             # On a transcript this reviewer codes blind, a suggestion decided in place before the assignment is
