@@ -265,3 +265,31 @@ def test_an_undone_blind_change_is_no_suggestion_awaiting_review(blind):
     assert counts["report"][:2] == before["report"][:2] and counts["report"][2] == before["report"][2] + 1
     assert counts["project.codings()"][1] == counts["codings sheet"][1] == before["codings sheet"][1] + 1
     assert store.coding(new.id).status == "rejected" and store.coding(new.id).decided_by == "ana"
+
+
+def test_undoing_a_change_puts_back_the_suggestion_it_withdrew_and_a_redo_withdraws_it_again(study):
+    """A change to a code the machine also suggested on those words withdrew that suggestion; the undo left it
+    gone, so the state before the change did not come back. Undoing the undo (from History) redid only half of
+    the change: the new code accepted, and the suggestion it had rejected pending in the queue again."""
+    store = study.store
+    workload = study.suggestion("group2.txt", 2, "workload")
+    exhausted = study.suggestion("group2.txt", 2, "emotional_exhaustion")
+    before = store.codings_df().set_index("id")[["code_id", "status", "start", "end", "score", "version"]]
+    new = decisions.decide(store, int(workload.id), "change", actor=ANA, code_id="emotional_exhaustion",
+                           expected_version=int(workload.version))
+    assert int(exhausted.id) not in set(store.codings_df()["id"])  # withdrawn: the words carry the code now
+    decisions.revert_decision(store, new.id, expected_version=new.version, actor=ANA)
+    after = store.codings_df().set_index("id")
+    assert after.loc[int(exhausted.id), "score"] == exhausted.score  # back as it was, with its id
+    assert after.loc[after.index != new.id, before.columns].drop(columns="version").equals(
+        before.drop(columns="version"))
+    assert {int(workload.id), int(exhausted.id)} <= _queue_ids(store, ANA)
+    # undoing the undo does the change again, whole
+    decisions.revert_decision(store, new.id, expected_version=store.coding(new.id).version, actor=ANA)
+    assert (store.coding(new.id).status, store.coding(int(workload.id)).status) == ("accepted", "rejected")
+    assert not {int(workload.id), int(exhausted.id)} & _queue_ids(store, ANA)
+    # and undoing that takes it back whole again
+    decisions.revert_decision(store, new.id, expected_version=store.coding(new.id).version, actor=ANA)
+    assert (store.coding(new.id).status, store.coding(int(workload.id)).status) == ("rejected", "suggested")
+    assert {int(workload.id), int(exhausted.id)} <= _queue_ids(store, ANA)
+    assert store.events_df("coding")["action"].tolist().count("revert") >= 6  # every step on record
