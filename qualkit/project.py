@@ -364,8 +364,9 @@ class Project:
         """Codings with their segment's source, speaker and text; filters as in :meth:`Store.codings_df`.
 
         A coder coding a transcript blind does not get the other coders' codings on it. A filter the store does
-        not have (``staus=``) is an error naming the ones it has. The ``removed`` column is true for a hand code
-        its own coder took back: its status stays ``rejected`` on record, but nobody judged the code not to apply.
+        not have (``staus=``) is an error naming the ones it has. The ``removed`` column is true for a coding
+        its own coder took back (a hand code removed, a change undone): its status stays ``rejected`` on record,
+        but nobody judged the code not to apply.
 
         Example:
             >>> Project.create("sqlite://", user="ana").codings(status="accepted").empty

@@ -244,8 +244,8 @@ def tidy_codings(store: Any, *, statuses: tuple[str, ...] = ("accepted", "sugges
     """One row per coding with code name, transcript, speaker, participant attributes and the coded text.
 
     A ``time`` column (``m:ss`` into the recording) follows the turn where the transcript has times (VTT/SRT,
-    timestamped lines). A hand code its own coder took back has the status ``removed``: it is on record, but
-    nobody judged the code not to apply (see :func:`qualkit.model.withdrawn_by_author`).
+    timestamped lines). A coding its own coder took back (a hand code removed, a change undone) has the status
+    ``removed``: it is on record, but nobody judged the code not to apply (see :func:`qualkit.model.withdrawn_by_author`).
 
     Example:
         >>> from qualkit.store.repository import Store
@@ -394,7 +394,7 @@ def project_tables(store: Any, *, by: str | None = "auto", include_suggested: bo
         ("codebook", f"{codebook.name} version {codebook.version}" if codebook else "(none)"),
         ("exported at (UTC)", pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M")),
         ("codings counted in the analyses", "accepted" + (" and suggested" if include_suggested else "")),
-        ("codings sheet", "every coding and decision: accepted, suggested, rejected, and removed (a hand code its coder took back; not a rejection) in its status column"),
+        ("codings sheet", "every coding and decision: accepted, suggested, rejected, and removed (taken back by its own coder: a hand code removed or a change undone; not a rejection) in its status column"),
         ("prevalence by", by or "(all participants)"),
         ("smallest group shown in prevalence", f"{min_cell} people" if min_cell > 1 else "1 (every group shown)"),
         *[("small groups", note) for note in small_cells],

@@ -26,6 +26,7 @@ from qualkit.model import Coding, Memo
 from qualkit.review.visibility import TeamView, visible_codings, visible_events
 from qualkit.store.decisions import (
     bulk_set_status,
+    change_withdrawals,
     restore_codings,
     set_own_decision,
     set_own_decisions,
@@ -258,13 +259,16 @@ UNDO_WINDOW = 200
 """How many of a user's newest decisions :func:`last_decision` looks through for one still standing."""
 
 
-def _prior_values(coding: Coding, event: dict, *, own: bool, actor: User) -> dict:
+def _prior_values(store: Store, coding: Coding, event: dict, *, own: bool, actor: User) -> dict:
     """The values a coding had before ``event`` (its newest state event), as :func:`restore_codings` takes them."""
     old = event["old"]
     if old is None:  # the decision created this row: withdraw it, keeping it on record
-        if own and coding.parent_id is not None:  # a blind coder's judgement of a suggestion: back to "not
+        if own and _judges_its_parent(store, coding):  # a blind coder's judgement of a suggestion: back to "not
             return {"status": "suggested", "decided_by": None}  # judged yet" (the card returns to their queue)
-        # A passage coded by hand (blind or not) is withdrawn: as "suggested" it came back as a card to accept.
+        # A passage coded by hand (blind or not), or the new code of a change, is taken back by its coder
+        # (rejected by its own coder: counted as no rejection, see qualkit.model.withdrawn_by_author). As
+        # "suggested" a hand code came back as a card to accept, and a blind change's new code was counted
+        # as a suggestion awaiting review that no queue showed.
         return {"status": "rejected", "decided_by": actor.name}  # as "remove" on the Transcript page
     values = {k: old[k] for k in ("status", "code_id", "start", "end", "decided_by") if k in old}
     if values.get("status") == "suggested" and "decided_by" not in values:
@@ -274,19 +278,61 @@ def _prior_values(coding: Coding, event: dict, *, own: bool, actor: User) -> dic
     return values
 
 
+def _judges_its_parent(store: Store, coding: Coding) -> bool:
+    """True when a person's row judges the suggestion it points to (same code), not a change to another code."""
+    if coding.parent_id is None:
+        return False
+    parent = _still_there(store, int(coding.parent_id))
+    return parent is not None and parent.code_id == coding.code_id
+
+
+def _root_action(event: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> str:
+    """The action an event finally stands for: a revert's (an undo's, a redo's) is that of the decision it took back."""
+    by_id = {int(e["id"]): e for e in history}
+    seen: set[int] = set()
+    while event["action"] == "revert" and int(event["id"]) not in seen:
+        seen.add(int(event["id"]))
+        target = by_id.get(int((event["new"] or {}).get("reverts_event") or 0))
+        if target is None:
+            break
+        event = target
+    return str(event["action"])
+
+
 def _change_partners(store: Store, coding: Coding, event: dict) -> list[tuple[Coding, dict]]:
-    """The other row a "change" decided in the same step (the rejected suggestion and the new code's row)."""
+    """The other row a "change" decided in the same step (the rejected suggestion and the new code's row).
+
+    Its undo took back both rows in one step, so undoing that undo (a redo) puts back both too: the partner's
+    newest event is then of the same kind (an undo of the change, or a redo), by the same person at the same time.
+    """
     related = set(child_coding_ids(store, int(coding.id)))
     if coding.parent_id is not None:
         related |= {int(coding.parent_id), *child_coding_ids(store, int(coding.parent_id))}
     related.discard(int(coding.id))
-    events = state_events(store, sorted(related))
+    histories = state_histories(store, sorted(related))
     out = []
-    for other_id, other in sorted(events.items()):
-        if other["action"] == "change" and other["user"] == event["user"] and \
-                abs((other["at"] - event["at"]).total_seconds()) < 5:
+    for other_id, history in sorted(histories.items()):
+        other = history[-1]
+        if other["action"] == event["action"] and other["user"] == event["user"] and \
+                abs((other["at"] - event["at"]).total_seconds()) < 5 and _root_action(other, history) == "change":
             out.append((store.coding(other_id), other))
     return out
+
+
+def _withdrawn_by_the_change(store: Store, rows: Sequence[tuple[Coding, dict]]) -> dict[str, Any]:
+    """What :func:`restore_codings` does beside a change's two rows: put back, or withdraw again, the suggestions of
+    the new code on the same words that the change withdrew (an undone change left them gone)."""
+    for coding, values in rows:
+        if coding.parent_id is None or _judges_its_parent(store, coding):
+            continue
+        suggestion_id = int(coding.parent_id)  # the change's new code's row
+        if values.get("status", coding.status) == "accepted":  # the change done again
+            start, end = values.get("start", coding.start), values.get("end", coding.end)
+            return {"withdraw": (int(coding.segment_id), str(values.get("code_id", coding.code_id)), int(start),
+                                 int(end), suggestion_id)}
+        withdrawn = change_withdrawals(store, suggestion_id)
+        return {} if withdrawn is None else {"put_back": withdrawn["rows"], "put_back_event": withdrawn["id"]}
+    return {}
 
 
 def standing_events(history: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -333,10 +379,11 @@ def revert_decision(
 
     Nothing is deleted. A decided suggestion becomes a suggestion again (back in the queue); a span
     adjustment gets its old span back; a change takes back both rows it made (the suggestion is
-    pending again, the new code's row is kept on record as rejected); a passage coded by hand is kept
-    on record as rejected. While a transcript is coded blind, a coder undoes only their own
+    pending again, the new code's row is kept on record as taken back by its coder: rejected by them,
+    which no count takes for a rejection) and puts back the suggestions of the new code on those words
+    that it withdrew; a passage coded by hand is kept on record the same way. While a transcript is coded blind, a coder undoes only their own
     judgements (which then count as not judged yet), until they mark it done. Undoing an undo
-    redoes. ``event_id`` names the decision to take back instead (as :func:`last_decision` gives it), so
+    redoes (a change whole again). ``event_id`` names the decision to take back instead (as :func:`last_decision` gives it), so
     that undo after undo goes further back; it must be the coding's newest decision still standing.
     ``expected_version`` is the version the user saw: someone else's change since raises
     :class:`~qualkit.errors.ConflictError` and nothing is undone. Viewers are refused.
@@ -378,12 +425,18 @@ def revert_decision(
     if event["action"] == "adjudicate":
         raise InvalidInput("an adjudicated decision is not undone here",
                            fix="settle the disagreement again on the Double coding page")
-    steps = [(int(coding_id), expected, _prior_values(coding, event, own=own, actor=actor), int(event["id"]))]
-    if event["action"] == "change":
+    steps = [(int(coding_id), expected, _prior_values(store, coding, event, own=own, actor=actor), int(event["id"]))]
+    extra: dict[str, Any] = {}
+    history = state_histories(store, [coding_id]).get(int(coding_id), [])
+    if event["action"] in ("change", "revert") and _root_action(event, history) == "change":
+        rows = [(coding, steps[0][2])]
         for other, other_event in _change_partners(store, coding, event):
-            steps.append((int(other.id), int(other.version), _prior_values(other, other_event, own=own, actor=actor),
-                          int(other_event["id"])))
-    return restore_codings(store, steps, user=actor.name)[0]
+            values = _prior_values(store, other, other_event, own=own, actor=actor)
+            steps.append((int(other.id), int(other.version), values, int(other_event["id"])))
+            rows.append((other, values))
+        if not own:  # a blind coder's change is her own rows only: it withdrew nothing
+            extra = _withdrawn_by_the_change(store, rows)
+    return restore_codings(store, steps, user=actor.name, **extra)[0]
 
 
 def last_decision(store: Store, *, actor: User) -> Standing | None:

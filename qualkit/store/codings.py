@@ -271,18 +271,24 @@ class CodingsMixin(StoreBase):
         return records
 
     def log_withdrawn(self, session: Session, gone: Sequence[int], what: dict[int, tuple[int, str]], *,
-                      user: str | None, why: str) -> None:
-        """Log suggestions withdrawn for a reason (a merge, a change) as a retrain's are, so a card of one says so."""
+                      user: str | None, why: str, extra: dict[str, Any] | None = None) -> None:
+        """Log suggestions withdrawn for a reason (a merge, a change) as a retrain's are, so a card of one says so.
+
+        ``extra`` goes into the event too (a change keeps the withdrawn rows whole, so that its undo puts them back).
+        """
         if gone:
             self.log(session, user, "replace", "coding", None,
                      old={"suggestions_removed": len(gone), "why": why, "ids": list(gone[:LOGGED_IDS]),
-                          "more_ids": max(0, len(gone) - LOGGED_IDS), "withdrawn": withdrawn_log(gone, what)})
+                          "more_ids": max(0, len(gone) - LOGGED_IDS), "withdrawn": withdrawn_log(gone, what),
+                          **(extra or {})})
 
     def withdraw_suggestions_in(self, session: Session, *, segment_id: int, code_id: str, span: tuple[int, int],
-                                user: str | None, why: str) -> list[int]:
+                                user: str | None, why: str, change_of: int | None = None) -> list[int]:
         """Withdraw the pending machine suggestions of ``code_id`` on exactly ``span`` of a segment; returns their ids.
 
         Logged as a retrain's withdrawals are (a card of one still on screen says so); one someone acted on stays.
+        ``change_of``: the suggestion whose change withdrew them; the event then keeps the rows whole
+        (``withdrawn_rows``), so that undoing the change puts them back as they were.
         """
         rows = session.execute(select(CodingRow.id).where(
             CodingRow.project_id == self.project_id, CodingRow.segment_id == segment_id, CodingRow.code_id == code_id,
@@ -290,9 +296,13 @@ class CodingsMixin(StoreBase):
             CodingRow.end == span[1])).scalars().all()
         kept = self._acted_on(session, rows)
         gone = sorted(int(i) for i in rows if i not in kept)
+        extra = None
+        if gone and change_of is not None:
+            extra = {"change_of": int(change_of), "withdrawn_rows": [coding_record(r) for r in session.scalars(
+                select(CodingRow).where(CodingRow.id.in_(gone)).order_by(CodingRow.id))]}
         if gone:
             session.execute(delete(CodingRow).where(CodingRow.project_id == self.project_id, CodingRow.id.in_(gone)))
-        self.log_withdrawn(session, gone, {i: (segment_id, code_id) for i in gone}, user=user, why=why)
+        self.log_withdrawn(session, gone, {i: (segment_id, code_id) for i in gone}, user=user, why=why, extra=extra)
         return gone
 
     def _acted_on(self, session: Session, coding_ids: Sequence[int]) -> set[int]:
@@ -467,7 +477,8 @@ class CodingsMixin(StoreBase):
                 # A suggestion of the new code on these very words stayed in the queue, where accepting it was
                 # refused as coded already and the fix said to reject it: a false "no" for the learned coder.
                 self.withdraw_suggestions_in(session, segment_id=old.segment_id, code_id=code_id, span=(new.start,
-                                             new.end), user=user, why=f"coded the same words by a change ({old.id})")
+                                             new.end), user=user, why=f"coded the same words by a change ({old.id})",
+                                             change_of=old.id)
                 return new
         raise StoreError(f"unknown decision {decision!r}", fix="use accept, reject, change or span")
 

@@ -385,14 +385,41 @@ def user_state_events(store: Store, user: str, *, limit: int = 200) -> list[dict
             for r in rows]
 
 
+def change_withdrawals(store: Store, suggestion_id: int, *, look_back: int = 200) -> dict[str, Any] | None:
+    """The newest withdrawal a change of ``suggestion_id`` made (the suggestions of the new code on the same words).
+
+    ``{"id", "at", "user", "rows"}`` with the withdrawn rows whole (as :func:`~qualkit.store.rows.coding_record`
+    gives them), or None when no change of it withdrew any among the newest ``look_back`` withdrawals.
+
+    Example:
+        >>> change_withdrawals(Store.create("sqlite://", name="cw"), 1) is None
+        True
+    """
+    with Session(store.engine) as session:
+        rows = session.scalars(select(EventRow).where(
+            EventRow.project_id == store.project_id, EventRow.entity == "coding", EventRow.action == "replace",
+            EventRow.outcome == "ok").order_by(EventRow.id.desc()).limit(look_back)).all()
+    for row in rows:
+        old = row.old if isinstance(row.old, dict) else {}
+        if old.get("change_of") == int(suggestion_id) and old.get("withdrawn_rows"):
+            return {"id": int(row.id), "at": row.at, "user": row.user, "rows": list(old["withdrawn_rows"])}
+    return None
+
+
 def restore_codings(store: Store, steps: Sequence[tuple[int, int, dict[str, Any], int]], *,
-                    user: str) -> list[Coding]:
+                    user: str, put_back: Sequence[dict[str, Any]] = (), put_back_event: int | None = None,
+                    withdraw: tuple[int, str, int, int, int] | None = None) -> list[Coding]:
     """Put codings back to earlier values, version-checked, in ONE transaction; each is a ``revert`` event.
 
     Each step is ``(coding_id, expected_version, values, reverted_event_id)`` with ``values`` drawn from
     :data:`RESTORABLE`. Nothing is deleted: the row gets the values and ``version + 1``, and the event
     names the old values, the new ones and the event taken back. A row someone changed since
     ``expected_version`` saves none of the steps and raises :class:`~qualkit.errors.ConflictError`.
+
+    Undoing a change also takes back what it withdrew: ``put_back`` are whole rows (from
+    :func:`change_withdrawals`, its event ``put_back_event``) inserted again with their ids, unless present; a
+    change done again (``withdraw``: ``(segment_id, code_id, start, end, suggestion_id)`` of its new code)
+    withdraws them again, as the change did. Both in the same transaction.
 
     Example:
         >>> restore_codings(Store.create("sqlite://", name="rc"), [], user="ana")
@@ -428,7 +455,19 @@ def restore_codings(store: Store, steps: Sequence[tuple[int, int, dict[str, Any]
                       new=dict(values, version=expected + 1, reverts_event=event_id))
             session.expire(row)
             out.append(coding_from_row(session.get(CodingRow, coding_id)))
+        present = set(session.scalars(select(CodingRow.id).where(
+            CodingRow.id.in_([int(r["id"]) for r in put_back])))) if put_back else set()
+        restored = [row_from_record(r) for r in put_back if int(r["id"]) not in present]
+        if restored:
+            session.add_all(restored)  # the suggestions the change withdrew, as they were (same ids)
+            store.log(session, user, "revert", "coding", None, old=None,
+                      new={"suggestions_back": [int(r.id) for r in restored], "reverts_event": put_back_event})
+        if withdraw is not None:
+            segment_id, code_id, start, end, suggestion_id = withdraw
+            store.withdraw_suggestions_in(session, segment_id=segment_id, code_id=code_id, span=(start, end),
+                                          user=user, why=f"coded the same words by a change ({suggestion_id})",
+                                          change_of=suggestion_id)
     return out
 
 
-__all__ = ["CONSENSUS", "RESTORABLE", "STATE_ACTIONS", "bulk_set_status", "merge_codes", "own_rows", "recode", "recode_in", "restore_codings", "set_consensus", "set_own_decision", "set_own_decisions", "state_events", "user_state_events"]
+__all__ = ["CONSENSUS", "RESTORABLE", "STATE_ACTIONS", "bulk_set_status", "change_withdrawals", "merge_codes", "own_rows", "recode", "recode_in", "restore_codings", "set_consensus", "set_own_decision", "set_own_decisions", "state_events", "user_state_events"]

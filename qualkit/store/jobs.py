@@ -313,6 +313,32 @@ def ranking_size(store: Store, version: int) -> int:
             RankingRow.project_id == store.project_id, RankingRow.id == version)) or 0)
 
 
+def retrained_since(store: Store, version: int) -> bool:
+    """Whether a ranking newer than ``version`` came from retraining, not from a first ordering of the queue.
+
+    A ``rank`` job orders a queue that had no ranking (a first visit): nothing was learned, so a page drawn
+    before it has nothing to offer. A ranking a ``retrain`` (or ``finetune``) job stored, or one stored by no
+    job, counts as retrained.
+
+    Example:
+        >>> from qualkit.store.repository import Store
+        >>> store = Store.create("sqlite://", name="rs2")
+        >>> first = enqueue_job(store, "rank", user=None)
+        >>> version = save_ranking(store, {1: 0.5}, job_id=first)
+        >>> retrained_since(store, 0), retrained_since(store, version)
+        (False, False)
+        >>> retrained_since(store, save_ranking(store, {1: 0.4}, job_id=enqueue_job(store, "retrain", user="ana")) - 1)
+        True
+    """
+    with store.session() as session:
+        job_ids = set(session.scalars(select(RankingRow.job_id).where(
+            RankingRow.project_id == store.project_id, RankingRow.id > version)))
+        known = dict(session.execute(select(JobRow.id, JobRow.kind).where(
+            JobRow.id.in_([int(i) for i in job_ids if i is not None]))).all()) if job_ids else {}
+    # A job no longer on record (or no job at all) is taken for a retrain: the banner then errs towards asking.
+    return any(known.get(job_id) != "rank" for job_id in job_ids)
+
+
 def latest_ranking(store: Store, version: int | None = None) -> tuple[int, dict[int, float] | None]:
     """``(version, ranking)`` of the newest ranking (or of ``version`` while it is kept); ``(0, None)`` if none.
 
@@ -376,4 +402,4 @@ def live_workers(store: Store, *, within_seconds: float = 15.0) -> list[str]:
 
 __all__ = ["KEEP_RANKINGS", "MAX_ATTEMPTS", "STALE_SECONDS", "STATUSES", "Job", "claim_job", "enqueue_job",
            "finish_job", "forget_worker", "heartbeat", "job", "jobs_df", "latest_ranking", "live_workers",
-           "ranking_size", "ranking_version", "requeue_stale", "save_ranking", "touch_worker", "work_status", "worker_name"]
+           "ranking_size", "ranking_version", "requeue_stale", "retrained_since", "save_ranking", "touch_worker", "work_status", "worker_name"]

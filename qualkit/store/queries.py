@@ -13,15 +13,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, literal, not_, or_, select
+from sqlalchemy import and_, exists, false, func, literal, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from qualkit.store.decisions import CONSENSUS
 from qualkit.store.repository import Store
 from qualkit.store.rows import coding_frame, joined_codings
-from qualkit.store.schema import CodingRow, SegmentRow
+from qualkit.store.schema import CodingRow, EventRow, SegmentRow
 
 
 def codings_by_id(store: Store, coding_ids: Sequence[int]) -> pd.DataFrame:
@@ -153,6 +154,18 @@ def _not_settled_no():
                            settled.decided_by == CONSENSUS, settled.status == "rejected")
 
 
+def _not_taken_back():
+    """SQL condition: not a row its own author took back (a hand code removed, a change undone).
+
+    The SQL form of :func:`qualkit.model.withdrawn_by_author`: such a row is on record but is no rejection (the
+    coder never said the code does not apply); a blind coder's own rejection of a suggestion of the same code is.
+    """
+    parent = aliased(CodingRow)
+    judges = exists().where(parent.id == CodingRow.parent_id, parent.code_id == CodingRow.code_id)
+    return ~and_(CodingRow.origin == "human", CodingRow.status == "rejected",
+                 func.coalesce(CodingRow.decided_by == CodingRow.coder, false()), ~judges)
+
+
 def _awaiting_review(hidden: Mapping[int, set[str]] | None):
     """SQL condition: a row is not a suggestion that some visible coder judged in a row of their own.
 
@@ -172,7 +185,8 @@ def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -
     """Per code: coded segments (``accepted``, as the analyses count them), suggestions awaiting review, rejections.
 
     A segment counts once however many coders applied the code (two double-coders and their consensus
-    are one passage), and not at all where the disagreement was settled "does not apply". ``hidden``
+    are one passage), and not at all where the disagreement was settled "does not apply". A row its own
+    author took back (a hand code removed, a change undone) is no rejection, as in the report. ``hidden``
     maps a source id to coders whose rows there are not counted (see ``TeamView.hidden_map``).
 
     Example:
@@ -187,7 +201,7 @@ def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -
     others = (select(CodingRow.code_id, CodingRow.status, func.count())
               .join(SegmentRow, SegmentRow.id == CodingRow.segment_id)
               .where(CodingRow.project_id == store.project_id, CodingRow.status != "accepted", _not_hidden(hidden),
-                     _awaiting_review(hidden))
+                     _awaiting_review(hidden), _not_taken_back())
               .group_by(CodingRow.code_id, CodingRow.status))
     with Session(store.engine) as session:
         rows = session.execute(accepted).all() + session.execute(others).all()
@@ -280,6 +294,52 @@ def human_rows_df(store: Store, *, source_id: int, coders: Sequence[str]) -> pd.
     return coding_frame(rows)
 
 
+def own_judgements(store: Store, coding_ids: Sequence[int], *, coder: str) -> dict[int, str]:
+    """A coder's own judgements of these suggestions (blind double-coding): suggestion id -> ``accepted``/``rejected``.
+
+    The judgement is the coder's own row of the same code pointing to the suggestion, which itself stays
+    "suggested"; suggestions the coder has not judged (or whose judgement was undone) are left out.
+
+    Example:
+        >>> own_judgements(Store.create("sqlite://", name="oj"), [1, 2], coder="ana")
+        {}
+    """
+    if not coding_ids:
+        return {}
+    parent = aliased(CodingRow)
+    query = (select(parent.id, CodingRow.status).join(parent, parent.id == CodingRow.parent_id)
+             .where(CodingRow.project_id == store.project_id, CodingRow.coder == coder, CodingRow.origin == "human",
+                    CodingRow.code_id == parent.code_id, CodingRow.status != "suggested",
+                    parent.id.in_([int(i) for i in coding_ids])).order_by(CodingRow.id))
+    with Session(store.engine) as session:
+        return {int(i): str(status) for i, status in session.execute(query)}
+
+
+def withdrawals(store: Store, coding_ids: Sequence[int], *, look_back: int = 500) -> dict[int, dict[str, Any]]:
+    """Who withdrew these suggestions, when and why, from the log (their rows are deleted): id -> ``{user, at, why}``.
+
+    ``why`` is None for a retrain's refresh; a person's change on the same words or a merge of codes names its
+    reason. Only the newest ``look_back`` withdrawals are read; ids not found are left out.
+
+    Example:
+        >>> withdrawals(Store.create("sqlite://", name="wd"), [1])
+        {}
+    """
+    wanted = {int(i) for i in coding_ids}
+    if not wanted:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    with Session(store.engine) as session:
+        rows = session.scalars(select(EventRow).where(
+            EventRow.project_id == store.project_id, EventRow.entity == "coding", EventRow.action == "replace",
+            EventRow.outcome == "ok").order_by(EventRow.id.desc()).limit(look_back)).all()
+    for row in rows:
+        old = row.old if isinstance(row.old, dict) else {}
+        for coding_id in wanted.intersection(int(i) for i in old.get("ids") or []) - set(out):
+            out[coding_id] = {"user": row.user, "at": row.at, "why": old.get("why")}
+    return out
+
+
 def child_coding_ids(store: Store, coding_id: int) -> list[int]:
     """Ids of codings derived from a coding (a change's new code, coders' own judgements).
 
@@ -312,4 +372,4 @@ def segment_ids_under_review(store: Store) -> list[int]:
         return [int(i) for i in session.scalars(query)]
 
 
-__all__ = ["bulk_candidates", "child_coding_ids", "code_counts", "code_examples", "coding_source_ids", "codings_by_id", "human_rows_df", "segment_ids_under_review", "suggestion_queue"]
+__all__ = ["bulk_candidates", "child_coding_ids", "code_counts", "code_examples", "coding_source_ids", "codings_by_id", "human_rows_df", "own_judgements", "segment_ids_under_review", "suggestion_queue", "withdrawals"]

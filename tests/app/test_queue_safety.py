@@ -354,3 +354,127 @@ def test_a_study_nothing_was_suggested_for_says_so_and_offers_to_suggest(quiet_s
     assert "Nothing left to review here." not in helpers.texts(at)
     assert any("Nothing has been suggested for this study yet" in i.value for i in at.info)
     assert at.button(key="q_suggest").label.startswith("Suggest codes")
+
+
+def _run_job(store, kind: str, ranking: dict[int, float]) -> int:
+    """Play the worker: run one job of ``kind`` that stores ``ranking`` (as rank_job does, naming its job)."""
+    job_id = jobs.enqueue_job(store, kind, user=None)
+    job = jobs.claim_job(store, "test-worker:1", [kind])
+    assert job is not None and job.id == job_id
+    version = jobs.save_ranking(store, ranking, job_id=job.id)
+    jobs.finish_job(store, job.id, "test-worker:1", result={"ranking_version": version})
+    return version
+
+
+def order(at) -> str:
+    return re.search(r"to review · ([^·]+) · ", "\n".join(str(c.value) for c in at.caption)).group(1).strip()
+
+
+def test_the_first_ranking_of_a_new_queue_is_no_retrain_to_refresh_for(queue_study, apptest, helpers):
+    """F opened the queue and, before any decision, read "The retrained coder ranks the suggestions anew and would
+    show other cards here": the page's first ranking (the worker ordering a queue that had none) arrived after the
+    cards were drawn. Nothing had retrained; only a retrain since the cards were drawn is offered."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    helpers.assert_ok(at)
+    shown = cards(at)
+    assert jobs.work_status(store)["queued"] == 1  # the page asked for a first ranking
+    _run_job(store, "rank", {i: float(n) for n, i in enumerate(shown)})  # it would reverse the cards
+    at.run()
+    helpers.assert_ok(at)
+    assert cards(at) == shown and NEW_ORDER not in helpers.texts(at)
+    assert order(at) == "most uncertain first"  # what the cards on screen are in
+    # A real retrain since the cards were drawn is offered, as before.
+    _run_job(store, "retrain", {i: float(n) for n, i in enumerate(shown)})
+    at.run()
+    assert cards(at) == shown and NEW_ORDER in helpers.texts(at)
+
+
+def test_the_order_named_is_the_order_the_cards_are_in(queue_study, apptest, helpers):
+    """The label switched from "most uncertain first" to "most informative first" between reruns, by itself."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    assert order(at) == "most uncertain first"
+    # A retrain whose order keeps the cards on screen is taken in silently: the cards and their label stay.
+    _run_job(store, "retrain", {i: 1.0 - n / 10 for n, i in enumerate(shown)})
+    for _ in range(2):
+        at.run()
+        helpers.assert_ok(at)
+        assert cards(at) == shown and order(at) == "most uncertain first"
+    # A ranking that orders none of the cards (an empty one) leaves them in the uncertainty order: said so.
+    jobs.save_ranking(store, {})
+    fresh = apptest("ana", "queue")
+    assert cards(fresh) == shown and order(fresh) == "most uncertain first"
+    # Drawn with a ranking, the label says so.
+    _run_job(store, "retrain", {i: float(n) for n, i in enumerate(shown)})
+    fresh = apptest("ana", "queue")
+    assert cards(fresh) == shown[::-1] and order(fresh) == "most informative first"
+
+
+def test_a_card_judged_in_another_tab_says_so_and_the_keys_move_past_it(queue_study, apptest, helpers):
+    """On a transcript she codes blind, F judged a card in another tab; in this one it kept its ▶ and buttons, and
+    A and X went on acting on it (refused: "you judged suggestion … already") instead of on the next card."""
+    from qualkit.review import double_coding
+    from qualkit.users import Role, User
+
+    store = queue_study.store
+    double_coding.assign(store, "group1.txt", ["ana", "ben"], actor=User("admin", Role.ADMIN))
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    other = apptest("ana", "queue")  # the other tab
+    assert cards(other) == shown
+    other.button(key=keyed(other, "A")).click().run()
+    helpers.assert_ok(other)
+    mine = store.codings_df(origin="human", coder="ana")
+    assert list(mine["parent_id"]) == [shown[0]] and list(mine["status"]) == ["accepted"]
+    at.run()
+    helpers.assert_ok(at)
+    assert "You judged this suggestion meanwhile (accepted), in another tab" in helpers.texts(at)
+    assert shown[0] not in cards(at) and keyed(at, "A") == f"acc_{shown[1]}" and keyed(at, "X") == f"rej_{shown[1]}"
+    at.button(key=keyed(at, "X")).click().run()
+    helpers.assert_ok(at)
+    mine = store.codings_df(origin="human", coder="ana").set_index("parent_id")
+    assert mine.loc[shown[0], "status"] == "accepted" and mine.loc[shown[1], "status"] == "rejected"
+
+
+def test_a_stale_press_on_a_card_decided_in_another_tab_does_not_offer_this_tabs_undo_for_it(
+        queue_study, apptest, helpers):
+    """The other tab accepted the card; a press here before the page redrew said "Already accepted … (your decision a
+    moment ago; U or Ctrl+Z undoes it)", and U then took back this tab's own earlier decision, another card."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    at.button(key=keyed(at, "A")).click().run()  # this tab's own decision, on its undo stack
+    other = apptest("ana", "queue")
+    assert cards(other)[0] == shown[1]
+    other.button(key=keyed(other, "A")).click().run()
+    at.button(key=f"acc_{shown[1]}").click().run()  # the press here, on the card as this tab drew it
+    helpers.assert_ok(at)
+    said = " ".join(messages(at))
+    assert "in another tab" in said and "undoes it" not in said
+    assert (store.coding(shown[1]).status, store.coding(shown[1]).version) == ("accepted", 2)  # decided once
+    assert shown[1] not in cards(at) and keyed(at, "A") == f"acc_{shown[2]}"
+    assert at.button(key="q_undo").label.startswith("Undo: Accepted")  # this tab's own decision, still on top
+
+
+def test_a_card_a_teammate_withdrew_says_who_and_why_and_the_keys_move_past_it(queue_study, apptest, helpers):
+    """Ben changed Workload to Emotional exhaustion on words that had a suggestion of it, which withdrew that
+    suggestion; ana's card of it said "The retrained coder withdrew this suggestion"."""
+    from qualkit.review import decisions
+    from qualkit.users import User
+
+    store = queue_study.store
+    workload = int(queue_study.suggestion("group2.txt", 2, "workload").id)
+    exhausted = int(queue_study.suggestion("group2.txt", 2, "emotional_exhaustion").id)
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    assert {workload, exhausted} <= set(shown)
+    decisions.decide(store, workload, "change", actor=User("ben"), code_id="emotional_exhaustion")
+    at.run()
+    helpers.assert_ok(at)
+    said = helpers.texts(at)
+    assert "Withdrawn meanwhile by ben (coded the same words by a change" in said
+    assert "retrained coder" not in said and "Decided meanwhile by ben (rejected)" in said
+    assert exhausted not in cards(at) and workload not in cards(at)
+    assert keyed(at, "A") == f"acc_{next(i for i in shown if i not in (workload, exhausted))}"

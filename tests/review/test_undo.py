@@ -139,7 +139,10 @@ def test_blind_change_undoes_both_own_rows(blind):
     decisions.revert_decision(store, new.id, expected_version=new.version, actor=ANA)
     mine = store.codings_df(origin="human", coder="ana")
     mine = mine[mine["parent_id"] == w.id]
-    assert set(mine["status"]) == {"suggested"}
+    # the judgement of the suggestion is "not judged yet"; the new code's row is taken back by its coder (as a
+    # hand code removed is), not a suggestion awaiting review that no queue shows
+    assert set(zip(mine["code_id"], mine["status"], mine["decided_by"].fillna(""), strict=True)) == {
+        ("workload", "suggested", ""), ("emotional_exhaustion", "rejected", "ana")}
     assert int(w.id) in _queue_ids(store, ANA)
 
 
@@ -197,3 +200,96 @@ def test_a_hand_code_undone_lets_the_suggestion_it_replaced_come_back(study):
     store.replace_suggestions([again], segment_ids=[int(s.segment_id)])  # the retrain after the undo
     pending = store.codings_df(status="suggested", segment_ids=[int(s.segment_id)])
     assert pending["code_id"].tolist() == ["administrative_burden"]
+
+
+def _counts_everywhere(store, user="ana"):
+    """What each table says of the study's codings: the Study page, project.codings(), the codings sheet, the report."""
+    import re
+
+    from qualkit.export.report import methods_paragraph
+    from qualkit.export.tables import tidy_codings
+    from qualkit.review.visibility import code_counts
+
+    study_page = code_counts(store, viewer=user)
+    codings = Project(store, user=user).codings()
+    sheet = tidy_codings(store)["status"].value_counts()
+    text = methods_paragraph(store, store.codebook(), store.codings_df(), store.segments_df(), by=None,
+                             include_suggested=False)
+    said = re.search(r"(\d+) suggestions? awaiting review and (\d+) rejected coding", text)
+    taken_back = re.search(r"(\d+) codings? taken back", text)
+    return {
+        "study page": (int(study_page["suggested"].sum()), int(study_page["rejected"].sum())),
+        "project.codings()": (int(((codings["status"] == "rejected") & ~codings["removed"]).sum()),
+                              int(codings["removed"].sum())),
+        "codings sheet": (int(sheet.get("rejected", 0)), int(sheet.get("removed", 0))),
+        "report": (int(said.group(1)), int(said.group(2)), int(taken_back.group(1)) if taken_back else 0),
+    }
+
+
+def test_an_undone_change_restores_the_suggestion_and_every_table_agrees(study):
+    """F's study: after undoing a "Change" the Study page said "Rejected 5" where the report said 4 rejected and
+    one hand coding removed: the new code's row, taken back by the undo, was counted as a rejection."""
+    store = study.store
+    for turn, code in ((1, "administrative_burden"), (4, "peer_support"), (5, "administrative_burden")):
+        s = study.suggestion("group1.txt", turn, code)
+        decisions.decide(store, int(s.id), "reject", actor=ANA, expected_version=int(s.version))
+    w = study.suggestion("group1.txt", 2, "workload")
+    before = _counts_everywhere(store)
+    new = decisions.decide(store, int(w.id), "change", actor=ANA, code_id="emotional_exhaustion",
+                           expected_version=int(w.version))
+    decisions.revert_decision(store, new.id, expected_version=new.version, actor=ANA)
+    back = store.coding(int(w.id))
+    assert (back.status, back.decided_by, back.code_id) == ("suggested", None, "workload")
+    assert int(w.id) in _queue_ids(store, ANA)
+    counts = _counts_everywhere(store)
+    assert counts["study page"] == before["study page"] == (5, 3)  # 3 rejections, not 4
+    assert counts["project.codings()"] == counts["codings sheet"] == (3, 1)  # the new row: taken back, on record
+    assert counts["report"] == (5, 3, 1)
+    # the undo is an event of its own, with who and when; the change stays on record
+    events = store.events_df("coding", new.id)
+    assert events["action"].tolist()[:2] == ["revert", "change"] and events["user"].iloc[0] == "ana"
+
+
+def test_an_undone_blind_change_is_no_suggestion_awaiting_review(blind):
+    """Undoing a blind "change" put the new code's own row back to "suggested": a suggestion no queue showed,
+    counted as awaiting review on the Study page and in the report (9 where the queue had 8)."""
+    store = blind.store
+    w = blind.suggestion("group1.txt", 2, "workload")
+    before = _counts_everywhere(store)
+    queue_before = decisions.review_queue(store, actor=ANA, limit=100)[1]
+    new = decisions.decide(store, int(w.id), "change", actor=ANA, code_id="emotional_exhaustion")
+    decisions.revert_decision(store, new.id, expected_version=new.version, actor=ANA)
+    assert decisions.review_queue(store, actor=ANA, limit=100)[1] == queue_before
+    counts = _counts_everywhere(store)
+    assert counts["study page"] == before["study page"]
+    assert counts["report"][:2] == before["report"][:2] and counts["report"][2] == before["report"][2] + 1
+    assert counts["project.codings()"][1] == counts["codings sheet"][1] == before["codings sheet"][1] + 1
+    assert store.coding(new.id).status == "rejected" and store.coding(new.id).decided_by == "ana"
+
+
+def test_undoing_a_change_puts_back_the_suggestion_it_withdrew_and_a_redo_withdraws_it_again(study):
+    """A change to a code the machine also suggested on those words withdrew that suggestion; the undo left it
+    gone, so the state before the change did not come back. Undoing the undo (from History) redid only half of
+    the change: the new code accepted, and the suggestion it had rejected pending in the queue again."""
+    store = study.store
+    workload = study.suggestion("group2.txt", 2, "workload")
+    exhausted = study.suggestion("group2.txt", 2, "emotional_exhaustion")
+    before = store.codings_df().set_index("id")[["code_id", "status", "start", "end", "score", "version"]]
+    new = decisions.decide(store, int(workload.id), "change", actor=ANA, code_id="emotional_exhaustion",
+                           expected_version=int(workload.version))
+    assert int(exhausted.id) not in set(store.codings_df()["id"])  # withdrawn: the words carry the code now
+    decisions.revert_decision(store, new.id, expected_version=new.version, actor=ANA)
+    after = store.codings_df().set_index("id")
+    assert after.loc[int(exhausted.id), "score"] == exhausted.score  # back as it was, with its id
+    assert after.loc[after.index != new.id, before.columns].drop(columns="version").equals(
+        before.drop(columns="version"))
+    assert {int(workload.id), int(exhausted.id)} <= _queue_ids(store, ANA)
+    # undoing the undo does the change again, whole
+    decisions.revert_decision(store, new.id, expected_version=store.coding(new.id).version, actor=ANA)
+    assert (store.coding(new.id).status, store.coding(int(workload.id)).status) == ("accepted", "rejected")
+    assert not {int(workload.id), int(exhausted.id)} & _queue_ids(store, ANA)
+    # and undoing that takes it back whole again
+    decisions.revert_decision(store, new.id, expected_version=store.coding(new.id).version, actor=ANA)
+    assert (store.coding(new.id).status, store.coding(int(workload.id)).status) == ("rejected", "suggested")
+    assert {int(workload.id), int(exhausted.id)} <= _queue_ids(store, ANA)
+    assert store.events_df("coding")["action"].tolist().count("revert") >= 6  # every step on record

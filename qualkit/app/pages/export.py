@@ -30,7 +30,8 @@ def render() -> None:
     ctx = state.page_context("Export")
     st.subheader("Codings as CSV")
     statuses = st.multiselect("Status", ["accepted", "suggested", "rejected", "removed"], default=["accepted"],
-                              key="ex_status", help="removed: a hand code its own coder took back (not a rejection)")
+                              key="ex_status", help="removed: taken back by its own coder, a hand code removed or a change undone "
+                              "(not a rejection)")
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     csv_key = (ctx.name, ctx.user.name, tuple(statuses))
     if st.button("Prepare the CSV", key="ex_csv"):

@@ -3,7 +3,9 @@
 Safe under change. The page holds a *snapshot* of its cards in the tab's session state (each card's
 coding id and row version, as drawn); nothing else reorders them. Every decision, by button or key,
 is sent with the id and version of that card, so it can only ever decide the card it belongs to; a
-card someone else decided meanwhile says so and offers no decision. Retraining runs in a separate
+card decided meanwhile elsewhere (by a teammate, or in another tab; on a transcript coded blind, the
+reviewer's own judgement made in another tab) says so and offers no decision, and the ▶ moves on to the
+next card. The caption names the order the cards were drawn in. Retraining runs in a separate
 worker process and stores a new ranking; when it would change the cards on screen the page offers it
 ("... would show other cards here — refresh") and applies it when the reviewer asks, turns the page, or has
 decided every card on it; never mid-read (a new ranking that keeps the cards on screen is taken in silently). The count shown changes only by the decisions made (until the reviewer refreshes).
@@ -31,7 +33,7 @@ from qualkit.errors import ConflictError, QualkitError, StoreError, SuggestionWi
 from qualkit.model import Codebook
 from qualkit.review import decisions
 from qualkit.store import jobs
-from qualkit.store.queries import codings_by_id
+from qualkit.store.queries import codings_by_id, own_judgements, withdrawals
 
 PAGE_SIZE = 10
 ALL = "(all)"
@@ -199,8 +201,13 @@ def _decide(coding_id: int, version: int, decision: str, label: str, start: int 
     except ConflictError as error:
         done = {"accept": "accepted", "reject": "rejected"}.get(decision)
         if done and error.current.get("status") == done and error.current.get("decided_by") == user.name:
-            # A second press of the same key before the page redrew: the first one did it.
-            _say(f"Already {done} {label} (your decision a moment ago; U or Ctrl+Z undoes it).", "info")
+            stack = _undo_stack(store.name)
+            if stack and stack[-1].get("card") == coding_id:
+                # A second press of the same key before the page redrew: the first one did it.
+                _say(f"Already {done} {label} (your decision a moment ago; U or Ctrl+Z undoes it).", "info")
+            else:  # decided in another tab: U here takes back this tab's own decisions, not that one
+                _say(f"Already {done} {label}, by you in another tab or page; nothing was saved twice "
+                     "(History lists it, to undo it).", "info")
             _drop_card(coding_id)
             return
         _report(error)
@@ -428,13 +435,19 @@ def more(ctx: state.Context, row, codebook: Codebook, color: str, label: str) ->
 
 
 def reordered(ctx: state.Context, snap: dict[str, Any], newest: int) -> bool:
-    """Whether ranking ``newest`` would show other cards, or the same in another order, than the page shows.
+    """Whether ranking ``newest``, made by a retrain since the cards were drawn, would show other cards (or the
+    same in another order) than the page shows.
 
     Every decision retrains the coder and so re-ranks the queue; only a new order that changes what is on
     screen is worth a word (the banner came after every decision). An order that changes nothing is taken in.
     """
     if not newest or newest == snap["ranking"] or not jobs.ranking_size(ctx.store, newest):
         return False  # an empty ranking has nothing to show in a new order
+    if not jobs.retrained_since(ctx.store, snap["ranking"]):
+        # The first ordering of a queue that had none (asked for when the page opened) arrived after the cards
+        # were drawn: nothing retrained, and "the retrained coder ranks anew" greeted a reviewer who had not
+        # decided anything. It is used when the cards are next drawn (a refresh, another page, all decided).
+        return False
     _, source_id, code_id, page = snap["key"]
     frame, _ = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, (page - 1) * PAGE_SIZE, PAGE_SIZE,
                              source_id, code_id, newest)
@@ -457,6 +470,9 @@ def watch_cards(ctx: state.Context, snap: dict[str, Any]) -> None:
         now = codings_by_id(ctx.store, list(live))
         if dict(zip(now["id"].astype(int), now["version"].astype(int), strict=True)) != live:
             st.rerun(scope="app")
+    blind = snap.get("live_blind", [])
+    if blind and own_judgements(ctx.store, blind, coder=ctx.user.name):  # judged in another tab: the card
+        st.rerun(scope="app")  # stays "suggested" (the judgement is the coder's own row), its version too
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -588,6 +604,33 @@ def nothing_to_review(ctx: state.Context, *, filtered: bool) -> None:
     suggest_button(ctx, key="q_suggest")
 
 
+def withdrawn_note(withdrawal: dict[str, Any] | None, user: str) -> str:
+    """What a card whose suggestion is gone says: the retrained coder withdrew it, or who did and why.
+
+    A card withdrawn by a teammate's change of the same words said "The retrained coder withdrew this suggestion".
+    """
+    if withdrawal is not None and withdrawal.get("why"):
+        who = "you, in another tab or page" if withdrawal.get("user") == user else \
+            ui.text_or(withdrawal.get("user"), "someone else")
+        return f"Withdrawn meanwhile by {who} ({withdrawal['why']}); refresh the queue to drop it."
+    if withdrawal is not None:
+        return "The retrained coder withdrew this suggestion; refresh the queue to drop it."
+    return "This suggestion was withdrawn meanwhile; refresh the queue to drop it."
+
+
+def order_of(frame: pd.DataFrame) -> str:
+    """The order the cards of ``frame`` are in, in words: ranked by what teaches the coder most, or by uncertainty.
+
+    Read from the cards themselves (a ranked card has a ``priority``), once, when they are drawn: named from
+    the newest ranking's version, the label switched between reruns while the cards stayed where they were,
+    and said "most informative first" of cards an empty ranking had left in the uncertainty order.
+    """
+    ranked = frame["priority"].notna() if "priority" in frame and len(frame) else pd.Series(dtype=bool)
+    if len(ranked) and ranked.all():
+        return "most informative first"
+    return "most informative first, then most uncertain" if ranked.any() else "most uncertain first"
+
+
 def snapshot(ctx: state.Context, key: tuple, ranking: int) -> dict[str, Any]:
     """The cards this tab shows: kept as drawn until the reviewer refreshes, changes filters or pages,
     or has decided all of them."""
@@ -603,7 +646,7 @@ def snapshot(ctx: state.Context, key: tuple, ranking: int) -> dict[str, Any]:
             frame, total = queries.queue(ctx.url, ctx.name, ctx.gen, ctx.user.name, 0, PAGE_SIZE, source_id,
                                          code_id, ranking)
         snap = {"key": key, "ranking": ranking, "frame": frame.reset_index(drop=True), "total": int(total),
-                "decided": 0}
+                "decided": 0, "order": order_of(frame)}
         st.session_state[SNAPSHOT] = snap
     return snap
 
@@ -635,6 +678,7 @@ def render() -> None:
     page = max(int(st.session_state.get("q_page", 1)), 1)
     snap = snapshot(ctx, (ctx.name, source_id, code_id, page), ranking)
     snap["live"] = {}  # id -> version of the cards drawn below with buttons, which watch_cards watches between runs
+    snap["live_blind"] = []  # those on transcripts the reviewer codes blind (judged elsewhere, only their own row tells)
     watch_cards(ctx, snap)
     if actions.model_work_available():
         work_status(ctx, snap)
@@ -646,7 +690,7 @@ def render() -> None:
     if not total:
         nothing_to_review(ctx, filtered=source_id is not None or code_id is not None)
         return
-    order = "most informative first" if snap["ranking"] else "most uncertain first"
+    order = snap.get("order") or order_of(snap["frame"])
     keys = ("keys: A accept, X reject, K choose another code (type, Enter to pick it, Enter again to change), U undo (on the card marked ▶) · "
             if ctx.user.can_code() else "")
     st.caption(f"{ui.counted(total, 'suggestion')} to review · {order} · {keys}a card's score is the coders' combined "
@@ -655,22 +699,29 @@ def render() -> None:
     current = codings_by_id(ctx.store, [int(i) for i in frame["id"]]).set_index("id")
     view = queries.team_view(ctx.url, ctx.name, ctx.gen)
     mine = view.own_row_sources(ctx.user.name)
+    judged = own_judgements(ctx.store, [int(i) for i, s in zip(frame["id"], frame["source_id"], strict=True)
+                                        if int(s) in mine], coder=ctx.user.name) if mine else {}
     if mine and set(frame["source_id"]) & mine:
         st.info("Some of these transcripts you code blind: your decisions are your own and stay hidden from "
                 "the other coder until you both mark the transcript done (Double coding page).")
+    withdrawn = withdrawals(ctx.store, [int(i) for i in frame["id"] if int(i) not in current.index])
     highlighted = False
     for row in frame.itertuples():
         gone = note = None
         if int(row.id) not in current.index:
-            gone = "The retrained coder withdrew this suggestion; refresh the queue to drop it."
+            gone = withdrawn_note(withdrawn.get(int(row.id)), ctx.user.name)
         else:
             now = current.loc[int(row.id)]
             # On a transcript this reviewer codes blind, a suggestion decided in place before the assignment is
             # theirs to judge afresh: a live card, never "decided by <the other coder>" (that told them the
             # other coder's decision and offered no buttons).
             if now["status"] != "suggested" and int(row.source_id) not in mine:
-                who = ui.text_or(now["decided_by"], "someone else")
+                who = "you, in another tab or page" if now["decided_by"] == ctx.user.name else \
+                    ui.text_or(now["decided_by"], "someone else")
                 gone = f"Decided meanwhile by {who} ({now['status']}); refresh the queue to drop it."
+            elif int(row.id) in judged:  # the suggestion stays "suggested": the judgement is the reviewer's own row
+                gone = (f"You judged this suggestion meanwhile ({judged[int(row.id)]}), in another tab or page; "
+                        "refresh the queue to drop it.")
             else:
                 # Still undecided: draw it as it is now (a retrain may have moved its span or changed its
                 # score), so the buttons carry the version the reviewer is looking at.
@@ -685,6 +736,8 @@ def render() -> None:
         highlighted = highlighted or gone is None
         if gone is None:
             snap["live"][int(row.id)] = int(row.version)
+            if int(row.source_id) in mine:
+                snap["live_blind"].append(int(row.id))
     ui.pager("q_page", total, PAGE_SIZE)  # the count above, less what this tab decided (one number, not two)
 
 

@@ -77,7 +77,8 @@ def overview(ctx: state.Context) -> pd.DataFrame:
     cols[4].metric("Rejected", counts.get("rejected", 0),
                    help="Decisions that a code does not apply, one per person and passage: a passage two coders "
                         "rejected counts twice, and a passage can be both accepted by one person and rejected by "
-                        "another")
+                        "another. A code its own coder took back (a hand code removed, a change undone) is no "
+                        "rejection and is not counted")
     codebook = queries.codebook(ctx.url, ctx.name, ctx.gen)
     st.caption(f"Codebook: {codebook.name} v{codebook.version}, {len(codebook.codable_codes)} codes"
                if codebook else "No codebook yet — add one on the Codebook page.")
