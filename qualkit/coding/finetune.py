@@ -86,23 +86,31 @@ def material(codebook: Any, texts: Sequence[str] = (), labels: Sequence[Sequence
         list[str], list[list[str]], list[tuple[str, str]]]:
     """Training texts, their codes, and (near-miss, example) negative pairs: decisions plus the codebook.
 
+    A code with no definition, inclusion criteria or examples is represented by its name.
+
     Example:
         >>> from qualkit.model import Codebook, Code
         >>> cb = Codebook("m", [Code("a", "A", definition="Tired.", examples=["So tired"], near_misses=["Tired of pizza"])])
         >>> material(cb)
         (['Tired.', 'So tired'], [['a'], ['a']], [('Tired of pizza', 'Tired.'), ('Tired of pizza', 'So tired')])
+        >>> material(Codebook("m", [Code("food", "Food & drink")]))[:2]
+        (['Food & drink'], [['food']])
     """
+    from qualkit.coding._base import prototypes
+
     out_texts, out_labels = [], []
     for text, codes in zip(texts, labels, strict=True):
         if codes is not None and text and text.strip():
             out_texts.append(text)
             out_labels.append(sorted(codes))
-    negatives = []
-    for code in codebook.codable_codes:
-        own = [t.strip() for t in (code.definition, code.inclusion, *code.examples) if t and t.strip()]
-        out_texts += own
-        out_labels += [[code.id]] * len(own)
-        negatives += [(miss.strip(), text) for miss in code.near_misses if miss.strip() for text in own]
+    # The codebook's own texts, as the coders read them: definition, inclusion criteria and examples, or the
+    # name of a code that has nothing else (the coders learn from it too).
+    own_texts, columns, _, near_texts, near_columns = prototypes(codebook)
+    ids = [code.id for code in codebook.codable_codes]
+    out_texts += own_texts
+    out_labels += [[ids[j]] for j in columns]
+    negatives = [(miss, text) for miss, j in zip(near_texts, near_columns, strict=True)
+                 for text, column in zip(own_texts, columns, strict=True) if column == j]
     return out_texts, out_labels, negatives
 
 

@@ -102,3 +102,21 @@ def test_rationale_names_content_words_not_fillers(mini_codebook, nlp):
     words = set(re.findall(r'"([^"]+)"', coding.rationale.split("; words ", 1)[1]))
     assert words & {"lonely", "alone", "eat alone"}
     assert not any(set(term.split()) <= {"yeah", "for", "me"} for term in words)
+
+
+def test_a_code_with_only_its_name_learns_from_its_name(nlp):
+    """A names-only codebook (an NVivo node list, NHS theme names): a code the decisions show once is still
+    learned from its name; before, the name was left out of the training rows and the one decision was all."""
+    from qualkit.model import Code, Codebook
+
+    codebook = Codebook("names", [Code("food", "Food and drink provision"), Code("staff", "Staff attitude")])
+    texts = ["The nurses were rude to my mother", "Staff were kind and patient", "Lovely soup at lunch",
+             "Parking was hard to find", "The doctor was dismissive", "Reception staff ignored us"]
+    labels = [["staff"], ["staff"], ["food"], [], ["staff"], ["staff"]]
+    unseen = ["No drink provision on the ward at night"]
+
+    def score(codebook_examples: bool) -> float:
+        coder = LearnedCoder(codebook, embedder="lsa", nlp=nlp, codebook_examples=codebook_examples)
+        return float(coder.fit(texts, labels).predict_scores(unseen)["food"].iloc[0])
+
+    assert score(True) > score(False) + 0.05
