@@ -315,3 +315,28 @@ def test_a_key_press_for_a_highlighted_card_out_of_sight_brings_it_into_view_ins
         page.keyboard.press("x")
         events = wait_for_new_event(store, before)
         assert int(events.iloc[0]["entity_id"]) == second and events.iloc[0]["action"] == "reject"
+
+
+def test_the_first_key_after_the_marker_moved_by_itself_is_held_and_said(tmp_path, helpers, monkeypatch):
+    """Sam read the top card; a teammate accepted it; his page redrew by itself with ▶ on the next card, and his A
+    (meant for the card he had read) accepted that one, unread. Now that press applies nothing and says so, even
+    when it comes at once (a press swallowed by the settle guard said nothing); the next A accepts."""
+    from playwright.sync_api import expect
+
+    with queue_in_browser(tmp_path, helpers, monkeypatch, "held-failure.png") as (page, store):
+        first, _ = on_screen(page)
+        store.decide(first, "accept", user="ben")
+        expect(page.locator(f'[class*="st-key-card_{first}_v"]').get_by_text("Decided meanwhile by ben")).to_be_visible(
+            timeout=20_000)
+        second, _ = on_screen(page)
+        assert second != first
+        before = len(decisions_by(store, "ana"))
+        page.get_by_role("heading", name="Review queue").click()
+        page.keyboard.press("a")  # at once, as Sam's A came
+        expect(page.get_by_text("Not applied: the card you were on was decided by ben")).to_be_visible(timeout=20_000)
+        assert len(decisions_by(store, "ana")) == before and store.coding(second).status == "suggested"
+        expect(page.locator('[class*="st-key-q_hold_"]')).to_have_count(0, timeout=20_000)
+        wait_until_settled(page)
+        page.keyboard.press("a")
+        events = wait_for_new_event(store, before)
+        assert int(events.iloc[0]["entity_id"]) == second and events.iloc[0]["action"] == "accept"

@@ -74,11 +74,13 @@ def test_new_rankings_never_swap_cards_and_keys_decide_the_card_on_screen(queue_
     stale.click().run()
     helpers.assert_ok(at)
     assert (store.coding(shown[1]).status, store.coding(shown[1]).decided_by) == ("accepted", "ben")
-    assert len(messages(at)) == 1 and messages(at)[0].startswith("Not saved")
+    assert len(messages(at)) == 1 and messages(at)[0].startswith("Your reject was not applied: ben accepted ")
     decided_by_ana = store.codings_df(status=["accepted", "rejected"])
     assert set(decided_by_ana.loc[decided_by_ana["decided_by"] == "ana", "id"]) == {shown[0]}
     assert "Decided meanwhile by ben" in helpers.texts(at)
-    assert shown[1] not in cards(at) and keyed(at, "A") == f"acc_{shown[2]}"  # the key moved past it
+    assert shown[1] not in cards(at) and keyed(at, "A") == "q_hold_a"  # the ▶ moved past it by itself: held
+    at.button(key=keyed(at, "A")).click().run()
+    assert store.coding(shown[2]).status == "suggested" and keyed(at, "A") == f"acc_{shown[2]}"
     assert count(at) == 7  # only ana's own decisions moved her count before she refreshes
 
     # The reviewer asks for the new order.
@@ -431,7 +433,9 @@ def test_a_card_judged_in_another_tab_says_so_and_the_keys_move_past_it(queue_st
     at.run()
     helpers.assert_ok(at)
     assert "You judged this suggestion meanwhile (accepted), in another tab" in helpers.texts(at)
-    assert shown[0] not in cards(at) and keyed(at, "A") == f"acc_{shown[1]}" and keyed(at, "X") == f"rej_{shown[1]}"
+    assert shown[0] not in cards(at) and keyed(at, "X") == "q_hold_x"  # the ▶ moved by itself: first X held
+    at.button(key=keyed(at, "X")).click().run()
+    assert keyed(at, "A") == f"acc_{shown[1]}" and keyed(at, "X") == f"rej_{shown[1]}"
     at.button(key=keyed(at, "X")).click().run()
     helpers.assert_ok(at)
     mine = store.codings_df(origin="human", coder="ana").set_index("parent_id")
@@ -478,3 +482,84 @@ def test_a_card_a_teammate_withdrew_says_who_and_why_and_the_keys_move_past_it(q
     assert "retrained coder" not in said and "Decided meanwhile by ben (rejected)" in said
     assert exhausted not in cards(at) and workload not in cards(at)
     assert keyed(at, "A") == f"acc_{next(i for i in shown if i not in (workload, exhausted))}"
+
+
+def test_a_key_press_after_the_marker_moved_by_itself_applies_nothing_the_first_time(queue_study, apptest, helpers):
+    """Sam read the top card; Rosa accepted it in her tab; Sam's page redrew by itself with ▶ on the next card, and
+    his A said "Accepted patient safety on … turn 7", a card he had not read."""
+    from qualkit.users import add_user
+
+    store = queue_study.store
+    add_user(store, "rosa", "rosa-password", "coder", display_name="Rosa Díaz", actor="setup", rounds=4)
+    sam = apptest("ana", "queue")
+    shown = cards(sam)
+    rosa = apptest("rosa", "queue")
+    assert cards(rosa)[0] == shown[0]
+    rosa.button(key=keyed(rosa, "A")).click().run()
+    assert (store.coding(shown[0]).status, store.coding(shown[0]).decided_by) == ("accepted", "rosa")
+    sam.run()  # the page's own refresh (watch_cards)
+    helpers.assert_ok(sam)
+    assert shown[0] not in cards(sam)
+    for key in ("A", "X", "K"):  # the first press, whichever it is, goes to the hold
+        assert keyed(sam, key) == f"q_hold_{key.lower()}"
+    sam.button(key=keyed(sam, "A")).click().run()
+    helpers.assert_ok(sam)
+    assert store.coding(shown[1]).status == "suggested"  # nothing decided
+    assert store.codings_df(status=["accepted", "rejected"])["decided_by"].tolist() == ["rosa"]
+    said = messages(sam)
+    assert len(said) == 1 and said[0].startswith("Not applied: the card you were on was decided by Rosa Díaz")
+    assert "press A again to accept it" in said[0]
+    from qualkit.app import ui
+
+    first = store.coding(shown[1])
+    segment = store.segments_df().set_index("id").loc[first.segment_id]
+    where = f"{ui.code_label(store.codebook(), first.code_id)} · {segment['source']} turn {int(segment['turn'])}"
+    assert f"▶ is now on {where} — press A" in said[0]  # the card the ▶ is on, named
+    # The second press acts on the card, as usual; the one after it too (the ▶ moved by his own decision).
+    assert keyed(sam, "A") == f"acc_{shown[1]}" and keyed(sam, "X") == f"rej_{shown[1]}"
+    assert not [b for b in sam.button if b.key.startswith("q_hold_")]
+    sam.button(key=keyed(sam, "A")).click().run()
+    helpers.assert_ok(sam)
+    assert (store.coding(shown[1]).status, store.coding(shown[1]).decided_by) == ("accepted", "ana")
+    assert keyed(sam, "X") == f"rej_{shown[2]}"
+    sam.button(key=keyed(sam, "X")).click().run()
+    assert (store.coding(shown[2]).status, store.coding(shown[2]).decided_by) == ("rejected", "ana")
+
+
+def test_own_decisions_and_clicks_on_a_cards_button_are_never_held(queue_study, apptest, helpers):
+    """Only a ▶ moved by itself holds a press: after the reviewer's own accept, A on the next card accepts at once,
+    and a click on a card's own Accept applies to that card even while the ▶'s first key press is held."""
+    store = queue_study.store
+    at = apptest("ana", "queue")
+    shown = cards(at)
+    at.button(key=keyed(at, "A")).click().run()  # her own accept: ▶ to the next card, no hold
+    assert store.coding(shown[0]).status == "accepted" and keyed(at, "A") == f"acc_{shown[1]}"
+    store.decide(shown[1], "reject", user="ben")  # the ▶ card decided elsewhere
+    at.run()
+    assert keyed(at, "A") == "q_hold_a"  # the ▶ moved by itself to shown[2]
+    at.button(key=f"acc_{shown[2]}").click().run()  # she clicks that card's own Accept: applied directly
+    helpers.assert_ok(at)
+    assert (store.coding(shown[2]).status, store.coding(shown[2]).decided_by) == ("accepted", "ana")
+    assert len(messages(at)) == 1 and messages(at)[0].startswith("Accepted")
+    assert keyed(at, "A") == f"acc_{shown[3]}"  # moved by her decision: the next A acts at once
+    at.button(key=keyed(at, "A")).click().run()
+    assert (store.coding(shown[3]).status, store.coding(shown[3]).decided_by) == ("accepted", "ana")
+
+
+def test_a_press_that_lost_the_race_says_it_was_not_applied_and_by_whom(queue_study, apptest, helpers):
+    """Both pressed X on the same card at the same moment; Sam's tab showed only "Decided meanwhile by …
+    (rejected)", not that his X had not been applied."""
+    from qualkit.users import add_user
+
+    store = queue_study.store
+    add_user(store, "rosa", "rosa-password", "coder", display_name="Rosa Díaz", actor="setup", rounds=4)
+    sam = apptest("ana", "queue")
+    shown = cards(sam)
+    store.decide(shown[0], "reject", user="rosa")  # hers landed first
+    sam.button(key=f"rej_{shown[0]}").click().run()  # his X, on the card as his page drew it
+    helpers.assert_ok(sam)
+    said = messages(sam)
+    assert len(said) == 1 and said[0].startswith("Your reject was not applied: Rosa Díaz rejected ")
+    assert store.coding(shown[0]).decided_by == "rosa"
+    assert not len(store.codings_df(status=["accepted", "rejected"]).query("decided_by == 'ana'"))
+    assert keyed(sam, "X") == "q_hold_x"  # the ▶ moved by itself: his next X is held too

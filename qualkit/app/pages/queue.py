@@ -15,6 +15,12 @@ Keyboard: on the highlighted (first open) card ``A`` accepts, ``X`` rejects and 
 of this tab (a stack of :data:`UNDO_DEPTH`); each action shows exactly one message. A and X decide a card
 only once it has been the highlighted one for 600 ms (a quick second press is swallowed; ``QUALKIT_QUEUE_SETTLE_MS``
 sets it, see :func:`qualkit.app.resources.settle_ms`).
+
+When the ▶ moves by itself (the card under it was decided or withdrawn elsewhere: a teammate, another tab, the
+retrained coder), the first A, X or K that arrives for the card it moved to is not applied: the reviewer was
+reading the card above, and their press meant that one. The page says where the ▶ went and why; the next press
+acts as usual. A ▶ moved by the reviewer's own decision (or undo) needs no second press, and a click on a card's
+own button always applies to that card.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from qualkit.model import Codebook
 from qualkit.review import decisions
 from qualkit.store import jobs
 from qualkit.store.queries import codings_by_id, own_judgements, withdrawals
+from qualkit.users import get_user
 
 PAGE_SIZE = 10
 ALL = "(all)"
@@ -43,6 +50,8 @@ SNAPSHOT = "q_snapshot"
 REBUILD = "q_rebuild"
 UNDO = "q_undo_stack"
 UNDO_DEPTH = 50
+HELD = "q_held"  # the ▶ moved by itself onto this card: the first key press is held (see module docstring)
+HOLD_KEYS = {"A": "accept", "X": "reject", "K": "choose another code for"}
 # A card must have been the highlighted one resources.settle_ms() (600 ms) before A or X decides it: a second
 # press meant for the card just decided would otherwise land on the next card, seen for a fraction of a second.
 # K focuses the highlighted card's "change to" chooser; U / Ctrl+Z press "Undo" (Streamlit's own shortcuts are
@@ -99,6 +108,14 @@ KEYS_JS = """<script>
     if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
     if (!["a", "x"].includes(event.key.toLowerCase()) || event.ctrlKey || event.metaKey || event.altKey) return;
     note();
+    // The ▶ moved by itself (the card under it was decided elsewhere): this press goes to the page's hold
+    // button, which applies nothing and says where the ▶ went, even within SETTLE_MS (a press swallowed
+    // there said nothing, and the reviewer thought it had been applied).
+    if (document.querySelector('[class*="st-key-q_hold_"] button')) {
+      const held = document.querySelector('[class*="st-key-card_"][class*="_current"]');
+      if (held) held.scrollIntoView({ block: "nearest" });
+      return;
+    }
     if (performance.now() - shown.since < SETTLE_MS) {
       event.preventDefault();
       event.stopImmediatePropagation();
@@ -137,6 +154,7 @@ KEYS_JS = """<script>
     }
     if (key !== "k" || event.ctrlKey || event.metaKey || event.altKey) return;
     chosenFor = null;
+    if (document.querySelector('[class*="st-key-q_hold_k"] button')) return;  // its own shortcut: held, said
     const box = document.querySelector('[class*="st-key-chg_"] input');
     if (!box) return;
     event.preventDefault();
@@ -171,6 +189,26 @@ def _drop_card(coding_id: int) -> None:
     if coding_id in set(frame["id"]):
         snap["frame"] = frame[frame["id"] != coding_id].reset_index(drop=True)
         snap["decided"] += 1
+
+
+def _person(store: Any, name: object) -> str:
+    """The name people see for the user ``name`` (their display name where they have one)."""
+    if not isinstance(name, str) or not name:
+        return "someone else"
+    try:
+        user = get_user(store, name)
+    except QualkitError:
+        user = None
+    return user.label if user is not None else name
+
+
+def _hold(card_id: int, key: str, where: str, why: str) -> None:
+    """Hold-button callback (A, X or K after the ▶ moved by itself): apply nothing, say where the ▶ is now."""
+    snap = _snapshot()
+    if snap is not None and (snap.get(HELD) or {}).get("card") == card_id:
+        snap[HELD] = None  # pressed once: the next press acts on the card
+    _say(f"Not applied: the card you were on was {why} meanwhile; ▶ is now on {where} — press {key} again to "
+         f"{HOLD_KEYS[key]} it.", "info")
 
 
 def _undo_stack(project: str) -> list[dict[str, Any]]:
@@ -209,6 +247,15 @@ def _decide(coding_id: int, version: int, decision: str, label: str, start: int 
                 _say(f"Already {done} {label}, by you in another tab or page; nothing was saved twice "
                      "(History lists it, to undo it).", "info")
             _drop_card(coding_id)
+            return
+        status, by = error.current.get("status"), error.current.get("decided_by")
+        if status in ("accepted", "rejected") and by:
+            # The race: someone decided this card as the press was on its way. Said plainly (the card's own note,
+            # "Decided meanwhile by …", read as if the press had done it).
+            who = "you, in another tab or page," if by == user.name else _person(store, by)
+            what = {"span": "accept", "change": "change of code"}.get(decision, decision)
+            _say(f"Your {what} was not applied: {who} {status} {label} meanwhile. Nothing of yours was saved.",
+                 "warning")
             return
         _report(error)
         return
@@ -359,9 +406,10 @@ def _bulk(items: list[tuple[int, int]]) -> None:
 
 # ---------------------------------------------------------------------------------------------- drawing
 def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *, first: bool,
-         gone: str | None = None, note: str | None = None) -> None:
+         gone: str | None = None, note: str | None = None, held: bool = False) -> None:
     """One suggestion with its evidence highlighted and the decision controls (``gone``: why it has none now;
-    ``note``: what changed on it since the queue was drawn)."""
+    ``note``: what changed on it since the queue was drawn; ``held``: the ▶ moved onto it by itself, so A and X
+    belong to :func:`hold_keys` until pressed once)."""
     cid, version = int(row.id), int(row.version)
     survey = getattr(row, "segment_kind", None) == "row"  # an answer has no turns: its respondent says whose
     turn = f", {ui.location(row)}" if survey else "" if pd.isna(row.turn) else f" turn {int(row.turn)}"
@@ -393,9 +441,9 @@ def card(ctx: state.Context, row, codebook: Codebook, colors: dict[str, str], *,
             return
         a, x, sel, k = st.columns([1, 1, 2.2, 1.2], vertical_alignment="bottom")
         clicks.button("Accept", key=f"acc_{cid}", type="primary", on_click=_decide, args=(cid, version, "accept", label),
-                      shortcut="A" if first else None, width="stretch", where=a)
+                      shortcut="A" if first and not held else None, width="stretch", where=a)
         clicks.button("Reject", key=f"rej_{cid}", on_click=_decide, args=(cid, version, "reject", label),
-                      shortcut="X" if first else None, width="stretch", where=x)
+                      shortcut="X" if first and not held else None, width="stretch", where=x)
         others = [c.id for c in codebook.codable_codes if c.id != row.code_id]
         sel.selectbox("Change to", others, index=None, placeholder=CHOOSE + (" (K)" if first else ""),
                       key=f"chg_{cid}", format_func=lambda c: ui.code_label(codebook, c),
@@ -432,6 +480,46 @@ def more(ctx: state.Context, row, codebook: Codebook, color: str, label: str) ->
         for column in ("old", "new"):
             table[column] = [ui.readable(v) for v in table[column]]
         st.dataframe(table, hide_index=True)
+
+
+def hold(snap: dict[str, Any], marked: Any, gone: dict[int, str],
+         codebook: Codebook) -> dict[str, Any] | None:
+    """Whether the ▶ card's first key press is held: the ▶ moved onto it by itself, and no key was pressed since.
+
+    The ▶ moved by itself when the card it was on last time is still among this tab's cards but now gone (decided
+    or withdrawn elsewhere; ``gone`` says how, by card id). A card the reviewer decided here leaves the cards, so
+    the ▶ their own decision moves holds nothing; nor does one an undo brings back on top (the card it was on
+    still stands). Sam read the top card, Rosa accepted it in her tab, his page redrew by itself with the ▶ on
+    the next card, and his A accepted that card, unread.
+    """
+    before, held = snap.get("marked"), snap.get(HELD)
+    now = int(marked.id) if marked is not None else None
+    snap["marked"] = now
+    if now is None:
+        held = None
+    elif held is not None and held["card"] == now:
+        pass  # still waiting for its first press
+    elif before is not None and before != now and before in gone:
+        survey = getattr(marked, "segment_kind", None) == "row"  # as the card names it
+        turn = f", {ui.location(marked)}" if survey else "" if pd.isna(marked.turn) else f" turn {int(marked.turn)}"
+        where = f"{ui.code_label(codebook, marked.code_id)} · {marked.source}{turn}"
+        held = {"card": now, "where": where, "why": gone[before]}
+    else:
+        held = None
+    snap[HELD] = held
+    return held
+
+
+def hold_keys(held: dict[str, Any]) -> None:
+    """The buttons A, X and K press while the ▶ card is held (hidden: the keys are what reaches them).
+
+    They apply nothing and say where the ▶ went; the card's own buttons still apply when clicked.
+    """
+    st.html("<style>.st-key-q_hold { display: none; }</style>")
+    with st.container(key="q_hold"):
+        for key in HOLD_KEYS:
+            clicks.button(f"Held {key}", key=f"q_hold_{key.lower()}", on_click=_hold,
+                          args=(held["card"], key, held["where"], held["why"]), shortcut=key)
 
 
 def reordered(ctx: state.Context, snap: dict[str, Any], newest: int) -> bool:
@@ -705,11 +793,15 @@ def render() -> None:
         st.info("Some of these transcripts you code blind: your decisions are your own and stay hidden from "
                 "the other coder until you both mark the transcript done (Double coding page).")
     withdrawn = withdrawals(ctx.store, [int(i) for i in frame["id"] if int(i) not in current.index])
-    highlighted = False
+    drawn = []  # (row, gone, note, why): why = how a gone card went, in words (for the held ▶'s message)
     for row in frame.itertuples():
-        gone = note = None
+        gone = note = why = None
         if int(row.id) not in current.index:
             gone = withdrawn_note(withdrawn.get(int(row.id)), ctx.user.name)
+            withdrawal = withdrawn.get(int(row.id)) or {}
+            by = withdrawal.get("user") if withdrawal.get("why") else None
+            why = ("withdrawn by you, in another tab or page" if by == ctx.user.name else
+                   f"withdrawn by {_person(ctx.store, by)}" if by else "withdrawn by the retrained coder")
         else:
             now = current.loc[int(row.id)]
             # On a transcript this reviewer codes blind, a suggestion decided in place before the assignment is
@@ -719,9 +811,12 @@ def render() -> None:
                 who = "you, in another tab or page" if now["decided_by"] == ctx.user.name else \
                     ui.text_or(now["decided_by"], "someone else")
                 gone = f"Decided meanwhile by {who} ({now['status']}); refresh the queue to drop it."
+                shown = who if now["decided_by"] == ctx.user.name else _person(ctx.store, now["decided_by"])
+                why = f"decided by {shown} ({now['status']})"
             elif int(row.id) in judged:  # the suggestion stays "suggested": the judgement is the reviewer's own row
                 gone = (f"You judged this suggestion meanwhile ({judged[int(row.id)]}), in another tab or page; "
                         "refresh the queue to drop it.")
+                why = f"judged by you in another tab or page ({judged[int(row.id)]})"
             else:
                 # Still undecided: draw it as it is now (a retrain may have moved its span or changed its
                 # score), so the buttons carry the version the reviewer is looking at.
@@ -732,12 +827,18 @@ def render() -> None:
                     note = "The retrained coder moved this suggestion's span meanwhile; it is shown as it is now."
                 elif changed:
                     note = "A decision on this suggestion was taken back meanwhile; it is shown as it is now."
-        card(ctx, row, codebook, colors, first=gone is None and not highlighted, gone=gone, note=note)
-        highlighted = highlighted or gone is None
+        drawn.append((row, gone, note, why))
+    marked = next((row for row, gone, _, _ in drawn if gone is None), None)
+    held = hold(snap, marked, {int(row.id): why for row, gone, _, why in drawn if gone is not None}, codebook)
+    for row, gone, note, _ in drawn:
+        first = marked is not None and int(row.id) == int(marked.id)
+        card(ctx, row, codebook, colors, first=first, gone=gone, note=note, held=first and held is not None)
         if gone is None:
             snap["live"][int(row.id)] = int(row.version)
             if int(row.source_id) in mine:
                 snap["live_blind"].append(int(row.id))
+    if held is not None and ctx.user.can_code():
+        hold_keys(held)
     ui.pager("q_page", total, PAGE_SIZE)  # the count above, less what this tab decided (one number, not two)
 
 
