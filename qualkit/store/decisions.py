@@ -208,6 +208,19 @@ def merge_codes(store: Store, old_code_ids: Sequence[str], new_code_id: str, cod
     return version, moved
 
 
+def recent_coding_events(store: Store, action: str, *, limit: int) -> list[EventRow]:
+    """The newest ``limit`` successful events of ``action`` on codings (``replace``, ``recode``...), newest first.
+
+    Example:
+        >>> recent_coding_events(Store.create("sqlite://", name="rce"), "replace", limit=5)
+        []
+    """
+    with Session(store.engine) as session:
+        return list(session.scalars(select(EventRow).where(
+            EventRow.project_id == store.project_id, EventRow.entity == "coding", EventRow.action == action,
+            EventRow.outcome == "ok").order_by(EventRow.id.desc()).limit(limit)).all())
+
+
 def merge_event(store: Store, codebook_version: int) -> dict[str, Any] | None:
     """The recode event of the merge that made ``codebook_version`` (None when a merge did not make it).
 
@@ -215,11 +228,7 @@ def merge_event(store: Store, codebook_version: int) -> dict[str, Any] | None:
         >>> merge_event(Store.create("sqlite://", name="me"), 2) is None
         True
     """
-    with Session(store.engine) as session:
-        rows = session.scalars(select(EventRow).where(
-            EventRow.project_id == store.project_id, EventRow.entity == "coding", EventRow.action == "recode",
-            EventRow.outcome == "ok").order_by(EventRow.id.desc()).limit(50)).all()
-    for row in rows:
+    for row in recent_coding_events(store, "recode", limit=50):
         if (row.new or {}).get("merge_version") == codebook_version and "moved" in (row.new or {}):
             return {"id": int(row.id), "at": row.at, "user": row.user, "old": row.old, "new": row.new}
     return None
@@ -395,11 +404,7 @@ def change_withdrawals(store: Store, suggestion_id: int, *, look_back: int = 200
         >>> change_withdrawals(Store.create("sqlite://", name="cw"), 1) is None
         True
     """
-    with Session(store.engine) as session:
-        rows = session.scalars(select(EventRow).where(
-            EventRow.project_id == store.project_id, EventRow.entity == "coding", EventRow.action == "replace",
-            EventRow.outcome == "ok").order_by(EventRow.id.desc()).limit(look_back)).all()
-    for row in rows:
+    for row in recent_coding_events(store, "replace", limit=look_back):
         old = row.old if isinstance(row.old, dict) else {}
         if old.get("change_of") == int(suggestion_id) and old.get("withdrawn_rows"):
             return {"id": int(row.id), "at": row.at, "user": row.user, "rows": list(old["withdrawn_rows"])}
@@ -470,4 +475,4 @@ def restore_codings(store: Store, steps: Sequence[tuple[int, int, dict[str, Any]
     return out
 
 
-__all__ = ["CONSENSUS", "RESTORABLE", "STATE_ACTIONS", "bulk_set_status", "change_withdrawals", "merge_codes", "own_rows", "recode", "recode_in", "restore_codings", "set_consensus", "set_own_decision", "set_own_decisions", "state_events", "user_state_events"]
+__all__ = ["CONSENSUS", "RESTORABLE", "STATE_ACTIONS", "bulk_set_status", "change_withdrawals", "merge_codes", "own_rows", "recent_coding_events", "recode", "recode_in", "restore_codings", "set_consensus", "set_own_decision", "set_own_decisions", "state_events", "user_state_events"]

@@ -19,10 +19,10 @@ import pandas as pd
 from sqlalchemy import and_, exists, false, func, literal, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from qualkit.store.decisions import CONSENSUS
+from qualkit.store.decisions import CONSENSUS, recent_coding_events
 from qualkit.store.repository import Store
 from qualkit.store.rows import coding_frame, joined_codings
-from qualkit.store.schema import CodingRow, EventRow, SegmentRow
+from qualkit.store.schema import CodingRow, SegmentRow
 
 
 def codings_by_id(store: Store, coding_ids: Sequence[int]) -> pd.DataFrame:
@@ -329,11 +329,7 @@ def withdrawals(store: Store, coding_ids: Sequence[int], *, look_back: int = 500
     if not wanted:
         return {}
     out: dict[int, dict[str, Any]] = {}
-    with Session(store.engine) as session:
-        rows = session.scalars(select(EventRow).where(
-            EventRow.project_id == store.project_id, EventRow.entity == "coding", EventRow.action == "replace",
-            EventRow.outcome == "ok").order_by(EventRow.id.desc()).limit(look_back)).all()
-    for row in rows:
+    for row in recent_coding_events(store, "replace", limit=look_back):
         old = row.old if isinstance(row.old, dict) else {}
         for coding_id in wanted.intersection(int(i) for i in old.get("ids") or []) - set(out):
             out[coding_id] = {"user": row.user, "at": row.at, "why": old.get("why")}
