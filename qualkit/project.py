@@ -591,9 +591,11 @@ class Project:
                 progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
         """Suggest codes for the study (or one transcript): the machine coder proposes, people decide.
 
-        Trains on the decisions so far and refreshes only *undecided* machine suggestions: a suggestion
-        proposed again keeps its id and version, one no longer proposed (e.g. after a codebook edit) is
-        withdrawn, and a (segment, code) someone accepted, rejected or coded by hand is never touched nor
+        Trains on the decisions so far and refreshes only *undecided* machine suggestions: each keeps its
+        id and version and gets its new score, even one below the threshold (a decision on the same code
+        elsewhere can lower it; the queue's order sinks it, and it stays until a person decides it). One
+        is withdrawn only when its basis is gone (its code left the codebook); new ones above the threshold
+        are added, and a (segment, code) someone accepted, rejected or coded by hand is never touched nor
         suggested again. ``progress(done, total)`` is called as segments are coded. Returns counts:
         ``segments`` coded and ``suggestions`` now awaiting review on them.
 

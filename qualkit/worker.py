@@ -56,7 +56,8 @@ def retrain_job(project: Project, params: dict[str, Any], progress: Progress) ->
     """Job kind ``"retrain"``: retrain on the decisions so far, refresh the suggestions under review, re-rank.
 
     Only undecided machine suggestions on transcripts still under review are refreshed (a human
-    decision is never touched); a suggestion proposed again keeps its id and version.
+    decision is never touched); each keeps its id and version and gets its new score, even below the
+    threshold (a retrain withdraws only one whose code left the codebook).
 
     Example:
         >>> retrain_job(Project.create("sqlite://", user="auto"), {}, lambda *a: None)["suggested"]

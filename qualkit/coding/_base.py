@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -497,11 +497,14 @@ class BaseCoder(BaseEstimator):
 
     def predict_codings(
         self, X: Iterable[Item], *, threshold: float | None = None, top_k: int | None = None, coder: str = "auto",
-        codebook_version: int | None = None,
+        codebook_version: int | None = None, include: Collection[tuple[int, str]] = (),
     ) -> list[Coding]:
         """Suggested :class:`Coding` rows with score, origin, evidence (absolute offsets) and a rationale.
 
         ``segment_id`` is the segment's id (``None`` for plain texts). Spans cover the whole segment.
+        ``include``: (segment id, code id) pairs to return whatever their score, even below the threshold
+        (the pending suggestions a retrain rescores in place); pairs of codes the coder does not code are
+        left out. Scored in the same pass as the rest.
 
         Example:
             >>> from qualkit.model import Codebook, Code
@@ -510,10 +513,22 @@ class BaseCoder(BaseEstimator):
             >>> c = RuleCoder(cb).fit().predict_codings(["so exhausted"])[0]
             >>> c.evidence, c.rationale
             ([(3, 12)], 'cue "exhausted"')
+            >>> seg = Segment("g.txt", 0, 4, "fine", id=9)
+            >>> [(c.segment_id, c.code_id, c.score) for c in RuleCoder(cb).fit().predict_codings([seg], include={(9, "tired")})]
+            [(9, 'tired', 0.0)]
         """
         batch, scored = self._scored(X)
-        chosen = self._selected(scored.scores, threshold, top_k)
+        chosen = np.array(self._selected(scored.scores, threshold, top_k), dtype=bool, copy=True)
         codes = list(self.codes_)
+        if include:
+            column = {code: j for j, code in enumerate(codes)}
+            wanted: dict[int, list[int]] = {}
+            for segment_id, code_id in include:
+                if code_id in column:
+                    wanted.setdefault(int(segment_id), []).append(column[code_id])
+            for i, item in enumerate(batch.items):
+                if isinstance(item, Segment) and item.id is not None and int(item.id) in wanted:
+                    chosen[i, wanted[int(item.id)]] = True
         version = codebook_version if codebook_version is not None else getattr(self, "codebook_version_", None)
         codings = []
         for i, j in zip(*np.nonzero(chosen), strict=True):

@@ -240,7 +240,9 @@ def autocode_project(project: Any, *, segment_ids: Iterable[int] | None = None,
 
     ``progress`` is ``True`` (a progress bar), ``False``, or a callback ``(done, total, message)`` called
     after training and after every chunk of :data:`CHUNK` segments. Only undecided machine suggestions are
-    refreshed; a (segment, code) that someone decided is never suggested again. ``fine_tune="auto"`` first
+    refreshed; a (segment, code) that someone decided is never suggested again. A pending suggestion is
+    rescored in place, even when its new score is below the threshold, and stays until a person decides it
+    (one whose code is no longer coded is withdrawn); new ones above the threshold are added. ``fine_tune="auto"`` first
     tunes the encoder when :func:`tuning_due` (``True``: always, ``False``: never).
     """
     if fine_tune not in (True, False, "auto"):
@@ -341,13 +343,19 @@ def _autocode(project: Any, segment_ids: Iterable[int] | None, report: Progress)
     taken = {(int(seg), code) for seg, code, status, origin in zip(
         decided["segment_id"], decided["code_id"], decided["status"], decided["origin"], strict=True)
         if status != "suggested" or origin == "human"}
+    # A pending suggestion is rescored in place, even below its code's threshold: a retrain never withdraws one
+    # only because its score fell (a reviewer's rejection of the same code elsewhere lowers it); the queue's
+    # order sinks it until a person decides it. One whose code left the codebook is not scored, so it goes.
+    pending = {(int(seg), code) for seg, code, status, origin in zip(
+        decided["segment_id"], decided["code_id"], decided["status"], decided["origin"], strict=True)
+        if status == "suggested" and origin != "human"} - taken
     version = project.codebook.version
     codings: list[Coding] = []
     total = len(segments)
     report(0, total, f"coding {total} segments")
     for start in range(0, total, CHUNK):
         part = segments[start:start + CHUNK]
-        for coding in coder.predict_codings(part, coder=MACHINE_CODER, codebook_version=version):
+        for coding in coder.predict_codings(part, coder=MACHINE_CODER, codebook_version=version, include=pending):
             if (coding.segment_id, coding.code_id) not in taken:
                 codings.append(coding)
         report(min(start + CHUNK, total), total, f"coded {min(start + CHUNK, total)} of {total} segments")

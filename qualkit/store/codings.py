@@ -126,9 +126,12 @@ class CodingsMixin(StoreBase):
         score, evidence, rationale, origin, coder and codebook version are refreshed. Such a machine
         rescore does not bump ``version``, because a reviewer's decision on that (segment, code) stays
         valid; the version guards human decisions only (a changed span does bump it, since the
-        reviewer would accept something else than they saw). Suggestions no longer proposed are
-        deleted (unless a person acted on one: an undone decision put it back in the queue on purpose, an
-        adjusted span keeps it there), new ones inserted; a (segment, code) a human already decided is not suggested again.
+        reviewer would accept something else than they saw). A pending suggestion missing from ``codings``
+        is deleted, so the caller lists every one whose basis stands, whatever its new score: autocode
+        passes each pending (segment, code) it scored, even below the threshold, and leaves out only those
+        whose code it no longer codes (the code left the codebook). One a person acted on is never deleted
+        (an undone decision put it back in the queue on purpose, an adjusted span keeps it there). New ones
+        are inserted; a (segment, code) a human already decided is not suggested again (its pending one goes).
         Rows with a human origin or a decision are never touched, even if someone decides one while
         this runs. One transaction; ``rescore``, ``replace`` (removed ids) and ``suggest`` events;
         ``details`` (e.g. the machine coder's settings) go into the ``suggest`` event, or the

@@ -303,7 +303,7 @@ def test_accept_on_a_card_the_retrain_withdrew_meanwhile_codes_the_words_the_car
     at = apptest("ana", "queue")
     first = cards(at)[0]
     shown = store.coding(first)
-    store.replace_suggestions([], segment_ids=[int(shown.segment_id)])  # the retrain drops it
+    store.replace_suggestions([], segment_ids=[int(shown.segment_id)])  # a retrain drops it (its code left the codebook)
     at.button(key=f"acc_{first}").click().run()
     helpers.assert_ok(at)
     mine = store.codings_df(origin="human", coder="ana")

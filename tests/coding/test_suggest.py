@@ -75,6 +75,56 @@ def test_resuggest_after_decisions_and_codebook_edit_keeps_every_human_decision(
     assert set(after.loc[after["status"] == "suggested", "codebook_version"]) == {project.codebook.version}
 
 
+KEEP_LINES = [
+    ("Moderator", "What makes the work hard?"),
+    ("Ann", "Prior auths and the inbox, every single day."),
+    ("Béla", "The inbox fills up with messages."),
+    ("Cy", "Honestly the paperwork never ends, I chart every night until midnight."),
+    ("Ann", "We laughed at lunch together, it feels like a family here."),
+]
+
+
+def test_a_retrain_rescores_a_pending_suggestion_in_place_and_only_the_codebook_withdraws_it(two_session_project):
+    """A researcher rejected administrative_burden on two passages; each decision retrained the coder, whose
+    lowered prior took another passage's suggestion below its threshold: the retrain deleted it (her clearest
+    example gone, and suggesting again did not bring it back). Now it is rescored in place and stays pending
+    until a person decides it; only its code leaving the codebook withdraws it."""
+    project = two_session_project(KEEP_LINES)
+    project.suggest()
+    first = project.codings(code_id="administrative_burden", source="g1.txt").sort_values("score", ascending=False)
+    assert len(first) == 3, first[["segment_id", "code_id", "score"]]
+    clear, also, kept = (int(i) for i in first["id"])
+    before = project.codings().set_index("id").loc[kept]
+
+    project.reject(clear)
+    project.suggest()
+    project.reject(also)
+    result = project.suggest()
+
+    after = project.codings().set_index("id")
+    assert kept in after.index, "the retrain deleted a pending suggestion because its score fell"
+    row = after.loc[kept]
+    coder = project.train_coder()
+    threshold = float(coder.thresholds_[list(coder.codes_).index("administrative_burden")])
+    assert row["status"] == "suggested" and row["segment_id"] == before["segment_id"]
+    assert row["score"] < before["score"] and row["score"] < threshold  # rescored below threshold, still pending
+    assert row["version"] == before["version"]  # a machine rescore keeps the version, as a re-proposal does
+    assert result["suggestions"] == int((after["status"] == "suggested").sum())
+    assert set(after.loc[[clear, also], "status"]) == {"rejected"}
+    pending = after[after["status"] == "suggested"]
+    again = pending.loc[pending["code_id"] == "administrative_burden", "segment_id"]
+    assert not {int(after.loc[clear, "segment_id"]), int(after.loc[also, "segment_id"])} & set(again)  # not again
+
+    # Its basis gone: the code leaves the codebook, and the next retrain withdraws its suggestion.
+    book = project.codebook
+    project.set_codebook(qk.Codebook(name=book.name, description=book.description, version=book.version,
+                                     codes=[c for c in book.codes if c.id != "administrative_burden"]),
+                         note="drop a code", leave_out_coded=True)
+    project.suggest()
+    assert kept not in set(project.codings()["id"])
+    assert set(project.codings(code_id="administrative_burden")["status"]) == {"rejected"}
+
+
 def test_cli_suggest_and_import_suggest(tmp_path, monkeypatch):
     monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
     runner = CliRunner()
