@@ -340,15 +340,15 @@ def _autocode(project: Any, segment_ids: Iterable[int] | None, report: Progress)
     store = project.store
     decided = store.codings_df(segment_ids=[int(s.id) for s in segments]) if len(segments) < 5000 else store.codings_df()
     decided = decided.loc[~withdrawn_by_author(decided)]  # a hand code taken back by its coder decided nothing
-    taken = {(int(seg), code) for seg, code, status, origin in zip(
-        decided["segment_id"], decided["code_id"], decided["status"], decided["origin"], strict=True)
-        if status != "suggested" or origin == "human"}
     # A pending suggestion is rescored in place, even below its code's threshold: a retrain never withdraws one
     # only because its score fell (a reviewer's rejection of the same code elsewhere lowers it); the queue's
     # order sinks it until a person decides it. One whose code left the codebook is not scored, so it goes.
-    pending = {(int(seg), code) for seg, code, status, origin in zip(
-        decided["segment_id"], decided["code_id"], decided["status"], decided["origin"], strict=True)
-        if status == "suggested" and origin != "human"} - taken
+    taken: set[tuple[int, str]] = set()
+    pending: set[tuple[int, str]] = set()
+    for seg, code, status, origin in zip(decided["segment_id"], decided["code_id"], decided["status"],
+                                         decided["origin"], strict=True):
+        (pending if status == "suggested" and origin != "human" else taken).add((int(seg), code))
+    pending -= taken
     version = project.codebook.version
     codings: list[Coding] = []
     total = len(segments)
