@@ -70,12 +70,16 @@ def model_updates(store) -> int:
 
 
 def click_button(page, key: str, attempts: int = 3) -> None:
-    """Click the button with widget key ``key``, again if a rerun replaced it mid-click (a loaded machine)."""
+    """Click the button with widget key ``key``, again if a rerun replaced it mid-click (a loaded machine).
+
+    A rerun keeps the last run's elements on screen, marked stale, until it draws them anew; while a card moves
+    up the page the same button can be there twice, so only the element that is not stale is clicked.
+    """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in range(attempts):
         try:
-            page.locator(f".st-key-{key} button").click(timeout=15_000)
+            page.locator(f".st-key-{key}:not([data-stale='true']) button").click(timeout=15_000)
             return
         except PlaywrightTimeout:
             if attempt == attempts - 1:
@@ -197,7 +201,7 @@ def test_review_journey(server):
             chooser.fill("Individual coping")
             page.get_by_role("option", name=re.compile("Individual coping")).first.click()
             settle(page)
-            page.locator(f".st-key-chgbtn_{fourth} button").click()
+            click_button(page, f"chgbtn_{fourth}")
             expect(page.get_by_text(re.compile(r"Changed .* to .*\(individual_coping\)")).first).to_be_visible(timeout=30_000)
             settle(page)
             assert not page.get_by_text("Not saved").count() and not page.get_by_text("no longer suggests").count()
@@ -212,7 +216,7 @@ def test_review_journey(server):
             go(ben, "Review queue")
             shown = card_ids(ben)
             assert not {first, second, third, fourth} & set(shown)  # ana's decisions are not offered again
-            ben.locator(f".st-key-rej_{shown[0]} button").click()
+            click_button(ben, f"rej_{shown[0]}")
             expect(ben.get_by_text("Rejected").first).to_be_visible(timeout=30_000)
             settle(ben)
             full_screenshot(ben, ARTIFACTS / "review-journey-second-user.png")
@@ -262,7 +266,7 @@ def test_blind_double_coding_in_two_browsers(server):
                 admin.get_by_role("option", name=coder, exact=True).click()
                 settle(admin)
             admin.keyboard.press("Escape")
-            admin.locator(".st-key-dc_assign button").click()
+            click_button(admin, "dc_assign")
             expect(admin.get_by_text(f"Assigned {source} to ana, ben (blind).")).to_be_visible(timeout=30_000)
 
             ana, ben = new_page(browser), new_page(browser)
@@ -276,7 +280,7 @@ def test_blind_double_coding_in_two_browsers(server):
                 go(page, "Review queue")
                 choose(page, "q_source", source)
                 choose(page, "q_code", f"({code})")  # so the card is on the first page, whatever the ranking
-                page.locator(f".st-key-{button}_{target} button").click()
+                click_button(page, f"{button}_{target}")
                 expect(page.locator(f".st-key-card_{target}")).to_have_count(0, timeout=30_000)
                 settle(page)
             assert store.coding(target).status == "suggested"  # blind: each decision is the coder's own row
@@ -294,7 +298,7 @@ def test_blind_double_coding_in_two_browsers(server):
             expect(ben.get_by_text("Kappa (pooled)")).to_be_visible(timeout=30_000)  # the comparison is there at once
             choose(ben, "dc_compare", source)  # the demo's fg1 is a finished double-coded transcript too
             segment = int(store.coding(target).segment_id)
-            ben.locator(f".st-key-adj_yes_{segment}_{code} button").click()
+            click_button(ben, f"adj_yes_{segment}_{code}")
             expect(ben.get_by_text(re.compile(r"Settled: .+ applies to turn \d+"))).to_be_visible(timeout=30_000)
             settle(ben)
             full_screenshot(ben, ARTIFACTS / "double-coding.png")
