@@ -186,7 +186,8 @@ def distinctive_words(
     columns = ["group", "word", "count", "count_other", "rate_per_1000", "log_odds", "z"]
     if versus is not None and versus not in counts:
         raise InvalidInput(f"no group {versus!r} under {by!r}", fix=f"use one of {sorted(counts)}")
-    if not vocabulary or len(counts) < 2:
+    # One word is every group's whole vocabulary: there is nothing to contrast (its log-odds divide by zero).
+    if len(vocabulary) < 2 or len(counts) < 2:
         empty = pd.DataFrame(columns=columns)
         empty.attrs["notes"] = guard.notes
         return empty

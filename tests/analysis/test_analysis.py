@@ -180,6 +180,16 @@ def test_distinctive_words_by_role(segs):
     assert set(coded["word"]) <= set(["night", "float", "the", "pager", "never", "stops", "inbox", "messages", "and", "patient", "calls", "all", "day"])
 
 
+def test_a_one_word_vocabulary_has_nothing_to_contrast():
+    """Every group said only "tired": no word list, where the log-odds used to divide by zero (inf z scores)."""
+    segs = pd.DataFrame({"id": [1, 2], "text": ["tired tired", "tired"], "start": 0, "source": "g1",
+                         "speaker": ["A", "B"], "speaker_role": "participant", "kind": "turn",
+                         "role": ["resident", "staff"]})
+    with np.errstate(all="raise"):
+        result = distinctive_words(segs, min_count=1, top=None)
+    assert result.empty
+
+
 def test_saturation_curve(segs, cods):
     curve = saturation(segs, cods)
     assert curve["unit"].tolist() == ["g1.txt", "g2.txt"]
