@@ -138,7 +138,8 @@ def show(
     for row in segments.itertuples(index=False):
         turn = "" if row.turn is None or row.turn != row.turn else int(row.turn)
         when = clock(getattr(row, "time_start", None))
-        who = f"{row.speaker}{f' ({when})' if when else ''}: " if row.speaker else "(unattributed) "
+        said_by = row.speaker if isinstance(row.speaker, str) and row.speaker else None  # NaN where nobody spoke
+        who = f"{said_by}{f' ({when})' if when else ''}: " if said_by else "(unattributed) "
         typer.echo(f"{turn!s:>5}  {who}{one_line(row.text)}")
         if codings is not None and len(codings):
             here = codings.loc[codings["segment_id"] == row.id]

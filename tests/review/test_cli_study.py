@@ -306,3 +306,15 @@ def test_show_prints_the_transcript_with_the_turn_numbers_the_commands_take(stud
     assert out.splitlines()[1:] == ["    1  Ann: I am exhausted, bone tired, every single week. So tired."]
     code, _, err = qualkit(capsys, "show", "group9.txt", "--db", db, "--user", "ana")
     assert "no transcript named 'group9.txt'" in one_line_error(code, err)
+
+
+def test_show_marks_a_line_nobody_said_as_unattributed(study, capsys):
+    """A transcript's header line has no speaker: `show` printed "nan:" for it."""
+    project, db, folder = study
+    (folder / "group2.txt").write_bytes(
+        b"Night shift focus group, ward 7\r\n[00:01:09] Interviewer: How are nights?\r\n[00:01:15] Ann: Tired.\r\n")
+    project.import_transcripts([folder / "group2.txt"], progress=False)
+    code, out, err = qualkit(capsys, "show", "group2.txt", "--db", db, "--user", "ana")
+    assert code == 0, err
+    assert "nan" not in out
+    assert any("(unattributed) Night shift focus group, ward 7" in line for line in out.splitlines())
