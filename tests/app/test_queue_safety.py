@@ -464,22 +464,24 @@ def test_a_stale_press_on_a_card_decided_in_another_tab_does_not_offer_this_tabs
 
 def test_a_card_a_teammate_withdrew_says_who_and_why_and_the_keys_move_past_it(queue_study, apptest, helpers):
     """Ben changed Workload to Emotional exhaustion on words that had a suggestion of it, which withdrew that
-    suggestion; ana's card of it said "The retrained coder withdrew this suggestion"."""
+    suggestion; ana's card of it said "The retrained coder withdrew this suggestion". Both cards name him as people
+    see him (his display name), not by his login."""
     from qualkit.review import decisions
-    from qualkit.users import User
+    from qualkit.users import User, add_user
 
     store = queue_study.store
+    add_user(store, "benl", "ben-password", "coder", display_name="Ben Lee", actor="setup", rounds=4)
     workload = int(queue_study.suggestion("group2.txt", 2, "workload").id)
     exhausted = int(queue_study.suggestion("group2.txt", 2, "emotional_exhaustion").id)
     at = apptest("ana", "queue")
     shown = cards(at)
     assert {workload, exhausted} <= set(shown)
-    decisions.decide(store, workload, "change", actor=User("ben"), code_id="emotional_exhaustion")
+    decisions.decide(store, workload, "change", actor=User("benl"), code_id="emotional_exhaustion")
     at.run()
     helpers.assert_ok(at)
     said = helpers.texts(at)
-    assert "Withdrawn meanwhile by ben (coded the same words by a change" in said
-    assert "retrained coder" not in said and "Decided meanwhile by ben (rejected)" in said
+    assert "Withdrawn meanwhile by Ben Lee (coded the same words by a change" in said
+    assert "retrained coder" not in said and "Decided meanwhile by Ben Lee (rejected)" in said
     assert exhausted not in cards(at) and workload not in cards(at)
     assert keyed(at, "A") == f"acc_{next(i for i in shown if i not in (workload, exhausted))}"
 

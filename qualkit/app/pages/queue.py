@@ -26,6 +26,7 @@ own button always applies to that card.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -692,14 +693,21 @@ def nothing_to_review(ctx: state.Context, *, filtered: bool) -> None:
     suggest_button(ctx, key="q_suggest")
 
 
-def withdrawn_note(withdrawal: dict[str, Any] | None, user: str) -> str:
+def withdrawn_note(withdrawal: dict[str, Any] | None, user: str,
+                   shown: Callable[[object], str] | None = None) -> str:
     """What a card whose suggestion is gone says: the retrained coder withdrew it, or who did and why.
 
     A card withdrawn by a teammate's change of the same words said "The retrained coder withdrew this suggestion".
+    ``shown`` turns a login name into the name people see.
+
+    Example:
+        >>> withdrawn_note({"user": "rosa", "why": "changed to Fatigue"}, "sam", str.title)
+        'Withdrawn meanwhile by Rosa (changed to Fatigue); refresh the queue to drop it.'
     """
     if withdrawal is not None and withdrawal.get("why"):
-        who = "you, in another tab or page" if withdrawal.get("user") == user else \
-            ui.text_or(withdrawal.get("user"), "someone else")
+        name = withdrawal.get("user")
+        who = "you, in another tab or page" if name == user else \
+            shown(name) if shown is not None else ui.text_or(name, "someone else")
         return f"Withdrawn meanwhile by {who} ({withdrawal['why']}); refresh the queue to drop it."
     if withdrawal is not None:
         return "The retrained coder withdrew this suggestion; refresh the queue to drop it."
@@ -797,7 +805,7 @@ def render() -> None:
     for row in frame.itertuples():
         gone = note = why = None
         if int(row.id) not in current.index:
-            gone = withdrawn_note(withdrawn.get(int(row.id)), ctx.user.name)
+            gone = withdrawn_note(withdrawn.get(int(row.id)), ctx.user.name, lambda name: _person(ctx.store, name))
             withdrawal = withdrawn.get(int(row.id)) or {}
             by = withdrawal.get("user") if withdrawal.get("why") else None
             why = ("withdrawn by you, in another tab or page" if by == ctx.user.name else
@@ -809,10 +817,9 @@ def render() -> None:
             # other coder's decision and offered no buttons).
             if now["status"] != "suggested" and int(row.source_id) not in mine:
                 who = "you, in another tab or page" if now["decided_by"] == ctx.user.name else \
-                    ui.text_or(now["decided_by"], "someone else")
+                    _person(ctx.store, now["decided_by"])
                 gone = f"Decided meanwhile by {who} ({now['status']}); refresh the queue to drop it."
-                shown = who if now["decided_by"] == ctx.user.name else _person(ctx.store, now["decided_by"])
-                why = f"decided by {shown} ({now['status']})"
+                why = f"decided by {who} ({now['status']})"
             elif int(row.id) in judged:  # the suggestion stays "suggested": the judgement is the reviewer's own row
                 gone = (f"You judged this suggestion meanwhile ({judged[int(row.id)]}), in another tab or page; "
                         "refresh the queue to drop it.")
