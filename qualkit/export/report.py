@@ -645,7 +645,9 @@ def collect_report(
         words = (distinctive_words(segments, by=by, top=8, names=speaker_names, min_cell=min_cell) if len(segments)
                  else pd.DataFrame())
         report.results["distinctive_words"] = words
-        if words.empty:
+        if words.empty and words.attrs.get("notes"):  # the groups are there, too small to be shown
+            report.add("paragraph", "Not compared: " + " ".join(words.attrs["notes"]))
+        elif words.empty:
             report.add("paragraph", f"Not enough participant talk in two or more groups of {by} to compare "
                                     "their words yet.")
         else:
@@ -683,20 +685,29 @@ def collect_report(
 
         def attribute(row: dict[str, Any]) -> str:
             return attribution({**row, "source": f"transcript {number.get(row.get('source'), '?')}"})
+        held_back: dict[str, None] = {}  # why a code's quotes are not shown (small groups), said once
         for theme, members in _themes(codebook, used):
-            if theme is not None:
-                report.add("heading", names.get(theme, theme), level=3)
+            theme_shown = theme is None
             for code in members:
                 found = quotes(segments, codings, code, n=quotes_per_code, include_suggested=include_suggested,
                                disputed=disputed, attribute=attribute, by=by, min_cell=min_cell)
+                held_back.update(dict.fromkeys(found.attrs.get("notes", [])))
                 if found.empty:
                     continue
+                if not theme_shown:  # a theme none of whose codes can be quoted gets no empty heading
+                    report.add("heading", names.get(theme, theme), level=3)
+                    theme_shown = True
                 found = found.assign(quote=[mask_names(quote, people) for quote in found["quote"]])
                 quoted[code] = found
                 report.add("heading", names.get(code, code), level=4 if theme is not None else 3)
                 for row in found.itertuples(index=False):
                     report.add("quote", row.quote, attribution=row.attribution + (
                         " (the coders disagree on this passage; not settled yet)" if row.contested else ""))
+        if not quoted:
+            report.add("paragraph", "No quote can be shown: " + (" ".join(held_back) if held_back else
+                                    "no participant talk is coded yet."))
+        elif held_back:
+            report.add("paragraph", "Note: " + " ".join(held_back))
     report.results["quotes"] = quoted
 
     report.add("heading", "Inter-coder reliability")

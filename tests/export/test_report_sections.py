@@ -152,3 +152,19 @@ def test_an_empty_project_report_never_prints_empty_tables(tmp_path, include_sug
     paragraphs = _section_paragraphs(report)
     for section in ("Prevalence", "Co-occurring codes", "Saturation", "Exemplar quotes"):  # no "role" here
         assert any("no codings yet" in p for p in paragraphs[section]), section
+
+
+def test_a_study_too_small_to_quote_says_why_instead_of_an_empty_section(tmp_path):
+    """Two participants, minimum cell 3: the quotes section held a theme heading and nothing under it, and the
+    words section blamed "not enough talk" (a stranger's two-nurse pilot)."""
+    store = _suggestions_only(tmp_path)
+    store.update_settings(user="ana", min_cell=3)
+    report = collect_report(store, n_boot=0, figures=False, include_suggested=True)
+    paragraphs = _section_paragraphs(report)
+    assert not [b for b in report.blocks if b.kind == "quote"]
+    assert any(p.startswith("No quote can be shown:") and "fewer than 3 people" in p
+               for p in paragraphs["Exemplar quotes"])
+    headings = [b.text for b in report.blocks if b.kind == "heading"]
+    after = headings[headings.index("Exemplar quotes") + 1]
+    assert after == "Inter-coder reliability"  # no theme heading without quotes under it
+    assert paragraphs["Distinctive words by role"][0].startswith("Not compared:")
