@@ -134,12 +134,16 @@ def demo_study(app_demo_db, tmp_path, monkeypatch) -> Study:
 
 
 def _release_app(url: str, project: str) -> None:
-    """Let the background work finish, stop the worker the app started, drop the app's caches and engines."""
+    """Stop the worker the app started, drop the app's caches and engines.
+
+    A retrain the test's decisions queued is of no further use to it: waiting for it took 5–30 s per test (a third
+    of the app tests' time), and the study is thrown away. A test that needs the worker's result waits for it
+    itself (:func:`settle_app`).
+    """
     import streamlit as st
 
     from qualkit.app import resources
 
-    settle_app(url, project)
     resources.worker_for(url, project).stop()
     st.cache_resource.clear()
     st.cache_data.clear()
