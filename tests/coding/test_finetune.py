@@ -98,7 +98,7 @@ def test_two_tuning_runs_are_averaged_weight_by_weight_and_each_run_is_reused(tm
     a, b, mean = (TunedEmbedder(t.path, key=t.key).model.state_dict() for t in (single, second, soup))
     name = next(n for n, w in mean.items() if w.is_floating_point() and not np.allclose(a[n], b[n]))
     assert np.allclose(mean[name], (a[name] + b[name]) / 2, atol=1e-6)
-    three = fine_tune(TEXTS, LABELS, tmp_path / "fresh", seed=3, runs=3, **options,
+    three = fine_tune(TEXTS, LABELS, tmp_path, seed=3, runs=3, **options,  # runs 1 and 2 are reused
                       progress=lambda done, total, message: calls.append((done, total, message)))
     assert len(three.info["averaged"]) == 3 and calls[-1][:2] == (6, 6) and "tuning run 3 of 3" in calls[-1][2]
     with pytest.raises(qk.InvalidInput, match="runs"):
