@@ -10,6 +10,9 @@ import qualkit as qk
 from qualkit.demo import DOUBLE_CODED, REVIEWED_SESSIONS, REVIEWER, SECOND_CODER, build_demo
 from qualkit.errors import QualkitError
 
+# One worker builds the demo study (demo_db, about 30 s) for this module and the other that reads it.
+pytestmark = pytest.mark.xdist_group("demo-db")
+
 
 @pytest.mark.slow
 def test_demo_has_a_reviewed_half_and_a_queue_for_the_rest(demo_db):

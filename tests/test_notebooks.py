@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 TUTORIAL = ["01_quickstart", "02_your_own_codebook", "03_themes", "04_reliability_and_reporting"]
 
+# One worker builds the demo study (demo_db, about 30 s) for this module and the other that reads it.
+pytestmark = pytest.mark.xdist_group("demo-db")
+
 
 def _read(path: Path):
     import nbformat
