@@ -336,19 +336,23 @@ class CodingsMixin(StoreBase):
             row = session.get(CodingRow, coding_id)
             if row is not None and row.project_id == self.project_id:
                 return coding_from_row(row)
-        withdrawn = self._withdrawn_at(coding_id)
+        withdrawn = self._withdrawal(coding_id)
         if withdrawn is not None:  # a card still on someone's screen, or an id listed before a retrain
-            raise SuggestionWithdrawn(f"suggestion {coding_id} is no longer there: the machine coder withdrew it when it "
-                             f"retrained ({withdrawn:%Y-%m-%d %H:%M}); nobody had decided on it",
-                             fix="list the review queue again: the retrained coder's suggestions are there")
+            at, user, why = withdrawn
+            # A person's change or merge withdraws suggestions too; "when it retrained" blamed the machine for it.
+            how = f"{user} withdrew it ({why})" if why else "the machine coder withdrew it when it retrained"
+            raise SuggestionWithdrawn(f"suggestion {coding_id} is no longer there: {how} ({at:%Y-%m-%d %H:%M}); "
+                                      "nobody had decided on it",
+                                      fix="list the review queue again: what is still to decide is there")
         raise StoreError(f"no coding {coding_id} in project {self.name!r}", fix=NO_CODING_FIX)
 
-    def _withdrawn_at(self, coding_id: int) -> Any:
-        """When a retrain withdrew the suggestion ``coding_id`` (its rows are deleted; the log keeps the ids), or None."""
+    def _withdrawal(self, coding_id: int) -> tuple[Any, str, str | None] | None:
+        """When, by whom and why the suggestion ``coding_id`` was withdrawn (its row is deleted; the log keeps
+        the ids), or None; ``why`` is None for a retrain's refresh."""
         events = self.events_df("coding")
         for row in events.loc[events["action"] == "replace"].itertuples():
             if isinstance(row.old, dict) and coding_id in (row.old.get("ids") or []):
-                return row.at
+                return row.at, row.user, row.old.get("why")
         return None
 
     def codings_df(

@@ -359,6 +359,7 @@ def test_a_change_to_a_code_suggested_on_the_same_words_leaves_no_card_asking_ab
                            expected_version=int(workload.version))
     pending, _ = decisions.review_queue(store, actor=ANA, limit=100)
     assert int(twin.id) not in set(pending["id"]) and store.coding(new.id).status == "accepted"
-    with pytest.raises(SuggestionWithdrawn):  # a card of it still on someone's screen says what happened
+    # A card of it still on someone's screen says what happened: ana's change, not a retrain.
+    with pytest.raises(SuggestionWithdrawn, match=r"no longer there: ana withdrew it \(coded the same words by a ch"):
         store.coding(int(twin.id))
     assert store.events_df("coding").iloc[0]["old"]["why"].startswith("coded the same words by a change")
