@@ -79,7 +79,8 @@ def assemble(
                 report.warnings.append(
                     f"speaker {label!r} in {name} matches only participant {match.id!r} of session {elsewhere!r}, "
                     "not this file's; not linked, and none of their attributes taken. Add this file's speaker to "
-                    "the participants file with its own session (or rename the file to start with its session)")
+                    "the participants file with its own session (or rename the file to start with its session); "
+                    "if it is the same person in a second interview, clear their session in the participants file")
             elif match is not None:
                 participant_of[label] = match.id
             elif index.ambiguous(label, name):

@@ -66,6 +66,9 @@ def import_transcripts(
 
     roster = read_participants(participants) if participants is not None else None
     unsaved_roster = bool(roster)  # saved with the first file stored: a batch that stores nothing changes nothing
+    # Without a participants file the study's own participants are read against: a participant's second interview
+    # in a file its session does not name was left unlinked without a word (a stranger's follow-up interview).
+    known = roster if roster is not None else (store.participants() or None)
     if segment_by != "turn" and "nlp" not in options:
         from qualkit.ingest.segment import nlp_for_sentences
 
@@ -91,7 +94,7 @@ def import_transcripts(
             reports.append(skipped)
             continue
         try:
-            source = read_transcript(path, aliases=aliases, participants=roster, segment_by=segment_by,
+            source = read_transcript(path, aliases=aliases, participants=known, segment_by=segment_by,
                                      window=window, **options)
             if uploaded:
                 source.metadata.pop("path", None)

@@ -71,3 +71,16 @@ def test_the_store_does_not_link_them_either_before_the_other_session_is_importe
     project.add_participants(tmp_path / "participants.csv")  # linking again later keeps them apart too
     assert project.segments(source="int21_consultant.txt")["participant"].isna().all()
     assert project.add_speaker_participants() == ["P1 (int21_consultant)"]
+
+
+def test_a_later_file_read_against_the_studys_participants_says_why_a_known_name_is_not_linked(tmp_path):
+    """A stranger imported Fiona's follow-up interview (int01b_…) after the participants file: her turns stayed
+    unlinked and nothing said so, because only an import given a participants file read the session rule."""
+    project = _study(tmp_path)
+    (tmp_path / "int01b_followup.txt").write_text("Interviewer: Still an FY2?\nP1: Yes, and tired.\n", encoding="utf-8")
+    [report] = project.import_transcripts([tmp_path / "int01b_followup.txt"], progress=False)
+    warning = next(w for w in report.warnings if "session" in w)
+    assert "'P1'" in warning and "int01b_followup.txt" in warning and "clear their session" in warning
+    later = project.segments(source="int01b_followup.txt")
+    p1 = later[later["speaker"] == "P1"].iloc[0]
+    assert p1["participant"] is None or p1["participant"] != p1["participant"]  # the rule itself is unchanged
