@@ -483,7 +483,18 @@ class Project:
 
     @requires('code')
     def code(self, segment_id: int, code_id: str, *, start: int | None = None, end: int | None = None) -> Coding:
-        """Apply a code to a segment (or a span of it) by hand; the coding is accepted at once."""
+        """Apply a code to a segment (or a span of it) by hand; the coding is accepted at once.
+
+        ``start`` and ``end`` are character offsets into the whole transcript, as ``segments()`` gives each
+        segment's (Unicode code points of the text as read with ``newline=""``: a CRLF counts as two), not into
+        the segment; leave both out to code the whole segment.
+
+        Example:
+            >>> project = Project.create("sqlite://", codebook="burnout", user="ana")  # doctest: +SKIP
+            >>> turn = project.segments().iloc[1]  # doctest: +SKIP
+            >>> project.code(turn.id, "workload", start=turn.start, end=turn.start + 12).status  # doctest: +SKIP
+            'accepted'
+        """
         from qualkit.review.decisions import add_code
 
         if (start is None) != (end is None):  # start alone silently coded to the end of the turn
