@@ -891,7 +891,7 @@ class Project:
         Codes with sub-codes also get a roll-up row ("Disconnection + sub-codes", ``rollup=False`` for
         none), and codebook codes nobody applied are rows of zeros (``all_codes=False`` leaves them out): an
         absent code is a finding too. The app's Analysis page, ``qualkit analyze prevalence`` and the study
-        report show this same table. A group of fewer than :attr:`min_cell` people is merged into "Other (fewer
+        report show this same table. A group of fewer than :attr:`min_cell` people is merged into "Other (groups of fewer
         than N people)" or left out, and ``notes`` says which (``min_cell=1`` for one run shows every group).
 
         Example:

@@ -4,7 +4,7 @@ In a study of a few named hospitals, a row "attending: 1/1" with that person's q
 words identifies them. Published tables in health-services research follow a minimum cell size (often 5;
 3 in small focus-group studies). Here every grouped analysis asks :func:`guard_groups` which groups it may
 show: groups with fewer than ``min_cell`` distinct people (participants, else speakers) are merged into one
-row, "Other (fewer than N people)", when that merged group itself reaches ``min_cell`` people, and are
+row, "Other (groups of fewer than N people)", when that merged group itself reaches ``min_cell`` people, and are
 left out otherwise. The notes say which attribute values were merged or left out and why, and never who.
 ``min_cell=1`` turns the guard off. A study keeps its own value in its settings (``"min_cell"``; default
 :data:`DEFAULT_MIN_CELL`); the ungrouped figures and the raw codings tables are never changed.
@@ -15,7 +15,7 @@ Example:
     >>> people = pd.Series(["R1", "R2", "R3", "R4", "A1", "A2", "S1"])
     >>> guard = guard_groups(groups, people, min_cell=3, by="role")
     >>> guard.relabel(groups).unique().tolist()
-    ['resident', 'Other (fewer than 3 people)']
+    ['resident', 'Other (groups of fewer than 3 people)']
     >>> guard.merged, guard.suppressed
     (('attending', 'staff'), ())
 """
@@ -37,16 +37,16 @@ SETTING = "min_cell"
 
 
 def other_label(min_cell: int, joined: tuple[str, ...] = ()) -> str:
-    """The label of the row that merges the small groups: ``"Other (fewer than 3 people)"``.
+    """The label of the row that merges the small groups: ``"Other (groups of fewer than 3 people)"``.
 
     ``joined`` are the larger groups shown inside it (see :func:`guard_groups`); the label names them, so that
     a row of seven people does not read "fewer than 3 people".
 
     Example:
         >>> other_label(5), other_label(3, ("Royal",))
-        ('Other (fewer than 5 people)', 'Other (fewer than 3 people, with Royal)')
+        ('Other (groups of fewer than 5 people)', 'Other (groups of fewer than 3 people, with Royal)')
     """
-    return f"Other (fewer than {min_cell} people{', with ' + ', '.join(joined) if joined else ''})"
+    return f"Other (groups of fewer than {min_cell} people{', with ' + ', '.join(joined) if joined else ''})"
 
 
 def check_min_cell(value: Any) -> int:
@@ -103,7 +103,7 @@ class CellGuard:
         Example:
             >>> g = CellGuard(by="role", min_cell=3, merged=("a", "b"), suppressed=())
             >>> g.relabel(pd.Series(["a", "c", "b"])).tolist()
-            ['Other (fewer than 3 people)', 'c', 'Other (fewer than 3 people)']
+            ['Other (groups of fewer than 3 people)', 'c', 'Other (groups of fewer than 3 people)']
         """
         if not self.active:
             return groups

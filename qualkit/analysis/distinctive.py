@@ -130,7 +130,7 @@ def distinctive_words(
     attributed by group, never by name. Returns one row per group and word, positive z first (``top``
     rows per group; ``None`` for all); ``rate_per_1000`` is per thousand words the group said (all words).
     ``min_cell`` (:mod:`qualkit.analysis.disclosure`): a group whose analysed talk comes from fewer people is
-    merged into "Other (fewer than N people)", or left out when too few even together
+    merged into "Other (groups of fewer than N people)", or left out when too few even together
     (``result.attrs["notes"]`` says which); 1 shows every group.
 
     Example:

@@ -58,7 +58,7 @@ def passages_behind(
     ``group`` pick a prevalence cell's column (``group=None``: every group). Rows are in transcript
     order, with ``attribution`` ("Resident, group 2"), ``codes`` (the names of the codes counted on
     the segment) and ``source_id``/``segment_id`` to open the place in the transcript. With the ``min_cell``
-    prevalence was given (:mod:`qualkit.analysis.disclosure`), ``group`` may be its "Other (fewer than N
+    prevalence was given (:mod:`qualkit.analysis.disclosure`), ``group`` may be its "Other (groups of fewer than N
     people)" row.
 
     Example:
@@ -73,7 +73,7 @@ def passages_behind(
     require_columns(codings, ["segment_id", "code_id", "status"], "codings")
     talk = talk_segments(segments, include_moderator=include_moderator).copy()
     talk["_group"] = group_labels(talk, by, bins=bins)
-    # The groups as prevalence showed them with this min_cell: "Other (fewer than 3 people)" opens its passages.
+    # The groups as prevalence showed them with this min_cell: "Other (groups of fewer than 3 people)" opens its passages.
     guard = guard_talk(talk, talk["_group"], min_cell=min_cell, by=by)
     if guard.active:
         talk["_group"] = guard.relabel(talk["_group"])

@@ -124,7 +124,7 @@ def prevalence(
     transcript); ``test`` is ``auto`` (Fisher for 2×2; chi-square, or Fisher–Freeman–Halton by
     ``n_resamples`` seeded Monte-Carlo tables when expected counts fall below 5), ``chi2``, ``fisher``
     or ``none``. ``min_cell`` is the minimum cell size (:mod:`qualkit.analysis.disclosure`): a group of
-    fewer people is merged into "Other (fewer than N people)", or left out when too few even together, and
+    fewer people is merged into "Other (groups of fewer than N people)", or left out when too few even together, and
     ``notes`` says which values; 1 (the default here; a study's own setting in ``Project.prevalence``) shows
     every group.
 

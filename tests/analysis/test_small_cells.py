@@ -24,7 +24,7 @@ from qualkit.errors import InvalidInput
 from qualkit.export.report import collect_report, render_markdown
 from qualkit.model import Code, Codebook, Coding, Participant
 
-OTHER = "Other (fewer than 3 people)"
+OTHER = "Other (groups of fewer than 3 people)"
 # speaker label -> (role, site)
 PEOPLE = {
     "Rhea": ("resident", "Royal"), "Rupert": ("resident", "Royal"), "Rosa": ("resident", "Royal"),
@@ -90,9 +90,9 @@ def test_a_small_group_is_never_left_out_alone_where_the_overall_figures_would_g
     """Left out alone, St Mary's one chaplain was the overall figures minus Royal's: the smallest other group
     joins "Other" (secondary suppression); only a study with too few people in all leaves its groups out."""
     by_site = study.prevalence(by="site")
-    assert set(by_site.table["group"]) == {"Other (fewer than 3 people, with Royal)"}
+    assert set(by_site.table["group"]) == {"Other (groups of fewer than 3 people, with Royal)"}
     assert by_site.groups["speakers"].tolist() == [7]
-    assert ("site: St Mary's has fewer than 3 people, so it is shown together with Royal as \u201cOther (fewer "
+    assert ("site: St Mary's has fewer than 3 people, so it is shown together with Royal as \u201cOther (groups of fewer "
             "than 3 people, with Royal)\u201d, so that its figures cannot be worked out from the overall "
             "ones") in " ".join(by_site.notes)
     by_role = study.prevalence(by="role", min_cell=4)  # attending 2 + chaplain 1 = 3 < 4: resident joins them

@@ -115,7 +115,7 @@ def test_analysis_page_keeps_the_studys_minimum_cell_size_and_says_so(coded, app
     """With the default minimum cell size, the two residents are no column of their own; an info line says why.
     The attendings join them: a resident column left out would be the overall figures minus the attendings'."""
     coded.store.update_settings(user="admin", min_cell=3)
-    other = "Other (fewer than 3 people, with attending)"
+    other = "Other (groups of fewer than 3 people, with attending)"
     notebook = coded.project.prevalence(by="role")
     assert set(notebook.table["group"]) == {other}
     at = apptest("ana", "analysis")
