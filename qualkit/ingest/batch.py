@@ -218,10 +218,16 @@ def _already_imported(path: Path, stored: dict[str, str], max_bytes: int | None)
     return ImportReport(source=path.name, format=fmt, skipped=f"already imported{same}, skipped")
 
 
-def _name_clash(path: Path, other: str | Path, where: str) -> InvalidTranscript:
+def _name_clash(path: Path, other: str | Path, where: str, *, stored: bool = False) -> InvalidTranscript:
+    rename = f"rename one of the two files, e.g. {path.parent.name or 'group2'}_{path.name}, and import it again"
+    # Renaming a corrected copy of a stored transcript, as the fix said, counted the interview twice.
+    corrected = ("; if it is a corrected copy of the stored transcript, do not: its coding stays on the stored text "
+                 "(qualkit cannot move codes onto an edited transcript yet), or remove the stored one first "
+                 "(`qualkit remove-transcript` or Project.remove_transcript, after reverting its decisions) and "
+                 "import the corrected file")
     return InvalidTranscript(
         f"has the same file name as {other} ({where}), and sources are named by their file name", path=path,
-        fix=f"rename one of the two files, e.g. {path.parent.name or 'group2'}_{path.name}, and import it again")
+        fix=(f"if it is another transcript, {rename}{corrected}" if stored else rename))
 
 
 def _stored_clash(store: Any, path: Path) -> InvalidTranscript | None:
@@ -232,7 +238,7 @@ def _stored_clash(store: Any, path: Path) -> InvalidTranscript | None:
         return None
     if existing is None or Path(existing).resolve() == path.resolve():
         return None
-    return _name_clash(path, existing, "already in the project")
+    return _name_clash(path, existing, "already in the project", stored=True)
 
 
 def unexpected_reason(error: Exception, path: str | os.PathLike[str]) -> str:

@@ -139,6 +139,8 @@ def test_two_files_with_one_name_in_different_folders_get_a_clear_error(sqlite_s
     with pytest.raises(ImportFailed) as again:
         import_transcripts(sqlite_store, [paths[1]], progress=False)
     assert f"has the same file name as {paths[0]} (already in the project)" in str(again.value)
+    # A corrected copy renamed as the fix said counted the interview twice (a stranger): the fix says so.
+    assert "if it is a corrected copy of the stored transcript, do not" in str(again.value)
 
 
 def test_a_batch_that_stores_no_file_changes_no_participant(sqlite_store, tmp_path):
