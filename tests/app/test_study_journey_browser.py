@@ -236,9 +236,10 @@ def test_new_researcher_journey(db_url, tmp_path, helpers):
             choose(page, "Passages behind the count of", cell["code_name"])
             choose(page, "in the group (role)", cell["group"])
             expect(page.get_by_text(f"{int(cell['segments'])} passage")).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / f"journey-{backend}-passages.png"), full_page=True)
             link = page.get_by_role("link", name="night-interviews.txt").or_(
                 page.get_by_role("link", name="team-huddle.vtt")).first
+            expect(link).to_be_visible(timeout=30_000)  # the passages are drawn: the screenshot showed empty boxes
+            page.screenshot(path=str(ARTIFACTS / f"journey-{backend}-passages.png"), full_page=True)
             link.click()
             expect(page.get_by_text("Opened at")).to_be_visible(timeout=30_000)
             settle(page)
