@@ -500,8 +500,31 @@ class Project:
         if (start is None) != (end is None):  # start alone silently coded to the end of the turn
             raise InvalidInput(f"give both start and end, or neither (the whole turn); got start={start!r}, "
                                f"end={end!r}", fix="pass the end of the words too, as project.codings() shows spans")
-        return add_code(self.store, one_id(segment_id, "segment_id"), one_name(code_id, "code_id"),
-                        actor=self._actor(), start=start, end=end)
+        coding = add_code(self.store, one_id(segment_id, "segment_id"), one_name(code_id, "code_id"),
+                          actor=self._actor(), start=start, end=end)
+        self._warn_if_not_counted(coding.segment_id)
+        return coding
+
+    def _warn_if_not_counted(self, segment_id: int) -> None:
+        """Warn that a hand code on interviewer talk or an unattributed line is kept but counted nowhere.
+
+        A stranger coded the interviewer's turn: accepted without a word, and absent from every result.
+        """
+        from qualkit.analysis._common import talk_segments
+        from qualkit.store.sources import segment_source_ids
+
+        source_id = segment_source_ids(self.store, [segment_id]).get(segment_id)
+        if source_id is None:
+            return
+        segments = self.store.segments_df(source=source_id)
+        segment = segments.loc[segments["id"] == segment_id]
+        if len(segment) and talk_segments(segment).empty:
+            said = segment.iloc[0]
+            who = said["speaker"] if isinstance(said.get("speaker"), str) and said["speaker"] else "nobody"
+            warnings.warn(f"segment {segment_id} is not participant talk (said by {who}, "
+                          f"{said.get('speaker_role') or said.get('kind')}): the code is kept, but moderator talk "
+                          "and unattributed lines are left out of prevalence, quotes and every other count",
+                          UserWarning, stacklevel=3)
 
     @requires('code')
     def memo(self, text: str, *, segment_id: int | None = None, source_id: int | None = None,

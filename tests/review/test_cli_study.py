@@ -318,3 +318,19 @@ def test_show_marks_a_line_nobody_said_as_unattributed(study, capsys):
     assert code == 0, err
     assert "nan" not in out
     assert any("(unattributed) Night shift focus group, ward 7" in line for line in out.splitlines())
+
+
+def test_a_hand_code_on_the_moderators_turn_is_kept_with_a_warning_that_it_counts_nowhere(study):
+    """A stranger coded the interviewer's turn in a notebook: accepted without a word, absent from every result."""
+    import warnings
+
+    _, db, _ = study
+    project = qk.Project.open(db, user="ana")
+    segments = project.segments(source="group1.txt").set_index("speaker")
+    with pytest.warns(UserWarning, match=r"not participant talk \(said by Moderator, moderator\): the code is kept"):
+        kept = project.code(int(segments.loc["Moderator", "id"]), "paperwork")
+    assert kept.status == "accepted"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a participant's turn: no warning
+        project.code(int(segments.loc["Ben", "id"]), "paperwork")
+    project.store.engine.dispose()
