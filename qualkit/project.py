@@ -521,10 +521,11 @@ class Project:
         if len(segment) and talk_segments(segment).empty:
             said = segment.iloc[0]
             who = said["speaker"] if isinstance(said.get("speaker"), str) and said["speaker"] else "nobody"
-            warnings.warn(f"segment {segment_id} is not participant talk (said by {who}, "
-                          f"{said.get('speaker_role') or said.get('kind')}): the code is kept, but moderator talk "
-                          "and unattributed lines are left out of prevalence, quotes and every other count",
-                          UserWarning, stacklevel=3)
+            role = said.get("speaker_role")  # NaN on an unattributed line: its kind says what it is
+            what = role if isinstance(role, str) and role else said.get("kind")
+            warnings.warn(f"segment {segment_id} is not participant talk (said by {who}, {what}): the code is kept, "
+                          "but moderator talk and unattributed lines are left out of prevalence, quotes and every "
+                          "other count", UserWarning, stacklevel=4)  # the caller of code(), past @requires
 
     @requires('code')
     def memo(self, text: str, *, segment_id: int | None = None, source_id: int | None = None,

@@ -334,3 +334,15 @@ def test_a_hand_code_on_the_moderators_turn_is_kept_with_a_warning_that_it_count
         warnings.simplefilter("error")  # a participant's turn: no warning
         project.code(int(segments.loc["Ben", "id"]), "paperwork")
     project.store.engine.dispose()
+
+
+def test_the_warning_on_an_unattributed_line_names_its_kind_and_points_at_the_caller(tmp_path):
+    """The first version said "(said by nobody, nan)" and pointed at qualkit's own decorator."""
+    project = qk.Project.create(tmp_path / "s.qualkit.db", codebook="burnout", user="ana")
+    (tmp_path / "g.txt").write_bytes(b"Ward 7 focus group\r\n[00:00:05] Ann: I am so tired.\r\n")
+    project.import_transcripts([tmp_path / "g.txt"], progress=False)
+    header = int(project.segments().iloc[0]["id"])
+    with pytest.warns(UserWarning, match=r"said by nobody, unattributed\)") as caught:
+        project.code(header, "emotional_exhaustion")
+    assert caught[0].filename == __file__
+    project.store.engine.dispose()
