@@ -152,6 +152,20 @@ def chip_html(label: str, color: str, *, dashed: bool = False, note: str = "") -
             f'margin-right:0.3em;font-size:0.85em;white-space:nowrap">{html.escape(label)}{extra}</span>')
 
 
+def text_or(value: object, default: str = "") -> str:
+    """A text cell as a string, or ``default`` when it is empty (None, or pandas' NaN for a missing value).
+
+    Segments without a speaker hold NaN in a DataFrame, which is truthy and not a string.
+
+    Example:
+        >>> text_or(float("nan"), "(unattributed)"), text_or("Ana")
+        ('(unattributed)', 'Ana')
+    """
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return default
+    return str(value)
+
+
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 

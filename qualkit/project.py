@@ -511,6 +511,7 @@ class Project:
         A stranger coded the interviewer's turn: accepted without a word, and absent from every result.
         """
         from qualkit.analysis._common import talk_segments
+        from qualkit.display import text_or
         from qualkit.store.sources import segment_source_ids
 
         source_id = segment_source_ids(self.store, [segment_id]).get(segment_id)
@@ -520,9 +521,8 @@ class Project:
         segment = segments.loc[segments["id"] == segment_id]
         if len(segment) and talk_segments(segment).empty:
             said = segment.iloc[0]
-            who = said["speaker"] if isinstance(said.get("speaker"), str) and said["speaker"] else "nobody"
-            role = said.get("speaker_role")  # NaN on an unattributed line: its kind says what it is
-            what = role if isinstance(role, str) and role else said.get("kind")
+            who = text_or(said.get("speaker"), "nobody")
+            what = text_or(said.get("speaker_role"), text_or(said.get("kind")))  # NaN role: the line's kind says
             warnings.warn(f"segment {segment_id} is not participant talk (said by {who}, {what}): the code is kept, "
                           "but moderator talk and unattributed lines are left out of prevalence, quotes and every "
                           "other count", UserWarning, stacklevel=4)  # the caller of code(), past @requires

@@ -18,6 +18,7 @@ from qualkit.app import clicks, queries
 # The HTML builders live in the library (notebooks use them too); pages reach them through this module.
 from qualkit.display import PALETTE, Span, chip_html, code_colors, code_label, highlight_html, location
 from qualkit.display import counted as counted  # re-exported: the pages write ui.counted
+from qualkit.display import text_or as text_or  # re-exported: the pages write ui.text_or
 
 # The browser tab's icon, inline: a ":material/...:" page icon makes the browser fetch an SVG from Google's font
 # CDN on every page load (Streamlit builds that URL in the page), and the app must not reach the network.
@@ -55,20 +56,6 @@ def pager(key: str, total: int, size: int) -> int:
                           label_visibility="collapsed", help=f"Go to page (1 to {pages})")
         clicks.button("Next →", key=f"{key}_next", disabled=page >= pages, on_click=move, args=(1,), where=right)
     return (page - 1) * size
-
-
-def text_or(value: object, default: str = "") -> str:
-    """A text cell as a string, or ``default`` when it is empty (None, or pandas' NaN for a missing value).
-
-    Segments without a speaker hold NaN in a DataFrame, which is truthy and not a string.
-
-    Example:
-        >>> text_or(float("nan"), "(unattributed)"), text_or("Ana")
-        ('(unattributed)', 'Ana')
-    """
-    if value is None or (isinstance(value, float) and value != value) or value == "":
-        return default
-    return str(value)
 
 
 def who(speaker: object, participant: object = None, question: object = None, default: str = "unattributed") -> str:

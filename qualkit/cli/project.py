@@ -116,7 +116,7 @@ def show(
     """
     from qualkit.cli.options import open_project
     from qualkit.cli.places import one_line, transcript_row
-    from qualkit.display import clock
+    from qualkit.display import clock, text_or
 
     project = open_project(db, project_name, user)
     source = transcript_row(project, transcript)
@@ -138,7 +138,7 @@ def show(
     for row in segments.itertuples(index=False):
         turn = "" if row.turn is None or row.turn != row.turn else int(row.turn)
         when = clock(getattr(row, "time_start", None))
-        said_by = row.speaker if isinstance(row.speaker, str) and row.speaker else None  # NaN where nobody spoke
+        said_by = text_or(row.speaker)  # NaN where nobody spoke
         who = f"{said_by}{f' ({when})' if when else ''}: " if said_by else "(unattributed) "
         typer.echo(f"{turn!s:>5}  {who}{one_line(row.text)}")
         if codings is not None and len(codings):
