@@ -837,6 +837,12 @@ def render() -> None:
         drawn.append((row, gone, note, why))
     marked = next((row for row, gone, _, _ in drawn if gone is None), None)
     held = hold(snap, marked, {int(row.id): why for row, gone, _, why in drawn if gone is not None}, codebook)
+    # The hold keys go out before the cards: drawn after them, an A pressed as soon as the ▶ showed on its new
+    # card could come before they existed, and was swallowed without a word (a flaky browser test saw it).
+    hold_slot = st.empty()  # always here, so the cards below keep their places in the page
+    if held is not None and ctx.user.can_code():
+        with hold_slot.container():
+            hold_keys(held)
     for row, gone, note, _ in drawn:
         first = marked is not None and int(row.id) == int(marked.id)
         card(ctx, row, codebook, colors, first=first, gone=gone, note=note, held=first and held is not None)
@@ -844,8 +850,6 @@ def render() -> None:
             snap["live"][int(row.id)] = int(row.version)
             if int(row.source_id) in mine:
                 snap["live_blind"].append(int(row.id))
-    if held is not None and ctx.user.can_code():
-        hold_keys(held)
     ui.pager("q_page", total, PAGE_SIZE)  # the count above, less what this tab decided (one number, not two)
 
 
