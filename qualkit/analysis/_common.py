@@ -246,6 +246,29 @@ def group_attributes(segments: pd.DataFrame) -> list[str]:
     return sorted(c for c in segments.columns if c not in STRUCTURAL)
 
 
+def grouping(segments: pd.DataFrame, by: str | None, purpose: str = "group by") -> str | None:
+    """The attribute a table or report groups by: ``"auto"`` is role where the study records it, ``None`` or
+    ``"none"`` everyone together; a name the study does not record is refused (a typo is no silent "all").
+
+    Example:
+        >>> frame = pd.DataFrame(columns=["id", "text", "role"])
+        >>> grouping(frame, "auto"), grouping(frame, "none"), grouping(frame, "role")
+        ('role', None, 'role')
+        >>> grouping(frame, "roel", "compare groups by")
+        Traceback (most recent call last):
+        qualkit.errors.InvalidInput: no participant attribute 'roel' to compare groups by. Fix: use one of role, ...
+    """
+    if by == "auto":
+        return "role" if "role" in segments.columns else None
+    if by is None or by.lower() == "none":
+        return None
+    if by not in segments.columns:
+        raise InvalidInput(f"no participant attribute {by!r} to {purpose}",
+                           fix=f"use one of {', '.join(group_attributes(segments)) or '(none recorded)'}, or none "
+                               "for all participants together")
+    return by
+
+
 def _label(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

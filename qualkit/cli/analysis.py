@@ -211,7 +211,10 @@ def export(
         if "by" not in entry.options:
             raise InvalidInput(f"the {entry.label} has no prevalence table to group by {by!r}",
                                fix="leave out --by, or export tables (.xlsx, a CSV folder) or a report")
-        options["by"] = None if by.lower() == "none" else by
+        from qualkit.analysis._common import grouping
+
+        # Checked before "writing…" is said: a typo'd attribute wrote nothing, after saying it was writing.
+        options["by"] = grouping(project.store.segments_df(), by, "group the prevalence table by")
     # A file export replaces a file of that name (the CSV folder export refuses files it did not write);
     # say so, so nobody learns it from a missing file.
     if entry.folder:

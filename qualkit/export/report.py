@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qualkit.analysis._common import ROLLUP_SUFFIX, group_attributes, is_rollup
+from qualkit.analysis._common import ROLLUP_SUFFIX, grouping, is_rollup
 from qualkit.analysis.disclosure import DEFAULT_MIN_CELL, check_min_cell, other_label
 from qualkit.analysis.disclosure import SETTING as MIN_CELL_SETTING
 from qualkit.analysis.quotes import NAME_MASK
@@ -530,11 +530,7 @@ def collect_report(
         codebook = store.codebook()
     except StoreError:
         codebook = None
-    if by == "auto":  # the default: by role where the study records roles, else everyone together
-        by = "role" if "role" in segments.columns else None
-    elif by is not None and by not in segments.columns:  # asked for by name: a typo is no silent "all"
-        raise InvalidInput(f"no participant attribute {by!r} to compare groups by",
-                           fix=f"use one of {group_attributes(segments)}, or none to report everyone together")
+    by = grouping(segments, by, "compare groups by")
     names = {c.id: c.name for c in codebook.codes} if codebook else {}
     report = Report(title=title or store.name)
     min_cell = check_min_cell(store.settings.get(MIN_CELL_SETTING, DEFAULT_MIN_CELL) if min_cell is None

@@ -361,7 +361,7 @@ def project_tables(store: Any, *, by: str | None = "auto", include_suggested: bo
         >>> tuple(project_tables(Store.create("sqlite://"))) == TABLE_NAMES  # the files a CSV export writes
         True
     """
-    from qualkit.analysis._common import group_attributes
+    from qualkit.analysis._common import grouping
     from qualkit.analysis.cooccurrence import cooccurrence
     from qualkit.analysis.prevalence import prevalence
     from qualkit.version import __version__
@@ -373,12 +373,7 @@ def project_tables(store: Any, *, by: str | None = "auto", include_suggested: bo
         codebook = store.codebook()
     except Exception:  # no codebook yet: tables still work with code ids
         codebook = None
-    if by == "auto":
-        by = "role" if "role" in segments.columns else None
-    elif by is not None and by not in segments.columns:  # asked for by name: a typo is no silent "all"
-        raise InvalidInput(f"no participant attribute {by!r} to group the prevalence sheet by",
-                           fix=f"use one of {', '.join(group_attributes(segments)) or '(none recorded)'}, or none "
-                               "for all participants together")
+    by = grouping(segments, by, "group the prevalence sheet by")
     from qualkit.analysis.disclosure import DEFAULT_MIN_CELL, SETTING, check_min_cell
 
     # With the roll-up rows, as Project.prevalence() and the report give them: without, a category read 0. And

@@ -239,6 +239,7 @@ def test_export_groups_the_prevalence_sheet_by_the_attribute_asked_for(study, tm
     out = tmp_path / "by_site.xlsx"
     result = CliRunner().invoke(app, ["export", str(out), "--db", db, "--by", "site", "--user", "ana"])
     assert result.exit_code == 0, result.output
+    assert f"writing {out}" in result.output  # said before the seconds of writing (and only then: see the typo)
     about = dict(pd.read_excel(out, sheet_name="about").values.tolist())
     assert about["prevalence by"] == "site"
     assert about["small groups"].startswith("site: St Mary's")  # one person: left out, not shown as "1/1"
@@ -250,6 +251,7 @@ def test_export_groups_the_prevalence_sheet_by_the_attribute_asked_for(study, tm
     typo = CliRunner().invoke(app, ["export", str(tmp_path / "t.xlsx"), "--db", db, "--by", "sites", "--user", "ana"])
     assert typo.exit_code != 0 and "no participant attribute 'sites'" in str(typo.exception)
     assert "use one of participant, role, site," in str(typo.exception)
+    assert "writing" not in typo.output  # refused before it said it was writing
     qdpx = CliRunner().invoke(app, ["export", str(tmp_path / "s.qdpx"), "--db", db, "--by", "site", "--user", "ana"])
     assert qdpx.exit_code != 0 and "no prevalence table" in str(qdpx.exception)
     with pytest.raises(InvalidInput, match="no participant attribute 'ward'"):
