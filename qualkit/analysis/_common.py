@@ -173,14 +173,20 @@ def rollup_pairs(pairs: pd.DataFrame, codebook: Codebook | None) -> pd.DataFrame
 
 def code_order(used: Iterable[str], codebook: Codebook | None, *, all_codes: bool = False,
                rollups: bool = False) -> list[str]:
-    """Code ids in codebook order (unknown codes last, sorted); with ``all_codes`` every codebook code.
+    """Code ids in codebook order; with ``all_codes`` every codebook code.
 
     A roll-up id (``"theme+"``) comes just before its code; ``rollups`` with ``all_codes`` lists every
-    code's roll-up that has sub-codes, and leaves out the own rows of codes that cannot be coded.
+    code's roll-up that has sub-codes, and leaves out the own rows of codes that cannot be coded. A code the
+    codebook no longer has (a version saved with ``leave_out_coded``) is left out: its codings stay on record
+    but leave every analysis, as that option promises (they were listed last, under their ids). Without a
+    codebook every used code is listed, sorted.
 
     Example:
         >>> code_order(["b", "z", "a"], None)
         ['a', 'b', 'z']
+        >>> from qualkit.model import Code
+        >>> code_order(["b", "z", "a"], Codebook("c", [Code("b", "B"), Code("a", "A")]))
+        ['b', 'a']
     """
     used = list(dict.fromkeys(used))
     if codebook is None:
@@ -192,7 +198,7 @@ def code_order(used: Iterable[str], codebook: Codebook | None, *, all_codes: boo
             known.append(rollup_id(c.id))
         if c.id in used or (all_codes and (c.codable or not rollups)):
             known.append(c.id)
-    return known + sorted(set(used) - set(known))
+    return known
 
 
 def code_names(codebook: Codebook | None) -> dict[str, str]:

@@ -767,7 +767,10 @@ def nothing_yet(codings: pd.DataFrame, *, include_suggested: bool = False) -> st
 
 
 def _themes(codebook: Codebook | None, used: set[str]) -> list[tuple[str | None, list[str]]]:
-    """Top-level themes with the used codes under them (codes without a codebook form one group)."""
+    """Top-level themes with the used codes under them (codes without a codebook form one group).
+
+    A code the codebook no longer has (left out of a later version) is not quoted, as it is not counted.
+    """
     if codebook is None:
         return [(None, sorted(used))]
     groups: list[tuple[str | None, list[str]]] = []
@@ -786,9 +789,6 @@ def _themes(codebook: Codebook | None, used: set[str]) -> list[tuple[str | None,
             groups.append((None, members))
         elif members:
             groups.append((root, members))
-    unknown = sorted(used - set(parents))
-    if unknown:
-        groups.append((None, unknown))
     return groups
 
 

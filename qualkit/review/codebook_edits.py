@@ -43,8 +43,8 @@ def _validated(codebook: Codebook) -> Codebook:
     return validate_codebook(codebook)
 
 
-def coded_codes_left_out(store: Store, codebook: Codebook) -> dict[str, int]:
-    """Codes people have decided on (accepted or rejected) that ``codebook`` leaves out, with how many rows.
+def coded_codes_left_out(store: Store, codebook: Codebook) -> dict[str, dict[str, int]]:
+    """Codes people have decided on that ``codebook`` leaves out: ``{code: {"accepted": n, "rejected": m}}``.
 
     Example:
         >>> from qualkit.model import Code
@@ -52,8 +52,15 @@ def coded_codes_left_out(store: Store, codebook: Codebook) -> dict[str, int]:
         {}
     """
     decided = store.codings_df(status=["accepted", "rejected"])
-    gone = decided.loc[~decided["code_id"].isin([c.id for c in codebook.codes]), "code_id"]
-    return {str(code): int(n) for code, n in gone.value_counts().sort_index().items()}
+    gone = decided.loc[~decided["code_id"].isin([c.id for c in codebook.codes])]
+    counts = gone.groupby(["code_id", "status"]).size()
+    return {str(code): {status: int(counts.get((code, status), 0)) for status in ("accepted", "rejected")}
+            for code in sorted(gone["code_id"].unique())}
+
+
+def _decisions(counts: dict[str, int]) -> str:
+    """``{"accepted": 1, "rejected": 3}`` -> "1 accepted, 3 rejected" (a bare "4 coded" read as 4 codings)."""
+    return ", ".join(f"{n} {status}" for status, n in counts.items() if n)
 
 
 def refuse_leaving_out_coded(store: Store, codebook: Codebook) -> None:
@@ -65,7 +72,7 @@ def refuse_leaving_out_coded(store: Store, codebook: Codebook) -> None:
     """
     left_out = coded_codes_left_out(store, codebook)
     if left_out:
-        listed = ", ".join(f"{code} ({n} coded)" for code, n in list(left_out.items())[:5])
+        listed = "; ".join(f"{code} ({_decisions(n)})" for code, n in list(left_out.items())[:5])
         raise InvalidInput(f"this version leaves out codes the team has coded with: {listed}; nothing was saved",
                            fix="add them back, merge them into another code first, or confirm that they should "
                                "leave the codebook (leave_out_coded=True; their codings stay on record)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import sys
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -91,11 +92,21 @@ def test_a_codebook_leaving_out_a_code_in_use_is_refused_in_one_line_with_the_cl
     (folder / "less.yaml").write_text(CODEBOOK.split("  - id: paperwork")[0], encoding="utf-8")
     code, _, err = qualkit(capsys, "codebook", "set", str(folder / "less.yaml"), "--db", db)
     err = one_line_error(code, err)
-    assert "leaves out codes the team has coded with: paperwork (1 coded)" in err
+    assert "leaves out codes the team has coded with: paperwork (1 accepted)" in err  # "(4 coded)" counted rejections
     assert "--leave-out-coded" in err and "leave_out_coded=True" not in err
     assert project.codebook.version == 1
     code, out, _ = qualkit(capsys, "codebook", "set", str(folder / "less.yaml"), "--leave-out-coded", "--db", db)
     assert code == 0 and "removed: paperwork" in out and project.codebook.ids == ["fatigue"]
+    # Its codings stay on record but leave every analysis, as the option says (a stranger's left-out code was
+    # still in prevalence, the report and the CSV export, under its id).
+    assert "paperwork" in set(project.codings()["code_id"])
+    assert "paperwork" not in set(project.prevalence(by=None).table["code_id"])
+    assert "paperwork" not in project.cooccurrence().index
+    code, _, _ = qualkit(capsys, "export", str(folder / "tables"), "--db", db)
+    assert code == 0 and "paperwork" not in set(pd.read_csv(folder / "tables" / "prevalence.csv")["code_id"])
+    assert "paperwork" in set(pd.read_csv(folder / "tables" / "codings.csv")["code_id"])
+    code, _, _ = qualkit(capsys, "report", str(folder / "report.md"), "--db", db, "--n-boot", "0", "--no-figures")
+    assert code == 0 and "paperwork" not in (folder / "report.md").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- review code
