@@ -36,7 +36,10 @@ class CodebookFormat:
 
 
 def read_text(path: Path) -> str:
-    """A codebook file's text: UTF-8 (with or without BOM), else Windows-1252, else Latin-1.
+    """A codebook file's text: as its byte-order mark says (UTF-8, UTF-16, UTF-32), else UTF-8, Windows-1252, Latin-1.
+
+    Excel's "Unicode Text" and "UTF-16" saves start with a UTF-16 mark; read as Windows-1252 their headers were
+    'ÿþi\\x00d\\x00' and the file was refused for having no name column.
 
     Example:
         >>> import tempfile
@@ -44,8 +47,20 @@ def read_text(path: Path) -> str:
         >>> _ = path.write_bytes("name\\nCaf\\u00e9\\n".encode("cp1252"))
         >>> read_text(path).splitlines()[1]
         'Café'
+        >>> _ = path.write_bytes("name\\tdefinition\\nZoë\\tx\\n".encode("utf-16"))
+        >>> read_text(path).splitlines()[1]
+        'Zoë\\tx'
     """
+    import codecs
+
     data = path.read_bytes()
+    for mark, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                           (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(mark):  # UTF-32's mark starts like UTF-16's: the longer is tried first
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                break
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)

@@ -524,3 +524,16 @@ def test_every_misspelt_column_is_named_at_once(tmp_path):
     with pytest.raises(InvalidCodebook, match=r"codes.csv:1: unknown columns 'parnet', 'defintion'.*did you mean "
                                               r"'parent' for 'parnet', 'definition' for 'defintion'"):
         load_codebook(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_codebook_saved_by_excel_as_unicode_text_is_read(tmp_path, encoding):
+    """A stranger's Excel "Unicode Text" save (UTF-16, tab-separated) was read as Windows-1252 and refused for
+    having no name column, with headers like 'ÿþi\\x00d\\x00'."""
+    path = tmp_path / "codes.csv"
+    text = "id\tname\tdefinition\nfatigue\tFatigue\tTired after nights, Zoë said.\nsleep\tSleep\tNo rest.\n"
+    mark = {"utf-16": b"", "utf-16-be": "\ufeff".encode("utf-16-be"), "utf-32": b""}[encoding]
+    path.write_bytes(mark + text.encode(encoding))
+    codebook = load_codebook(path)
+    assert [(c.id, c.name) for c in codebook.codes] == [("fatigue", "Fatigue"), ("sleep", "Sleep")]
+    assert codebook["fatigue"].definition == "Tired after nights, Zoë said."
