@@ -141,7 +141,7 @@ def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, pat
                           f"{str(headers[columns[field]])!r} already gives the code's {field.replace('_', ' ')} "
                           "(rename or remove one of them)", UserWarning, stacklevel=2)
             continue
-        close = difflib.get_close_matches(normal, known, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(normal, known, n=1, cutoff=0.8) or _swapped(normal, known)
         if close:
             misspelt.append((str(header), close[0]))
         elif not _TOOL_COLUMNS.fullmatch(normal):
@@ -158,6 +158,25 @@ def _refuse_misspelt_headers(headers: list[Any], columns: dict[str, int], *, pat
         warnings.warn(f"{where}{'column' if len(ignored) == 1 else 'columns'} "
                       f"{', '.join(repr(h) for h in ignored)} not read (qualkit reads {', '.join(COLUMN_NAMES)}; "
                       "rename a column to one of these to keep it)", UserWarning, stacklevel=2)
+
+
+def _swapped(word: str, known: list[str]) -> list[str]:
+    """The known header ``word`` is with two neighbouring letters swapped (``nmae``), as a one-item list.
+
+    Such a slip in a short word scores below the close-match cutoff: a stranger's 'nmae' column was read past
+    with a warning, and the names silently became the ids.
+
+    Example:
+        >>> _swapped("nmae", ["id", "name"]), _swapped("mane", ["name"])
+        (['name'], [])
+    """
+    for alias in known:
+        if len(alias) == len(word) >= 4:
+            differ = [i for i, (a, b) in enumerate(zip(word, alias, strict=True)) if a != b]
+            if len(differ) == 2 and differ[1] == differ[0] + 1 and word[differ[0]] == alias[differ[1]] \
+                    and word[differ[1]] == alias[differ[0]]:
+                return [alias]
+    return []
 
 
 def split_cell(field: str, cell: str) -> list[str]:

@@ -319,6 +319,10 @@ def test_csv_with_a_misspelt_column_is_refused_not_read_without_it():
     with pytest.raises(InvalidCodebook, match=r"unknown column 'descripton'.*did you mean 'description'") as error:
         codebook_from_csv("code_name,descripton\nWorkarounds,Informal practices\n", path="codes.csv")
     assert error.value.line == 1
+    # Two letters swapped in a short header score below the close-match cutoff: 'nmae' was read past with a
+    # warning, and the names became the ids.
+    with pytest.raises(InvalidCodebook, match=r"unknown column 'nmae'.*did you mean 'name'"):
+        codebook_from_csv("id,nmae\nstaffing,Staffing levels\n", path="codes.csv")
     book = codebook_from_csv("name,definition,notes\nA,the a code,ours\n", path="codes.csv")  # other columns stay fine
     assert book["A"].definition == "the a code"
 
