@@ -76,6 +76,24 @@ def judges_a_suggestion(codings: Any) -> Any:
     return (codings["origin"] == "human") & parent_code.eq(codings["code_id"])
 
 
+def awaiting_review(codings: Any) -> Any:
+    """Which rows of a codings table are suggestions still awaiting review (a boolean Series).
+
+    A suggestion on a transcript coded blind stays "suggested" after each coder judged it in a row of their
+    own: judged all the same, so not awaiting review. ``qualkit info``, ``suggest`` and the .qdpx summary
+    counted it (6), the queue and the report did not (3).
+
+    Example:
+        >>> import pandas as pd
+        >>> rows = pd.DataFrame({"id": [1, 2, 3], "code_id": ["a", "a", "b"], "origin": ["rules", "human", "rules"],
+        ...                      "parent_id": [None, 1, None], "status": ["suggested", "accepted", "suggested"]})
+        >>> awaiting_review(rows).tolist()
+        [False, False, True]
+    """
+    judged = set(codings.loc[judges_a_suggestion(codings), "parent_id"].dropna().astype(int))
+    return (codings["status"] == "suggested") & ~codings["id"].isin(judged)
+
+
 def new_guid() -> str:
     """Return a fresh REFI-QDA style GUID (8-4-4-4-12 hex, upper case).
 

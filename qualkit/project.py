@@ -28,7 +28,7 @@ import pandas as pd
 from qualkit.access import Access, default_user, requires  # default_user: who acts when nobody is named
 from qualkit.checks import check_code, names, one_id, one_name
 from qualkit.errors import InvalidInput, StoreError, did_you_mean
-from qualkit.model import Codebook, Coding, Memo, withdrawn_by_author
+from qualkit.model import Codebook, Coding, Memo, awaiting_review, withdrawn_by_author
 from qualkit.store.repository import Store
 
 _default_user = default_user  # the name other branches still call inside this module
@@ -650,8 +650,9 @@ class Project:
                 progress(done, total)
 
         autocode_project(self, segment_ids=segments if source is not None else None, progress=report)
-        pending = self.store.codings_df(status="suggested", source=source_id)
-        pending = pending[(pending["origin"] != "human") & pending["segment_id"].isin(segments)]
+        codings = self.store.codings_df(source=source_id)
+        pending = codings[awaiting_review(codings) & (codings["origin"] != "human")
+                          & codings["segment_id"].isin(segments)]
         return {"segments": len(segments), "suggestions": len(pending)}
 
     @requires('run_analyses')

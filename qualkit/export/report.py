@@ -36,7 +36,7 @@ from qualkit.analysis.quotes import NAME_MASK
 from qualkit.display import counted
 from qualkit.errors import InvalidInput
 from qualkit.export.format import Export, check_folder
-from qualkit.model import CONSENSUS, Codebook, judges_a_suggestion, withdrawn_by_author
+from qualkit.model import CONSENSUS, Codebook, awaiting_review, judges_a_suggestion, withdrawn_by_author
 
 FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
 
@@ -270,8 +270,7 @@ def methods_paragraph(store: Any, codebook: Codebook | None, codings: pd.DataFra
     # On a transcript coded blind each coder's judgement is their own row and the suggestion stays
     # "suggested": judged all the same, so not awaiting review, and an accepted one is an accepted suggestion.
     judging = judges_a_suggestion(codings)
-    judged = set(codings.loc[judging, "parent_id"].dropna().astype(int))
-    suggested = int(((codings["status"] == "suggested") & ~codings["id"].isin(judged)).sum())
+    suggested = int(awaiting_review(codings).sum())
     withdrawn = withdrawn_by_author(codings)  # a hand code its coder removed again: not a rejection
     removed = int(withdrawn.sum())
     rejected = int((codings["status"] == "rejected").sum()) - removed

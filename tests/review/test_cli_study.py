@@ -357,3 +357,25 @@ def test_the_warning_on_an_unattributed_line_names_its_kind_and_points_at_the_ca
         project.code(header, "emotional_exhaustion")
     assert caught[0].filename == __file__
     project.store.engine.dispose()
+
+
+def test_a_suggestion_every_blind_coder_judged_awaits_nobody_in_info_suggest_and_the_qdpx_summary(study, capsys,
+                                                                                                     monkeypatch):
+    """A stranger's `qualkit info`, `suggest` and .qdpx export said 6 suggestions await review; the queue and the
+    report said 3. The other 3 were machine rows on a blind transcript that both coders had judged in their own."""
+    from qualkit.export.refi.write import qdpx_contents
+    from qualkit.model import Coding
+
+    project, db, _ = study
+    _users(capsys, monkeypatch, db)
+    turns = project.segments()
+    judged, open_one = (int(turns.iloc[k]["id"]) for k in (1, 2))
+    ids = project.store.add_codings([Coding(segment_id=s, code_id="fatigue", origin="rules", status="suggested",
+                                            score=0.9) for s in (judged, open_one)])
+    assert qualkit(capsys, "assign", "add", "group1.txt", "ana", "ben", "--db", db)[0] == 0
+    for who, decision in (("ana", "accept"), ("ben", "reject")):
+        assert qualkit(capsys, "review", decision, f"{ids[0]}@1", "--db", db, "--user", who)[0] == 0
+    code, out, _ = qualkit(capsys, "info", "--db", db)
+    assert code == 0 and "  suggested: 1 codings" in out and "suggested, judged by the blind coders: 1" in out
+    assert "1 suggestions not reviewed" in qdpx_contents(project.store)
+    assert set(qk.Project.open(db, user="ana").review_queue()["id"]) == {ids[1]}  # as the queue had it

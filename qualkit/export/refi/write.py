@@ -420,8 +420,12 @@ def qdpx_contents(store: Any, *, include_suggested: bool = False) -> str:
     from qualkit.store.assignments import assignments_df
 
     store = getattr(store, "store", store)
-    statuses = store.codings_df()["status"].value_counts()
-    accepted, suggested, rejected = (int(statuses.get(s, 0)) for s in ("accepted", "suggested", "rejected"))
+    from qualkit.model import awaiting_review
+
+    codings = store.codings_df()
+    statuses = codings["status"].value_counts()
+    accepted, rejected = (int(statuses.get(s, 0)) for s in ("accepted", "rejected"))
+    suggested = int(awaiting_review(codings).sum())  # a blind transcript's judged suggestions are not "not reviewed"
     held = [f"{len(store.sources_df())} sources", f"{accepted} codings"]
     if include_suggested and suggested:
         held.append(f"{suggested} suggestions (as codings by {SUGGESTIONS_USER!r})")
