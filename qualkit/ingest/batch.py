@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,7 @@ def import_transcripts(
     first_of_name: dict[str, Path] = {}
     stored = _stored_checksums(store)
     texts: dict[str, str] | None = None  # text fingerprint -> source name, read when first needed
+    talks: dict[str | None, str] | None = None  # talk fingerprint -> source name, likewise
     for path in iterator:
         earlier = first_of_name.setdefault(path.name, path)
         if earlier != path and earlier.resolve() != path.resolve():
@@ -106,10 +107,22 @@ def import_transcripts(
                 reports.append(ImportReport(source=path.name, format=source.format, skipped=(
                     f"already imported{same}, skipped: it differs only in line endings, encoding or trailing spaces")))
                 continue
+            if talks is None:
+                talks = stored_talk(store) if stored else {}
+            talk = talk_fingerprint(source.segments)
+            if talk in talks and talks[talk] != path.name:
+                # The same interview saved again as .docx (with a title line) was imported as a new session
+                # and its talk counted twice.
+                reports.append(ImportReport(source=path.name, format=source.format, skipped=(
+                    f"already imported (as {talks[talk]}), skipped: every turn is the same, speaker and words; only "
+                    "lines nobody said (a title, a heading) differ")))
+                continue
             _refuse_answers_again(store, source, path)
             store.add_source(source, user=user, participants=roster if unsaved_roster else ())
             unsaved_roster = False
             texts[fingerprint] = source.name
+            if talk is not None:
+                talks[talk] = source.name
         except StoreError as error:
             failures.append((str(path), _reason(_stored_clash(store, path) or error, path)))
             continue
@@ -140,6 +153,41 @@ def text_fingerprint(text: str) -> str:
     lines = unicodedata.normalize("NFC", text.lstrip("\ufeff")).replace("\r\n", "\n").replace("\r", "\n")
     normal = "\n".join(line.rstrip() for line in lines.split("\n")).rstrip("\n")
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def talk_fingerprint(segments: Iterable[Any]) -> str | None:
+    """A checksum of who said what, turn by turn (speakers and words as :func:`text_fingerprint` reads them);
+    ``None`` for a file with fewer than two attributed turns, which says too little to be recognised.
+
+    Lines nobody said (a title, a heading, a closing note) are left out, so the same interview saved as .docx
+    with a title is recognised.
+
+    Example:
+        >>> from qualkit.model import Segment
+        >>> turns = [Segment("a", 0, 2, "hi", speaker="Ann"), Segment("a", 3, 6, "yes", speaker="Bo")]
+        >>> title = Segment("b", 0, 5, "Notes", speaker=None, role=None, kind="unattributed")
+        >>> talk_fingerprint(turns) == talk_fingerprint([title, *turns]), talk_fingerprint(turns[:1])
+        (True, None)
+    """
+    said = [f"{segment.speaker}\t{segment.text}" for segment in segments if segment.speaker]
+    return text_fingerprint("\n".join(said)) if len(said) >= 2 else None
+
+
+def stored_talk(store: Any) -> dict[str | None, str]:
+    """Each stored transcript's :func:`talk_fingerprint` -> its name (``None`` keys dropped)."""
+    from types import SimpleNamespace
+
+    frame = store.segments_df()
+    found: dict[str | None, str] = {}
+    if frame.empty or "speaker" not in frame.columns:
+        return found
+    for name, rows in frame.sort_values(["source_id", "start"]).groupby("source", sort=False):
+        turns = [SimpleNamespace(speaker=s if isinstance(s, str) else None, text=t)
+                 for s, t in zip(rows["speaker"], rows["text"], strict=True)]
+        fingerprint = talk_fingerprint(turns)
+        if fingerprint is not None:
+            found.setdefault(fingerprint, str(name))
+    return found
 
 
 def _refuse_answers_again(store: Any, source: Any, path: Path) -> None:

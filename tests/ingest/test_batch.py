@@ -78,6 +78,24 @@ def test_the_same_interview_saved_again_with_other_line_endings_is_skipped(store
     assert import_transcripts(store, [changed], progress=False)[0].skipped is None
 
 
+def test_the_same_interview_saved_as_docx_with_a_title_is_skipped(store, tmp_path, make_docx):
+    """A stranger's focus group, imported as .txt and then as the .docx it came from (with a title line): a
+    fourth session, the same people's talk counted twice, and no word."""
+    first = tmp_path / "fg_nurses.txt"
+    first.write_text("Moderator: How are nights?\nZo\u00eb: Long, and the rota is worse.\nJos\u00e9: Agreed.\n",
+                     encoding="utf-8")
+    import_transcripts(store, [first], progress=False)
+    docx = make_docx("fg_nurses.docx", ["Moderator: How are nights?", "Zo\u00eb: Long, and the rota is worse.",
+                                         "Jos\u00e9: Agreed."], heading="Focus group: nurses (ward 7)")
+    reports = import_transcripts(store, [docx], progress=False)
+    assert reports[0].skipped == ("already imported (as fg_nurses.txt), skipped: every turn is the same, speaker and "
+                                  "words; only lines nobody said (a title, a heading) differ")
+    assert store.sources_df()["name"].tolist() == ["fg_nurses.txt"]
+    other = make_docx("fg_doctors.docx", ["Moderator: How are nights?", "Zo\u00eb: Long, and the rota is worse.",
+                                          "Jos\u00e9: Not for me."], heading="Focus group: doctors")
+    assert import_transcripts(store, [other], progress=False)[0].skipped is None  # one turn differs: a new session
+
+
 def test_an_upload_records_no_server_path(store, data, tmp_path):
     """The app imports its temporary copy of an upload: that path would reach the REFI-QDA export as a variable."""
     copy = tmp_path / "qualkit-import-x1" / "zoom.vtt"
