@@ -38,24 +38,38 @@ def locate_passage(segment_text: str, segment_start: int, passage: str, *, occur
 
 
 def passage_matches(text: str, passage: str) -> list[tuple[int, int]]:
-    """Every (start, end) of ``passage`` in ``text`` (offsets into ``text``): exact matches, else any whitespace.
+    """Every (start, end) of ``passage`` in ``text`` (offsets into ``text``): exact matches, else any whitespace,
+    else any quotation mark for a quotation mark.
 
     Exact matches win; when there are none, each run of whitespace in ``passage`` matches any run of
     whitespace in ``text`` (line breaks too), so words copied from a terminal or a browser are found in a
-    CRLF transcript. Case is kept: these are the very words to code.
+    CRLF transcript; failing that, a straight ``'`` or ``"`` typed in a terminal also matches the curly one a
+    word processor wrote (``won't`` finds ``won’t``). Case is kept: these are the very words to code.
 
     Example:
         >>> passage_matches("Paperwork,\\r\\nthe  EHR. The EHR.", "the EHR")
         [(12, 20)]
         >>> passage_matches("so tired, so so tired", "so tired")
         [(0, 8), (13, 21)]
+        >>> passage_matches("It won\\u2019t let me.", "won't let")
+        [(3, 12)]
     """
     passage = passage.strip()
     if not passage:
         raise InvalidInput("the passage is empty", fix="paste or type the words to code")
-    pattern = re.compile(r"\s+".join(re.escape(w) for w in passage.split()))
     exact = [m.start() for m in re.finditer(re.escape(passage), text)]
-    return [(s, s + len(passage)) for s in exact] or [m.span() for m in pattern.finditer(text)]
+    if exact:
+        return [(s, s + len(passage)) for s in exact]
+    spaced = [m.span() for m in re.finditer(r"\s+".join(re.escape(w) for w in passage.split()), text)]
+    if spaced:
+        return spaced
+    loose = r"\s+".join("".join(_QUOTE_CLASSES.get(c, re.escape(c)) for c in w) for w in passage.split())
+    return [m.span() for m in re.finditer(loose, text)]
+
+
+_SINGLE, _DOUBLE = "'\u2018\u2019\u02bc\u2032", '"\u201c\u201d\u2033'
+_QUOTE_CLASSES = {c: f"[{re.escape(group)}]" for group in (_SINGLE, _DOUBLE) for c in group}
+"""A quotation mark typed one way matches the others of its kind (straight, curly, prime)."""
 
 
 def word_spans(text: str, base: int = 0) -> list[tuple[int, int]]:

@@ -99,8 +99,8 @@ def find_words(segments: Any, words: str, *, where: str) -> tuple[Any, int, int]
         across = " (each sentence is coded on its own in this study: the words must lie in one)" \
             if len(segments) > 1 else ""
         raise InvalidInput(f"“{said}” is not in {where}{across}, which reads: “{text}”; nothing was done",
-                           fix="copy the words exactly from the turn (case matters; line breaks and spaces may "
-                               "differ)")
+                           fix="copy the words exactly from the turn (case matters; line breaks, spaces and straight "
+                               "or curly quotes may differ)")
     if len(found) > 1:
         raise InvalidInput(f"“{said}” occurs {len(found)} times in {where}, which reads: “{text}”; nothing was done",
                            fix="give more of the words around them, so that they occur once")

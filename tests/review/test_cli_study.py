@@ -379,3 +379,23 @@ def test_a_suggestion_every_blind_coder_judged_awaits_nobody_in_info_suggest_and
     assert code == 0 and "  suggested: 1 codings" in out and "suggested, judged by the blind coders: 1" in out
     assert "1 suggestions not reviewed" in qdpx_contents(project.store)
     assert set(qk.Project.open(db, user="ana").review_queue()["id"]) == {ids[1]}  # as the queue had it
+
+
+def test_review_code_finds_words_typed_with_a_straight_apostrophe_in_a_curly_transcript(tmp_path, monkeypatch,
+                                                                                        capsys):
+    """A stranger typed `won't` in a terminal; the transcript, from Word, has `won’t`: "not in ... turn 4"."""
+    monkeypatch.setenv("QUALKIT_EMBEDDER", "lsa")
+    monkeypatch.delenv("QUALKIT_USER", raising=False)
+    talk = "Moderator: And the system?\r\nAnn: The system won\u2019t allow it, it says \u201cdenied\u201d.\r\n"
+    (tmp_path / "g.txt").write_bytes(talk.encode("utf-8"))
+    (tmp_path / "nights.yaml").write_text(CODEBOOK, encoding="utf-8")
+    db = str(tmp_path / "n.qualkit.db")
+    project = qk.Project.create(db, name="N", codebook=str(tmp_path / "nights.yaml"))
+    project.import_transcripts([tmp_path / "g.txt"], progress=False)
+    code, _, err = qualkit(capsys, "review", "code", "g.txt", "1", "paperwork", "--words",
+                             "won't allow it, it says \"denied\"", "--db", db)
+    assert code == 0, err
+    coding = project.codings().iloc[0]
+    text = project.store.source("g.txt").text
+    assert text[int(coding["start"]):int(coding["end"])] == "won\u2019t allow it, it says \u201cdenied\u201d"
+    project.store.engine.dispose()
