@@ -199,6 +199,14 @@ default, so they stand.) All dropped:
 - one threshold for every code: ``thresholds=0.4`` 0.452 / 0.459 / 0.477, ``thresholds=0.3`` 0.447 / 0.472 / 0.474.
 - ``min_tuning=3`` or ``5``, ``learned.threshold=0.4`` or ``0.6``, ``learned.threshold_shrinkage=10``: identical to
   ``auto`` to the third decimal (the ensemble's thresholds decide, and they are tuned only on calibrated codes).
+- the parts of a name-only code's name as more training rows ("Cleanliness, tidiness & infection control" ->
+  "Cleanliness", "tidiness", "infection control"; split at & , ; and "and", in a working copy): frozen 0.475 /
+  0.488 / 0.486 (+0.007), all 0.540 / 0.535 / 0.529 (+0.000); but tuned 0.520 / 0.480 / 0.484 -> 0.513 / 0.475 /
+  0.477, a loss on every seed where the default tunes.
+The NHS trust's own framework (the QDC website, ``The-Strategy-Unit/PatientExperience-QDC``) defines each theme
+with a paragraph and examples; it was not used: its site carries no licence, its theme names are an earlier
+version's (``Staffing levels & responsiveness`` for two of the data's themes), and its examples are comments from
+the same trust, so they may be test comments.
 
     python -m bench.coding_dev --cache C --seeds 0 1 2 --train 20 --variants auto \
         "auto learned.lexical_min_positives=10" "auto learned.min_calibration=8" "auto thresholds=0.4" "auto min_tuning=3"
