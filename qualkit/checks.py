@@ -87,7 +87,9 @@ def check_code(codebook: Any, code_id: str, *, coded: bool = False) -> str:
         named = [code.id for code in codebook if code.name.casefold() == str(code_id).strip().casefold()]
         hint = (f"{named[0]!r} is the id of the code named {code_id!r}; " if named
                 else did_you_mean(code_id, codebook.ids))
-        raise InvalidInput(f"unknown code {code_id!r}", fix=f"{hint}use a code id of the project's codebook")
+        ids = ", ".join(code.id for code in (codebook.codable_codes if coded else codebook.codes))
+        listed = "" if hint else f": {ids if len(ids) <= 300 else ids[:299] + '…'}"
+        raise InvalidInput(f"unknown code {code_id!r}", fix=f"{hint}use a code id of the project's codebook{listed}")
     if coded and not codebook[code_id].codable:
         parts = [code.id for code in codebook.children(code_id)]
         raise InvalidInput(f"{code_id!r} is a category of the codebook: it groups codes and is not coded itself",

@@ -207,8 +207,11 @@ def did_you_mean(value: Any, choices: Any) -> str:
     Example:
         >>> did_you_mean("workluad", ["workload", "isolation"])
         "did you mean 'workload'? "
+        >>> did_you_mean("nonexistent", ["turnover_intent"])
+        ''
     """
     import difflib
 
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+    # At difflib's default cutoff (0.6) 'nonexistent' was "meant" as 'turnover_intent': a guess that misleads.
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.75)
     return f"did you mean {close[0]!r}? " if close else ""

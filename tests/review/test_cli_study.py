@@ -399,3 +399,17 @@ def test_review_code_finds_words_typed_with_a_straight_apostrophe_in_a_curly_tra
     text = project.store.source("g.txt").text
     assert text[int(coding["start"]):int(coding["end"])] == "won\u2019t allow it, it says \u201cdenied\u201d"
     project.store.engine.dispose()
+
+
+def test_an_unknown_code_far_from_every_id_lists_the_ids_instead_of_a_wild_guess(study):
+    """A stranger's `code(2, "nonexistent")` was asked "did you mean 'turnover_intent'?"."""
+    from qualkit.errors import InvalidInput
+
+    project, _, _ = study
+    turn = int(project.segments().iloc[1]["id"])
+    with pytest.raises(InvalidInput) as error:
+        project.code(turn, "nonexistent")
+    assert "did you mean" not in str(error.value)
+    assert "use a code id of the project's codebook: fatigue, paperwork" in str(error.value)
+    with pytest.raises(InvalidInput, match="did you mean 'fatigue'"):
+        project.code(turn, "fatigeu")
