@@ -124,8 +124,12 @@ def sniff_binary(raw: bytes, path: str | os.PathLike[str]) -> None:
         if raw.startswith(magic):
             raise InvalidTranscript(f"the file is {what}, not a text transcript", path=path, fix=fix)
     if raw.startswith(b"PK\x03\x04"):
+        suffix = Path(path).suffix.lower()
+        # Read as text although its name says .docx: --format txt (or format="txt") asked for it.
+        fix = (f"leave out the format option: a {suffix} file is read as {suffix}" if suffix in (".docx", ".xlsx")
+               else "give it its real extension (.docx or .xlsx), or unpack it")
         raise InvalidTranscript("the file is a zip archive (Word, Excel or another packaged file), not plain text",
-                                path=path, fix="give it its real extension (.docx or .xlsx), or unpack it")
+                                path=path, fix=fix)
     if _utf16_without_bom(raw) is None and b"\x00" in raw[:65536]:
         raise InvalidTranscript("the file looks binary (it contains NUL bytes), not like a text transcript",
                                 path=path, fix="export the transcript as .txt, .docx, .vtt, .srt or .csv")

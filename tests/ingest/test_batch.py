@@ -195,3 +195,13 @@ def test_codes_written_with_a_leading_zero_stay_as_written(sqlite_store, tmp_pat
     import_transcripts(sqlite_store, [survey], progress=False)
     rows = sqlite_store.segments_df(source="survey.csv")
     assert rows["site"].tolist() == ["07", "12"]
+
+
+def test_a_docx_forced_to_be_read_as_text_is_told_to_drop_the_format_option(make_docx):
+    """`qualkit import fg_nurses.docx --format txt` was told to "give it its real extension (.docx)": it had it."""
+    from qualkit.errors import InvalidTranscript
+    from qualkit.ingest import read_transcript
+
+    path = make_docx("fg_nurses.docx", ["Ann: Nights are long."])
+    with pytest.raises(InvalidTranscript, match=r"Fix: leave out the format option: a \.docx file is read as \.docx"):
+        read_transcript(path, format="txt")
