@@ -457,12 +457,17 @@ def reliability(
     require_columns(codings, ["segment_id", "code_id", "coder", "origin", "status", "decided_by"], "codings")
     if uncoded not in ("exclude", "include"):
         raise InvalidInput(f"uncoded must be 'exclude' or 'include', not {uncoded!r}")
-    resolved = [resolve_coder(codings, spec) for spec in coders]
-    names = [c.name for c in resolved]
-    if len(resolved) < 2 or len(set(names)) != len(names):
+    def refuse(names: list[str]) -> None:
         raise InvalidInput(f"reliability needs two or more different coders, got {names}",
                            fix="choose two or more coders by user name (machine:auto is the machine coder)",
                            cli_fix="pass --coder ana --coder ben (or --coder machine:auto for the machine coder)")
+
+    if len(coders) < 2:  # said before looking the one coder up ("no codings by coder 'me'" hid it)
+        refuse([c.name if isinstance(c, Coder) else str(c) for c in coders])
+    resolved = [resolve_coder(codings, spec) for spec in coders]
+    names = [c.name for c in resolved]
+    if len(set(names)) != len(names):
+        refuse(names)
     segment_source = segments.set_index("id")["source"]
     positives, negatives, worked, judged = {}, {}, {}, {}
     for coder in resolved:

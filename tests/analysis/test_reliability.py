@@ -332,6 +332,9 @@ def test_bad_coder_lists_raise_one_clear_error():
     codings = _two_coder_codings()
     with pytest.raises(InvalidInput, match="two or more"):
         reliability(segs, codings, ["ana"], n_boot=0)
+    # One coder nobody knows: the count is what is wrong ("no codings by coder 'me'" said nothing of it).
+    with pytest.raises(InvalidInput, match=r"two or more different coders, got \['me'\]"):
+        reliability(segs, codings, ["me"], n_boot=0)
     with pytest.raises(InvalidInput, match="no codings by coder 'zoe'"):
         reliability(segs, codings, ["ana", "zoe"], n_boot=0)
     with pytest.raises(InvalidInput, match="uncoded"):
