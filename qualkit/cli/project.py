@@ -91,7 +91,7 @@ def info(db: DbOption = None, project_name: ProjectNameOption = None, path: Anno
     status = status.where(awaiting_review(codings) | (codings["status"] != "suggested"),
                           "suggested, judged by the blind coders")
     for name, count in status.value_counts().sort_index().items():
-        typer.echo(f"  {name}: {count} codings")
+        typer.echo(f"  {name}: {count} coding{'' if count == 1 else 's'}")
 
 
 def demo(

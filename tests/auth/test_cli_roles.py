@@ -178,7 +178,7 @@ def test_blind_coder_cli_reads_hide_the_other_coder(blind_study, monkeypatch, ca
     with pytest.raises(SystemExit):
         main(["info", "--db", blind_study.url])
     as_admin = capsys.readouterr().out
-    assert as_ana != as_admin and "accepted: 1 codings" in as_admin and "accepted" not in as_ana
+    assert as_ana != as_admin and "accepted: 1 coding" in as_admin and "accepted" not in as_ana
     monkeypatch.delenv("QUALKIT_USER")
     with pytest.raises(SystemExit):
         main(["info", "--db", blind_study.url, "--user", "ana"])

@@ -118,7 +118,7 @@ def test_info_counts_a_hand_code_removed_again_apart_from_rejections(study):
     project.undo()
     info = runner.invoke(app, ["info", db, "--user", "ana"])
     assert info.exit_code == 0, info.output
-    assert "  rejected: 1 codings" in info.output and "  removed by its coder: 1 codings" in info.output
+    assert "  rejected: 1 coding\n" in info.output and "  removed by its coder: 1 coding\n" in info.output
 
 
 def test_a_hand_code_taken_back_reads_removed_in_the_tables_not_rejected(study, tmp_path):

@@ -376,7 +376,7 @@ def test_a_suggestion_every_blind_coder_judged_awaits_nobody_in_info_suggest_and
     for who, decision in (("ana", "accept"), ("ben", "reject")):
         assert qualkit(capsys, "review", decision, f"{ids[0]}@1", "--db", db, "--user", who)[0] == 0
     code, out, _ = qualkit(capsys, "info", "--db", db)
-    assert code == 0 and "  suggested: 1 codings" in out and "suggested, judged by the blind coders: 1" in out
+    assert code == 0 and "  suggested: 1 coding\n" in out and "suggested, judged by the blind coders: 1 coding" in out
     assert "1 suggestions not reviewed" in qdpx_contents(project.store)
     assert set(qk.Project.open(db, user="ana").review_queue()["id"]) == {ids[1]}  # as the queue had it
 
