@@ -158,7 +158,9 @@ class ConflictError(StoreError):
 
     def __init__(self, message: str, *, current: dict[str, Any] | None = None, fix: str | None = None) -> None:
         self.current = current or {}
-        super().__init__(message, fix=fix or "reload to see the current value, then decide again")
+        super().__init__(message, fix=fix or "reload to see the current value, then decide again",
+                         cli_fix=None if fix else "see its current ID@VERSION with `qualkit review queue` or `qualkit show "
+                                                  "TRANSCRIPT`, then decide again")
 
 
 class PermissionDenied(QualkitError, PermissionError):

@@ -937,7 +937,8 @@ class Project:
             result.settings["unsettled_disagreements"] = unsettled
             result.notes.append(f"{unsettled} disagreement{'s' if unsettled != 1 else ''} between double-coders "
                                 f"{'are' if unsettled != 1 else 'is'} not settled yet; until settled, a passage counts "
-                                "for a code when either coder applied it (settle them on the Double coding page).")
+                                "for a code when either coder applied it (settle them on the Double coding page, or with "
+                                "`qualkit assign settle`).")
         return result
 
     @requires('see_all')

@@ -56,7 +56,8 @@ def _check_can_decide(store: Store, view: TeamView, actor: User, source_id: int)
     coders = view.coders(source_id)
     if view.is_complete(source_id):
         raise PermissionDenied("this transcript's blind double-coding is finished",
-                               fix="settle differences on the Double coding page (disagreements)")
+                               fix="settle differences on the Double coding page (disagreements)",
+                               cli_fix="settle differences with `qualkit assign disagreements` and `qualkit assign settle`")
     if actor.name not in coders:
         raise PermissionDenied(f"this transcript is being coded blind by {', '.join(coders)}",
                                fix="only they can decide on it until both are done")
@@ -424,7 +425,8 @@ def revert_decision(
         raise InvalidInput(f"coding {coding_id} has no decision to undo", fix="decide on it instead")
     if event["action"] == "adjudicate":
         raise InvalidInput("an adjudicated decision is not undone here",
-                           fix="settle the disagreement again on the Double coding page")
+                           fix="settle the disagreement again on the Double coding page",
+                           cli_fix="take it back with `qualkit assign unsettle`, then settle it again")
     steps = [(int(coding_id), expected, _prior_values(store, coding, event, own=own, actor=actor), int(event["id"]))]
     extra: dict[str, Any] = {}
     history = state_histories(store, [coding_id]).get(int(coding_id), [])

@@ -27,6 +27,7 @@ from qualkit.errors import ConflictError, StoreError
 from qualkit.store.event_types import event_row
 
 NO_CODING_FIX = "use an id from project.codings() (the id column), the review queue or the History page"
+NO_CODING_CLI_FIX = "use an ID@VERSION that `qualkit review queue` or `qualkit show TRANSCRIPT` prints"
 """The fix every "no coding N" error gives."""
 
 

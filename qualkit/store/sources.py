@@ -26,7 +26,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qualkit.errors import StoreError
+from qualkit.errors import StoreError, did_you_mean
 from qualkit.model import ImportReport, Mark, Participant, Segment, Source, new_guid
 from qualkit.store.base import StoreBase
 from qualkit.store.participants import participant_lookup
@@ -147,7 +147,11 @@ class SourcesMixin(StoreBase):
         column = SourceRow.id if isinstance(source, int) else SourceRow.name
         row = session.scalar(select(SourceRow).where(SourceRow.project_id == self.project_id, column == source))
         if row is None:
-            raise StoreError(f"no source {source!r} in project {self.name!r}")
+            names = list(session.scalars(select(SourceRow.name).where(SourceRow.project_id == self.project_id)))
+            listed = ", ".join(sorted(names)[:12]) + (", …" if len(names) > 12 else "")
+            raise StoreError(f"no source {source!r} in project {self.name!r}",
+                             fix=f"{did_you_mean(source, names)}use a transcript's name as it was imported "
+                                 f"({listed or 'none imported yet'})")
         return row
 
     def sources_df(self) -> pd.DataFrame:

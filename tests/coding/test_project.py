@@ -203,7 +203,7 @@ def test_wrong_argument_types_get_errors_that_name_the_argument(project, tmp_pat
         project.prevalence(by=["role"])
     with pytest.raises(qk.InvalidInput, match="code must be one name"):
         project.quotes(5)
-    with pytest.raises(qk.InvalidInput, match="no codings by coder 'root'"):
+    with pytest.raises(qk.InvalidInput, match=r"two or more different coders, got \['root'\]"):
         project.reliability("root")  # one coder named, not four letters
     path = tmp_path / "codes.csv"
     path.write_text("name,definition\nA,the a\nA,again\n", encoding="utf-8")

@@ -413,3 +413,19 @@ def test_an_unknown_code_far_from_every_id_lists_the_ids_instead_of_a_wild_guess
     assert "use a code id of the project's codebook: fatigue, paperwork" in str(error.value)
     with pytest.raises(InvalidInput, match="did you mean 'fatigue'"):
         project.code(turn, "fatigeu")
+
+
+def test_cli_refusals_give_a_fix_in_the_terminals_own_words(study, capsys):
+    """A stranger in the terminal was told to use "project.codings() ... or the History page", to "reload", and
+    got no fix at all for a misspelt transcript name."""
+    project, db, _ = study
+    code, _, err = qualkit(capsys, "review", "queue", "--source", "group.txt", "--db", db)
+    err = one_line_error(code, err)
+    assert "no source 'group.txt'" in err and "did you mean 'group1.txt'?" in err
+    code, _, err = qualkit(capsys, "review", "accept", "999@1", "--db", db)
+    assert code == 2 and "qualkit review queue" in err and "History page" not in err and "codings()" not in err
+    turn = project.segments().iloc[1]
+    coding = project.code(int(turn["id"]), "fatigue")
+    assert qualkit(capsys, "review", "reject", f"{coding.id}@{coding.version}", "--db", db)[0] == 0
+    code, _, err = qualkit(capsys, "review", "accept", f"{coding.id}@{coding.version}", "--db", db)
+    assert code == 2 and "Fix: see its current ID@VERSION with `qualkit review queue`" in err and "reload" not in err

@@ -465,7 +465,8 @@ def test_prevalence_says_how_many_disagreements_are_not_settled_yet(study):
     assert double_coding.unsettled_count(store, actor=ADMIN) == 1
     result = project.prevalence(by=None)
     assert result.notes == ["1 disagreement between double-coders is not settled yet; until settled, a passage "
-                            "counts for a code when either coder applied it (settle them on the Double coding page)."]
+                            "counts for a code when either coder applied it (settle them on the Double coding page, "
+                            "or with `qualkit assign settle`)."]
     assert result.settings["unsettled_disagreements"] == 1 and "Note: 1 disagreement" in repr(result)
     row = double_coding.disagreements(store, "group1.txt", actor=ADMIN).iloc[0]
     double_coding.adjudicate(store, int(row.segment_id), row.code_id, apply=False, actor=ADMIN)
