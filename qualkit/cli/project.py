@@ -139,7 +139,11 @@ def show(
             names = {}
     codings = project.codings(source=int(source["id"])) if codes else None
     if codings is not None and len(codings):
-        codings = codings.loc[codings["status"].isin(["accepted", "suggested"]) & ~codings["removed"]]
+        from qualkit.model import awaiting_review
+
+        # A blind coder's judgement is a row of her own; the suggestion it judged stays "suggested" and was
+        # listed beside it as if still open ("Intention to leave (suggested)" after she rejected it).
+        codings = codings.loc[((codings["status"] == "accepted") | awaiting_review(codings)) & ~codings["removed"]]
     typer.echo(f"{source['name']}: {len(segments)} segment(s)")
     for row in segments.itertuples(index=False):
         turn = "" if row.turn is None or row.turn != row.turn else int(row.turn)

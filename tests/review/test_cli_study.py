@@ -379,6 +379,10 @@ def test_a_suggestion_every_blind_coder_judged_awaits_nobody_in_info_suggest_and
     assert code == 0 and "  suggested: 1 coding\n" in out and "suggested, judged by the blind coders: 1 coding" in out
     assert "1 suggestions not reviewed" in qdpx_contents(project.store)
     assert set(qk.Project.open(db, user="ana").review_queue()["id"]) == {ids[1]}  # as the queue had it
+    code, out, _ = qualkit(capsys, "show", "group1.txt", "--db", db, "--user", "ana")
+    listed = [line.strip() for line in out.splitlines() if "codes:" in line]
+    # her own decision, not the suggestion she judged as if still open; the other suggestion is open
+    assert code == 0 and listed == ["codes: Fatigue (accepted)", "codes: Fatigue (suggested)"], out
 
 
 def test_review_code_finds_words_typed_with_a_straight_apostrophe_in_a_curly_transcript(tmp_path, monkeypatch,
