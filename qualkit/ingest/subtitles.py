@@ -130,12 +130,17 @@ def cues_layout(cues: list[Cue], *, known: set[str] | None = None) -> Layout:
     counts = Counter(label_key(f[0]) for f in label_of if f)
     recurring = {key for key, n in counts.items() if n >= 2 or key in known}
     all_text = "\n".join(p[1] for p in parts)
+    # Every unvoiced cue opens with a label, two or more of them: the file is written that way, as a .txt whose
+    # every line has one is read (a stranger's MODERATOR: and ZOE:, once each, were left unattributed).
+    unvoiced = [found for (speaker, text, _cue, _how), found in zip(parts, label_of, strict=True)
+                if speaker is None and text]
+    whole_file = bool(unvoiced) and all(unvoiced) and len({label_key(f[0]) for f in unvoiced}) >= 2
     resolved: list[tuple[str | None, str, Cue, str]] = []
     once: list[str] = []  # labels left as words: named in the warning when no cue gets a speaker
     for (speaker, text, cue, how), found in zip(parts, label_of, strict=True):
         if found is not None:
             key = label_key(found[0])
-            if key in recurring or (len(recurring) >= 2 and _speaker_like(found[0], all_text)):
+            if key in recurring or whole_file or (len(recurring) >= 2 and _speaker_like(found[0], all_text)):
                 speaker, text, how = found[0], text[found[1]:].strip(), "cue_label"
             elif found[0] not in once:
                 once.append(found[0])

@@ -100,12 +100,27 @@ def test_sentences_of_a_merged_turn_carry_their_own_cue_times(tmp_path, assert_a
     assert [result.source.text[a:b] for a, b in offsets] == ["[P02], unit clerk."]
 
 
-def test_labels_seen_once_are_named_in_the_warning(tmp_path):
-    """Seen by a new researcher: 'Facilitator:', 'P1:', 'Sarah:' once each, and the warning said no labels exist."""
+def test_labels_seen_once_in_every_cue_are_speakers_as_in_a_text_file(tmp_path):
+    """A stranger's MODERATOR: and ZOE:, once each and in every cue, were left unattributed (and out of every
+    count), where the same lines in a .txt are speakers."""
     path = tmp_path / "once.srt"
     path.write_text("1\n00:00:01,000 --> 00:00:03,000\nFacilitator: Welcome everyone, thanks for coming.\n\n"
                     "2\n00:00:04,000 --> 00:00:06,000\nP1: I have been on nights for a month.\n\n"
                     "3\n00:00:07,000 --> 00:00:09,000\nSarah: We never get a break on the ward.\n", encoding="utf-8")
+    source = qk.read_transcript(path)
+    assert [s.speaker for s in source.segments] == ["Facilitator", "P1", "Sarah"]
+    assert source.segments[2].text == "We never get a break on the ward."
+    assert not source.import_report.warnings
+
+
+def test_labels_seen_once_are_named_in_the_warning(tmp_path):
+    """Seen by a new researcher: 'Facilitator:', 'P1:', 'Sarah:' once each, and the warning said no labels exist.
+    (With a cue that has no label among them, a once-seen label may be words: they stay unattributed.)"""
+    path = tmp_path / "once.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:03,000\nFacilitator: Welcome everyone, thanks for coming.\n\n"
+                    "2\n00:00:04,000 --> 00:00:06,000\nP1: I have been on nights for a month.\n\n"
+                    "3\n00:00:07,000 --> 00:00:09,000\nSarah: We never get a break on the ward.\n\n"
+                    "4\n00:00:10,000 --> 00:00:12,000\nAnd nobody asks how we are.\n", encoding="utf-8")
     [warning] = [w for w in qk.read_transcript(path).import_report.warnings if "seen only once" in w]
     assert "3 cue(s) begin with a 'Name:' label seen only once ('Facilitator', 'P1', 'Sarah')" in warning
     assert "participants file" in warning and "no cue names a speaker" not in warning
