@@ -119,6 +119,8 @@ def escape_frame(frame: pd.DataFrame, *, excel: bool = False, prefix: bool = Tru
         ["'=A1"]
         >>> escape_frame(pd.DataFrame({"years": [12.0, None, 1.0]}))["years"].tolist()
         [12, <NA>, 1]
+        >>> escape_frame(pd.DataFrame({"kappa": [1.0, 0.0]}))["kappa"].tolist()
+        [1.0, 0.0]
     """
 
     def cell(value: Any) -> Any:
@@ -131,8 +133,10 @@ def escape_frame(frame: pd.DataFrame, *, excel: bool = False, prefix: bool = Tru
         series = out.iloc[:, position]
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             out.isetitem(position, series.dt.tz_convert("UTC").dt.tz_localize(None))
-        elif series.dtype.kind == "f" and series.notna().any() and (series.dropna() % 1 == 0).all():
-            # whole numbers with gaps (years in role, for a participant without any) read 12.0 in the files
+        elif series.dtype.kind == "f" and series.notna().any() and series.isna().any() and \
+                (series.dropna() % 1 == 0).all():
+            # whole numbers with gaps (years in role, for a participant without any) read 12.0 in the files; a
+            # column without gaps is float by nature (a kappa of 1.0 and 0.0 was written 1 beside -0.33)
             out.isetitem(position, series.astype("Int64"))
         elif _holds_text(series.dtype):
             out.isetitem(position, pd.Series([cell(v) for v in series.astype(object)], index=series.index,
