@@ -83,15 +83,22 @@ def awaiting_review(codings: Any) -> Any:
     own: judged all the same, so not awaiting review. ``qualkit info``, ``suggest`` and the .qdpx summary
     counted it (6), the queue and the report did not (3).
 
+    A judgement the coder took back (undo) leaves her row "suggested": it judges nothing, so the suggestion
+    awaits her again, and her row is not a second suggestion.
+
     Example:
         >>> import pandas as pd
         >>> rows = pd.DataFrame({"id": [1, 2, 3], "code_id": ["a", "a", "b"], "origin": ["rules", "human", "rules"],
         ...                      "parent_id": [None, 1, None], "status": ["suggested", "accepted", "suggested"]})
         >>> awaiting_review(rows).tolist()
         [False, False, True]
+        >>> awaiting_review(rows.assign(status="suggested")).tolist()  # her judgement undone
+        [True, False, True]
     """
-    judged = set(codings.loc[judges_a_suggestion(codings), "parent_id"].dropna().astype(int))
-    return (codings["status"] == "suggested") & ~codings["id"].isin(judged)
+    judging = judges_a_suggestion(codings)
+    open_rows = codings["status"] == "suggested"
+    judged = set(codings.loc[judging & ~open_rows, "parent_id"].dropna().astype(int))
+    return open_rows & ~judging & ~codings["id"].isin(judged)
 
 
 def new_guid() -> str:

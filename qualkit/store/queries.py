@@ -177,8 +177,12 @@ def _awaiting_review(hidden: Mapping[int, set[str]] | None):
         and_(SegmentRow.source_id == source_id, func.coalesce(child.coder, "").in_(sorted(coders)))
         for source_id, coders in hidden.items())))
     judged = exists().where(child.parent_id == CodingRow.id, child.code_id == CodingRow.code_id,
-                            child.origin == "human", visible)
-    return or_(CodingRow.status != "suggested", ~judged)
+                            child.origin == "human", child.status != "suggested", visible)
+    # A judgement its coder undid is her row back at "suggested": it judges nothing, and is no suggestion itself.
+    parent = aliased(CodingRow)
+    undone = and_(CodingRow.origin == "human", CodingRow.status == "suggested",
+                  exists().where(parent.id == CodingRow.parent_id, parent.code_id == CodingRow.code_id))
+    return and_(or_(CodingRow.status != "suggested", ~judged), ~undone)
 
 
 def code_counts(store: Store, *, hidden: Mapping[int, set[str]] | None = None) -> pd.DataFrame:

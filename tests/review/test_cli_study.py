@@ -383,6 +383,15 @@ def test_a_suggestion_every_blind_coder_judged_awaits_nobody_in_info_suggest_and
     listed = [line.strip() for line in out.splitlines() if "codes:" in line]
     # her own decision, not the suggestion she judged as if still open; the other suggestion is open
     assert code == 0 and listed == ["codes: Fatigue (accepted)", "codes: Fatigue (suggested)"], out
+    # ana takes hers back: her row returns to "suggested" but is no second suggestion; ben's judgement stands
+    assert qualkit(capsys, "review", "undo", "--db", db, "--user", "ana")[0] == 0
+    code, out, _ = qualkit(capsys, "info", "--db", db)
+    assert "  suggested: 1 coding\n" in out and "judgement undone by its blind coder: 1 coding" in out, out
+    assert "suggested, judged by the blind coders: 1 coding" in out
+    from qualkit.store.queries import code_counts
+
+    assert int(code_counts(project.store)["suggested"].sum()) == 1  # the Study page's count, as info's
+    assert set(qk.Project.open(db, user="ana").review_queue()["id"]) == {ids[0], ids[1]}  # hers to judge again
 
 
 def test_review_code_finds_words_typed_with_a_straight_apostrophe_in_a_curly_transcript(tmp_path, monkeypatch,
