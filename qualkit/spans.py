@@ -37,6 +37,11 @@ def locate_passage(segment_text: str, segment_start: int, passage: str, *, occur
     return segment_start + start, segment_start + end
 
 
+_SINGLE, _DOUBLE = "'\u2018\u2019\u02bc\u2032", '"\u201c\u201d\u2033'
+_QUOTE_CLASSES = {c: f"[{re.escape(group)}]" for group in (_SINGLE, _DOUBLE) for c in group}
+"""A quotation mark typed one way matches the others of its kind (straight, curly, prime)."""
+
+
 def passage_matches(text: str, passage: str) -> list[tuple[int, int]]:
     """Every (start, end) of ``passage`` in ``text`` (offsets into ``text``): exact matches, else any whitespace,
     else any quotation mark for a quotation mark.
@@ -66,10 +71,6 @@ def passage_matches(text: str, passage: str) -> list[tuple[int, int]]:
     loose = r"\s+".join("".join(_QUOTE_CLASSES.get(c, re.escape(c)) for c in w) for w in passage.split())
     return [m.span() for m in re.finditer(loose, text)]
 
-
-_SINGLE, _DOUBLE = "'\u2018\u2019\u02bc\u2032", '"\u201c\u201d\u2033'
-_QUOTE_CLASSES = {c: f"[{re.escape(group)}]" for group in (_SINGLE, _DOUBLE) for c in group}
-"""A quotation mark typed one way matches the others of its kind (straight, curly, prime)."""
 
 
 def word_spans(text: str, base: int = 0) -> list[tuple[int, int]]:

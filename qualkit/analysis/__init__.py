@@ -10,6 +10,7 @@ Example:
     True
 """
 
+from qualkit.analysis._common import grouping
 from qualkit.analysis.cooccurrence import cooccurrence, cooccurrence_pairs
 from qualkit.analysis.distinctive import distinctive_words, log_odds_dirichlet
 from qualkit.analysis.prevalence import Prevalence, prevalence
@@ -37,6 +38,7 @@ __all__ = [
     "cooccurrence_pairs",
     "distinctive_words",
     "fleiss_kappa",
+    "grouping",
     "krippendorff_alpha",
     "log_odds_dirichlet",
     "percent_agreement",

@@ -211,7 +211,7 @@ def export(
         if "by" not in entry.options:
             raise InvalidInput(f"the {entry.label} has no prevalence table to group by {by!r}",
                                fix="leave out --by, or export tables (.xlsx, a CSV folder) or a report")
-        from qualkit.analysis._common import grouping
+        from qualkit.analysis import grouping
 
         # Checked before "writing…" is said: a typo'd attribute wrote nothing, after saying it was writing.
         options["by"] = grouping(project.store.segments_df(), by, "group the prevalence table by")

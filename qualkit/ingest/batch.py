@@ -109,7 +109,7 @@ def import_transcripts(
                 continue
             if talks is None:
                 talks = stored_talk(store) if stored else {}
-            talk = talk_fingerprint(source.segments)
+            talk = talk_fingerprint((segment.speaker, segment.text) for segment in source.segments)
             if talk in talks and talks[talk] != path.name:
                 # The same interview saved again as .docx (with a title line) was imported as a new session
                 # and its talk counted twice.
@@ -155,36 +155,30 @@ def text_fingerprint(text: str) -> str:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
-def talk_fingerprint(segments: Iterable[Any]) -> str | None:
-    """A checksum of who said what, turn by turn (speakers and words as :func:`text_fingerprint` reads them);
-    ``None`` for a file with fewer than two attributed turns, which says too little to be recognised.
+def talk_fingerprint(turns: Iterable[tuple[Any, str]]) -> str | None:
+    """A checksum of who said what, from ``(speaker, words)`` turn by turn (read as :func:`text_fingerprint`
+    reads text); ``None`` for fewer than two attributed turns, which say too little to be recognised.
 
-    Lines nobody said (a title, a heading, a closing note) are left out, so the same interview saved as .docx
-    with a title is recognised.
+    Lines nobody said (a title, a heading, a closing note; speaker ``None`` or NaN) are left out, so the same
+    interview saved as .docx with a title is recognised.
 
     Example:
-        >>> from qualkit.model import Segment
-        >>> turns = [Segment("a", 0, 2, "hi", speaker="Ann"), Segment("a", 3, 6, "yes", speaker="Bo")]
-        >>> title = Segment("b", 0, 5, "Notes", speaker=None, role=None, kind="unattributed")
-        >>> talk_fingerprint(turns) == talk_fingerprint([title, *turns]), talk_fingerprint(turns[:1])
+        >>> turns = [("Ann", "hi"), ("Bo", "yes")]
+        >>> talk_fingerprint(turns) == talk_fingerprint([(None, "Notes"), *turns]), talk_fingerprint(turns[:1])
         (True, None)
     """
-    said = [f"{segment.speaker}\t{segment.text}" for segment in segments if segment.speaker]
+    said = [f"{speaker}\t{words}" for speaker, words in turns if isinstance(speaker, str) and speaker]
     return text_fingerprint("\n".join(said)) if len(said) >= 2 else None
 
 
 def stored_talk(store: Any) -> dict[str | None, str]:
-    """Each stored transcript's :func:`talk_fingerprint` -> its name (``None`` keys dropped)."""
-    from types import SimpleNamespace
-
+    """Each stored transcript's :func:`talk_fingerprint` -> its name (transcripts without one left out)."""
     frame = store.segments_df()
     found: dict[str | None, str] = {}
     if frame.empty or "speaker" not in frame.columns:
         return found
     for name, rows in frame.sort_values(["source_id", "start"]).groupby("source", sort=False):
-        turns = [SimpleNamespace(speaker=s if isinstance(s, str) else None, text=t)
-                 for s, t in zip(rows["speaker"], rows["text"], strict=True)]
-        fingerprint = talk_fingerprint(turns)
+        fingerprint = talk_fingerprint(zip(rows["speaker"], rows["text"], strict=True))
         if fingerprint is not None:
             found.setdefault(fingerprint, str(name))
     return found
