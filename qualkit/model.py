@@ -76,6 +76,19 @@ def judges_a_suggestion(codings: Any) -> Any:
     return (codings["origin"] == "human") & parent_code.eq(codings["code_id"])
 
 
+def undone_judgements(codings: Any) -> Any:
+    """Which rows are a blind coder's judgement she took back (undo): her own row, back at "suggested".
+
+    Example:
+        >>> import pandas as pd
+        >>> rows = pd.DataFrame({"id": [1, 2], "code_id": ["a", "a"], "origin": ["rules", "human"],
+        ...                      "parent_id": [None, 1], "status": ["suggested", "suggested"]})
+        >>> undone_judgements(rows).tolist()
+        [False, True]
+    """
+    return judges_a_suggestion(codings) & (codings["status"] == "suggested")
+
+
 def awaiting_review(codings: Any) -> Any:
     """Which rows of a codings table are suggestions still awaiting review (a boolean Series).
 
@@ -95,10 +108,9 @@ def awaiting_review(codings: Any) -> Any:
         >>> awaiting_review(rows.assign(status="suggested")).tolist()  # her judgement undone
         [True, False, True]
     """
-    judging = judges_a_suggestion(codings)
     open_rows = codings["status"] == "suggested"
-    judged = set(codings.loc[judging & ~open_rows, "parent_id"].dropna().astype(int))
-    return open_rows & ~judging & ~codings["id"].isin(judged)
+    judged = set(codings.loc[judges_a_suggestion(codings) & ~open_rows, "parent_id"].dropna().astype(int))
+    return open_rows & ~undone_judgements(codings) & ~codings["id"].isin(judged)
 
 
 def new_guid() -> str:

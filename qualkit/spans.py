@@ -72,7 +72,6 @@ def passage_matches(text: str, passage: str) -> list[tuple[int, int]]:
     return [m.span() for m in re.finditer(loose, text)]
 
 
-
 def word_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Absolute (start, end) of each word of a segment, for picking a span word by word.
 

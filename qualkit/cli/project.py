@@ -83,16 +83,16 @@ def info(db: DbOption = None, project_name: ProjectNameOption = None, path: Anno
         typer.echo(error.render("cli") if hasattr(error, "render") else str(error))
     # A hand code its author removed again is kept on record as rejected, but nobody judged it: the report
     # says "removed", and so does this summary (a stranger's 13 "rejected" held their own removals).
-    from qualkit.model import awaiting_review, judges_a_suggestion
+    from qualkit.model import awaiting_review, undone_judgements
 
     status = codings["status"].where(~codings["removed"].astype(bool), "removed by its coder")
     # A suggestion each blind coder judged in a row of their own stays "suggested" but awaits nobody (the
     # queue and the report did not count it; this summary did); a blind coder's undone judgement is her row
     # back at "suggested", no suggestion of its own.
-    open_rows = codings["status"] == "suggested"
-    undone = open_rows & judges_a_suggestion(codings)
+    undone = undone_judgements(codings)
     status = status.where(~undone, "judgement undone by its blind coder")
-    status = status.where(awaiting_review(codings) | ~open_rows | undone, "suggested, judged by the blind coders")
+    status = status.where(awaiting_review(codings) | (codings["status"] != "suggested") | undone,
+                          "suggested, judged by the blind coders")
     for name, count in status.value_counts().sort_index().items():
         typer.echo(f"  {name}: {count} coding{'' if count == 1 else 's'}")
 

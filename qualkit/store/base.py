@@ -26,9 +26,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from qualkit.errors import ConflictError, StoreError
 from qualkit.store.event_types import event_row
 
-NO_CODING_FIX = "use an id from project.codings() (the id column), the review queue or the History page"
-NO_CODING_CLI_FIX = "use an ID@VERSION that `qualkit review queue` or `qualkit show TRANSCRIPT` prints"
-"""The fix every "no coding N" error gives."""
+
+def no_coding(coding_id: int, project: str) -> StoreError:
+    """The error for a coding id the project does not have, with its fix in Python's and the terminal's words.
+
+    Example:
+        >>> no_coding(9, "pilot").render("cli")
+        "no coding 9 in project 'pilot'. Fix: use an ID@VERSION that `qualkit review queue` or `qualkit show TRANSCRIPT` prints"
+    """
+    return StoreError(f"no coding {coding_id} in project {project!r}",
+                      fix="use an id from project.codings() (the id column), the review queue or the History page",
+                      cli_fix="use an ID@VERSION that `qualkit review queue` or `qualkit show TRANSCRIPT` prints")
 
 
 def check_span(start: int, end: int, segment_id: int | None, seg_start: int, seg_end: int) -> None:

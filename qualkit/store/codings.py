@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from qualkit.errors import StoreError, SuggestionWithdrawn
 from qualkit.model import ORIGINS, STATUSES, Coding, new_guid, withdrawn_by_author
-from qualkit.store.base import NO_CODING_CLI_FIX, NO_CODING_FIX, StaleVersion, StoreBase, check_span
+from qualkit.store.base import StaleVersion, StoreBase, check_span, no_coding
 from qualkit.store.rows import (
     bind_names,
     changed_by,
@@ -344,7 +344,7 @@ class CodingsMixin(StoreBase):
             raise SuggestionWithdrawn(f"suggestion {coding_id} is no longer there: {how} ({at:%Y-%m-%d %H:%M}); "
                                       "nobody had decided on it",
                                       fix="list the review queue again: what is still to decide is there")
-        raise StoreError(f"no coding {coding_id} in project {self.name!r}", fix=NO_CODING_FIX, cli_fix=NO_CODING_CLI_FIX)
+        raise no_coding(coding_id, self.name)
 
     def _withdrawal(self, coding_id: int) -> tuple[Any, str, str | None] | None:
         """When, by whom and why the suggestion ``coding_id`` was withdrawn (its row is deleted; the log keeps
@@ -416,7 +416,7 @@ class CodingsMixin(StoreBase):
             raise StoreError(f"unknown status {changes['status']!r}", fix=f"use one of {STATUSES}")
         row = session.get(CodingRow, coding_id)
         if row is None or row.project_id != self.project_id:
-            raise StoreError(f"no coding {coding_id} in project {self.name!r}", fix=NO_CODING_FIX, cli_fix=NO_CODING_CLI_FIX)
+            raise no_coding(coding_id, self.name)
         current = coding_values(row)
         version = current["version"] if expected_version is None else expected_version
         if "start" in changes or "end" in changes:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from qualkit.errors import ConflictError, StoreError
 from qualkit.model import CONSENSUS, Codebook, Coding, new_guid
-from qualkit.store.base import NO_CODING_CLI_FIX, NO_CODING_FIX, StaleVersion, check_span
+from qualkit.store.base import StaleVersion, check_span, no_coding
 from qualkit.store.event_types import checked_action
 from qualkit.store.repository import Store
 from qualkit.store.rows import changed_by, chunks, coding_from_row, coding_values, row_from_record
@@ -438,7 +438,7 @@ def restore_codings(store: Store, steps: Sequence[tuple[int, int, dict[str, Any]
                 raise StoreError(f"an undo cannot restore {sorted(unknown)} of a coding")
             row = session.get(CodingRow, coding_id)
             if row is None or row.project_id != store.project_id:
-                raise StoreError(f"no coding {coding_id} in project {store.name!r}", fix=NO_CODING_FIX, cli_fix=NO_CODING_CLI_FIX)
+                raise no_coding(coding_id, store.name)
             current = coding_values(row)
             now = utcnow()
             changes = dict(values)
